@@ -1,0 +1,118 @@
+'use strict'
+
+// The NDJSON parsers under test. Each entry knows how to build its Transform (bytes in, objectMode
+// out) and what one readable chunk looks like, so the sink can count records correctly:
+//   value : one parsed record per chunk
+//   keyed : one {key, value} wrapper per chunk (stream-json)
+//   batch : an array of parsed records per chunk
+//   line  : a Buffer holding one raw line per chunk
+//
+// load() runs inside the trial child before the clock starts, so module loading (and the async
+// ESM import stream-json needs) is never timed.
+
+const path = require('node:path')
+
+// SLUICE_MODULE=<path> benchmarks another copy of the package (e.g. an older build kept aside)
+// in place of this checkout. Children inherit the environment, so one variable covers every trial.
+const SLUICE_MODULE = process.env.SLUICE_MODULE
+  ? path.resolve(process.env.SLUICE_MODULE)
+  : path.join(__dirname, '..')
+
+function loadSluice() {
+  // Resolved lazily: the addon may not be built yet, and only the sluice rows need it.
+  return require(SLUICE_MODULE)
+}
+
+const CANDIDATES = [
+  {
+    name: 'sluice',
+    sluice: true,
+    shape: 'value',
+    load: async () => {
+      const { NdjsonParser } = loadSluice()
+      return () => new NdjsonParser({ output: 'values' })
+    },
+  },
+  {
+    name: 'sluice-batches',
+    sluice: true,
+    shape: 'batch',
+    load: async () => {
+      const { NdjsonParser } = loadSluice()
+      return () => new NdjsonParser({ output: 'batches' })
+    },
+  },
+  {
+    name: 'sluice-lines',
+    sluice: true,
+    shape: 'line',
+    load: async () => {
+      const { NdjsonParser } = loadSluice()
+      return () => new NdjsonParser({ output: 'lines' })
+    },
+  },
+  {
+    name: 'split2',
+    peer: true,
+    shape: 'value',
+    load: async () => {
+      const split2 = require('split2')
+      return () => split2(JSON.parse)
+    },
+  },
+  {
+    name: 'ndjson',
+    peer: true,
+    shape: 'value',
+    load: async () => {
+      const ndjson = require('ndjson')
+      return () => ndjson.parse()
+    },
+  },
+  {
+    name: 'stream-json',
+    peer: true,
+    shape: 'keyed',
+    load: async () => {
+      // stream-json 3 is ESM only. Its JSONL parser re-exports stream-chain's, whose UTF-8 stage
+      // starts on TextDecoder and switches to the (faster) StringDecoder once an async import
+      // settles; waiting for whenReady() measures the fast path a long-running server would get.
+      const { default: parser } = await import('stream-json/jsonl/parser.js')
+      const fixUtf8 = await import('stream-chain/utils/fixUtf8Stream.js').catch(() => null)
+      if (fixUtf8 && typeof fixUtf8.whenReady === 'function') await fixUtf8.whenReady()
+      return () => parser.asStream()
+    },
+  },
+  {
+    name: 'minimal-js',
+    peer: true,
+    shape: 'value',
+    load: async () => {
+      const { MinimalNdjson } = require('./minimal.js')
+      return () => new MinimalNdjson()
+    },
+  },
+]
+
+const byName = (name) => {
+  const c = CANDIDATES.find((x) => x.name === name)
+  if (!c) throw new Error(`unknown candidate "${name}"`)
+  return c
+}
+
+/**
+ * Whether the addon loads and exports NdjsonParser. Checked in a throwaway child so a crash while
+ * loading a half-built addon cannot take the harness down with it.
+ */
+function probeSluice() {
+  const { spawnSync } = require('node:child_process')
+  const code = `const m = require(${JSON.stringify(SLUICE_MODULE)});
+if (typeof m.NdjsonParser !== 'function') throw new Error('index.js does not export NdjsonParser')`
+  const res = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30000 })
+  if (res.status === 0) return { ok: true }
+  const lines = `${res.stderr || ''}${res.error ? res.error.message : ''}`.split('\n')
+  const reason = lines.find((l) => /Error|error:/.test(l)) || lines.find(Boolean) || `exit ${res.status}`
+  return { ok: false, reason: reason.trim() }
+}
+
+module.exports = { CANDIDATES, byName, probeSluice, loadSluice, SLUICE_MODULE }

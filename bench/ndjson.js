@@ -1,0 +1,193 @@
+'use strict'
+
+// NDJSON throughput benchmark: sluice's NdjsonParser against split2, ndjson, stream-json and a
+// hand-written minimal JS parser, on three corpora (small / medium / large records), fed from
+// memory and from a file.
+//
+//   node bench/ndjson.js [--size-mb N] [--reps N] [--only small,medium,large] [--quick]
+//                        [--sources mem,file] [--candidates sluice,split2,...]
+//
+// Defaults: 100 MB corpora, 3 reps (about 5–8 minutes here); --quick: 20 MB, 1 rep.
+// Method (replicates research/peers-baseline.md "Method, briefly"): every trial runs in a fresh
+// forked child; within a rep the candidates run in an order rotated by one per rep; each cell
+// reports median (min–max) over reps. Markdown goes to stdout and to bench/.corpus/results-ndjson.md;
+// progress and warnings go to stderr. Exits 1 if any trial failed (e.g. a wrong record count).
+
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const corpus = require('./corpus.js')
+const { CANDIDATES, probeSluice, SLUICE_MODULE } = require('./candidates.js')
+const common = require('./common.js')
+
+// Ratio of sluice (values) median MB/s to the best peer's, per corpus (from the project's goals).
+const TARGETS = { small: 1.3, medium: 1.05, large: 1.2 }
+
+const log = (...a) => console.error(...a)
+
+async function main() {
+  const args = common.parseArgs(process.argv.slice(2), {
+    'size-mb': { type: 'number' },
+    reps: { type: 'number' },
+    only: { type: 'list', default: corpus.KINDS },
+    sources: { type: 'list', default: ['mem', 'file'] },
+    candidates: { type: 'list' },
+    quick: { type: 'flag', default: false },
+  })
+  const sizeMB = args['size-mb'] ?? (args.quick ? 20 : 100)
+  const reps = Math.floor(args.reps ?? (args.quick ? 1 : 3))
+  for (const k of args.only) if (!corpus.KINDS.includes(k)) throw new Error(`unknown corpus "${k}"`)
+  for (const s of args.sources) if (s !== 'mem' && s !== 'file') throw new Error(`unknown source "${s}"`)
+
+  let cands = CANDIDATES.filter((c) => !args.candidates || args.candidates.includes(c.name))
+  const sluice = probeSluice()
+  if (!sluice.ok && cands.some((c) => c.sluice)) {
+    log(`WARNING: sluice addon not available (${sluice.reason}); skipping the sluice rows. Build it with \`npm run build\`.`)
+    cands = cands.filter((c) => !c.sluice)
+  }
+  if (cands.length === 0) throw new Error('no candidates to run')
+
+  const out = []
+  const emit = (text = '') => {
+    console.log(text)
+    out.push(text)
+  }
+  emit(`# NDJSON throughput`)
+  emit()
+  emit(
+    `${new Date().toISOString()} · Node ${process.version} · ${os.cpus().length} CPUs · ` +
+      `${sizeMB} MB corpora · ${reps} rep(s) · 64 KiB chunks · each trial in a fresh child`,
+  )
+  if (process.env.SLUICE_MODULE) emit(`\nsluice loaded from \`${SLUICE_MODULE}\` (SLUICE_MODULE)`)
+  if (!sluice.ok) emit(`\n**sluice rows skipped: addon not available** (${sluice.reason})`)
+
+  const failures = []
+  const warnings = []
+  const summary = {}
+  for (const kind of args.only) {
+    const meta = corpus.ensureCorpus(kind, sizeMB, log)
+    common.warmPageCache(meta.path)
+    emit()
+    emit(
+      `## ${kind}: ${meta.records} records, ${(meta.bytes / 1e6).toFixed(1)} MB, ` +
+        `avg ${(meta.bytes / meta.records).toFixed(0)} B/record`,
+    )
+    for (const source of args.sources) {
+      const results = new Map(cands.map((c) => [c.name, []]))
+      for (let rep = 0; rep < reps; rep++) {
+        // Rotating the start each rep spreads slow drifts of a noisy machine over all candidates.
+        const order = cands.map((_, i) => cands[(i + rep) % cands.length])
+        for (const cand of order) {
+          const tag = `[${kind}/${source} rep ${rep + 1}/${reps}] ${cand.name}`
+          try {
+            const r = await common.runChild(
+              path.join(__dirname, 'trial.js'),
+              { candidate: cand.name, source, path: meta.path, bytes: meta.bytes, records: meta.records },
+              { warn: (m) => log(`WARNING ${tag}: ${m}`) },
+            )
+            results.get(cand.name).push(r)
+            for (const w of r.warnings) warnings.push(`${tag}: ${w}`)
+            log(`${tag}: ${r.mbPerS.toFixed(1)} MB/s, ${r.wallS.toFixed(2)} s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB`)
+          } catch (err) {
+            failures.push({ tag, err })
+            log(`\n!!!!! TRIAL FAILED ${tag}\n${err.message}\n`)
+          }
+        }
+      }
+      const table = tableFor(cands, results, reps)
+      summary[`${kind}/${source}`] = table.sluiceRatio
+      emit()
+      emit(`### ${kind} · source=${source} · ${reps} rep(s), median (min–max)`)
+      emit()
+      emit(table.markdown)
+    }
+  }
+
+  emit()
+  emit(summaryBlock(args.only, args.sources, summary, sluice.ok && cands.some((c) => c.name === 'sluice')))
+  if (failures.length) {
+    emit()
+    emit(`**${failures.length} trial(s) FAILED:**`)
+    for (const f of failures) emit(`- ${f.tag}: ${f.err.message.split('\n')[0]}`)
+  }
+
+  if (warnings.length) {
+    emit()
+    emit(`**${warnings.length} warning(s):**`)
+    for (const w of warnings) emit(`- ${w}`)
+  }
+
+  fs.mkdirSync(corpus.CORPUS_DIR, { recursive: true })
+  const resultsFile = path.join(corpus.CORPUS_DIR, 'results-ndjson.md')
+  fs.writeFileSync(resultsFile, out.join('\n') + '\n')
+  log(`\nwrote ${path.relative(process.cwd(), resultsFile)}`)
+  if (failures.length) process.exitCode = 1
+}
+
+function tableFor(cands, results, reps) {
+  const stat = (name, key) => common.summarise(results.get(name).map((r) => r[key]))
+  // "Best peer" = highest median MB/s among the peers in this very table, so ratios never mix runs.
+  let best = null
+  for (const c of cands) {
+    const s = stat(c.name, 'mbPerS')
+    if (c.peer && s && (!best || s.median > best.median)) best = { name: c.name, median: s.median }
+  }
+  let sluiceRatio = null
+  const rows = cands.map((c) => {
+    const mb = stat(c.name, 'mbPerS')
+    const ratio = mb && best ? mb.median / best.median : null
+    if (c.name === 'sluice' && ratio !== null) sluiceRatio = { ratio, best: best.name }
+    const n = results.get(c.name).length
+    return [
+      c === cands.find((x) => x.name === best?.name) ? `${c.name} (best peer)` : c.name,
+      common.fmtStat(mb),
+      common.fmtStat(stat(c.name, 'krecPerS')),
+      common.fmtStat(stat(c.name, 'threadCpuS'), 2),
+      common.fmtStat(stat(c.name, 'peakRssMiB'), 0),
+      ratio === null ? '–' : `${ratio.toFixed(2)}×`,
+      common.fmtStat(stat(c.name, 'wallS'), 2),
+      common.fmtStat(stat(c.name, 'processCpuS'), 2),
+      common.fmtStat(stat(c.name, 'gcMs'), 0),
+      common.fmtStat(stat(c.name, 'rssBeforeMiB'), 0),
+      n === reps ? `${n}/${reps}` : `**${n}/${reps}**`,
+    ]
+  })
+  const header = [
+    'candidate',
+    'MB/s',
+    'k rec/s',
+    'JS-thread CPU s',
+    'peak RSS MiB',
+    'ratio vs best peer',
+    'wall s',
+    'process CPU s',
+    'GC ms',
+    'RSS before MiB',
+    'trials ok',
+  ]
+  return { markdown: common.mdTable(header, rows), sluiceRatio }
+}
+
+function summaryBlock(kinds, sources, summary, haveSluice) {
+  const lines = ['## Summary: `sluice` (values) vs best peer, median MB/s ratio', '']
+  if (!haveSluice) {
+    lines.push('_sluice not run: no ratios._')
+    return lines.join('\n')
+  }
+  const rows = kinds.map((kind) => {
+    const target = TARGETS[kind]
+    const cells = sources.map((source) => {
+      const s = summary[`${kind}/${source}`]
+      if (!s) return 'no data'
+      return `${s.ratio.toFixed(2)}× vs ${s.best} **${s.ratio >= target ? 'PASS' : 'FAIL'}**`
+    })
+    return [kind, `≥ ${target.toFixed(2)}×`, ...cells]
+  })
+  lines.push(common.mdTable(['corpus', 'target', ...sources], rows))
+  return lines.join('\n')
+}
+
+main().catch((err) => {
+  console.error(err.stack || err)
+  process.exitCode = 1
+})

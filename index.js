@@ -1,0 +1,9 @@
+'use strict'
+
+// sluice: Node.js stream components whose heavy work runs in Rust.
+// The public surface is hand-written here; `binding.js` is the loader `napi build` generates.
+
+const { NdjsonParser, NULL } = require('./lib/ndjson.js')
+const { NdjsonError, SluiceError } = require('./lib/errors.js')
+
+module.exports = { NdjsonParser, NULL, NdjsonError, SluiceError }

@@ -1,0 +1,168 @@
+'use strict'
+
+// NdjsonParser: NDJSON bytes in, JS values out.
+//
+// The native side (src/ndjson/) frames lines, checks each one against V8's JSON grammar on the
+// worker thread and sends batches of valid lines as one `[line,line,…]` text; here one
+// `JSON.parse` per batch makes the values, because V8 builds objects faster than anything that
+// crosses N-API (research/feasibility.md §3). Invalid lines arrive as their own events, in
+// input order, and become an 'invalid' event (onInvalid: 'skip') or the stream's error.
+//
+// A JSON `null` line must never reach `push(null)` — that would end the stream — so in 'values'
+// output it is pushed as `options.nullValue` (default: the `NULL` symbol). The other outputs
+// wrap values and need no such mapping.
+
+const { MAX_STRING_LENGTH } = require('node:buffer').constants
+const native = require('../binding.js')
+const { NdjsonError } = require('./errors.js')
+const { NativeTransform, pushEntry } = require('./transport.js')
+const {
+  STREAM_OPTIONS,
+  pickStreamOptions,
+  validateFunction,
+  validateInteger,
+  validateOneOf,
+  validateOptionsObject
+} = require('./options.js')
+
+/** What a JSON `null` line becomes in 'values' output unless `nullValue` says otherwise. */
+const NULL = Symbol.for('sluice.null')
+
+const OUTPUTS = ['values', 'batches', 'lines', 'envelopes']
+const KNOWN_OPTIONS = [
+  'output', 'onInvalid', 'maxInvalid', 'blankLines', 'maxLineBytes', 'nullValue', 'reviver',
+  ...STREAM_OPTIONS
+]
+
+const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
+// Batches of 16–64 KiB parse fastest; larger ones cost more in GC (feasibility.md §3.3).
+const BATCH_BYTES = 64 * 1024
+// Bounds of the transport: chunks queued to the worker, batches in flight back to JS.
+const INPUT_CAPACITY = 4
+const CREDITS = 3
+
+// Data payload kinds, as in src/ndjson/mod.rs.
+const DATA_BATCH = 0
+const DATA_INVALID = 1
+
+const kOutput = Symbol('kOutput')
+const kNullValue = Symbol('kNullValue')
+const kReviver = Symbol('kReviver')
+
+class NdjsonParser extends NativeTransform {
+  constructor (options) {
+    const opts = validateOptionsObject(options, 'NdjsonParser', KNOWN_OPTIONS)
+    const output = validateOneOf(opts, 'output', OUTPUTS, 'values')
+    const onInvalid = validateOneOf(opts, 'onInvalid', ['error', 'skip'], 'error')
+    const blankLines = validateOneOf(opts, 'blankLines', ['skip', 'error'], 'skip')
+    const maxInvalid = validateInteger(opts, 'maxInvalid', 0, Number.MAX_SAFE_INTEGER, Infinity, { allowInfinity: true })
+    const maxLineBytes = validateInteger(opts, 'maxLineBytes', 1, MAX_STRING_LENGTH - 2, DEFAULT_MAX_LINE_BYTES)
+    const reviver = validateFunction(opts, 'reviver')
+    if (opts.nullValue === null) {
+      const err = new TypeError('The "options.nullValue" option must not be null: push(null) would end the stream. Use output \'envelopes\' or \'batches\' to see nulls as they are.')
+      err.code = 'ERR_INVALID_ARG_VALUE'
+      throw err
+    }
+    const nullValue = 'nullValue' in opts ? opts.nullValue : NULL
+    if (output === 'lines' && reviver !== undefined) {
+      const err = new TypeError('The "options.reviver" option cannot be used with output \'lines\', which does not parse values')
+      err.code = 'ERR_INVALID_ARG_VALUE'
+      throw err
+    }
+
+    const config = {
+      rawLines: output === 'lines',
+      positions: output === 'envelopes',
+      spans: reviver !== undefined,
+      maxLineBytes,
+      blankLinesInvalid: blankLines === 'error',
+      skipInvalid: onInvalid === 'skip',
+      maxInvalid: maxInvalid === Infinity ? -1 : maxInvalid,
+      batchBytes: BATCH_BYTES,
+      inputCapacity: INPUT_CAPACITY,
+      credits: CREDITS
+    }
+    super(
+      { ...pickStreamOptions(opts), readableObjectMode: true, writableObjectMode: false },
+      (onEvents) => native.createNdjsonParser(config, onEvents)
+    )
+    this[kOutput] = output
+    this[kNullValue] = nullValue
+    this[kReviver] = reviver
+  }
+
+  /**
+   * Counters of what the native side has processed: lines, bytes, values, blankLines,
+   * invalidLines, longestLine (bytes). After 'end' they cover the whole input.
+   */
+  stats () {
+    return this._nativeStats()
+  }
+
+  _nativeData (payload) {
+    if (payload[0] === DATA_INVALID) return invalidLineEntry(payload)
+    const [body, count, positions, spans] = payload[1]
+    switch (this[kOutput]) {
+      case 'lines':
+        return pushEntry(sliceLines(body, spans, count))
+      case 'batches':
+        return pushEntry([parseBatch(this, body, spans, count)])
+      case 'envelopes': {
+        const values = parseBatch(this, body, spans, count)
+        const envelopes = new Array(count)
+        for (let i = 0; i < count; i++) {
+          envelopes[i] = { line: positions[2 * i], offset: positions[2 * i + 1], value: values[i] }
+        }
+        return pushEntry(envelopes)
+      }
+      default: {
+        const values = parseBatch(this, body, spans, count)
+        const nullValue = this[kNullValue]
+        for (let i = 0; i < count; i++) {
+          if (values[i] === null) values[i] = nullValue
+        }
+        return pushEntry(values)
+      }
+    }
+  }
+}
+
+/** The values of one batch. With a reviver, each line is parsed on its own, as `JSON.parse(line, reviver)` would. */
+function parseBatch (stream, text, spans, count) {
+  const reviver = stream[kReviver]
+  if (reviver === undefined) return JSON.parse(text)
+  const values = new Array(count)
+  for (let i = 0; i < count; i++) {
+    values[i] = JSON.parse(text.slice(spans[2 * i], spans[2 * i + 1]), reviver)
+  }
+  return values
+}
+
+function sliceLines (buffer, ends, count) {
+  const lines = new Array(count)
+  let start = 0
+  for (let i = 0; i < count; i++) {
+    lines[i] = buffer.subarray(start, ends[i])
+    start = ends[i]
+  }
+  return lines
+}
+
+/** An entry that reports one invalid line: an 'invalid' event, the stream's error, or both. */
+function invalidLineEntry ([, code, line, offset, excerpt, reason, fatal]) {
+  const info = { code, line, offset, excerpt, reason }
+  return function reportInvalidLine () {
+    if (fatal === 1) {
+      this.destroy(new NdjsonError(code, info))
+      return
+    }
+    this.emit('invalid', info)
+    if (fatal === 2) {
+      const { invalidLines } = this.stats()
+      this.destroy(new NdjsonError('ERR_SLUICE_TOO_MANY_INVALID', info,
+        `Too many invalid NDJSON lines (${invalidLines}, over maxInvalid); the last was line ${line} (byte offset ${offset}): ${reason}`))
+    }
+  }
+}
+
+module.exports = { NdjsonParser, NULL }

@@ -1,0 +1,104 @@
+'use strict'
+
+// Option validation shared by every sluice class. It runs in the constructor, before any native
+// handle exists, so a bad option is a synchronous TypeError/RangeError that names the option
+// (`options.maxLineBytes`), in the style of Node core's validators; the native side only ever
+// sees clean values.
+
+const { getDefaultHighWaterMark } = require('node:stream')
+
+function typeError (name, expected, value) {
+  const err = new TypeError(`The "${name}" option must be ${expected}. Received ${describe(value)}`)
+  err.code = 'ERR_INVALID_ARG_TYPE'
+  return err
+}
+
+function rangeError (name, expected, value) {
+  const err = new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${describe(value)}`)
+  err.code = 'ERR_OUT_OF_RANGE'
+  return err
+}
+
+function describe (value) {
+  if (value === null) return 'null'
+  if (typeof value === 'string') return `'${value.length > 40 ? value.slice(0, 40) + '…' : value}'`
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
+  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`
+  if (typeof value === 'symbol') return value.toString()
+  return `type ${typeof value} (${String(value)})`
+}
+
+/** Checks that `options` is an object with no keys outside `known`; returns it (or `{}`). */
+function validateOptionsObject (options, className, known) {
+  if (options === undefined) return {}
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw typeError('options', 'an object', options)
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      const err = new TypeError(`Unknown option "options.${key}" for ${className}. Known options: ${known.join(', ')}`)
+      err.code = 'ERR_INVALID_ARG_VALUE'
+      throw err
+    }
+  }
+  return options
+}
+
+function validateOneOf (options, key, allowed, fallback) {
+  const value = options[key]
+  if (value === undefined) return fallback
+  if (!allowed.includes(value)) {
+    const err = new TypeError(`The "options.${key}" option must be one of ${allowed.map((a) => `'${a}'`).join(', ')}. Received ${describe(value)}`)
+    err.code = 'ERR_INVALID_ARG_VALUE'
+    throw err
+  }
+  return value
+}
+
+/** An integer in [min, max]; `Infinity` too when `allowInfinity`. */
+function validateInteger (options, key, min, max, fallback, { allowInfinity = false } = {}) {
+  const value = options[key]
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw typeError(`options.${key}`, 'a number', value)
+  if (allowInfinity && value === Infinity) return value
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const bound = `an integer >= ${min} and <= ${max}${allowInfinity ? ', or Infinity' : ''}`
+    throw rangeError(`options.${key}`, bound, value)
+  }
+  return value
+}
+
+function validateFunction (options, key) {
+  const value = options[key]
+  if (value === undefined) return undefined
+  if (typeof value !== 'function') throw typeError(`options.${key}`, 'a function', value)
+  return value
+}
+
+/** The options every sluice stream passes straight to its core stream class. */
+const STREAM_OPTIONS = ['highWaterMark', 'readableHighWaterMark', 'writableHighWaterMark', 'signal']
+
+function pickStreamOptions (options) {
+  const picked = {}
+  for (const key of ['highWaterMark', 'readableHighWaterMark', 'writableHighWaterMark']) {
+    if (options[key] !== undefined) picked[key] = validateInteger(options, key, 0, 2 ** 31 - 1)
+  }
+  const signal = options.signal
+  if (signal !== undefined) {
+    if (signal === null || typeof signal !== 'object' || !('aborted' in signal)) {
+      throw typeError('options.signal', 'an instance of AbortSignal', signal)
+    }
+    picked.signal = signal
+  }
+  return picked
+}
+
+module.exports = {
+  STREAM_OPTIONS,
+  getDefaultHighWaterMark,
+  pickStreamOptions,
+  validateFunction,
+  validateInteger,
+  validateOneOf,
+  validateOptionsObject
+}

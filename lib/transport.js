@@ -1,0 +1,226 @@
+'use strict'
+
+// NativeTransform: the JS half of the transport every sluice component shares (the Rust half is
+// src/transport.rs). A component subclasses it, creates its native handle, and turns each native
+// data event into an *output entry*; this class owns everything else of the stream contract.
+//
+// Who holds what:
+// * Input. `_transform` offers the chunk to the native handle, which copies it into a bounded
+//   channel. Accepted: the callback runs at once. Full: the chunk and its callback are held here
+//   (kPending) until the worker reports Space. While the callback is held, core's Writable buffers
+//   and `write()` returns false: that is the backpressure, and core's own 'drain' follows.
+// * Output. The worker may have at most `credits` data events in flight. Each becomes an entry
+//   in kQueue: an array of items to push, or a function to run (emit an event, fail the stream).
+//   Entries are pushed in order; when `push()` returns false we stop mid-entry and resume from
+//   `_read`. An entry's credit goes back to the worker once it is fully pushed — but not while the
+//   readable side is full: withheld credits are returned by `_read`. So a consumer that does not
+//   read stops the worker, and the readable buffer never holds more than highWaterMark + 1 items.
+// * End. `_flush` sends End and holds its callback until the worker's Done has been seen *and*
+//   the queue is empty, so core's push(null) comes after the last item.
+// * Teardown. `_destroy` cancels the worker; every native callback first checks `destroyed`, so
+//   nothing is pushed and no user callback runs after destroy.
+// * Exceptions in this JS (a throwing reviver, a bug) are caught in the event handler and become
+//   `destroy(err)`; they never escape into the TSFN as an uncaught exception.
+
+const { Transform } = require('node:stream')
+const { SluiceError } = require('./errors.js')
+
+// Event kinds, as in src/transport.rs.
+const KIND_DATA = 0
+const KIND_SPACE = 1
+const KIND_DONE = 2
+const KIND_FAILED = 3
+
+const kHandle = Symbol('kHandle')
+const kPending = Symbol('kPending')
+const kQueue = Symbol('kQueue')
+const kWithheld = Symbol('kWithheld')
+const kFull = Symbol('kFull')
+const kDone = Symbol('kDone')
+const kFlushCallback = Symbol('kFlushCallback')
+const kEnd = Symbol('kEnd')
+const kDraining = Symbol('kDraining')
+const kFinalStats = Symbol('kFinalStats')
+
+class NativeTransform extends Transform {
+  /**
+   * @param {object} streamOptions options for core's Transform
+   * @param {(onEvents: Function) => object} createHandle builds the native handle
+   */
+  constructor (streamOptions, createHandle) {
+    super(streamOptions)
+    this[kPending] = null
+    this[kQueue] = []
+    this[kWithheld] = 0
+    this[kFull] = false
+    this[kDone] = false
+    this[kFlushCallback] = null
+    this[kDraining] = false
+    this[kHandle] = createHandle(onNativeEvents.bind(this))
+  }
+
+  /**
+   * Turns one native data payload into an output entry: an array of items to push, or a function
+   * (called with the stream as `this`) for anything else. Subclasses implement it.
+   */
+  _nativeData (payload) {
+    throw new Error('NativeTransform subclasses must implement _nativeData')
+  }
+
+  /** The native counters, as a plain object of numbers. */
+  _nativeStats () {
+    const handle = this[kHandle]
+    return handle === null ? { ...this[kFinalStats] } : handle.stats()
+  }
+
+  _transform (chunk, encoding, callback) {
+    let accepted
+    try {
+      accepted = this[kHandle].write(chunk)
+    } catch (err) {
+      callback(err)
+      return
+    }
+    if (accepted) callback()
+    else this[kPending] = { chunk, callback }
+  }
+
+  _flush (callback) {
+    let accepted
+    try {
+      accepted = this[kHandle].end()
+    } catch (err) {
+      callback(err)
+      return
+    }
+    if (accepted) this[kFlushCallback] = callback
+    else this[kPending] = { chunk: kEnd, callback }
+  }
+
+  _read (size) {
+    this[kFull] = false
+    drainQueue(this)
+    if (!this[kFull] && this[kWithheld] > 0 && !this.destroyed) {
+      const n = this[kWithheld]
+      this[kWithheld] = 0
+      this[kHandle].credit(n)
+    }
+    super._read(size)
+  }
+
+  _destroy (err, callback) {
+    const handle = this[kHandle]
+    if (handle !== null) {
+      this[kHandle] = null
+      try {
+        // Counters stay readable after the stream is gone (autoDestroy runs right after 'end').
+        this[kFinalStats] = handle.stats()
+        handle.cancel()
+      } catch (cancelErr) {
+        err = err ?? cancelErr
+      }
+    }
+    this[kPending] = null
+    this[kQueue].length = 0
+    this[kFlushCallback] = null
+    callback(err)
+  }
+}
+
+/** The TSFN callback; `this` is the stream. Runs on the JS thread with an array of events. */
+function onNativeEvents (events) {
+  if (this.destroyed) return
+  try {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]
+      switch (event[0]) {
+        case KIND_DATA:
+          this[kQueue].push(this._nativeData(event[1]))
+          break
+        case KIND_SPACE:
+          retryPending(this)
+          break
+        case KIND_DONE:
+          this[kDone] = true
+          break
+        case KIND_FAILED: {
+          const err = new SluiceError(event[1], event[2])
+          this[kQueue].push(function fail () { this.destroy(err) })
+          break
+        }
+        default:
+          throw new Error(`sluice: unknown native event kind ${event[0]} (this should not happen)`)
+      }
+      if (this.destroyed) return
+    }
+    drainQueue(this)
+  } catch (err) {
+    this.destroy(err)
+  }
+}
+
+function retryPending (stream) {
+  const pending = stream[kPending]
+  if (pending === null) return
+  const handle = stream[kHandle]
+  const accepted = pending.chunk === kEnd ? handle.end() : handle.write(pending.chunk)
+  if (!accepted) return
+  stream[kPending] = null
+  if (pending.chunk === kEnd) stream[kFlushCallback] = pending.callback
+  else pending.callback()
+}
+
+/** Pushes queued entries until the readable side is full; hands back credits; ends the flush. */
+function drainQueue (stream) {
+  // A push can run user code ('data' listeners); if that re-enters _read, the outer loop goes on.
+  if (stream[kDraining]) return
+  stream[kDraining] = true
+  try {
+    drainEntries(stream)
+  } finally {
+    stream[kDraining] = false
+  }
+}
+
+function drainEntries (stream) {
+  const queue = stream[kQueue]
+  let credits = 0
+  while (queue.length > 0 && !stream[kFull]) {
+    const entry = queue[0]
+    if (typeof entry === 'function') {
+      queue.shift()
+      entry.call(stream)
+      if (stream.destroyed) return
+      credits++
+      continue
+    }
+    const items = entry.items
+    const n = items.length
+    let i = entry.index
+    while (i < n) {
+      if (!stream.push(items[i++])) {
+        stream[kFull] = true
+        break
+      }
+      if (stream.destroyed) return
+    }
+    entry.index = i
+    if (i < n) break
+    queue.shift()
+    if (stream[kFull]) stream[kWithheld]++
+    else credits++
+  }
+  if (credits > 0) stream[kHandle].credit(credits)
+  if (queue.length === 0 && stream[kDone] && stream[kFlushCallback] !== null) {
+    const callback = stream[kFlushCallback]
+    stream[kFlushCallback] = null
+    callback()
+  }
+}
+
+/** An output entry that pushes `items` (an array) in order. */
+function pushEntry (items) {
+  return { items, index: 0 }
+}
+
+module.exports = { NativeTransform, pushEntry }

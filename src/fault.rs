@@ -1,0 +1,49 @@
+//! Fault injection for the test suite: a stage that panics, and an export that panics.
+//!
+//! They exist so `__test__/faults.spec.js` can prove that a Rust panic becomes a stream error or
+//! a JS exception instead of aborting the process. Not part of the public API (`index.js` does
+//! not export them).
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::Function;
+use napi::Result;
+use napi_derive::napi;
+
+use crate::stats::Counters;
+use crate::transport::{NativeStream, Pipe, PipeOptions, Sink, Stage, Stop};
+
+struct PanickingStage;
+
+impl Stage for PanickingStage {
+  type Data = u32;
+
+  fn chunk(&mut self, chunk: &[u8], out: &mut dyn Sink<u32>) -> std::result::Result<(), Stop> {
+    if chunk.starts_with(b"panic") {
+      panic!("injected fault");
+    }
+    out.send(chunk.len() as u32)
+  }
+
+  fn end(&mut self, _out: &mut dyn Sink<u32>) -> std::result::Result<(), Stop> {
+    Ok(())
+  }
+}
+
+/// A stream whose worker panics on a chunk that starts with `panic`; other chunks yield their
+/// length.
+#[napi(catch_unwind, skip_typescript)]
+pub fn create_faulty_stream(on_events: Function<'_, (), ()>) -> Result<NativeStream> {
+  let options = PipeOptions {
+    input_capacity: 2,
+    credits: 2,
+  };
+  let pipe = Pipe::start(PanickingStage, on_events, options)?;
+  Ok(NativeStream::new(pipe, Arc::new(Counters::new(&[]))))
+}
+
+/// Panics inside an export: `catch_unwind` must turn it into a JS exception.
+#[napi(catch_unwind, skip_typescript)]
+pub fn panic_in_export() {
+  panic!("injected export fault");
+}

@@ -1,0 +1,231 @@
+//! `LineFramer`: turns a stream of byte chunks into NDJSON lines, whatever the chunk boundaries.
+//!
+//! Invariants:
+//! * Linear time: each input byte is looked at by `memchr` once and copied at most once (into
+//!   `partial`, only when a line spans chunks). A 100 MiB line costs 100 MiB of work, not the
+//!   quadratic re-scan that regex-splitting peers do.
+//! * Bounded memory: `partial` never grows past `max_line_bytes + 1`. A line that would is marked
+//!   over-long and the rest of it is counted but not kept (only an excerpt survives for the report).
+//! * A line is handed out without its terminator: `\n`, or `\r\n` even when the `\r` and the `\n`
+//!   arrived in different chunks. A UTF-8 BOM at the very start of the stream is dropped.
+//! * Line numbers are 1-based physical lines (blank lines count); `offset` is the byte offset of
+//!   the line's first byte in the whole stream.
+
+use memchr::memchr_iter;
+
+/// How much of an over-long line is kept for the error excerpt.
+pub const EXCERPT_BYTES: usize = 64;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One complete line, borrowed from the chunk or from the framer's own buffer.
+#[derive(Debug)]
+pub struct Line<'a> {
+  pub number: u64,
+  pub offset: u64,
+  /// The content without terminator (and without a leading BOM on line 1). For an over-long
+  /// line only its first bytes (at most [`EXCERPT_BYTES`]).
+  pub bytes: &'a [u8],
+  /// `Some(length)` when the content was longer than `max_line_bytes`.
+  pub overlong: Option<u64>,
+}
+
+pub struct LineFramer {
+  max_line_bytes: usize,
+  partial: Vec<u8>,
+  /// Length of the pending line so far, including bytes not kept because it is over-long.
+  partial_len: u64,
+  overlong: bool,
+  next_number: u64,
+  next_offset: u64,
+  longest: u64,
+}
+
+impl LineFramer {
+  pub fn new(max_line_bytes: usize) -> Self {
+    Self {
+      max_line_bytes,
+      partial: Vec::new(),
+      partial_len: 0,
+      overlong: false,
+      next_number: 1,
+      next_offset: 0,
+      longest: 0,
+    }
+  }
+
+  /// The longest line content seen so far, in bytes (terminator excluded).
+  pub fn longest_line(&self) -> u64 {
+    self.longest
+  }
+
+  /// Feeds a chunk and calls `on_line` for every line it completes, in order. Stops early and
+  /// returns the first error `on_line` returns.
+  pub fn feed<E>(
+    &mut self,
+    chunk: &[u8],
+    mut on_line: impl FnMut(Line<'_>) -> Result<(), E>,
+  ) -> Result<(), E> {
+    let mut start = 0;
+    for nl in memchr_iter(b'\n', chunk) {
+      let piece = &chunk[start..nl];
+      start = nl + 1;
+      if self.partial_len == 0 {
+        let line = self.finish_line(piece, piece.len() as u64, false);
+        on_line(line)?;
+      } else {
+        self.append(piece);
+        let bytes = std::mem::take(&mut self.partial);
+        let line = self.finish_line(&bytes, self.partial_len, self.overlong);
+        let result = on_line(line);
+        self.partial = bytes;
+        self.partial.clear();
+        self.partial_len = 0;
+        self.overlong = false;
+        result?;
+      }
+    }
+    self.append(&chunk[start..]);
+    Ok(())
+  }
+
+  /// Ends the stream: a final line without a newline is still a line. Nothing is reported for an
+  /// empty remainder (the stream ended with `\n`, or was empty).
+  pub fn finish<E>(&mut self, on_line: impl FnOnce(Line<'_>) -> Result<(), E>) -> Result<(), E> {
+    if self.partial_len == 0 {
+      return Ok(());
+    }
+    let bytes = std::mem::take(&mut self.partial);
+    let line = self.finish_line(&bytes, self.partial_len, self.overlong);
+    let result = on_line(line);
+    self.partial_len = 0;
+    self.overlong = false;
+    result
+  }
+
+  fn append(&mut self, piece: &[u8]) {
+    if piece.is_empty() {
+      return;
+    }
+    self.partial_len += piece.len() as u64;
+    if self.overlong {
+      return;
+    }
+    // One byte of slack: a trailing `\r` is part of the terminator, not of the content.
+    if self.partial_len > self.max_line_bytes as u64 + 1 {
+      self.overlong = true;
+      let keep = EXCERPT_BYTES.saturating_sub(self.partial.len()).min(piece.len());
+      self.partial.extend_from_slice(&piece[..keep]);
+      self.partial.truncate(EXCERPT_BYTES);
+      self.partial.shrink_to(EXCERPT_BYTES);
+    } else {
+      self.partial.extend_from_slice(piece);
+    }
+  }
+
+  /// Strips the terminator and a BOM, applies the length limit and advances the counters.
+  fn finish_line<'a>(&mut self, raw: &'a [u8], raw_len: u64, overlong: bool) -> Line<'a> {
+    let number = self.next_number;
+    let offset = self.next_offset;
+    self.next_number += 1;
+    self.next_offset += raw_len + 1;
+
+    let mut bytes = raw;
+    let mut len = raw_len;
+    if !overlong && bytes.last() == Some(&b'\r') {
+      bytes = &bytes[..bytes.len() - 1];
+      len -= 1;
+    } else if overlong && raw_len > 0 {
+      // The content length of an over-long line still excludes its `\r`, which we no longer
+      // have; only the length matters for the report, so an estimate of one byte is fine.
+    }
+    if number == 1 && bytes.starts_with(BOM) {
+      bytes = &bytes[BOM.len()..];
+      len -= BOM.len() as u64;
+    }
+    self.longest = self.longest.max(len);
+    let overlong = overlong || len > self.max_line_bytes as u64;
+    if overlong {
+      bytes = &bytes[..bytes.len().min(EXCERPT_BYTES)];
+    }
+    Line {
+      number,
+      offset,
+      bytes,
+      overlong: overlong.then_some(len),
+    }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  /// (number, offset, content, overlong) for every line of `chunks`.
+  fn frame(chunks: &[&[u8]], max: usize) -> Vec<(u64, u64, Vec<u8>, Option<u64>)> {
+    let mut f = LineFramer::new(max);
+    let mut out = Vec::new();
+    let mut push = |l: Line<'_>| -> Result<(), ()> {
+      out.push((l.number, l.offset, l.bytes.to_vec(), l.overlong));
+      Ok(())
+    };
+    for c in chunks {
+      f.feed(c, &mut push).unwrap();
+    }
+    f.finish(&mut push).unwrap();
+    out
+  }
+
+  #[test]
+  fn splits_lf_and_crlf_and_keeps_the_last_line() {
+    let lines = frame(&[b"a\r\nb\n\nc"], 100);
+    let texts: Vec<_> = lines.iter().map(|l| l.2.clone()).collect();
+    assert_eq!(texts, vec![b"a".to_vec(), b"b".to_vec(), b"".to_vec(), b"c".to_vec()]);
+    let offsets: Vec<_> = lines.iter().map(|l| l.1).collect();
+    assert_eq!(offsets, vec![0, 3, 5, 6]);
+  }
+
+  #[test]
+  fn cr_and_lf_in_different_chunks() {
+    let lines = frame(&[b"{}\r", b"\n[]\r", b"\n"], 100);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0].2, b"{}");
+    assert_eq!(lines[1].2, b"[]");
+    assert_eq!(lines[1].1, 4);
+  }
+
+  #[test]
+  fn bom_only_at_stream_start_even_when_split() {
+    let lines = frame(&[b"\xEF", b"\xBB", b"\xBF1\n\xEF\xBB\xBF2\n"], 100);
+    assert_eq!(lines[0].2, b"1");
+    assert_eq!(lines[1].2, b"\xEF\xBB\xBF2");
+  }
+
+  #[test]
+  fn overlong_lines_are_not_buffered_and_do_not_eat_the_next_line() {
+    let big = vec![b'x'; 1000];
+    let mut f = LineFramer::new(10);
+    let mut seen = Vec::new();
+    for chunk in big.chunks(7) {
+      f.feed(chunk, |l: Line<'_>| -> Result<(), ()> {
+        seen.push(l.overlong);
+        Ok(())
+      })
+      .unwrap();
+      assert!(f.partial.len() <= EXCERPT_BYTES.max(11));
+    }
+    f.feed(b"\n1\n", |l: Line<'_>| -> Result<(), ()> {
+      seen.push(l.overlong);
+      Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, vec![Some(1000), None]);
+  }
+
+  #[test]
+  fn limit_is_on_content_not_terminator() {
+    let lines = frame(&[b"12345\r\n123456\n"], 5);
+    assert_eq!(lines[0].3, None);
+    assert_eq!(lines[1].3, Some(6));
+  }
+}

@@ -1,0 +1,271 @@
+//! The NDJSON parser's native side: frame lines, check each one, gather valid ones into batches.
+//!
+//! Runs entirely on the transport's worker thread (`crate::transport`). JS receives batches it
+//! can parse in one call, and one event per invalid line, in input order. The JS class
+//! (`lib/ndjson.js`) owns the stream contract, the policy errors and the values; this module owns
+//! the bytes.
+
+pub mod batch;
+pub mod framer;
+pub mod validate;
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Function, ToNapiValue};
+use napi::{sys, Result};
+use napi_derive::napi;
+
+use crate::stats::Counters;
+use crate::transport::{NativeStream, Pipe, PipeOptions, Sink, Stage, Stop};
+use batch::{Batch, BatchData, Extras, Shape};
+use framer::{Line, LineFramer};
+use validate::{SyntaxErrorKind, Validator};
+
+/// Counter names, in `stats()` order; the indices below must follow it.
+pub const STAT_NAMES: &[&str] = &[
+  "lines",
+  "bytes",
+  "values",
+  "blankLines",
+  "invalidLines",
+  "longestLine",
+];
+const LINES: usize = 0;
+const BYTES: usize = 1;
+const VALUES: usize = 2;
+const BLANK: usize = 3;
+const INVALID: usize = 4;
+const LONGEST: usize = 5;
+
+pub const ERR_INVALID_JSON: &str = "ERR_SLUICE_INVALID_JSON";
+pub const ERR_INVALID_UTF8: &str = "ERR_SLUICE_INVALID_UTF8";
+pub const ERR_LINE_TOO_LONG: &str = "ERR_SLUICE_LINE_TOO_LONG";
+pub const ERR_BLANK_LINE: &str = "ERR_SLUICE_BLANK_LINE";
+
+/// How many bytes of a bad line its report quotes.
+const EXCERPT_CHARS: usize = 64;
+
+/// Parser settings, already validated by `lib/ndjson.js`.
+#[napi(object)]
+pub struct ParserConfig {
+  /// 'values' | 'batches' | 'envelopes' parse JSON text; 'lines' hands out raw bytes.
+  pub raw_lines: bool,
+  pub positions: bool,
+  pub spans: bool,
+  pub max_line_bytes: f64,
+  pub blank_lines_invalid: bool,
+  pub skip_invalid: bool,
+  /// Invalid lines tolerated in skip mode before the stream fails; negative = no limit.
+  pub max_invalid: f64,
+  pub batch_bytes: u32,
+  pub input_capacity: u32,
+  pub credits: u32,
+}
+
+/// What the parser sends to JS: a batch, or the report of one invalid line.
+pub enum ParserData {
+  Batch(BatchData),
+  Invalid(InvalidLine),
+}
+
+/// `fatal`: 0 the line was skipped, 1 it ends the stream (onInvalid 'error'), 2 skipped but it
+/// was one too many (maxInvalid).
+pub struct InvalidLine {
+  pub code: &'static str,
+  pub line: u64,
+  pub offset: u64,
+  pub excerpt: String,
+  pub reason: String,
+  pub fatal: u32,
+}
+
+const DATA_BATCH: u32 = 0;
+const DATA_INVALID: u32 = 1;
+
+impl ToNapiValue for ParserData {
+  unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+    match val {
+      ParserData::Batch(b) => ToNapiValue::to_napi_value(env, (DATA_BATCH, b)),
+      ParserData::Invalid(i) => ToNapiValue::to_napi_value(
+        env,
+        (
+          DATA_INVALID,
+          i.code,
+          i.line as f64,
+          i.offset as f64,
+          i.excerpt,
+          i.reason,
+          i.fatal,
+        ),
+      ),
+    }
+  }
+}
+
+pub struct ParserStage {
+  framer: LineFramer,
+  validator: Validator,
+  batch: Batch,
+  batch_bytes: usize,
+  blank_lines_invalid: bool,
+  skip_invalid: bool,
+  max_invalid: Option<u64>,
+  max_line_bytes: u64,
+  counters: Arc<Counters>,
+}
+
+impl ParserStage {
+  pub fn new(config: &ParserConfig, counters: Arc<Counters>) -> Self {
+    let shape = if config.raw_lines {
+      Shape::Raw
+    } else {
+      Shape::Json
+    };
+    let extras = Extras {
+      positions: config.positions,
+      spans: config.spans,
+    };
+    let max_line_bytes = config.max_line_bytes.clamp(1.0, (usize::MAX / 2) as f64) as usize;
+    let batch_bytes = config.batch_bytes.max(1) as usize;
+    Self {
+      framer: LineFramer::new(max_line_bytes),
+      validator: Validator::new(),
+      batch: Batch::new(shape, extras, batch_bytes),
+      batch_bytes,
+      blank_lines_invalid: config.blank_lines_invalid,
+      skip_invalid: config.skip_invalid,
+      max_invalid: (config.max_invalid >= 0.0).then_some(config.max_invalid as u64),
+      max_line_bytes: max_line_bytes as u64,
+      counters,
+    }
+  }
+
+  fn flush(&mut self, out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
+    if self.batch.is_empty() {
+      return Ok(());
+    }
+    out.send(ParserData::Batch(self.batch.take()))
+  }
+
+  fn line(&mut self, line: Line<'_>, out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
+    self.counters.add(LINES, 1);
+    if let Some(len) = line.overlong {
+      let reason = format!("line is {len} bytes, over maxLineBytes ({})", self.max_line_bytes);
+      return self.invalid(&line, ERR_LINE_TOO_LONG, reason, out);
+    }
+    if line.bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+      if self.blank_lines_invalid {
+        return self.invalid(&line, ERR_BLANK_LINE, "blank line".into(), out);
+      }
+      self.counters.add(BLANK, 1);
+      return Ok(());
+    }
+    match self.validator.check(line.bytes) {
+      Ok(verdict) => {
+        self.counters.add(VALUES, 1);
+        self.batch.push(line.bytes, verdict.ascii, line.number, line.offset);
+        if self.batch.len_bytes() >= self.batch_bytes {
+          self.flush(out)?;
+        }
+        Ok(())
+      }
+      Err(e) => {
+        let code = match e.kind {
+          SyntaxErrorKind::InvalidUtf8 => ERR_INVALID_UTF8,
+          _ => ERR_INVALID_JSON,
+        };
+        self.invalid(&line, code, e.to_string(), out)
+      }
+    }
+  }
+
+  fn invalid(
+    &mut self,
+    line: &Line<'_>,
+    code: &'static str,
+    reason: String,
+    out: &mut dyn Sink<ParserData>,
+  ) -> std::result::Result<(), Stop> {
+    self.counters.add(INVALID, 1);
+    // Everything before the bad line goes out first, so reports stay in input order.
+    self.flush(out)?;
+    let over_budget = self
+      .max_invalid
+      .is_some_and(|max| self.counters.get(INVALID) > max);
+    let fatal = match (self.skip_invalid, over_budget) {
+      (false, _) => 1,
+      (true, true) => 2,
+      (true, false) => 0,
+    };
+    out.send(ParserData::Invalid(InvalidLine {
+      code,
+      line: line.number,
+      offset: line.offset,
+      excerpt: excerpt(line.bytes, line.overlong.is_some()),
+      reason,
+      fatal,
+    }))?;
+    if fatal == 0 {
+      Ok(())
+    } else {
+      // JS turns the report into the stream's error and destroys the stream.
+      Err(Stop::Reported)
+    }
+  }
+}
+
+/// The first characters of a line, decoded leniently: it is for a human reading an error.
+fn excerpt(bytes: &[u8], truncated: bool) -> String {
+  let mut cut = bytes.len().min(EXCERPT_CHARS);
+  // Do not end in the middle of a UTF-8 sequence that was valid.
+  while cut < bytes.len() && cut > 0 && (bytes[cut] & 0xC0) == 0x80 {
+    cut -= 1;
+  }
+  let mut text = String::from_utf8_lossy(&bytes[..cut]).into_owned();
+  if truncated || cut < bytes.len() {
+    text.push('…');
+  }
+  text
+}
+
+impl Stage for ParserStage {
+  type Data = ParserData;
+
+  fn chunk(&mut self, chunk: &[u8], out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
+    self.counters.add(BYTES, chunk.len() as u64);
+    let mut framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
+    let result = framer.feed(chunk, |line| self.line(line, out));
+    self.framer = framer;
+    self.counters.raise_to(LONGEST, self.framer.longest_line());
+    result
+  }
+
+  fn idle(&mut self, out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
+    self.flush(out)
+  }
+
+  fn end(&mut self, out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
+    let mut framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
+    let result = framer.finish(|line| self.line(line, out));
+    self.framer = framer;
+    self.counters.raise_to(LONGEST, self.framer.longest_line());
+    result?;
+    self.flush(out)
+  }
+}
+
+/// Starts a parser worker; `on_events` receives its events (see `lib/transport.js`).
+#[napi(catch_unwind)]
+pub fn create_ndjson_parser(
+  config: ParserConfig,
+  on_events: Function<'_, (), ()>,
+) -> Result<NativeStream> {
+  let counters = Arc::new(Counters::new(STAT_NAMES));
+  let stage = ParserStage::new(&config, Arc::clone(&counters));
+  let options = PipeOptions {
+    input_capacity: config.input_capacity as usize,
+    credits: config.credits,
+  };
+  let pipe = Pipe::start(stage, on_events, options)?;
+  Ok(NativeStream::new(pipe, counters))
+}

@@ -1,0 +1,600 @@
+//! The native stream core shared by every sluice component: one worker thread per stream, fed by
+//! a bounded channel, answering through one threadsafe function (TSFN).
+//!
+//! ```text
+//!  JS thread                                  worker thread
+//!  Pipe::write ── try_send(Bytes) ──► bounded channel ──► Stage::chunk ──► Outbox::send
+//!     ▲  (full: JS holds the chunk and its                                   │ takes a credit
+//!     │   `_transform` callback = backpressure)                              ▼
+//!  TSFN callback ◄──────────── one coalesced call ◄────────── event queue (Data | Space | Idle | Done | Failed)
+//! ```
+//!
+//! Invariants (see `../shared/DESIGN.md`, "The transport", and `research/feasibility.md` §4):
+//! * Input is bounded by the channel capacity. When it is full, `write` sets `want_space` and
+//!   retries once (the worker may have emptied the channel between the failed send and the flag);
+//!   the worker answers `Space` after its next `recv`.
+//! * Output is bounded by credits: the worker takes one before queueing each `Data` event and
+//!   blocks without one. JS gives a credit back once it has pushed everything of that event
+//!   without `push()` returning false, so a consumer that does not read stops the worker.
+//! * One TSFN carries every event kind, so `Done` is ordered after the last `Data`. Calls are
+//!   coalesced: the worker calls only when no call is pending, and the callback drains the queue.
+//! * The TSFN is weak; the JS thread refs it exactly while the worker has work it can make
+//!   progress on (input accepted but not consumed, and not blocked on a credit JS has not given).
+//!   A weak TSFN alone let a pipeline exit with code 0 mid-stream; a strong one hangs the process.
+//!   Every ref/unref happens on the JS thread (in `Pipe` methods or in the TSFN callback).
+//! * `cancel` (from `_destroy`) and `Drop` set `cancelled`, wake the worker and drop the sender;
+//!   the worker exits without emitting anything further that JS would act on.
+//! * A panic in a stage is caught on the worker and reported as `Failed` with code
+//!   `ERR_SLUICE_PANIC`; a JS exception in the event handler is JS's to catch.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError, TrySendError};
+use napi::bindgen_prelude::{Function, ToNapiValue};
+use napi::threadsafe_function::{
+  ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode, ThreadsafeFunctionHandle,
+};
+use napi::{sys, Env, Result, Status};
+use napi_derive::napi;
+
+use crate::stats::Counters;
+
+/// Error codes the transport itself produces (components add their own).
+pub const ERR_PANIC: &str = "ERR_SLUICE_PANIC";
+
+/// A failure that ends the stream. `code` becomes `err.code` in JS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageError {
+  pub code: &'static str,
+  pub message: String,
+}
+
+impl StageError {
+  pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    Self {
+      code,
+      message: message.into(),
+    }
+  }
+}
+
+/// Why a stage call stopped early.
+#[derive(Debug)]
+pub enum Stop {
+  /// The stream was destroyed (or its environment is going away): stop quietly.
+  Cancelled,
+  /// The stream must fail with this error.
+  Failed(StageError),
+  /// The stage already sent JS the report that ends the stream (as data, with its details).
+  Reported,
+}
+
+impl From<StageError> for Stop {
+  fn from(e: StageError) -> Self {
+    Stop::Failed(e)
+  }
+}
+
+/// The per-component work done on the worker thread. Knows nothing about threads or N-API.
+pub trait Stage: Send + 'static {
+  /// What one `Data` event carries to JS.
+  type Data: ToNapiValue + Send + 'static;
+
+  /// Handles one input chunk; may send any number of `Data` events.
+  fn chunk(&mut self, chunk: &[u8], out: &mut dyn Sink<Self::Data>) -> std::result::Result<(), Stop>;
+
+  /// The input channel is empty: a good moment to flush partial output for latency.
+  fn idle(&mut self, _out: &mut dyn Sink<Self::Data>) -> std::result::Result<(), Stop> {
+    Ok(())
+  }
+
+  /// The input has ended; flush everything.
+  fn end(&mut self, out: &mut dyn Sink<Self::Data>) -> std::result::Result<(), Stop>;
+}
+
+/// Where a stage sends its results. The worker's implementation blocks for a credit; tests can
+/// collect into a `Vec`.
+pub trait Sink<D> {
+  fn send(&mut self, data: D) -> std::result::Result<(), Stop>;
+}
+
+impl<D> Sink<D> for Vec<D> {
+  fn send(&mut self, data: D) -> std::result::Result<(), Stop> {
+    self.push(data);
+    Ok(())
+  }
+}
+
+/// Tuning of one pipe. Both bounds multiply the chunk/batch size into the memory a stalled
+/// stream can hold (`research/feasibility.md` §4: capacity 4 and 2 credits stalled at 448 KiB).
+#[derive(Debug, Clone, Copy)]
+pub struct PipeOptions {
+  pub input_capacity: usize,
+  pub credits: u32,
+}
+
+enum Msg {
+  Chunk(Bytes),
+  End,
+}
+
+/// What the worker is blocked on when it reports `Idle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waiting {
+  Input,
+  Credit,
+}
+
+enum Event<D> {
+  Data(D),
+  Space,
+  Idle {
+    consumed: u64,
+    credits_seen: u64,
+    waiting: Waiting,
+  },
+  Done,
+  Failed(StageError),
+}
+
+/// Event kinds as JS sees them (`lib/transport.js` has the same table).
+const KIND_DATA: u32 = 0;
+const KIND_SPACE: u32 = 1;
+const KIND_DONE: u32 = 2;
+const KIND_FAILED: u32 = 3;
+
+/// An event as handed to JS: `[kind, payload?]`.
+enum JsEvent<D> {
+  Data(D),
+  Space,
+  Done,
+  Failed(StageError),
+}
+
+impl<D: ToNapiValue> ToNapiValue for JsEvent<D> {
+  unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+    match val {
+      JsEvent::Data(d) => ToNapiValue::to_napi_value(env, (KIND_DATA, d)),
+      JsEvent::Space => ToNapiValue::to_napi_value(env, (KIND_SPACE,)),
+      JsEvent::Done => ToNapiValue::to_napi_value(env, (KIND_DONE,)),
+      JsEvent::Failed(e) => ToNapiValue::to_napi_value(env, (KIND_FAILED, e.code, e.message)),
+    }
+  }
+}
+
+struct OutQueue<D> {
+  events: Vec<Event<D>>,
+  call_pending: bool,
+  credits: u32,
+  credits_received: u64,
+}
+
+/// State only the JS thread touches (behind a mutex only because `Shared` must be `Sync`).
+struct JsSide {
+  accepted: u64,
+  consumed: u64,
+  credits_granted: u64,
+  waiting_credit_seen: Option<u64>,
+  finished: bool,
+  referred: bool,
+  tsfn: Weak<ThreadsafeFunctionHandle>,
+}
+
+struct Shared<D> {
+  out: Mutex<OutQueue<D>>,
+  credit_ready: Condvar,
+  cancelled: AtomicBool,
+  want_space: AtomicBool,
+  js: Mutex<JsSide>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+  // A panic while holding one of these locks is already reported as a stream error; the data
+  // (counters and a queue) stays consistent, so poisoning is not a reason to stop.
+  m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+type Tsfn<D> = ThreadsafeFunction<(), (), Vec<JsEvent<D>>, Status, false, true>;
+
+impl JsSide {
+  /// Refs the TSFN exactly while the worker can make progress. Call on the JS thread only.
+  fn update_keep_alive(&mut self, env: sys::napi_env) {
+    let blocked_on_credit = self.waiting_credit_seen == Some(self.credits_granted);
+    let busy = !self.finished && self.accepted > self.consumed && !blocked_on_credit;
+    if busy == self.referred {
+      return;
+    }
+    let Some(handle) = self.tsfn.upgrade() else {
+      return;
+    };
+    handle.with_read_aborted(|aborted| {
+      if aborted {
+        return;
+      }
+      // SAFETY: `env` is the environment of the JS thread we are called on (the TSFN callback's
+      // or a `#[napi]` method's), and `handle` is a live, non-aborted TSFN created in that
+      // environment; the read guard keeps it from being aborted while we call.
+      let status = unsafe {
+        if busy {
+          sys::napi_ref_threadsafe_function(env, handle.get_raw())
+        } else {
+          sys::napi_unref_threadsafe_function(env, handle.get_raw())
+        }
+      };
+      if status == sys::Status::napi_ok {
+        self.referred = busy;
+      }
+    });
+  }
+}
+
+/// The JS-thread end of a stream: owned by a component's `#[napi]` class.
+pub struct Pipe<D: ToNapiValue + Send + 'static> {
+  tx: Option<Sender<Msg>>,
+  shared: Arc<Shared<D>>,
+  _tsfn: Arc<Tsfn<D>>,
+}
+
+impl<D: ToNapiValue + Send + 'static> Pipe<D> {
+  /// Starts the worker thread for `stage`. `on_events` is called on the JS thread with an array
+  /// of `[kind, payload]` events.
+  pub fn start<S: Stage<Data = D>>(
+    stage: S,
+    on_events: Function<'_, (), ()>,
+    options: PipeOptions,
+  ) -> Result<Self> {
+    let shared = Arc::new(Shared {
+      out: Mutex::new(OutQueue {
+        events: Vec::new(),
+        call_pending: false,
+        credits: options.credits.max(1),
+        credits_received: 0,
+      }),
+      credit_ready: Condvar::new(),
+      cancelled: AtomicBool::new(false),
+      want_space: AtomicBool::new(false),
+      js: Mutex::new(JsSide {
+        accepted: 0,
+        consumed: 0,
+        credits_granted: 0,
+        waiting_credit_seen: None,
+        finished: false,
+        referred: false,
+        tsfn: Weak::new(),
+      }),
+    });
+    let in_callback = Arc::clone(&shared);
+    let tsfn: Tsfn<D> = on_events
+      .build_threadsafe_function::<()>()
+      .callee_handled::<false>()
+      .weak::<true>()
+      .build_callback(move |ctx: ThreadsafeCallContext<()>| Ok(deliver(&in_callback, ctx.env)))?;
+    let tsfn = Arc::new(tsfn);
+    lock(&shared.js).tsfn = Arc::downgrade(&tsfn.handle);
+
+    let (tx, rx) = bounded(options.input_capacity.max(1));
+    let worker = Outbox {
+      shared: Arc::clone(&shared),
+      tsfn: Arc::clone(&tsfn),
+    };
+    std::thread::Builder::new()
+      .name("sluice-worker".into())
+      .spawn(move || worker.run(stage, rx))
+      .map_err(|e| napi::Error::from_reason(format!("cannot start worker thread: {e}")))?;
+    Ok(Self {
+      tx: Some(tx),
+      shared,
+      _tsfn: tsfn,
+    })
+  }
+
+  /// Offers a chunk (copied). `false`: the input is full; JS keeps the chunk and its callback
+  /// and retries on the next `Space` event.
+  pub fn write(&mut self, env: &Env, chunk: &[u8]) -> bool {
+    self.offer(env, Msg::Chunk(Bytes::copy_from_slice(chunk)))
+  }
+
+  /// Signals the end of input. `false`: the input is full; retry on `Space`.
+  pub fn end(&mut self, env: &Env) -> bool {
+    self.offer(env, Msg::End)
+  }
+
+  fn offer(&mut self, env: &Env, msg: Msg) -> bool {
+    let Some(tx) = &self.tx else { return false };
+    let sent = match tx.try_send(msg) {
+      Ok(()) => true,
+      Err(TrySendError::Full(msg)) => {
+        self.shared.want_space.store(true, Ordering::SeqCst);
+        // Retry once: the worker may have drained the channel before it could see the flag.
+        tx.try_send(msg).is_ok()
+      }
+      Err(TrySendError::Disconnected(_)) => false,
+    };
+    if sent {
+      let mut js = lock(&self.shared.js);
+      js.accepted += 1;
+      js.update_keep_alive(env.raw());
+    }
+    sent
+  }
+
+  /// Returns `n` output credits (JS pushed everything of `n` events without backpressure).
+  pub fn credit(&mut self, env: &Env, n: u32) {
+    {
+      let mut q = lock(&self.shared.out);
+      q.credits += n;
+      q.credits_received += n as u64;
+    }
+    self.shared.credit_ready.notify_one();
+    let mut js = lock(&self.shared.js);
+    js.credits_granted += n as u64;
+    js.update_keep_alive(env.raw());
+  }
+
+  /// Stops the worker; nothing it still sends will be acted on. Idempotent.
+  pub fn cancel(&mut self, env: &Env) {
+    self.stop();
+    let mut js = lock(&self.shared.js);
+    js.finished = true;
+    js.update_keep_alive(env.raw());
+  }
+
+  fn stop(&mut self) {
+    self.shared.cancelled.store(true, Ordering::SeqCst);
+    // Take the lock so a worker between its `cancelled` check and its wait cannot miss this.
+    drop(lock(&self.shared.out));
+    self.shared.credit_ready.notify_all();
+    self.tx = None;
+  }
+}
+
+impl<D: ToNapiValue + Send + 'static> Drop for Pipe<D> {
+  fn drop(&mut self) {
+    // Collected without `destroy()` (or the environment is shutting down): stop the worker.
+    self.shared.cancelled.store(true, Ordering::SeqCst);
+    drop(lock(&self.shared.out));
+    self.shared.credit_ready.notify_all();
+    self.tx = None;
+  }
+}
+
+/// Runs on the JS thread inside the TSFN call: drains the queue, keeps the keep-alive bookkeeping
+/// for itself and returns what JS has to act on.
+fn deliver<D>(shared: &Shared<D>, env: Env) -> Vec<JsEvent<D>> {
+  let events = {
+    let mut q = lock(&shared.out);
+    q.call_pending = false;
+    std::mem::take(&mut q.events)
+  };
+  let mut js = lock(&shared.js);
+  let mut out = Vec::with_capacity(events.len());
+  for event in events {
+    match event {
+      Event::Idle {
+        consumed,
+        credits_seen,
+        waiting,
+      } => {
+        js.consumed = js.consumed.max(consumed);
+        js.waiting_credit_seen = (waiting == Waiting::Credit).then_some(credits_seen);
+      }
+      Event::Data(d) => out.push(JsEvent::Data(d)),
+      Event::Space => out.push(JsEvent::Space),
+      Event::Done => {
+        js.finished = true;
+        out.push(JsEvent::Done)
+      }
+      Event::Failed(e) => {
+        js.finished = true;
+        out.push(JsEvent::Failed(e))
+      }
+    }
+  }
+  if shared.cancelled.load(Ordering::SeqCst) {
+    // Destroyed: late events are dropped here rather than handed to a destroyed stream.
+    out.clear();
+  }
+  js.update_keep_alive(env.raw());
+  out
+}
+
+/// The worker-thread end: sends events, waiting for credits for data.
+struct Outbox<D: ToNapiValue + Send + 'static> {
+  shared: Arc<Shared<D>>,
+  tsfn: Arc<Tsfn<D>>,
+}
+
+impl<D: ToNapiValue + Send + 'static> Outbox<D> {
+  fn run<S: Stage<Data = D>>(mut self, mut stage: S, rx: Receiver<Msg>) {
+    let result = catch_unwind(AssertUnwindSafe(|| self.pump(&mut stage, &rx)));
+    let last = match result {
+      Ok(Ok(())) => Event::Done,
+      Ok(Err(Stop::Cancelled | Stop::Reported)) => return,
+      Ok(Err(Stop::Failed(e))) => Event::Failed(e),
+      Err(panic) => {
+        let what = panic
+          .downcast_ref::<&str>()
+          .map(|s| s.to_string())
+          .or_else(|| panic.downcast_ref::<String>().cloned())
+          .unwrap_or_else(|| "unknown panic".into());
+        Event::Failed(StageError::new(
+          ERR_PANIC,
+          format!("sluice native worker panicked: {what}"),
+        ))
+      }
+    };
+    let mut q = lock(&self.shared.out);
+    self.queue(&mut q, last);
+  }
+
+  fn pump<S: Stage<Data = D>>(
+    &mut self,
+    stage: &mut S,
+    rx: &Receiver<Msg>,
+  ) -> std::result::Result<(), Stop> {
+    let mut consumed = 0u64;
+    loop {
+      let msg = match rx.try_recv() {
+        Ok(msg) => msg,
+        Err(TryRecvError::Disconnected) => return Err(Stop::Cancelled),
+        Err(TryRecvError::Empty) => {
+          stage.idle(self)?;
+          self.control(Event::Idle {
+            consumed,
+            credits_seen: 0,
+            waiting: Waiting::Input,
+          });
+          rx.recv().map_err(|_| Stop::Cancelled)?
+        }
+      };
+      if self.shared.cancelled.load(Ordering::SeqCst) {
+        return Err(Stop::Cancelled);
+      }
+      if self.shared.want_space.swap(false, Ordering::SeqCst) {
+        self.control(Event::Space);
+      }
+      consumed += 1;
+      match msg {
+        Msg::Chunk(bytes) => stage.chunk(&bytes, self)?,
+        Msg::End => return stage.end(self),
+      }
+    }
+  }
+
+  /// Queues an event that needs no credit.
+  fn control(&self, event: Event<D>) {
+    let mut q = lock(&self.shared.out);
+    self.queue(&mut q, event);
+  }
+
+  fn queue(&self, q: &mut OutQueue<D>, event: Event<D>) {
+    q.events.push(event);
+    if !q.call_pending {
+      q.call_pending = true;
+      // NonBlocking on an unbounded queue only fails when the TSFN is closing (environment
+      // teardown); the stream is gone then, so there is nobody left to tell.
+      self.tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+  }
+}
+
+impl<D: ToNapiValue + Send + 'static> Sink<D> for Outbox<D> {
+  fn send(&mut self, data: D) -> std::result::Result<(), Stop> {
+    let mut q = lock(&self.shared.out);
+    let mut announced = false;
+    while q.credits == 0 {
+      if self.shared.cancelled.load(Ordering::SeqCst) || self.tsfn.aborted() {
+        return Err(Stop::Cancelled);
+      }
+      if !announced {
+        // Tell the JS thread we are blocked on its consumer, so it can let the process exit if
+        // nothing else is alive (a core Transform with a full buffer does not hold it either).
+        let credits_seen = q.credits_received;
+        self.queue(
+          &mut q,
+          Event::Idle {
+            consumed: 0,
+            credits_seen,
+            waiting: Waiting::Credit,
+          },
+        );
+        announced = true;
+      }
+      // The timeout only matters when the environment is torn down under a blocked worker
+      // (process exit, worker_threads termination): then nobody will notify us.
+      q = self
+        .shared
+        .credit_ready
+        .wait_timeout(q, Duration::from_millis(200))
+        .unwrap_or_else(|p| p.into_inner())
+        .0;
+    }
+    if self.shared.cancelled.load(Ordering::SeqCst) {
+      return Err(Stop::Cancelled);
+    }
+    q.credits -= 1;
+    self.queue(&mut q, Event::Data(data));
+    Ok(())
+  }
+}
+
+/// What `NativeStream` needs of a `Pipe`, whatever its data type.
+trait PipeControl {
+  fn write(&mut self, env: &Env, chunk: &[u8]) -> bool;
+  fn end(&mut self, env: &Env) -> bool;
+  fn credit(&mut self, env: &Env, n: u32);
+  fn cancel(&mut self, env: &Env);
+}
+
+impl<D: ToNapiValue + Send + 'static> PipeControl for Pipe<D> {
+  fn write(&mut self, env: &Env, chunk: &[u8]) -> bool {
+    Pipe::write(self, env, chunk)
+  }
+  fn end(&mut self, env: &Env) -> bool {
+    Pipe::end(self, env)
+  }
+  fn credit(&mut self, env: &Env, n: u32) {
+    Pipe::credit(self, env, n)
+  }
+  fn cancel(&mut self, env: &Env) {
+    Pipe::cancel(self, env)
+  }
+}
+
+/// The native handle behind every sluice stream class (`lib/transport.js` drives it). Each
+/// component has a `create…` function that builds its `Stage` and returns one of these.
+#[napi]
+pub struct NativeStream {
+  pipe: Box<dyn PipeControl>,
+  counters: Arc<Counters>,
+}
+
+impl NativeStream {
+  pub fn new<D: ToNapiValue + Send + 'static>(pipe: Pipe<D>, counters: Arc<Counters>) -> Self {
+    Self {
+      pipe: Box::new(pipe),
+      counters,
+    }
+  }
+}
+
+#[napi]
+impl NativeStream {
+  /// Offers a chunk; false means "full, retry after the next Space event".
+  #[napi(catch_unwind)]
+  pub fn write(&mut self, env: Env, chunk: &[u8]) -> bool {
+    self.pipe.write(&env, chunk)
+  }
+
+  /// Ends the input; false means "full, retry after the next Space event".
+  #[napi(catch_unwind)]
+  pub fn end(&mut self, env: Env) -> bool {
+    self.pipe.end(&env)
+  }
+
+  /// Gives `n` output credits back to the worker.
+  #[napi(catch_unwind)]
+  pub fn credit(&mut self, env: Env, n: u32) {
+    self.pipe.credit(&env, n)
+  }
+
+  /// Stops the worker for good (from `_destroy`).
+  #[napi(catch_unwind)]
+  pub fn cancel(&mut self, env: Env) {
+    self.pipe.cancel(&env)
+  }
+
+  /// The component's counters as a plain object.
+  #[napi(catch_unwind, ts_return_type = "Record<string, number>")]
+  pub fn stats(&self, env: Env) -> Result<napi::bindgen_prelude::Object<'_>> {
+    let mut obj = napi::bindgen_prelude::Object::new(&env)?;
+    for (name, value) in self.counters.snapshot() {
+      obj.set(name, value as f64)?;
+    }
+    Ok(obj)
+  }
+}
