@@ -232,7 +232,7 @@ function summarise(values) {
 function fmtStat(s, digits = 1) {
   if (!s) return '–'
   const f = (x) => x.toFixed(digits)
-  return s.n === 1 || s.min === s.max ? f(s.median) : `${f(s.median)} (${f(s.min)}–${f(s.max)})`
+  return s.n === 1 || f(s.min) === f(s.max) ? f(s.median) : `${f(s.median)} (${f(s.min)}–${f(s.max)})`
 }
 
 function mdTable(header, rows) {

@@ -36,10 +36,10 @@ const KNOWN_OPTIONS = [
 
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 // Batches of 16–64 KiB parse fastest; larger ones cost more in GC (feasibility.md §3.3).
-const BATCH_BYTES = 64 * 1024
+const BATCH_BYTES = +(process.env.SL_BB || 65536)
 // Bounds of the transport: chunks queued to the worker, batches in flight back to JS.
-const INPUT_CAPACITY = 4
-const CREDITS = 3
+const INPUT_CAPACITY = +(process.env.SL_IN || 4)
+const CREDITS = +(process.env.SL_CR || 3)
 
 // Data payload kinds, as in src/ndjson/mod.rs.
 const DATA_BATCH = 0
