@@ -35,7 +35,11 @@ impl Counters {
 
   /// `(name, value)` pairs in declaration order.
   pub fn snapshot(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
-    self.names.iter().copied().zip(self.values.iter().map(|v| v.load(Ordering::Relaxed)))
+    self
+      .names
+      .iter()
+      .copied()
+      .zip(self.values.iter().map(|v| v.load(Ordering::Relaxed)))
   }
 }
 
@@ -49,6 +53,9 @@ mod tests {
     c.add(0, 2);
     c.raise_to(1, 7);
     c.raise_to(1, 3);
-    assert_eq!(c.snapshot().collect::<Vec<_>>(), vec![("lines", 2), ("longest", 7)]);
+    assert_eq!(
+      c.snapshot().collect::<Vec<_>>(),
+      vec![("lines", 2), ("longest", 7)]
+    );
   }
 }

@@ -85,7 +85,11 @@ pub trait Stage: Send + 'static {
   type Data: ToNapiValue + Send + 'static;
 
   /// Handles one input chunk; may send any number of `Data` events.
-  fn chunk(&mut self, chunk: &[u8], out: &mut dyn Sink<Self::Data>) -> std::result::Result<(), Stop>;
+  fn chunk(
+    &mut self,
+    chunk: &[u8],
+    out: &mut dyn Sink<Self::Data>,
+  ) -> std::result::Result<(), Stop>;
 
   /// The input channel is empty: a good moment to flush partial output for latency.
   fn idle(&mut self, _out: &mut dyn Sink<Self::Data>) -> std::result::Result<(), Stop> {

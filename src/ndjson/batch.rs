@@ -1,18 +1,24 @@
-//! `Batch`: valid lines gathered for one hand-off to JS.
+//! `Batch`: valid lines gathered for one hand-off to JS, in one of three forms.
 //!
-//! Values are not built here. For the value-producing outputs a batch is the text
-//! `[line,line,…]`, which JS turns into an array with one `JSON.parse` — measured the fastest way
-//! to materialise many small records in V8 (`research/feasibility.md` §3). For `'lines'` it is the
-//! raw line bytes back to back with their end offsets, sliced into Buffers in JS.
+//! * Columns (the default for value outputs): each line's values in typed columns plus a shape
+//!   id, built in JS by a constructor compiled per shape (`shape.rs` says why). Lines the shaper
+//!   declines travel as JSON text beside the columns.
+//! * Text: `[line,line,…]`, which JS turns into an array with one `JSON.parse`. Used when a
+//!   reviver needs each line's text (`spans` give each value's UTF-16 range in the text).
+//! * Raw (`'lines'`): the line bytes back to back with their end offsets, sliced into Buffers.
 //!
-//! Every line added has been validated, so the text is always one valid JSON array and the batch
-//! cannot throw in `JSON.parse`: one bad line never poisons its neighbours.
+//! Every line added has been validated, so the JSON text is always valid and the batch cannot
+//! throw in `JSON.parse`: one bad line never poisons its neighbours.
 
 use napi::bindgen_prelude::{Buffer, Float64Array, ToNapiValue, Uint32Array};
 use napi::{sys, Env, JsValue, Result};
 
+use super::shape::{Columns, Shaped, Shaper, Table};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
+  /// Columns and shape ids; JS builds the values.
+  Columns,
   /// `[line,…]` text; JS parses it.
   Json,
   /// Raw bytes and end offsets; JS slices them.
@@ -31,12 +37,19 @@ pub struct Extras {
 pub struct Batch {
   shape: Shape,
   extras: Extras,
+  /// JSON text (Json form, and the declined lines of the Columns form) or raw bytes.
   bytes: Vec<u8>,
   ascii: bool,
   count: u32,
   utf16_len: u32,
   positions: Vec<f64>,
   offsets: Vec<u32>,
+  input_bytes: usize,
+  shaper: Shaper,
+  columns: Columns,
+  ids: Vec<u32>,
+  new_shapes: Vec<(u32, String)>,
+  declined: u32,
 }
 
 impl Batch {
@@ -50,6 +63,12 @@ impl Batch {
       utf16_len: 0,
       positions: Vec::new(),
       offsets: Vec::new(),
+      input_bytes: 0,
+      shaper: Shaper::new(),
+      columns: Columns::new(),
+      ids: Vec::new(),
+      new_shapes: Vec::new(),
+      declined: 0,
     };
     batch.reset();
     batch
@@ -61,7 +80,11 @@ impl Batch {
     self.count = 0;
     self.positions.clear();
     self.offsets.clear();
-    if self.shape == Shape::Json {
+    self.input_bytes = 0;
+    self.ids.clear();
+    self.new_shapes.clear();
+    self.declined = 0;
+    if self.shape != Shape::Raw {
       self.bytes.push(b'[');
       self.utf16_len = 1;
     }
@@ -71,13 +94,30 @@ impl Batch {
     self.count == 0
   }
 
+  /// Input bytes gathered so far: the measure for flushing.
   pub fn len_bytes(&self) -> usize {
-    self.bytes.len()
+    self.input_bytes
   }
 
   /// Adds one validated line.
   pub fn push(&mut self, line: &[u8], ascii: bool, number: u64, offset: u64) {
+    self.input_bytes += line.len() + 1;
     match self.shape {
+      Shape::Columns => match self.shaper.shape(line, &mut self.columns) {
+        Shaped::Known(id) => self.ids.push(id),
+        Shaped::New(id, signature) => {
+          self.ids.push(id);
+          self.new_shapes.push((id, signature));
+        }
+        Shaped::Fallback => {
+          self.ids.push(0);
+          if self.declined > 0 {
+            self.bytes.push(b',');
+          }
+          self.bytes.extend_from_slice(line);
+          self.declined += 1;
+        }
+      },
       Shape::Json => {
         if self.count > 0 {
           self.bytes.push(b',');
@@ -86,7 +126,11 @@ impl Batch {
         self.bytes.extend_from_slice(line);
         if self.extras.spans {
           let start = self.utf16_len;
-          self.utf16_len += if ascii { line.len() as u32 } else { utf16_len(line) };
+          self.utf16_len += if ascii {
+            line.len() as u32
+          } else {
+            utf16_len(line)
+          };
           self.offsets.extend_from_slice(&[start, self.utf16_len]);
         }
       }
@@ -96,7 +140,9 @@ impl Batch {
       }
     }
     if self.extras.positions {
-      self.positions.extend_from_slice(&[number as f64, offset as f64]);
+      self
+        .positions
+        .extend_from_slice(&[number as f64, offset as f64]);
     }
     self.ascii &= ascii;
     self.count += 1;
@@ -104,10 +150,16 @@ impl Batch {
 
   /// Hands the gathered lines over and starts an empty batch.
   pub fn take(&mut self) -> BatchData {
-    if self.shape == Shape::Json {
+    if self.shape != Shape::Raw {
       self.bytes.push(b']');
     }
     let capacity = self.bytes.capacity();
+    let columns = (self.shape == Shape::Columns).then(|| ColumnData {
+      ids: std::mem::take(&mut self.ids),
+      columns: std::mem::take(&mut self.columns),
+      new_shapes: std::mem::take(&mut self.new_shapes),
+      declined: self.declined,
+    });
     let data = BatchData {
       shape: self.shape,
       bytes: std::mem::replace(&mut self.bytes, Vec::with_capacity(capacity)),
@@ -116,6 +168,7 @@ impl Batch {
       positions: (self.extras.positions).then(|| std::mem::take(&mut self.positions)),
       offsets: (self.extras.spans || self.shape == Shape::Raw)
         .then(|| std::mem::take(&mut self.offsets)),
+      columns,
     };
     self.reset();
     data
@@ -133,7 +186,16 @@ fn utf16_len(s: &[u8]) -> u32 {
     .sum()
 }
 
-/// One batch on its way to JS: `[text|buffer, count, positions|null, offsets|null]`.
+struct ColumnData {
+  ids: Vec<u32>,
+  columns: Columns,
+  new_shapes: Vec<(u32, String)>,
+  declined: u32,
+}
+
+/// One batch on its way to JS:
+/// `[form, text|buffer|null, count, positions|null, offsets|null]`, and for the Columns form
+/// also `ids, nums, table, ends, newShapes|null`.
 pub struct BatchData {
   shape: Shape,
   bytes: Vec<u8>,
@@ -141,33 +203,85 @@ pub struct BatchData {
   count: u32,
   positions: Option<Vec<f64>>,
   offsets: Option<Vec<u32>>,
+  columns: Option<ColumnData>,
+}
+
+/// Batch forms as JS sees them (`lib/ndjson.js`).
+const FORM_TEXT: u32 = 0;
+const FORM_COLUMNS: u32 = 1;
+const FORM_RAW: u32 = 2;
+
+/// The JSON text as a JS string.
+fn json_text(env: &Env, bytes: &[u8], ascii: bool) -> Result<sys::napi_value> {
+  if ascii {
+    // A one-byte (latin1) string when the text is ASCII: V8 parses those fastest, and the
+    // check was done on the worker, not here on the JS thread.
+    return Ok(env.create_string_latin1(bytes)?.raw());
+  }
+  debug_assert!(std::str::from_utf8(bytes).is_ok());
+  // SAFETY: every line in a batch passed `Validator::check`, which rejects invalid UTF-8, and
+  // the brackets and commas added around them are ASCII.
+  let text = unsafe { std::str::from_utf8_unchecked(bytes) };
+  Ok(env.create_string(text)?.raw())
 }
 
 impl ToNapiValue for BatchData {
   unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
     let env = Env::from_raw(raw_env);
-    let payload = match val.shape {
-      // A one-byte (latin1) string when the batch is ASCII: V8 parses those fastest, and the
-      // check was done on the worker, not here on the JS thread.
-      Shape::Json if val.ascii => env.create_string_latin1(&val.bytes)?.raw(),
-      Shape::Json => {
-        debug_assert!(std::str::from_utf8(&val.bytes).is_ok());
-        // SAFETY: every line in a batch passed `Validator::check`, which rejects invalid UTF-8,
-        // and the brackets and commas added around them are ASCII.
-        let text = std::str::from_utf8_unchecked(&val.bytes);
-        env.create_string(text)?.raw()
-      }
-      Shape::Raw => ToNapiValue::to_napi_value(raw_env, Buffer::from(val.bytes))?,
-    };
-    ToNapiValue::to_napi_value(
-      raw_env,
-      (
-        RawValue(payload),
-        val.count,
-        val.positions.map(Float64Array::new),
-        val.offsets.map(Uint32Array::new),
+    let positions = val.positions.map(Float64Array::new);
+    let offsets = val.offsets.map(Uint32Array::new);
+    match val.shape {
+      Shape::Json => ToNapiValue::to_napi_value(
+        raw_env,
+        (
+          FORM_TEXT,
+          RawValue(json_text(&env, &val.bytes, val.ascii)?),
+          val.count,
+          positions,
+          offsets,
+        ),
       ),
-    )
+      Shape::Raw => ToNapiValue::to_napi_value(
+        raw_env,
+        (
+          FORM_RAW,
+          Buffer::from(val.bytes),
+          val.count,
+          positions,
+          offsets,
+        ),
+      ),
+      Shape::Columns => {
+        let Some(c) = val.columns else {
+          return Err(napi::Error::from_reason("columns batch without columns"));
+        };
+        let text = if c.declined > 0 {
+          Some(RawValue(json_text(&env, &val.bytes, val.ascii)?))
+        } else {
+          None
+        };
+        let table = match &c.columns.table {
+          Table::Latin1(v) => env.create_string_latin1(v)?.raw(),
+          Table::Utf16(v) => env.create_string_utf16(v)?.raw(),
+        };
+        let new_shapes = (!c.new_shapes.is_empty()).then_some(c.new_shapes);
+        ToNapiValue::to_napi_value(
+          raw_env,
+          (
+            FORM_COLUMNS,
+            text,
+            val.count,
+            positions,
+            offsets,
+            Uint32Array::new(c.ids),
+            Float64Array::new(c.columns.nums),
+            RawValue(table),
+            Uint32Array::new(c.columns.ends),
+            new_shapes,
+          ),
+        )
+      }
+    }
   }
 }
 
@@ -186,7 +300,14 @@ mod tests {
 
   #[test]
   fn json_batches_are_arrays() {
-    let mut b = Batch::new(Shape::Json, Extras { positions: true, spans: true }, 64);
+    let mut b = Batch::new(
+      Shape::Json,
+      Extras {
+        positions: true,
+        spans: true,
+      },
+      64,
+    );
     b.push(b"1", true, 1, 0);
     b.push("\"é😀\"".as_bytes(), false, 3, 4);
     let d = b.take();

@@ -114,7 +114,9 @@ impl LineFramer {
     // One byte of slack: a trailing `\r` is part of the terminator, not of the content.
     if self.partial_len > self.max_line_bytes as u64 + 1 {
       self.overlong = true;
-      let keep = EXCERPT_BYTES.saturating_sub(self.partial.len()).min(piece.len());
+      let keep = EXCERPT_BYTES
+        .saturating_sub(self.partial.len())
+        .min(piece.len());
       self.partial.extend_from_slice(&piece[..keep]);
       self.partial.truncate(EXCERPT_BYTES);
       self.partial.shrink_to(EXCERPT_BYTES);
@@ -180,7 +182,10 @@ mod tests {
   fn splits_lf_and_crlf_and_keeps_the_last_line() {
     let lines = frame(&[b"a\r\nb\n\nc"], 100);
     let texts: Vec<_> = lines.iter().map(|l| l.2.clone()).collect();
-    assert_eq!(texts, vec![b"a".to_vec(), b"b".to_vec(), b"".to_vec(), b"c".to_vec()]);
+    assert_eq!(
+      texts,
+      vec![b"a".to_vec(), b"b".to_vec(), b"".to_vec(), b"c".to_vec()]
+    );
     let offsets: Vec<_> = lines.iter().map(|l| l.1).collect();
     assert_eq!(offsets, vec![0, 3, 5, 6]);
   }

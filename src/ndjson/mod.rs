@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod framer;
+pub mod shape;
 pub mod validate;
 
 use std::sync::Arc;
@@ -48,8 +49,10 @@ const EXCERPT_CHARS: usize = 64;
 /// Parser settings, already validated by `lib/ndjson.js`.
 #[napi(object)]
 pub struct ParserConfig {
-  /// 'values' | 'batches' | 'envelopes' parse JSON text; 'lines' hands out raw bytes.
+  /// 'values' | 'batches' | 'envelopes' build values; 'lines' hands out raw bytes.
   pub raw_lines: bool,
+  /// Build values from columns and shapes (false: one JSON text per batch, for a reviver).
+  pub columns: bool,
   pub positions: bool,
   pub spans: bool,
   pub max_line_bytes: f64,
@@ -118,6 +121,8 @@ impl ParserStage {
   pub fn new(config: &ParserConfig, counters: Arc<Counters>) -> Self {
     let shape = if config.raw_lines {
       Shape::Raw
+    } else if config.columns {
+      Shape::Columns
     } else {
       Shape::Json
     };
@@ -147,10 +152,17 @@ impl ParserStage {
     out.send(ParserData::Batch(self.batch.take()))
   }
 
-  fn line(&mut self, line: Line<'_>, out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
+  fn line(
+    &mut self,
+    line: Line<'_>,
+    out: &mut dyn Sink<ParserData>,
+  ) -> std::result::Result<(), Stop> {
     self.counters.add(LINES, 1);
     if let Some(len) = line.overlong {
-      let reason = format!("line is {len} bytes, over maxLineBytes ({})", self.max_line_bytes);
+      let reason = format!(
+        "line is {len} bytes, over maxLineBytes ({})",
+        self.max_line_bytes
+      );
       return self.invalid(&line, ERR_LINE_TOO_LONG, reason, out);
     }
     if line.bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
@@ -163,7 +175,9 @@ impl ParserStage {
     match self.validator.check(line.bytes) {
       Ok(verdict) => {
         self.counters.add(VALUES, 1);
-        self.batch.push(line.bytes, verdict.ascii, line.number, line.offset);
+        self
+          .batch
+          .push(line.bytes, verdict.ascii, line.number, line.offset);
         if self.batch.len_bytes() >= self.batch_bytes {
           self.flush(out)?;
         }
@@ -231,7 +245,11 @@ fn excerpt(bytes: &[u8], truncated: bool) -> String {
 impl Stage for ParserStage {
   type Data = ParserData;
 
-  fn chunk(&mut self, chunk: &[u8], out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
+  fn chunk(
+    &mut self,
+    chunk: &[u8],
+    out: &mut dyn Sink<ParserData>,
+  ) -> std::result::Result<(), Stop> {
     self.counters.add(BYTES, chunk.len() as u64);
     let mut framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
     let result = framer.feed(chunk, |line| self.line(line, out));

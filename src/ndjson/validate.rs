@@ -42,12 +42,22 @@ pub enum SyntaxErrorKind {
 impl fmt::Display for SyntaxError {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match self.kind {
-      SyntaxErrorKind::UnexpectedByte(b) => write!(f, "unexpected {} at byte {}", describe(b), self.at),
+      SyntaxErrorKind::UnexpectedByte(b) => {
+        write!(f, "unexpected {} at byte {}", describe(b), self.at)
+      }
       SyntaxErrorKind::UnexpectedEnd => write!(f, "unexpected end of line at byte {}", self.at),
-      SyntaxErrorKind::TrailingData => write!(f, "unexpected data after the JSON value at byte {}", self.at),
+      SyntaxErrorKind::TrailingData => write!(
+        f,
+        "unexpected data after the JSON value at byte {}",
+        self.at
+      ),
       SyntaxErrorKind::InvalidUtf8 => write!(f, "invalid UTF-8 at byte {}", self.at),
       SyntaxErrorKind::ControlInString(b) => {
-        write!(f, "unescaped control character 0x{b:02x} in string at byte {}", self.at)
+        write!(
+          f,
+          "unescaped control character 0x{b:02x} in string at byte {}",
+          self.at
+        )
       }
       SyntaxErrorKind::BadEscape => write!(f, "invalid escape sequence at byte {}", self.at),
     }
@@ -329,8 +339,22 @@ mod tests {
   #[test]
   fn accepts_every_kind_of_value() {
     for s in [
-      "null", "true", "false", "0", "-0", "1.5e-3", "1E+2", "1e999", "\"\"", "\"\\u00e9\\ud800\"",
-      "[]", "{}", " [ 1 , [ ] , { } ] ", "{\"a\":{\"b\":[null,\"x\"]}}", "\"é日本😀\"", "\t1\r",
+      "null",
+      "true",
+      "false",
+      "0",
+      "-0",
+      "1.5e-3",
+      "1E+2",
+      "1e999",
+      "\"\"",
+      "\"\\u00e9\\ud800\"",
+      "[]",
+      "{}",
+      " [ 1 , [ ] , { } ] ",
+      "{\"a\":{\"b\":[null,\"x\"]}}",
+      "\"é日本😀\"",
+      "\t1\r",
     ] {
       assert!(ok(s), "{s}");
     }
@@ -339,9 +363,33 @@ mod tests {
   #[test]
   fn rejects_what_v8_rejects() {
     for s in [
-      "", " ", "[1,]", "{\"a\":1,}", "01", "-", "1.", ".5", "1e", "+1", "nul", "nulls", "[1 2]",
-      "{\"a\" 1}", "{1:1}", "\"\\x\"", "\"\\u12\"", "\"a\u{1}\"", "{} {}", "[", "]", "\"abc",
-      "'a'", "NaN", "Infinity", "[1]]", "{\"a\":1]",
+      "",
+      " ",
+      "[1,]",
+      "{\"a\":1,}",
+      "01",
+      "-",
+      "1.",
+      ".5",
+      "1e",
+      "+1",
+      "nul",
+      "nulls",
+      "[1 2]",
+      "{\"a\" 1}",
+      "{1:1}",
+      "\"\\x\"",
+      "\"\\u12\"",
+      "\"a\u{1}\"",
+      "{} {}",
+      "[",
+      "]",
+      "\"abc",
+      "'a'",
+      "NaN",
+      "Infinity",
+      "[1]]",
+      "{\"a\":1]",
     ] {
       assert!(!ok(s), "{s:?}");
     }
