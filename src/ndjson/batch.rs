@@ -331,3 +331,15 @@ mod tests {
     assert_eq!(d.offsets.unwrap(), vec![2, 2, 3]);
   }
 }
+
+#[cfg(test)]
+impl BatchData {
+  /// The gathered bytes: `[line,…]` text for the Json form, concatenated lines for Raw.
+  pub fn bytes(&self) -> &[u8] {
+    &self.bytes
+  }
+
+  pub fn count(&self) -> u32 {
+    self.count
+  }
+}

@@ -36,6 +36,8 @@ pub struct LineFramer {
   /// Length of the pending line so far, including bytes not kept because it is over-long.
   partial_len: u64,
   overlong: bool,
+  /// Last byte of the pending line, kept even when the line is over-long and not kept.
+  last_byte: u8,
   next_number: u64,
   next_offset: u64,
   longest: u64,
@@ -48,6 +50,7 @@ impl LineFramer {
       partial: Vec::new(),
       partial_len: 0,
       overlong: false,
+      last_byte: 0,
       next_number: 1,
       next_offset: 0,
       longest: 0,
@@ -82,6 +85,7 @@ impl LineFramer {
         self.partial.clear();
         self.partial_len = 0;
         self.overlong = false;
+        self.last_byte = 0;
         result?;
       }
     }
@@ -100,6 +104,7 @@ impl LineFramer {
     let result = on_line(line);
     self.partial_len = 0;
     self.overlong = false;
+    self.last_byte = 0;
     result
   }
 
@@ -108,6 +113,7 @@ impl LineFramer {
       return;
     }
     self.partial_len += piece.len() as u64;
+    self.last_byte = piece[piece.len() - 1];
     if self.overlong {
       return;
     }
@@ -134,12 +140,14 @@ impl LineFramer {
 
     let mut bytes = raw;
     let mut len = raw_len;
-    if !overlong && bytes.last() == Some(&b'\r') {
+    if overlong {
+      // Only an excerpt was kept; the pending line's real last byte tells about its `\r`.
+      if self.last_byte == b'\r' {
+        len -= 1;
+      }
+    } else if bytes.last() == Some(&b'\r') {
       bytes = &bytes[..bytes.len() - 1];
       len -= 1;
-    } else if overlong && raw_len > 0 {
-      // The content length of an over-long line still excludes its `\r`, which we no longer
-      // have; only the length matters for the report, so an estimate of one byte is fine.
     }
     if number == 1 && bytes.starts_with(BOM) {
       bytes = &bytes[BOM.len()..];

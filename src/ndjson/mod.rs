@@ -287,3 +287,178 @@ pub fn create_ndjson_parser(
   let pipe = Pipe::start(stage, on_events, options)?;
   Ok(NativeStream::new(pipe, counters))
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use proptest::prelude::*;
+
+  fn config(skip_invalid: bool) -> ParserConfig {
+    ParserConfig {
+      raw_lines: false,
+      columns: false,
+      positions: false,
+      spans: false,
+      max_line_bytes: 64.0,
+      blank_lines_invalid: false,
+      skip_invalid,
+      max_invalid: -1.0,
+      batch_bytes: 40,
+      input_capacity: 4,
+      credits: 2,
+    }
+  }
+
+  /// What the parser reports, with batch boundaries erased: values' text, and invalid lines.
+  #[derive(Debug, PartialEq)]
+  enum Seen {
+    Value(Vec<u8>),
+    Invalid(&'static str, u64, u64),
+  }
+
+  fn run(chunks: &[&[u8]], skip_invalid: bool) -> (Vec<Seen>, Vec<(&'static str, u64)>) {
+    let counters = Arc::new(Counters::new(STAT_NAMES));
+    let mut stage = ParserStage::new(&config(skip_invalid), Arc::clone(&counters));
+    let mut out: Vec<ParserData> = Vec::new();
+    let mut stopped = false;
+    for chunk in chunks {
+      if stage.chunk(chunk, &mut out).is_err() {
+        stopped = true;
+        break;
+      }
+    }
+    if !stopped {
+      let _ = stage.end(&mut out);
+    }
+    let mut seen = Vec::new();
+    for data in out {
+      match data {
+        ParserData::Batch(b) => {
+          let text = b.bytes();
+          // Each batch is `[v,v,…]` of whole lines; split on the top-level commas we added by
+          // re-validating growing prefixes.
+          let inner = &text[1..text.len() - 1];
+          let mut start = 0;
+          let mut v = Validator::new();
+          let mut k = 0;
+          while k <= inner.len() {
+            if (k == inner.len() || inner[k] == b',') && v.check(&inner[start..k]).is_ok() {
+              seen.push(Seen::Value(inner[start..k].to_vec()));
+              start = k + 1;
+            }
+            k += 1;
+          }
+          assert_eq!(start, inner.len() + 1, "batch text splits into values");
+          let _ = b.count();
+        }
+        ParserData::Invalid(i) => seen.push(Seen::Invalid(i.code, i.line, i.offset)),
+      }
+    }
+    (seen, counters.snapshot().collect())
+  }
+
+  fn cut<'a>(input: &'a [u8], points: &[usize]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = points.iter().map(|p| p % (input.len() + 1)).collect();
+    points.sort_unstable();
+    let mut chunks = Vec::new();
+    let mut last = 0;
+    for p in points {
+      chunks.push(&input[last..p]);
+      last = p;
+    }
+    chunks.push(&input[last..]);
+    chunks
+  }
+
+  const PIECES: &[&str] = &[
+    "{\"a\":1}",
+    "[1,2,[3]]",
+    "\"é日😀\"",
+    "null",
+    "-0",
+    "1e5",
+    "   ",
+    "",
+    "{\"a\":",
+    "oops",
+    "\"\\ud800\"",
+    "[[[[[]]]]]",
+    "{\"k\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+    "\u{feff}1",
+    "\"\\x\"",
+    "true ",
+    " false",
+  ];
+
+  fn input_from(picks: &[(usize, bool)], bom: bool, final_newline: bool) -> Vec<u8> {
+    let mut input = Vec::new();
+    if bom {
+      input.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    for (i, &(piece, crlf)) in picks.iter().enumerate() {
+      input.extend_from_slice(PIECES[piece % PIECES.len()].as_bytes());
+      if i + 1 < picks.len() || final_newline {
+        input.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+      }
+    }
+    input
+  }
+
+  proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Chunk boundaries never change what the parser reports, nor its counters.
+    #[test]
+    fn chunking_does_not_matter(
+      picks in prop::collection::vec((0usize..64, any::<bool>()), 0..24),
+      points in prop::collection::vec(0usize..4096, 0..12),
+      bom in any::<bool>(),
+      final_newline in any::<bool>(),
+      skip in any::<bool>(),
+    ) {
+      // After a fatal error the stage stops mid-input, so how many bytes it was handed depends
+      // on the chunking; every other counter must not.
+      let comparable = |(seen, stats): (Vec<Seen>, Vec<(&'static str, u64)>)| {
+        let stats: Vec<_> = stats.into_iter().filter(|&(name, _)| skip || name != "bytes").collect();
+        (seen, stats)
+      };
+      let input = input_from(&picks, bom, final_newline);
+      let whole = comparable(run(&[&input], skip));
+      let chunks = cut(&input, &points);
+      prop_assert_eq!(&comparable(run(&chunks, skip)), &whole);
+      let bytes: Vec<&[u8]> = input.chunks(1).collect();
+      prop_assert_eq!(&comparable(run(&bytes, skip)), &whole);
+    }
+  }
+
+  #[test]
+  fn reports_keep_input_order_and_stop_on_error() {
+    let (seen, _) = run(&[b"1\nx\n2\n"], true);
+    assert_eq!(
+      seen,
+      vec![
+        Seen::Value(b"1".to_vec()),
+        Seen::Invalid(ERR_INVALID_JSON, 2, 2),
+        Seen::Value(b"2".to_vec())
+      ]
+    );
+    let (seen, _) = run(&[b"1\nx\n2\n"], false);
+    assert_eq!(
+      seen,
+      vec![
+        Seen::Value(b"1".to_vec()),
+        Seen::Invalid(ERR_INVALID_JSON, 2, 2)
+      ]
+    );
+  }
+
+  #[test]
+  fn overlong_and_invalid_utf8_lines_are_reported() {
+    let long = format!("\"{}\"\n1\n", "a".repeat(100));
+    let (seen, stats) = run(&[long.as_bytes(), b"\"\xff\"\n"], true);
+    assert_eq!(seen[0], Seen::Invalid(ERR_LINE_TOO_LONG, 1, 0));
+    assert_eq!(seen[1], Seen::Value(b"1".to_vec()));
+    assert_eq!(seen[2], Seen::Invalid(ERR_INVALID_UTF8, 3, 105));
+    assert!(stats.contains(&("longestLine", 102)));
+  }
+}
