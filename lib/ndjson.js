@@ -45,10 +45,8 @@ const INPUT_CAPACITY = +(process.env.SL_IN || 4)
 const CREDITS = +(process.env.SL_CR || 3)
 
 // Data payload kinds, as in src/ndjson/mod.rs, and batch forms, as in src/ndjson/batch.rs.
-const DATA_BATCH = 0
 const DATA_INVALID = 1
 const FORM_TEXT = 0
-const FORM_COLUMNS = 1
 
 const kOutput = Symbol('kOutput')
 const kNullValue = Symbol('kNullValue')
@@ -110,6 +108,7 @@ class NdjsonParser extends NativeTransform {
   }
 
   _nativeData (payload) {
+    // Anything but an invalid-line report is a batch; a batch that is not text is columns.
     if (payload[0] === DATA_INVALID) return invalidLineEntry(payload)
     const batch = payload[1]
     const [, body, count, positions, spans] = batch

@@ -64,7 +64,7 @@ class NativeTransform extends Transform {
    * Turns one native data payload into an output entry: an array of items to push, or a function
    * (called with the stream as `this`) for anything else. Subclasses implement it.
    */
-  _nativeData (payload) {
+  _nativeData (_payload) {
     throw new Error('NativeTransform subclasses must implement _nativeData')
   }
 

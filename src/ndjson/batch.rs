@@ -99,25 +99,46 @@ impl Batch {
     self.input_bytes
   }
 
-  /// Adds one validated line.
+  /// Whether lines should be offered to [`Batch::push_shaped`] first.
+  pub fn wants_shapes(&self) -> bool {
+    self.shape == Shape::Columns
+  }
+
+  /// Columns form: shapes (and thereby validates) the line and adds it. `false`: the shaper
+  /// declined it (invalid, or not worth a shape) and nothing was added; validate it and `push` it.
+  pub fn push_shaped(&mut self, line: &[u8], number: u64, offset: u64) -> bool {
+    debug_assert_eq!(self.shape, Shape::Columns);
+    match self.shaper.shape(line, &mut self.columns) {
+      Shaped::Known(id) => self.ids.push(id),
+      Shaped::New(id, signature) => {
+        self.ids.push(id);
+        self.new_shapes.push((id, signature));
+      }
+      Shaped::Fallback => return false,
+    }
+    self.input_bytes += line.len() + 1;
+    if self.extras.positions {
+      self
+        .positions
+        .extend_from_slice(&[number as f64, offset as f64]);
+    }
+    self.ascii &= line.is_ascii();
+    self.count += 1;
+    true
+  }
+
+  /// Adds one validated line (in the Columns form: one the shaper declined, kept as JSON text).
   pub fn push(&mut self, line: &[u8], ascii: bool, number: u64, offset: u64) {
     self.input_bytes += line.len() + 1;
     match self.shape {
-      Shape::Columns => match self.shaper.shape(line, &mut self.columns) {
-        Shaped::Known(id) => self.ids.push(id),
-        Shaped::New(id, signature) => {
-          self.ids.push(id);
-          self.new_shapes.push((id, signature));
+      Shape::Columns => {
+        self.ids.push(0);
+        if self.declined > 0 {
+          self.bytes.push(b',');
         }
-        Shaped::Fallback => {
-          self.ids.push(0);
-          if self.declined > 0 {
-            self.bytes.push(b',');
-          }
-          self.bytes.extend_from_slice(line);
-          self.declined += 1;
-        }
-      },
+        self.bytes.extend_from_slice(line);
+        self.declined += 1;
+      }
       Shape::Json => {
         if self.count > 0 {
           self.bytes.push(b',');

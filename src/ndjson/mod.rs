@@ -172,12 +172,22 @@ impl ParserStage {
       self.counters.add(BLANK, 1);
       return Ok(());
     }
-    match self.validator.check(line.bytes) {
+    // The shaper validates as it goes; only what it declines needs the validator's verdict.
+    let shaped =
+      self.batch.wants_shapes() && self.batch.push_shaped(line.bytes, line.number, line.offset);
+    let verdict = if shaped {
+      Ok(None)
+    } else {
+      self.validator.check(line.bytes).map(Some)
+    };
+    match verdict {
       Ok(verdict) => {
+        if let Some(verdict) = verdict {
+          self
+            .batch
+            .push(line.bytes, verdict.ascii, line.number, line.offset);
+        }
         self.counters.add(VALUES, 1);
-        self
-          .batch
-          .push(line.bytes, verdict.ascii, line.number, line.offset);
         if self.batch.len_bytes() >= self.batch_bytes {
           self.flush(out)?;
         }

@@ -21,8 +21,9 @@
 //! are left to `JSON.parse` (the caller keeps them as JSON text): the columns are rolled back, so
 //! the shape path is an optimisation that can always say no.
 //!
-//! The input must already have passed `Validator::check`: this code trusts the grammar and the
-//! UTF-8, and only guards against recursion and size.
+//! The shaper is also a validator, as strict as `Validator::check` (a property test holds the two
+//! to each other): a line it shapes is valid. Anything it declines — invalid, too deep, too many
+//! shapes — goes to `Validator::check`, which words the error or lets the line through as text.
 
 use std::collections::HashMap;
 
@@ -112,6 +113,10 @@ struct Unshapeable;
 pub struct Shaper {
   ids: HashMap<Vec<u8>, u32>,
   sig: Vec<u8>,
+  /// The previous line's signature and id: consecutive records usually share a shape, and a
+  /// comparison is cheaper than hashing.
+  last: Vec<u8>,
+  last_id: u32,
 }
 
 /// Result of shaping one line.
@@ -140,14 +145,19 @@ impl Shaper {
       sig: &mut self.sig,
       cols,
     };
-    let ok = p.ws().and_then(|()| p.value(0)).is_ok();
+    let ok = p.line().is_ok();
     if ok && self.sig.len() <= MAX_SIGNATURE {
+      if self.last_id != 0 && self.sig == self.last {
+        return Shaped::Known(self.last_id);
+      }
       if let Some(&id) = self.ids.get(&self.sig) {
+        self.remember(id);
         return Shaped::Known(id);
       }
       if self.ids.len() < MAX_SHAPES {
         let id = self.ids.len() as u32 + 1;
         self.ids.insert(self.sig.clone(), id);
+        self.remember(id);
         // The signature is made of ASCII markers and raw key text from a valid UTF-8 line.
         return Shaped::New(id, String::from_utf8_lossy(&self.sig).into_owned());
       }
@@ -156,6 +166,12 @@ impl Shaper {
     cols.ends.truncate(strs);
     cols.table.truncate(table);
     Shaped::Fallback
+  }
+
+  fn remember(&mut self, id: u32) {
+    self.last.clear();
+    self.last.extend_from_slice(&self.sig);
+    self.last_id = id;
   }
 }
 
@@ -166,11 +182,53 @@ struct Parse<'a> {
   cols: &'a mut Columns,
 }
 
+/// Continuation-byte range allowed after each UTF-8 lead byte (RFC 3629, as `str::from_utf8`).
+#[inline]
+fn utf8_second(lead: u8) -> Option<(usize, u8, u8)> {
+  Some(match lead {
+    0xC2..=0xDF => (2, 0x80, 0xBF),
+    0xE0 => (3, 0xA0, 0xBF),
+    0xE1..=0xEC | 0xEE..=0xEF => (3, 0x80, 0xBF),
+    0xED => (3, 0x80, 0x9F),
+    0xF0 => (4, 0x90, 0xBF),
+    0xF1..=0xF3 => (4, 0x80, 0xBF),
+    0xF4 => (4, 0x80, 0x8F),
+    _ => return None,
+  })
+}
+
+// Every method checks what it reads: this parser is also the validator for the lines it shapes
+// (one pass instead of two). Any doubt answers `Unshapeable`, and the caller then asks
+// `Validator::check`, which is the one that words the error or declares the line valid.
 impl Parse<'_> {
   #[inline]
-  fn ws(&mut self) -> Result<(), Unshapeable> {
+  fn peek(&self) -> Result<u8, Unshapeable> {
+    self.s.get(self.i).copied().ok_or(Unshapeable)
+  }
+
+  #[inline]
+  fn expect(&mut self, b: u8) -> Result<(), Unshapeable> {
+    if self.peek()? != b {
+      return Err(Unshapeable);
+    }
+    self.i += 1;
+    Ok(())
+  }
+
+  #[inline]
+  fn ws(&mut self) {
     while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\t' | b'\n' | b'\r') {
       self.i += 1;
+    }
+  }
+
+  /// The whole line: one value, surrounded by whitespace only.
+  fn line(&mut self) -> Result<(), Unshapeable> {
+    self.ws();
+    self.value(0)?;
+    self.ws();
+    if self.i != self.s.len() {
+      return Err(Unshapeable);
     }
     Ok(())
   }
@@ -179,7 +237,7 @@ impl Parse<'_> {
     if depth > MAX_DEPTH || self.sig.len() > MAX_SIGNATURE {
       return Err(Unshapeable);
     }
-    match self.s[self.i] {
+    match self.peek()? {
       b'{' => self.object(depth),
       b'[' => self.array(depth),
       b'"' => {
@@ -190,34 +248,78 @@ impl Parse<'_> {
       b't' => self.flag(b"true", 1.0),
       b'f' => self.flag(b"false", 0.0),
       b'n' => {
-        self.i += 4;
+        self.word(b"null")?;
         self.sig.push(b'z');
         Ok(())
       }
-      _ => self.number(),
+      b'-' | b'0'..=b'9' => self.number(),
+      _ => Err(Unshapeable),
     }
   }
 
-  fn flag(&mut self, word: &[u8], value: f64) -> Result<(), Unshapeable> {
+  fn word(&mut self, word: &[u8]) -> Result<(), Unshapeable> {
+    if !self.s[self.i..].starts_with(word) {
+      return Err(Unshapeable);
+    }
     self.i += word.len();
+    Ok(())
+  }
+
+  fn flag(&mut self, word: &[u8], value: f64) -> Result<(), Unshapeable> {
+    self.word(word)?;
     self.cols.nums.push(value);
     self.sig.push(b'b');
     Ok(())
   }
 
-  fn number(&mut self) -> Result<(), Unshapeable> {
+  fn digits(&mut self) -> usize {
     let start = self.i;
-    while self.i < self.s.len()
-      && matches!(
-        self.s[self.i],
-        b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
-      )
-    {
+    while self.i < self.s.len() && self.s[self.i].is_ascii_digit() {
       self.i += 1;
     }
-    // SAFETY: the bytes just scanned are ASCII digits, signs, dots and exponent markers.
-    let text = unsafe { std::str::from_utf8_unchecked(&self.s[start..self.i]) };
-    let value: f64 = text.parse().map_err(|_| Unshapeable)?;
+    self.i - start
+  }
+
+  /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, parsed to the `f64` V8 would make.
+  fn number(&mut self) -> Result<(), Unshapeable> {
+    let start = self.i;
+    if self.s[self.i] == b'-' {
+      self.i += 1;
+    }
+    match self.peek()? {
+      b'0' => self.i += 1,
+      b'1'..=b'9' => {
+        self.digits();
+      }
+      _ => return Err(Unshapeable),
+    }
+    let mut integral = true;
+    if self.s.get(self.i) == Some(&b'.') {
+      self.i += 1;
+      if self.digits() == 0 {
+        return Err(Unshapeable);
+      }
+      integral = false;
+    }
+    if matches!(self.s.get(self.i), Some(b'e' | b'E')) {
+      self.i += 1;
+      if matches!(self.s.get(self.i), Some(b'+' | b'-')) {
+        self.i += 1;
+      }
+      if self.digits() == 0 {
+        return Err(Unshapeable);
+      }
+      integral = false;
+    }
+    let text = &self.s[start..self.i];
+    let value = match integral.then(|| integer(text)).flatten() {
+      Some(v) => v,
+      None => {
+        // SAFETY: the bytes just matched are ASCII digits, signs, dots and exponent markers.
+        let text = unsafe { std::str::from_utf8_unchecked(text) };
+        text.parse().map_err(|_| Unshapeable)?
+      }
+    };
     self.cols.nums.push(value);
     self.sig.push(b'n');
     Ok(())
@@ -226,8 +328,8 @@ impl Parse<'_> {
   fn object(&mut self, depth: usize) -> Result<(), Unshapeable> {
     self.i += 1;
     self.sig.push(b'{');
-    self.ws()?;
-    if self.s[self.i] == b'}' {
+    self.ws();
+    if self.peek()? == b'}' {
       self.i += 1;
       self.sig.push(b'}');
       return Ok(());
@@ -235,20 +337,25 @@ impl Parse<'_> {
     loop {
       // The raw key text, quotes included, goes into the signature.
       let key_start = self.i;
-      self.skip_string();
+      self.skip_string()?;
       self.sig.extend_from_slice(&self.s[key_start..self.i]);
-      self.ws()?;
-      self.i += 1; // ':'
-      self.ws()?;
+      self.ws();
+      self.expect(b':')?;
+      self.ws();
       self.value(depth + 1)?;
-      self.ws()?;
-      let c = self.s[self.i];
-      self.i += 1;
-      if c == b'}' {
-        self.sig.push(b'}');
-        return Ok(());
+      self.ws();
+      match self.peek()? {
+        b'}' => {
+          self.i += 1;
+          self.sig.push(b'}');
+          return Ok(());
+        }
+        b',' => {
+          self.i += 1;
+          self.ws();
+        }
+        _ => return Err(Unshapeable),
       }
-      self.ws()?;
     }
   }
 
@@ -258,11 +365,11 @@ impl Parse<'_> {
     let count_at = self.cols.nums.len();
     self.cols.nums.push(0.0);
     let body = self.sig.len();
-    self.ws()?;
+    self.ws();
     let mut count = 0usize;
     let mut first_len = 0usize;
     let mut uniform = true;
-    if self.s[self.i] == b']' {
+    if self.peek()? == b']' {
       self.i += 1;
     } else {
       loop {
@@ -286,13 +393,18 @@ impl Parse<'_> {
           }
         }
         count += 1;
-        self.ws()?;
-        let c = self.s[self.i];
-        self.i += 1;
-        if c == b']' {
-          break;
+        self.ws();
+        match self.peek()? {
+          b']' => {
+            self.i += 1;
+            break;
+          }
+          b',' => {
+            self.i += 1;
+            self.ws();
+          }
+          _ => return Err(Unshapeable),
         }
-        self.ws()?;
       }
     }
     if uniform && count > 0 {
@@ -303,66 +415,75 @@ impl Parse<'_> {
     Ok(())
   }
 
-  fn skip_string(&mut self) {
-    self.i += 1;
-    loop {
-      match self.s[self.i] {
-        b'"' => {
-          self.i += 1;
-          return;
-        }
-        b'\\' => self.i += 2,
-        _ => self.i += 1,
-      }
-    }
+  /// A key: checked like any string, but only its raw text is kept (in the signature).
+  fn skip_string(&mut self) -> Result<(), Unshapeable> {
+    let (nums, ends, table) = (
+      self.cols.nums.len(),
+      self.cols.ends.len(),
+      self.cols.table.len(),
+    );
+    self.string()?;
+    self.cols.nums.truncate(nums);
+    self.cols.ends.truncate(ends);
+    self.cols.table.truncate(table);
+    Ok(())
   }
 
-  /// Decodes the string at `i` into the table and records its end.
+  /// Checks and decodes the string at `i` into the table, and records its end.
   fn string(&mut self) -> Result<(), Unshapeable> {
-    self.i += 1;
+    self.expect(b'"')?;
     let s = self.s;
     loop {
       let run = self.i;
-      while self.i < s.len() && s[self.i] != b'"' && s[self.i] != b'\\' && s[self.i] < 0x80 {
+      while self.i < s.len()
+        && s[self.i] >= 0x20
+        && s[self.i] < 0x80
+        && s[self.i] != b'"'
+        && s[self.i] != b'\\'
+      {
         self.i += 1;
       }
       self.cols.table.push_ascii(&s[run..self.i]);
-      match s[self.i] {
+      match self.peek()? {
         b'"' => {
           self.i += 1;
           break;
         }
         b'\\' => {
-          let unit = match s[self.i + 1] {
+          let unit = match s.get(self.i + 1).copied().ok_or(Unshapeable)? {
+            b'"' => b'"' as u16,
+            b'\\' => b'\\' as u16,
+            b'/' => b'/' as u16,
             b'b' => 0x08,
             b'f' => 0x0C,
             b'n' => 0x0A,
             b'r' => 0x0D,
             b't' => 0x09,
             b'u' => {
-              let hex = &s[self.i + 2..self.i + 6];
-              // SAFETY: the validator checked these are four ASCII hex digits.
-              let text = unsafe { std::str::from_utf8_unchecked(hex) };
-              let unit = u16::from_str_radix(text, 16).map_err(|_| Unshapeable)?;
+              let hex = s.get(self.i + 2..self.i + 6).ok_or(Unshapeable)?;
+              let mut unit = 0u16;
+              for &h in hex {
+                let d = (h as char).to_digit(16).ok_or(Unshapeable)?;
+                unit = (unit << 4) | d as u16;
+              }
               self.i += 4;
               unit
             }
-            other => other as u16,
+            _ => return Err(Unshapeable),
           };
           self.i += 2;
           self.cols.table.push_unit(unit);
         }
-        _ => {
-          // A multi-byte UTF-8 sequence (validated): decode one scalar.
-          let lead = s[self.i];
-          let (len, init) = match lead {
-            0xC0..=0xDF => (2, (lead & 0x1F) as u32),
-            0xE0..=0xEF => (3, (lead & 0x0F) as u32),
-            _ => (4, (lead & 0x07) as u32),
-          };
-          let mut c = init;
-          for k in 1..len {
-            c = (c << 6) | (s[self.i + k] & 0x3F) as u32;
+        lead if lead >= 0x80 => {
+          // One UTF-8 scalar, checked as strictly as `str::from_utf8`.
+          let (len, lo, hi) = utf8_second(lead).ok_or(Unshapeable)?;
+          let seq = s.get(self.i..self.i + len).ok_or(Unshapeable)?;
+          if !(lo..=hi).contains(&seq[1]) || !seq[2..].iter().all(|&b| (0x80..=0xBF).contains(&b)) {
+            return Err(Unshapeable);
+          }
+          let mut c = (lead as u32) & (0x7F >> len);
+          for &b in &seq[1..] {
+            c = (c << 6) | (b & 0x3F) as u32;
           }
           self.i += len;
           if c >= 0x10000 {
@@ -373,11 +494,30 @@ impl Parse<'_> {
             self.cols.table.push_unit(c as u16);
           }
         }
+        // A raw control character.
+        _ => return Err(Unshapeable),
       }
     }
     self.cols.ends.push(self.cols.table.len() as u32);
     Ok(())
   }
+}
+
+/// An optionally negative integer of at most 15 digits is exact in an `f64`: the common case,
+/// without the general parser. `-0` stays negative zero.
+#[inline]
+fn integer(text: &[u8]) -> Option<f64> {
+  let (negative, digits) = match text.first() {
+    Some(b'-') => (true, &text[1..]),
+    _ => (false, text),
+  };
+  if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_digit) {
+    return None;
+  }
+  let value = digits
+    .iter()
+    .fold(0u64, |acc, &d| acc * 10 + (d - b'0') as u64) as f64;
+  Some(if negative { -value } else { value })
 }
 
 #[cfg(test)]
@@ -466,5 +606,52 @@ mod tests {
       shaper.shape(b"{\"a\":\"x\"}", &mut cols),
       Shaped::New(2, _)
     ));
+  }
+
+  use crate::ndjson::validate::Validator;
+  use proptest::prelude::*;
+
+  /// Valid JSON pieces to mutate; mutations hit every branch of both parsers.
+  const SEEDS: &[&str] = &[
+    r#"{"a":[1,-2.5e3,"x\u00e9\n",true,false,null],"b":{"c":[]},"é":"日😀"}"#,
+    r#"[[1,2],[3],{},"\ud800",-0,0.5,1E+2]"#,
+    r#" "a\"b\\c\/" "#,
+    "123",
+    r#"{"k":{"k":{"k":[{"k":1}]}}}"#,
+  ];
+
+  proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// The shaper accepts exactly what the validator accepts (within its depth and size limits),
+    /// so shaping can stand in for validation.
+    #[test]
+    fn shaper_is_as_strict_as_the_validator(
+      seed in 0usize..5,
+      edits in prop::collection::vec((0usize..200, any::<u8>(), 0u8..3), 0..4),
+    ) {
+      let mut line = SEEDS[seed].as_bytes().to_vec();
+      for (at, byte, op) in edits {
+        let at = at % (line.len() + 1);
+        match op {
+          0 => line.insert(at, byte),
+          1 if at < line.len() => { line.remove(at); }
+          _ if at < line.len() => line[at] = byte,
+          _ => {}
+        }
+      }
+      let shaped = !matches!(Shaper::new().shape(&line, &mut Columns::new()), Shaped::Fallback);
+      let valid = Validator::new().check(&line).is_ok();
+      prop_assert_eq!(shaped, valid, "line {:?}", String::from_utf8_lossy(&line));
+    }
+
+    /// Arbitrary bytes: never a panic, and never shaped when invalid.
+    #[test]
+    fn arbitrary_bytes_never_panic(line in prop::collection::vec(any::<u8>(), 0..40)) {
+      let shaped = !matches!(Shaper::new().shape(&line, &mut Columns::new()), Shaped::Fallback);
+      if shaped {
+        prop_assert!(Validator::new().check(&line).is_ok());
+      }
+    }
   }
 }

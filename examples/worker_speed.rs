@@ -1,0 +1,50 @@
+//! How fast the NDJSON worker stage runs on its own (no JS): `cargo run --release --example
+//! worker_speed -- FILE [columns|text|raw]`. The JS thread can never go faster than this.
+use std::sync::Arc;
+use std::time::Instant;
+
+use sluice::ndjson::{ParserConfig, ParserData, ParserStage, STAT_NAMES};
+use sluice::stats::Counters;
+use sluice::transport::{Sink, Stage, Stop};
+
+struct Discard(usize);
+impl Sink<ParserData> for Discard {
+  fn send(&mut self, _data: ParserData) -> Result<(), Stop> {
+    self.0 += 1;
+    Ok(())
+  }
+}
+
+fn main() {
+  let args: Vec<String> = std::env::args().collect();
+  let input = std::fs::read(&args[1]).expect("read input");
+  let form = args.get(2).map(String::as_str).unwrap_or("columns");
+  let config = ParserConfig {
+    raw_lines: form == "raw",
+    columns: form == "columns",
+    positions: false,
+    spans: false,
+    max_line_bytes: 16.0 * 1024.0 * 1024.0,
+    blank_lines_invalid: false,
+    skip_invalid: true,
+    max_invalid: -1.0,
+    batch_bytes: 65536,
+    input_capacity: 4,
+    credits: 3,
+  };
+  for _ in 0..3 {
+    let mut stage = ParserStage::new(&config, Arc::new(Counters::new(STAT_NAMES)));
+    let mut sink = Discard(0);
+    let start = Instant::now();
+    for chunk in input.chunks(65536) {
+      stage.chunk(chunk, &mut sink).unwrap();
+    }
+    stage.end(&mut sink).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+      "{form}: {:.0} MB/s ({} batches)",
+      input.len() as f64 / 1e6 / secs,
+      sink.0
+    );
+  }
+}
