@@ -80,6 +80,7 @@ const CANDIDATES = [
       const { default: parser } = await import('stream-json/jsonl/parser.js')
       const fixUtf8 = await import('stream-chain/utils/fixUtf8Stream.js').catch(() => null)
       if (fixUtf8 && typeof fixUtf8.whenReady === 'function') await fixUtf8.whenReady()
+      else console.error('WARNING stream-json: stream-chain whenReady() not found; it may run on TextDecoder')
       return () => parser.asStream()
     },
   },
@@ -115,4 +116,41 @@ if (typeof m.NdjsonParser !== 'function') throw new Error('index.js does not exp
   return { ok: false, reason: reason.trim() }
 }
 
-module.exports = { CANDIDATES, byName, probeSluice, loadSluice, SLUICE_MODULE }
+/**
+ * A short hash of the addon's files (the .node binary, index.js, binding.js, lib/**), to label a
+ * report with the build it measured and to notice a rebuild in the middle of a run, which would
+ * silently mix two builds in one table.
+ */
+function sluiceFingerprint() {
+  const fs = require('node:fs')
+  const crypto = require('node:crypto')
+  let dir = SLUICE_MODULE
+  try {
+    if (!fs.statSync(dir).isDirectory()) dir = path.dirname(dir)
+  } catch {
+    return null
+  }
+  const files = []
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name)
+      if (e.isDirectory()) walk(p)
+      else if (e.name.endsWith('.js')) files.push(p)
+    }
+  }
+  for (const name of fs.readdirSync(dir)) {
+    if (name.endsWith('.node') || name === 'index.js' || name === 'binding.js') files.push(path.join(dir, name))
+  }
+  if (fs.existsSync(path.join(dir, 'lib'))) walk(path.join(dir, 'lib'))
+  files.sort()
+  const hash = crypto.createHash('sha1')
+  let builtAt = null
+  for (const f of files) {
+    hash.update(path.relative(dir, f))
+    hash.update(fs.readFileSync(f))
+    if (f.endsWith('.node')) builtAt = fs.statSync(f).mtime.toISOString()
+  }
+  return { id: hash.digest('hex').slice(0, 12), builtAt, files: files.length }
+}
+
+module.exports = { CANDIDATES, byName, probeSluice, loadSluice, sluiceFingerprint, SLUICE_MODULE }

@@ -33,6 +33,22 @@ function mainThreadCpuSeconds() {
   }
 }
 
+/**
+ * CPU seconds the whole machine spent busy (all cores, every process), from /proc/stat. Minus our
+ * own process CPU it gives the background load during a trial: on a shared 2-core box a compile
+ * job next door is the main source of noise, and this shows when it happened.
+ */
+function machineBusyCpuSeconds() {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number)
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS_PER_S
+  } catch {
+    return NaN
+  }
+}
+
 /** A Readable that hands out `buf` as CHUNK-sized subarrays (no copies, so nothing but the parser is timed). */
 function memorySource(buf, chunkSize = CHUNK) {
   let offset = 0
@@ -113,14 +129,18 @@ function gcTimer() {
 
 /** Snapshot of the counters a trial reports; diff two with `since`. */
 function snapshot() {
-  return { t: performance.now(), thread: mainThreadCpuSeconds(), cpu: process.cpuUsage() }
+  return { t: performance.now(), thread: mainThreadCpuSeconds(), cpu: process.cpuUsage(), machine: machineBusyCpuSeconds() }
 }
 function since(a) {
   const b = snapshot()
+  const wallS = (b.t - a.t) / 1000
+  const processCpuS = (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1e6
   return {
-    wallS: (b.t - a.t) / 1000,
+    wallS,
     threadCpuS: b.thread - a.thread,
-    processCpuS: (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1e6,
+    processCpuS,
+    // Average number of cores busy with anything but this process (10 ms ticks: ±0.02 s noise).
+    bgCores: Math.max(0, b.machine - a.machine - processCpuS) / wallS,
   }
 }
 

@@ -16,7 +16,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const corpus = require('./corpus.js')
-const { probeSluice, SLUICE_MODULE } = require('./candidates.js')
+const { probeSluice, sluiceFingerprint, SLUICE_MODULE } = require('./candidates.js')
 const common = require('./common.js')
 
 const { MiB } = common
@@ -71,6 +71,7 @@ async function main() {
     },
   }
 
+  const buildBefore = sluice.ok ? sluiceFingerprint() : null
   const rows = []
   const failures = []
   const warnings = []
@@ -109,12 +110,30 @@ async function main() {
     `${new Date().toISOString()} · Node ${process.version} · ${reps} rep(s), median (min–max) · each trial in a fresh child`,
     ...(process.env.SLUICE_MODULE ? ['', `sluice loaded from \`${SLUICE_MODULE}\` (SLUICE_MODULE)`] : []),
     ...(sluice.ok ? [] : ['', `**sluice rows skipped: addon not available** (${sluice.reason})`]),
+    ...(buildBefore ? ['', `sluice build \`${buildBefore.id}\`${buildBefore.builtAt ? ` (.node built ${buildBefore.builtAt})` : ''}`] : []),
     '',
     common.mdTable(
-      ['scenario', 'candidate', 'wall s', 'MB/s', 'peak RSS MiB', 'RSS before MiB', 'detail', 'target', 'verdict'],
+      [
+        'scenario',
+        'candidate',
+        'wall s',
+        'MB/s',
+        'peak RSS MiB',
+        'RSS before MiB',
+        'bg load (cores)',
+        'detail',
+        'target',
+        'verdict',
+      ],
       rows,
     ),
   ]
+  if (buildBefore) {
+    const buildAfter = sluiceFingerprint()
+    if (!buildAfter || buildAfter.id !== buildBefore.id) {
+      warnings.push(`the sluice build changed during the run (\`${buildBefore.id}\` → \`${buildAfter ? buildAfter.id : 'missing'}\`); rerun`)
+    }
+  }
   if (failures.length) {
     out.push('', `**${failures.length} trial(s) FAILED:**`)
     for (const f of failures) out.push(`- ${f.tag}: ${f.err.message.split('\n')[0]}`)
@@ -167,11 +186,12 @@ function rowFor(key, scenarioName, candidate, results, reps) {
     scenarioName,
     candidate,
     // For c the interesting time is how long the producer ran before it was stopped.
-    key === 'c' ? `stopped at ${common.fmtStat(m.stalledAtS, 2)}` : common.fmtStat(m.wallS, 2),
+    key !== 'c' ? common.fmtStat(m.wallS, 2) : m.allStalled ? `stopped at ${common.fmtStat(m.stalledAtS, 2)}` : 'never stopped',
     key === 'c' ? '–' : common.fmtStat(m.mbPerS, 1),
     // For c the peak RSS is mostly the in-memory input, so it would only mislead.
     key === 'c' ? '–' : common.fmtStat(m.peakRssMiB, 0),
     common.fmtStat(m.rssBeforeMiB, 0),
+    common.fmtStat(s('bgCores'), 2),
     detail || '–',
     candidate === 'sluice' ? TARGETS[key].text : '–',
     candidate === 'sluice' ? `**${verdict}**` : verdict,

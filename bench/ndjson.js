@@ -5,23 +5,28 @@
 // memory and from a file.
 //
 //   node bench/ndjson.js [--size-mb N] [--reps N] [--only small,medium,large] [--quick]
-//                        [--sources mem,file] [--candidates sluice,split2,...]
+//                        [--sources mem,file] [--candidates sluice,split2,...] [--no-verify]
 //
-// Defaults: 100 MB corpora, 3 reps (about 5–8 minutes here); --quick: 20 MB, 1 rep.
+// Defaults: 100 MB corpora, 3 reps (about 2.5–4 minutes here); --quick: 30 MB, 3 reps (about 1 minute).
+// Use --reps 5 (or more) when a decision hangs on a few percent.
 // Method (replicates research/peers-baseline.md "Method, briefly"): every trial runs in a fresh
 // forked child; within a rep the candidates run in an order rotated by one per rep; each cell
-// reports median (min–max) over reps. Markdown goes to stdout and to bench/.corpus/results-ndjson.md;
-// progress and warnings go to stderr. Exits 1 if any trial failed (e.g. a wrong record count).
+// reports median (min–max) over reps. Before the timed trials, each sluice output mode is checked
+// once per corpus against JSON.parse, line by line (bench/verify.js; --no-verify skips it).
+// Markdown goes to stdout and to bench/.corpus/results-ndjson.md; progress goes to stderr.
+// Exits 1 if any trial or check failed (e.g. a wrong record count).
 
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const corpus = require('./corpus.js')
-const { CANDIDATES, probeSluice, SLUICE_MODULE } = require('./candidates.js')
+const { CANDIDATES, probeSluice, sluiceFingerprint, SLUICE_MODULE } = require('./candidates.js')
 const common = require('./common.js')
 
 // Ratio of sluice (values) median MB/s to the best peer's, per corpus (from the project's goals).
 const TARGETS = { small: 1.3, medium: 1.05, large: 1.2 }
+// Median background load (cores busy outside the trial) above which a table is flagged as noisy.
+const NOISY_BG_CORES = 0.25
 
 const log = (...a) => console.error(...a)
 
@@ -33,9 +38,11 @@ async function main() {
     sources: { type: 'list', default: ['mem', 'file'] },
     candidates: { type: 'list' },
     quick: { type: 'flag', default: false },
+    'no-verify': { type: 'flag', default: false },
   })
-  const sizeMB = args['size-mb'] ?? (args.quick ? 20 : 100)
-  const reps = Math.floor(args.reps ?? (args.quick ? 1 : 3))
+  // --quick keeps 3 reps (a median needs three on this noisy box) and shrinks the corpora instead.
+  const sizeMB = args['size-mb'] ?? (args.quick ? 30 : 100)
+  const reps = Math.floor(args.reps ?? 3)
   for (const k of args.only) if (!corpus.KINDS.includes(k)) throw new Error(`unknown corpus "${k}"`)
   for (const s of args.sources) if (s !== 'mem' && s !== 'file') throw new Error(`unknown source "${s}"`)
 
@@ -60,13 +67,42 @@ async function main() {
   )
   if (process.env.SLUICE_MODULE) emit(`\nsluice loaded from \`${SLUICE_MODULE}\` (SLUICE_MODULE)`)
   if (!sluice.ok) emit(`\n**sluice rows skipped: addon not available** (${sluice.reason})`)
+  const haveSluice = cands.some((c) => c.sluice)
+  const buildBefore = haveSluice ? sluiceFingerprint() : null
+  if (buildBefore) {
+    emit(`\nsluice build \`${buildBefore.id}\`${buildBefore.builtAt ? ` (.node built ${buildBefore.builtAt})` : ''}`)
+  }
+  emit()
+  emit(
+    'MB/s = input bytes / 1e6 / wall s (pipeline start to callback). JS-thread CPU = the main thread only; ' +
+      'process CPU adds GC helpers, the libuv pool and native worker threads. Peak RSS (MiB) includes, ' +
+      'for source=mem, the whole input buffer (see "RSS before"). Ratio = median MB/s / best peer median MB/s ' +
+      '(peers: split2, ndjson, stream-json, minimal-js). bg load = cores busy with other processes during the trial.',
+  )
 
   const failures = []
   const warnings = []
+  const noisy = []
   const summary = {}
   for (const kind of args.only) {
     const meta = corpus.ensureCorpus(kind, sizeMB, log)
     common.warmPageCache(meta.path)
+    if (!args['no-verify']) {
+      for (const cand of cands.filter((c) => c.sluice)) {
+        const tag = `[${kind}] verify ${cand.name}`
+        try {
+          await common.runChild(path.join(__dirname, 'verify.js'), {
+            candidate: cand.name,
+            path: meta.path,
+            records: meta.records,
+          })
+          log(`${tag}: all ${meta.records} records equal JSON.parse's`)
+        } catch (err) {
+          failures.push({ tag, err })
+          log(`\n!!!!! CHECK FAILED ${tag}\n${err.message}\n`)
+        }
+      }
+    }
     emit()
     emit(
       `## ${kind}: ${meta.records} records, ${(meta.bytes / 1e6).toFixed(1)} MB, ` +
@@ -95,7 +131,8 @@ async function main() {
         }
       }
       const table = tableFor(cands, results, reps)
-      summary[`${kind}/${source}`] = table.sluiceRatio
+      summary[`${kind}/${source}`] = table.sluiceRatio && { ...table.sluiceRatio, bgCores: table.bgCores }
+      if (table.bgCores > NOISY_BG_CORES) noisy.push(`${kind}/${source} (${table.bgCores.toFixed(2)} cores)`)
       emit()
       emit(`### ${kind} · source=${source} · ${reps} rep(s), median (min–max)`)
       emit()
@@ -104,13 +141,28 @@ async function main() {
   }
 
   emit()
-  emit(summaryBlock(args.only, args.sources, summary, sluice.ok && cands.some((c) => c.name === 'sluice')))
+  emit(summaryBlock(args.only, args.sources, summary, cands.some((c) => c.name === 'sluice')))
   if (failures.length) {
     emit()
-    emit(`**${failures.length} trial(s) FAILED:**`)
+    emit(`**${failures.length} trial(s) or check(s) FAILED:**`)
     for (const f of failures) emit(`- ${f.tag}: ${f.err.message.split('\n')[0]}`)
   }
 
+  if (buildBefore) {
+    const buildAfter = sluiceFingerprint()
+    if (!buildAfter || buildAfter.id !== buildBefore.id) {
+      warnings.push(
+        `the sluice build changed during the run (\`${buildBefore.id}\` → \`${buildAfter ? buildAfter.id : 'missing'}\`): ` +
+          'tables may mix two builds; rerun',
+      )
+    }
+  }
+  if (noisy.length) {
+    warnings.push(
+      `background load above ${NOISY_BG_CORES} cores (median over all trials) in ${noisy.join(', ')}: ` +
+        'something else was using the CPU; treat those numbers with care',
+    )
+  }
   if (warnings.length) {
     emit()
     emit(`**${warnings.length} warning(s):**`)
@@ -149,9 +201,11 @@ function tableFor(cands, results, reps) {
       common.fmtStat(stat(c.name, 'processCpuS'), 2),
       common.fmtStat(stat(c.name, 'gcMs'), 0),
       common.fmtStat(stat(c.name, 'rssBeforeMiB'), 0),
+      common.fmtStat(stat(c.name, 'bgCores'), 2),
       n === reps ? `${n}/${reps}` : `**${n}/${reps}**`,
     ]
   })
+  const bg = common.summarise([...results.values()].flat().map((r) => r.bgCores))
   const header = [
     'candidate',
     'MB/s',
@@ -163,9 +217,10 @@ function tableFor(cands, results, reps) {
     'process CPU s',
     'GC ms',
     'RSS before MiB',
+    'bg load (cores)',
     'trials ok',
   ]
-  return { markdown: common.mdTable(header, rows), sluiceRatio }
+  return { markdown: common.mdTable(header, rows), sluiceRatio, bgCores: bg ? bg.median : 0 }
 }
 
 function summaryBlock(kinds, sources, summary, haveSluice) {
@@ -179,7 +234,8 @@ function summaryBlock(kinds, sources, summary, haveSluice) {
     const cells = sources.map((source) => {
       const s = summary[`${kind}/${source}`]
       if (!s) return 'no data'
-      return `${s.ratio.toFixed(2)}× vs ${s.best} **${s.ratio >= target ? 'PASS' : 'FAIL'}**`
+      const noise = s.bgCores > NOISY_BG_CORES ? ` (noisy: bg load ${s.bgCores.toFixed(2)} cores)` : ''
+      return `${s.ratio.toFixed(2)}× vs ${s.best} **${s.ratio >= target ? 'PASS' : 'FAIL'}**${noise}`
     })
     return [kind, `≥ ${target.toFixed(2)}×`, ...cells]
   })

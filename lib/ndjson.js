@@ -39,10 +39,10 @@ const KNOWN_OPTIONS = [
 
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 // Batches of 16–64 KiB parse fastest; larger ones cost more in GC (feasibility.md §3.3).
-const BATCH_BYTES = +(process.env.SL_BB || 65536)
+const BATCH_BYTES = 64 * 1024
 // Bounds of the transport: chunks queued to the worker, batches in flight back to JS.
-const INPUT_CAPACITY = +(process.env.SL_IN || 4)
-const CREDITS = +(process.env.SL_CR || 3)
+const INPUT_CAPACITY = 2
+const CREDITS = 2
 
 // Data payload kinds, as in src/ndjson/mod.rs, and batch forms, as in src/ndjson/batch.rs.
 const DATA_INVALID = 1
@@ -112,28 +112,44 @@ class NdjsonParser extends NativeTransform {
     if (payload[0] === DATA_INVALID) return invalidLineEntry(payload)
     const batch = payload[1]
     const [, body, count, positions, spans] = batch
+    if (this[kOutput] === 'lines') return pushEntry(sliceLines(body, spans, count))
+    let values = null
+    let failure = null
+    try {
+      values = batchValues(this, batch)
+    } catch (err) {
+      // A reviver threw on some line: the lines before it still come out, then the error.
+      if (!(err instanceof RevivedPart)) throw err
+      values = err.values
+      failure = err.cause
+    }
+    const after = failure === null ? null : function fail () { this.destroy(failure) }
     switch (this[kOutput]) {
-      case 'lines':
-        return pushEntry(sliceLines(body, spans, count))
       case 'batches':
-        return pushEntry([batchValues(this, batch)])
+        return pushEntry(values.length > 0 ? [values] : [], after)
       case 'envelopes': {
-        const values = batchValues(this, batch)
-        const envelopes = new Array(count)
-        for (let i = 0; i < count; i++) {
+        const envelopes = new Array(values.length)
+        for (let i = 0; i < values.length; i++) {
           envelopes[i] = { line: positions[2 * i], offset: positions[2 * i + 1], value: values[i] }
         }
-        return pushEntry(envelopes)
+        return pushEntry(envelopes, after)
       }
       default: {
-        const values = batchValues(this, batch)
         const nullValue = this[kNullValue]
-        for (let i = 0; i < count; i++) {
+        for (let i = 0; i < values.length; i++) {
           if (values[i] === null) values[i] = nullValue
         }
-        return pushEntry(values)
+        return pushEntry(values, after)
       }
     }
+  }
+}
+
+/** Thrown by parseText when the reviver throws: the values before that line, and the error. */
+class RevivedPart {
+  constructor (values, cause) {
+    this.values = values
+    this.cause = cause
   }
 }
 
@@ -162,9 +178,13 @@ function batchValues (stream, batch) {
 function parseText (stream, text, spans, count) {
   const reviver = stream[kReviver]
   if (reviver === undefined) return JSON.parse(text)
-  const values = new Array(count)
+  const values = []
   for (let i = 0; i < count; i++) {
-    values[i] = JSON.parse(text.slice(spans[2 * i], spans[2 * i + 1]), reviver)
+    try {
+      values.push(JSON.parse(text.slice(spans[2 * i], spans[2 * i + 1]), reviver))
+    } catch (err) {
+      throw new RevivedPart(values, err)
+    }
   }
   return values
 }

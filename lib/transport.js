@@ -15,7 +15,9 @@
 //   `_read`. An entry's credit goes back to the worker when the entry starts, and entries start
 //   only while the readable side has room. So a consumer that does not read stops the worker
 //   after `credits` more events, and the readable buffer never holds more than
-//   highWaterMark + 1 items.
+//   highWaterMark + 1 items. An entry can also be an *action* (emit an event, fail the stream):
+//   actions wait until everything pushed before them has been read, so events and errors keep
+//   their place in the output and destroy() never discards values the consumer was owed.
 // * End. `_flush` sends End and holds its callback until the worker's Done has been seen *and*
 //   the queue is empty, so core's push(null) comes after the last item.
 // * Teardown. `_destroy` cancels the worker; every native callback first checks `destroyed`, so
@@ -42,6 +44,7 @@ const kFlushCallback = Symbol('kFlushCallback')
 const kEnd = Symbol('kEnd')
 const kDraining = Symbol('kDraining')
 const kFinalStats = Symbol('kFinalStats')
+const kAwaitEmpty = Symbol('kAwaitEmpty')
 
 class NativeTransform extends Transform {
   /**
@@ -57,7 +60,10 @@ class NativeTransform extends Transform {
     this[kDone] = false
     this[kFlushCallback] = null
     this[kDraining] = false
-    this[kHandle] = createHandle(onNativeEvents.bind(this))
+    this[kAwaitEmpty] = false
+    this[kHandle] = null
+    // An already-aborted `signal` destroys the stream inside super(): start no worker for it.
+    if (!this.destroyed) this[kHandle] = createHandle(onNativeEvents.bind(this))
   }
 
   /**
@@ -104,9 +110,21 @@ class NativeTransform extends Transform {
     super._read(size)
   }
 
+  read (n) {
+    const chunk = super.read(n)
+    // An action waits for the readable buffer to empty; every way of consuming (flowing mode,
+    // 'readable' + read(), async iteration, pipe) goes through read().
+    if (this[kAwaitEmpty] && this.readableLength === 0) {
+      this[kAwaitEmpty] = false
+      process.nextTick(drainQueue, this)
+    }
+    return chunk
+  }
+
   _destroy (err, callback) {
+    // May run inside super() (an aborted `signal`), before the fields below exist.
     const handle = this[kHandle]
-    if (handle !== null) {
+    if (handle != null) {
       this[kHandle] = null
       try {
         // Counters stay readable after the stream is gone (autoDestroy runs right after 'end').
@@ -116,11 +134,17 @@ class NativeTransform extends Transform {
         err = err ?? cancelErr
       }
     }
+    const pending = this[kPending]
     this[kPending] = null
-    this[kQueue].length = 0
+    this[kQueue] = []
     this[kCurrent] = null
     this[kFlushCallback] = null
     callback(err)
+    // A write whose chunk we were holding must still be answered, or core never errors the
+    // writes queued behind it and a producer waiting on their callbacks hangs. Core gives those
+    // ERR_STREAM_DESTROYED; the held one completes. (A held `_flush` callback must not run: it
+    // would push after destroy.)
+    if (pending != null && pending.chunk !== kEnd) pending.callback()
   }
 }
 
@@ -188,27 +212,36 @@ function drainEntries (stream) {
       const next = queue.shift()
       if (typeof next === 'function') {
         // A control entry (the worker failed): it took no credit.
-        next.call(stream)
-        if (stream.destroyed) return
-        continue
-      }
-      // The credit goes back as soon as an entry starts, not when it ends, so the worker makes
-      // the next batch while this one is pushed (returning it at the end left the JS thread
-      // idle ~10 % of the time). Entries only start while the readable side has room, so at
-      // most `credits` entries wait here, plus the one being pushed.
-      stream[kHandle].credit(1)
-      entry = stream._nativeData(next)
-      if (typeof entry === 'function') {
-        entry.call(stream)
-        if (stream.destroyed) return
-        continue
+        entry = next
+      } else {
+        // The credit goes back as soon as an entry starts, not when it ends, so the worker makes
+        // the next batch while this one is pushed (returning it at the end left the JS thread
+        // idle ~10 % of the time). Entries only start while the readable side has room, so at
+        // most `credits` entries wait here, plus the one being pushed.
+        stream[kHandle].credit(1)
+        entry = stream._nativeData(next)
       }
       stream[kCurrent] = entry
+    }
+    if (typeof entry === 'function') {
+      // An action (report an event, fail the stream) happens after everything pushed before it
+      // has been read: an 'invalid' event never overtakes earlier values, and an error never
+      // makes destroy() discard values that were still buffered. `read()` resumes us.
+      if (stream.readableLength > 0) {
+        stream[kAwaitEmpty] = true
+        break
+      }
+      stream[kCurrent] = null
+      entry.call(stream)
+      if (stream.destroyed) return
+      continue
     }
     const items = entry.items
     const n = items.length
     let i = entry.index
     while (i < n) {
+      // A 'data' listener (or a sink) may destroy the stream inside push().
+      if (stream.destroyed) return
       if (!stream.push(items[i++])) {
         stream[kFull] = true
         break
@@ -217,7 +250,7 @@ function drainEntries (stream) {
     if (stream.destroyed) return
     entry.index = i
     if (i < n) break
-    stream[kCurrent] = null
+    stream[kCurrent] = entry.after ?? null
   }
   if (queue.length === 0 && stream[kCurrent] === null && stream[kDone] && stream[kFlushCallback] !== null) {
     const callback = stream[kFlushCallback]
@@ -226,9 +259,12 @@ function drainEntries (stream) {
   }
 }
 
-/** An output entry that pushes `items` (an array) in order. */
-function pushEntry (items) {
-  return { items, index: 0 }
+/**
+ * An output entry that pushes `items` (an array) in order, then optionally runs `after` (an
+ * action, with the stream as `this`) once they have been read.
+ */
+function pushEntry (items, after = null) {
+  return { items, index: 0, after }
 }
 
 module.exports = { NativeTransform, pushEntry }

@@ -143,6 +143,9 @@ enum Event<D> {
   },
   Done,
   Failed(StageError),
+  /// The worker stopped after a report that ends the stream: nothing more will come, so the
+  /// JS thread must stop keeping the process alive for it. Not forwarded to JS.
+  Stopped,
 }
 
 /// Event kinds as JS sees them (`lib/transport.js` has the same table).
@@ -396,6 +399,7 @@ fn deliver<D>(shared: &Shared<D>, env: Env) -> Vec<JsEvent<D>> {
         js.finished = true;
         out.push(JsEvent::Failed(e))
       }
+      Event::Stopped => js.finished = true,
     }
   }
   if shared.cancelled.load(Ordering::SeqCst) {
@@ -417,7 +421,8 @@ impl<D: ToNapiValue + Send + 'static> Outbox<D> {
     let result = catch_unwind(AssertUnwindSafe(|| self.pump(&mut stage, &rx)));
     let last = match result {
       Ok(Ok(())) => Event::Done,
-      Ok(Err(Stop::Cancelled | Stop::Reported)) => return,
+      Ok(Err(Stop::Cancelled)) => return,
+      Ok(Err(Stop::Reported)) => Event::Stopped,
       Ok(Err(Stop::Failed(e))) => Event::Failed(e),
       Err(panic) => {
         let what = panic

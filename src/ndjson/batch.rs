@@ -316,6 +316,18 @@ impl ToNapiValue for RawValue {
 }
 
 #[cfg(test)]
+impl BatchData {
+  /// The gathered bytes: `[line,…]` text for the Json form, concatenated lines for Raw.
+  pub fn bytes(&self) -> &[u8] {
+    &self.bytes
+  }
+
+  pub fn count(&self) -> u32 {
+    self.count
+  }
+}
+
+#[cfg(test)]
 mod tests {
   use super::*;
 
@@ -350,17 +362,5 @@ mod tests {
     let d = b.take();
     assert_eq!(d.bytes, b"abc");
     assert_eq!(d.offsets.unwrap(), vec![2, 2, 3]);
-  }
-}
-
-#[cfg(test)]
-impl BatchData {
-  /// The gathered bytes: `[line,…]` text for the Json form, concatenated lines for Raw.
-  pub fn bytes(&self) -> &[u8] {
-    &self.bytes
-  }
-
-  pub fn count(&self) -> u32 {
-    self.count
   }
 }

@@ -115,17 +115,26 @@ impl LineFramer {
     self.partial_len += piece.len() as u64;
     self.last_byte = piece[piece.len() - 1];
     if self.overlong {
+      // Past the limit only the excerpt grows, up to its size.
+      let want = (EXCERPT_BYTES + BOM.len()).saturating_sub(self.partial.len());
+      self.partial.extend_from_slice(&piece[..want.min(piece.len())]);
       return;
     }
-    // One byte of slack: a trailing `\r` is part of the terminator, not of the content.
-    if self.partial_len > self.max_line_bytes as u64 + 1 {
+    // Slack: a trailing `\r` is part of the terminator, and a BOM on line 1 is dropped; neither
+    // counts as content. `finish_line` decides exactly.
+    let slack = if self.next_number == 1 {
+      1 + BOM.len()
+    } else {
+      1
+    };
+    if self.partial_len > (self.max_line_bytes + slack) as u64 {
       self.overlong = true;
-      let keep = EXCERPT_BYTES
-        .saturating_sub(self.partial.len())
-        .min(piece.len());
+      // Keep enough for the excerpt even after a BOM is stripped.
+      let excerpt = EXCERPT_BYTES + BOM.len();
+      let keep = excerpt.saturating_sub(self.partial.len()).min(piece.len());
       self.partial.extend_from_slice(&piece[..keep]);
-      self.partial.truncate(EXCERPT_BYTES);
-      self.partial.shrink_to(EXCERPT_BYTES);
+      self.partial.truncate(excerpt);
+      self.partial.shrink_to(excerpt);
     } else {
       self.partial.extend_from_slice(piece);
     }
@@ -144,6 +153,10 @@ impl LineFramer {
       // Only an excerpt was kept; the pending line's real last byte tells about its `\r`.
       if self.last_byte == b'\r' {
         len -= 1;
+        if raw.len() as u64 == raw_len {
+          // The excerpt is the whole line: its `\r` is the terminator's.
+          bytes = &bytes[..bytes.len() - 1];
+        }
       }
     } else if bytes.last() == Some(&b'\r') {
       bytes = &bytes[..bytes.len() - 1];
@@ -225,7 +238,7 @@ mod tests {
         Ok(())
       })
       .unwrap();
-      assert!(f.partial.len() <= EXCERPT_BYTES.max(11));
+      assert!(f.partial.len() <= (EXCERPT_BYTES + 3).max(14));
     }
     f.feed(b"\n1\n", |l: Line<'_>| -> Result<(), ()> {
       seen.push(l.overlong);

@@ -1,0 +1,60 @@
+'use strict'
+
+// NdjsonParser as a contract component (see ../index.js): bytes in, one value (or one raw line)
+// out per NDJSON line.
+
+const { NdjsonParser, NULL } = require('../../..')
+const { chunked } = require('../../helpers.js')
+
+// A normal run: a value split across chunks, CRLF, a null line, a final line without newline.
+const INPUT = ['{"a":1}\n[2]\n"thr', 'ee"\n4\r\ntrue\nnull\n', '{"b":"é"}']
+const LINES = ['{"a":1}', '[2]', '"three"', '4', 'true', 'null', '{"b":"é"}']
+
+const bulkCache = new Map()
+/** About `size` bytes of tiny records, one per line: thousands per 64 KiB. */
+function bulk (size) {
+  let run = bulkCache.get(size)
+  if (run === undefined) {
+    const lines = []
+    let bytes = 0
+    for (let i = 0; bytes < size; i++) {
+      const line = `{"i":${i}}\n`
+      lines.push(line)
+      bytes += line.length
+    }
+    run = { data: Buffer.from(lines.join('')), count: lines.length }
+    bulkCache.set(size, run)
+  }
+  return run
+}
+
+/** Valid records, invalid lines, more valid records: the parser fails mid-flight. */
+function invalidInput () {
+  const valid = bulk(256 * 1024).data
+  return chunked(Buffer.concat([valid, Buffer.from('{"ok":true}\n{not json\n[1,\n'), valid]), [65536])
+}
+
+const common = {
+  module: __filename,
+  writableObjectMode: false,
+  readableObjectMode: true,
+  input: () => INPUT.map((s) => Buffer.from(s)),
+  bulk,
+  invalid: { input: invalidInput, code: 'ERR_SLUICE_INVALID_JSON' }
+}
+
+module.exports = [
+  {
+    ...common,
+    name: 'NdjsonParser',
+    create: (options) => new NdjsonParser(options),
+    expected: [{ a: 1 }, [2], 'three', 4, true, NULL, { b: 'é' }]
+  },
+  {
+    ...common,
+    name: "NdjsonParser({ output: 'lines' })",
+    create: (options) => new NdjsonParser({ ...options, output: 'lines' }),
+    expected: LINES,
+    map: (line) => (Buffer.isBuffer(line) ? line.toString() : line)
+  }
+]

@@ -1,0 +1,69 @@
+'use strict'
+
+// The Node stream contract every sluice component must keep (shared/DESIGN.md, "The Node stream
+// contract"; research/anchors.md §6), as one table of cases run against each component.
+//
+// Register a component from its spec file:
+//
+//   const test = require('ava')
+//   const { registerContract } = require('./contract')
+//   for (const d of require('./contract/components/ndjson.js')) registerContract(test, d)
+//
+// A descriptor lives in a module of its own under contract/components/ (the child-process cases
+// load it again by path in a bare `node` process), and has:
+//
+//   name                 unique title prefix, e.g. "NdjsonParser({ output: 'lines' })"
+//   module               __filename of the module exporting it (an array of descriptors or one)
+//   create(options)      a new stream; `options` holds only core stream options (highWaterMark,
+//                        readableHighWaterMark, writableHighWaterMark, signal) or nothing
+//   writableObjectMode   what the writable side takes (false: bytes)
+//   readableObjectMode   what the readable side gives (false: bytes)
+//   input()              chunks of a small normal run
+//   expected             the outputs of that run, an array compared with deepEqual
+//   map(output)          optional: applied to each output before comparing (e.g. Buffer → string)
+//   bulk(size)           { data, count }: a large run of small records, `size` in writable units
+//                        (bytes, or objects), `data` a Buffer (bytes) or an array of chunks
+//                        (objects); `count` is what count(outputs) must be at the end
+//   count(outputs)       optional, default outputs.length
+//   invalid              optional { input(), code }: chunks on which the component itself fails
+//                        (mid-flight: valid data before and after), and the error's code
+//   maxPushBytes         optional, byte-mode readable sides: the largest single push (default 64 KiB)
+//   stallBound           optional, writable units a non-reading consumer may let in (default 4 MiB)
+
+const { CASES } = require('./cases.js')
+
+const REQUIRED = ['name', 'module', 'create', 'input', 'expected', 'bulk']
+
+function normalize (descriptor) {
+  for (const key of REQUIRED) {
+    if (descriptor[key] === undefined) throw new TypeError(`contract descriptor: "${key}" is required`)
+  }
+  return {
+    writableObjectMode: false,
+    readableObjectMode: false,
+    count: (outputs) => outputs.length,
+    maxPushBytes: 65536,
+    stallBound: 4 * 1024 * 1024,
+    ...descriptor
+  }
+}
+
+/**
+ * Registers every contract case that applies to the component as an ava test titled
+ * "<name> contract: <case>".
+ * @param {Function} test ava's `test`
+ * @param {object} descriptor see the header of this file
+ */
+function registerContract (test, descriptor) {
+  const d = normalize(descriptor)
+  for (const c of CASES) {
+    if (c.applies && !c.applies(d)) continue
+    test(`${d.name} contract: ${c.title}`, async (t) => {
+      // A hang fails the test instead of waiting for ava's global timeout.
+      t.timeout(c.timeout ?? 15000)
+      await c.run(t, d)
+    })
+  }
+}
+
+module.exports = { registerContract, normalize, CASES }

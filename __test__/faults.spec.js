@@ -1,0 +1,317 @@
+'use strict'
+
+// Faults: destroy() at arbitrary points while the native worker is busy, process.exit()
+// mid-stream, worker_threads terminated mid-stream, native panics, throwing revivers. What could
+// crash the process runs in a child (fixtures/faults-child.js) so the runner survives to report.
+
+const { spawnSync } = require('node:child_process')
+const { once } = require('node:events')
+const path = require('node:path')
+const { Readable, Writable } = require('node:stream')
+const { pipeline: pipelineAsync } = require('node:stream/promises')
+const { Worker } = require('node:worker_threads')
+const test = require('ava')
+const { NdjsonParser } = require('..')
+const { collect, makeRng } = require('./helpers.js')
+
+const ROOT = path.join(__dirname, '..')
+const CHILD = path.join(__dirname, 'fixtures', 'faults-child.js')
+
+const BIG = (() => {
+  const text = Array.from({ length: 30000 }, (_, i) => JSON.stringify({ i, s: 'héllo wörld 😀', a: [i, { b: null }] })).join('\n') + '\n'
+  const buf = Buffer.from(text)
+  const chunks = []
+  for (let k = 0; k < buf.length; k += 16384) chunks.push(buf.subarray(k, k + 16384))
+  return chunks
+})()
+
+function child (args, timeout = 20000) {
+  return spawnSync(process.execPath, [CHILD, ...args], { encoding: 'utf8', timeout, env: { ...process.env, RUST_BACKTRACE: '0' } })
+}
+
+function lastJson (stdout) {
+  const lines = stdout.trim().split('\n').filter(Boolean)
+  return lines.length ? JSON.parse(lines[lines.length - 1]) : null
+}
+
+/** Resolves with the event's arguments, or rejects when it does not come within `ms`. */
+function within (emitter, event, ms, what) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no '${event}' within ${ms} ms: ${what}`)), ms)
+    emitter.once(event, (...args) => { clearTimeout(timer); resolve(args) })
+  })
+}
+
+/** Watches a parser: counts 'data' after destroy() was called. */
+function watch (p) {
+  const w = { destroyCalled: false, dataAfterDestroy: 0, values: 0, errors: [] }
+  const destroy = p.destroy.bind(p)
+  p.destroy = (err) => { w.destroyCalled = true; return destroy(err) }
+  p.on('data', () => { if (w.destroyCalled) w.dataAfterDestroy++; w.values++ })
+  p.on('error', (err) => w.errors.push(err))
+  return w
+}
+
+function feed (p, chunks = BIG) {
+  // Not pipeline(): we destroy the parser ourselves and only want the source to stop.
+  const src = Readable.from(chunks)
+  src.pipe(p)
+  p.on('close', () => src.destroy())
+  return src
+}
+
+// ---- (a) destroy() at random points ----------------------------------------------------------
+
+test('destroy() from a data handler after k values: close, no data after destroy, stats still readable', async (t) => {
+  const rng = makeRng(1)
+  for (let round = 0; round < 12; round++) {
+    const k = 1 + rng.int(25000)
+    const p = new NdjsonParser()
+    const w = watch(p)
+    p.on('data', () => { if (w.values === k) p.destroy() })
+    feed(p)
+    await within(p, 'close', 5000, `k=${k}`)
+    t.is(w.dataAfterDestroy, 0, `k=${k}`)
+    t.deepEqual(w.errors, [])
+    t.is(w.values, k)
+    const s = p.stats()
+    t.true(s.values >= k && s.bytes > 0, `stats after destroy: ${JSON.stringify(s)}`)
+  }
+})
+
+test('destroy() from a timer while the worker is busy (fast and slow consumers)', async (t) => {
+  const rng = makeRng(2)
+  for (let round = 0; round < 16; round++) {
+    const delay = rng.int(15)
+    const slow = round % 2 === 1
+    const p = new NdjsonParser()
+    const w = watch(p)
+    const src = Readable.from(BIG)
+    const sink = new Writable({ objectMode: true, write (v, e, cb) { if (slow) setImmediate(cb); else cb() } })
+    src.pipe(p).pipe(sink)
+    p.on('close', () => src.destroy())
+    const timer = round % 4 === 0 ? setImmediate(() => p.destroy()) : setTimeout(() => p.destroy(), delay)
+    await within(p, 'close', 5000, `delay=${delay} slow=${slow}`)
+    clearTimeout(timer)
+    t.is(w.dataAfterDestroy, 0)
+    t.deepEqual(w.errors, [])
+  }
+})
+
+test('destroy(err) mid-stream: that error is emitted once, then close', async (t) => {
+  const p = new NdjsonParser()
+  const w = watch(p)
+  const boom = new Error('stop here')
+  p.on('data', () => { if (w.values === 1000) p.destroy(boom) })
+  feed(p)
+  await within(p, 'close', 5000, 'destroy(err)')
+  t.deepEqual(w.errors, [boom])
+  t.is(w.dataAfterDestroy, 0)
+})
+
+test('destroy() before the first write, and writes after it, do not crash', async (t) => {
+  const p = new NdjsonParser()
+  const w = watch(p)
+  p.destroy()
+  await within(p, 'close', 5000, 'destroy before write')
+  const err = await new Promise((resolve) => p.write('1\n', resolve))
+  t.is(err?.code, 'ERR_STREAM_DESTROYED')
+  t.is(w.values, 0)
+  t.deepEqual(p.stats(), { lines: 0, bytes: 0, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 })
+})
+
+test('destroy() right after many synchronous writes (input channel full, chunks pending)', async (t) => {
+  for (let round = 0; round < 6; round++) {
+    const p = new NdjsonParser()
+    const w = watch(p)
+    for (const chunk of BIG) p.write(chunk)
+    if (round % 2) p.end()
+    if (round >= 4) p.resume()
+    p.destroy()
+    await within(p, 'close', 5000, `round ${round}`)
+    t.is(w.dataAfterDestroy, 0)
+    t.deepEqual(w.errors, [])
+  }
+})
+
+test('destroy() while nobody reads (worker blocked on output credits), after end()', async (t) => {
+  const p = new NdjsonParser()
+  const errors = []
+  p.on('error', (err) => errors.push(err))
+  for (const chunk of BIG) p.write(chunk)
+  p.end()
+  // Wait for output to be waiting ('readable' does not consume it), then until the worker stops
+  // producing (it has used its credits). There is no event for "blocked", so poll the counters.
+  await within(p, 'readable', 5000, 'first output')
+  for (let last = -1, stable = 0, deadline = Date.now() + 3000; stable < 3 && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const { values } = p.stats()
+    stable = values === last ? stable + 1 : 0
+    last = values
+  }
+  t.true(p.readableLength > 0, 'output is waiting to be read')
+  t.true(p.stats().values < 30000, 'the worker is held back by the unread output')
+  p.destroy()
+  let dataAfterDestroy = 0
+  p.on('data', () => dataAfterDestroy++)
+  await within(p, 'close', 5000, 'blocked worker')
+  t.is(dataAfterDestroy, 0)
+  t.deepEqual(errors, [])
+})
+
+test("destroy() after 'end' is a no-op; destroy() from an 'invalid' handler stops the stream", async (t) => {
+  const p = new NdjsonParser()
+  const values = []
+  p.on('data', (v) => values.push(v))
+  const closed = within(p, 'close', 5000, 'close after end')
+  p.end('1\n2\n')
+  await within(p, 'end', 5000, 'end')
+  p.destroy()
+  await closed
+  t.deepEqual(values, [1, 2])
+
+  const q = new NdjsonParser({ onInvalid: 'skip' })
+  const w = watch(q)
+  q.on('invalid', () => q.destroy())
+  feed(q, [Buffer.from('1\n2\n{bad\n3\n'), ...BIG])
+  await within(q, 'close', 5000, 'destroy from invalid')
+  t.is(w.values, 2)
+  t.is(w.dataAfterDestroy, 0)
+})
+
+test('pipeline() with a destination that fails mid-stream rejects and tears the parser down', async (t) => {
+  const p = new NdjsonParser()
+  let n = 0
+  const sink = new Writable({ objectMode: true, write (v, e, cb) { cb(++n === 5000 ? new Error('sink failed') : null) } })
+  await t.throwsAsync(pipelineAsync(Readable.from(BIG), p, sink), { message: 'sink failed' })
+  t.true(p.destroyed)
+})
+
+// ---- (b) process.exit() mid-stream -----------------------------------------------------------
+
+for (const delay of ['0', '1', '5', '20', 'data:1', 'data:5000']) {
+  test(`process.exit(7) mid-stream (${delay.startsWith('data') ? `from the ${delay.slice(5)}th data handler` : `after ${delay} ms`}) exits with 7, no crash`, (t) => {
+    const r = child(['exit', delay, '7'])
+    t.is(r.error, undefined, 'no timeout')
+    t.is(r.signal, null, r.stderr)
+    t.is(r.status, 7, r.stderr)
+    t.notRegex(r.stderr, /panicked|FATAL|Segmentation|Abort/i)
+  })
+}
+
+test('process.exit(3) while the native worker is blocked on output credits exits promptly', (t) => {
+  const started = Date.now()
+  const r = child(['exitBlocked', '3'])
+  t.is(r.signal, null, r.stderr)
+  t.is(r.status, 3, r.stderr)
+  t.true(Date.now() - started < 10000)
+  t.notRegex(r.stderr, /panicked|FATAL|Segmentation|Abort/i)
+})
+
+test('an abandoned parser (nobody reads, nothing else alive) does not keep the process alive', (t) => {
+  const r = child(['abandoned'])
+  t.is(r.error, undefined, 'the child exited by itself (no hang)')
+  t.is(r.status, 0, r.stderr)
+  t.true(lastJson(r.stdout)?.exited)
+})
+
+test('a pipeline keeps the process alive until it completes (no early exit with code 0)', (t) => {
+  const r = child(['complete', '60000'])
+  t.is(r.status, 0, r.stderr)
+  t.deepEqual(lastJson(r.stdout), { error: null, values: 60000 })
+})
+
+// ---- (c) worker_threads ----------------------------------------------------------------------
+
+test('Workers terminated mid-stream (busy and blocked) do not crash the process; a completing Worker counts right', (t) => {
+  const r = child(['workers', '6'], 60000)
+  t.is(r.error, undefined, 'no timeout')
+  t.is(r.signal, null, r.stderr)
+  t.is(r.status, 0, r.stderr)
+  const out = lastJson(r.stdout)
+  t.is(out?.terminated.length, 6)
+  t.deepEqual(out?.completed, { done: true, err: null, n: 20000 })
+  t.deepEqual(out?.mainAfter, { error: null, values: 5000 })
+})
+
+test('the addon works inside a Worker of this process', async (t) => {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { NdjsonParser, NULL } = require(workerData.root)
+    const { Readable, Writable, pipeline } = require('node:stream')
+    const lines = []
+    for (let i = 0; i < 10000; i++) lines.push(i % 100 === 0 ? 'null' : JSON.stringify({ i, t: 'é😀' }))
+    let n = 0, nulls = 0
+    pipeline(Readable.from([Buffer.from(lines.join('\\n'))]), new NdjsonParser(), new Writable({ objectMode: true, write (v, e, cb) { n++; if (v === NULL) nulls++; cb() } }),
+      (err) => parentPort.postMessage({ err: err ? err.message : null, n, nulls }))
+  `
+  const w = new Worker(code, { eval: true, workerData: { root: ROOT } })
+  const exited = once(w, 'exit')
+  const [msg] = await once(w, 'message')
+  t.deepEqual(msg, { err: null, n: 10000, nulls: 100 })
+  t.deepEqual(await exited, [0])
+})
+
+// ---- (d) panics ------------------------------------------------------------------------------
+
+test('a panic on the native worker destroys the stream with SluiceError ERR_SLUICE_PANIC; panicInExport() throws a catchable error', (t) => {
+  const r = child(['panic'])
+  t.is(r.signal, null, `the process was not aborted: ${r.stderr}`)
+  t.is(r.status, 0, r.stderr)
+  const out = lastJson(r.stdout)
+  t.true(out?.exportThrew, 'panicInExport() threw')
+  t.true(out?.exportErrorIsError)
+  t.regex(out?.exportMessage ?? '', /injected export fault/)
+  t.deepEqual(out?.data, [5], 'data before the panic was delivered')
+  t.like(out?.error, { isSluiceError: true, isError: true, code: 'ERR_SLUICE_PANIC', name: 'SluiceError' })
+  t.regex(out?.error?.message ?? '', /panick/)
+  t.is(out?.dataAfterError, 0)
+  t.true(out?.closed)
+  t.true(out?.destroyed)
+  t.deepEqual(out?.after, { error: null, values: 1000 })
+})
+
+test('many streams panicking at once next to running parsers: each fails alone', (t) => {
+  const r = child(['panicMany', '8'])
+  t.is(r.signal, null, r.stderr)
+  t.is(r.status, 0, r.stderr)
+  const out = lastJson(r.stdout)
+  t.deepEqual(out?.codes, Array(8).fill('ERR_SLUICE_PANIC'))
+  t.deepEqual(out?.parsed, Array(8).fill(2000))
+})
+
+// ---- (e) a throwing reviver ------------------------------------------------------------------
+
+test('a reviver that throws: the stream errors with that very error and pipeline rejects (no uncaught exception)', async (t) => {
+  const boom = new Error('reviver failed')
+  for (const options of [{}, { onInvalid: 'skip' }, { output: 'envelopes' }, { output: 'batches' }]) {
+    const reviver = (k, v) => { if (k === '' && v === 3) throw boom; return v }
+    const p = new NdjsonParser({ ...options, reviver })
+    const errors = []
+    p.on('error', (e) => errors.push(e))
+    const values = []
+    const run = pipelineAsync(Readable.from([Buffer.from('1\n2\n3\n4\n')]), p, new Writable({ objectMode: true, write (v, e, cb) { values.push(v); cb() } }))
+    const err = await t.throwsAsync(run)
+    t.is(err, boom, JSON.stringify(options))
+    t.deepEqual(errors, [boom], 'one error event')
+    t.true(p.destroyed)
+    t.false(values.flat().some((v) => v === 4 || v?.value === 4), 'nothing after the failing line')
+  }
+})
+
+test('a reviver that throws in a large multi-batch stream: one error, data stops', async (t) => {
+  const boom = new Error('late failure')
+  let calls = 0
+  const p = new NdjsonParser({ reviver: (k, v) => { if (k === '' && ++calls === 20000) throw boom; return v } })
+  const r = await collect(p, BIG)
+  t.is(r.error, boom)
+  t.is(r.values.length, 19999)
+  t.is(r.dataAfterClose, 0)
+})
+
+// ---- (f) an exception thrown in a 'data' handler ---------------------------------------------
+
+// Not tested: in core Node a throw inside a 'data' listener propagates out of push(), so where it
+// surfaces depends on who called push() — for a core Transform it escapes from write() as an
+// uncaught exception. There is no clean core contract to hold sluice to here.
+test.skip("an exception thrown in a 'data' handler (no clean core contract to compare with)", () => {})

@@ -1,0 +1,256 @@
+'use strict'
+
+// Small utilities shared by the JS test files (ava and jest alike). No assertions here: each
+// test states what it expects.
+
+const { Readable, Writable, pipeline } = require('node:stream')
+
+/** A byte Readable that yields `buffer` cut at the given sizes (cycled), e.g. [1] = byte by byte. */
+function chunked (buffer, sizes = [65536]) {
+  const chunks = []
+  let offset = 0
+  let k = 0
+  while (offset < buffer.length) {
+    const size = Math.max(1, sizes[k++ % sizes.length])
+    chunks.push(buffer.subarray(offset, offset + size))
+    offset += size
+  }
+  return chunks
+}
+
+/** Cuts `buffer` at pseudo-random points (seeded, so a failure can be replayed). */
+function randomChunks (buffer, seed, maxSize = 64) {
+  let state = seed >>> 0
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+    return state
+  }
+  const chunks = []
+  for (let offset = 0; offset < buffer.length;) {
+    const size = 1 + (next() % maxSize)
+    chunks.push(buffer.subarray(offset, offset + size))
+    offset += size
+  }
+  return chunks
+}
+
+/** Feeds `chunks` through `transform` in a pipeline; resolves with everything it pushed. */
+function runThrough (transform, chunks) {
+  const out = []
+  return new Promise((resolve, reject) => {
+    pipeline(
+      Readable.from(chunks, { objectMode: false }),
+      transform,
+      new Writable({
+        objectMode: true,
+        write (chunk, encoding, callback) {
+          out.push(chunk)
+          callback()
+        }
+      }),
+      (err) => (err ? reject(err) : resolve(out))
+    )
+  })
+}
+
+module.exports = { chunked, randomChunks, runThrough }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the NDJSON parser suites (ndjson-*.spec.js, faults.spec.js). Appended; the ones
+// above are unchanged.
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf])
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** A seeded PRNG (mulberry32): `rng()` is a float in [0, 1); `rng.int(n)` an integer in [0, n). */
+function makeRng (seed) {
+  let a = seed >>> 0
+  const rng = () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  rng.int = (n) => Math.floor(rng() * n)
+  rng.pick = (list) => list[rng.int(list.length)]
+  return rng
+}
+
+/** Every way to cut `buffer` into two chunks (including an empty first or last chunk). */
+function twoChunkSplits (buffer) {
+  const out = []
+  for (let at = 0; at <= buffer.length; at++) out.push([buffer.subarray(0, at), buffer.subarray(at)])
+  return out
+}
+
+/**
+ * Feeds `chunks` (exact boundaries kept) through `parser` in a pipeline and records, in emission
+ * order, every 'data' item and every 'invalid' report. `slow: true` makes the sink take one
+ * macrotask per item, so backpressure builds up and the parser's readable buffer fills.
+ * Resolves (never rejects) with { log, values, invalid, error, stats, dataAfterClose }.
+ */
+function collect (parser, chunks, { slow = false } = {}) {
+  const log = []
+  const values = []
+  const invalid = []
+  let closed = false
+  let dataAfterClose = 0
+  parser.on('data', (value) => {
+    if (closed) dataAfterClose++
+    log.push({ kind: 'value', value })
+    values.push(value)
+  })
+  parser.on('invalid', (info) => {
+    log.push({ kind: 'invalid', info })
+    invalid.push(info)
+  })
+  parser.on('close', () => { closed = true })
+  const sink = new Writable({
+    objectMode: true,
+    write (chunk, encoding, callback) {
+      if (slow) setImmediate(callback)
+      else callback()
+    }
+  })
+  return new Promise((resolve) => {
+    pipeline(Readable.from(chunks, { objectMode: true }), parser, sink, (error) => {
+      resolve({ log, values, invalid, error: error ?? null, stats: parser.stats(), dataAfterClose })
+    })
+  })
+}
+
+/**
+ * Compares two values the way the NDJSON tests need: numbers with Object.is (-0 is not 0),
+ * own-key order of objects, prototypes, Buffers byte for byte. Returns null when equal, else a
+ * description of the first difference.
+ */
+function sameValue (a, b, where = '$') {
+  if (typeof a !== typeof b) return `${where}: type ${typeof a} vs ${typeof b}`
+  if (a === null || b === null || typeof a !== 'object') {
+    return Object.is(a, b) ? null : `${where}: ${describeValue(a)} vs ${describeValue(b)}`
+  }
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) {
+    if (!Buffer.isBuffer(a) || !Buffer.isBuffer(b)) return `${where}: Buffer vs non-Buffer`
+    return a.equals(b) ? null : `${where}: Buffer <${a.toString('hex')}> vs <${b.toString('hex')}>`
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return `${where}: array vs non-array`
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${where}: different prototypes`
+  const ka = Object.keys(a)
+  const kb = Object.keys(b)
+  if (ka.length !== kb.length) return `${where}: ${ka.length} keys vs ${kb.length}`
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] !== kb[i]) return `${where}: key #${i} ${JSON.stringify(ka[i])} vs ${JSON.stringify(kb[i])}`
+    const d = sameValue(a[ka[i]], b[kb[i]], `${where}[${JSON.stringify(ka[i])}]`)
+    if (d !== null) return d
+  }
+  return null
+}
+
+function describeValue (v) {
+  if (typeof v === 'symbol') return v.toString()
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 60) + '…' : v)
+  if (Object.is(v, -0)) return '-0'
+  return String(v)
+}
+
+function isBlankBytes (bytes) {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false
+  return true
+}
+
+/** The excerpt sluice quotes for a bad line (`content` without terminator and BOM). */
+function expectedExcerpt (content, overlong) {
+  if (overlong) return content.subarray(0, 64).toString('utf8') + '…'
+  let cut = Math.min(content.length, 64)
+  while (cut < content.length && cut > 0 && (content[cut] & 0xc0) === 0x80) cut--
+  return content.subarray(0, cut).toString('utf8') + (cut < content.length ? '…' : '')
+}
+
+/**
+ * A plain-JS model of the NDJSON parser in skip mode, written from the documented contract
+ * (not from the implementation): split at LF, strip one CR before it, strip a UTF-8 BOM at the
+ * stream start, over-long check on the content, blank lines (space/tab/CR), strict UTF-8, then
+ * JSON.parse. Returns { log, stats } where log items are
+ * { kind: 'value', line, offset, content, value } or { kind: 'invalid', info: { code, line, offset, excerpt } }.
+ */
+function modelNdjson (input, { blankLines = 'skip', maxLineBytes = 16 * 1024 * 1024, reviver } = {}) {
+  const log = []
+  const stats = { lines: 0, bytes: input.length, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 }
+  let start = 0
+  let number = 0
+  while (start < input.length) {
+    let end = input.indexOf(0x0a, start)
+    const terminated = end !== -1
+    if (!terminated) end = input.length
+    number++
+    const offset = start
+    let content = input.subarray(start, end)
+    start = end + 1
+    if (content.length > 0 && content[content.length - 1] === 0x0d) content = content.subarray(0, content.length - 1)
+    if (number === 1 && content.subarray(0, 3).equals(UTF8_BOM)) content = content.subarray(3)
+    stats.lines++
+    stats.longestLine = Math.max(stats.longestLine, content.length)
+    const invalid = (code, overlong = false) => {
+      stats.invalidLines++
+      log.push({ kind: 'invalid', info: { code, line: number, offset, excerpt: expectedExcerpt(content, overlong) } })
+    }
+    if (content.length > maxLineBytes) { invalid('ERR_SLUICE_LINE_TOO_LONG', true); continue }
+    if (isBlankBytes(content)) {
+      if (blankLines === 'error') invalid('ERR_SLUICE_BLANK_LINE')
+      else stats.blankLines++
+      continue
+    }
+    let text
+    try {
+      text = strictUtf8.decode(content)
+    } catch {
+      invalid('ERR_SLUICE_INVALID_UTF8')
+      continue
+    }
+    let value
+    try {
+      value = JSON.parse(text, reviver)
+    } catch {
+      invalid('ERR_SLUICE_INVALID_JSON')
+      continue
+    }
+    stats.values++
+    log.push({ kind: 'value', line: number, offset, content, value })
+  }
+  return { log, stats }
+}
+
+/** What the model's value entry becomes in a given output mode ('batches' is compared flattened). */
+function modelItem (entry, output, nullValue) {
+  switch (output) {
+    case 'lines': return entry.content
+    case 'envelopes': return { line: entry.line, offset: entry.offset, value: entry.value }
+    case 'batches': return entry.value
+    default: return entry.value === null ? nullValue : entry.value
+  }
+}
+
+/** A collect() log with 'batches' output flattened to one entry per value. */
+function flattenBatches (log) {
+  const out = []
+  for (const e of log) {
+    if (e.kind === 'value' && Array.isArray(e.value)) for (const v of e.value) out.push({ kind: 'value', value: v })
+    else out.push(e)
+  }
+  return out
+}
+
+Object.assign(module.exports, {
+  UTF8_BOM,
+  collect,
+  expectedExcerpt,
+  flattenBatches,
+  isBlankBytes,
+  makeRng,
+  modelItem,
+  modelNdjson,
+  sameValue,
+  strictUtf8,
+  twoChunkSplits
+})

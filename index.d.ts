@@ -1,0 +1,80 @@
+/// <reference types="node" />
+import { Transform, TransformOptions } from 'node:stream'
+
+/** What a JSON `null` line becomes in `'values'` output unless `nullValue` says otherwise: `Symbol.for('sluice.null')`. */
+export declare const NULL: unique symbol
+
+/** Where an invalid line is and what is wrong with it. */
+export interface InvalidLine {
+  /** `ERR_SLUICE_INVALID_JSON` | `ERR_SLUICE_INVALID_UTF8` | `ERR_SLUICE_LINE_TOO_LONG` | `ERR_SLUICE_BLANK_LINE` */
+  code: string
+  /** 1-based physical line number (blank lines count). */
+  line: number
+  /** Byte offset of the line's first byte in the stream. */
+  offset: number
+  /** The start of the line (at most 64 characters, `…` when cut), decoded leniently. */
+  excerpt: string
+  /** What is wrong, e.g. `unexpected 'x' at byte 5`. */
+  reason: string
+}
+
+/** One value with its position, for `output: 'envelopes'`. */
+export interface Envelope<T = unknown> {
+  line: number
+  offset: number
+  value: T
+}
+
+export interface NdjsonParserOptions extends Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal'> {
+  /**
+   * What each `push` carries. `'values'`: one parsed value; `'batches'`: an array of values;
+   * `'lines'`: the raw line as a Buffer (validated, not parsed); `'envelopes'`: `{ line, offset, value }`.
+   * Default: `'values'`.
+   */
+  output?: 'values' | 'batches' | 'lines' | 'envelopes'
+  /** `'error'` destroys the stream with an `NdjsonError`; `'skip'` drops the line, counts it and emits `'invalid'`. Default: `'error'`. */
+  onInvalid?: 'error' | 'skip'
+  /** In skip mode, how many invalid lines are tolerated before the stream fails with `ERR_SLUICE_TOO_MANY_INVALID`. Default: `Infinity`. */
+  maxInvalid?: number
+  /** Blank and whitespace-only lines: `'skip'` (counted in `stats().blankLines`) or `'error'` (an invalid line). Default: `'skip'`. */
+  blankLines?: 'skip' | 'error'
+  /** Longest line accepted, in bytes without the terminator; longer lines are invalid and never buffered beyond this. Default: 16 MiB. */
+  maxLineBytes?: number
+  /** What a `null` line becomes in `'values'` output (anything but `null`). Default: `NULL`. */
+  nullValue?: unknown
+  /** As in `JSON.parse`, applied to each line. Not with `output: 'lines'`. */
+  reviver?: (this: any, key: string, value: any) => any
+}
+
+export interface NdjsonParserStats {
+  lines: number
+  bytes: number
+  values: number
+  blankLines: number
+  invalidLines: number
+  longestLine: number
+}
+
+/** NDJSON bytes in, JS values out; a core `stream.Transform`. */
+export declare class NdjsonParser extends Transform {
+  constructor(options?: NdjsonParserOptions)
+  /** Counters of what has been processed; still available after the stream ended. */
+  stats(): NdjsonParserStats
+  on(event: 'invalid', listener: (info: InvalidLine) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'invalid', listener: (info: InvalidLine) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+/** Every error sluice emits has a stable `code`. */
+export declare class SluiceError extends Error {
+  code: string
+}
+
+/** An invalid line that ended the stream. */
+export declare class NdjsonError extends SluiceError implements InvalidLine {
+  line: number
+  offset: number
+  excerpt: string
+  reason: string
+}
