@@ -117,7 +117,9 @@ impl LineFramer {
     if self.overlong {
       // Past the limit only the excerpt grows, up to its size.
       let want = (EXCERPT_BYTES + BOM.len()).saturating_sub(self.partial.len());
-      self.partial.extend_from_slice(&piece[..want.min(piece.len())]);
+      self
+        .partial
+        .extend_from_slice(&piece[..want.min(piece.len())]);
       return;
     }
     // Slack: a trailing `\r` is part of the terminator, and a BOM on line 1 is dropped; neither
