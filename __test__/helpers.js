@@ -56,8 +56,7 @@ function runThrough (transform, chunks) {
 module.exports = { chunked, randomChunks, runThrough }
 
 // ---------------------------------------------------------------------------------------------
-// Helpers for the NDJSON parser suites (ndjson-*.spec.js, faults.spec.js). Appended; the ones
-// above are unchanged.
+// Helpers for the NDJSON parser suites (ndjson-*.spec.js, faults.spec.js).
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf])
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })

@@ -9,17 +9,7 @@
 const test = require('ava')
 const { NdjsonParser, NULL } = require('..')
 const { compileShape, interpretShape } = require('../lib/shapes.js')
-const { randomChunks, runThrough } = require('./helpers.js')
-
-function rng (seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const { makeRng, randomChunks, runThrough } = require('./helpers.js')
 
 const NUMBERS = ['0', '-0', '1', '-1', '1.5', '-0.0', '1e22', '1E-7', '123456789012345678901234567890', '5e-324',
   '1.7976931348623157e308', '1e999', '-1e999', '0.1', '2.5e+3', '9007199254740993', '4.35', '1e-400']
@@ -67,7 +57,7 @@ function sameAs (t, actual, expected, where) {
 }
 
 test('random records build exactly what JSON.parse builds, in every output and chunking', async (t) => {
-  const next = rng(20261123)
+  const next = makeRng(20261123)
   const lines = []
   for (let i = 0; i < 3000; i++) lines.push(randomJson(next))
   // A few shapes repeated many times, as real streams have them.
