@@ -22,8 +22,8 @@
 //   the queue is empty, so core's push(null) comes after the last item.
 // * Teardown. `_destroy` cancels the worker; every native callback first checks `destroyed`, so
 //   nothing is pushed and no user callback runs after destroy.
-// * Exceptions in this JS (a throwing reviver, a bug) are caught in the event handler and become
-//   `destroy(err)`; they never escape into the TSFN as an uncaught exception.
+// * Exceptions in this JS (a throwing 'invalid' listener, a bug) are caught wherever output is
+//   drained and become `destroy(err)`; they never escape into the TSFN as an uncaught exception.
 
 const { Transform } = require('node:stream')
 const { SluiceError } = require('./errors.js')
@@ -198,6 +198,10 @@ function drainQueue (stream) {
   stream[kDraining] = true
   try {
     drainEntries(stream)
+  } catch (err) {
+    // Decoding a batch, or a listener of an event we emit, threw: that is this stream's error,
+    // wherever the drain ran (TSFN callback, `_read`, or a tick scheduled by `read`).
+    stream.destroy(err)
   } finally {
     stream[kDraining] = false
   }
