@@ -29,7 +29,7 @@ fn main() {
     skip_invalid: true,
     max_invalid: -1.0,
     batch_bytes: 65536,
-    input_capacity: 4,
+    input_bytes: 4 * 65536,
     credits: 3,
   };
   for _ in 0..3 {

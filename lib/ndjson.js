@@ -40,12 +40,11 @@ const KNOWN_OPTIONS = [
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 // Batches of 16–64 KiB parse fastest; larger ones cost more in GC (feasibility.md §3.3).
 const BATCH_BYTES = 64 * 1024
-// Bounds of the transport: chunks queued to the worker, batches in flight back to JS.
-const INPUT_CAPACITY = 2
+// Bounds of the transport: input bytes queued to the worker, batches in flight back to JS.
+const INPUT_BYTES = 128 * 1024
 const CREDITS = 2
 
-// Data payload kinds, as in src/ndjson/mod.rs, and batch forms, as in src/ndjson/batch.rs.
-const DATA_INVALID = 1
+// Batch forms, as in src/ndjson/batch.rs.
 const FORM_TEXT = 0
 
 const kOutput = Symbol('kOutput')
@@ -53,6 +52,7 @@ const kNullValue = Symbol('kNullValue')
 const kReviver = Symbol('kReviver')
 const kBuilders = Symbol('kBuilders')
 const kCursor = Symbol('kCursor')
+const kShape = Symbol('kShape')
 
 class NdjsonParser extends NativeTransform {
   constructor (options) {
@@ -85,7 +85,7 @@ class NdjsonParser extends NativeTransform {
       skipInvalid: onInvalid === 'skip',
       maxInvalid: maxInvalid === Infinity ? -1 : maxInvalid,
       batchBytes: BATCH_BYTES,
-      inputCapacity: INPUT_CAPACITY,
+      inputBytes: INPUT_BYTES,
       credits: CREDITS
     }
     super(
@@ -97,6 +97,7 @@ class NdjsonParser extends NativeTransform {
     this[kReviver] = reviver
     this[kBuilders] = [null]
     this[kCursor] = { n: 0, s: 0 }
+    this[kShape] = output === 'values' ? shapeForValues : output === 'envelopes' ? shapeForEnvelopes : same
   }
 
   /**
@@ -107,42 +108,60 @@ class NdjsonParser extends NativeTransform {
     return this._nativeStats()
   }
 
-  _nativeData (payload) {
-    // Anything but an invalid-line report is a batch; a batch that is not text is columns.
-    if (payload[0] === DATA_INVALID) return invalidLineEntry(payload)
-    const batch = payload[1]
-    const [, body, count, positions, spans] = batch
-    if (this[kOutput] === 'lines') return pushEntry(sliceLines(body, spans, count))
-    let values = null
+  _nativeData (batch) {
+    const [, body, count, positions, spans, reports] = batch
+    let values
     let failure = null
-    try {
-      values = batchValues(this, batch)
-    } catch (err) {
-      // A reviver threw on some line: the lines before it still come out, then the error.
-      if (!(err instanceof RevivedPart)) throw err
-      values = err.values
-      failure = err.cause
-    }
-    const after = failure === null ? null : function fail () { this.destroy(failure) }
-    switch (this[kOutput]) {
-      case 'batches':
-        return pushEntry(values.length > 0 ? [values] : [], after)
-      case 'envelopes': {
-        const envelopes = new Array(values.length)
-        for (let i = 0; i < values.length; i++) {
-          envelopes[i] = { line: positions[2 * i], offset: positions[2 * i + 1], value: values[i] }
-        }
-        return pushEntry(envelopes, after)
+    if (this[kOutput] === 'lines') {
+      values = sliceLines(body, spans, count)
+    } else {
+      try {
+        values = batchValues(this, batch)
+      } catch (err) {
+        // A reviver threw on some line: the lines before it still come out, then the error.
+        if (!(err instanceof RevivedPart)) throw err
+        values = err.values
+        failure = err.cause
       }
-      default: {
-        const nullValue = this[kNullValue]
-        for (let i = 0; i < values.length; i++) {
-          if (values[i] === null) values[i] = nullValue
-        }
-        return pushEntry(values, after)
-      }
+      values = this[kShape](values, positions)
     }
+    const fail = failure === null ? null : function failReviver () { this.destroy(failure) }
+    // 'batches' pushes each run of values as one array; the other outputs push each value.
+    const items = this[kOutput] === 'batches' ? (run) => (run.length > 0 ? [run] : []) : (run) => run
+    if (reports === null) return pushEntry(items(values), fail)
+    // Invalid lines travel in the batch, each after the values of the lines before it.
+    const entries = []
+    let from = 0
+    for (const [at, report] of reports) {
+      if (at > values.length) break // after a reviver failure
+      if (at > from) entries.push(pushEntry(items(values.slice(from, at))))
+      entries.push(invalidLineAction(report))
+      from = at
+    }
+    entries.push(pushEntry(items(values.slice(from)), fail))
+    return entries
   }
+}
+
+/** The values as pushed in each output: mapped nulls, envelopes, or one array per batch. */
+function shapeForValues (values) {
+  const nullValue = this[kNullValue]
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === null) values[i] = nullValue
+  }
+  return values
+}
+
+function same (values) {
+  return values
+}
+
+function shapeForEnvelopes (values, positions) {
+  const envelopes = new Array(values.length)
+  for (let i = 0; i < values.length; i++) {
+    envelopes[i] = { line: positions[2 * i], offset: positions[2 * i + 1], value: values[i] }
+  }
+  return envelopes
 }
 
 /** Thrown by parseText when the reviver throws: the values before that line, and the error. */
@@ -156,7 +175,7 @@ class RevivedPart {
 /** The values of one batch, in line order. */
 function batchValues (stream, batch) {
   if (batch[0] === FORM_TEXT) return parseText(stream, batch[1], batch[4], batch[2])
-  const [, text, count, , , ids, nums, table, ends, newShapes] = batch
+  const [, text, count, , , , ids, nums, table, ends, newShapes] = batch
   const builders = stream[kBuilders]
   if (newShapes !== null) {
     for (const [id, signature] of newShapes) builders[id] = shapeBuilder(signature)
@@ -199,8 +218,8 @@ function sliceLines (buffer, ends, count) {
   return lines
 }
 
-/** An entry that reports one invalid line: an 'invalid' event, the stream's error, or both. */
-function invalidLineEntry ([, code, line, offset, excerpt, reason, fatal]) {
+/** An action that reports one invalid line: an 'invalid' event, the stream's error, or both. */
+function invalidLineAction ([code, line, offset, excerpt, reason, fatal]) {
   const info = { code, line, offset, excerpt, reason }
   return function reportInvalidLine () {
     if (fatal === 1) {

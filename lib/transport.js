@@ -67,8 +67,9 @@ class NativeTransform extends Transform {
   }
 
   /**
-   * Turns one native data payload into an output entry: an array of items to push, or a function
-   * (called with the stream as `this`) for anything else. Subclasses implement it.
+   * Turns one native data payload into output: an entry from `pushEntry(items)`, an action (a
+   * function called with the stream as `this`), or an array of those, in order. Subclasses
+   * implement it.
    */
   _nativeData (_payload) {
     throw new Error('NativeTransform subclasses must implement _nativeData')
@@ -156,7 +157,7 @@ function onNativeEvents (events) {
       const event = events[i]
       switch (event[0]) {
         case KIND_DATA:
-          this[kQueue].push(event[1])
+          this[kQueue].push(new NativePayload(event[1]))
           break
         case KIND_SPACE:
           retryPending(this)
@@ -214,16 +215,21 @@ function drainEntries (stream) {
     if (entry === null) {
       if (queue.length === 0) break
       const next = queue.shift()
-      if (typeof next === 'function') {
-        // A control entry (the worker failed): it took no credit.
-        entry = next
-      } else {
-        // The credit goes back as soon as an entry starts, not when it ends, so the worker makes
-        // the next batch while this one is pushed (returning it at the end left the JS thread
-        // idle ~10 % of the time). Entries only start while the readable side has room, so at
-        // most `credits` entries wait here, plus the one being pushed.
+      if (next instanceof NativePayload) {
+        // A native payload. Its credit goes back as soon as it starts, not when it ends, so the
+        // worker makes the next batch while this one is pushed (returning it at the end left the
+        // JS thread idle ~10 % of the time). Payloads only start while the readable side has
+        // room, so at most `credits` of them wait here, plus the one being pushed.
         stream[kHandle].credit(1)
-        entry = stream._nativeData(next)
+        entry = stream._nativeData(next.data)
+        if (Array.isArray(entry)) {
+          // Several entries (values, a report, more values…): the rest go first in the queue.
+          queue.unshift(...entry.slice(1))
+          entry = entry[0]
+        }
+      } else {
+        // An entry decoded earlier, or a control action (the worker failed): no credit.
+        entry = next
       }
       stream[kCurrent] = entry
     }
@@ -260,6 +266,13 @@ function drainEntries (stream) {
     const callback = stream[kFlushCallback]
     stream[kFlushCallback] = null
     callback()
+  }
+}
+
+/** A data event from the worker, not decoded yet (decoding waits until the entry starts). */
+class NativePayload {
+  constructor (data) {
+    this.data = data
   }
 }
 

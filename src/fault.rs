@@ -35,7 +35,7 @@ impl Stage for PanickingStage {
 #[napi(catch_unwind, skip_typescript)]
 pub fn create_faulty_stream(on_events: Function<'_, (), ()>) -> Result<NativeStream> {
   let options = PipeOptions {
-    input_capacity: 2,
+    input_bytes: 64 * 1024,
     credits: 2,
   };
   let pipe = Pipe::start(PanickingStage, on_events, options)?;

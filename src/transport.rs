@@ -10,9 +10,9 @@
 //! ```
 //!
 //! Invariants (see `../shared/DESIGN.md`, "The transport", and `research/feasibility.md` §4):
-//! * Input is bounded by the channel capacity. When it is full, `write` sets `want_space` and
-//!   retries once (the worker may have emptied the channel between the failed send and the flag);
-//!   the worker answers `Space` after its next `recv`.
+//! * Input is bounded by a byte budget on the channel. When it is spent, `write` sets
+//!   `want_space` and looks once more (the worker may have emptied the channel between the check
+//!   and the flag); the worker answers `Space` after its next `recv`.
 //! * Output is bounded by credits: the worker takes one before queueing each `Data` event and
 //!   blocks without one. JS gives a credit back once it has pushed everything of that event
 //!   without `push()` returning false, so a consumer that does not read stops the worker.
@@ -28,12 +28,12 @@
 //!   `ERR_SLUICE_PANIC`; a JS exception in the event handler is JS's to catch.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
-use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError, TrySendError};
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use napi::bindgen_prelude::{Function, ToNapiValue};
 use napi::threadsafe_function::{
   ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode, ThreadsafeFunctionHandle,
@@ -113,13 +113,21 @@ impl<D> Sink<D> for Vec<D> {
   }
 }
 
-/// Tuning of one pipe. Both bounds multiply the chunk/batch size into the memory a stalled
-/// stream can hold (`research/feasibility.md` §4: capacity 4 and 2 credits stalled at 448 KiB).
+/// Tuning of one pipe. Together they bound the memory a stalled stream holds: `input_bytes` of
+/// input queued to the worker, plus `credits` results on their way to JS.
 #[derive(Debug, Clone, Copy)]
 pub struct PipeOptions {
-  pub input_capacity: usize,
+  /// Input bytes the worker may have queued. A chunk is accepted while the queue is below this,
+  /// and always when the queue is empty, so chunks larger than the budget still flow. Counting
+  /// bytes rather than chunks lets tiny writes (one line per `write()`) pass in bulk.
+  pub input_bytes: usize,
   pub credits: u32,
 }
+
+/// How long the worker waits for more input before it treats the input as paused (flushes
+/// partial output, reports idle). Long enough for a producer writing in a loop to keep the
+/// worker fed; short enough not to matter as latency.
+const IDLE_AFTER: Duration = Duration::from_millis(1);
 
 enum Msg {
   Chunk(Bytes),
@@ -196,6 +204,8 @@ struct Shared<D> {
   credit_ready: Condvar,
   cancelled: AtomicBool,
   want_space: AtomicBool,
+  /// Bytes sent to the worker and not yet received by it.
+  queued_bytes: AtomicUsize,
   js: Mutex<JsSide>,
 }
 
@@ -242,6 +252,7 @@ impl JsSide {
 /// The JS-thread end of a stream: owned by a component's `#[napi]` class.
 pub struct Pipe<D: ToNapiValue + Send + 'static> {
   tx: Option<Sender<Msg>>,
+  input_bytes: usize,
   shared: Arc<Shared<D>>,
   _tsfn: Arc<Tsfn<D>>,
 }
@@ -264,6 +275,7 @@ impl<D: ToNapiValue + Send + 'static> Pipe<D> {
       credit_ready: Condvar::new(),
       cancelled: AtomicBool::new(false),
       want_space: AtomicBool::new(false),
+      queued_bytes: AtomicUsize::new(0),
       js: Mutex::new(JsSide {
         accepted: 0,
         consumed: 0,
@@ -283,7 +295,7 @@ impl<D: ToNapiValue + Send + 'static> Pipe<D> {
     let tsfn = Arc::new(tsfn);
     lock(&shared.js).tsfn = Arc::downgrade(&tsfn.handle);
 
-    let (tx, rx) = bounded(options.input_capacity.max(1));
+    let (tx, rx) = unbounded();
     let worker = Outbox {
       shared: Arc::clone(&shared),
       tsfn: Arc::clone(&tsfn),
@@ -294,6 +306,7 @@ impl<D: ToNapiValue + Send + 'static> Pipe<D> {
       .map_err(|e| napi::Error::from_reason(format!("cannot start worker thread: {e}")))?;
     Ok(Self {
       tx: Some(tx),
+      input_bytes: options.input_bytes.max(1),
       shared,
       _tsfn: tsfn,
     })
@@ -312,21 +325,29 @@ impl<D: ToNapiValue + Send + 'static> Pipe<D> {
 
   fn offer(&mut self, env: &Env, msg: Msg) -> bool {
     let Some(tx) = &self.tx else { return false };
-    let sent = match tx.try_send(msg) {
-      Ok(()) => true,
-      Err(TrySendError::Full(msg)) => {
-        self.shared.want_space.store(true, Ordering::SeqCst);
-        // Retry once: the worker may have drained the channel before it could see the flag.
-        tx.try_send(msg).is_ok()
-      }
-      Err(TrySendError::Disconnected(_)) => false,
+    let len = match &msg {
+      Msg::Chunk(bytes) => bytes.len(),
+      Msg::End => 0,
     };
-    if sent {
-      let mut js = lock(&self.shared.js);
-      js.accepted += 1;
-      js.update_keep_alive(env.raw());
+    let queued = &self.shared.queued_bytes;
+    let has_room = |queued: usize| queued == 0 || queued + len <= self.input_bytes;
+    if !has_room(queued.load(Ordering::SeqCst)) {
+      self.shared.want_space.store(true, Ordering::SeqCst);
+      // Look again: the worker may have drained the queue before it could see the flag.
+      if !has_room(queued.load(Ordering::SeqCst)) {
+        return false;
+      }
     }
-    sent
+    // Counted before the send, so the worker's decrement can never come first.
+    queued.fetch_add(len, Ordering::SeqCst);
+    if tx.send(msg).is_err() {
+      queued.fetch_sub(len, Ordering::SeqCst);
+      return false;
+    }
+    let mut js = lock(&self.shared.js);
+    js.accepted += 1;
+    js.update_keep_alive(env.raw());
+    true
   }
 
   /// Returns `n` output credits (JS pushed everything of `n` events without backpressure).
@@ -450,16 +471,26 @@ impl<D: ToNapiValue + Send + 'static> Outbox<D> {
       let msg = match rx.try_recv() {
         Ok(msg) => msg,
         Err(TryRecvError::Disconnected) => return Err(Stop::Cancelled),
-        Err(TryRecvError::Empty) => {
-          stage.idle(self)?;
-          self.control(Event::Idle {
-            consumed,
-            credits_seen: 0,
-            waiting: Waiting::Input,
-          });
-          rx.recv().map_err(|_| Stop::Cancelled)?
-        }
+        Err(TryRecvError::Empty) => match rx.recv_timeout(IDLE_AFTER) {
+          Ok(msg) => msg,
+          Err(RecvTimeoutError::Disconnected) => return Err(Stop::Cancelled),
+          Err(RecvTimeoutError::Timeout) => {
+            stage.idle(self)?;
+            self.control(Event::Idle {
+              consumed,
+              credits_seen: 0,
+              waiting: Waiting::Input,
+            });
+            rx.recv().map_err(|_| Stop::Cancelled)?
+          }
+        },
       };
+      if let Msg::Chunk(bytes) = &msg {
+        self
+          .shared
+          .queued_bytes
+          .fetch_sub(bytes.len(), Ordering::SeqCst);
+      }
       if self.shared.cancelled.load(Ordering::SeqCst) {
         return Err(Stop::Cancelled);
       }

@@ -34,6 +34,33 @@ pub struct Extras {
   pub spans: bool,
 }
 
+/// One invalid line. `fatal`: 0 it was skipped, 1 it ends the stream (onInvalid 'error'),
+/// 2 skipped but one too many (maxInvalid).
+pub struct InvalidLine {
+  pub code: &'static str,
+  pub line: u64,
+  pub offset: u64,
+  pub excerpt: String,
+  pub reason: String,
+  pub fatal: u32,
+}
+
+impl ToNapiValue for InvalidLine {
+  unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+    ToNapiValue::to_napi_value(
+      env,
+      (
+        val.code,
+        val.line as f64,
+        val.offset as f64,
+        val.excerpt,
+        val.reason,
+        val.fatal,
+      ),
+    )
+  }
+}
+
 pub struct Batch {
   shape: Shape,
   extras: Extras,
@@ -50,6 +77,8 @@ pub struct Batch {
   ids: Vec<u32>,
   new_shapes: Vec<(u32, String)>,
   declined: u32,
+  /// Invalid-line reports, each with the number of values in this batch before it.
+  reports: Vec<(u32, InvalidLine)>,
 }
 
 impl Batch {
@@ -69,6 +98,7 @@ impl Batch {
       ids: Vec::new(),
       new_shapes: Vec::new(),
       declined: 0,
+      reports: Vec::new(),
     };
     batch.reset();
     batch
@@ -91,7 +121,16 @@ impl Batch {
   }
 
   pub fn is_empty(&self) -> bool {
-    self.count == 0
+    self.count == 0 && self.reports.is_empty()
+  }
+
+  /// Adds the report of an invalid line, after the values added so far.
+  pub fn report(&mut self, report: InvalidLine) {
+    self.reports.push((self.count, report));
+  }
+
+  pub fn reports(&self) -> usize {
+    self.reports.len()
   }
 
   /// Input bytes gathered so far: the measure for flushing.
@@ -182,6 +221,7 @@ impl Batch {
       declined: self.declined,
     });
     let data = BatchData {
+      reports: std::mem::take(&mut self.reports),
       shape: self.shape,
       bytes: std::mem::replace(&mut self.bytes, Vec::with_capacity(capacity)),
       ascii: self.ascii,
@@ -215,9 +255,11 @@ struct ColumnData {
 }
 
 /// One batch on its way to JS:
-/// `[form, text|buffer|null, count, positions|null, offsets|null]`, and for the Columns form
-/// also `ids, nums, table, ends, newShapes|null`.
+/// `[form, text|buffer|null, count, positions|null, offsets|null, reports|null]`, and for the
+/// Columns form also `ids, nums, table, ends, newShapes|null`. A report is
+/// `[at, [code, line, offset, excerpt, reason, fatal]]`: it comes after the first `at` values.
 pub struct BatchData {
+  reports: Vec<(u32, InvalidLine)>,
   shape: Shape,
   bytes: Vec<u8>,
   ascii: bool,
@@ -251,6 +293,7 @@ impl ToNapiValue for BatchData {
     let env = Env::from_raw(raw_env);
     let positions = val.positions.map(Float64Array::new);
     let offsets = val.offsets.map(Uint32Array::new);
+    let reports = (!val.reports.is_empty()).then_some(val.reports);
     match val.shape {
       Shape::Json => ToNapiValue::to_napi_value(
         raw_env,
@@ -260,6 +303,7 @@ impl ToNapiValue for BatchData {
           val.count,
           positions,
           offsets,
+          reports,
         ),
       ),
       Shape::Raw => ToNapiValue::to_napi_value(
@@ -270,6 +314,7 @@ impl ToNapiValue for BatchData {
           val.count,
           positions,
           offsets,
+          reports,
         ),
       ),
       Shape::Columns => {
@@ -294,6 +339,7 @@ impl ToNapiValue for BatchData {
             val.count,
             positions,
             offsets,
+            reports,
             Uint32Array::new(c.ids),
             Float64Array::new(c.columns.nums),
             RawValue(table),
@@ -324,6 +370,15 @@ impl BatchData {
 
   pub fn count(&self) -> u32 {
     self.count
+  }
+
+  /// `(values before it, code, line, offset)` per report.
+  pub fn report_positions(&self) -> Vec<(u32, &'static str, u64, u64)> {
+    self
+      .reports
+      .iter()
+      .map(|(at, r)| (*at, r.code, r.line, r.offset))
+      .collect()
   }
 }
 

@@ -12,13 +12,13 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Function, ToNapiValue};
-use napi::{sys, Result};
+use napi::bindgen_prelude::Function;
+use napi::Result;
 use napi_derive::napi;
 
 use crate::stats::Counters;
 use crate::transport::{NativeStream, Pipe, PipeOptions, Sink, Stage, Stop};
-use batch::{Batch, BatchData, Extras, Shape};
+use batch::{Batch, BatchData, Extras, InvalidLine, Shape};
 use framer::{Line, LineFramer};
 use validate::{SyntaxErrorKind, Validator};
 
@@ -45,6 +45,8 @@ pub const ERR_BLANK_LINE: &str = "ERR_SLUICE_BLANK_LINE";
 
 /// How many bytes of a bad line its report quotes.
 const EXCERPT_CHARS: usize = 64;
+/// Invalid-line reports gathered in one batch at most.
+const MAX_REPORTS_PER_BATCH: usize = 1024;
 
 /// Parser settings, already validated by `lib/ndjson.js`.
 #[napi(object)]
@@ -61,49 +63,12 @@ pub struct ParserConfig {
   /// Invalid lines tolerated in skip mode before the stream fails; negative = no limit.
   pub max_invalid: f64,
   pub batch_bytes: u32,
-  pub input_capacity: u32,
+  pub input_bytes: u32,
   pub credits: u32,
 }
 
-/// What the parser sends to JS: a batch, or the report of one invalid line.
-pub enum ParserData {
-  Batch(BatchData),
-  Invalid(InvalidLine),
-}
-
-/// `fatal`: 0 the line was skipped, 1 it ends the stream (onInvalid 'error'), 2 skipped but it
-/// was one too many (maxInvalid).
-pub struct InvalidLine {
-  pub code: &'static str,
-  pub line: u64,
-  pub offset: u64,
-  pub excerpt: String,
-  pub reason: String,
-  pub fatal: u32,
-}
-
-const DATA_BATCH: u32 = 0;
-const DATA_INVALID: u32 = 1;
-
-impl ToNapiValue for ParserData {
-  unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-    match val {
-      ParserData::Batch(b) => ToNapiValue::to_napi_value(env, (DATA_BATCH, b)),
-      ParserData::Invalid(i) => ToNapiValue::to_napi_value(
-        env,
-        (
-          DATA_INVALID,
-          i.code,
-          i.line as f64,
-          i.offset as f64,
-          i.excerpt,
-          i.reason,
-          i.fatal,
-        ),
-      ),
-    }
-  }
-}
+/// What the parser sends to JS: valid lines and the reports of invalid ones, in input order.
+pub type ParserData = BatchData;
 
 pub struct ParserStage {
   framer: LineFramer,
@@ -149,7 +114,7 @@ impl ParserStage {
     if self.batch.is_empty() {
       return Ok(());
     }
-    out.send(ParserData::Batch(self.batch.take()))
+    out.send(self.batch.take())
   }
 
   fn line(
@@ -171,6 +136,11 @@ impl ParserStage {
       }
       self.counters.add(BLANK, 1);
       return Ok(());
+    }
+    // A line that would push the batch past its size goes into the next one: JS strings have a
+    // maximum length, and a batch holding a huge line next to others could exceed it.
+    if self.batch.len_bytes() + line.bytes.len() + 1 > self.batch_bytes {
+      self.flush(out)?;
     }
     // The shaper validates as it goes; only what it declines needs the validator's verdict.
     let shaped =
@@ -211,8 +181,6 @@ impl ParserStage {
     out: &mut dyn Sink<ParserData>,
   ) -> std::result::Result<(), Stop> {
     self.counters.add(INVALID, 1);
-    // Everything before the bad line goes out first, so reports stay in input order.
-    self.flush(out)?;
     let over_budget = self
       .max_invalid
       .is_some_and(|max| self.counters.get(INVALID) > max);
@@ -221,18 +189,24 @@ impl ParserStage {
       (true, true) => 2,
       (true, false) => 0,
     };
-    out.send(ParserData::Invalid(InvalidLine {
+    // The report travels in the batch, after the values of the lines before it: skipping many
+    // bad lines costs no more hand-offs than parsing good ones.
+    self.batch.report(InvalidLine {
       code,
       line: line.number,
       offset: line.offset,
       excerpt: excerpt(line.bytes, line.overlong.is_some()),
       reason,
       fatal,
-    }))?;
+    });
     if fatal == 0 {
+      if self.batch.reports() >= MAX_REPORTS_PER_BATCH {
+        self.flush(out)?;
+      }
       Ok(())
     } else {
       // JS turns the report into the stream's error and destroys the stream.
+      self.flush(out)?;
       Err(Stop::Reported)
     }
   }
@@ -241,8 +215,9 @@ impl ParserStage {
 /// The first characters of a line, decoded leniently: it is for a human reading an error.
 fn excerpt(bytes: &[u8], truncated: bool) -> String {
   let mut cut = bytes.len().min(EXCERPT_CHARS);
-  // Do not end in the middle of a UTF-8 sequence that was valid.
-  while cut < bytes.len() && cut > 0 && (bytes[cut] & 0xC0) == 0x80 {
+  // Do not end in the middle of a UTF-8 sequence (at most 3 bytes back: sequences are 4 long).
+  let floor = cut.saturating_sub(3);
+  while cut < bytes.len() && cut > floor && (bytes[cut] & 0xC0) == 0x80 {
     cut -= 1;
   }
   let mut text = String::from_utf8_lossy(&bytes[..cut]).into_owned();
@@ -291,7 +266,7 @@ pub fn create_ndjson_parser(
   let counters = Arc::new(Counters::new(STAT_NAMES));
   let stage = ParserStage::new(&config, Arc::clone(&counters));
   let options = PipeOptions {
-    input_capacity: config.input_capacity as usize,
+    input_bytes: config.input_bytes as usize,
     credits: config.credits,
   };
   let pipe = Pipe::start(stage, on_events, options)?;
@@ -314,7 +289,7 @@ mod tests {
       skip_invalid,
       max_invalid: -1.0,
       batch_bytes: 40,
-      input_capacity: 4,
+      input_bytes: 4 * 65536,
       credits: 2,
     }
   }
@@ -329,7 +304,7 @@ mod tests {
   fn run(chunks: &[&[u8]], skip_invalid: bool) -> (Vec<Seen>, Vec<(&'static str, u64)>) {
     let counters = Arc::new(Counters::new(STAT_NAMES));
     let mut stage = ParserStage::new(&config(skip_invalid), Arc::clone(&counters));
-    let mut out: Vec<ParserData> = Vec::new();
+    let mut out: Vec<BatchData> = Vec::new();
     let mut stopped = false;
     for chunk in chunks {
       if stage.chunk(chunk, &mut out).is_err() {
@@ -341,28 +316,34 @@ mod tests {
       let _ = stage.end(&mut out);
     }
     let mut seen = Vec::new();
-    for data in out {
-      match data {
-        ParserData::Batch(b) => {
-          let text = b.bytes();
-          // Each batch is `[v,v,…]` of whole lines; split on the top-level commas we added by
-          // re-validating growing prefixes.
-          let inner = &text[1..text.len() - 1];
-          let mut start = 0;
-          let mut v = Validator::new();
-          let mut k = 0;
-          while k <= inner.len() {
-            if (k == inner.len() || inner[k] == b',') && v.check(&inner[start..k]).is_ok() {
-              seen.push(Seen::Value(inner[start..k].to_vec()));
-              start = k + 1;
-            }
-            k += 1;
-          }
-          assert_eq!(start, inner.len() + 1, "batch text splits into values");
-          let _ = b.count();
+    for batch in out {
+      let text = batch.bytes();
+      // Each batch is `[v,v,…]` of whole lines; split on the top-level commas we added by
+      // re-validating growing prefixes.
+      let inner = &text[1..text.len() - 1];
+      let mut values = Vec::new();
+      let mut start = 0;
+      let mut v = Validator::new();
+      for k in 0..=inner.len() {
+        if (k == inner.len() || inner[k] == b',') && v.check(&inner[start..k]).is_ok() {
+          values.push(inner[start..k].to_vec());
+          start = k + 1;
         }
-        ParserData::Invalid(i) => seen.push(Seen::Invalid(i.code, i.line, i.offset)),
       }
+      assert_eq!(
+        values.len() as u32,
+        batch.count(),
+        "batch text splits into values"
+      );
+      let mut next = 0;
+      for (at, code, line, offset) in batch.report_positions() {
+        while next < at as usize {
+          seen.push(Seen::Value(values[next].clone()));
+          next += 1;
+        }
+        seen.push(Seen::Invalid(code, line, offset));
+      }
+      seen.extend(values[next..].iter().cloned().map(Seen::Value));
     }
     (seen, counters.snapshot().collect())
   }
