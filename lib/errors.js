@@ -24,4 +24,18 @@ class NdjsonError extends SluiceError {
   }
 }
 
-module.exports = { NdjsonError, SluiceError }
+/**
+ * Turns anything thrown into an Error worth destroying a stream with: `destroy(undefined)` would
+ * end it quietly, as if nothing had gone wrong.
+ */
+function asError (thrown, code, what) {
+  if (thrown instanceof Error) return thrown
+  return new SluiceError(code, `${what} threw a non-error: ${String(thrown)}`, { cause: thrown })
+}
+
+/** An error from the native addon (its `code` is N-API's, e.g. 'GenericFailure'), given a sluice code. */
+function nativeError (err) {
+  return new SluiceError('ERR_SLUICE_NATIVE', `sluice native call failed: ${err?.message ?? String(err)}`, { cause: err })
+}
+
+module.exports = { NdjsonError, SluiceError, asError, nativeError }

@@ -16,7 +16,7 @@
 
 const { MAX_STRING_LENGTH } = require('node:buffer').constants
 const native = require('../binding.js')
-const { NdjsonError } = require('./errors.js')
+const { NdjsonError, asError } = require('./errors.js')
 const { NativeTransform, pushEntry } = require('./transport.js')
 const { shapeBuilder } = require('./shapes.js')
 const {
@@ -46,6 +46,8 @@ const CREDITS = 2
 
 // Batch forms, as in src/ndjson/batch.rs.
 const FORM_TEXT = 0
+
+const ZERO_STATS = Object.freeze({ lines: 0, bytes: 0, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 })
 
 const kOutput = Symbol('kOutput')
 const kNullValue = Symbol('kNullValue')
@@ -105,7 +107,7 @@ class NdjsonParser extends NativeTransform {
    * invalidLines, longestLine (bytes). After 'end' they cover the whole input.
    */
   stats () {
-    return this._nativeStats()
+    return { ...ZERO_STATS, ...this._nativeStats() }
   }
 
   _nativeData (batch) {
@@ -202,7 +204,7 @@ function parseText (stream, text, spans, count) {
     try {
       values.push(JSON.parse(text.slice(spans[2 * i], spans[2 * i + 1]), reviver))
     } catch (err) {
-      throw new RevivedPart(values, err)
+      throw new RevivedPart(values, asError(err, 'ERR_SLUICE_REVIVER', 'the reviver'))
     }
   }
   return values

@@ -28,20 +28,23 @@ function describe (value) {
   return `type ${typeof value} (${String(value)})`
 }
 
-/** Checks that `options` is an object with no keys outside `known`; returns it (or `{}`). */
+/** Checks that `options` is an object with no own keys outside `known`; returns a copy of its own properties. */
 function validateOptionsObject (options, className, known) {
   if (options === undefined) return {}
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw typeError('options', 'an object', options)
   }
+  // Own properties only, as core's validators read them: an inherited `output` is not an option.
+  const own = {}
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       const err = new TypeError(`Unknown option "options.${key}" for ${className}. Known options: ${known.join(', ')}`)
       err.code = 'ERR_INVALID_ARG_VALUE'
       throw err
     }
+    own[key] = options[key]
   }
-  return options
+  return own
 }
 
 function validateOneOf (options, key, allowed, fallback) {

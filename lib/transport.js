@@ -26,7 +26,7 @@
 //   drained and become `destroy(err)`; they never escape into the TSFN as an uncaught exception.
 
 const { Transform } = require('node:stream')
-const { SluiceError } = require('./errors.js')
+const { SluiceError, asError, nativeError } = require('./errors.js')
 
 // Event kinds, as in src/transport.rs.
 const KIND_DATA = 0
@@ -63,7 +63,13 @@ class NativeTransform extends Transform {
     this[kAwaitEmpty] = false
     this[kHandle] = null
     // An already-aborted `signal` destroys the stream inside super(): start no worker for it.
-    if (!this.destroyed) this[kHandle] = createHandle(onNativeEvents.bind(this))
+    if (!this.destroyed) {
+      try {
+        this[kHandle] = createHandle(onNativeEvents.bind(this))
+      } catch (err) {
+        throw nativeError(err) // e.g. no thread could be started
+      }
+    }
   }
 
   /**
@@ -86,7 +92,7 @@ class NativeTransform extends Transform {
     try {
       accepted = this[kHandle].write(chunk)
     } catch (err) {
-      callback(err)
+      callback(nativeError(err))
       return
     }
     if (accepted) callback()
@@ -98,7 +104,7 @@ class NativeTransform extends Transform {
     try {
       accepted = this[kHandle].end()
     } catch (err) {
-      callback(err)
+      callback(nativeError(err))
       return
     }
     if (accepted) this[kFlushCallback] = callback
@@ -177,7 +183,7 @@ function onNativeEvents (events) {
     }
     drainQueue(this)
   } catch (err) {
-    this.destroy(err)
+    this.destroy(asError(err, 'ERR_SLUICE_LISTENER', 'an event listener'))
   }
 }
 
@@ -202,7 +208,7 @@ function drainQueue (stream) {
   } catch (err) {
     // Decoding a batch, or a listener of an event we emit, threw: that is this stream's error,
     // wherever the drain ran (TSFN callback, `_read`, or a tick scheduled by `read`).
-    stream.destroy(err)
+    stream.destroy(asError(err, 'ERR_SLUICE_LISTENER', 'an event listener'))
   } finally {
     stream[kDraining] = false
   }

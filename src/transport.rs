@@ -45,6 +45,7 @@ use crate::stats::Counters;
 
 /// Error codes the transport itself produces (components add their own).
 pub const ERR_PANIC: &str = "ERR_SLUICE_PANIC";
+pub const ERR_HANDOFF: &str = "ERR_SLUICE_HANDOFF";
 
 /// A failure that ends the stream. `code` becomes `err.code` in JS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,11 +174,34 @@ enum JsEvent<D> {
 impl<D: ToNapiValue> ToNapiValue for JsEvent<D> {
   unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
     match val {
-      JsEvent::Data(d) => ToNapiValue::to_napi_value(env, (KIND_DATA, d)),
+      JsEvent::Data(d) => match ToNapiValue::to_napi_value(env, d) {
+        Ok(value) => ToNapiValue::to_napi_value(env, (KIND_DATA, RawValue(value))),
+        Err(e) => {
+          // Making the JS value failed (say, a string over V8's maximum length): that is this
+          // stream's error, not an uncaught exception. Clear what V8 may have thrown.
+          let mut pending = false;
+          sys::napi_is_exception_pending(env, &mut pending);
+          if pending {
+            let mut exception = std::ptr::null_mut();
+            sys::napi_get_and_clear_last_exception(env, &mut exception);
+          }
+          let message = format!("cannot hand a result to JavaScript: {}", e.reason);
+          ToNapiValue::to_napi_value(env, (KIND_FAILED, ERR_HANDOFF, message))
+        }
+      },
       JsEvent::Space => ToNapiValue::to_napi_value(env, (KIND_SPACE,)),
       JsEvent::Done => ToNapiValue::to_napi_value(env, (KIND_DONE,)),
       JsEvent::Failed(e) => ToNapiValue::to_napi_value(env, (KIND_FAILED, e.code, e.message)),
     }
+  }
+}
+
+/// An already-created JS value, to sit inside a tuple with other `ToNapiValue`s.
+pub(crate) struct RawValue(pub(crate) sys::napi_value);
+
+impl ToNapiValue for RawValue {
+  unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+    Ok(val.0)
   }
 }
 

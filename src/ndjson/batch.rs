@@ -14,6 +14,7 @@ use napi::bindgen_prelude::{Buffer, Float64Array, ToNapiValue, Uint32Array};
 use napi::{sys, Env, JsValue, Result};
 
 use super::shape::{Columns, Shaped, Shaper, Table};
+use crate::transport::RawValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -349,15 +350,6 @@ impl ToNapiValue for BatchData {
         )
       }
     }
-  }
-}
-
-/// An already-created JS value, to sit inside a tuple with other `ToNapiValue`s.
-struct RawValue(sys::napi_value);
-
-impl ToNapiValue for RawValue {
-  unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-    Ok(val.0)
   }
 }
 

@@ -40,7 +40,6 @@ pub struct LineFramer {
   last_byte: u8,
   next_number: u64,
   next_offset: u64,
-  longest: u64,
 }
 
 impl LineFramer {
@@ -53,13 +52,7 @@ impl LineFramer {
       last_byte: 0,
       next_number: 1,
       next_offset: 0,
-      longest: 0,
     }
-  }
-
-  /// The longest line content seen so far, in bytes (terminator excluded).
-  pub fn longest_line(&self) -> u64 {
-    self.longest
   }
 
   /// Feeds a chunk and calls `on_line` for every line it completes, in order. Stops early and
@@ -168,7 +161,6 @@ impl LineFramer {
       bytes = &bytes[BOM.len()..];
       len -= BOM.len() as u64;
     }
-    self.longest = self.longest.max(len);
     let overlong = overlong || len > self.max_line_bytes as u64;
     if overlong {
       bytes = &bytes[..bytes.len().min(EXCERPT_BYTES)];

@@ -79,6 +79,7 @@ pub struct ParserStage {
   skip_invalid: bool,
   max_invalid: Option<u64>,
   max_line_bytes: u64,
+  longest: u64,
   counters: Arc<Counters>,
 }
 
@@ -106,6 +107,7 @@ impl ParserStage {
       skip_invalid: config.skip_invalid,
       max_invalid: (config.max_invalid >= 0.0).then_some(config.max_invalid as u64),
       max_line_bytes: max_line_bytes as u64,
+      longest: 0,
       counters,
     }
   }
@@ -123,6 +125,12 @@ impl ParserStage {
     out: &mut dyn Sink<ParserData>,
   ) -> std::result::Result<(), Stop> {
     self.counters.add(LINES, 1);
+    let len = line.overlong.unwrap_or(line.bytes.len() as u64);
+    if len > self.longest {
+      // Kept current line by line, so a `stats()` taken mid-chunk agrees with `lines`.
+      self.longest = len;
+      self.counters.raise_to(LONGEST, len);
+    }
     if let Some(len) = line.overlong {
       let reason = format!(
         "line is {len} bytes, over maxLineBytes ({})",
@@ -239,7 +247,6 @@ impl Stage for ParserStage {
     let mut framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
     let result = framer.feed(chunk, |line| self.line(line, out));
     self.framer = framer;
-    self.counters.raise_to(LONGEST, self.framer.longest_line());
     result
   }
 
@@ -251,7 +258,6 @@ impl Stage for ParserStage {
     let mut framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
     let result = framer.finish(|line| self.line(line, out));
     self.framer = framer;
-    self.counters.raise_to(LONGEST, self.framer.longest_line());
     result?;
     self.flush(out)
   }
@@ -420,6 +426,26 @@ mod tests {
       let bytes: Vec<&[u8]> = input.chunks(1).collect();
       prop_assert_eq!(&comparable(run(&bytes, skip)), &whole);
     }
+  }
+
+  #[test]
+  fn a_line_that_would_overfill_a_batch_starts_the_next_one() {
+    // JS strings have a maximum length: a huge line must never be glued to its neighbours.
+    let counters = Arc::new(Counters::new(STAT_NAMES));
+    let mut stage = ParserStage::new(&config(true), counters);
+    let mut out: Vec<BatchData> = Vec::new();
+    let long = format!("\"{}\"", "y".repeat(50));
+    let input = format!("1\n{long}\n2\n");
+    stage.chunk(input.as_bytes(), &mut out).unwrap();
+    stage.end(&mut out).unwrap();
+    let texts: Vec<_> = out
+      .iter()
+      .map(|b| String::from_utf8_lossy(b.bytes()).into_owned())
+      .collect();
+    assert_eq!(
+      texts,
+      vec!["[1]".to_string(), format!("[{long}]"), "[2]".to_string()]
+    );
   }
 
   #[test]
