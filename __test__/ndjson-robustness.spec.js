@@ -82,3 +82,14 @@ test('a null line next to a huge one: both arrive, in order', async (t) => {
   t.is(values[1].s.length, 200000)
   t.is(values[2], NULL)
 })
+
+test('abandoned parsers (never ended, never read) are collected and their threads end', (t) => {
+  const { spawnSync } = require('node:child_process')
+  const path = require('node:path')
+  const child = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'fixtures', 'abandoned-child.js'), '200'], { encoding: 'utf8', timeout: 30000 })
+  t.is(child.status, 0, child.stderr)
+  const { before, during, after, finalized } = JSON.parse(child.stdout)
+  t.true(during >= before + 200, `one worker thread per parser while they live (${before} → ${during})`)
+  t.is(finalized, 200)
+  t.true(after <= before + 2, `threads back to ${after} from ${during} (started at ${before})`)
+})

@@ -92,7 +92,7 @@ class NdjsonParser extends NativeTransform {
     }
     super(
       { ...pickStreamOptions(opts), readableObjectMode: true, writableObjectMode: false },
-      (onEvents) => native.createNdjsonParser(config, onEvents)
+      (owner, onEvents) => native.createNdjsonParser(config, owner, onEvents)
     )
     this[kOutput] = output
     this[kNullValue] = nullValue

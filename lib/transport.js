@@ -49,7 +49,8 @@ const kAwaitEmpty = Symbol('kAwaitEmpty')
 class NativeTransform extends Transform {
   /**
    * @param {object} streamOptions options for core's Transform
-   * @param {(onEvents: Function) => object} createHandle builds the native handle
+   * @param {(owner: NativeTransform, onEvents: Function) => object} createHandle builds the
+   *   native handle for `owner` (this stream), delivering its events to `onEvents`
    */
   constructor (streamOptions, createHandle) {
     super(streamOptions)
@@ -64,8 +65,17 @@ class NativeTransform extends Transform {
     this[kHandle] = null
     // An already-aborted `signal` destroys the stream inside super(): start no worker for it.
     if (!this.destroyed) {
+      // The TSFN keeps its callback alive for as long as the worker runs, so the callback holds
+      // the stream only weakly; the native side holds it strongly exactly while work is in
+      // flight. An abandoned idle stream is then collected like any core stream, and its
+      // finalizer stops the worker thread.
+      const self = new WeakRef(this)
+      const onEvents = (events) => {
+        const stream = self.deref()
+        if (stream !== undefined) onNativeEvents.call(stream, events)
+      }
       try {
-        this[kHandle] = createHandle(onNativeEvents.bind(this))
+        this[kHandle] = createHandle(this, onEvents)
       } catch (err) {
         throw nativeError(err) // e.g. no thread could be started
       }

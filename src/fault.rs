@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::Function;
-use napi::Result;
+use napi::bindgen_prelude::{Function, Object};
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use crate::stats::Counters;
@@ -31,14 +31,18 @@ impl Stage for PanickingStage {
 }
 
 /// A stream whose worker panics on a chunk that starts with `panic`; other chunks yield their
-/// length.
+/// length. `owner` is the JS stream object (see `Pipe::start`).
 #[napi(catch_unwind, skip_typescript)]
-pub fn create_faulty_stream(on_events: Function<'_, (), ()>) -> Result<NativeStream> {
+pub fn create_faulty_stream(
+  env: Env,
+  owner: Object<'_>,
+  on_events: Function<'_, (), ()>,
+) -> Result<NativeStream> {
   let options = PipeOptions {
     input_bytes: 64 * 1024,
     credits: 2,
   };
-  let pipe = Pipe::start(PanickingStage, on_events, options)?;
+  let pipe = Pipe::start(&env, owner, PanickingStage, on_events, options)?;
   Ok(NativeStream::new(pipe, Arc::new(Counters::new(&[]))))
 }
 

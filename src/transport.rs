@@ -34,11 +34,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender, TryRecvError};
-use napi::bindgen_prelude::{Function, ToNapiValue};
+use napi::bindgen_prelude::{Function, Object, ToNapiValue};
 use napi::threadsafe_function::{
   ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode, ThreadsafeFunctionHandle,
 };
-use napi::{sys, Env, Result, Status};
+use napi::{check_status, sys, Env, JsValue, Result, Status};
 use napi_derive::napi;
 
 use crate::stats::Counters;
@@ -221,7 +221,17 @@ struct JsSide {
   finished: bool,
   referred: bool,
   tsfn: Weak<ThreadsafeFunctionHandle>,
+  /// A reference to the JS stream that owns this pipe: strong exactly while `referred`, so a
+  /// stream with work in flight cannot be collected, and an abandoned idle one can (the TSFN's
+  /// callback holds it only weakly). Null once the pipe is dropped.
+  owner: sys::napi_ref,
+  env: sys::napi_env,
 }
+
+// SAFETY: `JsSide` holds raw N-API pointers (`owner`, `env`) that are only dereferenced by N-API
+// calls made on the JS thread (`update_keep_alive`, `Pipe::drop`); other threads only carry the
+// struct inside `Shared` (behind its mutex) and never touch those fields.
+unsafe impl Send for JsSide {}
 
 struct Shared<D> {
   out: Mutex<OutQueue<D>>,
@@ -249,27 +259,36 @@ impl JsSide {
     if busy == self.referred {
       return;
     }
-    let Some(handle) = self.tsfn.upgrade() else {
-      return;
-    };
-    handle.with_read_aborted(|aborted| {
-      if aborted {
-        return;
-      }
-      // SAFETY: `env` is the environment of the JS thread we are called on (the TSFN callback's
-      // or a `#[napi]` method's), and `handle` is a live, non-aborted TSFN created in that
-      // environment; the read guard keeps it from being aborted while we call.
-      let status = unsafe {
-        if busy {
-          sys::napi_ref_threadsafe_function(env, handle.get_raw())
-        } else {
-          sys::napi_unref_threadsafe_function(env, handle.get_raw())
+    self.referred = busy;
+    if let Some(handle) = self.tsfn.upgrade() {
+      handle.with_read_aborted(|aborted| {
+        if aborted {
+          return;
         }
-      };
-      if status == sys::Status::napi_ok {
-        self.referred = busy;
+        // SAFETY: `env` is the environment of the JS thread we are called on (the TSFN
+        // callback's or a `#[napi]` method's), and `handle` is a live, non-aborted TSFN created
+        // in that environment; the read guard keeps it from being aborted while we call.
+        unsafe {
+          if busy {
+            sys::napi_ref_threadsafe_function(env, handle.get_raw());
+          } else {
+            sys::napi_unref_threadsafe_function(env, handle.get_raw());
+          }
+        }
+      });
+    }
+    if !self.owner.is_null() {
+      let mut count = 0;
+      // SAFETY: `owner` was created by `napi_create_reference` in this environment and is only
+      // deleted by `Pipe::drop`, on this thread, which also nulls it under this same lock.
+      unsafe {
+        if busy {
+          sys::napi_reference_ref(env, self.owner, &mut count);
+        } else {
+          sys::napi_reference_unref(env, self.owner, &mut count);
+        }
       }
-    });
+    }
   }
 }
 
@@ -285,10 +304,17 @@ impl<D: ToNapiValue + Send + 'static> Pipe<D> {
   /// Starts the worker thread for `stage`. `on_events` is called on the JS thread with an array
   /// of `[kind, payload]` events.
   pub fn start<S: Stage<Data = D>>(
+    env: &Env,
+    owner: Object<'_>,
     stage: S,
     on_events: Function<'_, (), ()>,
     options: PipeOptions,
   ) -> Result<Self> {
+    let mut owner_ref = std::ptr::null_mut();
+    // SAFETY: `owner` is a live object of `env`, and we are on its thread (a `#[napi]` call).
+    check_status!(unsafe {
+      sys::napi_create_reference(env.raw(), owner.raw(), 0, &mut owner_ref)
+    })?;
     let shared = Arc::new(Shared {
       out: Mutex::new(OutQueue {
         events: Vec::new(),
@@ -308,6 +334,8 @@ impl<D: ToNapiValue + Send + 'static> Pipe<D> {
         finished: false,
         referred: false,
         tsfn: Weak::new(),
+        owner: owner_ref,
+        env: env.raw(),
       }),
     });
     let in_callback = Arc::clone(&shared);
@@ -407,10 +435,15 @@ impl<D: ToNapiValue + Send + 'static> Pipe<D> {
 impl<D: ToNapiValue + Send + 'static> Drop for Pipe<D> {
   fn drop(&mut self) {
     // Collected without `destroy()` (or the environment is shutting down): stop the worker.
-    self.shared.cancelled.store(true, Ordering::SeqCst);
-    drop(lock(&self.shared.out));
-    self.shared.credit_ready.notify_all();
-    self.tx = None;
+    self.stop();
+    let mut js = lock(&self.shared.js);
+    js.finished = true;
+    if !js.owner.is_null() {
+      // SAFETY: a `Pipe` lives in a `NativeStream`, which only its GC finalizer drops, on the
+      // JS thread of `js.env`; the reference belongs to that environment and is deleted once.
+      unsafe { sys::napi_delete_reference(js.env, js.owner) };
+      js.owner = std::ptr::null_mut();
+    }
   }
 }
 

@@ -12,8 +12,8 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::Function;
-use napi::Result;
+use napi::bindgen_prelude::{Function, Object};
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use crate::stats::Counters;
@@ -263,10 +263,13 @@ impl Stage for ParserStage {
   }
 }
 
-/// Starts a parser worker; `on_events` receives its events (see `lib/transport.js`).
+/// Starts a parser worker for the JS stream `owner`; `on_events` receives its events (see
+/// `lib/transport.js`).
 #[napi(catch_unwind)]
 pub fn create_ndjson_parser(
+  env: Env,
   config: ParserConfig,
+  owner: Object<'_>,
   on_events: Function<'_, (), ()>,
 ) -> Result<NativeStream> {
   let counters = Arc::new(Counters::new(STAT_NAMES));
@@ -275,7 +278,7 @@ pub fn create_ndjson_parser(
     input_bytes: config.input_bytes as usize,
     credits: config.credits,
   };
-  let pipe = Pipe::start(stage, on_events, options)?;
+  let pipe = Pipe::start(&env, owner, stage, on_events, options)?;
   Ok(NativeStream::new(pipe, counters))
 }
 
