@@ -145,7 +145,7 @@ class NdjsonParser extends NativeTransform {
   }
 }
 
-/** The values as pushed in each output: mapped nulls, envelopes, or one array per batch. */
+/** Values as the output pushes them: nulls mapped (values), wrapped (envelopes), or as they are. */
 function shapeForValues (values) {
   const nullValue = this[kNullValue]
   for (let i = 0; i < values.length; i++) {

@@ -180,10 +180,14 @@ impl<D: ToNapiValue> ToNapiValue for JsEvent<D> {
           // Making the JS value failed (say, a string over V8's maximum length): that is this
           // stream's error, not an uncaught exception. Clear what V8 may have thrown.
           let mut pending = false;
-          sys::napi_is_exception_pending(env, &mut pending);
-          if pending {
-            let mut exception = std::ptr::null_mut();
-            sys::napi_get_and_clear_last_exception(env, &mut exception);
+          // SAFETY: `env` is the live environment this conversion runs in (the TSFN callback,
+          // on the JS thread); both calls only read or clear its pending exception.
+          unsafe {
+            sys::napi_is_exception_pending(env, &mut pending);
+            if pending {
+              let mut exception = std::ptr::null_mut();
+              sys::napi_get_and_clear_last_exception(env, &mut exception);
+            }
           }
           let message = format!("cannot hand a result to JavaScript: {}", e.reason);
           ToNapiValue::to_napi_value(env, (KIND_FAILED, ERR_HANDOFF, message))
