@@ -167,6 +167,16 @@ class NativeTransform extends Transform {
 
 /** The TSFN callback; `this` is the stream. Runs on the JS thread with an array of events. */
 function onNativeEvents (events) {
+  try {
+    handleEvents.call(this, events)
+  } finally {
+    // The native side kept this stream strongly referenced while these events were on their
+    // way; now they are in our queue (or acted on), it may go back to holding it weakly.
+    this[kHandle]?.settle()
+  }
+}
+
+function handleEvents (events) {
   if (this.destroyed) return
   try {
     for (let i = 0; i < events.length; i++) {

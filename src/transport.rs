@@ -30,7 +30,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -125,9 +125,10 @@ pub struct PipeOptions {
   pub credits: u32,
 }
 
-/// How long the worker waits for more input before it treats the input as paused (flushes
-/// partial output, reports idle). Long enough for a producer writing in a loop to keep the
-/// worker fed; short enough not to matter as latency.
+/// How long input may wait in the worker before its output is handed over: the worker flushes
+/// partial output once the oldest unflushed input is this old (input paused or still trickling
+/// in), and reports idle after this long without input. Long enough for a producer writing in a
+/// loop to fill whole batches; short enough not to matter as latency.
 const IDLE_AFTER: Duration = Duration::from_millis(1);
 
 enum Msg {
@@ -230,6 +231,10 @@ struct JsSide {
   /// callback holds it only weakly). Null once the pipe is dropped.
   owner: sys::napi_ref,
   env: sys::napi_env,
+  /// Events were handed to the JS callback and it has not said it is done with them
+  /// (`settle`): keep everything alive until it has, or the stream could be collected while
+  /// napi-rs is still building the values of those events.
+  delivering: bool,
 }
 
 // SAFETY: `JsSide` holds raw N-API pointers (`owner`, `env`) that are only dereferenced by N-API
@@ -259,7 +264,9 @@ impl JsSide {
   /// Refs the TSFN exactly while the worker can make progress. Call on the JS thread only.
   fn update_keep_alive(&mut self, env: sys::napi_env) {
     let blocked_on_credit = self.waiting_credit_seen == Some(self.credits_granted);
-    let busy = !self.finished && self.accepted > self.consumed && !blocked_on_credit;
+    let working = self.accepted > self.consumed && !blocked_on_credit;
+    // `delivering` counts even after Done: the last batches travel with it.
+    let busy = self.delivering || (!self.finished && working);
     if busy == self.referred {
       return;
     }
@@ -340,6 +347,7 @@ impl<D: ToNapiValue + Send + 'static> Pipe<D> {
         tsfn: Weak::new(),
         owner: owner_ref,
         env: env.raw(),
+        delivering: false,
       }),
     });
     let in_callback = Arc::clone(&shared);
@@ -419,11 +427,20 @@ impl<D: ToNapiValue + Send + 'static> Pipe<D> {
     js.update_keep_alive(env.raw());
   }
 
+  /// JS has handled the events of the last delivery.
+  pub fn settle(&mut self, env: &Env) {
+    let mut js = lock(&self.shared.js);
+    js.delivering = false;
+    js.update_keep_alive(env.raw());
+  }
+
   /// Stops the worker; nothing it still sends will be acted on. Idempotent.
   pub fn cancel(&mut self, env: &Env) {
     self.stop();
     let mut js = lock(&self.shared.js);
     js.finished = true;
+    // Destroyed, perhaps from inside the JS callback: nothing delivered will be acted on now.
+    js.delivering = false;
     js.update_keep_alive(env.raw());
   }
 
@@ -488,6 +505,9 @@ fn deliver<D>(shared: &Shared<D>, env: Env) -> Vec<JsEvent<D>> {
     // Destroyed: late events are dropped here rather than handed to a destroyed stream.
     out.clear();
   }
+  // Stay alive until JS has handled these (it calls `settle`); only then may the process exit or
+  // the stream be collected.
+  js.delivering = !out.is_empty();
   js.update_keep_alive(env.raw());
   out
 }
@@ -528,24 +548,39 @@ impl<D: ToNapiValue + Send + 'static> Outbox<D> {
     rx: &Receiver<Msg>,
   ) -> std::result::Result<(), Stop> {
     let mut consumed = 0u64;
+    // When the oldest input not yet flushed arrived: output is handed over at most IDLE_AFTER
+    // later, whether the input pauses or keeps trickling in.
+    let mut unflushed_since: Option<Instant> = None;
     loop {
       let msg = match rx.try_recv() {
         Ok(msg) => msg,
         Err(TryRecvError::Disconnected) => return Err(Stop::Cancelled),
-        Err(TryRecvError::Empty) => match rx.recv_timeout(IDLE_AFTER) {
-          Ok(msg) => msg,
-          Err(RecvTimeoutError::Disconnected) => return Err(Stop::Cancelled),
-          Err(RecvTimeoutError::Timeout) => {
-            stage.idle(self)?;
-            self.control(Event::Idle {
-              consumed,
-              credits_seen: 0,
-              waiting: Waiting::Input,
-            });
-            rx.recv().map_err(|_| Stop::Cancelled)?
+        Err(TryRecvError::Empty) => {
+          let deadline = unflushed_since.unwrap_or_else(Instant::now) + IDLE_AFTER;
+          match rx.recv_deadline(deadline) {
+            Ok(msg) => msg,
+            Err(RecvTimeoutError::Disconnected) => return Err(Stop::Cancelled),
+            Err(RecvTimeoutError::Timeout) => {
+              stage.idle(self)?;
+              unflushed_since = None;
+              self.control(Event::Idle {
+                consumed,
+                credits_seen: 0,
+                waiting: Waiting::Input,
+              });
+              rx.recv().map_err(|_| Stop::Cancelled)?
+            }
           }
-        },
+        }
       };
+      match unflushed_since {
+        None => unflushed_since = Some(Instant::now()),
+        Some(since) if since.elapsed() >= IDLE_AFTER => {
+          stage.idle(self)?;
+          unflushed_since = Some(Instant::now());
+        }
+        Some(_) => {}
+      }
       if let Msg::Chunk(bytes) = &msg {
         self
           .shared
@@ -628,6 +663,7 @@ trait PipeControl {
   fn write(&mut self, env: &Env, chunk: &[u8]) -> bool;
   fn end(&mut self, env: &Env) -> bool;
   fn credit(&mut self, env: &Env, n: u32);
+  fn settle(&mut self, env: &Env);
   fn cancel(&mut self, env: &Env);
 }
 
@@ -640,6 +676,9 @@ impl<D: ToNapiValue + Send + 'static> PipeControl for Pipe<D> {
   }
   fn credit(&mut self, env: &Env, n: u32) {
     Pipe::credit(self, env, n)
+  }
+  fn settle(&mut self, env: &Env) {
+    Pipe::settle(self, env)
   }
   fn cancel(&mut self, env: &Env) {
     Pipe::cancel(self, env)
@@ -681,6 +720,12 @@ impl NativeStream {
   #[napi(catch_unwind)]
   pub fn credit(&mut self, env: Env, n: u32) {
     self.pipe.credit(&env, n)
+  }
+
+  /// Says that JS has handled the events of the last call.
+  #[napi(catch_unwind)]
+  pub fn settle(&mut self, env: Env) {
+    self.pipe.settle(&env)
   }
 
   /// Stops the worker for good (from `_destroy`).
