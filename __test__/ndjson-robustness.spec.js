@@ -140,9 +140,10 @@ test('records trickling in faster than the flush delay still arrive within milli
   parser.end()
   await once(parser, 'end')
   latencies.sort((a, b) => a - b)
+  // Before the fix nothing came out until a 64 KiB batch filled (seconds at this rate). The flush
+  // bound is ~1 ms; the bounds here are loose because other test files share the CPU.
   t.true(deliveredWhileTrickling > i / 2, `${deliveredWhileTrickling} of ${i} delivered while the input was still coming`)
-  // A 64 KiB batch of these records would take seconds to fill; the flush bound is ~1 ms.
-  t.true(latencies[latencies.length >> 1] < 50, `median latency ${latencies[latencies.length >> 1].toFixed(1)} ms`)
+  t.true(latencies[latencies.length >> 1] < 500, `median latency ${latencies[latencies.length >> 1].toFixed(1)} ms`)
 })
 
 test('a stream destroyed from inside a \'data\' handler lets the process exit', async (t) => {
