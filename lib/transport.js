@@ -5,8 +5,8 @@
 // data event into an *output entry*; this class owns everything else of the stream contract.
 //
 // Who holds what:
-// * Input. `_transform` offers the chunk to the native handle, which copies it into a bounded
-//   channel. Accepted: the callback runs at once. Full: the chunk and its callback are held here
+// * Input. `_transform` offers the chunk to the native handle, which copies it into a channel
+//   bounded by bytes. Accepted: the callback runs at once. Full: the chunk and its callback are held here
 //   (kPending) until the worker reports Space. While the callback is held, core's Writable buffers
 //   and `write()` returns false: that is the backpressure, and core's own 'drain' follows.
 // * Output. The worker may have at most `credits` data events in flight. Each becomes an entry

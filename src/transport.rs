@@ -1,11 +1,11 @@
 //! The native stream core shared by every sluice component: one worker thread per stream, fed by
-//! a bounded channel, answering through one threadsafe function (TSFN).
+//! a byte-bounded channel, answering through one threadsafe function (TSFN).
 //!
 //! ```text
 //!  JS thread                                  worker thread
-//!  Pipe::write ── try_send(Bytes) ──► bounded channel ──► Stage::chunk ──► Outbox::send
-//!     ▲  (full: JS holds the chunk and its                                   │ takes a credit
-//!     │   `_transform` callback = backpressure)                              ▼
+//!  Pipe::write ── send(Bytes) if budget ──► channel ──► Stage::chunk ──► Outbox::send
+//!     ▲  (no budget: JS holds the chunk and its                            │ takes a credit
+//!     │   `_transform` callback = backpressure)                            ▼
 //!  TSFN callback ◄──────────── one coalesced call ◄────────── event queue (Data | Space | Idle | Done | Failed)
 //! ```
 //!
@@ -14,16 +14,19 @@
 //!   `want_space` and looks once more (the worker may have emptied the channel between the check
 //!   and the flag); the worker answers `Space` after its next `recv`.
 //! * Output is bounded by credits: the worker takes one before queueing each `Data` event and
-//!   blocks without one. JS gives a credit back once it has pushed everything of that event
-//!   without `push()` returning false, so a consumer that does not read stops the worker.
+//!   blocks without one. JS gives one back when it starts pushing an event's values, and starts
+//!   only while its readable side has room, so a consumer that does not read stops the worker.
+//! * Output is handed over at most `IDLE_AFTER` after its input arrived, even when input trickles.
 //! * One TSFN carries every event kind, so `Done` is ordered after the last `Data`. Calls are
 //!   coalesced: the worker calls only when no call is pending, and the callback drains the queue.
-//! * The TSFN is weak; the JS thread refs it exactly while the worker has work it can make
-//!   progress on (input accepted but not consumed, and not blocked on a credit JS has not given).
-//!   A weak TSFN alone let a pipeline exit with code 0 mid-stream; a strong one hangs the process.
-//!   Every ref/unref happens on the JS thread (in `Pipe` methods or in the TSFN callback).
-//! * `cancel` (from `_destroy`) and `Drop` set `cancelled`, wake the worker and drop the sender;
-//!   the worker exits without emitting anything further that JS would act on.
+//! * Keep-alive: the TSFN is weak, and the JS stream object (`owner`) is referenced weakly by the
+//!   TSFN's callback. The JS thread makes both strong exactly while the worker can make progress
+//!   (input accepted but not consumed, and not blocked on a credit JS has not given) or a
+//!   delivery is not yet settled by JS. A weak TSFN alone let a pipeline exit with code 0
+//!   mid-stream; a strong one hangs the process; a strong owner leaks abandoned streams and their
+//!   threads. Every ref/unref happens on the JS thread (`Pipe` methods, the TSFN callback).
+//! * `cancel` (from `_destroy`) and `Drop` (the stream was collected) set `cancelled`, wake the
+//!   worker and drop the sender; the worker exits without emitting anything JS would act on.
 //! * A panic in a stage is caught on the worker and reported as `Failed` with code
 //!   `ERR_SLUICE_PANIC`; a JS exception in the event handler is JS's to catch.
 
