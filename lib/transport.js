@@ -6,9 +6,10 @@
 //
 // Who holds what:
 // * Input. `_transform` offers the chunk to the native handle, which copies it into a channel
-//   bounded by bytes. Accepted: the callback runs at once. Full: the chunk and its callback are held here
-//   (kPending) until the worker reports Space. While the callback is held, core's Writable buffers
-//   and `write()` returns false: that is the backpressure, and core's own 'drain' follows.
+//   bounded by bytes. Accepted: the callback runs at once. Full: the chunk and its callback are
+//   held here (kPending) until the worker reports Space. While the callback is held, core's
+//   Writable buffers and `write()` returns false: that is the backpressure, and core's own
+//   'drain' follows.
 // * Output. The worker may have at most `credits` data events in flight. Each becomes an entry
 //   in kQueue: an array of items to push, or a function to run (emit an event, fail the stream).
 //   Entries are pushed in order; when `push()` returns false we stop mid-entry and resume from
