@@ -5,8 +5,6 @@
 // (`options.maxLineBytes`), in the style of Node core's validators; the native side only ever
 // sees clean values.
 
-const { getDefaultHighWaterMark } = require('node:stream')
-
 function typeError (name, expected, value) {
   const err = new TypeError(`The "${name}" option must be ${expected}. Received ${describe(value)}`)
   err.code = 'ERR_INVALID_ARG_TYPE'
@@ -98,7 +96,6 @@ function pickStreamOptions (options) {
 
 module.exports = {
   STREAM_OPTIONS,
-  getDefaultHighWaterMark,
   pickStreamOptions,
   validateFunction,
   validateInteger,

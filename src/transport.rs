@@ -77,12 +77,6 @@ pub enum Stop {
   Reported,
 }
 
-impl From<StageError> for Stop {
-  fn from(e: StageError) -> Self {
-    Stop::Failed(e)
-  }
-}
-
 /// The per-component work done on the worker thread. Knows nothing about threads or N-API.
 pub trait Stage: Send + 'static {
   /// What one `Data` event carries to JS.

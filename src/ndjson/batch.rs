@@ -156,20 +156,13 @@ impl Batch {
       }
       Shaped::Fallback => return false,
     }
-    self.input_bytes += line.len() + 1;
-    if self.extras.positions {
-      self
-        .positions
-        .extend_from_slice(&[number as f64, offset as f64]);
-    }
-    self.ascii &= line.is_ascii();
-    self.count += 1;
+    // `ascii` describes the JSON text only, which shaped lines never join: no need to scan them.
+    self.counted(line, true, number, offset);
     true
   }
 
   /// Adds one validated line (in the Columns form: one the shaper declined, kept as JSON text).
   pub fn push(&mut self, line: &[u8], ascii: bool, number: u64, offset: u64) {
-    self.input_bytes += line.len() + 1;
     match self.shape {
       Shape::Columns => {
         self.ids.push(0);
@@ -200,6 +193,12 @@ impl Batch {
         self.offsets.push(self.bytes.len() as u32);
       }
     }
+    self.counted(line, ascii, number, offset);
+  }
+
+  /// The bookkeeping every added line shares, whatever form it takes.
+  fn counted(&mut self, line: &[u8], ascii: bool, number: u64, offset: u64) {
+    self.input_bytes += line.len() + 1;
     if self.extras.positions {
       self
         .positions
