@@ -78,3 +78,14 @@ export declare class NdjsonError extends SluiceError implements InvalidLine {
   excerpt: string
   reason: string
 }
+
+export interface RuntimeOptions {
+  /** Worker threads in the shared pool every sluice stream runs on (1–1024). Default: `SLUICE_WORKERS`, else the available parallelism. */
+  workers?: number
+}
+
+/**
+ * Sizes the shared native runtime (before the first stream starts; the pool is fixed for the
+ * life of the process) or, without options, reports its size.
+ */
+export declare function configure(options?: RuntimeOptions): { workers: number }

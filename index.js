@@ -5,5 +5,6 @@
 
 const { NdjsonParser, NULL } = require('./lib/ndjson.js')
 const { NdjsonError, SluiceError } = require('./lib/errors.js')
+const { configure } = require('./lib/runtime.js')
 
-module.exports = { NdjsonParser, NULL, NdjsonError, SluiceError }
+module.exports = { NdjsonParser, NULL, NdjsonError, SluiceError, configure }

@@ -94,13 +94,14 @@ test('a null line next to a huge one: both arrive, in order', async (t) => {
   t.is(values[2], NULL)
 })
 
-test('abandoned parsers (never ended, never read) are collected and their threads end', async (t) => {
+test('abandoned parsers (never ended, never read) are collected; they share the pool instead of a thread each', async (t) => {
   const child = await runChild(['--expose-gc', path.join(__dirname, 'fixtures', 'abandoned-child.js'), '200'])
   t.is(child.status, 0, child.stderr)
-  const { before, during, after, finalized } = JSON.parse(child.stdout)
-  t.true(during >= before + 200, `one worker thread per parser while they live (${before} → ${during})`)
+  const { before, during, after, finalized, workers } = JSON.parse(child.stdout)
+  // The pool's workers and the timer thread, whatever the number of streams.
+  t.true(during <= before + workers + 1, `${before} threads before, ${during} with 200 parsers (pool of ${workers})`)
   t.is(finalized, 200)
-  t.true(after <= before + 2, `threads back to ${after} from ${during} (started at ${before})`)
+  t.true(after <= before + workers + 1, `${after} threads after (started at ${before})`)
 })
 
 test('a stream with results on their way is never collected (GC stress in bare child processes)', async (t) => {
@@ -115,35 +116,34 @@ test('a stream with results on their way is never collected (GC stress in bare c
   }
 })
 
-test('records trickling in faster than the flush delay still arrive within milliseconds', async (t) => {
+test('records trickling in faster than the flush delay come out while the input still trickles', async (t) => {
+  // Before the fix nothing came out until a 64 KiB batch filled: with input arriving every
+  // 0.5 ms the worker never saw 1 ms without input. Here the input never reaches half a batch,
+  // so every value that arrives before end() was flushed by the deadline. No timing bound: on a
+  // loaded machine the gaps grow and the idle flush delivers instead, which is fine too. (The
+  // latency itself is measured by `npm run bench:concurrency`.)
   const parser = new NdjsonParser()
-  const sent = []
-  const latencies = []
-  parser.on('data', (v) => latencies.push(performance.now() - sent[v.i]))
-  const started = performance.now()
-  let i = 0
+  let delivered = 0
+  parser.on('data', () => delivered++)
+  const MAX_RECORDS = 2000 // ~24 KB: well under one 64 KiB batch
+  let written = 0
   let last = 0
-  // One tiny record every 0.5 ms for 600 ms: the input never pauses for the 1 ms flush delay.
   await new Promise((resolve) => {
     (function loop () {
       const now = performance.now()
       if (now - last >= 0.5) {
         last = now
-        sent[i] = now
-        parser.write(`{"i":${i++}}\n`)
+        parser.write(`{"i":${written++}}\n`)
       }
-      if (now - started < 600) setImmediate(loop)
+      if (delivered < 100 && written < MAX_RECORDS) setImmediate(loop)
       else resolve()
     })()
   })
-  const deliveredWhileTrickling = latencies.length
+  const deliveredWhileTrickling = delivered
   parser.end()
   await once(parser, 'end')
-  latencies.sort((a, b) => a - b)
-  // Before the fix nothing came out until a 64 KiB batch filled (seconds at this rate). The flush
-  // bound is ~1 ms; the bounds here are loose because other test files share the CPU.
-  t.true(deliveredWhileTrickling > i / 2, `${deliveredWhileTrickling} of ${i} delivered while the input was still coming`)
-  t.true(latencies[latencies.length >> 1] < 500, `median latency ${latencies[latencies.length >> 1].toFixed(1)} ms`)
+  t.is(delivered, written)
+  t.true(deliveredWhileTrickling >= 100, `${deliveredWhileTrickling} of ${written} delivered while the input was still coming`)
 })
 
 test('a stream destroyed from inside a \'data\' handler lets the process exit', async (t) => {

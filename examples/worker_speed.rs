@@ -1,10 +1,8 @@
 //! How fast the NDJSON worker stage runs on its own (no JS): `cargo run --release --example
 //! worker_speed -- FILE [columns|text|raw]`. The JS thread can never go faster than this.
-use std::sync::Arc;
 use std::time::Instant;
 
-use sluice::ndjson::{ParserConfig, ParserData, ParserStage, STAT_NAMES};
-use sluice::stats::Counters;
+use sluice::ndjson::{ParserConfig, ParserData, ParserStage};
 use sluice::transport::{Sink, Stage, Stop};
 
 struct Discard(usize);
@@ -33,7 +31,7 @@ fn main() {
     credits: 3,
   };
   for _ in 0..3 {
-    let mut stage = ParserStage::new(&config, Arc::new(Counters::new(STAT_NAMES)));
+    let mut stage = ParserStage::new(&config);
     let mut sink = Discard(0);
     let start = Instant::now();
     for chunk in input.chunks(65536) {

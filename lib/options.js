@@ -97,6 +97,7 @@ function pickStreamOptions (options) {
 module.exports = {
   STREAM_OPTIONS,
   pickStreamOptions,
+  rangeError,
   validateFunction,
   validateInteger,
   validateOneOf,

@@ -28,6 +28,7 @@
 
 const { Transform } = require('node:stream')
 const { SluiceError, asError, nativeError } = require('./errors.js')
+const { ensureRuntime } = require('./runtime.js')
 
 // Event kinds, as in src/transport.rs.
 const KIND_DATA = 0
@@ -75,6 +76,7 @@ class NativeTransform extends Transform {
         const stream = self.deref()
         if (stream !== undefined) onNativeEvents.call(stream, events)
       }
+      ensureRuntime() // a bad SLUICE_WORKERS is the constructor's RangeError
       try {
         this[kHandle] = createHandle(this, onEvents)
       } catch (err) {
@@ -173,7 +175,11 @@ function onNativeEvents (events) {
   } finally {
     // The native side kept this stream strongly referenced while these events were on their
     // way; now they are in our queue (or acted on), it may go back to holding it weakly.
-    this[kHandle]?.settle()
+    try {
+      this[kHandle]?.settle()
+    } catch (err) {
+      this.destroy(nativeError(err))
+    }
   }
 }
 

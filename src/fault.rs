@@ -4,13 +4,10 @@
 //! a JS exception instead of aborting the process. Not part of the public API (`index.js` does
 //! not export them).
 
-use std::sync::Arc;
-
 use napi::bindgen_prelude::{Function, Object};
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use crate::stats::Counters;
 use crate::transport::{NativeStream, Pipe, PipeOptions, Sink, Stage, Stop};
 
 struct PanickingStage;
@@ -43,7 +40,7 @@ pub fn create_faulty_stream(
     credits: 2,
   };
   let pipe = Pipe::start(&env, owner, PanickingStage, on_events, options)?;
-  Ok(NativeStream::new(pipe, Arc::new(Counters::new(&[]))))
+  Ok(NativeStream::new(pipe))
 }
 
 /// Panics inside an export: `catch_unwind` must turn it into a JS exception.

@@ -1,45 +1,78 @@
-//! `Counters`: the stats plumbing every component shares.
+//! The stats plumbing every component shares: a `Tally` the stage keeps while it works, and the
+//! `Counters` that `stats()` reads.
 //!
-//! A fixed, named set of `AtomicU64`s. The worker thread updates them with relaxed atomics (each
-//! counter is independent; a snapshot is not a transaction) and the JS thread reads a snapshot
-//! through `NativeStream::stats()` as a plain object, named by the component's own field names.
+//! Invariants:
+//! * Only the stage touches its `Tally` (plain numbers, on whichever worker runs the stream).
+//! * The transport publishes the whole tally into `Counters` after each slice of work, under one
+//!   lock, so numbers read together always agree (`values <= lines` at every instant, and a
+//!   `stats()` taken as the stream is destroyed is a state the stream really was in). A reading
+//!   may lag the stage by at most one slice.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
+/// A stage's own counters, indexed by the component's field order.
+#[derive(Debug, Clone)]
+pub struct Tally {
+  values: Box<[u64]>,
+}
+
+impl Tally {
+  pub fn new(names: &[&str]) -> Self {
+    Self {
+      values: vec![0; names.len()].into_boxed_slice(),
+    }
+  }
+
+  #[inline]
+  pub fn add(&mut self, field: usize, n: u64) {
+    self.values[field] += n;
+  }
+
+  #[inline]
+  pub fn raise_to(&mut self, field: usize, v: u64) {
+    let slot = &mut self.values[field];
+    *slot = (*slot).max(v);
+  }
+
+  pub fn get(&self, field: usize) -> u64 {
+    self.values[field]
+  }
+
+  pub fn as_slice(&self) -> &[u64] {
+    &self.values
+  }
+}
+
+/// The published, named copy of a stage's tally.
 pub struct Counters {
   names: &'static [&'static str],
-  values: Box<[AtomicU64]>,
+  values: Mutex<Box<[u64]>>,
 }
 
 impl Counters {
   pub fn new(names: &'static [&'static str]) -> Self {
     Self {
       names,
-      values: names.iter().map(|_| AtomicU64::new(0)).collect(),
+      values: Mutex::new(vec![0; names.len()].into_boxed_slice()),
     }
   }
 
-  #[inline]
-  pub fn add(&self, field: usize, n: u64) {
-    self.values[field].fetch_add(n, Ordering::Relaxed);
+  /// Replaces every counter at once.
+  pub fn publish(&self, tally: &[u64]) {
+    let mut values = self.values.lock().unwrap_or_else(|p| p.into_inner());
+    let n = values.len().min(tally.len());
+    values[..n].copy_from_slice(&tally[..n]);
   }
 
-  #[inline]
-  pub fn raise_to(&self, field: usize, v: u64) {
-    self.values[field].fetch_max(v, Ordering::Relaxed);
-  }
-
-  pub fn get(&self, field: usize) -> u64 {
-    self.values[field].load(Ordering::Relaxed)
-  }
-
-  /// `(name, value)` pairs in declaration order.
-  pub fn snapshot(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+  /// `(name, value)` pairs in declaration order, all from one published state.
+  pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+    let values = self.values.lock().unwrap_or_else(|p| p.into_inner());
     self
       .names
       .iter()
       .copied()
-      .zip(self.values.iter().map(|v| v.load(Ordering::Relaxed)))
+      .zip(values.iter().copied())
+      .collect()
   }
 }
 
@@ -48,14 +81,15 @@ mod tests {
   use super::*;
 
   #[test]
-  fn named_counters() {
-    let c = Counters::new(&["lines", "longest"]);
-    c.add(0, 2);
-    c.raise_to(1, 7);
-    c.raise_to(1, 3);
-    assert_eq!(
-      c.snapshot().collect::<Vec<_>>(),
-      vec![("lines", 2), ("longest", 7)]
-    );
+  fn a_tally_is_published_whole() {
+    const NAMES: &[&str] = &["lines", "longest"];
+    let mut t = Tally::new(NAMES);
+    let c = Counters::new(NAMES);
+    t.add(0, 2);
+    t.raise_to(1, 7);
+    t.raise_to(1, 3);
+    assert_eq!(c.snapshot(), vec![("lines", 0), ("longest", 0)]);
+    c.publish(t.as_slice());
+    assert_eq!(c.snapshot(), vec![("lines", 2), ("longest", 7)]);
   }
 }

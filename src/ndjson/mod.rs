@@ -10,13 +10,11 @@ pub mod framer;
 pub mod shape;
 pub mod validate;
 
-use std::sync::Arc;
-
 use napi::bindgen_prelude::{Function, Object};
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use crate::stats::Counters;
+use crate::stats::Tally;
 use crate::transport::{NativeStream, Pipe, PipeOptions, Sink, Stage, Stop};
 use batch::{Batch, BatchData, Extras, InvalidLine, Shape};
 use framer::{Line, LineFramer};
@@ -80,11 +78,11 @@ pub struct ParserStage {
   max_invalid: Option<u64>,
   max_line_bytes: u64,
   longest: u64,
-  counters: Arc<Counters>,
+  tally: Tally,
 }
 
 impl ParserStage {
-  pub fn new(config: &ParserConfig, counters: Arc<Counters>) -> Self {
+  pub fn new(config: &ParserConfig) -> Self {
     let shape = if config.raw_lines {
       Shape::Raw
     } else if config.columns {
@@ -108,7 +106,7 @@ impl ParserStage {
       max_invalid: (config.max_invalid >= 0.0).then_some(config.max_invalid as u64),
       max_line_bytes: max_line_bytes as u64,
       longest: 0,
-      counters,
+      tally: Tally::new(STAT_NAMES),
     }
   }
 
@@ -124,12 +122,12 @@ impl ParserStage {
     line: Line<'_>,
     out: &mut dyn Sink<ParserData>,
   ) -> std::result::Result<(), Stop> {
-    self.counters.add(LINES, 1);
+    self.tally.add(LINES, 1);
     let len = line.overlong.unwrap_or(line.bytes.len() as u64);
     if len > self.longest {
       // Kept current line by line, so a `stats()` taken mid-chunk agrees with `lines`.
       self.longest = len;
-      self.counters.raise_to(LONGEST, len);
+      self.tally.raise_to(LONGEST, len);
     }
     if let Some(len) = line.overlong {
       let reason = format!(
@@ -142,7 +140,7 @@ impl ParserStage {
       if self.blank_lines_invalid {
         return self.invalid(&line, ERR_BLANK_LINE, "blank line".into(), out);
       }
-      self.counters.add(BLANK, 1);
+      self.tally.add(BLANK, 1);
       return Ok(());
     }
     // A line that would push the batch past its size goes into the next one: JS strings have a
@@ -165,7 +163,7 @@ impl ParserStage {
             .batch
             .push(line.bytes, verdict.ascii, line.number, line.offset);
         }
-        self.counters.add(VALUES, 1);
+        self.tally.add(VALUES, 1);
         if self.batch.len_bytes() >= self.batch_bytes {
           self.flush(out)?;
         }
@@ -188,10 +186,10 @@ impl ParserStage {
     reason: String,
     out: &mut dyn Sink<ParserData>,
   ) -> std::result::Result<(), Stop> {
-    self.counters.add(INVALID, 1);
+    self.tally.add(INVALID, 1);
     let over_budget = self
       .max_invalid
-      .is_some_and(|max| self.counters.get(INVALID) > max);
+      .is_some_and(|max| self.tally.get(INVALID) > max);
     let fatal = match (self.skip_invalid, over_budget) {
       (false, _) => 1,
       (true, true) => 2,
@@ -237,13 +235,14 @@ fn excerpt(bytes: &[u8], truncated: bool) -> String {
 
 impl Stage for ParserStage {
   type Data = ParserData;
+  const STATS: &'static [&'static str] = STAT_NAMES;
 
   fn chunk(
     &mut self,
     chunk: &[u8],
     out: &mut dyn Sink<ParserData>,
   ) -> std::result::Result<(), Stop> {
-    self.counters.add(BYTES, chunk.len() as u64);
+    self.tally.add(BYTES, chunk.len() as u64);
     let mut framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
     let result = framer.feed(chunk, |line| self.line(line, out));
     self.framer = framer;
@@ -261,6 +260,10 @@ impl Stage for ParserStage {
     result?;
     self.flush(out)
   }
+
+  fn tally(&self) -> &[u64] {
+    self.tally.as_slice()
+  }
 }
 
 /// Starts a parser worker for the JS stream `owner`; `on_events` receives its events (see
@@ -272,14 +275,13 @@ pub fn create_ndjson_parser(
   owner: Object<'_>,
   on_events: Function<'_, (), ()>,
 ) -> Result<NativeStream> {
-  let counters = Arc::new(Counters::new(STAT_NAMES));
-  let stage = ParserStage::new(&config, Arc::clone(&counters));
+  let stage = ParserStage::new(&config);
   let options = PipeOptions {
     input_bytes: config.input_bytes as usize,
     credits: config.credits,
   };
   let pipe = Pipe::start(&env, owner, stage, on_events, options)?;
-  Ok(NativeStream::new(pipe, counters))
+  Ok(NativeStream::new(pipe))
 }
 
 #[cfg(test)]
@@ -311,8 +313,7 @@ mod tests {
   }
 
   fn run(chunks: &[&[u8]], skip_invalid: bool) -> (Vec<Seen>, Vec<(&'static str, u64)>) {
-    let counters = Arc::new(Counters::new(STAT_NAMES));
-    let mut stage = ParserStage::new(&config(skip_invalid), Arc::clone(&counters));
+    let mut stage = ParserStage::new(&config(skip_invalid));
     let mut out: Vec<BatchData> = Vec::new();
     let mut stopped = false;
     for chunk in chunks {
@@ -354,7 +355,12 @@ mod tests {
       }
       seen.extend(values[next..].iter().cloned().map(Seen::Value));
     }
-    (seen, counters.snapshot().collect())
+    let stats = STAT_NAMES
+      .iter()
+      .copied()
+      .zip(stage.tally().iter().copied())
+      .collect();
+    (seen, stats)
   }
 
   fn cut<'a>(input: &'a [u8], points: &[usize]) -> Vec<&'a [u8]> {
@@ -434,8 +440,7 @@ mod tests {
   #[test]
   fn a_line_that_would_overfill_a_batch_starts_the_next_one() {
     // JS strings have a maximum length: a huge line must never be glued to its neighbours.
-    let counters = Arc::new(Counters::new(STAT_NAMES));
-    let mut stage = ParserStage::new(&config(true), counters);
+    let mut stage = ParserStage::new(&config(true));
     let mut out: Vec<BatchData> = Vec::new();
     let long = format!("\"{}\"", "y".repeat(50));
     let input = format!("1\n{long}\n2\n");

@@ -1,0 +1,329 @@
+//! The one runtime every sluice stream in the process runs on: a fixed pool of worker threads
+//! and one timer facility (`timer`). A stream is a `Job`, not a thread: an idle or waiting
+//! stream costs memory only.
+//!
+//! Why our own pool and not tokio (measured here, `examples/runtime_probe.rs`): a job is
+//! CPU-bound and synchronous (frame, validate, batch one slice), so tokio's I/O driver and
+//! `async` machinery buy nothing, while its timer wheel has 1 ms resolution and rounds up (a
+//! 1 ms flush deadline fired after ~2 ms; chained sleeps drift +1.1 ms per tick,
+//! `research/feasibility.md` §5). The timer thread here sleeps to absolute deadlines
+//! (+0.07 ms drift), which the throttle needs.
+//!
+//! Invariants:
+//! * A job runs on at most one worker at a time, and every `wake` after a run began is seen by a
+//!   later run (the `Schedule` state machine below): a stream's work stays ordered and no
+//!   wake-up is lost.
+//! * A job's `run_slice` does a bounded amount of work (one input slice, one batch) and returns;
+//!   a job with more to do goes to the back of the queue, so a busy stream cannot starve others.
+//! * Jobs never block a worker waiting for JS (no credit, no input: they park and are woken).
+//! * The pool size is fixed when the first job is submitted (`configure` before, or
+//!   `SLUICE_WORKERS`, validated in JS; default: the available parallelism). One pool per
+//!   process, shared by every `worker_threads` environment.
+//! * Worker threads are detached; process exit does not wait for them, and a job whose stream
+//!   or environment is gone finds out at its next run (cancelled flag, aborted TSFN).
+
+pub mod timer;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use crossbeam_channel::{unbounded, Sender};
+
+use timer::Timers;
+
+/// What a job wants after one slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+  /// More work is ready: queue me again (behind everyone already waiting).
+  Again,
+  /// Nothing to do until someone calls `wake` (input, a credit, a timer, cancellation).
+  Park,
+}
+
+/// A unit of scheduling: one stream's work.
+pub trait Job: Send + Sync + 'static {
+  fn schedule(&self) -> &Schedule;
+  /// Does one bounded slice of work. `me` is this job, for arming timers. Must not panic (a
+  /// stream turns its own panics into stream errors); a panic that escapes is contained here
+  /// and parks the job for good.
+  fn run_slice(&self, me: &Arc<dyn Job>) -> Next;
+}
+
+const IDLE: u8 = 0;
+const QUEUED: u8 = 1;
+const RUNNING: u8 = 2;
+/// Running, and woken since the run began: run again when this run ends.
+const NOTIFIED: u8 = 3;
+/// A job whose run panicked past its own guard: never scheduled again.
+const POISONED: u8 = 4;
+
+/// A job's scheduling state: idle, queued (exactly one queue entry exists), running, or
+/// running-and-notified.
+#[derive(Debug, Default)]
+pub struct Schedule {
+  state: AtomicU8,
+}
+
+impl Schedule {
+  pub fn new() -> Self {
+    Self::default()
+  }
+}
+
+/// Makes sure `job` runs (again) after this call. Cheap when it is already queued.
+pub fn wake(job: &Arc<dyn Job>) {
+  let state = &job.schedule().state;
+  let mut current = state.load(Ordering::Acquire);
+  loop {
+    let next = match current {
+      IDLE => QUEUED,
+      RUNNING => NOTIFIED,
+      _ => return, // QUEUED, NOTIFIED: a run is coming; POISONED: never again
+    };
+    match state.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
+      Ok(_) => {
+        if next == QUEUED {
+          submit(Arc::clone(job));
+        }
+        return;
+      }
+      Err(actual) => current = actual,
+    }
+  }
+}
+
+/// Wakes `job` at `deadline` (absolute, monotonic).
+pub fn wake_at(deadline: Instant, job: &Arc<dyn Job>) {
+  pool().timers.wake_at(deadline, job);
+}
+
+fn run(job: Arc<dyn Job>) {
+  let state = &job.schedule().state;
+  // Only the holder of the single queue entry gets here, so a plain store is enough.
+  state.store(RUNNING, Ordering::Release);
+  let next = match catch_unwind(AssertUnwindSafe(|| job.run_slice(&job))) {
+    Ok(next) => next,
+    Err(_) => {
+      state.store(POISONED, Ordering::Release);
+      return;
+    }
+  };
+  let again = match next {
+    Next::Again => true,
+    Next::Park => state
+      .compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire)
+      .is_err(), // NOTIFIED: woken while running
+  };
+  if again {
+    state.store(QUEUED, Ordering::Release);
+    submit(job);
+  }
+}
+
+fn submit(job: Arc<dyn Job>) {
+  // The workers hold the receiver for the life of the process, so the send cannot fail.
+  let _ = pool().queue.send(job);
+}
+
+struct Pool {
+  queue: Sender<Arc<dyn Job>>,
+  workers: usize,
+  timers: Timers,
+}
+
+/// The size `configure` asked for before the pool started.
+static REQUESTED: Mutex<Option<usize>> = Mutex::new(None);
+static POOL: OnceLock<Pool> = OnceLock::new();
+
+/// Upper bound on the pool size (the JS validator says the same).
+pub const MAX_WORKERS: usize = 1024;
+
+fn default_workers() -> usize {
+  std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Fixes the pool size. Before the pool started: records it (a later call may change it).
+/// After: fine if it is the size in use or `strict` is false, an error otherwise.
+pub fn configure(workers: Option<usize>, strict: bool) -> Result<usize, String> {
+  let mut requested = REQUESTED.lock().unwrap_or_else(|p| p.into_inner());
+  if let Some(pool) = POOL.get() {
+    return match workers {
+      Some(n) if strict && n != pool.workers => Err(format!(
+        "the sluice runtime already runs with {} workers; configure({{ workers }}) must come before the first stream",
+        pool.workers
+      )),
+      _ => Ok(pool.workers),
+    };
+  }
+  if let Some(n) = workers {
+    *requested = Some(n.clamp(1, MAX_WORKERS));
+  }
+  Ok(requested.unwrap_or_else(default_workers))
+}
+
+/// Starts the pool if needed; an error if no worker thread could be started.
+pub fn start() -> Result<(), String> {
+  if POOL.get().is_some() {
+    return Ok(());
+  }
+  let requested = REQUESTED.lock().unwrap_or_else(|p| p.into_inner());
+  let workers = requested.unwrap_or_else(default_workers);
+  let mut failure = None;
+  POOL.get_or_init(|| {
+    let (queue, rx) = unbounded::<Arc<dyn Job>>();
+    let mut started = 0;
+    for i in 0..workers {
+      let rx = rx.clone();
+      let spawned = std::thread::Builder::new()
+        .name(format!("sluice-worker-{i}"))
+        .spawn(move || {
+          for job in rx.iter() {
+            run(job);
+          }
+        });
+      match spawned {
+        Ok(_) => started += 1,
+        Err(e) => failure = Some(e.to_string()),
+      }
+    }
+    Pool {
+      queue,
+      workers: started,
+      timers: Timers::new(),
+    }
+  });
+  drop(requested);
+  match POOL.get() {
+    Some(pool) if pool.workers > 0 => Ok(()),
+    _ => Err(format!(
+      "cannot start the sluice worker threads: {}",
+      failure.unwrap_or_else(|| "unknown error".into())
+    )),
+  }
+}
+
+fn pool() -> &'static Pool {
+  // `start` runs before any job exists (`Pipe::start`), so this never initialises.
+  POOL.get().expect("sluice runtime used before start()")
+}
+
+/// Pool size in use, if started.
+pub fn workers() -> Option<usize> {
+  POOL.get().map(|p| p.workers)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::sync::atomic::AtomicUsize;
+  use std::sync::mpsc;
+  use std::time::Duration;
+
+  /// Counts slices; `Again` until `budget` slices ran, then reports on `done`.
+  struct Counter {
+    schedule: Schedule,
+    runs: AtomicUsize,
+    running: AtomicUsize,
+    overlap: AtomicUsize,
+    budget: usize,
+    stop: std::sync::atomic::AtomicBool,
+    done: Mutex<Option<mpsc::Sender<usize>>>,
+  }
+
+  impl Job for Counter {
+    fn schedule(&self) -> &Schedule {
+      &self.schedule
+    }
+    fn run_slice(&self, _me: &Arc<dyn Job>) -> Next {
+      if self.stop.load(Ordering::SeqCst) {
+        return Next::Park;
+      }
+      if self.running.fetch_add(1, Ordering::SeqCst) > 0 {
+        self.overlap.fetch_add(1, Ordering::SeqCst);
+      }
+      std::thread::yield_now();
+      let n = self.runs.fetch_add(1, Ordering::SeqCst) + 1;
+      self.running.fetch_sub(1, Ordering::SeqCst);
+      if n >= self.budget {
+        if let Some(tx) = self.done.lock().unwrap().take() {
+          tx.send(n).unwrap();
+        }
+        Next::Park
+      } else {
+        Next::Again
+      }
+    }
+  }
+
+  fn counter(budget: usize, tx: mpsc::Sender<usize>) -> Arc<Counter> {
+    Arc::new(Counter {
+      schedule: Schedule::new(),
+      runs: AtomicUsize::new(0),
+      running: AtomicUsize::new(0),
+      overlap: AtomicUsize::new(0),
+      budget,
+      stop: std::sync::atomic::AtomicBool::new(false),
+      done: Mutex::new(Some(tx)),
+    })
+  }
+
+  #[test]
+  fn a_job_never_runs_on_two_workers_and_wakes_are_not_lost() {
+    start().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let c = counter(200, tx);
+    let job: Arc<dyn Job> = c.clone();
+    // Wake from several threads while it runs: it must neither overlap nor lose the last wake.
+    let wakers: Vec<_> = (0..4)
+      .map(|_| {
+        let job = Arc::clone(&job);
+        std::thread::spawn(move || {
+          for _ in 0..500 {
+            wake(&job);
+          }
+        })
+      })
+      .collect();
+    for w in wakers {
+      w.join().unwrap();
+    }
+    rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert_eq!(c.overlap.load(Ordering::SeqCst), 0);
+  }
+
+  #[test]
+  fn a_busy_job_does_not_starve_another() {
+    start().unwrap();
+    // More never-finishing jobs than there are workers, then a small one: it must finish.
+    let busy: Vec<_> = (0..8)
+      .map(|_| {
+        let (tx, _rx) = mpsc::channel();
+        let c = counter(usize::MAX, tx);
+        let job: Arc<dyn Job> = c.clone();
+        wake(&job);
+        c
+      })
+      .collect();
+    let (tx, rx) = mpsc::channel();
+    let small: Arc<dyn Job> = counter(50, tx);
+    wake(&small);
+    let finished = rx.recv_timeout(Duration::from_secs(20));
+    for c in &busy {
+      c.stop.store(true, Ordering::SeqCst);
+    }
+    assert_eq!(finished.unwrap(), 50);
+  }
+
+  #[test]
+  fn timers_wake_jobs_at_their_deadline() {
+    start().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let job: Arc<dyn Job> = counter(1, tx);
+    let at = Instant::now() + Duration::from_millis(20);
+    wake_at(at, &job);
+    rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert!(Instant::now() >= at, "woken before its deadline");
+  }
+}

@@ -1,0 +1,134 @@
+//! The shared timer facility: one thread that sleeps to the earliest absolute deadline and wakes
+//! the jobs whose deadlines have passed. Flush deadlines today; throttle releases and meter
+//! snapshots next.
+//!
+//! Invariants:
+//! * Deadlines are absolute `Instant`s (monotonic), never chained relative sleeps: lateness does
+//!   not accumulate (`research/feasibility.md` §5: +0.07 ms drift over 10 s for a thread sleeping
+//!   to absolute deadlines, against +1.1 ms per tick for chained tokio sleeps).
+//! * The heap holds jobs weakly: a stream that is dropped with a timer armed is not kept alive,
+//!   and its entry is discarded when it comes due.
+//! * A timer only *wakes* a job; the job checks the time itself when it runs, so a spurious or
+//!   stale wake-up is harmless.
+//! * The thread starts with the first timer and then lives for the process.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::Instant;
+
+use super::{wake, Job};
+
+struct Entry {
+  at: Instant,
+  /// Insertion order breaks ties, so equal deadlines fire first-come first-served.
+  seq: u64,
+  job: Weak<dyn Job>,
+}
+
+impl PartialEq for Entry {
+  fn eq(&self, other: &Self) -> bool {
+    (self.at, self.seq) == (other.at, other.seq)
+  }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+  fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+    Some(self.cmp(other))
+  }
+}
+impl Ord for Entry {
+  fn cmp(&self, other: &Self) -> Ordering {
+    (self.at, self.seq).cmp(&(other.at, other.seq))
+  }
+}
+
+#[derive(Default)]
+struct Heap {
+  entries: BinaryHeap<Reverse<Entry>>,
+  seq: u64,
+  thread_started: bool,
+}
+
+pub(super) struct Timers {
+  heap: Arc<(Mutex<Heap>, Condvar)>,
+}
+
+impl Timers {
+  pub(super) fn new() -> Self {
+    Self {
+      heap: Arc::new((Mutex::new(Heap::default()), Condvar::new())),
+    }
+  }
+
+  pub(super) fn wake_at(&self, at: Instant, job: &Arc<dyn Job>) {
+    let (lock, cond) = &*self.heap;
+    let mut heap = lock.lock().unwrap_or_else(|p| p.into_inner());
+    let earliest = heap.entries.peek().is_none_or(|Reverse(e)| at < e.at);
+    heap.seq += 1;
+    let seq = heap.seq;
+    heap.entries.push(Reverse(Entry {
+      at,
+      seq,
+      job: Arc::downgrade(job),
+    }));
+    if !heap.thread_started {
+      let shared = Arc::clone(&self.heap);
+      let spawned = std::thread::Builder::new()
+        .name("sluice-timer".into())
+        .spawn(move || run(&shared));
+      match spawned {
+        Ok(_) => heap.thread_started = true,
+        Err(_) => {
+          // No timer thread: wake the job now. It sees its deadline has not passed and
+          // re-arms, so the timer is retried on its next run instead of being lost.
+          drop(heap);
+          wake(job);
+          return;
+        }
+      }
+    }
+    if earliest {
+      cond.notify_one();
+    }
+  }
+}
+
+fn run(shared: &(Mutex<Heap>, Condvar)) {
+  let (lock, cond) = shared;
+  let mut heap = lock.lock().unwrap_or_else(|p| p.into_inner());
+  let mut due = Vec::new();
+  loop {
+    let now = Instant::now();
+    while let Some(Reverse(entry)) = heap.entries.peek() {
+      if entry.at > now {
+        break;
+      }
+      let Some(Reverse(entry)) = heap.entries.pop() else {
+        break;
+      };
+      due.push(entry.job);
+    }
+    if !due.is_empty() {
+      // Wake outside the lock: `wake` may submit to the pool, and jobs re-arm timers.
+      drop(heap);
+      for job in due.drain(..) {
+        if let Some(job) = job.upgrade() {
+          wake(&job);
+        }
+      }
+      heap = lock.lock().unwrap_or_else(|p| p.into_inner());
+      continue;
+    }
+    heap = match heap.entries.peek() {
+      Some(Reverse(next)) => {
+        let wait = next.at.saturating_duration_since(now);
+        cond
+          .wait_timeout(heap, wait)
+          .unwrap_or_else(|p| p.into_inner())
+          .0
+      }
+      None => cond.wait(heap).unwrap_or_else(|p| p.into_inner()),
+    };
+  }
+}

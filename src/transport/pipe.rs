@@ -1,0 +1,430 @@
+//! One stream's work as a runtime job: its input queue, output credits, flush deadline,
+//! cancellation and panics. `Pipe` is the JS-thread end (owned by `NativeStream`); `PipeTask`
+//! is the job the runtime runs.
+//!
+//! Invariants:
+//! * Input is bounded by bytes: a chunk is accepted while the queued bytes stay within
+//!   `input_bytes`, and always when nothing is queued (so chunks larger than the budget still
+//!   flow). Refused: JS holds the chunk and its `_transform` callback (that is the
+//!   backpressure), and the task sends `Space` once the refused size fits.
+//! * The task takes input in slices of at most `SLICE_BYTES` (a large chunk is cut, for free:
+//!   `Bytes` slices share the buffer), one slice per run, then goes back in the runtime's
+//!   queue: a busy stream yields after every slice.
+//! * Output is bounded by credits: a slice starts only while a credit is available; the
+//!   slice's output spends credits, going into debt for the few batches one slice can make. JS
+//!   gives a credit back when it starts pushing an event's values, and only while its readable
+//!   side has room, so a consumer that does not read parks the task (not a thread) after
+//!   `credits` + one slice of output.
+//! * Output is handed over at most `IDLE_AFTER` after its input arrived, even when input
+//!   trickles: the flush deadline is an absolute timer (`runtime::wake_at`), checked at every
+//!   run.
+//! * Only the runtime touches `Work` (the stage and its schedule bookkeeping); the JS thread
+//!   touches `Input` and `Credits` under their locks and wakes the task after each change.
+//! * `cancel` (from `_destroy`) and `Drop` (the stream was collected) mark the delivery
+//!   cancelled, empty the input and wake the task, which drops its stage without emitting
+//!   anything JS would act on.
+//! * A panic in the stage is caught around the slice and reported as `Failed` with code
+//!   `ERR_SLUICE_PANIC`; the stage is dropped and the stream ends there.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use napi::bindgen_prelude::{Function, Object};
+use napi::{Env, Result};
+
+use super::delivery::{Delivery, Event, Waiting};
+use super::{PipeControl, Sink, Stage, StageError, Stop, ERR_PANIC};
+use crate::runtime::{self, Job, Next, Schedule};
+use crate::stats::Counters;
+
+/// Tuning of one pipe. Together they bound the memory a stalled stream holds: `input_bytes` of
+/// input queued, plus `credits` results (and one slice's worth) on their way to JS.
+#[derive(Debug, Clone, Copy)]
+pub struct PipeOptions {
+  /// Input bytes that may be queued. Counting bytes rather than chunks lets tiny writes (one
+  /// line per `write()`) pass in bulk.
+  pub input_bytes: usize,
+  pub credits: u32,
+}
+
+/// How long input may wait before its output is handed over: partial output is flushed once the
+/// oldest unflushed input is this old, whether the input paused or still trickles in. Long
+/// enough for a producer writing in a loop to fill whole batches; short enough not to matter as
+/// latency.
+const IDLE_AFTER: Duration = Duration::from_millis(1);
+
+/// The most input one run hands the stage: the bound on how long a stream holds a worker
+/// (~0.1–0.3 ms of parsing here) and on the output one slice can add beyond the credits.
+const SLICE_BYTES: usize = 64 * 1024;
+
+enum Msg {
+  Chunk(Bytes),
+  End,
+}
+
+struct Input {
+  queue: VecDeque<Msg>,
+  queued_bytes: usize,
+  budget: usize,
+  /// JS holds a refused message of this many bytes: send `Space` once it fits.
+  want_space: Option<usize>,
+}
+
+impl Input {
+  fn has_room(&self, len: usize) -> bool {
+    self.queued_bytes == 0 || self.queued_bytes + len <= self.budget
+  }
+}
+
+struct Credits {
+  available: i64,
+  /// Credits JS has given back in all (echoed in `Idle` so JS knows which grant it answers).
+  received: u64,
+}
+
+/// What one run takes from the input.
+enum Slice {
+  /// Input bytes; `last`: the end of a chunk (a whole input message consumed).
+  Bytes {
+    bytes: Bytes,
+    last: bool,
+  },
+  End,
+}
+
+/// The runtime-side state of a stream: only the run in progress touches it.
+struct Work<S> {
+  /// `None` once the stream has finished, failed, or was cancelled.
+  stage: Option<S>,
+  /// Input messages fully consumed.
+  consumed: u64,
+  /// When the oldest input not yet flushed was taken.
+  unflushed_since: Option<Instant>,
+  /// The flush timer armed last, if still ahead.
+  timer_at: Option<Instant>,
+  /// `consumed` at the last `Idle { Input }` sent, to send one per idle period.
+  idle_reported: Option<u64>,
+  /// An `Idle { Credit }` was sent since the last slice that had a credit.
+  credit_wait_reported: bool,
+}
+
+pub(super) struct PipeTask<S: Stage> {
+  schedule: Schedule,
+  delivery: Arc<Delivery<S::Data>>,
+  input: Mutex<Input>,
+  credits: Mutex<Credits>,
+  work: Mutex<Work<S>>,
+  counters: Arc<Counters>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+  // A panic while holding one of these locks is already reported as a stream error; the data
+  // (counters and queues) stays consistent, so poisoning is not a reason to stop.
+  m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The JS-thread end of a stream: owned by a component's `NativeStream`.
+pub struct Pipe<S: Stage> {
+  task: Arc<PipeTask<S>>,
+  job: Arc<dyn Job>,
+}
+
+impl<S: Stage> Pipe<S> {
+  /// Creates the stream's job for `stage`. `owner` is the JS stream (held strongly only while
+  /// busy); `on_events` is called on the JS thread with arrays of `[kind, payload]` events.
+  pub fn start(
+    env: &Env,
+    owner: Object<'_>,
+    stage: S,
+    on_events: Function<'_, (), ()>,
+    options: PipeOptions,
+  ) -> Result<Self> {
+    runtime::start().map_err(napi::Error::from_reason)?;
+    let delivery = Delivery::new(env, owner, on_events)?;
+    let task = Arc::new(PipeTask {
+      schedule: Schedule::new(),
+      delivery,
+      input: Mutex::new(Input {
+        queue: VecDeque::new(),
+        queued_bytes: 0,
+        budget: options.input_bytes.max(1),
+        want_space: None,
+      }),
+      credits: Mutex::new(Credits {
+        available: options.credits.max(1) as i64,
+        received: 0,
+      }),
+      work: Mutex::new(Work {
+        stage: Some(stage),
+        consumed: 0,
+        unflushed_since: None,
+        timer_at: None,
+        idle_reported: None,
+        credit_wait_reported: false,
+      }),
+      counters: Arc::new(Counters::new(S::STATS)),
+    });
+    let job: Arc<dyn Job> = task.clone();
+    Ok(Self { task, job })
+  }
+
+  fn offer(&mut self, env: &Env, msg: Msg) -> Result<bool> {
+    if self.task.delivery.is_cancelled() {
+      return Ok(false);
+    }
+    let len = match &msg {
+      Msg::Chunk(bytes) => bytes.len(),
+      Msg::End => 0,
+    };
+    {
+      let mut input = lock(&self.task.input);
+      if !input.has_room(len) {
+        input.want_space = Some(len);
+        return Ok(false);
+      }
+      input.queue.push_back(msg);
+      input.queued_bytes += len;
+    }
+    // Busy (and so a TSFN to answer through) before the task can run.
+    self.task.delivery.js(env, |js| js.accepted += 1)?;
+    runtime::wake(&self.job);
+    Ok(true)
+  }
+
+  fn stop(&mut self) {
+    let mut input = lock(&self.task.input);
+    input.queue.clear();
+    input.queued_bytes = 0;
+    input.want_space = None;
+    drop(input);
+    // The task drops its stage (and what it buffers) at its next run.
+    runtime::wake(&self.job);
+  }
+}
+
+impl<S: Stage> PipeControl for Pipe<S> {
+  /// Offers a chunk (copied). `false`: the input is full; JS keeps the chunk and its callback
+  /// and retries on the next `Space` event.
+  fn write(&mut self, env: &Env, chunk: &[u8]) -> Result<bool> {
+    self.offer(env, Msg::Chunk(Bytes::copy_from_slice(chunk)))
+  }
+
+  /// Signals the end of input. `false`: the input is full; retry on `Space`.
+  fn end(&mut self, env: &Env) -> Result<bool> {
+    self.offer(env, Msg::End)
+  }
+
+  /// Returns `n` output credits (JS started pushing `n` events).
+  fn credit(&mut self, env: &Env, n: u32) -> Result<()> {
+    {
+      let mut credits = lock(&self.task.credits);
+      credits.available += n as i64;
+      credits.received += n as u64;
+    }
+    self
+      .task
+      .delivery
+      .js(env, |js| js.credits_granted += n as u64)?;
+    runtime::wake(&self.job);
+    Ok(())
+  }
+
+  /// JS has handled the events of the last delivery.
+  fn settle(&mut self, env: &Env) -> Result<()> {
+    self.task.delivery.js(env, |js| js.delivering = false)
+  }
+
+  /// Stops the stream's work; nothing it still sends will be acted on. Idempotent.
+  fn cancel(&mut self, env: &Env) {
+    self.task.delivery.cancel(env);
+    self.stop();
+  }
+
+  fn counters(&self) -> &Arc<Counters> {
+    &self.task.counters
+  }
+}
+
+impl<S: Stage> Drop for Pipe<S> {
+  fn drop(&mut self) {
+    // Collected without `destroy()` (or the environment is shutting down).
+    self.task.delivery.close();
+    self.stop();
+  }
+}
+
+impl<S: Stage> Job for PipeTask<S> {
+  fn schedule(&self) -> &Schedule {
+    &self.schedule
+  }
+
+  fn run_slice(&self, me: &Arc<dyn Job>) -> Next {
+    let mut work = lock(&self.work);
+    let Some(mut stage) = work.stage.take() else {
+      return Next::Park;
+    };
+    if self.delivery.is_cancelled() || self.delivery.is_aborted() {
+      return Next::Park; // the stage is dropped here
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| self.step(&mut work, &mut stage, me)));
+    self.counters.publish(stage.tally());
+    let last = match result {
+      Ok(Ok(Some(next))) => {
+        work.stage = Some(stage);
+        return next;
+      }
+      Ok(Ok(None)) => Event::Done,
+      Ok(Err(Stop::Cancelled)) => return Next::Park,
+      Ok(Err(Stop::Reported)) => Event::Stopped,
+      Ok(Err(Stop::Failed(e))) => Event::Failed(e),
+      Err(panic) => {
+        let what = panic
+          .downcast_ref::<&str>()
+          .map(|s| s.to_string())
+          .or_else(|| panic.downcast_ref::<String>().cloned())
+          .unwrap_or_else(|| "unknown panic".into());
+        Event::Failed(StageError::new(
+          ERR_PANIC,
+          format!("sluice native worker panicked: {what}"),
+        ))
+      }
+    };
+    self.delivery.send(last);
+    Next::Park
+  }
+}
+
+impl<S: Stage> PipeTask<S> {
+  /// One run: at most one slice of input. `Ok(None)`: the input ended and was flushed.
+  fn step(
+    &self,
+    work: &mut Work<S>,
+    stage: &mut S,
+    me: &Arc<dyn Job>,
+  ) -> std::result::Result<Option<Next>, Stop> {
+    if !self.take_credit_turn(work) {
+      return Ok(Some(Next::Park)); // `credit` wakes us
+    }
+    let mut out = PipeSink { task: self };
+    let now = Instant::now();
+    if work
+      .unflushed_since
+      .is_some_and(|since| now >= since + IDLE_AFTER)
+    {
+      stage.idle(&mut out)?;
+      work.unflushed_since = None;
+    }
+    match self.next_slice() {
+      Some(Slice::End) => {
+        work.consumed += 1;
+        stage.end(&mut out)?;
+        Ok(None)
+      }
+      Some(Slice::Bytes { bytes, last }) => {
+        work.consumed += last as u64;
+        work.unflushed_since.get_or_insert(now);
+        stage.chunk(&bytes, &mut out)?;
+        if self.has_input() {
+          Ok(Some(Next::Again))
+        } else {
+          Ok(Some(self.park_idle(work, me)))
+        }
+      }
+      None => Ok(Some(self.park_idle(work, me))),
+    }
+  }
+
+  /// Whether a slice may start now. Without a credit, tells JS once that the task is parked
+  /// on its consumer, so it can let the process exit if nothing else is alive (a core Transform
+  /// with a full buffer does not hold it either).
+  fn take_credit_turn(&self, work: &mut Work<S>) -> bool {
+    let credits = lock(&self.credits);
+    if credits.available > 0 {
+      work.credit_wait_reported = false;
+      return true;
+    }
+    if !work.credit_wait_reported {
+      work.credit_wait_reported = true;
+      let credits_seen = credits.received;
+      drop(credits);
+      self.delivery.send(Event::Idle {
+        consumed: work.consumed,
+        credits_seen,
+        waiting: Waiting::Credit,
+      });
+    }
+    false
+  }
+
+  /// No input left: arm the flush timer if output is waiting, else tell JS everything it gave
+  /// was consumed (once per idle period).
+  fn park_idle(&self, work: &mut Work<S>, me: &Arc<dyn Job>) -> Next {
+    if let Some(since) = work.unflushed_since {
+      let at = since + IDLE_AFTER;
+      if work.timer_at != Some(at) {
+        work.timer_at = Some(at);
+        runtime::wake_at(at, me);
+      }
+    } else if work.idle_reported != Some(work.consumed) {
+      work.idle_reported = Some(work.consumed);
+      self.delivery.send(Event::Idle {
+        consumed: work.consumed,
+        credits_seen: 0,
+        waiting: Waiting::Input,
+      });
+    }
+    Next::Park
+  }
+
+  fn has_input(&self) -> bool {
+    !lock(&self.input).queue.is_empty()
+  }
+
+  fn next_slice(&self) -> Option<Slice> {
+    let mut input = lock(&self.input);
+    let slice = match input.queue.pop_front()? {
+      Msg::End => Slice::End,
+      Msg::Chunk(mut bytes) if bytes.len() > SLICE_BYTES => {
+        let head = bytes.split_to(SLICE_BYTES);
+        input.queue.push_front(Msg::Chunk(bytes));
+        Slice::Bytes {
+          bytes: head,
+          last: false,
+        }
+      }
+      Msg::Chunk(bytes) => Slice::Bytes { bytes, last: true },
+    };
+    if let Slice::Bytes { bytes, .. } = &slice {
+      input.queued_bytes -= bytes.len();
+    }
+    let space = input.want_space.is_some_and(|len| input.has_room(len));
+    if space {
+      input.want_space = None;
+    }
+    drop(input);
+    if space {
+      self.delivery.send(Event::Space);
+    }
+    Some(slice)
+  }
+}
+
+/// The stage's output: queued for JS at once, spending a credit each (possibly into debt within
+/// the slice; the next slice waits for the debt to be paid back).
+struct PipeSink<'a, S: Stage> {
+  task: &'a PipeTask<S>,
+}
+
+impl<S: Stage> Sink<S::Data> for PipeSink<'_, S> {
+  fn send(&mut self, data: S::Data) -> std::result::Result<(), Stop> {
+    if self.task.delivery.is_cancelled() {
+      return Err(Stop::Cancelled);
+    }
+    lock(&self.task.credits).available -= 1;
+    self.task.delivery.send(Event::Data(data));
+    Ok(())
+  }
+}
