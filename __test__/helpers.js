@@ -240,6 +240,20 @@ function flattenBatches (log) {
   return out
 }
 
+/**
+ * Runs node with `args` in a bare child process (async: a spawnSync would stall the other
+ * tests); `env` adds variables. Resolves with `{ status, stdout, stderr }`; a timeout shows as
+ * status 'SIGTERM'.
+ */
+function runChild (args, { env = {}, timeout = 60000 } = {}) {
+  const { execFile } = require('node:child_process')
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { encoding: 'utf8', timeout, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ status: err ? (err.code ?? err.signal) : 0, stdout, stderr })
+    })
+  })
+}
+
 Object.assign(module.exports, {
   UTF8_BOM,
   collect,
@@ -249,6 +263,7 @@ Object.assign(module.exports, {
   makeRng,
   modelItem,
   modelNdjson,
+  runChild,
   sameValue,
   strictUtf8,
   twoChunkSplits

@@ -5,18 +5,8 @@
 const test = require('ava')
 const { once } = require('node:events')
 const { NdjsonParser, NULL, SluiceError } = require('..')
-const { runThrough } = require('./helpers.js')
-const { execFile } = require('node:child_process')
+const { runChild, runThrough } = require('./helpers.js')
 const path = require('node:path')
-
-/** Runs a fixture in a bare child process (async: a spawnSync would stall the other tests). */
-function runChild (args) {
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { encoding: 'utf8', timeout: 30000 }, (err, stdout, stderr) => {
-      resolve({ status: err ? (err.code ?? err.signal) : 0, stdout, stderr })
-    })
-  })
-}
 
 test('a reviver that throws a non-Error still fails the stream, after the lines before it', async (t) => {
   const parser = new NdjsonParser({ reviver (key, value) { if (value === 2) throw undefined; return value } }) // eslint-disable-line no-throw-literal
