@@ -1,6 +1,6 @@
 'use strict'
 
-// Helpers shared by the benchmark parents (ndjson.js, ndjson-limits.js) and their trial children.
+// Helpers shared by the benchmark parents (ndjson.js, ndjson-limits.js, concurrency.js) and their trial children.
 
 const fs = require('node:fs')
 const { fork } = require('node:child_process')
@@ -181,11 +181,12 @@ function runChildMain(fn) {
  * and resolves with its reply. Rejects if the child fails, times out, or exits without replying;
  * a child that replied but does not exit within `exitGraceMs` is killed and reported through
  * `warn` and the result's `warnings` array (something held its event loop open: a leaked handle).
+ * `execArgv` adds Node flags for the child (e.g. --expose-gc).
  */
-function runChild(script, input, { timeoutMs = 600000, exitGraceMs = 5000, warn = () => {} } = {}) {
+function runChild(script, input, { timeoutMs = 600000, exitGraceMs = 5000, warn = () => {}, execArgv = [] } = {}) {
   return new Promise((resolve, reject) => {
     const child = fork(script, [JSON.stringify(input)], {
-      execArgv: ['--max-old-space-size=12000'],
+      execArgv: ['--max-old-space-size=12000', ...execArgv],
       // The child's stdout goes to our stderr, so our stdout stays pure Markdown.
       stdio: ['ignore', 2, 2, 'ipc'],
     })
