@@ -83,11 +83,11 @@ pub struct Batch {
 }
 
 impl Batch {
-  pub fn new(shape: Shape, extras: Extras, capacity: usize) -> Self {
+  pub fn new(shape: Shape, extras: Extras) -> Self {
     let mut batch = Self {
       shape,
       extras,
-      bytes: Vec::with_capacity(capacity + 1024),
+      bytes: Vec::new(),
       ascii: true,
       count: 0,
       utf16_len: 0,
@@ -213,7 +213,9 @@ impl Batch {
     if self.shape != Shape::Raw {
       self.bytes.push(b']');
     }
-    let capacity = self.bytes.capacity();
+    // The next batch is likely the size of this one: full batches while data streams, a few
+    // bytes while it trickles (a trickling stream does not keep 64 KiB of buffer alive).
+    let capacity = self.bytes.len() + 64;
     let columns = (self.shape == Shape::Columns).then(|| ColumnData {
       ids: std::mem::take(&mut self.ids),
       columns: std::mem::take(&mut self.columns),
@@ -385,7 +387,6 @@ mod tests {
         positions: true,
         spans: true,
       },
-      64,
     );
     b.push(b"1", true, 1, 0);
     b.push("\"é😀\"".as_bytes(), false, 3, 4);
@@ -401,7 +402,7 @@ mod tests {
 
   #[test]
   fn raw_batches_keep_end_offsets() {
-    let mut b = Batch::new(Shape::Raw, Extras::default(), 64);
+    let mut b = Batch::new(Shape::Raw, Extras::default());
     b.push(b"ab", true, 1, 0);
     b.push(b"", true, 2, 3);
     b.push(b"c", true, 3, 4);

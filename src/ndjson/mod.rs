@@ -99,7 +99,7 @@ impl ParserStage {
     Self {
       framer: LineFramer::new(max_line_bytes),
       validator: Validator::new(),
-      batch: Batch::new(shape, extras, batch_bytes),
+      batch: Batch::new(shape, extras),
       batch_bytes,
       blank_lines_invalid: config.blank_lines_invalid,
       skip_invalid: config.skip_invalid,
