@@ -5,9 +5,11 @@
 // data event into an *output entry*; this class owns everything else of the stream contract.
 //
 // Who holds what:
-// * Input. `_transform` offers the chunk to the native handle, which copies it into a channel
-//   bounded by bytes. Accepted: the callback runs at once. Full: the chunk and its callback are
-//   held here (kPending) until the worker reports Space. While the callback is held, core's
+// * Input. `_transform` offers the chunk to the native handle, which copies it into a queue
+//   bounded by bytes. Accepted: the callback runs at once, and a kick is scheduled (a promise
+//   job, once per turn): the native side then runs a little input inline on this thread and
+//   hands back its events, or wakes the shared pool. Full: the chunk and its callback are held
+//   here (kPending) until the worker reports Space. While the callback is held, core's
 //   Writable buffers and `write()` returns false: that is the backpressure, and core's own
 //   'drain' follows.
 // * Output. The worker may have at most `credits` data events in flight. Each becomes an entry
@@ -47,6 +49,11 @@ const kEnd = Symbol('kEnd')
 const kDraining = Symbol('kDraining')
 const kFinalStats = Symbol('kFinalStats')
 const kAwaitEmpty = Symbol('kAwaitEmpty')
+const kKick = Symbol('kKick')
+
+// Kicks run as promise jobs: after the writes of the current turn, before any I/O, and out of
+// reach of test frameworks that fake process.nextTick, queueMicrotask and timers.
+const resolved = Promise.resolve()
 
 class NativeTransform extends Transform {
   /**
@@ -64,13 +71,14 @@ class NativeTransform extends Transform {
     this[kFlushCallback] = null
     this[kDraining] = false
     this[kAwaitEmpty] = false
+    this[kKick] = false
     this[kHandle] = null
     // An already-aborted `signal` destroys the stream inside super(): start no worker for it.
     if (!this.destroyed) {
       // The TSFN keeps its callback alive for as long as the worker runs, so the callback holds
       // the stream only weakly; the native side holds it strongly exactly while work is in
       // flight. An abandoned idle stream is then collected like any core stream, and its
-      // finalizer stops the worker thread.
+      // finalizer cancels its native work.
       const self = new WeakRef(this)
       const onEvents = (events) => {
         const stream = self.deref()
@@ -108,8 +116,12 @@ class NativeTransform extends Transform {
       callback(nativeError(err))
       return
     }
-    if (accepted) callback()
-    else this[kPending] = { chunk, callback }
+    if (accepted) {
+      scheduleKick(this)
+      callback()
+    } else {
+      this[kPending] = { chunk, callback }
+    }
   }
 
   _flush (callback) {
@@ -120,8 +132,12 @@ class NativeTransform extends Transform {
       callback(nativeError(err))
       return
     }
-    if (accepted) this[kFlushCallback] = callback
-    else this[kPending] = { chunk: kEnd, callback }
+    if (accepted) {
+      this[kFlushCallback] = callback
+      scheduleKick(this)
+    } else {
+      this[kPending] = { chunk: kEnd, callback }
+    }
   }
 
   _read (size) {
@@ -221,8 +237,34 @@ function retryPending (stream) {
   const accepted = pending.chunk === kEnd ? handle.end() : handle.write(pending.chunk)
   if (!accepted) return
   stream[kPending] = null
+  scheduleKick(stream)
   if (pending.chunk === kEnd) stream[kFlushCallback] = pending.callback
   else pending.callback()
+}
+
+/**
+ * Input accepted in this turn starts once the turn's writes are done: one native call decides
+ * whether to run it inline (a little input on an idle stream) or on the pool.
+ */
+function scheduleKick (stream) {
+  if (stream[kKick]) return
+  stream[kKick] = true
+  resolved.then(() => kick(stream))
+}
+
+function kick (stream) {
+  stream[kKick] = false
+  const handle = stream[kHandle]
+  if (handle === null || stream.destroyed) return
+  let events
+  try {
+    events = handle.kick()
+  } catch (err) {
+    stream.destroy(nativeError(err))
+    return
+  }
+  // Events of an inline run: handled now, as the TSFN callback would (no delivery to settle).
+  if (events.length > 0) handleEvents.call(stream, events)
 }
 
 /** Pushes queued entries until the readable side is full; hands back credits; ends the flush. */

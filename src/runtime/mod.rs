@@ -103,13 +103,27 @@ fn run(job: Arc<dyn Job>) {
   let state = &job.schedule().state;
   // Only the holder of the single queue entry gets here, so a plain store is enough.
   state.store(RUNNING, Ordering::Release);
-  let next = match catch_unwind(AssertUnwindSafe(|| job.run_slice(&job))) {
-    Ok(next) => next,
-    Err(_) => {
-      state.store(POISONED, Ordering::Release);
-      return;
-    }
-  };
+  match catch_unwind(AssertUnwindSafe(|| job.run_slice(&job))) {
+    Ok(next) => release(job, next),
+    Err(_) => state.store(POISONED, Ordering::Release),
+  }
+}
+
+/// Claims an idle job to run slices of it on the calling thread (the JS thread runs small
+/// amounts of work inline rather than paying two thread hand-offs). `false`: it is queued or
+/// running elsewhere; wake it instead. After `true`, the caller must `release` it.
+pub fn try_claim(job: &Arc<dyn Job>) -> bool {
+  job
+    .schedule()
+    .state
+    .compare_exchange(IDLE, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+    .is_ok()
+}
+
+/// Ends a run (on a worker, or inline after `try_claim`): queues the job again if it has more to
+/// do or was woken while running.
+pub fn release(job: Arc<dyn Job>, next: Next) {
+  let state = &job.schedule().state;
   let again = match next {
     Next::Again => true,
     Next::Park => state

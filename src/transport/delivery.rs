@@ -115,6 +115,8 @@ struct Outbox<D: ToNapiValue + Send + 'static> {
   call_pending: bool,
   /// Present exactly while JS counts the stream busy.
   tsfn: Option<Arc<Tsfn<D>>>,
+  /// The JS thread is running the stream inline: events wait for `finish_inline`.
+  inline: bool,
 }
 
 /// What JS knows of the runtime's progress; only the JS thread touches it (behind a mutex
@@ -193,6 +195,7 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
         events: Vec::new(),
         call_pending: false,
         tsfn: None,
+        inline: false,
       }),
       js: Mutex::new(JsSide {
         accepted: 0,
@@ -219,11 +222,47 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
     lock(&self.out).tsfn.as_ref().is_some_and(|t| t.aborted())
   }
 
-  /// Runtime side: queues an event and calls JS unless a call is already on its way.
+  /// Runtime side: queues an event; it goes to JS at the next `notify`.
   pub(super) fn send(&self, event: Event<D>) {
+    lock(&self.out).events.push(event);
+  }
+
+  /// Runtime side, at the end of a run (after the stage's counters were published, so a
+  /// `stats()` read on receipt covers what was delivered): calls JS unless a call is already on
+  /// its way or the JS thread itself is running the stream.
+  pub(super) fn notify(&self) {
     let mut out = lock(&self.out);
-    out.events.push(event);
-    call_if_idle(&mut out);
+    if !out.inline && !out.events.is_empty() {
+      call_if_idle(&mut out);
+    }
+  }
+
+  /// JS side: the stream is about to run inline; its events wait for `finish_inline`.
+  pub(super) fn begin_inline(&self) {
+    lock(&self.out).inline = true;
+  }
+
+  /// JS side: the inline run is over. Returns its events (with any still queued before them),
+  /// as the JS array the TSFN callback would have received, for JS to handle now; their
+  /// bookkeeping is done and the keep-alive updated.
+  pub(super) fn finish_inline(&self, env: &Env) -> Result<sys::napi_value> {
+    let events = {
+      let mut out = lock(&self.out);
+      out.inline = false;
+      std::mem::take(&mut out.events)
+    };
+    let mut js = lock(&self.js);
+    let handed = self.absorb(&mut js, events);
+    self.update_keep_alive(&mut js, env.raw())?;
+    drop(js);
+    // SAFETY: `env` is the live environment of the JS thread we are called on (a `#[napi]`
+    // method); the events' values are created in it.
+    unsafe { ToNapiValue::to_napi_value(env.raw(), handed) }
+  }
+
+  /// JS side: updates the bookkeeping with `f`, leaving the keep-alive for a later call.
+  pub(super) fn note(&self, f: impl FnOnce(&mut JsSide)) {
+    f(&mut lock(&self.js));
   }
 
   /// JS side: updates the bookkeeping with `f`, then the keep-alive.
@@ -337,6 +376,18 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
       std::mem::take(&mut out.events)
     };
     let mut js = lock(&self.js);
+    let handed = self.absorb(&mut js, events);
+    // Stay alive until JS has handled these (it calls `settle`); only then may the process exit
+    // or the stream be collected.
+    js.delivering = !handed.is_empty();
+    // A failure here (no TSFN could be created) leaves the stream as it was; there is no caller
+    // to report it to, and the next JS call on the stream reports it.
+    let _ = self.update_keep_alive(&mut js, env.raw());
+    handed
+  }
+
+  /// Does the bookkeeping of `events` and returns those JS acts on.
+  fn absorb(&self, js: &mut JsSide, events: Vec<Event<D>>) -> Vec<JsEvent<D>> {
     let mut handed = Vec::with_capacity(events.len());
     for event in events {
       match event {
@@ -362,14 +413,9 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
       }
     }
     if self.is_cancelled() {
+      // Destroyed: late events are dropped here rather than handed to a destroyed stream.
       handed.clear();
     }
-    // Stay alive until JS has handled these (it calls `settle`); only then may the process exit
-    // or the stream be collected.
-    js.delivering = !handed.is_empty();
-    // A failure here (no TSFN could be created) leaves the stream as it was; there is no caller
-    // to report it to, and the next JS call on the stream reports it.
-    let _ = self.update_keep_alive(&mut js, env.raw());
     handed
   }
 }

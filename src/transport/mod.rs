@@ -23,7 +23,7 @@ mod pipe;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Object, ToNapiValue};
+use napi::bindgen_prelude::{Object, ToNapiValue, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
 
@@ -109,10 +109,11 @@ impl<D> Sink<D> for Vec<D> {
 
 /// What `NativeStream` needs of a `Pipe`, whatever its stage.
 trait PipeControl {
-  fn write(&mut self, env: &Env, chunk: &[u8]) -> Result<bool>;
-  fn end(&mut self, env: &Env) -> Result<bool>;
+  fn write(&mut self, chunk: &[u8]) -> Result<bool>;
+  fn end(&mut self) -> Result<bool>;
   fn credit(&mut self, env: &Env, n: u32) -> Result<()>;
   fn settle(&mut self, env: &Env) -> Result<()>;
+  fn kick(&mut self, env: &Env) -> Result<napi::sys::napi_value>;
   fn cancel(&mut self, env: &Env);
   fn counters(&self) -> &Arc<Counters>;
 }
@@ -134,22 +135,33 @@ impl NativeStream {
 
 #[napi]
 impl NativeStream {
-  /// Offers a chunk; false means "full, retry after the next Space event".
+  /// Offers a chunk; false means "full, retry after the next Space event". Accepted input
+  /// starts at the next `kick`.
   #[napi(catch_unwind)]
-  pub fn write(&mut self, env: Env, chunk: &[u8]) -> Result<bool> {
-    self.pipe.write(&env, chunk)
+  pub fn write(&mut self, chunk: &[u8]) -> Result<bool> {
+    self.pipe.write(chunk)
   }
 
   /// Ends the input; false means "full, retry after the next Space event".
   #[napi(catch_unwind)]
-  pub fn end(&mut self, env: Env) -> Result<bool> {
-    self.pipe.end(&env)
+  pub fn end(&mut self) -> Result<bool> {
+    self.pipe.end()
   }
 
   /// Gives `n` output credits back to the worker.
   #[napi(catch_unwind)]
   pub fn credit(&mut self, env: Env, n: u32) -> Result<()> {
     self.pipe.credit(&env, n)
+  }
+
+  /// Starts the work written since the last kick (once per turn of the event loop): runs a
+  /// little of it inline and returns those events for JS to handle now, or wakes the pool and
+  /// returns an empty array.
+  #[napi(catch_unwind, ts_return_type = "Array<[number, unknown?, unknown?]>")]
+  pub fn kick(&mut self, env: Env) -> Result<Unknown<'_>> {
+    let value = self.pipe.kick(&env)?;
+    // SAFETY: `value` was just created in `env`, on this thread.
+    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
   }
 
   /// Says that JS has handled the events of the last call.

@@ -28,12 +28,13 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use napi::bindgen_prelude::{Function, Object};
-use napi::{Env, Result};
+use napi::{sys, Env, Result};
 
 use super::delivery::{Delivery, Event, Waiting};
 use super::{PipeControl, Sink, Stage, StageError, Stop, ERR_PANIC};
@@ -60,6 +61,14 @@ const IDLE_AFTER: Duration = Duration::from_millis(1);
 /// (~0.1–0.3 ms of parsing here) and on the output one slice can add beyond the credits.
 const SLICE_BYTES: usize = 64 * 1024;
 
+/// Input up to this size on an idle stream is processed inline on the JS thread by `kick`:
+/// parsing it costs less than waking a worker and being woken back (~5–10 µs of futex and
+/// context switch each way here); larger input goes to the pool, where it runs in parallel
+/// with the JS thread.
+const INLINE_BYTES: usize = 4 * 1024;
+/// Slices an inline run may take at most (a few small chunks and the end).
+const INLINE_RUNS: usize = 16;
+
 enum Msg {
   Chunk(Bytes),
   End,
@@ -83,6 +92,9 @@ struct Credits {
   available: i64,
   /// Credits JS has given back in all (echoed in `Idle` so JS knows which grant it answers).
   received: u64,
+  /// The task parked for want of a credit: the next grant must wake it (and only then, so
+  /// the credit JS returns for every batch costs no wake-up).
+  parked: bool,
 }
 
 /// What one run takes from the input.
@@ -113,6 +125,9 @@ struct Work<S> {
 
 pub(super) struct PipeTask<S: Stage> {
   schedule: Schedule,
+  /// The JS thread is running this task (`Pipe::kick`): flush at once instead of arming the
+  /// timer, since nothing else is coming in this turn of the event loop.
+  inline: AtomicBool,
   delivery: Arc<Delivery<S::Data>>,
   input: Mutex<Input>,
   credits: Mutex<Credits>,
@@ -146,6 +161,7 @@ impl<S: Stage> Pipe<S> {
     let delivery = Delivery::new(env, owner, on_events)?;
     let task = Arc::new(PipeTask {
       schedule: Schedule::new(),
+      inline: AtomicBool::new(false),
       delivery,
       input: Mutex::new(Input {
         queue: VecDeque::new(),
@@ -156,6 +172,7 @@ impl<S: Stage> Pipe<S> {
       credits: Mutex::new(Credits {
         available: options.credits.max(1) as i64,
         received: 0,
+        parked: false,
       }),
       work: Mutex::new(Work {
         stage: Some(stage),
@@ -171,7 +188,7 @@ impl<S: Stage> Pipe<S> {
     Ok(Self { task, job })
   }
 
-  fn offer(&mut self, env: &Env, msg: Msg) -> Result<bool> {
+  fn offer(&mut self, msg: Msg) -> Result<bool> {
     if self.task.delivery.is_cancelled() {
       return Ok(false);
     }
@@ -188,10 +205,37 @@ impl<S: Stage> Pipe<S> {
       input.queue.push_back(msg);
       input.queued_bytes += len;
     }
-    // Busy (and so a TSFN to answer through) before the task can run.
-    self.task.delivery.js(env, |js| js.accepted += 1)?;
-    runtime::wake(&self.job);
+    // The keep-alive and the wake-up wait for `kick`, once per turn of the event loop.
+    self.task.delivery.note(|js| js.accepted += 1);
     Ok(true)
+  }
+
+  /// Starts the work accepted since the last kick (JS calls it once per turn of the event loop,
+  /// after its writes). A little input on an idle stream runs here, on the JS thread: a
+  /// short-lived or trickling stream then costs no thread hand-off, no timer and no TSFN. More
+  /// goes to the pool. Returns the events of an inline run for JS to handle now (an array, empty
+  /// otherwise).
+  fn kick(&mut self, env: &Env) -> Result<sys::napi_value> {
+    let small = lock(&self.task.input).queued_bytes <= INLINE_BYTES;
+    if small && !self.task.delivery.is_cancelled() && runtime::try_claim(&self.job) {
+      self.task.delivery.begin_inline();
+      self.task.inline.store(true, Ordering::Release);
+      let mut next = Next::Again;
+      // Bounded: the input is small and nothing is added while we run.
+      for _ in 0..INLINE_RUNS {
+        next = self.job.run_slice(&self.job);
+        if next == Next::Park {
+          break;
+        }
+      }
+      self.task.inline.store(false, Ordering::Release);
+      runtime::release(Arc::clone(&self.job), next);
+      return self.task.delivery.finish_inline(env);
+    }
+    // Busy (and so a TSFN to answer through) before the task can run.
+    self.task.delivery.js(env, |_| ())?;
+    runtime::wake(&self.job);
+    self.task.delivery.finish_inline(env)
   }
 
   fn stop(&mut self) {
@@ -207,29 +251,40 @@ impl<S: Stage> Pipe<S> {
 
 impl<S: Stage> PipeControl for Pipe<S> {
   /// Offers a chunk (copied). `false`: the input is full; JS keeps the chunk and its callback
-  /// and retries on the next `Space` event.
-  fn write(&mut self, env: &Env, chunk: &[u8]) -> Result<bool> {
-    self.offer(env, Msg::Chunk(Bytes::copy_from_slice(chunk)))
+  /// and retries on the next `Space` event. Accepted input starts at the next `kick`.
+  fn write(&mut self, chunk: &[u8]) -> Result<bool> {
+    self.offer(Msg::Chunk(Bytes::copy_from_slice(chunk)))
   }
 
   /// Signals the end of input. `false`: the input is full; retry on `Space`.
-  fn end(&mut self, env: &Env) -> Result<bool> {
-    self.offer(env, Msg::End)
+  fn end(&mut self) -> Result<bool> {
+    self.offer(Msg::End)
   }
 
   /// Returns `n` output credits (JS started pushing `n` events).
   fn credit(&mut self, env: &Env, n: u32) -> Result<()> {
-    {
+    let wake = {
       let mut credits = lock(&self.task.credits);
       credits.available += n as i64;
       credits.received += n as u64;
-    }
+      let wake = credits.parked && credits.available > 0;
+      if wake {
+        credits.parked = false;
+      }
+      wake
+    };
     self
       .task
       .delivery
       .js(env, |js| js.credits_granted += n as u64)?;
-    runtime::wake(&self.job);
+    if wake {
+      runtime::wake(&self.job);
+    }
     Ok(())
+  }
+
+  fn kick(&mut self, env: &Env) -> Result<sys::napi_value> {
+    Pipe::kick(self, env)
   }
 
   /// JS has handled the events of the last delivery.
@@ -262,6 +317,15 @@ impl<S: Stage> Job for PipeTask<S> {
   }
 
   fn run_slice(&self, me: &Arc<dyn Job>) -> Next {
+    let next = self.run(me);
+    self.delivery.notify();
+    next
+  }
+}
+
+impl<S: Stage> PipeTask<S> {
+  /// One run; its events are queued, for `notify` to hand over.
+  fn run(&self, me: &Arc<dyn Job>) -> Next {
     let mut work = lock(&self.work);
     let Some(mut stage) = work.stage.take() else {
       return Next::Park;
@@ -295,9 +359,7 @@ impl<S: Stage> Job for PipeTask<S> {
     self.delivery.send(last);
     Next::Park
   }
-}
 
-impl<S: Stage> PipeTask<S> {
   /// One run: at most one slice of input. `Ok(None)`: the input ended and was flushed.
   fn step(
     &self,
@@ -328,12 +390,11 @@ impl<S: Stage> PipeTask<S> {
         work.unflushed_since.get_or_insert(now);
         stage.chunk(&bytes, &mut out)?;
         if self.has_input() {
-          Ok(Some(Next::Again))
-        } else {
-          Ok(Some(self.park_idle(work, me)))
+          return Ok(Some(Next::Again));
         }
+        self.park_idle(work, stage, me)
       }
-      None => Ok(Some(self.park_idle(work, me))),
+      None => self.park_idle(work, stage, me),
     }
   }
 
@@ -341,11 +402,12 @@ impl<S: Stage> PipeTask<S> {
   /// on its consumer, so it can let the process exit if nothing else is alive (a core Transform
   /// with a full buffer does not hold it either).
   fn take_credit_turn(&self, work: &mut Work<S>) -> bool {
-    let credits = lock(&self.credits);
+    let mut credits = lock(&self.credits);
     if credits.available > 0 {
       work.credit_wait_reported = false;
       return true;
     }
+    credits.parked = true;
     if !work.credit_wait_reported {
       work.credit_wait_reported = true;
       let credits_seen = credits.received;
@@ -361,7 +423,16 @@ impl<S: Stage> PipeTask<S> {
 
   /// No input left: arm the flush timer if output is waiting, else tell JS everything it gave
   /// was consumed (once per idle period).
-  fn park_idle(&self, work: &mut Work<S>, me: &Arc<dyn Job>) -> Next {
+  fn park_idle(
+    &self,
+    work: &mut Work<S>,
+    stage: &mut S,
+    me: &Arc<dyn Job>,
+  ) -> std::result::Result<Option<Next>, Stop> {
+    if work.unflushed_since.is_some() && self.inline.load(Ordering::Acquire) {
+      stage.idle(&mut PipeSink { task: self })?;
+      work.unflushed_since = None;
+    }
     if let Some(since) = work.unflushed_since {
       let at = since + IDLE_AFTER;
       if work.timer_at != Some(at) {
@@ -376,7 +447,7 @@ impl<S: Stage> PipeTask<S> {
         waiting: Waiting::Input,
       });
     }
-    Next::Park
+    Ok(Some(Next::Park))
   }
 
   fn has_input(&self) -> bool {
