@@ -47,7 +47,7 @@ const kDone = Symbol('kDone')
 const kFlushCallback = Symbol('kFlushCallback')
 const kEnd = Symbol('kEnd')
 const kDraining = Symbol('kDraining')
-const kFinalStats = Symbol('kFinalStats')
+const kStatsHandle = Symbol('kStatsHandle')
 const kAwaitEmpty = Symbol('kAwaitEmpty')
 const kKick = Symbol('kKick')
 
@@ -104,8 +104,9 @@ class NativeTransform extends Transform {
 
   /** The native counters, as a plain object of numbers. */
   _nativeStats () {
-    const handle = this[kHandle]
-    return handle === null ? { ...this[kFinalStats] } : handle.stats()
+    // After destroy the handle only answers stats(): its counters stay as they were at cancel.
+    const handle = this[kHandle] ?? this[kStatsHandle]
+    return handle == null ? {} : handle.stats()
   }
 
   _transform (chunk, encoding, callback) {
@@ -164,7 +165,7 @@ class NativeTransform extends Transform {
       this[kHandle] = null
       try {
         // Counters stay readable after the stream is gone (autoDestroy runs right after 'end').
-        this[kFinalStats] = handle.stats()
+        this[kStatsHandle] = handle
         handle.cancel()
       } catch (cancelErr) {
         err = err ?? cancelErr

@@ -244,8 +244,13 @@ impl<S: Stage> Pipe<S> {
     input.queued_bytes = 0;
     input.want_space = None;
     drop(input);
-    // The task drops its stage (and what it buffers) at its next run.
-    runtime::wake(&self.job);
+    // Drop the stage (and what it buffers) here if the task is idle, else at its next run.
+    if runtime::try_claim(&self.job) {
+      lock(&self.task.work).stage = None;
+      runtime::release(Arc::clone(&self.job), Next::Park);
+    } else {
+      runtime::wake(&self.job);
+    }
   }
 }
 
