@@ -12,7 +12,8 @@
 //! Invariants:
 //! * A job runs on at most one worker at a time, and every `wake` after a run began is seen by a
 //!   later run (the `Schedule` state machine below): a stream's work stays ordered and no
-//!   wake-up is lost.
+//!   wake-up is lost. Every access to the state is a read-modify-write, so wakes and runs are
+//!   totally ordered and a run sees what was written before any wake it follows.
 //! * A job's `run_slice` does a bounded amount of work (one input slice, one batch) and returns;
 //!   a job with more to do goes to the back of the queue, so a busy stream cannot starve others.
 //! * Jobs never block a worker waiting for JS (no credit, no input: they park and are woken).
@@ -80,11 +81,16 @@ pub fn wake(job: &Arc<dyn Job>) {
     let next = match current {
       IDLE => QUEUED,
       RUNNING => NOTIFIED,
-      _ => return, // QUEUED, NOTIFIED: a run is coming; POISONED: never again
+      // A run is coming. Still a read-modify-write, not a plain load: it orders this wake after
+      // the caller's own writes for the runner's `swap` in `run` (with plain accesses, x86 may let
+      // the runner miss those writes while this load still sees `QUEUED`: a lost wake-up,
+      // reproduced by `examples/runtime_lost_wake.rs`).
+      QUEUED | NOTIFIED => current,
+      _ => return, // POISONED: never again
     };
     match state.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
       Ok(_) => {
-        if next == QUEUED {
+        if current == IDLE {
           submit(Arc::clone(job));
         }
         return;
@@ -101,8 +107,9 @@ pub fn wake_at(deadline: Instant, job: &Arc<dyn Job>) {
 
 fn run(job: Arc<dyn Job>) {
   let state = &job.schedule().state;
-  // Only the holder of the single queue entry gets here, so a plain store is enough.
-  state.store(RUNNING, Ordering::Release);
+  // Only the holder of the single queue entry gets here. A swap, not a store: it reads the last
+  // wake's write, so the run sees everything written before that wake (see `wake`).
+  state.swap(RUNNING, Ordering::AcqRel);
   match catch_unwind(AssertUnwindSafe(|| job.run_slice(&job))) {
     Ok(next) => release(job, next),
     Err(_) => state.store(POISONED, Ordering::Release),
@@ -131,7 +138,8 @@ pub fn release(job: Arc<dyn Job>, next: Next) {
       .is_err(), // NOTIFIED: woken while running
   };
   if again {
-    state.store(QUEUED, Ordering::Release);
+    // A swap: it acquires a wake that came during the run, for the next runner to see.
+    state.swap(QUEUED, Ordering::AcqRel);
     submit(job);
   }
 }
