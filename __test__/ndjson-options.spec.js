@@ -302,6 +302,48 @@ test("the 'invalid' event comes in input order relative to the values", async (t
   }
 })
 
+test("an invalid line behind buffered values: every kind of consumer gets it in order, and the end", async (t) => {
+  t.timeout(30000)
+  const consumers = {
+    async forAwait (p, log) { for await (const v of p) log.push(v) },
+    async readLoop (p, log) {
+      p.on('readable', () => { let v; while ((v = p.read()) !== null) log.push(v) })
+      await once(p, 'end')
+    },
+    async flowing (p, log) {
+      p.on('data', (v) => log.push(v))
+      await once(p, 'end')
+    },
+    async pausing (p, log) {
+      p.on('data', (v) => { log.push(v); p.pause(); setTimeout(() => p.resume(), 2) })
+      await once(p, 'end')
+    }
+  }
+  for (const input of ['1\n2\n{bad\n', '1\n2\n{bad', '1\n{bad\n{bad\n', '1\n2\n{bad\n3\n{bad\n']) {
+    const expected = input.split('\n').filter(Boolean).map((l, k) => (l === '{bad' ? `invalid ${k + 1}` : Number(l)))
+    for (const [name, consume] of Object.entries(consumers)) {
+      const p = new NdjsonParser({ onInvalid: 'skip' })
+      const log = []
+      p.on('invalid', (info) => log.push(`invalid ${info.line}`))
+      p.end(input)
+      await consume(p, log)
+      t.deepEqual(log, expected, `${name} ${JSON.stringify(input)}`)
+    }
+  }
+})
+
+test("an invalid line behind the last value read is reported even if the consumer does not read again", async (t) => {
+  const p = new NdjsonParser({ onInvalid: 'skip' })
+  p.end('1\n{bad\n2\n')
+  await once(p, 'readable')
+  t.is(p.read(), 1)
+  const [info] = await once(p, 'invalid')
+  t.is(info.line, 2)
+  const rest = []
+  for await (const v of p) rest.push(v)
+  t.deepEqual(rest, [2])
+})
+
 test("onInvalid 'error': an NdjsonError with code, line, offset, excerpt, reason; values before it are delivered", async (t) => {
   const bad = '[' + '"abcdefghij",'.repeat(20) + ']'
   const before = Array.from({ length: 50 }, (_, i) => JSON.stringify({ i }))

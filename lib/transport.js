@@ -23,10 +23,17 @@
 //   the queue is empty, so core's push(null) comes after the last item.
 // * Teardown. `_destroy` cancels the worker; every native callback first checks `destroyed`, so
 //   nothing is pushed and no user callback runs after destroy.
+// * Scheduling. Nothing here uses a global a test framework can fake (`process.nextTick`,
+//   `setImmediate`, `queueMicrotask`…: jest's modern fake timers fake them in the sandbox, even
+//   before modules load). An action waiting for the readable buffer to empty runs when the
+//   consumer asks for more (`read()` returns null), and otherwise from a `setImmediate` taken from
+//   `node:timers` at load (jest fakes the sandbox's globals, not that module).
 // * Exceptions in this JS (a throwing 'invalid' listener, a bug) are caught wherever output is
 //   drained and become `destroy(err)`; they never escape into the TSFN as an uncaught exception.
 
 const { Transform } = require('node:stream')
+// The real one, even inside jest's sandbox with fake timers (see "Scheduling" above).
+const { setImmediate } = require('node:timers')
 const { SluiceError, asError, nativeError } = require('./errors.js')
 
 // Event kinds, as in src/transport.rs.
@@ -46,6 +53,7 @@ const kEnd = Symbol('kEnd')
 const kDraining = Symbol('kDraining')
 const kFinalStats = Symbol('kFinalStats')
 const kAwaitEmpty = Symbol('kAwaitEmpty')
+const kWake = Symbol('kWake')
 
 class NativeTransform extends Transform {
   /**
@@ -63,6 +71,7 @@ class NativeTransform extends Transform {
     this[kFlushCallback] = null
     this[kDraining] = false
     this[kAwaitEmpty] = false
+    this[kWake] = false
     this[kHandle] = null
     // An already-aborted `signal` destroys the stream inside super(): start no worker for it.
     if (!this.destroyed) {
@@ -129,12 +138,19 @@ class NativeTransform extends Transform {
   }
 
   read (n) {
-    const chunk = super.read(n)
     // An action waits for the readable buffer to empty; every way of consuming (flowing mode,
     // 'readable' + read(), async iteration, pipe) goes through read().
-    if (this[kAwaitEmpty] && this.readableLength === 0) {
-      this[kAwaitEmpty] = false
-      process.nextTick(drainQueue, this)
+    if (this[kAwaitEmpty] && this.readableLength === 0 && !this[kDraining]) {
+      // The consumer took the last item before the action in an earlier read() and now asks for
+      // more: run the action now, then core's read() hands out what follows (or ends).
+      drainQueue(this)
+    }
+    const chunk = super.read(n)
+    if (this[kAwaitEmpty] && this.readableLength === 0 && !this[kDraining]) {
+      // It has just taken the last item and not handled it yet. Flowing mode, read() loops and
+      // async iteration come back for more (above); if it does not, the action runs on the next
+      // turn of the event loop.
+      wake(this)
     }
     return chunk
   }
@@ -219,6 +235,18 @@ function retryPending (stream) {
   else pending.callback()
 }
 
+/** Drains the queue on a later turn of the event loop (once, however often it is asked). */
+function wake (stream) {
+  if (stream[kWake]) return
+  stream[kWake] = true
+  setImmediate(onWake, stream)
+}
+
+function onWake (stream) {
+  stream[kWake] = false
+  if (!stream.destroyed) drainQueue(stream)
+}
+
 /** Pushes queued entries until the readable side is full; hands back credits; ends the flush. */
 function drainQueue (stream) {
   // A push can run user code ('data' listeners); if that re-enters _read, the outer loop goes on.
@@ -237,6 +265,7 @@ function drainQueue (stream) {
 
 function drainEntries (stream) {
   const queue = stream[kQueue]
+  stream[kAwaitEmpty] = false
   while (!stream[kFull]) {
     let entry = stream[kCurrent]
     if (entry === null) {
