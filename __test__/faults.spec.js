@@ -309,9 +309,97 @@ test('a reviver that throws in a large multi-batch stream: one error, data stops
   t.is(r.dataAfterClose, 0)
 })
 
-// ---- (f) an exception thrown in a 'data' handler ---------------------------------------------
+// ---- (f) exceptions thrown by user listeners ---------------------------------------------------
+//
+// As in core, an exception thrown by a listener we run — 'data' (inside push()) or 'invalid' — is
+// not the stream's error: it propagates to whoever made the stream push or emit, which for sluice
+// is its own native callback or a turn of its own, i.e. an uncaught exception. So it runs in a
+// child (fixtures/faults-child.js, scenario `throwing`): unhandled, the process dies of it even
+// with an 'error' handler on the stream; with an 'uncaughtException' handler, the stream carries
+// on: every value once, in order, every report once, and the end. Serial: a dozen children at
+// once would starve this file's timing-bound tests.
 
-// Not tested: in core Node a throw inside a 'data' listener propagates out of push(), so where it
-// surfaces depends on who called push() — for a core Transform it escapes from write() as an
-// uncaught exception. There is no clean core contract to hold sluice to here.
-test.skip("an exception thrown in a 'data' handler (no clean core contract to compare with)", () => {})
+const N = 30000
+const INVALID = 4286 // every 7th of the N lines
+const DATA_THROWS = ['user bug at 17', 'user bug at 5017', 'user bug at 10017', 'user bug at 15017', 'user bug at 20017', 'user bug at 25017']
+const exactlyOnce = (count) => ({ count, inOrder: true, unique: count })
+
+for (const [where, consumer, message] of [
+  ['data', 'pipeline', 'user bug at 17'],
+  ['invalid', 'pipeline', 'invalid listener bug at line 4'],
+  ['invalid', 'forAwait', 'invalid listener bug at line 4']
+]) {
+  test.serial(`a throwing '${where}' listener (${consumer}), unhandled: the process dies of it; the stream's 'error' listener never hears of it`, (t) => {
+    const r = child(['throwing', where, consumer, 'values', '0'])
+    t.is(r.error, undefined, 'no timeout')
+    t.is(r.signal, null, r.stderr)
+    t.is(r.status, 1, r.stderr)
+    t.regex(r.stderr, new RegExp(`Error: ${message}\\n`))
+    t.notRegex(r.stderr, /panicked|FATAL|Segmentation|Abort/i)
+    const out = lastJson(r.stdout)
+    t.deepEqual(out?.errors, [], "no 'error' event")
+    t.is(out?.result, 'exit before the end')
+  })
+}
+
+for (const [consumer, output] of [['pipeline', 'values'], ['slow', 'values'], ['flowing', 'values'], ['pipeline', 'lines'], ['pipeline', 'envelopes'], ['pipeline', 'batches']]) {
+  test.serial(`a throwing 'data' listener (${consumer}, ${output}) with an uncaughtException handler: every value exactly once, in order, and the end`, (t) => {
+    const r = child(['throwing', 'data', consumer, output, '1'], 60000)
+    t.is(r.error, undefined, 'no timeout')
+    t.is(r.status, 0, r.stderr)
+    const out = lastJson(r.stdout)
+    t.deepEqual(out?.listener, exactlyOnce(N), "the listener saw every value once, in order")
+    if (consumer !== 'flowing') t.deepEqual(out?.sink, exactlyOnce(N), 'the sink got every value once, in order')
+    if (output === 'batches') {
+      // Thrown on each batch holding one of the values; how many batches that is depends on the batching.
+      t.true(out?.caught.count >= 1 && out?.caught.count <= DATA_THROWS.length, JSON.stringify(out?.caught))
+      t.true(out?.caught.inOrder)
+    } else {
+      t.deepEqual(out?.caught, { count: DATA_THROWS.length, first: DATA_THROWS, inOrder: true, unique: DATA_THROWS.length })
+    }
+    t.deepEqual(out?.errors, [], "no 'error' event")
+    t.true(out?.ended, "'end'")
+    t.true(out?.closed, "'close'")
+    t.is(out?.result, consumer === 'flowing' ? 'closed' : 'pipeline done')
+    t.like(out?.stats, { lines: N, values: N })
+  })
+}
+
+for (const consumer of ['pipeline', 'slow', 'flowing', 'forAwait']) {
+  test.serial(`a throwing 'invalid' listener (${consumer}) with an uncaughtException handler: each report once, in order, every value, and the end`, (t) => {
+    const r = child(['throwing', 'invalid', consumer, 'values', '1'], 60000)
+    t.is(r.error, undefined, 'no timeout')
+    t.is(r.status, 0, r.stderr)
+    const out = lastJson(r.stdout)
+    t.deepEqual(out?.invalid, exactlyOnce(INVALID), "'invalid' once per invalid line, in order")
+    t.deepEqual(out?.caught, {
+      count: INVALID,
+      first: [4, 11, 18, 25, 32, 39].map((line) => `invalid listener bug at line ${line}`),
+      inOrder: true,
+      unique: INVALID
+    }, 'each throw is an uncaught exception, once, in order')
+    t.deepEqual(consumer === 'flowing' ? out?.listener : out?.sink, exactlyOnce(N - INVALID), 'every value once, in order')
+    t.deepEqual(out?.errors, [], "no 'error' event")
+    t.true(out?.ended, "'end'")
+    t.is(out?.result, { pipeline: 'pipeline done', slow: 'pipeline done', flowing: 'closed', forAwait: 'for await done' }[consumer])
+  })
+}
+
+test.serial("a throwing 'invalid' listener still lets maxInvalid fail the stream", (t) => {
+  const r = child(['throwingMaxInvalid'])
+  t.is(r.status, 0, r.stderr)
+  t.deepEqual(lastJson(r.stdout), {
+    caught: ['listener bug at line 2', 'listener bug at line 4'],
+    values: [1, 2],
+    errors: ['ERR_SLUICE_TOO_MANY_INVALID']
+  })
+})
+
+test('our own failures still destroy the stream: a batch that cannot be decoded is the stream\'s error', async (t) => {
+  const p = new NdjsonParser()
+  const boom = new Error('cannot decode')
+  p._nativeData = () => { throw boom }
+  const r = await collect(p, [Buffer.from('1\n2\n')])
+  t.is(r.error, boom)
+  t.deepEqual(r.values, [])
+})

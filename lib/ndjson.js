@@ -228,11 +228,16 @@ function invalidLineAction ([code, line, offset, excerpt, reason, fatal]) {
       this.destroy(new NdjsonError(code, info))
       return
     }
-    this.emit('invalid', info)
-    if (fatal === 2) {
-      const { invalidLines } = this.stats()
-      this.destroy(new NdjsonError('ERR_SLUICE_TOO_MANY_INVALID', info,
-        `Too many invalid NDJSON lines (${invalidLines}, over maxInvalid); the last was line ${line} (byte offset ${offset}): ${reason}`))
+    // A listener that throws is the caller's problem, as with any EventEmitter (the exception
+    // propagates; see lib/transport.js), but the stream still fails when maxInvalid says so.
+    try {
+      this.emit('invalid', info)
+    } finally {
+      if (fatal === 2) {
+        const { invalidLines } = this.stats()
+        this.destroy(new NdjsonError('ERR_SLUICE_TOO_MANY_INVALID', info,
+          `Too many invalid NDJSON lines (${invalidLines}, over maxInvalid); the last was line ${line} (byte offset ${offset}): ${reason}`))
+      }
     }
   }
 }
