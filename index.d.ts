@@ -10,7 +10,7 @@ export interface InvalidLine {
   code: string
   /** 1-based physical line number (blank lines count). */
   line: number
-  /** Byte offset of the line's first byte in the stream. */
+  /** Byte offset of the line's first byte in the stream (3 for line 1 after a UTF-8 BOM, which is not part of the line). */
   offset: number
   /** The start of the line (at most 64 characters, `…` when cut), decoded leniently. */
   excerpt: string

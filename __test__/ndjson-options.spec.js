@@ -501,7 +501,8 @@ test('BOM: stripped only at the very start of the stream, whatever the chunking'
   const input = Buffer.concat([UTF8_BOM, b('{"a":1}\n'), UTF8_BOM, b('2\n3\n')])
   for (const chunks of twoChunkSplits(input)) {
     const r = await run({ onInvalid: 'skip', output: 'envelopes' }, chunks)
-    t.deepEqual(r.values.map((e) => [e.line, e.offset, e.value]), [[1, 0, { a: 1 }], [3, 16, 3]], `split at ${chunks[0].length}`)
+    // Offsets are byte positions in the stream: line 1 starts after the BOM.
+    t.deepEqual(r.values.map((e) => [e.line, e.offset, e.value]), [[1, 3, { a: 1 }], [3, 16, 3]], `split at ${chunks[0].length}`)
     t.deepEqual(r.invalid.map((i) => [i.code, i.line, i.offset]), [['ERR_SLUICE_INVALID_JSON', 2, 11]])
   }
   const onlyBom = await run({ onInvalid: 'skip' }, UTF8_BOM)
@@ -510,6 +511,22 @@ test('BOM: stripped only at the very start of the stream, whatever the chunking'
   t.is(onlyBom.stats.blankLines, 1)
   const lines = await run({ output: 'lines' }, Buffer.concat([UTF8_BOM, b('[1]\n')]))
   t.deepEqual(lines.values.map((l) => l.toString('latin1')), ['[1]'])
+})
+
+test('BOM: an invalid first line is reported at the byte after the BOM (skip and error, over-long too)', async (t) => {
+  const input = Buffer.concat([UTF8_BOM, b('{oops}\n1\n')])
+  for (const chunks of twoChunkSplits(input)) {
+    const skipped = await run({ onInvalid: 'skip' }, chunks)
+    t.deepEqual(skipped.invalid.map((i) => [i.code, i.line, i.offset, i.excerpt]), [['ERR_SLUICE_INVALID_JSON', 1, 3, '{oops}']], `split at ${chunks[0].length}`)
+    t.deepEqual(skipped.values, [1])
+    const failed = await run(undefined, chunks)
+    t.true(failed.error instanceof NdjsonError)
+    t.like(failed.error, { code: 'ERR_SLUICE_INVALID_JSON', line: 1, offset: 3 })
+    t.regex(failed.error.message, /line 1 \(byte offset 3\)/)
+  }
+  const long = await run({ onInvalid: 'skip', maxLineBytes: 4, output: 'envelopes' }, Buffer.concat([UTF8_BOM, b('"abcd"\n12\n')]))
+  t.deepEqual(long.invalid.map((i) => [i.code, i.line, i.offset]), [['ERR_SLUICE_LINE_TOO_LONG', 1, 3]])
+  t.deepEqual(long.values, [{ line: 2, offset: 10, value: 12 }])
 })
 
 test('invalid UTF-8 is an invalid line (ERR_SLUICE_INVALID_UTF8), never U+FFFD', async (t) => {
