@@ -261,17 +261,19 @@ test('nullValue: custom values replace null in values output only', async (t) =>
   }
 })
 
-test('nullValue: undefined is delivered as an undefined item in object mode (not dropped, not the end)', async (t) => {
+test('nullValue: undefined means the default (NULL), as an undefined option does in core', async (t) => {
   const r = await run({ nullValue: undefined }, '1\nnull\nnull\n2\n')
   t.is(r.error, null)
-  t.is(r.values.length, 4)
-  t.is(sameValue(r.values, [1, undefined, undefined, 2]), null)
-  // The same through async iteration.
-  const p = new NdjsonParser({ nullValue: undefined })
+  t.is(sameValue(r.values, [1, NULL, NULL, 2]), null)
+  // The same through async iteration, and with the other undefined options beside it.
+  const p = new NdjsonParser({ nullValue: undefined, output: undefined, reviver: undefined })
   p.end('null\n3\n')
   const items = []
   for await (const v of p) items.push(v)
-  t.is(sameValue(items, [undefined, 3]), null)
+  t.is(sameValue(items, [NULL, 3]), null)
+  // Other outputs carry real nulls either way.
+  const env = await run({ nullValue: undefined, output: 'envelopes' }, 'null\n')
+  t.is(env.values[0].value, null)
 })
 
 // ---- invalid lines ----------------------------------------------------------------------------

@@ -70,7 +70,8 @@ class NdjsonParser extends NativeTransform {
       err.code = 'ERR_INVALID_ARG_VALUE'
       throw err
     }
-    const nullValue = 'nullValue' in opts ? opts.nullValue : NULL
+    // `undefined` means the default, as for every option here and in core.
+    const nullValue = opts.nullValue === undefined ? NULL : opts.nullValue
     if (output === 'lines' && reviver !== undefined) {
       const err = new TypeError('The "options.reviver" option cannot be used with output \'lines\', which does not parse values')
       err.code = 'ERR_INVALID_ARG_VALUE'
