@@ -10,7 +10,7 @@ export interface InvalidLine {
   code: string
   /** 1-based physical line number (blank lines count). */
   line: number
-  /** Byte offset of the line's first byte in the stream. */
+  /** Byte offset of the line's first byte in the stream (3 for line 1 after a UTF-8 BOM, which is not part of the line). */
   offset: number
   /** The start of the line (at most 64 characters, `…` when cut), decoded leniently. */
   excerpt: string
@@ -40,7 +40,7 @@ export interface NdjsonParserOptions extends Pick<TransformOptions, 'highWaterMa
   blankLines?: 'skip' | 'error'
   /** Longest line accepted, in bytes without the terminator; longer lines are invalid and never buffered beyond this. Default: 16 MiB. */
   maxLineBytes?: number
-  /** What a `null` line becomes in `'values'` output (anything but `null`). Default: `NULL`. */
+  /** What a `null` line becomes in `'values'` output (anything but `null`; `undefined` means the default). Default: `NULL`. */
   nullValue?: unknown
   /** As in `JSON.parse`, applied to each line. Not with `output: 'lines'`. */
   reviver?: (this: any, key: string, value: any) => any
@@ -60,10 +60,21 @@ export declare class NdjsonParser extends Transform {
   constructor(options?: NdjsonParserOptions)
   /** Counters of what has been processed; still available after the stream ended. */
   stats(): NdjsonParserStats
+  // `'invalid'` typed on every listener method; other events as on any Transform.
+  addListener(event: 'invalid', listener: (info: InvalidLine) => void): this
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this
   on(event: 'invalid', listener: (info: InvalidLine) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'invalid', listener: (info: InvalidLine) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
+  prependListener(event: 'invalid', listener: (info: InvalidLine) => void): this
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this
+  prependOnceListener(event: 'invalid', listener: (info: InvalidLine) => void): this
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
+  removeListener(event: 'invalid', listener: (info: InvalidLine) => void): this
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this
+  off(event: 'invalid', listener: (info: InvalidLine) => void): this
+  off(event: string | symbol, listener: (...args: any[]) => void): this
 }
 
 /** Every error sluice emits has a stable `code`. */

@@ -169,7 +169,7 @@ function expectedExcerpt (content, overlong) {
 /**
  * A plain-JS model of the NDJSON parser in skip mode, written from the documented contract
  * (not from the implementation): split at LF, strip one CR before it, strip a UTF-8 BOM at the
- * stream start, over-long check on the content, blank lines (space/tab/CR), strict UTF-8, then
+ * stream start (line 1's offset is then 3), over-long check on the content, blank lines (space/tab/CR), strict UTF-8, then
  * JSON.parse. Returns { log, stats } where log items are
  * { kind: 'value', line, offset, content, value } or { kind: 'invalid', info: { code, line, offset, excerpt } }.
  */
@@ -183,11 +183,12 @@ function modelNdjson (input, { blankLines = 'skip', maxLineBytes = 16 * 1024 * 1
     const terminated = end !== -1
     if (!terminated) end = input.length
     number++
-    const offset = start
+    let offset = start
     let content = input.subarray(start, end)
     start = end + 1
     if (content.length > 0 && content[content.length - 1] === 0x0d) content = content.subarray(0, content.length - 1)
-    if (number === 1 && content.subarray(0, 3).equals(UTF8_BOM)) content = content.subarray(3)
+    // Offsets are stream positions: line 1 starts after a stripped BOM.
+    if (number === 1 && content.subarray(0, 3).equals(UTF8_BOM)) { content = content.subarray(3); offset += 3 }
     stats.lines++
     stats.longestLine = Math.max(stats.longestLine, content.length)
     const invalid = (code, overlong = false) => {

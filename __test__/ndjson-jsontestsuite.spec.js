@@ -52,7 +52,9 @@ function prepare (c) {
   const raw = input.subarray(0, input.length - 1)
   // At stream start sluice strips a UTF-8 BOM, so the line is the rest.
   const content = c.bom ? raw.subarray(UTF8_BOM.length) : raw
-  return { c, bytes, input, raw, content, expected: expectationAtStart(c, bytes, content) }
+  // Offsets are stream positions: as line 1, the content starts after the BOM.
+  const offset = c.bom ? UTF8_BOM.length : 0
+  return { c, bytes, input, raw, content, offset, expected: expectationAtStart(c, bytes, content) }
 }
 
 /** { kind: 'value', value } | { kind: 'invalid', code } | { kind: 'blank' } for the case as line 1. */
@@ -82,7 +84,7 @@ function strictVerdict (bytes) {
 
 /** Checks one run of a single-line case; returns a list of problems (empty when all is right). */
 function problems (prep, result, { output = 'values', label }) {
-  const { expected, content, input } = prep
+  const { expected, content, input, offset } = prep
   const out = []
   const fail = (msg) => out.push(`${label}: ${msg}`)
   if (result.error) fail(`stream failed: ${result.error.code} ${result.error.message}`)
@@ -94,7 +96,7 @@ function problems (prep, result, { output = 'values', label }) {
       const got = result.values[0]
       let want
       if (output === 'values') want = expected.value === null ? NULL : expected.value
-      else if (output === 'envelopes') want = { line: 1, offset: 0, value: expected.value }
+      else if (output === 'envelopes') want = { line: 1, offset, value: expected.value }
       else if (output === 'batches') want = [expected.value]
       else want = content
       const d = sameValue(got, want)
@@ -108,7 +110,7 @@ function problems (prep, result, { output = 'values', label }) {
       const info = result.invalid[0]
       if (info.code !== expected.code) fail(`code ${info.code}, expected ${expected.code}`)
       if (info.line !== 1) fail(`line ${info.line}, expected 1`)
-      if (info.offset !== 0) fail(`offset ${info.offset}, expected 0`)
+      if (info.offset !== offset) fail(`offset ${info.offset}, expected ${offset}`)
       if (typeof info.reason !== 'string' || info.reason.length === 0) fail('no reason')
       if (info.excerpt !== expectedExcerpt(content, false)) fail(`excerpt ${JSON.stringify(info.excerpt)}`)
     }
@@ -194,7 +196,7 @@ if (manifest !== null) {
         const result = await collect(new NdjsonParser(options), [prep.input])
         t.true(result.error instanceof NdjsonError, 'onInvalid error: the stream fails with an NdjsonError')
         t.is(result.error?.line, 1)
-        t.is(result.error?.offset, 0)
+        t.is(result.error?.offset, prep.offset)
         t.is(result.error?.code, expected.kind === 'blank' ? 'ERR_SLUICE_BLANK_LINE' : expected.code)
         t.deepEqual(result.values, [])
       }
@@ -248,7 +250,7 @@ if (manifest !== null) {
         expected.push({ kind: 'value', value: want.value === null ? NULL : want.value, line })
       } else if (want.kind === 'invalid') {
         stats.invalidLines++
-        expected.push({ kind: 'invalid', line, offset, code: want.code, file: c.file })
+        expected.push({ kind: 'invalid', line, offset: i === 0 ? offset + prep.offset : offset, code: want.code, file: c.file })
       } else {
         stats.blankLines++
       }

@@ -261,17 +261,19 @@ test('nullValue: custom values replace null in values output only', async (t) =>
   }
 })
 
-test('nullValue: undefined is delivered as an undefined item in object mode (not dropped, not the end)', async (t) => {
+test('nullValue: undefined means the default (NULL), as an undefined option does in core', async (t) => {
   const r = await run({ nullValue: undefined }, '1\nnull\nnull\n2\n')
   t.is(r.error, null)
-  t.is(r.values.length, 4)
-  t.is(sameValue(r.values, [1, undefined, undefined, 2]), null)
-  // The same through async iteration.
-  const p = new NdjsonParser({ nullValue: undefined })
+  t.is(sameValue(r.values, [1, NULL, NULL, 2]), null)
+  // The same through async iteration, and with the other undefined options beside it.
+  const p = new NdjsonParser({ nullValue: undefined, output: undefined, reviver: undefined })
   p.end('null\n3\n')
   const items = []
   for await (const v of p) items.push(v)
-  t.is(sameValue(items, [undefined, 3]), null)
+  t.is(sameValue(items, [NULL, 3]), null)
+  // Other outputs carry real nulls either way.
+  const env = await run({ nullValue: undefined, output: 'envelopes' }, 'null\n')
+  t.is(env.values[0].value, null)
 })
 
 // ---- invalid lines ----------------------------------------------------------------------------
@@ -300,6 +302,48 @@ test("the 'invalid' event comes in input order relative to the values", async (t
     const firstBad = order.findIndex((x, k) => x !== k)
     t.is(firstBad, -1, `${slow ? 'slow' : 'fast'} consumer: entry ${firstBad} is line ${order[firstBad] + 1}`)
   }
+})
+
+test("an invalid line behind buffered values: every kind of consumer gets it in order, and the end", async (t) => {
+  t.timeout(30000)
+  const consumers = {
+    async forAwait (p, log) { for await (const v of p) log.push(v) },
+    async readLoop (p, log) {
+      p.on('readable', () => { let v; while ((v = p.read()) !== null) log.push(v) })
+      await once(p, 'end')
+    },
+    async flowing (p, log) {
+      p.on('data', (v) => log.push(v))
+      await once(p, 'end')
+    },
+    async pausing (p, log) {
+      p.on('data', (v) => { log.push(v); p.pause(); setTimeout(() => p.resume(), 2) })
+      await once(p, 'end')
+    }
+  }
+  for (const input of ['1\n2\n{bad\n', '1\n2\n{bad', '1\n{bad\n{bad\n', '1\n2\n{bad\n3\n{bad\n']) {
+    const expected = input.split('\n').filter(Boolean).map((l, k) => (l === '{bad' ? `invalid ${k + 1}` : Number(l)))
+    for (const [name, consume] of Object.entries(consumers)) {
+      const p = new NdjsonParser({ onInvalid: 'skip' })
+      const log = []
+      p.on('invalid', (info) => log.push(`invalid ${info.line}`))
+      p.end(input)
+      await consume(p, log)
+      t.deepEqual(log, expected, `${name} ${JSON.stringify(input)}`)
+    }
+  }
+})
+
+test("an invalid line behind the last value read is reported even if the consumer does not read again", async (t) => {
+  const p = new NdjsonParser({ onInvalid: 'skip' })
+  p.end('1\n{bad\n2\n')
+  await once(p, 'readable')
+  t.is(p.read(), 1)
+  const [info] = await once(p, 'invalid')
+  t.is(info.line, 2)
+  const rest = []
+  for await (const v of p) rest.push(v)
+  t.deepEqual(rest, [2])
 })
 
 test("onInvalid 'error': an NdjsonError with code, line, offset, excerpt, reason; values before it are delivered", async (t) => {
@@ -459,7 +503,8 @@ test('BOM: stripped only at the very start of the stream, whatever the chunking'
   const input = Buffer.concat([UTF8_BOM, b('{"a":1}\n'), UTF8_BOM, b('2\n3\n')])
   for (const chunks of twoChunkSplits(input)) {
     const r = await run({ onInvalid: 'skip', output: 'envelopes' }, chunks)
-    t.deepEqual(r.values.map((e) => [e.line, e.offset, e.value]), [[1, 0, { a: 1 }], [3, 16, 3]], `split at ${chunks[0].length}`)
+    // Offsets are byte positions in the stream: line 1 starts after the BOM.
+    t.deepEqual(r.values.map((e) => [e.line, e.offset, e.value]), [[1, 3, { a: 1 }], [3, 16, 3]], `split at ${chunks[0].length}`)
     t.deepEqual(r.invalid.map((i) => [i.code, i.line, i.offset]), [['ERR_SLUICE_INVALID_JSON', 2, 11]])
   }
   const onlyBom = await run({ onInvalid: 'skip' }, UTF8_BOM)
@@ -468,6 +513,22 @@ test('BOM: stripped only at the very start of the stream, whatever the chunking'
   t.is(onlyBom.stats.blankLines, 1)
   const lines = await run({ output: 'lines' }, Buffer.concat([UTF8_BOM, b('[1]\n')]))
   t.deepEqual(lines.values.map((l) => l.toString('latin1')), ['[1]'])
+})
+
+test('BOM: an invalid first line is reported at the byte after the BOM (skip and error, over-long too)', async (t) => {
+  const input = Buffer.concat([UTF8_BOM, b('{oops}\n1\n')])
+  for (const chunks of twoChunkSplits(input)) {
+    const skipped = await run({ onInvalid: 'skip' }, chunks)
+    t.deepEqual(skipped.invalid.map((i) => [i.code, i.line, i.offset, i.excerpt]), [['ERR_SLUICE_INVALID_JSON', 1, 3, '{oops}']], `split at ${chunks[0].length}`)
+    t.deepEqual(skipped.values, [1])
+    const failed = await run(undefined, chunks)
+    t.true(failed.error instanceof NdjsonError)
+    t.like(failed.error, { code: 'ERR_SLUICE_INVALID_JSON', line: 1, offset: 3 })
+    t.regex(failed.error.message, /line 1 \(byte offset 3\)/)
+  }
+  const long = await run({ onInvalid: 'skip', maxLineBytes: 4, output: 'envelopes' }, Buffer.concat([UTF8_BOM, b('"abcd"\n12\n')]))
+  t.deepEqual(long.invalid.map((i) => [i.code, i.line, i.offset]), [['ERR_SLUICE_LINE_TOO_LONG', 1, 3]])
+  t.deepEqual(long.values, [{ line: 2, offset: 10, value: 12 }])
 })
 
 test('invalid UTF-8 is an invalid line (ERR_SLUICE_INVALID_UTF8), never U+FFFD', async (t) => {

@@ -16,13 +16,3 @@ test('a null line becomes NULL in values output and does not end the stream', as
   const values = await runThrough(new NdjsonParser(), [Buffer.from('1\nnull\n2\n')])
   t.deepEqual(values, [1, NULL, 2])
 })
-
-test('a throwing \'invalid\' listener fails the stream with its error instead of escaping', async (t) => {
-  const { once } = require('node:events')
-  const parser = new NdjsonParser({ onInvalid: 'skip' })
-  parser.on('invalid', () => { throw new Error('listener failed') })
-  parser.resume()
-  parser.end('1\n{bad\n2\n')
-  const [err] = await once(parser, 'error')
-  t.is(err.message, 'listener failed')
-})

@@ -70,7 +70,8 @@ class NdjsonParser extends NativeTransform {
       err.code = 'ERR_INVALID_ARG_VALUE'
       throw err
     }
-    const nullValue = 'nullValue' in opts ? opts.nullValue : NULL
+    // `undefined` means the default, as for every option here and in core.
+    const nullValue = opts.nullValue === undefined ? NULL : opts.nullValue
     if (output === 'lines' && reviver !== undefined) {
       const err = new TypeError('The "options.reviver" option cannot be used with output \'lines\', which does not parse values')
       err.code = 'ERR_INVALID_ARG_VALUE'
@@ -228,11 +229,16 @@ function invalidLineAction ([code, line, offset, excerpt, reason, fatal]) {
       this.destroy(new NdjsonError(code, info))
       return
     }
-    this.emit('invalid', info)
-    if (fatal === 2) {
-      const { invalidLines } = this.stats()
-      this.destroy(new NdjsonError('ERR_SLUICE_TOO_MANY_INVALID', info,
-        `Too many invalid NDJSON lines (${invalidLines}, over maxInvalid); the last was line ${line} (byte offset ${offset}): ${reason}`))
+    // A listener that throws is the caller's problem, as with any EventEmitter (the exception
+    // propagates; see lib/transport.js), but the stream still fails when maxInvalid says so.
+    try {
+      this.emit('invalid', info)
+    } finally {
+      if (fatal === 2) {
+        const { invalidLines } = this.stats()
+        this.destroy(new NdjsonError('ERR_SLUICE_TOO_MANY_INVALID', info,
+          `Too many invalid NDJSON lines (${invalidLines}, over maxInvalid); the last was line ${line} (byte offset ${offset}): ${reason}`))
+      }
     }
   }
 }

@@ -1,7 +1,7 @@
 'use strict'
 
 // NativeTransform: the JS half of the transport every sluice component shares (the Rust half is
-// src/transport.rs). A component subclasses it, creates its native handle, and turns each native
+// src/transport/). A component subclasses it, creates its native handle, and turns each native
 // data event into an *output entry*; this class owns everything else of the stream contract.
 //
 // Who holds what:
@@ -25,10 +25,26 @@
 //   the queue is empty, so core's push(null) comes after the last item.
 // * Teardown. `_destroy` cancels the worker; every native callback first checks `destroyed`, so
 //   nothing is pushed and no user callback runs after destroy.
-// * Exceptions in this JS (a throwing 'invalid' listener, a bug) are caught wherever output is
-//   drained and become `destroy(err)`; they never escape into the TSFN as an uncaught exception.
+// * Scheduling. Nothing here uses a global a test framework can fake (`process.nextTick`,
+//   `setImmediate`, `queueMicrotask`…: jest's modern fake timers fake them in the sandbox, even
+//   before modules load). Kicks are promise jobs (native promises cannot be faked). An action
+//   waiting for the readable buffer to empty runs when the
+//   consumer comes back for more (at the start of its next read()), and otherwise from a
+//   `setImmediate` taken from `node:timers` at load (jest fakes the sandbox's globals, not that
+//   module).
+// * Exceptions. Our own failures (decoding a payload, a native call) destroy the stream with the
+//   error. Exceptions thrown by user code we call — listeners run by `push()` ('data', a pipe's
+//   destination) or by an event we emit ('invalid') — are not ours to catch: as in core, they
+//   propagate to whoever made us push or emit, which is our native callback or our own
+//   setImmediate (a kick's are rethrown from one), so they are uncaught exceptions (one that happens inside a consumer's read()
+//   is rethrown from our next turn; see BEFORE_READ). Before one propagates the stream is left
+//   consistent (the item counts as delivered, the event as emitted) and draining resumes on the
+//   next turn, so a process that survives it (`process.on('uncaughtException')`) still gets
+//   everything else, once, in order, and 'end'.
 
 const { Transform } = require('node:stream')
+// The real one, even inside jest's sandbox with fake timers (see "Scheduling" above).
+const { setImmediate } = require('node:timers')
 const { SluiceError, asError, nativeError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 
@@ -54,6 +70,19 @@ const kKick = Symbol('kKick')
 // Kicks run as promise jobs: after the writes of the current turn, before any I/O, and out of
 // reach of test frameworks that fake process.nextTick, queueMicrotask and timers.
 const resolved = Promise.resolve()
+const kWake = Symbol('kWake')
+const kDeferred = Symbol('kDeferred')
+
+// Where a drain runs, which decides what happens to an exception thrown by user code in it.
+// From the native callback or our own setImmediate: it propagates (an uncaught exception).
+const FROM_CALLBACK = 0
+// Inside `_read`, which core wraps in a try/catch: no user code runs (actions wait).
+const IN_READ = 1
+// At the start of a consumer's read(): it is thrown from our next turn instead (and nothing is
+// pushed or emitted until then, to keep the order), so that an 'invalid' listener's throw is
+// always an uncaught exception, as for the events core emits from its own callbacks ('end',
+// 'readable'…), never an error of the consumer's read() (for await would reject with it).
+const BEFORE_READ = 2
 
 class NativeTransform extends Transform {
   /**
@@ -72,6 +101,8 @@ class NativeTransform extends Transform {
     this[kDraining] = false
     this[kAwaitEmpty] = false
     this[kKick] = false
+    this[kWake] = false
+    this[kDeferred] = null
     this[kHandle] = null
     // An already-aborted `signal` destroys the stream inside super(): start no worker for it.
     if (!this.destroyed) {
@@ -143,17 +174,34 @@ class NativeTransform extends Transform {
 
   _read (size) {
     this[kFull] = false
-    drainQueue(this)
+    // Core calls _read inside a try/catch that makes a throw the stream's error, so no user code
+    // may run here: pushes only buffer (core's `sync` flag) and actions wait for read().
+    drainQueue(this, IN_READ)
     super._read(size)
   }
 
   read (n) {
-    const chunk = super.read(n)
     // An action waits for the readable buffer to empty; every way of consuming (flowing mode,
     // 'readable' + read(), async iteration, pipe) goes through read().
-    if (this[kAwaitEmpty] && this.readableLength === 0) {
-      this[kAwaitEmpty] = false
-      process.nextTick(drainQueue, this)
+    if (this[kAwaitEmpty] && this.readableLength === 0 && !this[kDraining]) {
+      // The consumer took the last item before the action in an earlier read() and now asks for
+      // more: run the action now, then core's read() hands out what follows (or ends).
+      drainQueue(this, BEFORE_READ)
+    }
+    let chunk
+    try {
+      chunk = super.read(n)
+    } catch (err) {
+      // A 'data' listener threw inside core's read() (flowing mode emits there): the item was
+      // delivered and the exception is our caller's. Core's flow loop stopped with it; resume.
+      wake(this)
+      throw err
+    }
+    if (this[kAwaitEmpty] && this.readableLength === 0 && !this[kDraining]) {
+      // It has just taken the last item and not handled it yet (or `_read` met an action, which
+      // it must not run). Flowing mode, read() loops and async iteration come back for more
+      // (above); if it does not, the action runs on the next turn of the event loop.
+      wake(this)
     }
     return chunk
   }
@@ -202,45 +250,60 @@ function onNativeEvents (events) {
 
 function handleEvents (events) {
   if (this.destroyed) return
-  try {
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]
-      switch (event[0]) {
-        case KIND_DATA:
-          this[kQueue].push(new NativePayload(event[1]))
-          break
-        case KIND_SPACE:
-          retryPending(this)
-          break
-        case KIND_DONE:
-          this[kDone] = true
-          break
-        case KIND_FAILED: {
-          const err = new SluiceError(event[1], event[2])
-          this[kQueue].push(function fail () { this.destroy(err) })
-          break
-        }
-        default:
-          throw new Error(`sluice: unknown native event kind ${event[0]} (this should not happen)`)
+  // Take in every event before running any user code, so that a listener that throws (and
+  // becomes an uncaught exception) cannot lose the events after it.
+  let space = false
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]
+    switch (event[0]) {
+      case KIND_DATA:
+        this[kQueue].push(new NativePayload(event[1]))
+        break
+      case KIND_SPACE:
+        space = true
+        break
+      case KIND_DONE:
+        this[kDone] = true
+        break
+      case KIND_FAILED: {
+        const err = new SluiceError(event[1], event[2])
+        this[kQueue].push(function fail () { this.destroy(err) })
+        break
       }
-      if (this.destroyed) return
+      default:
+        this.destroy(new SluiceError('ERR_SLUICE_INTERNAL', `sluice: unknown native event kind ${event[0]} (this should not happen)`))
+        return
     }
-    drainQueue(this)
-  } catch (err) {
-    this.destroy(asError(err, 'ERR_SLUICE_LISTENER', 'an event listener'))
   }
+  if (space) {
+    try {
+      retryPending(this)
+    } catch (err) {
+      // The held write's callback ran user code that threw: it propagates; output still flows.
+      wake(this)
+      throw err
+    }
+    if (this.destroyed) return
+  }
+  drainQueue(this)
 }
 
 function retryPending (stream) {
   const pending = stream[kPending]
   if (pending === null) return
   const handle = stream[kHandle]
-  const accepted = pending.chunk === kEnd ? handle.end() : handle.write(pending.chunk)
+  let accepted
+  try {
+    accepted = pending.chunk === kEnd ? handle.end() : handle.write(pending.chunk)
+  } catch (err) {
+    stream.destroy(nativeError(err))
+    return
+  }
   if (!accepted) return
   stream[kPending] = null
   scheduleKick(stream)
   if (pending.chunk === kEnd) stream[kFlushCallback] = pending.callback
-  else pending.callback()
+  else pending.callback() // core's write callback: runs user code (write callbacks, 'drain')
 }
 
 /**
@@ -264,28 +327,75 @@ function kick (stream) {
     stream.destroy(nativeError(err))
     return
   }
+  if (events.length === 0) return
   // Events of an inline run: handled now, as the TSFN callback would (no delivery to settle).
-  if (events.length > 0) handleEvents.call(stream, events)
-}
-
-/** Pushes queued entries until the readable side is full; hands back credits; ends the flush. */
-function drainQueue (stream) {
-  // A push can run user code ('data' listeners); if that re-enters _read, the outer loop goes on.
-  if (stream[kDraining]) return
-  stream[kDraining] = true
   try {
-    drainEntries(stream)
+    handleEvents.call(stream, events)
   } catch (err) {
-    // Decoding a batch, or a listener of an event we emit, threw: that is this stream's error,
-    // wherever the drain ran (TSFN callback, `_read`, or a tick scheduled by `read`).
-    stream.destroy(asError(err, 'ERR_SLUICE_LISTENER', 'an event listener'))
-  } finally {
-    stream[kDraining] = false
+    // User code threw. We run in a promise job, where a throw would be a rejection: throw it
+    // from our next turn instead, an uncaught exception as from the native callback.
+    stream[kDeferred] = { err }
+    wake(stream)
   }
 }
 
-function drainEntries (stream) {
+/** Drains the queue on a later turn of the event loop (once, however often it is asked). */
+function wake (stream) {
+  if (stream[kWake]) return
+  stream[kWake] = true
+  setImmediate(onWake, stream)
+}
+
+function onWake (stream) {
+  stream[kWake] = false
+  const deferred = stream[kDeferred]
+  if (deferred !== null) {
+    // An exception from user code that ran inside a consumer's read(): throw it from here, then
+    // go on with the rest on the next turn.
+    stream[kDeferred] = null
+    if (!stream.destroyed) wake(stream)
+    throw deferred.err
+  }
+  if (stream.destroyed) return
+  drainQueue(stream)
+  // After a throw in flowing mode core's flow loop may have stopped with items buffered and
+  // nothing scheduled to resume it: go on as it would (`read()` emits 'data' when flowing).
+  while (stream.readableFlowing === true && stream.readableLength > 0 && !stream.destroyed && stream.read() !== null);
+}
+
+/**
+ * Pushes queued entries until the readable side is full; hands back credits; ends the flush.
+ * `where` says who called (FROM_CALLBACK, IN_READ, BEFORE_READ).
+ */
+function drainQueue (stream, where = FROM_CALLBACK) {
+  // A push can run user code ('data' listeners); if that re-enters _read, the outer loop goes on.
+  // While an exception waits to be thrown, nothing more comes out before it.
+  if (stream[kDraining] || stream[kDeferred] !== null) return
+  stream[kDraining] = true
+  let thrown = null
+  try {
+    drainEntries(stream, where === IN_READ)
+  } catch (err) {
+    // User code we called threw (a 'data' or 'invalid' listener; our own failures destroy the
+    // stream inside drainEntries). What it interrupted is already accounted for.
+    thrown = { err }
+  } finally {
+    stream[kDraining] = false
+  }
+  if (thrown === null) return
+  if (where === BEFORE_READ) {
+    stream[kDeferred] = thrown
+    wake(stream)
+    return
+  }
+  // The rest follows on the next turn.
+  if (!stream.destroyed) wake(stream)
+  throw thrown.err
+}
+
+function drainEntries (stream, inRead) {
   const queue = stream[kQueue]
+  stream[kAwaitEmpty] = false
   while (!stream[kFull]) {
     let entry = stream[kCurrent]
     if (entry === null) {
@@ -296,8 +406,14 @@ function drainEntries (stream) {
         // worker makes the next batch while this one is pushed (returning it at the end left the
         // JS thread idle ~10 % of the time). Payloads only start while the readable side has
         // room, so at most `credits` of them wait here, plus the one being pushed.
-        stream[kHandle].credit(1)
-        entry = stream._nativeData(next.data)
+        try {
+          stream[kHandle].credit(1)
+          entry = stream._nativeData(next.data)
+        } catch (err) {
+          // Our own failure (decoding the payload, the native call): this stream's error.
+          stream.destroy(asError(err, 'ERR_SLUICE_INTERNAL', 'decoding native output'))
+          return
+        }
         if (Array.isArray(entry)) {
           // Several entries (values, a report, more values…): the rest go first in the queue.
           queue.unshift(...entry.slice(1))
@@ -312,11 +428,13 @@ function drainEntries (stream) {
     if (typeof entry === 'function') {
       // An action (report an event, fail the stream) happens after everything pushed before it
       // has been read: an 'invalid' event never overtakes earlier values, and an error never
-      // makes destroy() discard values that were still buffered. `read()` resumes us.
-      if (stream.readableLength > 0) {
+      // makes destroy() discard values that were still buffered. `read()` resumes us. Not inside
+      // `_read` either, where a listener's throw would become the stream's error.
+      if (inRead || stream.readableLength > 0) {
         stream[kAwaitEmpty] = true
         break
       }
+      // Taken before it runs: an action whose listener throws has still happened, once.
       stream[kCurrent] = null
       entry.call(stream)
       if (stream.destroyed) return
@@ -324,18 +442,18 @@ function drainEntries (stream) {
     }
     const items = entry.items
     const n = items.length
-    let i = entry.index
-    while (i < n) {
+    while (entry.index < n) {
       // A 'data' listener (or a sink) may destroy the stream inside push().
       if (stream.destroyed) return
-      if (!stream.push(items[i++])) {
+      // Counted as delivered before push() runs listeners that may throw: never pushed twice.
+      const item = items[entry.index++]
+      if (!stream.push(item)) {
         stream[kFull] = true
         break
       }
     }
     if (stream.destroyed) return
-    entry.index = i
-    if (i < n) break
+    if (entry.index < n) break
     stream[kCurrent] = entry.after ?? null
   }
   if (queue.length === 0 && stream[kCurrent] === null && stream[kDone] && stream[kFlushCallback] !== null) {

@@ -9,7 +9,8 @@
 //! * A line is handed out without its terminator: `\n`, or `\r\n` even when the `\r` and the `\n`
 //!   arrived in different chunks. A UTF-8 BOM at the very start of the stream is dropped.
 //! * Line numbers are 1-based physical lines (blank lines count); `offset` is the byte offset of
-//!   the line's first byte in the whole stream.
+//!   the line's first byte in the whole stream. A stripped BOM is not part of line 1, so line 1
+//!   then starts at offset 3.
 
 use memchr::memchr_iter;
 
@@ -22,6 +23,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 #[derive(Debug)]
 pub struct Line<'a> {
   pub number: u64,
+  /// Where `bytes` start in the stream (after a stripped BOM).
   pub offset: u64,
   /// The content without terminator (and without a leading BOM on line 1). For an over-long
   /// line only its first bytes (at most [`EXCERPT_BYTES`]).
@@ -138,7 +140,7 @@ impl LineFramer {
   /// Strips the terminator and a BOM, applies the length limit and advances the counters.
   fn finish_line<'a>(&mut self, raw: &'a [u8], raw_len: u64, overlong: bool) -> Line<'a> {
     let number = self.next_number;
-    let offset = self.next_offset;
+    let mut offset = self.next_offset;
     self.next_number += 1;
     self.next_offset += raw_len + 1;
 
@@ -160,6 +162,8 @@ impl LineFramer {
     if number == 1 && bytes.starts_with(BOM) {
       bytes = &bytes[BOM.len()..];
       len -= BOM.len() as u64;
+      // The line's first byte is the one after the BOM.
+      offset += BOM.len() as u64;
     }
     let overlong = overlong || len > self.max_line_bytes as u64;
     if overlong {
@@ -219,6 +223,25 @@ mod tests {
     let lines = frame(&[b"\xEF", b"\xBB", b"\xBF1\n\xEF\xBB\xBF2\n"], 100);
     assert_eq!(lines[0].2, b"1");
     assert_eq!(lines[1].2, b"\xEF\xBB\xBF2");
+  }
+
+  #[test]
+  fn offsets_are_stream_positions_after_a_bom() {
+    // Line 1 starts after the BOM (byte 3); the BOM still counts for the lines after it.
+    let input = b"\xEF\xBB\xBF1\r\n\n[2]";
+    let whole = frame(&[input], 100);
+    let offsets: Vec<_> = whole.iter().map(|l| (l.0, l.1)).collect();
+    assert_eq!(offsets, vec![(1, 3), (2, 6), (3, 7)]);
+    for at in 0..=input.len() {
+      let (a, b) = input.split_at(at);
+      assert_eq!(frame(&[a, b], 100), whole, "split at {at}");
+    }
+    // Over-long first line: the same offset.
+    let long = frame(&[b"\xEF\xBB\xBF123456\n7\n"], 5);
+    assert_eq!((long[0].1, long[0].3), (3, Some(6)));
+    assert_eq!(long[1].1, 10);
+    // No BOM: line 1 at 0; a BOM-like start on line 2 is data.
+    assert_eq!(frame(&[b"1\n\xEF\xBB\xBF2\n"], 100)[1].1, 2);
   }
 
   #[test]

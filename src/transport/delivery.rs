@@ -329,9 +329,16 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
         call_if_idle(&mut out);
       }
     } else {
-      // Released outside the lock; a call already queued on it is still delivered.
-      let released = lock(&self.out).tsfn.take();
-      drop(released);
+      let released = {
+        let mut out = lock(&self.out);
+        // A call still queued on the TSFN we release may never reach our callback (Node drops
+        // the callback of a closing TSFN): do not wait for it. Events it would have carried are
+        // still in our queue and go with the next TSFN; if it does arrive, it finds the queue
+        // drained or delivers early, both harmless.
+        out.call_pending = false;
+        out.tsfn.take()
+      };
+      drop(released); // outside the lock
     }
     js.busy = busy;
     let mut count = 0;

@@ -1,0 +1,41 @@
+// Type-checked by __test__/typings.spec.js (not run). An unused `@ts-expect-error` is an error, so
+// each one proves that `info` is an `InvalidLine` there, not `any`.
+
+import { InvalidLine, NdjsonParser, NdjsonParserOptions } from '../..'
+
+const parser = new NdjsonParser({ onInvalid: 'skip', nullValue: undefined })
+const report = (info: InvalidLine): void => { console.log(info.line, info.offset, info.code) }
+
+parser.on('invalid', (info) => {
+  // @ts-expect-error line is a number
+  const s: string = info.line
+  void s
+})
+parser.once('invalid', (info) => {
+  // @ts-expect-error offset is a number
+  const s: string = info.offset
+  void s
+})
+parser.addListener('invalid', (info) => {
+  // @ts-expect-error code is a string
+  const n: number = info.code
+  void n
+})
+parser.prependListener('invalid', (info) => {
+  // @ts-expect-error excerpt is a string
+  const n: number = info.excerpt
+  void n
+})
+parser.prependOnceListener('invalid', (info) => {
+  // @ts-expect-error reason is a string
+  const n: number = info.reason
+  void n
+})
+parser.off('invalid', report)
+parser.removeListener('invalid', report)
+
+// Other events still take any listener, and the methods chain.
+parser.addListener('data', (value: unknown) => { void value }).prependListener('end', () => {}).off('data', report)
+
+const options: NdjsonParserOptions = { nullValue: undefined, output: 'values' }
+void options

@@ -1,0 +1,43 @@
+'use strict'
+
+// index.d.ts: every listener method has the typed 'invalid' overload. Type-checked with the
+// TypeScript compiler when it is installed (it is not a dependency of this package: then only the
+// declaration text is checked).
+
+const fs = require('node:fs')
+const path = require('node:path')
+const test = require('ava')
+
+const ROOT = path.join(__dirname, '..')
+const METHODS = ['addListener', 'on', 'once', 'prependListener', 'prependOnceListener', 'removeListener', 'off']
+
+let ts = null
+try {
+  ts = require('typescript')
+} catch {}
+
+test("index.d.ts declares the typed 'invalid' overload on every listener method", (t) => {
+  const dts = fs.readFileSync(path.join(ROOT, 'index.d.ts'), 'utf8')
+  for (const method of METHODS) {
+    t.true(dts.includes(`  ${method}(event: 'invalid', listener: (info: InvalidLine) => void): this\n`), method)
+    t.true(dts.includes(`  ${method}(event: string | symbol, listener: (...args: any[]) => void): this\n`), `${method}, other events`)
+  }
+})
+
+;(ts ? test : test.skip)('index.d.ts type-checks: listeners of every method get an InvalidLine (TypeScript compiler)', (t) => {
+  const file = path.join(__dirname, 'types', 'ndjson-types.ts')
+  const program = ts.createProgram([file], {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: ['node']
+  })
+  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : ''
+    return where + ts.flattenDiagnosticMessageText(d.messageText, '\n')
+  })
+  t.deepEqual(diagnostics, [])
+})
