@@ -1,8 +1,7 @@
 'use strict'
 
-// index.d.ts: every listener method has the typed 'invalid' overload. Type-checked with the
-// TypeScript compiler when it is installed (it is not a dependency of this package: then only the
-// declaration text is checked).
+// index.d.ts: every listener method has the typed 'invalid' overload, checked as text and with
+// the TypeScript compiler (a devDependency; skipped by name where it is not installed).
 
 const fs = require('node:fs')
 const path = require('node:path')
