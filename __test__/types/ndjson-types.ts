@@ -1,7 +1,7 @@
 // Type-checked by __test__/typings.spec.js (not run). An unused `@ts-expect-error` is an error, so
 // each one proves that `info` is an `InvalidLine` there, not `any`.
 
-import { InvalidLine, NdjsonParser, NdjsonParserOptions } from '../..'
+import { InvalidLine, NdjsonParser, NdjsonParserOptions, configure } from '../..'
 
 const parser = new NdjsonParser({ onInvalid: 'skip', nullValue: undefined })
 const report = (info: InvalidLine): void => { console.log(info.line, info.offset, info.code) }
@@ -39,3 +39,9 @@ parser.addListener('data', (value: unknown) => { void value }).prependListener('
 
 const options: NdjsonParserOptions = { nullValue: undefined, output: 'values' }
 void options
+
+// The shared runtime.
+const pool: { workers: number } = configure()
+configure({ workers: pool.workers })
+// @ts-expect-error workers is a number
+configure({ workers: '2' })
