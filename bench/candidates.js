@@ -23,6 +23,11 @@ function loadSluice() {
   return require(SLUICE_MODULE)
 }
 
+// SLUICE_BASELINE=<path> adds the same parser from another build (e.g. the last release, kept
+// aside) as candidates of the same run, so a change is judged side by side, rep by rep, rather
+// than across two runs minutes apart on a machine whose speed drifts.
+const SLUICE_BASELINE = process.env.SLUICE_BASELINE ? path.resolve(process.env.SLUICE_BASELINE) : null
+
 const CANDIDATES = [
   {
     name: 'sluice',
@@ -51,6 +56,26 @@ const CANDIDATES = [
       return () => new NdjsonParser({ output: 'lines' })
     },
   },
+  ...(SLUICE_BASELINE === null
+    ? []
+    : [
+        {
+          name: 'sluice@baseline',
+          shape: 'value',
+          load: async () => {
+            const { NdjsonParser } = require(SLUICE_BASELINE)
+            return () => new NdjsonParser({ output: 'values' })
+          },
+        },
+        {
+          name: 'sluice-lines@baseline',
+          shape: 'line',
+          load: async () => {
+            const { NdjsonParser } = require(SLUICE_BASELINE)
+            return () => new NdjsonParser({ output: 'lines' })
+          },
+        },
+      ]),
   {
     name: 'split2',
     peer: true,

@@ -18,11 +18,16 @@
 //! * Output is handed over at most `IDLE_AFTER` after its input arrived, even when input
 //!   trickles: the flush deadline is an absolute timer (`runtime::wake_at`), checked at every
 //!   run.
-//! * Only the runtime touches `Work` (the stage and its schedule bookkeeping); the JS thread
-//!   touches `Input` and `Credits` under their locks and wakes the task after each change.
+//! * Accepted input starts at the next `kick` (JS calls it once per turn of the event loop, after
+//!   that turn's writes). A little input on an idle task is run right there, on the JS thread,
+//!   which claims the task like a worker would (`runtime::try_claim`) and flushes at once; its
+//!   events are returned to JS instead of going through the TSFN. Anything else wakes the pool.
+//! * Only the holder of the task's claim (a worker, or the JS thread in `kick` and `stop`)
+//!   touches `Work`; the JS thread touches `Input` and `Credits` under their locks. A credit
+//!   wakes the task only if it parked for want of one.
 //! * `cancel` (from `_destroy`) and `Drop` (the stream was collected) mark the delivery
-//!   cancelled, empty the input and wake the task, which drops its stage without emitting
-//!   anything JS would act on.
+//!   cancelled and empty the input; the stage is dropped at once if the task is idle, else at its
+//!   next run, without emitting anything JS would act on.
 //! * A panic in the stage is caught around the slice and reported as `Failed` with code
 //!   `ERR_SLUICE_PANIC`; the stage is dropped and the stream ends there.
 
@@ -482,7 +487,9 @@ impl<S: Stage> PipeTask<S> {
     }
     drop(input);
     if space {
+      // At once, not at the end of the run: JS refills the input while this slice is parsed.
       self.delivery.send(Event::Space);
+      self.delivery.notify();
     }
     Some(slice)
   }
