@@ -227,9 +227,16 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
     lock(&self.out).events.push(event);
   }
 
-  /// Runtime side, at the end of a run (after the stage's counters were published, so a
-  /// `stats()` read on receipt covers what was delivered): calls JS unless a call is already on
-  /// its way or the JS thread itself is running the stream.
+  /// Runtime side: queues a run's events, in order, once its counters are published.
+  pub(super) fn send_all(&self, events: Vec<Event<D>>) {
+    if !events.is_empty() {
+      lock(&self.out).events.extend(events);
+    }
+  }
+
+  /// Runtime side: calls JS unless a call is already on its way or the JS thread itself is
+  /// running the stream. A run's data reaches the queue only after its counters were published
+  /// (`send_all`), so a `stats()` read on receipt covers what was delivered.
   pub(super) fn notify(&self) {
     let mut out = lock(&self.out);
     if !out.inline && !out.events.is_empty() {

@@ -343,31 +343,35 @@ impl<S: Stage> PipeTask<S> {
     if self.delivery.is_cancelled() || self.delivery.is_aborted() {
       return Next::Park; // the stage is dropped here
     }
-    let result = catch_unwind(AssertUnwindSafe(|| self.step(&mut work, &mut stage, me)));
+    // The run's events wait here until its counters are published: JS must never receive a
+    // value that `stats()` does not count yet.
+    let mut events = Vec::new();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+      self.step(&mut work, &mut stage, &mut events, me)
+    }));
     self.counters.publish(stage.tally());
-    let last = match result {
+    let (next, last) = match result {
       Ok(Ok(Some(next))) => {
         work.stage = Some(stage);
-        return next;
+        (next, None)
       }
-      Ok(Ok(None)) => Event::Done,
+      Ok(Ok(None)) => (Next::Park, Some(Event::Done)),
       Ok(Err(Stop::Cancelled)) => return Next::Park,
-      Ok(Err(Stop::Reported)) => Event::Stopped,
-      Ok(Err(Stop::Failed(e))) => Event::Failed(e),
+      Ok(Err(Stop::Reported)) => (Next::Park, Some(Event::Stopped)),
+      Ok(Err(Stop::Failed(e))) => (Next::Park, Some(Event::Failed(e))),
       Err(panic) => {
         let what = panic
           .downcast_ref::<&str>()
           .map(|s| s.to_string())
           .or_else(|| panic.downcast_ref::<String>().cloned())
           .unwrap_or_else(|| "unknown panic".into());
-        Event::Failed(StageError::new(
-          ERR_PANIC,
-          format!("sluice native worker panicked: {what}"),
-        ))
+        let e = StageError::new(ERR_PANIC, format!("sluice native worker panicked: {what}"));
+        (Next::Park, Some(Event::Failed(e)))
       }
     };
-    self.delivery.send(last);
-    Next::Park
+    events.extend(last);
+    self.delivery.send_all(events);
+    next
   }
 
   /// One run: at most one slice of input. `Ok(None)`: the input ended and was flushed.
@@ -375,12 +379,16 @@ impl<S: Stage> PipeTask<S> {
     &self,
     work: &mut Work<S>,
     stage: &mut S,
+    events: &mut Vec<Event<S::Data>>,
     me: &Arc<dyn Job>,
   ) -> std::result::Result<Option<Next>, Stop> {
-    if !self.take_credit_turn(work) {
+    if !self.take_credit_turn(work, events) {
       return Ok(Some(Next::Park)); // `credit` wakes us
     }
-    let mut out = PipeSink { task: self };
+    let mut out = PipeSink {
+      task: self,
+      events: &mut *events,
+    };
     let now = Instant::now();
     if work
       .unflushed_since
@@ -402,16 +410,16 @@ impl<S: Stage> PipeTask<S> {
         if self.has_input() {
           return Ok(Some(Next::Again));
         }
-        self.park_idle(work, stage, me)
+        self.park_idle(work, stage, &mut out, me)
       }
-      None => self.park_idle(work, stage, me),
+      None => self.park_idle(work, stage, &mut out, me),
     }
   }
 
   /// Whether a slice may start now. Without a credit, tells JS once that the task is parked
   /// on its consumer, so it can let the process exit if nothing else is alive (a core Transform
   /// with a full buffer does not hold it either).
-  fn take_credit_turn(&self, work: &mut Work<S>) -> bool {
+  fn take_credit_turn(&self, work: &mut Work<S>, events: &mut Vec<Event<S::Data>>) -> bool {
     let mut credits = lock(&self.credits);
     if credits.available > 0 {
       work.credit_wait_reported = false;
@@ -422,7 +430,7 @@ impl<S: Stage> PipeTask<S> {
       work.credit_wait_reported = true;
       let credits_seen = credits.received;
       drop(credits);
-      self.delivery.send(Event::Idle {
+      events.push(Event::Idle {
         consumed: work.consumed,
         credits_seen,
         waiting: Waiting::Credit,
@@ -437,10 +445,11 @@ impl<S: Stage> PipeTask<S> {
     &self,
     work: &mut Work<S>,
     stage: &mut S,
+    out: &mut PipeSink<'_, S>,
     me: &Arc<dyn Job>,
   ) -> std::result::Result<Option<Next>, Stop> {
     if work.unflushed_since.is_some() && self.inline.load(Ordering::Acquire) {
-      stage.idle(&mut PipeSink { task: self })?;
+      stage.idle(out)?;
       work.unflushed_since = None;
     }
     if let Some(since) = work.unflushed_since {
@@ -451,7 +460,7 @@ impl<S: Stage> PipeTask<S> {
       }
     } else if work.idle_reported != Some(work.consumed) {
       work.idle_reported = Some(work.consumed);
-      self.delivery.send(Event::Idle {
+      out.events.push(Event::Idle {
         consumed: work.consumed,
         credits_seen: 0,
         waiting: Waiting::Input,
@@ -495,10 +504,11 @@ impl<S: Stage> PipeTask<S> {
   }
 }
 
-/// The stage's output: queued for JS at once, spending a credit each (possibly into debt within
-/// the slice; the next slice waits for the debt to be paid back).
+/// The stage's output: gathered for the end of the run, spending a credit each (possibly into
+/// debt within the slice; the next slice waits for the debt to be paid back).
 struct PipeSink<'a, S: Stage> {
   task: &'a PipeTask<S>,
+  events: &'a mut Vec<Event<S::Data>>,
 }
 
 impl<S: Stage> Sink<S::Data> for PipeSink<'_, S> {
@@ -507,7 +517,7 @@ impl<S: Stage> Sink<S::Data> for PipeSink<'_, S> {
       return Err(Stop::Cancelled);
     }
     lock(&self.task.credits).available -= 1;
-    self.task.delivery.send(Event::Data(data));
+    self.events.push(Event::Data(data));
     Ok(())
   }
 }
