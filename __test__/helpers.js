@@ -255,8 +255,47 @@ function runChild (args, { env = {}, timeout = 60000 } = {}) {
   })
 }
 
+/**
+ * CPU seconds (user + system, every thread of this process) that `fn` costs. Unlike wall time it
+ * hardly moves when other processes load the machine, so cost comparisons stay honest on a busy
+ * runner; run such tests serially, so that no other test of the file spends CPU meanwhile.
+ */
+async function cpuSeconds (fn) {
+  const before = process.cpuUsage()
+  const result = await fn()
+  const d = process.cpuUsage(before)
+  return { cpu: (d.user + d.system) / 1e6, result }
+}
+
+/**
+ * A minimal JavaScript NDJSON parser (split on newlines, JSON.parse per line): the reference a
+ * cost is compared with. Pure JS, so it shows what the same writes cost without the addon.
+ */
+function jsLineParser () {
+  const { Transform } = require('node:stream')
+  const { StringDecoder } = require('node:string_decoder')
+  const decoder = new StringDecoder('utf8')
+  let rest = ''
+  return new Transform({
+    readableObjectMode: true,
+    transform (chunk, enc, cb) {
+      const lines = (rest + decoder.write(chunk)).split('\n')
+      rest = lines.pop()
+      for (const line of lines) if (line.trim() !== '') this.push(JSON.parse(line))
+      cb()
+    },
+    flush (cb) {
+      rest += decoder.end()
+      if (rest.trim() !== '') this.push(JSON.parse(rest))
+      cb()
+    }
+  })
+}
+
 Object.assign(module.exports, {
   UTF8_BOM,
+  cpuSeconds,
+  jsLineParser,
   collect,
   expectedExcerpt,
   flattenBatches,

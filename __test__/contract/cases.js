@@ -708,32 +708,32 @@ const CASES = [
   // 8. Bare child processes: no early exit, no hang
   {
     title: 'bare process: Readable.from → component → Writable completes (no early exit with native work in flight)',
-    timeout: 20000,
+    timeout: 120000,
     run: (t, d) => childCase(t, d, 'pipeline', expectDone)
   },
   {
     title: "bare process: component fed with end(data) and read by a 'data' listener completes (no early exit)",
-    timeout: 20000,
+    timeout: 120000,
     run: (t, d) => childCase(t, d, 'end-listener', expectDone)
   },
   {
     title: 'bare process: written to, never ended, never read, the process exits on its own',
-    timeout: 20000,
+    timeout: 120000,
     run: (t, d) => childCase(t, d, 'unended-small', expectLine('WROTE'))
   },
   {
     title: 'bare process: MiBs written (worker stalled on the unread output), never ended, the process exits on its own',
-    timeout: 20000,
+    timeout: 120000,
     run: (t, d) => childCase(t, d, 'unended-stalled', expectLine('WROTE'))
   },
   {
     title: 'bare process: destroyed mid-flight by its consumer, the process exits',
-    timeout: 20000,
+    timeout: 120000,
     run: (t, d) => childCase(t, d, 'destroyed', expectLine('CLOSED'))
   },
   {
     title: 'bare process: destroyed while stalled with nothing reading, the process exits',
-    timeout: 20000,
+    timeout: 120000,
     run: (t, d) => childCase(t, d, 'destroyed-unread', expectLine('CLOSED'))
   },
 

@@ -54,13 +54,18 @@ function normalize (descriptor) {
  * @param {Function} test ava's `test`
  * @param {object} descriptor see the header of this file
  */
+/** How long a case may take before it counts as hung. */
+const HANG_MS = 90000
+
 function registerContract (test, descriptor) {
   const d = normalize(descriptor)
   for (const c of CASES) {
     if (c.applies && !c.applies(d)) continue
     test(`${d.name} contract: ${c.title}`, async (t) => {
-      // A hang fails the test instead of waiting for ava's global timeout.
-      t.timeout(c.timeout ?? 15000)
+      // A hang fails the test instead of waiting for ava's global timeout. Generous: the suite
+      // runs its cases concurrently, and CI runs it again beside busy loops (a 2-core runner
+      // 3x oversubscribed took over 15 s for cases that take 1 s alone).
+      t.timeout(c.timeout ?? HANG_MS)
       await c.run(t, d)
     })
   }

@@ -144,7 +144,7 @@ const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const turn = () => new Promise((resolve) => setImmediate(resolve))
 
 /** Runs the child-process fixture for a scenario; resolves with its exit status and output. */
-function runChild (d, scenario, timeoutMs = 10000) {
+function runChild (d, scenario, timeoutMs = 90000) {
   return new Promise((resolve) => {
     const started = Date.now()
     execFile(process.execPath, [FIXTURE, d.module, d.name, scenario], { timeout: timeoutMs, killSignal: 'SIGKILL' },
