@@ -251,11 +251,6 @@ fn pool() -> &'static Pool {
   POOL.get().expect("sluice runtime used before start()")
 }
 
-/// Pool size in use, if started.
-pub fn workers() -> Option<usize> {
-  POOL.get().map(|p| p.workers)
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
