@@ -159,3 +159,22 @@ test('a stream destroyed from inside a \'data\' handler lets the process exit', 
   t.is(child.stdout.trim(), 'closed after 10')
   t.true(Date.now() - started < 10000)
 })
+
+test('a burst that meets a consumer behind it is delivered in full before the process exits (stream never ended)', async (t) => {
+  // The worker parked for a credit while it held a partial batch: the stream was counted idle,
+  // that batch waited for the next write, and the process exited 0 without it (2036 of 3020).
+  const code = `
+    const { NdjsonParser } = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const line = '{"a":1,"b":"${'x'.repeat(50)}"}\\n'
+    const p = new NdjsonParser()
+    let n = 0
+    p.write(line.repeat(20))
+    setTimeout(() => p.write(line.repeat(3000)), 50)
+    setTimeout(() => p.on('data', () => n++), 100)
+    process.on('exit', () => console.log(n))`
+  for (let run = 0; run < 3; run++) {
+    const child = await runChild(['-e', code])
+    t.is(child.status, 0, child.stderr)
+    t.is(child.stdout.trim(), '3020', `run ${run}`)
+  }
+})

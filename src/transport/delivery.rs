@@ -48,6 +48,9 @@ pub(super) enum Event<D> {
     consumed: u64,
     credits_seen: u64,
     waiting: Waiting,
+    /// Output the stage still holds (a partial batch waiting for its flush): the stream is not
+    /// idle even when all input was consumed.
+    output_pending: bool,
   },
   Done,
   Failed(StageError),
@@ -129,6 +132,8 @@ pub(super) struct JsSide {
   pub(super) credits_granted: u64,
   /// `credits_seen` of the last `Idle` that said "parked for a credit", until the next `Idle`.
   waiting_credit_seen: Option<u64>,
+  /// The last `Idle` said the stage holds output not yet handed over.
+  output_pending: bool,
   /// Done, failed, stopped or cancelled: nothing more to wait for.
   finished: bool,
   /// Events were handed to the JS callback and it has not said it is done with them
@@ -202,6 +207,7 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
         consumed: 0,
         credits_granted: 0,
         waiting_credit_seen: None,
+        output_pending: false,
         finished: false,
         delivering: false,
         busy: false,
@@ -321,7 +327,10 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
   /// or idle. Call on the JS thread only.
   fn update_keep_alive(&self, js: &mut JsSide, env: sys::napi_env) -> Result<()> {
     let blocked_on_credit = js.waiting_credit_seen == Some(js.credits_granted);
-    let working = js.accepted > js.consumed && !blocked_on_credit;
+    // Input not yet consumed, or output the stage still holds (its flush comes once a credit
+    // does): without the latter, a stream parked on a credit with a partial batch was counted
+    // idle, and the batch waited for the next write while the process could exit without it.
+    let working = (js.accepted > js.consumed || js.output_pending) && !blocked_on_credit;
     // `delivering` counts even after Done: the last results travel with it.
     let busy = js.delivering || (!js.finished && working);
     if busy == js.busy || js.callback.is_null() {
@@ -409,8 +418,10 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
           consumed,
           credits_seen,
           waiting,
+          output_pending,
         } => {
           js.consumed = js.consumed.max(consumed);
+          js.output_pending = output_pending;
           js.waiting_credit_seen = (waiting == Waiting::Credit).then_some(credits_seen);
         }
         Event::Data(d) => handed.push(JsEvent::Data(d)),

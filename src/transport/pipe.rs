@@ -434,6 +434,7 @@ impl<S: Stage> PipeTask<S> {
         consumed: work.consumed,
         credits_seen,
         waiting: Waiting::Credit,
+        output_pending: work.unflushed_since.is_some(),
       });
     }
     false
@@ -464,6 +465,7 @@ impl<S: Stage> PipeTask<S> {
         consumed: work.consumed,
         credits_seen: 0,
         waiting: Waiting::Input,
+        output_pending: false,
       });
     }
     Ok(Some(Next::Park))
