@@ -259,13 +259,7 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
   /// as the JS array the TSFN callback would have received, for JS to handle now; their
   /// bookkeeping is done and the keep-alive updated.
   pub(super) fn finish_inline(&self, env: &Env) -> Result<sys::napi_value> {
-    let events = {
-      let mut out = lock(&self.out);
-      out.inline = false;
-      std::mem::take(&mut out.events)
-    };
-    let mut js = lock(&self.js);
-    let handed = self.absorb(&mut js, events);
+    let (mut js, handed) = self.take_events(|out| out.inline = false);
     self.update_keep_alive(&mut js, env.raw())?;
     drop(js);
     // SAFETY: `env` is the live environment of the JS thread we are called on (a `#[napi]`
@@ -393,13 +387,7 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
   /// Runs on the JS thread inside the TSFN call: drains the queue, keeps the keep-alive
   /// bookkeeping for itself and returns what JS has to act on.
   fn deliver(&self, env: Env) -> Vec<JsEvent<D>> {
-    let events = {
-      let mut out = lock(&self.out);
-      out.call_pending = false;
-      std::mem::take(&mut out.events)
-    };
-    let mut js = lock(&self.js);
-    let handed = self.absorb(&mut js, events);
+    let (mut js, handed) = self.take_events(|out| out.call_pending = false);
     // Stay alive until JS has handled these (it calls `settle`); only then may the process exit
     // or the stream be collected.
     js.delivering = !handed.is_empty();
@@ -407,6 +395,22 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
     // to report it to, and the next JS call on the stream reports it.
     let _ = self.update_keep_alive(&mut js, env.raw());
     handed
+  }
+
+  /// JS side: takes every queued event (after `reset` marks the queue's state), does their
+  /// bookkeeping and returns those JS acts on, with the `js` lock still held.
+  fn take_events(
+    &self,
+    reset: impl FnOnce(&mut Outbox<D>),
+  ) -> (MutexGuard<'_, JsSide>, Vec<JsEvent<D>>) {
+    let events = {
+      let mut out = lock(&self.out);
+      reset(&mut out);
+      std::mem::take(&mut out.events)
+    };
+    let mut js = lock(&self.js);
+    let handed = self.absorb(&mut js, events);
+    (js, handed)
   }
 
   /// Does the bookkeeping of `events` and returns those JS acts on.
