@@ -6,5 +6,6 @@
 const { NdjsonParser, NULL } = require('./lib/ndjson.js')
 const { NdjsonError, SluiceError } = require('./lib/errors.js')
 const { configure } = require('./lib/runtime.js')
+const { Throttle, ThrottleGroup } = require('./lib/throttle.js')
 
-module.exports = { NdjsonParser, NULL, NdjsonError, SluiceError, configure }
+module.exports = { NdjsonParser, NULL, NdjsonError, SluiceError, Throttle, ThrottleGroup, configure }

@@ -69,6 +69,30 @@ function validateInteger (options, key, min, max, fallback, { allowInfinity = fa
   return value
 }
 
+/**
+ * A number above `min` (or at least `min` with `inclusive`), finite unless `allowInfinity`. NaN
+ * and non-numbers are refused by name: a rate of NaN must never mean "no limit".
+ */
+function validateNumber (options, key, { min = 0, inclusive = false, allowInfinity = false, fallback } = {}) {
+  const value = options[key]
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw typeError(`options.${key}`, 'a number', value)
+  if (allowInfinity && value === Infinity) return value
+  const ok = Number.isFinite(value) && (inclusive ? value >= min : value > min)
+  if (!ok) {
+    const bound = `a finite number ${inclusive ? '>=' : '>'} ${min}${allowInfinity ? ', or Infinity' : ''}`
+    throw rangeError(`options.${key}`, bound, value)
+  }
+  return value
+}
+
+function validateBoolean (options, key, fallback) {
+  const value = options[key]
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw typeError(`options.${key}`, 'a boolean', value)
+  return value
+}
+
 function validateFunction (options, key) {
   const value = options[key]
   if (value === undefined) return undefined
@@ -98,8 +122,11 @@ module.exports = {
   STREAM_OPTIONS,
   pickStreamOptions,
   rangeError,
+  typeError,
+  validateBoolean,
   validateFunction,
   validateInteger,
+  validateNumber,
   validateOneOf,
   validateOptionsObject
 }

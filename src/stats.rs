@@ -10,6 +10,9 @@
 
 use std::sync::Mutex;
 
+use napi::bindgen_prelude::Object;
+use napi::{Env, Result};
+
 /// A stage's own counters, indexed by the component's field order.
 #[derive(Debug, Clone)]
 pub struct Tally {
@@ -74,6 +77,18 @@ impl Counters {
       .zip(values.iter().copied())
       .collect()
   }
+}
+
+/// A snapshot as the plain object every `stats()` returns (JSON-serialisable numbers).
+pub fn to_object<'o, N: AsRef<str>>(
+  env: &Env,
+  fields: impl IntoIterator<Item = (N, f64)>,
+) -> Result<Object<'o>> {
+  let mut obj = Object::new(env)?;
+  for (name, value) in fields {
+    obj.set(name.as_ref(), value)?;
+  }
+  Ok(obj)
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ const LATE_MS = 50
 // Shared pieces
 
 function checkOutputs (t, d, outputs, message) {
-  const got = d.map ? outputs.map(d.map) : outputs
+  const got = d.collect ? d.collect(outputs) : d.map ? outputs.map(d.map) : outputs
   t.deepEqual(got, d.expected, message)
 }
 

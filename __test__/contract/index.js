@@ -21,6 +21,8 @@
 //   input()              chunks of a small normal run
 //   expected             the outputs of that run, an array compared with deepEqual
 //   map(output)          optional: applied to each output before comparing (e.g. Buffer → string)
+//   collect(outputs)     optional: turns the whole output list into what is compared with
+//                        `expected` (a byte stream that may cut its output anywhere: the join)
 //   bulk(size)           { data, count }: a large run of small records, `size` in writable units
 //                        (bytes, or objects), `data` a Buffer (bytes) or an array of chunks
 //                        (objects); `count` is what count(outputs) must be at the end

@@ -19,6 +19,7 @@
 //! (`NativeStream`).
 
 mod delivery;
+pub mod hub;
 mod pipe;
 
 use std::sync::Arc;
@@ -179,11 +180,8 @@ impl NativeStream {
   /// The component's counters as a plain object, all from one consistent state.
   #[napi(catch_unwind, ts_return_type = "Record<string, number>")]
   pub fn stats(&self, env: Env) -> Result<Object<'_>> {
-    let mut obj = Object::new(&env)?;
-    for (name, value) in self.pipe.counters().snapshot() {
-      obj.set(name, value as f64)?;
-    }
-    Ok(obj)
+    let snapshot = self.pipe.counters().snapshot();
+    crate::stats::to_object(&env, snapshot.into_iter().map(|(name, v)| (name, v as f64)))
   }
 }
 

@@ -1,0 +1,80 @@
+'use strict'
+
+// The JS end of the signal hub (src/transport/hub.rs): one per environment (this module is
+// loaded once per main thread or worker_threads worker), one native threadsafe function for
+// every stream that waits on a signal from Rust — a throttle waiting for tokens today.
+//
+// Who holds what:
+// * Every receiver gets an id for life (`nextId`), which the native side uses as the target of
+//   its signals. `waiting` maps the id to the receiver only while it waits, so an idle receiver
+//   is not kept from the garbage collector, and a signal for a receiver that stopped waiting
+//   (destroyed) finds nobody and is dropped: no late callbacks.
+// * Keep-alive: the hub's TSFN is strong while at least one receiver that counts (`holdsProcess`)
+//   waits, weak otherwise. A waiting throttle keeps the process alive, an idle one never does, and
+//   one on a manual clock never does (only the test moves its time).
+// * Exceptions thrown by user code while a receiver handles its signal (a 'data' listener run
+//   by push()) are not ours: they escape as uncaught exceptions, as they would from core, but
+//   only after every other signal of the batch was handled, so one stream's listener cannot
+//   stall another stream.
+
+const { setImmediate } = require('node:timers')
+const native = require('../binding.js')
+
+const kSignal = Symbol('kSignal')
+const kHolds = Symbol('kHolds')
+
+let hub = null
+let nextId = 1
+const waiting = new Map()
+let holding = 0
+
+function theHub () {
+  if (hub === null) hub = new native.SignalHub(dispatch)
+  return hub
+}
+
+function dispatch (signals) {
+  let thrown = null
+  for (let i = 0; i + 2 < signals.length; i += 3) {
+    const receiver = waiting.get(signals[i])
+    if (receiver === undefined) continue
+    try {
+      receiver[kSignal](signals[i + 1], signals[i + 2])
+    } catch (err) {
+      if (thrown === null) thrown = [err]
+      else thrown.push(err)
+    }
+  }
+  if (thrown !== null) {
+    for (const err of thrown.slice(1)) setImmediate(() => { throw err })
+    throw thrown[0]
+  }
+}
+
+/** An id for a new receiver, and the hub its signals come through. */
+function enroll () {
+  return { hub: theHub(), id: nextId++ }
+}
+
+/** The receiver `id` waits for signals (it has a `[kSignal](kind, value)` method). */
+function wait (id, receiver, holdsProcess) {
+  if (waiting.has(id)) return
+  waiting.set(id, receiver)
+  receiver[kHolds] = holdsProcess
+  if (holdsProcess && holding++ === 0) theHub().keepAlive(true)
+}
+
+/** The receiver `id` no longer waits: later signals for it are dropped. */
+function stopWaiting (id) {
+  const receiver = waiting.get(id)
+  if (receiver === undefined) return
+  waiting.delete(id)
+  if (receiver[kHolds] && --holding === 0) theHub().keepAlive(false)
+}
+
+/** Handles now whatever the native side has queued (a manual clock's advance, on this thread). */
+function dispatchQueued () {
+  if (hub !== null) dispatch(hub.drain())
+}
+
+module.exports = { kSignal, enroll, wait, stopWaiting, dispatchQueued }

@@ -1,0 +1,377 @@
+'use strict'
+
+// Throttle and ThrottleGroup: limit how fast data passes, in bytes or items per unit of time,
+// by holding back `_transform`'s callback — so upstream feels ordinary backpressure
+// (`write()` returns false, 'drain' later) and nothing is ever dropped.
+//
+// The native side (src/throttle/) owns the token buckets, the fair order of a group's members
+// and the clock: `acquire(cost)` answers at once with what may pass now, and the rest arrives
+// later as grant signals through the environment's signal hub (lib/signals.js), released by a
+// timer in Rust against absolute deadlines. This class owns the stream contract and the bytes:
+// a byte chunk larger than what is granted is pushed in pieces (zero-copy `subarray`s) as the
+// grants come, so the rate holds at small time scales; objects are never split.
+//
+// Invariants:
+// * At most one chunk is held (`kPending`): core calls `_transform` once at a time.
+// * The stream waits on the hub (keeping the process alive, unless its clock is manual) exactly
+//   while a chunk is held; a destroyed stream cancels its request, stops waiting, and ignores
+//   any grant already on its way.
+// * `pause()`/`resume()` are core's, and also hold and release the budget: a paused throttle
+//   passes nothing more, and its bucket fills (to `burst` at most) meanwhile.
+
+const { Transform } = require('node:stream')
+const native = require('../binding.js')
+const { SluiceError, nativeError } = require('./errors.js')
+const { ensureRuntime } = require('./runtime.js')
+const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
+const { kNativeClock, ManualClock } = require('./testing.js')
+const {
+  STREAM_OPTIONS,
+  pickStreamOptions,
+  rangeError,
+  typeError,
+  validateBoolean,
+  validateInteger,
+  validateNumber,
+  validateOneOf,
+  validateOptionsObject
+} = require('./options.js')
+
+// As in src/throttle/.
+const SIGNAL_GRANT = 1
+const REFUSED_RATE = -1
+const REFUSED_BURST = -2
+
+// The default burst: 100 ms worth of rate (Akka's automatic burst), at least one unit.
+const BURST_SECONDS = 0.1
+
+const THROTTLE_OPTIONS = [
+  'rate', 'per', 'burst', 'initialBurst', 'cost', 'mode', 'group', 'weight', 'chunkSize', 'clock',
+  'objectMode', ...STREAM_OPTIONS
+]
+const GROUP_OPTIONS = ['rate', 'per', 'burst', 'initialBurst', 'clock']
+
+const kGate = Symbol('kGate')
+const kGroupHandle = Symbol('kGroupHandle')
+const kPrivateGroup = Symbol('kPrivateGroup')
+const kId = Symbol('kId')
+const kPending = Symbol('kPending')
+const kCostOf = Symbol('kCostOf')
+const kSplit = Symbol('kSplit')
+const kEnforce = Symbol('kEnforce')
+const kManual = Symbol('kManual')
+const kPer = Symbol('kPer')
+const kFinalStats = Symbol('kFinalStats')
+
+/** Validates rate, per, burst and initialBurst; returns them per second / in units. */
+function validateBudget (opts, { rateRequired }) {
+  if (opts.rate === undefined && rateRequired) throw typeError('options.rate', 'a number', undefined)
+  const rate = validateNumber(opts, 'rate', { allowInfinity: true })
+  const per = validateNumber(opts, 'per', { fallback: 1000 })
+  const perSecond = rate === undefined ? Infinity : rate * 1000 / per
+  if (perSecond === 0 || Number.isNaN(perSecond)) {
+    // A finite rate over a finite period that underflows: as good as zero.
+    throw rangeError('options.rate', 'large enough for a rate above 0 per second', rate)
+  }
+  const fallbackBurst = Number.isFinite(perSecond) ? Math.max(perSecond * BURST_SECONDS, 1) : 1
+  const burst = validateNumber(opts, 'burst', { fallback: fallbackBurst })
+  const initialBurst = validateNumber(opts, 'initialBurst', { inclusive: true, fallback: burst })
+  return { rate, per, perSecond, burst, initialBurst, burstGiven: opts.burst !== undefined }
+}
+
+function validateClock (opts) {
+  const clock = opts.clock
+  if (clock === undefined) return undefined
+  if (!(clock instanceof ManualClock)) {
+    throw typeError('options.clock', "a clock from require('sluice/testing').createClock()", clock)
+  }
+  return clock
+}
+
+function validateRateArguments (rate, options) {
+  const opts = validateOptionsObject(options, 'setRate', ['burst', 'per'])
+  return validateBudget({ ...opts, rate }, { rateRequired: true })
+}
+
+class ThrottleGroup {
+  /**
+   * Members (`group.throttle(options)`, or `new Throttle({ group })`) share one budget of
+   * `rate` units per `per` ms, fairly among those that are active.
+   */
+  constructor (options) {
+    const opts = validateOptionsObject(options, 'ThrottleGroup', GROUP_OPTIONS)
+    const budget = validateBudget(opts, { rateRequired: true })
+    const clock = validateClock(opts)
+    ensureRuntime()
+    this[kPer] = budget.per
+    this[kManual] = clock !== undefined
+    this[kGroupHandle] = native.ThrottleGroupHandle.create(budget.perSecond, budget.burst, budget.initialBurst, clock?.[kNativeClock])
+  }
+
+  /**
+   * The process-wide group called `name`, shared by every worker_threads environment (its state
+   * lives in Rust). Made with `options` by the first caller; later callers may omit them, and
+   * get an error if theirs differ.
+   */
+  static shared (name, options) {
+    if (typeof name !== 'string') throw typeError('name', 'a string', name)
+    if (name === '') throw rangeError('name', 'a non-empty string', name)
+    const opts = validateOptionsObject(options, 'ThrottleGroup.shared', GROUP_OPTIONS.filter((k) => k !== 'clock'))
+    const given = opts.rate !== undefined
+    if (!given && !native.ThrottleGroupHandle.sharedExists(name)) {
+      throw typeError('options.rate', `a number (no shared group "${name}" exists yet)`, undefined)
+    }
+    const budget = given ? validateBudget(opts, { rateRequired: true }) : null
+    ensureRuntime()
+    const handle = native.ThrottleGroupHandle.shared(name, budget?.perSecond ?? 1, budget?.burst ?? 1, budget?.initialBurst ?? 1)
+    if (budget !== null) {
+      const [rate, burst] = handle.config()
+      if (!sameNumber(rate, budget.perSecond) || (budget.burstGiven && !sameNumber(burst, budget.burst))) {
+        throw new SluiceError('ERR_SLUICE_SHARED_GROUP_MISMATCH',
+          `The shared throttle group "${name}" already exists with rate ${rate}/s and burst ${burst}; ` +
+          `options asked for ${budget.perSecond}/s${budget.burstGiven ? ` and burst ${budget.burst}` : ''}. ` +
+          'Change it with group.setRate(), or omit the options to use it as it is.', { name, rate, burst })
+      }
+    }
+    const group = Object.create(ThrottleGroup.prototype)
+    group[kPer] = budget?.per ?? 1000
+    group[kManual] = false
+    group[kGroupHandle] = handle
+    return group
+  }
+
+  /** A new member: a Throttle sharing this group's budget (`options` as for Throttle, minus group). */
+  throttle (options) {
+    const opts = validateOptionsObject(options, 'ThrottleGroup.throttle', THROTTLE_OPTIONS.filter((k) => k !== 'group' && k !== 'clock'))
+    return new Throttle({ ...opts, group: this })
+  }
+
+  /** Changes the group's rate (and burst) from now on; the tokens already earned stay. */
+  setRate (rate, options) {
+    const budget = validateRateArguments(rate, options)
+    const [, burst] = this[kGroupHandle].config()
+    this[kPer] = budget.per
+    this[kGroupHandle].setRate(budget.perSecond, budget.burstGiven ? budget.burst : Number.isFinite(budget.perSecond) ? Math.max(budget.perSecond * BURST_SECONDS, 1) : burst)
+  }
+
+  /** `{ units, tokens, rate, burst, members, waiting }` (rate per second). */
+  stats () {
+    return this[kGroupHandle].stats()
+  }
+}
+
+function sameNumber (a, b) {
+  return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b))
+}
+
+function byteLengthOf (chunk, encoding) {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, encoding === 'buffer' ? 'utf8' : encoding)
+  if (ArrayBuffer.isView(chunk)) return chunk.byteLength
+  return -1
+}
+
+class Throttle extends Transform {
+  constructor (options) {
+    const opts = validateOptionsObject(options, 'Throttle', THROTTLE_OPTIONS)
+    const objectMode = validateBoolean(opts, 'objectMode', false)
+    const group = opts.group
+    if (group !== undefined && !(group instanceof ThrottleGroup)) {
+      throw typeError('options.group', 'an instance of ThrottleGroup', group)
+    }
+    if (group !== undefined && opts.clock !== undefined) {
+      throw typeError('options.clock', 'undefined for a group member (the group has the clock)', opts.clock)
+    }
+    if (group === undefined && opts.weight !== undefined) {
+      throw typeError('options.weight', 'undefined without options.group (a weight shares a group)', opts.weight)
+    }
+    const budget = validateBudget(opts, { rateRequired: group === undefined })
+    const clock = validateClock(opts)
+    const weight = validateNumber(opts, 'weight', { fallback: 1 })
+    const mode = validateOneOf(opts, 'mode', ['shape', 'enforce'], 'shape')
+    const chunkSize = validateInteger(opts, 'chunkSize', 1, Number.MAX_SAFE_INTEGER, 0)
+    let cost = opts.cost ?? (objectMode ? 'items' : 'bytes')
+    if (typeof cost !== 'function') cost = validateOneOf({ cost }, 'cost', ['bytes', 'items'])
+
+    super({ ...pickStreamOptions(opts), objectMode })
+
+    ensureRuntime()
+    const { hub, id } = enroll()
+    this[kId] = id
+    this[kPending] = null
+    this[kFinalStats] = null
+    this[kPer] = budget.per
+    this[kEnforce] = mode === 'enforce'
+    // Only bytes are split, and only when a late piece is allowed (shaping).
+    this[kSplit] = cost === 'bytes' && !objectMode && mode === 'shape'
+    this[kCostOf] = costFunction(cost)
+    if (group === undefined) {
+      this[kManual] = clock !== undefined
+      this[kPrivateGroup] = true
+      this[kGroupHandle] = native.ThrottleGroupHandle.create(budget.perSecond, budget.burst, budget.initialBurst, clock?.[kNativeClock])
+      this[kGate] = this[kGroupHandle].join(hub, id, 1, Infinity, 1, chunkSize)
+    } else {
+      this[kManual] = group[kManual]
+      this[kPrivateGroup] = false
+      this[kGroupHandle] = group[kGroupHandle]
+      // `rate` on a member is its own cap; `burst` and `initialBurst` shape that cap.
+      this[kGate] = this[kGroupHandle].join(hub, id, weight, budget.perSecond, budget.burst, chunkSize)
+    }
+  }
+
+  _transform (chunk, encoding, callback) {
+    let cost
+    try {
+      cost = this[kCostOf](chunk, encoding)
+    } catch (err) {
+      callback(err)
+      return
+    }
+    if (typeof cost !== 'number' || !(cost >= 0) || cost === Infinity) {
+      callback(new SluiceError('ERR_SLUICE_INVALID_COST',
+        `Throttle: the cost of a chunk must be a finite number >= 0; options.cost gave ${String(cost)}`, { cost }))
+      return
+    }
+    if (cost === 0) {
+      callback(null, chunk)
+      return
+    }
+    if (this[kSplit] && typeof chunk === 'string') chunk = Buffer.from(chunk, encoding)
+    let granted
+    try {
+      granted = this[kGate].acquire(cost, this[kSplit], this[kEnforce])
+    } catch (err) {
+      callback(nativeError(err))
+      return
+    }
+    if (granted < 0) {
+      callback(this.#refusal(granted, cost))
+      return
+    }
+    if (granted >= cost) {
+      callback(null, chunk)
+      return
+    }
+    this[kPending] = { chunk, callback, cost, done: 0 }
+    wait(this[kId], this, !this[kManual])
+    if (granted > 0) this.#release(granted)
+  }
+
+  [kSignal] (kind, amount) {
+    if (kind === SIGNAL_GRANT && !this.destroyed) this.#release(amount)
+  }
+
+  /** `amount` more units of the held chunk may pass. */
+  #release (amount) {
+    const pending = this[kPending]
+    if (pending === null) return
+    const from = pending.done
+    pending.done += amount
+    const finished = pending.done >= pending.cost - 1e-9
+    if (finished) {
+      this[kPending] = null
+      stopWaiting(this[kId])
+    }
+    // State first, then user code: a listener that throws inside push() (an uncaught exception,
+    // as in core) leaves the stream consistent, and the chunk's callback still runs.
+    try {
+      if (this[kSplit]) this.push(pending.chunk.subarray(from, pending.done))
+      else if (finished) this.push(pending.chunk)
+    } finally {
+      if (finished) pending.callback()
+    }
+  }
+
+  #refusal (code, cost) {
+    if (code !== REFUSED_RATE && code !== REFUSED_BURST) return new SluiceError('ERR_SLUICE_NATIVE', `Throttle: unexpected refusal ${code}`)
+    const [rate, burst] = this[kGate].config()
+    const per = this[kPer]
+    const perRate = rate * per / 1000
+    if (code === REFUSED_BURST) {
+      return new SluiceError('ERR_SLUICE_COST_EXCEEDS_BURST',
+        `Throttle (mode 'enforce'): a chunk costing ${cost} can never pass a burst of ${burst}; raise options.burst or use mode 'shape'`,
+        { cost, burst, rate: perRate, per })
+    }
+    return new SluiceError('ERR_SLUICE_RATE_EXCEEDED',
+      `Throttle (mode 'enforce'): upstream is faster than ${perRate} per ${per} ms; a chunk costing ${cost} found too few tokens`,
+      { cost, burst, rate: perRate, per, tokens: this[kGate].stats().tokens })
+  }
+
+  /**
+   * Changes the rate from now on (for a group member: its own cap). The tokens earned so far
+   * count at the old rate; a waiting chunk is re-timed at once.
+   */
+  setRate (rate, options) {
+    const budget = validateRateArguments(rate, options)
+    const burst = budget.burstGiven ? budget.burst : Number.isFinite(budget.perSecond) ? Math.max(budget.perSecond * BURST_SECONDS, 1) : 1
+    this[kPer] = budget.per
+    if (this[kPrivateGroup]) this[kGroupHandle].setRate(budget.perSecond, burst)
+    else this[kGate].setRate(budget.perSecond, burst)
+    return this
+  }
+
+  pause () {
+    this[kGate]?.setPaused(true)
+    return super.pause()
+  }
+
+  resume () {
+    this[kGate]?.setPaused(false)
+    return super.resume()
+  }
+
+  /**
+   * `{ units, waitedMs, throttled, tokens, rate, burst, pending }`: units passed, time spent
+   * waiting for tokens, how many chunks had to wait, tokens available now, the rate (per `per`
+   * ms) and burst in force, units of the held chunk still to pass.
+   */
+  stats () {
+    if (this[kFinalStats] !== null) return { ...this[kFinalStats] }
+    return this.#statsNow()
+  }
+
+  #statsNow () {
+    const s = this[kGate].stats()
+    return { ...s, rate: s.rate * this[kPer] / 1000, per: this[kPer] }
+  }
+
+  _destroy (err, callback) {
+    // May run inside super() (an aborted `signal`), before the fields below exist.
+    const gate = this[kGate]
+    if (gate !== undefined && this[kFinalStats] === null) {
+      const pending = this[kPending]
+      this[kPending] = null
+      stopWaiting(this[kId])
+      try {
+        gate.cancel()
+        this[kFinalStats] = this.#statsNow()
+        gate.close()
+      } catch (closeErr) {
+        err = err ?? nativeError(closeErr)
+      }
+      callback(err)
+      // The held chunk's write is answered, as core answers the writes queued behind it (with
+      // ERR_STREAM_DESTROYED), so a producer waiting on write callbacks does not hang.
+      if (pending !== null) pending.callback()
+      return
+    }
+    callback(err)
+  }
+}
+
+function costFunction (cost) {
+  if (cost === 'items') return () => 1
+  if (cost === 'bytes') {
+    return (chunk, encoding) => {
+      const n = byteLengthOf(chunk, encoding)
+      if (n < 0) {
+        const err = new TypeError(`Throttle with cost 'bytes' takes strings, Buffers and typed arrays; got ${chunk === null ? 'null' : typeof chunk}. Use cost: 'items' or a function for objects`)
+        err.code = 'ERR_INVALID_ARG_TYPE'
+        throw err
+      }
+      return n
+    }
+  }
+  return (chunk) => cost(chunk)
+}
+
+module.exports = { Throttle, ThrottleGroup }

@@ -1,0 +1,176 @@
+//! A token bucket on an abstract clock: `rate` units per second flow in, at most `burst` are
+//! kept. Pure arithmetic, no time source of its own (the caller passes `now`), so it is tested
+//! without waiting.
+//!
+//! Invariants:
+//! * Idle time never banks more than `burst` (no catch-up burst after a pause); only the
+//!   one-time `initial` fill may exceed it, and it is never topped up.
+//! * A request for `amount` may go once the bucket holds `min(amount, burst)`: an item that costs
+//!   more than the whole burst goes when the bucket is full and leaves it in debt, so its wait is
+//!   proportional to its cost and the long-run rate still holds.
+//! * An infinite rate is an unlimited bucket: every request may go at once.
+
+use crate::clock::Nanos;
+
+/// Tolerance for float rounding when comparing token counts (a deadline computed for exactly
+/// `need` tokens must find them).
+const EPSILON: f64 = 1e-6;
+
+#[derive(Debug, Clone)]
+pub struct TokenBucket {
+  rate: f64,
+  burst: f64,
+  tokens: f64,
+  at: Nanos,
+}
+
+impl TokenBucket {
+  pub fn new(rate: f64, burst: f64, initial: f64, now: Nanos) -> Self {
+    Self {
+      rate,
+      burst,
+      tokens: initial,
+      at: now,
+    }
+  }
+
+  pub fn rate(&self) -> f64 {
+    self.rate
+  }
+
+  pub fn burst(&self) -> f64 {
+    self.burst
+  }
+
+  pub fn tokens(&self) -> f64 {
+    if self.unlimited() {
+      self.burst
+    } else {
+      self.tokens
+    }
+  }
+
+  pub fn unlimited(&self) -> bool {
+    self.rate.is_infinite()
+  }
+
+  /// Adds what flowed in since the last call.
+  pub fn refill(&mut self, now: Nanos) {
+    if now <= self.at {
+      return;
+    }
+    if self.tokens < self.burst {
+      let earned = self.rate * (now - self.at) as f64 / 1e9;
+      self.tokens = (self.tokens + earned).min(self.burst);
+    }
+    self.at = now;
+  }
+
+  fn need(&self, amount: f64) -> f64 {
+    amount.min(self.burst)
+  }
+
+  /// May a request for `amount` go now? (Call `refill` first.)
+  pub fn ready(&self, amount: f64) -> bool {
+    self.unlimited() || self.tokens + EPSILON >= self.need(amount)
+  }
+
+  pub fn take(&mut self, amount: f64) {
+    if !self.unlimited() {
+      self.tokens -= amount;
+    }
+  }
+
+  /// When a request for `amount` may go (after the last `refill`).
+  pub fn ready_at(&self, amount: f64) -> Nanos {
+    let missing = self.need(amount) - self.tokens;
+    if missing <= 0.0 || self.unlimited() {
+      return self.at;
+    }
+    // Rounded up: waking a hair early would only re-arm.
+    self.at + (missing / self.rate * 1e9).ceil() as Nanos
+  }
+
+  /// Changes rate and burst from `now` on: what flowed in so far counts at the old rate, and the
+  /// bucket keeps its tokens (at most the new burst).
+  pub fn set_rate(&mut self, rate: f64, burst: f64, now: Nanos) {
+    self.refill(now);
+    if self.unlimited() {
+      // From unlimited to limited: start full, as a new bucket does.
+      self.tokens = burst;
+    }
+    self.rate = rate;
+    self.burst = burst;
+    self.tokens = self.tokens.min(burst);
+    self.at = now;
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  const SEC: Nanos = 1_000_000_000;
+
+  #[test]
+  fn idle_time_banks_at_most_the_burst() {
+    let mut b = TokenBucket::new(100.0, 10.0, 0.0, 0);
+    b.refill(60 * SEC);
+    assert_eq!(b.tokens(), 10.0);
+  }
+
+  #[test]
+  fn the_initial_fill_may_exceed_the_burst_once() {
+    let mut b = TokenBucket::new(100.0, 10.0, 50.0, 0);
+    b.refill(SEC);
+    assert_eq!(b.tokens(), 50.0);
+    b.take(45.0);
+    b.refill(2 * SEC);
+    assert_eq!(b.tokens(), 10.0);
+  }
+
+  #[test]
+  fn a_request_waits_exactly_for_its_missing_tokens() {
+    let mut b = TokenBucket::new(1000.0, 100.0, 0.0, 0);
+    assert!(!b.ready(50.0));
+    let at = b.ready_at(50.0);
+    assert_eq!(at, 50_000_000);
+    b.refill(at);
+    assert!(b.ready(50.0));
+  }
+
+  #[test]
+  fn an_item_costing_more_than_the_burst_waits_in_proportion() {
+    let mut b = TokenBucket::new(10.0, 1.0, 1.0, 0);
+    assert!(b.ready(30.0));
+    b.take(30.0);
+    // 29 units of debt, then one more for the next item: 3 s at 10/s.
+    assert_eq!(b.ready_at(1.0), 3 * SEC);
+  }
+
+  #[test]
+  fn fractional_rates_release_whole_items() {
+    let mut b = TokenBucket::new(0.5, 1.0, 0.0, 0);
+    assert_eq!(b.ready_at(1.0), 2 * SEC);
+    b.refill(2 * SEC);
+    assert!(b.ready(1.0));
+  }
+
+  #[test]
+  fn set_rate_counts_the_past_at_the_old_rate() {
+    let mut b = TokenBucket::new(10.0, 100.0, 0.0, 0);
+    b.set_rate(1000.0, 100.0, SEC);
+    assert!((b.tokens() - 10.0).abs() < 1e-9);
+    b.refill(SEC + SEC / 100);
+    assert!((b.tokens() - 20.0).abs() < 1e-9);
+  }
+
+  #[test]
+  fn an_unlimited_bucket_never_waits() {
+    let mut b = TokenBucket::new(f64::INFINITY, 1.0, 0.0, 0);
+    assert!(b.ready(1e12));
+    b.take(1e12);
+    assert!(b.ready(1e12));
+    assert_eq!(b.ready_at(5.0), 0);
+  }
+}

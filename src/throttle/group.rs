@@ -1,0 +1,629 @@
+//! A throttle group: one token bucket shared by its members, and the fair order in which
+//! waiting members are served. A standalone `Throttle` is a group of one, so there is one code
+//! path for both.
+//!
+//! Fairness is start-time fair queueing over *pieces*: a waiting byte request is served in
+//! pieces of at most `piece` bytes (about 5 ms of the member's share, at least 1 KiB and at most
+//! the burst), and each piece gets a start tag `max(V, F)` (`V`: the tag of the piece served
+//! last, `F`: the member's previous finish tag) and a finish tag `start + piece / weight`.
+//! Pieces go in start-tag order. So equal active members take turns and finish together, a
+//! member with weight 2 gets twice the share, and a member that was idle starts at `V` instead
+//! of claiming the share it did not use.
+//!
+//! Invariants:
+//! * All state is behind one mutex (`GroupCore::state`); the group runs as a runtime job
+//!   (`run_slice`) when its next deadline comes, and inline on the JS thread when a member asks
+//!   (`acquire`, `poke`). Grants for a member go to its environment's hub (`transport::hub`),
+//!   except those made inside the member's own `acquire`, which it returns.
+//! * A member's own rate cap is a second bucket: a piece goes only when both have the tokens.
+//! * Tokens are taken when a piece is granted, on whichever thread computes it, against the
+//!   absolute clock: a late JS event loop delays when a release is *seen*, never when the next
+//!   one is computed, so lateness does not add up into a lower rate.
+//! * A member whose environment is gone (`Hub::is_closed`) loses its request, so a shared group
+//!   never waits on a member that cannot take.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use super::bucket::TokenBucket;
+use crate::clock::{Clock, Nanos};
+use crate::runtime::{Job, Next, Schedule};
+use crate::transport::hub::Hub;
+
+/// The signal kind that carries a grant (`lib/throttle.js` has the same).
+pub const SIGNAL_GRANT: u32 = 1;
+
+/// A waiting request is woken no sooner than this after it began to wait: the bucket fills
+/// meanwhile and the release carries more, so a fast stream of small items (100,000 objects/s)
+/// costs a thousand round trips a second, not one per item. Well under the 100 ms burst, so the
+/// rate holds.
+const MIN_WAIT: Nanos = 8_000_000;
+/// A byte request waits in pieces of about this much time at the member's share.
+const PIECE_TIME_S: f64 = 0.008;
+const MIN_PIECE_BYTES: f64 = 1024.0;
+
+struct Request {
+  remaining: f64,
+  /// Bytes: served in pieces. Items: whole.
+  splittable: bool,
+  /// When it began to wait (None: not waiting yet).
+  since: Option<Nanos>,
+}
+
+pub struct MemberConfig {
+  pub weight: f64,
+  /// The member's own rate cap: (rate, burst); None or an infinite rate: no cap.
+  pub cap: Option<(f64, f64)>,
+  /// The most bytes released at once while waiting; None: about 5 ms of the member's share.
+  pub piece: Option<f64>,
+}
+
+struct Member {
+  hub: Arc<Hub>,
+  target: u32,
+  weight: f64,
+  cap: Option<TokenBucket>,
+  piece: Option<f64>,
+  paused: bool,
+  request: Option<Request>,
+  /// Start tag of the member's next piece, fixed when it joins the queue.
+  start: f64,
+  finish: f64,
+  /// Bumped whenever the member's queue entry becomes stale.
+  generation: u64,
+  queued: bool,
+  units: f64,
+  waited: Nanos,
+  throttled: u64,
+}
+
+/// A member's counters, read by `stats()`.
+pub struct MemberStats {
+  pub units: f64,
+  pub waited_ms: f64,
+  pub throttled: f64,
+  pub tokens: f64,
+  pub rate: f64,
+  pub burst: f64,
+  pub pending: f64,
+}
+
+pub struct GroupStats {
+  pub units: f64,
+  pub tokens: f64,
+  pub rate: f64,
+  pub burst: f64,
+  pub members: f64,
+  pub waiting: f64,
+}
+
+pub enum Acquired {
+  /// Units granted now (the rest, if any, comes as grant signals).
+  Granted(f64),
+  /// Enforce mode: upstream is faster than the rate.
+  RateExceeded,
+  /// Enforce mode: the item costs more than the burst, so it could never pass.
+  CostExceedsBurst,
+}
+
+struct State {
+  bucket: TokenBucket,
+  members: Vec<Option<Member>>,
+  free: Vec<usize>,
+  /// Waiting members by (start tag bits, generation, key); stale entries are skipped.
+  queue: BinaryHeap<Reverse<(u64, u64, usize)>>,
+  /// Members waiting only for their own cap, with the time it allows their next piece.
+  capped: Vec<usize>,
+  vtime: f64,
+  /// Members (`Some` entries of `members`).
+  count: usize,
+  /// The deadline a timer is armed for, if any.
+  armed: Option<Nanos>,
+  units: f64,
+}
+
+pub struct GroupCore {
+  schedule: Schedule,
+  clock: Clock,
+  me: Weak<GroupCore>,
+  state: Mutex<State>,
+}
+
+type Grants = Vec<(Arc<Hub>, u32, f64)>;
+
+impl GroupCore {
+  pub fn new(rate: f64, burst: f64, initial: f64, clock: Clock) -> Arc<Self> {
+    let now = clock.now();
+    Arc::new_cyclic(|me| Self {
+      schedule: Schedule::new(),
+      clock,
+      me: me.clone(),
+      state: Mutex::new(State {
+        bucket: TokenBucket::new(rate, burst, initial, now),
+        members: Vec::new(),
+        free: Vec::new(),
+        queue: BinaryHeap::new(),
+        capped: Vec::new(),
+        vtime: 0.0,
+        count: 0,
+        armed: None,
+        units: 0.0,
+      }),
+    })
+  }
+
+  fn lock(&self) -> MutexGuard<'_, State> {
+    // Every update below is completed before anything that could panic; a poisoned lock holds
+    // consistent numbers.
+    self.state.lock().unwrap_or_else(|p| p.into_inner())
+  }
+
+  pub fn config(&self) -> (f64, f64) {
+    let state = self.lock();
+    (state.bucket.rate(), state.bucket.burst())
+  }
+
+  pub fn join(&self, hub: Arc<Hub>, target: u32, config: MemberConfig) -> usize {
+    let now = self.clock.now();
+    let member = Member {
+      hub,
+      target,
+      weight: config.weight,
+      cap: config
+        .cap
+        .filter(|(rate, _)| rate.is_finite())
+        .map(|(rate, burst)| TokenBucket::new(rate, burst, burst, now)),
+      piece: config.piece,
+      paused: false,
+      request: None,
+      start: 0.0,
+      finish: 0.0,
+      generation: fresh_generation(),
+      queued: false,
+      units: 0.0,
+      waited: 0,
+      throttled: 0,
+    };
+    let mut state = self.lock();
+    state.count += 1;
+    match state.free.pop() {
+      Some(key) => {
+        state.members[key] = Some(member);
+        key
+      }
+      None => {
+        state.members.push(Some(member));
+        state.members.len() - 1
+      }
+    }
+  }
+
+  /// The member is gone (its stream was collected or destroyed for good).
+  pub fn leave(&self, key: usize) {
+    let mut state = self.lock();
+    if state.members.get(key).is_some_and(Option::is_some) {
+      state.members[key] = None;
+      state.count -= 1;
+      state.free.push(key);
+      state.capped.retain(|k| *k != key);
+    }
+  }
+
+  /// A member asks for `cost` units. Returns what it gets now; the rest comes as grants.
+  pub fn acquire(&self, key: usize, cost: f64, splittable: bool, enforce: bool) -> Acquired {
+    let now = self.clock.now();
+    let mut grants = Grants::new();
+    let mut own = 0.0;
+    {
+      let mut state = self.lock();
+      let s = &mut *state;
+      if enforce {
+        if let Some(refused) = enforce_check(s, key, cost, now) {
+          return refused;
+        }
+      }
+      let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) else {
+        return Acquired::Granted(0.0);
+      };
+      member.request = Some(Request {
+        remaining: cost,
+        splittable,
+        since: None,
+      });
+      enqueue(s, key);
+      self.serve(s, now, &mut grants, Some((key, &mut own)));
+      if let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) {
+        if let Some(request) = member.request.as_mut() {
+          request.since = Some(now);
+          member.throttled += 1;
+        }
+      }
+      self.arm(s, now);
+    }
+    send(grants);
+    Acquired::Granted(own)
+  }
+
+  /// The member stops waiting (destroy); its request is dropped.
+  pub fn cancel(&self, key: usize) {
+    let mut state = self.lock();
+    if let Some(member) = state.members.get_mut(key).and_then(Option::as_mut) {
+      member.request = None;
+      member.generation = fresh_generation();
+      member.queued = false;
+    }
+    state.capped.retain(|k| *k != key);
+  }
+
+  pub fn set_paused(&self, key: usize, paused: bool) {
+    {
+      let mut state = self.lock();
+      let s = &mut *state;
+      let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) else {
+        return;
+      };
+      if member.paused == paused {
+        return;
+      }
+      member.paused = paused;
+      if paused {
+        member.generation = fresh_generation();
+        member.queued = false;
+        s.capped.retain(|k| *k != key);
+      } else {
+        enqueue(s, key);
+      }
+    }
+    self.poke();
+  }
+
+  /// The group's rate and burst from now on.
+  pub fn set_rate(&self, rate: f64, burst: f64) {
+    let now = self.clock.now();
+    self.lock().bucket.set_rate(rate, burst, now);
+    self.poke();
+  }
+
+  /// A member's own cap from now on (an infinite rate removes it).
+  pub fn set_member_rate(&self, key: usize, rate: f64, burst: f64) {
+    let now = self.clock.now();
+    {
+      let mut state = self.lock();
+      let Some(member) = state.members.get_mut(key).and_then(Option::as_mut) else {
+        return;
+      };
+      member.cap = match member.cap.take() {
+        _ if rate.is_infinite() => None,
+        Some(mut cap) => {
+          cap.set_rate(rate, burst, now);
+          Some(cap)
+        }
+        None => Some(TokenBucket::new(rate, burst, burst, now)),
+      };
+    }
+    self.poke();
+  }
+
+  /// The member's rate and burst: its cap if it has one, else the group's.
+  pub fn member_config(&self, key: usize) -> (f64, f64) {
+    let state = self.lock();
+    match state
+      .members
+      .get(key)
+      .and_then(Option::as_ref)
+      .and_then(|m| m.cap.as_ref())
+    {
+      Some(cap) => (cap.rate(), cap.burst()),
+      None => (state.bucket.rate(), state.bucket.burst()),
+    }
+  }
+
+  pub fn member_stats(&self, key: usize) -> Option<MemberStats> {
+    let now = self.clock.now();
+    let mut state = self.lock();
+    let s = &mut *state;
+    s.bucket.refill(now);
+    let group_tokens = s.bucket.tokens();
+    let (group_rate, group_burst) = (s.bucket.rate(), s.bucket.burst());
+    let member = s.members.get_mut(key).and_then(Option::as_mut)?;
+    let waiting_now = member
+      .request
+      .as_ref()
+      .and_then(|r| r.since)
+      .map_or(0, |since| now.saturating_sub(since));
+    let (tokens, rate, burst) = match member.cap.as_mut() {
+      Some(cap) => {
+        cap.refill(now);
+        (cap.tokens().min(group_tokens), cap.rate(), cap.burst())
+      }
+      None => (group_tokens, group_rate, group_burst),
+    };
+    Some(MemberStats {
+      units: member.units,
+      waited_ms: (member.waited + waiting_now) as f64 / 1e6,
+      throttled: member.throttled as f64,
+      tokens,
+      rate,
+      burst,
+      pending: member.request.as_ref().map_or(0.0, |r| r.remaining),
+    })
+  }
+
+  pub fn stats(&self) -> GroupStats {
+    let now = self.clock.now();
+    let mut state = self.lock();
+    state.bucket.refill(now);
+    let members = state.members.iter().flatten();
+    let waiting = members.clone().filter(|m| m.request.is_some()).count();
+    GroupStats {
+      units: state.units,
+      tokens: state.bucket.tokens(),
+      rate: state.bucket.rate(),
+      burst: state.bucket.burst(),
+      members: members.count() as f64,
+      waiting: waiting as f64,
+    }
+  }
+
+  /// Serves what can be served now: inline if the group is idle, else on the pool.
+  pub fn poke(&self) {
+    if let Some(me) = self.me.upgrade() {
+      crate::clock::run_now(me);
+    }
+  }
+
+  /// Grants pieces in start-tag order while the buckets allow. `own`: the member asking, on the
+  /// JS thread; its grant is returned instead of signalled, and one piece at most is granted.
+  fn serve(
+    &self,
+    s: &mut State,
+    now: Nanos,
+    grants: &mut Grants,
+    mut own: Option<(usize, &mut f64)>,
+  ) {
+    s.bucket.refill(now);
+    // Members that were waiting for their cap get another look.
+    for key in std::mem::take(&mut s.capped) {
+      enqueue(s, key);
+    }
+    let mut capped = Vec::new();
+    while let Some(&Reverse((_, generation, key))) = s.queue.peek() {
+      let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) else {
+        s.queue.pop();
+        continue;
+      };
+      if member.generation != generation || !member.queued {
+        s.queue.pop();
+        continue;
+      }
+      if member.hub.is_closed() {
+        s.queue.pop();
+        member.request = None;
+        member.queued = false;
+        continue;
+      }
+      if member.request.is_none() {
+        s.queue.pop();
+        member.queued = false;
+        continue;
+      }
+      let piece = piece_for(&s.bucket, member).unwrap_or(0.0);
+      if let Some(cap) = member.cap.as_mut() {
+        cap.refill(now);
+        if !cap.ready(piece) {
+          // Only this member waits; others may go on.
+          s.queue.pop();
+          member.queued = false;
+          member.generation = fresh_generation();
+          capped.push(key);
+          continue;
+        }
+      }
+      if !s.bucket.ready(piece) {
+        break;
+      }
+      s.queue.pop();
+      s.bucket.take(piece);
+      if let Some(cap) = member.cap.as_mut() {
+        cap.take(piece);
+      }
+      let start = member.start;
+      s.vtime = start;
+      member.finish = start + piece / member.weight;
+      member.units += piece;
+      s.units += piece;
+      let request = member.request.as_mut().expect("checked above");
+      request.remaining -= piece;
+      let done = request.remaining <= 0.0;
+      if done {
+        if let Some(since) = request.since {
+          member.waited += now.saturating_sub(since);
+        }
+        member.request = None;
+        member.queued = false;
+      } else {
+        member.start = member.finish;
+        member.generation = fresh_generation();
+        let entry = (member.start.to_bits(), member.generation, key);
+        s.queue.push(Reverse(entry));
+      }
+      match own.as_mut() {
+        Some((k, amount)) if *k == key => **amount += piece,
+        _ => grants.push((Arc::clone(&member.hub), member.target, piece)),
+      }
+      if own.is_some() && s.count > 1 {
+        // Inline (in a member's `acquire`): one piece only; the rest goes from the timer, at
+        // least `MIN_WAIT` later, when members that arrive together are all queued and share
+        // even the initial burst in turn.
+        break;
+      }
+    }
+    s.capped = capped;
+  }
+
+  /// Arms the timer for the next moment something can be served.
+  fn arm(&self, s: &mut State, now: Nanos) {
+    let mut next: Option<Nanos> = None;
+    let mut consider = |at: Nanos| next = Some(next.map_or(at, |n: Nanos| n.min(at)));
+    drop_stale_head(s);
+    if let Some(&Reverse((_, _, key))) = s.queue.peek() {
+      if let Some(piece) = s
+        .members
+        .get(key)
+        .and_then(Option::as_ref)
+        .and_then(|m| piece_for(&s.bucket, m))
+      {
+        consider(s.bucket.ready_at(piece).max(now + MIN_WAIT));
+      }
+    }
+    for &key in &s.capped {
+      let Some(member) = s.members.get(key).and_then(Option::as_ref) else {
+        continue;
+      };
+      if let (Some(cap), Some(piece)) = (member.cap.as_ref(), piece_for(&s.bucket, member)) {
+        consider(cap.ready_at(piece).max(now + MIN_WAIT));
+      }
+    }
+    let Some(at) = next else {
+      return;
+    };
+    if s.armed.is_some_and(|armed| armed > now && armed <= at) {
+      return; // an earlier timer is already armed; it re-arms when it fires
+    }
+    s.armed = Some(at);
+    if let Some(me) = self.me.upgrade() {
+      let job: Arc<dyn Job> = me;
+      self.clock.wake_at(at, &job);
+    }
+  }
+}
+
+/// The next piece of a member's request: items whole; bytes in pieces of `member.piece`, or
+/// about `PIECE_TIME_S` of the member's share (at least `MIN_PIECE_BYTES`, at most the burst).
+fn piece_for(bucket: &TokenBucket, member: &Member) -> Option<f64> {
+  let request = member.request.as_ref()?;
+  if !request.splittable {
+    return Some(request.remaining);
+  }
+  let (rate, burst) = match member.cap.as_ref() {
+    Some(cap) => (
+      cap.rate().min(bucket.rate()),
+      cap.burst().min(bucket.burst()),
+    ),
+    None => (bucket.rate(), bucket.burst()),
+  };
+  let size = member
+    .piece
+    .unwrap_or_else(|| (rate * PIECE_TIME_S).max(MIN_PIECE_BYTES).min(burst))
+    .max(1.0)
+    .floor();
+  Some(request.remaining.min(size))
+}
+
+/// Enforce mode: refuses a request that cannot pass at once, in full.
+fn enforce_check(s: &mut State, key: usize, cost: f64, now: Nanos) -> Option<Acquired> {
+  s.bucket.refill(now);
+  let member = s.members.get_mut(key).and_then(Option::as_mut)?;
+  if let Some(cap) = member.cap.as_mut() {
+    cap.refill(now);
+  }
+  let buckets = std::iter::once(&s.bucket).chain(member.cap.as_ref());
+  let mut refused = None;
+  for bucket in buckets {
+    if bucket.unlimited() {
+      continue;
+    }
+    if cost > bucket.burst() {
+      return Some(Acquired::CostExceedsBurst);
+    }
+    if bucket.tokens() + 1e-6 < cost {
+      refused = Some(Acquired::RateExceeded);
+    }
+  }
+  // Members queued ahead go first: this one would have to wait.
+  let ahead = s
+    .members
+    .iter()
+    .enumerate()
+    .any(|(k, m)| k != key && m.as_ref().is_some_and(|m| m.queued));
+  if refused.is_none() && ahead {
+    refused = Some(Acquired::RateExceeded);
+  }
+  refused
+}
+
+/// Pops stale entries off the top of the queue, so that its head is a waiting member.
+fn drop_stale_head(s: &mut State) {
+  while let Some(&Reverse((_, generation, key))) = s.queue.peek() {
+    let live = s
+      .members
+      .get(key)
+      .and_then(Option::as_ref)
+      .is_some_and(|m| m.queued && m.generation == generation && m.request.is_some());
+    if live {
+      return;
+    }
+    s.queue.pop();
+  }
+}
+
+/// Queue entries carry a generation; one that is not the member's current one is stale. Unique
+/// across the process, so an entry left by a member that left never matches the slot's next one.
+fn fresh_generation() -> u64 {
+  static NEXT: AtomicU64 = AtomicU64::new(1);
+  NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Puts a member with a request in the queue (once), tagged with its start time.
+fn enqueue(s: &mut State, key: usize) {
+  let vtime = s.vtime;
+  let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) else {
+    return;
+  };
+  if member.queued || member.paused || member.request.is_none() {
+    return;
+  }
+  member.start = vtime.max(member.finish);
+  member.generation = fresh_generation();
+  member.queued = true;
+  s.queue
+    .push(Reverse((member.start.to_bits(), member.generation, key)));
+}
+
+/// Sends grants to their hubs, one call per hub.
+fn send(grants: Grants) {
+  let mut hubs: Vec<Arc<Hub>> = Vec::new();
+  for (hub, target, amount) in grants {
+    hub.send(target, SIGNAL_GRANT, amount);
+    if !hubs.iter().any(|h| Arc::ptr_eq(h, &hub)) {
+      hubs.push(hub);
+    }
+  }
+  for hub in hubs {
+    hub.notify();
+  }
+}
+
+impl Job for GroupCore {
+  fn schedule(&self) -> &Schedule {
+    &self.schedule
+  }
+
+  fn run_slice(&self, _me: &Arc<dyn Job>) -> Next {
+    let now = self.clock.now();
+    let mut grants = Grants::new();
+    {
+      let mut state = self.lock();
+      let s = &mut *state;
+      if s.armed.is_some_and(|at| at <= now) {
+        s.armed = None;
+      }
+      self.serve(s, now, &mut grants, None);
+      self.arm(s, now);
+    }
+    send(grants);
+    Next::Park
+  }
+}

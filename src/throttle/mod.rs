@@ -1,0 +1,226 @@
+//! Throttle and ThrottleGroup, native half: the token buckets, the fair order of a group's
+//! members, and the clock they wait on. `lib/throttle.js` owns the stream contract and the
+//! bytes; this side only decides *when* how many units may pass.
+//!
+//! ```text
+//!  JS _transform ── gate.acquire(cost) ──► GroupCore (bucket, fair queue)
+//!       ▲   granted now: push at once            │ not enough tokens: arm the clock
+//!       │                                        ▼
+//!  hub dispatch ◄── grant signals ◄── GroupCore::run_slice at the deadline (runtime timer)
+//! ```
+//!
+//! Invariants:
+//! * A standalone throttle is a private group with one member; group members share their
+//!   group's `GroupCore`. Options arrive validated by `lib/throttle.js`: rates are > 0 (or
+//!   infinite: unthrottled), bursts > 0, weights > 0.
+//! * `ThrottleGroup.shared(name)` groups live in a process-wide registry for the life of the
+//!   process, so members in every `worker_threads` environment share one state.
+//! * A gate leaves its group when it is collected or closed; a destroyed stream cancels its
+//!   request first, so nothing is granted to it afterwards.
+
+mod bucket;
+mod group;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::Object;
+use napi::{Env, Result};
+use napi_derive::napi;
+
+use crate::clock::{Clock, ManualClock};
+use crate::transport::hub::SignalHub;
+use group::{Acquired, GroupCore, MemberConfig};
+
+pub use bucket::TokenBucket;
+
+fn shared_groups() -> &'static Mutex<HashMap<String, Arc<GroupCore>>> {
+  static SHARED: std::sync::OnceLock<Mutex<HashMap<String, Arc<GroupCore>>>> =
+    std::sync::OnceLock::new();
+  SHARED.get_or_init(Default::default)
+}
+
+/// The native side of a `ThrottleGroup` (and of a standalone `Throttle`'s private group).
+#[napi]
+pub struct ThrottleGroupHandle {
+  core: Arc<GroupCore>,
+}
+
+#[napi]
+impl ThrottleGroupHandle {
+  /// A new group; `clock`: a manual clock instead of the monotonic one.
+  #[napi(factory, catch_unwind)]
+  pub fn create(rate: f64, burst: f64, initial: f64, clock: Option<&ManualClock>) -> Result<Self> {
+    crate::runtime::start().map_err(napi::Error::from_reason)?;
+    let clock = clock.map_or(Clock::Monotonic, ManualClock::clock);
+    Ok(Self {
+      core: GroupCore::new(rate, burst, initial, clock),
+    })
+  }
+
+  /// The process-wide group called `name`, made with these settings if it does not exist yet.
+  #[napi(factory, catch_unwind)]
+  pub fn shared(name: String, rate: f64, burst: f64, initial: f64) -> Result<Self> {
+    crate::runtime::start().map_err(napi::Error::from_reason)?;
+    let mut groups = shared_groups().lock().unwrap_or_else(|p| p.into_inner());
+    let core = groups
+      .entry(name)
+      .or_insert_with(|| GroupCore::new(rate, burst, initial, Clock::Monotonic));
+    Ok(Self {
+      core: Arc::clone(core),
+    })
+  }
+
+  /// Whether a shared group of that name exists.
+  #[napi(catch_unwind)]
+  pub fn shared_exists(name: String) -> bool {
+    let groups = shared_groups().lock().unwrap_or_else(|p| p.into_inner());
+    groups.contains_key(&name)
+  }
+
+  /// `[rate per second, burst]`.
+  #[napi(catch_unwind)]
+  pub fn config(&self) -> Vec<f64> {
+    let (rate, burst) = self.core.config();
+    vec![rate, burst]
+  }
+
+  #[napi(catch_unwind)]
+  pub fn set_rate(&self, rate: f64, burst: f64) {
+    self.core.set_rate(rate, burst);
+  }
+
+  #[napi(catch_unwind, ts_return_type = "Record<string, number>")]
+  pub fn stats(&self, env: Env) -> Result<Object<'_>> {
+    let s = self.core.stats();
+    crate::stats::to_object(
+      &env,
+      [
+        ("units", s.units),
+        ("tokens", s.tokens),
+        ("rate", s.rate),
+        ("burst", s.burst),
+        ("members", s.members),
+        ("waiting", s.waiting),
+      ],
+    )
+  }
+
+  /// Adds a member whose grants go to `hub` as signals for `target`. `cap_rate`: the member's
+  /// own rate cap per second (Infinity: none); `piece`: the most bytes released at once while
+  /// waiting (0: automatic).
+  #[napi(catch_unwind)]
+  pub fn join(
+    &self,
+    hub: &SignalHub,
+    target: u32,
+    weight: f64,
+    cap_rate: f64,
+    cap_burst: f64,
+    piece: f64,
+  ) -> ThrottleGate {
+    let key = self.core.join(
+      Arc::clone(&hub.hub),
+      target,
+      MemberConfig {
+        weight,
+        cap: Some((cap_rate, cap_burst)),
+        piece: (piece > 0.0).then_some(piece),
+      },
+    );
+    ThrottleGate {
+      core: Arc::clone(&self.core),
+      key,
+      closed: false,
+    }
+  }
+}
+
+/// One throttled stream's place in its group.
+#[napi]
+pub struct ThrottleGate {
+  core: Arc<GroupCore>,
+  key: usize,
+  closed: bool,
+}
+
+/// `acquire` results below zero (`lib/throttle.js` has the same).
+const REFUSED_RATE: f64 = -1.0;
+const REFUSED_BURST: f64 = -2.0;
+
+#[napi]
+impl ThrottleGate {
+  /// Asks for `cost` units: returns the units granted now (the rest comes as grant signals), or
+  /// in enforce mode -1 (upstream outruns the rate) / -2 (costs more than the burst).
+  #[napi(catch_unwind)]
+  pub fn acquire(&self, cost: f64, splittable: bool, enforce: bool) -> f64 {
+    if self.closed {
+      return 0.0;
+    }
+    match self.core.acquire(self.key, cost, splittable, enforce) {
+      Acquired::Granted(n) => n,
+      Acquired::RateExceeded => REFUSED_RATE,
+      Acquired::CostExceedsBurst => REFUSED_BURST,
+    }
+  }
+
+  /// The member's own cap from now on (Infinity removes it).
+  #[napi(catch_unwind)]
+  pub fn set_rate(&self, rate: f64, burst: f64) {
+    self.core.set_member_rate(self.key, rate, burst);
+  }
+
+  /// `[rate per second, burst]` that apply to this member.
+  #[napi(catch_unwind)]
+  pub fn config(&self) -> Vec<f64> {
+    let (rate, burst) = self.core.member_config(self.key);
+    vec![rate, burst]
+  }
+
+  #[napi(catch_unwind)]
+  pub fn set_paused(&self, paused: bool) {
+    self.core.set_paused(self.key, paused);
+  }
+
+  /// Drops the pending request (destroy): nothing more is granted to it.
+  #[napi(catch_unwind)]
+  pub fn cancel(&self) {
+    self.core.cancel(self.key);
+  }
+
+  /// Leaves the group for good (the stream closed).
+  #[napi(catch_unwind)]
+  pub fn close(&mut self) {
+    if !self.closed {
+      self.closed = true;
+      self.core.cancel(self.key);
+      self.core.leave(self.key);
+    }
+  }
+
+  #[napi(catch_unwind, ts_return_type = "Record<string, number>")]
+  pub fn stats(&self, env: Env) -> Result<Object<'_>> {
+    let s = self.core.member_stats(self.key);
+    let fields = s.map(|s| {
+      [
+        ("units", s.units),
+        ("waitedMs", s.waited_ms),
+        ("throttled", s.throttled),
+        ("tokens", s.tokens),
+        ("rate", s.rate),
+        ("burst", s.burst),
+        ("pending", s.pending),
+      ]
+    });
+    crate::stats::to_object(&env, fields.into_iter().flatten())
+  }
+}
+
+impl Drop for ThrottleGate {
+  fn drop(&mut self) {
+    if !self.closed {
+      self.core.cancel(self.key);
+      self.core.leave(self.key);
+    }
+  }
+}
