@@ -100,3 +100,74 @@ export interface RuntimeOptions {
  * life of the process) or, without options, reports its size.
  */
 export declare function configure(options?: RuntimeOptions): { workers: number }
+
+/** A clock from `require('sluice/testing').createClock()`; see `lib/testing.d.ts`. */
+export interface ManualClockLike {
+  now(): number
+  advance(ms: number): number
+}
+
+export interface ThrottleOptions extends Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal' | 'objectMode'> {
+  /** Units per `per` ms (> 0; fractions work; `Infinity`: unthrottled). Required unless `group` is given; for a group member it is the member's own cap. */
+  rate?: number
+  /** The period `rate` is counted over, in ms. Default 1000. */
+  per?: number
+  /** Most units that may pass at once after idle time (the bucket's capacity). Default: 100 ms worth of rate, at least 1. */
+  burst?: number
+  /** Tokens in the bucket at the start (may exceed `burst`, once). Default: `burst`. */
+  initialBurst?: number
+  /** What a chunk costs: `'bytes'` (default for byte streams), `'items'` (default in objectMode), or a function returning a finite number >= 0. */
+  cost?: 'bytes' | 'items' | ((chunk: any) => number)
+  /** `'shape'` (default): delay. `'enforce'`: fail with `ERR_SLUICE_RATE_EXCEEDED` when upstream outruns the rate, `ERR_SLUICE_COST_EXCEEDS_BURST` for a chunk bigger than the burst. */
+  mode?: 'shape' | 'enforce'
+  /** Share this group's budget. */
+  group?: ThrottleGroup
+  /** A group member's share relative to the others (> 0). Default 1. */
+  weight?: number
+  /** Most bytes released at once while waiting. Default: about 8 ms of rate, at least 1 KiB, at most the burst. */
+  chunkSize?: number
+  /** A manual clock for tests (`sluice/testing`). */
+  clock?: ManualClockLike
+}
+
+export interface ThrottleStats {
+  /** Units passed. */
+  units: number
+  /** Time chunks spent waiting for tokens, in ms. */
+  waitedMs: number
+  /** Chunks that had to wait. */
+  throttled: number
+  /** Tokens available now. */
+  tokens: number
+  /** The rate in force, per `per` ms. */
+  rate: number
+  per: number
+  burst: number
+  /** Units of the held chunk still to pass. */
+  pending: number
+}
+
+export declare class Throttle extends Transform {
+  constructor(options: ThrottleOptions)
+  /** Changes the rate (a group member: its own cap) from now on; tokens earned so far are kept. */
+  setRate(rate: number, options?: { burst?: number; per?: number }): this
+  stats(): ThrottleStats
+}
+
+export interface ThrottleGroupOptions {
+  rate: number
+  per?: number
+  burst?: number
+  initialBurst?: number
+  clock?: ManualClockLike
+}
+
+export declare class ThrottleGroup {
+  constructor(options: ThrottleGroupOptions)
+  /** The process-wide group `name`, shared by every worker_threads environment; made by the first caller. */
+  static shared(name: string, options?: Omit<ThrottleGroupOptions, 'clock'>): ThrottleGroup
+  /** A new member sharing this group's budget. */
+  throttle(options?: Omit<ThrottleOptions, 'group' | 'clock'>): Throttle
+  setRate(rate: number, options?: { burst?: number; per?: number }): void
+  stats(): { units: number; tokens: number; rate: number; burst: number; members: number; waiting: number }
+}

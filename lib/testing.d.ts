@@ -1,0 +1,9 @@
+/** A clock that moves only when told to, for `new Throttle({ clock })` in tests (fake timers cannot reach sluice's clock in Rust). */
+export declare class ManualClock {
+  /** Milliseconds since the clock was made. */
+  now(): number
+  /** Moves the clock forward by `ms`, running every release that comes due, in order, before returning; returns `now()`. */
+  advance(ms: number): number
+}
+
+export declare function createClock(): ManualClock
