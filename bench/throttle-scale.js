@@ -356,7 +356,7 @@ const cell = (rs, get, digits) => common.fmtStat(common.summarise(rs.map(get)), 
 function rateTable(jobs, results, opt) {
   const rows = jobs.map((j) => {
     const rs = results.get(j.key)
-    if (rs.length === 0) return [j.impl, j.mode, `**0/${opt.reps}**`, ...Array(13).fill('–')]
+    if (rs.length === 0) return [j.impl, j.mode, `**0/${opt.reps}**`, ...Array(14).fill('–')]
     const c = (get, digits = 3) => cell(rs, get, digits)
     return [
       j.impl,
