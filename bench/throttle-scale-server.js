@@ -1,9 +1,11 @@
 'use strict'
 
 // The server side of bench/throttle-scale.js, in its own child. argv[2] is JSON:
-//   {impl, mode: 'single' | 'group', rate, payloadBytes, chunk}
+//   {impl, mode: 'single' | 'group', rate, payloadBytes, chunk, clients}
 // mode single: every response gets its own throttle at `rate` B/s; group: every response is a
-// member of one group at `rate` B/s. Each response is `payloadBytes` from memory in `chunk`-sized
+// member of one group at `rate` B/s, and bodies start once all `clients` requests are in (the
+// connects take a few hundred ms; without that barrier the first arrivals rightly get the whole
+// group's rate while alone, and "each client gets its share" would measure the connect spread). Each response is `payloadBytes` from memory in `chunk`-sized
 // pieces, piped through its throttle into the response (Content-Length set, so the client can
 // tell a complete body from a cut one).
 //
@@ -50,7 +52,7 @@ function openFiles() {
 }
 
 function main() {
-  const { impl: name, mode, rate, payloadBytes, chunk } = JSON.parse(process.argv[2])
+  const { impl: name, mode, rate, payloadBytes, chunk, clients } = JSON.parse(process.argv[2])
   const im = implOf(name)
   let make
   if (mode === 'group') {
@@ -66,12 +68,8 @@ function main() {
   const eld = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS })
   let snap = null
 
-  const server = http.createServer((req, res) => {
-    req.resume()
-    s.requests++
-    const thr = make()
-    throttles.push(thr)
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': payloadBytes })
+  const held = []
+  const start = (res, thr) => {
     pipeline(source(payload, chunk), thr, res, (err) => {
       if (err) {
         s.errors++
@@ -81,6 +79,16 @@ function main() {
         s.served += payloadBytes
       }
     })
+  }
+  const server = http.createServer((req, res) => {
+    req.resume()
+    s.requests++
+    const thr = make()
+    throttles.push(thr)
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': payloadBytes })
+    if (mode !== 'group') return start(res, thr)
+    held.push([res, thr])
+    if (held.length === clients) for (const [r, t] of held.splice(0)) start(r, t)
   })
   // 1,000 connects arrive at once: the default backlog (511) would drop SYNs and delay some
   // clients by a retransmit (1 s+), which would read as a throttle unfairness. The kernel caps

@@ -137,7 +137,7 @@ async function trial(job, opt, warn) {
   const share = mode === 'single' ? SINGLE_RATE : rate / opt.clients
   const idealS = payloadBytes / share
   const timeoutMs = Math.round(idealS * 3000) + 60000
-  const server = startServer({ impl, mode, rate, payloadBytes, chunk: CHUNK }, { timeoutMs: timeoutMs + 30000, warn })
+  const server = startServer({ impl, mode, rate, payloadBytes, chunk: CHUNK, clients: opt.clients }, { timeoutMs: timeoutMs + 30000, warn })
   let sampler = null
   try {
     const listening = await server.ready

@@ -11,13 +11,12 @@
 //!   that come due at each deadline in turn (inline when they are idle), so a test that advances
 //!   one second sees what one second of real time would have released, in order.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use napi_derive::napi;
 
-use crate::runtime::{self, Job, Next};
+use crate::runtime::{self, Job};
 
 pub type Nanos = u64;
 
@@ -116,13 +115,7 @@ impl ManualTime {
 
 /// Runs `job` on this thread if it is idle, else makes sure it runs soon.
 pub fn run_now(job: Arc<dyn Job>) {
-  if runtime::try_claim(&job) {
-    // Jobs contain their own panics; one that escapes must not leave the job claimed for good.
-    let next = catch_unwind(AssertUnwindSafe(|| job.run_slice(&job))).unwrap_or(Next::Park);
-    runtime::release(job, next);
-  } else {
-    runtime::wake(&job);
-  }
+  runtime::run_here(job);
 }
 
 /// A clock that moves only when told to (`sluice/testing`'s `createClock()` wraps it).

@@ -62,6 +62,12 @@ pub trait Job: Send + Sync + 'static {
   /// stream turns its own panics into stream errors); a panic that escapes is contained here
   /// and parks the job for good.
   fn run_slice(&self, me: &Arc<dyn Job>) -> Next;
+  /// A job whose slice is a few microseconds of bookkeeping that never blocks (a throttle
+  /// computing its grants) runs on the timer thread when its deadline comes, saving the hand-off
+  /// to a worker (a futex wake and a context switch per release).
+  fn runs_on_timer(&self) -> bool {
+    false
+  }
 }
 
 const IDLE: u8 = 0;
@@ -145,6 +151,17 @@ pub fn try_claim(job: &Arc<dyn Job>) -> bool {
     .state
     .compare_exchange(IDLE, RUNNING, Ordering::AcqRel, Ordering::Acquire)
     .is_ok()
+}
+
+/// Runs `job` on this thread if it is idle, else makes sure it runs soon.
+pub fn run_here(job: Arc<dyn Job>) {
+  if try_claim(&job) {
+    // A panic that escapes the job's own guard must not leave it claimed for good.
+    let next = catch_unwind(AssertUnwindSafe(|| job.run_slice(&job))).unwrap_or(Next::Park);
+    release(job, next);
+  } else {
+    wake(&job);
+  }
 }
 
 /// Ends a run (on a worker, or inline after `try_claim`): queues the job again if it has more to

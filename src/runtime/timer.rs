@@ -8,7 +8,8 @@
 //!   to absolute deadlines, against +1.1 ms per tick for chained tokio sleeps).
 //! * The heap holds jobs weakly: a stream that is dropped with a timer armed is not kept alive,
 //!   and its entry is discarded when it comes due.
-//! * A timer only *wakes* a job; the job checks the time itself when it runs, so a spurious or
+//! * A timer only *wakes* a job (or, for a job that `runs_on_timer`, runs its few microseconds
+//!   of bookkeeping right here); the job checks the time itself when it runs, so a spurious or
 //!   stale wake-up is harmless.
 //! * The thread starts with the first timer and then lives for the process.
 
@@ -17,7 +18,7 @@ use std::collections::BinaryHeap;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Instant;
 
-use super::{wake, Job};
+use super::{run_here, wake, Job};
 
 struct Entry {
   at: Instant,
@@ -114,7 +115,11 @@ fn run(shared: &(Mutex<Heap>, Condvar)) {
       drop(heap);
       for job in due.drain(..) {
         if let Some(job) = job.upgrade() {
-          wake(&job);
+          if job.runs_on_timer() {
+            run_here(job);
+          } else {
+            wake(&job);
+          }
         }
       }
       heap = lock.lock().unwrap_or_else(|p| p.into_inner());

@@ -615,6 +615,10 @@ impl Job for GroupCore {
     &self.schedule
   }
 
+  fn runs_on_timer(&self) -> bool {
+    true
+  }
+
   fn run_slice(&self, _me: &Arc<dyn Job>) -> Next {
     let now = self.clock.now();
     let mut grants = Grants::new();
