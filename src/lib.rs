@@ -6,12 +6,13 @@
 //!   hub for components that send signals rather than data;
 //! * `stats`: the counters behind every `stats()`, published as consistent snapshots;
 //! * `clock`: the time components wait on (monotonic, or a manual clock for tests);
-//! * one module per component (`ndjson`, `throttle`), each a pure-Rust core plus its exports;
+//! * one module per component (`ndjson`, `throttle`, `meter`), each a pure-Rust core plus its exports;
 //! * `fault`: fault injection used only by the test suite.
 #![deny(clippy::all)]
 
 pub mod clock;
 pub mod fault;
+pub mod meter;
 pub mod ndjson;
 pub mod runtime;
 pub mod stats;

@@ -1,0 +1,236 @@
+//! The Prometheus text exposition (format 0.0.4) of meters: stable metric names, one `name`
+//! label per stream. Headers and samples are rendered apart so that JS can put the samples of
+//! many meters under one `# HELP`/`# TYPE` pair per family, as the format requires.
+//!
+//! Invariants:
+//! * Names and types never change once released (dashboards and alerts are built on them);
+//!   counters end in `_total`, durations are in seconds, sizes in bytes.
+//! * Only finite numbers are written (a family with an unknown value, such as progress without
+//!   a total, simply has no sample for that stream).
+//! * Histogram buckets are cumulative and end with `le="+Inf"` equal to `_count`; they are
+//!   derived from the log-linear buckets (see `Histogram::count_at_most`).
+
+use super::{field, Histogram, MeterCore};
+
+enum Value {
+  /// A snapshot field, times a scale (ms → s).
+  Field(usize, f64),
+  /// A histogram (µs → s, or bytes), with its `le` bounds in exported units.
+  Latency(&'static [f64]),
+  Sizes(&'static [f64]),
+}
+
+struct Family {
+  name: &'static str,
+  kind: &'static str,
+  help: &'static str,
+  value: Value,
+}
+
+const LATENCY_BOUNDS: &[f64] = &[
+  0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0,
+];
+const SIZE_BOUNDS: &[f64] = &[
+  64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
+];
+
+const FAMILIES: &[Family] = &[
+  Family {
+    name: "sluice_stream_bytes_total",
+    kind: "counter",
+    help: "Bytes that went through the stream.",
+    value: Value::Field(field::BYTES, 1.0),
+  },
+  Family {
+    name: "sluice_stream_chunks_total",
+    kind: "counter",
+    help: "Chunks (objects in object mode) that went through the stream.",
+    value: Value::Field(field::CHUNKS, 1.0),
+  },
+  Family {
+    name: "sluice_stream_backpressure_events_total",
+    kind: "counter",
+    help: "write() (or, in a Meter, push()) calls that returned false.",
+    value: Value::Field(field::BACKPRESSURE, 1.0),
+  },
+  Family {
+    name: "sluice_stream_drain_events_total",
+    kind: "counter",
+    help: "Times the stream could take data again after backpressure.",
+    value: Value::Field(field::DRAINS, 1.0),
+  },
+  Family {
+    name: "sluice_stream_blocked_seconds_total",
+    kind: "counter",
+    help: "Time blocked: from a false return to the next drain (downstream pushing back).",
+    value: Value::Field(field::BLOCKED_MS, 1e-3),
+  },
+  Family {
+    name: "sluice_stream_busy_seconds_total",
+    kind: "counter",
+    help: "Time with a write in progress in the destination (MonitoredWritable).",
+    value: Value::Field(field::BUSY_MS, 1e-3),
+  },
+  Family {
+    name: "sluice_stream_starved_seconds_total",
+    kind: "counter",
+    help: "Time waiting for upstream with nothing to do.",
+    value: Value::Field(field::STARVED_MS, 1e-3),
+  },
+  Family {
+    name: "sluice_stream_stalls_total",
+    kind: "counter",
+    help: "Times the stream made no progress for stallMs.",
+    value: Value::Field(field::STALLS, 1.0),
+  },
+  Family {
+    name: "sluice_stream_elapsed_seconds",
+    kind: "gauge",
+    help: "Time since the stream was created (frozen when it finished or closed).",
+    value: Value::Field(field::ELAPSED_MS, 1e-3),
+  },
+  Family {
+    name: "sluice_stream_rate_per_second",
+    kind: "gauge",
+    help: "Smoothed rate in bytes per second (items per second in object mode).",
+    value: Value::Field(field::SMOOTHED_RATE, 1.0),
+  },
+  Family {
+    name: "sluice_stream_buffered",
+    kind: "gauge",
+    help: "Buffered length now (bytes, or items in object mode).",
+    value: Value::Field(field::BUFFERED, 1.0),
+  },
+  Family {
+    name: "sluice_stream_buffer_fill_max_ratio",
+    kind: "gauge",
+    help: "Largest buffered length seen, as a fraction of the highWaterMark.",
+    value: Value::Field(field::BUFFER_FILL_MAX, 1.0),
+  },
+  Family {
+    name: "sluice_stream_progress_ratio",
+    kind: "gauge",
+    help: "Fraction of the announced total done (only with a total).",
+    value: Value::Field(field::PERCENT, 0.01),
+  },
+  Family {
+    name: "sluice_stream_write_latency_seconds",
+    kind: "histogram",
+    help: "Time from write() to its callback, sampled chunks (MonitoredWritable).",
+    value: Value::Latency(LATENCY_BOUNDS),
+  },
+  Family {
+    name: "sluice_stream_chunk_size_bytes",
+    kind: "histogram",
+    help: "Size of the chunks in bytes.",
+    value: Value::Sizes(SIZE_BOUNDS),
+  },
+];
+
+pub fn headers() -> Vec<String> {
+  FAMILIES
+    .iter()
+    .map(|f| {
+      format!(
+        "# HELP {} {}\n# TYPE {} {}\n",
+        f.name, f.help, f.name, f.kind
+      )
+    })
+    .collect()
+}
+
+/// A label value as the format wants it: backslash, double quote and newline escaped.
+fn escape(value: &str) -> String {
+  let mut out = String::with_capacity(value.len());
+  for c in value.chars() {
+    match c {
+      '\\' => out.push_str("\\\\"),
+      '"' => out.push_str("\\\""),
+      '\n' => out.push_str("\\n"),
+      c => out.push(c),
+    }
+  }
+  out
+}
+
+/// A number as Prometheus reads it (Rust's `{}` for f64 is exact and never uses exponents that
+/// Go's ParseFloat would refuse).
+fn number(v: f64) -> String {
+  if v == v.trunc() && v.abs() < 1e15 {
+    format!("{}", v as i64)
+  } else {
+    format!("{v}")
+  }
+}
+
+fn histogram(
+  out: &mut String,
+  name: &str,
+  label: &str,
+  h: &Histogram,
+  bounds: &[f64],
+  to_internal: f64,
+) {
+  for &le in bounds {
+    let n = h.count_at_most(le * to_internal);
+    out.push_str(&format!(
+      "{name}_bucket{{name=\"{label}\",le=\"{le}\"}} {n}\n"
+    ));
+  }
+  let count = h.count();
+  out.push_str(&format!(
+    "{name}_bucket{{name=\"{label}\",le=\"+Inf\"}} {count}\n"
+  ));
+  let sum = number(h.sum() / to_internal);
+  out.push_str(&format!("{name}_sum{{name=\"{label}\"}} {sum}\n"));
+  out.push_str(&format!("{name}_count{{name=\"{label}\"}} {count}\n"));
+}
+
+pub fn samples(core: &MeterCore, name: &str) -> Vec<String> {
+  let label = escape(name);
+  FAMILIES
+    .iter()
+    .map(|f| {
+      let mut out = String::new();
+      match f.value {
+        Value::Field(i, scale) => {
+          let v = core.last.get(i).copied().unwrap_or(f64::NAN) * scale;
+          if v.is_finite() {
+            out.push_str(&format!("{}{{name=\"{label}\"}} {}\n", f.name, number(v)));
+          }
+        }
+        Value::Latency(bounds) => histogram(&mut out, f.name, &label, &core.latencies, bounds, 1e6),
+        Value::Sizes(bounds) => histogram(&mut out, f.name, &label, &core.sizes, bounds, 1.0),
+      }
+      out
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+  use super::super::{input, Kind};
+  use super::*;
+
+  #[test]
+  fn samples_are_well_formed() {
+    let mut core = MeterCore::new(Kind::Writable, false, 1000.0, None, 0);
+    core.record(&[100.0, 70000.0], &[0.5, 2.0]);
+    let mut totals = vec![0.0; input::LEN];
+    totals[input::BYTES] = 70100.0;
+    totals[input::CHUNKS] = 2.0;
+    core.snapshot(&totals, 1_000_000_000, true, false);
+    let text: String = samples(&core, "a \"b\"\n").concat();
+    assert!(text.contains("sluice_stream_bytes_total{name=\"a \\\"b\\\"\\n\"} 70100\n"));
+    assert!(text
+      .contains("sluice_stream_chunk_size_bytes_bucket{name=\"a \\\"b\\\"\\n\",le=\"+Inf\"} 2\n"));
+    assert!(text.contains(
+      "sluice_stream_write_latency_seconds_bucket{name=\"a \\\"b\\\"\\n\",le=\"0.001\"} 1\n"
+    ));
+    assert!(
+      !text.contains("progress_ratio"),
+      "no total: no progress sample"
+    );
+    assert_eq!(headers().len(), samples(&core, "x").len());
+  }
+}
