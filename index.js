@@ -7,5 +7,19 @@ const { NdjsonParser, NULL } = require('./lib/ndjson.js')
 const { NdjsonError, SluiceError } = require('./lib/errors.js')
 const { configure } = require('./lib/runtime.js')
 const { Throttle, ThrottleGroup } = require('./lib/throttle.js')
+const { Meter, MonitoredWritable, bottleneck, formatPipeline, toPrometheus } = require('./lib/meter.js')
 
-module.exports = { NdjsonParser, NULL, NdjsonError, SluiceError, Throttle, ThrottleGroup, configure }
+module.exports = {
+  NdjsonParser,
+  NULL,
+  NdjsonError,
+  SluiceError,
+  Throttle,
+  ThrottleGroup,
+  Meter,
+  MonitoredWritable,
+  bottleneck,
+  formatPipeline,
+  toPrometheus,
+  configure
+}

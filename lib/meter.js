@@ -1,0 +1,894 @@
+'use strict'
+
+// Meter (a PassThrough) and MonitoredWritable (a Writable, or a wrapper around any Writable):
+// they make backpressure, stalls and the bottleneck of a pipeline visible, at a cost close to a
+// plain PassThrough. The native side (src/meter/) keeps the histograms, the rates and the
+// interval timer; this side owns the stream contract and the per-chunk counting.
+//
+// Who does what, and why:
+// * Per chunk, JS does plain arithmetic into the fields of one `Measure` object and stores the
+//   chunk's size into a preallocated Float64Array; the batch goes to Rust when it is full, at
+//   every timer signal and before every snapshot. A napi call per chunk (~0.1 µs) would cost a
+//   third of the PassThrough being measured (research/peers-baseline.md §4: ~0.3 µs a chunk).
+//   Counts are never sampled: a snapshot's counts are the exact totals.
+// * Clock reads (performance.now(), ~30 ns) happen at state changes only: a push()/write()
+//   that returned false, the next _read()/'drain', the start and end of a stretch of pending
+//   writes, and one chunk in LATENCY_EVERY for the write latency. A Meter's starved time is
+//   what is left of its life once blocked time is taken out (a pass-through stage does no
+//   work of its own); a MonitoredWritable's starved time is its life minus its busy time.
+// * The interval timer runs in Rust on the shared timer thread; each tick is a signal through
+//   the environment's hub (lib/signals.js), so 'stats' keep coming while the stream is stalled
+//   and JS's own timers (which drift seconds on a busy loop) play no part. A meter waits on the
+//   hub with holdsProcess false: its timer never keeps the process alive. It stops waiting and
+//   stops the native timer at close/destroy, so no 'stats' or 'stall' comes after.
+// * Stall detection: every stallMs/4 a CHECK signal compares the progress counter with the
+//   previous check's; the stall is reported at the first check at least stallMs after the last
+//   check that saw progress (late by at most stallMs/4, never early), once per stall.
+
+const { PassThrough, Writable } = require('node:stream')
+const { performance } = require('node:perf_hooks')
+const native = require('../binding.js')
+const { SluiceError } = require('./errors.js')
+const { ensureRuntime } = require('./runtime.js')
+const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
+const { kNativeClock, ManualClock } = require('./testing.js')
+const {
+  STREAM_OPTIONS,
+  pickStreamOptions,
+  typeError,
+  validateBoolean,
+  validateInteger,
+  validateNumber,
+  validateOptionsObject
+} = require('./options.js')
+
+// As in src/meter/mod.rs.
+const SIGNAL_TICK = 1
+const SIGNAL_CHECK = 2
+const KIND_METER = 0
+const KIND_WRITABLE = 1
+const IN_BYTES = 0
+const IN_CHUNKS = 1
+const IN_BACKPRESSURE = 2
+const IN_DRAINS = 3
+const IN_BLOCKED_MS = 4
+const IN_BUSY_MS = 5
+const IN_STALLS = 6
+const IN_BUFFERED = 7
+const IN_BUFFERED_MAX = 8
+const IN_HWM = 9
+const IN_LEN = 10
+
+/** Sizes and latencies per batch: one napi call per this many chunks. */
+const BATCH = 1024
+/** One write in this many is timed for the latency histogram (a power of two). */
+const LATENCY_EVERY = 16
+
+const MONITOR_OPTIONS = ['name', 'interval', 'stallMs', 'halfLifeMs', 'total', 'clock']
+const METER_OPTIONS = [...MONITOR_OPTIONS, 'objectMode', ...STREAM_OPTIONS]
+const WRITABLE_OPTIONS = [
+  ...MONITOR_OPTIONS, 'write', 'writev', 'final', 'destroy', 'construct', 'objectMode', 'decodeStrings',
+  'defaultEncoding', 'emitClose', 'autoDestroy', 'highWaterMark', 'signal'
+]
+
+const kMeasure = Symbol('kMeasure')
+const kUser = Symbol('kUser')
+const kDest = Symbol('kDest')
+const kWrap = Symbol('kWrap')
+
+let unnamed = 0
+
+function validateMonitorOptions (opts, what) {
+  let name = opts.name
+  if (name === undefined) name = `${what}-${++unnamed}`
+  else if (typeof name !== 'string') throw typeError('options.name', 'a string', name)
+  const interval = validateNumber(opts, 'interval', { min: 1, inclusive: true, fallback: 1000 })
+  const stallMs = validateNumber(opts, 'stallMs', { min: 1, inclusive: true, allowInfinity: true, fallback: Infinity })
+  const halfLifeMs = validateNumber(opts, 'halfLifeMs', { fallback: 5000 })
+  const total = validateNumber(opts, 'total', { inclusive: true, fallback: -1 })
+  const clock = opts.clock
+  if (clock !== undefined && !(clock instanceof ManualClock)) {
+    throw typeError('options.clock', "a clock from require('sluice/testing').createClock()", clock)
+  }
+  return { name, interval, stallMs, halfLifeMs, total, clock }
+}
+
+function byteLength (chunk, encoding) {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, encoding === 'buffer' || !encoding ? 'utf8' : encoding)
+  if (chunk !== null && typeof chunk === 'object' && typeof chunk.byteLength === 'number') return chunk.byteLength
+  return 0
+}
+
+/**
+ * The measuring state of one stream: exact counters in plain fields (the per-chunk code writes
+ * them directly), the batches, the native handle, and the hub receiver for timer signals.
+ */
+class Measure {
+  constructor (stream, kind, objectMode, options, highWaterMark) {
+    ensureRuntime()
+    const { hub, id } = enroll()
+    this.stream = stream
+    this.id = id
+    this.name = options.name
+    this.kind = kind
+    this.objectMode = objectMode
+    this.stallMs = options.stallMs
+    this.hwm = highWaterMark
+    this.bytes = 0
+    this.chunks = 0
+    this.backpressure = 0
+    this.drains = 0
+    this.blockedMs = 0
+    this.blockedSince = -1
+    this.busyMs = 0
+    this.busySince = -1
+    this.stalls = 0
+    this.bufferedMax = 0
+    // Writes issued and completed (MonitoredWritable), for latency samples and progress.
+    this.writes = 0
+    this.completed = 0
+    this.samples = []
+    this.sizes = new Float64Array(BATCH)
+    this.nSizes = 0
+    this.latencies = new Float64Array(BATCH)
+    this.nLatencies = 0
+    this.totals = new Float64Array(IN_LEN)
+    this.lastProgress = -1
+    this.lastProgressAt = 0
+    this.stalled = false
+    this.final = null
+    this.live = true
+    const checkMs = Number.isFinite(this.stallMs) ? Math.max(this.stallMs / 4, 1) : 0
+    const clock = options.clock?.[kNativeClock]
+    this.handle = native.MeterHandle.create(hub, id, kind, objectMode, options.interval, checkMs,
+      options.halfLifeMs, options.total, clock)
+    this.now = clock === undefined ? performance.now.bind(performance) : () => clock.now()
+    this.lastProgressAt = this.now()
+    wait(id, this, false)
+  }
+
+  /** Hands the batched sizes and latencies to Rust. */
+  flush () {
+    if (this.nSizes === 0 && this.nLatencies === 0) return
+    this.handle.record(this.sizes, this.nSizes, this.latencies, this.nLatencies)
+    this.nSizes = 0
+    this.nLatencies = 0
+  }
+
+  size (n) {
+    this.sizes[this.nSizes++] = n
+    if (this.nSizes === BATCH) this.flush()
+  }
+
+  latency (ms) {
+    this.latencies[this.nLatencies++] = ms
+    if (this.nLatencies === BATCH) this.flush()
+  }
+
+  /** push()/write() returned false: backpressure, and blocked from now until the next drain. */
+  refused (buffered) {
+    this.backpressure++
+    if (buffered > this.bufferedMax) this.bufferedMax = buffered
+    if (this.blockedSince < 0) this.blockedSince = this.now()
+  }
+
+  /** The next _read()/'drain' after a refusal. */
+  drained () {
+    if (this.blockedSince < 0) return
+    this.blockedMs += this.now() - this.blockedSince
+    this.blockedSince = -1
+    this.drains++
+  }
+
+  busyStart () {
+    if (this.busySince < 0) this.busySince = this.now()
+  }
+
+  busyEnd () {
+    if (this.busySince < 0) return
+    this.busyMs += this.now() - this.busySince
+    this.busySince = -1
+  }
+
+  /** Write number `seq` (0-based) is timed from `at`. */
+  sample (seq, at) {
+    this.samples.push(seq, at)
+  }
+
+  /** Writes up to number `upTo` (exclusive) completed now. */
+  completedUpTo (upTo) {
+    const samples = this.samples
+    if (samples.length === 0) return
+    let i = 0
+    let now = -1
+    while (i < samples.length && samples[i] < upTo) {
+      if (now < 0) now = this.now()
+      this.latency(now - samples[i + 1])
+      i += 2
+    }
+    if (i > 0) samples.splice(0, i)
+  }
+
+  buffered () {
+    const s = this.stream
+    if (this.kind === KIND_METER) return s.writableLength + s.readableLength
+    return s.writableLength
+  }
+
+  /** A plain snapshot (see README: stats()). `tick`: an interval ended; `last`: finish/close. */
+  snapshot (tick, last) {
+    if (this.final !== null) return { ...this.final, latencyMs: { ...this.final.latencyMs }, chunkSize: { ...this.final.chunkSize } }
+    this.flush()
+    const now = this.now()
+    const t = this.totals
+    const buffered = this.stream.destroyed ? 0 : this.buffered()
+    if (buffered > this.bufferedMax) this.bufferedMax = buffered
+    t[IN_BYTES] = this.bytes
+    t[IN_CHUNKS] = this.chunks
+    t[IN_BACKPRESSURE] = this.backpressure
+    t[IN_DRAINS] = this.drains
+    t[IN_BLOCKED_MS] = this.blockedMs + (this.blockedSince >= 0 ? now - this.blockedSince : 0)
+    t[IN_BUSY_MS] = this.busyMs + (this.busySince >= 0 ? now - this.busySince : 0)
+    t[IN_STALLS] = this.stalls
+    t[IN_BUFFERED] = buffered
+    t[IN_BUFFERED_MAX] = this.bufferedMax
+    t[IN_HWM] = this.hwm
+    const s = shape(this.handle.snapshot(t, tick, last), this)
+    if (last) this.final = s
+    return s
+  }
+
+  [kSignal] (kind) {
+    if (!this.live || this.stream.destroyed) return
+    if (kind === SIGNAL_TICK) {
+      this.stream.emit('stats', this.snapshot(true, false))
+    } else if (kind === SIGNAL_CHECK) {
+      this.check()
+    }
+  }
+
+  check () {
+    const progress = this.chunks + this.completed
+    const now = this.now()
+    if (progress !== this.lastProgress) {
+      this.lastProgress = progress
+      this.lastProgressAt = now
+      this.stalled = false
+      return
+    }
+    const ms = now - this.lastProgressAt
+    if (this.stalled || ms < this.stallMs) return
+    this.stalled = true
+    this.stalls++
+    this.stream.emit('stall', { stage: this.name, reason: this.stallReason(), ms })
+  }
+
+  stallReason () {
+    if (this.blockedSince >= 0) return 'blocked'
+    if (this.kind === KIND_WRITABLE && (this.busySince >= 0 || this.writes > this.completed)) return 'blocked'
+    return 'starved'
+  }
+
+  /** Stops the timer for good: nothing is emitted after this but the 'summary'. */
+  stop () {
+    if (!this.live) return
+    this.live = false
+    stopWaiting(this.id)
+    this.handle.stop()
+  }
+
+  /** The final snapshot, once: at finish/end or at close, whichever comes first. */
+  summary () {
+    if (this.final !== null) return
+    const s = this.snapshot(false, true)
+    this.stop()
+    this.stream.emit('summary', s)
+  }
+}
+
+/** The native snapshot as a plain JSON-serialisable object: NaN → null, histograms nested. */
+function shape (raw, m) {
+  const n = (v) => (Number.isNaN(v) ? null : v)
+  return {
+    name: m.name,
+    kind: m.kind === KIND_METER ? 'meter' : 'writable',
+    unit: m.objectMode ? 'items' : 'bytes',
+    bytes: raw.bytes,
+    chunks: raw.chunks,
+    bytesWritten: raw.bytesWritten,
+    backpressureEvents: raw.backpressureEvents,
+    drainEvents: raw.drainEvents,
+    elapsedMs: raw.elapsedMs,
+    avgThroughput: raw.avgThroughput,
+    currentRate: raw.currentRate,
+    smoothedRate: raw.smoothedRate,
+    averageRate: raw.averageRate,
+    minRate: n(raw.minRate),
+    maxRate: n(raw.maxRate),
+    blockedMs: raw.blockedMs,
+    busyMs: raw.busyMs,
+    starvedMs: raw.starvedMs,
+    stalls: raw.stalls,
+    buffered: raw.buffered,
+    bufferedMax: raw.bufferedMax,
+    highWaterMark: raw.highWaterMark,
+    bufferFillMax: raw.bufferFillMax,
+    bufferFillMean: raw.bufferFillMean,
+    total: n(raw.total),
+    percent: n(raw.percent),
+    eta: n(raw.eta),
+    latencyMs: {
+      count: raw.latencyCount,
+      p50: n(raw.latencyP50),
+      p90: n(raw.latencyP90),
+      p99: n(raw.latencyP99),
+      max: n(raw.latencyMax),
+      mean: n(raw.latencyMean)
+    },
+    chunkSize: {
+      count: raw.sizeCount,
+      p50: n(raw.sizeP50),
+      p90: n(raw.sizeP90),
+      p99: n(raw.sizeP99),
+      max: n(raw.sizeMax),
+      mean: n(raw.sizeMean)
+    }
+  }
+}
+
+function validateTotal (total) {
+  return validateNumber({ total }, 'total', { inclusive: true })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Meter
+
+function transformBytes (chunk, encoding, callback) {
+  const m = this[kMeasure]
+  const n = chunk.length
+  m.bytes += n
+  m.chunks++
+  m.sizes[m.nSizes++] = n
+  if (m.nSizes === BATCH) m.flush()
+  if (!this.push(chunk)) m.refused(this.readableLength + this.writableLength)
+  callback()
+}
+
+function transformObjects (chunk, encoding, callback) {
+  const m = this[kMeasure]
+  const n = byteLength(chunk, encoding)
+  m.bytes += n
+  m.chunks++
+  if (n > 0) m.size(n)
+  if (!this.push(chunk)) m.refused(this.readableLength + this.writableLength)
+  callback()
+}
+
+/**
+ * A PassThrough that measures what goes through it: bytes, chunks (items in object mode),
+ * rates, time blocked by downstream (push() returned false until the next _read) and time
+ * starved (waiting for upstream).
+ */
+class Meter extends PassThrough {
+  constructor (options) {
+    const opts = validateOptionsObject(options, 'Meter', METER_OPTIONS)
+    const objectMode = validateBoolean(opts, 'objectMode', false)
+    const monitor = validateMonitorOptions(opts, 'meter')
+    super({ ...pickStreamOptions(opts), objectMode })
+    this._transform = objectMode ? transformObjects : transformBytes
+    this[kMeasure] = new Measure(this, KIND_METER, objectMode, monitor,
+      this.readableHighWaterMark + this.writableHighWaterMark)
+    this.once('end', onEnd)
+    this.once('close', onClose)
+  }
+
+  _read (n) {
+    const m = this[kMeasure]
+    if (m !== undefined && m.blockedSince >= 0) m.drained()
+    super._read(n)
+  }
+
+  get name () {
+    return this[kMeasure].name
+  }
+
+  /** A plain, JSON-serialisable snapshot (the totals are exact). */
+  stats () {
+    return this[kMeasure].snapshot(false, false)
+  }
+
+  /** Alias of stats(), for code written against the classic BackpressureMonitoredWritable. */
+  getStats () {
+    return this.stats()
+  }
+
+  /** Sets (or with null, clears) the expected total in bytes (items in object mode). */
+  setTotal (total) {
+    this[kMeasure].handle.setTotal(total === null ? -1 : validateTotal(total))
+    return this
+  }
+
+  /** This stream's metrics in the Prometheus text exposition format. */
+  toPrometheus () {
+    return toPrometheus([this])
+  }
+
+  _destroy (err, callback) {
+    // May run inside super() (an aborted `signal`), before the measure exists.
+    const m = this[kMeasure]
+    if (m !== undefined) m.stop()
+    callback(err)
+  }
+}
+
+function onEnd () {
+  this[kMeasure].summary()
+}
+
+function onClose () {
+  this[kMeasure]?.summary()
+}
+
+// ---------------------------------------------------------------------------------------------
+// MonitoredWritable
+
+function onWritten (stream, err) {
+  const m = stream[kMeasure]
+  const callback = m.callback
+  m.callback = null
+  m.completed++
+  if (m.inWrite) m.syncDone = true
+  if (m.samples.length !== 0) m.completedUpTo(m.completed)
+  callback(err)
+  // The callback may have started the next buffered write at once (core's clearBuffer).
+  if (!m.inWrite && m.callback === null) m.busyEnd()
+}
+
+/**
+ * A Writable that measures how its destination pushes back: write() calls that returned false,
+ * 'drain' events, time blocked (false to 'drain'), busy (a write in progress) and starved
+ * (nothing pending), buffer fill, write latency and chunk sizes, rates.
+ * `MonitoredWritable.wrap(dest)` puts the same measures in front of any existing Writable.
+ */
+class MonitoredWritable extends Writable {
+  constructor (options) {
+    // Symbol keys are not options (validateOptionsObject copies string keys only).
+    const wrapped = options?.[kWrap] === true
+    const opts = validateOptionsObject(options, 'MonitoredWritable', WRITABLE_OPTIONS)
+    const objectMode = validateBoolean(opts, 'objectMode', false)
+    const monitor = validateMonitorOptions(opts, wrapped ? 'wrap' : 'writable')
+    const user = {}
+    for (const key of ['write', 'writev', 'final', 'destroy', 'construct']) {
+      const fn = opts[key]
+      if (fn !== undefined && typeof fn !== 'function') throw typeError(`options.${key}`, 'a function', fn)
+      user[key] = fn
+    }
+    const core = { objectMode }
+    for (const key of ['decodeStrings', 'defaultEncoding', 'emitClose', 'autoDestroy']) {
+      if (opts[key] !== undefined) core[key] = opts[key]
+    }
+    if (opts.highWaterMark !== undefined) core.highWaterMark = validateInteger(opts, 'highWaterMark', 0, 2 ** 31 - 1)
+    if (opts.signal !== undefined) core.signal = pickStreamOptions({ signal: opts.signal }).signal
+    if (user.construct !== undefined) core.construct = user.construct
+    super(core)
+    this[kUser] = user
+    if (user.writev !== undefined) this._writev = monitoredWritev
+    const m = new Measure(this, KIND_WRITABLE, objectMode, monitor, this.writableHighWaterMark)
+    m.callback = null
+    m.inWrite = false
+    m.syncDone = false
+    m.owed = false
+    m.onWritten = (err) => onWritten(this, err)
+    this[kMeasure] = m
+    this.on('drain', onOwnDrain)
+    this.once('finish', onFinish)
+    this.once('close', onClose)
+  }
+
+  /**
+   * A Writable that forwards every write to `destination` at once and honours its backpressure:
+   * its write() returns false when the destination's does and its 'drain' follows the
+   * destination's. Errors and close propagate both ways; end() ends the destination.
+   */
+  static wrap (destination, options) {
+    if (destination === null || typeof destination !== 'object' || typeof destination.write !== 'function' ||
+        typeof destination.end !== 'function' || typeof destination.on !== 'function') {
+      throw typeError('destination', 'a Writable stream', destination)
+    }
+    const opts = validateOptionsObject(options, 'MonitoredWritable.wrap', MONITOR_OPTIONS)
+    return new WrappedWritable(destination, opts)
+  }
+
+  get name () {
+    return this[kMeasure].name
+  }
+
+  write (chunk, encoding, callback) {
+    const m = this[kMeasure]
+    const seq = m.writes
+    const timed = (seq & (LATENCY_EVERY - 1)) === 0
+    const at = timed ? m.now() : 0
+    const ok = super.write(chunk, encoding, callback)
+    m.writes++
+    if (timed) m.sample(seq, at)
+    if (!ok) {
+      m.owed = true
+      m.refused(this.writableLength)
+    }
+    return ok
+  }
+
+  _write (chunk, encoding, callback) {
+    const m = this[kMeasure]
+    const n = m.objectMode ? byteLength(chunk, encoding) : chunk.length
+    m.bytes += n
+    m.chunks++
+    if (!m.objectMode || n > 0) {
+      m.sizes[m.nSizes++] = n
+      if (m.nSizes === BATCH) m.flush()
+    }
+    const write = this[kUser].write
+    if (write === undefined) {
+      const err = new SluiceError('ERR_METHOD_NOT_IMPLEMENTED', 'The _write() method is not implemented: pass options.write (or options.writev)')
+      callback(err)
+      return
+    }
+    m.callback = callback
+    m.inWrite = true
+    m.syncDone = false
+    try {
+      write.call(this, chunk, encoding, m.onWritten)
+    } finally {
+      m.inWrite = false
+    }
+    // A write that did not complete at once keeps the destination busy until its callback.
+    if (!m.syncDone && m.callback !== null) m.busyStart()
+  }
+
+  _final (callback) {
+    const final = this[kUser].final
+    if (final === undefined) callback()
+    else final.call(this, callback)
+  }
+
+  /** A plain, JSON-serialisable snapshot (the totals are exact). */
+  stats () {
+    return this[kMeasure].snapshot(false, false)
+  }
+
+  /** Alias of stats(), for code written against the classic BackpressureMonitoredWritable. */
+  getStats () {
+    return this.stats()
+  }
+
+  setTotal (total) {
+    this[kMeasure].handle.setTotal(total === null ? -1 : validateTotal(total))
+    return this
+  }
+
+  toPrometheus () {
+    return toPrometheus([this])
+  }
+
+  _destroy (err, callback) {
+    const m = this[kMeasure]
+    if (m !== undefined) m.stop()
+    const destroy = this[kUser]?.destroy
+    if (destroy === undefined) callback(err)
+    else destroy.call(this, err, callback)
+  }
+}
+
+function monitoredWritev (chunks, callback) {
+  const m = this[kMeasure]
+  for (const { chunk, encoding } of chunks) {
+    const n = m.objectMode ? byteLength(chunk, encoding) : chunk.length
+    m.bytes += n
+    m.chunks++
+    if (!m.objectMode || n > 0) m.size(n)
+  }
+  m.callback = (err) => {
+    // One callback completes the whole batch.
+    m.completed += chunks.length - 1
+    callback(err)
+  }
+  m.inWrite = true
+  m.syncDone = false
+  try {
+    this[kUser].writev.call(this, chunks, m.onWritten)
+  } finally {
+    m.inWrite = false
+  }
+  if (!m.syncDone && m.callback !== null) m.busyStart()
+}
+
+function onOwnDrain () {
+  const m = this[kMeasure]
+  m.owed = false
+  m.drained()
+}
+
+function onFinish () {
+  this[kMeasure].summary()
+}
+
+// ---------------------------------------------------------------------------------------------
+// MonitoredWritable.wrap(destination)
+
+/**
+ * The wrapper forwards each write() straight to the destination rather than through its own
+ * buffer: the destination's buffer is the only one, so the wrapper's write() returns exactly
+ * what the destination's does and costs one call and a few additions (a second Writable layer
+ * would double the cost of a fast destination). Core's machinery still runs the wrapper's end:
+ * end() goes through core (so 'finish', writableFinished and pipeline's end-of-stream work as
+ * for any Writable), and _final waits for the destination's 'finish'.
+ */
+class WrappedWritable extends MonitoredWritable {
+  constructor (dest, opts) {
+    super({
+      ...opts,
+      [kWrap]: true,
+      objectMode: dest.writableObjectMode === true,
+      highWaterMark: dest.writableHighWaterMark ?? undefined
+    })
+    const m = this[kMeasure]
+    m.pending = 0
+    // Callbacks and latency samples of writes in flight: [seq, callback, at] triples, only for
+    // writes that have a callback or are timed (pipe() passes none).
+    m.queue = []
+    m.onDestWritten = (err) => onDestWritten(this, err)
+    this[kDest] = dest
+    this.forwarding = true
+    dest.on('drain', () => onDestDrain(this))
+    dest.on('error', (err) => { if (!this.destroyed) this.destroy(err) })
+    dest.on('close', () => onDestClose(this))
+  }
+
+  write (chunk, encoding, callback) {
+    if (typeof encoding === 'function') {
+      callback = encoding
+      encoding = undefined
+    }
+    if (!this.forwarding) return Writable.prototype.write.call(this, chunk, encoding, callback)
+    const m = this[kMeasure]
+    const seq = m.writes
+    const timed = (seq & (LATENCY_EVERY - 1)) === 0
+    if (timed || callback !== undefined) m.queue.push(seq, callback, timed ? m.now() : -1)
+    if (m.pending === 0) m.busyStart()
+    let ok
+    try {
+      ok = this[kDest].write(chunk, encoding, m.onDestWritten)
+    } catch (err) {
+      // An invalid chunk: core's write() throws before queueing anything.
+      if (timed || callback !== undefined) m.queue.length -= 3
+      if (m.pending === 0) m.busySince = -1
+      throw err
+    }
+    m.writes++
+    m.pending++
+    const n = m.objectMode ? byteLength(chunk, encoding) : (chunk.length === undefined ? byteLength(chunk, encoding) : typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length)
+    m.bytes += n
+    m.chunks++
+    if (!m.objectMode || n > 0) {
+      m.sizes[m.nSizes++] = n
+      if (m.nSizes === BATCH) m.flush()
+    }
+    if (!ok) {
+      m.owed = true
+      m.refused(this[kDest].writableLength ?? 0)
+    }
+    return ok
+  }
+
+  end (chunk, encoding, callback) {
+    if (typeof chunk === 'function') {
+      callback = chunk
+      chunk = undefined
+    } else if (typeof encoding === 'function') {
+      callback = encoding
+      encoding = undefined
+    }
+    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding)
+    this.forwarding = false
+    return super.end(callback)
+  }
+
+  cork () {
+    this[kDest].cork?.()
+  }
+
+  uncork () {
+    this[kDest].uncork?.()
+  }
+
+  get writableLength () {
+    return this[kDest].writableLength ?? 0
+  }
+
+  get writableNeedDrain () {
+    return this[kMeasure]?.owed === true || super.writableNeedDrain
+  }
+
+  _write (chunk, encoding, callback) {
+    // Only reached through core after end() (writes are forwarded in write()): refuse as core.
+    callback(new SluiceError('ERR_STREAM_WRITE_AFTER_END', 'write after end'))
+  }
+
+  _final (callback) {
+    const dest = this[kDest]
+    if (dest.writableFinished) {
+      callback()
+      return
+    }
+    const onFinish = () => {
+      dest.off('close', onClosed)
+      callback()
+    }
+    const onClosed = () => {
+      dest.off('finish', onFinish)
+      if (!dest.writableFinished) callback(prematureClose())
+    }
+    dest.once('finish', onFinish)
+    dest.once('close', onClosed)
+    if (!dest.writableEnded) dest.end()
+  }
+
+  _destroy (err, callback) {
+    this.forwarding = false
+    const m = this[kMeasure]
+    if (m !== undefined) {
+      m.stop()
+      m.busyEnd()
+    }
+    const dest = this[kDest]
+    if (dest !== undefined && !dest.destroyed) dest.destroy(err ?? undefined)
+    callback(err)
+  }
+}
+
+function onDestWritten (stream, err) {
+  const m = stream[kMeasure]
+  const seq = m.completed++
+  if (--m.pending === 0) m.busyEnd()
+  const queue = m.queue
+  if (queue.length !== 0 && queue[0] === seq) {
+    const callback = queue[1]
+    const at = queue[2]
+    queue.splice(0, 3)
+    if (at >= 0) m.latency(m.now() - at)
+    if (callback !== undefined) callback(err)
+  }
+}
+
+function onDestDrain (stream) {
+  const m = stream[kMeasure]
+  if (!m.owed) return
+  m.owed = false
+  stream.emit('drain')
+}
+
+function onDestClose (stream) {
+  if (stream.destroyed) return
+  const dest = stream[kDest]
+  if (dest.writableFinished) return // ours finishes (or has) and autoDestroy closes it
+  stream.destroy(dest.errored ?? prematureClose())
+}
+
+function prematureClose () {
+  const err = new Error('Premature close')
+  err.code = 'ERR_STREAM_PREMATURE_CLOSE'
+  return err
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many meters
+
+function measureOf (stream, what) {
+  const m = stream?.[kMeasure]
+  if (m === undefined) throw typeError(what, 'an array of Meter or MonitoredWritable', stream)
+  return m
+}
+
+/**
+ * The Prometheus text exposition (format 0.0.4) of `meters`: one `# HELP`/`# TYPE` pair per
+ * family, one sample per meter with its `name` label.
+ */
+function toPrometheus (meters) {
+  if (!Array.isArray(meters)) meters = [meters]
+  const samples = meters.map((s) => {
+    const m = measureOf(s, 'meters')
+    m.snapshot(false, false)
+    return m.handle.prometheusSamples(m.name)
+  })
+  const headers = native.prometheusHeaders()
+  let out = ''
+  for (let i = 0; i < headers.length; i++) {
+    out += headers[i]
+    for (const s of samples) out += s[i]
+  }
+  return out
+}
+
+/**
+ * Names the stage that limits a pipeline from the meters placed along it, in pipeline order.
+ * A Meter stands for the stage just upstream of it (it sees what that stage produces); a
+ * MonitoredWritable stands for itself (the sink). Stage i limits the pipeline when the meter
+ * before it is blocked (stage i does not take input fast enough) and its own meter is starved
+ * (a Meter: stage i does not produce fast enough) or busy (a sink); the score is the smaller of
+ * the two fractions of time (the first stage has no meter before it: its starved fraction
+ * alone). Returns `{ stage, index, reason, score, evidence }`, or null without meters.
+ */
+function bottleneck (meters) {
+  if (!Array.isArray(meters)) throw typeError('meters', 'an array of Meter or MonitoredWritable', meters)
+  if (meters.length === 0) return null
+  const evidence = meters.map((s) => {
+    const st = s.stats()
+    const life = st.elapsedMs > 0 ? st.elapsedMs : 1
+    return {
+      stage: st.name,
+      kind: st.kind,
+      rate: st.averageRate,
+      unit: st.unit,
+      blocked: st.blockedMs / life,
+      busy: st.busyMs / life,
+      starved: st.starvedMs / life
+    }
+  })
+  let best = -1
+  let bestScore = -1
+  let bestReason = ''
+  for (let i = 0; i < evidence.length; i++) {
+    const e = evidence[i]
+    const own = e.kind === 'writable' ? e.busy : e.starved
+    const upstreamBlocked = i === 0 ? 1 : evidence[i - 1].blocked
+    const score = Math.min(own, upstreamBlocked)
+    if (score > bestScore) {
+      best = i
+      bestScore = score
+      const mine = e.kind === 'writable' ? `busy ${pct(e.busy)} of the time` : `its output meter starved ${pct(e.starved)}`
+      bestReason = i === 0 ? mine : `${mine}, while "${evidence[i - 1].stage}" before it was blocked ${pct(upstreamBlocked)}`
+    }
+  }
+  return { stage: evidence[best].stage, index: best, reason: bestReason, score: bestScore, evidence }
+}
+
+function pct (f) {
+  return `${Math.round(f * 100)} %`
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+
+function formatRate (rate, unit) {
+  if (unit === 'items') return `${rate >= 100 ? Math.round(rate) : rate.toFixed(1)} items/s`
+  let i = 0
+  while (rate >= 1024 && i < UNITS.length - 1) {
+    rate /= 1024
+    i++
+  }
+  return `${rate >= 100 ? Math.round(rate) : rate.toFixed(1)} ${UNITS[i]}/s`
+}
+
+function bar (fraction, width) {
+  const n = Math.max(0, Math.min(width, Math.round(fraction * width)))
+  return '█'.repeat(n) + '·'.repeat(width - n)
+}
+
+/**
+ * The stages of a pipeline as a compact text diagram for a terminal: each stage's rate, bars for
+ * the time busy / blocked / starved, and the bottleneck marked.
+ */
+function formatPipeline (meters, { width = 10 } = {}) {
+  const b = bottleneck(meters)
+  if (b === null) return ''
+  const nameWidth = Math.max(5, ...b.evidence.map((e) => e.stage.length))
+  const lines = [`${'stage'.padEnd(nameWidth)}  ${'rate'.padStart(12)}  ${'busy'.padEnd(width)}  ${'blocked'.padEnd(width)}  ${'starved'.padEnd(width)}`]
+  b.evidence.forEach((e, i) => {
+    const busy = e.kind === 'writable' ? bar(e.busy, width) : ' '.repeat(width)
+    const mark = i === b.index && b.score > 0 ? '  ◀ bottleneck' : ''
+    lines.push(`${e.stage.padEnd(nameWidth)}  ${formatRate(e.rate, e.unit).padStart(12)}  ${busy}  ${bar(e.blocked, width)}  ${bar(e.starved, width)}${mark}`)
+    if (i < b.evidence.length - 1) lines.push(`${' '.repeat(nameWidth)}  ${''.padStart(12)}  ↓`)
+  })
+  return lines.join('\n')
+}
+
+module.exports = { Meter, MonitoredWritable, bottleneck, formatPipeline, toPrometheus }
