@@ -7,7 +7,7 @@ const { NdjsonParser, NULL } = require('./lib/ndjson.js')
 const { NdjsonError, SluiceError } = require('./lib/errors.js')
 const { configure } = require('./lib/runtime.js')
 const { Throttle, ThrottleGroup } = require('./lib/throttle.js')
-const { Meter, MonitoredWritable, bottleneck, formatPipeline, toPrometheus } = require('./lib/meter.js')
+const { Meter, MonitoredWritable, bottleneck, formatPipeline, registerPrometheus, toPrometheus } = require('./lib/meter.js')
 
 module.exports = {
   NdjsonParser,
@@ -20,6 +20,7 @@ module.exports = {
   MonitoredWritable,
   bottleneck,
   formatPipeline,
+  registerPrometheus,
   toPrometheus,
   configure
 }

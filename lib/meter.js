@@ -875,6 +875,60 @@ function toPrometheus (meters) {
 }
 
 /**
+ * Registers the meters' metric families with a prom-client `Registry` (prom-client is an
+ * optional peer: pass your own registry; sluice never requires it). `meters` is an array or a
+ * function returning the meters alive now (pipelines come and go); each scrape takes fresh
+ * snapshots. The metrics are prom-client "custom metrics" (objects with `get()`, as its own
+ * metric classes are), so they appear in `registry.metrics()` beside the application's own, with
+ * the names and types of `toPrometheus()`.
+ */
+function registerPrometheus (registry, meters) {
+  if (registry === null || typeof registry !== 'object' || typeof registry.registerMetric !== 'function') {
+    throw typeError('registry', 'a prom-client Registry', registry)
+  }
+  const list = typeof meters === 'function' ? meters : () => meters
+  if (typeof meters !== 'function' && !Array.isArray(meters)) {
+    throw typeError('meters', 'an array of Meter or MonitoredWritable, or a function returning one', meters)
+  }
+  // One scrape reads every family: snapshot once per scrape, not once per family.
+  let scrape = null
+  const collect = () => {
+    if (scrape === null) {
+      scrape = list().map((s) => {
+        const m = measureOf(s, 'meters')
+        m.snapshot(false, false)
+        return { name: m.name, values: m.handle.prometheusValues() }
+      })
+      queueMicrotask(() => { scrape = null })
+    }
+    return scrape
+  }
+  native.prometheusFamilies().forEach((line, i) => {
+    const [name, type, help] = line.split('\t')
+    const metric = {
+      name,
+      help,
+      type,
+      aggregator: 'sum',
+      get () {
+        const values = []
+        for (const { name: stage, values: families } of collect()) {
+          for (const row of families[i].split('\n')) {
+            if (row === '') continue
+            const [suffix, le, value] = row.split('\t')
+            const labels = le === '' ? { name: stage } : { name: stage, le: le === '+Inf' ? '+Inf' : Number(le) }
+            values.push({ metricName: name + suffix, labels, value: Number(value) })
+          }
+        }
+        return { name, help, type, aggregator: 'sum', values }
+      },
+      reset () {}
+    }
+    registry.registerMetric(metric)
+  })
+}
+
+/**
  * Names the stage that limits a pipeline from the meters placed along it, in pipeline order.
  * A Meter stands for the stage just upstream of it (it sees what that stage produces); a
  * MonitoredWritable stands for itself (the sink). Stage i limits the pipeline when the meter
@@ -956,4 +1010,4 @@ function formatPipeline (meters, { width = 10 } = {}) {
   return lines.join('\n')
 }
 
-module.exports = { Meter, MonitoredWritable, bottleneck, formatPipeline, toPrometheus }
+module.exports = { Meter, MonitoredWritable, bottleneck, formatPipeline, registerPrometheus, toPrometheus }

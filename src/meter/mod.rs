@@ -530,6 +530,13 @@ impl MeterHandle {
     prometheus::samples(&self.core, &name)
   }
 
+  /// The samples of each family as `suffix\tle\tvalue` lines, from the last snapshot (for the
+  /// prom-client bridge, which does its own labelling and escaping).
+  #[napi(catch_unwind)]
+  pub fn prometheus_values(&self) -> Vec<String> {
+    prometheus::tab_values(&self.core)
+  }
+
   /// Stops the timer for good (close/destroy): no signal is queued after this returns.
   #[napi(catch_unwind)]
   pub fn stop(&self) {
@@ -547,6 +554,12 @@ impl Drop for MeterHandle {
 #[napi(catch_unwind)]
 pub fn prometheus_headers() -> Vec<String> {
   prometheus::headers()
+}
+
+/// `name\ttype\thelp` of each metric family, in the order of `prometheusValues`.
+#[napi(catch_unwind)]
+pub fn prometheus_families() -> Vec<String> {
+  prometheus::families()
 }
 
 #[cfg(test)]

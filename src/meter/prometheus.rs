@@ -163,46 +163,106 @@ fn number(v: f64) -> String {
   }
 }
 
-fn histogram(
-  out: &mut String,
-  name: &str,
-  label: &str,
-  h: &Histogram,
-  bounds: &[f64],
-  to_internal: f64,
-) {
-  for &le in bounds {
-    let n = h.count_at_most(le * to_internal);
-    out.push_str(&format!(
-      "{name}_bucket{{name=\"{label}\",le=\"{le}\"}} {n}\n"
-    ));
-  }
-  let count = h.count();
-  out.push_str(&format!(
-    "{name}_bucket{{name=\"{label}\",le=\"+Inf\"}} {count}\n"
-  ));
-  let sum = number(h.sum() / to_internal);
-  out.push_str(&format!("{name}_sum{{name=\"{label}\"}} {sum}\n"));
-  out.push_str(&format!("{name}_count{{name=\"{label}\"}} {count}\n"));
+/// One sample: the suffix after the family name (`""`, `"_bucket"`, `"_sum"`, `"_count"`), its
+/// `le` bound if a bucket, its value.
+pub struct Sample {
+  pub suffix: &'static str,
+  pub le: Option<String>,
+  pub value: f64,
 }
 
-pub fn samples(core: &MeterCore, name: &str) -> Vec<String> {
-  let label = escape(name);
+fn histogram(out: &mut Vec<Sample>, h: &Histogram, bounds: &[f64], to_internal: f64) {
+  for &le in bounds {
+    out.push(Sample {
+      suffix: "_bucket",
+      le: Some(format!("{le}")),
+      value: h.count_at_most(le * to_internal) as f64,
+    });
+  }
+  let count = h.count() as f64;
+  out.push(Sample {
+    suffix: "_bucket",
+    le: Some("+Inf".into()),
+    value: count,
+  });
+  out.push(Sample {
+    suffix: "_sum",
+    le: None,
+    value: h.sum() / to_internal,
+  });
+  out.push(Sample {
+    suffix: "_count",
+    le: None,
+    value: count,
+  });
+}
+
+/// The samples of each family, in the order of `FAMILIES`.
+pub fn values(core: &MeterCore) -> Vec<Vec<Sample>> {
   FAMILIES
     .iter()
     .map(|f| {
-      let mut out = String::new();
+      let mut out = Vec::new();
       match f.value {
         Value::Field(i, scale) => {
-          let v = core.last.get(i).copied().unwrap_or(f64::NAN) * scale;
-          if v.is_finite() {
-            out.push_str(&format!("{}{{name=\"{label}\"}} {}\n", f.name, number(v)));
+          let value = core.last.get(i).copied().unwrap_or(f64::NAN) * scale;
+          if value.is_finite() {
+            out.push(Sample {
+              suffix: "",
+              le: None,
+              value,
+            });
           }
         }
-        Value::Latency(bounds) => histogram(&mut out, f.name, &label, &core.latencies, bounds, 1e6),
-        Value::Sizes(bounds) => histogram(&mut out, f.name, &label, &core.sizes, bounds, 1.0),
+        Value::Latency(bounds) => histogram(&mut out, &core.latencies, bounds, 1e6),
+        Value::Sizes(bounds) => histogram(&mut out, &core.sizes, bounds, 1.0),
       }
       out
+    })
+    .collect()
+}
+
+/// `name\ttype\thelp` of each family, for structured consumers (the prom-client bridge).
+pub fn families() -> Vec<String> {
+  FAMILIES
+    .iter()
+    .map(|f| format!("{}\t{}\t{}", f.name, f.kind, f.help))
+    .collect()
+}
+
+/// The sample lines of each family for one stream labelled `name`.
+pub fn samples(core: &MeterCore, name: &str) -> Vec<String> {
+  let label = escape(name);
+  values(core)
+    .into_iter()
+    .zip(FAMILIES)
+    .map(|(samples, f)| {
+      let mut out = String::new();
+      for s in samples {
+        let value = number(s.value);
+        let labels = match s.le {
+          Some(le) => format!("name=\"{label}\",le=\"{le}\""),
+          None => format!("name=\"{label}\""),
+        };
+        out.push_str(&format!("{}{}{{{labels}}} {value}\n", f.name, s.suffix));
+      }
+      out
+    })
+    .collect()
+}
+
+/// The samples of each family as `suffix\tle\tvalue` lines (`le` empty when none), unlabelled.
+pub fn tab_values(core: &MeterCore) -> Vec<String> {
+  values(core)
+    .into_iter()
+    .map(|samples| {
+      samples
+        .into_iter()
+        .map(|s| {
+          let le = s.le.unwrap_or_default();
+          format!("{}\t{le}\t{}\n", s.suffix, number(s.value))
+        })
+        .collect()
     })
     .collect()
 }
