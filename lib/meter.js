@@ -932,10 +932,12 @@ function registerPrometheus (registry, meters) {
  * Names the stage that limits a pipeline from the meters placed along it, in pipeline order.
  * A Meter stands for the stage just upstream of it (it sees what that stage produces); a
  * MonitoredWritable stands for itself (the sink). Stage i limits the pipeline when the meter
- * before it is blocked (stage i does not take input fast enough) and its own meter is starved
- * (a Meter: stage i does not produce fast enough) or busy (a sink); the score is the smaller of
- * the two fractions of time (the first stage has no meter before it: its starved fraction
- * alone). Returns `{ stage, index, reason, score, evidence }`, or null without meters.
+ * before it is blocked (stage i does not take its input fast enough) and its own meter is
+ * starved (a Meter: stage i does not produce fast enough) or busy (a sink); the score is the
+ * smaller of the two fractions of time. The first stage has no meter before it: it limits the
+ * pipeline when its meter is starved and no meter downstream is blocked (a slow sink blocks
+ * every stage upstream of it, and a fast source behind it is starved of nothing but buffer
+ * room). Returns `{ stage, index, reason, score, evidence }`, or null without meters.
  */
 function bottleneck (meters) {
   if (!Array.isArray(meters)) throw typeError('meters', 'an array of Meter or MonitoredWritable', meters)
@@ -959,13 +961,17 @@ function bottleneck (meters) {
   for (let i = 0; i < evidence.length; i++) {
     const e = evidence[i]
     const own = e.kind === 'writable' ? e.busy : e.starved
-    const upstreamBlocked = i === 0 ? 1 : evidence[i - 1].blocked
-    const score = Math.min(own, upstreamBlocked)
+    const upstream = i === 0
+      ? 1 - Math.max(0, ...evidence.slice(1).map((d) => d.blocked))
+      : evidence[i - 1].blocked
+    const score = Math.min(own, upstream)
     if (score > bestScore) {
       best = i
       bestScore = score
       const mine = e.kind === 'writable' ? `busy ${pct(e.busy)} of the time` : `its output meter starved ${pct(e.starved)}`
-      bestReason = i === 0 ? mine : `${mine}, while "${evidence[i - 1].stage}" before it was blocked ${pct(upstreamBlocked)}`
+      bestReason = i === 0
+        ? `${mine}, and no stage after it blocked more than ${pct(1 - upstream)}`
+        : `${mine}, while "${evidence[i - 1].stage}" before it was blocked ${pct(upstream)}`
     }
   }
   return { stage: evidence[best].stage, index: best, reason: bestReason, score: bestScore, evidence }

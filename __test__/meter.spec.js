@@ -1,0 +1,602 @@
+'use strict'
+
+// Meter and MonitoredWritable: exact counts, backpressure and drain counts against known
+// patterns, wrap() forwarding, stalls and 'stats' on a manual clock (deterministic on a loaded
+// machine), ETA, the Prometheus text through a real parser and a real prom-client registry
+// scraped over HTTP, and bottleneck() on a pipeline with one deliberately slow stage.
+
+const test = require('ava')
+const http = require('node:http')
+const { once } = require('node:events')
+const { PassThrough, Readable, Writable, Transform, pipeline } = require('node:stream')
+const { pipeline: pipelineP } = require('node:stream/promises')
+const client = require('prom-client')
+const parsePrometheus = require('parse-prometheus-text-format')
+const { Meter, MonitoredWritable, bottleneck, formatPipeline, registerPrometheus, toPrometheus } = require('..')
+const { createClock } = require('../lib/testing.js')
+const { randomChunks } = require('./helpers.js')
+
+/** The first `name` event (events.once would reject on 'error'). */
+function next (emitter, name) {
+  return new Promise((resolve) => emitter.once(name, (...args) => resolve(args)))
+}
+
+function sink (options = {}) {
+  return new Writable({ ...options, write (chunk, encoding, callback) { callback() } })
+}
+
+/** A destination whose writes complete only when the test says so. */
+function heldDestination (options = {}) {
+  const held = []
+  const dest = new Writable({
+    ...options,
+    write (chunk, encoding, callback) { held.push(callback) }
+  })
+  dest.releaseAll = () => { for (const cb of held.splice(0)) cb() }
+  dest.held = held
+  return dest
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact counts
+
+test('Meter counts bytes and chunks exactly (random chunk sizes), stats() is plain JSON, getStats() is its alias', async (t) => {
+  const data = Buffer.alloc(3_000_000, 7)
+  const chunks = randomChunks(data, 42, 9000)
+  const meter = new Meter({ name: 'bytes' })
+  const summaries = []
+  meter.on('summary', (s) => summaries.push(s))
+  await pipelineP(Readable.from(chunks, { objectMode: false }), meter, sink())
+  const s = meter.stats()
+  t.is(s.bytes, data.length)
+  t.is(s.bytesWritten, data.length)
+  t.is(s.chunks, chunks.length)
+  t.is(s.chunkSize.count, chunks.length)
+  t.is(s.chunkSize.max, Math.max(...chunks.map((c) => c.length)))
+  t.deepEqual(JSON.parse(JSON.stringify(s)), s)
+  t.deepEqual(meter.getStats(), s)
+  t.is(summaries.length, 1)
+  t.is(summaries[0].bytes, data.length)
+  t.true(s.elapsedMs > 0)
+  t.true(Math.abs(s.avgThroughput - s.bytes / (s.elapsedMs / 1000)) < 1e-6 * s.avgThroughput)
+  for (const key of ['bytesWritten', 'backpressureEvents', 'drainEvents', 'elapsedMs', 'avgThroughput']) {
+    t.is(typeof s[key], 'number', key)
+  }
+})
+
+test('Meter in object mode counts items exactly; strings and buffers also count their bytes', async (t) => {
+  const items = []
+  for (let i = 0; i < 20_000; i++) items.push(i % 3 === 0 ? 'abc' : i % 3 === 1 ? Buffer.alloc(5) : { i })
+  const meter = new Meter({ objectMode: true, name: 'objects' })
+  const out = []
+  await pipelineP(Readable.from(items), meter, new Writable({ objectMode: true, write (c, e, cb) { out.push(c); cb() } }))
+  const s = meter.stats()
+  t.is(out.length, items.length)
+  t.is(s.chunks, items.length)
+  t.is(s.unit, 'items')
+  t.is(s.bytes, 6667 * 3 + 6667 * 5)
+})
+
+test('MonitoredWritable counts what reached its write(), in byte and object mode', async (t) => {
+  const data = Buffer.alloc(1_000_000, 1)
+  const chunks = randomChunks(data, 7, 5000)
+  let seen = 0
+  const w = new MonitoredWritable({ write (chunk, encoding, cb) { seen += chunk.length; setImmediate(cb) } })
+  await pipelineP(Readable.from(chunks, { objectMode: false }), w)
+  t.is(seen, data.length)
+  t.is(w.stats().bytes, data.length)
+  t.is(w.stats().chunks, chunks.length)
+  const o = new MonitoredWritable({ objectMode: true, write (chunk, encoding, cb) { cb() } })
+  await pipelineP(Readable.from(Array.from({ length: 5000 }, (_, i) => ({ i }))), o)
+  t.is(o.stats().chunks, 5000)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Backpressure and drain
+
+/** Writes until write() returns false, waits for 'drain', `rounds` times; returns the falses. */
+async function writeInRounds (w, rounds, chunk) {
+  let falses = 0
+  for (let r = 0; r < rounds; r++) {
+    while (w.write(chunk)) { /* until the stage is full */ }
+    falses++
+    await once(w, 'drain')
+  }
+  return falses
+}
+
+test('MonitoredWritable: backpressure and drain counts against a slow destination with a known pattern', async (t) => {
+  const w = new MonitoredWritable({
+    objectMode: true,
+    highWaterMark: 4,
+    write (chunk, encoding, cb) { setTimeout(cb, 1) }
+  })
+  const falses = await writeInRounds(w, 6, { x: 1 })
+  const s = w.stats()
+  t.is(falses, 6)
+  t.is(s.backpressureEvents, 6)
+  t.is(s.drainEvents, 6)
+  t.is(s.chunks, 24) // 4 writes per round: the 4th reaches the highWaterMark
+  t.is(s.highWaterMark, 4)
+  t.is(s.bufferFillMax, 1)
+  t.true(s.blockedMs > 0)
+  t.true(s.busyMs >= s.blockedMs * 0.9, `${s.busyMs} vs ${s.blockedMs}`)
+  t.true(s.latencyMs.count >= 1)
+  w.end()
+  await once(w, 'finish')
+})
+
+test('wrap(): write() returns false exactly when the destination does, and drain follows the destination', async (t) => {
+  const dest = new Writable({ highWaterMark: 100, write (chunk, encoding, cb) { setTimeout(cb, 1) } })
+  const returned = []
+  const realWrite = dest.write
+  dest.write = function (...args) {
+    const ok = realWrite.apply(this, args)
+    returned.push(ok)
+    return ok
+  }
+  const w = MonitoredWritable.wrap(dest, { name: 'wrapped' })
+  t.true(w instanceof MonitoredWritable)
+  t.true(w instanceof Writable)
+  const ours = []
+  for (let r = 0; r < 5; r++) {
+    for (;;) {
+      const ok = w.write(Buffer.alloc(30))
+      ours.push(ok)
+      if (!ok) break
+    }
+    t.true(w.writableNeedDrain)
+    await once(w, 'drain')
+  }
+  t.deepEqual(ours, returned)
+  const s = w.stats()
+  t.is(s.backpressureEvents, 5)
+  t.is(s.drainEvents, 5)
+  t.is(s.chunks, 20) // 30-byte chunks against 100: the 4th (120 bytes) is refused
+  t.is(s.bytes, 600)
+  t.is(s.highWaterMark, 100)
+  w.end()
+  await once(w, 'finish')
+  t.true(dest.writableFinished)
+})
+
+test('wrap(): end() ends the destination and finish comes after the destination has finished', async (t) => {
+  const got = []
+  const dest = new Writable({ write (chunk, encoding, cb) { got.push(chunk.toString()); setTimeout(cb, 2) } })
+  const order = []
+  dest.on('finish', () => order.push('dest finish'))
+  const w = MonitoredWritable.wrap(dest)
+  w.on('finish', () => order.push('wrap finish'))
+  w.write('a')
+  w.write('b', () => order.push('b written'))
+  w.end('c')
+  await once(w, 'close')
+  t.deepEqual(got, ['a', 'b', 'c'])
+  t.deepEqual(order, ['b written', 'dest finish', 'wrap finish'])
+  t.is(w.stats().bytes, 3)
+  t.true(dest.destroyed)
+})
+
+test('wrap() in pipeline(): every byte reaches the destination, honouring its backpressure', async (t) => {
+  let bytes = 0
+  const dest = new Writable({ highWaterMark: 1024, write (chunk, encoding, cb) { bytes += chunk.length; setImmediate(cb) } })
+  const w = MonitoredWritable.wrap(dest)
+  await pipelineP(Readable.from(randomChunks(Buffer.alloc(200_000), 3, 700), { objectMode: false }), w)
+  t.is(bytes, 200_000)
+  const s = w.stats()
+  t.is(s.bytes, 200_000)
+  t.true(s.backpressureEvents > 0)
+  t.is(s.drainEvents, s.backpressureEvents)
+  t.true(s.bufferedMax <= 1024 + 700)
+})
+
+test('wrap(): an error of the destination reaches the wrapper (and pipeline), then close', async (t) => {
+  const dest = new Writable({ write (chunk, encoding, cb) { cb(new Error('disk full')) } })
+  const w = MonitoredWritable.wrap(dest)
+  const events = []
+  w.on('error', (err) => events.push('error ' + err.message))
+  w.on('close', () => events.push('close'))
+  w.write('x')
+  await next(w, 'close')
+  t.deepEqual(events, ['error disk full', 'close'])
+  const dest2 = new Writable({ write (chunk, encoding, cb) { setTimeout(() => cb(new Error('boom')), 5) } })
+  const err = await t.throwsAsync(pipelineP(Readable.from(['a', 'b', 'c']), MonitoredWritable.wrap(dest2)))
+  t.is(err.message, 'boom')
+})
+
+test('wrap(): destroying the wrapper destroys the destination with the error; a destination closed early errors the wrapper', async (t) => {
+  const dest = heldDestination()
+  const w = MonitoredWritable.wrap(dest)
+  dest.on('error', () => {})
+  w.on('error', () => {})
+  w.write('x')
+  const boom = new Error('stop')
+  w.destroy(boom)
+  await next(dest, 'close')
+  t.is(dest.errored, boom)
+  const dest2 = heldDestination()
+  const w2 = MonitoredWritable.wrap(dest2)
+  const errored = next(w2, 'error')
+  dest2.destroy()
+  const [err] = await errored
+  t.is(err.code, 'ERR_STREAM_PREMATURE_CLOSE')
+  t.true(w2.destroyed)
+  // Writes after destroy fail as core's do.
+  const late = await new Promise((resolve) => w2.write('y', resolve))
+  t.is(late.code, 'ERR_STREAM_DESTROYED')
+})
+
+test('options are validated with TypeError/RangeError naming the option', (t) => {
+  const cases = [
+    [{ interval: 0 }, RangeError, 'interval'],
+    [{ interval: 'x' }, TypeError, 'interval'],
+    [{ stallMs: -1 }, RangeError, 'stallMs'],
+    [{ halfLifeMs: 0 }, RangeError, 'halfLifeMs'],
+    [{ halfLifeMs: NaN }, RangeError, 'halfLifeMs'],
+    [{ total: -5 }, RangeError, 'total'],
+    [{ total: '5' }, TypeError, 'total'],
+    [{ name: 5 }, TypeError, 'name'],
+    [{ clock: {} }, TypeError, 'clock'],
+    [{ nope: 1 }, TypeError, 'nope']
+  ]
+  for (const [options, type, name] of cases) {
+    const e1 = t.throws(() => new Meter(options), { instanceOf: type })
+    t.true(e1.message.includes(name), e1.message)
+    t.truthy(e1.code)
+    const e2 = t.throws(() => MonitoredWritable.wrap(sink(), options), { instanceOf: type })
+    t.true(e2.message.includes(name), e2.message)
+  }
+  t.throws(() => MonitoredWritable.wrap({}), { instanceOf: TypeError, message: /destination/ })
+  t.throws(() => new MonitoredWritable({ write: 5 }), { instanceOf: TypeError, message: /write/ })
+  t.throws(() => new Meter().setTotal(-1), { instanceOf: RangeError, message: /total/ })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Time: manual clock
+
+test('stall: a destination that blocks makes a blocked stall, reported once, while stats keep coming', (t) => {
+  const clock = createClock()
+  const dest = heldDestination({ highWaterMark: 1 })
+  const w = MonitoredWritable.wrap(dest, { name: 'sink', clock, interval: 50, stallMs: 100 })
+  const stalls = []
+  const stats = []
+  w.on('stall', (s) => stalls.push(s))
+  w.on('stats', (s) => stats.push(s))
+  t.false(w.write('x'))
+  clock.advance(90)
+  t.deepEqual(stalls, [])
+  clock.advance(1000)
+  t.is(stalls.length, 1)
+  t.is(stalls[0].stage, 'sink')
+  t.is(stalls[0].reason, 'blocked')
+  t.true(stalls[0].ms >= 100 && stalls[0].ms <= 125, String(stalls[0].ms))
+  // Snapshots kept coming while stalled: one every 50 ms over 1090 ms.
+  t.is(stats.length, 21)
+  t.is(stats.at(-1).stalls, 1)
+  t.is(stats.at(-1).backpressureEvents, 1)
+  t.true(Math.abs(stats.at(-1).blockedMs - 1050) < 1e-6, String(stats.at(-1).blockedMs))
+  // Progress re-arms the detector.
+  dest.releaseAll()
+  w.write('y')
+  dest.releaseAll()
+  clock.advance(50)
+  clock.advance(500)
+  t.is(stalls.length, 2)
+  t.is(stalls[1].reason, 'starved')
+  w.destroy()
+})
+
+test('stall: a Meter waiting for upstream reports starved; one that downstream refuses reports blocked', (t) => {
+  const clock = createClock()
+  const starved = new Meter({ name: 'idle', clock, stallMs: 200 })
+  const stalls = []
+  starved.on('stall', (s) => stalls.push(s))
+  clock.advance(150)
+  t.deepEqual(stalls, [])
+  clock.advance(100)
+  t.is(stalls.length, 1)
+  t.is(stalls[0].reason, 'starved')
+  t.is(stalls[0].stage, 'idle')
+  starved.destroy()
+
+  const blocked = new Meter({ name: 'full', clock, stallMs: 200, highWaterMark: 4 })
+  const b = []
+  blocked.on('stall', (s) => b.push(s))
+  while (blocked.write(Buffer.alloc(4))) { /* nobody reads */ }
+  clock.advance(300)
+  t.is(b.length, 1)
+  t.is(b[0].reason, 'blocked')
+  const s = blocked.stats()
+  t.is(s.backpressureEvents >= 1, true)
+  t.true(Math.abs(s.blockedMs - 300) < 1e-6, String(s.blockedMs))
+  t.true(s.starvedMs < 1e-6)
+  blocked.destroy()
+})
+
+test('no stats, stall or summary-after-close: a destroyed meter stops its timer', (t) => {
+  const clock = createClock()
+  const m = new Meter({ clock, interval: 10, stallMs: 10 })
+  let events = 0
+  m.on('stats', () => events++)
+  m.on('stall', () => events++)
+  clock.advance(25)
+  const before = events
+  t.true(before >= 2)
+  m.destroy()
+  clock.advance(1000)
+  t.is(events, before)
+  t.is(clock.now(), 1025)
+})
+
+test('rates: current over the interval, smoothed with the half-life, average; min/max in the summary', (t) => {
+  const clock = createClock()
+  const m = new Meter({ clock, interval: 1000, halfLifeMs: 1000 })
+  const stats = []
+  m.on('stats', (s) => stats.push(s))
+  m.resume()
+  m.write(Buffer.alloc(1000))
+  clock.advance(1000)
+  m.write(Buffer.alloc(3000))
+  clock.advance(1000)
+  clock.advance(1000)
+  t.is(stats.length, 3)
+  t.deepEqual(stats.map((s) => s.currentRate), [1000, 3000, 0])
+  t.is(stats[0].smoothedRate, 1000)
+  t.is(stats[1].smoothedRate, 2000) // one half-life: halfway from 1000 to 3000
+  t.is(stats[2].smoothedRate, 1000)
+  t.is(stats[2].averageRate, 4000 / 3)
+  const summary = once(m, 'summary')
+  m.end()
+  return summary.then(([s]) => {
+    t.is(s.minRate, 0)
+    t.is(s.maxRate, 3000)
+    t.is(s.bytes, 4000)
+    t.is(s.elapsedMs, 3000)
+  })
+})
+
+test('ETA: from the smoothed rate with a total, null without one or before any rate; never negative or Infinity', (t) => {
+  const clock = createClock()
+  const m = new Meter({ clock, total: 10_000, halfLifeMs: 1000 })
+  m.resume()
+  t.is(m.stats().eta, null) // no rate yet
+  t.is(m.stats().percent, 0)
+  m.write(Buffer.alloc(2500))
+  clock.advance(1000)
+  let s = m.stats()
+  t.is(s.percent, 25)
+  t.is(s.eta, 3) // 7500 left at 2500/s
+  clock.advance(5000) // stalled: the smoothed rate decays, the ETA grows, stays finite
+  s = m.stats()
+  t.true(s.eta > 3 && Number.isFinite(s.eta), String(s.eta))
+  m.write(Buffer.alloc(20_000)) // beyond the total
+  clock.advance(1000)
+  s = m.stats()
+  t.is(s.percent, 100)
+  t.is(s.eta, 0)
+  m.setTotal(null)
+  s = m.stats()
+  t.is(s.percent, null)
+  t.is(s.eta, null)
+  t.is(s.total, null)
+  const none = new Meter({ clock })
+  none.resume()
+  none.write(Buffer.alloc(10))
+  clock.advance(1000)
+  t.is(none.stats().eta, null)
+  t.is(none.stats().percent, null)
+  m.destroy()
+  none.destroy()
+})
+
+test('a meter does not keep the process alive (its timer is weak) and ends cleanly', async (t) => {
+  const { spawnSync } = require('node:child_process')
+  const script = `
+    const { Meter, MonitoredWritable } = require(${JSON.stringify(require.resolve('..'))})
+    const m = new Meter({ interval: 5, stallMs: 5 })
+    m.on('stats', () => {})
+    const w = MonitoredWritable.wrap(new (require('stream').Writable)({ write (c, e, cb) {} }), { interval: 5 })
+    w.write('held forever')
+    setTimeout(() => {}, 50)
+  `
+  const started = Date.now()
+  const r = spawnSync(process.execPath, ['-e', script], { timeout: 30_000 })
+  t.is(r.status, 0, r.stderr.toString())
+  t.true(Date.now() - started < 30_000)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Prometheus
+
+/**
+ * A strict check of the text exposition format 0.0.4: every line is a HELP, a TYPE or a sample;
+ * a family's HELP/TYPE come once, before its samples; samples are contiguous per family; label
+ * values are escaped; values parse; histogram buckets are cumulative and end at +Inf = _count.
+ */
+function checkExposition (t, text) {
+  t.true(text.endsWith('\n'))
+  const name = '[a-zA-Z_:][a-zA-Z0-9_:]*'
+  const labelValue = '"(?:[^"\\\\\\n]|\\\\[\\\\"n])*"'
+  const labels = `\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=${labelValue}(?:,[a-zA-Z_][a-zA-Z0-9_]*=${labelValue})*)?\\}`
+  const sample = new RegExp(`^(${name})(${labels})? (-?(?:[0-9]+(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|\\+Inf|-Inf|NaN))$`)
+  const types = new Map()
+  const done = new Set()
+  let current = null
+  const buckets = new Map()
+  for (const line of text.slice(0, -1).split('\n')) {
+    if (line === '') continue
+    let m
+    if ((m = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line))) {
+      t.false(types.has(m[1]) || done.has(m[1]), `HELP twice for ${m[1]}`)
+      if (current !== null) done.add(current)
+      current = m[1]
+      continue
+    }
+    if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line))) {
+      t.is(m[1], current, `TYPE of ${m[1]} right after its HELP`)
+      types.set(m[1], m[2])
+      continue
+    }
+    m = sample.exec(line)
+    t.truthy(m, `not a sample line: ${JSON.stringify(line)}`)
+    if (!m) continue
+    const family = types.get(current) === 'histogram' ? m[1].replace(/_(bucket|sum|count)$/, '') : m[1]
+    t.is(family, current, `sample ${m[1]} outside its family`)
+    if (m[1].endsWith('_total')) t.is(types.get(current), 'counter')
+    if (m[1].endsWith('_bucket')) {
+      const key = m[2].replace(/,le="[^"]*"/, '')
+      const le = /le="([^"]*)"/.exec(m[2])[1]
+      const value = Number(m[3])
+      const list = buckets.get(m[1] + key) ?? []
+      if (list.length > 0) t.true(value >= list.at(-1).value, `buckets cumulative: ${line}`)
+      list.push({ le, value })
+      buckets.set(m[1] + key, list)
+    }
+    if (m[1].endsWith('_count') && types.get(current) === 'histogram') {
+      const list = buckets.get(m[1].replace(/_count$/, '_bucket') + m[2])
+      t.is(list.at(-1).le, '+Inf')
+      t.is(list.at(-1).value, Number(m[3]))
+    }
+  }
+  return types
+}
+
+test('toPrometheus(): stable names, a name label, passes a strict format check and a real parser', async (t) => {
+  const a = new Meter({ name: 'parse "stage"\none\\x' })
+  const b = MonitoredWritable.wrap(new Writable({ write (c, e, cb) { setImmediate(cb) } }), { name: 'sink', total: 1000 })
+  await pipelineP(Readable.from([Buffer.alloc(300), Buffer.alloc(700)]), a, b)
+  const text = toPrometheus([a, b])
+  const types = checkExposition(t, text)
+  t.is(types.get('sluice_stream_bytes_total'), 'counter')
+  t.is(types.get('sluice_stream_write_latency_seconds'), 'histogram')
+  const families = parsePrometheus(text)
+  const bytes = families.find((f) => f.name === 'sluice_stream_bytes_total')
+  t.deepEqual(bytes.metrics.map((m) => [m.labels.name, Number(m.value)]), [['parse "stage"\none\\x', 1000], ['sink', 1000]])
+  const progress = families.find((f) => f.name === 'sluice_stream_progress_ratio')
+  t.deepEqual(progress.metrics.map((m) => [m.labels.name, Number(m.value)]), [['sink', 1]])
+  const sizes = families.find((f) => f.name === 'sluice_stream_chunk_size_bytes')
+  t.is(sizes.type, 'HISTOGRAM')
+  // (this parser keeps the buckets of a labelled histogram, not its _sum/_count: the strict check
+  // above covers those)
+  t.is(sizes.metrics[0].buckets['+Inf'], '2')
+  t.is(sizes.metrics[0].buckets['1024'], '2')
+  // One meter alone is valid too.
+  checkExposition(t, b.toPrometheus())
+})
+
+test('registerPrometheus(): a real prom-client registry, scraped over HTTP, carries the meters beside the app metrics', async (t) => {
+  const registry = new client.Registry()
+  const requests = new client.Counter({ name: 'app_requests_total', help: 'requests', registers: [registry] })
+  const meters = []
+  registerPrometheus(registry, () => meters)
+  const server = http.createServer(async (req, res) => {
+    requests.inc()
+    res.setHeader('Content-Type', registry.contentType)
+    res.end(await registry.metrics())
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const scrape = () => new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: server.address().port, path: '/metrics' }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d) => { body += d })
+      res.on('end', () => resolve({ body, type: res.headers['content-type'] }))
+    }).on('error', reject)
+  })
+  try {
+    const m = new Meter({ name: 'upload' })
+    meters.push(m)
+    await pipelineP(Readable.from([Buffer.alloc(4096), Buffer.alloc(100)]), m, sink())
+    const { body, type } = await scrape()
+    t.true(type.startsWith('text/plain; version=0.0.4'))
+    checkExposition(t, body)
+    const families = parsePrometheus(body)
+    const bytes = families.find((f) => f.name === 'sluice_stream_bytes_total')
+    t.deepEqual(bytes.metrics, [{ value: '4196', labels: { name: 'upload' } }])
+    t.truthy(families.find((f) => f.name === 'app_requests_total'))
+    const sizes = families.find((f) => f.name === 'sluice_stream_chunk_size_bytes')
+    t.is(sizes.metrics[0].buckets['+Inf'], '2')
+  } finally {
+    server.close()
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+// Bottleneck
+
+function slowStage (ms, objectMode = false) {
+  return new Transform({ objectMode, transform (chunk, encoding, cb) { setTimeout(() => cb(null, chunk), ms) } })
+}
+
+function source (count, size) {
+  let i = 0
+  return new Readable({ read () { this.push(i++ < count ? Buffer.alloc(size) : null) } })
+}
+
+test('bottleneck(): names a deliberately slow sink in a three-stage pipeline, with the evidence', async (t) => {
+  // source → parse → enrich → sink; the sink takes 10x longer per chunk than anything else.
+  const m1 = new Meter({ name: 'parse' })
+  const m2 = new Meter({ name: 'enrich' })
+  const dest = MonitoredWritable.wrap(new Writable({ highWaterMark: 4096, write (c, e, cb) { setTimeout(cb, 10) } }), { name: 'sink' })
+  await pipelineP(source(60, 1024), new PassThrough(), m1, new PassThrough(), m2, dest)
+  const b = bottleneck([m1, m2, dest])
+  t.is(b.stage, 'sink', JSON.stringify(b))
+  t.is(b.evidence.length, 3)
+  t.true(b.evidence[2].busy > 0.8, JSON.stringify(b.evidence))
+  t.true(b.evidence[1].blocked > 0.5, JSON.stringify(b.evidence))
+  const text = formatPipeline([m1, m2, dest])
+  t.regex(text, /sink .*◀ bottleneck/)
+})
+
+test('bottleneck(): names a deliberately slow middle stage', async (t) => {
+  const m1 = new Meter({ name: 'read' })
+  const m2 = new Meter({ name: 'transform' })
+  const dest = MonitoredWritable.wrap(new Writable({ write (c, e, cb) { setImmediate(cb) } }), { name: 'write' })
+  // The slow stage sits between the 'read' meter and the 'transform' meter it feeds.
+  await pipelineP(source(60, 1024), m1, slowStage(10), m2, dest)
+  const b = bottleneck([m1, m2, dest])
+  t.is(b.stage, 'transform', JSON.stringify(b))
+  t.true(b.evidence[0].blocked > 0.5, JSON.stringify(b.evidence))
+  t.true(b.evidence[1].starved > 0.5, JSON.stringify(b.evidence))
+  t.regex(formatPipeline([m1, m2, dest]), /transform .*◀ bottleneck/)
+})
+
+test('stats() and summary after destroy are the frozen final snapshot; pipeline errors reach meters', async (t) => {
+  const m = new Meter()
+  const summary = next(m, 'summary')
+  const failing = new Writable({ write (c, e, cb) { cb(new Error('sink failed')) } })
+  await t.throwsAsync(pipelineP(Readable.from([Buffer.alloc(10), Buffer.alloc(10)]), m, failing), { message: 'sink failed' })
+  const [s] = await summary
+  t.true(m.destroyed)
+  t.deepEqual(m.stats(), s)
+  t.true(s.bytes <= 20)
+})
+
+test('pipe() through a Meter into a MonitoredWritable with callbacks: exact counts, callbacks in order', async (t) => {
+  const order = []
+  const w = new MonitoredWritable({
+    write (chunk, encoding, cb) {
+      if (chunk[0] % 2 === 0) cb()
+      else setImmediate(cb)
+    },
+    final (cb) { order.push('final'); cb() }
+  })
+  for (let i = 0; i < 100; i++) w.write(Buffer.from([i]), () => order.push(i))
+  w.end()
+  await once(w, 'finish')
+  t.deepEqual(order, [...Array.from({ length: 100 }, (_, i) => i), 'final'])
+  const s = w.stats()
+  t.is(s.chunks, 100)
+  t.is(s.latencyMs.count, Math.ceil(100 / 16))
+})
+
+test('for await over a Meter, and compose-style pipeline use', async (t) => {
+  const m = new Meter({ objectMode: true })
+  const src = Readable.from([1, 2, 3])
+  pipeline(src, m, () => {})
+  const out = []
+  for await (const v of m) out.push(v)
+  t.deepEqual(out, [1, 2, 3])
+  t.is(m.stats().chunks, 3)
+})
