@@ -1,5 +1,5 @@
 /// <reference types="node" />
-import { Transform, TransformOptions } from 'node:stream'
+import { PassThrough, Transform, TransformOptions, Writable, WritableOptions } from 'node:stream'
 
 /** What a JSON `null` line becomes in `'values'` output unless `nullValue` says otherwise: `Symbol.for('sluice.null')`. */
 export declare const NULL: unique symbol
@@ -171,3 +171,158 @@ export declare class ThrottleGroup {
   setRate(rate: number, options?: { burst?: number; per?: number }): void
   stats(): { units: number; tokens: number; rate: number; burst: number; members: number; waiting: number }
 }
+
+/** Options common to `Meter`, `MonitoredWritable` and `MonitoredWritable.wrap`. */
+export interface MonitorOptions {
+  /** The stage's name in snapshots, 'stall' events, Prometheus labels and `bottleneck()`. Default: `meter-<n>` / `writable-<n>` / `wrap-<n>`. */
+  name?: string
+  /** Milliseconds between `'stats'` events (timer in Rust; they keep coming while the stream is stalled). Default: 1000. */
+  interval?: number
+  /** Emit `'stall'` after this many ms without progress (reported at most stallMs/4 late, never early). Default: `Infinity` (off). */
+  stallMs?: number
+  /** Half-life of the smoothed rate (and so of the ETA), in ms. Default: 5000. */
+  halfLifeMs?: number
+  /** Expected total in bytes (items in object mode): enables `percent` and `eta`. */
+  total?: number
+  /** A manual clock for tests (`sluice/testing`). */
+  clock?: ManualClockLike
+}
+
+/** Percentiles of a histogram (null while empty). */
+export interface HistogramStats {
+  count: number
+  p50: number | null
+  p90: number | null
+  p99: number | null
+  max: number | null
+  mean: number | null
+}
+
+/** A plain, JSON-serialisable snapshot; counts are exact. */
+export interface MeterStats {
+  name: string
+  kind: 'meter' | 'writable'
+  /** What the rates count: bytes, or items in object mode. */
+  unit: 'bytes' | 'items'
+  bytes: number
+  /** Chunks (items in object mode). */
+  chunks: number
+  /** Classic `BackpressureMonitoredWritable` name: same as `bytes`. */
+  bytesWritten: number
+  /** `write()` (Meter: `push()`) calls that returned false. */
+  backpressureEvents: number
+  /** `'drain'` events (Meter: `_read()` after a refused push). */
+  drainEvents: number
+  /** Since creation; frozen at finish/close. */
+  elapsedMs: number
+  /** Bytes per second over `elapsedMs`. */
+  avgThroughput: number
+  /** Units per second over the last interval. */
+  currentRate: number
+  /** Exponentially smoothed rate (half-life `halfLifeMs`). */
+  smoothedRate: number
+  /** Units per second over `elapsedMs`. */
+  averageRate: number
+  /** Lowest / highest interval rate seen (null before the first interval ends). */
+  minRate: number | null
+  maxRate: number | null
+  /** From a false return to the next drain. */
+  blockedMs: number
+  /** MonitoredWritable: a write in progress in the destination across event-loop turns (writes completed synchronously count 0). */
+  busyMs: number
+  /** Meter: not blocked (waiting for upstream); MonitoredWritable: nothing pending. */
+  starvedMs: number
+  stalls: number
+  /** Buffered length now, the largest seen, and the highWaterMark they compare to. */
+  buffered: number
+  bufferedMax: number
+  highWaterMark: number
+  bufferFillMax: number
+  /** Time-weighted mean fill, sampled at each timer signal. */
+  bufferFillMean: number
+  total: number | null
+  /** 0–100, null without a total. */
+  percent: number | null
+  /** Seconds left at the smoothed rate; null when unknown (no total, no rate yet); never negative or Infinity. */
+  eta: number | null
+  /** write() to callback (MonitoredWritable; sampled). */
+  latencyMs: HistogramStats
+  chunkSize: HistogramStats
+}
+
+export interface StallInfo {
+  stage: string
+  /** `'blocked'`: downstream does not take (or a write is in progress); `'starved'`: nothing comes from upstream. */
+  reason: 'blocked' | 'starved'
+  /** Milliseconds without progress. */
+  ms: number
+}
+
+export interface MeterOptions extends MonitorOptions, Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal' | 'objectMode'> {}
+
+/** A PassThrough that measures what goes through it. */
+export declare class Meter extends PassThrough {
+  constructor(options?: MeterOptions)
+  readonly name: string
+  stats(): MeterStats
+  /** Alias of `stats()`. */
+  getStats(): MeterStats
+  /** Sets (null: clears) the expected total. */
+  setTotal(total: number | null): this
+  toPrometheus(): string
+  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  on(event: 'stall', listener: (info: StallInfo) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  once(event: 'stall', listener: (info: StallInfo) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+export interface MonitoredWritableOptions extends MonitorOptions, Pick<WritableOptions, 'write' | 'writev' | 'final' | 'destroy' | 'construct' | 'objectMode' | 'decodeStrings' | 'defaultEncoding' | 'emitClose' | 'autoDestroy' | 'highWaterMark' | 'signal'> {}
+
+/** A Writable that measures how its destination pushes back. */
+export declare class MonitoredWritable extends Writable {
+  constructor(options?: MonitoredWritableOptions)
+  /** A Writable forwarding to `destination`, honouring its backpressure; errors and close propagate both ways, end() ends it. */
+  static wrap(destination: NodeJS.WritableStream | Writable, options?: MonitorOptions): MonitoredWritable
+  readonly name: string
+  stats(): MeterStats
+  getStats(): MeterStats
+  setTotal(total: number | null): this
+  toPrometheus(): string
+  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  on(event: 'stall', listener: (info: StallInfo) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  once(event: 'stall', listener: (info: StallInfo) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+export interface StageEvidence {
+  stage: string
+  kind: 'meter' | 'writable'
+  rate: number
+  unit: 'bytes' | 'items'
+  /** Fractions of the stage's life. */
+  blocked: number
+  busy: number
+  starved: number
+}
+
+export interface Bottleneck {
+  stage: string
+  index: number
+  reason: string
+  /** 0–1: how clearly this stage limits the pipeline. */
+  score: number
+  evidence: StageEvidence[]
+}
+
+/** Names the stage that limits a pipeline from its meters, in pipeline order (null without meters). */
+export declare function bottleneck(meters: Array<Meter | MonitoredWritable>): Bottleneck | null
+/** A compact text diagram of the stages: rate, busy/blocked/starved bars, the bottleneck marked. */
+export declare function formatPipeline(meters: Array<Meter | MonitoredWritable>, options?: { width?: number }): string
+/** The Prometheus text exposition (0.0.4) of the meters, one `name` label each. */
+export declare function toPrometheus(meters: Array<Meter | MonitoredWritable> | Meter | MonitoredWritable): string
+/** Registers the meters' metric families with a prom-client Registry (prom-client is an optional peer). */
+export declare function registerPrometheus(registry: { registerMetric(metric: any): void }, meters: Array<Meter | MonitoredWritable> | (() => Array<Meter | MonitoredWritable>)): void

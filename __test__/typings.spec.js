@@ -40,3 +40,21 @@ test("index.d.ts declares the typed 'invalid' overload on every listener method"
   })
   t.deepEqual(diagnostics, [])
 })
+
+;(ts ? test : test.skip)('index.d.ts type-checks: Meter, MonitoredWritable, bottleneck, Prometheus (TypeScript compiler)', (t) => {
+  const file = path.join(__dirname, 'types', 'meter-types.ts')
+  const program = ts.createProgram([file], {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: ['node']
+  })
+  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : ''
+    return where + ts.flattenDiagnosticMessageText(d.messageText, '\n')
+  })
+  t.deepEqual(diagnostics, [])
+})

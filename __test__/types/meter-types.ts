@@ -1,0 +1,20 @@
+// Compiled by typings.spec.js: the Meter / MonitoredWritable declarations in use.
+import { Writable } from 'node:stream'
+import { Meter, MonitoredWritable, MeterStats, StallInfo, bottleneck, formatPipeline, toPrometheus, registerPrometheus } from '../..'
+
+const m = new Meter({ name: 'parse', interval: 500, stallMs: 2000, halfLifeMs: 3000, total: 1024, objectMode: false })
+m.on('stats', (s: MeterStats) => { const eta: number | null = s.eta; void eta })
+m.on('stall', (info: StallInfo) => { const r: 'blocked' | 'starved' = info.reason; void r })
+m.once('summary', (s) => { const n: number = s.avgThroughput; void n })
+const w = MonitoredWritable.wrap(new Writable(), { name: 'sink' })
+const v = new MonitoredWritable({ write (chunk, encoding, cb) { cb() } })
+const classic = w.getStats()
+const fields: number[] = [classic.bytesWritten, classic.backpressureEvents, classic.drainEvents, classic.elapsedMs, classic.avgThroughput]
+const b = bottleneck([m, w, v])
+const stage: string | undefined = b?.stage
+const text: string = formatPipeline([m, w]) + toPrometheus([m, w]) + m.toPrometheus()
+registerPrometheus({ registerMetric () {} }, () => [m])
+m.setTotal(null).setTotal(10)
+void fields
+void stage
+void text
