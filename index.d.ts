@@ -316,12 +316,14 @@ export interface Bottleneck {
   /** 0–1: how clearly this stage limits the pipeline. */
   score: number
   evidence: StageEvidence[]
+  /** The snapshots judged: pass them as `since` next time for a live view. */
+  snapshots: MeterStats[]
 }
 
 /** Names the stage that limits a pipeline from its meters, in pipeline order (null without meters). */
-export declare function bottleneck(meters: Array<Meter | MonitoredWritable>): Bottleneck | null
+export declare function bottleneck(meters: Array<Meter | MonitoredWritable>, options?: { since?: MeterStats[] }): Bottleneck | null
 /** A compact text diagram of the stages: rate, busy/blocked/starved bars, the bottleneck marked. */
-export declare function formatPipeline(meters: Array<Meter | MonitoredWritable>, options?: { width?: number }): string
+export declare function formatPipeline(meters: Array<Meter | MonitoredWritable>, options?: { width?: number; since?: MeterStats[] }): string
 /** The Prometheus text exposition (0.0.4) of the meters, one `name` label each. */
 export declare function toPrometheus(meters: Array<Meter | MonitoredWritable> | Meter | MonitoredWritable): string
 /** Registers the meters' metric families with a prom-client Registry (prom-client is an optional peer). */

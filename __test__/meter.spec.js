@@ -560,6 +560,11 @@ test('bottleneck(): names a deliberately slow middle stage', async (t) => {
   t.true(b.evidence[0].blocked > 0.5, JSON.stringify(b.evidence))
   t.true(b.evidence[1].starved > 0.5, JSON.stringify(b.evidence))
   t.regex(formatPipeline([m1, m2, dest]), /transform .*◀ bottleneck/)
+  // `since`: only what happened after the earlier snapshots (nothing here: all finished).
+  const later = bottleneck([m1, m2, dest], { since: b.snapshots })
+  t.is(later.evidence[1].rate, 0)
+  t.throws(() => bottleneck([m1], { since: [] }), { instanceOf: TypeError, message: /since/ })
+  t.throws(() => bottleneck([{}]), { instanceOf: TypeError, message: /meters/ })
 })
 
 test('stats() and summary after destroy are the frozen final snapshot; pipeline errors reach meters', async (t) => {

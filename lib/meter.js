@@ -937,22 +937,35 @@ function registerPrometheus (registry, meters) {
  * smaller of the two fractions of time. The first stage has no meter before it: it limits the
  * pipeline when its meter is starved and no meter downstream is blocked (a slow sink blocks
  * every stage upstream of it, and a fast source behind it is starved of nothing but buffer
- * room). Returns `{ stage, index, reason, score, evidence }`, or null without meters.
+ * room). `options.since`: the `snapshots` of an earlier result, to judge only what happened
+ * since then (a live view). Returns `{ stage, index, reason, score, evidence, snapshots }`, or
+ * null without meters.
  */
-function bottleneck (meters) {
+function bottleneck (meters, options) {
   if (!Array.isArray(meters)) throw typeError('meters', 'an array of Meter or MonitoredWritable', meters)
+  const opts = validateOptionsObject(options, 'bottleneck', ['since'])
+  const since = opts.since
+  if (since !== undefined && (!Array.isArray(since) || since.length !== meters.length)) {
+    throw typeError('options.since', 'the snapshots of an earlier call (its .snapshots)', since)
+  }
   if (meters.length === 0) return null
-  const evidence = meters.map((s) => {
-    const st = s.stats()
-    const life = st.elapsedMs > 0 ? st.elapsedMs : 1
+  const snapshots = meters.map((s) => {
+    measureOf(s, 'meters')
+    return s.stats()
+  })
+  const evidence = snapshots.map((st, i) => {
+    // With `since`: what happened between then and now (a live view), else over the stage's life.
+    const before = since?.[i]
+    const d = (key) => st[key] - (before?.[key] ?? 0)
+    const life = d('elapsedMs') > 0 ? d('elapsedMs') : 1
     return {
       stage: st.name,
       kind: st.kind,
-      rate: st.averageRate,
+      rate: (st.unit === 'items' ? d('chunks') : d('bytes')) / (life / 1000),
       unit: st.unit,
-      blocked: st.blockedMs / life,
-      busy: st.busyMs / life,
-      starved: st.starvedMs / life
+      blocked: d('blockedMs') / life,
+      busy: d('busyMs') / life,
+      starved: d('starvedMs') / life
     }
   })
   let best = -1
@@ -974,7 +987,7 @@ function bottleneck (meters) {
         : `${mine}, while "${evidence[i - 1].stage}" before it was blocked ${pct(upstream)}`
     }
   }
-  return { stage: evidence[best].stage, index: best, reason: bestReason, score: bestScore, evidence }
+  return { stage: evidence[best].stage, index: best, reason: bestReason, score: bestScore, evidence, snapshots }
 }
 
 function pct (f) {
@@ -1000,10 +1013,13 @@ function bar (fraction, width) {
 
 /**
  * The stages of a pipeline as a compact text diagram for a terminal: each stage's rate, bars for
- * the time busy / blocked / starved, and the bottleneck marked.
+ * the time busy / blocked / starved, and the bottleneck marked. `options.since`: as for
+ * bottleneck() (pass the `snapshots` of `bottleneck(meters)` taken at the previous redraw).
  */
-function formatPipeline (meters, { width = 10 } = {}) {
-  const b = bottleneck(meters)
+function formatPipeline (meters, options) {
+  const opts = validateOptionsObject(options, 'formatPipeline', ['width', 'since'])
+  const width = validateInteger(opts, 'width', 1, 200, 10)
+  const b = bottleneck(meters, opts.since === undefined ? undefined : { since: opts.since })
   if (b === null) return ''
   const nameWidth = Math.max(5, ...b.evidence.map((e) => e.stage.length))
   const lines = [`${'stage'.padEnd(nameWidth)}  ${'rate'.padStart(12)}  ${'busy'.padEnd(width)}  ${'blocked'.padEnd(width)}  ${'starved'.padEnd(width)}`]
