@@ -86,6 +86,11 @@ test('MonitoredWritable counts what reached its write(), in byte and object mode
   t.is(seen, data.length)
   t.is(w.stats().bytes, data.length)
   t.is(w.stats().chunks, chunks.length)
+  const strings = new MonitoredWritable({ decodeStrings: false, write (chunk, encoding, cb) { cb() } })
+  strings.write('é€') // 2 + 3 bytes in UTF-8
+  strings.write('ff', 'hex')
+  t.is(strings.stats().bytes, 6)
+  strings.destroy()
   const o = new MonitoredWritable({ objectMode: true, write (chunk, encoding, cb) { cb() } })
   await pipelineP(Readable.from(Array.from({ length: 5000 }, (_, i) => ({ i }))), o)
   t.is(o.stats().chunks, 5000)

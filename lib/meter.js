@@ -580,7 +580,8 @@ class MonitoredWritable extends Writable {
 
   _write (chunk, encoding, callback) {
     const m = this[kMeasure]
-    const n = m.objectMode ? byteLength(chunk, encoding) : chunk.length
+    // A string reaches here only with decodeStrings: false.
+    const n = m.objectMode || typeof chunk === 'string' ? byteLength(chunk, encoding) : chunk.length
     m.bytes += n
     m.chunks++
     if (!m.objectMode || n > 0) {
@@ -642,7 +643,7 @@ class MonitoredWritable extends Writable {
 function monitoredWritev (chunks, callback) {
   const m = this[kMeasure]
   for (const { chunk, encoding } of chunks) {
-    const n = m.objectMode ? byteLength(chunk, encoding) : chunk.length
+    const n = m.objectMode || typeof chunk === 'string' ? byteLength(chunk, encoding) : chunk.length
     m.bytes += n
     m.chunks++
     if (!m.objectMode || n > 0) m.size(n)
@@ -742,7 +743,8 @@ class WrappedWritable extends MonitoredWritable {
     }
     m.writes = seq + 1
     // A write still in the destination's hands after write() returned: it is busy.
-    const async = dest.writableLength !== 0
+    // (`> 0`: a Writable-like without writableLength counts as completing at once.)
+    const async = dest.writableLength > 0
     m.lastAsync = async
     if (async && m.busySince < 0) m.busyStart()
     const n = m.objectMode ? byteLength(chunk, encoding) : typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length
