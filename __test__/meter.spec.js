@@ -610,3 +610,75 @@ test('for await over a Meter, and compose-style pipeline use', async (t) => {
   t.deepEqual(out, [1, 2, 3])
   t.is(m.stats().chunks, 3)
 })
+
+// ---------------------------------------------------------------------------------------------
+// MonitoredWritable against the parts of the stream contract that apply to a Writable (the
+// shared table is for Transforms): destroy mid-flight, signal, pipeline errors, both forms.
+
+const FORMS = [
+  ['new MonitoredWritable({ write })', (write, options = {}) => new MonitoredWritable({ ...options, write })],
+  ['MonitoredWritable.wrap(dest)', (write, options = {}) => MonitoredWritable.wrap(new Writable({ write, ...options }))]
+]
+
+for (const [form, make] of FORMS) {
+  test(`${form}: destroy(err) mid-flight: 'error' then 'close' once, queued write callbacks fail as core's do, no stats after`, async (t) => {
+    const w = make((chunk, encoding, cb) => setTimeout(cb, 50))
+    const events = []
+    const callbacks = []
+    w.on('error', (err) => events.push(`error ${err.message}`))
+    w.on('close', () => events.push('close'))
+    w.on('stats', () => events.push('stats'))
+    for (let i = 0; i < 5; i++) w.write(Buffer.alloc(10), (err) => callbacks.push(err?.code ?? err?.message ?? 'ok'))
+    w.destroy(new Error('gone'))
+    await next(w, 'close')
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    t.deepEqual(events, ['error gone', 'close'])
+    t.true(w.destroyed)
+    // As a core Writable: the write in progress completes, the queued ones fail.
+    t.deepEqual(callbacks, ['ok', 'gone', 'gone', 'gone', 'gone'])
+  })
+
+  test(`${form}: pipeline() success and a mid-flight source error reach it`, async (t) => {
+    let bytes = 0
+    const ok = make((chunk, encoding, cb) => { bytes += chunk.length; setImmediate(cb) })
+    await pipelineP(Readable.from(randomChunks(Buffer.alloc(100_000), 5, 3000), { objectMode: false }), ok)
+    t.is(bytes, 100_000)
+    t.is(ok.stats().bytes, 100_000)
+    const failing = make((chunk, encoding, cb) => setImmediate(cb))
+    let i = 0
+    const src = new Readable({ read () { if (i++ === 10) this.destroy(new Error('source broke')); else this.push(Buffer.alloc(100)) } })
+    await t.throwsAsync(pipelineP(src, failing), { message: 'source broke' })
+    t.true(failing.destroyed)
+  })
+}
+
+test('new MonitoredWritable({ signal }): aborting destroys it with an AbortError', async (t) => {
+  const controller = new AbortController()
+  const w = new MonitoredWritable({ signal: controller.signal, write (c, e, cb) { setTimeout(cb, 10) } })
+  w.write('x')
+  const errored = next(w, 'error')
+  const closed = next(w, 'close')
+  controller.abort()
+  const [err] = await errored
+  t.is(err.name, 'AbortError')
+  await closed
+  t.true(w.destroyed)
+})
+
+test('many meters share one timer thread: 2,000 live meters start no thread of their own and all tick', async (t) => {
+  const fs = require('node:fs')
+  const threads = () => fs.readdirSync('/proc/self/task').length
+  // Warm the runtime (pool and timer thread) first, so only per-meter threads would show.
+  const warm = new Meter({ interval: 10 })
+  await next(warm, 'stats')
+  const before = threads()
+  const meters = Array.from({ length: 2000 }, () => new Meter({ interval: 50 }))
+  const ticked = new Set()
+  for (const m of meters) m.once('stats', () => ticked.add(m))
+  const deadline = Date.now() + 30_000
+  while (ticked.size < meters.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.is(ticked.size, meters.length)
+  t.is(threads(), before)
+  for (const m of meters) m.destroy()
+  warm.destroy()
+})
