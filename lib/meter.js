@@ -200,7 +200,7 @@ class Measure {
       options.halfLifeMs, options.total, clock)
     this.now = clock === undefined ? performance.now.bind(performance) : () => clock.now()
     this.lastProgressAt = this.now()
-    wait(id, this, false)
+    wait(id, new Receiver(this), false)
   }
 
   /** Hands the batched sizes and latencies to Rust. */
@@ -301,7 +301,7 @@ class Measure {
     return s
   }
 
-  [kSignal] (kind) {
+  signal (kind) {
     if (!this.live || this.stream.destroyed) return
     if (kind === SIGNAL_TICK) {
       this.stream.emit('stats', this.snapshot(true, false))
@@ -347,6 +347,26 @@ class Measure {
     const s = this.snapshot(false, true)
     this.stop()
     this.stream.emit('summary', s)
+  }
+}
+
+/**
+ * What the hub holds while a meter lives: a weak reference, because a meter waits for signals its
+ * whole life (unlike a throttle, only while it holds a chunk). A meter nobody references any more
+ * (abandoned without end or destroy) is collected; its native handle is dropped with it, which
+ * stops its timer, and its next signal finds nobody and unregisters it. A meter in a pipeline is
+ * referenced by its neighbours and lives as long as they do.
+ */
+class Receiver {
+  constructor (measure) {
+    this.measure = new WeakRef(measure)
+    this.id = measure.id
+  }
+
+  [kSignal] (kind) {
+    const m = this.measure.deref()
+    if (m === undefined) stopWaiting(this.id)
+    else m.signal(kind)
   }
 }
 
