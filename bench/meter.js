@@ -18,7 +18,7 @@
 // "stage ns" subtracts the bare source → sink pipeline, i.e. what the stage itself adds.
 //
 //   npm run bench:meter                  # default: 7 reps
-//   node bench/meter.js --reps 3 --quick # a smaller run
+//   node --expose-gc bench/meter.js --reps 3 --quick # a smaller run (--expose-gc: RSS per meter)
 
 const { PassThrough, Readable, Transform, Writable, pipeline } = require('node:stream')
 const { performance } = require('node:perf_hooks')
@@ -227,6 +227,48 @@ async function accuracy () {
   })
 }
 
+// ---------------------------------------------------------------------------------------------
+// Many live meters: no thread each, one timer
+
+async function manyMeters (count, seconds) {
+  const fs = require('node:fs')
+  const threads = () => fs.readdirSync('/proc/self/task').length
+  // A meter's timer never holds the process open: something else must while we wait for it.
+  const hold = setInterval(() => {}, 1000)
+  const warm = new Meter({ interval: 10 })
+  await new Promise((resolve) => warm.once('stats', resolve))
+  clearInterval(hold)
+  warm.destroy()
+  const threads0 = threads()
+  const rss0 = process.memoryUsage().rss
+  const meters = []
+  let ticks = 0
+  const t0 = performance.now()
+  for (let i = 0; i < count; i++) {
+    const m = new Meter({ interval: 1000 })
+    m.on('stats', () => { ticks++ })
+    meters.push(m)
+  }
+  const createMs = performance.now() - t0
+  globalThis.gc?.()
+  const rss1 = process.memoryUsage().rss
+  const cpu0 = process.cpuUsage()
+  const w0 = performance.now()
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000))
+  const wall = (performance.now() - w0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const row = {
+    count,
+    createUs: createMs * 1000 / count,
+    kibEach: (rss1 - rss0) / 1024 / count,
+    threadsAdded: threads() - threads0,
+    ticksPerS: ticks / wall,
+    cpuPerS: (cpu.user + cpu.system) / 1000 / wall
+  }
+  for (const m of meters) m.destroy()
+  return row
+}
+
 async function main () {
   const cpus = os.cpus()
   console.log(`# bench:meter — ${new Date().toISOString()}`)
@@ -255,6 +297,11 @@ async function main () {
   console.log(mdTable(['stream', 'rounds', 'held (truth) ms', 'blockedMs', 'error %', 'backpressure', 'drains'],
     acc.map((a) => [a.name, a.rounds, a.truth.toFixed(1), a.measured.toFixed(1), a.err.toFixed(2), a.bp, a.drains])))
   for (const a of acc) verdicts.push([`blocked time within 5 % (${a.name})`, a.err, Math.abs(a.err) <= 5 && a.bp === a.rounds && a.drains === a.rounds])
+  console.log(`\n## Many live meters (interval 1000 ms, a 'stats' listener each, ${args.quick ? 2 : 5} s)\n`)
+  const many = await manyMeters(10_000, args.quick ? 2 : 5)
+  console.log(mdTable(['meters', 'create µs each', 'RSS KiB each', 'threads added', "'stats' events/s", 'CPU ms/s'],
+    [[many.count, many.createUs.toFixed(1), many.kibEach.toFixed(1), many.threadsAdded, many.ticksPerS.toFixed(0), many.cpuPerS.toFixed(1)]]))
+  verdicts.push(['10,000 live meters add no thread', many.threadsAdded, many.threadsAdded === 0])
   console.log('\n## Targets\n')
   for (const [name, value, ok] of verdicts) console.log(`- ${ok ? 'met' : 'MISSED'}: ${name}: ${value.toFixed(2)}`)
 }

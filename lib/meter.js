@@ -189,6 +189,7 @@ class Measure {
     this.latencies = new Float64Array(BATCH)
     this.nLatencies = 0
     this.totals = new Float64Array(IN_LEN)
+    this.out = new Float64Array(F.length)
     this.lastProgress = -1
     this.lastProgressAt = 0
     this.stalled = false
@@ -280,6 +281,19 @@ class Measure {
   /** A plain snapshot (see README: stats()). `tick`: an interval ended; `last`: finish/close. */
   snapshot (tick, last) {
     if (this.final !== null) return { ...this.final, latencyMs: { ...this.final.latencyMs }, chunkSize: { ...this.final.chunkSize } }
+    this.update(tick, last)
+    const s = shape(this.out, this)
+    if (last) this.final = s
+    return s
+  }
+
+  /** An interval ended and nobody listens for 'stats': the native side updates its rates only. */
+  tick () {
+    this.update(true, false)
+  }
+
+  /** Hands the batches and the totals to Rust; the snapshot lands in `this.out`. */
+  update (tick, last) {
     if (this.dest !== null && !this.stream.destroyed) this.settle()
     this.flush()
     const now = this.now()
@@ -296,15 +310,15 @@ class Measure {
     t[IN_BUFFERED] = buffered
     t[IN_BUFFERED_MAX] = this.bufferedMax
     t[IN_HWM] = this.hwm
-    const s = shape(this.handle.snapshot(t, tick, last), this)
-    if (last) this.final = s
-    return s
+    this.handle.snapshotInto(t, tick, last, this.out)
   }
 
   signal (kind) {
     if (!this.live || this.stream.destroyed) return
     if (kind === SIGNAL_TICK) {
-      this.stream.emit('stats', this.snapshot(true, false))
+      // The rates move on at every tick; the object is built only for someone listening.
+      if (this.stream.listenerCount('stats') === 0) this.tick()
+      else this.stream.emit('stats', this.snapshot(true, false))
     } else if (kind === SIGNAL_CHECK) {
       this.check()
     }
@@ -370,52 +384,70 @@ class Receiver {
   }
 }
 
-/** The native snapshot as a plain JSON-serialisable object: NaN → null, histograms nested. */
-function shape (raw, m) {
-  const n = (v) => (Number.isNaN(v) ? null : v)
+// The snapshot's fields as src/meter/mod.rs writes them (checked at load: a mismatch throws).
+const F = [
+  'bytes', 'chunks', 'bytesWritten', 'backpressureEvents', 'drainEvents', 'elapsedMs', 'avgThroughput',
+  'currentRate', 'smoothedRate', 'averageRate', 'minRate', 'maxRate', 'blockedMs', 'busyMs', 'starvedMs',
+  'stalls', 'buffered', 'bufferedMax', 'highWaterMark', 'bufferFillMax', 'bufferFillMean', 'total', 'percent',
+  'eta', 'latencyCount', 'latencyP50', 'latencyP90', 'latencyP99', 'latencyMax', 'latencyMean', 'sizeCount',
+  'sizeP50', 'sizeP90', 'sizeP99', 'sizeMax', 'sizeMean'
+]
+if (native.meterFields().join() !== F.join()) throw new SluiceError('ERR_SLUICE_NATIVE', 'sluice: lib/meter.js and the native meter disagree on the snapshot fields; rebuild the addon')
+const [
+  BYTES, CHUNKS, BYTES_WRITTEN, BACKPRESSURE, DRAINS, ELAPSED, AVG_THROUGHPUT, CURRENT, SMOOTHED, AVERAGE, MIN_RATE,
+  MAX_RATE, BLOCKED, BUSY, STARVED, STALLS, BUFFERED, BUFFERED_MAX, HWM, FILL_MAX, FILL_MEAN, TOTAL, PERCENT, ETA,
+  LAT_COUNT, LAT_P50, LAT_P90, LAT_P99, LAT_MAX, LAT_MEAN, SIZE_COUNT, SIZE_P50, SIZE_P90, SIZE_P99, SIZE_MAX, SIZE_MEAN
+] = F.keys()
+
+function orNull (v) {
+  return Number.isNaN(v) ? null : v
+}
+
+/** The native snapshot (a Float64Array in `F` order) as a plain JSON-serialisable object. */
+function shape (v, m) {
   return {
     name: m.name,
     kind: m.kind === KIND_METER ? 'meter' : 'writable',
     unit: m.objectMode ? 'items' : 'bytes',
-    bytes: raw.bytes,
-    chunks: raw.chunks,
-    bytesWritten: raw.bytesWritten,
-    backpressureEvents: raw.backpressureEvents,
-    drainEvents: raw.drainEvents,
-    elapsedMs: raw.elapsedMs,
-    avgThroughput: raw.avgThroughput,
-    currentRate: raw.currentRate,
-    smoothedRate: raw.smoothedRate,
-    averageRate: raw.averageRate,
-    minRate: n(raw.minRate),
-    maxRate: n(raw.maxRate),
-    blockedMs: raw.blockedMs,
-    busyMs: raw.busyMs,
-    starvedMs: raw.starvedMs,
-    stalls: raw.stalls,
-    buffered: raw.buffered,
-    bufferedMax: raw.bufferedMax,
-    highWaterMark: raw.highWaterMark,
-    bufferFillMax: raw.bufferFillMax,
-    bufferFillMean: raw.bufferFillMean,
-    total: n(raw.total),
-    percent: n(raw.percent),
-    eta: n(raw.eta),
+    bytes: v[BYTES],
+    chunks: v[CHUNKS],
+    bytesWritten: v[BYTES_WRITTEN],
+    backpressureEvents: v[BACKPRESSURE],
+    drainEvents: v[DRAINS],
+    elapsedMs: v[ELAPSED],
+    avgThroughput: v[AVG_THROUGHPUT],
+    currentRate: v[CURRENT],
+    smoothedRate: v[SMOOTHED],
+    averageRate: v[AVERAGE],
+    minRate: orNull(v[MIN_RATE]),
+    maxRate: orNull(v[MAX_RATE]),
+    blockedMs: v[BLOCKED],
+    busyMs: v[BUSY],
+    starvedMs: v[STARVED],
+    stalls: v[STALLS],
+    buffered: v[BUFFERED],
+    bufferedMax: v[BUFFERED_MAX],
+    highWaterMark: v[HWM],
+    bufferFillMax: v[FILL_MAX],
+    bufferFillMean: v[FILL_MEAN],
+    total: orNull(v[TOTAL]),
+    percent: orNull(v[PERCENT]),
+    eta: orNull(v[ETA]),
     latencyMs: {
-      count: raw.latencyCount,
-      p50: n(raw.latencyP50),
-      p90: n(raw.latencyP90),
-      p99: n(raw.latencyP99),
-      max: n(raw.latencyMax),
-      mean: n(raw.latencyMean)
+      count: v[LAT_COUNT],
+      p50: orNull(v[LAT_P50]),
+      p90: orNull(v[LAT_P90]),
+      p99: orNull(v[LAT_P99]),
+      max: orNull(v[LAT_MAX]),
+      mean: orNull(v[LAT_MEAN])
     },
     chunkSize: {
-      count: raw.sizeCount,
-      p50: n(raw.sizeP50),
-      p90: n(raw.sizeP90),
-      p99: n(raw.sizeP99),
-      max: n(raw.sizeMax),
-      mean: n(raw.sizeMean)
+      count: v[SIZE_COUNT],
+      p50: orNull(v[SIZE_P50]),
+      p90: orNull(v[SIZE_P90]),
+      p99: orNull(v[SIZE_P99]),
+      max: orNull(v[SIZE_MAX]),
+      mean: orNull(v[SIZE_MEAN])
     }
   }
 }
