@@ -14,8 +14,10 @@
 //
 // One process, one unrecorded warm-up pass, then --reps rotating passes (every config once per
 // pass, the order rotated), medians (min–max). "ratio" is ns per chunk of the whole pipeline
-// against the PassThrough pipeline (the measure behind the issue's "progress-stream 3.1–3.5×");
-// "stage ns" subtracts the bare source → sink pipeline, i.e. what the stage itself adds.
+// against the PassThrough pipeline (the measure behind the issue's "progress-stream 3.1–3.5×"),
+// paired within each pass and the median taken; "CPU ratio" the same for process CPU time
+// (steadier when neighbours load the machine); "stage ns" subtracts the bare source → sink
+// pipeline, i.e. what the stage itself adds.
 //
 //   npm run bench:meter                  # default: 7 reps
 //   node --expose-gc bench/meter.js --reps 3 --quick # a smaller run (--expose-gc: RSS per meter)
@@ -137,19 +139,31 @@ async function series (w, configs, buildFor) {
   return { results, failures }
 }
 
+/**
+ * The median over passes of `key(config) / key(reference)` within the same pass: on a shared
+ * machine whose load changes by the second, runs seconds apart see the same neighbours, so a
+ * paired ratio is steadier than a ratio of medians.
+ */
+function pairedRatio (results, name, reference, key) {
+  const a = results.get(name)
+  const b = results.get(reference)
+  return summarise(a.map((r, i) => key(r) / key(b[i])))
+}
+
 function table (w, configs, { results }, reference, baseline) {
   const med = (name) => summarise(results.get(name).map((r) => r.nsPerChunk))
-  const ref = med(reference).median
   const base = baseline ? med(baseline).median : null
-  const refStage = base === null ? null : ref - base
+  const refStage = base === null ? null : med(reference).median - base
   const rows = configs.map((c) => {
     const s = med(c.name)
     const cpu = summarise(results.get(c.name).map((r) => r.cpuMs))
+    const ratio = pairedRatio(results, c.name, reference, (r) => r.nsPerChunk)
+    const cpuRatio = pairedRatio(results, c.name, reference, (r) => r.cpuMs)
     const stage = base === null || c.name === baseline ? '–' : (s.median - base).toFixed(0)
     const stageRatio = base === null || c.name === baseline ? '–' : ((s.median - base) / refStage).toFixed(2)
-    return [c.name, fmtStat(s, 0), (s.median / ref).toFixed(2), stage, stageRatio, fmtStat(cpu, 0)]
+    return [c.name, fmtStat(s, 0), fmtStat(ratio, 2), stage, stageRatio, fmtStat(cpu, 0), fmtStat(cpuRatio, 2)]
   })
-  return mdTable(['config', 'ns per chunk (pipeline)', `ratio to ${reference}`, 'stage ns', 'stage ratio', 'CPU ms'], rows)
+  return mdTable(['config', 'ns per chunk (pipeline)', `ratio to ${reference}`, 'stage ns', 'stage ratio', 'CPU ms', 'CPU ratio'], rows)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,21 +288,21 @@ async function main () {
   console.log(`# bench:meter — ${new Date().toISOString()}`)
   console.log(`node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? '?'}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${args.reps} reps${args.quick ? ' (quick)' : ''}\n`)
   const verdicts = []
+  // First, while the heap is clean (RSS per meter means little after the big runs).
+  const many = await manyMeters(10_000, args.quick ? 2 : 5)
   for (const w of WORKLOADS) {
     const stages = STAGES.filter((s) => !(s.bytesOnly && w.objectMode))
     const r = await series(w, stages, stageBuild)
     console.log(`## ${w.name}: source → stage → sink, ${w.count.toLocaleString('en')} chunks\n`)
     console.log(table(w, stages, r, 'PassThrough', 'none (source → sink)'))
     if (r.failures.length) console.log(`\nFAILED COUNTS: ${[...new Set(r.failures)].join('; ')}`)
-    const ratio = summarise(r.results.get('sluice Meter').map((x) => x.nsPerChunk)).median /
-      summarise(r.results.get('PassThrough').map((x) => x.nsPerChunk)).median
+    const ratio = pairedRatio(r.results, 'sluice Meter', 'PassThrough', (x) => x.nsPerChunk).median
     verdicts.push([`Meter ≤ 1.25× PassThrough (${w.name})`, ratio, ratio <= 1.25])
     const wr = await series(w, WRAPS, wrapBuild)
     console.log(`\n## ${w.name}: source → [wrapper →] dest, ${w.count.toLocaleString('en')} chunks\n`)
     console.log(table(w, WRAPS, wr, 'dest alone', null))
     if (wr.failures.length) console.log(`\nFAILED COUNTS: ${[...new Set(wr.failures)].join('; ')}`)
-    const wratio = summarise(wr.results.get('MonitoredWritable.wrap(dest)').map((x) => x.nsPerChunk)).median /
-      summarise(wr.results.get('dest alone').map((x) => x.nsPerChunk)).median
+    const wratio = pairedRatio(wr.results, 'MonitoredWritable.wrap(dest)', 'dest alone', (x) => x.nsPerChunk).median
     verdicts.push([`wrap(dest) ≤ 1.25× dest (${w.name})`, wratio, wratio <= 1.25])
     console.log('')
   }
@@ -298,7 +312,6 @@ async function main () {
     acc.map((a) => [a.name, a.rounds, a.truth.toFixed(1), a.measured.toFixed(1), a.err.toFixed(2), a.bp, a.drains])))
   for (const a of acc) verdicts.push([`blocked time within 5 % (${a.name})`, a.err, Math.abs(a.err) <= 5 && a.bp === a.rounds && a.drains === a.rounds])
   console.log(`\n## Many live meters (interval 1000 ms, a 'stats' listener each, ${args.quick ? 2 : 5} s)\n`)
-  const many = await manyMeters(10_000, args.quick ? 2 : 5)
   console.log(mdTable(['meters', 'create µs each', 'RSS KiB each', 'threads added', "'stats' events/s", 'CPU ms/s'],
     [[many.count, many.createUs.toFixed(1), many.kibEach.toFixed(1), many.threadsAdded, many.ticksPerS.toFixed(0), many.cpuPerS.toFixed(1)]]))
   verdicts.push(['10,000 live meters add no thread', many.threadsAdded, many.threadsAdded === 0])
