@@ -296,14 +296,18 @@ async function main () {
     console.log(`## ${w.name}: source → stage → sink, ${w.count.toLocaleString('en')} chunks\n`)
     console.log(table(w, stages, r, 'PassThrough', 'none (source → sink)'))
     if (r.failures.length) console.log(`\nFAILED COUNTS: ${[...new Set(r.failures)].join('; ')}`)
-    const ratio = pairedRatio(r.results, 'sluice Meter', 'PassThrough', (x) => x.nsPerChunk).median
-    verdicts.push([`Meter ≤ 1.25× PassThrough (${w.name})`, ratio, ratio <= 1.25])
+    // Judged on CPU time: on a shared machine wall time also counts the time others held the
+    // CPU (the wall ratio is printed beside it).
+    const ratio = pairedRatio(r.results, 'sluice Meter', 'PassThrough', (x) => x.cpuMs).median
+    const wall = pairedRatio(r.results, 'sluice Meter', 'PassThrough', (x) => x.nsPerChunk).median
+    verdicts.push([`Meter ≤ 1.25× PassThrough, CPU (${w.name}; wall ${wall.toFixed(2)})`, ratio, ratio <= 1.25])
     const wr = await series(w, WRAPS, wrapBuild)
     console.log(`\n## ${w.name}: source → [wrapper →] dest, ${w.count.toLocaleString('en')} chunks\n`)
     console.log(table(w, WRAPS, wr, 'dest alone', null))
     if (wr.failures.length) console.log(`\nFAILED COUNTS: ${[...new Set(wr.failures)].join('; ')}`)
-    const wratio = pairedRatio(wr.results, 'MonitoredWritable.wrap(dest)', 'dest alone', (x) => x.nsPerChunk).median
-    verdicts.push([`wrap(dest) ≤ 1.25× dest (${w.name})`, wratio, wratio <= 1.25])
+    const wratio = pairedRatio(wr.results, 'MonitoredWritable.wrap(dest)', 'dest alone', (x) => x.cpuMs).median
+    const wwall = pairedRatio(wr.results, 'MonitoredWritable.wrap(dest)', 'dest alone', (x) => x.nsPerChunk).median
+    verdicts.push([`wrap(dest) ≤ 1.25× dest, CPU (${w.name}; wall ${wwall.toFixed(2)})`, wratio, wratio <= 1.25])
     console.log('')
   }
   console.log(`## Blocked time against known holds (${ROUNDS} × ${HOLD_MS} ms; truth measured by the destination/consumer)\n`)

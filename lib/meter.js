@@ -13,14 +13,16 @@
 //   Counts are never sampled: a snapshot's counts are the exact totals.
 // * Clock reads (performance.now(), ~30 ns) happen at state changes only: a push()/write()
 //   that returned false, the next _read()/'drain', the start and end of a stretch of pending
-//   writes, and one chunk in LATENCY_EVERY for the write latency. A Meter's starved time is
+//   writes, and the writes timed for the latency histogram (one in LATENCY_EVERY; for wrap(),
+//   see WrappedWritable#write). A Meter's starved time is
 //   what is left of its life once blocked time is taken out (a pass-through stage does no
 //   work of its own); a MonitoredWritable's starved time is its life minus its busy time.
 // * The interval timer runs in Rust on the shared timer thread; each tick is a signal through
 //   the environment's hub (lib/signals.js), so 'stats' keep coming while the stream is stalled
 //   and JS's own timers (which drift seconds on a busy loop) play no part. A meter waits on the
 //   hub with holdsProcess false: its timer never keeps the process alive. It stops waiting and
-//   stops the native timer at close/destroy, so no 'stats' or 'stall' comes after.
+//   stops the native timer at close/destroy, so no 'stats' or 'stall' comes after; the hub
+//   holds it weakly (`Receiver`), so an abandoned meter is collected with its timer.
 // * Stall detection: every stallMs/4 a CHECK signal compares the progress counter with the
 //   previous check's; the stall is reported at the first check at least stallMs after the last
 //   check that saw progress (late by at most stallMs/4, never early), once per stall.
@@ -65,6 +67,14 @@ const IN_LEN = 10
  */
 const BATCH = 256
 const NO_LATENCIES = new Float64Array(0)
+/**
+ * `blockedSince` of a wrap() refusal whose destination had already completed every write: core
+ * emits its 'drain' on the next tick, so the episode lasts microseconds and is counted (a
+ * backpressure event, a drain) without reading the clock twice (with 64 KiB chunks against a
+ * 16 KiB highWaterMark every write is such a refusal, and the two reads were most of wrap()'s
+ * cost).
+ */
+const INSTANT = -2
 /** One write in this many is timed for the latency histogram (a power of two). */
 const LATENCY_EVERY = 16
 /** wrap() with a destination that completes writes synchronously: one write in this many is timed. */
@@ -237,6 +247,11 @@ class Measure {
 
   /** The next _read()/'drain' after a refusal. */
   drained () {
+    if (this.blockedSince === INSTANT) {
+      this.blockedSince = -1
+      this.drains++
+      return
+    }
     if (this.blockedSince < 0) return
     this.blockedMs += this.now() - this.blockedSince
     this.blockedSince = -1
@@ -767,6 +782,10 @@ class WrappedWritable extends MonitoredWritable {
     m.dest = dest
     m.forwarding = true
     this[kDest] = dest
+    // Our 'drain' is emitted by onDestDrain, which does the accounting itself: a second
+    // listener would make every emit copy its listener array (a refusal per chunk with 64 KiB
+    // chunks against a 16 KiB highWaterMark).
+    this.off('drain', onOwnDrain)
     dest.on('drain', () => onDestDrain(this))
     dest.on('error', (err) => { if (!this.destroyed) this.destroy(err) })
     dest.on('close', () => onDestClose(this))
@@ -814,7 +833,13 @@ class WrappedWritable extends MonitoredWritable {
     }
     if (!ok) {
       m.owed = true
-      m.refused(dest.writableLength ?? 0)
+      m.backpressure++
+      const buffered = dest.writableLength
+      if (buffered > m.bufferedMax) m.bufferedMax = buffered
+      if (m.blockedSince < 0) m.blockedSince = buffered === 0 ? INSTANT : m.now()
+      // A writer that went on writing after a refusal: now the destination holds data, and the
+      // wait for its drain is real.
+      else if (m.blockedSince === INSTANT && buffered !== 0) m.blockedSince = m.now()
     }
     return ok
   }
@@ -889,6 +914,7 @@ function onDestDrain (stream) {
   const m = stream[kMeasure]
   if (!m.owed) return
   m.owed = false
+  m.drained()
   stream.emit('drain')
 }
 

@@ -6,23 +6,26 @@
 //!  JS write()/_transform: plain arithmetic into fields, sizes/latencies into a Float64Array
 //!       │ batch full, every timer signal, before stats()/'summary'
 //!       ▼
-//!  MeterHandle::record(batch) ─► histograms        MeterHandle::snapshot(totals) ─► rates, ETA
+//!  MeterHandle::record(batch) ─► histograms    MeterHandle::snapshot_into(totals, out) ─► rates, ETA
 //!       ▲
 //!  hub dispatch ◄── TICK / CHECK signals ◄── MeterTimer::run_slice at each deadline (timer thread)
 //! ```
 //!
-//! Why the split: a napi call per chunk (~0.1 µs plus argument conversion) would cost more than
-//! the whole `PassThrough` it measures (~0.3 µs a chunk; `research/peers-baseline.md` §4), so
-//! JS batches and the native side is called once per batch and once per tick.
+//! Why the split: a napi call per chunk (~0.1 µs plus argument conversion) would add a third or
+//! more to the `PassThrough` it measures (~0.3 µs a chunk; `research/peers-baseline.md` §4),
+//! against a budget of a quarter, so JS batches and the native side is called once per batch
+//! (256 chunks) and once per tick.
 //!
 //! Invariants:
 //! * Counts are JS's exact totals, passed whole at each snapshot; nothing is sampled but the
 //!   latencies (JS decides which chunks to time).
 //! * The timer runs on the runtime's timer thread (`runs_on_timer`: a few µs to queue a signal),
 //!   against absolute deadlines `start + k·period`, so ticks do not drift and a late tick does
-//!   not shift the following ones. It stops for good at `stop()` (close/destroy) and when the
-//!   handle is collected (the timer heap holds jobs weakly), and never holds the process open
-//!   (JS waits on the hub with `holdsProcess` false).
+//!   not shift the following ones. A wake-up is rounded up to a slot shared by every meter (1 %
+//!   of the period, at most 10 ms; none on a manual clock), so many meters share wake-ups.
+//! * The timer stops for good at `stop()` (close/destroy) and when the handle is collected (the
+//!   timer heap holds jobs weakly), and never holds the process open (JS waits on the hub with
+//!   `holdsProcess` false).
 //! * After a final snapshot (finish/close), elapsed time and rates are frozen.
 
 mod histogram;
