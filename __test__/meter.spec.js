@@ -714,3 +714,21 @@ test('an abandoned meter (never ended or destroyed) is collected, and its timer 
   t.is(r.status, 0, r.stderr)
   t.is(r.stdout.trim(), '200')
 })
+
+test('new MonitoredWritable({ writev }): batches count every chunk, and latencies cover the batch', async (t) => {
+  const batches = []
+  const w = new MonitoredWritable({
+    highWaterMark: 1024,
+    writev (chunks, cb) { batches.push(chunks.length); setTimeout(cb, 5) }
+  })
+  for (let i = 0; i < 64; i++) w.write(Buffer.alloc(100))
+  w.end()
+  await next(w, 'finish')
+  const s = w.stats()
+  t.is(s.chunks, 64)
+  t.is(s.bytes, 6400)
+  t.true(batches.length < 64, JSON.stringify(batches))
+  t.is(batches.reduce((a, b) => a + b, 0), 64)
+  t.is(s.latencyMs.count, 4) // writes 0, 16, 32, 48
+  t.true(s.latencyMs.max >= 4, JSON.stringify(s.latencyMs))
+})

@@ -193,6 +193,7 @@ class Measure {
     this.owed = false
     this.onWritten = null
     this.pending = 0
+    this.batchSize = 1
     this.lastAsync = false
     this.queue = null
     this.onDestWritten = null
@@ -573,7 +574,9 @@ function onWritten (stream, err) {
   const m = stream[kMeasure]
   const callback = m.callback
   m.callback = null
-  m.completed++
+  // One callback completes the whole batch of a writev.
+  m.completed += m.batchSize
+  m.batchSize = 1
   if (m.inWrite) m.syncDone = true
   if (m.samples.size !== 0) m.completedUpTo(m.completed)
   callback(err)
@@ -652,6 +655,12 @@ class MonitoredWritable extends Writable {
   }
 
   _write (chunk, encoding, callback) {
+    const write = this[kUser].write
+    // Only writev given: a single chunk goes to it, as core's default _write does.
+    if (write === undefined && this[kUser].writev !== undefined) {
+      monitoredWritev.call(this, [{ chunk, encoding }], callback)
+      return
+    }
     const m = this[kMeasure]
     // A string reaches here only with decodeStrings: false.
     const n = m.objectMode || typeof chunk === 'string' ? byteLength(chunk, encoding) : chunk.length
@@ -661,7 +670,6 @@ class MonitoredWritable extends Writable {
       m.sizes[m.nSizes++] = n
       if (m.nSizes === BATCH) m.flush()
     }
-    const write = this[kUser].write
     if (write === undefined) {
       const err = new SluiceError('ERR_METHOD_NOT_IMPLEMENTED', 'The _write() method is not implemented: pass options.write (or options.writev)')
       callback(err)
@@ -721,11 +729,8 @@ function monitoredWritev (chunks, callback) {
     m.chunks++
     if (!m.objectMode || n > 0) m.size(n)
   }
-  m.callback = (err) => {
-    // One callback completes the whole batch.
-    m.completed += chunks.length - 1
-    callback(err)
-  }
+  m.callback = callback
+  m.batchSize = chunks.length
   m.inWrite = true
   m.syncDone = false
   try {
