@@ -248,9 +248,13 @@ impl GroupCore {
 
   /// The member stops waiting (destroy); its request is dropped.
   pub fn cancel(&self, key: usize) {
+    let now = self.clock.now();
     let mut state = self.lock();
     if let Some(member) = state.members.get_mut(key).and_then(Option::as_mut) {
-      member.request = None;
+      // The time it waited so far still counts (stats' waitedMs never goes back).
+      if let Some(since) = member.request.take().and_then(|r| r.since) {
+        member.waited += now.saturating_sub(since);
+      }
       member.generation = fresh_generation();
       member.queued = false;
     }
