@@ -805,6 +805,30 @@ test('destroy() while a chunk waits: no data after it, the held write is answere
   t.deepEqual(events, ['close'])
 })
 
+test("destroy() from a 'data' listener during a release (stop after N bytes): nothing more, each write answered once", async (t) => {
+  // Stopping mid-chunk, and exactly at the end of the first chunk.
+  for (const stopAt of [200, 1000]) {
+    const { clock, t: throttle } = manual({ rate: 1000, burst: 100 })
+    let bytes = 0
+    let afterDestroy = 0
+    throttle.on('data', (c) => {
+      if (throttle.destroyed) afterDestroy += c.length
+      bytes += c.length
+      if (bytes >= stopAt && !throttle.destroyed) throttle.destroy()
+    })
+    const callbacks = []
+    throttle.write(pattern(1000), (err) => callbacks.push(['first', err?.code ?? null]))
+    throttle.write(pattern(1000), (err) => callbacks.push(['second', err?.code ?? null]))
+    clock.advance(5000)
+    await once(throttle, 'close')
+    await new Promise((resolve) => setImmediate(resolve))
+    t.is(bytes, stopAt)
+    t.is(afterDestroy, 0)
+    t.deepEqual(callbacks.map((c) => c[0]).sort(), ['first', 'second'], `stop at ${stopAt}`)
+    t.like(Object.fromEntries(callbacks), { second: 'ERR_STREAM_DESTROYED' })
+  }
+})
+
 test('destroy() while waiting on the real clock: nothing arrives later, while a twin started with it keeps receiving', async (t) => {
   // The twin has the same rate and input: its releases come when the destroyed one's would have.
   // No sleep: we wait for the twin's next releases, then look.
