@@ -252,9 +252,13 @@ impl GroupCore {
 
   /// The member stops waiting (destroy); its request is dropped.
   pub fn cancel(&self, key: usize) {
+    let now = self.clock.now();
     let mut state = self.lock();
     if let Some(member) = state.members.get_mut(key).and_then(Option::as_mut) {
-      member.request = None;
+      // The time it waited so far still counts (stats' waitedMs never goes back).
+      if let Some(since) = member.request.take().and_then(|r| r.since) {
+        member.waited += now.saturating_sub(since);
+      }
       member.generation = fresh_generation();
       member.queued = false;
     }
@@ -511,13 +515,19 @@ fn piece_for(bucket: &TokenBucket, member: &Member) -> Option<f64> {
   if !request.splittable {
     return Some(request.remaining);
   }
+  // An unlimited bucket (infinite rate) limits nothing, so its nominal burst (1) must not set
+  // the piece size: an unthrottled request goes whole, not one byte at a time.
   let (rate, burst) = match member.cap.as_ref() {
-    Some(cap) => (
+    Some(cap) if !bucket.unlimited() => (
       cap.rate().min(bucket.rate()),
       cap.burst().min(bucket.burst()),
     ),
+    Some(cap) => (cap.rate(), cap.burst()),
     None => (bucket.rate(), bucket.burst()),
   };
+  if rate.is_infinite() && member.piece.is_none() {
+    return Some(request.remaining);
+  }
   let size = member
     .piece
     .unwrap_or_else(|| (rate * PIECE_TIME_S).max(MIN_PIECE_BYTES).min(burst))
