@@ -18,6 +18,7 @@ const kNativeClock = Symbol.for('sluice.nativeClock')
 
 // A deadline that keeps coming back at the same instant would loop forever.
 const MAX_STEPS = 10_000_000
+const MAX_ADVANCE_MS = 365 * 24 * 3600 * 1000
 
 class ManualClock {
   constructor () {
@@ -32,7 +33,8 @@ class ManualClock {
   /** Moves the clock forward by `ms` and runs everything that comes due, in order. */
   advance (ms) {
     if (typeof ms !== 'number') throw typeError('ms', 'a number', ms)
-    if (!Number.isFinite(ms) || ms < 0) throw rangeError('ms', 'a finite number >= 0', ms)
+    // The clock counts nanoseconds in 64 bits: about 584 years. A year at a time is plenty.
+    if (!Number.isFinite(ms) || ms < 0 || ms > MAX_ADVANCE_MS) throw rangeError('ms', `a finite number >= 0 and <= ${MAX_ADVANCE_MS}`, ms)
     const clock = this[kNativeClock]
     const target = clock.now() + ms
     // A listener that throws (run by a release) does not stop the clock short of its target: as
