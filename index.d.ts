@@ -124,7 +124,7 @@ export interface ThrottleOptions extends Pick<TransformOptions, 'highWaterMark' 
   group?: ThrottleGroup
   /** A group member's share relative to the others (> 0). Default 1. */
   weight?: number
-  /** Most bytes released at once while waiting. Default: about 8 ms of rate, at least 1 KiB, at most the burst. */
+  /** Most bytes released at once while waiting (never more than the burst). Default: 5 ms of rate, at least 1 KiB. */
   chunkSize?: number
   /** A manual clock for tests (`sluice/testing`). */
   clock?: ManualClockLike
