@@ -23,7 +23,7 @@ const { Transform } = require('node:stream')
 const native = require('../binding.js')
 const { SluiceError, nativeError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
+const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
 const { kNativeClock, ManualClock } = require('./testing.js')
 const {
   STREAM_OPTIONS,
@@ -167,6 +167,8 @@ class ThrottleGroup {
     if (budget.burstGiven) this[kExplicitBurst] = budget.burst
     this[kPer] = budget.per
     this[kGroupHandle].setRate(budget.perSecond, burstAfter(budget, this[kExplicitBurst]))
+    // On a manual clock what the new rate releases at once is handled now, as in advance().
+    if (this[kManual]) dispatchQueued()
   }
 
   /** `{ units, tokens, rate, burst, members, waiting }` (rate per second). */
@@ -325,6 +327,7 @@ class Throttle extends Transform {
     this[kPer] = budget.per
     if (this[kPrivateGroup]) this[kGroupHandle].setRate(budget.perSecond, burst)
     else this[kGate].setRate(budget.perSecond, burst)
+    if (this[kManual]) dispatchQueued()
     return this
   }
 
@@ -339,7 +342,10 @@ class Throttle extends Transform {
   resume () {
     this[kGate]?.setPaused(false)
     if (this[kPending] != null) this.#waitFor(true)
-    return super.resume()
+    const result = super.resume()
+    // Flowing first, so what the resumed budget releases at once is emitted now.
+    if (this[kManual]) dispatchQueued()
+    return result
   }
 
   /** Waits for grants; `active`: they may come without any JS call, so hold the process. */
