@@ -866,6 +866,11 @@ test('the process exits when its throttles are idle, ended, paused or destroyed 
   t.like(manualClock, { status: 0, out: { code: 0, bytes: 20 } }, manualClock.stderr)
 })
 
+test('a throttle resumed after a pause holds the process again until its data is out (child process)', async (t) => {
+  const r = await child('resumedAfterPause')
+  t.like(r, { status: 0, out: { code: 0, bytes: 300 } }, r.stderr)
+})
+
 test('a waiting throttle keeps the process alive until its data is delivered (child process, real clock)', async (t) => {
   const [rate, total, chunk] = [20000, 30000, 10000]
   const r = await child('waiting', [rate, total, chunk])

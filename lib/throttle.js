@@ -63,6 +63,7 @@ const kManual = Symbol('kManual')
 const kPer = Symbol('kPer')
 const kFinalStats = Symbol('kFinalStats')
 const kExplicitBurst = Symbol('kExplicitBurst')
+const kGatePaused = Symbol('kGatePaused')
 
 /** Validates rate, per, burst and initialBurst; returns them per second / in units. */
 function validateBudget (opts, { rateRequired }) {
@@ -215,6 +216,7 @@ class Throttle extends Transform {
     const { hub, id } = enroll()
     this[kId] = id
     this[kPending] = null
+    this[kGatePaused] = false
     this[kFinalStats] = null
     this[kPer] = budget.per
     this[kExplicitBurst] = budget.burstGiven ? budget.burst : undefined
@@ -333,6 +335,7 @@ class Throttle extends Transform {
 
   pause () {
     this[kGate]?.setPaused(true)
+    this[kGatePaused] = true
     // Nothing comes while paused, so a held chunk must not keep the process alive (a paused
     // core stream does not either): it waits without holding until resume().
     if (this[kPending] != null) this.#waitFor(false)
@@ -341,6 +344,7 @@ class Throttle extends Transform {
 
   resume () {
     this[kGate]?.setPaused(false)
+    this[kGatePaused] = false
     if (this[kPending] != null) this.#waitFor(true)
     const result = super.resume()
     // Flowing first, so what the resumed budget releases at once is emitted now.
@@ -351,7 +355,7 @@ class Throttle extends Transform {
   /** Waits for grants; `active`: they may come without any JS call, so hold the process. */
   #waitFor (active) {
     stopWaiting(this[kId])
-    wait(this[kId], this, active && !this[kManual] && !this.isPaused())
+    wait(this[kId], this, active && !this[kManual] && !this[kGatePaused])
   }
 
   /**
