@@ -7,5 +7,6 @@ const { NdjsonParser, NULL } = require('./lib/ndjson.js')
 const { NdjsonError, SluiceError } = require('./lib/errors.js')
 const { configure } = require('./lib/runtime.js')
 const { Throttle, ThrottleGroup } = require('./lib/throttle.js')
+const { BoundedBuffer } = require('./lib/buffer.js')
 
-module.exports = { NdjsonParser, NULL, NdjsonError, SluiceError, Throttle, ThrottleGroup, configure }
+module.exports = { NdjsonParser, NULL, NdjsonError, SluiceError, Throttle, ThrottleGroup, BoundedBuffer, configure }
