@@ -124,7 +124,7 @@ export interface ThrottleOptions extends Pick<TransformOptions, 'highWaterMark' 
   group?: ThrottleGroup
   /** A group member's share relative to the others (> 0). Default 1. */
   weight?: number
-  /** Most bytes released at once while waiting. Default: about 8 ms of rate, at least 1 KiB, at most the burst. */
+  /** Most bytes released at once while waiting (never more than the burst). Default: 5 ms of rate, at least 1 KiB. */
   chunkSize?: number
   /** A manual clock for tests (`sluice/testing`). */
   clock?: ManualClockLike
@@ -328,3 +328,97 @@ export declare function formatPipeline(meters: Array<Meter | MonitoredWritable>,
 export declare function toPrometheus(meters: Array<Meter | MonitoredWritable> | Meter | MonitoredWritable): string
 /** Registers the meters' metric families with a prom-client Registry (prom-client is an optional peer). */
 export declare function registerPrometheus(registry: { registerMetric(metric: any): void }, meters: Array<Meter | MonitoredWritable> | (() => Array<Meter | MonitoredWritable>)): void
+
+export type OverflowStrategy = 'block' | 'drop-oldest' | 'drop-newest' | 'drop-incoming' | 'drop-all' | 'error'
+
+export interface BoundedBufferOptions {
+  /** Items the buffer holds at most. Default: 1024 in object mode when `capacityBytes` is not given either. */
+  capacity?: number
+  /** Bytes the buffer holds at most. Default: 1 MiB in byte mode when `capacity` is not given either. */
+  capacityBytes?: number
+  /** What a write that finds the buffer full does. Default: `'block'`. */
+  overflow?: OverflowStrategy
+  /** `'block'` only: the fill (0 ≤ x < 1) at which a held write gets in and 'drain' can follow. Default: 0.5. */
+  lowWaterMark?: number
+  /** Dropping strategies only: lower numbers are dropped first. */
+  priority?: (item: any) => number
+  /** Fills (increasing, in (0, 1]) at which 'pressure' fires. Default: [0.3, 0.5, 0.8]. */
+  pressureLevels?: number[]
+  /** How far below a level the fill must fall to leave it. Default: 0.1 (at most half the lowest level). */
+  pressureHysteresis?: number
+  objectMode?: boolean
+  highWaterMark?: number
+  readableHighWaterMark?: number
+  writableHighWaterMark?: number
+  signal?: AbortSignal
+}
+
+export interface BufferDrop {
+  /** 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' (a strategy dropped them), or 'destroy' (discarded). */
+  reason: 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' | 'destroy'
+  /** The items, oldest first. */
+  items: any[]
+  /** Their bytes (0 in object mode without capacityBytes). */
+  bytes: number
+}
+
+export interface BufferPressure {
+  /** The level now in force (0: below every level). */
+  level: number
+  previous: number
+  /** The fill, 0 to 1 of the tighter capacity. */
+  pressure: number
+  rising: boolean
+}
+
+export interface BoundedBufferStats {
+  overflow: OverflowStrategy
+  capacity: number
+  capacityBytes: number
+  buffered: number
+  bufferedBytes: number
+  pressure: number
+  pressureLevel: number
+  peakBuffered: number
+  peakBufferedBytes: number
+  accepted: number
+  acceptedBytes: number
+  emitted: number
+  emittedBytes: number
+  dropped: { oldest: number; newest: number; all: number; incoming: number; priority: number }
+  droppedBytes: number
+  discarded: number
+  discardedBytes: number
+  /** accepted + dropped.incoming = totalConsumed + droppedItems + discarded + buffered */
+  totalProduced: number
+  totalConsumed: number
+  backpressureEvents: number
+  droppedItems: number
+  maxBufferSize: number
+}
+
+export declare class BoundedBuffer extends Transform {
+  constructor(options?: BoundedBufferOptions)
+  stats(): BoundedBufferStats
+  addListener(event: 'drop', listener: (drop: BufferDrop) => void): this
+  addListener(event: 'pressure', listener: (pressure: BufferPressure) => void): this
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this
+  on(event: 'drop', listener: (drop: BufferDrop) => void): this
+  on(event: 'pressure', listener: (pressure: BufferPressure) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'drop', listener: (drop: BufferDrop) => void): this
+  once(event: 'pressure', listener: (pressure: BufferPressure) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+  prependListener(event: 'drop', listener: (drop: BufferDrop) => void): this
+  prependListener(event: 'pressure', listener: (pressure: BufferPressure) => void): this
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this
+  prependOnceListener(event: 'drop', listener: (drop: BufferDrop) => void): this
+  prependOnceListener(event: 'pressure', listener: (pressure: BufferPressure) => void): this
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
+  removeListener(event: 'drop', listener: (drop: BufferDrop) => void): this
+  removeListener(event: 'pressure', listener: (pressure: BufferPressure) => void): this
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this
+  off(event: 'drop', listener: (drop: BufferDrop) => void): this
+  off(event: 'pressure', listener: (pressure: BufferPressure) => void): this
+  off(event: string | symbol, listener: (...args: any[]) => void): this
+}

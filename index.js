@@ -8,6 +8,7 @@ const { NdjsonError, SluiceError } = require('./lib/errors.js')
 const { configure } = require('./lib/runtime.js')
 const { Throttle, ThrottleGroup } = require('./lib/throttle.js')
 const { Meter, MonitoredWritable, bottleneck, formatPipeline, registerPrometheus, toPrometheus } = require('./lib/meter.js')
+const { BoundedBuffer } = require('./lib/buffer.js')
 
 module.exports = {
   NdjsonParser,
@@ -16,6 +17,7 @@ module.exports = {
   SluiceError,
   Throttle,
   ThrottleGroup,
+  BoundedBuffer,
   Meter,
   MonitoredWritable,
   bottleneck,

@@ -23,7 +23,7 @@ const { Transform } = require('node:stream')
 const native = require('../binding.js')
 const { SluiceError, nativeError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
+const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
 const { kNativeClock, ManualClock } = require('./testing.js')
 const {
   STREAM_OPTIONS,
@@ -62,6 +62,8 @@ const kEnforce = Symbol('kEnforce')
 const kManual = Symbol('kManual')
 const kPer = Symbol('kPer')
 const kFinalStats = Symbol('kFinalStats')
+const kExplicitBurst = Symbol('kExplicitBurst')
+const kGatePaused = Symbol('kGatePaused')
 
 /** Validates rate, per, burst and initialBurst; returns them per second / in units. */
 function validateBudget (opts, { rateRequired }) {
@@ -82,7 +84,7 @@ function validateBudget (opts, { rateRequired }) {
 function validateClock (opts) {
   const clock = opts.clock
   if (clock === undefined) return undefined
-  if (!(clock instanceof ManualClock)) {
+  if (!(clock instanceof ManualClock) || clock[kNativeClock] === undefined) {
     throw typeError('options.clock', "a clock from require('sluice/testing').createClock()", clock)
   }
   return clock
@@ -90,7 +92,17 @@ function validateClock (opts) {
 
 function validateRateArguments (rate, options) {
   const opts = validateOptionsObject(options, 'setRate', ['burst', 'per'])
+  // The rate is a positional argument here: errors name it `rate`, not `options.rate`.
+  validateNumber({ rate }, 'rate', { allowInfinity: true, name: 'rate' })
+  if (rate === undefined) throw typeError('rate', 'a number', rate)
   return validateBudget({ ...opts, rate }, { rateRequired: true })
+}
+
+/** The burst after setRate: the one given, else the one set explicitly before, else 100 ms worth. */
+function burstAfter (budget, explicit) {
+  if (budget.burstGiven) return budget.burst
+  if (explicit !== undefined) return explicit
+  return Number.isFinite(budget.perSecond) ? Math.max(budget.perSecond * BURST_SECONDS, 1) : 1
 }
 
 class ThrottleGroup {
@@ -104,6 +116,7 @@ class ThrottleGroup {
     const clock = validateClock(opts)
     ensureRuntime()
     this[kPer] = budget.per
+    this[kExplicitBurst] = budget.burstGiven ? budget.burst : undefined
     this[kManual] = clock !== undefined
     this[kGroupHandle] = native.ThrottleGroupHandle.create(budget.perSecond, budget.burst, budget.initialBurst, clock?.[kNativeClock])
   }
@@ -117,24 +130,27 @@ class ThrottleGroup {
     if (typeof name !== 'string') throw typeError('name', 'a string', name)
     if (name === '') throw rangeError('name', 'a non-empty string', name)
     const opts = validateOptionsObject(options, 'ThrottleGroup.shared', GROUP_OPTIONS.filter((k) => k !== 'clock'))
-    const given = opts.rate !== undefined
-    if (!given && !native.ThrottleGroupHandle.sharedExists(name)) {
-      throw typeError('options.rate', `a number (no shared group "${name}" exists yet)`, undefined)
-    }
-    const budget = given ? validateBudget(opts, { rateRequired: true }) : null
+    const makes = opts.rate !== undefined
+    const budget = validateBudget(opts, { rateRequired: false })
     ensureRuntime()
-    const handle = native.ThrottleGroupHandle.shared(name, budget?.perSecond ?? 1, budget?.burst ?? 1, budget?.initialBurst ?? 1)
-    if (budget !== null) {
-      const [rate, burst] = handle.config()
-      if (!sameNumber(rate, budget.perSecond) || (budget.burstGiven && !sameNumber(burst, budget.burst))) {
-        throw new SluiceError('ERR_SLUICE_SHARED_GROUP_MISMATCH',
-          `The shared throttle group "${name}" already exists with rate ${rate}/s and burst ${burst}; ` +
-          `options asked for ${budget.perSecond}/s${budget.burstGiven ? ` and burst ${budget.burst}` : ''}. ` +
-          'Change it with group.setRate(), or omit the options to use it as it is.', { name, rate, burst })
-      }
+    // Without a rate this call cannot make the group: look it up only (atomically, so a group
+    // another thread is making is never made twice or with made-up settings).
+    const handle = makes
+      ? native.ThrottleGroupHandle.shared(name, budget.perSecond, budget.burst, budget.initialBurst)
+      : native.ThrottleGroupHandle.sharedLookup(name)
+    if (handle === null) throw typeError('options.rate', `a number (no shared group "${name}" exists yet)`, undefined)
+    const [rate, burst, initial] = handle.config()
+    const differ = []
+    if (makes && !sameNumber(rate, budget.perSecond)) differ.push(`rate ${budget.perSecond}/s (it has ${rate}/s)`)
+    if (opts.burst !== undefined && !sameNumber(burst, budget.burst)) differ.push(`burst ${budget.burst} (it has ${burst})`)
+    if (opts.initialBurst !== undefined && !sameNumber(initial, budget.initialBurst)) differ.push(`initialBurst ${budget.initialBurst} (it was made with ${initial})`)
+    if (differ.length > 0) {
+      throw new SluiceError('ERR_SLUICE_SHARED_GROUP_MISMATCH',
+        `The shared throttle group "${name}" already exists; options asked for ${differ.join(', ')}. ` +
+        'Change it with group.setRate(), or omit the options to use it as it is.', { name, rate, burst, initialBurst: initial })
     }
     const group = Object.create(ThrottleGroup.prototype)
-    group[kPer] = budget?.per ?? 1000
+    group[kPer] = budget.per
     group[kManual] = false
     group[kGroupHandle] = handle
     return group
@@ -149,9 +165,11 @@ class ThrottleGroup {
   /** Changes the group's rate (and burst) from now on; the tokens already earned stay. */
   setRate (rate, options) {
     const budget = validateRateArguments(rate, options)
-    const [, burst] = this[kGroupHandle].config()
+    if (budget.burstGiven) this[kExplicitBurst] = budget.burst
     this[kPer] = budget.per
-    this[kGroupHandle].setRate(budget.perSecond, budget.burstGiven ? budget.burst : Number.isFinite(budget.perSecond) ? Math.max(budget.perSecond * BURST_SECONDS, 1) : burst)
+    this[kGroupHandle].setRate(budget.perSecond, burstAfter(budget, this[kExplicitBurst]))
+    // On a manual clock what the new rate releases at once is handled now, as in advance().
+    if (this[kManual]) dispatchQueued()
   }
 
   /** `{ units, tokens, rate, burst, members, waiting }` (rate per second). */
@@ -198,8 +216,10 @@ class Throttle extends Transform {
     const { hub, id } = enroll()
     this[kId] = id
     this[kPending] = null
+    this[kGatePaused] = false
     this[kFinalStats] = null
     this[kPer] = budget.per
+    this[kExplicitBurst] = budget.burstGiven ? budget.burst : undefined
     this[kEnforce] = mode === 'enforce'
     // Only bytes are split, and only when a late piece is allowed (shaping).
     this[kSplit] = cost === 'bytes' && !objectMode && mode === 'shape'
@@ -208,13 +228,15 @@ class Throttle extends Transform {
       this[kManual] = clock !== undefined
       this[kPrivateGroup] = true
       this[kGroupHandle] = native.ThrottleGroupHandle.create(budget.perSecond, budget.burst, budget.initialBurst, clock?.[kNativeClock])
-      this[kGate] = this[kGroupHandle].join(hub, id, 1, Infinity, 1, chunkSize)
+      this[kGate] = this[kGroupHandle].join(hub, id, { weight: 1, capRate: Infinity, capBurst: 1, capInitial: 1, piece: chunkSize })
     } else {
       this[kManual] = group[kManual]
       this[kPrivateGroup] = false
       this[kGroupHandle] = group[kGroupHandle]
       // `rate` on a member is its own cap; `burst` and `initialBurst` shape that cap.
-      this[kGate] = this[kGroupHandle].join(hub, id, weight, budget.perSecond, budget.burst, chunkSize)
+      this[kGate] = this[kGroupHandle].join(hub, id, {
+        weight, capRate: budget.perSecond, capBurst: budget.burst, capInitial: budget.initialBurst, piece: chunkSize
+      })
     }
   }
 
@@ -252,7 +274,7 @@ class Throttle extends Transform {
       return
     }
     this[kPending] = { chunk, callback, cost, done: 0 }
-    wait(this[kId], this, !this[kManual])
+    this.#waitFor(true)
     if (granted > 0) this.#release(granted)
   }
 
@@ -302,21 +324,38 @@ class Throttle extends Transform {
    */
   setRate (rate, options) {
     const budget = validateRateArguments(rate, options)
-    const burst = budget.burstGiven ? budget.burst : Number.isFinite(budget.perSecond) ? Math.max(budget.perSecond * BURST_SECONDS, 1) : 1
+    if (budget.burstGiven) this[kExplicitBurst] = budget.burst
+    const burst = burstAfter(budget, this[kExplicitBurst])
     this[kPer] = budget.per
     if (this[kPrivateGroup]) this[kGroupHandle].setRate(budget.perSecond, burst)
     else this[kGate].setRate(budget.perSecond, burst)
+    if (this[kManual]) dispatchQueued()
     return this
   }
 
   pause () {
     this[kGate]?.setPaused(true)
+    this[kGatePaused] = true
+    // Nothing comes while paused, so a held chunk must not keep the process alive (a paused
+    // core stream does not either): it waits without holding until resume().
+    if (this[kPending] != null) this.#waitFor(false)
     return super.pause()
   }
 
   resume () {
     this[kGate]?.setPaused(false)
-    return super.resume()
+    this[kGatePaused] = false
+    if (this[kPending] != null) this.#waitFor(true)
+    const result = super.resume()
+    // Flowing first, so what the resumed budget releases at once is emitted now.
+    if (this[kManual]) dispatchQueued()
+    return result
+  }
+
+  /** Waits for grants; `active`: they may come without any JS call, so hold the process. */
+  #waitFor (active) {
+    stopWaiting(this[kId])
+    wait(this[kId], this, active && !this[kManual] && !this[kGatePaused])
   }
 
   /**

@@ -78,6 +78,9 @@ impl LineFramer {
         let result = on_line(line);
         self.partial = bytes;
         self.partial.clear();
+        // Keep the buffer for the next spanning line, but not a huge line's worth: an idle
+        // stream that once saw a 50 MB line held 50 MB until it ended.
+        self.partial.shrink_to(RETAINED_PARTIAL_BYTES);
         self.partial_len = 0;
         self.overlong = false;
         self.last_byte = 0;
@@ -178,6 +181,10 @@ impl LineFramer {
   }
 }
 
+/// The most capacity `partial` keeps between lines (lines spanning chunks are usually far
+/// smaller; a rare huge one must not pin its size for the rest of the stream).
+const RETAINED_PARTIAL_BYTES: usize = 256 * 1024;
+
 #[cfg(test)]
 mod tests {
   use super::*;
@@ -263,6 +270,21 @@ mod tests {
     })
     .unwrap();
     assert_eq!(seen, vec![Some(1000), None]);
+  }
+
+  #[test]
+  fn a_huge_spanning_line_does_not_pin_its_buffer() {
+    let mut f = LineFramer::new(64 << 20);
+    let big = vec![b'x'; 8 << 20];
+    let mut lines = 0;
+    f.feed(&big, |_| Ok::<_, ()>(())).unwrap();
+    f.feed(b"\n", |_| {
+      lines += 1;
+      Ok::<_, ()>(())
+    })
+    .unwrap();
+    assert_eq!(lines, 1);
+    assert!(f.partial.capacity() <= RETAINED_PARTIAL_BYTES);
   }
 
   #[test]

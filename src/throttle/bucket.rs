@@ -87,8 +87,11 @@ impl TokenBucket {
     if missing <= 0.0 || self.unlimited() {
       return self.at;
     }
-    // Rounded up: waking a hair early would only re-arm.
-    self.at + (missing / self.rate * 1e9).ceil() as Nanos
+    // Rounded up: waking a hair early would only re-arm. Saturating (a rate of 1e-300 waits
+    // "forever"): the float-to-int cast saturates, and so does the sum.
+    self
+      .at
+      .saturating_add((missing / self.rate * 1e9).ceil() as Nanos)
   }
 
   /// Changes rate and burst from `now` on: what flowed in so far counts at the old rate, and the

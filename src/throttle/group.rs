@@ -58,8 +58,8 @@ struct Request {
 
 pub struct MemberConfig {
   pub weight: f64,
-  /// The member's own rate cap: (rate, burst); None or an infinite rate: no cap.
-  pub cap: Option<(f64, f64)>,
+  /// The member's own rate cap: (rate, burst, initial tokens); None or an infinite rate: no cap.
+  pub cap: Option<(f64, f64, f64)>,
   /// The most bytes released at once while waiting; None: about 5 ms of the member's share.
   pub piece: Option<f64>,
 }
@@ -118,11 +118,14 @@ struct State {
   free: Vec<usize>,
   /// Waiting members by (start tag bits, generation, key); stale entries are skipped.
   queue: BinaryHeap<Reverse<(u64, u64, usize)>>,
-  /// Members waiting only for their own cap, with the time it allows their next piece.
-  capped: Vec<usize>,
+  /// Queue entries of members waiting only for their own cap, set aside with their tags: they
+  /// keep their place, and go back in the queue at the next `serve`.
+  capped: Vec<(u64, u64, usize)>,
   vtime: f64,
   /// Members (`Some` entries of `members`).
   count: usize,
+  /// The tokens the bucket started with (a shared group's later callers compare).
+  initial: f64,
   /// The deadline a timer is armed for, if any.
   armed: Option<Nanos>,
   units: f64,
@@ -152,6 +155,7 @@ impl GroupCore {
         capped: Vec::new(),
         vtime: 0.0,
         count: 0,
+        initial,
         armed: None,
         units: 0.0,
       }),
@@ -164,9 +168,10 @@ impl GroupCore {
     self.state.lock().unwrap_or_else(|p| p.into_inner())
   }
 
-  pub fn config(&self) -> (f64, f64) {
+  /// (rate, burst, initial tokens it was made with).
+  pub fn config(&self) -> (f64, f64, f64) {
     let state = self.lock();
-    (state.bucket.rate(), state.bucket.burst())
+    (state.bucket.rate(), state.bucket.burst(), state.initial)
   }
 
   pub fn join(&self, hub: Arc<Hub>, target: u32, config: MemberConfig) -> usize {
@@ -177,8 +182,8 @@ impl GroupCore {
       weight: config.weight,
       cap: config
         .cap
-        .filter(|(rate, _)| rate.is_finite())
-        .map(|(rate, burst)| TokenBucket::new(rate, burst, burst, now)),
+        .filter(|(rate, _, _)| rate.is_finite())
+        .map(|(rate, burst, initial)| TokenBucket::new(rate, burst, initial, now)),
       piece: config.piece,
       paused: false,
       request: None,
@@ -211,7 +216,7 @@ impl GroupCore {
       state.members[key] = None;
       state.count -= 1;
       state.free.push(key);
-      state.capped.retain(|k| *k != key);
+      state.capped.retain(|(_, _, k)| *k != key);
     }
   }
 
@@ -252,13 +257,17 @@ impl GroupCore {
 
   /// The member stops waiting (destroy); its request is dropped.
   pub fn cancel(&self, key: usize) {
+    let now = self.clock.now();
     let mut state = self.lock();
     if let Some(member) = state.members.get_mut(key).and_then(Option::as_mut) {
-      member.request = None;
+      // The time it waited so far still counts (stats' waitedMs never goes back).
+      if let Some(since) = member.request.take().and_then(|r| r.since) {
+        member.waited += now.saturating_sub(since);
+      }
       member.generation = fresh_generation();
       member.queued = false;
     }
-    state.capped.retain(|k| *k != key);
+    state.capped.retain(|(_, _, k)| *k != key);
   }
 
   pub fn set_paused(&self, key: usize, paused: bool) {
@@ -275,7 +284,7 @@ impl GroupCore {
       if paused {
         member.generation = fresh_generation();
         member.queued = false;
-        s.capped.retain(|k| *k != key);
+        s.capped.retain(|(_, _, k)| *k != key);
       } else {
         enqueue(s, key);
       }
@@ -388,12 +397,15 @@ impl GroupCore {
     mut own: Option<(usize, &mut f64)>,
   ) {
     s.bucket.refill(now);
-    // Members that were waiting for their cap get another look.
-    for key in std::mem::take(&mut s.capped) {
-      enqueue(s, key);
+    // Members that were waiting for their cap get another look, in their old place (leaving
+    // for a cap is not being idle: re-entering at the current virtual time would cost a capped
+    // member a turn every time, and it got half its cap while the group was busy).
+    for entry in std::mem::take(&mut s.capped) {
+      s.queue.push(Reverse(entry));
     }
     let mut capped = Vec::new();
-    while let Some(&Reverse((_, generation, key))) = s.queue.peek() {
+    while let Some(&Reverse(entry)) = s.queue.peek() {
+      let (_, generation, key) = entry;
       let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) else {
         s.queue.pop();
         continue;
@@ -419,9 +431,7 @@ impl GroupCore {
         if !cap.ready(piece) {
           // Only this member waits; others may go on.
           s.queue.pop();
-          member.queued = false;
-          member.generation = fresh_generation();
-          capped.push(key);
+          capped.push(entry);
           continue;
         }
       }
@@ -434,7 +444,7 @@ impl GroupCore {
         cap.take(piece);
       }
       let start = member.start;
-      s.vtime = start;
+      s.vtime = s.vtime.max(start);
       member.finish = start + piece / member.weight;
       member.units += piece;
       s.units += piece;
@@ -479,15 +489,15 @@ impl GroupCore {
         .and_then(Option::as_ref)
         .and_then(|m| piece_for(&s.bucket, m))
       {
-        consider(s.bucket.ready_at(piece).max(now + MIN_WAIT));
+        consider(s.bucket.ready_at(piece).max(now + min_wait(&s.bucket)));
       }
     }
-    for &key in &s.capped {
+    for &(_, _, key) in &s.capped {
       let Some(member) = s.members.get(key).and_then(Option::as_ref) else {
         continue;
       };
       if let (Some(cap), Some(piece)) = (member.cap.as_ref(), piece_for(&s.bucket, member)) {
-        consider(cap.ready_at(piece).max(now + MIN_WAIT));
+        consider(cap.ready_at(piece).max(now + min_wait(cap)));
       }
     }
     let Some(at) = next else {
@@ -505,25 +515,45 @@ impl GroupCore {
 }
 
 /// The next piece of a member's request: items whole; bytes in pieces of `member.piece`, or
-/// about `PIECE_TIME_S` of the member's share (at least `MIN_PIECE_BYTES`, at most the burst).
+/// about `PIECE_TIME_S` of the member's share (at least `MIN_PIECE_BYTES`), never more than the
+/// burst, and for a capped member at most half its cap's burst (so its cap keeps filling while
+/// the piece waits for the group's tokens, instead of overflowing). Without a finite rate there
+/// is nothing to pace: the request goes whole.
 fn piece_for(bucket: &TokenBucket, member: &Member) -> Option<f64> {
   let request = member.request.as_ref()?;
   if !request.splittable {
     return Some(request.remaining);
   }
+  let half_cap = |cap: &TokenBucket| (cap.burst() / 2.0).max(1.0);
   let (rate, burst) = match member.cap.as_ref() {
+    Some(cap) if bucket.unlimited() => (cap.rate(), half_cap(cap)),
     Some(cap) => (
       cap.rate().min(bucket.rate()),
-      cap.burst().min(bucket.burst()),
+      half_cap(cap).min(bucket.burst()),
     ),
     None => (bucket.rate(), bucket.burst()),
   };
+  if rate.is_infinite() {
+    return Some(request.remaining);
+  }
   let size = member
     .piece
-    .unwrap_or_else(|| (rate * PIECE_TIME_S).max(MIN_PIECE_BYTES).min(burst))
+    .unwrap_or_else(|| (rate * PIECE_TIME_S).max(MIN_PIECE_BYTES))
+    .min(burst)
     .max(1.0)
     .floor();
   Some(request.remaining.min(size))
+}
+
+/// The shortest wait worth a wake-up on `bucket`: `MIN_WAIT`, or less when the whole burst
+/// refills sooner (else a small burst at a high rate would pass one burst per `MIN_WAIT`: a
+/// 1,000/s throttle with burst 1 gave 200/s).
+fn min_wait(bucket: &TokenBucket) -> Nanos {
+  if bucket.unlimited() {
+    return 0;
+  }
+  let refill = (bucket.burst() / bucket.rate() * 1e9) as Nanos;
+  MIN_WAIT.min(refill)
 }
 
 /// Enforce mode: refuses a request that cannot pass at once, in full.

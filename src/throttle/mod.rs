@@ -71,18 +71,20 @@ impl ThrottleGroupHandle {
     })
   }
 
-  /// Whether a shared group of that name exists.
+  /// The process-wide group called `name`, if it exists.
   #[napi(catch_unwind)]
-  pub fn shared_exists(name: String) -> bool {
+  pub fn shared_lookup(name: String) -> Option<ThrottleGroupHandle> {
     let groups = shared_groups().lock().unwrap_or_else(|p| p.into_inner());
-    groups.contains_key(&name)
+    groups.get(&name).map(|core| ThrottleGroupHandle {
+      core: Arc::clone(core),
+    })
   }
 
-  /// `[rate per second, burst]`.
+  /// `[rate per second, burst, initial tokens]`.
   #[napi(catch_unwind)]
   pub fn config(&self) -> Vec<f64> {
-    let (rate, burst) = self.core.config();
-    vec![rate, burst]
+    let (rate, burst, initial) = self.core.config();
+    vec![rate, burst, initial]
   }
 
   #[napi(catch_unwind)]
@@ -106,26 +108,16 @@ impl ThrottleGroupHandle {
     )
   }
 
-  /// Adds a member whose grants go to `hub` as signals for `target`. `cap_rate`: the member's
-  /// own rate cap per second (Infinity: none); `piece`: the most bytes released at once while
-  /// waiting (0: automatic).
+  /// Adds a member whose grants go to `hub` as signals for `target`.
   #[napi(catch_unwind)]
-  pub fn join(
-    &self,
-    hub: &SignalHub,
-    target: u32,
-    weight: f64,
-    cap_rate: f64,
-    cap_burst: f64,
-    piece: f64,
-  ) -> ThrottleGate {
+  pub fn join(&self, hub: &SignalHub, target: u32, options: MemberOptions) -> ThrottleGate {
     let key = self.core.join(
       Arc::clone(&hub.hub),
       target,
       MemberConfig {
-        weight,
-        cap: Some((cap_rate, cap_burst)),
-        piece: (piece > 0.0).then_some(piece),
+        weight: options.weight,
+        cap: Some((options.cap_rate, options.cap_burst, options.cap_initial)),
+        piece: (options.piece > 0.0).then_some(options.piece),
       },
     );
     ThrottleGate {
@@ -134,6 +126,19 @@ impl ThrottleGroupHandle {
       closed: false,
     }
   }
+}
+
+/// A member's settings, validated by `lib/throttle.js`.
+#[napi(object)]
+pub struct MemberOptions {
+  /// Its share relative to the other members.
+  pub weight: f64,
+  /// Its own rate cap per second (Infinity: none), with the cap's burst and initial tokens.
+  pub cap_rate: f64,
+  pub cap_burst: f64,
+  pub cap_initial: f64,
+  /// The most bytes released at once while waiting (0: automatic).
+  pub piece: f64,
 }
 
 /// One throttled stream's place in its group.

@@ -1,0 +1,987 @@
+'use strict'
+
+// Throttle and ThrottleGroup: options, token-bucket timing, splitting, setRate/pause, enforce
+// mode, stats, groups (weights, caps, idle members, shared groups across worker_threads), real
+// sockets, destroy, process lifetime and throwing listeners.
+//
+// Timing is asserted on the manual clock (`createClock()` from sluice/testing) wherever it can
+// be: there it is exact, and a busy machine changes nothing. The few real-time tests (a shared
+// group across workers, an HTTP transfer, a child process kept alive) assert a lower bound of
+// ~90% of the ideal time, which load can only make safer, and a generous upper bound. Whatever
+// only a whole process shows runs in child processes (fixtures/throttle-child.js).
+
+const crypto = require('node:crypto')
+const { once } = require('node:events')
+const http = require('node:http')
+const path = require('node:path')
+const { performance } = require('node:perf_hooks')
+const { PassThrough, Readable, Writable, getDefaultHighWaterMark } = require('node:stream')
+const { pipeline } = require('node:stream/promises')
+const { Worker } = require('node:worker_threads')
+const test = require('ava')
+const { Throttle, ThrottleGroup } = require('..')
+const { createClock } = require('sluice/testing')
+const { cpuSeconds, runChild } = require('./helpers.js')
+
+const CHILD = path.join(__dirname, 'fixtures', 'throttle-child.js')
+const WORKER = path.join(__dirname, 'fixtures', 'throttle-worker.js')
+
+/** `n` bytes of a fixed, non-uniform pattern (a lost or reordered piece changes the bytes). */
+function pattern (n, seed = 0) {
+  const buf = Buffer.alloc(n)
+  for (let i = 0; i < n; i++) buf[i] = (i * 7 + (i >> 8) + seed) & 0xff
+  return buf
+}
+
+const sha = (buf) => crypto.createHash('sha256').update(buf).digest('hex')
+
+/**
+ * Records what `stream` emits, with the manual clock's time: `log` of { at, chunk }, `units()`
+ * (bytes, or items in object mode), `at(ms)` what had arrived by then.
+ */
+function record (stream, clock) {
+  const log = []
+  stream.on('data', (chunk) => log.push({ at: clock.now(), chunk }))
+  const size = (chunk) => (stream.readableObjectMode ? 1 : chunk.length)
+  return {
+    log,
+    units: () => log.reduce((n, e) => n + size(e.chunk), 0),
+    at: (ms) => log.filter((e) => e.at <= ms).reduce((n, e) => n + size(e.chunk), 0),
+    bytes: () => Buffer.concat(log.map((e) => e.chunk))
+  }
+}
+
+/** A Throttle on a fresh manual clock, its output recorded. */
+function manual (options) {
+  const clock = createClock()
+  const t = new Throttle({ ...options, clock })
+  return { clock, t, out: record(t, clock) }
+}
+
+/** Runs the node child scenario `name`; resolves with its exit status and JSON line. */
+async function child (name, args = [], timeout = 60000) {
+  const r = await runChild([CHILD, name, ...args.map(String)], { timeout })
+  const lines = r.stdout.trim().split('\n').filter(Boolean)
+  return { ...r, out: lines.length ? JSON.parse(lines[lines.length - 1]) : null }
+}
+
+// ---- 1. options ----------------------------------------------------------------------------
+
+test('every bad option is a TypeError or RangeError that names the option', (t) => {
+  const clock = createClock()
+  const bad = [
+    // [options, error class, code, the name the message must contain]
+    [{}, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.rate'],
+    [{ rate: 0 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.rate'],
+    [{ rate: -5 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.rate'],
+    [{ rate: NaN }, RangeError, 'ERR_OUT_OF_RANGE', 'options.rate'],
+    [{ rate: -Infinity }, RangeError, 'ERR_OUT_OF_RANGE', 'options.rate'],
+    [{ rate: '100' }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.rate'],
+    [{ rate: null }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.rate'],
+    [{ rate: 10n }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.rate'],
+    // A rate that underflows to 0 per second is no rate at all.
+    [{ rate: 1e-300, per: 1e300 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.rate'],
+    [{ rate: 1, per: 0 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.per'],
+    [{ rate: 1, per: -1000 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.per'],
+    [{ rate: 1, per: NaN }, RangeError, 'ERR_OUT_OF_RANGE', 'options.per'],
+    [{ rate: 1, per: Infinity }, RangeError, 'ERR_OUT_OF_RANGE', 'options.per'],
+    [{ rate: 1, per: '1s' }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.per'],
+    [{ rate: 1, burst: 0 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.burst'],
+    [{ rate: 1, burst: -1 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.burst'],
+    [{ rate: 1, burst: NaN }, RangeError, 'ERR_OUT_OF_RANGE', 'options.burst'],
+    [{ rate: 1, burst: Infinity }, RangeError, 'ERR_OUT_OF_RANGE', 'options.burst'],
+    [{ rate: 1, burst: '10' }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.burst'],
+    [{ rate: 1, initialBurst: -1 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.initialBurst'],
+    [{ rate: 1, initialBurst: NaN }, RangeError, 'ERR_OUT_OF_RANGE', 'options.initialBurst'],
+    [{ rate: 1, initialBurst: Infinity }, RangeError, 'ERR_OUT_OF_RANGE', 'options.initialBurst'],
+    [{ rate: 1, initialBurst: 'all' }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.initialBurst'],
+    [{ rate: 1, mode: 'drop' }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.mode'],
+    [{ rate: 1, mode: 1 }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.mode'],
+    [{ rate: 1, cost: 'lines' }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.cost'],
+    [{ rate: 1, cost: 3 }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.cost'],
+    [{ rate: 1, weight: 2 }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.weight'],
+    [{ rate: 1, clock: {} }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.clock'],
+    [{ rate: 1, clock: { now: () => 0, advance: () => 0 } }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.clock'],
+    [{ rate: 1, group: {} }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.group'],
+    [{ rate: 1, chunkSize: 0 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.chunkSize'],
+    [{ rate: 1, chunkSize: 1.5 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.chunkSize'],
+    [{ rate: 1, objectMode: 1 }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.objectMode'],
+    [{ rate: 1, rat: 2 }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.rat'],
+    [{ rate: 1, burstSize: 2 }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.burstSize']
+  ]
+  for (const [options, type, code, name] of bad) {
+    const label = JSON.stringify(options, (k, v) => (typeof v === 'bigint' ? `${v}n` : Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v))
+    const err = t.throws(() => new Throttle(options), { instanceOf: type, code }, label)
+    t.true(err?.message.includes(`"${name}"`), `${label}: ${err?.message}`)
+  }
+  t.throws(() => new Throttle(null), { instanceOf: TypeError, message: /"options"/ })
+  t.throws(() => new Throttle(1000), { instanceOf: TypeError, message: /"options"/ })
+
+  // The edges that are allowed.
+  t.notThrows(() => new Throttle({ rate: 1, initialBurst: 0, clock }))
+  t.notThrows(() => new Throttle({ rate: 0.001, burst: 0.5, clock }))
+
+  // Group members: weight is theirs; the clock belongs to the group.
+  const group = new ThrottleGroup({ rate: 10, clock })
+  for (const weight of [0, -1, NaN, Infinity]) {
+    t.throws(() => group.throttle({ weight }), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE', message: /"options\.weight"/ }, String(weight))
+  }
+  t.throws(() => group.throttle({ weight: '2' }), { instanceOf: TypeError, message: /"options\.weight"/ })
+  t.throws(() => group.throttle({ rate: 0 }), { instanceOf: RangeError, message: /"options\.rate"/ })
+  t.throws(() => group.throttle({ clock }), { instanceOf: TypeError, message: /options\.clock/ })
+  t.throws(() => new Throttle({ group, clock }), { instanceOf: TypeError, message: /"options\.clock"/ })
+  t.throws(() => new ThrottleGroup({ rate: 10, weight: 1 }), { instanceOf: TypeError, message: /options\.weight/ })
+  t.throws(() => new ThrottleGroup({ rate: 10, clock: {} }), { instanceOf: TypeError, message: /"options\.clock"/ })
+  t.throws(() => new ThrottleGroup(), { instanceOf: TypeError, message: /"options\.rate"/ })
+  t.throws(() => new ThrottleGroup({ rate: -1 }), { instanceOf: RangeError, message: /"options\.rate"/ })
+  t.throws(() => new ThrottleGroup({ rate: 1, burst: 0 }), { instanceOf: RangeError, message: /"options\.burst"/ })
+})
+
+test('setRate() validates its arguments like the constructor, and a refused call changes nothing', (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 1000, burst: 100 })
+  const group = new ThrottleGroup({ rate: 1000, clock })
+  for (const target of [throttle, group]) {
+    for (const rate of [0, -1, NaN, -Infinity]) t.throws(() => target.setRate(rate), { instanceOf: RangeError, message: /rate/ }, String(rate))
+    for (const rate of ['5', undefined, null]) t.throws(() => target.setRate(rate), { instanceOf: TypeError, message: /rate/ }, String(rate))
+    t.throws(() => target.setRate(5, { burst: 0 }), { instanceOf: RangeError, message: /"options\.burst"/ })
+    t.throws(() => target.setRate(5, { per: -1 }), { instanceOf: RangeError, message: /"options\.per"/ })
+    t.throws(() => target.setRate(5, { initialBurst: 1 }), { instanceOf: TypeError, message: /options\.initialBurst/ })
+    t.throws(() => target.setRate(5, null), { instanceOf: TypeError, message: /"options"/ })
+  }
+  t.like(throttle.stats(), { rate: 1000, burst: 100 })
+  t.like(group.stats(), { rate: 1000 })
+  throttle.write(pattern(300))
+  clock.advance(1000)
+  t.is(out.units(), 300, 'still 1000/s')
+})
+
+test('rate: Infinity is unthrottled: every chunk passes at once and whole, alone or in a group', (t) => {
+  const clock = createClock()
+  const input = pattern(1 << 20)
+  const alone = new Throttle({ rate: Infinity, clock })
+  const aloneOut = record(alone, clock)
+  alone.write(input)
+  alone.write(input.subarray(0, 1000))
+  const group = new ThrottleGroup({ rate: Infinity, clock })
+  const members = [group.throttle(), group.throttle()]
+  const outs = members.map((m) => record(m, clock))
+  for (const m of members) m.write(input)
+  // No time passes at all.
+  t.is(clock.now(), 0)
+  t.deepEqual(aloneOut.log.map((e) => e.chunk.length), [input.length, 1000])
+  t.true(aloneOut.log[0].chunk.equals(input))
+  t.like(alone.stats(), { units: input.length + 1000, throttled: 0, waitedMs: 0, rate: Infinity })
+  for (const out of outs) {
+    t.deepEqual(out.log.map((e) => e.chunk.length), [input.length], 'one chunk in, one chunk out')
+    t.true(out.bytes().equals(input))
+  }
+})
+
+test('setRate(Infinity) while a chunk waits releases the rest at once, in one piece', (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 1000, burst: 100 })
+  const input = pattern(10000)
+  throttle.write(input)
+  clock.advance(500)
+  const before = out.log.length
+  t.is(out.units(), 600)
+  throttle.setRate(Infinity)
+  clock.advance(0)
+  t.is(out.units(), input.length, 'everything, without time passing')
+  t.is(out.log.length, before + 1, 'the rest as one piece')
+  t.true(out.bytes().equals(input))
+})
+
+test.serial('rate: Infinity costs about what a PassThrough costs (CPU time, beside a reference run)', async (t) => {
+  // 32 MiB in 64 KiB writes plus one 16 MiB write, through a PassThrough and an unthrottled
+  // Throttle. CPU time, not wall time: a busy machine slows both alike.
+  const block = pattern(65536)
+  const big = pattern(16 << 20)
+  const run = (make) => cpuSeconds(async () => {
+    const s = make()
+    let n = 0
+    s.on('data', (c) => { n += c.length })
+    for (let i = 0; i < 512; i++) if (!s.write(block)) await once(s, 'drain')
+    s.end(big)
+    await once(s, 'end')
+    return n
+  })
+  await run(() => new Throttle({ rate: Infinity })) // warm-up
+  const pass = await run(() => new PassThrough())
+  const throttled = await run(() => new Throttle({ rate: Infinity }))
+  t.is(throttled.result, pass.result)
+  t.true(throttled.cpu < pass.cpu * 4 + 0.05, `Throttle({ rate: Infinity }) ${(throttled.cpu * 1000).toFixed(1)} ms CPU vs PassThrough ${(pass.cpu * 1000).toFixed(1)} ms`)
+})
+
+test('fractional and tiny rates never drop data: 3 bytes at 0.5 B/s with burst 1 come one every 2 s', (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 0.5, burst: 1 })
+  const done = []
+  throttle.write('abc', () => done.push(clock.now()))
+  t.deepEqual(out.log.map((e) => [e.at, e.chunk.toString()]), [[0, 'a']])
+  clock.advance(1999)
+  t.is(out.units(), 1)
+  clock.advance(1)
+  t.is(out.units(), 2)
+  clock.advance(60000)
+  t.deepEqual(out.log.map((e) => [e.at, e.chunk.toString()]), [[0, 'a'], [2000, 'b'], [4000, 'c']])
+  t.deepEqual(done, [4000])
+
+  // The same rate written another way, for objects, and at a rate far below one per second.
+  const items = manual({ rate: 1, per: 2000, objectMode: true })
+  for (const v of ['x', 'y', 'z']) items.t.write(v)
+  items.clock.advance(10000)
+  t.deepEqual(items.out.log.map((e) => [e.at, e.chunk]), [[0, 'x'], [2000, 'y'], [4000, 'z']])
+  const slow = manual({ rate: 0.01, burst: 1 })
+  slow.t.write(pattern(4))
+  slow.clock.advance(300000)
+  t.deepEqual(slow.out.log.map((e) => e.at), [0, 100000, 200000, 300000])
+  t.true(slow.out.bytes().equals(pattern(4)))
+})
+
+// ---- 2. token bucket -----------------------------------------------------------------------
+
+test('the initial burst passes at once, then exactly `rate` per second', (t) => {
+  const rate = 1000
+  const burst = 100
+  const { clock, t: throttle, out } = manual({ rate, burst })
+  const input = pattern(burst + 3 * rate)
+  let done = null
+  throttle.write(input, () => { done = clock.now() })
+  t.is(out.units(), burst, 'the burst, before any time passes')
+  for (let s = 1; s <= 3; s++) {
+    clock.advance(999)
+    t.true(out.units() < burst + s * rate, `not all of second ${s} before it ends`)
+    clock.advance(1)
+    t.is(out.units(), burst + s * rate, `burst + ${s} s × rate`)
+  }
+  t.is(done, 3000, 'the write callback comes with the last byte')
+  t.true(out.bytes().equals(input))
+  // At every moment, no more than burst + rate × elapsed has passed.
+  for (const { at } of out.log) t.true(out.at(at) <= burst + rate * at / 1000 + 1e-9, `at ${at} ms`)
+})
+
+test('the default burst is 100 ms of rate (at least one unit), and `per` sets the unit of time', (t) => {
+  const a = manual({ rate: 5000 })
+  t.like(a.t.stats(), { burst: 500, rate: 5000, per: 1000 })
+  a.t.write(pattern(5000))
+  t.is(a.out.units(), 500)
+  const b = manual({ rate: 3, per: 100, objectMode: true })
+  t.like(b.t.stats(), { rate: 3, per: 100, burst: 3 })
+  for (let i = 0; i < 100; i++) b.t.write(i)
+  b.clock.advance(1000)
+  t.is(b.out.units(), 3 + 30, '3 per 100 ms')
+  const c = manual({ rate: 2, objectMode: true })
+  t.like(c.t.stats(), { burst: 1 })
+})
+
+test('idle time banks at most `burst`; only the initial burst may be larger, once', (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 1000, burst: 100, initialBurst: 400 })
+  throttle.write(pattern(1000))
+  t.is(out.units(), 400, 'the initial burst')
+  clock.advance(600)
+  t.is(out.units(), 1000)
+  clock.advance(3600_000) // an hour idle
+  const before = out.units()
+  throttle.write(pattern(5000))
+  t.is(out.units() - before, 100, 'after an hour idle, only the burst passes at once')
+  clock.advance(1000)
+  t.is(out.units() - before, 1100)
+})
+
+test('initialBurst: 0 — nothing passes before the first tokens are earned', (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 1000, burst: 100, initialBurst: 0 })
+  const input = pattern(300)
+  throttle.write(input)
+  t.is(out.units(), 0)
+  clock.advance(99)
+  t.is(out.units(), 0)
+  clock.advance(1)
+  t.is(out.units(), 100)
+  clock.advance(200)
+  t.is(out.units(), 300)
+  t.true(out.bytes().equals(input))
+})
+
+test('shape mode: an item costing more than the burst passes when the bucket is full, and the next waits in proportion to its cost', (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 10, burst: 1, objectMode: true, cost: (x) => x.n })
+  for (const n of [30, 10, 1, 1]) throttle.write({ n })
+  clock.advance(60000)
+  // 30 units at 10/s: the next item waits 3 s; 10 units: 1 s; then 0.1 s per unit.
+  t.deepEqual(out.log.map((e) => [e.at, e.chunk.n]), [[0, 30], [3000, 10], [4000, 1], [4100, 1]])
+  t.like(throttle.stats(), { units: 42 })
+})
+
+test('a cost function: units per item; cost 0 passes at once; bad costs and throwing cost functions fail the stream', async (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 100, burst: 10, objectMode: true, cost: (x) => x.cost })
+  for (let i = 0; i < 10; i++) throttle.write({ i, cost: 5 })
+  t.is(out.units(), 2, '10 tokens: two items of 5')
+  clock.advance(50)
+  t.is(out.units(), 3, 'then one every 50 ms')
+  clock.advance(350)
+  t.is(out.units(), 10)
+  throttle.write({ i: 10, cost: 0 })
+  t.is(out.units(), 11, 'free while the bucket is empty')
+  t.deepEqual(out.log.map((e) => e.chunk.i), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+
+  for (const cost of [-1, NaN, Infinity, '3', undefined]) {
+    const bad = new Throttle({ rate: 100, objectMode: true, cost: () => cost, clock: createClock() })
+    const [err] = await Promise.all([once(bad, 'error').then(([e]) => e), bad.write({})])
+    t.like(err, { code: 'ERR_SLUICE_INVALID_COST' }, String(cost))
+  }
+  const boom = new Error('cost failed')
+  const throwing = new Throttle({ rate: 100, objectMode: true, cost: () => { throw boom }, clock: createClock() })
+  throwing.write({})
+  const [err] = await once(throwing, 'error')
+  t.is(err, boom)
+
+  // cost 'items' on a byte stream: each chunk is one unit and passes whole.
+  const items = manual({ rate: 2, cost: 'items' })
+  for (const size of [10000, 1, 500]) items.t.write(pattern(size))
+  items.clock.advance(1000)
+  t.deepEqual(items.out.log.map((e) => [e.at, e.chunk.length]), [[0, 10000], [500, 1], [1000, 500]])
+})
+
+// ---- 3. splitting --------------------------------------------------------------------------
+
+test('a 64 KiB chunk at a low rate comes out in pieces as tokens come, and the pieces are the input', (t) => {
+  const rate = 16384
+  const { clock, t: throttle, out } = manual({ rate })
+  const burst = throttle.stats().burst
+  const input = pattern(65536)
+  let done = null
+  throttle.write(input, () => { done = clock.now() })
+  clock.advance(10000)
+  t.true(out.log.length >= 16, `${out.log.length} pieces`)
+  t.true(out.bytes().equals(input))
+  t.true(out.log[0].chunk.length <= burst)
+  for (const { at } of out.log) t.true(out.at(at) <= burst + rate * at / 1000 + 1e-6, `no more than the rate allows by ${at} ms`)
+  const ideal = (input.length - burst) / rate * 1000
+  t.true(done >= ideal && done <= ideal + 100, `the write completed at ${done} ms; ideal ${ideal} ms`)
+  // Zero-copy pieces of the written buffer.
+  t.true(out.log.every((e) => e.chunk.buffer === input.buffer))
+
+  // A string: its bytes, in pieces, in order.
+  const text = 'héllo wörld ✓ '.repeat(2000)
+  const s = manual({ rate: 4096 })
+  s.t.write(text)
+  s.clock.advance(20000)
+  t.true(s.out.log.length > 1)
+  t.is(s.out.bytes().toString(), text)
+})
+
+test('objects are never split: a 64 KiB Buffer in object mode passes whole (the same object), at its cost in bytes', (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 16384, objectMode: true, cost: 'bytes' })
+  const a = pattern(65536)
+  const b = pattern(100)
+  throttle.write(a)
+  throttle.write(b)
+  clock.advance(10000)
+  t.is(out.log.length, 2)
+  t.is(out.log[0].chunk, a)
+  t.is(out.log[0].at, 0, 'it went when the bucket was full')
+  t.is(out.log[1].chunk, b)
+  // a left (65536 - burst) of debt: b waits until it is paid and 100 more are earned.
+  const burst = throttle.stats().burst
+  const expected = (65536 - burst + 100) / 16384 * 1000
+  t.true(Math.abs(out.log[1].at - expected) < 0.001, `b at ${out.log[1].at} ms, expected ${expected}`)
+})
+
+test('object mode: N items per second, in order', (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 10, objectMode: true })
+  for (let i = 0; i < 50; i++) throttle.write({ i })
+  const burst = throttle.stats().burst
+  t.is(out.units(), burst)
+  for (let s = 1; s <= 3; s++) {
+    clock.advance(1000)
+    t.is(out.units(), burst + 10 * s)
+  }
+  t.deepEqual(out.log.map((e) => e.chunk.i), Array.from({ length: out.units() }, (_, k) => k))
+  t.deepEqual(out.log.slice(0, 4).map((e) => e.at), [0, 100, 200, 300])
+})
+
+test('backpressure: write() returns false once the writable buffer is full, and drain comes as tokens do', async (t) => {
+  const hwm = getDefaultHighWaterMark(false)
+  const { clock, t: throttle, out } = manual({ rate: hwm, burst: 1024 })
+  t.is(throttle.writableHighWaterMark, hwm)
+  const block = pattern(hwm / 2)
+  const results = []
+  for (let i = 0; i < 4; i++) results.push(throttle.write(block))
+  t.deepEqual(results, [true, false, false, false], 'the held chunk and the buffered ones count against highWaterMark')
+  const drained = once(throttle, 'drain')
+  clock.advance(4000)
+  await drained
+  t.is(out.units(), 2 * hwm)
+  t.true(out.bytes().equals(Buffer.concat([block, block, block, block])))
+})
+
+// ---- 4. setRate, pause, resume --------------------------------------------------------------
+
+test('setRate() mid-stream: faster, then slower; the tokens earned so far are kept', (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 1000, burst: 100 })
+  throttle.write(pattern(20000))
+  clock.advance(1050)
+  t.is(out.units(), 1100)
+  t.is(throttle.stats().tokens, 50, '50 ms earned at 1000/s')
+  t.is(throttle.setRate(4000, { burst: 100 }), throttle)
+  t.like(throttle.stats(), { tokens: 50, rate: 4000, burst: 100 })
+  // The next 100-byte piece needs 50 more tokens: 12.5 ms at 4000/s, then one every 25 ms.
+  clock.advance(12)
+  t.is(out.units(), 1100)
+  clock.advance(1)
+  t.is(out.units(), 1200)
+  clock.advance(937)
+  // By 2000 ms: the burst, 1050 ms at 1000/s and 950 ms at 4000/s, in whole 100-byte pieces.
+  const at2000 = out.units()
+  t.is(at2000, Math.floor((100 + 1000 * 1.05 + 4000 * 0.95) / 100) * 100)
+  // Slower: pieces every 200 ms at 500/s (the 50 tokens left are kept).
+  throttle.setRate(500, { burst: 100 })
+  clock.advance(1000)
+  const last = out.log.slice(-5).map((e) => e.at)
+  t.deepEqual(last, [2100, 2300, 2500, 2700, 2900])
+  t.is(out.units(), at2000 + 500)
+
+  // Without a burst, setRate keeps the one given before (a default one follows the rate: below).
+  throttle.setRate(20000)
+  t.like(throttle.stats(), { rate: 20000, burst: 100 })
+  throttle.setRate(30, { per: 10 })
+  t.like(throttle.stats(), { rate: 30, per: 10, burst: 100 })
+})
+
+test('pause() stops releases and resume() restarts them; the bucket fills meanwhile, to the burst at most', (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 1000, burst: 100 })
+  const input = pattern(2000)
+  throttle.write(input)
+  clock.advance(500)
+  t.is(out.units(), 600)
+  throttle.pause()
+  clock.advance(3000)
+  t.is(out.units(), 600, 'nothing while paused')
+  t.is(throttle.readableLength, 0, 'not even into the readable buffer')
+  t.like(throttle.stats(), { tokens: 100, pending: 1400 })
+  throttle.resume()
+  clock.advance(0)
+  t.is(out.units(), 700, 'the banked burst at once, no more')
+  clock.advance(1300)
+  t.is(out.units(), 2000)
+  t.true(out.bytes().equals(input))
+})
+
+test('group.setRate() changes the shared budget; a member’s setRate() changes only its cap', (t) => {
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate: 1000, burst: 100, clock })
+  const a = group.throttle({ rate: 200, burst: 20 })
+  const b = group.throttle()
+  const outA = record(a, clock)
+  const outB = record(b, clock)
+  a.write(pattern(100000))
+  b.write(pattern(100000))
+  clock.advance(10000)
+  const a0 = outA.units()
+  const b0 = outB.units()
+  t.true(a0 <= 20 + 200 * 10, `a kept to its cap: ${a0}`)
+  t.true(a0 + b0 <= 100 + 1000 * 10, 'both within the group budget')
+  group.setRate(4000, { burst: 400 })
+  t.like(group.stats(), { rate: 4000, burst: 400 })
+  t.like(a.stats(), { rate: 200 }, "a member's stats show its own cap")
+  clock.advance(10000)
+  t.true(outA.units() - a0 <= 20 + 200 * 10)
+  t.true(outB.units() - b0 >= 0.9 * (4000 - 200) * 10, `b took the raised budget: ${outB.units() - b0}`)
+  a.setRate(2000, { burst: 200 })
+  t.like(a.stats(), { rate: 2000, burst: 200 })
+  const a1 = outA.units()
+  clock.advance(5000)
+  t.true(outA.units() - a1 > 4 * (20 + 200 * 5), `a's raised cap lets it well past the old one: ${outA.units() - a1} in 5 s`)
+})
+
+// ---- 5. enforce mode -------------------------------------------------------------------------
+
+test("mode 'enforce': upstream faster than the rate fails with ERR_SLUICE_RATE_EXCEEDED, in pipeline's callback, after what fit", async (t) => {
+  const clock = createClock()
+  const throttle = new Throttle({ rate: 1000, burst: 500, mode: 'enforce', clock })
+  const got = []
+  const err = await pipeline(
+    Readable.from([pattern(300), pattern(200), pattern(10)]),
+    throttle,
+    new Writable({ write (c, e, cb) { got.push(c.length); cb() } })
+  ).then(() => null, (e) => e)
+  t.deepEqual(got, [300, 200])
+  t.like(err, { name: 'SluiceError', code: 'ERR_SLUICE_RATE_EXCEEDED', cost: 10, burst: 500, rate: 1000, per: 1000, tokens: 0 })
+  t.true(err instanceof Error)
+  t.regex(err.message, /1000 per 1000 ms/)
+
+  // In the unit of `per`, in object mode.
+  const items = new Throttle({ rate: 10, per: 100, burst: 5, mode: 'enforce', objectMode: true, clock })
+  const seen = []
+  items.on('data', (x) => seen.push(x))
+  for (let i = 0; i < 5; i++) items.write(i)
+  clock.advance(100)
+  for (let i = 5; i < 15; i++) items.write(i)
+  const [err2] = await once(items, 'error')
+  t.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'the bucket refilled to its burst, no more')
+  t.like(err2, { code: 'ERR_SLUICE_RATE_EXCEEDED', rate: 10, per: 100, burst: 5, cost: 1 })
+})
+
+test("mode 'enforce': an item bigger than the burst fails with ERR_SLUICE_COST_EXCEEDS_BURST", async (t) => {
+  const throttle = new Throttle({ rate: 1000, burst: 500, mode: 'enforce', clock: createClock() })
+  const err = await pipeline(Readable.from([pattern(600)]), throttle, new Writable({ write (c, e, cb) { cb() } })).then(() => null, (e) => e)
+  t.like(err, { code: 'ERR_SLUICE_COST_EXCEEDS_BURST', cost: 600, burst: 500, rate: 1000, per: 1000 })
+  t.regex(err.message, /burst/)
+})
+
+test("mode 'enforce': upstream within the rate passes untouched, nothing waits", (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 1000, burst: 100, mode: 'enforce' })
+  const errors = []
+  throttle.on('error', (e) => errors.push(e))
+  for (let i = 0; i < 20; i++) {
+    throttle.write(pattern(100, i))
+    clock.advance(100)
+  }
+  t.deepEqual(errors, [])
+  t.is(out.units(), 2000)
+  t.deepEqual(out.log.map((e) => e.at), Array.from({ length: 20 }, (_, i) => i * 100), 'each at the moment it was written')
+  t.like(throttle.stats(), { units: 2000, throttled: 0, waitedMs: 0 })
+})
+
+// ---- 6. stats --------------------------------------------------------------------------------
+
+test('stats(): units, waitedMs, throttled, tokens, rate, burst, pending; still readable after close', async (t) => {
+  // 10 per 100 ms is 100/s; pieces are at most the burst (20).
+  const { clock, t: throttle, out } = manual({ rate: 10, per: 100, burst: 20 })
+  t.deepEqual(Object.keys(throttle.stats()).sort(), ['burst', 'pending', 'per', 'rate', 'throttled', 'tokens', 'units', 'waitedMs'])
+  t.like(throttle.stats(), { units: 0, waitedMs: 0, throttled: 0, tokens: 20, rate: 10, burst: 20, pending: 0, per: 100 })
+  throttle.write(pattern(15))
+  t.like(throttle.stats(), { units: 15, throttled: 0, tokens: 5, pending: 0 })
+  throttle.write(pattern(25))
+  t.like(throttle.stats(), { units: 15, throttled: 1, tokens: 5, pending: 25 }, 'a 20-byte piece waits for 15 more tokens')
+  clock.advance(100)
+  t.like(throttle.stats(), { units: 15, waitedMs: 100, tokens: 15, pending: 25 })
+  clock.advance(50)
+  t.like(throttle.stats(), { units: 35, waitedMs: 150, tokens: 0, pending: 5 })
+  clock.advance(50)
+  t.like(throttle.stats(), { units: 40, waitedMs: 200, throttled: 1, pending: 0, tokens: 0 })
+  clock.advance(50)
+  t.like(throttle.stats(), { waitedMs: 200, tokens: 5 }, 'waiting stopped with the last piece')
+  const closed = once(throttle, 'close')
+  throttle.end()
+  await closed
+  t.is(out.units(), 40)
+  const final = throttle.stats()
+  t.like(final, { units: 40, waitedMs: 200, throttled: 1, rate: 10, per: 100, burst: 20, pending: 0 })
+  clock.advance(10000)
+  t.deepEqual(throttle.stats(), final, 'frozen at close')
+})
+
+test('stats() after destroy() keeps the time the held chunk waited', (t) => {
+  const { clock, t: throttle } = manual({ rate: 1000, burst: 100 })
+  throttle.write(pattern(1000))
+  clock.advance(250)
+  t.like(throttle.stats(), { units: 300, waitedMs: 250, throttled: 1 })
+  throttle.destroy()
+  t.like(throttle.stats(), { units: 300, waitedMs: 250, throttled: 1 }, 'waitedMs does not go back')
+})
+
+// ---- 7. groups -----------------------------------------------------------------------------
+
+test('a group: 4 equal members writing together share the rate and finish together', (t) => {
+  const rate = 40000
+  const size = 40000
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate, clock })
+  const burst = group.stats().burst
+  const members = [0, 1, 2, 3].map(() => group.throttle())
+  const outs = members.map((m) => record(m, clock))
+  const inputs = members.map((m, i) => pattern(size, i))
+  const done = []
+  members.forEach((m, i) => m.write(inputs[i], () => { done[i] = clock.now() }))
+  clock.advance(2000)
+  const shares = outs.map((o) => o.units())
+  t.true(Math.max(...shares) - Math.min(...shares) <= 2 * 1024, `even shares midway: ${shares}`)
+  clock.advance(10000)
+  outs.forEach((o, i) => t.true(o.bytes().equals(inputs[i]), `member ${i} intact`))
+  const ideal = (4 * size - burst) / rate * 1000
+  t.true(Math.min(...done) >= ideal - 4 * 1024 / rate * 1000, `finished at ${done}; alone, one would be done by ${(size - burst) / rate * 1000} ms`)
+  t.true(Math.max(...done) - Math.min(...done) <= 4 * 1024 / rate * 1000, `together: ${done}`)
+  t.true(Math.max(...done) >= ideal && Math.max(...done) <= ideal + 50, `the last at ${Math.max(...done)} ms, ideal ${ideal}`)
+  t.like(group.stats(), { units: 4 * size, members: 4, waiting: 0 })
+})
+
+test('a group: weights 2:1 give a 2:1 share while both are active, and the group budget is used in full', (t) => {
+  const rate = 30000
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate, clock })
+  const heavy = group.throttle({ weight: 2 })
+  const light = new Throttle({ group, weight: 1 })
+  const outH = record(heavy, clock)
+  const outL = record(light, clock)
+  heavy.write(pattern(200000))
+  light.write(pattern(200000))
+  clock.advance(500)
+  const [h0, l0] = [outH.units(), outL.units()]
+  clock.advance(4000)
+  const ratio = (outH.units() - h0) / (outL.units() - l0)
+  t.true(ratio > 1.8 && ratio < 2.2, `ratio ${ratio}`)
+  t.true(outL.units() < 200000 && outH.units() < 200000, 'both still active')
+  const total = outH.units() + outL.units()
+  t.true(total <= group.stats().burst + rate * 4.5 && total >= rate * 4.5 - 2048, `the group's budget: ${total} in 4.5 s`)
+})
+
+test("a group: a member's own rate caps it, and the others take the rest of the budget", (t) => {
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate: 30000, clock })
+  const capped = group.throttle({ rate: 5000 })
+  const free = group.throttle()
+  const outC = record(capped, clock)
+  const outF = record(free, clock)
+  capped.write(pattern(200000))
+  free.write(pattern(200000))
+  clock.advance(4000)
+  const c = outC.units()
+  const f = outF.units()
+  t.true(c <= 500 + 5000 * 4, `capped: ${c} in 4 s`)
+  t.true(c >= 0.9 * 5000 * 4, `capped gets its cap (its fair share is 15000/s): ${c} in 4 s`)
+  t.true(c + f >= 30000 * 4 - 2048 && c + f <= 3000 + 30000 * 4, `group budget used: ${c + f}`)
+  t.like(capped.stats(), { rate: 5000, burst: 500 })
+  t.like(free.stats(), { rate: 30000 })
+})
+
+// A capped member that waits for its own cap keeps its place in the fair queue, and its pieces
+// are at most half its cap's burst, so its cap keeps filling while a piece waits for the group
+// (it got 2200/s of a 4000/s cap when it re-entered the queue behind everyone each time).
+test('a group: a capped member whose cap is below its fair share gets its cap when many members are busy', (t) => {
+  // 6 busy members of a 30000/s group: a fair share is 5000/s; one member is capped at 4000/s.
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate: 30000, clock })
+  const capped = group.throttle({ rate: 4000 })
+  const others = [1, 2, 3, 4, 5].map(() => group.throttle())
+  const outC = record(capped, clock)
+  const outs = others.map((m) => record(m, clock))
+  for (const m of [capped, ...others]) m.write(pattern(300000))
+  clock.advance(10000)
+  const c = outC.units()
+  t.true(c <= 400 + 4000 * 10, `never above the cap: ${c}`)
+  t.true(c >= 0.9 * 4000 * 10, `capped member got ${c / 10}/s of its 4000/s cap; the others ${outs.map((o) => o.units() / 10).join(', ')}`)
+})
+
+test('a group: an idle member takes no share, and one that starts late gets no catch-up', (t) => {
+  const rate = 30000
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate, clock })
+  const busy = group.throttle()
+  const late = group.throttle()
+  const outB = record(busy, clock)
+  const outL = record(late, clock)
+  busy.write(pattern(300000))
+  clock.advance(2000)
+  t.true(outB.units() >= rate * 2 - 1024, `alone, the busy member had the whole rate: ${outB.units()} in 2 s`)
+  t.is(outL.units(), 0)
+  const b0 = outB.units()
+  late.write(pattern(300000))
+  clock.advance(2000)
+  const db = outB.units() - b0
+  const dl = outL.units()
+  t.true(Math.abs(db - dl) <= 0.1 * rate, `even from the late start: ${db} vs ${dl}`)
+  t.true(db + dl <= group.stats().burst + rate * 2)
+})
+
+test('a group: a destroyed member stops taking its share; the others get the whole rate', (t) => {
+  const rate = 10000
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate, clock })
+  const [a, b] = [group.throttle(), group.throttle()]
+  const outA = record(a, clock)
+  const outB = record(b, clock)
+  a.write(pattern(100000))
+  b.write(pattern(100000))
+  clock.advance(2000)
+  a.destroy()
+  const a0 = outA.units()
+  const b0 = outB.units()
+  clock.advance(2000)
+  t.is(outA.units(), a0)
+  t.true(outB.units() - b0 >= rate * 2 - 1024, `b alone: ${outB.units() - b0} in 2 s`)
+  t.like(group.stats(), { members: 1 })
+})
+
+test('ThrottleGroup.shared(): one budget per name; mismatched options fail with ERR_SLUICE_SHARED_GROUP_MISMATCH', (t) => {
+  const name = `sluice-test-shared-${process.pid}-${Date.now()}`
+  const first = ThrottleGroup.shared(name, { rate: 1000, burst: 100 })
+  const again = ThrottleGroup.shared(name)
+  const same = ThrottleGroup.shared(name, { rate: 1, per: 1 }) // 1000/s written another way
+  const member = again.throttle()
+  member.resume()
+  member.write(pattern(60))
+  t.like(first.stats(), { units: 60, members: 1, rate: 1000, burst: 100 })
+  t.like(same.stats(), { units: 60, members: 1 })
+  member.destroy()
+
+  const rate = t.throws(() => ThrottleGroup.shared(name, { rate: 2000 }), { code: 'ERR_SLUICE_SHARED_GROUP_MISMATCH' })
+  t.like(rate, { name, rate: 1000, burst: 100 })
+  t.regex(rate.message, new RegExp(name))
+  t.throws(() => ThrottleGroup.shared(name, { rate: 1000, burst: 50 }), { code: 'ERR_SLUICE_SHARED_GROUP_MISMATCH' })
+  t.like(first.stats(), { rate: 1000, burst: 100 }, 'a refused call changes nothing')
+
+  t.throws(() => ThrottleGroup.shared(`${name}-missing`), { instanceOf: TypeError, message: /"options\.rate"/ })
+  t.throws(() => ThrottleGroup.shared(''), { instanceOf: RangeError, message: /"name"/ })
+  t.throws(() => ThrottleGroup.shared(42), { instanceOf: TypeError, message: /"name"/ })
+  t.throws(() => ThrottleGroup.shared(`${name}-2`, { rate: 0 }), { instanceOf: RangeError, message: /"options\.rate"/ })
+  t.throws(() => ThrottleGroup.shared(`${name}-3`, { rate: 1, clock: createClock() }), { instanceOf: TypeError, message: /options\.clock/ })
+})
+
+test('a shared group used from two worker_threads is one budget (real clock, generous bounds)', async (t) => {
+  const name = `sluice-test-workers-${process.pid}-${Date.now()}`
+  const rate = 128 * 1024
+  const total = 96 * 1024
+  const workers = [1, 2].map((seed) => new Worker(WORKER, { workerData: { name, rate, total, seed } }))
+  try {
+    await Promise.all(workers.map((w) => once(w, 'message')))
+    const burst = ThrottleGroup.shared(name).stats().burst
+    const start = performance.now()
+    const results = Promise.all(workers.map((w) => once(w, 'message').then(([m]) => m)))
+    for (const w of workers) w.postMessage('go')
+    const got = await results
+    const elapsed = performance.now() - start
+    for (const r of got) t.deepEqual(r, { bytes: total, sha: r.expectedSha, expectedSha: r.expectedSha })
+    // One budget: 2 × total through `rate`. Two budgets would take about half as long.
+    const ideal = (2 * total - burst) / rate * 1000
+    t.true(elapsed >= 0.9 * ideal, `${elapsed.toFixed(0)} ms for 2 × ${total} bytes at ${rate}/s; ideal ${ideal.toFixed(0)} ms`)
+    t.true(elapsed <= 10 * ideal, `${elapsed.toFixed(0)} ms; ideal ${ideal.toFixed(0)} ms`)
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()))
+  }
+})
+
+// ---- 8. real sockets -----------------------------------------------------------------------
+
+test('a loopback HTTP response piped through a Throttle: every byte intact, at the rate (real clock, generous bounds)', async (t) => {
+  const rate = 256 * 1024
+  const body = pattern(384 * 1024, 3)
+  let serverError = null
+  const server = http.createServer((req, res) => {
+    const chunks = []
+    for (let k = 0; k < body.length; k += 16384) chunks.push(body.subarray(k, k + 16384))
+    res.setHeader('content-length', body.length)
+    pipeline(Readable.from(chunks), new Throttle({ rate }), res).catch((err) => { serverError = err })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  try {
+    const start = performance.now()
+    const res = await new Promise((resolve, reject) => http.get({ host: '127.0.0.1', port: server.address().port, agent: false }, resolve).on('error', reject))
+    const parts = []
+    for await (const chunk of res) parts.push(chunk)
+    const elapsed = performance.now() - start
+    const got = Buffer.concat(parts)
+    t.is(got.length, body.length)
+    t.is(sha(got), sha(body))
+    t.is(serverError, null)
+    const ideal = (body.length - rate * 0.1) / rate * 1000 // less the default 100 ms burst
+    t.true(elapsed >= 0.9 * ideal, `${elapsed.toFixed(0)} ms; ideal ${ideal.toFixed(0)} ms`)
+    t.true(elapsed <= 10 * ideal, `${elapsed.toFixed(0)} ms; ideal ${ideal.toFixed(0)} ms`)
+  } finally {
+    server.close()
+  }
+})
+
+// ---- 9. destroy, process lifetime ----------------------------------------------------------
+
+test('destroy() while a chunk waits: no data after it, the held write is answered once, nothing late', async (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 1000, burst: 100 })
+  const callbacks = []
+  throttle.write(pattern(1000), (err) => callbacks.push(['held', err?.code ?? null]))
+  throttle.write(pattern(10), (err) => callbacks.push(['queued', err?.code ?? null]))
+  const events = []
+  for (const e of ['close', 'error', 'end', 'finish']) throttle.on(e, () => events.push(e))
+  clock.advance(250)
+  t.is(out.units(), 300)
+  throttle.destroy()
+  await once(throttle, 'close')
+  t.deepEqual(callbacks.map((c) => c[0]).sort(), ['held', 'queued'])
+  t.like(Object.fromEntries(callbacks), { queued: 'ERR_STREAM_DESTROYED' })
+  clock.advance(60000)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.is(out.units(), 300, 'nothing after destroy')
+  t.is(callbacks.length, 2, 'each write answered exactly once')
+  t.deepEqual(events, ['close'])
+})
+
+test("destroy() from a 'data' listener during a release (stop after N bytes): nothing more, each write answered once", async (t) => {
+  // Stopping mid-chunk, and exactly at the end of the first chunk.
+  for (const stopAt of [200, 1000]) {
+    const { clock, t: throttle } = manual({ rate: 1000, burst: 100 })
+    let bytes = 0
+    let afterDestroy = 0
+    throttle.on('data', (c) => {
+      if (throttle.destroyed) afterDestroy += c.length
+      bytes += c.length
+      if (bytes >= stopAt && !throttle.destroyed) throttle.destroy()
+    })
+    const callbacks = []
+    throttle.write(pattern(1000), (err) => callbacks.push(['first', err?.code ?? null]))
+    throttle.write(pattern(1000), (err) => callbacks.push(['second', err?.code ?? null]))
+    clock.advance(5000)
+    await once(throttle, 'close')
+    await new Promise((resolve) => setImmediate(resolve))
+    t.is(bytes, stopAt)
+    t.is(afterDestroy, 0)
+    t.deepEqual(callbacks.map((c) => c[0]).sort(), ['first', 'second'], `stop at ${stopAt}`)
+    t.like(Object.fromEntries(callbacks), { second: 'ERR_STREAM_DESTROYED' })
+  }
+})
+
+test('destroy() while waiting on the real clock: nothing arrives later, while a twin started with it keeps receiving', async (t) => {
+  // The twin has the same rate and input: its releases come when the destroyed one's would have.
+  // No sleep: we wait for the twin's next releases, then look.
+  const make = () => new Throttle({ rate: 20000, burst: 1000 })
+  const victim = make()
+  const twin = make()
+  let victimBytes = 0
+  let afterDestroy = 0
+  let destroyed = false
+  victim.on('data', (c) => {
+    if (destroyed) afterDestroy += c.length
+    victimBytes += c.length
+  })
+  let twinBytes = 0
+  twin.on('data', (c) => { twinBytes += c.length })
+  victim.write(pattern(100000))
+  twin.write(pattern(100000))
+  await once(twin, 'data')
+  victim.destroy()
+  destroyed = true
+  const mark = twinBytes
+  while (twinBytes < mark + 5000) await once(twin, 'data')
+  t.is(afterDestroy, 0)
+  t.true(victimBytes < 100000)
+  twin.destroy()
+})
+
+test('the process exits when its throttles are idle, ended, paused or destroyed while waiting, or waiting on a manual clock', async (t) => {
+  // Each would take hours if its throttle held the process: a hang shows up as a timeout.
+  const [idle, ended, paused, destroyed, manualClock] = await Promise.all([
+    child('idle'), child('ended'), child('pausedWhileWaiting'), child('destroyedWhileWaiting'), child('manualClockWaiting')
+  ])
+  t.like(paused, { status: 0, out: { code: 0, paused: true, bytes: 10 } }, paused.stderr)
+  t.like(idle, { status: 0, out: { code: 0, idle: true, bytes: 0 } }, idle.stderr)
+  t.like(ended, { status: 0, out: { code: 0, ended: true, bytes: 60 } }, ended.stderr)
+  t.like(destroyed, { status: 0, out: { code: 0, closed: true, writeCallback: 'ok', bytes: 10 } }, destroyed.stderr)
+  t.like(manualClock, { status: 0, out: { code: 0, bytes: 20 } }, manualClock.stderr)
+})
+
+test('a throttle resumed after a pause holds the process again until its data is out (child process)', async (t) => {
+  const r = await child('resumedAfterPause')
+  t.like(r, { status: 0, out: { code: 0, bytes: 300 } }, r.stderr)
+})
+
+test('a waiting throttle keeps the process alive until its data is delivered (child process, real clock)', async (t) => {
+  const [rate, total, chunk] = [20000, 30000, 10000]
+  const r = await child('waiting', [rate, total, chunk])
+  t.is(r.status, 0, r.stderr)
+  t.is(r.out.bytes, total)
+  t.is(r.out.sha, r.out.expectedSha)
+  const ideal = (total - r.out.burst) / rate * 1000
+  t.true(r.out.elapsedMs >= ideal - 1, `${r.out.elapsedMs} ms; ideal ${ideal} ms`)
+})
+
+// ---- 10. a throwing listener ---------------------------------------------------------------
+
+test("a 'data' listener that throws inside a release does not stop the other throttles (child process)", async (t) => {
+  const r = await child('throwingListener', [10000, 5000])
+  t.is(r.status, 0, r.stderr)
+  t.is(r.out.streams.length, 3)
+  for (const s of r.out.streams) t.like(s, { bytes: 5000, ended: true, sha: r.out.expectedSha }, JSON.stringify(s))
+  // Each thrower threw once per release after its burst, all of them uncaught exceptions.
+  t.true(r.out.errors.length >= 2, JSON.stringify(r.out.errors))
+  t.true(r.out.errors.every((m) => /^listener threw at \d+$/.test(m)))
+})
+
+test('the manual clock: a listener that throws during advance() — the other throttles still get their releases', (t) => {
+  const clock = createClock()
+  const a = new Throttle({ rate: 100, burst: 10, clock })
+  const b = new Throttle({ rate: 100, burst: 10, clock })
+  const outB = record(b, clock)
+  let aBytes = 0
+  a.on('data', (c) => { aBytes += c.length; if (aBytes === 20) throw new Error('listener failed') })
+  a.write(pattern(100))
+  b.write(pattern(100))
+  t.throws(() => clock.advance(1000), { message: 'listener failed' })
+  t.is(outB.at(100), 20, "b's release at the same deadline was delivered")
+  clock.advance(0)
+  t.is(clock.now(), 1000, 'advance() still reached its target')
+  t.is(outB.units(), 100, 'and everything due by then was released')
+  t.is(aBytes, 100)
+})
+
+test('a burst smaller than the wake-up grain does not cap the rate: 1000 items/s with burst 1 is 1000 items/s', (t) => {
+  const clock = createClock()
+  const items = new Throttle({ objectMode: true, rate: 1000, burst: 1, clock })
+  const bytes = new Throttle({ rate: 1e6, burst: 1000, clock })
+  const outI = record(items, clock)
+  const outB = record(bytes, clock)
+  for (let i = 0; i < 3000; i++) items.write({ i })
+  bytes.write(pattern(3e6))
+  clock.advance(1000)
+  t.is(outI.units(), 1001, 'the burst, then exactly 1000 in 1 s')
+  t.is(outB.units(), 1000 + 1e6, 'bytes: the burst, then exactly 1e6 in 1 s')
+  items.destroy()
+  bytes.destroy()
+})
+
+test("a group member's initialBurst applies to its own cap", (t) => {
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate: 100, clock })
+  const m = group.throttle({ rate: 10, burst: 1, initialBurst: 0 })
+  const out = record(m, clock)
+  m.write(pattern(100))
+  clock.advance(0)
+  t.is(out.units(), 0, 'nothing before the cap earns a token')
+  clock.advance(100)
+  t.is(out.units(), 1, 'one byte after 100 ms at 10 B/s')
+  m.destroy()
+})
+
+test('chunkSize never exceeds the burst: a larger one is clamped, so the burst still holds', (t) => {
+  const clock = createClock()
+  const thr = new Throttle({ rate: 1000, burst: 10, chunkSize: 100000, clock })
+  const out = record(thr, clock)
+  thr.write(pattern(5000))
+  clock.advance(0)
+  t.is(out.units(), 10, 'only the burst at once')
+  clock.advance(1000)
+  t.is(out.units(), 1010, 'then exactly the rate')
+  thr.destroy()
+})
+
+test('ThrottleGroup.shared() without a rate still checks the options it is given', (t) => {
+  const name = `check-${process.pid}-${Math.random()}`
+  ThrottleGroup.shared(name, { rate: 100, initialBurst: 3 })
+  t.is(ThrottleGroup.shared(name).stats().burst, 10)
+  t.is(ThrottleGroup.shared(name, { burst: 10 }).stats().rate, 100)
+  t.throws(() => ThrottleGroup.shared(name, { burst: 5 }), { code: 'ERR_SLUICE_SHARED_GROUP_MISMATCH' })
+  t.throws(() => ThrottleGroup.shared(name, { initialBurst: 0 }), { code: 'ERR_SLUICE_SHARED_GROUP_MISMATCH' })
+  t.throws(() => ThrottleGroup.shared(`${name}-missing`, { burst: 5 }), { instanceOf: TypeError, message: /options\.rate/ })
+})
+
+test('setRate() keeps a burst set explicitly before, and names its positional argument `rate` in errors', (t) => {
+  const clock = createClock()
+  const thr = new Throttle({ rate: 10, burst: 1, clock })
+  thr.setRate(100)
+  t.is(thr.stats().burst, 1)
+  thr.setRate(100, { burst: 4 })
+  thr.setRate(50)
+  t.is(thr.stats().burst, 4)
+  const auto = new Throttle({ rate: 10, clock })
+  auto.setRate(100)
+  t.is(auto.stats().burst, 10, 'a default burst follows the rate')
+  const err = t.throws(() => thr.setRate(-1), { instanceOf: RangeError })
+  t.regex(err.message, /"rate"/)
+  t.notRegex(err.message, /options\.rate/)
+  thr.destroy()
+  auto.destroy()
+})
+
+test('the manual clock refuses an advance beyond a year, and a look-alike clock object', (t) => {
+  const clock = createClock()
+  t.throws(() => clock.advance(1e300), { instanceOf: RangeError })
+  t.is(clock.now(), 0)
+  const fake = Object.create(Object.getPrototypeOf(clock))
+  t.throws(() => new Throttle({ rate: 1, clock: fake }), { instanceOf: TypeError, message: /options\.clock/ })
+})
