@@ -480,6 +480,27 @@ test('bad options are TypeError/RangeError naming the option', (t) => {
   }
 })
 
+test('pressureLevels with holes are refused, naming the hole', (t) => {
+  // eslint-disable-next-line no-sparse-arrays
+  for (const [levels, name] of [[[0.5, , 0.9], 'options.pressureLevels[1]'], [new Array(2), 'options.pressureLevels[0]']]) {
+    const err = t.throws(() => new BoundedBuffer({ pressureLevels: levels }), { instanceOf: TypeError })
+    t.true(err.message.includes(name), `${err.message} names ${name}`)
+  }
+})
+
+test('fraction options: the error message states the real bounds, whatever the bad value', (t) => {
+  for (const bad of [-1, 0, NaN, Infinity, 1.5]) {
+    const err = t.throws(() => new BoundedBuffer({ pressureLevels: [bad] }), { instanceOf: RangeError }, String(bad))
+    t.true(err.message.includes('It must be > 0 and <= 1.'), err.message)
+  }
+  const next = t.throws(() => new BoundedBuffer({ pressureLevels: [0.5, -0.1] }), { instanceOf: RangeError })
+  t.true(next.message.includes('It must be > 0.5 (the previous level) and <= 1.'), next.message)
+  for (const bad of [-0.1, NaN, 1, 2]) {
+    const err = t.throws(() => new BoundedBuffer({ lowWaterMark: bad }), { instanceOf: RangeError }, String(bad))
+    t.true(err.message.includes('It must be >= 0 and < 1.'), err.message)
+  }
+})
+
 test('in a pipeline with a 10x slower consumer, drop-oldest keeps the newest items and never stalls the producer', async (t) => {
   const s = new BoundedBuffer({ objectMode: true, capacity: 16, overflow: 'drop-oldest', readableHighWaterMark: 1 })
   let dropped = 0

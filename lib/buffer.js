@@ -222,25 +222,34 @@ function newCounters () {
   }
 }
 
-/** A fraction in [0, 1) (or [0, 1] with `closed`). */
-function validateFraction (opts, key, fallback, { closed = false, above = -1 } = {}) {
-  const value = validateNumber(opts, key, { min: 0, inclusive: true, fallback })
-  if (value > above && (closed ? value <= 1 : value < 1)) return value
+/**
+ * A fraction: in [0, 1) by default, [0, 1] with `closed`, and above `above` (instead of at least
+ * 0) when given. The one message states the whole range, whichever bound the value missed.
+ */
+function validateFraction (opts, key, fallback, { closed = false, above, aboveWhat = '' } = {}) {
+  const value = opts[key]
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw typeError(`options.${key}`, 'a number', value)
+  const low = above === undefined ? value >= 0 : value > above
+  if (low && (closed ? value <= 1 : value < 1)) return value
   const range = closed ? '<= 1' : '< 1'
-  throw rangeError(`options.${key}`, above < 0 ? `>= 0 and ${range}` : `> ${above} and ${range}`, value)
+  throw rangeError(`options.${key}`, above === undefined ? `>= 0 and ${range}` : `> ${above}${aboveWhat} and ${range}`, value)
 }
 
 function validateLevels (opts) {
   const levels = opts.pressureLevels
   if (levels === undefined) return DEFAULT_LEVELS
   if (!Array.isArray(levels)) throw typeError('options.pressureLevels', 'an array of numbers', levels)
-  let previous = 0
-  levels.forEach((level, i) => {
+  // A plain loop, not forEach: a hole ([0.5, , 0.9], new Array(2)) is an undefined level, refused.
+  const out = []
+  for (let i = 0; i < levels.length; i++) {
     const key = `pressureLevels[${i}]`
+    const level = levels[i]
     if (typeof level !== 'number') throw typeError(`options.${key}`, 'a number', level)
-    previous = validateFraction({ [key]: level }, key, undefined, { closed: true, above: previous })
-  })
-  return [...levels]
+    const previous = i === 0 ? 0 : out[i - 1]
+    out.push(validateFraction({ [key]: level }, key, undefined, { closed: true, above: previous, aboveWhat: i === 0 ? '' : ' (the previous level)' }))
+  }
+  return out
 }
 
 function byteLengthOf (item, encoding) {
