@@ -390,6 +390,15 @@ test('destroy(err) discards too, and the error is the stream error', async (t) =
   t.deepEqual(drops, [{ reason: 'destroy', items: ['x'], bytes: 0 }])
 })
 
+test('stats() after destroy: the ring is empty and pressure and pressureLevel say so', async (t) => {
+  const { s, closed } = make({ objectMode: true, capacity: 10 })
+  for (let i = 0; i < 9; i++) s.write(i)
+  t.is(s.stats().pressureLevel, 0.8)
+  s.destroy()
+  await closed
+  t.like(s.stats(), { buffered: 0, pressure: 0, pressureLevel: 0, discarded: 9 })
+})
+
 // ---------------------------------------------------------------------------------------------
 // Byte capacity
 

@@ -395,6 +395,9 @@ class BoundedBuffer extends Transform {
     this[kFlush] = null
     let bytes = ring.bytes
     const items = ring.clear()
+    // The ring is empty for good: the level in force is 0, announced by no event (nothing is
+    // announced after destroy but what it discards).
+    this[kLevel] = 0
     if (held !== null) {
       // Its write is answered below (as core answers those queued behind it) and the chunk is
       // reported with the buffered ones: it was written, and it is thrown away.
