@@ -197,8 +197,8 @@ export interface BoundedBufferOptions {
 }
 
 export interface BufferDrop {
-  /** 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' (a strategy dropped them), or 'destroy' (discarded). */
-  reason: 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' | 'destroy'
+  /** 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' (a strategy dropped them), 'overflow' (the item that overflowed under overflow: 'error'), or 'destroy' (discarded). */
+  reason: 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' | 'overflow' | 'destroy'
   /** The items, oldest first. */
   items: any[]
   /** Their bytes (0 in object mode without capacityBytes). */
@@ -228,11 +228,11 @@ export interface BoundedBufferStats {
   acceptedBytes: number
   emitted: number
   emittedBytes: number
-  dropped: { oldest: number; newest: number; all: number; incoming: number; priority: number }
+  dropped: { oldest: number; newest: number; all: number; incoming: number; priority: number; overflow: number }
   droppedBytes: number
   discarded: number
   discardedBytes: number
-  /** accepted + dropped.incoming = totalConsumed + droppedItems + discarded + buffered */
+  /** accepted + dropped.incoming + dropped.overflow = totalConsumed + droppedItems + discarded + buffered */
   totalProduced: number
   totalConsumed: number
   backpressureEvents: number

@@ -93,12 +93,13 @@ const STRATEGIES = [
     drains: 0
   },
   {
-    // The fourth write overflows: the stream is errored at once (write() false, nothing more
-    // is read) and destroyed on the next tick, which discards the three buffered items.
+    // The fourth write overflows: it is dropped (reason 'overflow'), the stream is errored at
+    // once (write() false, nothing more is read) and destroyed, which discards the three
+    // buffered items.
     overflow: 'error',
     writes: [T, T, T, F, F, F, F, F],
     reads: [null, null, null, null, null, null, null, null],
-    drops: [{ reason: 'destroy', items: [1, 2, 3], bytes: 0 }],
+    drops: [{ reason: 'overflow', items: [4], bytes: 0 }, { reason: 'destroy', items: [1, 2, 3], bytes: 0 }],
     drains: 0,
     error: 'ERR_SLUICE_BUFFER_OVERFLOW'
   }
@@ -127,7 +128,7 @@ for (const row of STRATEGIES) {
     }
     t.deepEqual(drops, row.drops, "'drop' events, exactly")
     const st = checkAccounting(t, s)
-    t.is(st.totalProduced, row.error ? 3 : 8)
+    t.is(st.totalProduced, row.error ? 4 : 8)
     t.true(st.peakBuffered <= 3)
   })
 }
@@ -150,9 +151,28 @@ test('the error of overflow: "error" names the capacity and what was buffered', 
   t.is(err.code, 'ERR_SLUICE_BUFFER_OVERFLOW')
   t.is(err.name, 'SluiceError')
   t.like(err, { capacity: Infinity, capacityBytes: 10, buffered: 1, bufferedBytes: 6, size: 6 })
+  t.is(err.item.length, 6)
   t.regex(err.message, /an item of 6 bytes arrived with 6 of 10 bytes buffered/)
   await closed
   t.is(s.errored, err)
+  t.like(checkAccounting(t, s), { totalProduced: 2, droppedItems: 1, droppedBytes: 6, discarded: 1, discardedBytes: 6 })
+})
+
+test('overflow: "error" counts the overflowing item: a drop with reason \'overflow\', err.item, err.size 1 in object mode', async (t) => {
+  const { s, drops, closed } = make({ objectMode: true, capacity: 2, overflow: 'error' })
+  s.write('a')
+  s.write('b')
+  const item = { the: 'third' }
+  const err = await new Promise((resolve) => s.write(item, resolve))
+  t.is(err.code, 'ERR_SLUICE_BUFFER_OVERFLOW')
+  t.is(err.item, item)
+  t.is(err.size, 1, 'one item')
+  t.regex(err.message, /an item arrived with 2 of 2 items buffered/)
+  await closed
+  t.deepEqual(drops, [{ reason: 'overflow', items: [item], bytes: 0 }, { reason: 'destroy', items: ['a', 'b'], bytes: 0 }])
+  const st = checkAccounting(t, s)
+  t.like(st, { totalProduced: 3, droppedItems: 1, discarded: 2, droppedBytes: 0 })
+  t.is(st.dropped.overflow, 1)
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@
 //   'drop-newest'    drop the newest buffered item, keep the arriving one   (Akka dropTail)
 //   'drop-incoming'  drop the arriving item                                  (Akka dropNew)
 //   'drop-all'       drop every buffered item, keep the arriving one        (Akka dropBuffer)
-//   'error'          destroy the stream with ERR_SLUICE_BUFFER_OVERFLOW     (Akka fail)
+//   'error'          drop the arriving item ('overflow'), destroy the stream with
+//                    ERR_SLUICE_BUFFER_OVERFLOW                             (Akka fail)
 //
 // The decision is synchronous: no feedback loop that could itself overflow (akka #25798).
 //
@@ -211,7 +212,7 @@ function newCounters () {
     acceptedBytes: 0,
     emitted: 0,
     emittedBytes: 0,
-    dropped: { oldest: 0, newest: 0, all: 0, incoming: 0, priority: 0 },
+    dropped: { oldest: 0, newest: 0, all: 0, incoming: 0, priority: 0, overflow: 0 },
     droppedItems: 0,
     droppedBytes: 0,
     discarded: 0,
@@ -349,7 +350,15 @@ class BoundedBuffer extends Transform {
       return
     }
     if (overflow === 'error') {
-      callback(this.#overflowError(size))
+      // The arriving item is neither buffered nor emitted: it is dropped (reason 'overflow'),
+      // counted and announced before the error fails the stream, and carried by the error.
+      const err = this.#overflowError(chunk, size)
+      this.#count('overflow', [chunk], size)
+      try {
+        if (this.listenerCount('drop') > 0) this.emit('drop', { reason: 'overflow', items: [chunk], bytes: size })
+      } finally {
+        callback(err)
+      }
       return
     }
     const drops = this[kRank] === null ? this.#shed(overflow, size) : this.#shedByPriority(overflow, size, rank)
@@ -445,7 +454,8 @@ class BoundedBuffer extends Transform {
       discarded: c.discarded,
       discardedBytes: c.discardedBytes,
       // The counters hand-written flow controllers keep, under their usual names.
-      totalProduced: c.accepted + c.dropped.incoming,
+      // Every write that reached the buffer: taken in, or dropped on arrival.
+      totalProduced: c.accepted + c.dropped.incoming + c.dropped.overflow,
       totalConsumed: c.emitted,
       backpressureEvents: c.backpressureEvents,
       droppedItems: c.droppedItems,
@@ -623,7 +633,7 @@ class BoundedBuffer extends Transform {
     })
   }
 
-  #overflowError (size) {
+  #overflowError (item, size) {
     const ring = this[kRing]
     const { capacity, capacityBytes } = this[kConfig]
     const held = capacity === Infinity ? `${ring.bytes} of ${capacityBytes} bytes` : capacityBytes === Infinity
@@ -631,7 +641,8 @@ class BoundedBuffer extends Transform {
       : `${ring.length} of ${capacity} items (${ring.bytes} of ${capacityBytes} bytes)`
     return new SluiceError('ERR_SLUICE_BUFFER_OVERFLOW',
       `BoundedBuffer overflow (overflow: 'error'): an item${this[kConfig].objectMode ? '' : ` of ${size} bytes`} arrived with ${held} buffered`,
-      { capacity, capacityBytes, buffered: ring.length, bufferedBytes: ring.bytes, size })
+      // `size` in the capacity's unit: bytes, or 1 (one item) in object mode without capacityBytes.
+      { capacity, capacityBytes, buffered: ring.length, bufferedBytes: ring.bytes, size: this[kSizeOf] === noBytes ? 1 : size, item })
   }
 }
 
