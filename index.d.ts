@@ -197,8 +197,8 @@ export interface BoundedBufferOptions {
 }
 
 export interface BufferDrop {
-  /** 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' (a strategy dropped them), 'overflow' (the item that overflowed under overflow: 'error'), or 'destroy' (discarded). */
-  reason: 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' | 'overflow' | 'destroy'
+  /** 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' (a strategy dropped them), 'overflow' (the item that overflowed under overflow: 'error'), 'unread' (at destroy: emitted into core's readable buffer, never read) or 'destroy' (the ring and a held write, discarded). */
+  reason: 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' | 'overflow' | 'unread' | 'destroy'
   /** The items, oldest first. */
   items: any[]
   /** Their bytes (0 in object mode without capacityBytes). */
@@ -232,8 +232,12 @@ export interface BoundedBufferStats {
   droppedBytes: number
   discarded: number
   discardedBytes: number
+  /** Of `discarded`: emitted into core's readable buffer but never read before destroy. */
+  unread: number
+  unreadBytes: number
   /** accepted + dropped.incoming + dropped.overflow = totalConsumed + droppedItems + discarded + buffered */
   totalProduced: number
+  /** emitted - unread */
   totalConsumed: number
   backpressureEvents: number
   droppedItems: number

@@ -8,7 +8,7 @@
 // an item leaves the ring exactly when the test calls read(); no test looks at the clock.
 
 const test = require('ava')
-const { getDefaultHighWaterMark, PassThrough, Transform } = require('node:stream')
+const { getDefaultHighWaterMark, PassThrough, Readable, Transform, Writable, pipeline } = require('node:stream')
 const { BoundedBuffer } = require('..')
 const { makeRng } = require('./helpers.js')
 
@@ -42,7 +42,8 @@ function checkAccounting (t, s) {
   t.is(st.totalProduced, st.totalConsumed + st.droppedItems + st.discarded + st.buffered, 'produced = consumed + dropped + discarded + buffered')
   const byReason = Object.values(st.dropped).reduce((a, b) => a + b, 0)
   t.is(byReason, st.droppedItems, 'dropped by reason adds up to droppedItems')
-  t.is(st.totalConsumed, st.emitted)
+  t.is(st.totalConsumed, st.emitted - st.unread, 'consumed = emitted - unread')
+  t.true(st.unread <= st.discarded, 'unread items are among the discarded')
   t.is(st.maxBufferSize, st.peakBuffered)
   return st
 }
@@ -417,6 +418,77 @@ test('stats() after destroy: the ring is empty and pressure and pressureLevel sa
   s.destroy()
   await closed
   t.like(s.stats(), { buffered: 0, pressure: 0, pressureLevel: 0, discarded: 9 })
+})
+
+// Items already pushed into core's readable buffer (up to readableHighWaterMark) were emitted but
+// not read: destroy() reports them too, with reason 'unread', as discarded.
+
+test("for-await break: the items waiting in core's readable buffer are reported ('unread'), not counted as consumed", async (t) => {
+  const s = new BoundedBuffer({ objectMode: true, capacity: 100 })
+  const drops = []
+  s.on('drop', (d) => drops.push(d))
+  for (let i = 0; i < 30; i++) s.write(i)
+  t.is(s.readableLength, getDefaultHighWaterMark(true), 'the readable buffer is full')
+  const read = []
+  for await (const x of s) {
+    read.push(x)
+    if (read.length === 3) break
+  }
+  t.deepEqual(read, [0, 1, 2])
+  const unread = drops.filter((d) => d.reason === 'unread').flatMap((d) => d.items)
+  const discarded = drops.filter((d) => d.reason === 'destroy').flatMap((d) => d.items)
+  t.deepEqual(drops.map((d) => d.reason), ['unread', 'destroy'], 'the unread items first: they are the older')
+  t.deepEqual([...read, ...unread, ...discarded], Array.from({ length: 30 }, (_, i) => i), 'every item read or reported, once, in order')
+  const st = checkAccounting(t, s)
+  t.like(st, { totalProduced: 30, totalConsumed: 3, unread: unread.length, discarded: unread.length + discarded.length, buffered: 0 })
+})
+
+test("destroy() in byte mode: the unread bytes of the readable buffer are reported, a partly read chunk as unread", async (t) => {
+  const s = new BoundedBuffer({ capacityBytes: 100 })
+  const drops = []
+  s.on('drop', (d) => drops.push(d))
+  s.on('error', () => {})
+  s.write(Buffer.from('abcdefghij'))
+  s.write(Buffer.from('klm'))
+  t.is(s.readableLength, 13)
+  t.is(s.read(3).toString(), 'abc')
+  s.destroy()
+  t.is(drops.length, 1)
+  t.is(drops[0].reason, 'unread')
+  t.deepEqual(drops[0].items.map(String), ['defghij', 'klm'])
+  t.is(drops[0].bytes, 10)
+  const st = checkAccounting(t, s)
+  t.like(st, { totalProduced: 2, totalConsumed: 0, unread: 2, unreadBytes: 10, discarded: 2, discardedBytes: 10, emittedBytes: 13 })
+})
+
+test("pipeline error: what the buffer had emitted but the failing consumer had not read is reported", async (t) => {
+  const s = new BoundedBuffer({ objectMode: true, capacity: 10, readableHighWaterMark: 4 })
+  const drops = []
+  s.on('drop', (d) => drops.push(d))
+  let n = 0
+  const source = new Readable({
+    objectMode: true,
+    read () { this.push(n < 12 ? n++ : null) }
+  })
+  const got = []
+  const sink = new Writable({
+    objectMode: true,
+    highWaterMark: 1,
+    write (item, encoding, callback) {
+      got.push(item)
+      // The fifth item fails the consumer, asynchronously, with more waiting upstream.
+      if (got.length === 5) setImmediate(callback, new Error('sink failed'))
+      else setImmediate(callback)
+    }
+  })
+  const err = await new Promise((resolve) => pipeline(source, s, sink, resolve))
+  t.is(err.message, 'sink failed')
+  await new Promise((resolve) => setImmediate(resolve))
+  const reported = drops.flatMap((d) => d.items)
+  const st = checkAccounting(t, s)
+  t.is(st.totalConsumed, got.length, 'consumed = what the sink took')
+  t.deepEqual([...got, ...reported], Array.from({ length: st.totalProduced }, (_, i) => i), 'every item the buffer took was read or reported')
+  t.true(st.unread > 0, 'some items were waiting in the readable buffer')
 })
 
 // ---------------------------------------------------------------------------------------------

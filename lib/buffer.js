@@ -22,8 +22,10 @@
 //
 // Only the ring is "the buffer": its fill is `pressure`, its items are what overflow drops,
 // what destroy() discards, what stats().buffered counts. An item pushed into the readable
-// buffer has been emitted. Set readableHighWaterMark: 0 for items to leave the ring only when
-// the consumer asks.
+// buffer has been emitted and is never dropped by overflow; if the stream is destroyed before
+// the consumer read it, destroy() reports it too ('drop' reason 'unread', counted in
+// `discarded` and `unread`, taken back out of `totalConsumed`). Set readableHighWaterMark: 0 for
+// items to leave the ring only when the consumer asks.
 //
 // This class replaces Transform's `_write`/`_read` pair instead of implementing `_transform`:
 // core's Transform calls `_transform` one chunk at a time and holds its callback while the
@@ -41,9 +43,11 @@
 //   never makes write() return false.
 // * The ring holds at most `capacity` items and `capacityBytes` bytes, except that one item
 //   larger than the whole capacity is taken when the ring is empty (it could never fit).
-// * Nothing is lost silently: every item written is emitted, dropped (a 'drop' event, counted by
-//   reason), discarded by destroy (a 'drop' event with reason 'destroy', counted apart) or still
-//   buffered: totalProduced = totalConsumed + droppedItems + discarded + buffered.
+// * Nothing is lost silently: every item written is read, dropped (a 'drop' event, counted by
+//   reason), discarded by destroy (a 'drop' event with reason 'unread' for what core's readable
+//   buffer held, 'destroy' for the ring and a held write; counted as `discarded`) or still
+//   buffered: totalProduced = totalConsumed + droppedItems + discarded + buffered, where
+//   totalConsumed = emitted - unread.
 // * `push()` only while the readable side asked for data (`kWant`: its last push returned true,
 //   or `_read` ran since), never after destroy.
 //
@@ -217,6 +221,8 @@ function newCounters () {
     droppedBytes: 0,
     discarded: 0,
     discardedBytes: 0,
+    unread: 0,
+    unreadBytes: 0,
     peakBuffered: 0,
     peakBufferedBytes: 0,
     backpressureEvents: 0
@@ -263,6 +269,34 @@ function byteLengthOf (item, encoding) {
 
 const bufferLength = (chunk) => chunk.length
 const noBytes = () => 0
+
+/**
+ * The items in core's readable buffer, oldest first (what was pushed and not yet read; a chunk
+ * partly read is its unread rest), or null if core lays the buffer out in a way this does not
+ * know. Two layouts exist among the supported Nodes: an array read from `bufferIndex` (the read
+ * slots are nulled; Node 20.10+, 22, 24) and the older BufferList, a linked list of
+ * `{ data, next }` from `head`. Whatever is found must agree with `length` (items in object
+ * mode, bytes or characters otherwise), or it is not trusted.
+ */
+function unreadItems (state) {
+  const buffer = state?.buffer
+  let items = null
+  if (Array.isArray(buffer)) {
+    const from = Number.isInteger(state.bufferIndex) ? state.bufferIndex : 0
+    items = buffer.slice(from)
+  } else if (buffer !== null && typeof buffer === 'object' && 'head' in buffer) {
+    items = []
+    for (let entry = buffer.head; entry; entry = entry.next) items.push(entry.data)
+  }
+  if (items === null) return null
+  let length = 0
+  for (const item of items) {
+    if (state.objectMode) length++
+    else if (typeof item === 'string' || ArrayBuffer.isView(item)) length += item.length
+    else return null
+  }
+  return length === state.length ? items : null
+}
 
 class BoundedBuffer extends Transform {
   constructor (options) {
@@ -407,6 +441,7 @@ class BoundedBuffer extends Transform {
     // The ring is empty for good: the level in force is 0, announced by no event (nothing is
     // announced after destroy but what it discards).
     this[kLevel] = 0
+    const unread = this.#takeUnread()
     if (held !== null) {
       // Its write is answered below (as core answers those queued behind it) and the chunk is
       // reported with the buffered ones: it was written, and it is thrown away.
@@ -419,11 +454,47 @@ class BoundedBuffer extends Transform {
     count.discarded += items.length
     count.discardedBytes += bytes
     try {
-      if (items.length > 0) this.emit('drop', { reason: 'destroy', items, bytes })
+      try {
+        if (unread !== null) this.emit('drop', unread)
+      } finally {
+        if (items.length > 0) this.emit('drop', { reason: 'destroy', items, bytes })
+      }
     } finally {
       callback(err)
       if (held !== null) held.callback()
     }
+  }
+
+  /**
+   * Counts what is still in core's readable buffer at destroy: emitted, never read, thrown away
+   * with the stream. Returns the 'drop' to announce, or null if there is nothing.
+   */
+  #takeUnread () {
+    const state = this._readableState
+    const n = this.readableLength
+    if (n === 0) return null
+    const count = this[kCount]
+    const items = unreadItems(state)
+    let found, bytes
+    if (items !== null) {
+      found = items.length
+      bytes = 0
+      const objectMode = this[kConfig].objectMode
+      const sizeOf = this[kSizeOf]
+      for (const item of items) {
+        bytes += objectMode ? sizeOf(item) : typeof item === 'string' ? Buffer.byteLength(item, state.encoding ?? 'utf8') : item.byteLength
+      }
+    } else {
+      // A core layout this does not know: the count only (items in object mode; in byte mode the
+      // bytes, and no items, since how they were cut is unknown).
+      found = this[kConfig].objectMode ? n : 0
+      bytes = this[kConfig].objectMode ? 0 : n
+    }
+    count.unread += found
+    count.unreadBytes += bytes
+    count.discarded += found
+    count.discardedBytes += bytes
+    return { reason: 'unread', items: items ?? [], bytes }
   }
 
   /**
@@ -453,10 +524,14 @@ class BoundedBuffer extends Transform {
       droppedBytes: c.droppedBytes,
       discarded: c.discarded,
       discardedBytes: c.discardedBytes,
+      unread: c.unread,
+      unreadBytes: c.unreadBytes,
       // The counters hand-written flow controllers keep, under their usual names.
       // Every write that reached the buffer: taken in, or dropped on arrival.
       totalProduced: c.accepted + c.dropped.incoming + c.dropped.overflow,
-      totalConsumed: c.emitted,
+      // Read by the consumer: an item in core's readable buffer is the consumer's while the stream
+      // lives; if it is destroyed before it is read, it is `unread` (and discarded).
+      totalConsumed: c.emitted - c.unread,
       backpressureEvents: c.backpressureEvents,
       droppedItems: c.droppedItems,
       maxBufferSize: c.peakBuffered
