@@ -10,7 +10,7 @@
 const test = require('ava')
 const { getDefaultHighWaterMark, PassThrough, Readable, Transform, Writable, pipeline } = require('node:stream')
 const { BoundedBuffer } = require('..')
-const { makeRng } = require('./helpers.js')
+const { makeRng, runChild } = require('./helpers.js')
 
 /** A buffer whose ring is emptied only by read(), recording its 'drop' and 'pressure' events. */
 function make (options) {
@@ -489,6 +489,85 @@ test("pipeline error: what the buffer had emitted but the failing consumer had n
   t.is(st.totalConsumed, got.length, 'consumed = what the sink took')
   t.deepEqual([...got, ...reported], Array.from({ length: st.totalProduced }, (_, i) => i), 'every item the buffer took was read or reported')
   t.true(st.unread > 0, 'some items were waiting in the readable buffer')
+})
+
+// A 'drop' or 'pressure' listener that throws: the buffer is already updated, the stream is
+// destroyed with what was thrown, and nothing is thrown out of write()/read()/destroy(). Run in a
+// child process with an 'uncaughtException' handler (which is what turned an escaped throw into
+// a stalled pipeline): the child reports at exit whether the pipeline finished; a pipeline that
+// stalled never calls back, and the child exits with an empty event loop, not on a timer.
+const LISTENER_CHILD = `
+const { Readable, Writable, pipeline } = require('node:stream')
+const { BoundedBuffer } = require(${JSON.stringify(require.resolve('..'))})
+const [event, options, when] = JSON.parse(process.argv[1])
+const uncaught = []
+process.on('uncaughtException', (err) => uncaught.push(err.message))
+let done
+process.on('exit', () => console.log(JSON.stringify({ done, uncaught })))
+let n = 0
+const source = new Readable({ objectMode: true, read () { setImmediate(() => this.push(n < 300 ? n++ : null)) } })
+const buffer = new BoundedBuffer({ objectMode: true, readableHighWaterMark: 0, ...options })
+buffer.on(event, (e) => { if (when === 'any' || e.rising === (when === 'rising')) throw new Error('listener boom') })
+const sink = new Writable({
+  objectMode: true,
+  highWaterMark: 1,
+  write (item, encoding, callback) { setImmediate(() => setImmediate(() => setImmediate(callback))) }
+})
+pipeline(source, buffer, sink, (err) => { done = err ? err.message : 'ok' })
+`
+
+for (const [label, event, options, when] of [
+  ["'drop' (inside a write)", 'drop', { capacity: 4, overflow: 'drop-oldest' }, 'any'],
+  ["'pressure' rising (inside a write)", 'pressure', { capacity: 10, pressureLevels: [0.5] }, 'rising'],
+  ["'pressure' falling (inside a read)", 'pressure', { capacity: 10, pressureLevels: [0.5] }, 'falling']
+]) {
+  test(`a throwing ${label} listener in a pipeline: the pipeline fails with its error, nothing escapes, nothing stalls`, async (t) => {
+    const { status, stdout, stderr } = await runChild(['-e', LISTENER_CHILD, JSON.stringify([event, options, when])])
+    t.is(status, 0, stderr)
+    const { done, uncaught } = JSON.parse(stdout)
+    t.deepEqual(uncaught, [], 'nothing thrown out of write() or read()')
+    t.is(done, 'listener boom', 'the pipeline called back with the listener\'s error')
+  })
+}
+
+test('a throwing listener: the state is updated before the event, and the stream is destroyed with the error', async (t) => {
+  const s = new BoundedBuffer({ objectMode: true, capacity: 2, overflow: 'drop-oldest', readableHighWaterMark: 0 })
+  const boom = new Error('boom')
+  let seen
+  s.once('drop', () => {
+    seen = s.stats()
+    throw boom
+  })
+  const errors = []
+  s.on('error', (e) => errors.push(e))
+  s.write(1)
+  s.write(2)
+  t.notThrows(() => s.write(3))
+  t.like(seen, { buffered: 2, droppedItems: 1, totalProduced: 3 })
+  t.true(s.destroyed)
+  await new Promise((resolve) => s.once('close', resolve))
+  t.deepEqual(errors, [boom])
+  checkAccounting(t, s)
+  // Not an Error: wrapped, as a throwing priority function's value is.
+  const s2 = new BoundedBuffer({ objectMode: true, capacity: 1, readableHighWaterMark: 0, pressureLevels: [1] })
+  s2.on('pressure', () => { throw 'nope' }) // eslint-disable-line no-throw-literal
+  const err = await new Promise((resolve) => {
+    s2.on('error', resolve)
+    t.notThrows(() => s2.write('x'))
+  })
+  t.is(err.code, 'ERR_SLUICE_LISTENER')
+  t.is(err.cause, 'nope')
+})
+
+test("a throwing 'drop' listener at destroy: destroy() does not throw, the stream errors with it", async (t) => {
+  const s = new BoundedBuffer({ objectMode: true, capacity: 5, readableHighWaterMark: 0 })
+  s.write(1)
+  const boom = new Error('boom')
+  s.on('drop', () => { throw boom })
+  const errored = new Promise((resolve) => s.on('error', resolve))
+  t.notThrows(() => s.destroy())
+  t.is(await errored, boom)
+  t.like(s.stats(), { discarded: 1 })
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -388,11 +388,8 @@ class BoundedBuffer extends Transform {
       // counted and announced before the error fails the stream, and carried by the error.
       const err = this.#overflowError(chunk, size)
       this.#count('overflow', [chunk], size)
-      try {
-        if (this.listenerCount('drop') > 0) this.emit('drop', { reason: 'overflow', items: [chunk], bytes: size })
-      } finally {
-        callback(err)
-      }
+      this.#announce('drop', { reason: 'overflow', items: [chunk], bytes: size })
+      callback(err)
       return
     }
     const drops = this[kRank] === null ? this.#shed(overflow, size) : this.#shedByPriority(overflow, size, rank)
@@ -402,10 +399,8 @@ class BoundedBuffer extends Transform {
       this.#admit(chunk, size, rank)
     }
     try {
-      if (this.listenerCount('drop') > 0) {
-        if (drops.items.length > 0) this.emit('drop', { reason: drops.reason, items: drops.items, bytes: drops.bytes })
-        if (drops.incoming) this.emit('drop', { reason: 'incoming', items: [chunk], bytes: size })
-      }
+      if (drops.items.length > 0) this.#announce('drop', { reason: drops.reason, items: drops.items, bytes: drops.bytes })
+      if (drops.incoming) this.#announce('drop', { reason: 'incoming', items: [chunk], bytes: size })
       if (!this.destroyed) this.#settle()
     } finally {
       callback()
@@ -453,15 +448,30 @@ class BoundedBuffer extends Transform {
     const count = this[kCount]
     count.discarded += items.length
     count.discardedBytes += bytes
+    // A throwing listener cannot stop the destroy: with no error of its own, the stream fails with
+    // the listener's (the first error wins, as everywhere).
+    let thrown = unread === null ? null : this.#announce('drop', unread)
+    if (items.length > 0) thrown ??= this.#announce('drop', { reason: 'destroy', items, bytes })
+    callback(err ?? thrown ?? null)
+    if (held !== null) held.callback()
+  }
+
+  /**
+   * Emits a 'drop' or 'pressure' event, the buffer's state already updated. A listener that
+   * throws destroys the stream with what it threw (a non-Error wrapped, ERR_SLUICE_LISTENER)
+   * instead of throwing out of write(), read() or destroy(): the same wherever the event fires,
+   * and the stream never stalls half-updated. Returns the error, or null.
+   */
+  #announce (event, payload) {
+    if (this.listenerCount(event) === 0) return null
     try {
-      try {
-        if (unread !== null) this.emit('drop', unread)
-      } finally {
-        if (items.length > 0) this.emit('drop', { reason: 'destroy', items, bytes })
-      }
-    } finally {
-      callback(err)
-      if (held !== null) held.callback()
+      this.emit(event, payload)
+      return null
+    } catch (thrown) {
+      const err = asError(thrown, 'ERR_SLUICE_LISTENER', `a '${event}' listener`)
+      // Inside _destroy the caller passes it on; elsewhere it fails the stream now.
+      if (!this.destroyed) this.destroy(err)
+      return err
     }
   }
 
@@ -700,7 +710,7 @@ class BoundedBuffer extends Transform {
     while (level > 0 && fill < levels[level - 1] - hysteresis - EPSILON) level--
     if (level === previous) return
     this[kLevel] = level
-    this.emit('pressure', {
+    this.#announce('pressure', {
       level: level === 0 ? 0 : levels[level - 1],
       previous: previous === 0 ? 0 : levels[previous - 1],
       pressure: fill,
