@@ -177,7 +177,7 @@ export type OverflowStrategy = 'block' | 'drop-oldest' | 'drop-newest' | 'drop-i
 export interface BoundedBufferOptions {
   /** Items the buffer holds at most. Default: 1024 in object mode when `capacityBytes` is not given either. */
   capacity?: number
-  /** Bytes the buffer holds at most. Default: 1 MiB in byte mode when `capacity` is not given either. */
+  /** Bytes the buffer holds at most (a zero-length chunk weighs 1). Default: 1 MiB in byte mode when `capacity` is not given either. */
   capacityBytes?: number
   /** What a write that finds the buffer full does. Default: `'block'`. */
   overflow?: OverflowStrategy

@@ -604,6 +604,24 @@ test("byte capacity in 'block' mode: a chunk that does not fit waits until the f
   s.destroy()
 })
 
+test('zero-length chunks take 1 byte of capacityBytes each: their number is bounded too', (t) => {
+  const { s, drops } = make({ capacityBytes: 4, overflow: 'drop-incoming' })
+  for (let i = 0; i < 10; i++) s.write(Buffer.alloc(0))
+  t.like(s.stats(), { buffered: 4, bufferedBytes: 0, pressure: 1, droppedBytes: 0 }, 'the counters keep the real bytes')
+  t.is(s.stats().dropped.incoming, 6)
+  t.is(drops.length, 6)
+  s.write(Buffer.alloc(1))
+  t.is(s.stats().dropped.incoming, 7, 'a 1-byte chunk does not fit beside four empty ones')
+  checkAccounting(t, s)
+  s.destroy()
+  // 'block': the fourth empty chunk is held (core's write() itself never answers false for
+  // empty chunks: they add 0 to writableLength).
+  const { s: b } = make({ capacityBytes: 3 })
+  for (let i = 0; i < 4; i++) b.write('')
+  t.like(b.stats(), { buffered: 3, backpressureEvents: 1 })
+  b.destroy()
+})
+
 test('both capacities: whichever is reached first makes the buffer full', (t) => {
   const { s, drops } = make({ capacity: 3, capacityBytes: 100, overflow: 'drop-incoming' })
   for (let i = 0; i < 4; i++) s.write(Buffer.alloc(1))

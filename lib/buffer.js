@@ -42,7 +42,9 @@
 //   fallen to `lowWaterMark` and it fits. In drop modes every callback runs at once: a full ring
 //   never makes write() return false.
 // * The ring holds at most `capacity` items and `capacityBytes` bytes, except that one item
-//   larger than the whole capacity is taken when the ring is empty (it could never fit).
+//   larger than the whole capacity is taken when the ring is empty (it could never fit). Against
+//   `capacityBytes` an empty item weighs 1 (`Ring.load`), so empty chunks are bounded in number;
+//   the byte counters keep the real 0.
 // * Nothing is lost silently: every item written is read, dropped (a 'drop' event, counted by
 //   reason), discarded by destroy (a 'drop' event with reason 'unread' for what core's readable
 //   buffer held, 'destroy' for the ring and a held write; counted as `discarded`) or still
@@ -100,6 +102,9 @@ const kFlush = Symbol('kFlush')
 const kLevel = Symbol('kLevel')
 const kCount = Symbol('kCount')
 
+/** An item's weight against capacityBytes: its bytes, at least 1. */
+const weight = (size) => (size === 0 ? 1 : size)
+
 /**
  * A growable circular queue of items with their sizes (and ranks, under a priority function).
  * `push`/`shift` are O(1); removing chosen items (priority shedding) is O(length).
@@ -113,6 +118,9 @@ class Ring {
     this.head = 0
     this.length = 0
     this.bytes = 0
+    // What the items weigh against capacityBytes: their bytes, an empty one counting 1, so that
+    // zero-length chunks are bounded in number too.
+    this.load = 0
   }
 
   push (item, size, rank) {
@@ -123,6 +131,7 @@ class Ring {
     if (this.ranks !== null) this.ranks[i] = rank
     this.length++
     this.bytes += size
+    this.load += weight(size)
   }
 
   /** The size of the item `shift()` would return. */
@@ -135,6 +144,7 @@ class Ring {
     const item = this.items[i]
     this.items[i] = undefined
     this.bytes -= this.sizes[i]
+    this.load -= weight(this.sizes[i])
     this.head = (i + 1) & this.mask
     this.length--
     return item
@@ -149,6 +159,7 @@ class Ring {
     const item = this.items[i]
     this.items[i] = undefined
     this.bytes -= this.sizes[i]
+    this.load -= weight(this.sizes[i])
     this.length--
     return item
   }
@@ -178,6 +189,7 @@ class Ring {
       if (marked[k]) {
         removed.push(this.items[from])
         this.bytes -= this.sizes[from]
+        this.load -= weight(this.sizes[from])
         continue
       }
       const to = (this.head + kept) & this.mask
@@ -553,14 +565,14 @@ class BoundedBuffer extends Transform {
     const ring = this[kRing]
     const { capacity, capacityBytes } = this[kConfig]
     const items = ring.length / capacity
-    const bytes = ring.bytes / capacityBytes
+    const bytes = ring.load / capacityBytes
     return Math.min(1, items > bytes ? items : bytes)
   }
 
   #fits (size) {
     const ring = this[kRing]
     const { capacity, capacityBytes } = this[kConfig]
-    return ring.length === 0 || (ring.length < capacity && ring.bytes + size <= capacityBytes)
+    return ring.length === 0 || (ring.length < capacity && ring.load + weight(size) <= capacityBytes)
   }
 
   #admit (chunk, size, rank) {
@@ -618,14 +630,14 @@ class BoundedBuffer extends Transform {
     const n = ring.length
     const marked = new Array(n).fill(false)
     let length = n
-    let bytes = ring.bytes
-    const fits = () => length === 0 || (length < capacity && bytes + size <= capacityBytes)
+    let load = ring.load
+    const fits = () => length === 0 || (length < capacity && load + weight(size) <= capacityBytes)
     if (overflow === 'drop-all') {
       for (let k = 0; k < n; k++) {
         if (ring.rankAt(k) <= rank) {
           marked[k] = true
           length--
-          bytes -= ring.sizeAt(k)
+          load -= weight(ring.sizeAt(k))
         }
       }
     } else {
@@ -645,7 +657,7 @@ class BoundedBuffer extends Transform {
         if (best < 0 || bestRank > rank || (strict && bestRank === rank)) break
         marked[best] = true
         length--
-        bytes -= ring.sizeAt(best)
+        load -= weight(ring.sizeAt(best))
       }
     }
     if (!fits()) return { incoming: true, items: [], reason: 'priority', bytes: 0 }
