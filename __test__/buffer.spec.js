@@ -4,8 +4,10 @@
 // shedding, the 'block' hysteresis and 'drain', pressure levels, end flushing, destroy
 // discarding, byte capacity, options, and a property test over random interleavings.
 //
-// Determinism: every test drives the buffer synchronously with `readableHighWaterMark: 0`, so
-// an item leaves the ring exactly when the test calls read(); no test looks at the clock.
+// Determinism: the tests drive the buffer synchronously, most with `readableHighWaterMark: 0`
+// so that an item leaves the ring exactly when the test calls read(); those about core's
+// readable buffer ('unread') fill it synchronously too. The throwing-listener pipelines run in a
+// child process that reports when its event loop empties. No test looks at the clock.
 
 const test = require('ava')
 const { getDefaultHighWaterMark, PassThrough, Readable, Transform, Writable, pipeline } = require('node:stream')
