@@ -334,7 +334,7 @@ export type OverflowStrategy = 'block' | 'drop-oldest' | 'drop-newest' | 'drop-i
 export interface BoundedBufferOptions {
   /** Items the buffer holds at most. Default: 1024 in object mode when `capacityBytes` is not given either. */
   capacity?: number
-  /** Bytes the buffer holds at most. Default: 1 MiB in byte mode when `capacity` is not given either. */
+  /** Bytes the buffer holds at most (a zero-length chunk weighs 1). Default: 1 MiB in byte mode when `capacity` is not given either. */
   capacityBytes?: number
   /** What a write that finds the buffer full does. Default: `'block'`. */
   overflow?: OverflowStrategy
@@ -354,8 +354,8 @@ export interface BoundedBufferOptions {
 }
 
 export interface BufferDrop {
-  /** 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' (a strategy dropped them), or 'destroy' (discarded). */
-  reason: 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' | 'destroy'
+  /** 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' (a strategy dropped them), 'overflow' (the item that overflowed under overflow: 'error'), 'unread' (at destroy: emitted into core's readable buffer, never read) or 'destroy' (the ring and a held write, discarded). */
+  reason: 'oldest' | 'newest' | 'all' | 'incoming' | 'priority' | 'overflow' | 'unread' | 'destroy'
   /** The items, oldest first. */
   items: any[]
   /** Their bytes (0 in object mode without capacityBytes). */
@@ -385,12 +385,16 @@ export interface BoundedBufferStats {
   acceptedBytes: number
   emitted: number
   emittedBytes: number
-  dropped: { oldest: number; newest: number; all: number; incoming: number; priority: number }
+  dropped: { oldest: number; newest: number; all: number; incoming: number; priority: number; overflow: number }
   droppedBytes: number
   discarded: number
   discardedBytes: number
-  /** accepted + dropped.incoming = totalConsumed + droppedItems + discarded + buffered */
+  /** Of `discarded`: emitted into core's readable buffer but never read before destroy. */
+  unread: number
+  unreadBytes: number
+  /** accepted + dropped.incoming + dropped.overflow = totalConsumed + droppedItems + discarded + buffered */
   totalProduced: number
+  /** emitted - unread */
   totalConsumed: number
   backpressureEvents: number
   droppedItems: number

@@ -4,13 +4,15 @@
 // shedding, the 'block' hysteresis and 'drain', pressure levels, end flushing, destroy
 // discarding, byte capacity, options, and a property test over random interleavings.
 //
-// Determinism: every test drives the buffer synchronously with `readableHighWaterMark: 0`, so
-// an item leaves the ring exactly when the test calls read(); no test looks at the clock.
+// Determinism: the tests drive the buffer synchronously, most with `readableHighWaterMark: 0`
+// so that an item leaves the ring exactly when the test calls read(); those about core's
+// readable buffer ('unread') fill it synchronously too. The throwing-listener pipelines run in a
+// child process that reports when its event loop empties. No test looks at the clock.
 
 const test = require('ava')
-const { getDefaultHighWaterMark, PassThrough, Transform } = require('node:stream')
+const { getDefaultHighWaterMark, PassThrough, Readable, Transform, Writable, pipeline } = require('node:stream')
 const { BoundedBuffer } = require('..')
-const { makeRng } = require('./helpers.js')
+const { makeRng, runChild } = require('./helpers.js')
 
 /** A buffer whose ring is emptied only by read(), recording its 'drop' and 'pressure' events. */
 function make (options) {
@@ -42,7 +44,8 @@ function checkAccounting (t, s) {
   t.is(st.totalProduced, st.totalConsumed + st.droppedItems + st.discarded + st.buffered, 'produced = consumed + dropped + discarded + buffered')
   const byReason = Object.values(st.dropped).reduce((a, b) => a + b, 0)
   t.is(byReason, st.droppedItems, 'dropped by reason adds up to droppedItems')
-  t.is(st.totalConsumed, st.emitted)
+  t.is(st.totalConsumed, st.emitted - st.unread, 'consumed = emitted - unread')
+  t.true(st.unread <= st.discarded, 'unread items are among the discarded')
   t.is(st.maxBufferSize, st.peakBuffered)
   return st
 }
@@ -93,12 +96,13 @@ const STRATEGIES = [
     drains: 0
   },
   {
-    // The fourth write overflows: the stream is errored at once (write() false, nothing more
-    // is read) and destroyed on the next tick, which discards the three buffered items.
+    // The fourth write overflows: it is dropped (reason 'overflow'), the stream is errored at
+    // once (write() false, nothing more is read) and destroyed, which discards the three
+    // buffered items.
     overflow: 'error',
     writes: [T, T, T, F, F, F, F, F],
     reads: [null, null, null, null, null, null, null, null],
-    drops: [{ reason: 'destroy', items: [1, 2, 3], bytes: 0 }],
+    drops: [{ reason: 'overflow', items: [4], bytes: 0 }, { reason: 'destroy', items: [1, 2, 3], bytes: 0 }],
     drains: 0,
     error: 'ERR_SLUICE_BUFFER_OVERFLOW'
   }
@@ -127,7 +131,7 @@ for (const row of STRATEGIES) {
     }
     t.deepEqual(drops, row.drops, "'drop' events, exactly")
     const st = checkAccounting(t, s)
-    t.is(st.totalProduced, row.error ? 3 : 8)
+    t.is(st.totalProduced, row.error ? 4 : 8)
     t.true(st.peakBuffered <= 3)
   })
 }
@@ -150,9 +154,28 @@ test('the error of overflow: "error" names the capacity and what was buffered', 
   t.is(err.code, 'ERR_SLUICE_BUFFER_OVERFLOW')
   t.is(err.name, 'SluiceError')
   t.like(err, { capacity: Infinity, capacityBytes: 10, buffered: 1, bufferedBytes: 6, size: 6 })
+  t.is(err.item.length, 6)
   t.regex(err.message, /an item of 6 bytes arrived with 6 of 10 bytes buffered/)
   await closed
   t.is(s.errored, err)
+  t.like(checkAccounting(t, s), { totalProduced: 2, droppedItems: 1, droppedBytes: 6, discarded: 1, discardedBytes: 6 })
+})
+
+test('overflow: "error" counts the overflowing item: a drop with reason \'overflow\', err.item, err.size 1 in object mode', async (t) => {
+  const { s, drops, closed } = make({ objectMode: true, capacity: 2, overflow: 'error' })
+  s.write('a')
+  s.write('b')
+  const item = { the: 'third' }
+  const err = await new Promise((resolve) => s.write(item, resolve))
+  t.is(err.code, 'ERR_SLUICE_BUFFER_OVERFLOW')
+  t.is(err.item, item)
+  t.is(err.size, 1, 'one item')
+  t.regex(err.message, /an item arrived with 2 of 2 items buffered/)
+  await closed
+  t.deepEqual(drops, [{ reason: 'overflow', items: [item], bytes: 0 }, { reason: 'destroy', items: ['a', 'b'], bytes: 0 }])
+  const st = checkAccounting(t, s)
+  t.like(st, { totalProduced: 3, droppedItems: 1, discarded: 2, droppedBytes: 0 })
+  t.is(st.dropped.overflow, 1)
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -390,6 +413,165 @@ test('destroy(err) discards too, and the error is the stream error', async (t) =
   t.deepEqual(drops, [{ reason: 'destroy', items: ['x'], bytes: 0 }])
 })
 
+test('stats() after destroy: the ring is empty and pressure and pressureLevel say so', async (t) => {
+  const { s, closed } = make({ objectMode: true, capacity: 10 })
+  for (let i = 0; i < 9; i++) s.write(i)
+  t.is(s.stats().pressureLevel, 0.8)
+  s.destroy()
+  await closed
+  t.like(s.stats(), { buffered: 0, pressure: 0, pressureLevel: 0, discarded: 9 })
+})
+
+// Items already pushed into core's readable buffer (up to readableHighWaterMark) were emitted but
+// not read: destroy() reports them too, with reason 'unread', as discarded.
+
+test("for-await break: the items waiting in core's readable buffer are reported ('unread'), not counted as consumed", async (t) => {
+  const s = new BoundedBuffer({ objectMode: true, capacity: 100 })
+  const drops = []
+  s.on('drop', (d) => drops.push(d))
+  for (let i = 0; i < 30; i++) s.write(i)
+  t.is(s.readableLength, getDefaultHighWaterMark(true), 'the readable buffer is full')
+  const read = []
+  for await (const x of s) {
+    read.push(x)
+    if (read.length === 3) break
+  }
+  t.deepEqual(read, [0, 1, 2])
+  const unread = drops.filter((d) => d.reason === 'unread').flatMap((d) => d.items)
+  const discarded = drops.filter((d) => d.reason === 'destroy').flatMap((d) => d.items)
+  t.deepEqual(drops.map((d) => d.reason), ['unread', 'destroy'], 'the unread items first: they are the older')
+  t.deepEqual([...read, ...unread, ...discarded], Array.from({ length: 30 }, (_, i) => i), 'every item read or reported, once, in order')
+  const st = checkAccounting(t, s)
+  t.like(st, { totalProduced: 30, totalConsumed: 3, unread: unread.length, discarded: unread.length + discarded.length, buffered: 0 })
+})
+
+test("destroy() in byte mode: the unread bytes of the readable buffer are reported, a partly read chunk as unread", async (t) => {
+  const s = new BoundedBuffer({ capacityBytes: 100 })
+  const drops = []
+  s.on('drop', (d) => drops.push(d))
+  s.on('error', () => {})
+  s.write(Buffer.from('abcdefghij'))
+  s.write(Buffer.from('klm'))
+  t.is(s.readableLength, 13)
+  t.is(s.read(3).toString(), 'abc')
+  s.destroy()
+  t.is(drops.length, 1)
+  t.is(drops[0].reason, 'unread')
+  t.deepEqual(drops[0].items.map(String), ['defghij', 'klm'])
+  t.is(drops[0].bytes, 10)
+  const st = checkAccounting(t, s)
+  t.like(st, { totalProduced: 2, totalConsumed: 0, unread: 2, unreadBytes: 10, discarded: 2, discardedBytes: 10, emittedBytes: 13 })
+})
+
+test("pipeline error: what the buffer had emitted but the failing consumer had not read is reported", async (t) => {
+  const s = new BoundedBuffer({ objectMode: true, capacity: 10, readableHighWaterMark: 4 })
+  const drops = []
+  s.on('drop', (d) => drops.push(d))
+  let n = 0
+  const source = new Readable({
+    objectMode: true,
+    read () { this.push(n < 12 ? n++ : null) }
+  })
+  const got = []
+  const sink = new Writable({
+    objectMode: true,
+    highWaterMark: 1,
+    write (item, encoding, callback) {
+      got.push(item)
+      // The fifth item fails the consumer, asynchronously, with more waiting upstream.
+      if (got.length === 5) setImmediate(callback, new Error('sink failed'))
+      else setImmediate(callback)
+    }
+  })
+  const err = await new Promise((resolve) => pipeline(source, s, sink, resolve))
+  t.is(err.message, 'sink failed')
+  await new Promise((resolve) => setImmediate(resolve))
+  const reported = drops.flatMap((d) => d.items)
+  const st = checkAccounting(t, s)
+  t.is(st.totalConsumed, got.length, 'consumed = what the sink took')
+  t.deepEqual([...got, ...reported], Array.from({ length: st.totalProduced }, (_, i) => i), 'every item the buffer took was read or reported')
+  t.true(st.unread > 0, 'some items were waiting in the readable buffer')
+})
+
+// A 'drop' or 'pressure' listener that throws: the buffer is already updated, the stream is
+// destroyed with what was thrown, and nothing is thrown out of write()/read()/destroy(). Run in a
+// child process with an 'uncaughtException' handler (which is what turned an escaped throw into
+// a stalled pipeline): the child reports at exit whether the pipeline finished; a pipeline that
+// stalled never calls back, and the child exits with an empty event loop, not on a timer.
+const LISTENER_CHILD = `
+const { Readable, Writable, pipeline } = require('node:stream')
+const { BoundedBuffer } = require(${JSON.stringify(require.resolve('..'))})
+const [event, options, when] = JSON.parse(process.argv[1])
+const uncaught = []
+process.on('uncaughtException', (err) => uncaught.push(err.message))
+let done
+process.on('exit', () => console.log(JSON.stringify({ done, uncaught })))
+let n = 0
+const source = new Readable({ objectMode: true, read () { setImmediate(() => this.push(n < 300 ? n++ : null)) } })
+const buffer = new BoundedBuffer({ objectMode: true, readableHighWaterMark: 0, ...options })
+buffer.on(event, (e) => { if (when === 'any' || e.rising === (when === 'rising')) throw new Error('listener boom') })
+const sink = new Writable({
+  objectMode: true,
+  highWaterMark: 1,
+  write (item, encoding, callback) { setImmediate(() => setImmediate(() => setImmediate(callback))) }
+})
+pipeline(source, buffer, sink, (err) => { done = err ? err.message : 'ok' })
+`
+
+for (const [label, event, options, when] of [
+  ["'drop' (inside a write)", 'drop', { capacity: 4, overflow: 'drop-oldest' }, 'any'],
+  ["'pressure' rising (inside a write)", 'pressure', { capacity: 10, pressureLevels: [0.5] }, 'rising'],
+  ["'pressure' falling (inside a read)", 'pressure', { capacity: 10, pressureLevels: [0.5] }, 'falling']
+]) {
+  test(`a throwing ${label} listener in a pipeline: the pipeline fails with its error, nothing escapes, nothing stalls`, async (t) => {
+    const { status, stdout, stderr } = await runChild(['-e', LISTENER_CHILD, JSON.stringify([event, options, when])])
+    t.is(status, 0, stderr)
+    const { done, uncaught } = JSON.parse(stdout)
+    t.deepEqual(uncaught, [], 'nothing thrown out of write() or read()')
+    t.is(done, 'listener boom', 'the pipeline called back with the listener\'s error')
+  })
+}
+
+test('a throwing listener: the state is updated before the event, and the stream is destroyed with the error', async (t) => {
+  const s = new BoundedBuffer({ objectMode: true, capacity: 2, overflow: 'drop-oldest', readableHighWaterMark: 0 })
+  const boom = new Error('boom')
+  let seen
+  s.once('drop', () => {
+    seen = s.stats()
+    throw boom
+  })
+  const errors = []
+  s.on('error', (e) => errors.push(e))
+  s.write(1)
+  s.write(2)
+  t.notThrows(() => s.write(3))
+  t.like(seen, { buffered: 2, droppedItems: 1, totalProduced: 3 })
+  t.true(s.destroyed)
+  await new Promise((resolve) => s.once('close', resolve))
+  t.deepEqual(errors, [boom])
+  checkAccounting(t, s)
+  // Not an Error: wrapped, as a throwing priority function's value is.
+  const s2 = new BoundedBuffer({ objectMode: true, capacity: 1, readableHighWaterMark: 0, pressureLevels: [1] })
+  s2.on('pressure', () => { throw 'nope' }) // eslint-disable-line no-throw-literal
+  const err = await new Promise((resolve) => {
+    s2.on('error', resolve)
+    t.notThrows(() => s2.write('x'))
+  })
+  t.is(err.code, 'ERR_SLUICE_LISTENER')
+  t.is(err.cause, 'nope')
+})
+
+test("a throwing 'drop' listener at destroy: destroy() does not throw, the stream errors with it", async (t) => {
+  const s = new BoundedBuffer({ objectMode: true, capacity: 5, readableHighWaterMark: 0 })
+  s.write(1)
+  const boom = new Error('boom')
+  s.on('drop', () => { throw boom })
+  const errored = new Promise((resolve) => s.on('error', resolve))
+  t.notThrows(() => s.destroy())
+  t.is(await errored, boom)
+  t.like(s.stats(), { discarded: 1 })
+})
+
 // ---------------------------------------------------------------------------------------------
 // Byte capacity
 
@@ -422,6 +604,24 @@ test("byte capacity in 'block' mode: a chunk that does not fit waits until the f
   t.is(s.read().toString(), 'bbb')
   t.is(s.read().toString(), 'ccccc')
   s.destroy()
+})
+
+test('zero-length chunks take 1 byte of capacityBytes each: their number is bounded too', (t) => {
+  const { s, drops } = make({ capacityBytes: 4, overflow: 'drop-incoming' })
+  for (let i = 0; i < 10; i++) s.write(Buffer.alloc(0))
+  t.like(s.stats(), { buffered: 4, bufferedBytes: 0, pressure: 1, droppedBytes: 0 }, 'the counters keep the real bytes')
+  t.is(s.stats().dropped.incoming, 6)
+  t.is(drops.length, 6)
+  s.write(Buffer.alloc(1))
+  t.is(s.stats().dropped.incoming, 7, 'a 1-byte chunk does not fit beside four empty ones')
+  checkAccounting(t, s)
+  s.destroy()
+  // 'block': the fourth empty chunk is held (core's write() itself never answers false for
+  // empty chunks: they add 0 to writableLength).
+  const { s: b } = make({ capacityBytes: 3 })
+  for (let i = 0; i < 4; i++) b.write('')
+  t.like(b.stats(), { buffered: 3, backpressureEvents: 1 })
+  b.destroy()
 })
 
 test('both capacities: whichever is reached first makes the buffer full', (t) => {
@@ -477,6 +677,27 @@ test('bad options are TypeError/RangeError naming the option', (t) => {
   for (const [options, type, name] of cases) {
     const err = t.throws(() => new BoundedBuffer(options), { instanceOf: type }, JSON.stringify(options))
     t.true(err.message.includes(name), `${err.message} names ${name}`)
+  }
+})
+
+test('pressureLevels with holes are refused, naming the hole', (t) => {
+  // eslint-disable-next-line no-sparse-arrays
+  for (const [levels, name] of [[[0.5, , 0.9], 'options.pressureLevels[1]'], [new Array(2), 'options.pressureLevels[0]']]) {
+    const err = t.throws(() => new BoundedBuffer({ pressureLevels: levels }), { instanceOf: TypeError })
+    t.true(err.message.includes(name), `${err.message} names ${name}`)
+  }
+})
+
+test('fraction options: the error message states the real bounds, whatever the bad value', (t) => {
+  for (const bad of [-1, 0, NaN, Infinity, 1.5]) {
+    const err = t.throws(() => new BoundedBuffer({ pressureLevels: [bad] }), { instanceOf: RangeError }, String(bad))
+    t.true(err.message.includes('It must be > 0 and <= 1.'), err.message)
+  }
+  const next = t.throws(() => new BoundedBuffer({ pressureLevels: [0.5, -0.1] }), { instanceOf: RangeError })
+  t.true(next.message.includes('It must be > 0.5 (the previous level) and <= 1.'), next.message)
+  for (const bad of [-0.1, NaN, 1, 2]) {
+    const err = t.throws(() => new BoundedBuffer({ lowWaterMark: bad }), { instanceOf: RangeError }, String(bad))
+    t.true(err.message.includes('It must be >= 0 and < 1.'), err.message)
   }
 })
 

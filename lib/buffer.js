@@ -10,7 +10,8 @@
 //   'drop-newest'    drop the newest buffered item, keep the arriving one   (Akka dropTail)
 //   'drop-incoming'  drop the arriving item                                  (Akka dropNew)
 //   'drop-all'       drop every buffered item, keep the arriving one        (Akka dropBuffer)
-//   'error'          destroy the stream with ERR_SLUICE_BUFFER_OVERFLOW     (Akka fail)
+//   'error'          drop the arriving item ('overflow'), destroy the stream with
+//                    ERR_SLUICE_BUFFER_OVERFLOW                             (Akka fail)
 //
 // The decision is synchronous: no feedback loop that could itself overflow (akka #25798).
 //
@@ -21,8 +22,10 @@
 //
 // Only the ring is "the buffer": its fill is `pressure`, its items are what overflow drops,
 // what destroy() discards, what stats().buffered counts. An item pushed into the readable
-// buffer has been emitted. Set readableHighWaterMark: 0 for items to leave the ring only when
-// the consumer asks.
+// buffer has been emitted and is never dropped by overflow; if the stream is destroyed before
+// the consumer read it, destroy() reports it too ('drop' reason 'unread', counted in
+// `discarded` and `unread`, taken back out of `totalConsumed`). Set readableHighWaterMark: 0 for
+// items to leave the ring only when the consumer asks.
 //
 // This class replaces Transform's `_write`/`_read` pair instead of implementing `_transform`:
 // core's Transform calls `_transform` one chunk at a time and holds its callback while the
@@ -39,10 +42,14 @@
 //   fallen to `lowWaterMark` and it fits. In drop modes every callback runs at once: a full ring
 //   never makes write() return false.
 // * The ring holds at most `capacity` items and `capacityBytes` bytes, except that one item
-//   larger than the whole capacity is taken when the ring is empty (it could never fit).
-// * Nothing is lost silently: every item written is emitted, dropped (a 'drop' event, counted by
-//   reason), discarded by destroy (a 'drop' event with reason 'destroy', counted apart) or still
-//   buffered: totalProduced = totalConsumed + droppedItems + discarded + buffered.
+//   larger than the whole capacity is taken when the ring is empty (it could never fit). Against
+//   `capacityBytes` an empty item weighs 1 (`Ring.load`), so empty chunks are bounded in number;
+//   the byte counters keep the real 0.
+// * Nothing is lost silently: every item written is read, dropped (a 'drop' event, counted by
+//   reason), discarded by destroy (a 'drop' event with reason 'unread' for what core's readable
+//   buffer held, 'destroy' for the ring and a held write; counted as `discarded`) or still
+//   buffered: totalProduced = totalConsumed + droppedItems + discarded + buffered, where
+//   totalConsumed = emitted - unread.
 // * `push()` only while the readable side asked for data (`kWant`: its last push returned true,
 //   or `_read` ran since), never after destroy.
 //
@@ -95,6 +102,9 @@ const kFlush = Symbol('kFlush')
 const kLevel = Symbol('kLevel')
 const kCount = Symbol('kCount')
 
+/** An item's weight against capacityBytes: its bytes, at least 1. */
+const weight = (size) => (size === 0 ? 1 : size)
+
 /**
  * A growable circular queue of items with their sizes (and ranks, under a priority function).
  * `push`/`shift` are O(1); removing chosen items (priority shedding) is O(length).
@@ -108,6 +118,9 @@ class Ring {
     this.head = 0
     this.length = 0
     this.bytes = 0
+    // What the items weigh against capacityBytes: their bytes, an empty one counting 1, so that
+    // zero-length chunks are bounded in number too.
+    this.load = 0
   }
 
   push (item, size, rank) {
@@ -118,6 +131,7 @@ class Ring {
     if (this.ranks !== null) this.ranks[i] = rank
     this.length++
     this.bytes += size
+    this.load += weight(size)
   }
 
   /** The size of the item `shift()` would return. */
@@ -130,6 +144,7 @@ class Ring {
     const item = this.items[i]
     this.items[i] = undefined
     this.bytes -= this.sizes[i]
+    this.load -= weight(this.sizes[i])
     this.head = (i + 1) & this.mask
     this.length--
     return item
@@ -144,6 +159,7 @@ class Ring {
     const item = this.items[i]
     this.items[i] = undefined
     this.bytes -= this.sizes[i]
+    this.load -= weight(this.sizes[i])
     this.length--
     return item
   }
@@ -173,6 +189,7 @@ class Ring {
       if (marked[k]) {
         removed.push(this.items[from])
         this.bytes -= this.sizes[from]
+        this.load -= weight(this.sizes[from])
         continue
       }
       const to = (this.head + kept) & this.mask
@@ -211,36 +228,47 @@ function newCounters () {
     acceptedBytes: 0,
     emitted: 0,
     emittedBytes: 0,
-    dropped: { oldest: 0, newest: 0, all: 0, incoming: 0, priority: 0 },
+    dropped: { oldest: 0, newest: 0, all: 0, incoming: 0, priority: 0, overflow: 0 },
     droppedItems: 0,
     droppedBytes: 0,
     discarded: 0,
     discardedBytes: 0,
+    unread: 0,
+    unreadBytes: 0,
     peakBuffered: 0,
     peakBufferedBytes: 0,
     backpressureEvents: 0
   }
 }
 
-/** A fraction in [0, 1) (or [0, 1] with `closed`). */
-function validateFraction (opts, key, fallback, { closed = false, above = -1 } = {}) {
-  const value = validateNumber(opts, key, { min: 0, inclusive: true, fallback })
-  if (value > above && (closed ? value <= 1 : value < 1)) return value
+/**
+ * A fraction: in [0, 1) by default, [0, 1] with `closed`, and above `above` (instead of at least
+ * 0) when given. The one message states the whole range, whichever bound the value missed.
+ */
+function validateFraction (opts, key, fallback, { closed = false, above, aboveWhat = '' } = {}) {
+  const value = opts[key]
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw typeError(`options.${key}`, 'a number', value)
+  const low = above === undefined ? value >= 0 : value > above
+  if (low && (closed ? value <= 1 : value < 1)) return value
   const range = closed ? '<= 1' : '< 1'
-  throw rangeError(`options.${key}`, above < 0 ? `>= 0 and ${range}` : `> ${above} and ${range}`, value)
+  throw rangeError(`options.${key}`, above === undefined ? `>= 0 and ${range}` : `> ${above}${aboveWhat} and ${range}`, value)
 }
 
 function validateLevels (opts) {
   const levels = opts.pressureLevels
   if (levels === undefined) return DEFAULT_LEVELS
   if (!Array.isArray(levels)) throw typeError('options.pressureLevels', 'an array of numbers', levels)
-  let previous = 0
-  levels.forEach((level, i) => {
+  // A plain loop, not forEach: a hole ([0.5, , 0.9], new Array(2)) is an undefined level, refused.
+  const out = []
+  for (let i = 0; i < levels.length; i++) {
     const key = `pressureLevels[${i}]`
+    const level = levels[i]
     if (typeof level !== 'number') throw typeError(`options.${key}`, 'a number', level)
-    previous = validateFraction({ [key]: level }, key, undefined, { closed: true, above: previous })
-  })
-  return [...levels]
+    const previous = i === 0 ? 0 : out[i - 1]
+    out.push(validateFraction({ [key]: level }, key, undefined, { closed: true, above: previous, aboveWhat: i === 0 ? '' : ' (the previous level)' }))
+  }
+  return out
 }
 
 function byteLengthOf (item, encoding) {
@@ -253,6 +281,34 @@ function byteLengthOf (item, encoding) {
 
 const bufferLength = (chunk) => chunk.length
 const noBytes = () => 0
+
+/**
+ * The items in core's readable buffer, oldest first (what was pushed and not yet read; a chunk
+ * partly read is its unread rest), or null if core lays the buffer out in a way this does not
+ * know. Two layouts exist among the supported Nodes: an array read from `bufferIndex` (the read
+ * slots are nulled; Node 20.10+, 22, 24) and the older BufferList, a linked list of
+ * `{ data, next }` from `head`. Whatever is found must agree with `length` (items in object
+ * mode, bytes or characters otherwise), or it is not trusted.
+ */
+function unreadItems (state) {
+  const buffer = state?.buffer
+  let items = null
+  if (Array.isArray(buffer)) {
+    const from = Number.isInteger(state.bufferIndex) ? state.bufferIndex : 0
+    items = buffer.slice(from)
+  } else if (buffer !== null && typeof buffer === 'object' && 'head' in buffer) {
+    items = []
+    for (let entry = buffer.head; entry; entry = entry.next) items.push(entry.data)
+  }
+  if (items === null) return null
+  let length = 0
+  for (const item of items) {
+    if (state.objectMode) length++
+    else if (typeof item === 'string' || ArrayBuffer.isView(item)) length += item.length
+    else return null
+  }
+  return length === state.length ? items : null
+}
 
 class BoundedBuffer extends Transform {
   constructor (options) {
@@ -340,7 +396,12 @@ class BoundedBuffer extends Transform {
       return
     }
     if (overflow === 'error') {
-      callback(this.#overflowError(size))
+      // The arriving item is neither buffered nor emitted: it is dropped (reason 'overflow'),
+      // counted and announced before the error fails the stream, and carried by the error.
+      const err = this.#overflowError(chunk, size)
+      this.#count('overflow', [chunk], size)
+      this.#announce('drop', { reason: 'overflow', items: [chunk], bytes: size })
+      callback(err)
       return
     }
     const drops = this[kRank] === null ? this.#shed(overflow, size) : this.#shedByPriority(overflow, size, rank)
@@ -350,10 +411,8 @@ class BoundedBuffer extends Transform {
       this.#admit(chunk, size, rank)
     }
     try {
-      if (this.listenerCount('drop') > 0) {
-        if (drops.items.length > 0) this.emit('drop', { reason: drops.reason, items: drops.items, bytes: drops.bytes })
-        if (drops.incoming) this.emit('drop', { reason: 'incoming', items: [chunk], bytes: size })
-      }
+      if (drops.items.length > 0) this.#announce('drop', { reason: drops.reason, items: drops.items, bytes: drops.bytes })
+      if (drops.incoming) this.#announce('drop', { reason: 'incoming', items: [chunk], bytes: size })
       if (!this.destroyed) this.#settle()
     } finally {
       callback()
@@ -386,6 +445,10 @@ class BoundedBuffer extends Transform {
     this[kFlush] = null
     let bytes = ring.bytes
     const items = ring.clear()
+    // The ring is empty for good: the level in force is 0, announced by no event (nothing is
+    // announced after destroy but what it discards).
+    this[kLevel] = 0
+    const unread = this.#takeUnread()
     if (held !== null) {
       // Its write is answered below (as core answers those queued behind it) and the chunk is
       // reported with the buffered ones: it was written, and it is thrown away.
@@ -397,12 +460,63 @@ class BoundedBuffer extends Transform {
     const count = this[kCount]
     count.discarded += items.length
     count.discardedBytes += bytes
+    // A throwing listener cannot stop the destroy: with no error of its own, the stream fails with
+    // the listener's (the first error wins, as everywhere).
+    let thrown = unread === null ? null : this.#announce('drop', unread)
+    if (items.length > 0) thrown ??= this.#announce('drop', { reason: 'destroy', items, bytes })
+    callback(err ?? thrown ?? null)
+    if (held !== null) held.callback()
+  }
+
+  /**
+   * Emits a 'drop' or 'pressure' event, the buffer's state already updated. A listener that
+   * throws destroys the stream with what it threw (a non-Error wrapped, ERR_SLUICE_LISTENER)
+   * instead of throwing out of write(), read() or destroy(): the same wherever the event fires,
+   * and the stream never stalls half-updated. Returns the error, or null.
+   */
+  #announce (event, payload) {
+    if (this.listenerCount(event) === 0) return null
     try {
-      if (items.length > 0) this.emit('drop', { reason: 'destroy', items, bytes })
-    } finally {
-      callback(err)
-      if (held !== null) held.callback()
+      this.emit(event, payload)
+      return null
+    } catch (thrown) {
+      const err = asError(thrown, 'ERR_SLUICE_LISTENER', `a '${event}' listener`)
+      // Inside _destroy the caller passes it on; elsewhere it fails the stream now.
+      if (!this.destroyed) this.destroy(err)
+      return err
     }
+  }
+
+  /**
+   * Counts what is still in core's readable buffer at destroy: emitted, never read, thrown away
+   * with the stream. Returns the 'drop' to announce, or null if there is nothing.
+   */
+  #takeUnread () {
+    const state = this._readableState
+    const n = this.readableLength
+    if (n === 0) return null
+    const count = this[kCount]
+    const items = unreadItems(state)
+    let found, bytes
+    if (items !== null) {
+      found = items.length
+      bytes = 0
+      const objectMode = this[kConfig].objectMode
+      const sizeOf = this[kSizeOf]
+      for (const item of items) {
+        bytes += objectMode ? sizeOf(item) : typeof item === 'string' ? Buffer.byteLength(item, state.encoding ?? 'utf8') : item.byteLength
+      }
+    } else {
+      // A core layout this does not know: the count only (items in object mode; in byte mode the
+      // bytes, and no items, since how they were cut is unknown).
+      found = this[kConfig].objectMode ? n : 0
+      bytes = this[kConfig].objectMode ? 0 : n
+    }
+    count.unread += found
+    count.unreadBytes += bytes
+    count.discarded += found
+    count.discardedBytes += bytes
+    return { reason: 'unread', items: items ?? [], bytes }
   }
 
   /**
@@ -432,9 +546,14 @@ class BoundedBuffer extends Transform {
       droppedBytes: c.droppedBytes,
       discarded: c.discarded,
       discardedBytes: c.discardedBytes,
+      unread: c.unread,
+      unreadBytes: c.unreadBytes,
       // The counters hand-written flow controllers keep, under their usual names.
-      totalProduced: c.accepted + c.dropped.incoming,
-      totalConsumed: c.emitted,
+      // Every write that reached the buffer: taken in, or dropped on arrival.
+      totalProduced: c.accepted + c.dropped.incoming + c.dropped.overflow,
+      // Read by the consumer: an item in core's readable buffer is the consumer's while the stream
+      // lives; if it is destroyed before it is read, it is `unread` (and discarded).
+      totalConsumed: c.emitted - c.unread,
       backpressureEvents: c.backpressureEvents,
       droppedItems: c.droppedItems,
       maxBufferSize: c.peakBuffered
@@ -446,14 +565,14 @@ class BoundedBuffer extends Transform {
     const ring = this[kRing]
     const { capacity, capacityBytes } = this[kConfig]
     const items = ring.length / capacity
-    const bytes = ring.bytes / capacityBytes
+    const bytes = ring.load / capacityBytes
     return Math.min(1, items > bytes ? items : bytes)
   }
 
   #fits (size) {
     const ring = this[kRing]
     const { capacity, capacityBytes } = this[kConfig]
-    return ring.length === 0 || (ring.length < capacity && ring.bytes + size <= capacityBytes)
+    return ring.length === 0 || (ring.length < capacity && ring.load + weight(size) <= capacityBytes)
   }
 
   #admit (chunk, size, rank) {
@@ -511,14 +630,14 @@ class BoundedBuffer extends Transform {
     const n = ring.length
     const marked = new Array(n).fill(false)
     let length = n
-    let bytes = ring.bytes
-    const fits = () => length === 0 || (length < capacity && bytes + size <= capacityBytes)
+    let load = ring.load
+    const fits = () => length === 0 || (length < capacity && load + weight(size) <= capacityBytes)
     if (overflow === 'drop-all') {
       for (let k = 0; k < n; k++) {
         if (ring.rankAt(k) <= rank) {
           marked[k] = true
           length--
-          bytes -= ring.sizeAt(k)
+          load -= weight(ring.sizeAt(k))
         }
       }
     } else {
@@ -538,7 +657,7 @@ class BoundedBuffer extends Transform {
         if (best < 0 || bestRank > rank || (strict && bestRank === rank)) break
         marked[best] = true
         length--
-        bytes -= ring.sizeAt(best)
+        load -= weight(ring.sizeAt(best))
       }
     }
     if (!fits()) return { incoming: true, items: [], reason: 'priority', bytes: 0 }
@@ -603,7 +722,7 @@ class BoundedBuffer extends Transform {
     while (level > 0 && fill < levels[level - 1] - hysteresis - EPSILON) level--
     if (level === previous) return
     this[kLevel] = level
-    this.emit('pressure', {
+    this.#announce('pressure', {
       level: level === 0 ? 0 : levels[level - 1],
       previous: previous === 0 ? 0 : levels[previous - 1],
       pressure: fill,
@@ -611,7 +730,7 @@ class BoundedBuffer extends Transform {
     })
   }
 
-  #overflowError (size) {
+  #overflowError (item, size) {
     const ring = this[kRing]
     const { capacity, capacityBytes } = this[kConfig]
     const held = capacity === Infinity ? `${ring.bytes} of ${capacityBytes} bytes` : capacityBytes === Infinity
@@ -619,7 +738,8 @@ class BoundedBuffer extends Transform {
       : `${ring.length} of ${capacity} items (${ring.bytes} of ${capacityBytes} bytes)`
     return new SluiceError('ERR_SLUICE_BUFFER_OVERFLOW',
       `BoundedBuffer overflow (overflow: 'error'): an item${this[kConfig].objectMode ? '' : ` of ${size} bytes`} arrived with ${held} buffered`,
-      { capacity, capacityBytes, buffered: ring.length, bufferedBytes: ring.bytes, size })
+      // `size` in the capacity's unit: bytes, or 1 (one item) in object mode without capacityBytes.
+      { capacity, capacityBytes, buffered: ring.length, bufferedBytes: ring.bytes, size: this[kSizeOf] === noBytes ? 1 : size, item })
   }
 }
 
