@@ -8,7 +8,7 @@
 const test = require('ava')
 const http = require('node:http')
 const { once } = require('node:events')
-const { PassThrough, Readable, Writable, Transform, pipeline } = require('node:stream')
+const { PassThrough, Readable, Writable, Transform, getDefaultHighWaterMark, pipeline } = require('node:stream')
 const { pipeline: pipelineP } = require('node:stream/promises')
 const client = require('prom-client')
 const parsePrometheus = require('parse-prometheus-text-format')
@@ -546,12 +546,27 @@ function source (count, size) {
   return new Readable({ read () { this.push(i++ < count ? Buffer.alloc(size) : null) } })
 }
 
+// The bottleneck tests need backpressure to reach the stages upstream of the slow one, so the
+// data must be several times what the buffers between them hold. Buffers are sized from core's
+// default highWaterMark, which is not a constant (16 KiB up to Node 21, 64 KiB from Node 22, and
+// settable): the chunk size follows it, so the number of chunks (and, with a fixed delay per
+// chunk, the run time) is the same on every Node version.
+const HWM = getDefaultHighWaterMark(false)
+const CHUNK = HWM / 16
+/** Chunks of CHUNK bytes that make at least `bytes`. */
+function chunksFor (bytes) {
+  return Math.ceil(bytes / CHUNK)
+}
+
 test('bottleneck(): names a deliberately slow sink in a three-stage pipeline, with the evidence', async (t) => {
   // source → parse → enrich → sink; the sink takes 10x longer per chunk than anything else.
   const m1 = new Meter({ name: 'parse' })
   const m2 = new Meter({ name: 'enrich' })
-  const dest = MonitoredWritable.wrap(new Writable({ highWaterMark: 4096, write (c, e, cb) { setTimeout(cb, 10) } }), { name: 'sink' })
-  await pipelineP(source(60, 1024), new PassThrough(), m1, new PassThrough(), m2, dest)
+  const sinkHwm = HWM / 4
+  const dest = MonitoredWritable.wrap(new Writable({ highWaterMark: sinkHwm, write (c, e, cb) { setTimeout(cb, 10) } }), { name: 'sink' })
+  // Between 'enrich' and the sink: enrich's readable buffer (HWM) and the sink's (sinkHwm);
+  // everything beyond that keeps 'enrich' blocked (four times as much: blocked ~75 % of the run).
+  await pipelineP(source(chunksFor(4 * HWM + sinkHwm), CHUNK), new PassThrough(), m1, new PassThrough(), m2, dest)
   const b = bottleneck([m1, m2, dest])
   t.is(b.stage, 'sink', JSON.stringify(b))
   t.is(b.evidence.length, 3)
@@ -566,8 +581,10 @@ test('bottleneck(): names a deliberately slow middle stage', async (t) => {
   const m1 = new Meter({ name: 'read' })
   const m2 = new Meter({ name: 'transform' })
   const dest = MonitoredWritable.wrap(new Writable({ write (c, e, cb) { setImmediate(cb) } }), { name: 'write' })
-  // The slow stage sits between the 'read' meter and the 'transform' meter it feeds.
-  await pipelineP(source(60, 1024), m1, slowStage(10), m2, dest)
+  // The slow stage sits between the 'read' meter and the 'transform' meter it feeds. Between
+  // them: read's readable buffer and the slow stage's writable one (HWM each); three times as
+  // much keeps 'read' blocked ~2/3 of the run.
+  await pipelineP(source(chunksFor(6 * HWM), CHUNK), m1, slowStage(10), m2, dest)
   const b = bottleneck([m1, m2, dest])
   t.is(b.stage, 'transform', JSON.stringify(b))
   t.true(b.evidence[0].blocked > 0.5, JSON.stringify(b.evidence))
