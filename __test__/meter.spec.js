@@ -597,6 +597,82 @@ test('bottleneck(): names a deliberately slow middle stage', async (t) => {
   t.throws(() => bottleneck([{}]), { instanceOf: TypeError, message: /meters/ })
 })
 
+// The two shapes of the Node 22+ failures above (all the data fitting in the buffers, so the
+// source's meter ends at once and nothing upstream of the slow stage ever blocks), made
+// deterministic on a manual clock: stages that are not connected, driven chunk by chunk.
+test('bottleneck(): judged over the common span; a source that finished early is done, not the bottleneck of a slow sink', async (t) => {
+  const clock = createClock()
+  const read = new Meter({ name: 'read', clock })
+  const enrich = new Meter({ name: 'enrich', clock })
+  const held = []
+  const sink = new MonitoredWritable({ name: 'sink', clock, highWaterMark: 1, write (c, e, cb) { held.push(cb) } })
+  read.resume()
+  enrich.resume()
+  // 'read' passes everything in its first 10 ms, never blocked.
+  read.write(Buffer.alloc(100))
+  clock.advance(10)
+  read.end()
+  await next(read, 'end')
+  // 'enrich' is never blocked either; the sink refuses each write for 100 ms.
+  for (let i = 0; i < 10; i++) {
+    enrich.write(Buffer.alloc(10))
+    t.false(sink.write(Buffer.alloc(10)))
+    clock.advance(100)
+    held.shift()()
+  }
+  const ended = Promise.all([next(enrich, 'end'), next(sink, 'finish')])
+  enrich.end()
+  sink.end()
+  await ended
+  const b = bottleneck([read, enrich, sink])
+  t.is(b.stage, 'sink', JSON.stringify(b))
+  const [r, e, s] = b.evidence
+  // Fractions of the span 0–1010 ms, not of each meter's own life.
+  t.true(Math.abs(r.starved - 10 / 1010) < 1e-3, JSON.stringify(r))
+  t.true(Math.abs(r.done - 1000 / 1010) < 1e-3, JSON.stringify(r))
+  t.true(Math.abs(e.starved - 1) < 1e-3, JSON.stringify(e))
+  t.true(Math.abs(s.blocked - 1000 / 1010) < 1e-3, JSON.stringify(s))
+  t.true(Math.abs(s.busy - 1000 / 1010) < 1e-3, JSON.stringify(s))
+  t.true(b.score > 0.9, JSON.stringify(b))
+  t.regex(b.reason, /refused its writer 99 %/)
+})
+
+test('bottleneck(): a slow middle stage behind a source that finished early, with nothing blocked; since: only the later part', async (t) => {
+  const clock = createClock()
+  const read = new Meter({ name: 'read', clock })
+  const work = new Meter({ name: 'work', clock })
+  const sink = new MonitoredWritable({ name: 'sink', clock, write (c, e, cb) { cb() } })
+  read.resume()
+  work.resume()
+  read.write(Buffer.alloc(100))
+  clock.advance(10)
+  read.end()
+  await next(read, 'end')
+  let earlier = null
+  for (let i = 0; i < 10; i++) {
+    if (i === 5) earlier = bottleneck([read, work, sink])
+    clock.advance(100)
+    work.write(Buffer.alloc(10))
+    sink.write(Buffer.alloc(10))
+  }
+  const ended = Promise.all([next(work, 'end'), next(sink, 'finish')])
+  work.end()
+  sink.end()
+  await ended
+  const b = bottleneck([read, work, sink])
+  t.is(b.stage, 'work', JSON.stringify(b))
+  t.true(b.score > 0.9, JSON.stringify(b))
+  t.is(earlier.stage, 'work', JSON.stringify(earlier))
+  // Since the call at 510 ms: 'read' (ended at 10 ms) was done all along, 'work' starved.
+  const later = bottleneck([read, work, sink], { since: earlier.snapshots })
+  t.is(later.stage, 'work', JSON.stringify(later))
+  t.is(later.evidence[0].done, 1)
+  t.is(later.evidence[0].starved, 0)
+  t.is(later.evidence[0].rate, 0)
+  t.true(Math.abs(later.evidence[1].starved - 1) < 1e-6, JSON.stringify(later.evidence))
+  t.true(Math.abs(later.evidence[1].rate - 50 / 0.5) < 1e-6, JSON.stringify(later.evidence))
+})
+
 test('stats() and summary after destroy are the frozen final snapshot; pipeline errors reach meters', async (t) => {
   const m = new Meter()
   const summary = next(m, 'summary')
