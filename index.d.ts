@@ -301,12 +301,15 @@ export declare class MonitoredWritable extends Writable {
 export interface StageEvidence {
   stage: string
   kind: 'meter' | 'writable'
+  /** Over the stage's own life (within the `since` window). */
   rate: number
   unit: 'bytes' | 'items'
-  /** Fractions of the stage's life. */
+  /** Fractions of the pipeline's span: from the earliest start to the latest end among the meters (with `since`: from that call to now). */
   blocked: number
   busy: number
   starved: number
+  /** The part of the span after this stage's meter ended. */
+  done: number
 }
 
 export interface Bottleneck {

@@ -8,7 +8,7 @@
 const test = require('ava')
 const http = require('node:http')
 const { once } = require('node:events')
-const { PassThrough, Readable, Writable, Transform, pipeline } = require('node:stream')
+const { PassThrough, Readable, Writable, Transform, getDefaultHighWaterMark, pipeline } = require('node:stream')
 const { pipeline: pipelineP } = require('node:stream/promises')
 const client = require('prom-client')
 const parsePrometheus = require('parse-prometheus-text-format')
@@ -546,12 +546,27 @@ function source (count, size) {
   return new Readable({ read () { this.push(i++ < count ? Buffer.alloc(size) : null) } })
 }
 
+// The bottleneck tests need backpressure to reach the stages upstream of the slow one, so the
+// data must be several times what the buffers between them hold. Buffers are sized from core's
+// default highWaterMark, which is not a constant (16 KiB up to Node 21, 64 KiB from Node 22, and
+// settable): the chunk size follows it, so the number of chunks (and, with a fixed delay per
+// chunk, the run time) is the same on every Node version.
+const HWM = getDefaultHighWaterMark(false)
+const CHUNK = HWM / 16
+/** Chunks of CHUNK bytes that make at least `bytes`. */
+function chunksFor (bytes) {
+  return Math.ceil(bytes / CHUNK)
+}
+
 test('bottleneck(): names a deliberately slow sink in a three-stage pipeline, with the evidence', async (t) => {
   // source → parse → enrich → sink; the sink takes 10x longer per chunk than anything else.
   const m1 = new Meter({ name: 'parse' })
   const m2 = new Meter({ name: 'enrich' })
-  const dest = MonitoredWritable.wrap(new Writable({ highWaterMark: 4096, write (c, e, cb) { setTimeout(cb, 10) } }), { name: 'sink' })
-  await pipelineP(source(60, 1024), new PassThrough(), m1, new PassThrough(), m2, dest)
+  const sinkHwm = HWM / 4
+  const dest = MonitoredWritable.wrap(new Writable({ highWaterMark: sinkHwm, write (c, e, cb) { setTimeout(cb, 10) } }), { name: 'sink' })
+  // Between 'enrich' and the sink: enrich's readable buffer (HWM) and the sink's (sinkHwm);
+  // everything beyond that keeps 'enrich' blocked (four times as much: blocked ~75 % of the run).
+  await pipelineP(source(chunksFor(4 * HWM + sinkHwm), CHUNK), new PassThrough(), m1, new PassThrough(), m2, dest)
   const b = bottleneck([m1, m2, dest])
   t.is(b.stage, 'sink', JSON.stringify(b))
   t.is(b.evidence.length, 3)
@@ -566,8 +581,10 @@ test('bottleneck(): names a deliberately slow middle stage', async (t) => {
   const m1 = new Meter({ name: 'read' })
   const m2 = new Meter({ name: 'transform' })
   const dest = MonitoredWritable.wrap(new Writable({ write (c, e, cb) { setImmediate(cb) } }), { name: 'write' })
-  // The slow stage sits between the 'read' meter and the 'transform' meter it feeds.
-  await pipelineP(source(60, 1024), m1, slowStage(10), m2, dest)
+  // The slow stage sits between the 'read' meter and the 'transform' meter it feeds. Between
+  // them: read's readable buffer and the slow stage's writable one (HWM each); three times as
+  // much keeps 'read' blocked ~2/3 of the run.
+  await pipelineP(source(chunksFor(6 * HWM), CHUNK), m1, slowStage(10), m2, dest)
   const b = bottleneck([m1, m2, dest])
   t.is(b.stage, 'transform', JSON.stringify(b))
   t.true(b.evidence[0].blocked > 0.5, JSON.stringify(b.evidence))
@@ -578,6 +595,82 @@ test('bottleneck(): names a deliberately slow middle stage', async (t) => {
   t.is(later.evidence[1].rate, 0)
   t.throws(() => bottleneck([m1], { since: [] }), { instanceOf: TypeError, message: /since/ })
   t.throws(() => bottleneck([{}]), { instanceOf: TypeError, message: /meters/ })
+})
+
+// The two shapes of the Node 22+ failures above (all the data fitting in the buffers, so the
+// source's meter ends at once and nothing upstream of the slow stage ever blocks), made
+// deterministic on a manual clock: stages that are not connected, driven chunk by chunk.
+test('bottleneck(): judged over the common span; a source that finished early is done, not the bottleneck of a slow sink', async (t) => {
+  const clock = createClock()
+  const read = new Meter({ name: 'read', clock })
+  const enrich = new Meter({ name: 'enrich', clock })
+  const held = []
+  const sink = new MonitoredWritable({ name: 'sink', clock, highWaterMark: 1, write (c, e, cb) { held.push(cb) } })
+  read.resume()
+  enrich.resume()
+  // 'read' passes everything in its first 10 ms, never blocked.
+  read.write(Buffer.alloc(100))
+  clock.advance(10)
+  read.end()
+  await next(read, 'end')
+  // 'enrich' is never blocked either; the sink refuses each write for 100 ms.
+  for (let i = 0; i < 10; i++) {
+    enrich.write(Buffer.alloc(10))
+    t.false(sink.write(Buffer.alloc(10)))
+    clock.advance(100)
+    held.shift()()
+  }
+  const ended = Promise.all([next(enrich, 'end'), next(sink, 'finish')])
+  enrich.end()
+  sink.end()
+  await ended
+  const b = bottleneck([read, enrich, sink])
+  t.is(b.stage, 'sink', JSON.stringify(b))
+  const [r, e, s] = b.evidence
+  // Fractions of the span 0–1010 ms, not of each meter's own life.
+  t.true(Math.abs(r.starved - 10 / 1010) < 1e-3, JSON.stringify(r))
+  t.true(Math.abs(r.done - 1000 / 1010) < 1e-3, JSON.stringify(r))
+  t.true(Math.abs(e.starved - 1) < 1e-3, JSON.stringify(e))
+  t.true(Math.abs(s.blocked - 1000 / 1010) < 1e-3, JSON.stringify(s))
+  t.true(Math.abs(s.busy - 1000 / 1010) < 1e-3, JSON.stringify(s))
+  t.true(b.score > 0.9, JSON.stringify(b))
+  t.regex(b.reason, /refused its writer 99 %/)
+})
+
+test('bottleneck(): a slow middle stage behind a source that finished early, with nothing blocked; since: only the later part', async (t) => {
+  const clock = createClock()
+  const read = new Meter({ name: 'read', clock })
+  const work = new Meter({ name: 'work', clock })
+  const sink = new MonitoredWritable({ name: 'sink', clock, write (c, e, cb) { cb() } })
+  read.resume()
+  work.resume()
+  read.write(Buffer.alloc(100))
+  clock.advance(10)
+  read.end()
+  await next(read, 'end')
+  let earlier = null
+  for (let i = 0; i < 10; i++) {
+    if (i === 5) earlier = bottleneck([read, work, sink])
+    clock.advance(100)
+    work.write(Buffer.alloc(10))
+    sink.write(Buffer.alloc(10))
+  }
+  const ended = Promise.all([next(work, 'end'), next(sink, 'finish')])
+  work.end()
+  sink.end()
+  await ended
+  const b = bottleneck([read, work, sink])
+  t.is(b.stage, 'work', JSON.stringify(b))
+  t.true(b.score > 0.9, JSON.stringify(b))
+  t.is(earlier.stage, 'work', JSON.stringify(earlier))
+  // Since the call at 510 ms: 'read' (ended at 10 ms) was done all along, 'work' starved.
+  const later = bottleneck([read, work, sink], { since: earlier.snapshots })
+  t.is(later.stage, 'work', JSON.stringify(later))
+  t.is(later.evidence[0].done, 1)
+  t.is(later.evidence[0].starved, 0)
+  t.is(later.evidence[0].rate, 0)
+  t.true(Math.abs(later.evidence[1].starved - 1) < 1e-6, JSON.stringify(later.evidence))
+  t.true(Math.abs(later.evidence[1].rate - 50 / 0.5) < 1e-6, JSON.stringify(later.evidence))
 })
 
 test('stats() and summary after destroy are the frozen final snapshot; pipeline errors reach meters', async (t) => {

@@ -215,6 +215,9 @@ class Measure {
     const clock = options.clock?.[kNativeClock]
     this.handle = native.MeterHandle.create(hub, id, kind, objectMode, options.interval, checkMs,
       options.halfLifeMs, options.total, clock)
+    // When its life began on the native clock (which elapsedMs is measured on): bottleneck()
+    // places the meters of a pipeline on one time line with it.
+    this.startedAt = this.handle.now()
     this.now = clock === undefined ? performance.now.bind(performance) : () => clock.now()
     this.lastProgressAt = this.now()
     wait(id, new Receiver(this), false)
@@ -1022,15 +1025,27 @@ function registerPrometheus (registry, meters) {
 /**
  * Names the stage that limits a pipeline from the meters placed along it, in pipeline order.
  * A Meter stands for the stage just upstream of it (it sees what that stage produces); a
- * MonitoredWritable stands for itself (the sink). Stage i limits the pipeline when the meter
- * before it is blocked (stage i does not take its input fast enough) and its own meter is
- * starved (a Meter: stage i does not produce fast enough) or busy (a sink); the score is the
- * smaller of the two fractions of time. The first stage has no meter before it: it limits the
- * pipeline when its meter is starved and no meter downstream is blocked (a slow sink blocks
- * every stage upstream of it, and a fast source behind it is starved of nothing but buffer
- * room). `options.since`: the `snapshots` of an earlier result, to judge only what happened
- * since then (a live view). Returns `{ stage, index, reason, score, evidence, snapshots }`, or
- * null without meters.
+ * MonitoredWritable stands for itself (the sink).
+ *
+ * Every stage is judged over the same span of time: from the earliest start to the latest end
+ * among the meters (with `since`, from the earlier call to now). A meter's own life is shorter
+ * (a source's meter ends as soon as the source has pushed everything into the buffers after it);
+ * after its end the stage is `done`, not starved, so a short-lived stage cannot outweigh the
+ * others with fractions of its own brief life.
+ *
+ * Stage i limits the pipeline when it holds back what comes before it and does not deliver:
+ * - it holds back its upstream while the meter before it is blocked (stage i does not take its
+ *   input fast enough) or done (everything upstream has passed; the rest is in stage i's hands),
+ *   and, for a sink, while its own write() refuses its writer (its own blocked time);
+ * - it does not deliver while its own meter is starved (a Meter) or busy (a sink);
+ * - and no stage after it blocks: a slow stage blocks every stage upstream of it, and a fast
+ *   stage behind it is starved of nothing but buffer room.
+ * The score is the smallest of these fractions of the span. The first stage has no meter before
+ * it: its first term is 1. A first stage that was never blocked, was done for longer than it was
+ * starved, while a stage after it blocked its upstream, is never named (it finished early; what
+ * followed took the time). `options.since`: the `snapshots` of an earlier result, to judge only
+ * what happened since then (a live view). Returns `{ stage, index, reason, score, evidence,
+ * snapshots }`, or null without meters.
  */
 function bottleneck (meters, options) {
   if (!Array.isArray(meters)) throw typeError('meters', 'an array of Meter or MonitoredWritable', meters)
@@ -1040,42 +1055,65 @@ function bottleneck (meters, options) {
     throw typeError('options.since', 'the snapshots of an earlier call (its .snapshots)', since)
   }
   if (meters.length === 0) return null
-  const snapshots = meters.map((s) => {
-    measureOf(s, 'meters')
-    return s.stats()
-  })
+  const measures = meters.map((s) => measureOf(s, 'meters'))
+  const snapshots = meters.map((s) => s.stats())
+  // Each meter's part of the time line: from its start (with `since`: from the earlier snapshot,
+  // or its end if it had ended by then) to its end (now, if it still runs). With `since`, the
+  // span starts at the earlier call: the latest of those starts (every meter then alive reads
+  // the same moment; one that had ended reads its earlier end).
+  const from = snapshots.map((st, i) => measures[i].startedAt + (since?.[i]?.elapsedMs ?? 0))
+  const to = snapshots.map((st, i) => measures[i].startedAt + st.elapsedMs)
+  const spanStart = since === undefined ? Math.min(...from) : Math.max(...from)
+  const spanEnd = Math.max(...to)
+  const span = spanEnd - spanStart > 0 ? spanEnd - spanStart : 1
   const evidence = snapshots.map((st, i) => {
-    // With `since`: what happened between then and now (a live view), else over the stage's life.
     const before = since?.[i]
     const d = (key) => st[key] - (before?.[key] ?? 0)
+    // The rate is the stage's own: over its life (within the window), not the span.
     const life = d('elapsedMs') > 0 ? d('elapsedMs') : 1
     return {
       stage: st.name,
       kind: st.kind,
       rate: (st.unit === 'items' ? d('chunks') : d('bytes')) / (life / 1000),
       unit: st.unit,
-      blocked: d('blockedMs') / life,
-      busy: d('busyMs') / life,
-      starved: d('starvedMs') / life
+      blocked: d('blockedMs') / span,
+      busy: d('busyMs') / span,
+      starved: d('starvedMs') / span,
+      done: Math.max(0, spanEnd - Math.max(to[i], spanStart)) / span
     }
   })
+  const n = evidence.length
+  // How much stage i refused its input (its upstream waited on it): the meter before it blocked,
+  // or, for a sink, its own write() returning false.
+  const refused = evidence.map((e, i) => {
+    const before = i === 0 ? 0 : evidence[i - 1].blocked
+    return e.kind === 'writable' ? Math.max(before, e.blocked) : before
+  })
+  // The most any stage after i refused its input.
+  const laterRefused = new Array(n).fill(0)
+  for (let i = n - 2; i >= 0; i--) laterRefused[i] = Math.max(laterRefused[i + 1], refused[i + 1])
   let best = -1
   let bestScore = -1
   let bestReason = ''
-  for (let i = 0; i < evidence.length; i++) {
+  for (let i = 0; i < n; i++) {
     const e = evidence[i]
     const own = e.kind === 'writable' ? e.busy : e.starved
-    const upstream = i === 0
-      ? 1 - Math.max(0, ...evidence.slice(1).map((d) => d.blocked))
-      : evidence[i - 1].blocked
-    const score = Math.min(own, upstream)
+    const prev = i === 0 ? null : evidence[i - 1]
+    // A first stage that finished early, never blocked, while a later stage blocked: not it.
+    if (i === 0 && e.blocked === 0 && e.done > e.starved && laterRefused[0] > 0) continue
+    const held = i === 0 ? 1 : Math.min(1, Math.max(prev.blocked + prev.done, refused[i]))
+    const score = Math.max(0, Math.min(own, held, 1 - laterRefused[i]))
     if (score > bestScore) {
       best = i
       bestScore = score
-      const mine = e.kind === 'writable' ? `busy ${pct(e.busy)} of the time` : `its output meter starved ${pct(e.starved)}`
-      bestReason = i === 0
-        ? `${mine}, and no stage after it blocked more than ${pct(1 - upstream)}`
-        : `${mine}, while "${evidence[i - 1].stage}" before it was blocked ${pct(upstream)}`
+      let reason = e.kind === 'writable' ? `busy ${pct(e.busy)} of the time` : `its output meter starved ${pct(e.starved)}`
+      if (i > 0) {
+        reason += refused[i] > prev.blocked + prev.done
+          ? `, while it refused its writer ${pct(e.blocked)} of the time`
+          : `, while "${prev.stage}" before it was blocked ${pct(prev.blocked)}${prev.done >= 0.005 ? ` and done ${pct(prev.done)}` : ''}`
+      }
+      if (i < n - 1) reason += `, and no stage after it blocked more than ${pct(laterRefused[i])}`
+      bestReason = reason
     }
   }
   return { stage: evidence[best].stage, index: best, reason: bestReason, score: bestScore, evidence, snapshots }

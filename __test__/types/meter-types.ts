@@ -12,9 +12,11 @@ const classic = w.getStats()
 const fields: number[] = [classic.bytesWritten, classic.backpressureEvents, classic.drainEvents, classic.elapsedMs, classic.avgThroughput]
 const b = bottleneck([m, w, v])
 const stage: string | undefined = b?.stage
+const done: number | undefined = b?.evidence[0].done
 const text: string = formatPipeline([m, w]) + toPrometheus([m, w]) + m.toPrometheus()
 registerPrometheus({ registerMetric () {} }, () => [m])
 m.setTotal(null).setTotal(10)
 void fields
 void stage
+void done
 void text
