@@ -67,7 +67,10 @@ test('a stream whose records change character mid-way: both paths and every swit
     'null',
     '-0',
     '{"url":"https://example.com/a/very/long/url/with/nothing/costly/in/it/at/all/whatsoever","name":"plain"}',
-    '{"0":1,"b":2,"a":3,"1":4,"a":5}'
+    '{"0":1,"b":2,"a":3,"1":4,"a":5}',
+    // Plain records with non-ASCII text: JSON.parse'd from the batch's separate wide text.
+    `{"url":"https://example.com/${'x'.repeat(200)}","name":"Zürich 日本 😀","__proto__":{"a":-0}}`,
+    `{"url":"https://example.com/${'y'.repeat(200)}","name":"Malmö"}`
   ]
   const lines = [
     ...counties.slice(0, 300),

@@ -47,6 +47,8 @@ const CREDITS = 2
 
 // Batch forms, as in src/ndjson/batch.rs.
 const FORM_TEXT = 0
+// A declined line's span start with this bit set points into the batch's non-ASCII text.
+const WIDE_SPAN = 2 ** 31
 
 const ZERO_STATS = Object.freeze({ lines: 0, bytes: 0, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 })
 
@@ -179,13 +181,14 @@ class RevivedPart {
 /** The values of one batch, in line order. */
 function batchValues (stream, batch) {
   if (batch[0] === FORM_TEXT) return parseText(stream, batch[1], batch[4], batch[2])
-  const [, text, count, , spans, , ids, nums, table, ends, newShapes] = batch
+  const [, text, count, , spans, , ids, nums, table, ends, newShapes, wide] = batch
   const builders = stream[kBuilders]
   if (newShapes !== null) {
     for (const [id, signature] of newShapes) builders[id] = shapeBuilder(signature)
   }
-  // Lines the native side left to JSON.parse (id 0) are parsed one by one from their spans in
-  // `text`: on real records that beat one JSON.parse of the whole `[…]` batch.
+  // Lines the native side left to JSON.parse (id 0) are parsed one by one from their spans: in
+  // `text` (latin1, the ASCII lines) or, when the start has bit 31 set, in `wide` (the others).
+  // On real records that beat one JSON.parse of a whole `[…]` batch.
   let d = 0
   const cursor = stream[kCursor]
   cursor.n = 0
@@ -194,7 +197,10 @@ function batchValues (stream, batch) {
   for (let i = 0; i < count; i++) {
     const id = ids[i]
     if (id === 0) {
-      values[i] = JSON.parse(text.slice(spans[d], spans[d + 1]))
+      const start = spans[d]
+      values[i] = start < WIDE_SPAN
+        ? JSON.parse(text.slice(start, spans[d + 1]))
+        : JSON.parse(wide.slice(start - WIDE_SPAN, spans[d + 1]))
       d += 2
     } else {
       values[i] = builders[id](nums, table, ends, cursor)

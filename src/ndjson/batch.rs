@@ -66,8 +66,11 @@ impl ToNapiValue for InvalidLine {
 pub struct Batch {
   shape: Shape,
   extras: Extras,
-  /// JSON text (Json form, and the declined lines of the Columns form) or raw bytes.
+  /// JSON text (Json form, and the declined ASCII lines of the Columns form) or raw bytes.
   bytes: Vec<u8>,
+  /// Columns form: the declined lines that are not ASCII, back to back.
+  wide: Vec<u8>,
+  wide_utf16_len: u32,
   ascii: bool,
   count: u32,
   utf16_len: u32,
@@ -78,7 +81,6 @@ pub struct Batch {
   columns: Columns,
   ids: Vec<u32>,
   new_shapes: Vec<(u32, String)>,
-  declined: u32,
   /// Input bytes of the lines built from columns in this batch.
   shaped_bytes: usize,
   /// Batches still to go without shaping, and how many were skipped the last time: when a
@@ -101,6 +103,8 @@ impl Batch {
       shape,
       extras,
       bytes: Vec::new(),
+      wide: Vec::new(),
+      wide_utf16_len: 0,
       ascii: true,
       count: 0,
       utf16_len: 0,
@@ -111,7 +115,6 @@ impl Batch {
       columns: Columns::new(),
       ids: Vec::new(),
       new_shapes: Vec::new(),
-      declined: 0,
       shaped_bytes: 0,
       skip: 0,
       backoff: 0,
@@ -130,9 +133,11 @@ impl Batch {
     self.input_bytes = 0;
     self.ids.clear();
     self.new_shapes.clear();
-    self.declined = 0;
     self.shaped_bytes = 0;
-    if self.shape != Shape::Raw {
+    self.wide.clear();
+    self.wide_utf16_len = 0;
+    self.utf16_len = 0;
+    if self.shape == Shape::Json {
       self.bytes.push(b'[');
       self.utf16_len = 1;
     }
@@ -202,27 +207,33 @@ impl Batch {
   /// Adds one validated line (in the Columns form: one the shaper declined, kept as JSON text).
   pub fn push(&mut self, line: &[u8], ascii: bool, number: u64, offset: u64) {
     match self.shape {
-      Shape::Columns | Shape::Json => {
-        // Columns: a declined line, parsed on its own by JS from its span (one `JSON.parse` per
-        // line over a slice was faster than one of the whole `[…]` batch on real records).
-        let columns = self.shape == Shape::Columns;
-        if columns {
-          self.ids.push(0);
-        }
-        let first = if columns {
-          self.declined == 0
+      Shape::Columns => {
+        // A declined line, parsed on its own by JS from its span (one `JSON.parse` per line over
+        // a slice was faster than one of a whole `[…]` batch on real records). ASCII lines go
+        // into a latin1 text and the others into a text of their own: one non-ASCII line made
+        // the whole batch a two-byte string, which `JSON.parse` reads ~1.5× slower.
+        self.ids.push(0);
+        if ascii {
+          let start = self.utf16_len;
+          self.bytes.extend_from_slice(line);
+          self.utf16_len += line.len() as u32;
+          self.offsets.extend_from_slice(&[start, self.utf16_len]);
         } else {
-          self.count == 0
-        };
-        if !first {
+          let start = self.wide_utf16_len;
+          self.wide.extend_from_slice(line);
+          self.wide_utf16_len += utf16_len(line);
+          self
+            .offsets
+            .extend_from_slice(&[start | WIDE_SPAN, self.wide_utf16_len]);
+        }
+      }
+      Shape::Json => {
+        if self.count > 0 {
           self.bytes.push(b',');
           self.utf16_len += 1;
         }
         self.bytes.extend_from_slice(line);
-        if columns {
-          self.declined += 1;
-        }
-        if columns || self.extras.spans {
+        if self.extras.spans {
           let start = self.utf16_len;
           self.utf16_len += if ascii {
             line.len() as u32
@@ -255,7 +266,7 @@ impl Batch {
   /// Hands the gathered lines over and starts an empty batch.
   pub fn take(&mut self) -> BatchData {
     self.plan_shaping();
-    if self.shape != Shape::Raw {
+    if self.shape == Shape::Json {
       self.bytes.push(b']');
     }
     // The next batch is likely the size of this one: full batches while data streams, a few
@@ -265,7 +276,7 @@ impl Batch {
       ids: std::mem::take(&mut self.ids),
       columns: std::mem::take(&mut self.columns),
       new_shapes: std::mem::take(&mut self.new_shapes),
-      declined: self.declined,
+      wide: std::mem::take(&mut self.wide),
     });
     let data = BatchData {
       reports: std::mem::take(&mut self.reports),
@@ -298,12 +309,16 @@ struct ColumnData {
   ids: Vec<u32>,
   columns: Columns,
   new_shapes: Vec<(u32, String)>,
-  declined: u32,
+  wide: Vec<u8>,
 }
+
+/// Marks a span (its start) as one in the batch's non-ASCII text rather than its latin1 one.
+const WIDE_SPAN: u32 = 1 << 31;
 
 /// One batch on its way to JS:
 /// `[form, text|buffer|null, count, positions|null, offsets|null, reports|null]`, and for the
-/// Columns form also `ids, nums, table, ends, newShapes|null`. A report is
+/// Columns form also `ids, nums, table, ends, newShapes|null, wide|null` (`offsets` then hold the
+/// spans of the declined lines, in `text`, or in `wide` when the start has bit 31 set). A report is
 /// `[at, [code, line, offset, excerpt, reason, fatal]]`: it comes after the first `at` values.
 pub struct BatchData {
   reports: Vec<(u32, InvalidLine)>,
@@ -368,10 +383,16 @@ impl ToNapiValue for BatchData {
         let Some(c) = val.columns else {
           return Err(napi::Error::from_reason("columns batch without columns"));
         };
-        let text = if c.declined > 0 {
-          Some(RawValue(json_text(&env, &val.bytes, val.ascii)?))
-        } else {
+        // Shaped lines never join the texts; declined ones go to `bytes` only when ASCII.
+        let text = if val.bytes.is_empty() {
           None
+        } else {
+          Some(RawValue(json_text(&env, &val.bytes, true)?))
+        };
+        let wide = if c.wide.is_empty() {
+          None
+        } else {
+          Some(RawValue(json_text(&env, &c.wide, false)?))
         };
         let table = match &c.columns.table {
           Table::Latin1(v) => env.create_string_latin1(v)?.raw(),
@@ -392,6 +413,7 @@ impl ToNapiValue for BatchData {
             RawValue(table),
             Uint32Array::new(c.columns.ends),
             new_shapes,
+            wide,
           ),
         )
       }
@@ -453,9 +475,17 @@ mod tests {
     // A batch of plain-string records: text, with spans; the next batch skips the shaper.
     assert!(b.wants_shapes());
     assert!(b.push_shaped(plain.as_bytes(), 1, 0));
+    // A plain record with one non-ASCII character: text too, but in the batch's wide text.
+    let wide = format!(r#"{{"url":"{}","name":"日本"}}"#, "a".repeat(300));
+    assert!(b.push_shaped(wide.as_bytes(), 2, 0));
     let d = b.take();
-    assert_eq!(d.bytes, format!("[{plain}]").as_bytes());
-    assert_eq!(d.offsets.unwrap(), vec![1, 1 + plain.len() as u32]);
+    assert_eq!(d.bytes, plain.as_bytes());
+    assert_eq!(d.columns.as_ref().unwrap().wide, wide.as_bytes());
+    assert_eq!(
+      d.offsets.unwrap(),
+      vec![0, plain.len() as u32, WIDE_SPAN, utf16_len(wide.as_bytes())]
+    );
+    assert_eq!(utf16_len(wide.as_bytes()), wide.len() as u32 - 4);
     assert!(!b.wants_shapes(), "skips after a text batch");
     b.push(numbers, true, 2, 0);
     b.take();
@@ -472,7 +502,7 @@ mod tests {
     assert!(b.wants_shapes());
     assert!(b.push_shaped(numbers, 5, 0));
     let d = b.take();
-    assert_eq!(d.columns.unwrap().declined, 0);
+    assert!(d.bytes.is_empty() && d.columns.unwrap().wide.is_empty());
     assert!(b.wants_shapes());
   }
 
