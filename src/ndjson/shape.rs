@@ -27,6 +27,8 @@
 
 use std::collections::HashMap;
 
+use super::validate::skip_plain;
+
 /// Distinct shapes per stream before new ones fall back to `JSON.parse`.
 pub const MAX_SHAPES: usize = 256;
 /// Longest signature compiled into a constructor.
@@ -476,6 +478,7 @@ impl Parse<'_> {
     let mut plain = true;
     loop {
       let run = self.i;
+      self.i = skip_plain(s, self.i, true);
       while self.i < s.len()
         && s[self.i] >= 0x20
         && s[self.i] < 0x80

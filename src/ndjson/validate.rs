@@ -98,6 +98,35 @@ const STRING_STOP: [bool; 256] = {
   t
 };
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the 8 bytes of `w` is a quote, a backslash or a control character: the
+/// word-at-a-time test (SWAR) behind [`skip_plain`]. Each term is exact as a yes/no answer.
+#[inline]
+pub(crate) fn has_string_stop(w: u64) -> bool {
+  let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+  let q = w ^ (ONES * b'"' as u64);
+  let quote = q.wrapping_sub(ONES) & !q & HIGHS;
+  let b = w ^ (ONES * b'\\' as u64);
+  let backslash = b.wrapping_sub(ONES) & !b & HIGHS;
+  (control | quote | backslash) != 0
+}
+
+/// Skips 8 bytes at a time from `j` while none of them can end a string's plain run (bytes above
+/// 0x7F included: UTF-8 is checked apart); the caller finishes byte by byte.
+#[inline]
+pub(crate) fn skip_plain(s: &[u8], mut j: usize, also_non_ascii: bool) -> usize {
+  while let Some(word) = s.get(j..j + 8) {
+    let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+    if has_string_stop(w) || (also_non_ascii && w & HIGHS != 0) {
+      break;
+    }
+    j += 8;
+  }
+  j
+}
+
 #[inline]
 fn is_ws(b: u8) -> bool {
   matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -253,6 +282,7 @@ fn string(s: &[u8], i: usize) -> Result<usize, SyntaxError> {
   let n = s.len();
   let mut j = i + 1;
   loop {
+    j = skip_plain(s, j, false);
     while j < n && !STRING_STOP[s[j] as usize] {
       j += 1;
     }
@@ -407,6 +437,30 @@ mod tests {
     let e = Validator::new().check(b"\"ab\xff\"").unwrap_err();
     assert_eq!(e.kind, SyntaxErrorKind::InvalidUtf8);
     assert_eq!(e.at, 3);
+  }
+
+  #[test]
+  fn the_word_test_finds_every_stop_byte_in_every_position() {
+    for stop in (0u8..0x20).chain([b'"', b'\\']) {
+      for at in 0..8 {
+        for filler in [b'a', b' ', 0x7F, 0x80, 0xFF, b'!', b'#', b'[', b']'] {
+          let mut bytes = [filler; 8];
+          bytes[at] = stop;
+          assert!(
+            has_string_stop(u64::from_le_bytes(bytes)),
+            "{stop:#x} at {at}"
+          );
+        }
+      }
+    }
+    for filler in 0x20u8..=0xFF {
+      if filler != b'"' && filler != b'\\' {
+        assert!(
+          !has_string_stop(u64::from_le_bytes([filler; 8])),
+          "{filler:#x}"
+        );
+      }
+    }
   }
 
   #[test]
