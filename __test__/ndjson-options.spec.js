@@ -427,6 +427,34 @@ test('maxLineBytes: an over-long line is reported (ERR_SLUICE_LINE_TOO_LONG) and
   t.deepEqual(edge.invalid.map((i) => i.line), [2])
 })
 
+test('maxLineBytes with onInvalid error: an endless line fails the stream as soon as it is over the limit', async (t) => {
+  // The writer never sends a newline and never ends: the error must come from the bytes alone.
+  for (const sizes of [[1 << 20], [7], [1]]) {
+    const parser = new NdjsonParser({ maxLineBytes: 64 })
+    const values = []
+    parser.on('data', (v) => values.push(v))
+    const failed = once(parser, 'error').then(([err]) => err)
+    parser.write(Buffer.from('1\n"'))
+    const body = Buffer.alloc(sizes[0] === 1 << 20 ? 200 : 100, 'a')
+    for (const chunk of chunked(body, sizes)) {
+      if (parser.destroyed) break
+      parser.write(chunk)
+    }
+    const err = await failed
+    t.is(err.code, 'ERR_SLUICE_LINE_TOO_LONG', `chunks of ${sizes}`)
+    t.is(err.line, 2)
+    t.is(err.offset, 2)
+    t.true(err.excerpt.startsWith('"aaa') && err.excerpt.endsWith('…'))
+    t.regex(err.reason, /over maxLineBytes \(64\).*no end of line yet/)
+    t.deepEqual(values, [1])
+  }
+  // In skip mode the line is still reported once, at its end, with its whole length.
+  const r = await run({ onInvalid: 'skip', maxLineBytes: 64 }, chunked(b('1\n"' + 'a'.repeat(100) + '"\n2\n'), [5]))
+  t.deepEqual(r.values, [1, 2])
+  t.deepEqual(r.invalid.map((i) => [i.code, i.line, i.offset]), [['ERR_SLUICE_LINE_TOO_LONG', 2, 2]])
+  t.regex(r.invalid[0].reason, /^line is 102 bytes/)
+})
+
 test.serial('maxLineBytes: a 64 MiB line against a 1 MiB limit is not buffered (RSS stays far below 64 MiB)', (t) => {
   const code = `
     const { NdjsonParser } = require(${JSON.stringify(ROOT)})

@@ -208,7 +208,7 @@ function smallRecordsBuffer(n) {
   return Buffer.from(lines.join(''))
 }
 
-module.exports = { CORPUS_DIR, ensureCorpus, smallRecordsBuffer, KINDS: Object.keys(serialisers) }
+module.exports = { CORPUS_DIR, ensureCorpus, smallRecordsBuffer, prng, KINDS: Object.keys(serialisers) }
 
 if (require.main === module) {
   const [kind, size] = process.argv.slice(2)

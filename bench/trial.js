@@ -9,7 +9,7 @@ const { pipeline } = require('node:stream')
 const { byName } = require('./candidates.js')
 const common = require('./common.js')
 
-common.runChildMain(async ({ candidate, source, path, bytes, records }) => {
+common.runChildMain(async ({ candidate, source, path, bytes, records, anyObject = false }) => {
   const cand = byName(candidate)
   const create = await cand.load()
 
@@ -22,7 +22,7 @@ common.runChildMain(async ({ candidate, source, path, bytes, records }) => {
   }
   const src = input ? common.memorySource(input) : fs.createReadStream(path, { highWaterMark: common.CHUNK })
   const parser = create()
-  const { sink, state } = common.countingSink(cand.shape)
+  const { sink, state } = common.countingSink(cand.shape, { anyObject })
 
   const rssBefore = common.rssMiB()
   const gc = common.gcTimer()

@@ -30,6 +30,9 @@ pub struct Line<'a> {
   pub bytes: &'a [u8],
   /// `Some(length)` when the content was longer than `max_line_bytes`.
   pub overlong: Option<u64>,
+  /// An over-long line handed out before its end (see [`LineFramer::report_overlong_early`]):
+  /// `overlong` is then the length so far.
+  pub unfinished: bool,
 }
 
 pub struct LineFramer {
@@ -42,6 +45,9 @@ pub struct LineFramer {
   last_byte: u8,
   next_number: u64,
   next_offset: u64,
+  /// Hand out an over-long line as soon as it crosses the limit (once), not at its newline.
+  early: bool,
+  reported_early: bool,
 }
 
 impl LineFramer {
@@ -54,7 +60,19 @@ impl LineFramer {
       last_byte: 0,
       next_number: 1,
       next_offset: 0,
+      early: false,
+      reported_early: false,
     }
+  }
+
+  /// An over-long line is handed out (once, `unfinished`) as soon as the bytes seen prove it too
+  /// long, instead of when its newline arrives: for a stream that fails on the first invalid
+  /// line, a peer sending an endless line gets its error at once. Only for callers that stop at
+  /// that report: the same line is not handed out again, but lines after it would be numbered as
+  /// if it had ended there.
+  pub fn report_overlong_early(mut self) -> Self {
+    self.early = true;
+    self
   }
 
   /// Feeds a chunk and calls `on_line` for every line it completes, in order. Stops early and
@@ -88,6 +106,25 @@ impl LineFramer {
       }
     }
     self.append(&chunk[start..]);
+    if self.early && self.overlong && !self.reported_early {
+      self.reported_early = true;
+      let number = self.next_number;
+      let mut offset = self.next_offset;
+      let mut bytes = &self.partial[..];
+      let mut len = self.partial_len;
+      if number == 1 && bytes.starts_with(BOM) {
+        bytes = &bytes[BOM.len()..];
+        len -= BOM.len() as u64;
+        offset += BOM.len() as u64;
+      }
+      on_line(Line {
+        number,
+        offset,
+        bytes: &bytes[..bytes.len().min(EXCERPT_BYTES)],
+        overlong: Some(len),
+        unfinished: true,
+      })?;
+    }
     Ok(())
   }
 
@@ -177,6 +214,7 @@ impl LineFramer {
       offset,
       bytes,
       overlong: overlong.then_some(len),
+      unfinished: false,
     }
   }
 }

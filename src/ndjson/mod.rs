@@ -97,7 +97,13 @@ impl ParserStage {
     let max_line_bytes = config.max_line_bytes.clamp(1.0, (usize::MAX / 2) as f64) as usize;
     let batch_bytes = config.batch_bytes.max(1) as usize;
     Self {
-      framer: LineFramer::new(max_line_bytes),
+      framer: if config.skip_invalid {
+        LineFramer::new(max_line_bytes)
+      } else {
+        // The first invalid line ends the stream: an endless line fails it as soon as it is
+        // over the limit, not when (if ever) its newline arrives.
+        LineFramer::new(max_line_bytes).report_overlong_early()
+      },
       validator: Validator::new(),
       batch: Batch::new(shape, extras),
       batch_bytes,
@@ -130,10 +136,17 @@ impl ParserStage {
       self.tally.raise_to(LONGEST, len);
     }
     if let Some(len) = line.overlong {
-      let reason = format!(
-        "line is {len} bytes, over maxLineBytes ({})",
-        self.max_line_bytes
-      );
+      let reason = if line.unfinished {
+        format!(
+          "line is over maxLineBytes ({}): {len} bytes and no end of line yet",
+          self.max_line_bytes
+        )
+      } else {
+        format!(
+          "line is {len} bytes, over maxLineBytes ({})",
+          self.max_line_bytes
+        )
+      };
       return self.invalid(&line, ERR_LINE_TOO_LONG, reason, out);
     }
     if line.bytes.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
@@ -423,9 +436,13 @@ mod tests {
       skip in any::<bool>(),
     ) {
       // After a fatal error the stage stops mid-input, so how many bytes it was handed depends
-      // on the chunking; every other counter must not.
+      // on the chunking, and so does the length seen of an over-long line that failed the
+      // stream before its end; every other counter must not.
       let comparable = |(seen, stats): (Vec<Seen>, Vec<(&'static str, u64)>)| {
-        let stats: Vec<_> = stats.into_iter().filter(|&(name, _)| skip || name != "bytes").collect();
+        let stats: Vec<_> = stats
+          .into_iter()
+          .filter(|&(name, _)| skip || (name != "bytes" && name != "longestLine"))
+          .collect();
         (seen, stats)
       };
       let input = input_from(&picks, bom, final_newline);
@@ -475,6 +492,27 @@ mod tests {
         Seen::Invalid(ERR_INVALID_JSON, 2, 2)
       ]
     );
+  }
+
+  #[test]
+  fn an_endless_line_fails_an_erroring_stream_before_its_end() {
+    let mut stage = ParserStage::new(&config(false));
+    let mut out: Vec<BatchData> = Vec::new();
+    stage.chunk(b"1\n\"", &mut out).unwrap();
+    // 64 is the limit: 100 more bytes without a newline are enough to fail.
+    let stop = stage.chunk(&[b'a'; 100], &mut out);
+    assert!(stop.is_err(), "failed before the newline");
+    let reports: Vec<_> = out.iter().flat_map(|b| b.report_positions()).collect();
+    assert_eq!(reports, vec![(1, ERR_LINE_TOO_LONG, 2, 2)]);
+    // In skip mode the same line is reported once, at its end, with its whole length.
+    let long = format!("\"{}\"\n2\n", "a".repeat(100));
+    let (seen, stats) = run(
+      &[b"1\n", &long.as_bytes()[..50], &long.as_bytes()[50..]],
+      true,
+    );
+    assert_eq!(seen[1], Seen::Invalid(ERR_LINE_TOO_LONG, 2, 2));
+    assert_eq!(seen.len(), 3);
+    assert!(stats.contains(&("longestLine", 102)));
   }
 
   #[test]

@@ -27,12 +27,22 @@
 
 use std::collections::HashMap;
 
+use super::validate::skip_plain;
+
 /// Distinct shapes per stream before new ones fall back to `JSON.parse`.
 pub const MAX_SHAPES: usize = 256;
 /// Longest signature compiled into a constructor.
 const MAX_SIGNATURE: usize = 4096;
 /// Deepest nesting handled by the (recursive) shaper.
 const MAX_DEPTH: usize = 48;
+/// A line is built from columns only if it has at least one value `JSON.parse` is slow at (a
+/// number, or a string with escapes or non-ASCII characters) per this many bytes; otherwise it
+/// goes to `JSON.parse` as text. Measured on the bench corpora (`npm run bench`): `JSON.parse`
+/// reads ASCII strings and keys at memcpy-like speed, and records made mostly of them (GitHub API
+/// payloads: one such value per 200–500 bytes) were 1.5–6× cheaper to parse than to build from
+/// shapes, while number-heavy GeoJSON (one per ~20 bytes) and the generated corpora (one per
+/// 20–70 bytes) were 2–5× cheaper to build.
+pub const BYTES_PER_COSTLY_VALUE: usize = 128;
 
 /// A string table that is latin1 until a character above U+00FF arrives.
 #[derive(Debug)]
@@ -112,6 +122,8 @@ struct Unshapeable;
 #[derive(Default)]
 pub struct Shaper {
   ids: HashMap<Vec<u8>, u32>,
+  /// Per id (index `id - 1`): whether JS has been sent its signature.
+  announced: Vec<bool>,
   sig: Vec<u8>,
   /// The previous line's signature and id: consecutive records usually share a shape, and a
   /// comparison is cheaper than hashing.
@@ -125,7 +137,9 @@ pub enum Shaped {
   Known(u32),
   /// A shape seen for the first time: JS must compile `signature` under `id`.
   New(u32, String),
-  /// Leave this line to `JSON.parse`.
+  /// Valid, but cheaper for `JSON.parse` (see [`BYTES_PER_COSTLY_VALUE`]); `cols` is as it was.
+  Text,
+  /// Leave this line to the validator (invalid, too deep, too wide, too many shapes).
   Fallback,
 }
 
@@ -144,28 +158,51 @@ impl Shaper {
       i: 0,
       sig: &mut self.sig,
       cols,
+      costly: 0,
     };
     let ok = p.line().is_ok();
-    if ok && self.sig.len() <= MAX_SIGNATURE {
-      if self.last_id != 0 && self.sig == self.last {
-        return Shaped::Known(self.last_id);
-      }
-      if let Some(&id) = self.ids.get(&self.sig) {
+    let costly = p.costly;
+    let rollback = |cols: &mut Columns| {
+      cols.nums.truncate(nums);
+      cols.ends.truncate(strs);
+      cols.table.truncate(table);
+    };
+    if !ok {
+      rollback(cols);
+      return Shaped::Fallback;
+    }
+    if costly * BYTES_PER_COSTLY_VALUE < line.len() {
+      rollback(cols);
+      return Shaped::Text;
+    }
+    if self.sig.len() <= MAX_SIGNATURE {
+      let id = if self.last_id != 0 && self.sig == self.last {
+        Some(self.last_id)
+      } else if let Some(&id) = self.ids.get(&self.sig) {
         self.remember(id);
-        return Shaped::Known(id);
-      }
-      if self.ids.len() < MAX_SHAPES {
+        Some(id)
+      } else if self.ids.len() < MAX_SHAPES {
         let id = self.ids.len() as u32 + 1;
         self.ids.insert(self.sig.clone(), id);
+        self.announced.push(false);
         self.remember(id);
+        Some(id)
+      } else {
+        None
+      };
+      if let Some(id) = id {
+        let announced = &mut self.announced[id as usize - 1];
+        if *announced {
+          return Shaped::Known(id);
+        }
+        *announced = true;
         // The signature is made of ASCII markers and raw key text from a valid UTF-8 line.
         return Shaped::New(id, String::from_utf8_lossy(&self.sig).into_owned());
       }
     }
-    cols.nums.truncate(nums);
-    cols.ends.truncate(strs);
-    cols.table.truncate(table);
-    Shaped::Fallback
+    // Valid, but no shape for it: too wide, or too many shapes already.
+    rollback(cols);
+    Shaped::Text
   }
 
   fn remember(&mut self, id: u32) {
@@ -180,6 +217,8 @@ struct Parse<'a> {
   i: usize,
   sig: &'a mut Vec<u8>,
   cols: &'a mut Columns,
+  /// Values `JSON.parse` is slow at: numbers, strings with escapes or non-ASCII characters.
+  costly: usize,
 }
 
 /// Continuation-byte range allowed after each UTF-8 lead byte (RFC 3629, as `str::from_utf8`).
@@ -322,6 +361,7 @@ impl Parse<'_> {
     };
     self.cols.nums.push(value);
     self.sig.push(b'n');
+    self.costly += 1;
     Ok(())
   }
 
@@ -417,12 +457,14 @@ impl Parse<'_> {
 
   /// A key: checked like any string, but only its raw text is kept (in the signature).
   fn skip_string(&mut self) -> Result<(), Unshapeable> {
-    let (nums, ends, table) = (
+    let (nums, ends, table, costly) = (
       self.cols.nums.len(),
       self.cols.ends.len(),
       self.cols.table.len(),
+      self.costly,
     );
     self.string()?;
+    self.costly = costly;
     self.cols.nums.truncate(nums);
     self.cols.ends.truncate(ends);
     self.cols.table.truncate(table);
@@ -433,8 +475,10 @@ impl Parse<'_> {
   fn string(&mut self) -> Result<(), Unshapeable> {
     self.expect(b'"')?;
     let s = self.s;
+    let mut plain = true;
     loop {
       let run = self.i;
+      self.i = skip_plain(s, self.i, true);
       while self.i < s.len()
         && s[self.i] >= 0x20
         && s[self.i] < 0x80
@@ -450,6 +494,7 @@ impl Parse<'_> {
           break;
         }
         b'\\' => {
+          plain = false;
           let unit = match s.get(self.i + 1).copied().ok_or(Unshapeable)? {
             b'"' => b'"' as u16,
             b'\\' => b'\\' as u16,
@@ -475,6 +520,7 @@ impl Parse<'_> {
           self.cols.table.push_unit(unit);
         }
         lead if lead >= 0x80 => {
+          plain = false;
           // One UTF-8 scalar, checked as strictly as `str::from_utf8`.
           let (len, lo, hi) = utf8_second(lead).ok_or(Unshapeable)?;
           let seq = s.get(self.i..self.i + len).ok_or(Unshapeable)?;
@@ -499,6 +545,9 @@ impl Parse<'_> {
       }
     }
     self.cols.ends.push(self.cols.table.len() as u32);
+    if !plain {
+      self.costly += 1;
+    }
     Ok(())
   }
 }
@@ -603,7 +652,31 @@ mod tests {
       Shaped::Known(1)
     ));
     assert!(matches!(
-      shaper.shape(b"{\"a\":\"x\"}", &mut cols),
+      shaper.shape(b"{\"a\":[2]}", &mut cols),
+      Shaped::New(2, _)
+    ));
+  }
+
+  #[test]
+  fn records_of_plain_strings_and_keys_go_to_json_parse() {
+    let mut shaper = Shaper::new();
+    let mut cols = Columns::new();
+    let line = format!(r#"{{"url":"{}","name":"x","ok":true}}"#, "a".repeat(200));
+    assert!(matches!(
+      shaper.shape(line.as_bytes(), &mut cols),
+      Shaped::Text
+    ));
+    assert!(cols.is_empty());
+    // The same record with numbers enough is built from columns, and announced only now.
+    let line = format!(r#"{{"url":"{}","n":[1,2,3]}}"#, "a".repeat(200));
+    assert!(matches!(
+      shaper.shape(line.as_bytes(), &mut cols),
+      Shaped::New(1, _)
+    ));
+    // Escaped or non-ASCII strings count as costly too.
+    let line = format!(r#"{{"url":"{}","t":["é","\n"]}}"#, "a".repeat(200));
+    assert!(matches!(
+      shaper.shape(line.as_bytes(), &mut cols),
       Shaped::New(2, _)
     ));
   }

@@ -98,6 +98,68 @@ const STRING_STOP: [bool; 256] = {
   t
 };
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the 8 bytes of `w` is a quote, a backslash or a control character: the
+/// word-at-a-time test (SWAR) behind [`skip_plain`]. Each term is exact as a yes/no answer.
+#[inline]
+pub(crate) fn has_string_stop(w: u64) -> bool {
+  let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+  let q = w ^ (ONES * b'"' as u64);
+  let quote = q.wrapping_sub(ONES) & !q & HIGHS;
+  let b = w ^ (ONES * b'\\' as u64);
+  let backslash = b.wrapping_sub(ONES) & !b & HIGHS;
+  (control | quote | backslash) != 0
+}
+
+/// Skips bytes from `j` that cannot end a string's plain run — anything but a quote, a backslash
+/// or a control character; with `also_non_ascii`, bytes above 0x7F stop it too (UTF-8 is checked
+/// apart) — 16 at a time with SSE2 (part of every x86_64), then 8 at a time; the caller finishes
+/// byte by byte. Returns where it stopped, at or before the first stop byte.
+#[inline]
+pub(crate) fn skip_plain(s: &[u8], mut j: usize, also_non_ascii: bool) -> usize {
+  #[cfg(target_arch = "x86_64")]
+  {
+    use std::arch::x86_64::{
+      __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+      _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is in the x86_64 baseline, and every load reads 16 bytes inside `s`
+    // (`j + 16 <= s.len()`), unaligned loads being allowed.
+    unsafe {
+      let quote = _mm_set1_epi8(b'"' as i8);
+      let backslash = _mm_set1_epi8(b'\\' as i8);
+      let control = _mm_set1_epi8(0x1F);
+      while j + 16 <= s.len() {
+        let x = _mm_loadu_si128(s.as_ptr().add(j).cast::<__m128i>());
+        // max(x, 0x1F) == 0x1F exactly where x <= 0x1F (unsigned).
+        let below = _mm_cmpeq_epi8(_mm_max_epu8(x, control), control);
+        let stop = _mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+          below,
+        );
+        let mut mask = _mm_movemask_epi8(stop);
+        if also_non_ascii {
+          mask |= _mm_movemask_epi8(x);
+        }
+        if mask != 0 {
+          return j + mask.trailing_zeros() as usize;
+        }
+        j += 16;
+      }
+    }
+  }
+  while let Some(word) = s.get(j..j + 8) {
+    let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+    if has_string_stop(w) || (also_non_ascii && w & HIGHS != 0) {
+      break;
+    }
+    j += 8;
+  }
+  j
+}
+
 #[inline]
 fn is_ws(b: u8) -> bool {
   matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -253,6 +315,7 @@ fn string(s: &[u8], i: usize) -> Result<usize, SyntaxError> {
   let n = s.len();
   let mut j = i + 1;
   loop {
+    j = skip_plain(s, j, false);
     while j < n && !STRING_STOP[s[j] as usize] {
       j += 1;
     }
@@ -407,6 +470,61 @@ mod tests {
     let e = Validator::new().check(b"\"ab\xff\"").unwrap_err();
     assert_eq!(e.kind, SyntaxErrorKind::InvalidUtf8);
     assert_eq!(e.at, 3);
+  }
+
+  #[test]
+  fn the_word_test_finds_every_stop_byte_in_every_position() {
+    for stop in (0u8..0x20).chain([b'"', b'\\']) {
+      for at in 0..8 {
+        for filler in [b'a', b' ', 0x7F, 0x80, 0xFF, b'!', b'#', b'[', b']'] {
+          let mut bytes = [filler; 8];
+          bytes[at] = stop;
+          assert!(
+            has_string_stop(u64::from_le_bytes(bytes)),
+            "{stop:#x} at {at}"
+          );
+        }
+      }
+    }
+    for filler in 0x20u8..=0xFF {
+      if filler != b'"' && filler != b'\\' {
+        assert!(
+          !has_string_stop(u64::from_le_bytes([filler; 8])),
+          "{filler:#x}"
+        );
+      }
+    }
+  }
+
+  #[test]
+  fn skip_plain_stops_at_the_first_stop_byte_or_before_it() {
+    let naive = |s: &[u8], j: usize, non_ascii: bool| {
+      (j..s.len())
+        .find(|&k| STRING_STOP[s[k] as usize] || (non_ascii && s[k] >= 0x80))
+        .unwrap_or(s.len())
+    };
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      state
+    };
+    for _ in 0..20_000 {
+      let len = (next() % 70) as usize;
+      let s: Vec<u8> = (0..len)
+        .map(|_| match next() % 8 {
+          0 => (next() % 256) as u8,
+          _ => b'a' + (next() % 26) as u8,
+        })
+        .collect();
+      let j = if len == 0 { 0 } else { (next() as usize) % len };
+      for non_ascii in [false, true] {
+        let stop = naive(&s, j, non_ascii);
+        let got = skip_plain(&s, j, non_ascii);
+        assert!(got >= j && got <= stop, "{s:?} from {j}: {got} vs {stop}");
+      }
+    }
   }
 
   #[test]

@@ -1,0 +1,207 @@
+'use strict'
+
+// Real-world NDJSON corpora for the benchmarks, built reproducibly from public data shipped in npm
+// packages (devDependencies, so `npm install` is all it takes; nothing is fetched at run time).
+//
+//   webhooks   : GitHub webhook payloads, every example of every event in @octokit/webhooks-examples
+//                (329 records, ~10 KB each, hundreds of keys, nearly every record its own shape)
+//   rest       : GitHub REST API response examples from @octokit/openapi (components.examples,
+//                lists flattened into their items): a catalog of ~700 records of ~450 different kinds
+//   responses  : recorded GitHub API responses from @octokit/fixtures (issues, repos, labels,
+//                contents, search results…): ~120 records of ~3 KB, few shapes, repeated
+//   counties   : GeoJSON features of the 3 231 US counties (us-atlas + topojson-client): ~1 KB,
+//                number-heavy coordinate arrays, two shapes (Polygon, MultiPolygon)
+//   countries  : GeoJSON features of the 241 countries at 1:50m (world-atlas): ~16 KB, up to 600 KB
+//
+// Each source's records are compacted with JSON.stringify, then written round after round, every
+// round in a new seeded shuffle, until the file reaches the requested size (it overshoots by less
+// than one record). Same seed, same package versions: byte-identical files on every machine. Files
+// live in bench/.corpus/ (gitignored) beside a meta file; a corpus is rebuilt when the file, the
+// meta, the generator version or the source package's version changed.
+//
+// CLI: node bench/real-corpus.js <kind|all> <sizeMB>   (prints the meta)
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { CORPUS_DIR, prng } = require('./corpus.js')
+
+const GENERATOR_VERSION = 1
+const SEED = 0x5eed1000
+
+const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+function packageVersion(name) {
+  return require(`${name}/package.json`).version
+}
+
+const SOURCES = {
+  webhooks: {
+    package: '@octokit/webhooks-examples',
+    licence: 'MIT',
+    what: 'GitHub webhook payloads',
+    records() {
+      const events = require('@octokit/webhooks-examples/api.github.com/index.json')
+      return events.flatMap((e) => e.examples).filter(isRecord)
+    },
+  },
+  rest: {
+    package: '@octokit/openapi',
+    licence: 'MIT',
+    what: 'GitHub REST response examples (catalog, many shapes)',
+    records() {
+      const file = path.join(path.dirname(require.resolve('@octokit/openapi/package.json')), 'generated', 'api.github.com.json')
+      const examples = JSON.parse(fs.readFileSync(file, 'utf8')).components.examples
+      const out = []
+      for (const name of Object.keys(examples).sort()) {
+        const v = examples[name].value
+        for (const r of Array.isArray(v) ? v : [v]) if (isRecord(r)) out.push(r)
+      }
+      return out
+    },
+  },
+  responses: {
+    package: '@octokit/fixtures',
+    licence: 'MIT',
+    what: 'recorded GitHub API responses',
+    records() {
+      const dir = path.join(path.dirname(require.resolve('@octokit/fixtures/package.json')), 'scenarios', 'api.github.com')
+      const out = []
+      for (const scenario of fs.readdirSync(dir).sort()) {
+        const file = path.join(dir, scenario, 'raw-fixture.json')
+        if (!fs.existsSync(file)) continue
+        for (const exchange of JSON.parse(fs.readFileSync(file, 'utf8'))) {
+          let v = exchange.response
+          if (typeof v === 'string') {
+            try {
+              v = JSON.parse(v)
+            } catch {
+              continue
+            }
+          }
+          for (const r of Array.isArray(v) ? v : [v]) if (isRecord(r)) out.push(r)
+        }
+      }
+      return out
+    },
+  },
+  counties: {
+    package: 'us-atlas',
+    licence: 'ISC (data: US Census Bureau, public domain)',
+    what: 'GeoJSON features, US counties',
+    records() {
+      const topo = require('topojson-client')
+      const t = require('us-atlas/counties-10m.json')
+      return topo.feature(t, t.objects.counties).features
+    },
+  },
+  countries: {
+    package: 'world-atlas',
+    licence: 'ISC (data: Natural Earth, public domain)',
+    what: 'GeoJSON features, countries 1:50m',
+    records() {
+      const topo = require('topojson-client')
+      const t = require('world-atlas/countries-50m.json')
+      return topo.feature(t, t.objects.countries).features
+    },
+  },
+}
+
+const KINDS = Object.keys(SOURCES)
+
+function corpusPaths(kind, sizeMB) {
+  const base = path.join(CORPUS_DIR, `real-${kind}-${sizeMB}MB`)
+  return { file: base + '.ndjson', meta: base + '.meta.json' }
+}
+
+function readMeta(kind, sizeMB) {
+  const p = corpusPaths(kind, sizeMB)
+  try {
+    const meta = JSON.parse(fs.readFileSync(p.meta, 'utf8'))
+    if (meta.version !== GENERATOR_VERSION) return null
+    if (meta.packageVersion !== packageVersion(SOURCES[kind].package)) return null
+    if (fs.statSync(p.file).size !== meta.bytes) return null
+    return { ...meta, path: p.file }
+  } catch {
+    return null
+  }
+}
+
+/** The source's records as compact JSON lines (without newlines), in the package's order. */
+function sourceLines(kind) {
+  const src = SOURCES[kind]
+  if (!src) throw new Error(`unknown real corpus "${kind}"`)
+  return src.records().map((r) => JSON.stringify(r))
+}
+
+function generate(kind, sizeMB) {
+  const src = SOURCES[kind]
+  const lines = sourceLines(kind)
+  const p = corpusPaths(kind, sizeMB)
+  fs.mkdirSync(CORPUS_DIR, { recursive: true })
+  const tmp = p.file + '.tmp'
+  const fd = fs.openSync(tmp, 'w')
+  const target = sizeMB * 1e6
+  const r = prng(SEED)
+  const order = lines.map((_, i) => i)
+  let bytes = 0
+  let records = 0
+  try {
+    while (bytes < target) {
+      // One round: every source record once, in a fresh seeded order (Fisher–Yates).
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(r.next() * (i + 1))
+        ;[order[i], order[j]] = [order[j], order[i]]
+      }
+      const pending = []
+      for (const i of order) {
+        if (bytes >= target) break
+        const line = lines[i] + '\n'
+        pending.push(line)
+        bytes += Buffer.byteLength(line)
+        records++
+      }
+      fs.writeSync(fd, pending.join(''))
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, p.file)
+  const meta = {
+    version: GENERATOR_VERSION,
+    kind: `real-${kind}`,
+    what: src.what,
+    package: src.package,
+    packageVersion: packageVersion(src.package),
+    licence: src.licence,
+    sourceRecords: lines.length,
+    distinctRecords: new Set(lines).size,
+    sizeMB,
+    bytes,
+    records,
+    seed: SEED,
+  }
+  fs.writeFileSync(p.meta, JSON.stringify(meta, null, 2) + '\n')
+  return { ...meta, path: p.file }
+}
+
+/** Returns {path, bytes, records, ...}, building the corpus first if needed. */
+function ensureRealCorpus(kind, sizeMB, log = () => {}) {
+  const meta = readMeta(kind, sizeMB)
+  if (meta) return meta
+  const t0 = performance.now()
+  log(`building real-world corpus ${kind} (${sizeMB} MB) from ${SOURCES[kind].package} ...`)
+  const out = generate(kind, sizeMB)
+  log(`  ${out.records} records, ${out.bytes} bytes in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  return out
+}
+
+module.exports = { KINDS, SOURCES, ensureRealCorpus, sourceLines }
+
+if (require.main === module) {
+  const [kind, size] = process.argv.slice(2)
+  if (!kind || !size) {
+    console.error(`usage: node bench/real-corpus.js <${KINDS.join('|')}|all> <sizeMB>`)
+    process.exit(2)
+  }
+  for (const k of kind === 'all' ? KINDS : [kind]) console.log(ensureRealCorpus(k, Number(size), (m) => console.error(m)))
+}
