@@ -241,6 +241,48 @@ test('wrap(): destroying the wrapper destroys the destination with the error; a 
   t.is(late.code, 'ERR_STREAM_DESTROYED')
 })
 
+test('wrap(): a destination already destroyed or ended errors the wrapper (premature close) instead of hanging pipeline()', async (t) => {
+  const destroyed = sink()
+  destroyed.destroy()
+  await next(destroyed, 'close')
+  const ended = sink()
+  ended.end()
+  await next(ended, 'close')
+  const ending = sink() // ended, not yet finished
+  ending.end()
+  for (const dest of [destroyed, ended, ending]) {
+    const w = MonitoredWritable.wrap(dest)
+    // Asynchronously, as a stream error: wrap() itself does not throw.
+    const err = await t.throwsAsync(pipelineP(Readable.from(['data']), w))
+    t.is(err.code, 'ERR_STREAM_PREMATURE_CLOSE')
+    t.true(w.destroyed)
+    t.is(w.stats().chunks, 0)
+  }
+  // The wrapper does not destroy a destination that was ended by its owner and still finishing.
+  t.false(ending.errored !== null && ending.errored !== undefined)
+})
+
+test('wrap(): a destination ended or finished by other code mid-stream rejects pipeline() with a premature close', async (t) => {
+  const dest = new Writable({ write (c, e, cb) { setImmediate(cb) } })
+  let n = 0
+  const src = new Readable({ read () { setImmediate(() => this.push(String(n++))) } })
+  const w = MonitoredWritable.wrap(dest)
+  const done = pipelineP(src, w)
+  while (n < 5) await new Promise((resolve) => setImmediate(resolve)) // some data through first
+  dest.end() // e.g. a timeout handler ends the response
+  const err = await t.throwsAsync(done)
+  t.is(err.code, 'ERR_STREAM_PREMATURE_CLOSE')
+  t.true(src.destroyed)
+  // A destination that never closes (emitClose: false) still ends the wrapper at its 'finish'.
+  const quiet = new Writable({ emitClose: false, autoDestroy: false, write (c, e, cb) { cb() } })
+  const w2 = MonitoredWritable.wrap(quiet)
+  const errored = next(w2, 'error')
+  w2.write('a')
+  quiet.end()
+  const [err2] = await errored
+  t.is(err2.code, 'ERR_STREAM_PREMATURE_CLOSE')
+})
+
 test('options are validated with TypeError/RangeError naming the option', (t) => {
   const cases = [
     [{ interval: 0 }, RangeError, 'interval'],

@@ -199,6 +199,7 @@ class Measure {
     this.onDestWritten = null
     this.dest = null
     this.forwarding = false
+    this.leaveDest = false
     this.sizes = new Float64Array(BATCH)
     this.nSizes = 0
     // Only MonitoredWritable times writes: allocated at the first one.
@@ -791,9 +792,20 @@ class WrappedWritable extends MonitoredWritable {
     // listener would make every emit copy its listener array (a refusal per chunk with 64 KiB
     // chunks against a 16 KiB highWaterMark).
     this.off('drain', onOwnDrain)
+    // A destination that can take no more writes (destroyed, or ended by its owner) errors the
+    // wrapper as pipeline() would: a premature close (or the destination's own error), emitted
+    // asynchronously as any stream error. The wrapper leaves such a destination alone (one
+    // still finishing what its owner wrote is not destroyed).
+    if (dest.destroyed === true || dest.writableEnded === true || dest.closed === true) {
+      m.forwarding = false
+      m.leaveDest = true
+      this.destroy(dest.errored ?? prematureClose('the destination was already ' + (dest.destroyed === true ? 'destroyed' : 'ended') + ' when wrapped'))
+      return
+    }
     dest.on('drain', () => onDestDrain(this))
     dest.on('error', (err) => { if (!this.destroyed) this.destroy(err) })
-    dest.on('close', () => onDestClose(this))
+    dest.on('finish', () => onDestGone(this))
+    dest.on('close', () => onDestGone(this))
   }
 
   write (chunk, encoding, callback) {
@@ -910,7 +922,8 @@ class WrappedWritable extends MonitoredWritable {
       m.busyEnd()
     }
     const dest = this[kDest]
-    if (dest !== undefined && !dest.destroyed) dest.destroy(err ?? undefined)
+    // A destination that finished (ended by other code, or by us) has nothing left to destroy.
+    if (dest !== undefined && !m.leaveDest && !dest.destroyed && !dest.writableFinished) dest.destroy(err ?? undefined)
     callback(err)
   }
 }
@@ -923,15 +936,22 @@ function onDestDrain (stream) {
   stream.emit('drain')
 }
 
-function onDestClose (stream) {
+/**
+ * The destination finished or closed. After our end() and its 'finish', that is the normal end
+ * (ours finishes, and autoDestroy closes it). Otherwise it can take no more of our writes: ended
+ * by other code (a timeout handler ending a response) or closed early. Either way the wrapper
+ * errors, as core's pipeline() does for a stream that closes before it finished.
+ */
+function onDestGone (stream) {
   if (stream.destroyed) return
   const dest = stream[kDest]
-  if (dest.writableFinished) return // ours finishes (or has) and autoDestroy closes it
+  if (stream.writableEnded && dest.writableFinished) return
   stream.destroy(dest.errored ?? prematureClose())
 }
 
-function prematureClose () {
-  const err = new Error('Premature close')
+/** Core's error for a stream that closed before it finished (same code and message). */
+function prematureClose (detail) {
+  const err = new Error(detail === undefined ? 'Premature close' : `Premature close: ${detail}`)
   err.code = 'ERR_STREAM_PREMATURE_CLOSE'
   return err
 }
