@@ -286,6 +286,11 @@ test('wrap(): a destination ended or finished by other code mid-stream rejects p
 test('options are validated with TypeError/RangeError naming the option', (t) => {
   const cases = [
     [{ interval: 0 }, RangeError, 'interval'],
+    [{ interval: 9 }, RangeError, 'interval'],
+    [{ interval: Number.MAX_SAFE_INTEGER }, RangeError, 'interval'],
+    [{ interval: 2 ** 31 + 1 }, RangeError, 'interval'],
+    [{ stallMs: 5 }, RangeError, 'stallMs'],
+    [{ stallMs: Number.MAX_SAFE_INTEGER }, RangeError, 'stallMs'],
     [{ interval: 'x' }, TypeError, 'interval'],
     [{ stallMs: -1 }, RangeError, 'stallMs'],
     [{ halfLifeMs: 0 }, RangeError, 'halfLifeMs'],
@@ -446,12 +451,59 @@ test('ETA: from the smoothed rate with a total, null without one or before any r
   none.destroy()
 })
 
+test('ticks coalesce: 10,000 meters at the minimum interval leave the event loop free (timers fire, the process exits)', async (t) => {
+  // Before: every tick was queued whatever JS's backlog, the hub's calls never ran dry and a
+  // 100 ms setTimeout never fired. Bounds are generous: only a frozen loop fails them.
+  const script = `
+    const { Meter } = require(${JSON.stringify(require.resolve('..'))})
+    let stats = 0
+    const meters = Array.from({ length: 10000 }, (_, i) => {
+      const m = new Meter({ interval: 10, stallMs: 10 })
+      if (i % 2) m.on('stats', () => { stats++ })
+      return m
+    })
+    const start = Date.now()
+    setTimeout(() => {
+      for (const m of meters) m.destroy()
+      console.log(JSON.stringify({ late: Date.now() - start - 100, stats }))
+    }, 100)
+  `
+  const { execFile } = require('node:child_process')
+  const r = await new Promise((resolve) => {
+    execFile(process.execPath, ['-e', script], { timeout: 20_000 }, (err, stdout, stderr) => resolve({ err, stdout, stderr }))
+  })
+  t.is(r.err, null, r.stderr)
+  const { late, stats } = JSON.parse(r.stdout)
+  t.true(late < 2000, `setTimeout(100) fired ${late} ms late`)
+  t.true(stats > 0)
+})
+
+test('an interval or stallMs of 2^31 ms (the maximum) does not busy-loop the timer', async (t) => {
+  const script = `
+    const { Meter } = require(${JSON.stringify(require.resolve('..'))})
+    const m = new Meter({ interval: 2 ** 31, stallMs: 2 ** 31 })
+    let n = 0
+    m.on('stats', () => n++)
+    const c = process.cpuUsage()
+    setTimeout(() => {
+      const u = process.cpuUsage(c)
+      console.log(JSON.stringify({ n, cpuMs: (u.user + u.system) / 1000 }))
+      m.destroy()
+    }, 500)
+  `
+  const r = await runNode([], script)
+  t.is(r.status, 0, r.stderr)
+  const { n, cpuMs } = JSON.parse(r.stdout)
+  t.is(n, 0)
+  t.true(cpuMs < 300, `${cpuMs} ms of CPU in 500 ms`) // a busy loop burns ~500
+})
+
 test('a meter does not keep the process alive (its timer is weak) and ends cleanly', async (t) => {
   const script = `
     const { Meter, MonitoredWritable } = require(${JSON.stringify(require.resolve('..'))})
-    const m = new Meter({ interval: 5, stallMs: 5 })
+    const m = new Meter({ interval: 10, stallMs: 10 })
     m.on('stats', () => {})
-    const w = MonitoredWritable.wrap(new (require('stream').Writable)({ write (c, e, cb) {} }), { interval: 5 })
+    const w = MonitoredWritable.wrap(new (require('stream').Writable)({ write (c, e, cb) {} }), { interval: 10 })
     w.write('held forever')
     setTimeout(() => {}, 50)
   `
@@ -739,7 +791,7 @@ test('an abandoned meter (never ended or destroyed) is collected, and its timer 
     let collected = 0
     const registry = new FinalizationRegistry(() => { collected++ })
     for (let i = 0; i < 200; i++) {
-      const m = i % 2 ? new Meter({ interval: 5, stallMs: 5 }) : MonitoredWritable.wrap(new (require('stream').Writable)({ write (c, e, cb) { cb() } }), { interval: 5 })
+      const m = i % 2 ? new Meter({ interval: 10, stallMs: 10 }) : MonitoredWritable.wrap(new (require('stream').Writable)({ write (c, e, cb) { cb() } }), { interval: 10 })
       m.write(Buffer.alloc(10))
       registry.register(m, i)
     }

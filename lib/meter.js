@@ -28,6 +28,7 @@
 //   check that saw progress (late by at most stallMs/4, never early), once per stall.
 
 const { PassThrough, Writable } = require('node:stream')
+const { setImmediate } = require('node:timers')
 const { performance } = require('node:perf_hooks')
 const native = require('../binding.js')
 const { SluiceError } = require('./errors.js')
@@ -66,6 +67,14 @@ const IN_LEN = 10
  * (1,024 made an idle meter cost 16 KiB more with both batches allocated up front).
  */
 const BATCH = 256
+/**
+ * The bounds of `interval` and `stallMs` in ms. Below 10 ms, ticks of many meters cost more than
+ * they tell (1,000 meters at 1 ms is a million snapshots a second); above 2^31 ms (~24.8 days,
+ * setTimeout's limit) a deadline is as good as never, and values near 2^53 overflowed the native
+ * clock's arithmetic.
+ */
+const MIN_PERIOD_MS = 10
+const MAX_PERIOD_MS = 2 ** 31
 const NO_LATENCIES = new Float64Array(0)
 /**
  * `blockedSince` of a wrap() refusal whose destination had already completed every write: core
@@ -140,8 +149,8 @@ function validateMonitorOptions (opts, what) {
   let name = opts.name
   if (name === undefined) name = `${what}-${++unnamed}`
   else if (typeof name !== 'string') throw typeError('options.name', 'a string', name)
-  const interval = validateNumber(opts, 'interval', { min: 1, inclusive: true, fallback: 1000 })
-  const stallMs = validateNumber(opts, 'stallMs', { min: 1, inclusive: true, allowInfinity: true, fallback: Infinity })
+  const interval = validateNumber(opts, 'interval', { min: MIN_PERIOD_MS, inclusive: true, max: MAX_PERIOD_MS, fallback: 1000 })
+  const stallMs = validateNumber(opts, 'stallMs', { min: MIN_PERIOD_MS, inclusive: true, max: MAX_PERIOD_MS, allowInfinity: true, fallback: Infinity })
   const halfLifeMs = validateNumber(opts, 'halfLifeMs', { fallback: 5000 })
   const total = validateNumber(opts, 'total', { inclusive: true, fallback: -1 })
   const clock = opts.clock
@@ -212,11 +221,12 @@ class Measure {
     this.stalled = false
     this.final = null
     this.live = true
-    const checkMs = Number.isFinite(this.stallMs) ? Math.max(this.stallMs / 4, 1) : 0
+    const checkMs = Number.isFinite(this.stallMs) ? this.stallMs / 4 : 0
     const clock = options.clock?.[kNativeClock]
     this.handle = native.MeterHandle.create(hub, id, kind, objectMode, options.interval, checkMs,
       options.halfLifeMs, options.total, clock)
     this.now = clock === undefined ? performance.now.bind(performance) : () => clock.now()
+    this.manual = clock !== undefined
     this.lastProgressAt = this.now()
     wait(id, new Receiver(this), false)
   }
@@ -402,9 +412,42 @@ class Receiver {
 
   [kSignal] (kind) {
     const m = this.measure.deref()
-    if (m === undefined) stopWaiting(this.id)
-    else m.signal(kind)
+    if (m === undefined) {
+      stopWaiting(this.id)
+      return
+    }
+    try {
+      m.signal(kind)
+    } finally {
+      // A manual clock's signals come only from advance(): no flood to hold back.
+      if (m.manual) m.handle.handled(kind)
+      else handledLater(m.handle, kind)
+    }
   }
+}
+
+// Tick coalescing (src/meter/mod.rs): the native timer queues no TICK (CHECK) for a meter whose
+// previous one JS has not handled. "Handled" is said at the next check phase (setImmediate),
+// not at once: then a meter gets at most one tick and one check per event-loop turn, the hub's
+// calls run dry within a turn, and JS's own timers and I/O get their turn. Said at once, a meter
+// handled early in a batch could be queued again before the batch ended, and with more ticks
+// than JS could handle (1,000 meters at 1 ms) the calls never ran dry: setTimeout never fired.
+let toRelease = []
+let releaseScheduled = false
+
+function handledLater (handle, kind) {
+  toRelease.push(handle, kind)
+  if (!releaseScheduled) {
+    releaseScheduled = true
+    setImmediate(releaseHandled)
+  }
+}
+
+function releaseHandled () {
+  const list = toRelease
+  toRelease = []
+  releaseScheduled = false
+  for (let i = 0; i < list.length; i += 2) list[i].handled(list[i + 1])
 }
 
 // The snapshot's fields as src/meter/mod.rs writes them (checked at load: a mismatch throws).
