@@ -785,7 +785,7 @@ test('many meters share one timer thread: 2,000 live meters start no thread of t
   warm.destroy()
 })
 
-test('an abandoned meter (never ended or destroyed) is collected, and its timer with it', async (t) => {
+test('an abandoned meter without listeners (never ended or destroyed) is collected, and its timer with it', async (t) => {
   const script = `
     const { Meter, MonitoredWritable } = require(${JSON.stringify(require.resolve('..'))})
     let collected = 0
@@ -807,6 +807,47 @@ test('an abandoned meter (never ended or destroyed) is collected, and its timer 
   const r = await runNode(['--expose-gc'], script)
   t.is(r.status, 0, r.stderr)
   t.is(r.stdout.trim(), '200')
+})
+
+test('a meter with stall or stats listeners stays alive while not ended or destroyed, so a stalled pipeline nothing references still reports its stall', async (t) => {
+  const script = `
+    const { Meter, MonitoredWritable } = require(${JSON.stringify(require.resolve('..'))})
+    const { Readable, Writable, pipeline } = require('node:stream')
+    let stalls = 0
+    let stats = 0
+    let collected = 0
+    const registry = new FinalizationRegistry(() => { collected++ })
+    function start () {
+      // Upstream waits on a promise that never settles (a hung cursor): nothing else holds it.
+      const src = new Readable({ read () { new Promise(() => {}).then(() => this.push('x')) } })
+      const m = new Meter({ stallMs: 100, interval: 50 })
+      m.on('stall', () => { stalls++ })
+      m.on('stats', () => { stats++ })
+      pipeline(src, m, new Writable({ write (c, e, cb) { cb() } }), () => {})
+      // Listeners, then destroyed or the listeners removed: collectable again.
+      const gone = new Meter({ stallMs: 100 })
+      gone.on('stall', () => {})
+      gone.destroy()
+      registry.register(gone, 1)
+      const removed = MonitoredWritable.wrap(new Writable({ write (c, e, cb) { cb() } }), { stallMs: 100 })
+      const f = () => {}
+      removed.on('stats', f)
+      removed.off('stats', f)
+      registry.register(removed, 2)
+    }
+    start()
+    const timer = setInterval(() => globalThis.gc(), 20)
+    setTimeout(() => {
+      clearInterval(timer)
+      console.log(JSON.stringify({ stalls, stats, collected }))
+    }, 1500)
+  `
+  const r = await runNode(['--expose-gc'], script)
+  t.is(r.status, 0, r.stderr)
+  const { stalls, stats, collected } = JSON.parse(r.stdout)
+  t.is(stalls, 1)
+  t.true(stats > 0)
+  t.is(collected, 2)
 })
 
 test('new MonitoredWritable({ writev }): batches count every chunk, and latencies cover the batch', async (t) => {

@@ -22,7 +22,9 @@
 //   and JS's own timers (which drift seconds on a busy loop) play no part. A meter waits on the
 //   hub with holdsProcess false: its timer never keeps the process alive. It stops waiting and
 //   stops the native timer at close/destroy, so no 'stats' or 'stall' comes after; the hub
-//   holds it weakly (`Receiver`), so an abandoned meter is collected with its timer.
+//   holds it weakly (`Receiver`), so an abandoned meter is collected with its timer, unless
+//   someone listens for its 'stall' or 'stats' (then strongly, until it stops: a stalled
+//   pipeline nothing else references must still report its stall).
 // * Stall detection: every stallMs/4 a CHECK signal compares the progress counter with the
 //   previous check's; the stall is reported at the first check at least stallMs after the last
 //   check that saw progress (late by at most stallMs/4, never early), once per stall.
@@ -228,7 +230,20 @@ class Measure {
     this.now = clock === undefined ? performance.now.bind(performance) : () => clock.now()
     this.manual = clock !== undefined
     this.lastProgressAt = this.now()
-    wait(id, new Receiver(this), false)
+    this.receiver = new Receiver(this)
+    wait(id, this.receiver, false)
+  }
+
+  /**
+   * Someone listens for 'stall' or 'stats': the hub holds this meter strongly until it stops
+   * (end/close/destroy) or the listeners go (seen at the next timer signal), so a stalled
+   * pipeline that nothing else references still reports its stall. Without such listeners the
+   * hub holds it weakly (see Receiver).
+   */
+  listenersChanged (adding) {
+    const s = this.stream
+    const wanted = this.live && (adding || s.listenerCount('stall') > 0 || s.listenerCount('stats') > 0)
+    this.receiver.strong = wanted ? this : null
   }
 
   /** Hands the batched sizes and latencies to Rust. */
@@ -348,6 +363,7 @@ class Measure {
 
   signal (kind) {
     if (!this.live || this.stream.destroyed) return
+    if (this.receiver.strong !== null) this.listenersChanged(false)
     if (kind === SIGNAL_TICK) {
       // The rates move on at every tick; the object is built only for someone listening.
       if (this.stream.listenerCount('stats') === 0) this.tick()
@@ -384,6 +400,7 @@ class Measure {
   stop () {
     if (!this.live) return
     this.live = false
+    this.receiver.strong = null
     stopWaiting(this.id)
     this.handle.stop()
   }
@@ -402,12 +419,15 @@ class Measure {
  * whole life (unlike a throttle, only while it holds a chunk). A meter nobody references any more
  * (abandoned without end or destroy) is collected; its native handle is dropped with it, which
  * stops its timer, and its next signal finds nobody and unregisters it. A meter in a pipeline is
- * referenced by its neighbours and lives as long as they do.
+ * referenced by its neighbours and lives as long as they do. A meter with 'stall' or 'stats'
+ * listeners is held strongly (`strong`) until it stops: its events are what someone waits for.
  */
 class Receiver {
   constructor (measure) {
     this.measure = new WeakRef(measure)
     this.id = measure.id
+    /** The measure itself while someone listens for its 'stall' or 'stats' (listenersChanged). */
+    this.strong = null
   }
 
   [kSignal] (kind) {
@@ -560,6 +580,7 @@ class Meter extends PassThrough {
     this._transform = objectMode ? transformObjects : transformBytes
     this[kMeasure] = new Measure(this, KIND_METER, objectMode, monitor,
       this.readableHighWaterMark + this.writableHighWaterMark)
+    watchListeners(this)
     this.once('end', onEnd)
     this.once('close', onClose)
   }
@@ -601,6 +622,20 @@ class Meter extends PassThrough {
     if (m !== undefined) m.stop()
     callback(err)
   }
+}
+
+/**
+ * Holds the measure strongly from its first 'stall'/'stats' listener (Measure#listenersChanged).
+ * The hold is let go at stop, or at the first timer signal that finds no such listener: core's
+ * streams do not emit 'removeListener' when their last listener of a name goes (kShapeMode).
+ */
+function watchListeners (stream) {
+  stream.on('newListener', onListenerAdded)
+}
+
+function onListenerAdded (name) {
+  // 'newListener' comes before the listener is added.
+  if (name === 'stall' || name === 'stats') this[kMeasure]?.listenersChanged(true)
 }
 
 function onEnd () {
@@ -660,6 +695,7 @@ class MonitoredWritable extends Writable {
     const m = new Measure(this, KIND_WRITABLE, objectMode, monitor, this.writableHighWaterMark)
     m.onWritten = (err) => onWritten(this, err)
     this[kMeasure] = m
+    watchListeners(this)
     this.on('drain', onOwnDrain)
     this.once('finish', onFinish)
     this.once('close', onClose)
