@@ -283,6 +283,17 @@ test('wrap(): a destination ended or finished by other code mid-stream rejects p
   t.is(err2.code, 'ERR_STREAM_PREMATURE_CLOSE')
 })
 
+test('wrap(): strings count with the encoding used: the write argument, else the default encoding of the destination', async (t) => {
+  const dest = sink()
+  dest.setDefaultEncoding('hex')
+  const w = MonitoredWritable.wrap(dest)
+  w.write('abcd') // 2 bytes in hex
+  w.write('abcd', 'utf8') // 4 bytes
+  w.write('aGk=', 'base64') // 2 bytes
+  await new Promise((resolve) => w.end(resolve))
+  t.is(w.stats().bytes, 8)
+})
+
 test('options are validated with TypeError/RangeError naming the option', (t) => {
   const cases = [
     [{ interval: 0 }, RangeError, 'interval'],
@@ -309,6 +320,8 @@ test('options are validated with TypeError/RangeError naming the option', (t) =>
     t.true(e2.message.includes(name), e2.message)
   }
   t.throws(() => MonitoredWritable.wrap({}), { instanceOf: TypeError, message: /destination/ })
+  // Without destroy() it would crash later, when an error or a destroy() propagates to it.
+  t.throws(() => MonitoredWritable.wrap({ write () { return true }, end () {}, on () {} }), { instanceOf: TypeError, message: /destination/ })
   t.throws(() => new MonitoredWritable({ write: 5 }), { instanceOf: TypeError, message: /write/ })
   t.throws(() => new Meter().setTotal(-1), { instanceOf: RangeError, message: /total/ })
 })

@@ -707,9 +707,12 @@ class MonitoredWritable extends Writable {
    * destination's. Errors and close propagate both ways; end() ends the destination.
    */
   static wrap (destination, options) {
+    // destroy(): errors and destroy() propagate to the destination (a Writable-like without it
+    // crashed later, at the first error).
     if (destination === null || typeof destination !== 'object' || typeof destination.write !== 'function' ||
-        typeof destination.end !== 'function' || typeof destination.on !== 'function') {
-      throw typeError('destination', 'a Writable stream', destination)
+        typeof destination.end !== 'function' || typeof destination.on !== 'function' ||
+        typeof destination.destroy !== 'function') {
+      throw typeError('destination', 'a Writable stream (with write, end, on and destroy)', destination)
     }
     const opts = validateOptionsObject(options, 'MonitoredWritable.wrap', MONITOR_OPTIONS)
     return new WrappedWritable(destination, opts)
@@ -920,6 +923,8 @@ class WrappedWritable extends MonitoredWritable {
     const async = dest.writableLength > 0
     m.lastAsync = async
     if (async && m.busySince < 0) m.busyStart()
+    // A string is encoded by the destination with the write's encoding, else its default one.
+    if (typeof chunk === 'string' && typeof encoding !== 'string') encoding = defaultEncoding(dest)
     const n = m.objectMode ? byteLength(chunk, encoding) : typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length
     m.bytes += n
     m.chunks++
@@ -1005,6 +1010,12 @@ class WrappedWritable extends MonitoredWritable {
     if (dest !== undefined && !m.leaveDest && !dest.destroyed && !dest.writableFinished) dest.destroy(err ?? undefined)
     callback(err)
   }
+}
+
+/** The encoding `dest` gives a string written without one (setDefaultEncoding), else utf8. */
+function defaultEncoding (dest) {
+  const enc = dest._writableState?.defaultEncoding ?? dest.writableState?.defaultEncoding
+  return typeof enc === 'string' && Buffer.isEncoding(enc) ? enc : 'utf8'
 }
 
 function onDestDrain (stream) {
