@@ -323,7 +323,19 @@ test('options are validated with TypeError/RangeError naming the option', (t) =>
   // Without destroy() it would crash later, when an error or a destroy() propagates to it.
   t.throws(() => MonitoredWritable.wrap({ write () { return true }, end () {}, on () {} }), { instanceOf: TypeError, message: /destination/ })
   t.throws(() => new MonitoredWritable({ write: 5 }), { instanceOf: TypeError, message: /write/ })
-  t.throws(() => new Meter().setTotal(-1), { instanceOf: RangeError, message: /total/ })
+  for (const [bad, type] of [[-1, RangeError], [undefined, TypeError], ['5', TypeError], [NaN, RangeError]]) {
+    const m = new Meter()
+    const err = t.throws(() => m.setTotal(bad), { instanceOf: type })
+    t.regex(err.message, /"total"/) // the argument, not options.total
+    t.truthy(err.code)
+    m.destroy()
+  }
+  // null clears the total, in the constructor as in setTotal().
+  const cleared = new Meter({ total: null })
+  t.is(cleared.stats().total, null)
+  t.is(cleared.setTotal(10).stats().total, 10)
+  t.is(cleared.setTotal(null).stats().total, null)
+  cleared.destroy()
 })
 
 // ---------------------------------------------------------------------------------------------

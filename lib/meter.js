@@ -154,7 +154,8 @@ function validateMonitorOptions (opts, what) {
   const interval = validateNumber(opts, 'interval', { min: MIN_PERIOD_MS, inclusive: true, max: MAX_PERIOD_MS, fallback: 1000 })
   const stallMs = validateNumber(opts, 'stallMs', { min: MIN_PERIOD_MS, inclusive: true, max: MAX_PERIOD_MS, allowInfinity: true, fallback: Infinity })
   const halfLifeMs = validateNumber(opts, 'halfLifeMs', { fallback: 5000 })
-  const total = validateNumber(opts, 'total', { inclusive: true, fallback: -1 })
+  // null: unknown, as setTotal(null) clears it.
+  const total = opts.total === null ? -1 : validateNumber(opts, 'total', { inclusive: true, fallback: -1 })
   const clock = opts.clock
   if (clock !== undefined && !(clock instanceof ManualClock)) {
     throw typeError('options.clock', "a clock from require('sluice/testing').createClock()", clock)
@@ -538,8 +539,11 @@ function shape (v, m) {
   }
 }
 
+/** setTotal()'s argument: a number >= 0, or null to clear (-1 for the native side). */
 function validateTotal (total) {
-  return validateNumber({ total }, 'total', { inclusive: true })
+  if (total === null) return -1
+  if (total === undefined) throw typeError('total', 'a number >= 0, or null to clear it', total)
+  return validateNumber({ total }, 'total', { inclusive: true, name: 'total' })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -607,7 +611,7 @@ class Meter extends PassThrough {
 
   /** Sets (or with null, clears) the expected total in bytes (items in object mode). */
   setTotal (total) {
-    this[kMeasure].handle.setTotal(total === null ? -1 : validateTotal(total))
+    this[kMeasure].handle.setTotal(validateTotal(total))
     return this
   }
 
@@ -787,7 +791,7 @@ class MonitoredWritable extends Writable {
   }
 
   setTotal (total) {
-    this[kMeasure].handle.setTotal(total === null ? -1 : validateTotal(total))
+    this[kMeasure].handle.setTotal(validateTotal(total))
     return this
   }
 
