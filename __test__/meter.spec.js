@@ -258,6 +258,18 @@ test('wrap(): a destination already destroyed or ended errors the wrapper (prema
     t.true(w.destroyed)
     t.is(w.stats().chunks, 0)
   }
+  // Written to, or ended, before the error comes: the write fails, the end does not finish.
+  const w = MonitoredWritable.wrap(destroyed)
+  const failed = new Promise((resolve) => w.write('x', resolve))
+  const [err] = await next(w, 'error')
+  t.is(err.code, 'ERR_STREAM_PREMATURE_CLOSE')
+  t.is((await failed).code, 'ERR_STREAM_PREMATURE_CLOSE')
+  const w2 = MonitoredWritable.wrap(ended)
+  let finished = false
+  w2.on('finish', () => { finished = true })
+  w2.end()
+  t.is((await next(w2, 'error'))[0].code, 'ERR_STREAM_PREMATURE_CLOSE')
+  t.false(finished)
   // The wrapper does not destroy a destination that was ended by its owner and still finishing.
   t.false(ending.errored !== null && ending.errored !== undefined)
 })

@@ -102,6 +102,7 @@ const kMeasure = Symbol('kMeasure')
 const kUser = Symbol('kUser')
 const kDest = Symbol('kDest')
 const kWrap = Symbol('kWrap')
+const kGone = Symbol('kGone')
 
 let unnamed = 0
 
@@ -882,10 +883,14 @@ class WrappedWritable extends MonitoredWritable {
     // wrapper as pipeline() would: a premature close (or the destination's own error), emitted
     // asynchronously as any stream error. The wrapper leaves such a destination alone (one
     // still finishing what its owner wrote is not destroyed).
+    // The wrapper is destroyed on the next tick, not in here: pipeline() (Node 24) refuses a
+    // stream destroyed before it is piped to with ERR_STREAM_UNABLE_TO_PIPE and leaves its
+    // error uncaught. A write before then fails with the same error (see _write).
     if (dest.destroyed === true || dest.writableEnded === true || dest.closed === true) {
       m.forwarding = false
       m.leaveDest = true
-      this.destroy(dest.errored ?? prematureClose('the destination was already ' + (dest.destroyed === true ? 'destroyed' : 'ended') + ' when wrapped'))
+      this[kGone] = dest.errored ?? prematureClose('the destination was already ' + (dest.destroyed === true ? 'destroyed' : 'ended') + ' when wrapped')
+      process.nextTick(destroyGone, this)
       return
     }
     dest.on('drain', () => onDestDrain(this))
@@ -979,11 +984,20 @@ class WrappedWritable extends MonitoredWritable {
   }
 
   _write (chunk, encoding, callback) {
+    // A destination gone before it was wrapped: the wrapper's error.
+    if (this[kGone] !== undefined) {
+      callback(this[kGone])
+      return
+    }
     // Only reached through core after end() (writes are forwarded in write()): refuse as core.
     callback(new SluiceError('ERR_STREAM_WRITE_AFTER_END', 'write after end'))
   }
 
   _final (callback) {
+    if (this[kGone] !== undefined) {
+      callback(this[kGone])
+      return
+    }
     const dest = this[kDest]
     if (dest.writableFinished) {
       callback()
@@ -1020,6 +1034,10 @@ class WrappedWritable extends MonitoredWritable {
 function defaultEncoding (dest) {
   const enc = dest._writableState?.defaultEncoding ?? dest.writableState?.defaultEncoding
   return typeof enc === 'string' && Buffer.isEncoding(enc) ? enc : 'utf8'
+}
+
+function destroyGone (stream) {
+  if (!stream.destroyed) stream.destroy(stream[kGone])
 }
 
 function onDestDrain (stream) {
