@@ -176,14 +176,14 @@ export declare class ThrottleGroup {
 export interface MonitorOptions {
   /** The stage's name in snapshots, 'stall' events, Prometheus labels and `bottleneck()`. Default: `meter-<n>` / `writable-<n>` / `wrap-<n>`. */
   name?: string
-  /** Milliseconds between `'stats'` events (timer in Rust; they keep coming while the stream is stalled). Default: 1000. */
+  /** Milliseconds between `'stats'` events (timer in Rust; they keep coming while the stream is stalled), 10 to 2^31. Default: 1000. */
   interval?: number
-  /** Emit `'stall'` after this many ms without progress (reported at most stallMs/4 late, never early). Default: `Infinity` (off). */
+  /** Emit `'stall'` after this many ms without progress (reported at most stallMs/4 late, never early), 10 to 2^31 or `Infinity`. Default: `Infinity` (off). */
   stallMs?: number
   /** Half-life of the smoothed rate (and so of the ETA), in ms. Default: 5000. */
   halfLifeMs?: number
-  /** Expected total in bytes (items in object mode): enables `percent` and `eta`. */
-  total?: number
+  /** Expected total in bytes (items in object mode): enables `percent` and `eta`; null: unknown. */
+  total?: number | null
   /** A manual clock for tests (`sluice/testing`). */
   clock?: ManualClockLike
 }

@@ -241,9 +241,79 @@ test('wrap(): destroying the wrapper destroys the destination with the error; a 
   t.is(late.code, 'ERR_STREAM_DESTROYED')
 })
 
+test('wrap(): a destination already destroyed or ended errors the wrapper (premature close) instead of hanging pipeline()', async (t) => {
+  const destroyed = sink()
+  destroyed.destroy()
+  await next(destroyed, 'close')
+  const ended = sink()
+  ended.end()
+  await next(ended, 'close')
+  const ending = sink() // ended, not yet finished
+  ending.end()
+  for (const dest of [destroyed, ended, ending]) {
+    const w = MonitoredWritable.wrap(dest)
+    // Asynchronously, as a stream error: wrap() itself does not throw.
+    const err = await t.throwsAsync(pipelineP(Readable.from(['data']), w))
+    t.is(err.code, 'ERR_STREAM_PREMATURE_CLOSE')
+    t.true(w.destroyed)
+    t.is(w.stats().chunks, 0)
+  }
+  // Written to, or ended, before the error comes: the write fails, the end does not finish.
+  const w = MonitoredWritable.wrap(destroyed)
+  const failed = new Promise((resolve) => w.write('x', resolve))
+  const [err] = await next(w, 'error')
+  t.is(err.code, 'ERR_STREAM_PREMATURE_CLOSE')
+  t.is((await failed).code, 'ERR_STREAM_PREMATURE_CLOSE')
+  const w2 = MonitoredWritable.wrap(ended)
+  let finished = false
+  w2.on('finish', () => { finished = true })
+  w2.end()
+  t.is((await next(w2, 'error'))[0].code, 'ERR_STREAM_PREMATURE_CLOSE')
+  t.false(finished)
+  // The wrapper does not destroy a destination that was ended by its owner and still finishing.
+  t.false(ending.errored !== null && ending.errored !== undefined)
+})
+
+test('wrap(): a destination ended or finished by other code mid-stream rejects pipeline() with a premature close', async (t) => {
+  const dest = new Writable({ write (c, e, cb) { setImmediate(cb) } })
+  let n = 0
+  const src = new Readable({ read () { setImmediate(() => this.push(String(n++))) } })
+  const w = MonitoredWritable.wrap(dest)
+  const done = pipelineP(src, w)
+  while (n < 5) await new Promise((resolve) => setImmediate(resolve)) // some data through first
+  dest.end() // e.g. a timeout handler ends the response
+  const err = await t.throwsAsync(done)
+  t.is(err.code, 'ERR_STREAM_PREMATURE_CLOSE')
+  t.true(src.destroyed)
+  // A destination that never closes (emitClose: false) still ends the wrapper at its 'finish'.
+  const quiet = new Writable({ emitClose: false, autoDestroy: false, write (c, e, cb) { cb() } })
+  const w2 = MonitoredWritable.wrap(quiet)
+  const errored = next(w2, 'error')
+  w2.write('a')
+  quiet.end()
+  const [err2] = await errored
+  t.is(err2.code, 'ERR_STREAM_PREMATURE_CLOSE')
+})
+
+test('wrap(): strings count with the encoding used: the write argument, else the default encoding of the destination', async (t) => {
+  const dest = sink()
+  dest.setDefaultEncoding('hex')
+  const w = MonitoredWritable.wrap(dest)
+  w.write('abcd') // 2 bytes in hex
+  w.write('abcd', 'utf8') // 4 bytes
+  w.write('aGk=', 'base64') // 2 bytes
+  await new Promise((resolve) => w.end(resolve))
+  t.is(w.stats().bytes, 8)
+})
+
 test('options are validated with TypeError/RangeError naming the option', (t) => {
   const cases = [
     [{ interval: 0 }, RangeError, 'interval'],
+    [{ interval: 9 }, RangeError, 'interval'],
+    [{ interval: Number.MAX_SAFE_INTEGER }, RangeError, 'interval'],
+    [{ interval: 2 ** 31 + 1 }, RangeError, 'interval'],
+    [{ stallMs: 5 }, RangeError, 'stallMs'],
+    [{ stallMs: Number.MAX_SAFE_INTEGER }, RangeError, 'stallMs'],
     [{ interval: 'x' }, TypeError, 'interval'],
     [{ stallMs: -1 }, RangeError, 'stallMs'],
     [{ halfLifeMs: 0 }, RangeError, 'halfLifeMs'],
@@ -262,8 +332,22 @@ test('options are validated with TypeError/RangeError naming the option', (t) =>
     t.true(e2.message.includes(name), e2.message)
   }
   t.throws(() => MonitoredWritable.wrap({}), { instanceOf: TypeError, message: /destination/ })
+  // Without destroy() it would crash later, when an error or a destroy() propagates to it.
+  t.throws(() => MonitoredWritable.wrap({ write () { return true }, end () {}, on () {} }), { instanceOf: TypeError, message: /destination/ })
   t.throws(() => new MonitoredWritable({ write: 5 }), { instanceOf: TypeError, message: /write/ })
-  t.throws(() => new Meter().setTotal(-1), { instanceOf: RangeError, message: /total/ })
+  for (const [bad, type] of [[-1, RangeError], [undefined, TypeError], ['5', TypeError], [NaN, RangeError]]) {
+    const m = new Meter()
+    const err = t.throws(() => m.setTotal(bad), { instanceOf: type })
+    t.regex(err.message, /"total"/) // the argument, not options.total
+    t.truthy(err.code)
+    m.destroy()
+  }
+  // null clears the total, in the constructor as in setTotal().
+  const cleared = new Meter({ total: null })
+  t.is(cleared.stats().total, null)
+  t.is(cleared.setTotal(10).stats().total, 10)
+  t.is(cleared.setTotal(null).stats().total, null)
+  cleared.destroy()
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -404,12 +488,59 @@ test('ETA: from the smoothed rate with a total, null without one or before any r
   none.destroy()
 })
 
+test('ticks coalesce: 10,000 meters at the minimum interval leave the event loop free (timers fire, the process exits)', async (t) => {
+  // Before: every tick was queued whatever JS's backlog, the hub's calls never ran dry and a
+  // 100 ms setTimeout never fired. Bounds are generous: only a frozen loop fails them.
+  const script = `
+    const { Meter } = require(${JSON.stringify(require.resolve('..'))})
+    let stats = 0
+    const meters = Array.from({ length: 10000 }, (_, i) => {
+      const m = new Meter({ interval: 10, stallMs: 10 })
+      if (i % 2) m.on('stats', () => { stats++ })
+      return m
+    })
+    const start = Date.now()
+    setTimeout(() => {
+      for (const m of meters) m.destroy()
+      console.log(JSON.stringify({ late: Date.now() - start - 100, stats }))
+    }, 100)
+  `
+  const { execFile } = require('node:child_process')
+  const r = await new Promise((resolve) => {
+    execFile(process.execPath, ['-e', script], { timeout: 20_000 }, (err, stdout, stderr) => resolve({ err, stdout, stderr }))
+  })
+  t.is(r.err, null, r.stderr)
+  const { late, stats } = JSON.parse(r.stdout)
+  t.true(late < 2000, `setTimeout(100) fired ${late} ms late`)
+  t.true(stats > 0)
+})
+
+test('an interval or stallMs of 2^31 ms (the maximum) does not busy-loop the timer', async (t) => {
+  const script = `
+    const { Meter } = require(${JSON.stringify(require.resolve('..'))})
+    const m = new Meter({ interval: 2 ** 31, stallMs: 2 ** 31 })
+    let n = 0
+    m.on('stats', () => n++)
+    const c = process.cpuUsage()
+    setTimeout(() => {
+      const u = process.cpuUsage(c)
+      console.log(JSON.stringify({ n, cpuMs: (u.user + u.system) / 1000 }))
+      m.destroy()
+    }, 500)
+  `
+  const r = await runNode([], script)
+  t.is(r.status, 0, r.stderr)
+  const { n, cpuMs } = JSON.parse(r.stdout)
+  t.is(n, 0)
+  t.true(cpuMs < 300, `${cpuMs} ms of CPU in 500 ms`) // a busy loop burns ~500
+})
+
 test('a meter does not keep the process alive (its timer is weak) and ends cleanly', async (t) => {
   const script = `
     const { Meter, MonitoredWritable } = require(${JSON.stringify(require.resolve('..'))})
-    const m = new Meter({ interval: 5, stallMs: 5 })
+    const m = new Meter({ interval: 10, stallMs: 10 })
     m.on('stats', () => {})
-    const w = MonitoredWritable.wrap(new (require('stream').Writable)({ write (c, e, cb) {} }), { interval: 5 })
+    const w = MonitoredWritable.wrap(new (require('stream').Writable)({ write (c, e, cb) {} }), { interval: 10 })
     w.write('held forever')
     setTimeout(() => {}, 50)
   `
@@ -784,13 +915,13 @@ test('many meters share one timer thread: 2,000 live meters start no thread of t
   warm.destroy()
 })
 
-test('an abandoned meter (never ended or destroyed) is collected, and its timer with it', async (t) => {
+test('an abandoned meter without listeners (never ended or destroyed) is collected, and its timer with it', async (t) => {
   const script = `
     const { Meter, MonitoredWritable } = require(${JSON.stringify(require.resolve('..'))})
     let collected = 0
     const registry = new FinalizationRegistry(() => { collected++ })
     for (let i = 0; i < 200; i++) {
-      const m = i % 2 ? new Meter({ interval: 5, stallMs: 5 }) : MonitoredWritable.wrap(new (require('stream').Writable)({ write (c, e, cb) { cb() } }), { interval: 5 })
+      const m = i % 2 ? new Meter({ interval: 10, stallMs: 10 }) : MonitoredWritable.wrap(new (require('stream').Writable)({ write (c, e, cb) { cb() } }), { interval: 10 })
       m.write(Buffer.alloc(10))
       registry.register(m, i)
     }
@@ -806,6 +937,47 @@ test('an abandoned meter (never ended or destroyed) is collected, and its timer 
   const r = await runNode(['--expose-gc'], script)
   t.is(r.status, 0, r.stderr)
   t.is(r.stdout.trim(), '200')
+})
+
+test('a meter with stall or stats listeners stays alive while not ended or destroyed, so a stalled pipeline nothing references still reports its stall', async (t) => {
+  const script = `
+    const { Meter, MonitoredWritable } = require(${JSON.stringify(require.resolve('..'))})
+    const { Readable, Writable, pipeline } = require('node:stream')
+    let stalls = 0
+    let stats = 0
+    let collected = 0
+    const registry = new FinalizationRegistry(() => { collected++ })
+    function start () {
+      // Upstream waits on a promise that never settles (a hung cursor): nothing else holds it.
+      const src = new Readable({ read () { new Promise(() => {}).then(() => this.push('x')) } })
+      const m = new Meter({ stallMs: 100, interval: 50 })
+      m.on('stall', () => { stalls++ })
+      m.on('stats', () => { stats++ })
+      pipeline(src, m, new Writable({ write (c, e, cb) { cb() } }), () => {})
+      // Listeners, then destroyed or the listeners removed: collectable again.
+      const gone = new Meter({ stallMs: 100 })
+      gone.on('stall', () => {})
+      gone.destroy()
+      registry.register(gone, 1)
+      const removed = MonitoredWritable.wrap(new Writable({ write (c, e, cb) { cb() } }), { stallMs: 100 })
+      const f = () => {}
+      removed.on('stats', f)
+      removed.off('stats', f)
+      registry.register(removed, 2)
+    }
+    start()
+    const timer = setInterval(() => globalThis.gc(), 20)
+    setTimeout(() => {
+      clearInterval(timer)
+      console.log(JSON.stringify({ stalls, stats, collected }))
+    }, 1500)
+  `
+  const r = await runNode(['--expose-gc'], script)
+  t.is(r.status, 0, r.stderr)
+  const { stalls, stats, collected } = JSON.parse(r.stdout)
+  t.is(stalls, 1)
+  t.true(stats > 0)
+  t.is(collected, 2)
 })
 
 test('new MonitoredWritable({ writev }): batches count every chunk, and latencies cover the batch', async (t) => {

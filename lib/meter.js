@@ -22,12 +22,15 @@
 //   and JS's own timers (which drift seconds on a busy loop) play no part. A meter waits on the
 //   hub with holdsProcess false: its timer never keeps the process alive. It stops waiting and
 //   stops the native timer at close/destroy, so no 'stats' or 'stall' comes after; the hub
-//   holds it weakly (`Receiver`), so an abandoned meter is collected with its timer.
+//   holds it weakly (`Receiver`), so an abandoned meter is collected with its timer, unless
+//   someone listens for its 'stall' or 'stats' (then strongly, until it stops: a stalled
+//   pipeline nothing else references must still report its stall).
 // * Stall detection: every stallMs/4 a CHECK signal compares the progress counter with the
 //   previous check's; the stall is reported at the first check at least stallMs after the last
 //   check that saw progress (late by at most stallMs/4, never early), once per stall.
 
 const { PassThrough, Writable } = require('node:stream')
+const { setImmediate } = require('node:timers')
 const { performance } = require('node:perf_hooks')
 const native = require('../binding.js')
 const { SluiceError } = require('./errors.js')
@@ -66,6 +69,14 @@ const IN_LEN = 10
  * (1,024 made an idle meter cost 16 KiB more with both batches allocated up front).
  */
 const BATCH = 256
+/**
+ * The bounds of `interval` and `stallMs` in ms. Below 10 ms, ticks of many meters cost more than
+ * they tell (1,000 meters at 1 ms is a million snapshots a second); above 2^31 ms (~24.8 days,
+ * setTimeout's limit) a deadline is as good as never, and values near 2^53 overflowed the native
+ * clock's arithmetic.
+ */
+const MIN_PERIOD_MS = 10
+const MAX_PERIOD_MS = 2 ** 31
 const NO_LATENCIES = new Float64Array(0)
 /**
  * `blockedSince` of a wrap() refusal whose destination had already completed every write: core
@@ -91,6 +102,7 @@ const kMeasure = Symbol('kMeasure')
 const kUser = Symbol('kUser')
 const kDest = Symbol('kDest')
 const kWrap = Symbol('kWrap')
+const kGone = Symbol('kGone')
 
 let unnamed = 0
 
@@ -140,10 +152,11 @@ function validateMonitorOptions (opts, what) {
   let name = opts.name
   if (name === undefined) name = `${what}-${++unnamed}`
   else if (typeof name !== 'string') throw typeError('options.name', 'a string', name)
-  const interval = validateNumber(opts, 'interval', { min: 1, inclusive: true, fallback: 1000 })
-  const stallMs = validateNumber(opts, 'stallMs', { min: 1, inclusive: true, allowInfinity: true, fallback: Infinity })
+  const interval = validateNumber(opts, 'interval', { min: MIN_PERIOD_MS, inclusive: true, max: MAX_PERIOD_MS, fallback: 1000 })
+  const stallMs = validateNumber(opts, 'stallMs', { min: MIN_PERIOD_MS, inclusive: true, max: MAX_PERIOD_MS, allowInfinity: true, fallback: Infinity })
   const halfLifeMs = validateNumber(opts, 'halfLifeMs', { fallback: 5000 })
-  const total = validateNumber(opts, 'total', { inclusive: true, fallback: -1 })
+  // null: unknown, as setTotal(null) clears it.
+  const total = opts.total === null ? -1 : validateNumber(opts, 'total', { inclusive: true, fallback: -1 })
   const clock = opts.clock
   if (clock !== undefined && !(clock instanceof ManualClock)) {
     throw typeError('options.clock', "a clock from require('sluice/testing').createClock()", clock)
@@ -199,6 +212,7 @@ class Measure {
     this.onDestWritten = null
     this.dest = null
     this.forwarding = false
+    this.leaveDest = false
     this.sizes = new Float64Array(BATCH)
     this.nSizes = 0
     // Only MonitoredWritable times writes: allocated at the first one.
@@ -211,7 +225,7 @@ class Measure {
     this.stalled = false
     this.final = null
     this.live = true
-    const checkMs = Number.isFinite(this.stallMs) ? Math.max(this.stallMs / 4, 1) : 0
+    const checkMs = Number.isFinite(this.stallMs) ? this.stallMs / 4 : 0
     const clock = options.clock?.[kNativeClock]
     this.handle = native.MeterHandle.create(hub, id, kind, objectMode, options.interval, checkMs,
       options.halfLifeMs, options.total, clock)
@@ -219,8 +233,22 @@ class Measure {
     // places the meters of a pipeline on one time line with it.
     this.startedAt = this.handle.now()
     this.now = clock === undefined ? performance.now.bind(performance) : () => clock.now()
+    this.manual = clock !== undefined
     this.lastProgressAt = this.now()
-    wait(id, new Receiver(this), false)
+    this.receiver = new Receiver(this)
+    wait(id, this.receiver, false)
+  }
+
+  /**
+   * Someone listens for 'stall' or 'stats': the hub holds this meter strongly until it stops
+   * (end/close/destroy) or the listeners go (seen at the next timer signal), so a stalled
+   * pipeline that nothing else references still reports its stall. Without such listeners the
+   * hub holds it weakly (see Receiver).
+   */
+  listenersChanged (adding) {
+    const s = this.stream
+    const wanted = this.live && (adding || s.listenerCount('stall') > 0 || s.listenerCount('stats') > 0)
+    this.receiver.strong = wanted ? this : null
   }
 
   /** Hands the batched sizes and latencies to Rust. */
@@ -340,6 +368,7 @@ class Measure {
 
   signal (kind) {
     if (!this.live || this.stream.destroyed) return
+    if (this.receiver.strong !== null) this.listenersChanged(false)
     if (kind === SIGNAL_TICK) {
       // The rates move on at every tick; the object is built only for someone listening.
       if (this.stream.listenerCount('stats') === 0) this.tick()
@@ -376,6 +405,7 @@ class Measure {
   stop () {
     if (!this.live) return
     this.live = false
+    this.receiver.strong = null
     stopWaiting(this.id)
     this.handle.stop()
   }
@@ -394,19 +424,55 @@ class Measure {
  * whole life (unlike a throttle, only while it holds a chunk). A meter nobody references any more
  * (abandoned without end or destroy) is collected; its native handle is dropped with it, which
  * stops its timer, and its next signal finds nobody and unregisters it. A meter in a pipeline is
- * referenced by its neighbours and lives as long as they do.
+ * referenced by its neighbours and lives as long as they do. A meter with 'stall' or 'stats'
+ * listeners is held strongly (`strong`) until it stops: its events are what someone waits for.
  */
 class Receiver {
   constructor (measure) {
     this.measure = new WeakRef(measure)
     this.id = measure.id
+    /** The measure itself while someone listens for its 'stall' or 'stats' (listenersChanged). */
+    this.strong = null
   }
 
   [kSignal] (kind) {
     const m = this.measure.deref()
-    if (m === undefined) stopWaiting(this.id)
-    else m.signal(kind)
+    if (m === undefined) {
+      stopWaiting(this.id)
+      return
+    }
+    try {
+      m.signal(kind)
+    } finally {
+      // A manual clock's signals come only from advance(): no flood to hold back.
+      if (m.manual) m.handle.handled(kind)
+      else handledLater(m.handle, kind)
+    }
   }
+}
+
+// Tick coalescing (src/meter/mod.rs): the native timer queues no TICK (CHECK) for a meter whose
+// previous one JS has not handled. "Handled" is said at the next check phase (setImmediate),
+// not at once: then a meter gets at most one tick and one check per event-loop turn, the hub's
+// calls run dry within a turn, and JS's own timers and I/O get their turn. Said at once, a meter
+// handled early in a batch could be queued again before the batch ended, and with more ticks
+// than JS could handle (1,000 meters at 1 ms) the calls never ran dry: setTimeout never fired.
+let toRelease = []
+let releaseScheduled = false
+
+function handledLater (handle, kind) {
+  toRelease.push(handle, kind)
+  if (!releaseScheduled) {
+    releaseScheduled = true
+    setImmediate(releaseHandled)
+  }
+}
+
+function releaseHandled () {
+  const list = toRelease
+  toRelease = []
+  releaseScheduled = false
+  for (let i = 0; i < list.length; i += 2) list[i].handled(list[i + 1])
 }
 
 // The snapshot's fields as src/meter/mod.rs writes them (checked at load: a mismatch throws).
@@ -477,8 +543,11 @@ function shape (v, m) {
   }
 }
 
+/** setTotal()'s argument: a number >= 0, or null to clear (-1 for the native side). */
 function validateTotal (total) {
-  return validateNumber({ total }, 'total', { inclusive: true })
+  if (total === null) return -1
+  if (total === undefined) throw typeError('total', 'a number >= 0, or null to clear it', total)
+  return validateNumber({ total }, 'total', { inclusive: true, name: 'total' })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,6 +588,7 @@ class Meter extends PassThrough {
     this._transform = objectMode ? transformObjects : transformBytes
     this[kMeasure] = new Measure(this, KIND_METER, objectMode, monitor,
       this.readableHighWaterMark + this.writableHighWaterMark)
+    watchListeners(this)
     this.once('end', onEnd)
     this.once('close', onClose)
   }
@@ -545,7 +615,7 @@ class Meter extends PassThrough {
 
   /** Sets (or with null, clears) the expected total in bytes (items in object mode). */
   setTotal (total) {
-    this[kMeasure].handle.setTotal(total === null ? -1 : validateTotal(total))
+    this[kMeasure].handle.setTotal(validateTotal(total))
     return this
   }
 
@@ -560,6 +630,20 @@ class Meter extends PassThrough {
     if (m !== undefined) m.stop()
     callback(err)
   }
+}
+
+/**
+ * Holds the measure strongly from its first 'stall'/'stats' listener (Measure#listenersChanged).
+ * The hold is let go at stop, or at the first timer signal that finds no such listener: core's
+ * streams do not emit 'removeListener' when their last listener of a name goes (kShapeMode).
+ */
+function watchListeners (stream) {
+  stream.on('newListener', onListenerAdded)
+}
+
+function onListenerAdded (name) {
+  // 'newListener' comes before the listener is added.
+  if (name === 'stall' || name === 'stats') this[kMeasure]?.listenersChanged(true)
 }
 
 function onEnd () {
@@ -619,6 +703,7 @@ class MonitoredWritable extends Writable {
     const m = new Measure(this, KIND_WRITABLE, objectMode, monitor, this.writableHighWaterMark)
     m.onWritten = (err) => onWritten(this, err)
     this[kMeasure] = m
+    watchListeners(this)
     this.on('drain', onOwnDrain)
     this.once('finish', onFinish)
     this.once('close', onClose)
@@ -630,9 +715,12 @@ class MonitoredWritable extends Writable {
    * destination's. Errors and close propagate both ways; end() ends the destination.
    */
   static wrap (destination, options) {
+    // destroy(): errors and destroy() propagate to the destination (a Writable-like without it
+    // crashed later, at the first error).
     if (destination === null || typeof destination !== 'object' || typeof destination.write !== 'function' ||
-        typeof destination.end !== 'function' || typeof destination.on !== 'function') {
-      throw typeError('destination', 'a Writable stream', destination)
+        typeof destination.end !== 'function' || typeof destination.on !== 'function' ||
+        typeof destination.destroy !== 'function') {
+      throw typeError('destination', 'a Writable stream (with write, end, on and destroy)', destination)
     }
     const opts = validateOptionsObject(options, 'MonitoredWritable.wrap', MONITOR_OPTIONS)
     return new WrappedWritable(destination, opts)
@@ -707,7 +795,7 @@ class MonitoredWritable extends Writable {
   }
 
   setTotal (total) {
-    this[kMeasure].handle.setTotal(total === null ? -1 : validateTotal(total))
+    this[kMeasure].handle.setTotal(validateTotal(total))
     return this
   }
 
@@ -794,9 +882,24 @@ class WrappedWritable extends MonitoredWritable {
     // listener would make every emit copy its listener array (a refusal per chunk with 64 KiB
     // chunks against a 16 KiB highWaterMark).
     this.off('drain', onOwnDrain)
+    // A destination that can take no more writes (destroyed, or ended by its owner) errors the
+    // wrapper as pipeline() would: a premature close (or the destination's own error), emitted
+    // asynchronously as any stream error. The wrapper leaves such a destination alone (one
+    // still finishing what its owner wrote is not destroyed).
+    // The wrapper is destroyed on the next tick, not in here: pipeline() (Node 24) refuses a
+    // stream destroyed before it is piped to with ERR_STREAM_UNABLE_TO_PIPE and leaves its
+    // error uncaught. A write before then fails with the same error (see _write).
+    if (dest.destroyed === true || dest.writableEnded === true || dest.closed === true) {
+      m.forwarding = false
+      m.leaveDest = true
+      this[kGone] = dest.errored ?? prematureClose('the destination was already ' + (dest.destroyed === true ? 'destroyed' : 'ended') + ' when wrapped')
+      process.nextTick(destroyGone, this)
+      return
+    }
     dest.on('drain', () => onDestDrain(this))
     dest.on('error', (err) => { if (!this.destroyed) this.destroy(err) })
-    dest.on('close', () => onDestClose(this))
+    dest.on('finish', () => onDestGone(this))
+    dest.on('close', () => onDestGone(this))
   }
 
   write (chunk, encoding, callback) {
@@ -832,6 +935,8 @@ class WrappedWritable extends MonitoredWritable {
     const async = dest.writableLength > 0
     m.lastAsync = async
     if (async && m.busySince < 0) m.busyStart()
+    // A string is encoded by the destination with the write's encoding, else its default one.
+    if (typeof chunk === 'string' && typeof encoding !== 'string') encoding = defaultEncoding(dest)
     const n = m.objectMode ? byteLength(chunk, encoding) : typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length
     m.bytes += n
     m.chunks++
@@ -882,11 +987,20 @@ class WrappedWritable extends MonitoredWritable {
   }
 
   _write (chunk, encoding, callback) {
+    // A destination gone before it was wrapped: the wrapper's error.
+    if (this[kGone] !== undefined) {
+      callback(this[kGone])
+      return
+    }
     // Only reached through core after end() (writes are forwarded in write()): refuse as core.
     callback(new SluiceError('ERR_STREAM_WRITE_AFTER_END', 'write after end'))
   }
 
   _final (callback) {
+    if (this[kGone] !== undefined) {
+      callback(this[kGone])
+      return
+    }
     const dest = this[kDest]
     if (dest.writableFinished) {
       callback()
@@ -913,9 +1027,20 @@ class WrappedWritable extends MonitoredWritable {
       m.busyEnd()
     }
     const dest = this[kDest]
-    if (dest !== undefined && !dest.destroyed) dest.destroy(err ?? undefined)
+    // A destination that finished (ended by other code, or by us) has nothing left to destroy.
+    if (dest !== undefined && !m.leaveDest && !dest.destroyed && !dest.writableFinished) dest.destroy(err ?? undefined)
     callback(err)
   }
+}
+
+/** The encoding `dest` gives a string written without one (setDefaultEncoding), else utf8. */
+function defaultEncoding (dest) {
+  const enc = dest._writableState?.defaultEncoding ?? dest.writableState?.defaultEncoding
+  return typeof enc === 'string' && Buffer.isEncoding(enc) ? enc : 'utf8'
+}
+
+function destroyGone (stream) {
+  if (!stream.destroyed) stream.destroy(stream[kGone])
 }
 
 function onDestDrain (stream) {
@@ -926,15 +1051,22 @@ function onDestDrain (stream) {
   stream.emit('drain')
 }
 
-function onDestClose (stream) {
+/**
+ * The destination finished or closed. After our end() and its 'finish', that is the normal end
+ * (ours finishes, and autoDestroy closes it). Otherwise it can take no more of our writes: ended
+ * by other code (a timeout handler ending a response) or closed early. Either way the wrapper
+ * errors, as core's pipeline() does for a stream that closes before it finished.
+ */
+function onDestGone (stream) {
   if (stream.destroyed) return
   const dest = stream[kDest]
-  if (dest.writableFinished) return // ours finishes (or has) and autoDestroy closes it
+  if (stream.writableEnded && dest.writableFinished) return
   stream.destroy(dest.errored ?? prematureClose())
 }
 
-function prematureClose () {
-  const err = new Error('Premature close')
+/** Core's error for a stream that closed before it finished (same code and message). */
+function prematureClose (detail) {
+  const err = new Error(detail === undefined ? 'Premature close' : `Premature close: ${detail}`)
   err.code = 'ERR_STREAM_PREMATURE_CLOSE'
   return err
 }

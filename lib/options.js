@@ -73,14 +73,15 @@ function validateInteger (options, key, min, max, fallback, { allowInfinity = fa
  * A number above `min` (or at least `min` with `inclusive`), finite unless `allowInfinity`. NaN
  * and non-numbers are refused by name: a rate of NaN must never mean "no limit".
  */
-function validateNumber (options, key, { min = 0, inclusive = false, allowInfinity = false, fallback, name = `options.${key}` } = {}) {
+function validateNumber (options, key, { min = 0, inclusive = false, max = Infinity, allowInfinity = false, fallback, name = `options.${key}` } = {}) {
   const value = options[key]
   if (value === undefined) return fallback
   if (typeof value !== 'number') throw typeError(name, 'a number', value)
   if (allowInfinity && value === Infinity) return value
-  const ok = Number.isFinite(value) && (inclusive ? value >= min : value > min)
+  const ok = Number.isFinite(value) && (inclusive ? value >= min : value > min) && value <= max
   if (!ok) {
-    const bound = `a finite number ${inclusive ? '>=' : '>'} ${min}${allowInfinity ? ', or Infinity' : ''}`
+    const upTo = max === Infinity ? '' : ` and <= ${max}`
+    const bound = `a finite number ${inclusive ? '>=' : '>'} ${min}${upTo}${allowInfinity ? ', or Infinity' : ''}`
     throw rangeError(name, bound, value)
   }
   return value

@@ -27,11 +27,18 @@
 //!   timer heap holds jobs weakly), and never holds the process open (JS waits on the hub with
 //!   `holdsProcess` false).
 //! * After a final snapshot (finish/close), elapsed time and rates are frozen.
+//! * At most one TICK and one CHECK per meter wait for JS: a deadline that comes while the
+//!   previous signal of its kind has not been handled (`MeterHandle::handled`) is skipped and
+//!   counted, not queued. Without this, more ticks than JS could handle (1,000 meters at 1 ms)
+//!   piled up in the hub faster than JS took them and the event loop never got to its timers.
+//! * Deadline arithmetic saturates: an interval of years never wraps `now + interval` into the
+//!   past (which made the timer fire in a busy loop); a saturated deadline is never armed.
 
 mod histogram;
 mod prometheus;
 mod rate;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use napi::bindgen_prelude::Object;
@@ -344,6 +351,11 @@ struct MeterTimer {
   target: u32,
   me: Weak<MeterTimer>,
   state: Mutex<TimerState>,
+  /// A TICK / a CHECK is queued or being handled by JS: the next deadline of its kind skips.
+  tick_pending: AtomicBool,
+  check_pending: AtomicBool,
+  /// Deadlines skipped because JS had not handled the previous signal yet.
+  skipped: AtomicU64,
 }
 
 struct TimerState {
@@ -365,7 +377,7 @@ fn next_on_grid(next: Nanos, period: Nanos, now: Nanos) -> Nanos {
     return next;
   }
   let missed = (now - next) / period + 1;
-  next + missed * period
+  next.saturating_add(missed.saturating_mul(period))
 }
 
 impl MeterTimer {
@@ -375,8 +387,12 @@ impl MeterTimer {
   }
 
   fn arm(&self, at: Nanos, slot: Nanos) {
+    // A saturated deadline (an interval beyond the clock's range) never comes.
+    if at == Nanos::MAX {
+      return;
+    }
     let at = if slot > 1 {
-      at.div_ceil(slot) * slot
+      at.div_ceil(slot).saturating_mul(slot)
     } else {
       at
     };
@@ -388,6 +404,21 @@ impl MeterTimer {
 
   fn stop(&self) {
     self.lock().stopped = true;
+  }
+
+  /// Queues a signal of `kind` unless one is still waiting for JS (then counts a skip).
+  fn offer(&self, kind: u32, now_ms: f64) -> bool {
+    let pending = if kind == SIGNAL_TICK {
+      &self.tick_pending
+    } else {
+      &self.check_pending
+    };
+    if pending.swap(true, Ordering::AcqRel) {
+      self.skipped.fetch_add(1, Ordering::Relaxed);
+      return false;
+    }
+    self.hub.send(self.target, kind, now_ms);
+    true
   }
 }
 
@@ -413,15 +444,13 @@ impl Job for MeterTimer {
       }
       let now_ms = now as f64 / NANOS_PER_MS;
       if now >= s.next_tick {
-        self.hub.send(self.target, SIGNAL_TICK, now_ms);
+        sent |= self.offer(SIGNAL_TICK, now_ms);
         s.next_tick = next_on_grid(s.next_tick, s.interval, now);
-        sent = true;
       }
       if let Some(check) = s.check {
         if now >= s.next_check {
-          self.hub.send(self.target, SIGNAL_CHECK, now_ms);
+          sent |= self.offer(SIGNAL_CHECK, now_ms);
           s.next_check = next_on_grid(s.next_check, check, now);
-          sent = true;
         }
       }
       // A wake-up before the deadline (spurious, or a manual clock's) re-arms and waits.
@@ -498,12 +527,15 @@ impl MeterHandle {
         slot,
         interval,
         check,
-        next_tick: now + interval,
-        next_check: now + check.unwrap_or(0),
+        next_tick: now.saturating_add(interval),
+        next_check: now.saturating_add(check.unwrap_or(0)),
         stopped: false,
       }),
+      tick_pending: AtomicBool::new(false),
+      check_pending: AtomicBool::new(false),
+      skipped: AtomicU64::new(0),
     });
-    timer.arm(now + period, slot);
+    timer.arm(now.saturating_add(period), slot);
     Ok(Self {
       core: MeterCore::new(
         kind,
@@ -581,6 +613,24 @@ impl MeterHandle {
     prometheus::tab_values(&self.core)
   }
 
+  /// JS has handled the last signal of `kind` (TICK or CHECK): the next deadline of that kind
+  /// may queue one again.
+  #[napi(catch_unwind)]
+  pub fn handled(&self, kind: u32) {
+    let pending = if kind == SIGNAL_TICK {
+      &self.timer.tick_pending
+    } else {
+      &self.timer.check_pending
+    };
+    pending.store(false, Ordering::Release);
+  }
+
+  /// How many deadlines were skipped because JS had not handled the previous signal yet.
+  #[napi(catch_unwind)]
+  pub fn skipped(&self) -> f64 {
+    self.timer.skipped.load(Ordering::Relaxed) as f64
+  }
+
   /// Stops the timer for good (close/destroy): no signal is queued after this returns.
   #[napi(catch_unwind)]
   pub fn stop(&self) {
@@ -645,6 +695,14 @@ mod tests {
     let mut stalled = MeterCore::new(Kind::Meter, false, 1000.0, Some(10.0), 0);
     let s = stalled.snapshot(&inputs(0.0, 0.0), S, true, false).to_vec();
     assert!(s[23].is_nan());
+  }
+
+  #[test]
+  fn grid_arithmetic_saturates_instead_of_wrapping() {
+    let half = Nanos::MAX / 2;
+    assert_eq!(next_on_grid(half, half, Nanos::MAX - 1), Nanos::MAX);
+    assert_eq!(next_on_grid(Nanos::MAX, half, 5), Nanos::MAX);
+    assert_eq!(next_on_grid(10, 10, 25), 30);
   }
 
   #[test]
