@@ -274,6 +274,24 @@ test('wrap(): a destination already destroyed or ended errors the wrapper (prema
   t.false(ending.errored !== null && ending.errored !== undefined)
 })
 
+test('wrap(): a destination destroyed with an error just before it is wrapped (its error still to come) errors the wrapper with it, not uncaught', async (t) => {
+  const boom = new Error('gone before wrap')
+  const destroyed = () => {
+    const dest = sink()
+    dest.destroy(boom)
+    return dest
+  }
+  const aborted = () => new Writable({ signal: AbortSignal.abort(), write (c, e, cb) { cb() } })
+  for (const [make, check] of [[destroyed, (err) => t.is(err, boom)], [aborted, (err) => t.is(err.name, 'AbortError')]]) {
+    const w = MonitoredWritable.wrap(make())
+    const closed = next(w, 'close')
+    const err = await t.throwsAsync(pipelineP(Readable.from(['data']), w))
+    check(err)
+    t.is(w.errored, err)
+    await closed
+  }
+})
+
 test('wrap(): a destination ended or finished by other code mid-stream rejects pipeline() with a premature close', async (t) => {
   const dest = new Writable({ write (c, e, cb) { setImmediate(cb) } })
   let n = 0

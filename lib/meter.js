@@ -889,6 +889,10 @@ class WrappedWritable extends MonitoredWritable {
     // The wrapper is destroyed on the next tick, not in here: pipeline() (Node 24) refuses a
     // stream destroyed before it is piped to with ERR_STREAM_UNABLE_TO_PIPE and leaves its
     // error uncaught. A write before then fails with the same error (see _write).
+    // The destination's errors are the wrapper's, also when it was destroyed with one before it
+    // was wrapped (its 'error' still to come: a pre-aborted signal): without this listener that
+    // error, which the wrapper reports, would also be thrown as uncaught.
+    dest.on('error', (err) => { if (!this.destroyed) this.destroy(err) })
     if (dest.destroyed === true || dest.writableEnded === true || dest.closed === true) {
       m.forwarding = false
       m.leaveDest = true
@@ -897,7 +901,6 @@ class WrappedWritable extends MonitoredWritable {
       return
     }
     dest.on('drain', () => onDestDrain(this))
-    dest.on('error', (err) => { if (!this.destroyed) this.destroy(err) })
     dest.on('finish', () => onDestGone(this))
     dest.on('close', () => onDestGone(this))
   }
