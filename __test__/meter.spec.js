@@ -902,6 +902,21 @@ for (const [form, make] of FORMS) {
   })
 }
 
+test("new MonitoredWritable({ write }) without final: a write after end() in the same tick errors it without a 'finish', as a core Writable", async (t) => {
+  const events = (w) => new Promise((resolve) => {
+    const seen = []
+    for (const name of ['finish', 'error', 'close']) w.on(name, (err) => seen.push(err?.code ?? name))
+    w.on('close', () => resolve(seen))
+    w.write('a')
+    w.end()
+    w.write('b')
+  })
+  const write = (c, e, cb) => cb()
+  const core = await events(new Writable({ write }))
+  t.deepEqual(core, ['ERR_STREAM_WRITE_AFTER_END', 'close'])
+  t.deepEqual(await events(new MonitoredWritable({ write })), core)
+})
+
 test('new MonitoredWritable({ signal }): aborting destroys it with an AbortError', async (t) => {
   const controller = new AbortController()
   const w = new MonitoredWritable({ signal: controller.signal, write (c, e, cb) { setTimeout(cb, 10) } })

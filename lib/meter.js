@@ -697,6 +697,9 @@ class MonitoredWritable extends Writable {
     if (opts.highWaterMark !== undefined) core.highWaterMark = validateInteger(opts, 'highWaterMark', 0, 2 ** 31 - 1)
     if (opts.signal !== undefined) core.signal = pickStreamOptions({ signal: opts.signal }).signal
     if (user.construct !== undefined) core.construct = user.construct
+    // final only when given, as core: a Writable without _final does not emit 'finish' when
+    // destroyed in the tick of its end() (a write after end), one with it does.
+    if (user.final !== undefined) core.final = user.final
     super(core)
     this[kUser] = user
     if (user.writev !== undefined) this._writev = monitoredWritev
@@ -776,12 +779,6 @@ class MonitoredWritable extends Writable {
     }
     // A write that did not complete at once keeps the destination busy until its callback.
     if (!m.syncDone && m.callback !== null) m.busyStart()
-  }
-
-  _final (callback) {
-    const final = this[kUser].final
-    if (final === undefined) callback()
-    else final.call(this, callback)
   }
 
   /** A plain, JSON-serialisable snapshot (the totals are exact). */
