@@ -1,8 +1,7 @@
 'use strict'
 
-// Meter against the shared stream contract (./contract). MonitoredWritable is a Writable, not a
-// Transform, so the contract's table does not apply to it; meter.spec.js covers its forwarding,
-// errors, close and end.
+// Meter against the shared stream contract (./contract). MonitoredWritable, a Writable, registers
+// in the contract's writable side: monitored-writable.contract.spec.js.
 
 const test = require('ava')
 const { registerContract } = require('./contract')

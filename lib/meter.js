@@ -697,6 +697,9 @@ class MonitoredWritable extends Writable {
     if (opts.highWaterMark !== undefined) core.highWaterMark = validateInteger(opts, 'highWaterMark', 0, 2 ** 31 - 1)
     if (opts.signal !== undefined) core.signal = pickStreamOptions({ signal: opts.signal }).signal
     if (user.construct !== undefined) core.construct = user.construct
+    // final only when given, as core: a Writable without _final does not emit 'finish' when
+    // destroyed in the tick of its end() (a write after end), one with it does.
+    if (user.final !== undefined) core.final = user.final
     super(core)
     this[kUser] = user
     if (user.writev !== undefined) this._writev = monitoredWritev
@@ -776,12 +779,6 @@ class MonitoredWritable extends Writable {
     }
     // A write that did not complete at once keeps the destination busy until its callback.
     if (!m.syncDone && m.callback !== null) m.busyStart()
-  }
-
-  _final (callback) {
-    const final = this[kUser].final
-    if (final === undefined) callback()
-    else final.call(this, callback)
   }
 
   /** A plain, JSON-serialisable snapshot (the totals are exact). */
@@ -889,6 +886,10 @@ class WrappedWritable extends MonitoredWritable {
     // The wrapper is destroyed on the next tick, not in here: pipeline() (Node 24) refuses a
     // stream destroyed before it is piped to with ERR_STREAM_UNABLE_TO_PIPE and leaves its
     // error uncaught. A write before then fails with the same error (see _write).
+    // The destination's errors are the wrapper's, also when it was destroyed with one before it
+    // was wrapped (its 'error' still to come: a pre-aborted signal): without this listener that
+    // error, which the wrapper reports, would also be thrown as uncaught.
+    dest.on('error', (err) => { if (!this.destroyed) this.destroy(err) })
     if (dest.destroyed === true || dest.writableEnded === true || dest.closed === true) {
       m.forwarding = false
       m.leaveDest = true
@@ -897,7 +898,6 @@ class WrappedWritable extends MonitoredWritable {
       return
     }
     dest.on('drain', () => onDestDrain(this))
-    dest.on('error', (err) => { if (!this.destroyed) this.destroy(err) })
     dest.on('finish', () => onDestGone(this))
     dest.on('close', () => onDestGone(this))
   }

@@ -808,4 +808,16 @@ const CASES = [
   }
 ]
 
-module.exports = { CASES }
+// The shared pieces are used by the writable side's table too (./writable-cases.js).
+module.exports = {
+  CASES,
+  MiB,
+  QUIET_MS,
+  LATE_MS,
+  closeOf,
+  checkTeardown,
+  checkAbortError,
+  childCase,
+  expectDone,
+  expectLine
+}

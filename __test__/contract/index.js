@@ -31,8 +31,33 @@
 //                        (mid-flight: valid data before and after), and the error's code
 //   maxPushBytes         optional, byte-mode readable sides: the largest single push (default 64 KiB)
 //   stallBound           optional, writable units a non-reading consumer may let in (default 4 MiB)
+//
+// A sink (a Writable with no readable side) registers the same way, with a descriptor of
+// `kind: 'writable'`; its cases are the table in ./writable-cases.js (the bare-process ones run
+// fixtures/writable-contract-child.js). Such a descriptor has:
+//
+//   kind                 'writable'
+//   name, module         as above
+//   create(options, sink)
+//                        { stream, received }: a new sink, and the array its underlying sink
+//                        records into: every chunk it took, in order, pushed when a write starts
+//                        (not when it completes), so that "nothing written after destroy" can be
+//                        checked. `options` holds only core Writable options (highWaterMark,
+//                        signal) or nothing; a component that takes them elsewhere (a wrapper, from
+//                        its destination) puts them there. `sink` (optional) says how the
+//                        underlying sink behaves:
+//                          slow: true           each write completes on a later turn of the event
+//                                               loop (setImmediate) rather than at once
+//                          fail: { at, error }  its write number `at` (from 0) completes with
+//                                               `error`, and that chunk is not received
+//   objectMode           what it takes (false: bytes, received as Buffers)
+//   input()              chunks of a small normal run (at least 2)
+//   bulk(size)           { data, count } as above, `size` in writable units
+//   sinkOptions          optional, which of the `sink` options create() honours (default
+//                        ['slow', 'fail']); the cases that need another are not registered
 
 const { CASES } = require('./cases.js')
+const { WRITABLE_CASES } = require('./writable-cases.js')
 
 const REQUIRED = ['name', 'module', 'create', 'input', 'expected', 'bulk']
 
@@ -50,18 +75,30 @@ function normalize (descriptor) {
   }
 }
 
-/**
- * Registers every contract case that applies to the component as an ava test titled
- * "<name> contract: <case>".
- * @param {Function} test ava's `test`
- * @param {object} descriptor see the header of this file
- */
+const WRITABLE_REQUIRED = ['name', 'module', 'create', 'input', 'bulk']
+
+function normalizeWritable (descriptor) {
+  for (const key of WRITABLE_REQUIRED) {
+    if (descriptor[key] === undefined) throw new TypeError(`writable contract descriptor: "${key}" is required`)
+  }
+  const objectMode = descriptor.objectMode ?? false
+  // writableObjectMode: the name the shared utilities (./util.js) read.
+  return { sinkOptions: ['slow', 'fail'], ...descriptor, objectMode, writableObjectMode: objectMode }
+}
+
 /** How long a case may take before it counts as hung. */
 const HANG_MS = 90000
 
+/**
+ * Registers every contract case that applies to the component as an ava test titled
+ * "<name> contract: <case>": the Transform table, or the sink table for `kind: 'writable'`.
+ * @param {Function} test ava's `test`
+ * @param {object} descriptor see the header of this file
+ */
 function registerContract (test, descriptor) {
-  const d = normalize(descriptor)
-  for (const c of CASES) {
+  const writable = descriptor.kind === 'writable'
+  const d = writable ? normalizeWritable(descriptor) : normalize(descriptor)
+  for (const c of writable ? WRITABLE_CASES : CASES) {
     if (c.applies && !c.applies(d)) continue
     test(`${d.name} contract: ${c.title}`, async (t) => {
       // A hang fails the test instead of waiting for ava's global timeout. Generous: the suite
@@ -73,4 +110,4 @@ function registerContract (test, descriptor) {
   }
 }
 
-module.exports = { registerContract, normalize, CASES }
+module.exports = { registerContract, normalize, normalizeWritable, CASES, WRITABLE_CASES }

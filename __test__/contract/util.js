@@ -9,14 +9,15 @@ const path = require('node:path')
 const { chunked } = require('../helpers.js')
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'contract-child.js')
+const WRITABLE_FIXTURE = path.join(__dirname, '..', 'fixtures', 'writable-contract-child.js')
 
 /** Events that must never be emitted after 'close' ('close' is the last event of a stream). */
 const TERMINAL_CHECKED = ['data', 'end', 'finish', 'error', 'readable', 'drain', 'close']
 
 /**
  * Watches a stream without changing its mode (no 'data' listener): every emitted event in order,
- * the errors, every push made while the stream was already destroyed, and the largest
- * `readableLength` seen right after a push.
+ * the errors, and for a stream with a readable side, every push made while the stream was
+ * already destroyed and the largest `readableLength` seen right after a push.
  */
 function track (stream) {
   const log = {
@@ -28,12 +29,14 @@ function track (stream) {
     closed: null
   }
   const push = stream.push
-  stream.push = function trackedPush (chunk, encoding) {
-    log.pushes++
-    if (this.destroyed) log.pushesAfterDestroy++
-    const ret = push.call(this, chunk, encoding)
-    if (this.readableLength > log.maxReadableLength) log.maxReadableLength = this.readableLength
-    return ret
+  if (typeof push === 'function') {
+    stream.push = function trackedPush (chunk, encoding) {
+      log.pushes++
+      if (this.destroyed) log.pushesAfterDestroy++
+      const ret = push.call(this, chunk, encoding)
+      if (this.readableLength > log.maxReadableLength) log.maxReadableLength = this.readableLength
+      return ret
+    }
   }
   const emit = stream.emit
   stream.emit = function trackedEmit (name, ...args) {
@@ -143,11 +146,15 @@ function eventWithin (stream, event, ms) {
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const turn = () => new Promise((resolve) => setImmediate(resolve))
 
-/** Runs the child-process fixture for a scenario; resolves with its exit status and output. */
+/**
+ * Runs the child-process fixture for a scenario (the writable one for a sink descriptor);
+ * resolves with its exit status and output.
+ */
 function runChild (d, scenario, timeoutMs = 90000) {
   return new Promise((resolve) => {
     const started = Date.now()
-    execFile(process.execPath, [FIXTURE, d.module, d.name, scenario], { timeout: timeoutMs, killSignal: 'SIGKILL' },
+    const fixture = d.kind === 'writable' ? WRITABLE_FIXTURE : FIXTURE
+    execFile(process.execPath, [fixture, d.module, d.name, scenario], { timeout: timeoutMs, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
         resolve({
           code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
