@@ -153,11 +153,17 @@ fn escape(value: &str) -> String {
   out
 }
 
-/// A number as Prometheus reads it (Rust's `{}` for f64 is exact and never uses exponents that
-/// Go's ParseFloat would refuse).
+/// A number as Prometheus reads it (Go's ParseFloat): integers plainly, very small or large
+/// values in exponent form (Rust's `{}` would print 300 digits for 1e-300), infinities as
+/// `+Inf`/`-Inf` (Rust's `inf` is not accepted).
 fn number(v: f64) -> String {
+  if v.is_infinite() {
+    return if v > 0.0 { "+Inf" } else { "-Inf" }.to_string();
+  }
   if v == v.trunc() && v.abs() < 1e15 {
     format!("{}", v as i64)
+  } else if v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e15) {
+    format!("{v:e}")
   } else {
     format!("{v}")
   }
@@ -271,6 +277,17 @@ pub fn tab_values(core: &MeterCore) -> Vec<String> {
 mod tests {
   use super::super::{input, Kind};
   use super::*;
+
+  #[test]
+  fn numbers_are_in_a_form_prometheus_parses() {
+    assert_eq!(number(3.0), "3");
+    assert_eq!(number(0.25), "0.25");
+    assert_eq!(number(1e-300), "1e-300");
+    assert_eq!(number(1.5e20), "1.5e20");
+    assert_eq!(number(f64::INFINITY), "+Inf");
+    assert_eq!(number(f64::NEG_INFINITY), "-Inf");
+    assert_eq!(number(f64::NAN), "NaN");
+  }
 
   #[test]
   fn samples_are_well_formed() {
