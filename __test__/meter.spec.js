@@ -992,3 +992,15 @@ test('new MonitoredWritable({ writev }): batches count every chunk, and latencie
   t.is(s.latencyMs.count, 4) // writes 0, 16, 32, 48
   t.true(s.latencyMs.max >= 4, JSON.stringify(s.latencyMs))
 })
+
+test("with emitClose: false, a MonitoredWritable destroyed before it finished still sends one 'summary'", (t) => {
+  const w = new MonitoredWritable({ emitClose: false, write (chunk, encoding, callback) { callback() } })
+  const summaries = []
+  w.on('summary', (s) => summaries.push(s))
+  w.write('abc')
+  w.destroy()
+  t.is(summaries.length, 1)
+  t.is(summaries[0].bytes, 3)
+  w.destroy()
+  t.is(summaries.length, 1, 'once')
+})

@@ -629,7 +629,17 @@ class Meter extends PassThrough {
     const m = this[kMeasure]
     if (m !== undefined) m.stop()
     callback(err)
+    summaryWithoutClose(this, m)
   }
+}
+
+/**
+ * With `emitClose: false` no 'close' follows a destroy, so nothing else would send the final
+ * 'summary' of a stream destroyed before it finished: send it here, once (`summary` is idempotent).
+ */
+function summaryWithoutClose (stream, m) {
+  const state = stream._writableState ?? stream._readableState
+  if (m !== undefined && state?.emitClose === false) m.summary()
 }
 
 /**
@@ -804,8 +814,12 @@ class MonitoredWritable extends Writable {
     const m = this[kMeasure]
     if (m !== undefined) m.stop()
     const destroy = this[kUser]?.destroy
-    if (destroy === undefined) callback(err)
-    else destroy.call(this, err, callback)
+    const done = (e) => {
+      callback(e)
+      summaryWithoutClose(this, m)
+    }
+    if (destroy === undefined) done(err)
+    else destroy.call(this, err, done)
   }
 }
 
@@ -1030,6 +1044,7 @@ class WrappedWritable extends MonitoredWritable {
     // A destination that finished (ended by other code, or by us) has nothing left to destroy.
     if (dest !== undefined && !m.leaveDest && !dest.destroyed && !dest.writableFinished) dest.destroy(err ?? undefined)
     callback(err)
+    summaryWithoutClose(this, m)
   }
 }
 
