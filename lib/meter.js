@@ -32,7 +32,7 @@
 const { PassThrough, Writable } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { performance } = require('node:perf_hooks')
-const native = require('../binding.js')
+const native = require('./native.js')
 const { SluiceError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')

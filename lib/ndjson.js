@@ -16,7 +16,7 @@
 // wrap values and need no such mapping.
 
 const { MAX_STRING_LENGTH } = require('node:buffer').constants
-const native = require('../binding.js')
+const native = require('./native.js')
 const { NdjsonError, asError } = require('./errors.js')
 const { NativeTransform, pushEntry } = require('./transport.js')
 const { shapeBuilder } = require('./shapes.js')

@@ -5,7 +5,7 @@
 // Its size is fixed when the first stream starts: `configure({ workers })` before that, else the
 // SLUICE_WORKERS environment variable, else the available parallelism.
 
-const native = require('../binding.js')
+const native = require('./native.js')
 const { rangeError, validateInteger, validateOptionsObject } = require('./options.js')
 
 const MAX_WORKERS = 1024 // as src/runtime/mod.rs

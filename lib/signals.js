@@ -18,7 +18,7 @@
 //   stall another stream.
 
 const { setImmediate } = require('node:timers')
-const native = require('../binding.js')
+const native = require('./native.js')
 
 const kSignal = Symbol('kSignal')
 const kHolds = Symbol('kHolds')

@@ -10,7 +10,7 @@
 // test that advances one second sees what one second of real time would have let through.
 
 const { setImmediate } = require('node:timers')
-const native = require('../binding.js')
+const native = require('./native.js')
 const { dispatchQueued } = require('./signals.js')
 const { rangeError, typeError } = require('./options.js')
 

@@ -20,7 +20,7 @@
 //   passes nothing more, and its bucket fills (to `burst` at most) meanwhile.
 
 const { Transform } = require('node:stream')
-const native = require('../binding.js')
+const native = require('./native.js')
 const { SluiceError, nativeError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
