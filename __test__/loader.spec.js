@@ -17,7 +17,8 @@ const ROOT = path.join(__dirname, '..')
 function copyPackage (t, extra = () => {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-loader-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  for (const f of ['index.js', 'package.json']) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f))
+  // Cargo.toml too: a checkout (the loader tells a checkout, which can build, from a packed copy).
+  for (const f of ['index.js', 'package.json', 'Cargo.toml']) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f))
   fs.cpSync(path.join(ROOT, 'lib'), path.join(dir, 'lib'), { recursive: true })
   extra(dir)
   return dir
@@ -88,8 +89,12 @@ test('an unsupported platform: no prebuilt binary, the napi-rs names it would lo
     '    package sluice-freebsd-riscv64: not installed',
     '  errors:',
     '    Unsupported architecture on FreeBSD: riscv64',
-    '  to build from source (needs Rust, https://rustup.rs, and the dev dependencies): cd /pkg && npm install && npm run build'
+    '  this copy has no Rust sources (a packed package): build from a checkout of the repository (npm install && npm run build, needs Rust, https://rustup.rs), then npm pack there and install that tarball'
   ].join('\n'))
+  // A checkout (its Cargo.toml is there) is told to build right where it is.
+  const checkout = { file: (f) => f === path.join('/pkg', 'Cargo.toml'), pkg: () => false }
+  const inCheckout = loader.describeLoad({ platform: 'freebsd', arch: 'riscv64', libc: null, root: '/pkg', probe: checkout, env: {} })
+  t.true(inCheckout.message.endsWith('  to build from source (needs Rust, https://rustup.rs, and the dev dependencies): cd /pkg && npm install && npm run build'))
 })
 
 test('another libc or arch on Linux, macOS, Windows: the napi-rs triples', (t) => {

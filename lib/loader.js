@@ -106,7 +106,12 @@ function describeLoad ({ platform = process.platform, arch = process.arch, libc 
   ]
   const why = causes(error)
   if (why.length > 0) lines.push('  errors:', ...why.map((w) => `    ${w}`))
-  lines.push(`  to build from source (needs Rust, https://rustup.rs, and the dev dependencies): cd ${root} && npm install && ${BUILD_COMMAND}`)
+  if (probe.file(path.join(root, 'Cargo.toml'))) {
+    lines.push(`  to build from source (needs Rust, https://rustup.rs, and the dev dependencies): cd ${root} && npm install && ${BUILD_COMMAND}`)
+  } else {
+    // A packed copy carries no Rust sources: building here cannot work.
+    lines.push(`  this copy has no Rust sources (a packed package): build from a checkout of the repository (npm install && ${BUILD_COMMAND}, needs Rust, https://rustup.rs), then npm pack there and install that tarball`)
+  }
   return { message: lines.join('\n'), ...c, tried }
 }
 

@@ -1,5 +1,8 @@
 // sluice/testing as an ES module: the CommonJS module's names, re-exported.
-import testing from './testing.js'
+// Loaded with createRequire for the reason given in ./index.mjs.
+import { createRequire } from 'node:module'
+
+const testing = createRequire(import.meta.url)('./testing.js')
 
 export const { createClock, ManualClock } = testing
 
