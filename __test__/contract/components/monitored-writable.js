@@ -11,6 +11,7 @@
 
 const { Writable } = require('node:stream')
 const { MonitoredWritable } = require('../../..')
+const { byteBulk, byteInput, objectBulk, objectInput } = require('./runs.js')
 
 const MONITOR = { interval: 20, stallMs: 50 }
 
@@ -29,35 +30,6 @@ function recorder (sink = {}) {
   return { write, received }
 }
 
-const bulkCache = new Map()
-function byteBulk (size) {
-  let run = bulkCache.get(size)
-  if (run === undefined) {
-    const data = Buffer.alloc(size)
-    for (let i = 0; i < size; i++) data[i] = i % 251
-    run = { data, count: size }
-    bulkCache.set(size, run)
-  }
-  return run
-}
-
-const objectCache = new Map()
-/** One object stands for 64 of the contract's units (thousands of objects per MiB). */
-function objectBulk (size) {
-  const count = Math.ceil(size / 64)
-  let run = objectCache.get(count)
-  if (run === undefined) {
-    const data = []
-    for (let i = 0; i < count; i++) data.push({ i })
-    run = { data, count }
-    objectCache.set(count, run)
-  }
-  return run
-}
-
-const byteInput = () => ['alpha ', 'beta ', 'gamma'].map((s) => Buffer.from(s))
-const objectInput = () => [{ a: 1 }, 'two', [3], 4, { e: null }]
-
 function plain (objectMode) {
   return (options = {}, sink) => {
     const { write, received } = recorder(sink)
@@ -75,7 +47,7 @@ function wrapped (objectMode) {
 
 module.exports = [
   { name: 'new MonitoredWritable({ write }) (bytes)', objectMode: false, create: plain(false), input: byteInput, bulk: byteBulk },
-  { name: 'new MonitoredWritable({ write }) (objects)', objectMode: true, create: plain(true), input: objectInput, bulk: objectBulk },
+  { name: 'new MonitoredWritable({ write }) (objects)', objectMode: true, create: plain(true), input: objectInput, bulk: (size) => objectBulk(size) },
   { name: 'MonitoredWritable.wrap(dest) (bytes)', objectMode: false, create: wrapped(false), input: byteInput, bulk: byteBulk },
-  { name: 'MonitoredWritable.wrap(dest) (objects)', objectMode: true, create: wrapped(true), input: objectInput, bulk: objectBulk }
+  { name: 'MonitoredWritable.wrap(dest) (objects)', objectMode: true, create: wrapped(true), input: objectInput, bulk: (size) => objectBulk(size) }
 ].map((d) => ({ kind: 'writable', module: __filename, ...d }))
