@@ -579,26 +579,11 @@ function transformObjects (chunk, encoding, callback) {
  * rates, time blocked by downstream (push() returned false until the next _read) and time
  * starved (waiting for upstream).
  */
-class Meter extends PassThrough {
-  constructor (options) {
-    const opts = validateOptionsObject(options, 'Meter', METER_OPTIONS)
-    const objectMode = validateBoolean(opts, 'objectMode', false)
-    const monitor = validateMonitorOptions(opts, 'meter')
-    super({ ...pickStreamOptions(opts), objectMode })
-    this._transform = objectMode ? transformObjects : transformBytes
-    this[kMeasure] = new Measure(this, KIND_METER, objectMode, monitor,
-      this.readableHighWaterMark + this.writableHighWaterMark)
-    watchListeners(this)
-    this.once('end', onEnd)
-    this.once('close', onClose)
-  }
-
-  _read (n) {
-    const m = this[kMeasure]
-    if (m !== undefined && m.blockedSince >= 0) m.drained()
-    super._read(n)
-  }
-
+/**
+ * What every measured stream offers besides its stream methods, written once: `Meter` extends
+ * PassThrough and `MonitoredWritable` Writable, so these are copied onto both prototypes.
+ */
+class MeasuredStream {
   get name () {
     return this[kMeasure].name
   }
@@ -622,6 +607,32 @@ class Meter extends PassThrough {
   /** This stream's metrics in the Prometheus text exposition format. */
   toPrometheus () {
     return toPrometheus([this])
+  }
+}
+
+function addMeasuredMethods (Class) {
+  const { constructor, ...methods } = Object.getOwnPropertyDescriptors(MeasuredStream.prototype)
+  Object.defineProperties(Class.prototype, methods)
+}
+
+class Meter extends PassThrough {
+  constructor (options) {
+    const opts = validateOptionsObject(options, 'Meter', METER_OPTIONS)
+    const objectMode = validateBoolean(opts, 'objectMode', false)
+    const monitor = validateMonitorOptions(opts, 'meter')
+    super({ ...pickStreamOptions(opts), objectMode })
+    this._transform = objectMode ? transformObjects : transformBytes
+    this[kMeasure] = new Measure(this, KIND_METER, objectMode, monitor,
+      this.readableHighWaterMark + this.writableHighWaterMark)
+    watchListeners(this)
+    this.once('end', onEnd)
+    this.once('close', onClose)
+  }
+
+  _read (n) {
+    const m = this[kMeasure]
+    if (m !== undefined && m.blockedSince >= 0) m.drained()
+    super._read(n)
   }
 
   _destroy (err, callback) {
@@ -739,10 +750,6 @@ class MonitoredWritable extends Writable {
     return new WrappedWritable(destination, opts)
   }
 
-  get name () {
-    return this[kMeasure].name
-  }
-
   write (chunk, encoding, callback) {
     const m = this[kMeasure]
     const seq = m.writes
@@ -791,25 +798,6 @@ class MonitoredWritable extends Writable {
     if (!m.syncDone && m.callback !== null) m.busyStart()
   }
 
-  /** A plain, JSON-serialisable snapshot (the totals are exact). */
-  stats () {
-    return this[kMeasure].snapshot(false, false)
-  }
-
-  /** Alias of stats(), for code written against the classic BackpressureMonitoredWritable. */
-  getStats () {
-    return this.stats()
-  }
-
-  setTotal (total) {
-    this[kMeasure].handle.setTotal(validateTotal(total))
-    return this
-  }
-
-  toPrometheus () {
-    return toPrometheus([this])
-  }
-
   _destroy (err, callback) {
     const m = this[kMeasure]
     if (m !== undefined) m.stop()
@@ -852,6 +840,9 @@ function onOwnDrain () {
 function onFinish () {
   this[kMeasure].summary()
 }
+
+addMeasuredMethods(Meter)
+addMeasuredMethods(MonitoredWritable)
 
 // ---------------------------------------------------------------------------------------------
 // MonitoredWritable.wrap(destination)
