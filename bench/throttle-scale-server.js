@@ -18,27 +18,12 @@
 
 const fs = require('node:fs')
 const http = require('node:http')
-const { Readable, pipeline } = require('node:stream')
+const { pipeline } = require('node:stream')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const common = require('./common.js')
 const { impl: implOf, statsOf } = require('./throttles.js')
 
 const LOOP_RESOLUTION_MS = 10
-
-/** `buf` as `chunk`-sized subarrays (no copies: every response shares the one payload). */
-function source(buf, chunk) {
-  let offset = 0
-  return new Readable({
-    read() {
-      if (offset >= buf.length) {
-        this.push(null)
-        return
-      }
-      this.push(buf.subarray(offset, offset + chunk))
-      offset += chunk
-    },
-  })
-}
 
 /** "Max open files" soft and hard limits of this process (Node raises soft to hard at startup). */
 function openFiles() {
@@ -70,7 +55,7 @@ function main() {
 
   const held = []
   const start = (res, thr) => {
-    pipeline(source(payload, chunk), thr, res, (err) => {
+    pipeline(common.memorySource(payload, chunk), thr, res, (err) => {
       if (err) {
         s.errors++
         if (s.firstError === null) s.firstError = err.message
