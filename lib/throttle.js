@@ -45,6 +45,10 @@ const REFUSED_BURST = -2
 // The default burst: 100 ms worth of rate (Akka's automatic burst), at least one unit.
 const BURST_SECONDS = 0.1
 
+function defaultBurst (perSecond) {
+  return Number.isFinite(perSecond) ? Math.max(perSecond * BURST_SECONDS, 1) : 1
+}
+
 const THROTTLE_OPTIONS = [
   'rate', 'per', 'burst', 'initialBurst', 'cost', 'mode', 'group', 'weight', 'chunkSize', 'clock',
   'objectMode', ...STREAM_OPTIONS
@@ -75,7 +79,7 @@ function validateBudget (opts, { rateRequired }) {
     // A finite rate over a finite period that underflows: as good as zero.
     throw rangeError('options.rate', 'large enough for a rate above 0 per second', rate)
   }
-  const fallbackBurst = Number.isFinite(perSecond) ? Math.max(perSecond * BURST_SECONDS, 1) : 1
+  const fallbackBurst = defaultBurst(perSecond)
   const burst = validateNumber(opts, 'burst', { fallback: fallbackBurst })
   const initialBurst = validateNumber(opts, 'initialBurst', { inclusive: true, fallback: burst })
   return { rate, per, perSecond, burst, initialBurst, burstGiven: opts.burst !== undefined }
@@ -102,7 +106,7 @@ function validateRateArguments (rate, options) {
 function burstAfter (budget, explicit) {
   if (budget.burstGiven) return budget.burst
   if (explicit !== undefined) return explicit
-  return Number.isFinite(budget.perSecond) ? Math.max(budget.perSecond * BURST_SECONDS, 1) : 1
+  return defaultBurst(budget.perSecond)
 }
 
 class ThrottleGroup {
