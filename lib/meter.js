@@ -611,7 +611,8 @@ class MeasuredStream {
 }
 
 function addMeasuredMethods (Class) {
-  const { constructor, ...methods } = Object.getOwnPropertyDescriptors(MeasuredStream.prototype)
+  const methods = Object.getOwnPropertyDescriptors(MeasuredStream.prototype)
+  delete methods.constructor
   Object.defineProperties(Class.prototype, methods)
 }
 
