@@ -1300,4 +1300,14 @@ function formatPipeline (meters, options) {
   return lines.join('\n')
 }
 
-module.exports = { Meter, MonitoredWritable, bottleneck, formatPipeline, registerPrometheus, toPrometheus }
+module.exports = {
+  Meter,
+  MonitoredWritable,
+  bottleneck,
+  formatPipeline,
+  registerPrometheus,
+  toPrometheus,
+  // For the Web faces (lib/web.js), which share their component's measure.
+  kMeasure,
+  addMeasuredMethods
+}

@@ -25,6 +25,11 @@
 //   the queue is empty, so core's push(null) comes after the last item.
 // * Teardown. `_destroy` cancels the worker; every native callback first checks `destroyed`, so
 //   nothing is pushed and no user callback runs after destroy.
+// * Web output (lib/web/native.js). A Web Streams face drives the same handle without core's
+//   Readable: `openPort` gives the stream a port (an object with `push(item)` -> room left, and
+//   `queued()` -> items not yet read) that takes the place of `push()`/`readableLength`, the
+//   face writes through `_transform`/`_flush` and pulls with `pullPort`. Everything else above
+//   (credits, actions after the values before them, teardown) is the same mechanism.
 // * Scheduling. Nothing here uses a global a test framework can fake (`process.nextTick`,
 //   `setImmediate`, `queueMicrotask`…: jest's modern fake timers fake them in the sandbox, even
 //   before modules load). Kicks are promise jobs (native promises cannot be faked). An action
@@ -66,6 +71,7 @@ const kDraining = Symbol('kDraining')
 const kStatsHandle = Symbol('kStatsHandle')
 const kAwaitEmpty = Symbol('kAwaitEmpty')
 const kKick = Symbol('kKick')
+const kPort = Symbol('kPort')
 
 // Kicks run as promise jobs: after the writes of the current turn, before any I/O, and out of
 // reach of test frameworks that fake process.nextTick, queueMicrotask and timers.
@@ -104,6 +110,7 @@ class NativeTransform extends Transform {
     this[kWake] = false
     this[kDeferred] = null
     this[kHandle] = null
+    this[kPort] = null
     // An already-aborted `signal` destroys the stream inside super(): start no worker for it.
     if (!this.destroyed) {
       // The TSFN keeps its callback alive for as long as the worker runs, so the callback holds
@@ -395,6 +402,7 @@ function drainQueue (stream, where = FROM_CALLBACK) {
 
 function drainEntries (stream, inRead) {
   const queue = stream[kQueue]
+  const port = stream[kPort]
   stream[kAwaitEmpty] = false
   while (!stream[kFull]) {
     let entry = stream[kCurrent]
@@ -430,7 +438,7 @@ function drainEntries (stream, inRead) {
       // has been read: an 'invalid' event never overtakes earlier values, and an error never
       // makes destroy() discard values that were still buffered. `read()` resumes us. Not inside
       // `_read` either, where a listener's throw would become the stream's error.
-      if (inRead || stream.readableLength > 0) {
+      if (inRead || (port === null ? stream.readableLength : port.queued()) > 0) {
         stream[kAwaitEmpty] = true
         break
       }
@@ -447,7 +455,7 @@ function drainEntries (stream, inRead) {
       if (stream.destroyed) return
       // Counted as delivered before push() runs listeners that may throw: never pushed twice.
       const item = items[entry.index++]
-      if (!stream.push(item)) {
+      if (!(port === null ? stream.push(item) : port.push(item))) {
         stream[kFull] = true
         break
       }
@@ -478,4 +486,19 @@ function pushEntry (items, after = null) {
   return { items, index: 0, after }
 }
 
-module.exports = { NativeTransform, pushEntry }
+/**
+ * Sends `stream`'s output to `port` instead of its Readable side (see "Web output" above): the
+ * stream is then written only through `_transform`/`_flush` and read only through the port.
+ */
+function openPort (stream, port) {
+  stream[kPort] = port
+}
+
+/** The port's consumer wants more: push what is queued while the port has room. */
+function pullPort (stream) {
+  stream[kFull] = false
+  // Not IN_READ: a listener's throw is deferred to our next turn, as at the start of read().
+  drainQueue(stream, BEFORE_READ)
+}
+
+module.exports = { NativeTransform, pushEntry, openPort, pullPort }

@@ -1,0 +1,106 @@
+/// <reference types="node" />
+// sluice/web: the Web Streams (WHATWG) faces of sluice's components.
+// The global Web Streams types (as @types/node declares them), so that a face fits the
+// ReadableStream of fetch() and the other globals.
+import type {
+  BoundedBufferOptions,
+  BoundedBufferStats,
+  BufferDrop,
+  BufferPressure,
+  InvalidLine,
+  MeterStats,
+  MonitorOptions,
+  NdjsonParserOptions,
+  NdjsonParserStats,
+  StallInfo,
+  ThrottleOptions,
+  ThrottleStats
+} from '../index.js'
+
+type NodeStreamOptionKeys = 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal'
+
+export interface NdjsonParseStreamOptions extends Omit<NdjsonParserOptions, NodeStreamOptionKeys> {
+  /** What a `null` line becomes in `'values'` output. Default: `null` (a Web stream carries `null`). */
+  nullValue?: unknown
+}
+
+/**
+ * NDJSON text in (Uint8Array / ArrayBufferView / ArrayBuffer / string chunks), one value per line out.
+ * `I` is the chunk type of the writable side: `any` by default, so that it fits any ReadableStream of
+ * bytes or text (TypeScript checks a WritableStream's chunk type both ways).
+ */
+export declare class NdjsonParseStream<T = any, I extends BufferSource | string = any> extends TransformStream<I, T> {
+  constructor(options?: NdjsonParseStreamOptions, writableStrategy?: QueuingStrategy<I>, readableStrategy?: QueuingStrategy<T>)
+  stats(): NdjsonParserStats
+  on(event: 'invalid', listener: (info: InvalidLine) => void): this
+  once(event: 'invalid', listener: (info: InvalidLine) => void): this
+  off(event: 'invalid', listener: (info: InvalidLine) => void): this
+}
+
+export declare class ThrottleStream<T = any> extends TransformStream<T, T> {
+  constructor(options: Omit<ThrottleOptions, NodeStreamOptionKeys>, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
+  stats(): ThrottleStats
+  setRate(rate: number, options?: { burst?: number; per?: number }): this
+}
+
+export interface MeterStreamOptions extends MonitorOptions {
+  objectMode?: boolean
+}
+
+interface Measured {
+  readonly name: string
+  stats(): MeterStats
+  getStats(): MeterStats
+  setTotal(total: number | null): this
+  toPrometheus(): string
+  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  on(event: 'stall', listener: (info: StallInfo) => void): this
+  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  once(event: 'stall', listener: (info: StallInfo) => void): this
+  off(event: 'stats' | 'summary' | 'stall', listener: (...args: any[]) => void): this
+}
+
+export declare class MeterStream<T = any> extends TransformStream<T, T> implements Measured {
+  constructor(options?: MeterStreamOptions, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
+  readonly name: string
+  stats(): MeterStats
+  getStats(): MeterStats
+  setTotal(total: number | null): this
+  toPrometheus(): string
+  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  on(event: 'stall', listener: (info: StallInfo) => void): this
+  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  once(event: 'stall', listener: (info: StallInfo) => void): this
+  off(event: 'stats' | 'summary' | 'stall', listener: (...args: any[]) => void): this
+}
+
+export declare class BoundedBufferStream<T = any> extends TransformStream<T, T> {
+  constructor(options?: Omit<BoundedBufferOptions, NodeStreamOptionKeys>, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
+  stats(): BoundedBufferStats
+  on(event: 'drop', listener: (drop: BufferDrop) => void): this
+  on(event: 'pressure', listener: (pressure: BufferPressure) => void): this
+  once(event: 'drop', listener: (drop: BufferDrop) => void): this
+  once(event: 'pressure', listener: (pressure: BufferPressure) => void): this
+  off(event: 'drop' | 'pressure', listener: (...args: any[]) => void): this
+}
+
+export interface MonitoredWritableStreamOptions extends MonitorOptions {
+  objectMode?: boolean
+  /** Bytes (items with objectMode) buffered before the writer waits. Default: Node's default for the mode. */
+  highWaterMark?: number
+}
+
+/** A WritableStream that forwards to `destination` and measures how it keeps up. */
+export declare class MonitoredWritableStream<T = any> extends WritableStream<T> implements Measured {
+  constructor(destination: WritableStream<T> | UnderlyingSink<T>, options?: MonitoredWritableStreamOptions)
+  readonly name: string
+  stats(): MeterStats
+  getStats(): MeterStats
+  setTotal(total: number | null): this
+  toPrometheus(): string
+  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  on(event: 'stall', listener: (info: StallInfo) => void): this
+  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  once(event: 'stall', listener: (info: StallInfo) => void): this
+  off(event: 'stats' | 'summary' | 'stall', listener: (...args: any[]) => void): this
+}

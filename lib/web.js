@@ -1,0 +1,209 @@
+'use strict'
+
+// sluice/web: every sluice component as a Web Streams (WHATWG) object, for code that holds
+// ReadableStreams (fetch bodies, Response, TextDecoderStream, CompressionStream…).
+//
+// The transforms are TransformStreams (lib/web/face.js), taking the component's options, then a
+// writable and a readable queuing strategy, as `new TransformStream(transformer, w, r)` does:
+//   new NdjsonParseStream(options?, writableStrategy?, readableStrategy?)
+// The component itself is made from the options (so its validation, defaults and every option
+// it knows apply unchanged) and does the work; the Web face is its pair of Web sides:
+// NdjsonParseStream drives the parser's native handle directly (NativeEngine), the others drive
+// their Node Transform through its callbacks (NodeEngine). The component's counters and events
+// are the face's: stats(), on/once/off('invalid' | 'stall' | 'drop'…), and its methods.
+//
+// MonitoredWritableStream is a WritableStream that measures what it forwards to another
+// WritableStream (or an underlying sink object).
+
+const { WritableStream, CountQueuingStrategy } = require('node:stream/web')
+const { NdjsonParser } = require('./ndjson.js')
+const { Throttle } = require('./throttle.js')
+const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods } = require('./meter.js')
+const { BoundedBuffer } = require('./buffer.js')
+const { NativeEngine, NodeEngine } = require('./web/engines.js')
+const { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents } = require('./web/face.js')
+const { typeError } = require('./options.js')
+
+const kComponent = Symbol('kComponent')
+
+/** What a JSON `null` line is inside the parser here; it leaves as a real `null` chunk. */
+const NULL_LINE = Symbol('sluice.web.null')
+
+function nullLineToNull (item) {
+  return item === NULL_LINE ? null : item
+}
+
+/**
+ * NDJSON text in (Uint8Array, any ArrayBufferView, ArrayBuffer or string chunks), one value per
+ * line out. Every NdjsonParser option applies; `nullValue` defaults to `null` itself (a Web
+ * stream carries `null`; nothing ends on it).
+ */
+class NdjsonParseStream extends WebTransform {
+  constructor (options, writableStrategy, readableStrategy) {
+    const opts = webOptions(options, 'NdjsonParseStream')
+    let parserOptions = opts
+    if (opts === undefined) parserOptions = { nullValue: NULL_LINE }
+    else if (opts !== null && typeof opts === 'object' && (opts.nullValue === undefined || opts.nullValue === null)) {
+      parserOptions = { ...opts, nullValue: NULL_LINE }
+    }
+    const parser = new NdjsonParser(parserOptions)
+    super(new NativeEngine(parser, nullLineToNull),
+      strategy(writableStrategy, 'writableStrategy', oneChunk),
+      strategy(readableStrategy, 'readableStrategy', itemStrategy))
+    this[kComponent] = parser
+  }
+
+  /** The parser's counters: lines, bytes, values, blankLines, invalidLines, longestLine. */
+  stats () {
+    return this[kComponent].stats()
+  }
+}
+
+/** Byte or object chunks through a throttle; Throttle's options (`group` too). */
+class ThrottleStream extends WebTransform {
+  constructor (options, writableStrategy, readableStrategy) {
+    const throttle = new Throttle(webOptions(options, 'ThrottleStream'))
+    super(new NodeEngine(throttle),
+      strategy(writableStrategy, 'writableStrategy', oneChunk),
+      strategy(readableStrategy, 'readableStrategy', throttle.readableObjectMode ? itemStrategy : byteStrategy))
+    this[kComponent] = throttle
+  }
+
+  /** As Throttle#stats(). */
+  stats () {
+    return this[kComponent].stats()
+  }
+
+  /** As Throttle#setRate(rate, options). */
+  setRate (rate, options) {
+    this[kComponent].setRate(rate, options)
+    return this
+  }
+}
+
+/** Measures what passes (bytes, or items with objectMode); Meter's options. */
+class MeterStream extends WebTransform {
+  constructor (options, writableStrategy, readableStrategy) {
+    const meter = new Meter(webOptions(options, 'MeterStream'))
+    super(new NodeEngine(meter),
+      strategy(writableStrategy, 'writableStrategy', oneChunk),
+      strategy(readableStrategy, 'readableStrategy', meter.readableObjectMode ? itemStrategy : byteStrategy))
+    this[kComponent] = meter
+    // bottleneck(), toPrometheus() and registerPrometheus() take it as they take a Meter.
+    this[kMeasure] = meter[kMeasure]
+  }
+}
+
+/** A bounded buffer with an overflow policy; BoundedBuffer's options. */
+class BoundedBufferStream extends WebTransform {
+  constructor (options, writableStrategy, readableStrategy) {
+    const buffer = new BoundedBuffer(webOptions(options, 'BoundedBufferStream'))
+    super(new NodeEngine(buffer),
+      strategy(writableStrategy, 'writableStrategy', oneChunk),
+      strategy(readableStrategy, 'readableStrategy', buffer.readableObjectMode ? itemStrategy : byteStrategy))
+    this[kComponent] = buffer
+  }
+
+  /** As BoundedBuffer#stats(). */
+  stats () {
+    return this[kComponent].stats()
+  }
+}
+
+/** MonitoredWritable options that make no sense in front of a Web destination. */
+const NODE_SINK_OPTIONS = [
+  'write', 'writev', 'final', 'destroy', 'construct', 'decodeStrings', 'defaultEncoding', 'emitClose', 'autoDestroy', 'signal'
+]
+
+/**
+ * A WritableStream that forwards every chunk to `destination` (a WritableStream, or an
+ * underlying sink object as `new WritableStream(sink)` takes) and measures how it keeps up, as
+ * MonitoredWritable does: its options (name, interval, stallMs, halfLifeMs, total, clock,
+ * objectMode) and `highWaterMark` (bytes, or items with objectMode) before its writer waits.
+ */
+class MonitoredWritableStream extends WritableStream {
+  constructor (destination, options) {
+    if (options !== null && typeof options === 'object') {
+      for (const key of NODE_SINK_OPTIONS) {
+        if (Object.hasOwn(options, key)) {
+          const err = new TypeError(`The "options.${key}" option is one of MonitoredWritable's Node sink, not of MonitoredWritableStream: the destination does the writing`)
+          err.code = 'ERR_INVALID_ARG_VALUE'
+          throw err
+        }
+      }
+    }
+    if (destination === null || typeof destination !== 'object') {
+      throw typeError('destination', 'a WritableStream or an underlying sink object', destination)
+    }
+    const dest = destination instanceof WritableStream ? destination : new WritableStream(destination)
+    let writer = null
+    let controller = null
+    let drainWaiter = null
+    let done = false
+    const fail = (err) => {
+      if (done) return
+      done = true
+      controller.error(err)
+      node.destroy()
+      writer.abort(err).catch(ignore)
+      drainWaiter?.reject(err)
+      drainWaiter = null
+    }
+    const node = new MonitoredWritable({
+      ...options,
+      decodeStrings: false,
+      write (chunk, encoding, callback) {
+        writer.write(chunk).then(() => callback(), callback)
+      },
+      final (callback) {
+        writer.close().then(() => callback(), callback)
+      }
+    })
+    node.on('error', fail)
+    node.on('drain', () => {
+      const waiter = drainWaiter
+      drainWaiter = null
+      waiter?.resolve()
+    })
+    writer = dest.getWriter()
+    super({
+      start (c) { controller = c },
+      write (chunk) {
+        let ok
+        try {
+          ok = node.write(chunk)
+        } catch (err) {
+          // Not something the destination takes (null in object mode, a number in byte mode…).
+          fail(err)
+          throw err
+        }
+        if (ok) return undefined
+        return new Promise((resolve, reject) => { drainWaiter = { resolve, reject } })
+      },
+      close () {
+        return new Promise((resolve, reject) => {
+          node.end((err) => (err == null ? resolve() : reject(err)))
+        })
+      },
+      abort (reason) {
+        if (done) return undefined
+        done = true
+        node.destroy()
+        drainWaiter?.reject(reason)
+        return writer.abort(reason)
+      }
+    }, new CountQueuingStrategy({ highWaterMark: 1 }))
+    this[kComponent] = node
+    this[kMeasure] = node[kMeasure]
+  }
+}
+
+function ignore () {}
+
+addMeasuredMethods(MeterStream)
+addMeasuredMethods(MonitoredWritableStream)
+for (const Class of [NdjsonParseStream, ThrottleStream, MeterStream, BoundedBufferStream, MonitoredWritableStream]) {
+  forwardEvents(Class, (face) => face[kComponent])
+}
+
+module.exports = { NdjsonParseStream, ThrottleStream, MeterStream, BoundedBufferStream, MonitoredWritableStream }

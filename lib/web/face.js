@@ -1,0 +1,252 @@
+'use strict'
+
+// The Web Streams (WHATWG) face shared by every sluice transform: a `TransformStream` subclass
+// whose `readable` and `writable` are a ReadableStream and a WritableStream of our own, joined
+// by a `Link` to an *engine* that does the component's work (lib/web/engines.js: a native
+// handle driven directly, or a Node stream driven through its callbacks).
+//
+// Why not the TransformStream's own sides: its transformer sees no pull, so output that comes
+// later than `transform()` (all of ours: it is made on a worker, or released by a timer) could
+// not wait for the reader. Our ReadableStream's `pull` is that signal, and our WritableStream's
+// `write` promise is the backpressure: it settles when the engine has taken the chunk, so while
+// the engine is full the chunk stays queued, `desiredSize` is <= 0 and `writer.ready` pending.
+//
+// Invariants:
+// * Output goes to the readable side only while it has room (`room()`: its desiredSize > 0, or a
+//   read waits on an empty queue), so it never holds more than its queuing strategy allows.
+// * Teardown happens once (`settle`): readable.cancel(r) and writable.abort(r) stop the engine and
+//   error the other side with r; an engine error errors both sides with the same error. After
+//   it, the engine is destroyed, every held write/close promise is settled, and nothing else
+//   reaches a controller (no late callbacks, no enqueue into a closed stream).
+
+const { getDefaultHighWaterMark } = require('node:stream')
+const {
+  ByteLengthQueuingStrategy,
+  CountQueuingStrategy,
+  ReadableStream,
+  TransformStream,
+  WritableStream
+} = require('node:stream/web')
+const { STREAM_OPTIONS, typeError } = require('../options.js')
+
+const OPEN = 0
+const CLOSED = 1 // the readable side closed after a clean end
+const DONE = 2 // torn down (cancel, abort, error)
+
+/** Node stream events that belong to the engine, not to the component: not forwarded. */
+const STREAM_EVENTS = new Set([
+  'data', 'end', 'error', 'close', 'finish', 'prefinish', 'drain', 'readable', 'pause', 'resume', 'pipe', 'unpipe'
+])
+
+class Link {
+  constructor (engine) {
+    this.engine = engine
+    this.state = OPEN
+    this.readableController = null
+    this.writableController = null
+    // The readable side's desiredSize with an empty queue: its highWaterMark.
+    this.room0 = 0
+    // A pull that has not been answered with an item yet (a read may wait on an empty queue).
+    this.wanted = false
+    this.heldWrite = null
+    this.heldClose = null
+  }
+
+  /** Whether the readable side takes another item now. */
+  room () {
+    return this.state === OPEN && (this.wanted || this.readableController.desiredSize > 0)
+  }
+
+  /** Items enqueued and not read yet (in the strategy's units). */
+  queued () {
+    return this.room0 - this.readableController.desiredSize
+  }
+
+  /** Enqueues one item; returns whether there is room for more. */
+  enqueue (item) {
+    if (this.state !== OPEN) return false
+    this.wanted = false
+    const controller = this.readableController
+    controller.enqueue(item)
+    return controller.desiredSize > 0
+  }
+
+  /** The engine has enqueued its last item. */
+  closeReadable () {
+    if (this.state !== OPEN) return
+    this.state = CLOSED
+    this.readableController.close()
+  }
+
+  pull () {
+    if (this.state !== OPEN) return
+    this.wanted = true
+    this.engine.pull()
+  }
+
+  write (chunk) {
+    return new Promise((resolve, reject) => {
+      this.heldWrite = { resolve, reject }
+      this.engine.write(chunk, (err) => {
+        const held = this.heldWrite
+        if (held === null) return // torn down meanwhile: already settled
+        this.heldWrite = null
+        if (err == null) {
+          held.resolve()
+        } else {
+          this.fail(err)
+          held.reject(err)
+        }
+      })
+    })
+  }
+
+  close () {
+    return new Promise((resolve, reject) => {
+      this.heldClose = { resolve, reject }
+      this.engine.end((err) => {
+        const held = this.heldClose
+        if (held === null) return
+        this.heldClose = null
+        if (err == null) {
+          held.resolve()
+        } else {
+          this.fail(err)
+          held.reject(err)
+        }
+      })
+    })
+  }
+
+  /** readable.cancel(reason): the writable side errors with the reason. */
+  cancel (reason) {
+    this.settle(reason, false, true)
+  }
+
+  /** writable.abort(reason): the readable side errors with the reason. */
+  abort (reason) {
+    this.settle(reason, true, false)
+  }
+
+  /** The engine failed: both sides error with `err`. */
+  fail (err) {
+    this.settle(err, true, true)
+  }
+
+  settle (reason, readable, writable) {
+    if (this.state === DONE) return
+    const wasOpen = this.state === OPEN
+    this.state = DONE
+    this.engine.destroy()
+    if (readable && wasOpen) this.readableController.error(reason)
+    // A no-op unless the writable side is still writable (the spec's error() checks).
+    if (writable) this.writableController.error(reason)
+    const { heldWrite, heldClose } = this
+    this.heldWrite = null
+    this.heldClose = null
+    heldWrite?.reject(reason)
+    heldClose?.reject(reason)
+  }
+}
+
+/**
+ * A TransformStream whose sides are driven by `engine`. `instanceof TransformStream` holds and
+ * `pipeThrough` takes it (it reads `readable` and `writable`, which are ours). The identity
+ * transform made by `super()` is never used.
+ */
+class WebTransform extends TransformStream {
+  #readable
+  #writable
+
+  /**
+   * @param {object} engine see lib/web/engines.js
+   * @param {QueuingStrategy} writableStrategy
+   * @param {QueuingStrategy} readableStrategy
+   */
+  constructor (engine, writableStrategy, readableStrategy) {
+    super()
+    const link = new Link(engine)
+    this.#writable = new WritableStream({
+      start (controller) { link.writableController = controller },
+      write: (chunk) => link.write(chunk),
+      close: () => link.close(),
+      abort: (reason) => link.abort(reason)
+    }, writableStrategy)
+    this.#readable = new ReadableStream({
+      start (controller) {
+        link.readableController = controller
+        link.room0 = controller.desiredSize
+      },
+      pull: () => link.pull(),
+      cancel: (reason) => link.cancel(reason)
+    }, readableStrategy)
+    engine.attach(link)
+  }
+
+  get readable () {
+    return this.#readable
+  }
+
+  get writable () {
+    return this.#writable
+  }
+}
+
+/**
+ * The options of a Web face: the component's own, minus the Node stream options, which have no
+ * meaning here (queuing strategies take their place).
+ */
+function webOptions (options, className) {
+  if (options === null || typeof options !== 'object') return options // the component's validation names it
+  for (const key of STREAM_OPTIONS) {
+    if (Object.hasOwn(options, key)) {
+      const err = new TypeError(`The "options.${key}" option is a Node stream option, not one of ${className}: ` +
+        'give queuing strategies instead (the second and third arguments), and an AbortSignal to pipeTo/pipeThrough')
+      err.code = 'ERR_INVALID_ARG_VALUE'
+      throw err
+    }
+  }
+  return options
+}
+
+/** Checks a queuing strategy argument; `undefined` gives `fallback()`. */
+function strategy (value, name, fallback) {
+  if (value === undefined) return fallback()
+  if (value === null || typeof value !== 'object') throw typeError(name, 'a queuing strategy object', value)
+  return value
+}
+
+/** The platform's default strategies, as Node's own streams size their buffers. */
+function itemStrategy () {
+  return new CountQueuingStrategy({ highWaterMark: getDefaultHighWaterMark(true) })
+}
+
+function byteStrategy () {
+  return new ByteLengthQueuingStrategy({ highWaterMark: getDefaultHighWaterMark(false) })
+}
+
+/** The default writable side: one chunk in hand while the engine is full (TransformStream's default). */
+function oneChunk () {
+  return new CountQueuingStrategy({ highWaterMark: 1 })
+}
+
+/** on/once/off for the component's events ('invalid', 'stall', 'drop'…), not the engine's stream events. */
+function forwardEvents (Class, emitterOf) {
+  for (const method of ['on', 'once', 'off']) {
+    Object.defineProperty(Class.prototype, method, {
+      configurable: true,
+      writable: true,
+      value: function (event, listener) {
+        if (STREAM_EVENTS.has(event)) {
+          const err = new TypeError(`'${event}' is an event of Node streams, not of ${Class.name}: use the Web stream's promises`)
+          err.code = 'ERR_INVALID_ARG_VALUE'
+          throw err
+        }
+        emitterOf(this)[method](event, listener)
+        return this
+      }
+    })
+  }
+}
+
+module.exports = { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents }
