@@ -1,9 +1,12 @@
-import { NdjsonParseStream, MeterStream, MonitoredWritableStream, ThrottleStream, BoundedBufferStream } from 'sluice/web'
-const p = new NdjsonParseStream<{ a: number }>({ onInvalid: 'skip' })
-p.on('invalid', (i) => i.line)
-const r: ReadableStream<{ a: number }> = new ReadableStream<Uint8Array>().pipeThrough(p)
-const m = new MeterStream({ name: 'x' }); m.stats().bytes
-new MonitoredWritableStream({ write () {} }).stats()
-new ThrottleStream({ rate: 5 }).setRate(3)
-new BoundedBufferStream({ capacity: 3 }).stats().dropped
-void r
+// sluice/web's declarations in use (type-checked by __test__/web.spec.js): the faces fit the
+// global Web Streams types, as a fetch() body's pipeThrough needs.
+import { BoundedBufferStream, MeterStream, MonitoredWritableStream, NdjsonParseStream, ThrottleStream } from 'sluice/web'
+
+const parse = new NdjsonParseStream<{ a: number }>({ onInvalid: 'skip' })
+parse.on('invalid', (info) => info.line)
+const values: ReadableStream<{ a: number }> = new ReadableStream<Uint8Array>().pipeThrough(parse)
+const bytes: number = new MeterStream({ name: 'x' }).stats().bytes
+const chunks: number = new MonitoredWritableStream({ write () {} }).stats().chunks
+const throttle: ThrottleStream = new ThrottleStream({ rate: 5 }).setRate(3)
+const dropped: number = new BoundedBufferStream({ capacity: 3 }).stats().dropped.oldest
+export { values, bytes, chunks, throttle, dropped }

@@ -167,7 +167,13 @@ class WebTransform extends TransformStream {
     super()
     const link = new Link(engine)
     this.#writable = new WritableStream({
-      start (controller) { link.writableController = controller },
+      start (controller) {
+        link.writableController = controller
+        // abort() reaches the sink only after the write in flight settles, and ours is held until
+        // the engine has room (which a stopped reader never makes): the controller's signal
+        // tells us at once, and settling then lets the abort through.
+        controller.signal.addEventListener('abort', () => link.abort(controller.signal.reason), { once: true })
+      },
       write: (chunk) => link.write(chunk),
       close: () => link.close(),
       abort: (reason) => link.abort(reason)

@@ -1,0 +1,291 @@
+'use strict'
+
+// sluice/web beyond the shared Web contract (web-*.contract.spec.js): NdjsonParseStream's parser
+// options, nulls and chunk types; MonitoredWritableStream; the faces with fetch() against a real
+// HTTP server; the exports and the type declarations.
+
+const test = require('ava')
+const http = require('node:http')
+const path = require('node:path')
+const { once } = require('node:events')
+const { ReadableStream, WritableStream, CountQueuingStrategy } = require('node:stream/web')
+const web = require('sluice/web')
+const { NdjsonParseStream, MeterStream, MonitoredWritableStream } = web
+const { bottleneck, toPrometheus } = require('..')
+const { readAll, quiet, QUIET_MS } = require('./web-contract')
+
+let ts = null
+try {
+  ts = require('typescript')
+} catch {}
+
+const parse = (chunks, options) => readAll(ReadableStream.from(chunks).pipeThrough(new NdjsonParseStream(options)))
+
+// ---------------------------------------------------------------------------------------------
+// Exports
+
+test("sluice/web is a subpath export, as CommonJS and as an ES module, with the same classes", async (t) => {
+  const esm = await import('sluice/web')
+  for (const name of ['NdjsonParseStream', 'ThrottleStream', 'MeterStream', 'BoundedBufferStream', 'MonitoredWritableStream']) {
+    t.is(typeof web[name], 'function', name)
+    t.is(esm[name], web[name], `${name}: one implementation`)
+  }
+})
+
+;(ts ? test : test.skip)('lib/web.d.ts type-checks: the faces fit the global Web Streams types (TypeScript compiler)', (t) => {
+  const file = path.join(__dirname, 'types', 'web-types.ts')
+  const program = ts.createProgram([file], {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: ['node']
+  })
+  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+  t.deepEqual(diagnostics, [])
+})
+
+// ---------------------------------------------------------------------------------------------
+// NdjsonParseStream
+
+test('NdjsonParseStream: a null line is a real null chunk, and nothing ends on it', async (t) => {
+  t.deepEqual(await parse(['null\n1\nnull\n', 'null']), [null, 1, null, null])
+  t.deepEqual(await parse(['null\n2\n'], { nullValue: 'NULL' }), ['NULL', 2], 'nullValue keeps its meaning')
+  t.deepEqual(await parse(['null\n'], { output: 'envelopes' }), [{ line: 1, offset: 0, value: null }])
+})
+
+test('NdjsonParseStream: Uint8Array, ArrayBuffer, DataView and string chunks; a character split across chunks', async (t) => {
+  const bytes = Buffer.from('{"s":"é€"}\n[1]\n')
+  const u8 = new Uint8Array(bytes)
+  // Cut inside 'é' (bytes 6-7) and inside '€' (bytes 8-10).
+  const chunks = [u8.subarray(0, 7), u8.slice(7, 9).buffer, new DataView(u8.buffer, 9, 5), u8.subarray(14), '["str"]\n']
+  t.deepEqual(await parse(chunks), [{ s: 'é€' }, [1], ['str']])
+})
+
+test('NdjsonParseStream: a chunk that is not bytes or text rejects the write and errors both sides', async (t) => {
+  const s = new NdjsonParseStream()
+  const writer = s.writable.getWriter()
+  const err = await t.throwsAsync(writer.write(42), { code: 'ERR_INVALID_ARG_TYPE' })
+  await t.throwsAsync(s.readable.getReader().read(), { is: err })
+  await t.throwsAsync(writer.closed, { is: err })
+})
+
+test("NdjsonParseStream: every parser option applies (onInvalid 'skip' with its 'invalid' events and counters, reviver, output)", async (t) => {
+  const s = new NdjsonParseStream({ onInvalid: 'skip', reviver: (k, v) => (k === 'n' ? v * 2 : v) })
+  const invalid = []
+  t.is(s.on('invalid', (info) => invalid.push(info)), s)
+  const values = await readAll(ReadableStream.from(['{"n":1}\n{bad\n{"n":2}\n']).pipeThrough(s))
+  t.deepEqual(values, [{ n: 2 }, { n: 4 }])
+  t.is(invalid.length, 1)
+  t.like(invalid[0], { code: 'ERR_SLUICE_INVALID_JSON', line: 2, offset: 8 })
+  t.like(s.stats(), { lines: 3, values: 2, invalidLines: 1 })
+  t.deepEqual(await parse(['[1]\n[2,3]\n'], { output: 'batches' }), [[[1], [2, 3]]])
+})
+
+test("NdjsonParseStream: options go to the parser's own validation (unknown ones too); Node stream options are refused", (t) => {
+  t.throws(() => new NdjsonParseStream({ output: 'nope' }), { instanceOf: TypeError, message: /options\.output/ })
+  t.throws(() => new NdjsonParseStream({ maxLineBytes: 0 }), { instanceOf: RangeError, message: /options\.maxLineBytes/ })
+  // An option this version of the parser does not know is the parser's error, naming it: options
+  // the parser gains later reach it unchanged.
+  t.throws(() => new NdjsonParseStream({ noSuchOption: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.noSuchOption.*NdjsonParser/ })
+  for (const key of ['highWaterMark', 'readableHighWaterMark', 'writableHighWaterMark', 'signal']) {
+    t.throws(() => new NdjsonParseStream({ [key]: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: new RegExp(`options\\.${key}.*queuing strategies`) })
+  }
+  t.throws(() => new NdjsonParseStream({}, 5), { code: 'ERR_INVALID_ARG_TYPE', message: /writableStrategy/ })
+  t.throws(() => new NdjsonParseStream().on('data', () => {}), { code: 'ERR_INVALID_ARG_VALUE' })
+})
+
+test("NdjsonParseStream: onInvalid 'error' (the default) errors both sides with the NdjsonError of the line, after the values before it", async (t) => {
+  const s = new NdjsonParseStream()
+  const writer = s.writable.getWriter()
+  writer.write('1\n2\n{"x":\n3\n').catch(() => {})
+  const reader = s.readable.getReader()
+  t.deepEqual(await reader.read(), { done: false, value: 1 })
+  t.deepEqual(await reader.read(), { done: false, value: 2 })
+  const err = await t.throwsAsync(reader.read(), { name: 'NdjsonError', code: 'ERR_SLUICE_INVALID_JSON' })
+  t.like(err, { line: 3, offset: 4 })
+  await t.throwsAsync(writer.closed, { is: err })
+})
+
+test('NdjsonParseStream: a reader that stops reading stalls a producer awaiting writer.ready within a few hundred KiB, with an explicit strategy too', async (t) => {
+  const line = Buffer.from(JSON.stringify({ id: 1, name: 'a record of some length', tags: ['x', 'y'] }) + '\n')
+  const chunk = Buffer.concat(Array(Math.ceil(65536 / line.length)).fill(line))
+  for (const readable of [undefined, new CountQueuingStrategy({ highWaterMark: 1000 })]) {
+    const s = new NdjsonParseStream({}, undefined, readable)
+    const writer = s.writable.getWriter()
+    let written = 0
+    while (written < 16 * 1024 * 1024) {
+      const state = await Promise.race([writer.ready.then(() => 'ready'), quiet(QUIET_MS)])
+      if (state === 'quiet') break
+      writer.write(chunk).catch(() => {})
+      written += chunk.length
+    }
+    t.log(`readable strategy ${readable ? 'highWaterMark 1000' : 'default'}: stalled after ${written / 1024} KiB`)
+    t.true(written <= 512 * 1024, `stalled within 512 KiB (${written / 1024} KiB)`)
+    t.true(writer.desiredSize <= 0)
+    await writer.abort(new Error('done'))
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+// MonitoredWritableStream
+
+test('MonitoredWritableStream: forwards to a WritableStream or an underlying sink, measures, works with pipeTo', async (t) => {
+  const got = []
+  const m = new MonitoredWritableStream(new WritableStream({ write (c) { got.push(c) } }), { objectMode: true, name: 'dest' })
+  t.true(m instanceof WritableStream)
+  await ReadableStream.from([1, 'two', { three: 3 }]).pipeTo(m)
+  t.deepEqual(got, [1, 'two', { three: 3 }])
+  t.like(m.stats(), { name: 'dest', chunks: 3 })
+  const bytes = []
+  const b = new MonitoredWritableStream({ write (c) { bytes.push(Buffer.from(c).toString()) } })
+  await ReadableStream.from([Buffer.from('ab'), new Uint8Array([99]), 'de']).pipeTo(b)
+  t.deepEqual(bytes, ['ab', 'c', 'de'], 'each chunk as written (strings stay strings)')
+  t.is(b.stats().bytes, 5)
+  t.regex(b.toPrometheus(), /sluice_/)
+})
+
+test('MonitoredWritableStream: the tutorial pattern — writer.ready stays pending while the destination is behind by highWaterMark, resolves as it catches up', async (t) => {
+  const held = []
+  let released = false
+  const dest = new WritableStream({ write () { return released ? undefined : new Promise((resolve) => held.push(resolve)) } })
+  const m = new MonitoredWritableStream(dest, { objectMode: true, highWaterMark: 4 })
+  const writer = m.getWriter()
+  let written = 0
+  for (;;) {
+    const state = await Promise.race([writer.ready.then(() => 'ready'), quiet(QUIET_MS)])
+    if (state === 'quiet') break
+    writer.write(written++).catch(() => {})
+  }
+  // One in the destination's hands, highWaterMark (4) in the Node buffer, one in the Web queue.
+  t.true(written <= 8, `stalled after ${written} writes`)
+  t.true(writer.desiredSize <= 0)
+  const ready = writer.ready
+  // The destination catches up (completes what it holds, and from now on at once): the buffer
+  // drains and the same ready resolves.
+  released = true
+  while (held.length > 0) held.shift()()
+  await ready
+  await writer.close()
+  t.is(m.stats().chunks, written)
+  t.true(m.stats().backpressureEvents >= 1)
+})
+
+test('MonitoredWritableStream: abort(reason) reaches the destination; a destination error rejects pipeTo and cancels the source', async (t) => {
+  let abortReason = null
+  const m = new MonitoredWritableStream({ write () {}, abort (r) { abortReason = r } })
+  const reason = new Error('stop')
+  await m.getWriter().abort(reason)
+  t.is(abortReason, reason)
+
+  const err = new Error('disk full')
+  let cancelled = null
+  const source = new ReadableStream({ pull (c) { c.enqueue(Buffer.from('x')) }, cancel (r) { cancelled = r } })
+  let n = 0
+  const failing = new MonitoredWritableStream({ write () { if (++n === 3) throw err } })
+  await t.throwsAsync(source.pipeTo(failing), { is: err })
+  t.is(cancelled, err)
+})
+
+test('MeterStream and MonitoredWritableStream take part in bottleneck() and toPrometheus() like their Node forms', async (t) => {
+  const meter = new MeterStream({ name: 'mid' })
+  const sink = new MonitoredWritableStream({ write () {} }, { name: 'end' })
+  await ReadableStream.from([Buffer.alloc(1000), Buffer.alloc(1000)]).pipeThrough(meter).pipeTo(sink)
+  t.is(meter.stats().bytes, 2000)
+  t.is(sink.stats().bytes, 2000)
+  const text = toPrometheus([meter, sink])
+  t.regex(text, /name="mid"/)
+  t.regex(text, /name="end"/)
+  t.notThrows(() => bottleneck([meter, sink]))
+})
+
+// ---------------------------------------------------------------------------------------------
+// fetch()
+
+/**
+ * A local HTTP server that sends `records` as NDJSON, each line in three writes (the socket has
+ * no Nagle delay, and each write waits for its callback), and the next line only once the test
+ * says the client has the previous value (`progress`).
+ */
+async function slowServer (records, progress) {
+  const server = http.createServer(async (req, res) => {
+    res.socket.setNoDelay(true)
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    const write = (part) => new Promise((resolve) => res.write(part, resolve))
+    for (let i = 0; i < records.length; i++) {
+      const line = Buffer.from(JSON.stringify(records[i]) + '\n')
+      const cut1 = Math.floor(line.length / 3)
+      const cut2 = Math.floor((2 * line.length) / 3)
+      await write(line.subarray(0, cut1))
+      await write(line.subarray(cut1, cut2))
+      await write(line.subarray(cut2))
+      await progress(i)
+    }
+    res.end()
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return { server, url: `http://127.0.0.1:${server.address().port}/` }
+}
+
+test('fetch: body.pipeThrough(new NdjsonParseStream()) gets each value as it is sent, lines split over several writes', async (t) => {
+  const records = [{ a: 1 }, { text: 'é'.repeat(3000) }, null, [1, 2, 3], 'last', { n: 1.5e300 }]
+  const arrived = records.map(() => {
+    let resolve
+    const p = new Promise((r) => { resolve = r })
+    return { p, resolve }
+  })
+  // The server sends line i + 1 only after value i arrived: a parser that held values back for
+  // more input would deadlock here (and fail by the test's timeout).
+  const { server, url } = await slowServer(records, (i) => arrived[i].p)
+  t.teardown(() => server.close())
+  const got = []
+  const response = await fetch(url)
+  for await (const value of response.body.pipeThrough(new NdjsonParseStream())) {
+    arrived[got.length].resolve()
+    got.push(value)
+  }
+  t.deepEqual(got, records)
+})
+
+test('fetch: aborting the request stops the parser (the body errors with the AbortError, nothing more is parsed)', async (t) => {
+  let served = 0
+  const server = http.createServer((req, res) => {
+    // The client resets the connection: expected here.
+    req.on('error', () => {})
+    res.on('error', () => {})
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    // Endless: lines as fast as the socket takes them.
+    const pump = () => {
+      while (!res.destroyed && res.write(JSON.stringify({ i: served++, pad: 'x'.repeat(100) }) + '\n'));
+    }
+    res.on('drain', pump)
+    pump()
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const serverClosed = new Promise((resolve) => server.once('connection', (socket) => socket.once('close', resolve)))
+  const controller = new AbortController()
+  const response = await fetch(`http://127.0.0.1:${server.address().port}/`, { signal: controller.signal })
+  const s = new NdjsonParseStream()
+  let n = 0
+  let err = null
+  try {
+    for await (const value of response.body.pipeThrough(s)) {
+      t.is(value.i, n)
+      if (++n === 1000) controller.abort()
+    }
+  } catch (e) {
+    err = e // a DOMException, not an Error, on Node 20
+  }
+  t.is(err?.name, 'AbortError')
+  await serverClosed
+  const after = s.stats().lines
+  // Give any late native work the chance to show up: nothing more is parsed.
+  await quiet(QUIET_MS)
+  t.is(s.stats().lines, after)
+  t.true(n >= 1000)
+})
