@@ -15,6 +15,24 @@ try {
   ts = require('typescript')
 } catch {}
 
+/** The TypeScript compiler's diagnostics for a file of __test__/types/ (strict, NodeNext), as text. */
+function typeCheck (name) {
+  const file = path.join(__dirname, 'types', name)
+  const program = ts.createProgram([file], {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: ['node']
+  })
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : ''
+    return where + ts.flattenDiagnosticMessageText(d.messageText, '\n')
+  })
+}
+
 test("index.d.ts declares the typed 'invalid' overload on every listener method", (t) => {
   const dts = fs.readFileSync(path.join(ROOT, 'index.d.ts'), 'utf8')
   for (const method of METHODS) {
@@ -24,37 +42,13 @@ test("index.d.ts declares the typed 'invalid' overload on every listener method"
 })
 
 ;(ts ? test : test.skip)('index.d.ts type-checks: listeners of every method get an InvalidLine (TypeScript compiler)', (t) => {
-  const file = path.join(__dirname, 'types', 'ndjson-types.ts')
-  const program = ts.createProgram([file], {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    types: ['node']
-  })
-  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : ''
-    return where + ts.flattenDiagnosticMessageText(d.messageText, '\n')
-  })
-  t.deepEqual(diagnostics, [])
+  t.deepEqual(typeCheck('ndjson-types.ts'), [])
 })
 
 ;(ts ? test : test.skip)('index.d.ts type-checks: Meter, MonitoredWritable, bottleneck, Prometheus (TypeScript compiler)', (t) => {
-  const file = path.join(__dirname, 'types', 'meter-types.ts')
-  const program = ts.createProgram([file], {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    types: ['node']
-  })
-  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : ''
-    return where + ts.flattenDiagnosticMessageText(d.messageText, '\n')
-  })
-  t.deepEqual(diagnostics, [])
+  t.deepEqual(typeCheck('meter-types.ts'), [])
+})
+
+;(ts ? test : test.skip)('lib/web.d.ts type-checks: the sluice/web faces fit the global Web Streams types (TypeScript compiler)', (t) => {
+  t.deepEqual(typeCheck('web-types.ts'), [])
 })

@@ -2,22 +2,16 @@
 
 // sluice/web beyond the shared Web contract (web-*.contract.spec.js): NdjsonParseStream's parser
 // options, nulls and chunk types; MonitoredWritableStream; the faces with fetch() against a real
-// HTTP server; the exports and the type declarations.
+// HTTP server; the exports (the type declarations: typings.spec.js).
 
 const test = require('ava')
 const http = require('node:http')
-const path = require('node:path')
 const { once } = require('node:events')
 const { ReadableStream, WritableStream, CountQueuingStrategy } = require('node:stream/web')
 const web = require('sluice/web')
 const { NdjsonParseStream, MeterStream, MonitoredWritableStream } = web
 const { bottleneck, toPrometheus } = require('..')
 const { readAll, quiet, QUIET_MS } = require('./web-contract')
-
-let ts = null
-try {
-  ts = require('typescript')
-} catch {}
 
 const parse = (chunks, options) => readAll(ReadableStream.from(chunks).pipeThrough(new NdjsonParseStream(options)))
 
@@ -30,21 +24,6 @@ test("sluice/web is a subpath export, as CommonJS and as an ES module, with the 
     t.is(typeof web[name], 'function', name)
     t.is(esm[name], web[name], `${name}: one implementation`)
   }
-})
-
-;(ts ? test : test.skip)('lib/web.d.ts type-checks: the faces fit the global Web Streams types (TypeScript compiler)', (t) => {
-  const file = path.join(__dirname, 'types', 'web-types.ts')
-  const program = ts.createProgram([file], {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    types: ['node']
-  })
-  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
-  t.deepEqual(diagnostics, [])
 })
 
 // ---------------------------------------------------------------------------------------------

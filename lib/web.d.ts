@@ -47,7 +47,8 @@ export interface MeterStreamOptions extends MonitorOptions {
   objectMode?: boolean
 }
 
-interface Measured {
+/** What MeterStream and MonitoredWritableStream share with Meter and MonitoredWritable. */
+export interface Measured {
   readonly name: string
   stats(): MeterStats
   getStats(): MeterStats
@@ -60,19 +61,11 @@ interface Measured {
   off(event: 'stats' | 'summary' | 'stall', listener: (...args: any[]) => void): this
 }
 
-export declare class MeterStream<T = any> extends TransformStream<T, T> implements Measured {
+export declare class MeterStream<T = any> extends TransformStream<T, T> {
   constructor(options?: MeterStreamOptions, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
-  readonly name: string
-  stats(): MeterStats
-  getStats(): MeterStats
-  setTotal(total: number | null): this
-  toPrometheus(): string
-  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  on(event: 'stall', listener: (info: StallInfo) => void): this
-  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  once(event: 'stall', listener: (info: StallInfo) => void): this
-  off(event: 'stats' | 'summary' | 'stall', listener: (...args: any[]) => void): this
 }
+// name, stats(), getStats(), setTotal(), toPrometheus() and the meter's events (declaration merging).
+export interface MeterStream<T = any> extends Measured {}
 
 export declare class BoundedBufferStream<T = any> extends TransformStream<T, T> {
   constructor(options?: Omit<BoundedBufferOptions, NodeStreamOptionKeys>, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
@@ -91,16 +84,7 @@ export interface MonitoredWritableStreamOptions extends MonitorOptions {
 }
 
 /** A WritableStream that forwards to `destination` and measures how it keeps up. */
-export declare class MonitoredWritableStream<T = any> extends WritableStream<T> implements Measured {
+export declare class MonitoredWritableStream<T = any> extends WritableStream<T> {
   constructor(destination: WritableStream<T> | UnderlyingSink<T>, options?: MonitoredWritableStreamOptions)
-  readonly name: string
-  stats(): MeterStats
-  getStats(): MeterStats
-  setTotal(total: number | null): this
-  toPrometheus(): string
-  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  on(event: 'stall', listener: (info: StallInfo) => void): this
-  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  once(event: 'stall', listener: (info: StallInfo) => void): this
-  off(event: 'stats' | 'summary' | 'stall', listener: (...args: any[]) => void): this
 }
+export interface MonitoredWritableStream<T = any> extends Measured {}

@@ -59,13 +59,20 @@ class NdjsonParseStream extends WebTransform {
   }
 }
 
+/** The WebTransform arguments for a Node component: its engine, and the strategies for its mode. */
+function overNode (component, writableStrategy, readableStrategy) {
+  return [
+    new NodeEngine(component),
+    strategy(writableStrategy, 'writableStrategy', oneChunk),
+    strategy(readableStrategy, 'readableStrategy', component.readableObjectMode ? itemStrategy : byteStrategy)
+  ]
+}
+
 /** Byte or object chunks through a throttle; Throttle's options (`group` too). */
 class ThrottleStream extends WebTransform {
   constructor (options, writableStrategy, readableStrategy) {
     const throttle = new Throttle(webOptions(options, 'ThrottleStream'))
-    super(new NodeEngine(throttle),
-      strategy(writableStrategy, 'writableStrategy', oneChunk),
-      strategy(readableStrategy, 'readableStrategy', throttle.readableObjectMode ? itemStrategy : byteStrategy))
+    super(...overNode(throttle, writableStrategy, readableStrategy))
     this[kComponent] = throttle
   }
 
@@ -85,9 +92,7 @@ class ThrottleStream extends WebTransform {
 class MeterStream extends WebTransform {
   constructor (options, writableStrategy, readableStrategy) {
     const meter = new Meter(webOptions(options, 'MeterStream'))
-    super(new NodeEngine(meter),
-      strategy(writableStrategy, 'writableStrategy', oneChunk),
-      strategy(readableStrategy, 'readableStrategy', meter.readableObjectMode ? itemStrategy : byteStrategy))
+    super(...overNode(meter, writableStrategy, readableStrategy))
     this[kComponent] = meter
     // bottleneck(), toPrometheus() and registerPrometheus() take it as they take a Meter.
     this[kMeasure] = meter[kMeasure]
@@ -98,9 +103,7 @@ class MeterStream extends WebTransform {
 class BoundedBufferStream extends WebTransform {
   constructor (options, writableStrategy, readableStrategy) {
     const buffer = new BoundedBuffer(webOptions(options, 'BoundedBufferStream'))
-    super(new NodeEngine(buffer),
-      strategy(writableStrategy, 'writableStrategy', oneChunk),
-      strategy(readableStrategy, 'readableStrategy', buffer.readableObjectMode ? itemStrategy : byteStrategy))
+    super(...overNode(buffer, writableStrategy, readableStrategy))
     this[kComponent] = buffer
   }
 

@@ -241,6 +241,19 @@ async function midFlight (d, stop) {
   return { s, writer, reader, reason, writes }
 }
 
+/** A case run in a bare `node` (../fixtures/web-contract-child.js): it must print `milestone` and exit 0. */
+function bareProcess (scenario, milestone, what) {
+  return {
+    title: `bare process: ${what}`,
+    async run (t, d) {
+      const r = await runWebChild(d, scenario)
+      t.is(r.code, 0, r.stderr)
+      t.regex(r.stdout, milestone)
+      t.regex(r.stdout, /EXIT 0/)
+    }
+  }
+}
+
 const CASES = [
   {
     title: 'is a TransformStream: instanceof holds, its sides are a ReadableStream and a WritableStream',
@@ -417,33 +430,9 @@ const CASES = [
       await s.readable.getReader().closed
     }
   },
-  {
-    title: 'bare process: source → face → WritableStream of MiBs completes (no early exit with work in flight)',
-    async run (t, d) {
-      const r = await runWebChild(d, 'pipe')
-      t.is(r.code, 0, r.stderr)
-      t.regex(r.stdout, /DONE (\d+) \1\b/)
-      t.regex(r.stdout, /EXIT 0/)
-    }
-  },
-  {
-    title: 'bare process: written to (MiBs), never closed, never read, the process exits on its own',
-    async run (t, d) {
-      const r = await runWebChild(d, 'idle')
-      t.is(r.code, 0, r.stderr)
-      t.regex(r.stdout, /WROTE/)
-      t.regex(r.stdout, /EXIT 0/)
-    }
-  },
-  {
-    title: 'bare process: cancelled mid-flight by its reader, the process exits',
-    async run (t, d) {
-      const r = await runWebChild(d, 'cancel')
-      t.is(r.code, 0, r.stderr)
-      t.regex(r.stdout, /CANCELLED/)
-      t.regex(r.stdout, /EXIT 0/)
-    }
-  }
+  bareProcess('pipe', /DONE (\d+) \1\b/, 'source → face → WritableStream of MiBs completes (no early exit with work in flight)'),
+  bareProcess('idle', /WROTE/, 'written to (MiBs), never closed, never read, the process exits on its own'),
+  bareProcess('cancel', /CANCELLED/, 'cancelled mid-flight by its reader, the process exits')
 ]
 
 /**
