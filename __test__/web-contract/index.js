@@ -177,7 +177,9 @@ async function readableStrategyRun (t, d) {
   const { data, count } = d.bulk(256 * 1024)
   const writes = chunksOf(d, data).map((chunk) => writer.write(chunk))
   writes.forEach((w) => w.catch(() => {}))
-  // Until nothing more is enqueued for a while (each enqueue restarts the wait).
+  // The first enqueue (however long a busy machine takes), then until nothing more is enqueued
+  // for a while (each enqueue restarts the wait).
+  if (queued === 0) await new Promise((resolve) => { onEnqueue = resolve })
   for (;;) {
     const more = new Promise((resolve) => { onEnqueue = () => resolve('more') })
     if (await Promise.race([more, quiet(QUIET_MS)]) === 'quiet') break
