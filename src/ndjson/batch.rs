@@ -422,7 +422,8 @@ impl ToNapiValue for BatchData {
   }
 }
 
-#[cfg(test)]
+// Also for the fuzz target (`__test__/fuzz`), which checks batches against an oracle.
+#[cfg(any(test, feature = "fuzzing"))]
 impl BatchData {
   /// The gathered bytes: `[line,…]` text for the Json form, concatenated lines for Raw.
   pub fn bytes(&self) -> &[u8] {
