@@ -19,10 +19,11 @@
 const fs = require('node:fs')
 const { pipeline } = require('node:stream/promises')
 const { NdjsonParser, NULL } = require('../ndjson.js')
+const { NdjsonError } = require('../errors.js')
 const { Throttle } = require('../throttle.js')
 const { Meter, MonitoredWritable } = require('../meter.js')
 const { HELP, UsageError, parseArguments } = require('./args.js')
-const { LineCounter, LineJoiner, LinePieces, lineCost } = require('./lines.js')
+const { Cut, LineCounter, LineJoiner, LinePieces, lineCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary } = require('./progress.js')
 const { InvalidLog } = require('./invalid-log.js')
 
@@ -88,7 +89,9 @@ function regularFileSize (fd) {
 }
 
 function createParser (opts) {
-  const options = { output: opts.select === null ? 'lines' : 'values', onInvalid: opts.onInvalid }
+  // Invalid lines are always reported as events: with --on-invalid error the first one cuts the
+  // output after the lines before it (see setUp), which the parser's own error would discard.
+  const options = { output: opts.select === null ? 'lines' : 'values', onInvalid: 'skip' }
   if (opts.where !== null) options.where = opts.where
   if (opts.select !== null) options.select = opts.select
   try {
@@ -125,8 +128,11 @@ function setUp (opts) {
   let counter = null
   let joiner = null
   let throttle = null
+  let cut = null
+  let failure = null
   if (parser !== null) {
     stages.push(parser)
+    if (opts.onInvalid === 'error') stages.push(cut = new Cut())
     if (lineRate) stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond }))
     stages.push(joiner = new LineJoiner(opts.select === null ? {} : { format: jsonText }))
   } else if (lineRate) {
@@ -139,7 +145,22 @@ function setUp (opts) {
   if (opts.rate !== null && !lineRate) stages.push(throttle = new Throttle({ rate: opts.rate.perSecond }))
   stages.push(write)
 
-  if (parser !== null && invalidLog !== null) parser.on('invalid', (info) => invalidLog.add(info))
+  if (parser !== null) {
+    parser.on('invalid', (info) => {
+      if (cut?.isCut) return
+      if (invalidLog !== null) invalidLog.add(info)
+      if (cut === null) return
+      // --on-invalid error: every line before this one has been read from the parser (an
+      // 'invalid' event waits for that); they are written, and then the run fails with the
+      // parser's own error for this line. The pipeline is ended by destroying the cut, which
+      // holds the lines after it (or, when this was the last line, it finishes on its own).
+      cut.cut()
+      failure = new NdjsonError(info.code, info)
+      const fail = () => cut.destroy(failure)
+      if (write.writableFinished) fail()
+      else write.once('finish', fail)
+    })
+  }
 
   const linesIn = () => {
     if (parser !== null) return parser.stats().lines
@@ -205,10 +226,9 @@ function setUp (opts) {
       await pipeline(stages)
     } catch (err) {
       if (err.code === 'EPIPE') return finish('closed')
-      if (err.name === 'NdjsonError' && invalidLog !== null) invalidLog.add(err)
-      return finish('error', describeError(err, input.name))
+      return finish('error', describeError(failure ?? err, input.name))
     }
-    return finish('done')
+    return failure === null ? finish('done') : finish('error', describeError(failure, input.name))
   }
 }
 

@@ -10,6 +10,10 @@
 //   coalesced into chunks of up to 64 KiB: a stream of small lines costs one write() per chunk,
 //   not per line. What is pending is pushed at the latest on the next turn of the event loop
 //   (setImmediate), so a slow input never leaves lines waiting in here.
+// * Cut: an object-mode pass-through that can end its output early (cut()) while its input is
+//   still open: what came before the cut flows on and ends the stages after it normally; what
+//   comes after is held, never passed, so the stages before it stop at their high-water marks.
+//   For --on-invalid error: the lines before the bad one are written, then the run fails.
 
 const { PassThrough, Transform } = require('node:stream')
 
@@ -115,8 +119,26 @@ class LineJoiner extends Transform {
   }
 }
 
+class Cut extends Transform {
+  constructor () {
+    super({ objectMode: true })
+    this.isCut = false
+  }
+
+  _transform (item, encoding, callback) {
+    // After the cut the callback is held (destroy() releases it): backpressure stops upstream.
+    if (!this.isCut) callback(null, item)
+  }
+
+  cut () {
+    if (this.isCut) return
+    this.isCut = true
+    this.push(null)
+  }
+}
+
 function same (item) {
   return item
 }
 
-module.exports = { LineCounter, LineJoiner, LinePieces, lineCost }
+module.exports = { Cut, LineCounter, LineJoiner, LinePieces, lineCost }
