@@ -37,6 +37,20 @@ function lineMatching (stream, predicate) {
   })
 }
 
+/**
+ * Sends SIGINT to a `sluice --progress --stats json` child once a progress line on its stderr
+ * satisfies `predicate`; resolves with its exit code and the summary (stderr's last line).
+ */
+async function interruptAfter (child, predicate) {
+  let stderr = ''
+  const seen = lineMatching(child.stderr, predicate)
+  child.stderr.on('data', (c) => { stderr += c })
+  await seen
+  child.kill('SIGINT')
+  const code = await new Promise((resolve) => child.on('close', resolve))
+  return { code, summary: JSON.parse(stderr.trimEnd().split('\n').at(-1)) }
+}
+
 test('--rate 2MiB/s: 1 MiB takes at least ~0.4 s (0.5 s less the 100 ms burst), and arrives unchanged', async (t) => {
   const r = await sluice(['--rate', '2MiB/s', '--stats', 'json', oneMiBFile])
   t.is(r.code, 0, r.stderr)
@@ -90,11 +104,13 @@ const command = (...args) => `stty cols 100 2>/dev/null; exec ${quote(process.ex
 ptyTest('on a terminal: the progress line is redrawn in place (\\r, erase to end of line), with a bar, then a newline', async (t) => {
   const { code, screen } = await onTerminal(command('--rate', '4MiB/s', '--interval', '0.05', oneMiBFile))
   t.is(code, 0, screen)
-  const redraws = screen.match(/\r\d:\d\d:\d\d [^\r\n]*?\x1b\[K/g) ?? []
+  // "Erase to end of line" (ESC [ K) marked as <EL>, to match it without a control character.
+  const marked = screen.replaceAll('\x1b[K', '<EL>')
+  const redraws = marked.match(/\r\d:\d\d:\d\d [^\r\n]*?<EL>/g) ?? []
   t.true(redraws.length >= 2, JSON.stringify(screen))
   for (const r of redraws) t.regex(r, /\[[\d.]+ (B|KiB|MiB)\/s\] \[[= >]+\] \d+% ETA /)
   t.regex(redraws.at(-1), / 1\.0 MiB .*\[=+\] 100% ETA 0:00:00 blocked /)
-  t.true(screen.endsWith('\x1b[K\r\n'), 'the last state, then a newline')
+  t.true(marked.endsWith('<EL>\r\n'), 'the last state, then a newline')
 })
 
 ptyTest('on a terminal progress is the default; --quiet turns it off', async (t) => {
@@ -112,15 +128,9 @@ test('SIGINT: the summary so far, then exit 130', async (t) => {
   const child = spawn(process.execPath, [BIN, '--rate', '512KiB/s', '--progress', '--interval', '0.05', '--stats', 'json', big], { stdio: ['ignore', 'pipe', 'pipe'] })
   const stdout = []
   child.stdout.on('data', (c) => stdout.push(c))
-  let stderr = ''
   // Once some data has gone through (a progress line shows it), interrupt.
-  const progressed = lineMatching(child.stderr, (line) => /^sluice: \S+ [1-9][\d.]* (KiB|MiB) /.test(line))
-  child.stderr.on('data', (c) => { stderr += c })
-  await progressed
-  child.kill('SIGINT')
-  const code = await new Promise((resolve) => child.on('close', resolve))
+  const { code, summary } = await interruptAfter(child, (line) => /^sluice: \S+ [1-9][\d.]* (KiB|MiB) /.test(line))
   t.is(code, 130)
-  const summary = JSON.parse(stderr.trimEnd().split('\n').at(-1))
   t.is(summary.status, 'interrupted')
   t.is(summary.exitCode, 130)
   t.true(summary.input.bytes > 0 && summary.input.bytes < 4 * MiB, String(summary.input.bytes))
@@ -146,15 +156,9 @@ test('backpressure: a reader of stdout that stops keeps what sluice reads within
         }
       })
     })
-    let stderr = ''
     // Blocked for a good while: the input had all that time to overrun the window if it could.
-    const blocked = lineMatching(child.stderr, (line) => Number(/blocked (\d+\.\d\d) s/.exec(line)?.[1]) >= 1)
-    child.stderr.on('data', (c) => { stderr += c })
-    await blocked
-    child.kill('SIGINT')
-    const code = await new Promise((resolve) => child.on('close', resolve))
+    const { code, summary } = await interruptAfter(child, (line) => Number(/blocked (\d+\.\d\d) s/.exec(line)?.[1]) >= 1)
     t.is(code, 130)
-    const summary = JSON.parse(stderr.trimEnd().split('\n').at(-1))
     const window = summary.input.bytes - received
     t.log(`${mode.join(' ') || 'plain'}: read ${summary.input.bytes} bytes, the reader took ${received}: window ${window}`)
     t.true(window < 8 * MiB, `${mode}: read ${summary.input.bytes} bytes while the reader took ${received}`)
