@@ -115,9 +115,10 @@ function jsonText (value) {
 
 /** Builds the stages (throwing UsageError or an input error); returns the function that runs them. */
 function setUp (opts) {
-  const invalidLog = opts.invalidLog === null ? null : openInvalidLog(opts.invalidLog)
+  // Arguments first (exit 2), then the input (exit 1): a failed run creates no log file.
   const parser = opts.ndjson ? createParser(opts) : null
   const input = openInput(opts.file)
+  const invalidLog = opts.invalidLog === null ? null : openInvalidLog(opts.invalidLog)
   const interval = opts.intervalMs
   const meterOptions = { interval, halfLifeMs: Math.max(1000, 3 * interval) }
   const read = new Meter({ name: 'read', ...meterOptions, total: opts.size ?? input.size })

@@ -68,7 +68,7 @@ class ProgressDisplay {
   }
 
   update (sample) {
-    const text = formatProgress(sample, this.live ? (this.stream.columns ?? 80) - 1 : undefined)
+    const text = formatProgress(sample, this.live ? (this.stream.columns || 80) - 1 : undefined)
     if (this.live) this.stream.write(`\r${text}${CLEAR_TO_END}`)
     else this.stream.write(`sluice: ${text}\n`)
     this.drawn = true
