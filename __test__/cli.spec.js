@@ -114,6 +114,7 @@ test('--stats json: totals match the input; text lists the same', async (t) => {
   t.deepEqual(s.input, { name: ndjsonFile, bytes: ndjson.length, size: ndjson.length, lines: 5000 })
   t.deepEqual(s.output, { bytes: ndjson.length, lines: 5000 })
   t.is(s.invalidLines, 0)
+  t.is(s.filteredLines, null, 'no --where')
   t.true(s.durationMs > 0)
   t.true(s.rate.mean > 0)
   t.true(s.blockedMs >= 0)
@@ -210,6 +211,7 @@ filterTest('--where: matching lines written unchanged', async (t) => {
   const s = JSON.parse(r.stderr)
   t.is(s.input.lines, 5000)
   t.is(s.output.lines, Math.ceil(5000 / 3))
+  t.is(s.filteredLines, 5000 - Math.ceil(5000 / 3))
 })
 
 filterTest('--select: each line projected, as JSON text; with --where, of the matching lines', async (t) => {

@@ -198,6 +198,8 @@ function setUp (opts) {
       rate: { unit: 'bytes/s', intervalMs: interval, min: w.minRate, mean: w.averageRate, max: w.maxRate },
       invalidLines: parser === null ? null : parser.stats().invalidLines,
       blankLines: parser === null ? null : parser.stats().blankLines,
+      // Valid lines --where dropped (the parser counts them only when it filters).
+      filteredLines: parser?.stats().filteredLines ?? null,
       blockedMs: w.blockedMs,
       throttledMs: throttle === null ? null : throttle.stats().waitedMs
     }

@@ -94,6 +94,7 @@ function formatSummary (summary, format) {
   const rate = (r) => (r === null ? 'n/a' : formatRate(r, 'bytes'))
   lines.push(`  rate     min ${rate(s.rate.min)}, mean ${rate(s.rate.mean)}, max ${rate(s.rate.max)} (output, per ${formatSeconds(s.rate.intervalMs)})`)
   if (s.invalidLines !== null) lines.push(`  invalid  ${formatCount(s.invalidLines)} lines`)
+  if (s.filteredLines !== null) lines.push(`  filtered ${formatCount(s.filteredLines)} lines (--where)`)
   lines.push(`  blocked  ${formatSeconds(s.blockedMs)} (output)${s.throttledMs === null ? '' : `, throttled ${formatSeconds(s.throttledMs)}`}`)
   return `${lines.join('\n')}\n`
 }
