@@ -30,6 +30,10 @@ function formatCount (n) {
   return Math.round(n).toLocaleString('en-US')
 }
 
+function lines (n) {
+  return `${formatCount(n)} ${n === 1 ? 'line' : 'lines'}`
+}
+
 /**
  * The parts of one progress line: elapsed time, bytes read, current rate, lines, percent and
  * ETA (when the size is known), time the output blocked. `width`: the terminal's columns, for a
@@ -37,7 +41,7 @@ function formatCount (n) {
  */
 function formatProgress (sample, width) {
   const head = [formatClock(sample.elapsedMs / 1000), formatBytes(sample.bytes), `[${formatRate(sample.rate, 'bytes')}]`]
-  if (sample.lines !== null) head.push(`${formatCount(sample.lines)} lines`)
+  if (sample.lines !== null) head.push(lines(sample.lines))
   const tail = []
   if (sample.percent !== null) {
     tail.push(`${Math.floor(sample.percent)}%`)
@@ -87,16 +91,16 @@ class ProgressDisplay {
 function formatSummary (summary, format) {
   if (format === 'json') return `${JSON.stringify(summary)}\n`
   const s = summary
-  const lines = [`sluice: ${s.status} in ${formatSeconds(s.durationMs)} (exit ${s.exitCode})${s.error === null ? '' : `: ${s.error}`}`]
-  const counted = (side) => `${formatCount(side.bytes)} bytes (${formatBytes(side.bytes)})${side.lines === null ? '' : `, ${formatCount(side.lines)} lines`}`
-  lines.push(`  input    ${counted(s.input)}${s.input.size === null ? '' : ` of ${formatCount(s.input.size)}`}`)
-  lines.push(`  output   ${counted(s.output)}`)
+  const text = [`sluice: ${s.status} in ${formatSeconds(s.durationMs)} (exit ${s.exitCode})${s.error === null ? '' : `: ${s.error}`}`]
+  const counted = (side) => `${formatCount(side.bytes)} bytes (${formatBytes(side.bytes)})${side.lines === null ? '' : `, ${lines(side.lines)}`}`
+  text.push(`  input    ${counted(s.input)}${s.input.size === null ? '' : ` of ${formatCount(s.input.size)}`}`)
+  text.push(`  output   ${counted(s.output)}`)
   const rate = (r) => (r === null ? 'n/a' : formatRate(r, 'bytes'))
-  lines.push(`  rate     min ${rate(s.rate.min)}, mean ${rate(s.rate.mean)}, max ${rate(s.rate.max)} (output, per ${formatSeconds(s.rate.intervalMs)})`)
-  if (s.invalidLines !== null) lines.push(`  invalid  ${formatCount(s.invalidLines)} lines`)
-  if (s.filteredLines !== null) lines.push(`  filtered ${formatCount(s.filteredLines)} lines (--where)`)
-  lines.push(`  blocked  ${formatSeconds(s.blockedMs)} (output)${s.throttledMs === null ? '' : `, throttled ${formatSeconds(s.throttledMs)}`}`)
-  return `${lines.join('\n')}\n`
+  text.push(`  rate     min ${rate(s.rate.min)}, mean ${rate(s.rate.mean)}, max ${rate(s.rate.max)} (output, per ${formatSeconds(s.rate.intervalMs)})`)
+  if (s.invalidLines !== null) text.push(`  invalid  ${lines(s.invalidLines)}`)
+  if (s.filteredLines !== null) text.push(`  filtered ${lines(s.filteredLines)} (--where)`)
+  text.push(`  blocked  ${formatSeconds(s.blockedMs)} (output)${s.throttledMs === null ? '' : `, throttled ${formatSeconds(s.throttledMs)}`}`)
+  return `${text.join('\n')}\n`
 }
 
 module.exports = { ProgressDisplay, formatProgress, formatSummary }
