@@ -1264,14 +1264,19 @@ function pct (f) {
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
 
-function formatRate (rate, unit) {
-  if (unit === 'items') return `${rate >= 100 ? Math.round(rate) : rate.toFixed(1)} items/s`
+/** A byte count in IEC units, three significant digits or so: '512 B', '7.3 MiB', '120 GiB'. */
+function formatBytes (n) {
   let i = 0
-  while (rate >= 1024 && i < UNITS.length - 1) {
-    rate /= 1024
+  while (n >= 1024 && i < UNITS.length - 1) {
+    n /= 1024
     i++
   }
-  return `${rate >= 100 ? Math.round(rate) : rate.toFixed(1)} ${UNITS[i]}/s`
+  return `${n >= 100 || (i === 0 && Number.isInteger(n)) ? Math.round(n) : n.toFixed(1)} ${UNITS[i]}`
+}
+
+function formatRate (rate, unit) {
+  if (unit === 'items') return `${rate >= 100 ? Math.round(rate) : rate.toFixed(1)} items/s`
+  return `${formatBytes(rate)}/s`
 }
 
 function bar (fraction, width) {
@@ -1304,7 +1309,9 @@ module.exports = {
   Meter,
   MonitoredWritable,
   bottleneck,
+  formatBytes,
   formatPipeline,
+  formatRate,
   registerPrometheus,
   toPrometheus,
   // For the Web faces (lib/web.js), which share their component's measure.

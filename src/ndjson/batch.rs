@@ -11,10 +11,11 @@
 //! Every line added has been validated, so the JSON text is always valid and the batch cannot
 //! throw in `JSON.parse`: one bad line never poisons its neighbours.
 
-use napi::bindgen_prelude::{Buffer, Float64Array, ToNapiValue, Uint32Array};
+use napi::bindgen_prelude::ToNapiValue;
 use napi::{sys, Env, JsValue, Result};
 
 use super::shape::{Columns, Shaped, Shaper, Table};
+use crate::transport::arrays::{Bytes, F64s, U32s};
 use crate::transport::RawValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,8 +354,8 @@ fn json_text(env: &Env, bytes: &[u8], ascii: bool) -> Result<sys::napi_value> {
 impl ToNapiValue for BatchData {
   unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
     let env = Env::from_raw(raw_env);
-    let positions = val.positions.map(Float64Array::new);
-    let offsets = val.offsets.map(Uint32Array::new);
+    let positions = val.positions.map(F64s);
+    let offsets = val.offsets.map(U32s);
     let reports = (!val.reports.is_empty()).then_some(val.reports);
     match val.shape {
       Shape::Json => ToNapiValue::to_napi_value(
@@ -372,7 +373,7 @@ impl ToNapiValue for BatchData {
         raw_env,
         (
           FORM_RAW,
-          Buffer::from(val.bytes),
+          Bytes(val.bytes),
           val.count,
           positions,
           offsets,
@@ -408,10 +409,10 @@ impl ToNapiValue for BatchData {
             positions,
             offsets,
             reports,
-            Uint32Array::new(c.ids),
-            Float64Array::new(c.columns.nums),
+            U32s(c.ids),
+            F64s(c.columns.nums),
             RawValue(table),
-            Uint32Array::new(c.columns.ends),
+            U32s(c.columns.ends),
             new_shapes,
             wide,
           ),
@@ -421,7 +422,8 @@ impl ToNapiValue for BatchData {
   }
 }
 
-#[cfg(test)]
+// Also for the fuzz target (`__test__/fuzz`), which checks batches against an oracle.
+#[cfg(any(test, feature = "fuzzing"))]
 impl BatchData {
   /// The gathered bytes: `[line,…]` text for the Json form, concatenated lines for Raw.
   pub fn bytes(&self) -> &[u8] {

@@ -18,6 +18,7 @@
 //! This module holds what a component implements (`Stage`, `Sink`) and the handle JS drives
 //! (`NativeStream`).
 
+pub mod arrays;
 mod delivery;
 pub mod hub;
 mod pipe;

@@ -1,0 +1,77 @@
+'use strict'
+
+// The `sluice` command's argument grammar (lib/cli/args.js), in process: sizes, rates and their
+// units, and the settings the command runs with. The command's behaviour: cli.spec.js.
+
+const test = require('ava')
+const { UsageError, parseArguments, parseRate, parseSize } = require('../lib/cli/args.js')
+
+test('rates: B means bytes; without it the unit counted (lines with --lines/--ndjson, else bytes)', (t) => {
+  const cases = [
+    ['5MiB/s', false, 5 * 1024 * 1024, 'bytes'],
+    ['5MiB/s', true, 5 * 1024 * 1024, 'bytes'],
+    ['200kB/s', true, 200000, 'bytes'],
+    ['1000B/s', true, 1000, 'bytes'],
+    ['1.5GiB', false, 1.5 * 1024 ** 3, 'bytes'],
+    ['64Ki/s', false, 65536, 'bytes'],
+    ['1000/s', true, 1000, 'lines'],
+    ['1000/s', false, 1000, 'bytes'],
+    ['2k/s', true, 2000, 'lines'],
+    ['2K/s', true, 2000, 'lines'],
+    ['1e3/s', true, 1000, 'lines'],
+    ['.5/s', true, 0.5, 'lines'],
+    ['3M', true, 3e6, 'lines']
+  ]
+  for (const [text, linesCounted, perSecond, unit] of cases) {
+    t.deepEqual(parseRate(text, linesCounted), { perSecond, unit }, `${text} (lines counted: ${linesCounted})`)
+  }
+  for (const bad of ['0', '0B/s', '-1/s', 'fast', '5 MiB/min', '5mb/s', '5MiBs', '', '/s', '1e400/s', 'NaN/s', 'Infinity']) {
+    t.throws(() => parseRate(bad, true), { instanceOf: UsageError, message: /^--rate: / }, bad)
+  }
+})
+
+test('sizes: whole bytes, powers of 1000 for k/M/G/T and of 1024 for Ki/Mi/Gi/Ti', (t) => {
+  t.is(parseSize('1500'), 1500)
+  t.is(parseSize('64KiB'), 65536)
+  t.is(parseSize('2.5MB'), 2500000)
+  t.is(parseSize('1G'), 1e9)
+  t.is(parseSize('0'), 0)
+  t.throws(() => parseSize('1.5x'), { instanceOf: UsageError, message: /^--size: '1\.5x' is not a size/ })
+  t.throws(() => parseSize('1e30'), { instanceOf: UsageError, message: /too large/ })
+})
+
+test('the settings from arguments, with their defaults', (t) => {
+  t.deepEqual(parseArguments([]), {
+    file: null,
+    rate: null,
+    lines: false,
+    ndjson: false,
+    onInvalid: 'error',
+    invalidLog: null,
+    where: null,
+    select: null,
+    progress: null,
+    intervalMs: 1000,
+    size: null,
+    stats: null
+  })
+  const all = parseArguments(['--ndjson', '--rate', '10/s', '--on-invalid', 'skip', '--invalid-log', 'bad.log',
+    '--where', '.a == 1', '--select', 'a,b.c', '-q', '--interval', '0.25', '--size', '1MiB', '--stats', 'json', 'in.ndjson'])
+  t.like(all, {
+    file: 'in.ndjson',
+    rate: { perSecond: 10, unit: 'lines' },
+    lines: true,
+    ndjson: true,
+    onInvalid: 'skip',
+    invalidLog: 'bad.log',
+    where: '.a == 1',
+    select: ['a', 'b.c'],
+    progress: false,
+    intervalMs: 250,
+    size: 1048576,
+    stats: 'json'
+  })
+  t.is(parseArguments(['-']).file, null, '- is standard input')
+  t.is(parseArguments(['-p']).progress, true)
+  t.deepEqual(parseArguments(['--rate', 'oops', '--help']), { help: true }, '--help wins over other arguments')
+})

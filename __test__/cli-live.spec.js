@@ -1,0 +1,169 @@
+'use strict'
+
+// The `sluice` command while it runs: --rate observed (generous bounds: the machine is shared),
+// the progress display on a pseudo-terminal (util-linux `script`) and on a pipe, the summary on
+// SIGINT, and backpressure from a reader of stdout that stops reading.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const test = require('ava')
+const { spawn, spawnSync } = require('node:child_process')
+const { BIN, collect, records, sluice, tempDir } = require('./cli-helpers.js')
+
+const dir = tempDir()
+const MiB = 1024 * 1024
+const oneMiB = Buffer.alloc(MiB)
+for (let i = 0; i < oneMiB.length; i++) oneMiB[i] = i % 64 === 63 ? 10 : 97 + (i % 26)
+const oneMiBFile = path.join(dir, 'one.bin')
+fs.writeFileSync(oneMiBFile, oneMiB)
+
+/** Resolves with the first line of `stream` (text) that `predicate` accepts. */
+function lineMatching (stream, predicate) {
+  return new Promise((resolve, reject) => {
+    let rest = ''
+    const onData = (chunk) => {
+      rest += chunk
+      const lines = rest.split(/[\r\n]/)
+      rest = lines.pop()
+      const hit = lines.find(predicate)
+      if (hit !== undefined) {
+        stream.off('data', onData)
+        resolve(hit)
+      }
+    }
+    stream.setEncoding('utf8')
+    stream.on('data', onData)
+    stream.once('end', () => reject(new Error('stream ended without a matching line')))
+  })
+}
+
+/**
+ * Sends SIGINT to a `sluice --progress --stats json` child once a progress line on its stderr
+ * satisfies `predicate`; resolves with its exit code and the summary (stderr's last line).
+ */
+async function interruptAfter (child, predicate) {
+  let stderr = ''
+  const seen = lineMatching(child.stderr, predicate)
+  child.stderr.on('data', (c) => { stderr += c })
+  await seen
+  child.kill('SIGINT')
+  const code = await new Promise((resolve) => child.on('close', resolve))
+  return { code, summary: JSON.parse(stderr.trimEnd().split('\n').at(-1)) }
+}
+
+test('--rate 2MiB/s: 1 MiB takes at least ~0.4 s (0.5 s less the 100 ms burst), and arrives unchanged', async (t) => {
+  const r = await sluice(['--rate', '2MiB/s', '--stats', 'json', oneMiBFile])
+  t.is(r.code, 0, r.stderr)
+  t.true(r.stdout.equals(oneMiB))
+  const s = JSON.parse(r.stderr)
+  t.true(s.durationMs >= 350, `took ${s.durationMs} ms`)
+  t.true(r.ms < 10000, `took ${r.ms} ms`)
+  t.true(s.throttledMs > 0)
+})
+
+test('--rate in lines per second with --lines and with --ndjson: 2,000 lines at 2k/s take at least ~0.9 s', async (t) => {
+  const lines = records(2000)
+  for (const mode of ['--lines', '--ndjson']) {
+    const r = await sluice([mode, '--rate', '2k/s', '--stats', 'json'], { input: lines })
+    t.is(r.code, 0, r.stderr)
+    t.true(r.stdout.equals(lines), mode)
+    const s = JSON.parse(r.stderr)
+    t.is(s.output.lines, 2000)
+    t.true(s.durationMs >= 700, `${mode}: took ${s.durationMs} ms`)
+    t.true(r.ms < 20000, `${mode}: took ${r.ms} ms`)
+  }
+})
+
+test('--progress on a pipe: a plain line per interval with bytes, rate, percent, ETA and blocked time', async (t) => {
+  const r = await sluice(['--progress', '--interval', '0.05', '--rate', '4MiB/s', oneMiBFile])
+  t.is(r.code, 0, r.stderr)
+  const lines = r.stderr.trimEnd().split('\n')
+  t.true(lines.length >= 2, r.stderr)
+  t.false(r.stderr.includes('\r'))
+  for (const line of lines) {
+    t.regex(line, /^sluice: \d:\d\d:\d\d [\d.]+ (B|KiB|MiB) \[[\d.]+ (B|KiB|MiB)\/s\] \d+% ETA (\d:\d\d:\d\d|-:--:--) blocked \d+\.\d\d s$/)
+  }
+  t.regex(lines.at(-1), / 1\.0 MiB .* 100% ETA 0:00:00 /)
+})
+
+// util-linux `script` runs the command on a pseudo-terminal and copies what it writes.
+const hasScript = spawnSync('script', ['--version']).status === 0
+const ptyTest = hasScript ? test : test.skip
+
+/** Runs a shell command line on a pseudo-terminal; resolves with everything the terminal got. */
+async function onTerminal (commandLine) {
+  const child = spawn('script', ['-qfec', commandLine, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] })
+  child.stdin.end()
+  const r = await collect(child)
+  return { code: r.code, screen: r.stdout.toString() }
+}
+
+const quote = (s) => `'${s.replace(/'/g, "'\\''")}'`
+const command = (...args) => `stty cols 100 2>/dev/null; exec ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')} > /dev/null`
+
+ptyTest('on a terminal: the progress line is redrawn in place (\\r, erase to end of line), with a bar, then a newline', async (t) => {
+  const { code, screen } = await onTerminal(command('--rate', '4MiB/s', '--interval', '0.05', oneMiBFile))
+  t.is(code, 0, screen)
+  // "Erase to end of line" (ESC [ K) marked as <EL>, to match it without a control character.
+  const marked = screen.replaceAll('\x1b[K', '<EL>')
+  const redraws = marked.match(/\r\d:\d\d:\d\d [^\r\n]*?<EL>/g) ?? []
+  t.true(redraws.length >= 2, JSON.stringify(screen))
+  for (const r of redraws) t.regex(r, /\[[\d.]+ (B|KiB|MiB)\/s\] \[[= >]+\] \d+% ETA /)
+  t.regex(redraws.at(-1), / 1\.0 MiB .*\[=+\] 100% ETA 0:00:00 blocked /)
+  t.true(marked.endsWith('<EL>\r\n'), 'the last state, then a newline')
+})
+
+ptyTest('on a terminal progress is the default; --quiet turns it off', async (t) => {
+  const shown = await onTerminal(command('--rate', '8MiB/s', '--interval', '0.05', oneMiBFile))
+  t.is(shown.code, 0, shown.screen)
+  t.regex(shown.screen, /\r\d:\d\d:\d\d .* 100% /)
+  const quiet = await onTerminal(command('--quiet', '--rate', '8MiB/s', '--interval', '0.05', oneMiBFile))
+  t.is(quiet.code, 0, quiet.screen)
+  t.is(quiet.screen, '')
+})
+
+test('SIGINT: the summary so far, then exit 130', async (t) => {
+  const big = path.join(dir, 'sigint.bin')
+  fs.writeFileSync(big, Buffer.concat([oneMiB, oneMiB, oneMiB, oneMiB]))
+  const child = spawn(process.execPath, [BIN, '--rate', '512KiB/s', '--progress', '--interval', '0.05', '--stats', 'json', big], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const stdout = []
+  child.stdout.on('data', (c) => stdout.push(c))
+  // Once some data has gone through (a progress line shows it), interrupt.
+  const { code, summary } = await interruptAfter(child, (line) => /^sluice: \S+ [1-9][\d.]* (KiB|MiB) /.test(line))
+  t.is(code, 130)
+  t.is(summary.status, 'interrupted')
+  t.is(summary.exitCode, 130)
+  t.true(summary.input.bytes > 0 && summary.input.bytes < 4 * MiB, String(summary.input.bytes))
+  t.is(summary.output.bytes, Buffer.concat(stdout).length, 'what was written is what the reader got')
+  t.true(summary.throttledMs > 0)
+})
+
+test('backpressure: a reader of stdout that stops keeps what sluice reads within a bounded window', async (t) => {
+  const file = path.join(dir, 'backpressure.ndjson')
+  const content = records(400000) // ~34 MiB
+  fs.writeFileSync(file, content)
+  for (const mode of [[], ['--ndjson']]) {
+    const child = spawn(process.execPath, [BIN, ...mode, '--progress', '--interval', '0.05', '--stats', 'json', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // Read 1 MiB, then stop reading.
+    let received = 0
+    await new Promise((resolve) => {
+      child.stdout.on('data', function onData (chunk) {
+        received += chunk.length
+        if (received >= MiB) {
+          child.stdout.pause()
+          child.stdout.off('data', onData)
+          resolve()
+        }
+      })
+    })
+    // Blocked for a good while: the input had all that time to overrun the window if it could.
+    // (1.01: the line shows hundredths, and 0.996 s would show as 1.00.)
+    const { code, summary } = await interruptAfter(child, (line) => Number(/blocked (\d+\.\d\d) s/.exec(line)?.[1]) >= 1.01)
+    t.is(code, 130)
+    const window = summary.input.bytes - received
+    t.log(`${mode.join(' ') || 'plain'}: read ${summary.input.bytes} bytes, the reader took ${received}: window ${window}`)
+    t.true(window < 8 * MiB, `${mode}: read ${summary.input.bytes} bytes while the reader took ${received}`)
+    t.true(summary.input.bytes < content.length / 2)
+    t.true(summary.blockedMs >= 1000)
+  }
+})

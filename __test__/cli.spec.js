@@ -1,0 +1,246 @@
+'use strict'
+
+// The `sluice` command, run as a child process: bytes through unchanged, NDJSON validation
+// (skip / error, line numbers, --invalid-log), --where/--select, argument errors (exit 2),
+// --stats, EPIPE. Timing, progress, SIGINT and backpressure: cli-live.spec.js.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const test = require('ava')
+const { spawn } = require('node:child_process')
+const { BIN, parserHasFilter, records, sluice, tempDir } = require('./cli-helpers.js')
+
+const dir = tempDir()
+const file = (name, content) => {
+  const p = path.join(dir, name)
+  fs.writeFileSync(p, content)
+  return p
+}
+
+// Binary data with no trailing newline, longer than a read chunk (64 KiB).
+const binary = Buffer.alloc(300 * 1024)
+for (let i = 0; i < binary.length; i++) binary[i] = (i * 7919 + (i >> 9)) & 0xff
+const binaryFile = file('binary.bin', binary)
+const ndjson = records(5000)
+const ndjsonFile = file('records.ndjson', ndjson)
+
+const BAD = ['{"id":1}', '{oops}', '[2]', '', '{"id":3', '"four"', 'nul', '{"id":5}']
+const badFile = file('bad.ndjson', BAD.join('\n') + '\n')
+// Byte offset of each line of badFile.
+const offsets = BAD.reduce((acc, line, i) => [...acc, i === 0 ? 0 : acc[i - 1] + Buffer.byteLength(BAD[i - 1]) + 1], [])
+
+test('a plain copy writes the input unchanged: a file, stdin, and -', async (t) => {
+  const fromFile = await sluice([binaryFile])
+  t.is(fromFile.code, 0, fromFile.stderr)
+  t.true(fromFile.stdout.equals(binary))
+  t.is(fromFile.stderr, '', 'no progress unless stderr is a terminal or --progress')
+
+  const fromStdin = await sluice([], { input: binary })
+  t.is(fromStdin.code, 0, fromStdin.stderr)
+  t.true(fromStdin.stdout.equals(binary))
+
+  const dash = await sluice(['-', '--lines'], { input: ndjson })
+  t.is(dash.code, 0, dash.stderr)
+  t.true(dash.stdout.equals(ndjson))
+})
+
+test('--ndjson writes valid input unchanged', async (t) => {
+  const r = await sluice(['--ndjson', ndjsonFile])
+  t.is(r.code, 0, r.stderr)
+  t.true(r.stdout.equals(ndjson))
+})
+
+test('--ndjson --on-invalid skip: valid lines through, newline-terminated; invalid and blank lines counted', async (t) => {
+  const r = await sluice(['--ndjson', '--on-invalid', 'skip', '--stats', 'json', badFile])
+  t.is(r.code, 0, r.stderr)
+  t.is(r.stdout.toString(), '{"id":1}\n[2]\n"four"\n{"id":5}\n')
+  const summary = JSON.parse(r.stderr)
+  t.is(summary.invalidLines, 3)
+  t.is(summary.blankLines, 1)
+  t.is(summary.input.lines, BAD.length)
+  t.is(summary.output.lines, 4)
+  t.is(summary.input.bytes, fs.statSync(badFile).size)
+})
+
+test('--ndjson (on-invalid error by default): the lines before, then exit 1 naming line, offset and reason', async (t) => {
+  const r = await sluice(['--ndjson', badFile])
+  t.is(r.code, 1)
+  t.is(r.stdout.toString(), '{"id":1}\n')
+  t.regex(r.stderr, new RegExp(`^sluice: ${escape(badFile)}: Invalid NDJSON at line 2 \\(byte offset ${offsets[1]}\\): unexpected 'o'`))
+  t.notRegex(r.stderr, /\n\s+at /, 'no stack trace')
+
+  // The same when the bad line is the last one (nothing held after it), with or without its
+  // newline, and behind a throttle that still holds the lines before it.
+  for (const input of ['{"a":1}\n[2]\nbad\n', '{"a":1}\n[2]\nbad', '{"a":1}\n[2]\nbad\n[3]\n']) {
+    for (const extra of [[], ['--rate', '20/s']]) {
+      const last = await sluice(['--ndjson', ...extra], { input })
+      t.is(last.code, 1, `${JSON.stringify(input)} ${extra.join(' ')}`)
+      t.is(last.stdout.toString(), '{"a":1}\n[2]\n')
+      t.regex(last.stderr, /^sluice: standard input: Invalid NDJSON at line 3 \(byte offset 12\)/)
+    }
+  }
+})
+
+test('--invalid-log: one JSON line per invalid line, with line number, offset, code and reason', async (t) => {
+  const log = path.join(dir, 'invalid-skip.log')
+  const r = await sluice(['--ndjson', '--on-invalid', 'skip', '--invalid-log', log, badFile])
+  t.is(r.code, 0, r.stderr)
+  const entries = fs.readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l))
+  t.deepEqual(entries.map((e) => [e.line, e.offset, e.code]), [
+    [2, offsets[1], 'ERR_SLUICE_INVALID_JSON'],
+    [5, offsets[4], 'ERR_SLUICE_INVALID_JSON'],
+    [7, offsets[6], 'ERR_SLUICE_INVALID_JSON']
+  ])
+  for (const e of entries) {
+    t.is(typeof e.reason, 'string')
+    t.true(e.reason.length > 0)
+    t.is(e.excerpt, BAD[e.line - 1])
+  }
+
+  // With on-invalid error, the line that stopped the run is logged too.
+  const stopLog = path.join(dir, 'invalid-error.log')
+  const stopped = await sluice(['--ndjson', '--invalid-log', stopLog, badFile])
+  t.is(stopped.code, 1)
+  const [only, ...rest] = fs.readFileSync(stopLog, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l))
+  t.deepEqual([only.line, only.offset, rest.length], [2, offsets[1], 0])
+})
+
+test('--stats json: totals match the input; text lists the same', async (t) => {
+  const r = await sluice(['--ndjson', '--stats', 'json', ndjsonFile])
+  t.is(r.code, 0, r.stderr)
+  const s = JSON.parse(r.stderr)
+  t.is(s.status, 'done')
+  t.is(s.exitCode, 0)
+  t.deepEqual(s.input, { name: ndjsonFile, bytes: ndjson.length, size: ndjson.length, lines: 5000 })
+  t.deepEqual(s.output, { bytes: ndjson.length, lines: 5000 })
+  t.is(s.invalidLines, 0)
+  t.is(s.filteredLines, null, 'no --where')
+  t.true(s.durationMs > 0)
+  t.true(s.rate.mean > 0)
+  t.true(s.blockedMs >= 0)
+  t.is(s.throttledMs, null)
+
+  const text = await sluice(['--stats', 'text', '--lines'], { input: ndjson })
+  t.is(text.code, 0, text.stderr)
+  t.regex(text.stderr, /^sluice: done in \d+\.\d\d s \(exit 0\)\n/)
+  t.regex(text.stderr, new RegExp(`input +${ndjson.length.toLocaleString('en-US')} bytes .*, 5,000 lines`))
+  t.regex(text.stderr, /blocked +\d+\.\d\d s \(output\)/)
+})
+
+test('bad arguments: exit 2, a message naming the argument, nothing on stdout', async (t) => {
+  const cases = [
+    [['--rate', '0'], /--rate: '0' must be above 0/],
+    [['--rate', 'fast'], /--rate: 'fast' is not a rate/],
+    [['--rate', '5MiB/min'], /--rate: '5MiB\/min' is not a rate/],
+    [['--rate'], /--rate <value>' argument missing/],
+    [['--size', '1.5x'], /--size: '1.5x' is not a size/],
+    [['--interval', '0'], /--interval: '0' must be/],
+    [['--stats', 'xml'], /--stats: 'xml' must be one of text, json/],
+    [['--ndjson', '--on-invalid', 'ignore'], /--on-invalid: 'ignore' must be one of error, skip/],
+    [['--on-invalid', 'skip'], /--on-invalid needs --ndjson/],
+    [['--where', '.a'], /--where needs --ndjson/],
+    [['--select', 'a'], /--select needs --ndjson/],
+    [['--ndjson', '--select', 'a,,b'], /--select: 'a,,b' has an empty path/],
+    [['--progress', '--quiet'], /--progress and --quiet/],
+    [['--rat', '1'], /Unknown option '--rat'/],
+    [['a', 'b'], /at most one FILE, got 2/],
+    [['--ndjson', '--invalid-log', path.join(dir, 'no-such-dir', 'x.log')], /--invalid-log: cannot write/]
+  ]
+  for (const [args, message] of cases) {
+    const r = await sluice(args, { input: '' })
+    t.is(r.code, 2, `sluice ${args.join(' ')}`)
+    t.regex(r.stderr, message, `sluice ${args.join(' ')}`)
+    t.regex(r.stderr, /Try 'sluice --help'/)
+    t.is(r.stdout.length, 0)
+  }
+})
+
+test('--help and --version exit 0 on stdout; a missing file exits 1', async (t) => {
+  const help = await sluice(['--help'])
+  t.is(help.code, 0)
+  t.regex(help.stdout.toString(), /^Usage: sluice \[options\] \[FILE\]/)
+  for (const flag of ['--rate', '--ndjson', '--on-invalid', '--invalid-log', '--where', '--select', '--progress', '--quiet', '--stats']) {
+    t.true(help.stdout.toString().includes(flag), flag)
+  }
+  const version = await sluice(['--version'])
+  t.is(version.code, 0)
+  t.is(version.stdout.toString(), `sluice ${require('../package.json').version}\n`)
+
+  const missing = await sluice([path.join(dir, 'missing.ndjson')])
+  t.is(missing.code, 1)
+  t.regex(missing.stderr, /^sluice: cannot open .*missing\.ndjson: no such file\n$/)
+  const directory = await sluice([dir])
+  t.is(directory.code, 1)
+  t.regex(directory.stderr, /it is a directory/)
+})
+
+test('EPIPE: piped into head, it stops quietly with 141 (128 + SIGPIPE, as cat)', async (t) => {
+  // A file far larger than the pipe: sluice is still writing when head exits.
+  const big = file('epipe.ndjson', records(100000))
+  for (const args of [[big], ['--ndjson', big], ['--ndjson', '--stats', 'json', big]]) {
+    const r = await new Promise((resolve) => {
+      const shell = spawn('bash', ['-c', `"$0" "$1" "\${@:2}" | head -n 1; echo "status \${PIPESTATUS[0]}" >&2`, process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      shell.stdout.on('data', (c) => { stdout += c })
+      shell.stderr.on('data', (c) => { stderr += c })
+      shell.on('close', () => resolve({ stdout, stderr }))
+    })
+    t.is(r.stdout, '{"id":0,"type":"WatchEvent","actor":{"login":"user0"},"payload":{"size":0}}\n')
+    t.regex(r.stderr, /status 141\n$/, args.join(' '))
+    t.notRegex(r.stderr, /Error|\n\s+at /, 'no error message, no stack trace')
+    if (args.includes('--stats')) {
+      const summary = JSON.parse(r.stderr.split('\n')[0])
+      t.is(summary.status, 'closed')
+      t.true(summary.input.bytes < fs.statSync(big).size)
+    }
+  }
+})
+
+const hasFilter = parserHasFilter()
+// Until NdjsonParser has `where`/`select` (the filter issue), these run as skipped; the lead
+// enables them by merging that branch: detection is by constructing such a parser.
+const filterTest = hasFilter ? test : test.skip
+const filterMissingTest = hasFilter ? test.skip : test
+
+filterTest('--where: matching lines written unchanged', async (t) => {
+  const r = await sluice(['--ndjson', '--where', '.type == "WatchEvent"', '--stats', 'json', ndjsonFile])
+  t.is(r.code, 0, r.stderr)
+  const expected = ndjson.toString().split('\n').filter((l) => l.includes('"WatchEvent"')).map((l) => l + '\n').join('')
+  t.is(r.stdout.toString(), expected)
+  const s = JSON.parse(r.stderr)
+  t.is(s.input.lines, 5000)
+  t.is(s.output.lines, Math.ceil(5000 / 3))
+  t.is(s.filteredLines, 5000 - Math.ceil(5000 / 3))
+})
+
+filterTest('--select: each line projected, as JSON text; with --where, of the matching lines', async (t) => {
+  const r = await sluice(['--ndjson', '--select', 'id,actor.login', ndjsonFile])
+  t.is(r.code, 0, r.stderr)
+  const lines = r.stdout.toString().trimEnd().split('\n').map((l) => JSON.parse(l))
+  t.is(lines.length, 5000)
+  t.deepEqual(lines[7], { id: 7, actor: { login: 'user7' } })
+
+  const both = await sluice(['--ndjson', '--where', '.id == 9', '--select', 'id', ndjsonFile])
+  t.is(both.code, 0, both.stderr)
+  t.is(both.stdout.toString(), '{"id":9}\n')
+})
+
+filterTest('--where with an expression the parser refuses: exit 2 naming --where', async (t) => {
+  const r = await sluice(['--ndjson', '--where', '.type ==', ndjsonFile])
+  t.is(r.code, 2)
+  t.regex(r.stderr, /^sluice: --where: /)
+})
+
+filterMissingTest('--where/--select without parser support: exit 2, saying so', async (t) => {
+  for (const flag of ['--where', '--select']) {
+    const r = await sluice(['--ndjson', flag, 'a', ndjsonFile])
+    t.is(r.code, 2)
+    t.regex(r.stderr, new RegExp(`^sluice: ${flag} is not supported by this build of NdjsonParser`))
+    t.is(r.stdout.length, 0)
+  }
+})
+
+function escape (s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}

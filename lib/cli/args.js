@@ -1,0 +1,173 @@
+'use strict'
+
+// The `sluice` command's arguments: util.parseArgs for the syntax, then one check per option so
+// that every mistake is a UsageError naming the argument (the command prints it and exits 2).
+//
+// Sizes and rates have one grammar (README "Command line"):
+//
+//   SIZE := NUMBER [MULTIPLIER] ["B"]          e.g. 1500, 64KiB, 2.5MB, 1G
+//   RATE := SIZE ["/s"]                         e.g. 5MiB/s, 1000/s, 2k/s
+//   MULTIPLIER := k K M G T (powers of 1000) | Ki Mi Gi Ti (powers of 1024)
+//
+// A rate with "B" is always bytes per second. Without it, the rate is in the unit being counted:
+// lines per second with --lines or --ndjson, otherwise bytes per second (as pv's -L and -l).
+
+const { parseArgs } = require('node:util')
+
+class UsageError extends Error {
+  constructor (message) {
+    super(message)
+    this.name = 'UsageError'
+    this.code = 'ERR_SLUICE_USAGE'
+  }
+}
+
+const HELP = `Usage: sluice [options] [FILE]
+
+Copies FILE (or standard input when FILE is - or absent) to standard output, like pv:
+measured, optionally throttled, optionally validated and filtered as NDJSON.
+
+Options:
+  --rate RATE           limit the output: 5MiB/s, 200kB/s, 1000B/s are bytes per second;
+                        a rate without B (1000/s, 2k/s) counts lines with --lines or
+                        --ndjson, bytes otherwise
+  --lines, -l           count lines (progress, --stats, and the unit of --rate)
+  --ndjson              validate every line as JSON; valid lines are written unchanged
+  --on-invalid MODE     with --ndjson: error (default: stop, exit 1) or skip
+  --invalid-log FILE    with --ndjson: one JSON line per invalid line {line, offset, code,
+                        reason, excerpt}
+  --where EXPR          with --ndjson: only lines matching EXPR, e.g. '.type == "PushEvent"'
+  --select PATHS        with --ndjson: write the projection of each line on PATHS (a,b.c)
+                        as JSON text
+  --progress, -p        show progress on stderr (the default when stderr is a terminal;
+                        a plain line per interval when it is not)
+  --quiet, -q           no progress display
+  --interval SECONDS    progress refresh period (default 1; 0.01 to 3600)
+  --size SIZE           expected input size for percent and ETA (default: the size of a
+                        regular file)
+  --stats FORMAT        print a summary on stderr at the end: text or json
+  --help, -h            show this help and exit
+  --version, -V         print the version and exit
+
+Exit status: 0 on success, 1 on an error (an invalid line with --on-invalid error, an I/O
+error), 2 on a bad argument, 130 when interrupted (SIGINT), 141 when the reader of standard
+output went away (EPIPE), as cat under a pipe.
+`
+
+const OPTIONS = {
+  rate: { type: 'string' },
+  lines: { type: 'boolean', short: 'l' },
+  ndjson: { type: 'boolean' },
+  'on-invalid': { type: 'string' },
+  'invalid-log': { type: 'string' },
+  where: { type: 'string' },
+  select: { type: 'string' },
+  progress: { type: 'boolean', short: 'p' },
+  quiet: { type: 'boolean', short: 'q' },
+  interval: { type: 'string' },
+  size: { type: 'string' },
+  stats: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' }
+}
+
+const MULTIPLIERS = {
+  '': 1,
+  k: 1e3,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4
+}
+const QUANTITY = /^(\d+(?:\.\d+)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(|k|K|M|G|T|Ki|Mi|Gi|Ti)(B?)$/
+
+/** `{ value, bytes }` of a SIZE (see the grammar above); `bytes`: the unit B was written. */
+function parseQuantity (text, flag, what, shown = text) {
+  const m = QUANTITY.exec(text.trim())
+  if (m === null) {
+    throw new UsageError(`${flag}: '${shown}' is not a ${what} (examples: ${what === 'rate' ? '5MiB/s, 200kB/s, 1000/s' : '1500, 64KiB, 2.5MB'})`)
+  }
+  const value = Number(`${m[1]}e${m[2] ?? 0}`) * MULTIPLIERS[m[3]]
+  return { value, bytes: m[4] === 'B' }
+}
+
+/** A SIZE in bytes (an integer >= 0). */
+function parseSize (text, flag = '--size') {
+  const { value } = parseQuantity(text, flag, 'size')
+  if (!Number.isSafeInteger(Math.round(value))) throw new UsageError(`${flag}: '${text}' is too large`)
+  return Math.round(value)
+}
+
+/** A RATE: `{ perSecond, unit: 'bytes' | 'lines' }`; `linesCounted`: --lines or --ndjson given. */
+function parseRate (text, linesCounted) {
+  const quantity = text.endsWith('/s') ? text.slice(0, -2) : text
+  const { value, bytes } = parseQuantity(quantity, '--rate', 'rate', text)
+  if (!(value > 0) || !Number.isFinite(value)) throw new UsageError(`--rate: '${text}' must be above 0`)
+  return { perSecond: value, unit: bytes || !linesCounted ? 'bytes' : 'lines' }
+}
+
+function parseInterval (text) {
+  const seconds = Number(text)
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0.01 || seconds > 3600) {
+    throw new UsageError(`--interval: '${text}' must be a number of seconds from 0.01 to 3600`)
+  }
+  return seconds * 1000
+}
+
+function oneOf (text, flag, allowed) {
+  if (!allowed.includes(text)) throw new UsageError(`${flag}: '${text}' must be one of ${allowed.join(', ')}`)
+  return text
+}
+
+/**
+ * The command's settings from its arguments (process.argv.slice(2)), or `{ help: true }` /
+ * `{ version: true }`. Throws a UsageError for anything it cannot honour.
+ */
+function parseArguments (argv) {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (err) {
+    // parseArgs' messages name the argument; its advice on positionals that start with '-'
+    // is cut (a FILE named like an option is rare; '--' works as usual).
+    throw new UsageError(err.message.replace(/\. To specify a positional argument.*$/, ''))
+  }
+  const { values: v, positionals } = parsed
+  if (v.help) return { help: true }
+  if (v.version) return { version: true }
+  if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}: ${positionals.join(' ')}`)
+  const ndjson = v.ndjson === true
+  for (const flag of ['on-invalid', 'invalid-log', 'where', 'select']) {
+    if (v[flag] !== undefined && !ndjson) throw new UsageError(`--${flag} needs --ndjson`)
+  }
+  if (v.quiet && v.progress) throw new UsageError('--progress and --quiet contradict each other')
+  for (const flag of ['where', 'select', 'invalid-log']) {
+    if (v[flag] === '') throw new UsageError(`--${flag}: must not be empty`)
+  }
+  const select = v.select === undefined ? undefined : v.select.split(',')
+  if (select !== undefined && select.some((path) => path.trim() === '')) {
+    throw new UsageError(`--select: '${v.select}' has an empty path (expected a comma-separated list such as a,b.c)`)
+  }
+  const linesCounted = v.lines === true || ndjson
+  return {
+    file: positionals[0] === undefined || positionals[0] === '-' ? null : positionals[0],
+    rate: v.rate === undefined ? null : parseRate(v.rate, linesCounted),
+    lines: linesCounted,
+    ndjson,
+    onInvalid: v['on-invalid'] === undefined ? 'error' : oneOf(v['on-invalid'], '--on-invalid', ['error', 'skip']),
+    invalidLog: v['invalid-log'] ?? null,
+    where: v.where ?? null,
+    select: select ?? null,
+    // null: the default (shown when stderr is a terminal).
+    progress: v.quiet ? false : v.progress ? true : null,
+    intervalMs: v.interval === undefined ? 1000 : parseInterval(v.interval),
+    size: v.size === undefined ? null : parseSize(v.size),
+    stats: v.stats === undefined ? null : oneOf(v.stats, '--stats', ['text', 'json'])
+  }
+}
+
+module.exports = { HELP, UsageError, parseArguments, parseRate, parseSize }

@@ -1,0 +1,251 @@
+'use strict'
+
+// The `sluice` command (bin/sluice.js): the library's streams composed into a pv-like tool.
+//
+//   input → Meter 'read' → [NdjsonParser | LinePieces | LineCounter] → [Throttle: lines]
+//         → [LineJoiner] → [Throttle: bytes] → MonitoredWritable.wrap(stdout) 'write'
+//
+// Every stage is a core stream in one pipeline(), so backpressure runs end to end: a slow reader
+// of stdout stops the file being read after a bounded amount (the stages' buffers), never more.
+// The numbers shown come from the stages themselves: bytes read, percent and ETA from the 'read'
+// meter (its `total` is the input's size), rates (of the output, what a --rate limits) and time
+// blocked from the 'write' meter, lines and
+// invalid lines from the parser (or the line counter), throttled time from the Throttle. The
+// display is refreshed by the 'write' meter's timer, which runs in Rust and so keeps ticking
+// while the output blocks; it lives until the last byte is written.
+//
+// Exit status: 0 done, 1 error, 2 usage, 130 SIGINT, 141 EPIPE on stdout (as cat's 128+SIGPIPE).
+
+const fs = require('node:fs')
+const { pipeline } = require('node:stream/promises')
+const { NdjsonParser, NULL } = require('../ndjson.js')
+const { NdjsonError } = require('../errors.js')
+const { Throttle } = require('../throttle.js')
+const { Meter, MonitoredWritable } = require('../meter.js')
+const { HELP, UsageError, parseArguments } = require('./args.js')
+const { Cut, LineCounter, LineJoiner, LinePieces, lineCost } = require('./lines.js')
+const { ProgressDisplay, formatSummary } = require('./progress.js')
+const { InvalidLog } = require('./invalid-log.js')
+
+const EXIT = { done: 0, error: 1, usage: 2, interrupted: 130, closed: 141 }
+
+function main (argv) {
+  // A reader of stderr that goes away must not turn a progress redraw into a crash.
+  process.stderr.on('error', () => {})
+  let opts
+  try {
+    opts = parseArguments(argv)
+  } catch (err) {
+    return usageFailure(err)
+  }
+  if (opts.help) {
+    process.stdout.write(HELP)
+    return Promise.resolve(EXIT.done)
+  }
+  if (opts.version) {
+    process.stdout.write(`sluice ${require('../../package.json').version}\n`)
+    return Promise.resolve(EXIT.done)
+  }
+  let run
+  try {
+    run = setUp(opts)
+  } catch (err) {
+    if (err instanceof UsageError) return usageFailure(err)
+    process.stderr.write(`sluice: ${err.message}\n`)
+    return Promise.resolve(EXIT.error)
+  }
+  return run()
+}
+
+function usageFailure (err) {
+  process.stderr.write(`sluice: ${err.message}\nTry 'sluice --help' for more information.\n`)
+  return Promise.resolve(EXIT.usage)
+}
+
+/** The input stream and its size (null unless a regular file). */
+function openInput (file) {
+  if (file === null) return { stream: process.stdin, size: regularFileSize(0), name: 'standard input' }
+  let fd
+  try {
+    fd = fs.openSync(file, 'r')
+  } catch (err) {
+    throw new Error(`cannot open ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
+  }
+  const stat = fs.fstatSync(fd)
+  if (stat.isDirectory()) {
+    fs.closeSync(fd)
+    throw new Error(`cannot read ${file}: it is a directory`)
+  }
+  return { stream: fs.createReadStream(file, { fd }), size: stat.isFile() ? stat.size : null, name: file }
+}
+
+function regularFileSize (fd) {
+  try {
+    const stat = fs.fstatSync(fd)
+    return stat.isFile() ? stat.size : null
+  } catch {
+    return null
+  }
+}
+
+function createParser (opts) {
+  // Invalid lines are always reported as events: with --on-invalid error the first one cuts the
+  // output after the lines before it (see setUp), which the parser's own error would discard.
+  const options = { output: opts.select === null ? 'lines' : 'values', onInvalid: 'skip' }
+  if (opts.where !== null) options.where = opts.where
+  if (opts.select !== null) options.select = opts.select
+  try {
+    return new NdjsonParser(options)
+  } catch (err) {
+    // Only --where/--select can make a parser refuse what parseArguments accepted: a bad
+    // expression or path, or a build of NdjsonParser without them.
+    const flags = ['where', 'select'].filter((key) => options[key] !== undefined).map((key) => `--${key}`)
+    if (flags.length === 0) throw err
+    const unknown = /Unknown option "options\.(where|select)"/.exec(err.message)
+    throw new UsageError(unknown === null
+      ? `${flags.join(', ')}: ${err.message}`
+      : `--${unknown[1]} is not supported by this build of NdjsonParser (it has no "${unknown[1]}" option)`)
+  }
+}
+
+/** A value from `select` as one JSON text (a JSON null line is the parser's NULL symbol). */
+function jsonText (value) {
+  return value === NULL ? 'null' : (JSON.stringify(value) ?? 'null')
+}
+
+/** Builds the stages (throwing UsageError or an input error); returns the function that runs them. */
+function setUp (opts) {
+  // Arguments first (exit 2), then the input (exit 1): a failed run creates no log file.
+  const parser = opts.ndjson ? createParser(opts) : null
+  const input = openInput(opts.file)
+  const invalidLog = opts.invalidLog === null ? null : openInvalidLog(opts.invalidLog)
+  const interval = opts.intervalMs
+  const meterOptions = { interval, halfLifeMs: Math.max(1000, 3 * interval) }
+  const read = new Meter({ name: 'read', ...meterOptions, total: opts.size ?? input.size })
+  const write = MonitoredWritable.wrap(process.stdout, { name: 'write', ...meterOptions })
+
+  const stages = [input.stream, read]
+  const lineRate = opts.rate !== null && opts.rate.unit === 'lines'
+  let counter = null
+  let joiner = null
+  let throttle = null
+  let cut = null
+  let failure = null
+  if (parser !== null) {
+    stages.push(parser)
+    if (opts.onInvalid === 'error') stages.push(cut = new Cut())
+    if (lineRate) stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond }))
+    stages.push(joiner = new LineJoiner(opts.select === null ? {} : { format: jsonText }))
+  } else if (lineRate) {
+    stages.push(new LinePieces())
+    stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: lineCost }))
+    stages.push(joiner = new LineJoiner({ newline: '' }))
+  } else if (opts.lines) {
+    stages.push(counter = new LineCounter())
+  }
+  if (opts.rate !== null && !lineRate) stages.push(throttle = new Throttle({ rate: opts.rate.perSecond }))
+  stages.push(write)
+
+  if (parser !== null) {
+    parser.on('invalid', (info) => {
+      if (cut?.isCut) return
+      if (invalidLog !== null) invalidLog.add(info)
+      if (cut === null) return
+      // --on-invalid error: every line before this one has been read from the parser (an
+      // 'invalid' event waits for that); they are written, and then the run fails with the
+      // parser's own error for this line. The pipeline is ended by destroying the cut, which
+      // holds the lines after it (or, when this was the last line, it finishes on its own).
+      cut.cut()
+      failure = new NdjsonError(info.code, info)
+      const fail = () => cut.destroy(failure)
+      if (write.writableFinished) fail()
+      else write.once('finish', fail)
+    })
+  }
+
+  const linesIn = () => {
+    if (parser !== null) return parser.stats().lines
+    if (counter !== null) return counter.lines
+    return joiner === null ? null : joiner.lines
+  }
+
+  /** Everything the display and the summary show, from the stages' own measurements. */
+  function sample () {
+    const r = read.stats()
+    const w = write.stats()
+    return {
+      elapsedMs: w.elapsedMs,
+      bytes: r.bytes,
+      rate: w.writableFinished ? w.averageRate : w.currentRate,
+      lines: linesIn(),
+      percent: r.percent,
+      eta: r.eta,
+      invalidLines: parser === null ? 0 : parser.stats().invalidLines,
+      blockedMs: w.blockedMs
+    }
+  }
+
+  function summary (status, exitCode, error) {
+    const r = read.stats()
+    const w = write.stats()
+    return {
+      status,
+      exitCode,
+      error: error ?? null,
+      durationMs: w.elapsedMs,
+      input: { name: input.name, bytes: r.bytes, size: r.total, lines: linesIn() },
+      output: { bytes: w.bytes, lines: joiner === null ? linesIn() : joiner.lines },
+      rate: { unit: 'bytes/s', intervalMs: interval, min: w.minRate, mean: w.averageRate, max: w.maxRate },
+      invalidLines: parser === null ? null : parser.stats().invalidLines,
+      blankLines: parser === null ? null : parser.stats().blankLines,
+      // Valid lines --where dropped (the parser counts them only when it filters).
+      filteredLines: parser?.stats().filteredLines ?? null,
+      blockedMs: w.blockedMs,
+      throttledMs: throttle === null ? null : throttle.stats().waitedMs
+    }
+  }
+
+  const showProgress = opts.progress ?? process.stderr.isTTY === true
+  const display = showProgress ? new ProgressDisplay(process.stderr, process.stderr.isTTY === true) : null
+  if (display !== null) write.on('stats', () => display.update(sample()))
+
+  /** The last word: the display's final state, the log flushed, the summary. */
+  function finish (status, error) {
+    const exitCode = EXIT[status]
+    if (display !== null) display.finish(sample())
+    if (invalidLog !== null) invalidLog.close()
+    if (error !== undefined) process.stderr.write(`sluice: ${error}\n`)
+    if (opts.stats !== null) process.stderr.write(formatSummary(summary(status, exitCode, error), opts.stats))
+    return exitCode
+  }
+
+  return async function run () {
+    process.once('SIGINT', () => {
+      // The summary so far, then the conventional 128 + SIGINT. process.exit: stages still
+      // waiting (a throttle, a blocked write) must not hold the exit back.
+      process.exit(finish('interrupted'))
+    })
+    try {
+      await pipeline(stages)
+    } catch (err) {
+      if (err.code === 'EPIPE') return finish('closed')
+      return finish('error', describeError(failure ?? err, input.name))
+    }
+    return failure === null ? finish('done') : finish('error', describeError(failure, input.name))
+  }
+}
+
+function openInvalidLog (path) {
+  try {
+    return new InvalidLog(path)
+  } catch (err) {
+    throw new UsageError(`--invalid-log: cannot write ${path}: ${err.message}`)
+  }
+}
+
+function describeError (err, inputName) {
+  if (err.name === 'NdjsonError') return `${inputName}: ${err.message}`
+  return err.message
+}
+
+module.exports = { main }
