@@ -61,11 +61,19 @@ export interface Measured {
   off(event: 'stats' | 'summary' | 'stall', listener: (...args: any[]) => void): this
 }
 
-export declare class MeterStream<T = any> extends TransformStream<T, T> {
+export declare class MeterStream<T = any> extends TransformStream<T, T> implements Measured {
   constructor(options?: MeterStreamOptions, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
+  readonly name: string
+  stats(): MeterStats
+  getStats(): MeterStats
+  setTotal(total: number | null): this
+  toPrometheus(): string
+  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  on(event: 'stall', listener: (info: StallInfo) => void): this
+  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  once(event: 'stall', listener: (info: StallInfo) => void): this
+  off(event: 'stats' | 'summary' | 'stall', listener: (...args: any[]) => void): this
 }
-// name, stats(), getStats(), setTotal(), toPrometheus() and the meter's events (declaration merging).
-export interface MeterStream<T = any> extends Measured {}
 
 export declare class BoundedBufferStream<T = any> extends TransformStream<T, T> {
   constructor(options?: Omit<BoundedBufferOptions, NodeStreamOptionKeys>, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
@@ -84,7 +92,16 @@ export interface MonitoredWritableStreamOptions extends MonitorOptions {
 }
 
 /** A WritableStream that forwards to `destination` and measures how it keeps up. */
-export declare class MonitoredWritableStream<T = any> extends WritableStream<T> {
+export declare class MonitoredWritableStream<T = any> extends WritableStream<T> implements Measured {
   constructor(destination: WritableStream<T> | UnderlyingSink<T>, options?: MonitoredWritableStreamOptions)
+  readonly name: string
+  stats(): MeterStats
+  getStats(): MeterStats
+  setTotal(total: number | null): this
+  toPrometheus(): string
+  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  on(event: 'stall', listener: (info: StallInfo) => void): this
+  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  once(event: 'stall', listener: (info: StallInfo) => void): this
+  off(event: 'stats' | 'summary' | 'stall', listener: (...args: any[]) => void): this
 }
-export interface MonitoredWritableStream<T = any> extends Measured {}
