@@ -6,6 +6,7 @@
 //! the bytes.
 
 pub mod batch;
+pub mod filter;
 pub mod framer;
 pub mod shape;
 pub mod validate;
@@ -17,6 +18,7 @@ use napi_derive::napi;
 use crate::stats::Tally;
 use crate::transport::{NativeStream, Pipe, PipeOptions, Sink, Stage, Stop};
 use batch::{Batch, BatchData, Extras, InvalidLine, Shape};
+use filter::Filter;
 use framer::{Line, LineFramer};
 use validate::{SyntaxErrorKind, Validator};
 
@@ -28,6 +30,8 @@ pub const STAT_NAMES: &[&str] = &[
   "blankLines",
   "invalidLines",
   "longestLine",
+  "matchedLines",
+  "filteredLines",
 ];
 const LINES: usize = 0;
 const BYTES: usize = 1;
@@ -35,6 +39,8 @@ const VALUES: usize = 2;
 const BLANK: usize = 3;
 const INVALID: usize = 4;
 const LONGEST: usize = 5;
+const MATCHED: usize = 6;
+const FILTERED: usize = 7;
 
 pub const ERR_INVALID_JSON: &str = "ERR_SLUICE_INVALID_JSON";
 pub const ERR_INVALID_UTF8: &str = "ERR_SLUICE_INVALID_UTF8";
@@ -63,6 +69,22 @@ pub struct ParserConfig {
   pub batch_bytes: u32,
   pub input_bytes: u32,
   pub credits: u32,
+  /// `where` in its string form, as written.
+  pub where_expr: Option<String>,
+  /// `where` in its object form, as `JSON.stringify` wrote it.
+  pub where_object: Option<String>,
+  /// `select`: the paths.
+  pub select: Option<Vec<String>>,
+}
+
+impl ParserConfig {
+  fn filter(&self) -> std::result::Result<Option<Filter>, filter::SpecError> {
+    Filter::from_options(
+      self.where_expr.as_deref(),
+      self.where_object.as_deref(),
+      self.select.as_deref(),
+    )
+  }
 }
 
 /// What the parser sends to JS: valid lines and the reports of invalid ones, in input order.
@@ -79,10 +101,13 @@ pub struct ParserStage {
   max_line_bytes: u64,
   longest: u64,
   tally: Tally,
+  filter: Option<Filter>,
 }
 
 impl ParserStage {
-  pub fn new(config: &ParserConfig) -> Self {
+  /// Fails only on a `where`/`select` that `check_ndjson_filter` refuses (JS checks first).
+  pub fn new(config: &ParserConfig) -> std::result::Result<Self, filter::SpecError> {
+    let filter = config.filter()?;
     let shape = if config.raw_lines {
       Shape::Raw
     } else if config.columns {
@@ -96,7 +121,7 @@ impl ParserStage {
     };
     let max_line_bytes = config.max_line_bytes.clamp(1.0, (usize::MAX / 2) as f64) as usize;
     let batch_bytes = config.batch_bytes.max(1) as usize;
-    Self {
+    Ok(Self {
       framer: if config.skip_invalid {
         LineFramer::new(max_line_bytes)
       } else {
@@ -113,7 +138,8 @@ impl ParserStage {
       max_line_bytes: max_line_bytes as u64,
       longest: 0,
       tally: Tally::new(STAT_NAMES),
-    }
+      filter,
+    })
   }
 
   fn flush(&mut self, out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
@@ -158,6 +184,9 @@ impl ParserStage {
     }
     // A line that would push the batch past its size goes into the next one: JS strings have a
     // maximum length, and a batch holding a huge line next to others could exceed it.
+    if self.filter.is_some() {
+      return self.filtered(line, out);
+    }
     if self.batch.len_bytes() + line.bytes.len() + 1 > self.batch_bytes {
       self.flush(out)?;
     }
@@ -190,6 +219,54 @@ impl ParserStage {
         self.invalid(&line, code, e.to_string(), out)
       }
     }
+  }
+
+  /// A line under `where`/`select`: validated first (every line is, matching or not), then
+  /// tested, then projected; only what is left reaches the batch.
+  fn filtered(
+    &mut self,
+    line: Line<'_>,
+    out: &mut dyn Sink<ParserData>,
+  ) -> std::result::Result<(), Stop> {
+    let verdict = match self.validator.check(line.bytes) {
+      Ok(verdict) => verdict,
+      Err(e) => {
+        let code = match e.kind {
+          SyntaxErrorKind::InvalidUtf8 => ERR_INVALID_UTF8,
+          _ => ERR_INVALID_JSON,
+        };
+        return self.invalid(&line, code, e.to_string(), out);
+      }
+    };
+    self.tally.add(VALUES, 1);
+    let filter = self.filter.as_mut().expect("filtered() runs with a filter");
+    if !filter.matches(line.bytes) {
+      self.tally.add(FILTERED, 1);
+      return Ok(());
+    }
+    self.tally.add(MATCHED, 1);
+    // A projection is never longer than its line (or than `{}`): flushing on the line's length
+    // keeps the batch-size bound without a copy of the projected text.
+    if self.batch.len_bytes() + line.bytes.len() + 3 > self.batch_bytes {
+      self.flush(out)?;
+    }
+    let filter = self.filter.as_mut().expect("filtered() runs with a filter");
+    let ascii = if filter.selects() {
+      None
+    } else {
+      Some(verdict.ascii)
+    };
+    let text = filter.project(line.bytes);
+    let ascii = ascii.unwrap_or_else(|| text.is_ascii());
+    let shaped =
+      self.batch.wants_shapes() && self.batch.push_shaped(text, line.number, line.offset);
+    if !shaped {
+      self.batch.push(text, ascii, line.number, line.offset);
+    }
+    if self.batch.len_bytes() >= self.batch_bytes {
+      self.flush(out)?;
+    }
+    Ok(())
   }
 
   fn invalid(
@@ -288,13 +365,31 @@ pub fn create_ndjson_parser(
   owner: Object<'_>,
   on_events: Function<'_, (), ()>,
 ) -> Result<NativeStream> {
-  let stage = ParserStage::new(&config);
+  let stage = ParserStage::new(&config).map_err(|e| napi::Error::from_reason(e.message))?;
   let options = PipeOptions {
     input_bytes: config.input_bytes as usize,
     credits: config.credits,
   };
   let pipe = Pipe::start(&env, owner, stage, on_events, options)?;
   Ok(NativeStream::new(pipe))
+}
+
+/// Checks `where` (string form `where_expr`, or the object form's JSON text `where_object`)
+/// and `select` as the constructor must: `null` when they compile, else
+/// `[isSyntaxError, message]`, the message naming the option and the position.
+#[napi(catch_unwind)]
+pub fn check_ndjson_filter(
+  where_expr: Option<String>,
+  where_object: Option<String>,
+  select: Option<Vec<String>>,
+) -> Option<(bool, String)> {
+  Filter::from_options(
+    where_expr.as_deref(),
+    where_object.as_deref(),
+    select.as_deref(),
+  )
+  .err()
+  .map(|e| (e.syntax, e.message))
 }
 
 #[cfg(test)]
@@ -315,6 +410,9 @@ mod tests {
       batch_bytes: 40,
       input_bytes: 4 * 65536,
       credits: 2,
+      where_expr: None,
+      where_object: None,
+      select: None,
     }
   }
 
@@ -326,7 +424,7 @@ mod tests {
   }
 
   fn run(chunks: &[&[u8]], skip_invalid: bool) -> (Vec<Seen>, Vec<(&'static str, u64)>) {
-    let mut stage = ParserStage::new(&config(skip_invalid));
+    let mut stage = ParserStage::new(&config(skip_invalid)).unwrap();
     let mut out: Vec<BatchData> = Vec::new();
     let mut stopped = false;
     for chunk in chunks {
@@ -457,7 +555,7 @@ mod tests {
   #[test]
   fn a_line_that_would_overfill_a_batch_starts_the_next_one() {
     // JS strings have a maximum length: a huge line must never be glued to its neighbours.
-    let mut stage = ParserStage::new(&config(true));
+    let mut stage = ParserStage::new(&config(true)).unwrap();
     let mut out: Vec<BatchData> = Vec::new();
     let long = format!("\"{}\"", "y".repeat(50));
     let input = format!("1\n{long}\n2\n");
@@ -496,7 +594,7 @@ mod tests {
 
   #[test]
   fn an_endless_line_fails_an_erroring_stream_before_its_end() {
-    let mut stage = ParserStage::new(&config(false));
+    let mut stage = ParserStage::new(&config(false)).unwrap();
     let mut out: Vec<BatchData> = Vec::new();
     stage.chunk(b"1\n\"", &mut out).unwrap();
     // 64 is the limit: 100 more bytes without a newline are enough to fail.
