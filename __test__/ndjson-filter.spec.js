@@ -11,8 +11,6 @@ const { NdjsonParser } = require('..')
 const { chunked, collect, flattenBatches, makeRng, randomChunks, sameValue } = require('./helpers.js')
 const ref = require('./filter-reference.js')
 
-const { EACH } = ref
-
 /** Parses `lines` with `options` ('batches' output, flattened: a null line stays null). */
 async function parse (lines, options, chunks = (buf) => [buf]) {
   const input = Buffer.from(lines.map((l) => l + '\n').join(''))

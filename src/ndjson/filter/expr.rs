@@ -258,12 +258,10 @@ impl<'a> Parser<'a> {
     if let Scalar::Bool(_) | Scalar::Null = value {
       self.at += self.word().map_or(0, str::len);
     }
-    let fits = match (&value, wants) {
-      (Scalar::Str(_), _) => true,
-      (Scalar::Num(_), Wants::Scalar | Wants::NumberOrString) => true,
-      (_, Wants::Scalar) => true,
-      _ => false,
-    };
+    let fits = matches!(
+      (&value, wants),
+      (Scalar::Str(_), _) | (Scalar::Num(_), Wants::NumberOrString) | (_, Wants::Scalar)
+    );
     if !fits {
       self.at = start;
       return self.error(start, expected);

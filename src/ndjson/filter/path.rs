@@ -32,7 +32,7 @@ impl Key {
     Self { utf16, utf8 }
   }
 
-  pub fn from_str(s: &str) -> Self {
+  pub fn from_text(s: &str) -> Self {
     Self::new(s.encode_utf16().collect())
   }
 }
@@ -122,13 +122,13 @@ pub fn parse_at(src: &str, mut at: usize, first_bare: bool) -> Result<(Path, usi
       Some(b'.') if !bare_ok => {
         at += 1;
         let (name, end) = name(src, at)?;
-        steps.push(Step::Key(Key::from_str(name)));
+        steps.push(Step::Key(Key::from_text(name)));
         at = end;
         bare_ok = false;
       }
       _ if bare_ok && steps.is_empty() => {
         let (name, end) = name(src, at)?;
-        steps.push(Step::Key(Key::from_str(name)));
+        steps.push(Step::Key(Key::from_text(name)));
         at = end;
         bare_ok = false;
       }
@@ -269,7 +269,7 @@ mod tests {
   use super::*;
 
   fn key(s: &str) -> Step {
-    Step::Key(Key::from_str(s))
+    Step::Key(Key::from_text(s))
   }
 
   #[test]
