@@ -228,7 +228,7 @@ impl ParserStage {
     line: Line<'_>,
     out: &mut dyn Sink<ParserData>,
   ) -> std::result::Result<(), Stop> {
-    let verdict = match self.validator.check(line.bytes) {
+    let verdict = match self.validator.check_indexing_root(line.bytes) {
       Ok(verdict) => verdict,
       Err(e) => {
         let code = match e.kind {
@@ -240,7 +240,7 @@ impl ParserStage {
     };
     self.tally.add(VALUES, 1);
     let filter = self.filter.as_mut().expect("filtered() runs with a filter");
-    if !filter.matches(line.bytes) {
+    if !filter.matches(line.bytes, self.validator.root_members()) {
       self.tally.add(FILTERED, 1);
       return Ok(());
     }
@@ -256,7 +256,7 @@ impl ParserStage {
     } else {
       Some(verdict.ascii)
     };
-    let text = filter.project(line.bytes);
+    let text = filter.project(line.bytes, self.validator.root_members());
     let ascii = ascii.unwrap_or_else(|| text.is_ascii());
     let shaped =
       self.batch.wants_shapes() && self.batch.push_shaped(text, line.number, line.offset);

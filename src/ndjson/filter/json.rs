@@ -7,6 +7,7 @@
 //! string's raw text (escapes included, lone surrogates kept) into those units.
 
 use crate::ndjson::validate::skip_plain;
+pub use crate::ndjson::validate::Member;
 
 /// The JSON type of the value starting at a byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,14 +126,6 @@ pub fn skip_value(s: &[u8], i: usize) -> usize {
       j
     }
   }
-}
-
-/// One member of an object: the key's raw text between its quotes, and where the value starts.
-#[derive(Debug, Clone, Copy)]
-pub struct Member {
-  pub key_start: usize,
-  pub key_end: usize,
-  pub value: usize,
 }
 
 /// Calls `f` with each member of the object at `i`, in input order, until it returns `false`.

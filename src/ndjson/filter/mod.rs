@@ -12,6 +12,7 @@ pub mod path;
 pub mod predicate;
 pub mod select;
 
+use json::Member;
 use predicate::{Evaluator, Pred};
 use select::{Projector, Sel};
 
@@ -75,19 +76,22 @@ impl Filter {
     self.sel.is_some()
   }
 
-  /// Whether a valid line passes `where` (every line does without one).
-  pub fn matches(&mut self, line: &[u8]) -> bool {
+  /// Whether a valid line passes `where` (every line does without one). `members`: its
+  /// top-level members, from `Validator::check_indexing_root`.
+  pub fn matches(&mut self, line: &[u8], members: &[Member]) -> bool {
     match &self.pred {
-      Some(pred) => self.evaluator.matches(pred, line),
+      Some(pred) => self.evaluator.matches(pred, line, members),
       None => true,
     }
   }
 
   /// The projected text of a valid line (the line itself without `select`).
-  pub fn project<'a>(&'a mut self, line: &'a [u8]) -> &'a [u8] {
+  pub fn project<'a>(&'a mut self, line: &'a [u8], members: &[Member]) -> &'a [u8] {
     match &self.sel {
       Some(sel) => {
-        self.projector.project(sel, line, &mut self.projected);
+        self
+          .projector
+          .project(sel, line, members, &mut self.projected);
         &self.projected
       }
       None => line,
@@ -132,6 +136,22 @@ fn compile_select(paths: &[String]) -> Result<Sel, SpecError> {
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::ndjson::validate::Validator;
+
+  impl Filter {
+    /// `matches` and `project` with the top-level index the validator builds, as the parser does.
+    fn test_matches(&mut self, line: &[u8]) -> bool {
+      let mut v = Validator::new();
+      v.check_indexing_root(line).expect("valid test line");
+      self.matches(line, v.root_members())
+    }
+
+    fn test_project(&mut self, line: &[u8]) -> Vec<u8> {
+      let mut v = Validator::new();
+      v.check_indexing_root(line).expect("valid test line");
+      self.project(line, v.root_members()).to_vec()
+    }
+  }
 
   fn expr(text: &str) -> Filter {
     Filter::new(Some(WhereSpec::Expr(text)), None)
@@ -374,12 +394,12 @@ mod tests {
   fn string_and_object_forms_agree_with_the_table() {
     for &(text, json, line, want) in CASES {
       assert_eq!(
-        expr(text).matches(line.as_bytes()),
+        expr(text).test_matches(line.as_bytes()),
         want,
         "{text} on {line}"
       );
       assert_eq!(
-        object(json).matches(line.as_bytes()),
+        object(json).test_matches(line.as_bytes()),
         want,
         "{json} on {line}"
       );
@@ -388,7 +408,7 @@ mod tests {
 
   #[test]
   fn precedence_and_parentheses() {
-    let f = |t| expr(t).matches(br#"{"a":1,"b":2,"c":3}"#);
+    let f = |t| expr(t).test_matches(br#"{"a":1,"b":2,"c":3}"#);
     assert!(f(".a == 0 and .b == 0 or .c == 3"));
     assert!(!f(".a == 0 and (.b == 0 or .c == 3)"));
     assert!(f("not not .a == 1"));
@@ -460,7 +480,7 @@ mod tests {
   fn project(paths: &[&str], line: &str) -> String {
     let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
     let mut f = Filter::new(None, Some(&paths)).unwrap();
-    String::from_utf8(f.project(line.as_bytes()).to_vec()).unwrap()
+    String::from_utf8(f.test_project(line.as_bytes())).unwrap()
   }
 
   #[test]

@@ -14,7 +14,7 @@
 
 use regex::Regex;
 
-use super::json::{self, Kind};
+use super::json::{self, Kind, Member};
 use super::path::{self, Key, Path, Step};
 
 /// A JSON scalar operand.
@@ -67,22 +67,26 @@ impl Evaluator {
     Self::default()
   }
 
-  /// Whether the valid JSON text `line` satisfies `pred`.
-  pub fn matches(&mut self, pred: &Pred, line: &[u8]) -> bool {
-    let root = json::skip_ws(line, 0);
-    self.eval(pred, line, root)
+  /// Whether the valid JSON text `line` satisfies `pred`. `members`: the top-level members of
+  /// the line as the validator indexed them (see `Validator::check_indexing_root`).
+  pub fn matches(&mut self, pred: &Pred, line: &[u8], members: &[Member]) -> bool {
+    let root = Root {
+      at: json::skip_ws(line, 0),
+      members,
+    };
+    self.eval(pred, line, &root)
   }
 
-  fn eval(&mut self, pred: &Pred, s: &[u8], root: usize) -> bool {
+  fn eval(&mut self, pred: &Pred, s: &[u8], root: &Root<'_>) -> bool {
     match pred {
       Pred::And(all) => all.iter().all(|p| self.eval(p, s, root)),
       Pred::Or(any) => any.iter().any(|p| self.eval(p, s, root)),
       Pred::Not(p) => !self.eval(p, s, root),
       Pred::Test(path, Test::Exists(want)) => {
-        let reached = reach(s, root, &path.steps, &mut |_| true);
+        let reached = root.reach(s, &path.steps, &mut |_| true);
         reached == *want
       }
-      Pred::Test(path, test) => reach(s, root, &path.steps, &mut |v| self.test(test, s, v)),
+      Pred::Test(path, test) => root.reach(s, &path.steps, &mut |v| self.test(test, s, v)),
     }
   }
 
@@ -158,6 +162,30 @@ impl Evaluator {
         let units = string_units(s, v, &mut self.units);
         re.is_match(&String::from_utf16_lossy(units))
       }
+    }
+  }
+}
+
+/// A line's value, with its top-level members already indexed by the validator.
+pub struct Root<'a> {
+  pub at: usize,
+  pub members: &'a [Member],
+}
+
+impl Root<'_> {
+  /// [`reach`] from the line's value: a first key step reads the index instead of the line.
+  fn reach(&self, s: &[u8], steps: &[Step], f: &mut dyn FnMut(usize) -> bool) -> bool {
+    match steps.split_first() {
+      Some((Step::Key(key), rest)) if json::kind(s, self.at) == Kind::Object => {
+        let mut units = Vec::new();
+        let last = self
+          .members
+          .iter()
+          .rev()
+          .find(|m| key_is(&s[m.key_start..m.key_end], key, &mut units));
+        last.is_some_and(|m| reach(s, m.value, rest, f))
+      }
+      _ => reach(s, self.at, steps, f),
     }
   }
 }

@@ -15,7 +15,7 @@
 //! The output is JSON text made of pieces of the (valid) input, so it is valid too and the batch
 //! treats it like any line.
 
-use super::json::{self, Kind};
+use super::json::{self, Kind, Member};
 use super::path::{Key, Path, Step};
 use super::predicate::key_is;
 
@@ -136,11 +136,18 @@ impl Projector {
     Self::default()
   }
 
-  /// Writes the projection of the valid JSON text `line` to `out` (cleared first).
-  pub fn project(&mut self, sel: &Sel, line: &[u8], out: &mut Vec<u8>) {
+  /// Writes the projection of the valid JSON text `line` to `out` (cleared first). `members`:
+  /// its top-level members as the validator indexed them.
+  pub fn project(&mut self, sel: &Sel, line: &[u8], members: &[Member], out: &mut Vec<u8>) {
     out.clear();
     let root = json::skip_ws(line, 0);
-    if !self.value(line, root, sel, out) {
+    let kept = match sel {
+      Sel::Node(node) if !node.keys.is_empty() && json::kind(line, root) == Kind::Object => {
+        self.object(line, node, members.iter().copied(), out)
+      }
+      _ => self.value(line, root, sel, out),
+    };
+    if !kept {
       out.clear();
       out.extend_from_slice(b"{}");
     }
@@ -157,7 +164,14 @@ impl Projector {
       Sel::Node(node) => node,
     };
     match json::kind(s, v) {
-      Kind::Object if !node.keys.is_empty() => self.object(s, v, node, out),
+      Kind::Object if !node.keys.is_empty() => {
+        let mut members = Vec::new();
+        json::for_each_member(s, v, |m| {
+          members.push(m);
+          true
+        });
+        self.object(s, node, members.into_iter(), out)
+      }
       Kind::Array if node.each.is_some() => {
         self.every_element(s, v, node, out);
         true
@@ -167,11 +181,16 @@ impl Projector {
     }
   }
 
-  fn object(&mut self, s: &[u8], v: usize, node: &Node, out: &mut Vec<u8>) -> bool {
+  fn object(
+    &mut self,
+    s: &[u8],
+    node: &Node,
+    members: impl Iterator<Item = Member>,
+    out: &mut Vec<u8>,
+  ) -> bool {
     // Per selected key: the first occurrence's (order, key text) and the last one's value.
     let mut found: Vec<Option<(usize, usize, usize, usize)>> = vec![None; node.keys.len()];
-    let mut order = 0;
-    json::for_each_member(s, v, |m| {
+    for (order, m) in members.enumerate() {
       let raw = &s[m.key_start..m.key_end];
       if let Some(j) = node
         .keys
@@ -181,9 +200,7 @@ impl Projector {
         let slot = found[j].get_or_insert((order, m.key_start, m.key_end, 0));
         slot.3 = m.value;
       }
-      order += 1;
-      true
-    });
+    }
     let mut present: Vec<(usize, usize, usize, usize, &Sel)> = found
       .iter()
       .zip(&node.keys)
