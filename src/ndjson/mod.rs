@@ -211,13 +211,7 @@ impl ParserStage {
         }
         Ok(())
       }
-      Err(e) => {
-        let code = match e.kind {
-          SyntaxErrorKind::InvalidUtf8 => ERR_INVALID_UTF8,
-          _ => ERR_INVALID_JSON,
-        };
-        self.invalid(&line, code, e.to_string(), out)
-      }
+      Err(e) => self.invalid(&line, error_code(&e), e.to_string(), out),
     }
   }
 
@@ -230,34 +224,29 @@ impl ParserStage {
   ) -> std::result::Result<(), Stop> {
     let verdict = match self.validator.check_indexing_root(line.bytes) {
       Ok(verdict) => verdict,
-      Err(e) => {
-        let code = match e.kind {
-          SyntaxErrorKind::InvalidUtf8 => ERR_INVALID_UTF8,
-          _ => ERR_INVALID_JSON,
-        };
-        return self.invalid(&line, code, e.to_string(), out);
-      }
+      Err(e) => return self.invalid(&line, error_code(&e), e.to_string(), out),
     };
     self.tally.add(VALUES, 1);
-    let filter = self.filter.as_mut().expect("filtered() runs with a filter");
+    let Some(filter) = self.filter.as_mut() else {
+      unreachable!("filtered() runs with a filter");
+    };
     if !filter.matches(line.bytes, self.validator.root_members()) {
       self.tally.add(FILTERED, 1);
       return Ok(());
     }
     self.tally.add(MATCHED, 1);
-    // A projection is never longer than its line (or than `{}`): flushing on the line's length
-    // keeps the batch-size bound without a copy of the projected text.
-    if self.batch.len_bytes() + line.bytes.len() + 3 > self.batch_bytes {
-      self.flush(out)?;
-    }
-    let filter = self.filter.as_mut().expect("filtered() runs with a filter");
-    let ascii = if filter.selects() {
-      None
-    } else {
-      Some(verdict.ascii)
-    };
+    let projecting = filter.selects();
     let text = filter.project(line.bytes, self.validator.root_members());
-    let ascii = ascii.unwrap_or_else(|| text.is_ascii());
+    let ascii = if projecting {
+      text.is_ascii()
+    } else {
+      verdict.ascii
+    };
+    // As in `line`: a line (here its projection, which `[*]` can make longer) that would push
+    // the batch past its size goes into the next one.
+    if self.batch.len_bytes() + text.len() + 1 > self.batch_bytes && !self.batch.is_empty() {
+      out.send(self.batch.take())?;
+    }
     let shaped =
       self.batch.wants_shapes() && self.batch.push_shaped(text, line.number, line.offset);
     if !shaped {
@@ -305,6 +294,14 @@ impl ParserStage {
       self.flush(out)?;
       Err(Stop::Reported)
     }
+  }
+}
+
+/// The error code of a line the validator refused.
+fn error_code(e: &validate::SyntaxError) -> &'static str {
+  match e.kind {
+    SyntaxErrorKind::InvalidUtf8 => ERR_INVALID_UTF8,
+    _ => ERR_INVALID_JSON,
   }
 }
 
@@ -569,6 +566,50 @@ mod tests {
       texts,
       vec!["[1]".to_string(), format!("[{long}]"), "[2]".to_string()]
     );
+  }
+
+  #[test]
+  fn filtered_lines_are_counted_and_projections_respect_the_batch_size() {
+    let mut config = config(true);
+    config.where_expr = Some(".a exists".into());
+    config.select = Some(vec!["a[*].b".into()]);
+    let mut stage = ParserStage::new(&config).unwrap();
+    let mut out: Vec<BatchData> = Vec::new();
+    // The second line's projection ([{},…]) is longer than the line: it must not overfill the
+    // batch it would join.
+    let input = b"{\"a\":[{\"b\":1}]}\n{\"a\":[1,2,3,4,5,6,7,8,9,0,1,2]}\n{\"c\":1}\nx\n";
+    stage.chunk(input, &mut out).unwrap();
+    stage.end(&mut out).unwrap();
+    let texts: Vec<_> = out
+      .iter()
+      .map(|b| String::from_utf8_lossy(b.bytes()).into_owned())
+      .collect();
+    assert_eq!(
+      texts,
+      vec![
+        r#"[{"a":[{"b":1}]}]"#.to_string(),
+        r#"[{"a":[{},{},{},{},{},{},{},{},{},{},{},{}]}]"#.to_string(),
+        // The last batch carries only the report of line 4.
+        "[]".to_string()
+      ]
+    );
+    assert_eq!(
+      out[2].report_positions(),
+      vec![(0, ERR_INVALID_JSON, 4, 56)]
+    );
+    let stats: Vec<(&str, u64)> = STAT_NAMES
+      .iter()
+      .copied()
+      .zip(stage.tally().iter().copied())
+      .collect();
+    for counter in [
+      ("values", 3),
+      ("invalidLines", 1),
+      ("matchedLines", 2),
+      ("filteredLines", 1),
+    ] {
+      assert!(stats.contains(&counter), "{counter:?} in {stats:?}");
+    }
   }
 
   #[test]
