@@ -3,7 +3,8 @@
 // One `where`/`select` trial, run by bench/filter.js in a fresh child process:
 //   file → candidate (sluice with where/select, or a peer parser + the same filter or projection
 //   in a JS Transform) → counting sink, timed from pipeline() to its callback; or jq on the file.
-// argv[2] is JSON: {scenario, candidate, path, bytes}.
+// argv[2] is JSON: {scenario, candidate, source, path, bytes}; source 'mem' reads the file into
+// memory before the clock starts (jq always reads the file itself).
 
 const fs = require('node:fs')
 const { spawn } = require('node:child_process')
@@ -23,7 +24,7 @@ function jsStage(keep, keyed) {
   })
 }
 
-/** Counts what arrives: values (or raw lines), and checks each is what the scenario keeps. */
+/** Counts what arrives: values (or raw lines); a batch counts its values. */
 function sink(state) {
   return new Writable({
     objectMode: true,
@@ -56,7 +57,7 @@ function runJq(filter, file) {
   })
 }
 
-common.runChildMain(async ({ scenario, candidate, path, bytes }) => {
+common.runChildMain(async ({ scenario, candidate, source, path, bytes }) => {
   const sc = SCENARIOS[scenario]
   const t0 = common.snapshot()
   if (candidate === 'jq') {
@@ -75,7 +76,7 @@ common.runChildMain(async ({ scenario, candidate, path, bytes }) => {
     stages.push(create(), jsStage(sc.js, cand.shape === 'keyed'))
   }
   const state = { records: 0 }
-  const src = fs.createReadStream(path, { highWaterMark: common.CHUNK })
+  const src = source === 'mem' ? common.memorySource(fs.readFileSync(path)) : fs.createReadStream(path, { highWaterMark: common.CHUNK })
   const started = common.snapshot()
   await new Promise((resolve, reject) => pipeline(src, ...stages, sink(state), (err) => (err ? reject(err) : resolve())))
   const d = common.since(started)

@@ -56,7 +56,7 @@ const SOURCES = {
       const pascal = (name) => name.split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('')
       let id = 30000000000
       return events.flatMap((e) =>
-        e.examples.filter(isRecord).map(({ sender, repository, organization, installation, ...payload }) => ({
+        e.examples.filter(isRecord).map(({ sender, repository, organization, installation: _installation, ...payload }) => ({
           id: String(id++),
           type: `${pascal(e.name)}Event`,
           actor: sender ? { id: sender.id, login: sender.login, display_login: sender.login, gravatar_id: '', url: sender.url, avatar_url: sender.avatar_url } : null,
