@@ -44,7 +44,31 @@ export interface NdjsonParserOptions extends Pick<TransformOptions, 'highWaterMa
   nullValue?: unknown
   /** As in `JSON.parse`, applied to each line. Not with `output: 'lines'`. */
   reviver?: (this: any, key: string, value: any) => any
+  /**
+   * Keep only the lines that match, decided on the worker thread before any JS object exists:
+   * a string such as `'.type == "PushEvent" and .payload.size > 2'`, or the object form
+   * (`{ path: 'type', eq: 'PushEvent' }`, `{ and: [...] }`, …). See the README for the semantics.
+   * With `output: 'lines'` it filters the raw lines.
+   */
+  where?: string | NdjsonPredicate
+  /** Keep only these paths of each value (`['id', 'user.login', 'items[*].sku']`), nested as in the input. Not with `output: 'lines'`. */
+  select?: readonly string[]
 }
+
+/** A JSON scalar an operator compares with. */
+export type NdjsonScalar = string | number | boolean | null
+
+/** The object form of `where`. */
+export type NdjsonPredicate =
+  | { and: readonly NdjsonPredicate[] }
+  | { or: readonly NdjsonPredicate[] }
+  | { not: NdjsonPredicate }
+  | ({ path: string } & (
+    | { eq: NdjsonScalar } | { ne: NdjsonScalar }
+    | { lt: number | string } | { lte: number | string } | { gt: number | string } | { gte: number | string }
+    | { in: readonly NdjsonScalar[] } | { exists: boolean }
+    | { startsWith: string } | { endsWith: string } | { contains: NdjsonScalar } | { matches: string }
+  ))
 
 export interface NdjsonParserStats {
   lines: number
@@ -53,6 +77,10 @@ export interface NdjsonParserStats {
   blankLines: number
   invalidLines: number
   longestLine: number
+  /** With `where` or `select`: valid lines that passed `where` (all of them without one). */
+  matchedLines?: number
+  /** With `where` or `select`: valid lines that `where` dropped (`values = matchedLines + filteredLines`). */
+  filteredLines?: number
 }
 
 /** NDJSON bytes in, JS values out; a core `stream.Transform`. */

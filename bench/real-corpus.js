@@ -44,6 +44,31 @@ const SOURCES = {
       return events.flatMap((e) => e.examples).filter(isRecord)
     },
   },
+  // Not one of bench/ndjson.js's corpora (`extra`): the `where` benchmark (bench/filter.js) needs
+  // records with an event `type`, as GitHub's Events API (and GH Archive) carries them.
+  events: {
+    package: '@octokit/webhooks-examples',
+    licence: 'MIT',
+    what: 'GitHub events (Events API envelope: id, type, actor, repo, payload, public, created_at) around each webhook example',
+    extra: true,
+    records() {
+      const events = require('@octokit/webhooks-examples/api.github.com/index.json')
+      const pascal = (name) => name.split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('')
+      let id = 30000000000
+      return events.flatMap((e) =>
+        e.examples.filter(isRecord).map(({ sender, repository, organization, installation: _installation, ...payload }) => ({
+          id: String(id++),
+          type: `${pascal(e.name)}Event`,
+          actor: sender ? { id: sender.id, login: sender.login, display_login: sender.login, gravatar_id: '', url: sender.url, avatar_url: sender.avatar_url } : null,
+          repo: repository ? { id: repository.id, name: repository.full_name, url: repository.url } : null,
+          payload,
+          public: repository ? !repository.private : true,
+          created_at: repository?.pushed_at ?? repository?.updated_at ?? '2024-01-01T00:00:00Z',
+          ...(organization && { org: { id: organization.id, login: organization.login, url: organization.url, avatar_url: organization.avatar_url } }),
+        })),
+      )
+    },
+  },
   rest: {
     package: '@octokit/openapi',
     licence: 'MIT',
@@ -106,7 +131,7 @@ const SOURCES = {
   },
 }
 
-const KINDS = Object.keys(SOURCES)
+const KINDS = Object.keys(SOURCES).filter((k) => !SOURCES[k].extra)
 
 function corpusPaths(kind, sizeMB) {
   const base = path.join(CORPUS_DIR, `real-${kind}-${sizeMB}MB`)

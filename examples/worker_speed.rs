@@ -1,5 +1,6 @@
 //! How fast the NDJSON worker stage runs on its own (no JS): `cargo run --release --example
-//! worker_speed -- FILE [columns|text|raw]`. The JS thread can never go faster than this.
+//! worker_speed -- FILE [columns|text|raw] [WHERE|-] [SELECT,PATHS]`. The JS thread can never
+//! go faster than this. WHERE is the string form of `where` (`-` for none).
 use std::time::Instant;
 
 use sluice::ndjson::{ParserConfig, ParserData, ParserStage};
@@ -29,9 +30,14 @@ fn main() {
     batch_bytes: 65536,
     input_bytes: 4 * 65536,
     credits: 3,
+    where_expr: args.get(3).filter(|w| *w != "-").cloned(),
+    where_object: None,
+    select: args
+      .get(4)
+      .map(|s| s.split(',').map(str::to_string).collect()),
   };
   for _ in 0..3 {
-    let mut stage = ParserStage::new(&config);
+    let mut stage = ParserStage::new(&config).expect("where/select compile");
     let mut sink = Discard(0);
     let start = Instant::now();
     for chunk in input.chunks(65536) {

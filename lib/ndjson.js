@@ -23,6 +23,8 @@ const { shapeBuilder } = require('./shapes.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
+  rangeError,
+  typeError,
   validateFunction,
   validateInteger,
   validateOneOf,
@@ -35,7 +37,7 @@ const NULL = Symbol.for('sluice.null')
 const OUTPUTS = ['values', 'batches', 'lines', 'envelopes']
 const KNOWN_OPTIONS = [
   'output', 'onInvalid', 'maxInvalid', 'blankLines', 'maxLineBytes', 'nullValue', 'reviver',
-  ...STREAM_OPTIONS
+  'where', 'select', ...STREAM_OPTIONS
 ]
 
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -51,6 +53,8 @@ const FORM_TEXT = 0
 const WIDE_SPAN = 2 ** 31
 
 const ZERO_STATS = Object.freeze({ lines: 0, bytes: 0, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 })
+// With `where` or `select`: valid lines that passed `where` and those it dropped.
+const ZERO_FILTER_STATS = Object.freeze({ ...ZERO_STATS, matchedLines: 0, filteredLines: 0 })
 
 const kOutput = Symbol('kOutput')
 const kNullValue = Symbol('kNullValue')
@@ -58,6 +62,7 @@ const kReviver = Symbol('kReviver')
 const kBuilders = Symbol('kBuilders')
 const kCursor = Symbol('kCursor')
 const kShape = Symbol('kShape')
+const kFiltering = Symbol('kFiltering')
 
 class NdjsonParser extends NativeTransform {
   constructor (options) {
@@ -81,7 +86,10 @@ class NdjsonParser extends NativeTransform {
       throw err
     }
 
+    const filter = filterOptions(opts, output)
+
     const config = {
+      ...filter,
       rawLines: output === 'lines',
       positions: output === 'envelopes',
       spans: reviver !== undefined,
@@ -104,14 +112,17 @@ class NdjsonParser extends NativeTransform {
     this[kBuilders] = [null]
     this[kCursor] = { n: 0, s: 0 }
     this[kShape] = output === 'values' ? shapeForValues : output === 'envelopes' ? shapeForEnvelopes : same
+    this[kFiltering] = filter.whereExpr !== undefined || filter.whereObject !== undefined || filter.select !== undefined
   }
 
   /**
    * Counters of what the native side has processed: lines, bytes, values, blankLines,
-   * invalidLines, longestLine (bytes). After 'end' they cover the whole input.
+   * invalidLines, longestLine (bytes), and with `where`/`select` matchedLines and filteredLines
+   * (values = matchedLines + filteredLines). After 'end' they cover the whole input.
    */
   stats () {
-    return { ...ZERO_STATS, ...this._nativeStats() }
+    const { matchedLines, filteredLines, ...stats } = { ...ZERO_FILTER_STATS, ...this._nativeStats() }
+    return this[kFiltering] ? { ...stats, matchedLines, filteredLines } : { ...ZERO_STATS, ...stats }
   }
 
   _nativeData (batch) {
@@ -147,6 +158,66 @@ class NdjsonParser extends NativeTransform {
     entries.push(pushEntry(items(values.slice(from)), fail))
     return entries
   }
+}
+
+/**
+ * `where` and `select` as the native side takes them, checked (and compiled once) here so a bad
+ * one is thrown by the constructor: a TypeError naming the option and the place, or a
+ * SyntaxError pointing at the column of a string-form `where`.
+ */
+function filterOptions (opts, output) {
+  const filter = {}
+  const where = opts.where
+  if (typeof where === 'string') {
+    filter.whereExpr = where
+  } else if (where !== undefined) {
+    if (where === null || typeof where !== 'object' || Array.isArray(where)) {
+      throw typeError('options.where', 'a string or an object', where)
+    }
+    checkJsonData(where, 'options.where')
+    filter.whereObject = JSON.stringify(where)
+  }
+  const select = opts.select
+  if (select !== undefined) {
+    if (!Array.isArray(select)) throw typeError('options.select', 'an array of paths (strings)', select)
+    select.forEach((path, i) => {
+      if (typeof path !== 'string') throw typeError(`options.select[${i}]`, 'a string', path)
+    })
+    if (output === 'lines') {
+      const err = new TypeError('The "options.select" option cannot be used with output \'lines\', which hands out the raw lines (use \'where\' to filter them)')
+      err.code = 'ERR_INVALID_ARG_VALUE'
+      throw err
+    }
+    filter.select = [...select]
+  }
+  if (Object.keys(filter).length > 0) {
+    const refused = native.checkNdjsonFilter(filter.whereExpr, filter.whereObject, filter.select)
+    if (refused !== null) {
+      const [syntax, message] = refused
+      const err = syntax ? new SyntaxError(message) : new TypeError(message)
+      err.code = 'ERR_INVALID_ARG_VALUE'
+      throw err
+    }
+  }
+  return filter
+}
+
+/** Throws unless `value` is plain JSON data that JSON.stringify keeps exactly (no NaN, undefined, RegExp…). */
+function checkJsonData (value, name) {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw rangeError(name, 'a finite number', value)
+    return
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => checkJsonData(item, `${name}[${i}]`))
+    return
+  }
+  const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined
+  if (proto !== Object.prototype && proto !== null) {
+    throw typeError(name, 'a string, a finite number, a boolean, null, an array or a plain object', value)
+  }
+  for (const key of Object.keys(value)) checkJsonData(value[key], `${name}.${key}`)
 }
 
 /** Values as the output pushes them: nulls mapped (values), wrapped (envelopes), or as they are. */

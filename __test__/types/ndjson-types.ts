@@ -40,6 +40,24 @@ parser.addListener('data', (value: unknown) => { void value }).prependListener('
 const options: NdjsonParserOptions = { nullValue: undefined, output: 'values' }
 void options
 
+// where/select: the string form, every operator of the object form, and a list of paths.
+const filtered = new NdjsonParser({ where: '.type == "PushEvent"', select: ['id', 'actor.login'] })
+new NdjsonParser({
+  where: {
+    and: [
+      { path: 'a', eq: 1 }, { path: 'a', ne: null }, { path: 'a', lt: 'x' }, { path: 'a', gte: 2 },
+      { path: 'a', in: [1, 'x', true, null] }, { not: { path: 'a', exists: true } },
+      { or: [{ path: 'a', startsWith: 'x' }, { path: 'a', endsWith: 'y' }, { path: 'a', contains: 3 }, { path: 'a', matches: '^x' }] }
+    ]
+  }
+})
+const matched: number | undefined = filtered.stats().matchedLines
+void matched
+// @ts-expect-error lt compares with a number or a string only
+new NdjsonParser({ where: { path: 'a', lt: true } })
+// @ts-expect-error select is a list of paths
+new NdjsonParser({ select: 'id' })
+
 // The shared runtime.
 const pool: { workers: number } = configure()
 configure({ workers: pool.workers })

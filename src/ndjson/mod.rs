@@ -6,6 +6,7 @@
 //! the bytes.
 
 pub mod batch;
+pub mod filter;
 pub mod framer;
 pub mod shape;
 pub mod validate;
@@ -17,6 +18,7 @@ use napi_derive::napi;
 use crate::stats::Tally;
 use crate::transport::{NativeStream, Pipe, PipeOptions, Sink, Stage, Stop};
 use batch::{Batch, BatchData, Extras, InvalidLine, Shape};
+use filter::Filter;
 use framer::{Line, LineFramer};
 use validate::{SyntaxErrorKind, Validator};
 
@@ -28,6 +30,8 @@ pub const STAT_NAMES: &[&str] = &[
   "blankLines",
   "invalidLines",
   "longestLine",
+  "matchedLines",
+  "filteredLines",
 ];
 const LINES: usize = 0;
 const BYTES: usize = 1;
@@ -35,6 +39,8 @@ const VALUES: usize = 2;
 const BLANK: usize = 3;
 const INVALID: usize = 4;
 const LONGEST: usize = 5;
+const MATCHED: usize = 6;
+const FILTERED: usize = 7;
 
 pub const ERR_INVALID_JSON: &str = "ERR_SLUICE_INVALID_JSON";
 pub const ERR_INVALID_UTF8: &str = "ERR_SLUICE_INVALID_UTF8";
@@ -63,6 +69,22 @@ pub struct ParserConfig {
   pub batch_bytes: u32,
   pub input_bytes: u32,
   pub credits: u32,
+  /// `where` in its string form, as written.
+  pub where_expr: Option<String>,
+  /// `where` in its object form, as `JSON.stringify` wrote it.
+  pub where_object: Option<String>,
+  /// `select`: the paths.
+  pub select: Option<Vec<String>>,
+}
+
+impl ParserConfig {
+  fn filter(&self) -> std::result::Result<Option<Filter>, filter::SpecError> {
+    Filter::from_options(
+      self.where_expr.as_deref(),
+      self.where_object.as_deref(),
+      self.select.as_deref(),
+    )
+  }
 }
 
 /// What the parser sends to JS: valid lines and the reports of invalid ones, in input order.
@@ -79,10 +101,13 @@ pub struct ParserStage {
   max_line_bytes: u64,
   longest: u64,
   tally: Tally,
+  filter: Option<Filter>,
 }
 
 impl ParserStage {
-  pub fn new(config: &ParserConfig) -> Self {
+  /// Fails only on a `where`/`select` that `check_ndjson_filter` refuses (JS checks first).
+  pub fn new(config: &ParserConfig) -> std::result::Result<Self, filter::SpecError> {
+    let filter = config.filter()?;
     let shape = if config.raw_lines {
       Shape::Raw
     } else if config.columns {
@@ -96,7 +121,7 @@ impl ParserStage {
     };
     let max_line_bytes = config.max_line_bytes.clamp(1.0, (usize::MAX / 2) as f64) as usize;
     let batch_bytes = config.batch_bytes.max(1) as usize;
-    Self {
+    Ok(Self {
       framer: if config.skip_invalid {
         LineFramer::new(max_line_bytes)
       } else {
@@ -113,7 +138,8 @@ impl ParserStage {
       max_line_bytes: max_line_bytes as u64,
       longest: 0,
       tally: Tally::new(STAT_NAMES),
-    }
+      filter,
+    })
   }
 
   fn flush(&mut self, out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
@@ -158,6 +184,9 @@ impl ParserStage {
     }
     // A line that would push the batch past its size goes into the next one: JS strings have a
     // maximum length, and a batch holding a huge line next to others could exceed it.
+    if self.filter.is_some() {
+      return self.filtered(line, out);
+    }
     if self.batch.len_bytes() + line.bytes.len() + 1 > self.batch_bytes {
       self.flush(out)?;
     }
@@ -182,14 +211,51 @@ impl ParserStage {
         }
         Ok(())
       }
-      Err(e) => {
-        let code = match e.kind {
-          SyntaxErrorKind::InvalidUtf8 => ERR_INVALID_UTF8,
-          _ => ERR_INVALID_JSON,
-        };
-        self.invalid(&line, code, e.to_string(), out)
-      }
+      Err(e) => self.invalid(&line, error_code(&e), e.to_string(), out),
     }
+  }
+
+  /// A line under `where`/`select`: validated first (every line is, matching or not), then
+  /// tested, then projected; only what is left reaches the batch.
+  fn filtered(
+    &mut self,
+    line: Line<'_>,
+    out: &mut dyn Sink<ParserData>,
+  ) -> std::result::Result<(), Stop> {
+    let verdict = match self.validator.check_indexing_root(line.bytes) {
+      Ok(verdict) => verdict,
+      Err(e) => return self.invalid(&line, error_code(&e), e.to_string(), out),
+    };
+    self.tally.add(VALUES, 1);
+    let Some(filter) = self.filter.as_mut() else {
+      unreachable!("filtered() runs with a filter");
+    };
+    if !filter.matches(line.bytes, self.validator.root_members()) {
+      self.tally.add(FILTERED, 1);
+      return Ok(());
+    }
+    self.tally.add(MATCHED, 1);
+    let projecting = filter.selects();
+    let text = filter.project(line.bytes, self.validator.root_members());
+    let ascii = if projecting {
+      text.is_ascii()
+    } else {
+      verdict.ascii
+    };
+    // As in `line`: a line (here its projection, which `[*]` can make longer) that would push
+    // the batch past its size goes into the next one.
+    if self.batch.len_bytes() + text.len() + 1 > self.batch_bytes && !self.batch.is_empty() {
+      out.send(self.batch.take())?;
+    }
+    let shaped =
+      self.batch.wants_shapes() && self.batch.push_shaped(text, line.number, line.offset);
+    if !shaped {
+      self.batch.push(text, ascii, line.number, line.offset);
+    }
+    if self.batch.len_bytes() >= self.batch_bytes {
+      self.flush(out)?;
+    }
+    Ok(())
   }
 
   fn invalid(
@@ -228,6 +294,14 @@ impl ParserStage {
       self.flush(out)?;
       Err(Stop::Reported)
     }
+  }
+}
+
+/// The error code of a line the validator refused.
+fn error_code(e: &validate::SyntaxError) -> &'static str {
+  match e.kind {
+    SyntaxErrorKind::InvalidUtf8 => ERR_INVALID_UTF8,
+    _ => ERR_INVALID_JSON,
   }
 }
 
@@ -288,13 +362,31 @@ pub fn create_ndjson_parser(
   owner: Object<'_>,
   on_events: Function<'_, (), ()>,
 ) -> Result<NativeStream> {
-  let stage = ParserStage::new(&config);
+  let stage = ParserStage::new(&config).map_err(|e| napi::Error::from_reason(e.message))?;
   let options = PipeOptions {
     input_bytes: config.input_bytes as usize,
     credits: config.credits,
   };
   let pipe = Pipe::start(&env, owner, stage, on_events, options)?;
   Ok(NativeStream::new(pipe))
+}
+
+/// Checks `where` (string form `where_expr`, or the object form's JSON text `where_object`)
+/// and `select` as the constructor must: `null` when they compile, else
+/// `[isSyntaxError, message]`, the message naming the option and the position.
+#[napi(catch_unwind)]
+pub fn check_ndjson_filter(
+  where_expr: Option<String>,
+  where_object: Option<String>,
+  select: Option<Vec<String>>,
+) -> Option<(bool, String)> {
+  Filter::from_options(
+    where_expr.as_deref(),
+    where_object.as_deref(),
+    select.as_deref(),
+  )
+  .err()
+  .map(|e| (e.syntax, e.message))
 }
 
 #[cfg(test)]
@@ -315,6 +407,9 @@ mod tests {
       batch_bytes: 40,
       input_bytes: 4 * 65536,
       credits: 2,
+      where_expr: None,
+      where_object: None,
+      select: None,
     }
   }
 
@@ -326,7 +421,7 @@ mod tests {
   }
 
   fn run(chunks: &[&[u8]], skip_invalid: bool) -> (Vec<Seen>, Vec<(&'static str, u64)>) {
-    let mut stage = ParserStage::new(&config(skip_invalid));
+    let mut stage = ParserStage::new(&config(skip_invalid)).unwrap();
     let mut out: Vec<BatchData> = Vec::new();
     let mut stopped = false;
     for chunk in chunks {
@@ -457,7 +552,7 @@ mod tests {
   #[test]
   fn a_line_that_would_overfill_a_batch_starts_the_next_one() {
     // JS strings have a maximum length: a huge line must never be glued to its neighbours.
-    let mut stage = ParserStage::new(&config(true));
+    let mut stage = ParserStage::new(&config(true)).unwrap();
     let mut out: Vec<BatchData> = Vec::new();
     let long = format!("\"{}\"", "y".repeat(50));
     let input = format!("1\n{long}\n2\n");
@@ -471,6 +566,50 @@ mod tests {
       texts,
       vec!["[1]".to_string(), format!("[{long}]"), "[2]".to_string()]
     );
+  }
+
+  #[test]
+  fn filtered_lines_are_counted_and_projections_respect_the_batch_size() {
+    let mut config = config(true);
+    config.where_expr = Some(".a exists".into());
+    config.select = Some(vec!["a[*].b".into()]);
+    let mut stage = ParserStage::new(&config).unwrap();
+    let mut out: Vec<BatchData> = Vec::new();
+    // The second line's projection ([{},…]) is longer than the line: it must not overfill the
+    // batch it would join.
+    let input = b"{\"a\":[{\"b\":1}]}\n{\"a\":[1,2,3,4,5,6,7,8,9,0,1,2]}\n{\"c\":1}\nx\n";
+    stage.chunk(input, &mut out).unwrap();
+    stage.end(&mut out).unwrap();
+    let texts: Vec<_> = out
+      .iter()
+      .map(|b| String::from_utf8_lossy(b.bytes()).into_owned())
+      .collect();
+    assert_eq!(
+      texts,
+      vec![
+        r#"[{"a":[{"b":1}]}]"#.to_string(),
+        r#"[{"a":[{},{},{},{},{},{},{},{},{},{},{},{}]}]"#.to_string(),
+        // The last batch carries only the report of line 4.
+        "[]".to_string()
+      ]
+    );
+    assert_eq!(
+      out[2].report_positions(),
+      vec![(0, ERR_INVALID_JSON, 4, 56)]
+    );
+    let stats: Vec<(&str, u64)> = STAT_NAMES
+      .iter()
+      .copied()
+      .zip(stage.tally().iter().copied())
+      .collect();
+    for counter in [
+      ("values", 3),
+      ("invalidLines", 1),
+      ("matchedLines", 2),
+      ("filteredLines", 1),
+    ] {
+      assert!(stats.contains(&counter), "{counter:?} in {stats:?}");
+    }
   }
 
   #[test]
@@ -496,7 +635,7 @@ mod tests {
 
   #[test]
   fn an_endless_line_fails_an_erroring_stream_before_its_end() {
-    let mut stage = ParserStage::new(&config(false));
+    let mut stage = ParserStage::new(&config(false)).unwrap();
     let mut out: Vec<BatchData> = Vec::new();
     stage.chunk(b"1\n\"", &mut out).unwrap();
     // 64 is the limit: 100 more bytes without a newline are enough to fail.

@@ -83,6 +83,19 @@ pub struct Verdict {
 #[derive(Default)]
 pub struct Validator {
   stack: Vec<u8>,
+  /// With [`Validator::check_indexing_root`]: the members of the line's top-level object.
+  root: Vec<Member>,
+  indexing: bool,
+}
+
+/// One member of an object: its key's raw text (between the quotes) and where its value starts.
+/// The `where`/`select` filter reads the top-level ones from the validation pass instead of
+/// scanning the line a second time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+  pub key_start: usize,
+  pub key_end: usize,
+  pub value: usize,
 }
 
 // Bytes that end the fast scan inside a string: the quote, the backslash and control characters.
@@ -193,6 +206,21 @@ impl Validator {
     self.grammar(line).map(|()| Verdict { ascii })
   }
 
+  /// [`Validator::check`], also noting the members of the top-level object (if the line is one)
+  /// for [`Validator::root_members`].
+  pub fn check_indexing_root(&mut self, line: &[u8]) -> Result<Verdict, SyntaxError> {
+    self.root.clear();
+    self.indexing = true;
+    let verdict = self.check(line);
+    self.indexing = false;
+    verdict
+  }
+
+  /// The top-level members the last [`Validator::check_indexing_root`] saw, in input order.
+  pub fn root_members(&self) -> &[Member] {
+    &self.root
+  }
+
   fn grammar(&mut self, s: &[u8]) -> Result<(), SyntaxError> {
     let n = s.len();
     let err = |at: usize, kind| Err(SyntaxError { at, kind });
@@ -271,15 +299,24 @@ impl Validator {
   }
 
   /// Parses `"key" :` at `i` and returns the index just after the colon and its whitespace.
-  fn key(&self, s: &[u8], i: usize) -> Result<usize, SyntaxError> {
+  fn key(&mut self, s: &[u8], i: usize) -> Result<usize, SyntaxError> {
     if i >= s.len() || s[i] != b'"' {
       return Err(at_or_end(s, i));
     }
-    let i = skip_ws(s, string(s, i)?);
-    if i >= s.len() || s[i] != b':' {
-      return Err(at_or_end(s, i));
+    let end = string(s, i)?;
+    let colon = skip_ws(s, end);
+    if colon >= s.len() || s[colon] != b':' {
+      return Err(at_or_end(s, colon));
     }
-    Ok(skip_ws(s, i + 1))
+    let value = skip_ws(s, colon + 1);
+    if self.indexing && self.stack.len() == 1 {
+      self.root.push(Member {
+        key_start: i + 1,
+        key_end: end - 1,
+        value,
+      });
+    }
+    Ok(value)
   }
 }
 
@@ -537,5 +574,23 @@ mod tests {
   fn error_positions_name_the_byte() {
     let e = Validator::new().check(b"{\"a\":x}").unwrap_err();
     assert_eq!(e.to_string(), "unexpected 'x' at byte 5");
+  }
+
+  #[test]
+  fn indexes_the_top_level_members_only() {
+    let mut v = Validator::new();
+    let line = br#" {"a":1, "b\"" : {"c":[{"d":2}]},"a":[]} "#;
+    v.check_indexing_root(line).unwrap();
+    let keys: Vec<(&[u8], u8)> = v
+      .root_members()
+      .iter()
+      .map(|m| (&line[m.key_start..m.key_end], line[m.value]))
+      .collect();
+    assert_eq!(
+      keys,
+      vec![(&b"a"[..], b'1'), (&br#"b\""#[..], b'{'), (&b"a"[..], b'[')]
+    );
+    v.check_indexing_root(b"[{\"a\":1}]").unwrap();
+    assert!(v.root_members().is_empty());
   }
 }

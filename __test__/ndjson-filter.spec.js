@@ -1,0 +1,230 @@
+'use strict'
+
+// `where` and `select` of NdjsonParser: the documented semantics in a table (every operator on
+// every JSON type), the string form against the object form, a differential property test
+// against a JS reference (filter-reference.js: JSON.parse, then the predicate and projection
+// written from the README), chunk-boundary equivalence, and how filtering meets the rest of the
+// parser (invalid lines, stats, reviver, outputs, constructor errors).
+
+const test = require('ava')
+const { NdjsonParser } = require('..')
+const { chunked, collect, flattenBatches, makeRng, randomChunks, sameValue } = require('./helpers.js')
+const ref = require('./filter-reference.js')
+
+/** Parses `lines` with `options` ('batches' output, flattened: a null line stays null). */
+async function parse (lines, options, chunks = (buf) => [buf]) {
+  const input = Buffer.from(lines.map((l) => l + '\n').join(''))
+  const run = await collect(new NdjsonParser({ output: 'batches', onInvalid: 'skip', ...options }), chunks(input))
+  if (run.error) throw run.error
+  return { ...run, log: flattenBatches(run.log), values: flattenBatches(run.log).filter((e) => e.kind === 'value').map((e) => e.value) }
+}
+
+// ---- the semantic table ----------------------------------------------------------------------
+
+// One value of every JSON type, with the corner cases: -0, integers beyond 2^53 (which JS rounds),
+// escapes and non-ASCII characters, a lone surrogate, empty and mixed containers.
+const VALUES = [
+  'null', 'true', 'false', '0', '-0', '1', '1.5', '-2', '1e21', '9007199254740993', '9007199254740992',
+  '""', '"a"', '"ab"', '"b"', '"A"', '"é"', '"\\u00e9"', '"😀"', '"\\ud83d"', '"\\uffff"', '"x\\"y"', '"a\\nb"',
+  '[]', '[1,"a",null]', '[2]', '["a","b"]', '[[1]]', '{}', '{"a":1}'
+]
+const OPERANDS = {
+  eq: [null, true, false, 0, 1, 1.5, 9007199254740992, 1e21, '', 'a', 'é', '😀', '\ud83d', 'x"y'],
+  lt: [0, 1, 9007199254740992, '', 'a', 'b', 'é', '\uffff', '😀'],
+  in: [[], [1, 'a'], [null, false], [0, '']],
+  exists: [true, false],
+  startsWith: ['', 'a', 'é', '\ud83d', 'x"'],
+  contains: [1, 'a', '', null, 'b', '\n'],
+  matches: ['^a', 'b$', '^.$', '[é]', '^$', '\\n']
+}
+OPERANDS.ne = OPERANDS.eq
+OPERANDS.lte = OPERANDS.gt = OPERANDS.gte = OPERANDS.lt
+OPERANDS.endsWith = OPERANDS.startsWith
+
+test('every operator on every JSON type agrees with the documented semantics, in both forms', async (t) => {
+  // Each value under key "v" of its own line, plus one line without "v" (a missing path).
+  const lines = [...VALUES.map((v) => `{"v":${v}}`), '{"w":1}']
+  const parsed = lines.map((l) => JSON.parse(l))
+  let checked = 0
+  for (const [op, operands] of Object.entries(OPERANDS)) {
+    for (const x of operands) {
+      const pred = { steps: ['v'], [op]: x }
+      const expected = parsed.filter((v) => ref.evaluate(pred, v))
+      for (const where of [ref.objectForm(pred), ref.stringForm(pred)]) {
+        const { values, stats } = await parse(lines, { where })
+        const diff = sameValue(values, expected)
+        t.is(diff, null, `${JSON.stringify(where)}: ${diff}`)
+        t.is(stats.matchedLines + stats.filteredLines, lines.length)
+        checked++
+      }
+    }
+  }
+  t.true(checked > 150)
+})
+
+test('the semantics, spelled out on cases users rely on', async (t) => {
+  const cases = [
+    // [where, line, matches]
+    ['.v == 1', '{"v":"1"}', false], // no coercion
+    ['.v == "1"', '{"v":1}', false],
+    ['.v == 0', '{"v":-0}', true], // JS numbers: -0 === 0
+    ['.v == 9007199254740992', '{"v":9007199254740993}', true], // rounded as JSON.parse rounds
+    ['.v != 1', '{"w":1}', false], // a missing path is not unequal
+    ['.v != 1', '{"v":"x"}', false], // nor is another type
+    ['not .v == 1', '{"w":1}', true], // not negates
+    ['not .v exists', '{"w":1}', true],
+    ['.v exists', '{"v":null}', true],
+    ['.v > "😀"', '{"v":"\\uffff"}', true], // UTF-16 order: 0xFFFF > 0xD83D
+    ['.v == "é"', '{"v":"\\u00e9"}', true], // escapes decoded
+    ['.["é"] == 1', '{"\\u00e9":1}', true],
+    ['.v == 2', '{"v":1,"v":2}', true], // the last duplicate wins
+    ['.v == 1', '{"v":1,"v":2}', false],
+    ['.v[*] == 2', '{"v":[1,"2",2]}', true], // any element
+    ['.v[*] exists', '{"v":[]}', false],
+    ['.v[*] exists', '{"v":{"a":1}}', false], // [*] over a non-array: no elements
+    ['.v[1].a == 1', '{"v":[{"a":1},{"a":1}]}', true],
+    ['.v.a == 1', '{"v":[{"a":1}]}', false], // a key on an array reaches nothing
+    ['.v contains "b"', '{"v":"abc"}', true],
+    ['.v contains "b"', '{"v":["abc"]}', false], // membership, not substring, on arrays
+    ['.v contains 1', '{"v":[[1],1]}', true],
+    ['.["x.y"] == 1', '{"x.y":1,"x":{"y":2}}', true],
+    ['.v matches "^a.c$"', '{"v":"a\\nc"}', false],
+    ['.v matches "(?i)^ABC"', '{"v":"abcd"}', true]
+  ]
+  for (const [where, line, want] of cases) {
+    const { values } = await parse([line], { where })
+    t.is(values.length === 1, want, `${where} on ${line}`)
+  }
+})
+
+test('select: documented corner cases', async (t) => {
+  const line = '{"id":1,"user":{"login":"x","id":2},"tags":[{"a":1,"b":2},{"b":3},4],"dup":1,"dup":{"k":2}}'
+  const cases = [
+    [['id', 'user.login'], { id: 1, user: { login: 'x' } }],
+    [['user.login', 'id'], { id: 1, user: { login: 'x' } }], // input order, not select order
+    [['user', 'user.login'], { user: { login: 'x', id: 2 } }], // a whole value wins
+    [['nope', 'user.nope'], {}], // nothing selected: {}
+    [['tags[*].a'], { tags: [{ a: 1 }, {}, {}] }], // [*] keeps every element
+    [['tags[1]', 'tags[0].b'], { tags: [{ b: 2 }, { b: 3 }] }], // indices keep input order
+    [['tags[9]'], {}],
+    [['tags[*].b', 'tags[0].a'], { tags: [{ a: 1, b: 2 }, { b: 3 }, {}] }],
+    [['dup.k'], { dup: { k: 2 } }], // the last duplicate
+    [['dup', 'id'], { id: 1, dup: { k: 2 } }]
+  ]
+  for (const [select, expected] of cases) {
+    const { values } = await parse([line], { select })
+    t.is(sameValue(values[0], expected), null, JSON.stringify(select))
+  }
+  const { values } = await parse(['5', '[1,2]', 'null', '{"a":[]}'], { select: ['a[*]'] })
+  t.deepEqual(values, [{}, {}, {}, { a: [] }])
+})
+
+// ---- differential property test ------------------------------------------------------------
+
+test('differential: random records, predicates and selections match JSON.parse + the JS reference', async (t) => {
+  const seed = 0x5eed
+  const rng = makeRng(seed)
+  for (let round = 0; round < 60; round++) {
+    const lines = Array.from({ length: 40 }, () => ref.randomRecord(rng))
+    const parsed = lines.map((l) => JSON.parse(l))
+    const pred = ref.randomPredicate(rng)
+    const paths = Array.from({ length: 1 + rng.int(3) }, () => ref.randomSteps(rng))
+    const useSelect = rng() < 0.6
+    const expected = parsed.filter((v) => ref.evaluate(pred, v)).map((v) => (useSelect ? ref.project(v, paths) : v))
+    const select = useSelect ? paths.map(ref.pathText) : undefined
+    for (const where of [ref.objectForm(pred), ref.stringForm(pred)]) {
+      const options = { where, ...(select && { select }) }
+      const { values, stats } = await parse(lines, options, (buf) => randomChunks(buf, seed + round, 97))
+      const diff = sameValue(values, expected)
+      if (diff !== null) {
+        t.fail(`seed ${seed} round ${round} ${JSON.stringify(options)}: ${diff}\n${lines.join('\n')}`)
+        return
+      }
+      t.is(stats.matchedLines, expected.length)
+    }
+  }
+  t.pass()
+})
+
+test('chunk boundaries do not change what where/select give, nor the reports', async (t) => {
+  const rng = makeRng(77)
+  const lines = []
+  for (let i = 0; i < 200; i++) lines.push(i % 17 === 5 ? '{"a":' : ref.randomRecord(rng))
+  const options = { where: '.a exists or .b[*] exists', select: ['a', 'b[*]', 'é'] }
+  const whole = await parse(lines, options)
+  t.true(whole.values.length > 10 && whole.stats.invalidLines > 5)
+  for (const chunks of [(b) => chunked(b, [1]), (b) => chunked(b, [7, 3]), (b) => randomChunks(b, 9, 300)]) {
+    const run = await parse(lines, options, chunks)
+    t.is(sameValue(run.log, whole.log), null)
+    t.deepEqual(run.stats, whole.stats)
+  }
+})
+
+// ---- filtering and the rest of the parser --------------------------------------------------
+
+const INPUT = ['{"type":"A","n":1,"u":{"l":"x"}}', '{"type":"B","n":2}', 'not json', '{"type":"A","n":3}', '', '{"type":"A"']
+
+test('invalid lines are reported with their line numbers whether or not they would match; stats count every line', async (t) => {
+  const { log, stats } = await parse(INPUT, { where: '.type == "A"', select: ['n'] })
+  t.deepEqual(log.map((e) => (e.kind === 'value' ? e.value : [e.info.line, e.info.offset, e.info.code])), [
+    { n: 1 }, [3, 52, 'ERR_SLUICE_INVALID_JSON'], { n: 3 }, [6, 81, 'ERR_SLUICE_INVALID_JSON']
+  ])
+  t.like(stats, { lines: 6, values: 3, blankLines: 1, invalidLines: 2, matchedLines: 2, filteredLines: 1 })
+})
+
+test('the first invalid line still fails the stream under onInvalid: error', async (t) => {
+  const run = await collect(new NdjsonParser({ where: '.type == "Z"' }), [Buffer.from(INPUT.join('\n'))])
+  t.is(run.error?.code, 'ERR_SLUICE_INVALID_JSON')
+  t.is(run.error.line, 3)
+})
+
+test('every output honours where and select; lines filters the raw bytes', async (t) => {
+  const input = [Buffer.from(INPUT.join('\n') + '\n')]
+  const opts = { where: { path: 'n', gte: 2 }, onInvalid: 'skip' }
+  const values = await collect(new NdjsonParser({ ...opts, select: ['n'] }), input)
+  t.deepEqual(values.values, [{ n: 2 }, { n: 3 }])
+  const envelopes = await collect(new NdjsonParser({ ...opts, select: ['n'], output: 'envelopes' }), input)
+  t.deepEqual(envelopes.values, [{ line: 2, offset: 33, value: { n: 2 } }, { line: 4, offset: 61, value: { n: 3 } }])
+  const batches = await collect(new NdjsonParser({ ...opts, select: ['type'], output: 'batches' }), input)
+  t.deepEqual(batches.values.flat(), [{ type: 'B' }, { type: 'A' }])
+  const lines = await collect(new NdjsonParser({ ...opts, output: 'lines' }), input)
+  t.deepEqual(lines.values.map(String), [INPUT[1], INPUT[3]])
+  t.like(lines.stats, { matchedLines: 2, filteredLines: 1 })
+})
+
+test('a reviver sees the projected value, with keys in the projected order', async (t) => {
+  const seen = []
+  const reviver = function (key, value) {
+    seen.push(key)
+    return typeof value === 'number' ? value * 10 : value
+  }
+  const run = await collect(new NdjsonParser({ where: '.type == "A"', select: ['u.l', 'n'], reviver, onInvalid: 'skip' }), [Buffer.from(INPUT.join('\n'))])
+  t.deepEqual(run.values, [{ n: 10, u: { l: 'x' } }, { n: 30 }])
+  t.deepEqual(seen, ['n', 'l', 'u', '', 'n', ''])
+})
+
+test('without where/select, stats() has no filter counters', async (t) => {
+  const run = await collect(new NdjsonParser(), [Buffer.from('1\n')])
+  t.false('matchedLines' in run.stats)
+  const filtered = await collect(new NdjsonParser({ select: ['a'] }), [Buffer.from('1\n')])
+  t.like(filtered.stats, { matchedLines: 1, filteredLines: 0 })
+})
+
+test('the constructor refuses a bad where or select, naming the option and the position', (t) => {
+  const syntax = t.throws(() => new NdjsonParser({ where: '.type = "A"' }), { instanceOf: SyntaxError, code: 'ERR_INVALID_ARG_VALUE' })
+  t.regex(syntax.message, /"options\.where" expression is invalid at column 7: expected an operator/)
+  t.throws(() => new NdjsonParser({ where: '.a == 1 and' }), { instanceOf: SyntaxError, message: /column 12/ })
+  t.throws(() => new NdjsonParser({ where: '.a matches "("' }), { instanceOf: SyntaxError, message: /column 12: invalid regular expression/ })
+  t.throws(() => new NdjsonParser({ where: { and: [{ path: 'a', eq: 1 }, { path: 'a[x]', eq: 1 }] } }),
+    { instanceOf: TypeError, message: /"options\.where\.and\[1\]\.path" option is invalid: .*column 3/ })
+  t.throws(() => new NdjsonParser({ where: { path: 'a', equals: 1 } }), { instanceOf: TypeError, message: /unknown operator 'equals'/ })
+  t.throws(() => new NdjsonParser({ where: { path: 'a', lt: null } }), { instanceOf: TypeError, message: /options\.where\.lt.*a number or a string/ })
+  t.throws(() => new NdjsonParser({ where: { path: 'a', matches: '(' } }), { instanceOf: TypeError, message: /options\.where\.matches.*invalid regular expression/ })
+  t.throws(() => new NdjsonParser({ where: { path: 'a', eq: NaN } }), { instanceOf: RangeError, message: /options\.where\.eq/ })
+  t.throws(() => new NdjsonParser({ where: { path: 'a', matches: /x/ } }), { instanceOf: TypeError, message: /options\.where\.matches/ })
+  t.throws(() => new NdjsonParser({ where: 5 }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new NdjsonParser({ select: 'a' }), { instanceOf: TypeError, message: /options\.select/ })
+  t.throws(() => new NdjsonParser({ select: ['a', 1] }), { instanceOf: TypeError, message: /options\.select\[1\]/ })
+  t.throws(() => new NdjsonParser({ select: ['a', 'b..c'] }), { instanceOf: TypeError, message: /options\.select\[1\]" path is invalid at column 3/ })
+  t.throws(() => new NdjsonParser({ select: ['a'], output: 'lines' }), { instanceOf: TypeError, message: /select.*output 'lines'/ })
+})
