@@ -10,7 +10,8 @@
 //! Checked for every input: the same invalid lines (number, byte offset, UTF-8 or JSON) in the
 //! same places among the values, the same number of values, and — in the text form — batch texts
 //! that are JSON arrays of exactly the valid lines. The first input byte picks the form (text or
-//! shape columns) and seeds the chunking, so every chunk boundary gets tried.
+//! shape columns), whether a `where`/`select` filter runs (then: the same invalid lines, and
+//! batch texts that are JSON arrays), and seeds the chunking, so every chunk boundary gets tried.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -124,7 +125,7 @@ fn verdict(content: &[u8]) -> Verdict {
   }
 }
 
-fn config(columns: bool) -> ParserConfig {
+fn config(columns: bool, filtered: bool) -> ParserConfig {
   ParserConfig {
     raw_lines: false,
     columns,
@@ -138,6 +139,11 @@ fn config(columns: bool) -> ParserConfig {
     batch_bytes: 256,
     input_bytes: 65536,
     credits: 2,
+    // The filter reads validated lines without building them: run it too (its matches are
+    // checked by the JS differential tests; here it must not change what is reported).
+    where_expr: filtered.then(|| r#".a == 1 or .b[*].c exists or .s startsWith "x""#.into()),
+    where_object: None,
+    select: filtered.then(|| vec!["a".into(), "b[*].c".into(), r#"["k"][0]"#.into()]),
   }
 }
 
@@ -146,6 +152,7 @@ fuzz_target!(|input: &[u8]| {
     return;
   };
   let columns = control & 1 == 1;
+  let filtered = control & 2 == 2;
 
   // Expected: (values before the report, code, line, offset) per invalid line, and the values.
   let mut expected_reports = Vec::new();
@@ -161,7 +168,7 @@ fuzz_target!(|input: &[u8]| {
   }
 
   // Actual, in chunks whose sizes come from the control byte.
-  let mut stage = ParserStage::new(&config(columns));
+  let mut stage = ParserStage::new(&config(columns, filtered)).expect("config");
   let mut sink = Collect(Vec::new());
   let mut rng = u32::from(control) | 0x9E37_7900;
   let mut rest = data;
@@ -186,6 +193,22 @@ fuzz_target!(|input: &[u8]| {
     if !columns && batch.count() > 0 {
       texts.push(batch.bytes().to_vec());
     }
+  }
+  if filtered {
+    // Every invalid line is still reported, matching or not; only matches become values.
+    let lines = |r: &[(u32, &'static str, u64, u64)]| -> Vec<(&'static str, u64, u64)> {
+      r.iter().map(|x| (x.1, x.2, x.3)).collect()
+    };
+    assert_eq!(lines(&reports), lines(&expected_reports), "invalid lines");
+    assert!(
+      values as usize <= valid_lines.len(),
+      "more values than valid lines"
+    );
+    for text in texts {
+      let text = std::str::from_utf8(&text).expect("batch text is UTF-8");
+      assert!(json_ok(text), "batch text is one JSON array");
+    }
+    return;
   }
   assert_eq!(reports, expected_reports, "invalid lines");
   assert_eq!(values as usize, valid_lines.len(), "number of values");
