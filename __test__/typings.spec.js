@@ -24,25 +24,20 @@ test("index.d.ts declares the typed 'invalid' overload on every listener method"
 })
 
 ;(ts ? test : test.skip)('index.d.ts type-checks: listeners of every method get an InvalidLine (TypeScript compiler)', (t) => {
-  const file = path.join(__dirname, 'types', 'ndjson-types.ts')
-  const program = ts.createProgram([file], {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    types: ['node']
-  })
-  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : ''
-    return where + ts.flattenDiagnosticMessageText(d.messageText, '\n')
-  })
-  t.deepEqual(diagnostics, [])
+  t.deepEqual(typeErrors('ndjson-types.ts'), [])
 })
 
 ;(ts ? test : test.skip)('index.d.ts type-checks: Meter, MonitoredWritable, bottleneck, Prometheus (TypeScript compiler)', (t) => {
-  const file = path.join(__dirname, 'types', 'meter-types.ts')
+  t.deepEqual(typeErrors('meter-types.ts'), [])
+})
+
+;(ts ? test : test.skip)('index.d.ts type-checks: NdjsonStringifier options, NULL, the typed \'skip\' listener, stats (TypeScript compiler)', (t) => {
+  t.deepEqual(typeErrors('stringifier-types.ts'), [])
+})
+
+/** The TypeScript compiler's diagnostics for __test__/types/<name>, strict, as `file:line: message`. */
+function typeErrors (name) {
+  const file = path.join(__dirname, 'types', name)
   const program = ts.createProgram([file], {
     strict: true,
     noEmit: true,
@@ -52,9 +47,8 @@ test("index.d.ts declares the typed 'invalid' overload on every listener method"
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     types: ['node']
   })
-  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
+  return ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : ''
     return where + ts.flattenDiagnosticMessageText(d.messageText, '\n')
   })
-  t.deepEqual(diagnostics, [])
-})
+}
