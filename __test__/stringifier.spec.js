@@ -41,7 +41,7 @@ const model = (values, newline = '\n', replacer) =>
 
 const LINE_BREAKERS = ['\u2028', '\u2029', '\n', '\r', '\r\n', '\u0085']
 const TEXT = ['', 'a', 'é', 'ß', '日本語', '😀', '\ud800', '\udfff', '"', '\\', '\t', '\u0000', '\u001f', '\u007f', '</script>', ...LINE_BREAKERS]
-// No "__proto__" key: NdjsonParser does not keep it as an own property (noted in the report).
+// No "__proto__" key: assigning it (out[key] = v) would set the prototype, not make a key.
 const KEYS = ['a', 'id', 'é', '', ' ', '0', '1e3', 'x\u2028y', 'constructor', 'toString', '日本', '😀']
 
 function randomString (rng) {
