@@ -234,9 +234,9 @@ class NdjsonStringifier extends Transform {
 
   _flush (callback) {
     this.#cancelIdle()
-    const encoder = this[kEncoder]
-    // The writes have all completed, so nothing is held: what is left is at most a batch or two.
-    for (let buffer = encoder.take(true); buffer !== null; buffer = encoder.take(true)) this.push(buffer)
+    // Every write has completed (the last one found the reader wanting), so what is left is the
+    // incomplete batch: at most one batch over the readable highWaterMark, as everywhere.
+    this.#pushAll()
     callback()
   }
 
@@ -270,7 +270,7 @@ class NdjsonStringifier extends Transform {
     const encoder = this[kEncoder]
     if (err !== null) {
       // The lines before the bad value still go out, then the error.
-      for (let buffer = encoder.take(true); buffer !== null; buffer = encoder.take(true)) this.push(buffer)
+      this.#pushAll()
       callback(err)
       return
     }
@@ -284,6 +284,12 @@ class NdjsonStringifier extends Transform {
   #pump (all) {
     const encoder = this[kEncoder]
     while (this[kWant] && encoder.ready(all) && !this.destroyed) this[kWant] = this.push(encoder.take(all))
+  }
+
+  /** Pushes every line not pushed yet, whether or not the reader wants more (end, or an error next). */
+  #pushAll () {
+    const encoder = this[kEncoder]
+    while (!this.destroyed && encoder.ready(true)) this.push(encoder.take(true))
   }
 
   #scheduleIdle () {
