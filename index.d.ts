@@ -111,7 +111,7 @@ export interface NdjsonStringifierStats {
   bytes: number
   /** Values skipped under `onUnserializable: 'skip'`. */
   skipped: number
-  /** Buffers pushed (each a whole number of lines). */
+  /** Buffers pushed (each a whole number of lines: 64 KiB, or the readableHighWaterMark set if smaller, + one line). */
   batches: number
 }
 

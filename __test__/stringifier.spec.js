@@ -212,7 +212,7 @@ test('a synchronous burst of 100,000 small values leaves in batches of whole lin
   for (const v of values) s.write(v)
   s.end()
   await once(s, 'end')
-  const batch = Math.min(64 * 1024, s.readableHighWaterMark)
+  const batch = 64 * 1024
   const longest = Math.max(...values.map((v) => JSON.stringify(v).length + 1))
   t.true(chunks.length <= Math.ceil(Buffer.concat(chunks).length / batch) + 1, `${chunks.length} chunks`)
   t.true(chunks.every((c) => c.length <= batch + longest), 'no chunk over the batch size + one line')
@@ -306,9 +306,21 @@ test('options are validated by name', (t) => {
   }
 })
 
-test('the writable side takes values, the readable side gives Buffers', (t) => {
+test('the writable side takes values, the readable side gives Buffers; core\'s default highWaterMarks', (t) => {
+  const { getDefaultHighWaterMark } = require('node:stream')
   const s = new NdjsonStringifier()
   t.true(s.writableObjectMode)
   t.false(s.readableObjectMode)
-  t.is(s.readableHighWaterMark, require('node:stream').getDefaultHighWaterMark(false))
+  t.is(s.writableHighWaterMark, getDefaultHighWaterMark(true))
+  t.is(s.readableHighWaterMark, getDefaultHighWaterMark(false))
+})
+
+test('batches are 64 KiB, or the readableHighWaterMark set if smaller', async (t) => {
+  const values = Array.from({ length: 30000 }, (_, i) => ({ i, s: 'x'.repeat(20) }))
+  for (const [options, batch] of [[{}, 65536], [{ readableHighWaterMark: 4096 }, 4096], [{ highWaterMark: 1 }, 1]]) {
+    const { chunks } = await stringify(values, options)
+    const longest = Math.max(...values.map((v) => JSON.stringify(v).length + 1))
+    const full = chunks.slice(0, -1)
+    t.true(full.every((c) => c.length >= batch && c.length < batch + longest), `${JSON.stringify(options)}: every batch but the last is ${batch} bytes + less than a line`)
+  }
 })
