@@ -76,7 +76,7 @@ async function main() {
       for (const job of order) {
         const tag = `[rep ${rep + 1}/${reps}] ${job.key}`
         try {
-          const r = await common.runChild(TRIAL, { impl: job.impl, corpus, sizeMB, count: SMALL_COUNT, sink }, { warn: (m) => log(`WARNING ${tag}: ${m}`) })
+          const r = await common.runChild(TRIAL, { impl: job.impl, corpus, sizeMB, count: SMALL_COUNT, sink }, { warn: (m) => log(`WARNING ${tag}: ${m}`), execArgv: ['--expose-gc'] })
           results.get(job.key)[rep] = r
           log(`${tag}: ${r.mbPerS.toFixed(1)} MB/s, ${(r.processCpuS / r.wallS).toFixed(2)} cores, ${r.chunks ?? '?'} chunks (bg ${r.bgCores.toFixed(2)} cores)`)
         } catch (err) {
