@@ -30,14 +30,20 @@
 // * Nothing after destroy: the idle flush is cancelled, a held write completes (as core completes
 //   those it buffered), no push.
 //
-// Why JS and not Rust (measured, Node 20, 2 cores; README "Performance", NdjsonStringifier):
-// the values are JS objects, and V8's JSON.stringify walks them in C++ with fast paths for
-// plain objects, ~4x faster per value than reading the same object through N-API property calls
-// (research/feasibility.md: building objects through N-API costs 3.7x JSON.parse; reading them is
-// no cheaper). A native stage could only take the finished text, which costs a copy and a call for
-// nothing a Buffer.from per batch does not already do. The gain over the peers is in the stream
-// machinery: one write() that completes synchronously, one push per ~64 KiB instead of one push
-// (and one downstream write) per value.
+// Why JS and not Rust (measured on the 2-core dev box, Node 20; README "Performance"): the
+// values are JS objects, and reading them is the work. V8's JSON.stringify walks them in C++ on
+// the JS thread, and that is 60–85 % of the whole pipeline's CPU (JSON.stringify alone: ~70 ms
+// CPU for the 30 MB webhooks corpus, ~0.52 s for 1 M small objects of 5 fields, against 0.84 s for
+// the pipeline). A native serialiser would have to read every property through an N-API call on
+// the same thread (building objects that way is 3.7x slower than JSON.parse,
+// research/feasibility.md; reading was not measured, but costs a call per property too), and a
+// native stage fed the finished text would add a copy and a call per batch to
+// what Buffer.from already does. Also measured and dropped: one JSON.stringify of an array of
+// values split at its top-level commas (+30 % on small objects, nothing or worse on real ones,
+// plus the split), and writing each line into a Buffer (buf.write / utf8Write / encodeInto)
+// instead of one Buffer.from per batch (within ±5 % CPU on every corpus). What sluice saves over
+// the peers is the stream work: a write() that completes at once and one push per 64 KiB instead
+// of one push, one Buffer and one downstream write per value.
 //
 // Scheduling uses the real setImmediate from node:timers (not the global one, which jest's fake
 // timers replace), as lib/transport.js does.
