@@ -1,7 +1,10 @@
 /// <reference types="node" />
 import { PassThrough, Transform, TransformOptions, Writable, WritableOptions } from 'node:stream'
 
-/** What a JSON `null` line becomes in `'values'` output unless `nullValue` says otherwise: `Symbol.for('sluice.null')`. */
+/**
+ * JSON `null` as a stream item: what a `null` line becomes in NdjsonParser's `'values'` output (unless `nullValue` says
+ * otherwise), and what to write to NdjsonStringifier for a `null` line (`write(null)` is refused by Node). `Symbol.for('sluice.null')`.
+ */
 export declare const NULL: unique symbol
 
 /** Where an invalid line is and what is wrong with it. */
@@ -102,6 +105,62 @@ export declare class NdjsonParser extends Transform {
   removeListener(event: 'invalid', listener: (info: InvalidLine) => void): this
   removeListener(event: string | symbol, listener: (...args: any[]) => void): this
   off(event: 'invalid', listener: (info: InvalidLine) => void): this
+  off(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+export interface NdjsonStringifierOptions extends Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal'> {
+  /** As in `JSON.stringify`: a function, or the property names to keep. `null` means none. */
+  replacer?: ((this: any, key: string, value: any) => any) | ReadonlyArray<string | number> | null
+  /** What ends every line, the last one included. Default: `'\n'`. */
+  newline?: '\n' | '\r\n'
+  /**
+   * A value with no JSON text (`undefined`, a function, a symbol other than `NULL`, a circular structure, a `BigInt`,
+   * a `toJSON()`/replacer that gives `undefined` or throws): `'error'` fails the stream with `ERR_SLUICE_UNSERIALIZABLE`;
+   * `'skip'` counts it and emits `'skip'`. Default: `'error'`.
+   */
+  onUnserializable?: 'error' | 'skip'
+}
+
+/** A value NdjsonStringifier could not write as a line. */
+export interface UnserializableValue {
+  /** `ERR_SLUICE_UNSERIALIZABLE` */
+  code: string
+  /** 0-based position of the value among every value written. */
+  index: number
+  /** Why, e.g. `JSON.stringify threw: Do not know how to serialize a BigInt`. */
+  reason: string
+  value: unknown
+}
+
+export interface NdjsonStringifierStats {
+  /** Values written downstream, one line each. */
+  values: number
+  /** Bytes pushed downstream. */
+  bytes: number
+  /** Values skipped under `onUnserializable: 'skip'`. */
+  skipped: number
+  /** Buffers pushed (each a whole number of lines: 64 KiB, or the readableHighWaterMark set if smaller, + one line). */
+  batches: number
+}
+
+/** JS values in (write `NULL` for a JSON `null`), NDJSON bytes out in batches of whole lines; a core `stream.Transform`. */
+export declare class NdjsonStringifier extends Transform {
+  constructor(options?: NdjsonStringifierOptions)
+  /** Counters of what has gone downstream; still available after the stream ended. */
+  stats(): NdjsonStringifierStats
+  addListener(event: 'skip', listener: (info: UnserializableValue) => void): this
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this
+  on(event: 'skip', listener: (info: UnserializableValue) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'skip', listener: (info: UnserializableValue) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+  prependListener(event: 'skip', listener: (info: UnserializableValue) => void): this
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this
+  prependOnceListener(event: 'skip', listener: (info: UnserializableValue) => void): this
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
+  removeListener(event: 'skip', listener: (info: UnserializableValue) => void): this
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this
+  off(event: 'skip', listener: (info: UnserializableValue) => void): this
   off(event: string | symbol, listener: (...args: any[]) => void): this
 }
 

@@ -4,6 +4,7 @@
 // The public surface is hand-written here; `binding.js` is the loader `napi build` generates.
 
 const { NdjsonParser, NULL } = require('./lib/ndjson.js')
+const { NdjsonStringifier } = require('./lib/stringifier.js')
 const { NdjsonError, SluiceError } = require('./lib/errors.js')
 const { configure } = require('./lib/runtime.js')
 const { Throttle, ThrottleGroup } = require('./lib/throttle.js')
@@ -12,6 +13,7 @@ const { BoundedBuffer } = require('./lib/buffer.js')
 
 module.exports = {
   NdjsonParser,
+  NdjsonStringifier,
   NULL,
   NdjsonError,
   SluiceError,

@@ -308,3 +308,35 @@ Object.assign(module.exports, {
   strictUtf8,
   twoChunkSplits
 })
+
+// ---------------------------------------------------------------------------------------------
+// For the jest suites that run themselves again under global fake timers.
+
+/** Set in the child jest of runUnderGlobalFakeTimers. */
+const UNDER_GLOBAL_FAKES = process.env.SLUICE_JEST_GLOBAL_FAKE_TIMERS === '1'
+
+/**
+ * Runs the jest file `file` (a path) again in a child jest with `fakeTimers: { enableGlobally:
+ * true }`, timers faked before any module loads. Returns { status, signal, summary } (jest's
+ * "Tests:" line); the child skips the test that called this (it sees UNDER_GLOBAL_FAKES).
+ */
+function runUnderGlobalFakeTimers (file) {
+  const path = require('node:path')
+  const { spawnSync } = require('node:child_process')
+  const root = path.join(__dirname, '..')
+  const config = {
+    rootDir: root,
+    testEnvironment: 'node',
+    testMatch: [`<rootDir>/${path.relative(root, file)}`],
+    fakeTimers: { enableGlobally: true }
+  }
+  const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--config', JSON.stringify(config), '--ci', '--colors=false'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120000,
+    env: { ...process.env, SLUICE_JEST_GLOBAL_FAKE_TIMERS: '1', FORCE_COLOR: '0' }
+  })
+  return { status: r.status, signal: r.signal, summary: /Tests:.*$/m.exec(r.stderr)?.[0] ?? '(no summary)' }
+}
+
+Object.assign(module.exports, { UNDER_GLOBAL_FAKES, runUnderGlobalFakeTimers })

@@ -52,3 +52,7 @@ test("index.d.ts declares the typed 'invalid' overload on every listener method"
 ;(ts ? test : test.skip)('lib/web.d.ts type-checks: the sluice/web faces fit the global Web Streams types (TypeScript compiler)', (t) => {
   t.deepEqual(typeCheck('web-types.ts'), [])
 })
+
+;(ts ? test : test.skip)('index.d.ts type-checks: NdjsonStringifier options, NULL, the typed \'skip\' listener, stats (TypeScript compiler)', (t) => {
+  t.deepEqual(typeCheck('stringifier-types.ts'), [])
+})

@@ -25,6 +25,18 @@ class NdjsonError extends SluiceError {
 }
 
 /**
+ * A value NdjsonStringifier cannot write as a line (undefined, a function, a symbol, a circular
+ * structure, a BigInt, a toJSON or replacer that gave undefined or threw): which value it was
+ * (`index`, from 0 among the values written), why, and the value. `skipped` says whether the
+ * stream skipped it ('skip' policy) or fails with it.
+ */
+function unserializableError ({ index, reason, value, cause, skipped }) {
+  const err = new SluiceError('ERR_SLUICE_UNSERIALIZABLE', `Cannot write value ${index} as an NDJSON line: ${reason}`, { index, reason, value, skipped })
+  if (cause !== undefined) err.cause = cause
+  return err
+}
+
+/**
  * Turns anything thrown into an Error worth destroying a stream with: `destroy(undefined)` would
  * end it quietly, as if nothing had gone wrong.
  */
@@ -38,4 +50,4 @@ function nativeError (err) {
   return new SluiceError('ERR_SLUICE_NATIVE', `sluice native call failed: ${err?.message ?? String(err)}`, { cause: err })
 }
 
-module.exports = { NdjsonError, SluiceError, asError, nativeError }
+module.exports = { NdjsonError, SluiceError, asError, nativeError, unserializableError }

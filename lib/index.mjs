@@ -11,6 +11,7 @@ const sluice = createRequire(import.meta.url)('../index.js')
 
 export const {
   NdjsonParser,
+  NdjsonStringifier,
   NULL,
   NdjsonError,
   SluiceError,

@@ -10,16 +10,13 @@
 // The slow consumers use `require('node:timers').setImmediate`: jest fakes the sandbox's
 // globals, not that module, so real time passes for them.
 
-const { spawnSync } = require('node:child_process')
 const { once } = require('node:events')
-const path = require('node:path')
 const { Readable, Writable } = require('node:stream')
 const { pipeline } = require('node:stream/promises')
 const timers = require('node:timers')
 const { NdjsonParser, NdjsonError, NULL } = require('../..')
+const { UNDER_GLOBAL_FAKES, runUnderGlobalFakeTimers } = require('../helpers.js')
 
-const UNDER_GLOBAL_FAKES = process.env.SLUICE_JEST_GLOBAL_FAKE_TIMERS === '1'
-const ROOT = path.join(__dirname, '..', '..')
 
 // A hang is what these tests catch; fail it well before the runner's own limit.
 jest.setTimeout(20000)
@@ -266,18 +263,5 @@ test('destroy() while nobody reads and an invalid line is waiting behind buffere
 // ---- the same file under global fake timers ------------------------------------------------
 
 ;(UNDER_GLOBAL_FAKES ? test.skip : test)('this file again in a child jest with fakeTimers: { enableGlobally: true } (faked before any module loads)', () => {
-  const config = {
-    rootDir: ROOT,
-    testEnvironment: 'node',
-    testMatch: ['<rootDir>/__test__/jest/ndjson-fake-timers.jest.js'],
-    fakeTimers: { enableGlobally: true }
-  }
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--config', JSON.stringify(config), '--ci', '--colors=false'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120000,
-    env: { ...process.env, SLUICE_JEST_GLOBAL_FAKE_TIMERS: '1', FORCE_COLOR: '0' }
-  })
-  const summary = /Tests:.*$/m.exec(r.stderr)?.[0] ?? '(no summary)'
-  expect({ status: r.status, signal: r.signal, summary }).toEqual({ status: 0, signal: null, summary: expect.stringMatching(/^Tests:\s+1 skipped, \d+ passed, \d+ total$/) })
+  expect(runUnderGlobalFakeTimers(__filename)).toEqual({ status: 0, signal: null, summary: expect.stringMatching(/^Tests:\s+1 skipped, \d+ passed, \d+ total$/) })
 }, 150000)

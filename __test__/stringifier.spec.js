@@ -1,0 +1,326 @@
+'use strict'
+
+// NdjsonStringifier: what users rely on. The exact bytes (JSON.stringify's text, one line per
+// value, the newline asked for), the round trip through NdjsonParser on seeded random values cut
+// anywhere, the unserialisable-value policy, option validation, batching, the idle flush, and
+// stats(). The Node stream contract is __test__/stringifier.contract.spec.js.
+
+const test = require('ava')
+const { once } = require('node:events')
+const { Readable, Writable, pipeline } = require('node:stream')
+const { NdjsonParser, NdjsonStringifier, NULL } = require('..')
+const { makeRng, randomChunks, runThrough, sameValue } = require('./helpers.js')
+
+/** Writes `values` through a new stringifier in a pipeline; resolves with { text, chunks, stats, skips, error }. */
+function stringify (values, options) {
+  const s = new NdjsonStringifier(options)
+  const chunks = []
+  const skips = []
+  s.on('skip', (info) => skips.push(info))
+  return new Promise((resolve) => {
+    pipeline(
+      Readable.from(values, { objectMode: true }),
+      s,
+      new Writable({
+        write (chunk, encoding, callback) {
+          chunks.push(chunk)
+          callback()
+        }
+      }),
+      (error) => resolve({ text: Buffer.concat(chunks).toString(), chunks, stats: s.stats(), skips, error: error ?? null })
+    )
+  })
+}
+
+/** The text the stringifier must write: JSON.stringify per value (NULL as null), each with `newline`. */
+const model = (values, newline = '\n', replacer) =>
+  values.map((v) => (v === NULL ? 'null' : JSON.stringify(v, replacer)) + newline).join('')
+
+// ---------------------------------------------------------------------------------------------
+// Random JSON-representable values (seeded: a failure names its seed)
+
+const LINE_BREAKERS = ['\u2028', '\u2029', '\n', '\r', '\r\n', '\u0085']
+const TEXT = ['', 'a', 'é', 'ß', '日本語', '😀', '\ud800', '\udfff', '"', '\\', '\t', '\u0000', '\u001f', '\u007f', '</script>', ...LINE_BREAKERS]
+// No "__proto__" key: assigning it (out[key] = v) would set the prototype, not make a key.
+const KEYS = ['a', 'id', 'é', '', ' ', '0', '1e3', 'x\u2028y', 'constructor', 'toString', '日本', '😀']
+
+function randomString (rng) {
+  let s = ''
+  const n = rng.int(6)
+  for (let i = 0; i < n; i++) s += rng() < 0.5 ? rng.pick(TEXT) : String.fromCharCode(rng.int(0x3000))
+  return s
+}
+
+function randomNumber (rng) {
+  switch (rng.int(5)) {
+    case 0: return rng.int(1000) - 500
+    case 1: return (rng() - 0.5) * 10 ** (rng.int(40) - 20)
+    case 2: return rng.pick([0, 1, -1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MAX_VALUE, Number.MIN_VALUE, 5e-324, 1e21, 0.1])
+    case 3: return rng() * 2 ** 53
+    default: return rng()
+  }
+}
+
+function randomValue (rng, depth = 0) {
+  const kind = rng.int(depth > 3 ? 5 : 7)
+  switch (kind) {
+    case 0: return null
+    case 1: return rng() < 0.5
+    case 2: return randomNumber(rng)
+    case 3:
+    case 4: return randomString(rng)
+    case 5: {
+      const n = rng.int(5)
+      const out = []
+      for (let i = 0; i < n; i++) out.push(randomValue(rng, depth + 1))
+      return out
+    }
+    default: {
+      const n = rng.int(5)
+      const out = {}
+      for (let i = 0; i < n; i++) out[rng() < 0.7 ? rng.pick(KEYS) : randomString(rng)] = randomValue(rng, depth + 1)
+      return out
+    }
+  }
+}
+
+test('round trip: NdjsonParser of the output equals the input, for random values (null, U+2028/U+2029, non-ASCII) cut anywhere', async (t) => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const rng = makeRng(seed)
+    const values = []
+    // A JSON null is written as NULL (write(null) means nothing in object mode); the parser gives NULL back.
+    for (let i = 0; i < 2000; i++) {
+      const v = randomValue(rng)
+      values.push(v === null ? NULL : v)
+    }
+    for (const newline of ['\n', '\r\n']) {
+      const { text, error } = await stringify(values, { newline })
+      t.is(error, null)
+      t.is(text, model(values, newline), `seed ${seed}: the bytes are JSON.stringify's, one line per value`)
+      const bytes = Buffer.from(text)
+      for (const chunks of [[bytes], randomChunks(bytes, seed, 97), randomChunks(bytes, seed + 100, 3)]) {
+        const back = await runThrough(new NdjsonParser(), chunks)
+        t.is(back.length, values.length, `seed ${seed}: one value per line`)
+        const diff = back.map((v, i) => sameValue(v, values[i], `value ${i}`)).find((d) => d !== null)
+        t.is(diff, undefined, `seed ${seed}, newline ${JSON.stringify(newline)}, ${chunks.length} chunks`)
+      }
+    }
+  }
+})
+
+test('U+2028 and U+2029 stay inside their line (valid JSON text, not line breaks in NDJSON)', async (t) => {
+  const values = ['a\u2028b', { k: '\u2029' }, 'é😀']
+  const { text } = await stringify(values)
+  t.is(text.split('\n').length, 4)
+  t.deepEqual(await runThrough(new NdjsonParser(), [Buffer.from(text)]), values)
+})
+
+test("newline: '\\r\\n' ends every line with CRLF, including the last; never os.EOL otherwise", async (t) => {
+  const values = [{ a: 1 }, 'b', NULL]
+  t.is((await stringify(values, { newline: '\r\n' })).text, '{"a":1}\r\n"b"\r\nnull\r\n')
+  t.is((await stringify(values)).text, '{"a":1}\n"b"\nnull\n')
+})
+
+test('replacer: a function or an array, applied as JSON.stringify applies it', async (t) => {
+  const values = [{ a: 1, b: 'x', c: { a: 2, d: 3 } }, [1, { a: 5, z: 6 }], 7]
+  const fn = function (key, value) { return typeof value === 'number' ? value * 10 : value }
+  t.is((await stringify(values, { replacer: fn })).text, model(values, '\n', fn))
+  t.is((await stringify(values, { replacer: ['a', 'c'] })).text, model(values, '\n', ['a', 'c']))
+  t.is((await stringify(values, { replacer: null })).text, model(values))
+})
+
+// ---------------------------------------------------------------------------------------------
+// Values that have no line
+
+const circular = () => {
+  const o = { name: 'loop' }
+  o.self = o
+  return o
+}
+
+const UNSERIALIZABLE = [
+  ['undefined', () => undefined, /undefined/],
+  ['a function', () => function f () {}, /function/],
+  ['a symbol', () => Symbol('s'), /symbol/],
+  ['a circular structure', circular, /circular/i],
+  ['a BigInt', () => 10n, /BigInt/],
+  ['a BigInt deep inside', () => ({ a: [{ b: 1n }] }), /BigInt/],
+  ['a toJSON() returning undefined', () => ({ toJSON () {} }), /toJSON/],
+  ['a throwing toJSON()', () => ({ toJSON () { throw new Error('nope') } }), /nope/]
+]
+
+for (const [what, make, reason] of UNSERIALIZABLE) {
+  test(`onUnserializable 'error' (default): ${what} fails the stream with ERR_SLUICE_UNSERIALIZABLE, its index and reason, after the lines before it`, async (t) => {
+    const bad = make()
+    const { text, error } = await stringify([{ ok: 1 }, 'two', bad, { after: true }])
+    t.is(error?.code, 'ERR_SLUICE_UNSERIALIZABLE')
+    t.is(error.index, 2)
+    t.regex(error.reason, reason)
+    t.is(error.value, bad)
+    t.regex(error.message, /value 2/)
+    t.is(text, '{"ok":1}\n"two"\n', 'the lines before it, and nothing else')
+  })
+
+  test(`onUnserializable 'skip': ${what} is counted and announced, never written`, async (t) => {
+    const bad = make()
+    const { text, error, stats, skips } = await stringify([{ ok: 1 }, bad, 'three'], { onUnserializable: 'skip' })
+    t.is(error, null)
+    t.is(text, '{"ok":1}\n"three"\n')
+    t.false(text.includes('undefined'))
+    t.is(skips.length, 1)
+    t.like(skips[0], { code: 'ERR_SLUICE_UNSERIALIZABLE', index: 1 })
+    t.regex(skips[0].reason, reason)
+    t.is(skips[0].value, bad)
+    t.like(stats, { values: 2, skipped: 1, bytes: Buffer.byteLength(text) })
+  })
+}
+
+test('a replacer that returns undefined for the whole value: an unserialisable value', async (t) => {
+  const replacer = (key, value) => (key === '' && value.drop ? undefined : value)
+  const { text, skips } = await stringify([{ drop: true }, { keep: 1 }], { replacer, onUnserializable: 'skip' })
+  t.is(text, '{"keep":1}\n')
+  t.is(skips[0].index, 0)
+  t.regex(skips[0].reason, /replacer/)
+})
+
+test('inside a value, undefined, functions and symbols follow JSON.stringify (omitted, or null in arrays): not skips', async (t) => {
+  const values = [{ a: undefined, f () {}, s: Symbol('x'), k: 1 }, [undefined, () => 1, Symbol('y')], { n: NaN, i: -Infinity }]
+  const { text, stats } = await stringify(values)
+  t.is(text, '{"k":1}\n[null,null,null]\n{"n":null,"i":null}\n')
+  t.is(stats.skipped, 0)
+})
+
+test("a 'skip' listener that throws fails the stream with what it threw (not an uncaught exception)", async (t) => {
+  const s = new NdjsonStringifier({ onUnserializable: 'skip' })
+  const boom = new Error('listener failed')
+  s.on('skip', () => { throw boom })
+  s.resume()
+  s.write(undefined)
+  const [err] = await once(s, 'error')
+  t.is(err, boom)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Batching, the idle flush, writev, stats
+
+test('a synchronous burst of 100,000 small values leaves in batches of whole lines, not one chunk per value', async (t) => {
+  const values = []
+  for (let i = 0; i < 100000; i++) values.push({ i })
+  const s = new NdjsonStringifier()
+  const chunks = []
+  s.on('data', (chunk) => chunks.push(chunk))
+  for (const v of values) s.write(v)
+  s.end()
+  await once(s, 'end')
+  const batch = 64 * 1024
+  const longest = Math.max(...values.map((v) => JSON.stringify(v).length + 1))
+  t.true(chunks.length <= Math.ceil(Buffer.concat(chunks).length / batch) + 1, `${chunks.length} chunks`)
+  t.true(chunks.every((c) => c.length <= batch + longest), 'no chunk over the batch size + one line')
+  t.true(chunks.every((c) => c[c.length - 1] === 0x0a), 'every chunk ends a line')
+  t.is(Buffer.concat(chunks).toString(), model(values))
+  t.like(s.stats(), { values: 100000, skipped: 0, batches: chunks.length })
+})
+
+test('a trickle: a single value written (stream not ended) comes out on its own', async (t) => {
+  const s = new NdjsonStringifier()
+  s.write({ first: true })
+  const [chunk] = await once(s, 'data')
+  t.is(chunk.toString(), '{"first":true}\n')
+  s.write('second')
+  const [next] = await once(s, 'data')
+  t.is(next.toString(), '"second"\n')
+  s.end()
+})
+
+test('corked writes arrive through _writev together and come out in order, with an unserialisable one among them', async (t) => {
+  const s = new NdjsonStringifier()
+  const chunks = []
+  s.on('data', (c) => chunks.push(c))
+  s.cork()
+  for (let i = 0; i < 50; i++) s.write({ i })
+  s.uncork()
+  s.end()
+  await once(s, 'end')
+  t.is(Buffer.concat(chunks).toString(), model(Array.from({ length: 50 }, (_, i) => ({ i }))))
+
+  const f = new NdjsonStringifier()
+  const out = []
+  f.on('data', (c) => out.push(c))
+  f.cork()
+  for (const v of [1, 2, 3n, 4]) f.write(v)
+  f.uncork()
+  const [err] = await once(f, 'error')
+  t.like(err, { code: 'ERR_SLUICE_UNSERIALIZABLE', index: 2 })
+  t.is(Buffer.concat(out).toString(), '1\n2\n')
+})
+
+test('a reader that does not read: write() turns false, the output waits, nothing is lost or reordered', async (t) => {
+  const s = new NdjsonStringifier()
+  let i = 0
+  while (s.write({ i, pad: 'x'.repeat(100) })) i++
+  t.true(s.readableLength <= s.readableHighWaterMark + 64 * 1024 + 200, `readableLength ${s.readableLength}`)
+  const written = i + 1
+  s.end()
+  const lines = []
+  for await (const chunk of s) lines.push(...chunk.toString().split('\n').slice(0, -1))
+  t.is(lines.length, written)
+  t.deepEqual(lines.map((l) => JSON.parse(l).i), Array.from({ length: written }, (_, k) => k))
+})
+
+test('stats(): values and bytes sent downstream, skips, batches; still there after end', async (t) => {
+  const { text, stats, chunks } = await stringify([1, undefined, 'é', NULL], { onUnserializable: 'skip' })
+  t.deepEqual(stats, { values: 3, bytes: Buffer.byteLength(text), skipped: 1, batches: chunks.length })
+  t.is(text, '1\n"é"\nnull\n')
+  t.is(stats.bytes, 12, 'bytes, not characters')
+})
+
+test('destroy() with lines waiting: nothing is pushed afterwards', async (t) => {
+  const s = new NdjsonStringifier()
+  let pushes = 0
+  s.on('data', () => pushes++)
+  s.write({ a: 1 })
+  s.destroy()
+  await once(s, 'close')
+  t.is(pushes, 0)
+  t.is(s.stats().values, 0)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+test('options are validated by name', (t) => {
+  const bad = [
+    [{ newline: '\r' }, TypeError, 'ERR_INVALID_ARG_VALUE', /options\.newline/],
+    [{ newline: 10 }, TypeError, 'ERR_INVALID_ARG_TYPE', /options\.newline/],
+    [{ onUnserializable: 'drop' }, TypeError, 'ERR_INVALID_ARG_VALUE', /options\.onUnserializable/],
+    [{ replacer: 'a' }, TypeError, 'ERR_INVALID_ARG_TYPE', /options\.replacer/],
+    [{ replacer: ['a', {}] }, TypeError, 'ERR_INVALID_ARG_TYPE', /options\.replacer\[1\]/],
+    [{ objectMode: true }, TypeError, 'ERR_INVALID_ARG_VALUE', /options\.objectMode/],
+    [{ readableHighWaterMark: -1 }, RangeError, 'ERR_OUT_OF_RANGE', /options\.readableHighWaterMark/],
+    [{ signal: {} }, TypeError, 'ERR_INVALID_ARG_TYPE', /options\.signal/],
+    ['\n', TypeError, 'ERR_INVALID_ARG_TYPE', /options/]
+  ]
+  for (const [options, type, code, message] of bad) {
+    const err = t.throws(() => new NdjsonStringifier(options), { instanceOf: type, message }, JSON.stringify(options))
+    t.is(err?.code, code)
+  }
+})
+
+test('the writable side takes values, the readable side gives Buffers; core\'s default highWaterMarks', (t) => {
+  const { getDefaultHighWaterMark } = require('node:stream')
+  const s = new NdjsonStringifier()
+  t.true(s.writableObjectMode)
+  t.false(s.readableObjectMode)
+  t.is(s.writableHighWaterMark, getDefaultHighWaterMark(true))
+  t.is(s.readableHighWaterMark, getDefaultHighWaterMark(false))
+})
+
+test('batches are 64 KiB, or the readableHighWaterMark set if smaller', async (t) => {
+  const values = Array.from({ length: 30000 }, (_, i) => ({ i, s: 'x'.repeat(20) }))
+  for (const [options, batch] of [[{}, 65536], [{ readableHighWaterMark: 4096 }, 4096], [{ highWaterMark: 1 }, 1]]) {
+    const { chunks } = await stringify(values, options)
+    const longest = Math.max(...values.map((v) => JSON.stringify(v).length + 1))
+    const full = chunks.slice(0, -1)
+    t.true(full.every((c) => c.length >= batch && c.length < batch + longest), `${JSON.stringify(options)}: every batch but the last is ${batch} bytes + less than a line`)
+  }
+})

@@ -1,0 +1,27 @@
+// Type-checked by __test__/typings.spec.js (not run). An unused `@ts-expect-error` is an error, so
+// each one proves the type it guards.
+
+import { NULL, NdjsonStringifier, NdjsonStringifierStats, UnserializableValue } from '../..'
+
+const s = new NdjsonStringifier({ newline: '\r\n', onUnserializable: 'skip', replacer: ['id', 1], readableHighWaterMark: 65536 })
+new NdjsonStringifier({ replacer: (key, value) => (typeof value === 'bigint' ? String(value) : value) })
+new NdjsonStringifier({ replacer: null })
+// @ts-expect-error only '\n' and '\r\n'
+new NdjsonStringifier({ newline: '\r' })
+// @ts-expect-error 'error' or 'skip'
+new NdjsonStringifier({ onUnserializable: 'drop' })
+
+s.write(NULL)
+s.write({ any: 'value' })
+s.on('skip', (info) => {
+  // @ts-expect-error index is a number
+  const text: string = info.index
+  void text
+})
+s.once('skip', (info: UnserializableValue) => { console.log(info.code, info.reason, info.value) })
+s.on('data', (chunk: Buffer) => { console.log(chunk.length) })
+
+const stats: NdjsonStringifierStats = s.stats()
+// @ts-expect-error bytes is a number
+const b: string = stats.bytes
+void b

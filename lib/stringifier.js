@@ -1,0 +1,324 @@
+'use strict'
+
+// NdjsonStringifier: JS values in, NDJSON bytes out. One JSON text per value, each terminated by
+// `newline` ('\n', or '\r\n' when asked; never os.EOL), handed downstream in batches of whole
+// lines rather than one tiny Buffer per value.
+//
+// Two pieces:
+// * NdjsonEncoder turns values into lines and lines into Buffers: the unserialisable-value policy,
+//   the batch size and the counters live here, with no stream in sight, so the Web Streams face
+//   (NdjsonStringifyStream) uses the same code.
+// * NdjsonStringifier is the Node Transform around it. Writes complete at once (the producer never
+//   waits for a stream round trip per value); their lines collect in the encoder's current batch,
+//   which is pushed when it reaches `batchBytes`, and otherwise when the writes stop: a
+//   setImmediate, i.e. once the current turn of the event loop has run out of work, so a trickle
+//   of values still leaves within a turn, and a synchronous burst leaves in full batches.
+//
+// Invariants:
+// * push() only while the readable side wants data (its last push returned true, or `_read` ran
+//   since). When it does not, the write that found it full keeps its callback (kHeld): core then
+//   buffers the writes behind it and write() returns false; `_read` pushes what waits and lets the
+//   held write complete. Core hands the writes it buffered meanwhile to `_writev` all at once. So
+//   the readable buffer holds at most readableHighWaterMark + one batch (+ one value).
+// * A batch is a whole number of lines and at most `batchBytes` characters plus one line:
+//   64 KiB, or the readableHighWaterMark the user set if smaller; at least one line.
+// * A value JSON.stringify cannot represent as a line is never written as text: 'error' fails the
+//   stream (ERR_SLUICE_UNSERIALIZABLE, with its index and the reason) after pushing the lines
+//   before it; 'skip' counts it and emits 'skip' with the same details.
+// * JSON `null` cannot be written (core refuses write(null): it means nothing in object mode), so
+//   the `NULL` symbol stands for it, as NdjsonParser emits it: parser → stringifier round-trips.
+// * Nothing after destroy: the idle flush is cancelled, a held write completes (as core completes
+//   those it buffered), no push.
+//
+// Why JS and not Rust (measured on the 2-core dev box, Node 20; README "Performance"): the
+// values are JS objects, and reading them is the work. V8's JSON.stringify walks them in C++ on
+// the JS thread, and that is 60–85 % of the whole pipeline's CPU (JSON.stringify alone: ~70 ms
+// CPU for the 30 MB webhooks corpus, ~0.52 s for 1 M small objects of 5 fields, against 0.84 s for
+// the pipeline). A native serialiser would have to read every property through an N-API call on
+// the same thread (building objects that way is 3.7x slower than JSON.parse,
+// research/feasibility.md; reading was not measured, but costs a call per property too), and a
+// native stage fed the finished text would add a copy and a call per batch to
+// what Buffer.from already does. Also measured and dropped: one JSON.stringify of an array of
+// values split at its top-level commas (+30 % on small objects, nothing or worse on real ones,
+// plus the split), and writing each line into a Buffer (buf.write / utf8Write / encodeInto)
+// instead of one Buffer.from per batch (within ±5 % CPU on every corpus). What sluice saves over
+// the peers is the stream work: a write() that completes at once and one push per 64 KiB instead
+// of one push, one Buffer and one downstream write per value.
+//
+// Scheduling uses the real setImmediate from node:timers (not the global one, which jest's fake
+// timers replace), as lib/transport.js does.
+
+const { Transform } = require('node:stream')
+const { setImmediate, clearImmediate } = require('node:timers')
+const { NULL } = require('./ndjson.js')
+const { asError, unserializableError } = require('./errors.js')
+const {
+  STREAM_OPTIONS,
+  pickStreamOptions,
+  typeError,
+  validateOneOf,
+  validateOptionsObject
+} = require('./options.js')
+
+const KNOWN_OPTIONS = ['replacer', 'newline', 'onUnserializable', ...STREAM_OPTIONS]
+const NEWLINES = ['\n', '\r\n']
+const MAX_BATCH = 64 * 1024
+
+/** The `replacer` option: a function, an array of property names (strings or numbers), or none. */
+function validateReplacer (opts) {
+  const replacer = opts.replacer
+  // null as in JSON.stringify(value, null): no replacer.
+  if (replacer === undefined || replacer === null || typeof replacer === 'function') return replacer ?? undefined
+  if (!Array.isArray(replacer)) throw typeError('options.replacer', 'a function or an array of strings and numbers', replacer)
+  for (let i = 0; i < replacer.length; i++) {
+    const key = replacer[i]
+    if (typeof key !== 'string' && typeof key !== 'number') throw typeError(`options.replacer[${i}]`, 'a string or a number', key)
+  }
+  return replacer.slice()
+}
+
+/** Validates the encoder's own options (a copy of the user's, from validateOptionsObject). */
+function encoderOptions (opts) {
+  if (opts.newline !== undefined && typeof opts.newline !== 'string') throw typeError('options.newline', "'\\n' or '\\r\\n'", opts.newline)
+  return {
+    replacer: validateReplacer(opts),
+    newline: validateOneOf(opts, 'newline', NEWLINES, '\n'),
+    onUnserializable: validateOneOf(opts, 'onUnserializable', ['error', 'skip'], 'error')
+  }
+}
+
+/** Why JSON.stringify gave no text for `value` (it returned undefined rather than throwing). */
+function undefinedReason (value) {
+  if (value === undefined) return 'undefined has no JSON text'
+  if (typeof value === 'function') return 'a function has no JSON text'
+  if (typeof value === 'symbol') return 'a symbol has no JSON text (write NULL for a JSON null)'
+  return 'its toJSON() or the replacer returned undefined'
+}
+
+/**
+ * Values to NDJSON lines to Buffers. `add(value)` encodes one value into the current batch;
+ * `take()` hands out the oldest complete batch, `take(true)` also an incomplete one. The counters
+ * (`stats()`) count what was taken: values and bytes that left, and every skip.
+ */
+class NdjsonEncoder {
+  /**
+   * @param {object} options already validated by encoderOptions, plus `batchBytes` (>= 1)
+   */
+  constructor ({ replacer, newline = '\n', onUnserializable = 'error', batchBytes = MAX_BATCH }) {
+    this.replacer = replacer
+    this.newline = newline
+    this.skip = onUnserializable === 'skip'
+    this.batchBytes = Math.max(1, batchBytes)
+    // Values offered so far: the next one's index.
+    this.index = 0
+    this.values = 0
+    this.bytes = 0
+    this.skipped = 0
+    this.batches = 0
+    this.text = ''
+    this.lines = 0
+    // Complete batches not yet taken, as [text, lines] pairs. Grows past one only when a whole
+    // _writev arrives while the readable side is full.
+    this.sealed = []
+  }
+
+  /**
+   * Adds `value`'s line to the current batch. Returns null, or the ERR_SLUICE_UNSERIALIZABLE
+   * error for a value that has no line (under 'skip' it is counted; the caller announces it).
+   */
+  add (value) {
+    const index = this.index++
+    let text
+    try {
+      text = value === NULL ? 'null' : this.replacer === undefined ? JSON.stringify(value) : JSON.stringify(value, this.replacer)
+    } catch (err) {
+      // A circular structure, a BigInt, or a throwing toJSON / replacer / getter.
+      return this.#refuse(index, value, `JSON.stringify threw: ${String(err?.message ?? err).replace(/\s*\n\s*/g, ' ')}`, err)
+    }
+    if (text === undefined) return this.#refuse(index, value, undefinedReason(value))
+    this.text += text
+    this.text += this.newline
+    this.lines++
+    if (this.text.length >= this.batchBytes) this.#seal()
+    return null
+  }
+
+  /** True when a complete batch is waiting; `orAny` counts an incomplete one too. */
+  ready (orAny = false) {
+    return this.sealed.length > 0 || (orAny && this.lines > 0)
+  }
+
+  /** The oldest complete batch as a Buffer (with `orAny`, else the incomplete one), or null. */
+  take (orAny = false) {
+    if (this.sealed.length === 0) {
+      if (!orAny || this.lines === 0) return null
+      this.#seal()
+    }
+    const [text, lines] = this.sealed.shift()
+    const buffer = Buffer.from(text, 'utf8')
+    this.values += lines
+    this.bytes += buffer.length
+    this.batches++
+    return buffer
+  }
+
+  /** Drops every line not taken yet (a destroyed stream). */
+  discard () {
+    this.sealed = []
+    this.text = ''
+    this.lines = 0
+  }
+
+  stats () {
+    return { values: this.values, bytes: this.bytes, skipped: this.skipped, batches: this.batches }
+  }
+
+  #seal () {
+    this.sealed.push([this.text, this.lines])
+    this.text = ''
+    this.lines = 0
+  }
+
+  #refuse (index, value, reason, cause) {
+    if (this.skip) this.skipped++
+    return unserializableError({ index, reason, value, cause, skipped: this.skip })
+  }
+}
+
+const kEncoder = Symbol('kEncoder')
+const kWant = Symbol('kWant')
+const kHeld = Symbol('kHeld')
+const kIdle = Symbol('kIdle')
+const kOwed = Symbol('kOwed')
+
+class NdjsonStringifier extends Transform {
+  constructor (options) {
+    const opts = validateOptionsObject(options, 'NdjsonStringifier', KNOWN_OPTIONS)
+    const config = encoderOptions(opts)
+    const streamOptions = pickStreamOptions(opts)
+    super({ ...streamOptions, writableObjectMode: true, readableObjectMode: false })
+    // Batches of 64 KiB unless the user asked for a smaller readable buffer: a file or socket
+    // destination then makes one system call (one libuv round trip) per 64 KiB, 15–25 % less CPU
+    // than with batches of Node 20's default 16 KiB highWaterMark.
+    const asked = streamOptions.readableHighWaterMark ?? streamOptions.highWaterMark ?? MAX_BATCH
+    this[kEncoder] = new NdjsonEncoder({ ...config, batchBytes: Math.min(MAX_BATCH, asked) })
+    // Core's Readable asks for data while it holds less than its highWaterMark: with 0, not yet.
+    this[kWant] = this.readableHighWaterMark > 0
+    this[kHeld] = null
+    this[kIdle] = null
+    // The idle flush found the readable side full: `_read` pushes the incomplete batch too.
+    this[kOwed] = false
+  }
+
+  /** values and bytes pushed downstream, values skipped, batches (Buffers) pushed. */
+  stats () {
+    return this[kEncoder].stats()
+  }
+
+  _write (value, encoding, callback) {
+    const err = this.#add(value)
+    this.#settle(err, callback)
+  }
+
+  _writev (chunks, callback) {
+    let err = null
+    for (let i = 0; i < chunks.length && err === null; i++) {
+      err = this.#add(chunks[i].chunk)
+      // Complete batches go out as they fill while the reader wants them; the rest wait for _read.
+      if (this[kWant] && this[kEncoder].ready()) this.#pump(false)
+    }
+    this.#settle(err, callback)
+  }
+
+  _read () {
+    this[kWant] = true
+    this.#pump(this[kOwed])
+    if (!this[kWant]) return
+    this[kOwed] = false
+    const held = this[kHeld]
+    if (held !== null) {
+      this[kHeld] = null
+      // Core may call _write/_writev again from inside: last.
+      held()
+    }
+  }
+
+  _flush (callback) {
+    this.#cancelIdle()
+    // Every write has completed (the last one found the reader wanting), so what is left is the
+    // incomplete batch: at most one batch over the readable highWaterMark, as everywhere.
+    this.#pushAll()
+    callback()
+  }
+
+  _destroy (err, callback) {
+    // May run inside super() (an aborted `signal`), before the fields exist.
+    if (this[kEncoder] !== undefined) {
+      this.#cancelIdle()
+      this[kEncoder].discard()
+    }
+    const held = this[kHeld] ?? null
+    this[kHeld] = null
+    callback(err)
+    if (held !== null) held()
+  }
+
+  /** Encodes one value; a skip is announced here. Returns the error that fails the stream, or null. */
+  #add (value) {
+    const err = this[kEncoder].add(value)
+    if (err === null || !err.skipped) return err
+    try {
+      this.emit('skip', { code: err.code, index: err.index, reason: err.reason, value })
+      return null
+    } catch (thrown) {
+      // Not out of write(): a throwing listener fails the stream with what it threw.
+      return asError(thrown, 'ERR_SLUICE_LISTENER', "a 'skip' listener")
+    }
+  }
+
+  /** Pushes what is due and completes a write: at once, held until `_read`, or with its error. */
+  #settle (err, callback) {
+    const encoder = this[kEncoder]
+    if (err !== null) {
+      // The lines before the bad value still go out, then the error.
+      this.#pushAll()
+      callback(err)
+      return
+    }
+    if (this[kWant]) this.#pump(false)
+    if (encoder.ready(true)) this.#scheduleIdle()
+    if (this[kWant]) callback()
+    else this[kHeld] = callback
+  }
+
+  /** Pushes batches while the readable side wants them: complete ones, or with `all` every line. */
+  #pump (all) {
+    const encoder = this[kEncoder]
+    while (this[kWant] && encoder.ready(all) && !this.destroyed) this[kWant] = this.push(encoder.take(all))
+  }
+
+  /** Pushes every line not pushed yet, whether or not the reader wants more (end, or an error next). */
+  #pushAll () {
+    const encoder = this[kEncoder]
+    while (!this.destroyed && encoder.ready(true)) this.push(encoder.take(true))
+  }
+
+  #scheduleIdle () {
+    if (this[kIdle] === null) this[kIdle] = setImmediate(() => this.#idle())
+  }
+
+  #cancelIdle () {
+    if (this[kIdle] !== null) clearImmediate(this[kIdle])
+    this[kIdle] = null
+  }
+
+  /** The writes stopped for a turn: push the incomplete batch (or owe it to `_read`). */
+  #idle () {
+    this[kIdle] = null
+    if (this.destroyed) return
+    this.#pump(true)
+    if (!this[kWant] && this[kEncoder].ready(true)) this[kOwed] = true
+  }
+}
+
+module.exports = { NdjsonStringifier, NdjsonEncoder, encoderOptions, NULL }
