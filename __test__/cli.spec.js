@@ -197,6 +197,55 @@ test('EPIPE: piped into head, it stops quietly with 141 (128 + SIGPIPE, as cat)'
   }
 })
 
+/** Runs sluice with files as its stdin and/or stdout: `{ stdin: [path, flags], stdout: [path, flags] }`. */
+async function withFiles (files, args) {
+  const fds = Object.fromEntries(Object.entries(files).map(([which, [p, flags]]) => [which, fs.openSync(p, flags)]))
+  try {
+    return await sluice(args, fds)
+  } finally {
+    for (const fd of Object.values(fds)) fs.closeSync(fd)
+  }
+}
+
+test('--invalid-log naming the input (by its path, a symlink, or as redirected stdin): exit 2, the input untouched', async (t) => {
+  const input = file('log-is-input.ndjson', BAD.join('\n') + '\n')
+  const size = fs.statSync(input).size
+  const link = path.join(dir, 'log-is-input.link')
+  fs.symlinkSync(input, link)
+  const skip = ['--ndjson', '--on-invalid', 'skip', '--invalid-log']
+  const runs = [
+    await sluice([...skip, input, input]),
+    await sluice([...skip, link, input]),
+    await withFiles({ stdin: [input, 'r'] }, [...skip, input])
+  ]
+  for (const r of runs) {
+    t.is(r.code, 2, r.stderr)
+    t.regex(r.stderr, /^sluice: --invalid-log: .*log-is-input\.\w+ is the input file/)
+    t.is(r.stdout.length, 0)
+    t.is(fs.statSync(input).size, size)
+  }
+  // Nor standard output's file: opening the log would cut what sluice writes there.
+  const out = path.join(dir, 'log-is-output.ndjson')
+  const r = await withFiles({ stdout: [out, 'w'] }, [...skip, out, input])
+  t.is(r.code, 2)
+  t.regex(r.stderr, /is standard output's file/)
+})
+
+test('the input is not its own output: `sluice f >> f` exits 1 as cat ("input file is output file"); `1<> f` copies in place', async (t) => {
+  const input = file('self.bin', binary)
+  // `sluice f >> f`, and `sluice < f >> f`.
+  for (const [files, args] of [[{ stdout: [input, 'a'] }, [input]], [{ stdin: [input, 'r'], stdout: [input, 'a'] }, []]]) {
+    const r = await withFiles(files, args)
+    t.is(r.code, 1, r.stderr)
+    t.regex(r.stderr, /^sluice: (.*self\.bin|standard input): input file is output file\n$/)
+    t.true(fs.readFileSync(input).equals(binary), 'the file is untouched')
+  }
+  // Read and write at the same offset (the output never gets ahead of the input): in place.
+  const r = await withFiles({ stdout: [input, 'r+'] }, [input])
+  t.is(r.code, 0, r.stderr)
+  t.true(fs.readFileSync(input).equals(binary))
+})
+
 const hasFilter = parserHasFilter()
 // Until NdjsonParser has `where`/`select` (the filter issue), these run as skipped; the lead
 // enables them by merging that branch: detection is by constructing such a parser.

@@ -16,7 +16,6 @@
 //
 // Exit status: 0 done, 1 error, 2 usage, 130 SIGINT, 141 EPIPE on stdout (as cat's 128+SIGPIPE).
 
-const fs = require('node:fs')
 const { pipeline } = require('node:stream/promises')
 const { NdjsonParser, NULL } = require('../ndjson.js')
 const { NdjsonError } = require('../errors.js')
@@ -26,6 +25,7 @@ const { HELP, UsageError, parseArguments } = require('./args.js')
 const { Cut, LineCounter, LineJoiner, LinePieces, lineCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary } = require('./progress.js')
 const { InvalidLog } = require('./invalid-log.js')
+const { checkInvalidLog, checkOutput, openInput } = require('./files.js')
 
 const EXIT = { done: 0, error: 1, usage: 2, interrupted: 130, closed: 141 }
 
@@ -62,32 +62,6 @@ function usageFailure (err) {
   return Promise.resolve(EXIT.usage)
 }
 
-/** The input stream and its size (null unless a regular file). */
-function openInput (file) {
-  if (file === null) return { stream: process.stdin, size: regularFileSize(0), name: 'standard input' }
-  let fd
-  try {
-    fd = fs.openSync(file, 'r')
-  } catch (err) {
-    throw new Error(`cannot open ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
-  }
-  const stat = fs.fstatSync(fd)
-  if (stat.isDirectory()) {
-    fs.closeSync(fd)
-    throw new Error(`cannot read ${file}: it is a directory`)
-  }
-  return { stream: fs.createReadStream(file, { fd }), size: stat.isFile() ? stat.size : null, name: file }
-}
-
-function regularFileSize (fd) {
-  try {
-    const stat = fs.fstatSync(fd)
-    return stat.isFile() ? stat.size : null
-  } catch {
-    return null
-  }
-}
-
 function createParser (opts) {
   // Invalid lines are always reported as events: with --on-invalid error the first one cuts the
   // output after the lines before it (see setUp), which the parser's own error would discard.
@@ -118,6 +92,8 @@ function setUp (opts) {
   // Arguments first (exit 2), then the input (exit 1): a failed run creates no log file.
   const parser = opts.ndjson ? createParser(opts) : null
   const input = openInput(opts.file)
+  checkOutput(input)
+  if (opts.invalidLog !== null) checkInvalidLog(opts.invalidLog, input)
   const invalidLog = opts.invalidLog === null ? null : openInvalidLog(opts.invalidLog)
   const interval = opts.intervalMs
   const meterOptions = { interval, halfLifeMs: Math.max(1000, 3 * interval) }
