@@ -144,6 +144,7 @@ test('bad arguments: exit 2, a message naming the argument, nothing on stdout', 
     [['--progress', '--quiet'], /--progress and --quiet/],
     [['--rat', '1'], /Unknown option '--rat'/],
     [['a', 'b'], /at most one FILE, got 2/],
+    [[''], /FILE must not be empty/],
     [['--ndjson', '--invalid-log', path.join(dir, 'no-such-dir', 'x.log')], /--invalid-log: cannot write/]
   ]
   for (const [args, message] of cases) {
@@ -172,6 +173,23 @@ test('--help and --version exit 0 on stdout; a missing file exits 1', async (t) 
   const directory = await sluice([dir])
   t.is(directory.code, 1)
   t.regex(directory.stderr, /it is a directory/)
+})
+
+test('I/O errors: exit 1, one line naming the file or stream (a read error of FILE or stdin, a full stdout)', async (t) => {
+  // /proc/self/mem of a live process fails at offset 0 (unmapped) with EIO; the test process's
+  // own, opened here, is live for the child too.
+  const cases = [
+    [['/proc/self/mem'], {}, /^sluice: \/proc\/self\/mem: EIO: /],
+    [['--stats', 'json'], { stdin: ['/proc/self/mem', 'r'] }, /^sluice: standard input: EIO: /],
+    [['--stats', 'json'], { stdin: [dir, 'r'] }, /^sluice: cannot read standard input: it is a directory\n$/],
+    [[binaryFile], { stdout: ['/dev/full', 'w'] }, /^sluice: standard output: ENOSPC: /]
+  ]
+  for (const [args, files, message] of cases) {
+    const r = await withFiles(files, args)
+    t.is(r.code, 1, `${args} ${JSON.stringify(files)}: ${r.stderr}`)
+    t.regex(r.stderr, message)
+    t.notRegex(r.stderr, /\n\s+at /, 'no stack trace')
+  }
 })
 
 test('EPIPE: piped into head, it stops quietly with 141 (128 + SIGPIPE, as cat)', async (t) => {

@@ -140,6 +140,7 @@ function parseArguments (argv) {
   if (v.help) return { help: true }
   if (v.version) return { version: true }
   if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}: ${positionals.join(' ')}`)
+  if (positionals[0] === '') throw new UsageError('FILE must not be empty (use - for standard input)')
   const ndjson = v.ndjson === true
   for (const flag of ['on-invalid', 'invalid-log', 'where', 'select']) {
     if (v[flag] !== undefined && !ndjson) throw new UsageError(`--${flag} needs --ndjson`)

@@ -27,7 +27,7 @@ class InputError extends Error {}
 function openInput (file) {
   if (file === null) {
     const stat = fstatOrNull(STDIN)
-    if (stat?.isDirectory()) throw new InputError('standard input: it is a directory')
+    if (stat?.isDirectory()) throw new InputError('cannot read standard input: it is a directory')
     return { stream: process.stdin, size: knownSize(stat), name: 'standard input', stat, position: position(STDIN) }
   }
   let fd

@@ -100,6 +100,11 @@ function setUp (opts) {
   const read = new Meter({ name: 'read', ...meterOptions, total: opts.size ?? input.size })
   const write = MonitoredWritable.wrap(process.stdout, { name: 'write', ...meterOptions })
 
+  // Which stream an I/O error came from, for a message that names the file or stream.
+  const origins = new WeakMap()
+  input.stream.on('error', (err) => { if (!origins.has(err)) origins.set(err, input.name) })
+  process.stdout.on('error', (err) => { if (!origins.has(err)) origins.set(err, 'standard output') })
+
   const stages = [input.stream, read]
   const lineRate = opts.rate !== null && opts.rate.unit === 'lines'
   let counter = null
@@ -205,9 +210,9 @@ function setUp (opts) {
       await pipeline(stages)
     } catch (err) {
       if (err.code === 'EPIPE') return finish('closed')
-      return finish('error', describeError(failure ?? err, input.name))
+      return finish('error', describeError(failure ?? err, input.name, origins))
     }
-    return failure === null ? finish('done') : finish('error', describeError(failure, input.name))
+    return failure === null ? finish('done') : finish('error', describeError(failure, input.name, origins))
   }
 }
 
@@ -219,9 +224,11 @@ function openInvalidLog (path) {
   }
 }
 
-function describeError (err, inputName) {
+/** One line naming where the error happened: the input (its name), standard output, the log. */
+function describeError (err, inputName, origins) {
   if (err.name === 'NdjsonError') return `${inputName}: ${err.message}`
-  return err.message
+  const origin = origins.get(err)
+  return origin === undefined ? err.message : `${origin}: ${err.message}`
 }
 
 module.exports = { main }
