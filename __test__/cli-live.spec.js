@@ -38,15 +38,15 @@ function lineMatching (stream, predicate) {
 }
 
 /**
- * Sends SIGINT to a `sluice --progress --stats json` child once a progress line on its stderr
+ * Sends `signal` to a `sluice --progress --stats json` child once a progress line on its stderr
  * satisfies `predicate`; resolves with its exit code and the summary (stderr's last line).
  */
-async function interruptAfter (child, predicate) {
+async function interruptAfter (child, predicate, signal = 'SIGINT') {
   let stderr = ''
   const seen = lineMatching(child.stderr, predicate)
   child.stderr.on('data', (c) => { stderr += c })
   await seen
-  child.kill('SIGINT')
+  child.kill(signal)
   const code = await new Promise((resolve) => child.on('close', resolve))
   return { code, summary: JSON.parse(stderr.trimEnd().split('\n').at(-1)) }
 }
@@ -136,6 +136,24 @@ test('SIGINT: the summary so far, then exit 130', async (t) => {
   t.true(summary.input.bytes > 0 && summary.input.bytes < 4 * MiB, String(summary.input.bytes))
   t.is(summary.output.bytes, Buffer.concat(stdout).length, 'what was written is what the reader got')
   t.true(summary.throttledMs > 0)
+})
+
+test('SIGINT, SIGTERM, SIGHUP: exit 128 + the signal, the summary counts exactly the invalid lines in the log', async (t) => {
+  const mixed = path.join(dir, 'mixed.ndjson')
+  fs.writeFileSync(mixed, '{"ok":1}\nbad\n'.repeat(200000))
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+    const log = path.join(dir, `mixed-${signal}.log`)
+    // 20,000 valid lines a second: ~20 s for the file, interrupted once invalid lines are seen.
+    const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', log, '--rate', '20k/s',
+      '--progress', '--interval', '0.05', '--stats', 'json', mixed], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const { code: exitCode, summary } = await interruptAfter(child, (line) => / [\d,]+ invalid /.test(line), signal)
+    t.is(exitCode, code, signal)
+    t.like(summary, { status: 'interrupted', exitCode: code, signal })
+    const logged = fs.readFileSync(log, 'utf8').split('\n').length - 1
+    t.true(logged > 0)
+    t.is(summary.invalidLines, logged, `${signal}: the summary counts what the log holds`)
+    t.true(summary.invalidPending >= 0)
+  }
 })
 
 test('backpressure: a reader of stdout that stops keeps what sluice reads within a bounded window', async (t) => {

@@ -105,6 +105,21 @@ test('--invalid-log: one JSON line per invalid line, with line number, offset, c
   t.deepEqual([only.line, only.offset, rest.length], [2, offsets[1], 0])
 })
 
+test('--invalid-log that cannot be written (a full disk): exit 1, one line naming the log, the summary', async (t) => {
+  // Enough invalid lines to fill a write mid-run (64 KiB of records), and a few (written at the end).
+  const many = file('many-bad.ndjson', 'bad\n'.repeat(100000))
+  for (const input of [many, badFile]) {
+    const r = await sluice(['--ndjson', '--on-invalid', 'skip', '--invalid-log', '/dev/full', '--stats', 'json', input])
+    t.is(r.code, 1, r.stderr)
+    const [message, json, ...rest] = r.stderr.split('\n')
+    t.regex(message, /^sluice: --invalid-log \/dev\/full: ENOSPC: /)
+    t.deepEqual(rest, [''])
+    const summary = JSON.parse(json)
+    t.is(summary.status, 'error')
+    t.is(summary.error, message.slice('sluice: '.length))
+  }
+})
+
 test('--stats json: totals match the input; text lists the same', async (t) => {
   const r = await sluice(['--ndjson', '--stats', 'json', ndjsonFile])
   t.is(r.code, 0, r.stderr)

@@ -14,8 +14,10 @@
 // display is refreshed by the 'write' meter's timer, which runs in Rust and so keeps ticking
 // while the output blocks; it lives until the last byte is written.
 //
-// Exit status: 0 done, 1 error, 2 usage, 130 SIGINT, 141 EPIPE on stdout (as cat's 128+SIGPIPE).
+// Exit status: 0 done, 1 error, 2 usage, 128 + the signal's number after SIGINT (130), SIGTERM
+// (143) or SIGHUP (129), 141 EPIPE on stdout (as cat's 128+SIGPIPE).
 
+const { constants: { signals } } = require('node:os')
 const { pipeline } = require('node:stream/promises')
 const { NdjsonParser, NULL } = require('../ndjson.js')
 const { NdjsonError } = require('../errors.js')
@@ -27,7 +29,9 @@ const { ProgressDisplay, formatSummary } = require('./progress.js')
 const { InvalidLog } = require('./invalid-log.js')
 const { checkInvalidLog, checkOutput, openInput } = require('./files.js')
 
-const EXIT = { done: 0, error: 1, usage: 2, interrupted: 130, closed: 141 }
+const EXIT = { done: 0, error: 1, usage: 2, closed: 141 }
+// Signals that end a run as Ctrl-C does: the summary so far, the log flushed, 128 + the number.
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP']
 
 function main (argv) {
   // A reader of stderr that goes away must not turn a progress redraw into a crash.
@@ -94,7 +98,15 @@ function setUp (opts) {
   const input = openInput(opts.file)
   checkOutput(input)
   if (opts.invalidLog !== null) checkInvalidLog(opts.invalidLog, input)
-  const invalidLog = opts.invalidLog === null ? null : openInvalidLog(opts.invalidLog)
+  // A log that cannot be written ends the run: the error goes through the pipeline (by the
+  // input, a core stream), named after the log.
+  let logFailure = null
+  const invalidLog = opts.invalidLog === null
+    ? null
+    : openInvalidLog(opts.invalidLog, (err) => {
+      logFailure = new Error(`--invalid-log ${opts.invalidLog}: ${err.message}`)
+      process.nextTick(() => input.stream.destroy(logFailure))
+    })
   const interval = opts.intervalMs
   const meterOptions = { interval, halfLifeMs: Math.max(1000, 3 * interval) }
   const read = new Meter({ name: 'read', ...meterOptions, total: opts.size ?? input.size })
@@ -112,6 +124,10 @@ function setUp (opts) {
   let throttle = null
   let cut = null
   let failure = null
+  // Invalid lines reported ('invalid' events handled, each logged): what the display and the
+  // summary count, so that they agree with the log. The parser may have found more that had not
+  // reached JavaScript when the run stopped: the summary shows those apart.
+  let reportedInvalid = 0
   if (parser !== null) {
     stages.push(parser)
     if (opts.onInvalid === 'error') stages.push(cut = new Cut())
@@ -130,6 +146,7 @@ function setUp (opts) {
   if (parser !== null) {
     parser.on('invalid', (info) => {
       if (cut?.isCut) return
+      reportedInvalid++
       if (invalidLog !== null) invalidLog.add(info)
       if (cut === null) return
       // --on-invalid error: every line before this one has been read from the parser (an
@@ -161,23 +178,25 @@ function setUp (opts) {
       lines: linesIn(),
       percent: r.percent,
       eta: r.eta,
-      invalidLines: parser === null ? 0 : parser.stats().invalidLines,
+      invalidLines: reportedInvalid,
       blockedMs: w.blockedMs
     }
   }
 
-  function summary (status, exitCode, error) {
+  function summary (status, exitCode, error, signal) {
     const r = read.stats()
     const w = write.stats()
     return {
       status,
       exitCode,
       error: error ?? null,
+      signal: signal ?? null,
       durationMs: w.elapsedMs,
       input: { name: input.name, bytes: r.bytes, size: r.total, lines: linesIn() },
       output: { bytes: w.bytes, lines: joiner === null ? linesIn() : joiner.lines },
       rate: { unit: 'bytes/s', intervalMs: interval, min: w.minRate, mean: w.averageRate, max: w.maxRate },
-      invalidLines: parser === null ? null : parser.stats().invalidLines,
+      invalidLines: parser === null ? null : reportedInvalid,
+      invalidPending: parser === null ? null : Math.max(0, parser.stats().invalidLines - reportedInvalid),
       blankLines: parser === null ? null : parser.stats().blankLines,
       // Valid lines --where dropped (the parser counts them only when it filters).
       filteredLines: parser?.stats().filteredLines ?? null,
@@ -190,25 +209,35 @@ function setUp (opts) {
   const display = showProgress ? new ProgressDisplay(process.stderr, process.stderr.isTTY === true) : null
   if (display !== null) write.on('stats', () => display.update(sample()))
 
-  /** The last word: the display's final state, the log flushed, the summary. */
-  function finish (status, error) {
-    const exitCode = EXIT[status]
+  /** The last word: the display's final state, the log flushed and closed, the summary. */
+  function finish (status, error, signal) {
+    const logError = invalidLog === null ? null : invalidLog.close()
+    if (logError !== null && logFailure === null) {
+      // The log's last write (or its close) failed: the run has failed too.
+      logFailure = new Error(`--invalid-log ${opts.invalidLog}: ${logError.message}`)
+      if (status === 'done') status = 'error'
+      if (error === undefined) error = logFailure.message
+      else process.stderr.write(`sluice: ${logFailure.message}\n`)
+    }
+    const exitCode = signal === undefined ? EXIT[status] : 128 + signals[signal]
     if (display !== null) display.finish(sample())
-    if (invalidLog !== null) invalidLog.close()
     if (error !== undefined) process.stderr.write(`sluice: ${error}\n`)
-    if (opts.stats !== null) process.stderr.write(formatSummary(summary(status, exitCode, error), opts.stats))
+    if (opts.stats !== null) process.stderr.write(formatSummary(summary(status, exitCode, error, signal), opts.stats))
     return exitCode
   }
 
   return async function run () {
-    process.once('SIGINT', () => {
-      // The summary so far, then the conventional 128 + SIGINT. process.exit: stages still
-      // waiting (a throttle, a blocked write) must not hold the exit back.
-      process.exit(finish('interrupted'))
-    })
+    for (const signal of STOP_SIGNALS) {
+      process.once(signal, () => {
+        // process.exit: stages still waiting (a throttle, a blocked write) must not hold the
+        // exit back. The log is written synchronously, so it is complete when finish() returns.
+        process.exit(finish('interrupted', undefined, signal))
+      })
+    }
     try {
       await pipeline(stages)
     } catch (err) {
+      if (logFailure !== null) return finish('error', logFailure.message)
       if (err.code === 'EPIPE') return finish('closed')
       return finish('error', describeError(failure ?? err, input.name, origins))
     }
@@ -216,9 +245,9 @@ function setUp (opts) {
   }
 }
 
-function openInvalidLog (path) {
+function openInvalidLog (path, onError) {
   try {
-    return new InvalidLog(path)
+    return new InvalidLog(path, onError)
   } catch (err) {
     throw new UsageError(`--invalid-log: cannot write ${path}: ${err.message}`)
   }

@@ -91,13 +91,17 @@ class ProgressDisplay {
 function formatSummary (summary, format) {
   if (format === 'json') return `${JSON.stringify(summary)}\n`
   const s = summary
-  const text = [`sluice: ${s.status} in ${formatSeconds(s.durationMs)} (exit ${s.exitCode})${s.error === null ? '' : `: ${s.error}`}`]
+  const status = s.signal === null ? s.status : `${s.status} (${s.signal})`
+  const text = [`sluice: ${status} in ${formatSeconds(s.durationMs)} (exit ${s.exitCode})${s.error === null ? '' : `: ${s.error}`}`]
   const counted = (side) => `${formatCount(side.bytes)} bytes (${formatBytes(side.bytes)})${side.lines === null ? '' : `, ${lines(side.lines)}`}`
   text.push(`  input    ${counted(s.input)}${s.input.size === null ? '' : ` of ${formatCount(s.input.size)}`}`)
   text.push(`  output   ${counted(s.output)}`)
   const rate = (r) => (r === null ? 'n/a' : formatRate(r, 'bytes'))
   text.push(`  rate     min ${rate(s.rate.min)}, mean ${rate(s.rate.mean)}, max ${rate(s.rate.max)} (output, per ${formatSeconds(s.rate.intervalMs)})`)
-  if (s.invalidLines !== null) text.push(`  invalid  ${lines(s.invalidLines)}`)
+  if (s.invalidLines !== null) {
+    const pending = s.invalidPending > 0 ? ` (and ${formatCount(s.invalidPending)} found but not yet reported when the run stopped)` : ''
+    text.push(`  invalid  ${lines(s.invalidLines)}${pending}`)
+  }
   if (s.filteredLines !== null) text.push(`  filtered ${lines(s.filteredLines)} (--where)`)
   text.push(`  blocked  ${formatSeconds(s.blockedMs)} (output)${s.throttledMs === null ? '' : `, throttled ${formatSeconds(s.throttledMs)}`}`)
   return `${text.join('\n')}\n`
