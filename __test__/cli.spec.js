@@ -120,6 +120,20 @@ test('--invalid-log that cannot be written (a full disk): exit 1, one line namin
   }
 })
 
+test('--max-line: a longer line is an invalid line (ERR_SLUICE_LINE_TOO_LONG); shorter ones pass', async (t) => {
+  const input = '{"a":"0123456789"}\n{"b":1}\n'
+  const skipped = await sluice(['--ndjson', '--max-line', '10', '--on-invalid', 'skip', '--stats', 'json'], { input })
+  t.is(skipped.code, 0, skipped.stderr)
+  t.is(skipped.stdout.toString(), '{"b":1}\n')
+  t.is(JSON.parse(skipped.stderr).invalidLines, 1)
+  const stopped = await sluice(['--ndjson', '--max-line', '10'], { input })
+  t.is(stopped.code, 1)
+  t.regex(stopped.stderr, /^sluice: standard input: .*line 1/)
+  const fits = await sluice(['--ndjson', '--max-line', '18'], { input })
+  t.is(fits.code, 0, fits.stderr)
+  t.is(fits.stdout.toString(), input)
+})
+
 test('--stats json: totals match the input; text lists the same', async (t) => {
   const r = await sluice(['--ndjson', '--stats', 'json', ndjsonFile])
   t.is(r.code, 0, r.stderr)
@@ -150,6 +164,11 @@ test('bad arguments: exit 2, a message naming the argument, nothing on stdout', 
     [['--rate'], /--rate <value>' argument missing/],
     [['--size', '1.5x'], /--size: '1.5x' is not a size/],
     [['--interval', '0'], /--interval: '0' must be/],
+    [['--interval', '0x10'], /--interval: '0x10' must be a duration/],
+    [['--rate', '1e400'], /--rate: '1e400' is too large/],
+    [['--max-line', '1KiB'], /--max-line needs --ndjson/],
+    [['--ndjson', '--max-line', '0'], /--max-line: 0 bytes is out of range/],
+    [['--ndjson', '--max-line', '1TiB'], /--max-line: 1099511627776 bytes is out of range/],
     [['--stats', 'xml'], /--stats: 'xml' must be one of text, json/],
     [['--ndjson', '--on-invalid', 'ignore'], /--on-invalid: 'ignore' must be one of error, skip/],
     [['--on-invalid', 'skip'], /--on-invalid needs --ndjson/],

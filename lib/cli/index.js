@@ -72,11 +72,17 @@ function createParser (opts) {
   const options = { output: opts.select === null ? 'lines' : 'values', onInvalid: 'skip' }
   if (opts.where !== null) options.where = opts.where
   if (opts.select !== null) options.select = opts.select
+  if (opts.maxLineBytes !== null) options.maxLineBytes = opts.maxLineBytes
   try {
     return new NdjsonParser(options)
   } catch (err) {
-    // Only --where/--select can make a parser refuse what parseArguments accepted: a bad
-    // expression or path, or a build of NdjsonParser without them.
+    // The parser checks --max-line's range (one check, the library's).
+    if (/"options\.maxLineBytes"/.test(err.message)) {
+      const bounds = /must be (.*?)\. Received/.exec(err.message)?.[1] ?? err.message
+      throw new UsageError(`--max-line: ${opts.maxLineBytes} bytes is out of range (${bounds} bytes)`)
+    }
+    // Otherwise only --where/--select can make a parser refuse what parseArguments accepted: a
+    // bad expression or path, or a build of NdjsonParser without them.
     const flags = ['where', 'select'].filter((key) => options[key] !== undefined).map((key) => `--${key}`)
     if (flags.length === 0) throw err
     const unknown = /Unknown option "options\.(where|select)"/.exec(err.message)
