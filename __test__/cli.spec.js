@@ -134,6 +134,20 @@ test('--max-line: a longer line is an invalid line (ERR_SLUICE_LINE_TOO_LONG); s
   t.is(fits.stdout.toString(), input)
 })
 
+test('--lines counts a last line without a newline, as --ndjson does (plain, and with a line rate)', async (t) => {
+  for (const [input, expected] of [['abc', 1], ['a\nb', 2], ['a\n', 1], ['', 0], ['\n\n', 2]]) {
+    for (const args of [['--lines'], ['--lines', '--rate', '1k/s']]) {
+      const r = await sluice([...args, '--stats', 'json'], { input })
+      t.is(r.code, 0, r.stderr)
+      t.is(r.stdout.toString(), input)
+      const s = JSON.parse(r.stderr)
+      t.deepEqual([s.input.lines, s.output.lines], [expected, expected], `${JSON.stringify(input)} ${args.join(' ')}`)
+    }
+  }
+  const parsed = await sluice(['--ndjson', '--stats', 'json'], { input: '{}' })
+  t.is(JSON.parse(parsed.stderr).input.lines, 1)
+})
+
 test('--stats json: totals match the input; text lists the same', async (t) => {
   const r = await sluice(['--ndjson', '--stats', 'json', ndjsonFile])
   t.is(r.code, 0, r.stderr)
@@ -153,6 +167,9 @@ test('--stats json: totals match the input; text lists the same', async (t) => {
   t.is(text.code, 0, text.stderr)
   t.regex(text.stderr, /^sluice: done in \d+\.\d\d s \(exit 0\)\n/)
   t.regex(text.stderr, new RegExp(`input +${ndjson.length.toLocaleString('en-US')} bytes .*, 5,000 lines`))
+  const ofSize = await sluice(['--stats', 'text', '--lines', ndjsonFile])
+  const size = ndjson.length.toLocaleString('en-US')
+  t.regex(ofSize.stderr, new RegExp(`input +${size} of ${size} bytes \\([\\d.]+ KiB\\), 5,000 lines\n`))
   t.regex(text.stderr, /blocked +\d+\.\d\d s \(output\)/)
 })
 

@@ -177,13 +177,16 @@ function setUp (opts) {
   function sample () {
     const r = read.stats()
     const w = write.stats()
+    // Past the size given (--size smaller than the input, a file that grew): no percent or ETA
+    // rather than a 100% that means nothing.
+    const beyond = r.total !== null && r.bytes > r.total
     return {
       elapsedMs: w.elapsedMs,
       bytes: r.bytes,
       rate: w.writableFinished ? w.averageRate : w.currentRate,
       lines: linesIn(),
-      percent: r.percent,
-      eta: r.eta,
+      percent: beyond ? null : r.percent,
+      eta: beyond ? null : r.eta,
       invalidLines: reportedInvalid,
       blockedMs: w.blockedMs
     }
@@ -200,7 +203,15 @@ function setUp (opts) {
       durationMs: w.elapsedMs,
       input: { name: input.name, bytes: r.bytes, size: r.total, lines: linesIn() },
       output: { bytes: w.bytes, lines: joiner === null ? linesIn() : joiner.lines },
-      rate: { unit: 'bytes/s', intervalMs: interval, min: w.minRate, mean: w.averageRate, max: w.maxRate },
+      // min/max are of whole intervals, the mean of the whole run (its start and a last partial
+      // interval included), so the mean can fall outside them: they are widened to include it.
+      rate: {
+        unit: 'bytes/s',
+        intervalMs: interval,
+        min: w.minRate === null ? null : Math.min(w.minRate, w.averageRate),
+        mean: w.averageRate,
+        max: w.maxRate === null ? null : Math.max(w.maxRate, w.averageRate)
+      },
       invalidLines: parser === null ? null : reportedInvalid,
       invalidPending: parser === null ? null : Math.max(0, parser.stats().invalidLines - reportedInvalid),
       blankLines: parser === null ? null : parser.stats().blankLines,

@@ -2,7 +2,10 @@
 
 // The command's line plumbing, around the library's streams:
 //
-// * LineCounter: a byte PassThrough that counts '\n' (plain copy with --lines: nothing to split).
+// * LineCounter: a byte PassThrough that counts lines (plain copy with --lines: nothing to split).
+//
+// A line is what ends with '\n', and also a last line without one (as NdjsonParser counts):
+// `printf abc` is 1 line, `printf 'a\nb'` 2, `printf 'a\n'` 1.
 // * LinePieces: bytes in, one zero-copy piece per line out (object mode), so a Throttle can count
 //   lines. A line cut by a chunk boundary leaves as two pieces; only the piece that ends with
 //   '\n' is a line (`lineCost`), so nothing is ever held back or copied to join a line.
@@ -24,11 +27,21 @@ class LineCounter extends PassThrough {
   constructor () {
     super()
     this.lines = 0
+    this.openLine = false
   }
 
   _transform (chunk, encoding, callback) {
-    this.lines += countNewlines(chunk)
+    if (chunk.length > 0) {
+      this.lines += countNewlines(chunk)
+      this.openLine = chunk[chunk.length - 1] !== NEWLINE
+    }
     callback(null, chunk)
+  }
+
+  _flush (callback) {
+    if (this.openLine) this.lines++
+    this.openLine = false
+    callback()
   }
 }
 
@@ -69,6 +82,7 @@ class LineJoiner extends Transform {
     this.format = format
     this.newline = Buffer.from(newline)
     this.lines = 0
+    this.openLine = false
     this.parts = []
     this.size = 0
     this.flushScheduled = false
@@ -93,8 +107,11 @@ class LineJoiner extends Transform {
       this.parts.push(this.newline)
       this.size += this.newline.length
       this.lines++
-    } else if (line.length > 0 && line[line.length - 1] === NEWLINE) {
-      this.lines++
+    } else if (line.length > 0) {
+      // Pieces: a line is counted at its '\n' (or at the end, when the last one has none).
+      const ended = line[line.length - 1] === NEWLINE
+      if (ended) this.lines++
+      this.openLine = !ended
     }
     if (this.size >= JOIN_BYTES) {
       this.pushPending()
@@ -106,6 +123,8 @@ class LineJoiner extends Transform {
   }
 
   _flush (callback) {
+    if (this.openLine) this.lines++
+    this.openLine = false
     this.pushPending()
     callback()
   }
