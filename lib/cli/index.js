@@ -2,8 +2,10 @@
 
 // The `sluice` command (bin/sluice.js): the library's streams composed into a pv-like tool.
 //
-//   input → Meter 'read' → [NdjsonParser | LinePieces | LineCounter] → [Throttle: lines]
-//         → [LineJoiner] → [Throttle: bytes] → MonitoredWritable.wrap(stdout) 'write'
+//   input → Meter 'read' → [NdjsonParser [→ Cut] [→ LineBatches] | LinePieces | LineCounter]
+//         → [Throttle: lines] → [LineJoiner] → [Throttle: bytes] → MonitoredWritable.wrap(stdout)
+//
+// (A line rate throttles lines in batches of ~5 ms worth, one acquire each: lib/cli/lines.js.)
 //
 // Every stage is a core stream in one pipeline(), so backpressure runs end to end: a slow reader
 // of stdout stops the file being read after a bounded amount (the stages' buffers), never more.
@@ -24,7 +26,7 @@ const { NdjsonError } = require('../errors.js')
 const { Throttle } = require('../throttle.js')
 const { Meter, MonitoredWritable } = require('../meter.js')
 const { HELP, UsageError, parseArguments } = require('./args.js')
-const { Cut, LineCounter, LineJoiner, LinePieces, lineCost } = require('./lines.js')
+const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary } = require('./progress.js')
 const { InvalidLog } = require('./invalid-log.js')
 const { checkInvalidLog, checkOutput, openInput } = require('./files.js')
@@ -137,12 +139,16 @@ function setUp (opts) {
   if (parser !== null) {
     stages.push(parser)
     if (opts.onInvalid === 'error') stages.push(cut = new Cut())
-    if (lineRate) stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond }))
-    stages.push(joiner = new LineJoiner(opts.select === null ? {} : { format: jsonText }))
+    const format = opts.select === null ? undefined : jsonText
+    if (lineRate) {
+      stages.push(new LineBatches(linesPerBatch(opts.rate.perSecond)))
+      stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: batchCost }))
+    }
+    stages.push(joiner = new LineJoiner({ input: lineRate ? 'batches' : 'lines', format }))
   } else if (lineRate) {
-    stages.push(new LinePieces())
-    stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: lineCost }))
-    stages.push(joiner = new LineJoiner({ newline: '' }))
+    stages.push(new LinePieces({ linesPerPiece: linesPerBatch(opts.rate.perSecond) }))
+    stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: pieceCost }))
+    stages.push(joiner = new LineJoiner({ input: 'pieces' }))
   } else if (opts.lines) {
     stages.push(counter = new LineCounter())
   }
