@@ -28,6 +28,20 @@ test('rates: B means bytes; without it the unit counted (lines with --lines/--nd
   for (const bad of ['0', '0B/s', '-1/s', 'fast', '5 MiB/min', '5mb/s', '5MiBs', '', '/s', '1e400/s', 'NaN/s', 'Infinity']) {
     t.throws(() => parseRate(bad, true), { instanceOf: UsageError, message: /^--rate: / }, bad)
   }
+  t.throws(() => parseRate('0', true), { message: /'0' must be above 0/ })
+  t.throws(() => parseRate('1e400', true), { message: /'1e400' is too large \(it must be finite\)/ })
+  // Units are case-sensitive (m would be milli); the right spelling is suggested.
+  t.throws(() => parseRate('5mib/s', true), { message: /'5mib\/s' is not a rate \(units are case-sensitive: did you mean 5MiB\/s\?\)/ })
+  t.throws(() => parseRate('2gb', true), { message: /did you mean 2GB\?/ })
+  t.throws(() => parseSize('1kib'), { message: /did you mean 1KiB\?/ })
+})
+
+test('durations (--interval): seconds, or with s or ms; nothing else', (t) => {
+  const cases = [['1', 1000], ['0.5', 500], ['.25', 250], ['2s', 2000], ['250ms', 250], ['10ms', 10], ['3600s', 3600000]]
+  for (const [text, ms] of cases) t.is(parseArguments(['--interval', text]).intervalMs, ms, text)
+  for (const bad of ['0', '9ms', '3601', '0x10', '1e1', ' 1 ', '1 s', '', '1m', 'Infinity', '1.']) {
+    t.throws(() => parseArguments(['--interval', bad]), { instanceOf: UsageError, message: /^--interval: '.*' must be a duration from 10ms to 3600s/ }, JSON.stringify(bad))
+  }
 })
 
 test('sizes: whole bytes, powers of 1000 for k/M/G/T and of 1024 for Ki/Mi/Gi/Ti', (t) => {
@@ -53,10 +67,11 @@ test('the settings from arguments, with their defaults', (t) => {
     progress: null,
     intervalMs: 1000,
     size: null,
+    maxLineBytes: null,
     stats: null
   })
   const all = parseArguments(['--ndjson', '--rate', '10/s', '--on-invalid', 'skip', '--invalid-log', 'bad.log',
-    '--where', '.a == 1', '--select', 'a,b.c', '-q', '--interval', '0.25', '--size', '1MiB', '--stats', 'json', 'in.ndjson'])
+    '--where', '.a == 1', '--select', 'a,b.c', '-q', '--interval', '0.25', '--size', '1MiB', '--max-line', '1KiB', '--stats', 'json', 'in.ndjson'])
   t.like(all, {
     file: 'in.ndjson',
     rate: { perSecond: 10, unit: 'lines' },
@@ -69,6 +84,7 @@ test('the settings from arguments, with their defaults', (t) => {
     progress: false,
     intervalMs: 250,
     size: 1048576,
+    maxLineBytes: 1024,
     stats: 'json'
   })
   t.is(parseArguments(['-']).file, null, '- is standard input')

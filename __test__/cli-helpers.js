@@ -14,11 +14,13 @@ const BIN = path.join(__dirname, '..', 'bin', 'sluice.js')
 
 /**
  * Runs `sluice ...args`. `input`: a Buffer/string for stdin (else stdin is closed at once);
- * `stdin`: a file descriptor or 'ignore' instead. Resolves { code, signal, stdout, stderr, ms }.
+ * `stdin`: a file descriptor or 'ignore' instead; `stdout`: a file descriptor instead of a pipe.
+ * Resolves { code, signal, stdout, stderr, ms }.
  */
-function sluice (args, { input, stdin } = {}) {
+function sluice (args, { input, stdin, stdout } = {}) {
   const started = performance.now()
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: [stdin ?? 'pipe', 'pipe', 'pipe'] })
+  // A runaway child (a bug: one that never ends) is killed rather than outliving the suite.
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: [stdin ?? 'pipe', stdout ?? 'pipe', 'pipe'], timeout: 120000 })
   if (child.stdin !== null) child.stdin.end(input)
   return collect(child, started)
 }

@@ -38,15 +38,15 @@ function lineMatching (stream, predicate) {
 }
 
 /**
- * Sends SIGINT to a `sluice --progress --stats json` child once a progress line on its stderr
+ * Sends `signal` to a `sluice --progress --stats json` child once a progress line on its stderr
  * satisfies `predicate`; resolves with its exit code and the summary (stderr's last line).
  */
-async function interruptAfter (child, predicate) {
+async function interruptAfter (child, predicate, signal = 'SIGINT') {
   let stderr = ''
   const seen = lineMatching(child.stderr, predicate)
   child.stderr.on('data', (c) => { stderr += c })
   await seen
-  child.kill('SIGINT')
+  child.kill(signal)
   const code = await new Promise((resolve) => child.on('close', resolve))
   return { code, summary: JSON.parse(stderr.trimEnd().split('\n').at(-1)) }
 }
@@ -99,7 +99,8 @@ async function onTerminal (commandLine) {
 }
 
 const quote = (s) => `'${s.replace(/'/g, "'\\''")}'`
-const command = (...args) => `stty cols 100 2>/dev/null; exec ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')} > /dev/null`
+const commandIn = (cols, ...args) => `stty cols ${cols} 2>/dev/null; exec ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')} > /dev/null`
+const command = (...args) => commandIn(100, ...args)
 
 ptyTest('on a terminal: the progress line is redrawn in place (\\r, erase to end of line), with a bar, then a newline', async (t) => {
   const { code, screen } = await onTerminal(command('--rate', '4MiB/s', '--interval', '0.05', oneMiBFile))
@@ -113,6 +114,14 @@ ptyTest('on a terminal: the progress line is redrawn in place (\\r, erase to end
   t.true(marked.endsWith('<EL>\r\n'), 'the last state, then a newline')
 })
 
+ptyTest('on a narrow terminal (30 columns) the progress line is cut to fit, never wrapped', async (t) => {
+  const { code, screen } = await onTerminal(commandIn(30, '--rate', '4MiB/s', '--interval', '0.05', '--lines', oneMiBFile))
+  t.is(code, 0, screen)
+  const redraws = screen.replaceAll('\x1b[K', '<EL>').match(/\r\d:\d\d:\d\d[^\r\n]*?<EL>/g) ?? []
+  t.true(redraws.length >= 2, JSON.stringify(screen))
+  for (const r of redraws) t.true(r.length - '\r<EL>'.length <= 29, JSON.stringify(r))
+})
+
 ptyTest('on a terminal progress is the default; --quiet turns it off', async (t) => {
   const shown = await onTerminal(command('--rate', '8MiB/s', '--interval', '0.05', oneMiBFile))
   t.is(shown.code, 0, shown.screen)
@@ -120,6 +129,28 @@ ptyTest('on a terminal progress is the default; --quiet turns it off', async (t)
   const quiet = await onTerminal(command('--quiet', '--rate', '8MiB/s', '--interval', '0.05', oneMiBFile))
   t.is(quiet.code, 0, quiet.screen)
   t.is(quiet.screen, '')
+})
+
+test('--size below the input: percent and ETA are dropped once the input passes it; min <= mean <= max', async (t) => {
+  const r = await sluice(['--progress', '--interval', '0.05', '--rate', '4MiB/s', '--size', '256KiB', '--stats', 'json', oneMiBFile])
+  t.is(r.code, 0, r.stderr)
+  const lines = r.stderr.trimEnd().split('\n')
+  const summary = JSON.parse(lines.pop())
+  t.true(lines.length >= 2, r.stderr)
+  for (const line of lines) {
+    const bytes = /^sluice: \S+ ([\d.]+) (B|KiB|MiB) /.exec(line)
+    t.truthy(bytes, line)
+    const beyond = Number(bytes[1]) * { B: 1, KiB: 1024, MiB: MiB }[bytes[2]] > 256 * 1024 + 1024
+    if (beyond) t.notRegex(line, /%|ETA/, line)
+  }
+  t.notRegex(lines.at(-1), /%|ETA/)
+  const { min, mean, max } = summary.rate
+  t.true(min !== null && min <= mean && mean <= max, JSON.stringify(summary.rate))
+  // A /proc file reports a size of 0: its size is unknown, not reached at once.
+  const proc = await sluice(['--progress', '--stats', 'json', '/proc/self/status'])
+  t.is(proc.code, 0, proc.stderr)
+  t.notRegex(proc.stderr, /%|ETA/)
+  t.is(JSON.parse(proc.stderr.trimEnd().split('\n').at(-1)).input.size, null)
 })
 
 test('SIGINT: the summary so far, then exit 130', async (t) => {
@@ -136,6 +167,24 @@ test('SIGINT: the summary so far, then exit 130', async (t) => {
   t.true(summary.input.bytes > 0 && summary.input.bytes < 4 * MiB, String(summary.input.bytes))
   t.is(summary.output.bytes, Buffer.concat(stdout).length, 'what was written is what the reader got')
   t.true(summary.throttledMs > 0)
+})
+
+test('SIGINT, SIGTERM, SIGHUP: exit 128 + the signal, the summary counts exactly the invalid lines in the log', async (t) => {
+  const mixed = path.join(dir, 'mixed.ndjson')
+  fs.writeFileSync(mixed, '{"ok":1}\nbad\n'.repeat(200000))
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+    const log = path.join(dir, `mixed-${signal}.log`)
+    // 20,000 valid lines a second: ~20 s for the file, interrupted once invalid lines are seen.
+    const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', log, '--rate', '20k/s',
+      '--progress', '--interval', '0.05', '--stats', 'json', mixed], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const { code: exitCode, summary } = await interruptAfter(child, (line) => / [\d,]+ invalid /.test(line), signal)
+    t.is(exitCode, code, signal)
+    t.like(summary, { status: 'interrupted', exitCode: code, signal })
+    const logged = fs.readFileSync(log, 'utf8').split('\n').length - 1
+    t.true(logged > 0)
+    t.is(summary.invalidLines, logged, `${signal}: the summary counts what the log holds`)
+    t.true(summary.invalidPending >= 0)
+  }
 })
 
 test('backpressure: a reader of stdout that stops keeps what sluice reads within a bounded window', async (t) => {

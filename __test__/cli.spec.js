@@ -105,6 +105,49 @@ test('--invalid-log: one JSON line per invalid line, with line number, offset, c
   t.deepEqual([only.line, only.offset, rest.length], [2, offsets[1], 0])
 })
 
+test('--invalid-log that cannot be written (a full disk): exit 1, one line naming the log, the summary', async (t) => {
+  // Enough invalid lines to fill a write mid-run (64 KiB of records), and a few (written at the end).
+  const many = file('many-bad.ndjson', 'bad\n'.repeat(100000))
+  for (const input of [many, badFile]) {
+    const r = await sluice(['--ndjson', '--on-invalid', 'skip', '--invalid-log', '/dev/full', '--stats', 'json', input])
+    t.is(r.code, 1, r.stderr)
+    const [message, json, ...rest] = r.stderr.split('\n')
+    t.regex(message, /^sluice: --invalid-log \/dev\/full: ENOSPC: /)
+    t.deepEqual(rest, [''])
+    const summary = JSON.parse(json)
+    t.is(summary.status, 'error')
+    t.is(summary.error, message.slice('sluice: '.length))
+  }
+})
+
+test('--max-line: a longer line is an invalid line (ERR_SLUICE_LINE_TOO_LONG); shorter ones pass', async (t) => {
+  const input = '{"a":"0123456789"}\n{"b":1}\n'
+  const skipped = await sluice(['--ndjson', '--max-line', '10', '--on-invalid', 'skip', '--stats', 'json'], { input })
+  t.is(skipped.code, 0, skipped.stderr)
+  t.is(skipped.stdout.toString(), '{"b":1}\n')
+  t.is(JSON.parse(skipped.stderr).invalidLines, 1)
+  const stopped = await sluice(['--ndjson', '--max-line', '10'], { input })
+  t.is(stopped.code, 1)
+  t.regex(stopped.stderr, /^sluice: standard input: .*line 1/)
+  const fits = await sluice(['--ndjson', '--max-line', '18'], { input })
+  t.is(fits.code, 0, fits.stderr)
+  t.is(fits.stdout.toString(), input)
+})
+
+test('--lines counts a last line without a newline, as --ndjson does (plain, and with a line rate)', async (t) => {
+  for (const [input, expected] of [['abc', 1], ['a\nb', 2], ['a\n', 1], ['', 0], ['\n\n', 2]]) {
+    for (const args of [['--lines'], ['--lines', '--rate', '1k/s']]) {
+      const r = await sluice([...args, '--stats', 'json'], { input })
+      t.is(r.code, 0, r.stderr)
+      t.is(r.stdout.toString(), input)
+      const s = JSON.parse(r.stderr)
+      t.deepEqual([s.input.lines, s.output.lines], [expected, expected], `${JSON.stringify(input)} ${args.join(' ')}`)
+    }
+  }
+  const parsed = await sluice(['--ndjson', '--stats', 'json'], { input: '{}' })
+  t.is(JSON.parse(parsed.stderr).input.lines, 1)
+})
+
 test('--stats json: totals match the input; text lists the same', async (t) => {
   const r = await sluice(['--ndjson', '--stats', 'json', ndjsonFile])
   t.is(r.code, 0, r.stderr)
@@ -124,6 +167,9 @@ test('--stats json: totals match the input; text lists the same', async (t) => {
   t.is(text.code, 0, text.stderr)
   t.regex(text.stderr, /^sluice: done in \d+\.\d\d s \(exit 0\)\n/)
   t.regex(text.stderr, new RegExp(`input +${ndjson.length.toLocaleString('en-US')} bytes .*, 5,000 lines`))
+  const ofSize = await sluice(['--stats', 'text', '--lines', ndjsonFile])
+  const size = ndjson.length.toLocaleString('en-US')
+  t.regex(ofSize.stderr, new RegExp(`input +${size} of ${size} bytes \\([\\d.]+ KiB\\), 5,000 lines\n`))
   t.regex(text.stderr, /blocked +\d+\.\d\d s \(output\)/)
 })
 
@@ -135,6 +181,11 @@ test('bad arguments: exit 2, a message naming the argument, nothing on stdout', 
     [['--rate'], /--rate <value>' argument missing/],
     [['--size', '1.5x'], /--size: '1.5x' is not a size/],
     [['--interval', '0'], /--interval: '0' must be/],
+    [['--interval', '0x10'], /--interval: '0x10' must be a duration/],
+    [['--rate', '1e400'], /--rate: '1e400' is too large/],
+    [['--max-line', '1KiB'], /--max-line needs --ndjson/],
+    [['--ndjson', '--max-line', '0'], /--max-line: 0 bytes is out of range/],
+    [['--ndjson', '--max-line', '1TiB'], /--max-line: 1099511627776 bytes is out of range/],
     [['--stats', 'xml'], /--stats: 'xml' must be one of text, json/],
     [['--ndjson', '--on-invalid', 'ignore'], /--on-invalid: 'ignore' must be one of error, skip/],
     [['--on-invalid', 'skip'], /--on-invalid needs --ndjson/],
@@ -144,6 +195,7 @@ test('bad arguments: exit 2, a message naming the argument, nothing on stdout', 
     [['--progress', '--quiet'], /--progress and --quiet/],
     [['--rat', '1'], /Unknown option '--rat'/],
     [['a', 'b'], /at most one FILE, got 2/],
+    [[''], /FILE must not be empty/],
     [['--ndjson', '--invalid-log', path.join(dir, 'no-such-dir', 'x.log')], /--invalid-log: cannot write/]
   ]
   for (const [args, message] of cases) {
@@ -174,6 +226,23 @@ test('--help and --version exit 0 on stdout; a missing file exits 1', async (t) 
   t.regex(directory.stderr, /it is a directory/)
 })
 
+test('I/O errors: exit 1, one line naming the file or stream (a read error of FILE or stdin, a full stdout)', async (t) => {
+  // /proc/self/mem of a live process fails at offset 0 (unmapped) with EIO; the test process's
+  // own, opened here, is live for the child too.
+  const cases = [
+    [['/proc/self/mem'], {}, /^sluice: \/proc\/self\/mem: EIO: /],
+    [['--stats', 'json'], { stdin: ['/proc/self/mem', 'r'] }, /^sluice: standard input: EIO: /],
+    [['--stats', 'json'], { stdin: [dir, 'r'] }, /^sluice: cannot read standard input: it is a directory\n$/],
+    [[binaryFile], { stdout: ['/dev/full', 'w'] }, /^sluice: standard output: ENOSPC: /]
+  ]
+  for (const [args, files, message] of cases) {
+    const r = await withFiles(files, args)
+    t.is(r.code, 1, `${args} ${JSON.stringify(files)}: ${r.stderr}`)
+    t.regex(r.stderr, message)
+    t.notRegex(r.stderr, /\n\s+at /, 'no stack trace')
+  }
+})
+
 test('EPIPE: piped into head, it stops quietly with 141 (128 + SIGPIPE, as cat)', async (t) => {
   // A file far larger than the pipe: sluice is still writing when head exits.
   const big = file('epipe.ndjson', records(100000))
@@ -195,6 +264,55 @@ test('EPIPE: piped into head, it stops quietly with 141 (128 + SIGPIPE, as cat)'
       t.true(summary.input.bytes < fs.statSync(big).size)
     }
   }
+})
+
+/** Runs sluice with files as its stdin and/or stdout: `{ stdin: [path, flags], stdout: [path, flags] }`. */
+async function withFiles (files, args) {
+  const fds = Object.fromEntries(Object.entries(files).map(([which, [p, flags]]) => [which, fs.openSync(p, flags)]))
+  try {
+    return await sluice(args, fds)
+  } finally {
+    for (const fd of Object.values(fds)) fs.closeSync(fd)
+  }
+}
+
+test('--invalid-log naming the input (by its path, a symlink, or as redirected stdin): exit 2, the input untouched', async (t) => {
+  const input = file('log-is-input.ndjson', BAD.join('\n') + '\n')
+  const size = fs.statSync(input).size
+  const link = path.join(dir, 'log-is-input.link')
+  fs.symlinkSync(input, link)
+  const skip = ['--ndjson', '--on-invalid', 'skip', '--invalid-log']
+  const runs = [
+    await sluice([...skip, input, input]),
+    await sluice([...skip, link, input]),
+    await withFiles({ stdin: [input, 'r'] }, [...skip, input])
+  ]
+  for (const r of runs) {
+    t.is(r.code, 2, r.stderr)
+    t.regex(r.stderr, /^sluice: --invalid-log: .*log-is-input\.\w+ is the input file/)
+    t.is(r.stdout.length, 0)
+    t.is(fs.statSync(input).size, size)
+  }
+  // Nor standard output's file: opening the log would cut what sluice writes there.
+  const out = path.join(dir, 'log-is-output.ndjson')
+  const r = await withFiles({ stdout: [out, 'w'] }, [...skip, out, input])
+  t.is(r.code, 2)
+  t.regex(r.stderr, /is standard output's file/)
+})
+
+test('the input is not its own output: `sluice f >> f` exits 1 as cat ("input file is output file"); `1<> f` copies in place', async (t) => {
+  const input = file('self.bin', binary)
+  // `sluice f >> f`, and `sluice < f >> f`.
+  for (const [files, args] of [[{ stdout: [input, 'a'] }, [input]], [{ stdin: [input, 'r'], stdout: [input, 'a'] }, []]]) {
+    const r = await withFiles(files, args)
+    t.is(r.code, 1, r.stderr)
+    t.regex(r.stderr, /^sluice: (.*self\.bin|standard input): input file is output file\n$/)
+    t.true(fs.readFileSync(input).equals(binary), 'the file is untouched')
+  }
+  // Read and write at the same offset (the output never gets ahead of the input): in place.
+  const r = await withFiles({ stdout: [input, 'r+'] }, [input])
+  t.is(r.code, 0, r.stderr)
+  t.true(fs.readFileSync(input).equals(binary))
 })
 
 const hasFilter = parserHasFilter()

@@ -8,7 +8,10 @@
 //   SIZE := NUMBER [MULTIPLIER] ["B"]          e.g. 1500, 64KiB, 2.5MB, 1G
 //   RATE := SIZE ["/s"]                         e.g. 5MiB/s, 1000/s, 2k/s
 //   MULTIPLIER := k K M G T (powers of 1000) | Ki Mi Gi Ti (powers of 1024)
+//   DURATION := DECIMAL ["s" | "ms"]            e.g. 0.5, 2s, 250ms (--interval)
 //
+// Units are case-sensitive (m is not M): a unit in the wrong case is refused with the right
+// spelling suggested. K is 1000 as in SI, unlike pv, whose K is 1024 (sluice's Ki).
 // A rate with "B" is always bytes per second. Without it, the rate is in the unit being counted:
 // lines per second with --lines or --ndjson, otherwise bytes per second (as pv's -L and -l).
 
@@ -42,16 +45,19 @@ Options:
   --progress, -p        show progress on stderr (the default when stderr is a terminal;
                         a plain line per interval when it is not)
   --quiet, -q           no progress display
-  --interval SECONDS    progress refresh period (default 1; 0.01 to 3600)
+  --interval DURATION   progress refresh period: seconds (0.5), or with s or ms (2s, 250ms);
+                        default 1s, from 10ms to 3600s
   --size SIZE           expected input size for percent and ETA (default: the size of a
                         regular file)
+  --max-line SIZE       with --ndjson: the longest line accepted (default 16MiB); a longer
+                        line is an invalid line
   --stats FORMAT        print a summary on stderr at the end: text or json
   --help, -h            show this help and exit
   --version, -V         print the version and exit
 
 Exit status: 0 on success, 1 on an error (an invalid line with --on-invalid error, an I/O
-error), 2 on a bad argument, 130 when interrupted (SIGINT), 141 when the reader of standard
-output went away (EPIPE), as cat under a pipe.
+error), 2 on a bad argument, 128 + the signal when interrupted (130 SIGINT, 143 SIGTERM,
+129 SIGHUP), 141 when the reader of standard output went away (EPIPE), as cat under a pipe.
 `
 
 const OPTIONS = {
@@ -65,6 +71,7 @@ const OPTIONS = {
   progress: { type: 'boolean', short: 'p' },
   quiet: { type: 'boolean', short: 'q' },
   interval: { type: 'string' },
+  'max-line': { type: 'string' },
   size: { type: 'string' },
   stats: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -84,14 +91,23 @@ const MULTIPLIERS = {
   Ti: 1024 ** 4
 }
 const QUANTITY = /^(\d+(?:\.\d+)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(|k|K|M|G|T|Ki|Mi|Gi|Ti)(B?)$/
+// The same, with the unit in any case: to suggest the right spelling.
+const ANY_CASE_UNIT = /^(.*?\d\s*)([kmgt])(i?)(b?)(\/s)?$/i
+const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(s|ms|)$/
 
 /** `{ value, bytes }` of a SIZE (see the grammar above); `bytes`: the unit B was written. */
 function parseQuantity (text, flag, what, shown = text) {
   const m = QUANTITY.exec(text.trim())
   if (m === null) {
-    throw new UsageError(`${flag}: '${shown}' is not a ${what} (examples: ${what === 'rate' ? '5MiB/s, 200kB/s, 1000/s' : '1500, 64KiB, 2.5MB'})`)
+    const examples = `examples: ${what === 'rate' ? '5MiB/s, 200kB/s, 1000/s' : '1500, 64KiB, 2.5MB'}`
+    const u = ANY_CASE_UNIT.exec(shown.trim())
+    const hint = u === null || !QUANTITY.test(`${u[1]}${u[2].toUpperCase()}${u[3].toLowerCase()}${u[4].toUpperCase()}`)
+      ? examples
+      : `units are case-sensitive: did you mean ${u[1]}${u[2].toUpperCase()}${u[3].toLowerCase()}${u[4].toUpperCase()}${u[5] ?? ''}?`
+    throw new UsageError(`${flag}: '${shown}' is not a ${what} (${hint})`)
   }
   const value = Number(`${m[1]}e${m[2] ?? 0}`) * MULTIPLIERS[m[3]]
+  if (value === Infinity) throw new UsageError(`${flag}: '${shown}' is too large (it must be finite)`)
   return { value, bytes: m[4] === 'B' }
 }
 
@@ -106,16 +122,18 @@ function parseSize (text, flag = '--size') {
 function parseRate (text, linesCounted) {
   const quantity = text.endsWith('/s') ? text.slice(0, -2) : text
   const { value, bytes } = parseQuantity(quantity, '--rate', 'rate', text)
-  if (!(value > 0) || !Number.isFinite(value)) throw new UsageError(`--rate: '${text}' must be above 0`)
+  if (!(value > 0)) throw new UsageError(`--rate: '${text}' must be above 0`)
   return { perSecond: value, unit: bytes || !linesCounted ? 'bytes' : 'lines' }
 }
 
+/** A DURATION in milliseconds, from 10 ms to 3600 s. */
 function parseInterval (text) {
-  const seconds = Number(text)
-  if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0.01 || seconds > 3600) {
-    throw new UsageError(`--interval: '${text}' must be a number of seconds from 0.01 to 3600`)
+  const m = DURATION.exec(text)
+  const ms = m === null ? NaN : Number(m[1]) * (m[2] === 'ms' ? 1 : 1000)
+  if (!(ms >= 10 && ms <= 3600 * 1000)) {
+    throw new UsageError(`--interval: '${text}' must be a duration from 10ms to 3600s (examples: 0.5, 2s, 250ms)`)
   }
-  return seconds * 1000
+  return ms
 }
 
 function oneOf (text, flag, allowed) {
@@ -140,8 +158,9 @@ function parseArguments (argv) {
   if (v.help) return { help: true }
   if (v.version) return { version: true }
   if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}: ${positionals.join(' ')}`)
+  if (positionals[0] === '') throw new UsageError('FILE must not be empty (use - for standard input)')
   const ndjson = v.ndjson === true
-  for (const flag of ['on-invalid', 'invalid-log', 'where', 'select']) {
+  for (const flag of ['on-invalid', 'invalid-log', 'where', 'select', 'max-line']) {
     if (v[flag] !== undefined && !ndjson) throw new UsageError(`--${flag} needs --ndjson`)
   }
   if (v.quiet && v.progress) throw new UsageError('--progress and --quiet contradict each other')
@@ -166,6 +185,8 @@ function parseArguments (argv) {
     progress: v.quiet ? false : v.progress ? true : null,
     intervalMs: v.interval === undefined ? 1000 : parseInterval(v.interval),
     size: v.size === undefined ? null : parseSize(v.size),
+    // Its range is the parser's (maxLineBytes), checked when the parser is made.
+    maxLineBytes: v['max-line'] === undefined ? null : parseSize(v['max-line'], '--max-line'),
     stats: v.stats === undefined ? null : oneOf(v.stats, '--stats', ['text', 'json'])
   }
 }

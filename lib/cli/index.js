@@ -2,8 +2,10 @@
 
 // The `sluice` command (bin/sluice.js): the library's streams composed into a pv-like tool.
 //
-//   input → Meter 'read' → [NdjsonParser | LinePieces | LineCounter] → [Throttle: lines]
-//         → [LineJoiner] → [Throttle: bytes] → MonitoredWritable.wrap(stdout) 'write'
+//   input → Meter 'read' → [NdjsonParser [→ Cut] [→ LineBatches] | LinePieces | LineCounter]
+//         → [Throttle: lines] → [LineJoiner] → [Throttle: bytes] → MonitoredWritable.wrap(stdout)
+//
+// (A line rate throttles lines in batches of ~5 ms worth, one acquire each: lib/cli/lines.js.)
 //
 // Every stage is a core stream in one pipeline(), so backpressure runs end to end: a slow reader
 // of stdout stops the file being read after a bounded amount (the stages' buffers), never more.
@@ -14,20 +16,24 @@
 // display is refreshed by the 'write' meter's timer, which runs in Rust and so keeps ticking
 // while the output blocks; it lives until the last byte is written.
 //
-// Exit status: 0 done, 1 error, 2 usage, 130 SIGINT, 141 EPIPE on stdout (as cat's 128+SIGPIPE).
+// Exit status: 0 done, 1 error, 2 usage, 128 + the signal's number after SIGINT (130), SIGTERM
+// (143) or SIGHUP (129), 141 EPIPE on stdout (as cat's 128+SIGPIPE).
 
-const fs = require('node:fs')
+const { constants: { signals } } = require('node:os')
 const { pipeline } = require('node:stream/promises')
 const { NdjsonParser, NULL } = require('../ndjson.js')
 const { NdjsonError } = require('../errors.js')
 const { Throttle } = require('../throttle.js')
 const { Meter, MonitoredWritable } = require('../meter.js')
 const { HELP, UsageError, parseArguments } = require('./args.js')
-const { Cut, LineCounter, LineJoiner, LinePieces, lineCost } = require('./lines.js')
+const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary } = require('./progress.js')
 const { InvalidLog } = require('./invalid-log.js')
+const { checkInvalidLog, checkOutput, openInput } = require('./files.js')
 
-const EXIT = { done: 0, error: 1, usage: 2, interrupted: 130, closed: 141 }
+const EXIT = { done: 0, error: 1, usage: 2, closed: 141 }
+// Signals that end a run as Ctrl-C does: the summary so far, the log flushed, 128 + the number.
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP']
 
 function main (argv) {
   // A reader of stderr that goes away must not turn a progress redraw into a crash.
@@ -62,43 +68,23 @@ function usageFailure (err) {
   return Promise.resolve(EXIT.usage)
 }
 
-/** The input stream and its size (null unless a regular file). */
-function openInput (file) {
-  if (file === null) return { stream: process.stdin, size: regularFileSize(0), name: 'standard input' }
-  let fd
-  try {
-    fd = fs.openSync(file, 'r')
-  } catch (err) {
-    throw new Error(`cannot open ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
-  }
-  const stat = fs.fstatSync(fd)
-  if (stat.isDirectory()) {
-    fs.closeSync(fd)
-    throw new Error(`cannot read ${file}: it is a directory`)
-  }
-  return { stream: fs.createReadStream(file, { fd }), size: stat.isFile() ? stat.size : null, name: file }
-}
-
-function regularFileSize (fd) {
-  try {
-    const stat = fs.fstatSync(fd)
-    return stat.isFile() ? stat.size : null
-  } catch {
-    return null
-  }
-}
-
 function createParser (opts) {
   // Invalid lines are always reported as events: with --on-invalid error the first one cuts the
   // output after the lines before it (see setUp), which the parser's own error would discard.
   const options = { output: opts.select === null ? 'lines' : 'values', onInvalid: 'skip' }
   if (opts.where !== null) options.where = opts.where
   if (opts.select !== null) options.select = opts.select
+  if (opts.maxLineBytes !== null) options.maxLineBytes = opts.maxLineBytes
   try {
     return new NdjsonParser(options)
   } catch (err) {
-    // Only --where/--select can make a parser refuse what parseArguments accepted: a bad
-    // expression or path, or a build of NdjsonParser without them.
+    // The parser checks --max-line's range (one check, the library's).
+    if (/"options\.maxLineBytes"/.test(err.message)) {
+      const bounds = /must be (.*?)\. Received/.exec(err.message)?.[1] ?? err.message
+      throw new UsageError(`--max-line: ${opts.maxLineBytes} bytes is out of range (${bounds} bytes)`)
+    }
+    // Otherwise only --where/--select can make a parser refuse what parseArguments accepted: a
+    // bad expression or path, or a build of NdjsonParser without them.
     const flags = ['where', 'select'].filter((key) => options[key] !== undefined).map((key) => `--${key}`)
     if (flags.length === 0) throw err
     const unknown = /Unknown option "options\.(where|select)"/.exec(err.message)
@@ -118,11 +104,26 @@ function setUp (opts) {
   // Arguments first (exit 2), then the input (exit 1): a failed run creates no log file.
   const parser = opts.ndjson ? createParser(opts) : null
   const input = openInput(opts.file)
-  const invalidLog = opts.invalidLog === null ? null : openInvalidLog(opts.invalidLog)
+  checkOutput(input)
+  if (opts.invalidLog !== null) checkInvalidLog(opts.invalidLog, input)
+  // A log that cannot be written ends the run: the error goes through the pipeline (by the
+  // input, a core stream), named after the log.
+  let logFailure = null
+  const invalidLog = opts.invalidLog === null
+    ? null
+    : openInvalidLog(opts.invalidLog, (err) => {
+      logFailure = new Error(`--invalid-log ${opts.invalidLog}: ${err.message}`)
+      process.nextTick(() => input.stream.destroy(logFailure))
+    })
   const interval = opts.intervalMs
   const meterOptions = { interval, halfLifeMs: Math.max(1000, 3 * interval) }
   const read = new Meter({ name: 'read', ...meterOptions, total: opts.size ?? input.size })
   const write = MonitoredWritable.wrap(process.stdout, { name: 'write', ...meterOptions })
+
+  // Which stream an I/O error came from, for a message that names the file or stream.
+  const origins = new WeakMap()
+  input.stream.on('error', (err) => { if (!origins.has(err)) origins.set(err, input.name) })
+  process.stdout.on('error', (err) => { if (!origins.has(err)) origins.set(err, 'standard output') })
 
   const stages = [input.stream, read]
   const lineRate = opts.rate !== null && opts.rate.unit === 'lines'
@@ -131,15 +132,23 @@ function setUp (opts) {
   let throttle = null
   let cut = null
   let failure = null
+  // Invalid lines reported ('invalid' events handled, each logged): what the display and the
+  // summary count, so that they agree with the log. The parser may have found more that had not
+  // reached JavaScript when the run stopped: the summary shows those apart.
+  let reportedInvalid = 0
   if (parser !== null) {
     stages.push(parser)
     if (opts.onInvalid === 'error') stages.push(cut = new Cut())
-    if (lineRate) stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond }))
-    stages.push(joiner = new LineJoiner(opts.select === null ? {} : { format: jsonText }))
+    const format = opts.select === null ? undefined : jsonText
+    if (lineRate) {
+      stages.push(new LineBatches(linesPerBatch(opts.rate.perSecond)))
+      stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: batchCost }))
+    }
+    stages.push(joiner = new LineJoiner({ input: lineRate ? 'batches' : 'lines', format }))
   } else if (lineRate) {
-    stages.push(new LinePieces())
-    stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: lineCost }))
-    stages.push(joiner = new LineJoiner({ newline: '' }))
+    stages.push(new LinePieces({ linesPerPiece: linesPerBatch(opts.rate.perSecond) }))
+    stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: pieceCost }))
+    stages.push(joiner = new LineJoiner({ input: 'pieces' }))
   } else if (opts.lines) {
     stages.push(counter = new LineCounter())
   }
@@ -149,6 +158,7 @@ function setUp (opts) {
   if (parser !== null) {
     parser.on('invalid', (info) => {
       if (cut?.isCut) return
+      reportedInvalid++
       if (invalidLog !== null) invalidLog.add(info)
       if (cut === null) return
       // --on-invalid error: every line before this one has been read from the parser (an
@@ -173,30 +183,43 @@ function setUp (opts) {
   function sample () {
     const r = read.stats()
     const w = write.stats()
+    // Past the size given (--size smaller than the input, a file that grew): no percent or ETA
+    // rather than a 100% that means nothing.
+    const beyond = r.total !== null && r.bytes > r.total
     return {
       elapsedMs: w.elapsedMs,
       bytes: r.bytes,
       rate: w.writableFinished ? w.averageRate : w.currentRate,
       lines: linesIn(),
-      percent: r.percent,
-      eta: r.eta,
-      invalidLines: parser === null ? 0 : parser.stats().invalidLines,
+      percent: beyond ? null : r.percent,
+      eta: beyond ? null : r.eta,
+      invalidLines: reportedInvalid,
       blockedMs: w.blockedMs
     }
   }
 
-  function summary (status, exitCode, error) {
+  function summary (status, exitCode, error, signal) {
     const r = read.stats()
     const w = write.stats()
     return {
       status,
       exitCode,
       error: error ?? null,
+      signal: signal ?? null,
       durationMs: w.elapsedMs,
       input: { name: input.name, bytes: r.bytes, size: r.total, lines: linesIn() },
       output: { bytes: w.bytes, lines: joiner === null ? linesIn() : joiner.lines },
-      rate: { unit: 'bytes/s', intervalMs: interval, min: w.minRate, mean: w.averageRate, max: w.maxRate },
-      invalidLines: parser === null ? null : parser.stats().invalidLines,
+      // min/max are of whole intervals, the mean of the whole run (its start and a last partial
+      // interval included), so the mean can fall outside them: they are widened to include it.
+      rate: {
+        unit: 'bytes/s',
+        intervalMs: interval,
+        min: w.minRate === null ? null : Math.min(w.minRate, w.averageRate),
+        mean: w.averageRate,
+        max: w.maxRate === null ? null : Math.max(w.maxRate, w.averageRate)
+      },
+      invalidLines: parser === null ? null : reportedInvalid,
+      invalidPending: parser === null ? null : Math.max(0, parser.stats().invalidLines - reportedInvalid),
       blankLines: parser === null ? null : parser.stats().blankLines,
       // Valid lines --where dropped (the parser counts them only when it filters).
       filteredLines: parser?.stats().filteredLines ?? null,
@@ -209,43 +232,55 @@ function setUp (opts) {
   const display = showProgress ? new ProgressDisplay(process.stderr, process.stderr.isTTY === true) : null
   if (display !== null) write.on('stats', () => display.update(sample()))
 
-  /** The last word: the display's final state, the log flushed, the summary. */
-  function finish (status, error) {
-    const exitCode = EXIT[status]
+  /** The last word: the display's final state, the log flushed and closed, the summary. */
+  function finish (status, error, signal) {
+    const logError = invalidLog === null ? null : invalidLog.close()
+    if (logError !== null && logFailure === null) {
+      // The log's last write (or its close) failed: the run has failed too.
+      logFailure = new Error(`--invalid-log ${opts.invalidLog}: ${logError.message}`)
+      if (status === 'done') status = 'error'
+      if (error === undefined) error = logFailure.message
+      else process.stderr.write(`sluice: ${logFailure.message}\n`)
+    }
+    const exitCode = signal === undefined ? EXIT[status] : 128 + signals[signal]
     if (display !== null) display.finish(sample())
-    if (invalidLog !== null) invalidLog.close()
     if (error !== undefined) process.stderr.write(`sluice: ${error}\n`)
-    if (opts.stats !== null) process.stderr.write(formatSummary(summary(status, exitCode, error), opts.stats))
+    if (opts.stats !== null) process.stderr.write(formatSummary(summary(status, exitCode, error, signal), opts.stats))
     return exitCode
   }
 
   return async function run () {
-    process.once('SIGINT', () => {
-      // The summary so far, then the conventional 128 + SIGINT. process.exit: stages still
-      // waiting (a throttle, a blocked write) must not hold the exit back.
-      process.exit(finish('interrupted'))
-    })
+    for (const signal of STOP_SIGNALS) {
+      process.once(signal, () => {
+        // process.exit: stages still waiting (a throttle, a blocked write) must not hold the
+        // exit back. The log is written synchronously, so it is complete when finish() returns.
+        process.exit(finish('interrupted', undefined, signal))
+      })
+    }
     try {
       await pipeline(stages)
     } catch (err) {
+      if (logFailure !== null) return finish('error', logFailure.message)
       if (err.code === 'EPIPE') return finish('closed')
-      return finish('error', describeError(failure ?? err, input.name))
+      return finish('error', describeError(failure ?? err, input.name, origins))
     }
-    return failure === null ? finish('done') : finish('error', describeError(failure, input.name))
+    return failure === null ? finish('done') : finish('error', describeError(failure, input.name, origins))
   }
 }
 
-function openInvalidLog (path) {
+function openInvalidLog (path, onError) {
   try {
-    return new InvalidLog(path)
+    return new InvalidLog(path, onError)
   } catch (err) {
     throw new UsageError(`--invalid-log: cannot write ${path}: ${err.message}`)
   }
 }
 
-function describeError (err, inputName) {
+/** One line naming where the error happened: the input (its name), standard output, the log. */
+function describeError (err, inputName, origins) {
   if (err.name === 'NdjsonError') return `${inputName}: ${err.message}`
-  return err.message
+  const origin = origins.get(err)
+  return origin === undefined ? err.message : `${origin}: ${err.message}`
 }
 
 module.exports = { main }

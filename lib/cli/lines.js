@@ -1,15 +1,21 @@
 'use strict'
 
-// The command's line plumbing, around the library's streams:
+// The command's line plumbing, around the library's streams. A line is what ends with '\n', and
+// also a last line without one (as NdjsonParser counts): `printf abc` is 1 line, `printf 'a\nb'`
+// 2, `printf 'a\n'` 1.
 //
-// * LineCounter: a byte PassThrough that counts '\n' (plain copy with --lines: nothing to split).
-// * LinePieces: bytes in, one zero-copy piece per line out (object mode), so a Throttle can count
-//   lines. A line cut by a chunk boundary leaves as two pieces; only the piece that ends with
-//   '\n' is a line (`lineCost`), so nothing is ever held back or copied to join a line.
-// * LineJoiner: objects in (lines as Buffers, or values to format), newline-terminated bytes out,
-//   coalesced into chunks of up to 64 KiB: a stream of small lines costs one write() per chunk,
-//   not per line. What is pending is pushed at the latest on the next turn of the event loop
-//   (setImmediate), so a slow input never leaves lines waiting in here.
+// * LineCounter: a byte PassThrough that counts lines (plain copy with --lines: nothing to split).
+// * LinePieces: bytes in, zero-copy pieces of whole lines out (object mode, `{ bytes, lines }`),
+//   so a Throttle can count lines (`pieceCost`). A piece holds up to `linesPerPiece` lines: one
+//   acquire per piece, not per line, is what keeps a line rate cheap (the rate still holds at the
+//   throttle's ~5 ms pacing, see linesPerBatch). A line cut by a chunk boundary leaves as two
+//   pieces, the first with `lines: 0`: nothing is ever held back or copied to join a line.
+// * LineBatches: object mode, items in, arrays of up to `size` items out (the parser's lines for
+//   a line rate: one acquire per array). What is pending leaves on the next turn of the event
+//   loop at the latest (setImmediate), so a slow input never leaves lines waiting in here.
+// * LineJoiner: objects in (lines as Buffers or values to format, arrays of them, or pieces),
+//   newline-terminated bytes out, coalesced into chunks of up to 64 KiB: a stream of small lines
+//   costs one write() per chunk, not per line. Pending bytes leave as in LineBatches.
 // * Cut: an object-mode pass-through that can end its output early (cut()) while its input is
 //   still open: what came before the cut flows on and ends the stages after it normally; what
 //   comes after is held, never passed, so the stages before it stop at their high-water marks.
@@ -19,16 +25,35 @@ const { PassThrough, Transform } = require('node:stream')
 
 const NEWLINE = 10
 const JOIN_BYTES = 64 * 1024
+// A batch of lines is what a line rate lets through in this long (the throttle's pacing step)...
+const BATCH_SECONDS = 0.005
+// ...and at most this many lines (a bound on what one batch holds).
+const BATCH_MAX = 1024
+
+/** How many lines to batch for one acquire at `perSecond` lines a second: 1 to 1024. */
+function linesPerBatch (perSecond) {
+  return Math.max(1, Math.min(BATCH_MAX, Math.floor(perSecond * BATCH_SECONDS)))
+}
 
 class LineCounter extends PassThrough {
   constructor () {
     super()
     this.lines = 0
+    this.openLine = false
   }
 
   _transform (chunk, encoding, callback) {
-    this.lines += countNewlines(chunk)
+    if (chunk.length > 0) {
+      this.lines += countNewlines(chunk)
+      this.openLine = chunk[chunk.length - 1] !== NEWLINE
+    }
     callback(null, chunk)
+  }
+
+  _flush (callback) {
+    if (this.openLine) this.lines++
+    this.openLine = false
+    callback()
   }
 }
 
@@ -39,38 +64,41 @@ function countNewlines (chunk) {
 }
 
 class LinePieces extends Transform {
-  constructor () {
+  constructor ({ linesPerPiece = 1 } = {}) {
     super({ readableObjectMode: true })
+    this.linesPerPiece = linesPerPiece
   }
 
   _transform (chunk, encoding, callback) {
     let start = 0
-    for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, start)) {
-      this.push(chunk.subarray(start, i + 1))
-      start = i + 1
+    let lines = 0
+    let end = -1
+    for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) {
+      end = i + 1
+      if (++lines === this.linesPerPiece) {
+        this.push({ bytes: chunk.subarray(start, end), lines })
+        start = end
+        lines = 0
+      }
     }
-    if (start < chunk.length) this.push(chunk.subarray(start))
+    if (lines > 0) {
+      this.push({ bytes: chunk.subarray(start, end), lines })
+      start = end
+    }
+    if (start < chunk.length) this.push({ bytes: chunk.subarray(start), lines: 0 })
     callback()
   }
 }
 
-/** A Throttle `cost` for LinePieces: 1 for a piece that completes a line, 0 for a part of one. */
-function lineCost (piece) {
-  return piece[piece.length - 1] === NEWLINE ? 1 : 0
+/** A Throttle `cost` for LinePieces: the lines a piece completes. */
+function pieceCost (piece) {
+  return piece.lines
 }
 
-class LineJoiner extends Transform {
-  /**
-   * `format(item)`: the line's bytes (Buffer or string); `newline`: appended to every item
-   * ('' for pieces that carry their own).
-   */
-  constructor ({ format = same, newline = '\n' } = {}) {
-    super({ writableObjectMode: true })
-    this.format = format
-    this.newline = Buffer.from(newline)
-    this.lines = 0
-    this.parts = []
-    this.size = 0
+/** Pushes what `collect` gathered on the next turn of the event loop at the latest. */
+class Coalescing extends Transform {
+  constructor (options) {
+    super(options)
     this.flushScheduled = false
     this.flushLater = () => {
       this.flushScheduled = false
@@ -78,36 +106,98 @@ class LineJoiner extends Transform {
     }
   }
 
-  _transform (item, encoding, callback) {
-    let text
-    try {
-      text = this.format(item)
-    } catch (err) {
-      callback(err)
-      return
-    }
-    const line = typeof text === 'string' ? Buffer.from(text) : text
-    this.parts.push(line)
-    this.size += line.length
-    if (this.newline.length > 0) {
-      this.parts.push(this.newline)
-      this.size += this.newline.length
-      this.lines++
-    } else if (line.length > 0 && line[line.length - 1] === NEWLINE) {
-      this.lines++
-    }
-    if (this.size >= JOIN_BYTES) {
-      this.pushPending()
-    } else if (!this.flushScheduled) {
+  schedule () {
+    if (!this.flushScheduled) {
       this.flushScheduled = true
       setImmediate(this.flushLater)
     }
-    callback()
   }
 
   _flush (callback) {
     this.pushPending()
     callback()
+  }
+}
+
+class LineBatches extends Coalescing {
+  constructor (size) {
+    super({ objectMode: true })
+    this.size = size
+    this.batch = []
+  }
+
+  _transform (item, encoding, callback) {
+    this.batch.push(item)
+    if (this.batch.length >= this.size) this.pushPending()
+    else this.schedule()
+    callback()
+  }
+
+  pushPending () {
+    if (this.batch.length === 0) return
+    const batch = this.batch
+    this.batch = []
+    this.push(batch)
+  }
+}
+
+/** A Throttle `cost` for LineBatches: the lines in a batch. */
+function batchCost (batch) {
+  return batch.length
+}
+
+class LineJoiner extends Coalescing {
+  /**
+   * `input`: 'lines' (each item one line, formatted by `format(item)` to a Buffer or string,
+   * then a newline), 'batches' (arrays of such items) or 'pieces' (LinePieces' output, written
+   * as they are).
+   */
+  constructor ({ input = 'lines', format = same } = {}) {
+    super({ writableObjectMode: true })
+    this.input = input
+    this.format = format
+    this.lines = 0
+    this.openLine = false
+    this.parts = []
+    this.size = 0
+  }
+
+  _transform (item, encoding, callback) {
+    try {
+      if (this.input === 'pieces') this.addPiece(item)
+      else if (this.input === 'batches') for (const line of item) this.addLine(line)
+      else this.addLine(item)
+    } catch (err) {
+      // `format` threw.
+      callback(err)
+      return
+    }
+    if (this.size >= JOIN_BYTES) this.pushPending()
+    else this.schedule()
+    callback()
+  }
+
+  addLine (item) {
+    const text = this.format(item)
+    const line = typeof text === 'string' ? Buffer.from(text) : text
+    this.parts.push(line, NEWLINE_BYTES)
+    this.size += line.length + 1
+    this.lines++
+  }
+
+  addPiece ({ bytes, lines }) {
+    if (bytes.length === 0) return
+    this.parts.push(bytes)
+    this.size += bytes.length
+    this.lines += lines
+    this.openLine = bytes[bytes.length - 1] !== NEWLINE
+  }
+
+  _flush (callback) {
+    // A last line without a newline counts too.
+    if (this.openLine) this.lines++
+    this.openLine = false
+    super._flush(callback)
   }
 
   pushPending () {
@@ -118,6 +208,8 @@ class LineJoiner extends Transform {
     this.push(chunk)
   }
 }
+
+const NEWLINE_BYTES = Buffer.from('\n')
 
 class Cut extends Transform {
   constructor () {
@@ -141,4 +233,4 @@ function same (item) {
   return item
 }
 
-module.exports = { Cut, LineCounter, LineJoiner, LinePieces, lineCost }
+module.exports = { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, batchCost, linesPerBatch, pieceCost }

@@ -72,8 +72,11 @@ class ProgressDisplay {
   }
 
   update (sample) {
-    const text = formatProgress(sample, this.live ? (this.stream.columns || 80) - 1 : undefined)
-    if (this.live) this.stream.write(`\r${text}${CLEAR_TO_END}`)
+    // The terminal's width is read at every redraw (Node updates `columns` on SIGWINCH); the
+    // line is cut to it, as a wrapped line could not be redrawn in place.
+    const width = this.live ? (this.stream.columns || 80) - 1 : undefined
+    const text = formatProgress(sample, width)
+    if (this.live) this.stream.write(`\r${text.slice(0, Math.max(width, 1))}${CLEAR_TO_END}`)
     else this.stream.write(`sluice: ${text}\n`)
     this.drawn = true
   }
@@ -91,13 +94,18 @@ class ProgressDisplay {
 function formatSummary (summary, format) {
   if (format === 'json') return `${JSON.stringify(summary)}\n`
   const s = summary
-  const text = [`sluice: ${s.status} in ${formatSeconds(s.durationMs)} (exit ${s.exitCode})${s.error === null ? '' : `: ${s.error}`}`]
-  const counted = (side) => `${formatCount(side.bytes)} bytes (${formatBytes(side.bytes)})${side.lines === null ? '' : `, ${lines(side.lines)}`}`
-  text.push(`  input    ${counted(s.input)}${s.input.size === null ? '' : ` of ${formatCount(s.input.size)}`}`)
+  const status = s.signal === null ? s.status : `${s.status} (${s.signal})`
+  const text = [`sluice: ${status} in ${formatSeconds(s.durationMs)} (exit ${s.exitCode})${s.error === null ? '' : `: ${s.error}`}`]
+  // "1,500 of 2,000 bytes (1.5 KiB), 20 lines": of the input's size, when it is known.
+  const counted = (side) => `${formatCount(side.bytes)}${side.size == null ? '' : ` of ${formatCount(side.size)}`} bytes (${formatBytes(side.bytes)})${side.lines === null ? '' : `, ${lines(side.lines)}`}`
+  text.push(`  input    ${counted(s.input)}`)
   text.push(`  output   ${counted(s.output)}`)
   const rate = (r) => (r === null ? 'n/a' : formatRate(r, 'bytes'))
   text.push(`  rate     min ${rate(s.rate.min)}, mean ${rate(s.rate.mean)}, max ${rate(s.rate.max)} (output, per ${formatSeconds(s.rate.intervalMs)})`)
-  if (s.invalidLines !== null) text.push(`  invalid  ${lines(s.invalidLines)}`)
+  if (s.invalidLines !== null) {
+    const pending = s.invalidPending > 0 ? ` (and ${formatCount(s.invalidPending)} found but not yet reported when the run stopped)` : ''
+    text.push(`  invalid  ${lines(s.invalidLines)}${pending}`)
+  }
   if (s.filteredLines !== null) text.push(`  filtered ${lines(s.filteredLines)} (--where)`)
   text.push(`  blocked  ${formatSeconds(s.blockedMs)} (output)${s.throttledMs === null ? '' : `, throttled ${formatSeconds(s.throttledMs)}`}`)
   return `${text.join('\n')}\n`

@@ -1,0 +1,112 @@
+'use strict'
+
+// The command's files: the input (a FILE or standard input) and the checks that keep a run from
+// destroying or endlessly re-reading its own input.
+//
+// * A run that writes to the file it reads would never end (`sluice f >> f` reads its own output
+//   forever): refused as GNU cat does, when the output is the same regular file and is ahead of
+//   the input (opened for appending, or positioned after the input's offset).
+// * `--invalid-log` naming the input (by any path: a symlink, or the file stdin was redirected
+//   from) would be emptied by opening the log before a byte was read: refused before the log is
+//   opened. The same for a log that is standard output's file.
+// Files are compared by device and inode (fstat of the open descriptor, stat of the log's path).
+
+const fs = require('node:fs')
+const { UsageError } = require('./args.js')
+
+const STDIN = 0
+const STDOUT = 1
+
+/** An error about the run's files (exit 1, as cat). */
+class InputError extends Error {}
+
+/**
+ * The input: `{ stream, size, name, stat }`. `size` is null unless known (a regular file that
+ * reports a size: /proc files report 0); `stat` is the descriptor's fstat, or null.
+ */
+function openInput (file) {
+  if (file === null) {
+    const stat = fstatOrNull(STDIN)
+    if (stat?.isDirectory()) throw new InputError('cannot read standard input: it is a directory')
+    return { stream: process.stdin, size: knownSize(stat), name: 'standard input', stat, position: position(STDIN) }
+  }
+  let fd
+  try {
+    fd = fs.openSync(file, 'r')
+  } catch (err) {
+    throw new InputError(`cannot open ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
+  }
+  const stat = fs.fstatSync(fd)
+  if (stat.isDirectory()) {
+    fs.closeSync(fd)
+    throw new InputError(`cannot read ${file}: it is a directory`)
+  }
+  return { stream: fs.createReadStream(file, { fd }), size: knownSize(stat), name: file, stat, position: 0 }
+}
+
+function knownSize (stat) {
+  return stat !== null && stat.isFile() && stat.size > 0 ? stat.size : null
+}
+
+function fstatOrNull (fd) {
+  try {
+    return fs.fstatSync(fd)
+  } catch {
+    return null
+  }
+}
+
+function sameFile (a, b) {
+  return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino
+}
+
+/**
+ * Throws an InputError when standard output is the input file and writing it would feed the
+ * reading forever (cat's "input file is output file").
+ */
+function checkOutput (input) {
+  const output = fstatOrNull(STDOUT)
+  if (input.stat === null || !input.stat.isFile() || !sameFile(input.stat, output)) return
+  const info = fdInfo(STDOUT)
+  // Without /proc (not Linux), as older cat: refused unless the input is already at its end.
+  const exhausting = info === null
+    ? input.position === null || input.position < input.stat.size
+    : (info.flags & fs.constants.O_APPEND) !== 0 || input.position === null || input.position < info.pos
+  if (exhausting) throw new InputError(`${input.name}: input file is output file`)
+}
+
+/** Throws a UsageError when the log's path is the input's file or standard output's. */
+function checkInvalidLog (path, input) {
+  let log
+  try {
+    log = fs.statSync(path)
+  } catch {
+    return // no such file yet (or not reachable: opening it says why)
+  }
+  if (sameFile(log, input.stat)) {
+    throw new UsageError(`--invalid-log: ${path} is the input file${input.name === path ? '' : ` (${input.name})`}; it would be emptied before it is read`)
+  }
+  if (log.isFile() && sameFile(log, fstatOrNull(STDOUT))) {
+    throw new UsageError(`--invalid-log: ${path} is standard output's file`)
+  }
+}
+
+/** `{ pos, flags }` of a descriptor from /proc/self/fdinfo (Linux), or null. */
+function fdInfo (fd) {
+  let text
+  try {
+    text = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1')
+  } catch {
+    return null
+  }
+  const pos = /^pos:\s*(\d+)/m.exec(text)
+  const flags = /^flags:\s*([0-7]+)/m.exec(text)
+  return pos === null || flags === null ? null : { pos: Number(pos[1]), flags: parseInt(flags[1], 8) }
+}
+
+/** The offset of a descriptor (stdin redirected from a file may start past 0), or null. */
+function position (fd) {
+  return fdInfo(fd)?.pos ?? null
+}
+
+module.exports = { InputError, checkInvalidLog, checkOutput, openInput }
