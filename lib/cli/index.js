@@ -84,13 +84,10 @@ function createParser (opts) {
       throw new UsageError(`--max-line: ${opts.maxLineBytes} bytes is out of range (${bounds} bytes)`)
     }
     // Otherwise only --where/--select can make a parser refuse what parseArguments accepted: a
-    // bad expression or path, or a build of NdjsonParser without them.
+    // bad expression or path.
     const flags = ['where', 'select'].filter((key) => options[key] !== undefined).map((key) => `--${key}`)
     if (flags.length === 0) throw err
-    const unknown = /Unknown option "options\.(where|select)"/.exec(err.message)
-    throw new UsageError(unknown === null
-      ? `${flags.join(', ')}: ${err.message}`
-      : `--${unknown[1]} is not supported by this build of NdjsonParser (it has no "${unknown[1]}" option)`)
+    throw new UsageError(`${flags.join(', ')}: ${err.message}`)
   }
 }
 
