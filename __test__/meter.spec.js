@@ -508,7 +508,8 @@ test('ETA: from the smoothed rate with a total, null without one or before any r
 
 test('ticks coalesce: 10,000 meters at the minimum interval leave the event loop free (timers fire, the process exits)', async (t) => {
   // Before: every tick was queued whatever JS's backlog, the hub's calls never ran dry and a
-  // 100 ms setTimeout never fired. Bounds are generous: only a frozen loop fails them.
+  // 100 ms setTimeout never fired. Bounds are generous: only a starved loop fails them (a 2 s
+  // bound failed twice on a 2-core machine at load average 11-13, the loop healthy but slow).
   const script = `
     const { Meter } = require(${JSON.stringify(require.resolve('..'))})
     let stats = 0
@@ -525,11 +526,11 @@ test('ticks coalesce: 10,000 meters at the minimum interval leave the event loop
   `
   const { execFile } = require('node:child_process')
   const r = await new Promise((resolve) => {
-    execFile(process.execPath, ['-e', script], { timeout: 20_000 }, (err, stdout, stderr) => resolve({ err, stdout, stderr }))
+    execFile(process.execPath, ['-e', script], { timeout: 90_000 }, (err, stdout, stderr) => resolve({ err, stdout, stderr }))
   })
   t.is(r.err, null, r.stderr)
   const { late, stats } = JSON.parse(r.stdout)
-  t.true(late < 2000, `setTimeout(100) fired ${late} ms late`)
+  t.true(late < 20_000, `setTimeout(100) fired ${late} ms late`)
   t.true(stats > 0)
 })
 
