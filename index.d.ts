@@ -169,6 +169,18 @@ export declare class SluiceError extends Error {
   code: string
 }
 
+/**
+ * A value NdjsonStringifier could not write as a line, the error an `onUnserializable: 'error'` stream fails with
+ * (`code` `ERR_SLUICE_UNSERIALIZABLE`; what was thrown, if anything, is its `cause`). The 'skip' event carries the same fields.
+ */
+export declare class UnserializableError extends SluiceError implements UnserializableValue {
+  /** 0-based position of the value among every value written. */
+  index: number
+  /** Why, e.g. `JSON.stringify threw: Do not know how to serialize a BigInt`. */
+  reason: string
+  value: unknown
+}
+
 /** An invalid line that ended the stream. */
 export declare class NdjsonError extends SluiceError implements InvalidLine {
   line: number

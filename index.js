@@ -5,7 +5,7 @@
 
 const { NdjsonParser, NULL } = require('./lib/ndjson.js')
 const { NdjsonStringifier } = require('./lib/stringifier.js')
-const { NdjsonError, SluiceError } = require('./lib/errors.js')
+const { NdjsonError, SluiceError, UnserializableError } = require('./lib/errors.js')
 const { configure } = require('./lib/runtime.js')
 const { Throttle, ThrottleGroup } = require('./lib/throttle.js')
 const { Meter, MonitoredWritable, bottleneck, formatPipeline, registerPrometheus, toPrometheus } = require('./lib/meter.js')
@@ -17,6 +17,7 @@ module.exports = {
   NULL,
   NdjsonError,
   SluiceError,
+  UnserializableError,
   Throttle,
   ThrottleGroup,
   BoundedBuffer,

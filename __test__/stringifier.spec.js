@@ -8,7 +8,7 @@
 const test = require('ava')
 const { once } = require('node:events')
 const { Readable, Writable, pipeline } = require('node:stream')
-const { NdjsonParser, NdjsonStringifier, NULL } = require('..')
+const { NdjsonParser, NdjsonStringifier, NULL, SluiceError, UnserializableError } = require('..')
 const { makeRng, randomChunks, runThrough, sameValue } = require('./helpers.js')
 
 /** Writes `values` through a new stringifier in a pipeline; resolves with { text, chunks, stats, skips, error }. */
@@ -146,7 +146,12 @@ const UNSERIALIZABLE = [
   ['a BigInt', () => 10n, /BigInt/],
   ['a BigInt deep inside', () => ({ a: [{ b: 1n }] }), /BigInt/],
   ['a toJSON() returning undefined', () => ({ toJSON () {} }), /toJSON/],
-  ['a throwing toJSON()', () => ({ toJSON () { throw new Error('nope') } }), /nope/]
+  ['a throwing toJSON()', () => ({ toJSON () { throw new Error('nope') } }), /nope/],
+  // Thrown things with no usable message: describing them must not throw out of write().
+  ['a toJSON() throwing a null-prototype object', () => ({ toJSON () { throw Object.create(null) } }), /threw: \[Object with no string form\]/],
+  ['a getter throwing an object whose message getter throws', () => ({ get x () { throw { get message () { throw new Error('again') } } } }), /threw: \[object Object\]/],
+  ['a getter throwing a revoked Proxy', () => ({ get x () { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); throw proxy } }), /threw: \[object with no string form\]/],
+  ['a toJSON() throwing a Symbol', () => ({ toJSON () { throw Symbol('odd') } }), /threw: Symbol\(odd\)/]
 ]
 
 for (const [what, make, reason] of UNSERIALIZABLE) {
@@ -159,6 +164,9 @@ for (const [what, make, reason] of UNSERIALIZABLE) {
     t.is(error.value, bad)
     t.regex(error.message, /value 2/)
     t.is(text, '{"ok":1}\n"two"\n', 'the lines before it, and nothing else')
+    t.true(error instanceof UnserializableError && error instanceof SluiceError, 'an exported class')
+    t.is(error.name, 'UnserializableError')
+    t.false(Object.keys(error).includes('skipped'), 'no undocumented field')
   })
 
   test(`onUnserializable 'skip': ${what} is counted and announced, never written`, async (t) => {
@@ -198,6 +206,24 @@ test("a 'skip' listener that throws fails the stream with what it threw (not an 
   s.write(undefined)
   const [err] = await once(s, 'error')
   t.is(err, boom)
+
+  // Something with no string form: wrapped, and write() does not throw while describing it.
+  const odd = new NdjsonStringifier({ onUnserializable: 'skip' })
+  const formless = Object.create(null)
+  odd.on('skip', () => { throw formless })
+  odd.resume()
+  odd.write(undefined)
+  const [wrapped] = await once(odd, 'error')
+  t.like(wrapped, { code: 'ERR_SLUICE_LISTENER', cause: formless })
+  t.regex(wrapped.message, /a 'skip' listener threw a non-error: \[Object with no string form\]/)
+})
+
+test("a pipeline with 'skip' and a toJSON() throwing a null-prototype object settles, every other line written", async (t) => {
+  const bad = { toJSON () { throw Object.create(null) } }
+  const { text, error, skips } = await stringify([1, bad, 2], { onUnserializable: 'skip' })
+  t.is(error, null)
+  t.is(text, '1\n2\n')
+  t.is(skips[0].index, 1)
 })
 
 // ---------------------------------------------------------------------------------------------

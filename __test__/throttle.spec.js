@@ -327,6 +327,12 @@ test('a cost function: units per item; cost 0 passes at once; bad costs and thro
     const [err] = await Promise.all([once(bad, 'error').then(([e]) => e), bad.write({})])
     t.like(err, { code: 'ERR_SLUICE_INVALID_COST' }, String(cost))
   }
+  // A cost with no string form (String() throws on it): the error still describes it, write() does not throw.
+  const formless = Object.create(null)
+  const odd = new Throttle({ rate: 100, objectMode: true, cost: () => formless, clock: createClock() })
+  const [oddErr] = await Promise.all([once(odd, 'error').then(([e]) => e), odd.write({})])
+  t.like(oddErr, { code: 'ERR_SLUICE_INVALID_COST', cost: formless })
+  t.regex(oddErr.message, /options\.cost gave \[Object with no string form\]/)
   const boom = new Error('cost failed')
   const throwing = new Throttle({ rate: 100, objectMode: true, cost: () => { throw boom }, clock: createClock() })
   throwing.write({})

@@ -15,6 +15,7 @@ export const {
   NULL,
   NdjsonError,
   SluiceError,
+  UnserializableError,
   Throttle,
   ThrottleGroup,
   BoundedBuffer,

@@ -51,7 +51,7 @@
 const { Transform } = require('node:stream')
 const { setImmediate, clearImmediate } = require('node:timers')
 const { NULL } = require('./ndjson.js')
-const { asError, unserializableError } = require('./errors.js')
+const { asError, describeThrown, unserializableError } = require('./errors.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -132,8 +132,9 @@ class NdjsonEncoder {
     try {
       text = value === NULL ? 'null' : this.replacer === undefined ? JSON.stringify(value) : JSON.stringify(value, this.replacer)
     } catch (err) {
-      // A circular structure, a BigInt, or a throwing toJSON / replacer / getter.
-      return this.#refuse(index, value, `JSON.stringify threw: ${String(err?.message ?? err).replace(/\s*\n\s*/g, ' ')}`, err)
+      // A circular structure, a BigInt, a throwing toJSON / replacer / getter, or a text longer than
+      // V8's longest string. What was thrown may be anything, even a thing with no string form.
+      return this.#refuse(index, value, `JSON.stringify threw: ${describeThrown(err).replace(/\s*\n\s*/g, ' ')}`, err)
     }
     if (text === undefined) return this.#refuse(index, value, undefinedReason(value))
     this.text += text

@@ -21,7 +21,7 @@
 
 const { Transform } = require('node:stream')
 const native = require('./native.js')
-const { SluiceError, nativeError } = require('./errors.js')
+const { SluiceError, nativeError, safeString } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
 const { kNativeClock, ManualClock } = require('./testing.js')
@@ -254,7 +254,7 @@ class Throttle extends Transform {
     }
     if (typeof cost !== 'number' || !(cost >= 0) || cost === Infinity) {
       callback(new SluiceError('ERR_SLUICE_INVALID_COST',
-        `Throttle: the cost of a chunk must be a finite number >= 0; options.cost gave ${String(cost)}`, { cost }))
+        `Throttle: the cost of a chunk must be a finite number >= 0; options.cost gave ${safeString(cost)}`, { cost }))
       return
     }
     if (cost === 0) {

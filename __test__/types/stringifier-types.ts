@@ -1,7 +1,7 @@
 // Type-checked by __test__/typings.spec.js (not run). An unused `@ts-expect-error` is an error, so
 // each one proves the type it guards.
 
-import { NULL, NdjsonStringifier, NdjsonStringifierStats, UnserializableValue } from '../..'
+import { NULL, NdjsonStringifier, NdjsonStringifierStats, SluiceError, UnserializableError, UnserializableValue } from '../..'
 
 const s = new NdjsonStringifier({ newline: '\r\n', onUnserializable: 'skip', replacer: ['id', 1], readableHighWaterMark: 65536 })
 new NdjsonStringifier({ replacer: (key, value) => (typeof value === 'bigint' ? String(value) : value) })
@@ -25,3 +25,19 @@ const stats: NdjsonStringifierStats = s.stats()
 // @ts-expect-error bytes is a number
 const b: string = stats.bytes
 void b
+
+// The error an onUnserializable: 'error' stream fails with: its documented fields, typed.
+s.on('error', (err: Error) => {
+  if (err instanceof UnserializableError) {
+    const index: number = err.index
+    const reason: string = err.reason
+    const value: unknown = err.value
+    const code: string = err.code
+    const base: SluiceError = err
+    const info: UnserializableValue = err
+    void index; void reason; void value; void code; void base; void info
+    // @ts-expect-error the reason is a string
+    const wrong: number = err.reason
+    void wrong
+  }
+})
