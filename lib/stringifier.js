@@ -48,6 +48,7 @@
 // Scheduling uses the real setImmediate from node:timers (not the global one, which jest's fake
 // timers replace), as lib/transport.js does.
 
+const { constants: { MAX_STRING_LENGTH } } = require('node:buffer')
 const { Transform } = require('node:stream')
 const { setImmediate, clearImmediate } = require('node:timers')
 const { NULL } = require('./ndjson.js')
@@ -137,6 +138,13 @@ class NdjsonEncoder {
       return this.#refuse(index, value, `JSON.stringify threw: ${describeThrown(err).replace(/\s*\n\s*/g, ' ')}`, err)
     }
     if (text === undefined) return this.#refuse(index, value, undefinedReason(value))
+    // `+=` past V8's longest string would throw out of write(): a line that long is no line, and a
+    // batch that long is sealed first.
+    const length = text.length + this.newline.length
+    if (this.text.length + length > MAX_STRING_LENGTH) {
+      if (length > MAX_STRING_LENGTH) return this.#refuse(index, value, `its line would be ${length} characters, more than the longest string V8 can hold (${MAX_STRING_LENGTH})`)
+      this.#seal()
+    }
     this.text += text
     this.text += this.newline
     this.lines++
