@@ -139,7 +139,7 @@ export interface NdjsonStringifierStats {
   bytes: number
   /** Values skipped under `onUnserializable: 'skip'`. */
   skipped: number
-  /** Buffers pushed (each a whole number of lines: 64 KiB, or the readableHighWaterMark set if smaller, + one line). */
+  /** Buffers pushed (each a whole number of lines: 64 KiB (UTF-8 bytes), or the readableHighWaterMark set if smaller, + one line). */
   batches: number
 }
 

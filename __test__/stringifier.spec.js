@@ -341,12 +341,39 @@ test('the writable side takes values, the readable side gives Buffers; core\'s d
   t.is(s.readableHighWaterMark, getDefaultHighWaterMark(false))
 })
 
-test('batches are 64 KiB, or the readableHighWaterMark set if smaller', async (t) => {
-  const values = Array.from({ length: 30000 }, (_, i) => ({ i, s: 'x'.repeat(20) }))
-  for (const [options, batch] of [[{}, 65536], [{ readableHighWaterMark: 4096 }, 4096], [{ highWaterMark: 1 }, 1]]) {
-    const { chunks } = await stringify(values, options)
-    const longest = Math.max(...values.map((v) => JSON.stringify(v).length + 1))
-    const full = chunks.slice(0, -1)
-    t.true(full.every((c) => c.length >= batch && c.length < batch + longest), `${JSON.stringify(options)}: every batch but the last is ${batch} bytes + less than a line`)
+test('batches are 64 KiB, or the readableHighWaterMark set if smaller: bytes, whatever the script', async (t) => {
+  // ASCII, Latin-1, CJK (3 bytes a UTF-16 unit) and emoji (4 bytes for 2 units): the bound is in bytes.
+  for (const text of ['x', 'é', '中', '😀']) {
+    const values = Array.from({ length: 30000 }, (_, i) => ({ i, s: text.repeat(20) }))
+    const longest = Math.max(...values.map((v) => Buffer.byteLength(JSON.stringify(v)) + 1))
+    for (const [options, batch] of [[{}, 65536], [{ readableHighWaterMark: 4096 }, 4096], [{ highWaterMark: 1 }, 1]]) {
+      const { chunks, text: out } = await stringify(values, options)
+      const total = Buffer.byteLength(out)
+      const what = `${text} ${JSON.stringify(options)}: ${chunks.length} chunks, sizes ${[...new Set(chunks.map((c) => c.length))].slice(0, 5)}…`
+      t.true(chunks.every((c) => c.length < batch + longest), `${what}: every batch under ${batch} bytes + one line`)
+      t.true(chunks.every((c) => c[c.length - 1] === 0x0a), `${what}: whole lines`)
+      // Full batches, not fragments: close to the fewest that hold the output.
+      t.true(chunks.length <= Math.ceil(total / batch) * 1.1 + 2, what)
+      if (text === 'x') t.true(chunks.slice(0, -1).every((c) => c.length >= batch), `${what}: every batch but the last is at least ${batch} bytes`)
+      t.is(out, model(values))
+    }
   }
+})
+
+test('stats() counts the lines of each Buffer as it is pushed, a batch cut in pieces too', async (t) => {
+  const s = new NdjsonStringifier()
+  let lines = 0
+  let bytes = 0
+  const seen = []
+  s.on('data', (chunk) => {
+    lines += chunk.toString().split('\n').length - 1
+    bytes += chunk.length
+    seen.push([s.stats().values, s.stats().bytes, lines, bytes])
+  })
+  for (let i = 0; i < 20000; i++) s.write({ i, s: '中'.repeat(20 + (i % 7)) })
+  s.end()
+  await once(s, 'end')
+  t.true(seen.length > 10)
+  for (const [values, counted, expectedLines, expectedBytes] of seen) t.deepEqual([values, counted], [expectedLines, expectedBytes])
+  t.is(lines, 20000)
 })

@@ -20,8 +20,10 @@
 //   buffers the writes behind it and write() returns false; `_read` pushes what waits and lets the
 //   held write complete. Core hands the writes it buffered meanwhile to `_writev` all at once. So
 //   the readable buffer holds at most readableHighWaterMark + one batch (+ one value).
-// * A batch is a whole number of lines and at most `batchBytes` characters plus one line:
-//   64 KiB, or the readableHighWaterMark the user set if smaller; at least one line.
+// * A batch is a whole number of lines and at most `batchBytes` bytes (UTF-8) plus one line:
+//   64 KiB, or the readableHighWaterMark the user set if smaller; at least one line. No string
+//   grows past V8's longest (MAX_STRING_LENGTH): a batch that would is sealed first, and a value
+//   whose line alone would is unserialisable.
 // * A value JSON.stringify cannot represent as a line is never written as text: 'error' fails the
 //   stream (ERR_SLUICE_UNSERIALIZABLE, with its index and the reason) after pushing the lines
 //   before it; 'skip' counts it and emits 'skip' with the same details.
@@ -96,6 +98,13 @@ function undefinedReason (value) {
   return 'its toJSON() or the replacer returned undefined'
 }
 
+/** The lines (0x0a bytes) in a Buffer. */
+function countLines (buffer) {
+  let count = 0
+  for (let at = buffer.indexOf(0x0a); at !== -1; at = buffer.indexOf(0x0a, at + 1)) count++
+  return count
+}
+
 /**
  * Values to NDJSON lines to Buffers. `add(value)` encodes one value into the current batch;
  * `take()` hands out the oldest complete batch, `take(true)` also an incomplete one. The counters
@@ -110,6 +119,9 @@ class NdjsonEncoder {
     this.newline = newline
     this.skip = onUnserializable === 'skip'
     this.batchBytes = Math.max(1, batchBytes)
+    // The UTF-16 length at which the current batch is sealed: batchBytes for ASCII, about a third
+    // of it for CJK text; from the UTF-8 bytes per unit of the last batch encoded.
+    this.sealAt = this.batchBytes
     // Values offered so far: the next one's index.
     this.index = 0
     this.values = 0
@@ -121,6 +133,9 @@ class NdjsonEncoder {
     // Complete batches not yet taken, as [text, lines] pairs. Grows past one only when a whole
     // _writev arrives while the readable side is full.
     this.sealed = []
+    // The oldest sealed batch, encoded and cut at line ends into Buffers of at most batchBytes
+    // plus one line, as [buffer, lines] pairs not yet taken.
+    this.pieces = []
   }
 
   /**
@@ -148,23 +163,30 @@ class NdjsonEncoder {
     this.text += text
     this.text += this.newline
     this.lines++
-    if (this.text.length >= this.batchBytes) this.#seal()
+    // Sealed by UTF-16 length (counting each line's UTF-8 bytes cost 8-23 % more CPU), scaled by
+    // the bytes per unit of the last batch; take() cuts a batch that still has too many bytes.
+    if (this.text.length >= this.sealAt) this.#seal()
     return null
   }
 
   /** True when a complete batch is waiting; `orAny` counts an incomplete one too. */
   ready (orAny = false) {
-    return this.sealed.length > 0 || (orAny && this.lines > 0)
+    return this.pieces.length > 0 || this.sealed.length > 0 || (orAny && this.lines > 0)
   }
 
   /** The oldest complete batch as a Buffer (with `orAny`, else the incomplete one), or null. */
   take (orAny = false) {
-    if (this.sealed.length === 0) {
-      if (!orAny || this.lines === 0) return null
-      this.#seal()
+    if (this.pieces.length === 0) {
+      if (this.sealed.length === 0) {
+        if (!orAny || this.lines === 0) return null
+        this.#seal()
+      }
+      const [text, lines] = this.sealed.shift()
+      const buffer = Buffer.from(text, 'utf8')
+      this.sealAt = Math.max(1, Math.floor(this.batchBytes * text.length / buffer.length))
+      this.#cut(buffer, lines)
     }
-    const [text, lines] = this.sealed.shift()
-    const buffer = Buffer.from(text, 'utf8')
+    const [buffer, lines] = this.pieces.shift()
     this.values += lines
     this.bytes += buffer.length
     this.batches++
@@ -176,6 +198,7 @@ class NdjsonEncoder {
     this.sealed = []
     this.text = ''
     this.lines = 0
+    this.pieces = []
   }
 
   stats () {
@@ -186,6 +209,28 @@ class NdjsonEncoder {
     this.sealed.push([this.text, this.lines])
     this.text = ''
     this.lines = 0
+  }
+
+  /**
+   * Queues an encoded batch as pieces of at least batchBytes bytes and at most one line more (the
+   * last one may be shorter). A batch is sealed by its UTF-16 length, so only non-ASCII text
+   * needs cutting (up to 3 bytes a unit); for ASCII this is one indexOf that finds the end. A
+   * line ends at the first 0x0a byte: JSON text escapes U+000A, and UTF-8 uses 0x0a for nothing
+   * else.
+   */
+  #cut (buffer, lines) {
+    const limit = this.batchBytes
+    let start = 0
+    while (buffer.length - start > limit) {
+      const end = buffer.indexOf(0x0a, start + limit - 1) + 1
+      if (end === buffer.length) break
+      const piece = buffer.subarray(start, end)
+      const count = countLines(piece)
+      this.pieces.push([piece, count])
+      lines -= count
+      start = end
+    }
+    this.pieces.push([start === 0 ? buffer : buffer.subarray(start), lines])
   }
 
   #refuse (index, value, reason, cause) {
