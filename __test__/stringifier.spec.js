@@ -300,6 +300,23 @@ test('stats(): values and bytes sent downstream, skips, batches; still there aft
   t.is(stats.bytes, 12, 'bytes, not characters')
 })
 
+test("a 'skip' listener that destroys the stream inside a _writev with the readable side full: every write callback still runs", async (t) => {
+  const s = new NdjsonStringifier({ onUnserializable: 'skip', readableHighWaterMark: 5 })
+  s.on('skip', () => s.destroy())
+  const called = []
+  s.cork()
+  s.write('0123456789', (err) => called.push(['first', err ?? null]))
+  s.write(undefined, (err) => called.push(['undefined', err ?? null]))
+  s.write(3, (err) => called.push(['third', err ?? null]))
+  s.uncork()
+  await once(s, 'close')
+  // Core calls a write's callback once, whatever happened; a destroyed stream's in-flight ones
+  // without an error (as core does for the write it had handed to _writev).
+  t.deepEqual(called.map(([which]) => which), ['first', 'undefined', 'third'])
+  t.is(s.writableLength, 0)
+  t.is(s.stats().values, 1, 'the line pushed before destroy, nothing after')
+})
+
 test('destroy() with lines waiting: nothing is pushed afterwards', async (t) => {
   const s = new NdjsonStringifier()
   let pushes = 0

@@ -29,8 +29,8 @@
 //   before it; 'skip' counts it and emits 'skip' with the same details.
 // * JSON `null` cannot be written (core refuses write(null): it means nothing in object mode), so
 //   the `NULL` symbol stands for it, as NdjsonParser emits it: parser → stringifier round-trips.
-// * Nothing after destroy: the idle flush is cancelled, a held write completes (as core completes
-//   those it buffered), no push.
+// * Nothing after destroy: the idle flush is cancelled, no push, no value encoded; every write
+//   callback still runs once (a held one as soon as the stream is destroyed).
 //
 // Why JS and not Rust (measured on the 2-core dev box, Node 20; README "Performance"): the
 // values are JS objects, and reading them is the work. V8's JSON.stringify walks them in C++ on
@@ -276,7 +276,8 @@ class NdjsonStringifier extends Transform {
 
   _writev (chunks, callback) {
     let err = null
-    for (let i = 0; i < chunks.length && err === null; i++) {
+    // A 'skip' listener may destroy the stream: the values after that are not encoded.
+    for (let i = 0; i < chunks.length && err === null && !this.destroyed; i++) {
       err = this.#add(chunks[i].chunk)
       // Complete batches go out as they fill while the reader wants them; the rest wait for _read.
       if (this[kWant] && this[kEncoder].ready()) this.#pump(false)
@@ -341,7 +342,9 @@ class NdjsonStringifier extends Transform {
     }
     if (this[kWant]) this.#pump(false)
     if (encoder.ready(true)) this.#scheduleIdle()
-    if (this[kWant]) callback()
+    // Destroyed meanwhile (by a 'skip' or 'data' listener): _destroy has run and would never see a
+    // held callback, so it completes now, as _destroy completes one it finds.
+    if (this[kWant] || this.destroyed) callback()
     else this[kHeld] = callback
   }
 
