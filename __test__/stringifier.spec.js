@@ -191,6 +191,36 @@ test('a replacer that returns undefined for the whole value: an unserialisable v
   t.regex(skips[0].reason, /replacer/)
 })
 
+test('a function replacer is called for NULL as for null (JSON.stringify(null, fn) calls fn(\'\', null))', async (t) => {
+  const seen = []
+  const replacer = (key, value) => {
+    if (key === '') seen.push(value)
+    return value === null ? 'was null' : value
+  }
+  const { text } = await stringify([NULL, { a: null }], { replacer })
+  t.is(text, '"was null"\n{"a":"was null"}\n')
+  t.is(seen.length, 2)
+  t.is(seen[0], null, 'the replacer sees null, not the NULL symbol')
+
+  const dropNull = (key, value) => (value === null ? undefined : value)
+  const { text: kept, skips } = await stringify([NULL, 1], { replacer: dropNull, onUnserializable: 'skip' })
+  t.is(kept, '1\n')
+  t.like(skips[0], { index: 0, value: NULL })
+  t.regex(skips[0].reason, /replacer returned undefined/)
+
+  // An array replacer has nothing to pick from null: 'null', as JSON.stringify(null, ['a']).
+  t.is((await stringify([NULL], { replacer: ['a'] })).text, 'null\n')
+})
+
+test('a replacer array may hold boxed strings and numbers, as JSON.stringify takes them', async (t) => {
+  const replacer = [new String('a'), new Number(1), 'c']
+  const values = [{ a: 1, 1: 'one', b: 2, c: { a: 3, d: 4 } }]
+  const { text, error } = await stringify(values, { replacer })
+  t.is(error, null)
+  t.is(text, model(values, '\n', replacer))
+  t.is(text, '{"a":1,"1":"one","c":{"a":3}}\n')
+})
+
 test('inside a value, undefined, functions and symbols follow JSON.stringify (omitted, or null in arrays): not skips', async (t) => {
   const values = [{ a: undefined, f () {}, s: Symbol('x'), k: 1 }, [undefined, () => 1, Symbol('y')], { n: NaN, i: -Infinity }]
   const { text, stats } = await stringify(values)
@@ -347,6 +377,10 @@ test('options are validated by name', (t) => {
     const err = t.throws(() => new NdjsonStringifier(options), { instanceOf: type, message }, JSON.stringify(options))
     t.is(err?.code, code)
   }
+  // Line breaks in the message are shown escaped, as core shows them, never as raw breaks.
+  const err = t.throws(() => new NdjsonStringifier({ newline: '\r' }))
+  t.is(err.message, 'The "options.newline" option must be one of \'\\n\', \'\\r\\n\'. Received \'\\r\'')
+  t.notRegex(err.message, /[\r\n]/)
 })
 
 test('the writable side takes values, the readable side gives Buffers; core\'s default highWaterMarks', (t) => {

@@ -5,6 +5,8 @@
 // (`options.maxLineBytes`), in the style of Node core's validators; the native side only ever
 // sees clean values.
 
+const { inspect } = require('node:util')
+
 function typeError (name, expected, value) {
   const err = new TypeError(`The "${name}" option must be ${expected}. Received ${describe(value)}`)
   err.code = 'ERR_INVALID_ARG_TYPE'
@@ -17,9 +19,14 @@ function rangeError (name, expected, value) {
   return err
 }
 
+/** A string as core's messages show one: quoted, control characters escaped ('\\r', not a line break). */
+function quote (text) {
+  return inspect(text)
+}
+
 function describe (value) {
   if (value === null) return 'null'
-  if (typeof value === 'string') return `'${value.length > 40 ? value.slice(0, 40) + '…' : value}'`
+  if (typeof value === 'string') return quote(value.length > 40 ? value.slice(0, 40) + '…' : value)
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
   if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`
   if (typeof value === 'symbol') return value.toString()
@@ -49,7 +56,7 @@ function validateOneOf (options, key, allowed, fallback) {
   const value = options[key]
   if (value === undefined) return fallback
   if (!allowed.includes(value)) {
-    const err = new TypeError(`The "options.${key}" option must be one of ${allowed.map((a) => `'${a}'`).join(', ')}. Received ${describe(value)}`)
+    const err = new TypeError(`The "options.${key}" option must be one of ${allowed.map(quote).join(', ')}. Received ${describe(value)}`)
     err.code = 'ERR_INVALID_ARG_VALUE'
     throw err
   }

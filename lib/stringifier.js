@@ -52,6 +52,7 @@
 
 const { constants: { MAX_STRING_LENGTH } } = require('node:buffer')
 const { Transform } = require('node:stream')
+const { isNumberObject, isStringObject } = require('node:util').types
 const { setImmediate, clearImmediate } = require('node:timers')
 const { NULL } = require('./ndjson.js')
 const { asError, describeThrown, unserializableError } = require('./errors.js')
@@ -73,11 +74,15 @@ function validateReplacer (opts) {
   // null as in JSON.stringify(value, null): no replacer.
   if (replacer === undefined || replacer === null || typeof replacer === 'function') return replacer ?? undefined
   if (!Array.isArray(replacer)) throw typeError('options.replacer', 'a function or an array of strings and numbers', replacer)
+  const keys = []
   for (let i = 0; i < replacer.length; i++) {
     const key = replacer[i]
-    if (typeof key !== 'string' && typeof key !== 'number') throw typeError(`options.replacer[${i}]`, 'a string or a number', key)
+    if (typeof key === 'string' || typeof key === 'number') keys.push(key)
+    // Boxed, as JSON.stringify takes them (it reads them with ToString, as here: once, up front).
+    else if (isStringObject(key) || isNumberObject(key)) keys.push(String(key))
+    else throw typeError(`options.replacer[${i}]`, 'a string or a number', key)
   }
-  return replacer.slice()
+  return keys
 }
 
 /** Validates the encoder's own options (a copy of the user's, from validateOptionsObject). */
@@ -92,6 +97,7 @@ function encoderOptions (opts) {
 
 /** Why JSON.stringify gave no text for `value` (it returned undefined rather than throwing). */
 function undefinedReason (value) {
+  if (value === NULL) return 'the replacer returned undefined'
   if (value === undefined) return 'undefined has no JSON text'
   if (typeof value === 'function') return 'a function has no JSON text'
   if (typeof value === 'symbol') return 'a symbol has no JSON text (write NULL for a JSON null)'
@@ -144,9 +150,11 @@ class NdjsonEncoder {
    */
   add (value) {
     const index = this.index++
+    // NULL is JSON null, for the replacer too: JSON.stringify(null, fn) calls fn('', null).
+    const input = value === NULL ? null : value
     let text
     try {
-      text = value === NULL ? 'null' : this.replacer === undefined ? JSON.stringify(value) : JSON.stringify(value, this.replacer)
+      text = this.replacer === undefined ? JSON.stringify(input) : JSON.stringify(input, this.replacer)
     } catch (err) {
       // A circular structure, a BigInt, a throwing toJSON / replacer / getter, or a text longer than
       // V8's longest string. What was thrown may be anything, even a thing with no string form.
