@@ -221,10 +221,10 @@ class NdjsonEncoder {
 
   /**
    * Queues an encoded batch as pieces of at least batchBytes bytes and at most one line more (the
-   * last one may be shorter). A batch is sealed by its UTF-16 length, so only non-ASCII text
-   * needs cutting (up to 3 bytes a unit); for ASCII this is one indexOf that finds the end. A
-   * line ends at the first 0x0a byte: JSON text escapes U+000A, and UTF-8 uses 0x0a for nothing
-   * else.
+   * last one may be shorter). A batch is sealed by its UTF-16 length scaled by the last batch's
+   * bytes per unit, so only one with more bytes per unit than that (up to 3) needs cutting; for
+   * ASCII this is one indexOf that finds the end. A line ends at the first 0x0a byte: JSON text
+   * escapes U+000A, and UTF-8 uses 0x0a for nothing else.
    */
   #cut (buffer, lines) {
     const limit = this.batchBytes
