@@ -54,7 +54,7 @@ export interface NdjsonParserOptions extends Pick<TransformOptions, 'highWaterMa
    * With `output: 'lines'` it filters the raw lines.
    */
   where?: string | NdjsonPredicate
-  /** Keep only these paths of each value (`['id', 'user.login', 'items[*].sku']`), nested as in the input. Not with `output: 'lines'`. */
+  /** Keep only these paths of each value (`['id', 'user.login', 'items[*].sku']`), nested as in the input. With `output: 'lines'`, each projection's JSON text as a Buffer (numbers and escapes as in the input). */
   select?: readonly string[]
 }
 

@@ -4,7 +4,7 @@
 // units, and the settings the command runs with. The command's behaviour: cli.spec.js.
 
 const test = require('ava')
-const { UsageError, parseArguments, parseRate, parseSize } = require('../lib/cli/args.js')
+const { UsageError, parseArguments, parseRate, parseSize, splitPaths } = require('../lib/cli/args.js')
 
 test('rates: B means bytes; without it the unit counted (lines with --lines/--ndjson, else bytes)', (t) => {
   const cases = [
@@ -90,4 +90,18 @@ test('the settings from arguments, with their defaults', (t) => {
   t.is(parseArguments(['-']).file, null, '- is standard input')
   t.is(parseArguments(['-p']).progress, true)
   t.deepEqual(parseArguments(['--rate', 'oops', '--help']), { help: true }, '--help wins over other arguments')
+})
+
+test('--select splits at the commas outside brackets and quoted keys', (t) => {
+  t.deepEqual(splitPaths('id,["a,b"]'), ['id', '["a,b"]'])
+  t.deepEqual(splitPaths('a[*].b,c["x,\\",y"][0],d'), ['a[*].b', 'c["x,\\",y"][0]', 'd'])
+  t.deepEqual(splitPaths('a,["b,c'), ['a', '["b,c'], 'an unclosed key stays one path, for the parser to explain')
+  t.deepEqual(parseArguments(['--ndjson', '--select', 'id,["a,b"]']).select, ['id', '["a,b"]'])
+})
+
+test('--where and --select given twice are usage errors (not: the last one wins)', (t) => {
+  t.throws(() => parseArguments(['--ndjson', '--where', '.a == 1', '--where', '.b == 2']),
+    { instanceOf: UsageError, message: /^--where given 2 times: combine the tests in one: --where '\.a == 1 and \.b == 2'$/ })
+  t.throws(() => parseArguments(['--ndjson', '--select', 'a', '--select', 'b']), { instanceOf: UsageError, message: /^--select given 2 times/ })
+  t.is(parseArguments(['--ndjson', '--where', '.a == 1']).where, '.a == 1')
 })

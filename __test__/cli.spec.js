@@ -192,6 +192,8 @@ test('bad arguments: exit 2, a message naming the argument, nothing on stdout', 
     [['--where', '.a'], /--where needs --ndjson/],
     [['--select', 'a'], /--select needs --ndjson/],
     [['--ndjson', '--select', 'a,,b'], /--select: 'a,,b' has an empty path/],
+    [['--ndjson', '--where', '.a == 1', '--where', '.b == 1'], /--where given 2 times/],
+    [['--ndjson', '--select', 'a', '--select', 'b'], /--select given 2 times/],
     [['--progress', '--quiet'], /--progress and --quiet/],
     [['--rat', '1'], /Unknown option '--rat'/],
     [['a', 'b'], /at most one FILE, got 2/],
@@ -341,7 +343,32 @@ test('--select: each line projected, as JSON text; with --where, of the matching
 test('--where with an expression the parser refuses: exit 2 naming --where', async (t) => {
   const r = await sluice(['--ndjson', '--where', '.type ==', ndjsonFile])
   t.is(r.code, 2)
-  t.regex(r.stderr, /^sluice: --where: /)
+  t.regex(r.stderr, /^sluice: --where: the expression is invalid at column 9: expected a value/)
+  t.notRegex(r.stderr, /options\./)
+})
+
+test('--select writes each projection as the input has it: numbers and escapes untouched (as jq)', async (t) => {
+  const input = '{"a":1e400,"b":-0,"f":-1e400,"c":1.0,"d":12345678901234567890,"e":"\\u00e9\\"x","z":1}\n{"a":[-0.0]}\n'
+  const expected = '{"a":1e400,"b":-0,"f":-1e400,"c":1.0,"d":12345678901234567890,"e":"\\u00e9\\"x"}\n{"a":[-0.0]}\n'
+  // Also through a line rate, where lines travel in batches.
+  for (const extra of [[], ['--rate', '1e6/s']]) {
+    const r = await sluice(['--ndjson', '--select', 'a,b,f,c,d,e', ...extra], { input })
+    t.is(r.code, 0, r.stderr)
+    t.is(r.stdout.toString(), expected)
+  }
+})
+
+test('--select: a comma inside a quoted key does not split; a bad path is named by --select and its place', async (t) => {
+  const r = await sluice(['--ndjson', '--select', 'id,["a,b"]'], { input: '{"id":1,"a,b":2,"a":3}\n' })
+  t.is(r.code, 0, r.stderr)
+  t.is(r.stdout.toString(), '{"id":1,"a,b":2}\n')
+  const bad = await sluice(['--ndjson', '--select', 'id,b..c'], { input: '' })
+  t.is(bad.code, 2)
+  t.regex(bad.stderr, /^sluice: --select: path 2 of 2 \('b\.\.c'\) is invalid at column 3: expected a key name/)
+  t.notRegex(bad.stderr, /options\./)
+  const unclosed = await sluice(['--ndjson', '--select', 'id,["a,b'], { input: '' })
+  t.is(unclosed.code, 2)
+  t.regex(unclosed.stderr, /^sluice: --select: path 2 of 2 \('\["a,b'\) is invalid at column 2: unterminated string/)
 })
 
 function escape (s) {

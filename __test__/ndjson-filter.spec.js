@@ -226,5 +226,92 @@ test('the constructor refuses a bad where or select, naming the option and the p
   t.throws(() => new NdjsonParser({ select: 'a' }), { instanceOf: TypeError, message: /options\.select/ })
   t.throws(() => new NdjsonParser({ select: ['a', 1] }), { instanceOf: TypeError, message: /options\.select\[1\]/ })
   t.throws(() => new NdjsonParser({ select: ['a', 'b..c'] }), { instanceOf: TypeError, message: /options\.select\[1\]" path is invalid at column 3/ })
-  t.throws(() => new NdjsonParser({ select: ['a'], output: 'lines' }), { instanceOf: TypeError, message: /select.*output 'lines'/ })
+  // The regex crate's explanation keeps its lines: the reason, then the pattern and a caret.
+  t.throws(() => new NdjsonParser({ where: '.a matches "x["' }), { message: /invalid regular expression: unclosed character class\n {4}x\[\n {5}\^/ })
+  t.throws(() => new NdjsonParser({ where: '.a exists == 1' }), { instanceOf: SyntaxError, message: /column 11: 'exists' takes no value/ })
+})
+
+/** Runs `source` in a worker with a 1 MiB stack; resolves to what it posts, or its error's message. */
+function inSmallWorker (source) {
+  const { Worker } = require('node:worker_threads')
+  const worker = new Worker(`const { parentPort } = require('node:worker_threads'); const { NdjsonParser } = require(${JSON.stringify(require.resolve('..'))}); (async () => { ${source} })().then((m) => parentPort.postMessage(m))`,
+    { eval: true, resourceLimits: { stackSizeMb: 1 } })
+  return new Promise((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('error', (err) => resolve(`worker error: ${err.message}`))
+    worker.once('exit', (code) => reject(new Error(`worker exited with ${code} before answering`)))
+  })
+}
+
+test('where nests at most 256 levels deep, in both forms: deeper is a TypeError, never a crash, even on a small stack', async (t) => {
+  const nestNot = (n) => { let o = { path: 'a', eq: 1 }; for (let i = 0; i < n; i++) o = { not: o }; return o }
+  const nestAnd = (n) => { let o = { path: 'a', eq: 1 }; for (let i = 0; i < n; i++) o = { and: [o] }; return o }
+  for (const nest of [nestNot, nestAnd]) {
+    for (const n of [256, 7000, 100000]) {
+      const err = t.throws(() => new NdjsonParser({ where: nest(n) }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' })
+      t.regex(err.message, /^The "options\.where\.(not|and)[^"]*" option is invalid: nested too deeply \(and, or and not nest at most 256 levels deep\)$/)
+      t.true(err.message.length < 300)
+    }
+  }
+  let deepOperand = [1]
+  for (let i = 0; i < 100000; i++) deepOperand = [deepOperand]
+  t.throws(() => new NdjsonParser({ where: { path: 'a', in: deepOperand } }), { instanceOf: TypeError, message: /"options\.where\.in\[0\].*nested too deeply/ })
+  // 255 levels of logic above the test (256 in all) work, on a worker with a 1 MiB stack, where
+  // 2,000 levels used to overflow it.
+  const answer = await inSmallWorker(`
+    const nest = (n) => { let o = { path: 'a', eq: 1 }; for (let i = 0; i < n; i++) o = { not: o }; return o }
+    try { new NdjsonParser({ where: nest(2000) }) } catch (err) { var refused = err instanceof TypeError && /nested too deeply/.test(err.message) }
+    const p = new NdjsonParser({ where: nest(255), output: 'lines' })
+    p.end('{"a":1}\\n{"a":2}\\n')
+    const out = []
+    for await (const line of p) out.push(String(line))
+    return [refused, out]`)
+  t.deepEqual(answer, [true, ['{"a":2}']])
+  t.truthy(new NdjsonParser({ where: nestAnd(255) }))
+  t.throws(() => new NdjsonParser({ where: 'not '.repeat(256) + '.a == 1' }), { instanceOf: SyntaxError, message: /column 1025: nested too deeply/ })
+})
+
+test('paths have at most 256 steps; over deep data, where and select recurse per step, not per level of data', async (t) => {
+  const steps = '[*]'.repeat(255)
+  for (const path of ['a' + '[*]'.repeat(256), 'a' + '.b'.repeat(100000)]) {
+    t.throws(() => new NdjsonParser({ select: [path] }), { instanceOf: TypeError, message: /options\.select\[0\]" path is invalid at column \d+: path too long \(at most 256 steps\)/ })
+  }
+  t.throws(() => new NdjsonParser({ where: `.a${steps}[*] exists` }), { instanceOf: SyntaxError, message: /path too long/ })
+  const depth = 100000
+  const line = `{"a":${'['.repeat(depth)}1${']'.repeat(depth)},"b":2}`
+  const run = await collect(new NdjsonParser({ where: `.a${steps} exists`, select: [`a${steps}`], output: 'lines' }), [Buffer.from(line + '\n{"a":[]}\n')])
+  t.is(run.error, null)
+  t.deepEqual(run.values.map(String), [`{"a":${'['.repeat(depth)}1${']'.repeat(depth)}}`])
+  t.like(run.stats, { matchedLines: 1, filteredLines: 1 })
+})
+
+test('a large select is built in well under a second (it used to take a minute)', async (t) => {
+  const keys = Array.from({ length: 100000 }, (_, i) => `k${i}`)
+  const started = process.hrtime.bigint()
+  const parser = new NdjsonParser({ select: [...keys, 'x.y'], output: 'lines' })
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  // The bound is generous (a busy machine): the quadratic build took 65 s, the linear one ~0.1 s.
+  t.true(ms < 5000, `${ms} ms`)
+  const run = await collect(parser, [Buffer.from('{"z":1,"k99999":2,"k5":3,"x":{"y":4,"z":5}}\n')])
+  t.deepEqual(run.values.map(String), ['{"k99999":2,"k5":3,"x":{"y":4}}'])
+})
+
+test('a raw lone surrogate in a path or a string-form where is refused (it would become U+FFFD); escapes work', async (t) => {
+  t.throws(() => new NdjsonParser({ where: '.a == "x\ud800"' }), { instanceOf: SyntaxError, code: 'ERR_INVALID_ARG_VALUE', message: /"options\.where" expression is invalid at column 9: a lone surrogate \(U\+D800\)/ })
+  t.throws(() => new NdjsonParser({ select: ['a', 'b\udc00'] }), { instanceOf: TypeError, message: /"options\.select\[1\]" path is invalid at column 2: a lone surrogate \(U\+DC00\).*\["\\udc00"\]/ })
+  t.throws(() => new NdjsonParser({ where: { path: '["\ud800"]', eq: 1 } }), { instanceOf: TypeError, message: /"options\.where\.path" option is invalid: has a lone surrogate/ })
+  t.throws(() => new NdjsonParser({ where: { path: 'a', matches: '\ud800' } }), { instanceOf: TypeError, message: /options\.where\.matches.*lone surrogate/ })
+  // A well-formed pair is fine; the escape names the key exactly; operands keep lone surrogates.
+  const lines = ['{"\\ud800":1,"😀":2,"a":"\\ud800"}', '{"\\ufffd":1}']
+  t.deepEqual((await parse(lines, { where: '.["\\ud800"] == 1', select: ['😀'] })).values, [{ '😀': 2 }])
+  t.deepEqual((await parse(lines, { where: { path: 'a', eq: '\ud800' } })).values, [JSON.parse(lines[0])])
+})
+
+test("select with output 'lines' gives each projection's JSON text as it is in the input (numbers and escapes untouched)", async (t) => {
+  const input = '{"a":1e400,"b":-0,"c":1.0,"d":12345678901234567890,"e":"\\u00e9\\n\\ud800","f":-1e400,"g":[1.50]}\n{"a":null}\n7\n'
+  const run = await collect(new NdjsonParser({ select: ['a', 'b', 'c', 'd', 'e', 'g[*]'], where: 'not .a == null', output: 'lines' }), [Buffer.from(input)])
+  t.is(run.error, null)
+  t.true(run.values.every(Buffer.isBuffer))
+  t.deepEqual(run.values.map(String), ['{"a":1e400,"b":-0,"c":1.0,"d":12345678901234567890,"e":"\\u00e9\\n\\ud800","g":[1.50]}', '{}'])
+  t.like(run.stats, { matchedLines: 2, filteredLines: 1 })
 })

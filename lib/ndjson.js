@@ -81,12 +81,10 @@ class NdjsonParser extends NativeTransform {
     // `undefined` means the default, as for every option here and in core.
     const nullValue = opts.nullValue === undefined ? NULL : opts.nullValue
     if (output === 'lines' && reviver !== undefined) {
-      const err = new TypeError('The "options.reviver" option cannot be used with output \'lines\', which does not parse values')
-      err.code = 'ERR_INVALID_ARG_VALUE'
-      throw err
+      throw invalidArgValue('The "options.reviver" option cannot be used with output \'lines\', which does not parse values')
     }
 
-    const filter = filterOptions(opts, output)
+    const filter = filterOptions(opts)
 
     const config = {
       ...filter,
@@ -165,16 +163,20 @@ class NdjsonParser extends NativeTransform {
  * one is thrown by the constructor: a TypeError naming the option and the place, or a
  * SyntaxError pointing at the column of a string-form `where`.
  */
-function filterOptions (opts, output) {
+function filterOptions (opts) {
   const filter = {}
   const where = opts.where
   if (typeof where === 'string') {
+    const at = loneSurrogateAt(where)
+    if (at !== -1) {
+      throw invalidArgValue(`The "options.where" expression is invalid at column ${at + 1}: ${loneSurrogate(where, at)} (write it as an escape in a string: "\\u${hex(where, at)}")`, SyntaxError)
+    }
     filter.whereExpr = where
   } else if (where !== undefined) {
     if (where === null || typeof where !== 'object' || Array.isArray(where)) {
       throw typeError('options.where', 'a string or an object', where)
     }
-    checkJsonData(where, 'options.where')
+    checkWhereObject(where)
     filter.whereObject = JSON.stringify(where)
   }
   const select = opts.select
@@ -182,42 +184,98 @@ function filterOptions (opts, output) {
     if (!Array.isArray(select)) throw typeError('options.select', 'an array of paths (strings)', select)
     select.forEach((path, i) => {
       if (typeof path !== 'string') throw typeError(`options.select[${i}]`, 'a string', path)
+      const at = loneSurrogateAt(path)
+      if (at !== -1) {
+        throw invalidArgValue(`The "options.select[${i}]" path is invalid at column ${at + 1}: ${loneSurrogate(path, at)} (quote the key, with an escape: ["\\u${hex(path, at)}"])`)
+      }
     })
-    if (output === 'lines') {
-      const err = new TypeError('The "options.select" option cannot be used with output \'lines\', which hands out the raw lines (use \'where\' to filter them)')
-      err.code = 'ERR_INVALID_ARG_VALUE'
-      throw err
-    }
     filter.select = [...select]
   }
   if (Object.keys(filter).length > 0) {
     const refused = native.checkNdjsonFilter(filter.whereExpr, filter.whereObject, filter.select)
     if (refused !== null) {
       const [syntax, message] = refused
-      const err = syntax ? new SyntaxError(message) : new TypeError(message)
-      err.code = 'ERR_INVALID_ARG_VALUE'
-      throw err
+      throw invalidArgValue(message, syntax ? SyntaxError : TypeError)
     }
   }
   return filter
 }
 
-/** Throws unless `value` is plain JSON data that JSON.stringify keeps exactly (no NaN, undefined, RegExp…). */
-function checkJsonData (value, name) {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw rangeError(name, 'a finite number', value)
-    return
+function invalidArgValue (message, ErrorClass = TypeError) {
+  const err = new ErrorClass(message)
+  err.code = 'ERR_INVALID_ARG_VALUE'
+  return err
+}
+
+/**
+ * The index of the first lone surrogate in `text`, or -1. Paths and expressions reach the native
+ * side as UTF-8, where one has no encoding (it would become U+FFFD and name another key).
+ */
+function loneSurrogateAt (text) {
+  if (text.isWellFormed()) return -1
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit < 0xd800 || unit > 0xdfff) continue
+    const next = text.charCodeAt(i + 1)
+    if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return i
+    i++
   }
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => checkJsonData(item, `${name}[${i}]`))
-    return
+  return -1
+}
+
+function hex (text, at) {
+  return text.charCodeAt(at).toString(16)
+}
+
+function loneSurrogate (text, at) {
+  return `a lone surrogate (U+${hex(text, at).toUpperCase()}) is not text`
+}
+
+// As NESTING_LIMIT in src/ndjson/filter/mod.rs: `and`, `or` and `not` nest at most this deep,
+// as `not` and parentheses do in the string form. Checked here before anything recursive
+// (JSON.stringify, the native check) sees the object: a hostile depth must be an error, never a
+// stack overflow of the calling thread (which may be a worker with a small stack).
+const WHERE_NESTING_LIMIT = 256
+const WHERE_LOGIC = new Set(['and', 'or', 'not'])
+// JSON containers at most: two per level of logic (`{ and: [ … ] }`), the test and an operand.
+const WHERE_JSON_DEPTH = 2 * WHERE_NESTING_LIMIT + 2
+
+/**
+ * Throws unless the object form of `where` is plain JSON data that JSON.stringify keeps exactly
+ * (no NaN, undefined, RegExp…), nested no deeper than the native side accepts. Iterative.
+ */
+function checkWhereObject (where) {
+  // [value, its place, levels of logic (1 at the top), JSON depth]
+  const pending = [[where, 'options.where', 1, 1]]
+  while (pending.length > 0) {
+    const [value, name, levels, depth] = pending.pop()
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') continue
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw rangeError(name, 'a finite number', value)
+      continue
+    }
+    const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined
+    if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
+      throw typeError(name, 'a string, a finite number, a boolean, null, an array or a plain object', value)
+    }
+    if (levels > WHERE_NESTING_LIMIT || depth > WHERE_JSON_DEPTH) {
+      const why = levels > WHERE_NESTING_LIMIT
+        ? `and, or and not nest at most ${WHERE_NESTING_LIMIT} levels deep`
+        : 'an operand is a scalar or an array of scalars'
+      throw invalidArgValue(`The "${shortPlace(name)}" option is invalid: nested too deeply (${why})`)
+    }
+    // Pushed last first, so that the first fault in input order is the one reported.
+    const children = Array.isArray(value)
+      ? value.map((item, i) => [item, `${name}[${i}]`, levels, depth + 1])
+      : Object.keys(value).map((key) => [value[key], `${name}.${key}`, WHERE_LOGIC.has(key) ? levels + 1 : levels, depth + 1])
+    for (let i = children.length - 1; i >= 0; i--) pending.push(children[i])
   }
-  const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined
-  if (proto !== Object.prototype && proto !== null) {
-    throw typeError(name, 'a string, a finite number, a boolean, null, an array or a plain object', value)
-  }
-  for (const key of Object.keys(value)) checkJsonData(value[key], `${name}.${key}`)
+}
+
+/** A place for a message: one 256 levels deep is a kilobyte long (as `shorten` in predicate.rs). */
+function shortPlace (name) {
+  const chars = [...name]
+  return chars.length <= 81 ? name : `${chars.slice(0, 40).join('')}…${chars.slice(-40).join('')}`
 }
 
 /** Values as the output pushes them: nulls mapped (values), wrapped (envelopes), or as they are. */

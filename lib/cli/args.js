@@ -40,8 +40,9 @@ Options:
   --invalid-log FILE    with --ndjson: one JSON line per invalid line {line, offset, code,
                         reason, excerpt}
   --where EXPR          with --ndjson: only lines matching EXPR, e.g. '.type == "PushEvent"'
-  --select PATHS        with --ndjson: write the projection of each line on PATHS (a,b.c)
-                        as JSON text
+  --select PATHS        with --ndjson: write the projection of each line on PATHS (a,b.c;
+                        a comma inside a quoted key does not split: 'id,["a,b"]') as JSON
+                        text, numbers and escapes as in the input
   --progress, -p        show progress on stderr (the default when stderr is a terminal;
                         a plain line per interval when it is not)
   --quiet, -q           no progress display
@@ -66,8 +67,9 @@ const OPTIONS = {
   ndjson: { type: 'boolean' },
   'on-invalid': { type: 'string' },
   'invalid-log': { type: 'string' },
-  where: { type: 'string' },
-  select: { type: 'string' },
+  // Given twice, they are refused rather than the last one silently winning (see parseArguments).
+  where: { type: 'string', multiple: true },
+  select: { type: 'string', multiple: true },
   progress: { type: 'boolean', short: 'p' },
   quiet: { type: 'boolean', short: 'q' },
   interval: { type: 'string' },
@@ -142,6 +144,35 @@ function oneOf (text, flag, allowed) {
 }
 
 /**
+ * The paths of a --select list: split at the commas outside brackets and quoted keys
+ * (`id,["a,b"]` is two paths). What is left unclosed is one path, for the parser to explain.
+ */
+function splitPaths (text) {
+  const paths = []
+  let start = 0
+  let brackets = 0
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (quoted) {
+      if (c === '\\') i++
+      else if (c === '"') quoted = false
+    } else if (c === '"') {
+      quoted = true
+    } else if (c === '[') {
+      brackets++
+    } else if (c === ']') {
+      brackets = Math.max(0, brackets - 1)
+    } else if (c === ',' && brackets === 0) {
+      paths.push(text.slice(start, i))
+      start = i + 1
+    }
+  }
+  paths.push(text.slice(start))
+  return paths
+}
+
+/**
  * The command's settings from its arguments (process.argv.slice(2)), or `{ help: true }` /
  * `{ version: true }`. Throws a UsageError for anything it cannot honour.
  */
@@ -155,6 +186,11 @@ function parseArguments (argv) {
     throw new UsageError(err.message.replace(/\. To specify a positional argument.*$/, ''))
   }
   const { values: v, positionals } = parsed
+  for (const [flag, advice] of [['where', "combine the tests in one: --where '.a == 1 and .b == 2'"], ['select', 'list every path in one: --select a,b.c']]) {
+    if (v[flag] === undefined) continue
+    if (v[flag].length > 1) throw new UsageError(`--${flag} given ${v[flag].length} times: ${advice}`)
+    v[flag] = v[flag][0]
+  }
   if (v.help) return { help: true }
   if (v.version) return { version: true }
   if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}: ${positionals.join(' ')}`)
@@ -167,7 +203,7 @@ function parseArguments (argv) {
   for (const flag of ['where', 'select', 'invalid-log']) {
     if (v[flag] === '') throw new UsageError(`--${flag}: must not be empty`)
   }
-  const select = v.select === undefined ? undefined : v.select.split(',')
+  const select = v.select === undefined ? undefined : splitPaths(v.select)
   if (select !== undefined && select.some((path) => path.trim() === '')) {
     throw new UsageError(`--select: '${v.select}' has an empty path (expected a comma-separated list such as a,b.c)`)
   }
@@ -191,4 +227,4 @@ function parseArguments (argv) {
   }
 }
 
-module.exports = { HELP, UsageError, parseArguments, parseRate, parseSize }
+module.exports = { HELP, UsageError, parseArguments, parseRate, parseSize, splitPaths }

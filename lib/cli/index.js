@@ -21,7 +21,7 @@
 
 const { constants: { signals } } = require('node:os')
 const { pipeline } = require('node:stream/promises')
-const { NdjsonParser, NULL } = require('../ndjson.js')
+const { NdjsonParser } = require('../ndjson.js')
 const { NdjsonError } = require('../errors.js')
 const { Throttle } = require('../throttle.js')
 const { Meter, MonitoredWritable } = require('../meter.js')
@@ -71,7 +71,9 @@ function usageFailure (err) {
 function createParser (opts) {
   // Invalid lines are always reported as events: with --on-invalid error the first one cuts the
   // output after the lines before it (see setUp), which the parser's own error would discard.
-  const options = { output: opts.select === null ? 'lines' : 'values', onInvalid: 'skip' }
+  // 'lines' with `select` too: each projection is the JSON text the parser wrote from the input's
+  // bytes, so numbers (-0, 1e400, big integers) and escapes come out as they came in.
+  const options = { output: 'lines', onInvalid: 'skip' }
   if (opts.where !== null) options.where = opts.where
   if (opts.select !== null) options.select = opts.select
   if (opts.maxLineBytes !== null) options.maxLineBytes = opts.maxLineBytes
@@ -84,16 +86,16 @@ function createParser (opts) {
       throw new UsageError(`--max-line: ${opts.maxLineBytes} bytes is out of range (${bounds} bytes)`)
     }
     // Otherwise only --where/--select can make a parser refuse what parseArguments accepted: a
-    // bad expression or path.
-    const flags = ['where', 'select'].filter((key) => options[key] !== undefined).map((key) => `--${key}`)
-    if (flags.length === 0) throw err
-    throw new UsageError(`${flags.join(', ')}: ${err.message}`)
+    // bad expression or path. The message names the flag, not the option it became.
+    const where = /^The "options\.where[^"]*" (?:expression|option) is invalid(.*)$/s.exec(err.message)
+    if (where !== null) throw new UsageError(`--where: the expression is invalid${where[1]}`)
+    const select = /^The "options\.select\[(\d+)\]" path is invalid(.*)$/s.exec(err.message)
+    if (select !== null) {
+      const [, i, rest] = select
+      throw new UsageError(`--select: path ${Number(i) + 1} of ${opts.select.length} ('${opts.select[i]}') is invalid${rest.replace(/ \('.*'\)$/s, '')}`)
+    }
+    throw err
   }
-}
-
-/** A value from `select` as one JSON text (a JSON null line is the parser's NULL symbol). */
-function jsonText (value) {
-  return value === NULL ? 'null' : (JSON.stringify(value) ?? 'null')
 }
 
 /** Builds the stages (throwing UsageError or an input error); returns the function that runs them. */
@@ -136,12 +138,11 @@ function setUp (opts) {
   if (parser !== null) {
     stages.push(parser)
     if (opts.onInvalid === 'error') stages.push(cut = new Cut())
-    const format = opts.select === null ? undefined : jsonText
     if (lineRate) {
       stages.push(new LineBatches(linesPerBatch(opts.rate.perSecond)))
       stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: batchCost }))
     }
-    stages.push(joiner = new LineJoiner({ input: lineRate ? 'batches' : 'lines', format }))
+    stages.push(joiner = new LineJoiner({ input: lineRate ? 'batches' : 'lines' }))
   } else if (lineRate) {
     stages.push(new LinePieces({ linesPerPiece: linesPerBatch(opts.rate.perSecond) }))
     stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: pieceCost }))

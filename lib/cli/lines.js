@@ -13,7 +13,7 @@
 // * LineBatches: object mode, items in, arrays of up to `size` items out (the parser's lines for
 //   a line rate: one acquire per array). What is pending leaves on the next turn of the event
 //   loop at the latest (setImmediate), so a slow input never leaves lines waiting in here.
-// * LineJoiner: objects in (lines as Buffers or values to format, arrays of them, or pieces),
+// * LineJoiner: objects in (lines as Buffers, arrays of them, or pieces),
 //   newline-terminated bytes out, coalesced into chunks of up to 64 KiB: a stream of small lines
 //   costs one write() per chunk, not per line. Pending bytes leave as in LineBatches.
 // * Cut: an object-mode pass-through that can end its output early (cut()) while its input is
@@ -148,14 +148,12 @@ function batchCost (batch) {
 
 class LineJoiner extends Coalescing {
   /**
-   * `input`: 'lines' (each item one line, formatted by `format(item)` to a Buffer or string,
-   * then a newline), 'batches' (arrays of such items) or 'pieces' (LinePieces' output, written
-   * as they are).
+   * `input`: 'lines' (each item one line, a Buffer, then a newline), 'batches' (arrays of such
+   * items) or 'pieces' (LinePieces' output, written as they are).
    */
-  constructor ({ input = 'lines', format = same } = {}) {
+  constructor ({ input = 'lines' } = {}) {
     super({ writableObjectMode: true })
     this.input = input
-    this.format = format
     this.lines = 0
     this.openLine = false
     this.parts = []
@@ -163,23 +161,15 @@ class LineJoiner extends Coalescing {
   }
 
   _transform (item, encoding, callback) {
-    try {
-      if (this.input === 'pieces') this.addPiece(item)
-      else if (this.input === 'batches') for (const line of item) this.addLine(line)
-      else this.addLine(item)
-    } catch (err) {
-      // `format` threw.
-      callback(err)
-      return
-    }
+    if (this.input === 'pieces') this.addPiece(item)
+    else if (this.input === 'batches') for (const line of item) this.addLine(line)
+    else this.addLine(item)
     if (this.size >= JOIN_BYTES) this.pushPending()
     else this.schedule()
     callback()
   }
 
-  addLine (item) {
-    const text = this.format(item)
-    const line = typeof text === 'string' ? Buffer.from(text) : text
+  addLine (line) {
     this.parts.push(line, NEWLINE_BYTES)
     this.size += line.length + 1
     this.lines++
@@ -227,10 +217,6 @@ class Cut extends Transform {
     this.isCut = true
     this.push(null)
   }
-}
-
-function same (item) {
-  return item
 }
 
 module.exports = { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, batchCost, linesPerBatch, pieceCost }

@@ -18,6 +18,7 @@
 use super::path::Key;
 use super::path::{self, found, SyntaxError};
 use super::predicate::{operand_test, Operand, Pred, Scalar, Test, Wants};
+use super::NESTING_LIMIT;
 
 struct Parser<'a> {
   src: &'a str,
@@ -35,20 +36,16 @@ pub fn parse(src: &str) -> Result<Pred, SyntaxError> {
   let pred = p.or()?;
   p.space();
   if p.at < src.len() {
-    let what = if p.word().is_some() {
-      "expected 'and', 'or' or the end"
-    } else {
-      "unexpected"
-    };
     return Err(SyntaxError::new(
       p.at,
-      format!("{what}, found {}", found(src, p.at)),
+      format!(
+        "expected 'and', 'or' or the end of the expression, found {}",
+        found(src, p.at)
+      ),
     ));
   }
   Ok(pred)
 }
-
-const DEPTH_LIMIT: usize = 256;
 
 impl<'a> Parser<'a> {
   fn bytes(&self) -> &'a [u8] {
@@ -117,8 +114,12 @@ impl<'a> Parser<'a> {
   /// `not` and `(`: the only recursion, bounded so a hostile expression cannot overflow the stack.
   fn unary(&mut self) -> Result<Pred, SyntaxError> {
     self.depth += 1;
-    if self.depth > DEPTH_LIMIT {
-      return Err(SyntaxError::new(self.at, "nested too deeply"));
+    self.space();
+    if self.depth > NESTING_LIMIT {
+      return Err(SyntaxError::new(
+        self.at,
+        format!("nested too deeply ('not' and parentheses nest at most {NESTING_LIMIT} deep)"),
+      ));
     }
     let pred = self.unary_inner();
     self.depth -= 1;
@@ -180,6 +181,13 @@ impl<'a> Parser<'a> {
       }
     };
     if op == "exists" {
+      self.space();
+      if matches!(self.bytes().get(self.at), Some(b'=' | b'!' | b'<' | b'>')) {
+        return Err(SyntaxError::new(
+          self.at,
+          "'exists' takes no value (.a exists; or compare: .a == 1)",
+        ));
+      }
       return Ok(Pred::Test(path, Test::Exists(true)));
     }
     self.space();

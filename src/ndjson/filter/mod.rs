@@ -13,6 +13,12 @@ pub mod predicate;
 pub mod select;
 
 use json::Member;
+
+/// How deep `where` nests (`not`, parentheses, `and`/`or`/`not` objects) and how many steps a
+/// path has, at most: everything that recurses over a spec (compiling, evaluating, projecting,
+/// dropping) recurses at most this deep, on any thread — the constructor's included, which may
+/// be a worker with a small stack. The data's own depth never adds to it.
+pub const NESTING_LIMIT: usize = 256;
 use predicate::{Evaluator, Pred};
 use select::{Projector, Sel};
 
@@ -104,10 +110,10 @@ fn compile_where(spec: WhereSpec<'_>) -> Result<Pred, SpecError> {
     WhereSpec::Expr(text) => expr::parse(text).map_err(|e| SpecError {
       syntax: true,
       message: format!(
-        "The \"options.where\" expression is invalid at column {}: {}\n  {text}\n  {}^",
+        "The \"options.where\" expression is invalid at column {}: {}\n{}",
         e.column(text),
         e.message,
-        " ".repeat(e.column(text) - 1)
+        pointer(text, e.at)
       ),
     }),
     WhereSpec::Object(json) => predicate::parse_object_form(json, "where").map_err(|e| SpecError {
@@ -115,6 +121,37 @@ fn compile_where(spec: WhereSpec<'_>) -> Result<Pred, SpecError> {
       message: format!("The \"options.{}\" option is invalid: {}", e.at, e.message),
     }),
   }
+}
+
+/// Characters of an expression shown around an error, at most.
+const EXCERPT_CHARS: usize = 72;
+
+/// Two lines: the expression (a window of it around byte `at` when it is long, on one line) and
+/// a caret under the character at `at`.
+fn pointer(text: &str, at: usize) -> String {
+  let at = (0..=at.min(text.len()))
+    .rev()
+    .find(|&i| text.is_char_boundary(i))
+    .unwrap_or(0);
+  // Line breaks and tabs shown as spaces keep the caret under its character.
+  let chars: Vec<char> = text
+    .chars()
+    .map(|c| if c.is_control() { ' ' } else { c })
+    .collect();
+  let index = text[..at].chars().count();
+  let (start, end) = if chars.len() <= EXCERPT_CHARS {
+    (0, chars.len())
+  } else {
+    let start = index
+      .saturating_sub(EXCERPT_CHARS * 2 / 3)
+      .min(chars.len() - EXCERPT_CHARS);
+    (start, start + EXCERPT_CHARS)
+  };
+  let before = if start > 0 { "…" } else { "" };
+  let after = if end < chars.len() { "…" } else { "" };
+  let shown: String = chars[start..end].iter().collect();
+  let caret = " ".repeat(before.chars().count() + index - start);
+  format!("  {before}{shown}{after}\n  {caret}^")
 }
 
 fn compile_select(paths: &[String]) -> Result<Sel, SpecError> {
@@ -536,5 +573,156 @@ mod tests {
       "{}",
       err.message
     );
+  }
+
+  fn nested(levels: usize, leaf: &str, wrap: &str) -> String {
+    let mut text = leaf.to_string();
+    for _ in 0..levels {
+      text = wrap.replace('@', &text);
+    }
+    text
+  }
+
+  #[test]
+  fn object_form_nesting_is_bounded_as_the_string_form_is() {
+    let leaf = r#"{"path":"a","eq":1}"#;
+    for wrap in [
+      r#"{"not":@}"#,
+      r#"{"and":[@]}"#,
+      r#"{"or":[{"path":"b","exists":true},@]}"#,
+    ] {
+      // 255 levels of logic above the test: 256 levels in all, as `not` × 255 in a string.
+      let ok = nested(NESTING_LIMIT - 1, leaf, wrap);
+      assert!(
+        Filter::new(Some(WhereSpec::Object(&ok)), None).is_ok(),
+        "{wrap}"
+      );
+      for levels in [NESTING_LIMIT, 100_000] {
+        let deep = nested(levels, leaf, wrap);
+        let err = Filter::new(Some(WhereSpec::Object(&deep)), None)
+          .err()
+          .expect("too deep");
+        assert!(!err.syntax);
+        assert!(
+          err.message.contains("nested too deeply") && err.message.len() < 300,
+          "{}",
+          err.message
+        );
+      }
+    }
+    let strings = format!("{}.a == 1", "not ".repeat(NESTING_LIMIT - 1));
+    assert!(Filter::new(Some(WhereSpec::Expr(&strings)), None).is_ok());
+    let strings = format!("{}.a == 1", "not ".repeat(NESTING_LIMIT));
+    assert!(Filter::new(Some(WhereSpec::Expr(&strings)), None).is_err());
+  }
+
+  #[test]
+  fn paths_have_at_most_the_limit_of_steps() {
+    let ok = format!("a{}", "[*]".repeat(NESTING_LIMIT - 1));
+    let long = format!("a{}", "[*]".repeat(NESTING_LIMIT));
+    let dotted = format!("a{}", ".b".repeat(100_000));
+    assert!(Filter::new(None, Some(std::slice::from_ref(&ok))).is_ok());
+    for path in [&long, &dotted] {
+      let err = Filter::new(None, Some(std::slice::from_ref(path)))
+        .err()
+        .expect("too long");
+      assert!(err.message.contains("path too long"), "{}", err.message);
+    }
+    assert!(Filter::new(Some(WhereSpec::Expr(&format!(".{ok} exists"))), None).is_ok());
+    assert!(Filter::new(Some(WhereSpec::Expr(&format!(".{long} exists"))), None).is_err());
+    let object = format!(r#"{{"path":"{long}","exists":true}}"#);
+    assert!(Filter::new(Some(WhereSpec::Object(&object)), None).is_err());
+  }
+
+  #[test]
+  fn deep_data_costs_no_more_stack_than_the_path_has_steps() {
+    // 100,000 nested arrays, read by the longest path there can be, on a thread with a small
+    // stack: evaluation and projection recurse per step of the path, not per level of data.
+    let depth = 100_000;
+    let line = format!("{{\"a\":{}1{}}}", "[".repeat(depth), "]".repeat(depth));
+    let path = format!("a{}", "[*]".repeat(NESTING_LIMIT - 1));
+    let found = std::thread::Builder::new()
+      .stack_size(1 << 20)
+      .spawn(move || {
+        let mut f = expr(&format!(".{path} exists"));
+        let mut p = Filter::new(None, Some(&[path])).unwrap();
+        let projected = p.test_project(line.as_bytes());
+        (
+          f.test_matches(line.as_bytes()),
+          projected.len() == line.len(),
+        )
+      })
+      .unwrap()
+      .join()
+      .unwrap();
+    assert_eq!(found, (true, true));
+  }
+
+  #[test]
+  fn many_selected_keys_are_looked_up_not_scanned() {
+    let mut paths: Vec<String> = (0..100_000).map(|i| format!("k{i}")).collect();
+    paths.push(r#"["\u00e9"]"#.into());
+    paths.push(r#"["\ud800"]"#.into());
+    paths.push("k5.x".into());
+    let mut f = Filter::new(None, Some(&paths)).unwrap();
+    let line = r#"{"z":0,"k99999":1,"\u006b5":2,"é":3,"\ud800":4,"k99999":5,"k7":{"x":1}}"#;
+    assert_eq!(
+      String::from_utf8(f.test_project(line.as_bytes())).unwrap(),
+      r#"{"k99999":5,"\u006b5":2,"é":3,"\ud800":4,"k7":{"x":1}}"#
+    );
+  }
+
+  #[test]
+  fn messages_read_well() {
+    let message = |text: &str| {
+      Filter::new(Some(WhereSpec::Expr(text)), None)
+        .err()
+        .expect(text)
+        .message
+    };
+    // The regex crate's own lines, reason first, not flattened.
+    let m = message(r#".a matches "[""#);
+    assert!(
+      m.contains("invalid regular expression: unclosed character class\n    [\n    ^\n"),
+      "{m}"
+    );
+    let m = message(".a exists == 1");
+    assert!(m.contains("column 11: 'exists' takes no value"), "{m}");
+    let m = message(".a == 1 )");
+    assert!(
+      m.contains("expected 'and', 'or' or the end of the expression, found ')'"),
+      "{m}"
+    );
+    // A long expression is shown as a window, the caret under the character at fault.
+    let text = format!("{}.a == 1", "not ".repeat(300));
+    let m = message(&text);
+    let lines: Vec<&str> = m.lines().collect();
+    let caret = lines[2].chars().count() - 1;
+    let excerpt: Vec<char> = lines[1].chars().collect();
+    assert!(excerpt.len() < 90, "{m}");
+    assert_eq!(excerpt[caret], 'n', "{m}");
+    assert!(lines[0].contains("column 1025"), "{m}");
+    // Line breaks do not break the caret's line.
+    let m = message(".a == 1 and\n.b = 2");
+    let lines: Vec<&str> = m.lines().collect();
+    assert_eq!(lines.len(), 3, "{m}");
+    assert_eq!(lines[1].chars().nth(lines[2].len() - 1), Some('='), "{m}");
+  }
+
+  #[test]
+  fn lone_surrogates_in_object_form_paths_and_patterns_are_refused() {
+    for json in [
+      r#"{"path":"[\"\ud800\"]","eq":1}"#,
+      r#"{"path":"a\ud800","eq":1}"#,
+      r#"{"path":"a","matches":"x\ud800"}"#,
+    ] {
+      let err = Filter::new(Some(WhereSpec::Object(json)), None)
+        .err()
+        .expect(json);
+      assert!(err.message.contains("lone surrogate"), "{}", err.message);
+    }
+    // An escape in the path's own syntax names that key exactly.
+    let mut f = object(r#"{"path":"[\"\\ud800\"]","eq":1}"#);
+    assert!(f.test_matches(br#"{"\ud800":1}"#));
   }
 }

@@ -13,11 +13,16 @@
 //! string  = a JSON string literal: "…" with JSON's escapes
 //! ```
 //!
+//! A path has at most [`NESTING_LIMIT`] steps: evaluating and projecting recurse once per step,
+//! on whatever thread runs them, so the depth must be bounded whatever the data's depth.
+//!
 //! A key is kept as UTF-16 code units, as JS strings are, so `"\ud800"` names the key a lone
 //! surrogate escape gives in `JSON.parse`; its UTF-8 form (when it has one) lets the common case
 //! compare raw bytes.
 
 use std::fmt;
+
+use super::NESTING_LIMIT;
 
 /// A key as JS sees it, plus its UTF-8 bytes when it is valid Unicode.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +117,12 @@ pub fn parse_at(src: &str, mut at: usize, first_bare: bool) -> Result<(Path, usi
   let mut steps = Vec::new();
   let mut bare_ok = first_bare;
   loop {
+    if steps.len() == NESTING_LIMIT && matches!(bytes.get(at), Some(b'[' | b'.')) {
+      return Err(SyntaxError::new(
+        at,
+        format!("path too long (at most {NESTING_LIMIT} steps)"),
+      ));
+    }
     match bytes.get(at) {
       Some(b'[') => {
         let (step, end) = bracket(src, at)?;

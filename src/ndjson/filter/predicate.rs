@@ -16,6 +16,7 @@ use regex::Regex;
 
 use super::json::{self, Kind, Member};
 use super::path::{self, Key, Path, Step};
+use super::NESTING_LIMIT;
 
 /// A JSON scalar operand.
 #[derive(Debug, Clone)]
@@ -336,7 +337,19 @@ const OPERATORS: &[&str] = &[
 /// Parses the object form from its JSON text (`JSON.stringify` of what the user gave).
 pub fn parse_object_form(text: &str, at: &str) -> Result<Pred, SpecError> {
   let s = text.as_bytes();
-  node(s, json::skip_ws(s, 0), at)
+  node(s, json::skip_ws(s, 0), at, 1)
+}
+
+/// `place` shortened for a message: a place 256 levels deep is a kilobyte long.
+fn shorten(place: &str) -> String {
+  const KEEP: usize = 40;
+  let chars: Vec<char> = place.chars().collect();
+  if chars.len() <= 2 * KEEP + 1 {
+    return place.to_string();
+  }
+  let head: String = chars[..KEEP].iter().collect();
+  let tail: String = chars[chars.len() - KEEP..].iter().collect();
+  format!("{head}…{tail}")
 }
 
 fn decode_string(s: &[u8], v: usize) -> Vec<u16> {
@@ -345,7 +358,14 @@ fn decode_string(s: &[u8], v: usize) -> Vec<u16> {
   units
 }
 
-fn node(s: &[u8], v: usize, at: &str) -> Result<Pred, SpecError> {
+/// One predicate of the object form, `depth` levels of `and`/`or`/`not` deep (1 at the top).
+fn node(s: &[u8], v: usize, at: &str, depth: usize) -> Result<Pred, SpecError> {
+  if depth > NESTING_LIMIT {
+    return spec_error(
+      &shorten(at),
+      format!("nested too deeply (and, or and not nest at most {NESTING_LIMIT} levels deep)"),
+    );
+  }
   if json::kind(s, v) != Kind::Object {
     return spec_error(at, "must be an object: { path, <operator>: operand }, { and: [...] }, { or: [...] } or { not: ... }");
   }
@@ -372,7 +392,7 @@ fn node(s: &[u8], v: usize, at: &str) -> Result<Pred, SpecError> {
       }
       let here = format!("{at}.{logic}");
       if logic == "not" {
-        return Ok(Pred::Not(Box::new(node(s, value, &here)?)));
+        return Ok(Pred::Not(Box::new(node(s, value, &here, depth + 1)?)));
       }
       if json::kind(s, value) != Kind::Array {
         return spec_error(&here, "must be an array of predicates");
@@ -380,7 +400,7 @@ fn node(s: &[u8], v: usize, at: &str) -> Result<Pred, SpecError> {
       let mut parts = Vec::new();
       let mut failure = None;
       json::for_each_element(s, value, |e| {
-        match node(s, e, &format!("{here}[{}]", parts.len())) {
+        match node(s, e, &format!("{here}[{}]", parts.len()), depth + 1) {
           Ok(p) => parts.push(p),
           Err(err) => failure = Some(err),
         }
@@ -403,7 +423,12 @@ fn node(s: &[u8], v: usize, at: &str) -> Result<Pred, SpecError> {
   if json::kind(s, path_at) != Kind::String {
     return spec_error(&path_here, "must be a string");
   }
-  let path_text = String::from_utf16_lossy(&decode_string(s, path_at));
+  let Ok(path_text) = String::from_utf16(&decode_string(s, path_at)) else {
+    return spec_error(
+      &path_here,
+      "has a lone surrogate: write that key quoted, with an escape (as [\"\\ud800\"])",
+    );
+  };
   let path = path::parse(&path_text).map_err(|e| SpecError {
     at: path_here.clone(),
     message: format!(
@@ -497,8 +522,11 @@ pub fn operand_test<E>(
     ("startsWith", o) => Test::StartsWith(string(o)),
     ("endsWith", o) => Test::EndsWith(string(o)),
     ("matches", o) => {
-      let pattern = String::from_utf16_lossy(&string(o).utf16);
-      Test::Matches(regex(&pattern).map_err(invalid)?)
+      let compiled = match String::from_utf16(&string(o).utf16) {
+        Ok(pattern) => regex(&pattern),
+        Err(_) => Err("a regular expression cannot hold a lone surrogate (it matches text)".into()),
+      };
+      Test::Matches(compiled.map_err(invalid)?)
     }
     _ => unreachable!("every operator is listed"),
   })
@@ -506,12 +534,23 @@ pub fn operand_test<E>(
 
 /// Compiles a `matches` pattern; the error says why it is refused.
 pub fn regex(pattern: &str) -> Result<Regex, String> {
-  Regex::new(pattern).map_err(|e| {
-    format!(
-      "invalid regular expression: {}",
-      e.to_string().replace('\n', " ")
-    )
-  })
+  Regex::new(pattern).map_err(|e| regex_message(&e.to_string()))
+}
+
+/// The `regex` crate's error, reworded: its parse errors are `regex parse error:`, the pattern
+/// and carets under the culprit (indented lines), then `error: why`. The reason comes first
+/// here, then the pattern and its carets as they were.
+fn regex_message(text: &str) -> String {
+  let body = text.strip_prefix("regex parse error:\n").unwrap_or(text);
+  let lines: Vec<&str> = body.lines().collect();
+  match lines.split_last() {
+    Some((last, shown)) if last.starts_with("error: ") && !shown.is_empty() => format!(
+      "invalid regular expression: {}\n{}",
+      &last["error: ".len()..],
+      shown.join("\n")
+    ),
+    _ => format!("invalid regular expression: {}", body.trim_end()),
+  }
 }
 
 fn what(wants: Wants) -> &'static str {

@@ -15,6 +15,8 @@
 //! The output is JSON text made of pieces of the (valid) input, so it is valid too and the batch
 //! treats it like any line.
 
+use std::collections::HashMap;
+
 use super::json::{self, Kind, Member};
 use super::path::{Key, Path, Step};
 use super::predicate::key_is;
@@ -26,12 +28,48 @@ pub enum Sel {
   Node(Node),
 }
 
+/// Above this many keys a node looks keys up in its maps instead of comparing each one: a
+/// `select` of 100,000 keys must cost neither quadratic time to build nor a scan per member.
+const SCAN_KEYS: usize = 8;
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Node {
   keys: Vec<(Key, Sel)>,
+  /// `keys`' positions by UTF-16 units (every key) and by UTF-8 bytes (those that have them).
+  by_units: HashMap<Vec<u16>, usize>,
+  by_utf8: HashMap<Vec<u8>, usize>,
   /// Sorted by index.
   indices: Vec<(u32, Sel)>,
   each: Option<Box<Sel>>,
+}
+
+impl Node {
+  /// The selection under `key`, added (empty) if new.
+  fn child(&mut self, key: &Key) -> &mut Sel {
+    let next = self.keys.len();
+    let i = *self.by_units.entry(key.utf16.clone()).or_insert(next);
+    if i == next {
+      if let Some(utf8) = &key.utf8 {
+        self.by_utf8.insert(utf8.clone(), i);
+      }
+      self.keys.push((key.clone(), Sel::Node(Node::default())));
+    }
+    &mut self.keys[i].1
+  }
+
+  /// The position in `keys` of the key whose raw text (between its quotes) is `raw`.
+  #[inline]
+  fn find(&self, raw: &[u8], units: &mut Vec<u16>) -> Option<usize> {
+    if self.keys.len() <= SCAN_KEYS {
+      return self.keys.iter().position(|(k, _)| key_is(raw, k, units));
+    }
+    if !raw.contains(&b'\\') {
+      return self.by_utf8.get(raw).copied();
+    }
+    units.clear();
+    json::decode_utf16(raw, units);
+    self.by_units.get(&units[..]).copied()
+  }
 }
 
 impl Sel {
@@ -56,13 +94,7 @@ fn insert(sel: &mut Sel, steps: &[Step]) {
   };
   let empty = || Sel::Node(Node::default());
   let child = match step {
-    Step::Key(key) => match node.keys.iter().position(|(k, _)| k == key) {
-      Some(i) => &mut node.keys[i].1,
-      None => {
-        node.keys.push((key.clone(), empty()));
-        &mut node.keys.last_mut().expect("pushed").1
-      }
-    },
+    Step::Key(key) => node.child(key),
     Step::Index(n) => {
       let i = match node.indices.binary_search_by_key(n, |(i, _)| *i) {
         Ok(i) => i,
@@ -84,10 +116,7 @@ fn merge(dst: &mut Sel, src: &Sel) {
     (_, Sel::All) => *dst = Sel::All,
     (Sel::Node(d), Sel::Node(s)) => {
       for (key, sel) in &s.keys {
-        match d.keys.iter_mut().find(|(k, _)| k == key) {
-          Some((_, existing)) => merge(existing, sel),
-          None => d.keys.push((key.clone(), sel.clone())),
-        }
+        merge(d.child(key), sel);
       }
       for (n, sel) in &s.indices {
         match d.indices.binary_search_by_key(n, |(i, _)| *i) {
@@ -108,7 +137,7 @@ fn merge(dst: &mut Sel, src: &Sel) {
 /// Folds `[*]`'s tree into each index's, so an element needs one tree only.
 fn finish(sel: &mut Sel) {
   let Sel::Node(node) = sel else { return };
-  if let Some(each) = &node.each {
+  if let (Some(each), false) = (&node.each, node.indices.is_empty()) {
     let each = each.clone();
     for (_, sel) in &mut node.indices {
       merge(sel, &each);
@@ -188,24 +217,23 @@ impl Projector {
     members: impl Iterator<Item = Member>,
     out: &mut Vec<u8>,
   ) -> bool {
-    // Per selected key: the first occurrence's (order, key text) and the last one's value.
-    let mut found: Vec<Option<(usize, usize, usize, usize)>> = vec![None; node.keys.len()];
+    // The selected members, (key, input order, key text, value): O(members), whatever the
+    // number of keys selected. Then per key the first occurrence's place and key text with the
+    // last one's value, in input order.
+    let mut hits: Vec<(usize, usize, usize, usize, usize)> = Vec::new();
     for (order, m) in members.enumerate() {
-      let raw = &s[m.key_start..m.key_end];
-      if let Some(j) = node
-        .keys
-        .iter()
-        .position(|(k, _)| key_is(raw, k, &mut self.units))
-      {
-        let slot = found[j].get_or_insert((order, m.key_start, m.key_end, 0));
-        slot.3 = m.value;
+      if let Some(j) = node.find(&s[m.key_start..m.key_end], &mut self.units) {
+        hits.push((j, order, m.key_start, m.key_end, m.value));
       }
     }
-    let mut present: Vec<(usize, usize, usize, usize, &Sel)> = found
-      .iter()
-      .zip(&node.keys)
-      .filter_map(|(f, (_, sel))| f.map(|(o, ks, ke, val)| (o, ks, ke, val, sel)))
-      .collect();
+    // Stable: a key's occurrences stay in input order.
+    hits.sort_by_key(|h| h.0);
+    let mut present: Vec<(usize, usize, usize, usize, &Sel)> = Vec::with_capacity(hits.len());
+    for run in hits.chunk_by(|a, b| a.0 == b.0) {
+      let (j, order, key_start, key_end, _) = run[0];
+      let value = run[run.len() - 1].4;
+      present.push((order, key_start, key_end, value, &node.keys[j].1));
+    }
     present.sort_unstable_by_key(|p| p.0);
     let start = out.len();
     out.push(b'{');
