@@ -20,10 +20,12 @@ const parse = (chunks, options) => readAll(ReadableStream.from(chunks).pipeThrou
 
 test("sluice/web is a subpath export, as CommonJS and as an ES module, with the same classes", async (t) => {
   const esm = await import('sluice/web')
-  for (const name of ['NdjsonParseStream', 'ThrottleStream', 'MeterStream', 'BoundedBufferStream', 'MonitoredWritableStream']) {
+  for (const name of ['NdjsonParseStream', 'NdjsonStringifyStream', 'ThrottleStream', 'MeterStream', 'BoundedBufferStream', 'MonitoredWritableStream']) {
     t.is(typeof web[name], 'function', name)
     t.is(esm[name], web[name], `${name}: one implementation`)
   }
+  t.is(web.NULL, require('..').NULL, 'NULL is the package\'s')
+  t.is(esm.NULL, web.NULL)
 })
 
 // ---------------------------------------------------------------------------------------------
