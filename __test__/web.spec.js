@@ -110,6 +110,16 @@ test('NdjsonParseStream: a reader that stops reading stalls a producer awaiting 
   }
 })
 
+test("a readable strategy whose size() throws errors both sides with what it threw (not an uncaught exception)", async (t) => {
+  const boom = new Error('size boom')
+  const s = new NdjsonParseStream(undefined, undefined, { highWaterMark: 4, size () { throw boom } })
+  const writer = s.writable.getWriter()
+  writer.write('1\n2\n3\n').catch(() => {})
+  // Nothing reads yet, so every value goes through size().
+  await t.throwsAsync(writer.closed, { is: boom })
+  await t.throwsAsync(s.readable.getReader().read(), { is: boom })
+})
+
 // ---------------------------------------------------------------------------------------------
 // MonitoredWritableStream
 

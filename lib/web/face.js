@@ -73,7 +73,14 @@ class Link {
     if (this.state !== OPEN) return false
     this.wanted = false
     const controller = this.readableController
-    controller.enqueue(item)
+    try {
+      controller.enqueue(item)
+    } catch (err) {
+      // The readable strategy's size() threw: the stream has errored with it (the Streams
+      // standard); so does the whole face, rather than the throw reaching whoever pushed.
+      this.fail(err)
+      return false
+    }
     return controller.desiredSize > 0
   }
 
