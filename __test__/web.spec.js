@@ -20,10 +20,12 @@ const parse = (chunks, options) => readAll(ReadableStream.from(chunks).pipeThrou
 
 test("sluice/web is a subpath export, as CommonJS and as an ES module, with the same classes", async (t) => {
   const esm = await import('sluice/web')
-  for (const name of ['NdjsonParseStream', 'ThrottleStream', 'MeterStream', 'BoundedBufferStream', 'MonitoredWritableStream']) {
+  for (const name of ['NdjsonParseStream', 'NdjsonStringifyStream', 'ThrottleStream', 'MeterStream', 'BoundedBufferStream', 'MonitoredWritableStream']) {
     t.is(typeof web[name], 'function', name)
     t.is(esm[name], web[name], `${name}: one implementation`)
   }
+  t.is(web.NULL, require('..').NULL, 'NULL is the package\'s')
+  t.is(esm.NULL, web.NULL)
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -106,6 +108,16 @@ test('NdjsonParseStream: a reader that stops reading stalls a producer awaiting 
     t.true(writer.desiredSize <= 0)
     await writer.abort(new Error('done'))
   }
+})
+
+test("a readable strategy whose size() throws errors both sides with what it threw (not an uncaught exception)", async (t) => {
+  const boom = new Error('size boom')
+  const s = new NdjsonParseStream(undefined, undefined, { highWaterMark: 4, size () { throw boom } })
+  const writer = s.writable.getWriter()
+  writer.write('1\n2\n3\n').catch(() => {})
+  // Nothing reads yet, so every value goes through size().
+  await t.throwsAsync(writer.closed, { is: boom })
+  await t.throwsAsync(s.readable.getReader().read(), { is: boom })
 })
 
 // ---------------------------------------------------------------------------------------------

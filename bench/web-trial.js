@@ -5,14 +5,18 @@
 //     a WHATWG ReadableStream of the corpus (64 KiB subarrays from memory) → candidate → for await
 //     (or, for 'sluice-pipeline', Node's pipeline into the counting sink of bench/ndjson.js),
 //     timed from the first read to the last record.
+//   { mode: 'stringify', candidate, path, records }
+//     the corpus's lines parsed to values before the clock starts; a ReadableStream of them (up to
+//     64 per pull) → candidate → for await counting bytes and newlines (or, for
+//     'sluice-stringifier-pipeline', Node's pipeline into a counting Writable), timed to the last chunk.
 //   { mode: 'stall', path, readValues }
 //     a producer that awaits writer.ready before each 64 KiB write into NdjsonParseStream, and a
 //     reader that reads `readValues` values and stops: how far the producer gets before
 //     writer.ready stays pending.
 
 const fs = require('node:fs')
-const { pipeline } = require('node:stream')
-const { ReadableStream, TransformStream, TextDecoderStream } = require('node:stream/web')
+const { pipeline, Readable, Writable } = require('node:stream')
+const { ReadableStream, TransformStream, TextDecoderStream, CountQueuingStrategy } = require('node:stream/web')
 const common = require('./common.js')
 const { SLUICE_MODULE } = require('./candidates.js')
 
@@ -102,6 +106,90 @@ async function throughput ({ candidate, path, bytes, records, anyObject }) {
   return { ...d, mbPerS: bytes / 1e6 / d.wallS, krecPerS: records / 1e3 / d.wallS, gcMs, peakRssMiB: common.peakRssMiB() }
 }
 
+/** Each stringify candidate: loads its modules, then gives a ReadableStream of values → a ReadableStream of bytes. */
+const STRINGIFY_CANDIDATES = {
+  'sluice-web-stringify': () => {
+    const { NdjsonStringifyStream } = webModule()
+    return (values) => values.pipeThrough(new NdjsonStringifyStream())
+  },
+  // What people write by hand: one JSON text + '\n' per value, encoded, one chunk each.
+  'minimal-whatwg-stringify': () => {
+    const encoder = new TextEncoder()
+    return (values) => values.pipeThrough(new TransformStream({
+      transform (value, controller) {
+        controller.enqueue(encoder.encode(JSON.stringify(value) + '\n'))
+      }
+    }))
+  }
+}
+
+/** The corpus's lines as values. */
+function parseLines (buf) {
+  const text = buf.toString('utf8')
+  const out = []
+  let start = 0
+  for (let end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) out.push(JSON.parse(text.slice(start, end)))
+  return out
+}
+
+function countNewlines (chunk) {
+  let n = 0
+  for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) n++
+  return n
+}
+
+async function stringifyThroughput ({ candidate, path, records }) {
+  const items = parseLines(fs.readFileSync(path))
+  if (items.length !== records) throw new Error(`corpus has ${items.length} lines, expected ${records}`)
+  let bytes = 0
+  let lines = 0
+  let chunks = 0
+  let make = null
+  let NdjsonStringifier = null
+  if (candidate === 'sluice-stringifier-pipeline') NdjsonStringifier = require(SLUICE_MODULE).NdjsonStringifier
+  else if (STRINGIFY_CANDIDATES[candidate] === undefined) throw new Error(`unknown candidate ${candidate}`)
+  else make = STRINGIFY_CANDIDATES[candidate]()
+  let i = 0
+  if (typeof global.gc === 'function') global.gc()
+  const gc = common.gcTimer()
+  gc.start()
+  const t0 = common.snapshot()
+  if (NdjsonStringifier !== null) {
+    const source = new Readable({
+      objectMode: true,
+      read () {
+        for (let k = 0; k < 64 && i < items.length; k++) if (!this.push(items[i++])) return
+        if (i >= items.length) this.push(null)
+      }
+    })
+    const sink = new Writable({
+      write (chunk, _encoding, callback) {
+        chunks++
+        bytes += chunk.length
+        lines += countNewlines(chunk)
+        callback()
+      }
+    })
+    await new Promise((resolve, reject) => pipeline(source, new NdjsonStringifier(), sink, (err) => (err ? reject(err) : resolve())))
+  } else {
+    const values = new ReadableStream({
+      pull (controller) {
+        for (let k = 0; k < 64 && i < items.length && controller.desiredSize > 0; k++) controller.enqueue(items[i++])
+        if (i >= items.length) controller.close()
+      }
+    }, new CountQueuingStrategy({ highWaterMark: 64 }))
+    for await (const chunk of make(values)) {
+      chunks++
+      bytes += chunk.length
+      lines += countNewlines(chunk)
+    }
+  }
+  const d = common.since(t0)
+  const gcMs = await gc.stop()
+  if (lines !== records) throw new Error(`${candidate}: ${lines} lines for ${records} values`)
+  return { ...d, bytes, chunks, mbPerS: bytes / 1e6 / d.wallS, krecPerS: records / 1e3 / d.wallS, gcMs, peakRssMiB: common.peakRssMiB() }
+}
+
 /** Resolves 'quiet' after `ms` unless `p` settles first: when to look, in a benchmark. */
 const quietAfter = (p, ms) => Promise.race([p.then(() => 'ready'), new Promise((resolve) => setTimeout(resolve, ms, 'quiet'))])
 
@@ -127,4 +215,5 @@ async function stall ({ path, readValues }) {
   return { written, consumed, held: written - consumed, stalled, parsedBytes: s.stats().bytes }
 }
 
-common.runChildMain((input) => (input.mode === 'stall' ? stall(input) : throughput(input)))
+const MODES = { throughput, stringify: stringifyThroughput, stall }
+common.runChildMain((input) => MODES[input.mode](input))

@@ -247,6 +247,22 @@ class NdjsonEncoder {
   }
 }
 
+/**
+ * Encodes one value with `encoder`; a skip is announced as a 'skip' event of `emitter`. Returns
+ * the error that fails the stream, or null.
+ */
+function addValue (encoder, emitter, value) {
+  const err = encoder.add(value)
+  if (err === null || !err.skipped) return err
+  try {
+    emitter.emit('skip', { code: err.code, index: err.index, reason: err.reason, value })
+    return null
+  } catch (thrown) {
+    // Not out of write(): a throwing listener fails the stream with what it threw.
+    return asError(thrown, 'ERR_SLUICE_LISTENER', "a 'skip' listener")
+  }
+}
+
 const kEncoder = Symbol('kEncoder')
 const kWant = Symbol('kWant')
 const kHeld = Symbol('kHeld')
@@ -326,17 +342,8 @@ class NdjsonStringifier extends Transform {
     if (held !== null) held()
   }
 
-  /** Encodes one value; a skip is announced here. Returns the error that fails the stream, or null. */
   #add (value) {
-    const err = this[kEncoder].add(value)
-    if (err === null || !err.skipped) return err
-    try {
-      this.emit('skip', { code: err.code, index: err.index, reason: err.reason, value })
-      return null
-    } catch (thrown) {
-      // Not out of write(): a throwing listener fails the stream with what it threw.
-      return asError(thrown, 'ERR_SLUICE_LISTENER', "a 'skip' listener")
-    }
+    return addValue(this[kEncoder], this, value)
   }
 
   /** Pushes what is due and completes a write: at once, held until `_read`, or with its error. */
@@ -386,4 +393,4 @@ class NdjsonStringifier extends Transform {
   }
 }
 
-module.exports = { NdjsonStringifier, NdjsonEncoder, encoderOptions, NULL }
+module.exports = { NdjsonStringifier, NdjsonEncoder, encoderOptions, addValue, KNOWN_OPTIONS, MAX_BATCH, NULL }

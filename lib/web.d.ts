@@ -12,10 +12,16 @@ import type {
   MonitorOptions,
   NdjsonParserOptions,
   NdjsonParserStats,
+  NdjsonStringifierOptions,
+  NdjsonStringifierStats,
   StallInfo,
   ThrottleOptions,
-  ThrottleStats
+  ThrottleStats,
+  UnserializableValue
 } from '../index.js'
+
+/** The package's `NULL`: written to NdjsonStringifyStream, a JSON `null` line (as a `null` chunk is). */
+export { NULL } from '../index.js'
 
 type NodeStreamOptionKeys = 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal'
 
@@ -35,6 +41,21 @@ export declare class NdjsonParseStream<T = any, I extends BufferSource | string 
   on(event: 'invalid', listener: (info: InvalidLine) => void): this
   once(event: 'invalid', listener: (info: InvalidLine) => void): this
   off(event: 'invalid', listener: (info: InvalidLine) => void): this
+}
+
+export type NdjsonStringifyStreamOptions = Omit<NdjsonStringifierOptions, NodeStreamOptionKeys>
+
+/**
+ * JS values in (`null` or `NULL` for a JSON `null`), NDJSON bytes out: `Uint8Array`s (Buffers) of whole lines,
+ * in batches of up to 64 KiB (or a `ByteLengthQueuingStrategy` readable side's highWaterMark if smaller).
+ */
+export declare class NdjsonStringifyStream<T = any> extends TransformStream<T, Uint8Array> {
+  constructor(options?: NdjsonStringifyStreamOptions, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<Uint8Array>)
+  /** values and bytes enqueued, values skipped, batches enqueued. */
+  stats(): NdjsonStringifierStats
+  on(event: 'skip', listener: (info: UnserializableValue) => void): this
+  once(event: 'skip', listener: (info: UnserializableValue) => void): this
+  off(event: 'skip', listener: (info: UnserializableValue) => void): this
 }
 
 export declare class ThrottleStream<T = any> extends TransformStream<T, T> {

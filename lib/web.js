@@ -12,17 +12,21 @@
 // their Node Transform through its callbacks (NodeEngine). The component's counters and events
 // are the face's: stats(), on/once/off('invalid' | 'stall' | 'drop'…), and its methods.
 //
+// NdjsonStringifyStream drives the stringifier's NdjsonEncoder directly (EncoderEngine): values
+// in, batches of lines out.
+//
 // MonitoredWritableStream is a WritableStream that measures what it forwards to another
 // WritableStream (or an underlying sink object).
 
-const { WritableStream, CountQueuingStrategy } = require('node:stream/web')
-const { NdjsonParser } = require('./ndjson.js')
+const { WritableStream, CountQueuingStrategy, ByteLengthQueuingStrategy } = require('node:stream/web')
+const { NdjsonParser, NULL } = require('./ndjson.js')
+const { NdjsonEncoder, encoderOptions, KNOWN_OPTIONS: STRINGIFIER_OPTIONS, MAX_BATCH } = require('./stringifier.js')
 const { Throttle } = require('./throttle.js')
 const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods } = require('./meter.js')
 const { BoundedBuffer } = require('./buffer.js')
-const { NativeEngine, NodeEngine } = require('./web/engines.js')
+const { NativeEngine, NodeEngine, EncoderEngine } = require('./web/engines.js')
 const { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents } = require('./web/face.js')
-const { typeError } = require('./options.js')
+const { typeError, validateOptionsObject } = require('./options.js')
 
 const kComponent = Symbol('kComponent')
 
@@ -56,6 +60,31 @@ class NdjsonParseStream extends WebTransform {
   /** The parser's counters: lines, bytes, values, blankLines, invalidLines, longestLine. */
   stats () {
     return this[kComponent].stats()
+  }
+}
+
+/**
+ * JS values in, NDJSON bytes out (Buffers, which are Uint8Arrays): one JSON text per value and
+ * `newline` after it, in batches of whole lines. NdjsonStringifier's options (replacer, newline,
+ * onUnserializable); a `null` chunk is a JSON `null` line (so is NULL, as NdjsonParser emits it).
+ */
+class NdjsonStringifyStream extends WebTransform {
+  constructor (options, writableStrategy, readableStrategy) {
+    const opts = validateOptionsObject(webOptions(options, 'NdjsonStringifyStream'), 'NdjsonStringifyStream', STRINGIFIER_OPTIONS)
+    const config = encoderOptions(opts)
+    const readable = strategy(readableStrategy, 'readableStrategy', byteStrategy)
+    // Batches of 64 KiB (one downstream write per 64 KiB), unless a ByteLengthQueuingStrategy
+    // asks for a smaller queue: as NdjsonStringifier with a smaller readableHighWaterMark. Other
+    // strategies count in their own units, which say nothing about a batch's size.
+    const asked = readableStrategy instanceof ByteLengthQueuingStrategy ? readable.highWaterMark : MAX_BATCH
+    const engine = new EncoderEngine(new NdjsonEncoder({ ...config, batchBytes: Math.min(MAX_BATCH, asked) }))
+    super(engine, strategy(writableStrategy, 'writableStrategy', oneChunk), readable)
+    this[kComponent] = engine
+  }
+
+  /** values and bytes enqueued, values skipped, batches (Uint8Arrays) enqueued. */
+  stats () {
+    return this[kComponent].encoder.stats()
   }
 }
 
@@ -205,8 +234,8 @@ function ignore () {}
 
 addMeasuredMethods(MeterStream)
 addMeasuredMethods(MonitoredWritableStream)
-for (const Class of [NdjsonParseStream, ThrottleStream, MeterStream, BoundedBufferStream, MonitoredWritableStream]) {
+for (const Class of [NdjsonParseStream, NdjsonStringifyStream, ThrottleStream, MeterStream, BoundedBufferStream, MonitoredWritableStream]) {
   forwardEvents(Class, (face) => face[kComponent])
 }
 
-module.exports = { NdjsonParseStream, ThrottleStream, MeterStream, BoundedBufferStream, MonitoredWritableStream }
+module.exports = { NdjsonParseStream, NdjsonStringifyStream, ThrottleStream, MeterStream, BoundedBufferStream, MonitoredWritableStream, NULL }

@@ -4,6 +4,6 @@ import { createRequire } from 'node:module'
 
 const web = createRequire(import.meta.url)('./web.js')
 
-export const { NdjsonParseStream, ThrottleStream, MeterStream, BoundedBufferStream, MonitoredWritableStream } = web
+export const { NdjsonParseStream, NdjsonStringifyStream, NULL, ThrottleStream, MeterStream, BoundedBufferStream, MonitoredWritableStream } = web
 
 export default web

@@ -1,6 +1,6 @@
 // sluice/web's declarations in use (type-checked by __test__/web.spec.js): the faces fit the
 // global Web Streams types, as a fetch() body's pipeThrough needs.
-import { BoundedBufferStream, MeterStream, MonitoredWritableStream, NdjsonParseStream, ThrottleStream } from 'sluice/web'
+import { BoundedBufferStream, MeterStream, MonitoredWritableStream, NdjsonParseStream, NdjsonStringifyStream, NULL, ThrottleStream } from 'sluice/web'
 
 const parse = new NdjsonParseStream<{ a: number }>({ onInvalid: 'skip' })
 parse.on('invalid', (info) => info.line)
@@ -9,4 +9,10 @@ const bytes: number = new MeterStream({ name: 'x' }).stats().bytes
 const chunks: number = new MonitoredWritableStream({ write () {} }).stats().chunks
 const throttle: ThrottleStream = new ThrottleStream({ rate: 5 }).setRate(3)
 const dropped: number = new BoundedBufferStream({ capacity: 3 }).stats().dropped.oldest
-export { values, bytes, chunks, throttle, dropped }
+const stringify = new NdjsonStringifyStream<{ a: number } | null | typeof NULL>({ newline: '\r\n', onUnserializable: 'skip', replacer: ['a'] })
+stringify.on('skip', (info) => info.index)
+const lines: ReadableStream<Uint8Array> = new ReadableStream<{ a: number } | null>().pipeThrough(stringify)
+const skipped: number = stringify.stats().skipped
+// @ts-expect-error Node stream options are not NdjsonStringifyStream's
+new NdjsonStringifyStream({ highWaterMark: 5 })
+export { values, bytes, chunks, throttle, dropped, lines, skipped }

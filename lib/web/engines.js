@@ -14,8 +14,19 @@
 //   _transform/_read) through its public calls: one write at a time, settled by its callback
 //   (so the component's own backpressure holds the Web writer), items taken with read() while
 //   the Web side has room. Its events after destroy() are ignored.
+// * EncoderEngine drives an NdjsonEncoder (lib/stringifier.js) for NdjsonStringifyStream: values
+//   become lines in the encoder's current batch as they are written, and batches leave as
+//   Buffers, not one per value. A complete batch (`batchBytes`) leaves while the Web side has
+//   room; an incomplete one once the writes stop for a turn (a setImmediate: writes that arrive
+//   back to back, each a promise job after the last, share a batch; a trickle still leaves within
+//   a turn). A write completes at once while the Web side has room, else it is held until a
+//   pull makes some: so the readable queue holds at most its highWaterMark + one batch.
 
 const { Buffer } = require('node:buffer')
+const { EventEmitter } = require('node:events')
+// The real one, even inside jest's sandbox with fake timers (as lib/transport.js).
+const { setImmediate, clearImmediate } = require('node:timers')
+const { addValue } = require('../stringifier.js')
 const { openPort, pullPort } = require('../transport.js')
 const { typeError } = require('../options.js')
 const { SluiceError } = require('../errors.js')
@@ -152,4 +163,102 @@ class NodeEngine {
   }
 }
 
-module.exports = { NativeEngine, NodeEngine, toBuffer }
+/** Also the emitter of the face's 'skip' events. */
+class EncoderEngine extends EventEmitter {
+  /** @param {import('../stringifier.js').NdjsonEncoder} encoder */
+  constructor (encoder) {
+    super()
+    this.encoder = encoder
+    this.link = null
+    this.done = false
+    // A write's callback, held while the Web side has no room.
+    this.heldWrite = null
+    // end()'s callback, held until every line has been enqueued.
+    this.heldEnd = null
+    this.idle = null
+    // The idle flush found no room: the next pull enqueues the incomplete batch too.
+    this.owed = false
+  }
+
+  attach (link) {
+    this.link = link
+  }
+
+  write (value, callback) {
+    const err = addValue(this.encoder, this, value)
+    if (err !== null) {
+      // 'error' policy (or a throwing 'skip' listener): the link errors both sides with it.
+      callback(err)
+      return
+    }
+    this.pump(false)
+    if (this.encoder.ready(true)) this.scheduleIdle()
+    if (this.link.room()) callback()
+    else this.heldWrite = callback
+  }
+
+  end (callback) {
+    this.cancelIdle()
+    this.heldEnd = callback
+    this.finish()
+  }
+
+  pull () {
+    if (this.heldEnd !== null) {
+      this.finish()
+      return
+    }
+    this.pump(this.owed)
+    if (!this.link.room()) return
+    this.owed = false
+    const held = this.heldWrite
+    if (held !== null) {
+      this.heldWrite = null
+      held()
+    }
+  }
+
+  /** Enqueues batches while the Web side has room: complete ones, or with `all` every line. */
+  pump (all) {
+    const { encoder, link } = this
+    while (encoder.ready(all) && link.room()) link.enqueue(encoder.take(all))
+  }
+
+  /** After end(): every line out (as room allows), then the readable side closes. */
+  finish () {
+    this.pump(true)
+    if (this.encoder.ready(true) || this.done) return
+    const callback = this.heldEnd
+    this.heldEnd = null
+    this.link.closeReadable()
+    callback()
+  }
+
+  scheduleIdle () {
+    if (this.idle === null) this.idle = setImmediate(() => this.onIdle())
+  }
+
+  cancelIdle () {
+    if (this.idle !== null) clearImmediate(this.idle)
+    this.idle = null
+  }
+
+  /** The writes stopped for a turn: the incomplete batch goes out (or is owed to the next pull). */
+  onIdle () {
+    this.idle = null
+    if (this.done) return
+    this.pump(true)
+    if (this.encoder.ready(true)) this.owed = true
+  }
+
+  destroy () {
+    // The link settles its own held promises; nothing is enqueued or called back after this.
+    this.done = true
+    this.cancelIdle()
+    this.encoder.discard()
+    this.heldWrite = null
+    this.heldEnd = null
+  }
+}
+
+module.exports = { NativeEngine, NodeEngine, EncoderEngine, toBuffer }

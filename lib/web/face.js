@@ -33,6 +33,10 @@ const OPEN = 0
 const CLOSED = 1 // the readable side closed after a clean end
 const DONE = 2 // torn down (cancel, abort, error)
 
+// Link#write: the engine's callback has not run yet (RUNNING) or runs later (HELD).
+const RUNNING = Symbol('running')
+const HELD = Symbol('held')
+
 /** Node stream events that belong to the engine, not to the component: not forwarded. */
 const STREAM_EVENTS = new Set([
   'data', 'end', 'error', 'close', 'finish', 'prefinish', 'drain', 'readable', 'pause', 'resume', 'pipe', 'unpipe'
@@ -50,6 +54,8 @@ class Link {
     this.wanted = false
     this.heldWrite = null
     this.heldClose = null
+    // Why it was torn down (cancel or abort reason, or the error).
+    this.reason = undefined
   }
 
   /** Whether the readable side takes another item now. */
@@ -67,7 +73,14 @@ class Link {
     if (this.state !== OPEN) return false
     this.wanted = false
     const controller = this.readableController
-    controller.enqueue(item)
+    try {
+      controller.enqueue(item)
+    } catch (err) {
+      // The readable strategy's size() threw: the stream has errored with it (the Streams
+      // standard); so does the whole face, rather than the throw reaching whoever pushed.
+      this.fail(err)
+      return false
+    }
     return controller.desiredSize > 0
   }
 
@@ -85,19 +98,33 @@ class Link {
   }
 
   write (chunk) {
+    // A chunk the engine takes at once (a value into the stringifier's batch: every write) is
+    // answered without a promise of our own; one it holds gets a promise settled by its callback.
+    let syncResult = RUNNING
+    this.engine.write(chunk, (err) => {
+      if (syncResult === RUNNING) {
+        syncResult = err ?? null
+        return
+      }
+      const held = this.heldWrite
+      if (held === null) return // torn down meanwhile: already settled
+      this.heldWrite = null
+      if (err == null) {
+        held.resolve()
+      } else {
+        this.fail(err)
+        held.reject(err)
+      }
+    })
+    if (syncResult === null) return undefined
+    if (syncResult !== RUNNING) {
+      this.fail(syncResult)
+      return Promise.reject(syncResult)
+    }
+    syncResult = HELD
+    if (this.state === DONE) return Promise.reject(this.reason)
     return new Promise((resolve, reject) => {
       this.heldWrite = { resolve, reject }
-      this.engine.write(chunk, (err) => {
-        const held = this.heldWrite
-        if (held === null) return // torn down meanwhile: already settled
-        this.heldWrite = null
-        if (err == null) {
-          held.resolve()
-        } else {
-          this.fail(err)
-          held.reject(err)
-        }
-      })
     })
   }
 
@@ -137,6 +164,7 @@ class Link {
     if (this.state === DONE) return
     const wasOpen = this.state === OPEN
     this.state = DONE
+    this.reason = reason
     this.engine.destroy()
     if (readable && wasOpen) this.readableController.error(reason)
     // A no-op unless the writable side is still writable (the spec's error() checks).
