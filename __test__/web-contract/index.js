@@ -304,6 +304,17 @@ const CASES = [
     run: readableStrategyRun
   },
   {
+    title: "a readable strategy whose size() throws: pipeTo rejects with what it threw, both sides errored with it (no uncaught exception, as TransformStream)",
+    async run (t, d) {
+      const boom = new Error('size boom')
+      // Nothing reads, so every item goes through size().
+      const s = d.create(undefined, { highWaterMark: 4, size () { throw boom } })
+      await t.throwsAsync(recordingSource(d.input()).stream.pipeTo(s.writable), { is: boom })
+      await t.throwsAsync(s.writable.getWriter().closed, { is: boom })
+      await t.throwsAsync(s.readable.getReader().read(), { is: boom })
+    }
+  },
+  {
     title: 'the default strategies: the readable side queues items by count (or bytes by length), and holds a few',
     async run (t, d) {
       // Without a reader, the face enqueues up to its default highWaterMark and no more: a reader
