@@ -315,6 +315,20 @@ const CASES = [
     }
   },
   {
+    title: 'a chunk that throws as it is taken (a view of a detached ArrayBuffer): the write rejects, both sides errored with that error (no reader left waiting)',
+    applies: (d) => d.bytesIn,
+    async run (t, d) {
+      const s = d.create()
+      const writer = s.writable.getWriter()
+      const read = s.readable.getReader().read()
+      const chunk = new Uint8Array(8)
+      structuredClone(chunk.buffer, { transfer: [chunk.buffer] })
+      const err = await t.throwsAsync(writer.write(chunk))
+      await t.throwsAsync(read, { is: err })
+      await t.throwsAsync(writer.closed, { is: err })
+    }
+  },
+  {
     title: 'the default strategies: the readable side queues items by count (or bytes by length), and holds a few',
     async run (t, d) {
       // Without a reader, the face enqueues up to its default highWaterMark and no more: a reader

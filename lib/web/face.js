@@ -94,14 +94,14 @@ class Link {
   pull () {
     if (this.state !== OPEN) return
     this.wanted = true
-    this.engine.pull()
+    this.guard(() => this.engine.pull())
   }
 
   write (chunk) {
     // A chunk the engine takes at once (a value into the stringifier's batch: every write) is
     // answered without a promise of our own; one it holds gets a promise settled by its callback.
     let syncResult = RUNNING
-    this.engine.write(chunk, (err) => {
+    const callback = (err) => {
       if (syncResult === RUNNING) {
         syncResult = err ?? null
         return
@@ -115,7 +115,17 @@ class Link {
         this.fail(err)
         held.reject(err)
       }
-    })
+    }
+    try {
+      this.engine.write(chunk, callback)
+    } catch (err) {
+      // Anything thrown while the chunk is taken (a view of a detached ArrayBuffer, a bug): the
+      // face fails with it, as a TransformStream whose transform() throws, rather than leaving
+      // the readable side waiting. A callback still to come finds nothing held.
+      syncResult = HELD
+      this.fail(err)
+      return Promise.reject(err)
+    }
     if (syncResult === null) return undefined
     if (syncResult !== RUNNING) {
       this.fail(syncResult)
@@ -131,7 +141,7 @@ class Link {
   close () {
     return new Promise((resolve, reject) => {
       this.heldClose = { resolve, reject }
-      this.engine.end((err) => {
+      this.guard(() => this.engine.end((err) => {
         const held = this.heldClose
         if (held === null) return
         this.heldClose = null
@@ -141,8 +151,17 @@ class Link {
           this.fail(err)
           held.reject(err)
         }
-      })
+      }))
     })
+  }
+
+  /** Runs `fn` (a call into the engine); a throw fails the face with what was thrown. */
+  guard (fn) {
+    try {
+      fn()
+    } catch (err) {
+      this.fail(err)
+    }
   }
 
   /** readable.cancel(reason): the writable side errors with the reason. */
