@@ -120,6 +120,20 @@ test("a readable strategy whose size() throws errors both sides with what it thr
   await t.throwsAsync(s.readable.getReader().read(), { is: boom })
 })
 
+test('ThrottleStream: a write held by the throttle when the writer aborts rejects with the reason (its bytes were thrown away)', async (t) => {
+  const s = new web.ThrottleStream({ rate: 10 })
+  const writer = s.writable.getWriter()
+  const reader = s.readable.getReader()
+  const held = writer.write(new Uint8Array(100_000).fill(0x31))
+  // The first byte out: the write is in the throttle, its other bytes waiting for tokens.
+  await reader.read()
+  t.true(s.stats().pending > 0, 'bytes of the write are still held')
+  const reason = new Error('aborted')
+  await writer.abort(reason)
+  await t.throwsAsync(held, { is: reason })
+  await t.throwsAsync(reader.read(), { is: reason })
+})
+
 // ---------------------------------------------------------------------------------------------
 // MonitoredWritableStream
 

@@ -184,13 +184,16 @@ class Link {
     const wasOpen = this.state === OPEN
     this.state = DONE
     this.reason = reason
+    // Taken before the engine is destroyed: a component may call its pending write's callback
+    // as it is destroyed (Throttle does, without an error), and a write whose chunk was thrown
+    // away must reject, not resolve.
+    const { heldWrite, heldClose } = this
+    this.heldWrite = null
+    this.heldClose = null
     this.engine.destroy()
     if (readable && wasOpen) this.readableController.error(reason)
     // A no-op unless the writable side is still writable (the spec's error() checks).
     if (writable) this.writableController.error(reason)
-    const { heldWrite, heldClose } = this
-    this.heldWrite = null
-    this.heldClose = null
     heldWrite?.reject(reason)
     heldClose?.reject(reason)
   }
