@@ -191,6 +191,9 @@ class EncoderEngine extends EventEmitter {
       callback(err)
       return
     }
+    // A 'skip' listener tore the face down (cancel, abort): the link rejects this write with
+    // the reason; nothing is held, pumped or scheduled on a destroyed engine.
+    if (this.done) return
     this.pump(false)
     if (this.encoder.ready(true)) this.scheduleIdle()
     if (this.link.room()) callback()
