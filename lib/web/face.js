@@ -27,7 +27,7 @@ const {
   TransformStream,
   WritableStream
 } = require('node:stream/web')
-const { STREAM_OPTIONS, typeError } = require('../options.js')
+const { STREAM_OPTIONS, typeError, validateOptionsObject } = require('../options.js')
 
 const OPEN = 0
 const CLOSED = 1 // the readable side closed after a clean end
@@ -249,11 +249,12 @@ class WebTransform extends TransformStream {
 }
 
 /**
- * The options of a Web face: the component's own, minus the Node stream options, which have no
- * meaning here (queuing strategies take their place).
+ * The options of a Web face (a copy of their own properties): the component's own (`known`),
+ * minus the Node stream options, which have no meaning here (queuing strategies take their
+ * place). Errors name the Web class.
  */
-function webOptions (options, className) {
-  if (options === null || typeof options !== 'object') return options // the component's validation names it
+function webOptions (options, className, known) {
+  if (options === null || typeof options !== 'object') return validateOptionsObject(options, className, known)
   for (const key of STREAM_OPTIONS) {
     if (Object.hasOwn(options, key)) {
       const err = new TypeError(`The "options.${key}" option is a Node stream option, not one of ${className}: ` +
@@ -262,7 +263,7 @@ function webOptions (options, className) {
       throw err
     }
   }
-  return options
+  return validateOptionsObject(options, className, known.filter((key) => !STREAM_OPTIONS.includes(key)))
 }
 
 /** Checks a queuing strategy argument; `undefined` gives `fallback()`. */
