@@ -15,8 +15,12 @@ try {
   ts = require('typescript')
 } catch {}
 
-/** The TypeScript compiler's diagnostics for a file of __test__/types/ (strict, NodeNext), as text. */
-function typeCheck (name) {
+/**
+ * The TypeScript compiler's diagnostics for a file of __test__/types/ (strict, NodeNext), as text;
+ * `options` add to or replace the compiler options (`lib` replaces the target's default libraries,
+ * which include the DOM's).
+ */
+function typeCheck (name, options = {}) {
   const file = path.join(__dirname, 'types', name)
   const program = ts.createProgram([file], {
     strict: true,
@@ -25,7 +29,8 @@ function typeCheck (name) {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    types: ['node']
+    types: ['node'],
+    ...options
   })
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : ''
@@ -51,6 +56,12 @@ test("index.d.ts declares the typed 'invalid' overload on every listener method"
 
 ;(ts ? test : test.skip)('lib/web.d.ts type-checks: the sluice/web faces fit the global Web Streams types (TypeScript compiler)', (t) => {
   t.deepEqual(typeCheck('web-types.ts'), [])
+})
+
+;(ts ? test : test.skip)('lib/web.d.ts type-checks without the DOM library (--lib es2022 --types node: a server project)', (t) => {
+  // Our declaration files checked too (skipLibCheck would pass over a missing DOM type in them).
+  const diagnostics = typeCheck('web-types.ts', { lib: ['lib.es2022.d.ts'], skipLibCheck: false })
+  t.deepEqual(diagnostics.filter((d) => !d.startsWith('node_modules/')), [])
 })
 
 ;(ts ? test : test.skip)('index.d.ts type-checks: NdjsonStringifier options, NULL, the typed \'skip\' listener, stats (TypeScript compiler)', (t) => {

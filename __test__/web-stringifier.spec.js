@@ -115,6 +115,24 @@ test("NdjsonStringifyStream: onUnserializable 'skip' counts each skipped value a
   await t.throwsAsync(readAll(ReadableStream.from([1, undefined, 2]).pipeThrough(failing)), { is: boom })
 })
 
+test("NdjsonStringifyStream: a 'skip' listener that cancels the readable side or aborts the writer: the skipped value's write and every later one reject with the reason", async (t) => {
+  for (const how of ['cancel', 'abort']) {
+    const s = new NdjsonStringifyStream({ onUnserializable: 'skip' })
+    const writer = s.writable.getWriter()
+    const reader = s.readable.getReader()
+    const reason = new Error(how)
+    s.once('skip', () => {
+      if (how === 'cancel') reader.cancel(reason)
+      else writer.abort(reason).catch(() => {})
+    })
+    await writer.write(1)
+    await t.throwsAsync(writer.write(10n), { is: reason }, how)
+    await t.throwsAsync(writer.write(2), { is: reason }, how)
+    await t.throwsAsync(writer.closed, { is: reason }, how)
+    if (how === 'abort') await t.throwsAsync(reader.read(), { is: reason })
+  }
+})
+
 test('NdjsonStringifyStream: a burst of values leaves in a few batches, not a Uint8Array per value; a trickle leaves value by value', async (t) => {
   const values = Array.from({ length: 20000 }, (_, i) => ({ i, s: 'x'.repeat(20) }))
   const chunks = await readAll(ReadableStream.from(values).pipeThrough(new NdjsonStringifyStream()))

@@ -68,14 +68,19 @@ test("NdjsonParseStream: every parser option applies (onInvalid 'skip' with its 
 test("NdjsonParseStream: options go to the parser's own validation (unknown ones too); Node stream options are refused", (t) => {
   t.throws(() => new NdjsonParseStream({ output: 'nope' }), { instanceOf: TypeError, message: /options\.output/ })
   t.throws(() => new NdjsonParseStream({ maxLineBytes: 0 }), { instanceOf: RangeError, message: /options\.maxLineBytes/ })
-  // An option this version of the parser does not know is the parser's error, naming it: options
-  // the parser gains later reach it unchanged.
-  t.throws(() => new NdjsonParseStream({ noSuchOption: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.noSuchOption.*NdjsonParser/ })
+  // An unknown option names the Web class the user wrote (the known ones are the parser's list).
+  t.throws(() => new NdjsonParseStream({ noSuchOption: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.noSuchOption" for NdjsonParseStream\. Known options: output,/ })
   for (const key of ['highWaterMark', 'readableHighWaterMark', 'writableHighWaterMark', 'signal']) {
     t.throws(() => new NdjsonParseStream({ [key]: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: new RegExp(`options\\.${key}.*queuing strategies`) })
   }
   t.throws(() => new NdjsonParseStream({}, 5), { code: 'ERR_INVALID_ARG_TYPE', message: /writableStrategy/ })
   t.throws(() => new NdjsonParseStream().on('data', () => {}), { code: 'ERR_INVALID_ARG_VALUE' })
+})
+
+test('every face: an unknown option is refused naming the Web class, not its Node component', (t) => {
+  for (const Class of [NdjsonParseStream, web.NdjsonStringifyStream, web.ThrottleStream, MeterStream, web.BoundedBufferStream]) {
+    t.throws(() => new Class({ noSuchOption: 1, rate: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: new RegExp(`"options\\.noSuchOption" for ${Class.name}\\.`) }, Class.name)
+  }
 })
 
 test("NdjsonParseStream: onInvalid 'error' (the default) errors both sides with the NdjsonError of the line, after the values before it", async (t) => {
@@ -118,6 +123,20 @@ test("a readable strategy whose size() throws errors both sides with what it thr
   // Nothing reads yet, so every value goes through size().
   await t.throwsAsync(writer.closed, { is: boom })
   await t.throwsAsync(s.readable.getReader().read(), { is: boom })
+})
+
+test('ThrottleStream: a write held by the throttle when the writer aborts rejects with the reason (its bytes were thrown away)', async (t) => {
+  const s = new web.ThrottleStream({ rate: 10 })
+  const writer = s.writable.getWriter()
+  const reader = s.readable.getReader()
+  const held = writer.write(new Uint8Array(100_000).fill(0x31))
+  // The first byte out: the write is in the throttle, its other bytes waiting for tokens.
+  await reader.read()
+  t.true(s.stats().pending > 0, 'bytes of the write are still held')
+  const reason = new Error('aborted')
+  await writer.abort(reason)
+  await t.throwsAsync(held, { is: reason })
+  await t.throwsAsync(reader.read(), { is: reason })
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -756,4 +756,4 @@ function rankOf (priority, item) {
   return rank
 }
 
-module.exports = { BoundedBuffer }
+module.exports = { BoundedBuffer, BUFFER_OPTIONS }

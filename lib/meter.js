@@ -1316,5 +1316,6 @@ module.exports = {
   toPrometheus,
   // For the Web faces (lib/web.js), which share their component's measure.
   kMeasure,
-  addMeasuredMethods
+  addMeasuredMethods,
+  METER_OPTIONS
 }

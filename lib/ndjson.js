@@ -385,4 +385,4 @@ function invalidLineAction ([code, line, offset, excerpt, reason, fatal]) {
   }
 }
 
-module.exports = { NdjsonParser, NULL }
+module.exports = { NdjsonParser, NULL, KNOWN_OPTIONS }

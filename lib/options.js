@@ -13,6 +13,13 @@ function typeError (name, expected, value) {
   return err
 }
 
+/** As typeError, for a method's argument (`write(chunk)`'s chunk), not an option. */
+function argumentTypeError (name, expected, value) {
+  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`)
+  err.code = 'ERR_INVALID_ARG_TYPE'
+  return err
+}
+
 function rangeError (name, expected, value) {
   const err = new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${describe(value)}`)
   err.code = 'ERR_OUT_OF_RANGE'
@@ -128,6 +135,7 @@ function pickStreamOptions (options) {
 
 module.exports = {
   STREAM_OPTIONS,
+  argumentTypeError,
   pickStreamOptions,
   rangeError,
   typeError,

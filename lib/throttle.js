@@ -417,4 +417,4 @@ function costFunction (cost) {
   return (chunk) => cost(chunk)
 }
 
-module.exports = { Throttle, ThrottleGroup }
+module.exports = { Throttle, ThrottleGroup, THROTTLE_OPTIONS }

@@ -1,7 +1,9 @@
 /// <reference types="node" />
 // sluice/web: the Web Streams (WHATWG) faces of sluice's components.
 // The global Web Streams types (as @types/node declares them), so that a face fits the
-// ReadableStream of fetch() and the other globals.
+// ReadableStream of fetch() and the other globals; nothing here needs the DOM library (a
+// server project compiles with `--lib es2022 --types node`).
+import type { UnderlyingSink } from 'node:stream/web'
 import type {
   BoundedBufferOptions,
   BoundedBufferStats,
@@ -23,6 +25,12 @@ import type {
 /** The package's `NULL`: written to NdjsonStringifyStream, a JSON `null` line (as a `null` chunk is). */
 export { NULL } from '../index.js'
 
+/**
+ * A chunk a byte face takes: the DOM's `BufferSource` (any `ArrayBufferView`, an `ArrayBuffer`),
+ * a `SharedArrayBuffer` (copied), or a string (its UTF-8 bytes, as `TextEncoderStream`).
+ */
+export type ByteChunk = ArrayBufferView | ArrayBuffer | SharedArrayBuffer | string
+
 type NodeStreamOptionKeys = 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal'
 
 export interface NdjsonParseStreamOptions extends Omit<NdjsonParserOptions, NodeStreamOptionKeys> {
@@ -31,11 +39,11 @@ export interface NdjsonParseStreamOptions extends Omit<NdjsonParserOptions, Node
 }
 
 /**
- * NDJSON text in (Uint8Array / ArrayBufferView / ArrayBuffer / string chunks), one value per line out.
+ * NDJSON text in (`ByteChunk`s), one value per line out.
  * `I` is the chunk type of the writable side: `any` by default, so that it fits any ReadableStream of
  * bytes or text (TypeScript checks a WritableStream's chunk type both ways).
  */
-export declare class NdjsonParseStream<T = any, I extends BufferSource | string = any> extends TransformStream<I, T> {
+export declare class NdjsonParseStream<T = any, I extends ByteChunk = any> extends TransformStream<I, T> {
   constructor(options?: NdjsonParseStreamOptions, writableStrategy?: QueuingStrategy<I>, readableStrategy?: QueuingStrategy<T>)
   stats(): NdjsonParserStats
   on(event: 'invalid', listener: (info: InvalidLine) => void): this
@@ -58,6 +66,10 @@ export declare class NdjsonStringifyStream<T = any> extends TransformStream<T, U
   off(event: 'skip', listener: (info: UnserializableValue) => void): this
 }
 
+/**
+ * Chunks through a throttle. In byte mode it takes `ByteChunk`s and gives `Uint8Array`s (a string
+ * leaves as its UTF-8 bytes); so do MeterStream and BoundedBufferStream.
+ */
 export declare class ThrottleStream<T = any> extends TransformStream<T, T> {
   constructor(options: Omit<ThrottleOptions, NodeStreamOptionKeys>, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
   stats(): ThrottleStats

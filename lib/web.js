@@ -19,14 +19,14 @@
 // WritableStream (or an underlying sink object).
 
 const { WritableStream, CountQueuingStrategy, ByteLengthQueuingStrategy } = require('node:stream/web')
-const { NdjsonParser, NULL } = require('./ndjson.js')
+const { NdjsonParser, NULL, KNOWN_OPTIONS: PARSER_OPTIONS } = require('./ndjson.js')
 const { NdjsonEncoder, encoderOptions, KNOWN_OPTIONS: STRINGIFIER_OPTIONS, MAX_BATCH } = require('./stringifier.js')
-const { Throttle } = require('./throttle.js')
-const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods } = require('./meter.js')
-const { BoundedBuffer } = require('./buffer.js')
+const { Throttle, THROTTLE_OPTIONS } = require('./throttle.js')
+const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods, METER_OPTIONS } = require('./meter.js')
+const { BoundedBuffer, BUFFER_OPTIONS } = require('./buffer.js')
 const { NativeEngine, NodeEngine, EncoderEngine } = require('./web/engines.js')
 const { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents } = require('./web/face.js')
-const { typeError, validateOptionsObject } = require('./options.js')
+const { typeError } = require('./options.js')
 
 const kComponent = Symbol('kComponent')
 
@@ -38,19 +38,15 @@ function nullLineToNull (item) {
 }
 
 /**
- * NDJSON text in (Uint8Array, any ArrayBufferView, ArrayBuffer or string chunks), one value per
+ * NDJSON text in (Uint8Array, any ArrayBufferView, ArrayBuffer, SharedArrayBuffer or string chunks), one value per
  * line out. Every NdjsonParser option applies; `nullValue` defaults to `null` itself (a Web
  * stream carries `null`; nothing ends on it).
  */
 class NdjsonParseStream extends WebTransform {
   constructor (options, writableStrategy, readableStrategy) {
-    const opts = webOptions(options, 'NdjsonParseStream')
-    let parserOptions = opts
-    if (opts === undefined) parserOptions = { nullValue: NULL_LINE }
-    else if (opts !== null && typeof opts === 'object' && (opts.nullValue === undefined || opts.nullValue === null)) {
-      parserOptions = { ...opts, nullValue: NULL_LINE }
-    }
-    const parser = new NdjsonParser(parserOptions)
+    const opts = webOptions(options, 'NdjsonParseStream', PARSER_OPTIONS)
+    if (opts.nullValue === undefined || opts.nullValue === null) opts.nullValue = NULL_LINE
+    const parser = new NdjsonParser(opts)
     super(new NativeEngine(parser, nullLineToNull),
       strategy(writableStrategy, 'writableStrategy', oneChunk),
       strategy(readableStrategy, 'readableStrategy', itemStrategy))
@@ -70,7 +66,7 @@ class NdjsonParseStream extends WebTransform {
  */
 class NdjsonStringifyStream extends WebTransform {
   constructor (options, writableStrategy, readableStrategy) {
-    const opts = validateOptionsObject(webOptions(options, 'NdjsonStringifyStream'), 'NdjsonStringifyStream', STRINGIFIER_OPTIONS)
+    const opts = webOptions(options, 'NdjsonStringifyStream', STRINGIFIER_OPTIONS)
     const config = encoderOptions(opts)
     const readable = strategy(readableStrategy, 'readableStrategy', byteStrategy)
     // Batches of 64 KiB (one downstream write per 64 KiB), unless a ByteLengthQueuingStrategy
@@ -97,10 +93,14 @@ function overNode (component, writableStrategy, readableStrategy) {
   ]
 }
 
-/** Byte or object chunks through a throttle; Throttle's options (`group` too). */
+/**
+ * Byte or object chunks through a throttle; Throttle's options (`group` too). In byte mode (as
+ * MeterStream and BoundedBufferStream) chunks are taken as NdjsonParseStream takes them, a
+ * string as its UTF-8 bytes, and leave as Buffers.
+ */
 class ThrottleStream extends WebTransform {
   constructor (options, writableStrategy, readableStrategy) {
-    const throttle = new Throttle(webOptions(options, 'ThrottleStream'))
+    const throttle = new Throttle(webOptions(options, 'ThrottleStream', THROTTLE_OPTIONS))
     super(...overNode(throttle, writableStrategy, readableStrategy))
     this[kComponent] = throttle
   }
@@ -120,7 +120,7 @@ class ThrottleStream extends WebTransform {
 /** Measures what passes (bytes, or items with objectMode); Meter's options. */
 class MeterStream extends WebTransform {
   constructor (options, writableStrategy, readableStrategy) {
-    const meter = new Meter(webOptions(options, 'MeterStream'))
+    const meter = new Meter(webOptions(options, 'MeterStream', METER_OPTIONS))
     super(...overNode(meter, writableStrategy, readableStrategy))
     this[kComponent] = meter
     // bottleneck(), toPrometheus() and registerPrometheus() take it as they take a Meter.
@@ -131,7 +131,7 @@ class MeterStream extends WebTransform {
 /** A bounded buffer with an overflow policy; BoundedBuffer's options. */
 class BoundedBufferStream extends WebTransform {
   constructor (options, writableStrategy, readableStrategy) {
-    const buffer = new BoundedBuffer(webOptions(options, 'BoundedBufferStream'))
+    const buffer = new BoundedBuffer(webOptions(options, 'BoundedBufferStream', BUFFER_OPTIONS))
     super(...overNode(buffer, writableStrategy, readableStrategy))
     this[kComponent] = buffer
   }

@@ -1,6 +1,6 @@
 // sluice/web's declarations in use (type-checked by __test__/web.spec.js): the faces fit the
 // global Web Streams types, as a fetch() body's pipeThrough needs.
-import { BoundedBufferStream, MeterStream, MonitoredWritableStream, NdjsonParseStream, NdjsonStringifyStream, NULL, ThrottleStream } from 'sluice/web'
+import { BoundedBufferStream, type ByteChunk, MeterStream, MonitoredWritableStream, NdjsonParseStream, NdjsonStringifyStream, NULL, ThrottleStream } from 'sluice/web'
 
 const parse = new NdjsonParseStream<{ a: number }>({ onInvalid: 'skip' })
 parse.on('invalid', (info) => info.line)
@@ -15,4 +15,7 @@ const lines: ReadableStream<Uint8Array> = new ReadableStream<{ a: number } | nul
 const skipped: number = stringify.stats().skipped
 // @ts-expect-error Node stream options are not NdjsonStringifyStream's
 new NdjsonStringifyStream({ highWaterMark: 5 })
-export { values, bytes, chunks, throttle, dropped, lines, skipped }
+// Every chunk a byte face takes, without the DOM library's BufferSource.
+const byteChunks: ByteChunk[] = [new Uint8Array(1), new DataView(new ArrayBuffer(1)), new ArrayBuffer(1), new SharedArrayBuffer(1), 'text']
+const fromShared: ReadableStream<unknown> = new ReadableStream<SharedArrayBuffer>().pipeThrough(new NdjsonParseStream<unknown, SharedArrayBuffer>())
+export { values, bytes, chunks, throttle, dropped, lines, skipped, byteChunks, fromShared }

@@ -304,6 +304,69 @@ const CASES = [
     run: readableStrategyRun
   },
   {
+    title: "a readable strategy whose size() throws: pipeTo rejects with what it threw, both sides errored with it (no uncaught exception, as TransformStream)",
+    async run (t, d) {
+      const boom = new Error('size boom')
+      // Nothing reads, so every item goes through size().
+      const s = d.create(undefined, { highWaterMark: 4, size () { throw boom } })
+      await t.throwsAsync(recordingSource(d.input()).stream.pipeTo(s.writable), { is: boom })
+      await t.throwsAsync(s.writable.getWriter().closed, { is: boom })
+      await t.throwsAsync(s.readable.getReader().read(), { is: boom })
+    }
+  },
+  {
+    title: 'a chunk that throws as it is taken (a view of a detached ArrayBuffer): the write rejects, both sides errored with that error (no reader left waiting)',
+    applies: (d) => d.bytesIn,
+    async run (t, d) {
+      const s = d.create()
+      const writer = s.writable.getWriter()
+      const read = s.readable.getReader().read()
+      const chunk = new Uint8Array(8)
+      structuredClone(chunk.buffer, { transfer: [chunk.buffer] })
+      const err = await t.throwsAsync(writer.write(chunk))
+      await t.throwsAsync(read, { is: err })
+      await t.throwsAsync(writer.closed, { is: err })
+    }
+  },
+  {
+    title: 'every byte chunk type gives the same output: Uint8Array, DataView, ArrayBuffer, SharedArrayBuffer and views of one, and strings (UTF-8)',
+    applies: (d) => d.bytesIn,
+    async run (t, d) {
+      // `bytes` in a SharedArrayBuffer, after `pad` bytes and before as many.
+      const shared = (bytes, pad) => {
+        const sab = new SharedArrayBuffer(bytes.length + 2 * pad)
+        new Uint8Array(sab).set(bytes, pad)
+        return sab
+      }
+      const forms = [
+        (b) => new Uint8Array(b),
+        (b) => new DataView(new Uint8Array(b).buffer),
+        (b) => new Uint8Array(b).buffer,
+        (b) => shared(b, 0),
+        (b) => new Uint8Array(shared(b, 1), 1, b.length),
+        // A whole-character chunk as text; the others as bytes.
+        (b) => (Buffer.from(Buffer.from(b).toString()).equals(Buffer.from(b)) ? Buffer.from(b).toString() : new Uint8Array(b))
+      ]
+      for (let f = 0; f < forms.length; f++) {
+        const chunks = d.input().map((chunk) => forms[f](chunk))
+        const outputs = await readAll(ReadableStream.from(chunks).pipeThrough(d.create()))
+        t.deepEqual(comparable(d, outputs), d.expected, `chunk form ${f}`)
+        if (d.bytesOut) t.true(outputs.every((c) => c instanceof Uint8Array), `chunk form ${f}: Uint8Arrays out (a string's UTF-8 bytes)`)
+      }
+    }
+  },
+  {
+    title: 'a chunk that is not bytes or text: the write rejects with ERR_INVALID_ARG_TYPE naming the "chunk" argument, both sides errored with it',
+    applies: (d) => d.bytesIn,
+    async run (t, d) {
+      const s = d.create()
+      const writer = s.writable.getWriter()
+      const err = await t.throwsAsync(writer.write(42), { code: 'ERR_INVALID_ARG_TYPE', message: /^The "chunk" argument must be /u })
+      await t.throwsAsync(s.readable.getReader().read(), { is: err })
+      await t.throwsAsync(writer.closed, { is: err })
+    }
+  },
+  {
     title: 'the default strategies: the readable side queues items by count (or bytes by length), and holds a few',
     async run (t, d) {
       // Without a reader, the face enqueues up to its default highWaterMark and no more: a reader

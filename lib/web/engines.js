@@ -13,7 +13,8 @@
 // * NodeEngine drives a Node Transform (Throttle, Meter, BoundedBuffer: their work is in their
 //   _transform/_read) through its public calls: one write at a time, settled by its callback
 //   (so the component's own backpressure holds the Web writer), items taken with read() while
-//   the Web side has room. Its events after destroy() are ignored.
+//   the Web side has room. Its events after destroy() are ignored. In byte mode chunks are
+//   converted as NativeEngine's are (toBytes), so every byte face takes the same chunk types.
 // * EncoderEngine drives an NdjsonEncoder (lib/stringifier.js) for NdjsonStringifyStream: values
 //   become lines in the encoder's current batch as they are written, and batches leave as
 //   Buffers, not one per value. A complete batch (`batchBytes`) leaves while the Web side has
@@ -28,7 +29,7 @@ const { EventEmitter } = require('node:events')
 const { setImmediate, clearImmediate } = require('node:timers')
 const { addValue } = require('../stringifier.js')
 const { openPort, pullPort } = require('../transport.js')
-const { typeError } = require('../options.js')
+const { argumentTypeError } = require('../options.js')
 const { SluiceError } = require('../errors.js')
 
 class NativeEngine {
@@ -59,9 +60,9 @@ class NativeEngine {
       failedAlready(this.stream, callback)
       return
     }
-    const bytes = toBuffer(chunk)
+    const bytes = toBytes(chunk)
     if (bytes === null) {
-      callback(typeError('chunk', 'a Uint8Array (or another ArrayBufferView, or an ArrayBuffer) or a string', chunk))
+      callback(notBytes(chunk))
       return
     }
     if (bytes.length === 0) {
@@ -100,13 +101,27 @@ function failedAlready (stream, callback) {
   callback(stream.errored ?? new SluiceError('ERR_SLUICE_INTERNAL', 'sluice: the component was destroyed without an error (this should not happen)'))
 }
 
-/** A Buffer over the chunk's bytes (no copy), or null for a chunk that is not bytes or text. */
-function toBuffer (chunk) {
+/**
+ * The bytes of a chunk written to a byte face (every face but the object-mode ones), as one
+ * Buffer: a view's or an ArrayBuffer's bytes without a copy; a SharedArrayBuffer's (or a view of
+ * one) copied, since another thread may change them while the component holds them; a string's
+ * UTF-8 encoding (as TextEncoderStream). null for anything else. Throws for a view of a detached
+ * ArrayBuffer (the link fails the face with that error).
+ */
+function toBytes (chunk) {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8')
-  if (Buffer.isBuffer(chunk)) return chunk
-  if (ArrayBuffer.isView(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  if (ArrayBuffer.isView(chunk)) {
+    if (chunk.buffer instanceof SharedArrayBuffer) return Buffer.from(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    if (Buffer.isBuffer(chunk)) return chunk
+    return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  }
   if (chunk instanceof ArrayBuffer) return Buffer.from(chunk)
+  if (chunk instanceof SharedArrayBuffer) return Buffer.from(new Uint8Array(chunk))
   return null
+}
+
+function notBytes (chunk) {
+  return argumentTypeError('chunk', 'a Uint8Array (or another ArrayBufferView), an ArrayBuffer, a SharedArrayBuffer or a string', chunk)
 }
 
 class NodeEngine {
@@ -132,8 +147,16 @@ class NodeEngine {
   }
 
   write (chunk, callback) {
+    let taken = chunk
+    if (!this.stream.writableObjectMode) {
+      taken = toBytes(chunk)
+      if (taken === null) {
+        callback(notBytes(chunk))
+        return
+      }
+    }
     try {
-      this.stream.write(chunk, callback)
+      this.stream.write(taken, callback)
     } catch (err) {
       // An invalid chunk (core throws ERR_INVALID_ARG_TYPE, or ERR_STREAM_NULL_VALUES for null).
       callback(err)
@@ -191,6 +214,9 @@ class EncoderEngine extends EventEmitter {
       callback(err)
       return
     }
+    // A 'skip' listener tore the face down (cancel, abort): the link rejects this write with
+    // the reason; nothing is held, pumped or scheduled on a destroyed engine.
+    if (this.done) return
     this.pump(false)
     if (this.encoder.ready(true)) this.scheduleIdle()
     if (this.link.room()) callback()
@@ -261,4 +287,4 @@ class EncoderEngine extends EventEmitter {
   }
 }
 
-module.exports = { NativeEngine, NodeEngine, EncoderEngine, toBuffer }
+module.exports = { NativeEngine, NodeEngine, EncoderEngine, toBytes }

@@ -27,7 +27,7 @@ const {
   TransformStream,
   WritableStream
 } = require('node:stream/web')
-const { STREAM_OPTIONS, typeError } = require('../options.js')
+const { STREAM_OPTIONS, typeError, validateOptionsObject } = require('../options.js')
 
 const OPEN = 0
 const CLOSED = 1 // the readable side closed after a clean end
@@ -94,14 +94,14 @@ class Link {
   pull () {
     if (this.state !== OPEN) return
     this.wanted = true
-    this.engine.pull()
+    this.guard(() => this.engine.pull())
   }
 
   write (chunk) {
     // A chunk the engine takes at once (a value into the stringifier's batch: every write) is
     // answered without a promise of our own; one it holds gets a promise settled by its callback.
     let syncResult = RUNNING
-    this.engine.write(chunk, (err) => {
+    const callback = (err) => {
       if (syncResult === RUNNING) {
         syncResult = err ?? null
         return
@@ -115,7 +115,17 @@ class Link {
         this.fail(err)
         held.reject(err)
       }
-    })
+    }
+    try {
+      this.engine.write(chunk, callback)
+    } catch (err) {
+      // Anything thrown while the chunk is taken (a view of a detached ArrayBuffer, a bug): the
+      // face fails with it, as a TransformStream whose transform() throws, rather than leaving
+      // the readable side waiting. A callback still to come finds nothing held.
+      syncResult = HELD
+      this.fail(err)
+      return Promise.reject(err)
+    }
     if (syncResult === null) return undefined
     if (syncResult !== RUNNING) {
       this.fail(syncResult)
@@ -131,7 +141,7 @@ class Link {
   close () {
     return new Promise((resolve, reject) => {
       this.heldClose = { resolve, reject }
-      this.engine.end((err) => {
+      this.guard(() => this.engine.end((err) => {
         const held = this.heldClose
         if (held === null) return
         this.heldClose = null
@@ -141,8 +151,17 @@ class Link {
           this.fail(err)
           held.reject(err)
         }
-      })
+      }))
     })
+  }
+
+  /** Runs `fn` (a call into the engine); a throw fails the face with what was thrown. */
+  guard (fn) {
+    try {
+      fn()
+    } catch (err) {
+      this.fail(err)
+    }
   }
 
   /** readable.cancel(reason): the writable side errors with the reason. */
@@ -165,13 +184,16 @@ class Link {
     const wasOpen = this.state === OPEN
     this.state = DONE
     this.reason = reason
+    // Taken before the engine is destroyed: a component may call its pending write's callback
+    // as it is destroyed (Throttle does, without an error), and a write whose chunk was thrown
+    // away must reject, not resolve.
+    const { heldWrite, heldClose } = this
+    this.heldWrite = null
+    this.heldClose = null
     this.engine.destroy()
     if (readable && wasOpen) this.readableController.error(reason)
     // A no-op unless the writable side is still writable (the spec's error() checks).
     if (writable) this.writableController.error(reason)
-    const { heldWrite, heldClose } = this
-    this.heldWrite = null
-    this.heldClose = null
     heldWrite?.reject(reason)
     heldClose?.reject(reason)
   }
@@ -227,11 +249,12 @@ class WebTransform extends TransformStream {
 }
 
 /**
- * The options of a Web face: the component's own, minus the Node stream options, which have no
- * meaning here (queuing strategies take their place).
+ * The options of a Web face (a copy of their own properties): the component's own (`known`),
+ * minus the Node stream options, which have no meaning here (queuing strategies take their
+ * place). Errors name the Web class.
  */
-function webOptions (options, className) {
-  if (options === null || typeof options !== 'object') return options // the component's validation names it
+function webOptions (options, className, known) {
+  if (options === null || typeof options !== 'object') return validateOptionsObject(options, className, known)
   for (const key of STREAM_OPTIONS) {
     if (Object.hasOwn(options, key)) {
       const err = new TypeError(`The "options.${key}" option is a Node stream option, not one of ${className}: ` +
@@ -240,7 +263,7 @@ function webOptions (options, className) {
       throw err
     }
   }
-  return options
+  return validateOptionsObject(options, className, known.filter((key) => !STREAM_OPTIONS.includes(key)))
 }
 
 /** Checks a queuing strategy argument; `undefined` gives `fallback()`. */
