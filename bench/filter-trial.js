@@ -57,7 +57,7 @@ function runJq(filter, file) {
   })
 }
 
-common.runChildMain(async ({ scenario, candidate, source, path, bytes }) => {
+common.runChildMain(async ({ scenario, candidate, source, path, bytes, chunkBytes = common.CHUNK }) => {
   const sc = SCENARIOS[scenario]
   const t0 = common.snapshot()
   if (candidate === 'jq') {
@@ -76,7 +76,7 @@ common.runChildMain(async ({ scenario, candidate, source, path, bytes }) => {
     stages.push(create(), jsStage(sc.js, cand.shape === 'keyed'))
   }
   const state = { records: 0 }
-  const src = source === 'mem' ? common.memorySource(fs.readFileSync(path)) : fs.createReadStream(path, { highWaterMark: common.CHUNK })
+  const src = source === 'mem' ? common.memorySource(fs.readFileSync(path), chunkBytes) : fs.createReadStream(path, { highWaterMark: chunkBytes })
   const started = common.snapshot()
   await new Promise((resolve, reject) => pipeline(src, ...stages, sink(state), (err) => (err ? reject(err) : resolve())))
   const d = common.since(started)

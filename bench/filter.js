@@ -30,7 +30,11 @@ async function main() {
     reps: { type: 'number', default: 3 },
     only: { type: 'list', default: Object.keys(SCENARIOS) },
     sources: { type: 'list', default: ['file', 'mem'] },
+    // Read size of the file source (fs.createReadStream's highWaterMark) and of the memory
+    // source's subarrays, the same for every candidate.
+    'chunk-kib': { type: 'number', default: common.CHUNK / 1024 },
   })
+  const chunkBytes = args['chunk-kib'] * 1024
   const out = []
   const emit = (s = '') => {
     out.push(s)
@@ -40,7 +44,7 @@ async function main() {
   emit(`# sluice where/select benchmark`)
   emit()
   emit(`${os.cpus().length} × ${os.cpus()[0].model} · Node ${process.version} · ${args['size-mb']} MB corpora · ` +
-    `${args.reps} reps · 64 KiB chunks through pipeline · each trial in a fresh child`)
+    `${args.reps} reps · ${args['chunk-kib']} KiB chunks through pipeline · each trial in a fresh child`)
   emit()
   emit('MB/s = input bytes / 1e6 / wall s. JS-thread CPU = the main thread; process CPU adds the native worker, ' +
     'GC helpers and the libuv pool (for jq: its own process). Ratio = median MB/s / the best "peer + JS" median. ' +
@@ -52,7 +56,7 @@ async function main() {
     const meta = realCorpus.ensureRealCorpus(sc.corpus, args['size-mb'], log)
     common.warmPageCache(meta.path)
     for (const source of args.sources) {
-      if (!(await scenarioTable(name, sc, meta, source, args.reps, haveJq, emit))) failed = true
+      if (!(await scenarioTable(name, sc, meta, source, args.reps, haveJq, emit, chunkBytes))) failed = true
     }
   }
   fs.mkdirSync(CORPUS_DIR, { recursive: true })
@@ -61,14 +65,14 @@ async function main() {
 }
 
 /** Runs one scenario from one source and emits its table; false when the record counts differ. */
-async function scenarioTable(name, sc, meta, source, reps, haveJq, emit) {
+async function scenarioTable(name, sc, meta, source, reps, haveJq, emit, chunkBytes) {
   // jq reads the file itself: it has a row in the file table only.
   const cands = ['sluice', ...PEERS, ...(haveJq && source === 'file' ? ['jq'] : [])]
   const results = new Map(cands.map((c) => [c, []]))
   for (let rep = 0; rep < reps; rep++) {
     for (let i = 0; i < cands.length; i++) {
       const cand = cands[(i + rep) % cands.length]
-      const r = await common.runChild(path.join(__dirname, 'filter-trial.js'), { scenario: name, candidate: cand, source, path: meta.path, bytes: meta.bytes })
+      const r = await common.runChild(path.join(__dirname, 'filter-trial.js'), { scenario: name, candidate: cand, source, path: meta.path, bytes: meta.bytes, chunkBytes })
       results.get(cand).push(r)
       log(`[${name}/${source} rep ${rep + 1}] ${cand}: ${r.mbPerS.toFixed(1)} MB/s, ${r.records} records, bg ${r.bgCores.toFixed(2)}`)
     }
