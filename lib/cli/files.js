@@ -24,6 +24,11 @@ class InputError extends Error {}
  * The input: `{ stream, size, name, stat }`. `size` is null unless known (a regular file that
  * reports a size: /proc files report 0); `stat` is the descriptor's fstat, or null.
  */
+// Files are read 256 KiB at a time, not the stream default of 64 KiB: each read is a libuv
+// request and each chunk a hand-off to the parser's worker, and fewer of them made
+// `--ndjson --where` on 100 MB of GitHub events ~1.3x faster (bench:filter --chunk-kib 256).
+const READ_BYTES = 256 * 1024
+
 function openInput (file) {
   if (file === null) {
     const stat = fstatOrNull(STDIN)
@@ -41,7 +46,7 @@ function openInput (file) {
     fs.closeSync(fd)
     throw new InputError(`cannot read ${file}: it is a directory`)
   }
-  return { stream: fs.createReadStream(file, { fd }), size: knownSize(stat), name: file, stat, position: 0 }
+  return { stream: fs.createReadStream(file, { fd, highWaterMark: READ_BYTES }), size: knownSize(stat), name: file, stat, position: 0 }
 }
 
 function knownSize (stat) {

@@ -233,12 +233,13 @@ function setUp (opts) {
   /** The last word: the display's final state, the log flushed and closed, the summary. */
   function finish (status, error, signal) {
     const logError = invalidLog === null ? null : invalidLog.close()
-    if (logError !== null && logFailure === null) {
-      // The log's last write (or its close) failed: the run has failed too.
-      logFailure = new Error(`--invalid-log ${opts.invalidLog}: ${logError.message}`)
+    if (logError !== null) {
+      // The log's last write (or its close) failed: the run has failed too. (The write may have
+      // failed inside close() itself, whose onError has then just set logFailure.)
+      if (logFailure === null) logFailure = new Error(`--invalid-log ${opts.invalidLog}: ${logError.message}`)
       if (status === 'done') status = 'error'
       if (error === undefined) error = logFailure.message
-      else process.stderr.write(`sluice: ${logFailure.message}\n`)
+      else if (error !== logFailure.message) process.stderr.write(`sluice: ${logFailure.message}\n`)
     }
     const exitCode = signal === undefined ? EXIT[status] : 128 + signals[signal]
     if (display !== null) display.finish(sample())
