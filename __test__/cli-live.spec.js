@@ -57,7 +57,9 @@ test('--rate 2MiB/s: 1 MiB takes at least ~0.4 s (0.5 s less the 100 ms burst), 
   t.true(r.stdout.equals(oneMiB))
   const s = JSON.parse(r.stderr)
   t.true(s.durationMs >= 350, `took ${s.durationMs} ms`)
-  t.true(r.ms < 10000, `took ${r.ms} ms`)
+  // The upper bound only says "not absurdly slow": the run's own time, not the child's start-up,
+  // generous for a loaded runner (12 s of wall for the whole child was seen at 6x load).
+  t.true(s.durationMs < 30_000, `took ${s.durationMs} ms`)
   t.true(s.throttledMs > 0)
 })
 
@@ -70,7 +72,7 @@ test('--rate in lines per second with --lines and with --ndjson: 2,000 lines at 
     const s = JSON.parse(r.stderr)
     t.is(s.output.lines, 2000)
     t.true(s.durationMs >= 700, `${mode}: took ${s.durationMs} ms`)
-    t.true(r.ms < 20000, `${mode}: took ${r.ms} ms`)
+    t.true(s.durationMs < 30_000, `${mode}: took ${s.durationMs} ms`)
   }
 })
 

@@ -285,13 +285,14 @@ test('paths have at most 256 steps; over deep data, where and select recurse per
   t.like(run.stats, { matchedLines: 1, filteredLines: 1 })
 })
 
-test('a large select is built in well under a second (it used to take a minute)', async (t) => {
+test('a large select is built in seconds at most, not a minute (the quadratic build took 65 s)', async (t) => {
   const keys = Array.from({ length: 100000 }, (_, i) => `k${i}`)
   const started = process.hrtime.bigint()
   const parser = new NdjsonParser({ select: [...keys, 'x.y'], output: 'lines' })
   const ms = Number(process.hrtime.bigint() - started) / 1e6
-  // The bound is generous (a busy machine): the quadratic build took 65 s, the linear one ~0.1 s.
-  t.true(ms < 5000, `${ms} ms`)
+  // The bound is generous (a loaded runner can be 10x slower): the quadratic build took 65 s,
+  // the linear one ~0.1 s on a quiet machine, 0.4-0.8 s at load 8.
+  t.true(ms < 20_000, `${ms} ms`)
   const run = await collect(parser, [Buffer.from('{"z":1,"k99999":2,"k5":3,"x":{"y":4,"z":5}}\n')])
   t.deepEqual(run.values.map(String), ['{"k99999":2,"k5":3,"x":{"y":4}}'])
 })
