@@ -98,6 +98,34 @@ test("NdjsonStringifyStream: onUnserializable 'error' (default) errors both side
   t.regex(err2.message, /circular/i)
 })
 
+test("NdjsonStringifyStream: onUnserializable 'error' delivers every line written before the bad value, then errors (as NdjsonStringifier)", async (t) => {
+  const upTo = async (body) => {
+    let got = ''
+    const err = await t.throwsAsync(async () => {
+      for await (const chunk of body) got += Buffer.from(chunk)
+    }, { code: 'ERR_SLUICE_UNSERIALIZABLE' })
+    return [got, err]
+  }
+  const [got, err] = await upTo(ReadableStream.from([{ a: 1 }, { a: 2 }, 10n]).pipeThrough(new NdjsonStringifyStream()))
+  t.is(got, '{"a":1}\n{"a":2}\n')
+  t.is(err.index, 2)
+  // Several batches still in the encoder and a readable side that queues nothing (highWaterMark
+  // 0): each is handed out on a read, and the error only after the last one.
+  const values = Array.from({ length: 3000 }, (_, i) => ({ i, pad: 'x'.repeat(40) }))
+  const small = new NdjsonStringifyStream({}, undefined, new ByteLengthQueuingStrategy({ highWaterMark: 0 }))
+  const [many] = await upTo(ReadableStream.from([...values, 10n]).pipeThrough(small))
+  t.is(many, values.map((v) => JSON.stringify(v) + '\n').join(''))
+  // A throwing 'skip' listener: the lines before the skipped value, then its error.
+  const boom = new Error('listener')
+  const failing = new NdjsonStringifyStream({ onUnserializable: 'skip' })
+  failing.once('skip', () => { throw boom })
+  let before = ''
+  await t.throwsAsync(async () => {
+    for await (const chunk of ReadableStream.from([1, 2, undefined, 3]).pipeThrough(failing)) before += Buffer.from(chunk)
+  }, { is: boom })
+  t.is(before, '1\n2\n')
+})
+
 test("NdjsonStringifyStream: onUnserializable 'skip' counts each skipped value and announces it with a 'skip' event; a throwing listener fails the stream", async (t) => {
   const s = new NdjsonStringifyStream({ onUnserializable: 'skip' })
   const skips = []

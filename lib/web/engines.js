@@ -210,7 +210,10 @@ class EncoderEngine extends EventEmitter {
   write (value, callback) {
     const err = addValue(this.encoder, this, value)
     if (err !== null) {
-      // 'error' policy (or a throwing 'skip' listener): the link errors both sides with it.
+      // 'error' policy (or a throwing 'skip' listener): the writable side errors with it now;
+      // the lines of the values before it are read first (as NdjsonStringifier delivers them),
+      // then the readable side errors with it.
+      if (!this.done) this.link.failAfter(err, this.takeAll())
       callback(err)
       return
     }
@@ -248,6 +251,13 @@ class EncoderEngine extends EventEmitter {
   pump (all) {
     const { encoder, link } = this
     while (encoder.ready(all) && link.room()) link.enqueue(encoder.take(all))
+  }
+
+  /** Every line not enqueued yet, as batches (the encoder is left empty). */
+  takeAll () {
+    const batches = []
+    while (this.encoder.ready(true)) batches.push(this.encoder.take(true))
+    return batches
   }
 
   /** After end(): every line out (as room allows), then the readable side closes. */

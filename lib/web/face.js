@@ -14,6 +14,11 @@
 // Invariants:
 // * Output goes to the readable side only while it has room (`room()`: its desiredSize > 0, or a
 //   read waits on an empty queue), so it never holds more than its queuing strategy allows.
+// * An engine error never discards output made before it (the transport's rule for actions,
+//   lib/transport.js "Output"): the readable side errors only once everything enqueued before
+//   the error has been read. A native engine's error reaches the link after that already; an
+//   engine that fails while it still holds output hands it to `failAfter`, which delivers it on
+//   the reader's pulls and errors the readable side when the queue has emptied.
 // * Teardown happens once (`settle`): readable.cancel(r) and writable.abort(r) stop the engine and
 //   error the other side with r; an engine error errors both sides with the same error. After
 //   it, the engine is destroyed, every held write/close promise is settled, and nothing else
@@ -32,6 +37,7 @@ const { STREAM_OPTIONS, typeError, validateOptionsObject } = require('../options
 const OPEN = 0
 const CLOSED = 1 // the readable side closed after a clean end
 const DONE = 2 // torn down (cancel, abort, error)
+const FAILING = 3 // the engine failed (failAfter): its last output is being read, then the error
 
 // Link#write: the engine's callback has not run yet (RUNNING) or runs later (HELD).
 const RUNNING = Symbol('running')
@@ -56,6 +62,8 @@ class Link {
     this.heldClose = null
     // Why it was torn down (cancel or abort reason, or the error).
     this.reason = undefined
+    // FAILING: the engine's output made before its error, still to be enqueued.
+    this.tail = null
   }
 
   /** Whether the readable side takes another item now. */
@@ -92,6 +100,11 @@ class Link {
   }
 
   pull () {
+    if (this.state === FAILING) {
+      this.wanted = true
+      this.drainTail()
+      return
+    }
     if (this.state !== OPEN) return
     this.wanted = true
     this.guard(() => this.engine.pull())
@@ -166,6 +179,11 @@ class Link {
 
   /** readable.cancel(reason): the writable side errors with the reason. */
   cancel (reason) {
+    if (this.state === FAILING) {
+      this.state = DONE
+      this.tail = null
+      return
+    }
     this.settle(reason, false, true)
   }
 
@@ -179,8 +197,42 @@ class Link {
     this.settle(err, true, true)
   }
 
+  /**
+   * The engine failed with `err` after making `items` (its output before the failure, not
+   * enqueued yet): the writable side errors now, the readable side after they and everything
+   * queued before them have been read.
+   */
+  failAfter (err, items) {
+    if (this.state !== OPEN) return
+    this.settle(err, false, true)
+    this.state = FAILING
+    this.tail = items
+    this.drainTail()
+  }
+
+  /** FAILING: enqueues the tail as room allows; once it is out and read, the readable side errors. */
+  drainTail () {
+    const controller = this.readableController
+    const tail = this.tail
+    while (tail.length > 0 && (this.wanted || controller.desiredSize > 0)) {
+      this.wanted = false
+      try {
+        controller.enqueue(tail.shift())
+      } catch (err) {
+        // The readable strategy's size() threw: the readable side has errored with it.
+        this.state = DONE
+        this.tail = null
+        return
+      }
+    }
+    if (tail.length > 0 || this.queued() > 0) return
+    this.state = DONE
+    this.tail = null
+    controller.error(this.reason)
+  }
+
   settle (reason, readable, writable) {
-    if (this.state === DONE) return
+    if (this.state === DONE || this.state === FAILING) return
     const wasOpen = this.state === OPEN
     this.state = DONE
     this.reason = reason
