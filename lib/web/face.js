@@ -218,7 +218,7 @@ class Link {
       this.wanted = false
       try {
         controller.enqueue(tail.shift())
-      } catch (err) {
+      } catch {
         // The readable strategy's size() threw: the readable side has errored with it.
         this.state = DONE
         this.tail = null
