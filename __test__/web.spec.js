@@ -299,3 +299,26 @@ test('fetch: aborting the request stops the parser (the body errors with the Abo
   t.is(s.stats().lines, after)
   t.true(n >= 1000)
 })
+
+test('BoundedBufferStream: overflow acts on every item past the readable queue: at most capacity + the readable highWaterMark are held, none in a hidden buffer', async (t) => {
+  const held = async (overflow, highWaterMark) => {
+    const s = new web.BoundedBufferStream({ objectMode: true, capacity: 2, overflow }, undefined, new CountQueuingStrategy({ highWaterMark }))
+    const writer = s.writable.getWriter()
+    const writes = Array.from({ length: 30 }, (_, i) => writer.write(i))
+    // Drop modes take every write at once: all 30 are in before anything is read.
+    await Promise.all(writes)
+    writer.close()
+    return readAll(s.readable)
+  }
+  t.deepEqual(await held('drop-oldest', 0), [28, 29])
+  t.deepEqual(await held('drop-newest', 0), [0, 29])
+  t.deepEqual(await held('drop-oldest', 4), [0, 1, 2, 3, 28, 29])
+  t.deepEqual(await held('drop-incoming', 4), [0, 1, 2, 3, 4, 5])
+
+  const s = new web.BoundedBufferStream({ objectMode: true, capacity: 2, overflow: 'error' }, undefined, new CountQueuingStrategy({ highWaterMark: 0 }))
+  const writer = s.writable.getWriter()
+  await writer.write(0)
+  await writer.write(1)
+  await t.throwsAsync(writer.write(2), { code: 'ERR_SLUICE_BUFFER_OVERFLOW' })
+  await t.throwsAsync(s.readable.getReader().read(), { code: 'ERR_SLUICE_BUFFER_OVERFLOW' })
+})

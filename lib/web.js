@@ -131,7 +131,10 @@ class MeterStream extends WebTransform {
 /** A bounded buffer with an overflow policy; BoundedBuffer's options. */
 class BoundedBufferStream extends WebTransform {
   constructor (options, writableStrategy, readableStrategy) {
-    const buffer = new BoundedBuffer(webOptions(options, 'BoundedBufferStream', BUFFER_OPTIONS))
+    // readableHighWaterMark 0: an item leaves the ring only when the Web side reads it (its
+    // queue, sized by the readable strategy, is the only buffer past the ring), so overflow acts
+    // on everything else; the default Node buffer would hold items overflow never touches.
+    const buffer = new BoundedBuffer({ ...webOptions(options, 'BoundedBufferStream', BUFFER_OPTIONS), readableHighWaterMark: 0 })
     super(...overNode(buffer, writableStrategy, readableStrategy))
     this[kComponent] = buffer
   }

@@ -130,6 +130,8 @@ class NodeEngine {
     this.stream = stream
     this.link = null
     this.done = false
+    // Whether the Web side has pulled yet (see pull()).
+    this.reading = false
   }
 
   attach (link) {
@@ -137,9 +139,6 @@ class NodeEngine {
     const stream = this.stream
     stream.on('error', (err) => {
       if (!this.done) link.fail(err)
-    })
-    stream.on('readable', () => {
-      if (!this.done) this.pump()
     })
     stream.on('end', () => {
       if (!this.done) link.closeReadable()
@@ -168,6 +167,15 @@ class NodeEngine {
   }
 
   pull () {
+    if (!this.reading) {
+      // Listening for 'readable' makes core call read(0) (a _read) on the next tick: only once
+      // the Web side wants items, or a hwm-0 component (BoundedBufferStream) would let its
+      // first item out of its ring with no reader asking.
+      this.reading = true
+      this.stream.on('readable', () => {
+        if (!this.done) this.pump()
+      })
+    }
     this.pump()
   }
 
