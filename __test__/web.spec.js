@@ -12,6 +12,7 @@ const web = require('sluice/web')
 const { NdjsonParseStream, MeterStream, MonitoredWritableStream } = web
 const { bottleneck, toPrometheus } = require('..')
 const { readAll, quiet, QUIET_MS } = require('./web-contract')
+const { runChild } = require('./helpers.js')
 
 const parse = (chunks, options) => readAll(ReadableStream.from(chunks).pipeThrough(new NdjsonParseStream(options)))
 
@@ -321,4 +322,30 @@ test('BoundedBufferStream: overflow acts on every item past the readable queue: 
   await writer.write(1)
   await t.throwsAsync(writer.write(2), { code: 'ERR_SLUICE_BUFFER_OVERFLOW' })
   await t.throwsAsync(s.readable.getReader().read(), { code: 'ERR_SLUICE_BUFFER_OVERFLOW' })
+})
+
+// A throwing 'summary' listener with an 'uncaughtException' handler: as on a Meter, the throw is
+// uncaught and the stream still completes (every chunk, then the readable side closes). In a
+// child process, which reports at exit: a readable side that never closes leaves an empty event
+// loop, so the child exits without `done`, not on a timer.
+const SUMMARY_CHILD = `
+const { ReadableStream } = require('node:stream/web')
+const { MeterStream } = require(${JSON.stringify(require.resolve('sluice/web'))})
+const uncaught = []
+process.on('uncaughtException', (err) => uncaught.push(err.message))
+let done = false
+let got = 0
+process.on('exit', () => console.log(JSON.stringify({ done, got, uncaught })))
+const meter = new MeterStream({ objectMode: true })
+meter.on('summary', () => { throw new Error('summary boom') })
+;(async () => {
+  for await (const item of ReadableStream.from([1, 2, 3]).pipeThrough(meter)) got += item
+  done = true
+})()
+`
+
+test("MeterStream: a throwing 'summary' listener is an uncaught exception and the readable side still closes", async (t) => {
+  const { status, stdout, stderr } = await runChild(['-e', SUMMARY_CHILD])
+  t.is(status, 0, stderr)
+  t.deepEqual(JSON.parse(stdout), { done: true, got: 6, uncaught: ['summary boom'] })
 })

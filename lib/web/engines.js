@@ -137,10 +137,13 @@ class NodeEngine {
   attach (link) {
     this.link = link
     const stream = this.stream
-    stream.on('error', (err) => {
+    // Prepended: the face's own bookkeeping runs before the component's listeners (Meter emits
+    // its 'summary' from its 'end'), so a user listener that throws (an uncaught exception, as
+    // on the Node class) cannot keep the readable side from closing or erroring.
+    stream.prependListener('error', (err) => {
       if (!this.done) link.fail(err)
     })
-    stream.on('end', () => {
+    stream.prependListener('end', () => {
       if (!this.done) link.closeReadable()
     })
   }
