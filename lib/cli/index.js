@@ -29,7 +29,7 @@ const { HELP, UsageError, parseArguments } = require('./args.js')
 const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary } = require('./progress.js')
 const { InvalidLog } = require('./invalid-log.js')
-const { checkInvalidLog, checkOutput, openInput } = require('./files.js')
+const { InputError, checkInvalidLog, checkOutput, openInput } = require('./files.js')
 
 const EXIT = { done: 0, error: 1, usage: 2, closed: 141 }
 // Signals that end a run as Ctrl-C does: the summary so far, the log flushed, 128 + the number.
@@ -298,7 +298,8 @@ function openInvalidLog (path, onError) {
   try {
     return new InvalidLog(path, onError)
   } catch (err) {
-    throw new UsageError(`--invalid-log: cannot write ${path}: ${err.message}`)
+    // An I/O error (exit 1), as a log that fails later: named as that one is.
+    throw new InputError(`--invalid-log ${path}: ${err.message}`)
   }
 }
 
