@@ -280,7 +280,7 @@ async function withFiles (files, args) {
   }
 }
 
-test('--invalid-log naming the input (by its path, a symlink, or as redirected stdin): exit 2, the input untouched', async (t) => {
+test('--invalid-log naming the input (by its path, a symlink, or as redirected stdin) or standard output: exit 2, the input untouched', async (t) => {
   const input = file('log-is-input.ndjson', BAD.join('\n') + '\n')
   const size = fs.statSync(input).size
   const link = path.join(dir, 'log-is-input.link')
@@ -302,6 +302,14 @@ test('--invalid-log naming the input (by its path, a symlink, or as redirected s
   const r = await withFiles({ stdout: [out, 'w'] }, [...skip, out, input])
   t.is(r.code, 2)
   t.regex(r.stderr, /is standard output's file/)
+  // Nor standard output by /dev/stdout when it is a pipe: the records would be mixed into the data.
+  const piped = await sluice([...skip, '/dev/stdout', input])
+  t.is(piped.code, 2, piped.stderr)
+  t.regex(piped.stderr, /^sluice: --invalid-log: \/dev\/stdout is standard output; its records would be mixed into the data\n/)
+  t.is(piped.stdout.length, 0)
+  // Both on /dev/null is harmless.
+  const devNull = await withFiles({ stdout: ['/dev/null', 'w'] }, [...skip, '/dev/null', input])
+  t.is(devNull.code, 0, devNull.stderr)
 })
 
 test('the input is not its own output: `sluice f >> f` exits 1 as cat ("input file is output file"); `1<> f` copies in place', async (t) => {
