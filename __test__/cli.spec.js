@@ -197,8 +197,7 @@ test('bad arguments: exit 2, a message naming the argument, nothing on stdout', 
     [['--progress', '--quiet'], /--progress and --quiet/],
     [['--rat', '1'], /Unknown option '--rat'/],
     [['a', 'b'], /at most one FILE, got 2/],
-    [[''], /FILE must not be empty/],
-    [['--ndjson', '--invalid-log', path.join(dir, 'no-such-dir', 'x.log')], /--invalid-log: cannot write/]
+    [[''], /FILE must not be empty/]
   ]
   for (const [args, message] of cases) {
     const r = await sluice(args, { input: '' })
@@ -235,7 +234,10 @@ test('I/O errors: exit 1, one line naming the file or stream (a read error of FI
     [['/proc/self/mem'], {}, /^sluice: \/proc\/self\/mem: EIO: /],
     [['--stats', 'json'], { stdin: ['/proc/self/mem', 'r'] }, /^sluice: standard input: EIO: /],
     [['--stats', 'json'], { stdin: [dir, 'r'] }, /^sluice: cannot read standard input: it is a directory\n$/],
-    [[binaryFile], { stdout: ['/dev/full', 'w'] }, /^sluice: standard output: ENOSPC: /]
+    [[binaryFile], { stdout: ['/dev/full', 'w'] }, /^sluice: standard output: ENOSPC: /],
+    // An --invalid-log that cannot be opened is an I/O error too, not a usage error.
+    [['--ndjson', '--invalid-log', path.join(dir, 'no-such-dir', 'x.log'), binaryFile], {}, /^sluice: --invalid-log \S+no-such-dir\/x\.log: ENOENT: [^\n]*\n$/],
+    [['--ndjson', '--invalid-log', dir, binaryFile], {}, /^sluice: --invalid-log \S+: EISDIR: [^\n]*\n$/]
   ]
   for (const [args, files, message] of cases) {
     const r = await withFiles(files, args)
@@ -278,7 +280,7 @@ async function withFiles (files, args) {
   }
 }
 
-test('--invalid-log naming the input (by its path, a symlink, or as redirected stdin): exit 2, the input untouched', async (t) => {
+test('--invalid-log naming the input (by its path, a symlink, or as redirected stdin) or standard output: exit 2, the input untouched', async (t) => {
   const input = file('log-is-input.ndjson', BAD.join('\n') + '\n')
   const size = fs.statSync(input).size
   const link = path.join(dir, 'log-is-input.link')
@@ -300,6 +302,14 @@ test('--invalid-log naming the input (by its path, a symlink, or as redirected s
   const r = await withFiles({ stdout: [out, 'w'] }, [...skip, out, input])
   t.is(r.code, 2)
   t.regex(r.stderr, /is standard output's file/)
+  // Nor standard output by /dev/stdout when it is a pipe: the records would be mixed into the data.
+  const piped = await sluice([...skip, '/dev/stdout', input])
+  t.is(piped.code, 2, piped.stderr)
+  t.regex(piped.stderr, /^sluice: --invalid-log: \/dev\/stdout is standard output; its records would be mixed into the data\n/)
+  t.is(piped.stdout.length, 0)
+  // Both on /dev/null is harmless.
+  const devNull = await withFiles({ stdout: ['/dev/null', 'w'] }, [...skip, '/dev/null', input])
+  t.is(devNull.code, 0, devNull.stderr)
 })
 
 test('the input is not its own output: `sluice f >> f` exits 1 as cat ("input file is output file"); `1<> f` copies in place', async (t) => {

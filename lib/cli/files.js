@@ -8,7 +8,8 @@
 //   the input (opened for appending, or positioned after the input's offset).
 // * `--invalid-log` naming the input (by any path: a symlink, or the file stdin was redirected
 //   from) would be emptied by opening the log before a byte was read: refused before the log is
-//   opened. The same for a log that is standard output's file.
+//   opened. The same for a log that is standard output (its file, or /dev/stdout on a pipe or a
+//   terminal: the records would be mixed into the data), unless both are /dev/null.
 // Files are compared by device and inode (fstat of the open descriptor, stat of the log's path).
 
 const fs = require('node:fs')
@@ -61,6 +62,14 @@ function fstatOrNull (fd) {
   }
 }
 
+function statOrNull (path) {
+  try {
+    return fs.statSync(path)
+  } catch {
+    return null
+  }
+}
+
 function sameFile (a, b) {
   return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino
 }
@@ -82,17 +91,15 @@ function checkOutput (input) {
 
 /** Throws a UsageError when the log's path is the input's file or standard output's. */
 function checkInvalidLog (path, input) {
-  let log
-  try {
-    log = fs.statSync(path)
-  } catch {
-    return // no such file yet (or not reachable: opening it says why)
-  }
+  const log = statOrNull(path)
+  if (log === null) return // no such file yet (or not reachable: opening it says why)
   if (sameFile(log, input.stat)) {
     throw new UsageError(`--invalid-log: ${path} is the input file${input.name === path ? '' : ` (${input.name})`}; it would be emptied before it is read`)
   }
-  if (log.isFile() && sameFile(log, fstatOrNull(STDOUT))) {
-    throw new UsageError(`--invalid-log: ${path} is standard output's file`)
+  // Any kind of file (by /dev/stdout: a pipe, a terminal) but the null device, which both can
+  // share harmlessly.
+  if (sameFile(log, fstatOrNull(STDOUT)) && !sameFile(log, statOrNull('/dev/null'))) {
+    throw new UsageError(`--invalid-log: ${path} is standard output${log.isFile() ? "'s file" : ''}; its records would be mixed into the data`)
   }
 }
 

@@ -29,7 +29,7 @@ const { HELP, UsageError, parseArguments } = require('./args.js')
 const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary } = require('./progress.js')
 const { InvalidLog } = require('./invalid-log.js')
-const { checkInvalidLog, checkOutput, openInput } = require('./files.js')
+const { InputError, checkInvalidLog, checkOutput, openInput } = require('./files.js')
 
 const EXIT = { done: 0, error: 1, usage: 2, closed: 141 }
 // Signals that end a run as Ctrl-C does: the summary so far, the log flushed, 128 + the number.
@@ -199,6 +199,10 @@ function setUp (opts) {
   function summary (status, exitCode, error, signal) {
     const r = read.stats()
     const w = write.stats()
+    const lines = joiner === null ? linesIn() : joiner.lines
+    // After a signal, process.exit() discards what stdout still holds: the output counts only
+    // what was handed to the OS.
+    const unsent = signal === undefined ? null : unsentOutput(process.stdout)
     return {
       status,
       exitCode,
@@ -206,7 +210,9 @@ function setUp (opts) {
       signal: signal ?? null,
       durationMs: w.elapsedMs,
       input: { name: input.name, bytes: r.bytes, size: r.total, lines: linesIn() },
-      output: { bytes: w.bytes, lines: joiner === null ? linesIn() : joiner.lines },
+      output: unsent === null
+        ? { bytes: w.bytes, lines }
+        : { bytes: w.bytes - unsent.bytes, lines: lines === null ? null : Math.max(0, lines - unsent.lines) },
       // min/max are of whole intervals, the mean of the whole run (its start and a last partial
       // interval included), so the mean can fall outside them: they are widened to include it.
       rate: {
@@ -267,11 +273,33 @@ function setUp (opts) {
   }
 }
 
+/**
+ * What `stream` (stdout) holds that the OS has not taken: `{ bytes, lines }`. Its buffered
+ * chunks, and of the write in progress the part still in libuv's queue (the handle's
+ * writeQueueSize; without a handle, all of it). The lines are the newlines in the buffered
+ * chunks: those in the unsent part of the write in progress are not known (their text is in
+ * libuv), so `lines` can be over by that write's lines.
+ */
+function unsentOutput (stream) {
+  let bytes = 0
+  let lines = 0
+  for (const { chunk } of stream.writableBuffer ?? []) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    bytes += buffer.length
+    for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) lines++
+  }
+  const inFlight = stream.writableLength - bytes
+  const queued = stream._handle?.writeQueueSize
+  bytes += typeof queued === 'number' ? Math.min(queued, inFlight) : inFlight
+  return { bytes, lines }
+}
+
 function openInvalidLog (path, onError) {
   try {
     return new InvalidLog(path, onError)
   } catch (err) {
-    throw new UsageError(`--invalid-log: cannot write ${path}: ${err.message}`)
+    // An I/O error (exit 1), as a log that fails later: named as that one is.
+    throw new InputError(`--invalid-log ${path}: ${err.message}`)
   }
 }
 
