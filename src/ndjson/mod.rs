@@ -353,16 +353,33 @@ impl Stage for ParserStage {
   }
 }
 
+/// A parser's settings, read from JS once and kept: `lib/ndjson.js` keeps one per distinct set
+/// of options, so that creating a parser does not read a dozen properties through N-API again
+/// (for a parser that lives for one request body, those reads were a good part of its cost).
+#[napi]
+pub struct NdjsonParserSettings {
+  config: ParserConfig,
+}
+
+#[napi]
+impl NdjsonParserSettings {
+  #[napi(constructor)]
+  pub fn new(config: ParserConfig) -> Self {
+    Self { config }
+  }
+}
+
 /// Starts a parser worker for the JS stream `owner`; `on_events` receives its events (see
 /// `lib/transport.js`).
 #[napi(catch_unwind)]
 pub fn create_ndjson_parser(
   env: Env,
-  config: ParserConfig,
+  settings: &NdjsonParserSettings,
   owner: Object<'_>,
   on_events: Function<'_, (), ()>,
 ) -> Result<NativeStream> {
-  let stage = ParserStage::new(&config).map_err(|e| napi::Error::from_reason(e.message))?;
+  let config = &settings.config;
+  let stage = ParserStage::new(config).map_err(|e| napi::Error::from_reason(e.message))?;
   let options = PipeOptions {
     input_bytes: config.input_bytes as usize,
     credits: config.credits,
