@@ -255,6 +255,19 @@ function summarise(values) {
   return { median, min: v[0], max: v[v.length - 1], n: v.length }
 }
 
+/**
+ * Summaries of a run's trial results (a Map candidate → [result]), for table cells:
+ * `stat(name, key)` of a field, and `perMB(name, key)` of a field in seconds as ms per MB of
+ * `bytes` (or, without `bytes`, of each result's own `bytes`).
+ */
+function resultStats(results, bytes) {
+  const of = (name) => results.get(name) ?? []
+  return {
+    stat: (name, key) => summarise(of(name).map((r) => r[key])),
+    perMB: (name, key) => summarise(of(name).map((r) => (r[key] * 1000) / ((bytes ?? r.bytes) / 1e6))),
+  }
+}
+
 /** "median (min–max)", or just the value when there is a single sample. */
 function fmtStat(s, digits = 1) {
   if (!s) return '–'
@@ -306,6 +319,7 @@ module.exports = {
   runChild,
   warmPageCache,
   summarise,
+  resultStats,
   fmtStat,
   mdTable,
   parseArgs,

@@ -78,8 +78,7 @@ async function scenarioTable(name, sc, meta, source, reps, haveJq, emit, chunkBy
     }
   }
   const counts = new Set([...results.values()].flat().map((r) => r.records))
-  const stat = (c, key) => common.summarise(results.get(c).map((r) => r[key]))
-  const perMB = (c, key) => common.summarise(results.get(c).map((r) => (r[key] * 1000) / (meta.bytes / 1e6)))
+  const { stat, perMB } = common.resultStats(results, meta.bytes)
   let best = null
   for (const p of PEERS) {
     const s = stat(p, 'mbPerS')

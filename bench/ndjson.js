@@ -212,8 +212,7 @@ async function main() {
 }
 
 function tableFor(cands, results, reps, bytes) {
-  const perMB = (name, key) => common.summarise(results.get(name).map((r) => (r[key] * 1000) / (bytes / 1e6)))
-  const stat = (name, key) => common.summarise(results.get(name).map((r) => r[key]))
+  const { stat, perMB } = common.resultStats(results, bytes)
   // "Best peer" = highest median MB/s among the peers in this very table, so ratios never mix runs.
   let best = null
   for (const c of cands) {

@@ -123,8 +123,8 @@ async function stringifySection (args, emit, failures, sizeMB, reps) {
   for (const kind of args.only) {
     const meta = corpusMeta(kind, sizeMB)
     const results = await runCandidates(kind, cands, reps, { mode: 'stringify', path: meta.path, records: meta.records }, failures)
-    const stat = (name, key) => common.summarise(results.get(name)?.map((r) => r[key]) ?? [])
-    const perMB = (name, key) => common.summarise(results.get(name)?.map((r) => (r[key] * 1000) / (r.bytes / 1e6)) ?? [])
+    // Output bytes differ per trial: CPU per MB of each trial's own output.
+    const { stat, perMB } = common.resultStats(results)
     const web = stat('sluice-web-stringify', 'mbPerS')
     const peer = stat('minimal-whatwg-stringify', 'mbPerS')
     const pipe = stat('sluice-stringifier-pipeline', 'mbPerS')
@@ -168,8 +168,7 @@ async function parseSection (args, cands, emit, failures, sizeMB, reps) {
     const meta = corpusMeta(kind, sizeMB)
     const results = await runCandidates(kind, cands, reps,
       { mode: 'throughput', path: meta.path, bytes: meta.bytes, records: meta.records, anyObject: isReal(kind) }, failures)
-    const stat = (name, key) => common.summarise(results.get(name)?.map((r) => r[key]) ?? [])
-    const perMB = (name, key) => common.summarise(results.get(name)?.map((r) => (r[key] * 1000) / (meta.bytes / 1e6)) ?? [])
+    const { stat, perMB } = common.resultStats(results, meta.bytes)
     let best = null
     for (const c of cands) {
       const s = stat(c.name, 'mbPerS')
