@@ -177,12 +177,14 @@ test('SIGTERM with a reader that has stopped: output counts what the reader got,
   fs.writeFileSync(big, '{"a":1}\n'.repeat(4 * MiB / 8))
   for (const args of [[], ['--ndjson']]) {
     const child = spawn(process.execPath, [BIN, ...args, '--progress', '--interval', '0.05', '--stats', 'json', big], { stdio: ['ignore', 'pipe', 'pipe'] })
-    // Nobody reads stdout until the signal is sent, once the run has blocked on it (a progress
-    // line shows blocked time): sluice then holds output the reader never gets. (Reading from
-    // the moment it blocked let it catch up before the signal now and then.)
+    // Nobody reads stdout until the process has exited: it is signalled once the run has
+    // blocked on stdout (a progress line shows blocked time), so sluice holds output the reader
+    // never gets, and the reader gets exactly what the OS pipe took. (Reading from the moment it
+    // blocked, or from the signal on, let it catch up before the handler ran now and then.)
     const stdout = []
     const blocked = (line) => / blocked (?!0\.00)/.test(line)
-    const { code, summary } = await interruptAfter(child, blocked, 'SIGTERM', () => child.stdout.on('data', (c) => stdout.push(c)))
+    const readAfterExit = () => child.once('exit', () => child.stdout.on('data', (c) => stdout.push(c)))
+    const { code, summary } = await interruptAfter(child, blocked, 'SIGTERM', readAfterExit)
     const got = Buffer.concat(stdout)
     t.is(code, 143)
     t.true(summary.input.bytes > got.length, `${args}: read ${summary.input.bytes}, reader got ${got.length}`)
