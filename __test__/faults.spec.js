@@ -231,6 +231,18 @@ test('process.exit(3) while the native worker is blocked on output credits exits
   t.notRegex(r.stderr, /panicked|FATAL|Segmentation|Abort/i)
 })
 
+test('a consumer that read some values and stopped does not keep the process alive (worker parked on credits, some given back)', async (t) => {
+  // 1: inside the first batch; 700 and 3000: after some batches, the worker woken and parked again.
+  for (const count of ['1', '700', '3000']) {
+    const r = await child(['stoppedReading', count])
+    t.is(r.error, undefined, `read ${count}: the child exited by itself (no hang)`)
+    t.is(r.status, 0, r.stderr)
+    const last = lastJson(r.stdout)
+    t.is(last?.read, Number(count))
+    t.true(last.values < 50000, `read ${count}: the worker was held back (${last.values} values parsed)`)
+  }
+})
+
 test('an abandoned parser (nobody reads, nothing else alive) does not keep the process alive', async (t) => {
   const r = await child(['abandoned'])
   t.is(r.error, undefined, 'the child exited by itself (no hang)')

@@ -46,7 +46,9 @@ pub(super) enum Event<D> {
   /// Bookkeeping for the keep-alive; not forwarded to JS.
   Idle {
     consumed: u64,
-    credits_seen: u64,
+    /// With `Waiting::Credit`: the credits JS must have granted in all before the task runs
+    /// again (`credit` wakes it then).
+    wake_after_credits: u64,
     waiting: Waiting,
     /// Output the stage still holds (a partial batch waiting for its flush): the stream is not
     /// idle even when all input was consumed.
@@ -130,8 +132,9 @@ pub(super) struct JsSide {
   /// Input messages the runtime has said it consumed (from `Idle`).
   consumed: u64,
   pub(super) credits_granted: u64,
-  /// `credits_seen` of the last `Idle` that said "parked for a credit", until the next `Idle`.
-  waiting_credit_seen: Option<u64>,
+  /// `wake_after_credits` of the last `Idle` that said "parked for a credit", until the next
+  /// `Idle`: while fewer credits were granted, the task is parked on its consumer.
+  parked_until_credits: Option<u64>,
   /// The last `Idle` said the stage holds output not yet handed over.
   output_pending: bool,
   /// Done, failed, stopped or cancelled: nothing more to wait for.
@@ -206,7 +209,7 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
         accepted: 0,
         consumed: 0,
         credits_granted: 0,
-        waiting_credit_seen: None,
+        parked_until_credits: None,
         output_pending: false,
         finished: false,
         delivering: false,
@@ -320,7 +323,9 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
   /// Creates or releases the TSFN and strengthens or weakens `owner` as the stream becomes busy
   /// or idle. Call on the JS thread only.
   fn update_keep_alive(&self, js: &mut JsSide, env: sys::napi_env) -> Result<()> {
-    let blocked_on_credit = js.waiting_credit_seen == Some(js.credits_granted);
+    let blocked_on_credit = js
+      .parked_until_credits
+      .is_some_and(|wake| js.credits_granted < wake);
     // Input not yet consumed, or output the stage still holds (its flush comes once a credit
     // does): without the latter, a stream parked on a credit with a partial batch was counted
     // idle, and the batch waited for the next write while the process could exit without it.
@@ -420,13 +425,13 @@ impl<D: ToNapiValue + Send + 'static> Delivery<D> {
       match event {
         Event::Idle {
           consumed,
-          credits_seen,
+          wake_after_credits,
           waiting,
           output_pending,
         } => {
           js.consumed = js.consumed.max(consumed);
           js.output_pending = output_pending;
-          js.waiting_credit_seen = (waiting == Waiting::Credit).then_some(credits_seen);
+          js.parked_until_credits = (waiting == Waiting::Credit).then_some(wake_after_credits);
         }
         Event::Data(d) => handed.push(JsEvent::Data(d)),
         Event::Space => handed.push(JsEvent::Space),
