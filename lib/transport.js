@@ -465,6 +465,14 @@ function drainEntries (stream, inRead) {
     stream[kCurrent] = entry.after ?? null
   }
   if (queue.length === 0 && stream[kCurrent] === null && stream[kDone] && stream[kFlushCallback] !== null) {
+    // Core's flush callback pushes null, and push(null) hands out what is buffered at once when
+    // someone is reading (flowing mode, a 'readable' listener): a listener that throws there
+    // would skip the rest of that callback, so 'finish' and 'close' would never come. Then it
+    // waits, like an action, until the buffer is empty (the reader is active: that is soon).
+    if (!inRead && stream.readableLength > 0 && (stream.readableFlowing === true || stream.listenerCount('readable') > 0)) {
+      stream[kAwaitEmpty] = true
+      return
+    }
     const callback = stream[kFlushCallback]
     stream[kFlushCallback] = null
     callback()
