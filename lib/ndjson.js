@@ -158,11 +158,6 @@ class NdjsonParser extends NativeTransform {
   }
 }
 
-/**
- * `where` and `select` as the native side takes them, checked (and compiled once) here so a bad
- * one is thrown by the constructor: a TypeError naming the option and the place, or a
- * SyntaxError pointing at the column of a string-form `where`.
- */
 // Native settings, one per distinct configuration: the native side reads the options object
 // once, not once per parser (those reads were ~a fifth of a one-line parser's JS-thread time).
 // Bounded, oldest out: programs use a handful of configurations, but a `where` built per request
@@ -185,6 +180,11 @@ function parserSettings (filter, config) {
   return settings
 }
 
+/**
+ * `where` and `select` as the native side takes them, checked (and compiled once) here so a bad
+ * one is thrown by the constructor: a TypeError naming the option and the place, or a
+ * SyntaxError pointing at the column of a string-form `where`.
+ */
 function filterOptions (opts) {
   const filter = {}
   const where = opts.where

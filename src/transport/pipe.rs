@@ -95,7 +95,7 @@ impl Input {
 
 struct Credits {
   available: i64,
-  /// Credits JS has given back in all (echoed in `Idle` so JS knows which grant it answers).
+  /// Credits JS has given back in all (`Idle` tells JS the total that will wake the task).
   received: u64,
   /// The task parked for want of a credit: the grant that brings `available` to `wake_at` must
   /// wake it (and only that one, so the credit JS returns for every batch costs no wake-up).
