@@ -431,10 +431,31 @@ test.serial("a throwing 'invalid' listener still lets maxInvalid fail the stream
 })
 
 test('our own failures still destroy the stream: a batch that cannot be decoded is the stream\'s error', async (t) => {
-  const p = new NdjsonParser()
-  const boom = new Error('cannot decode')
-  p._nativeData = () => { throw boom }
-  const r = await collect(p, [Buffer.from('1\n2\n')])
-  t.is(r.error, boom)
-  t.deepEqual(r.values, [])
+  // A little input is parsed on the JS thread (_jsStageData), bulk input natively (_nativeData);
+  // the last case hands over from one to the other.
+  const bulk = Buffer.from('3\n'.repeat(40000))
+  const cases = [
+    // [input, the method that fails, values before the error (null: no error)]
+    [['1\n2\n'], '_jsStageData', []],
+    [[bulk], '_nativeData', []],
+    [['1\n2\n', bulk], '_jsStageData', []],
+    [['1\n2\n', bulk], '_nativeData', [1, 2]],
+    // The other path is never taken: no error.
+    [['1\n2\n'], '_nativeData', null],
+    [[bulk], '_jsStageData', null]
+  ]
+  for (const [chunks, method, before] of cases) {
+    const what = `${chunks.map((c) => c.length).join(' + ')} bytes, ${method} throws`
+    const p = new NdjsonParser()
+    const boom = new Error('cannot decode')
+    p[method] = () => { throw boom }
+    const r = await collect(p, chunks.map((c) => Buffer.from(c)))
+    if (before === null) {
+      t.is(r.error, null, what)
+      t.is(r.values.length, chunks.length === 1 && chunks[0] === bulk ? 40000 : 2, what)
+      continue
+    }
+    t.is(r.error, boom, what)
+    t.deepEqual(r.values, before, what)
+  }
 })

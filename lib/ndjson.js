@@ -20,6 +20,7 @@ const native = require('./native.js')
 const { NdjsonError, asError } = require('./errors.js')
 const { NativeTransform, pushEntry } = require('./transport.js')
 const { shapeBuilder } = require('./shapes.js')
+const { InlineParser, inlineParsing } = require('./ndjson/inline.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -87,7 +88,8 @@ class NdjsonParser extends NativeTransform {
     }
 
     const filter = filterOptions(opts)
-    const settings = parserSettings(filter, {
+    const filtering = filter.whereExpr !== undefined || filter.whereObject !== undefined || filter.select !== undefined
+    const config = {
       rawLines: output === 'lines',
       positions: output === 'envelopes',
       spans: reviver !== undefined,
@@ -99,10 +101,17 @@ class NdjsonParser extends NativeTransform {
       batchBytes: BATCH_BYTES,
       inputBytes: INPUT_BYTES,
       credits: CREDITS
-    })
+    }
+    // Small input is parsed on this thread until there is more (lib/ndjson/inline.js); not with
+    // a filter (the native side evaluates it) or a reviver (whose throw is told apart from a
+    // syntax error only by the native validator).
+    const inline = filtering || reviver !== undefined || !inlineParsing.enabled
+      ? null
+      : new InlineParser({ maxLineBytes, blankLinesInvalid: config.blankLinesInvalid, rawLines: config.rawLines, positions: config.positions })
     super(
       { ...pickStreamOptions(opts), readableObjectMode: true, writableObjectMode: false },
-      (owner, onEvents) => native.createNdjsonParser(settings, owner, onEvents)
+      (owner, onEvents, resume) => native.createNdjsonParser(parserSettings(filter, config), owner, onEvents, resume),
+      inline
     )
     this[kOutput] = output
     this[kNullValue] = nullValue
@@ -110,7 +119,7 @@ class NdjsonParser extends NativeTransform {
     this[kBuilders] = [null]
     this[kCursor] = { n: 0, s: 0 }
     this[kShape] = output === 'values' ? shapeForValues : output === 'envelopes' ? shapeForEnvelopes : same
-    this[kFiltering] = filter.whereExpr !== undefined || filter.whereObject !== undefined || filter.select !== undefined
+    this[kFiltering] = filtering
   }
 
   /**
@@ -141,8 +150,7 @@ class NdjsonParser extends NativeTransform {
       values = this[kShape](values, positions)
     }
     const fail = failure === null ? null : function failReviver () { this.destroy(failure) }
-    // 'batches' pushes each run of values as one array; the other outputs push each value.
-    const items = this[kOutput] === 'batches' ? (run) => (run.length > 0 ? [run] : []) : (run) => run
+    const items = this[kOutput] === 'batches' ? batchItems : valueItems
     if (reports === null) return pushEntry(items(values), fail)
     // Invalid lines travel in the batch, each after the values of the lines before it.
     const entries = []
@@ -156,6 +164,21 @@ class NdjsonParser extends NativeTransform {
     entries.push(pushEntry(items(values.slice(from)), fail))
     return entries
   }
+
+  /** Values the InlineParser parsed on this thread: pushed as a native batch's would be. */
+  _jsStageData ({ values, positions }) {
+    if (this[kOutput] === 'batches') return pushEntry(batchItems(values))
+    return pushEntry(this[kOutput] === 'lines' ? values : this[kShape](values, positions))
+  }
+}
+
+// 'batches' pushes each run of values as one array; the other outputs push each value.
+function batchItems (run) {
+  return run.length > 0 ? [run] : []
+}
+
+function valueItems (run) {
+  return run
 }
 
 // Native settings, one per distinct configuration: the native side reads the options object

@@ -25,6 +25,15 @@
 //   the queue is empty, so core's push(null) comes after the last item.
 // * Teardown. `_destroy` cancels the worker; every native callback first checks `destroyed`, so
 //   nothing is pushed and no user callback runs after destroy.
+// * JS stage. A component may also give a *JS stage*, which handles small input on this thread
+//   without any native handle (the parser's InlineParser: a stream that only ever sees a little
+//   input then costs what a core stream costs). Until the stage declines a chunk, there is no
+//   handle: `_transform` hands chunks to the stage, the kick turns its output into an entry, and
+//   a write waits (kPending) while the consumer is behind (the readable side full, entries
+//   queued). When the stage declines (bulk input, or anything it leaves to the native side) the
+//   handle is created once, resumed from the stage's state, and gets the stage's remainder; the
+//   stage's output is queued before anything the handle sends, and from then on the stream is
+//   native, as if it had been from the start.
 // * Web output (lib/web/native.js). A Web Streams face drives the same handle without core's
 //   Readable: `openPort` gives the stream a port (an object with `push(item)` -> room left, and
 //   `queued()` -> items not yet read) that takes the place of `push()`/`readableLength`, the
@@ -72,6 +81,9 @@ const kStatsHandle = Symbol('kStatsHandle')
 const kAwaitEmpty = Symbol('kAwaitEmpty')
 const kKick = Symbol('kKick')
 const kPort = Symbol('kPort')
+const kJsStage = Symbol('kJsStage')
+const kStaged = Symbol('kStaged')
+const kCreateHandle = Symbol('kCreateHandle')
 
 // Kicks run as promise jobs: after the writes of the current turn, before any I/O, and out of
 // reach of test frameworks that fake process.nextTick, queueMicrotask and timers.
@@ -93,10 +105,14 @@ const BEFORE_READ = 2
 class NativeTransform extends Transform {
   /**
    * @param {object} streamOptions options for core's Transform
-   * @param {(owner: NativeTransform, onEvents: Function) => object} createHandle builds the
-   *   native handle for `owner` (this stream), delivering its events to `onEvents`
+   * @param {(owner: NativeTransform, onEvents: Function, resume?: object) => object} createHandle
+   *   builds the native handle for `owner` (this stream), delivering its events to `onEvents`;
+   *   `resume` is the JS stage's state when it hands over
+   * @param {object | null} jsStage handles small input before there is a handle (see "JS
+   *   stage" above): `take(chunk)` and `finish()` (false: hand over), `output()` (for
+   *   `_jsStageData`, or null), `resumeState()`, `remainder()` (a Buffer), `stats()`
    */
-  constructor (streamOptions, createHandle) {
+  constructor (streamOptions, createHandle, jsStage = null) {
     super(streamOptions)
     this[kPending] = null
     this[kQueue] = []
@@ -111,23 +127,13 @@ class NativeTransform extends Transform {
     this[kDeferred] = null
     this[kHandle] = null
     this[kPort] = null
+    this[kJsStage] = jsStage
+    this[kStaged] = null
+    this[kCreateHandle] = createHandle
     // An already-aborted `signal` destroys the stream inside super(): start no worker for it.
     if (!this.destroyed) {
-      // The TSFN keeps its callback alive for as long as the worker runs, so the callback holds
-      // the stream only weakly; the native side holds it strongly exactly while work is in
-      // flight. An abandoned idle stream is then collected like any core stream, and its
-      // finalizer cancels its native work.
-      const self = new WeakRef(this)
-      const onEvents = (events) => {
-        const stream = self.deref()
-        if (stream !== undefined) onNativeEvents.call(stream, events)
-      }
       ensureRuntime() // a bad SLUICE_WORKERS is the constructor's RangeError
-      try {
-        this[kHandle] = createHandle(this, onEvents)
-      } catch (err) {
-        throw nativeError(err) // e.g. no thread could be started
-      }
+      if (jsStage === null) openHandle(this) // e.g. no thread could be started: thrown here
     }
   }
 
@@ -140,14 +146,42 @@ class NativeTransform extends Transform {
     throw new Error('NativeTransform subclasses must implement _nativeData')
   }
 
-  /** The native counters, as a plain object of numbers. */
+  /** As `_nativeData`, for what the JS stage's `output()` returned. Subclasses with one implement it. */
+  _jsStageData (_output) {
+    throw new Error('NativeTransform subclasses with a JS stage must implement _jsStageData')
+  }
+
+  /** The native counters (or the JS stage's, before the handover), as a plain object of numbers. */
   _nativeStats () {
     // After destroy the handle only answers stats(): its counters stay as they were at cancel.
-    const handle = this[kHandle] ?? this[kStatsHandle]
+    const handle = this[kHandle] ?? this[kJsStage] ?? this[kStatsHandle]
     return handle == null ? {} : handle.stats()
   }
 
   _transform (chunk, encoding, callback) {
+    if (this[kHandle] === null && this[kJsStage] !== null) {
+      if (consumerBehind(this)) {
+        // The JS stage has no input queue of its own: the held callback is the backpressure.
+        this[kPending] = { chunk, callback }
+        return
+      }
+      if (this[kJsStage].take(chunk)) {
+        scheduleKick(this)
+        callback()
+        return
+      }
+      try {
+        chunk = handOver(this)
+      } catch (err) {
+        callback(err)
+        return
+      }
+      if (chunk.length === 0) {
+        scheduleKick(this)
+        callback()
+        return
+      }
+    }
     let accepted
     try {
       accepted = this[kHandle].write(chunk)
@@ -164,6 +198,28 @@ class NativeTransform extends Transform {
   }
 
   _flush (callback) {
+    if (this[kHandle] === null && this[kJsStage] !== null) {
+      if (this[kJsStage].finish()) {
+        // The kick queues the last output, then marks the end (kDone).
+        this[kFlushCallback] = callback
+        scheduleKick(this)
+        return
+      }
+      let rest
+      try {
+        rest = handOver(this)
+      } catch (err) {
+        callback(err)
+        return
+      }
+      try {
+        // A fresh handle's input queue is empty, and an empty queue takes any chunk.
+        if (rest.length > 0 && !this[kHandle].write(rest)) throw new Error('a new handle refused its first chunk')
+      } catch (err) {
+        callback(nativeError(err))
+        return
+      }
+    }
     let accepted
     try {
       accepted = this[kHandle].end()
@@ -184,6 +240,7 @@ class NativeTransform extends Transform {
     // Core calls _read inside a try/catch that makes a throw the stream's error, so no user code
     // may run here: pushes only buffer (core's `sync` flag) and actions wait for read().
     drainQueue(this, IN_READ)
+    resumeHeldWrite(this)
     super._read(size)
   }
 
@@ -216,6 +273,11 @@ class NativeTransform extends Transform {
   _destroy (err, callback) {
     // May run inside super() (an aborted `signal`), before the fields below exist.
     const handle = this[kHandle]
+    if (this[kJsStage] !== null) {
+      // No handle yet: nothing runs anywhere; the stage's counters stay readable.
+      this[kStatsHandle] = this[kJsStage]
+      this[kJsStage] = null
+    }
     if (handle != null) {
       this[kHandle] = null
       try {
@@ -298,6 +360,28 @@ function handleEvents (events) {
 function retryPending (stream) {
   const pending = stream[kPending]
   if (pending === null) return
+  if (stream[kHandle] === null && stream[kJsStage] !== null) {
+    // A write held by the JS stage (`_flush` is never held there).
+    if (consumerBehind(stream)) return
+    if (stream[kJsStage].take(pending.chunk)) {
+      stream[kPending] = null
+      scheduleKick(stream)
+      pending.callback()
+      return
+    }
+    try {
+      pending.chunk = handOver(stream)
+    } catch (err) {
+      stream.destroy(err)
+      return
+    }
+    if (pending.chunk.length === 0) {
+      stream[kPending] = null
+      scheduleKick(stream)
+      pending.callback()
+      return
+    }
+  }
   const handle = stream[kHandle]
   let accepted
   try {
@@ -325,8 +409,18 @@ function scheduleKick (stream) {
 
 function kick (stream) {
   stream[kKick] = false
+  if (stream.destroyed) return
+  if (stream[kHandle] === null) {
+    if (stream[kJsStage] !== null) kickJsStage(stream)
+    return
+  }
   const handle = stream[kHandle]
-  if (handle === null || stream.destroyed) return
+  // Output of the JS stage that handed over goes first; like any output, only from a kick.
+  const staged = stream[kStaged]
+  if (staged !== null) {
+    stream[kStaged] = null
+    stream[kQueue].push(staged)
+  }
   let events
   try {
     events = handle.kick()
@@ -334,7 +428,8 @@ function kick (stream) {
     stream.destroy(nativeError(err))
     return
   }
-  if (events.length === 0) return
+  // Nothing to handle, unless output of the JS stage that handed over waits in the queue.
+  if (events.length === 0 && stream[kQueue].length === 0) return
   // Events of an inline run: handled now, as the TSFN callback would (no delivery to settle).
   try {
     handleEvents.call(stream, events)
@@ -344,6 +439,84 @@ function kick (stream) {
     stream[kDeferred] = { err }
     wake(stream)
   }
+}
+
+/**
+ * The JS stage's kick: its output goes out (then the end, if `_flush` saw it), then a write held
+ * while the consumer was behind. Output enters the queue only here, in a kick, as native output
+ * does: a consumer's read() before the kick finds nothing, so an action (an 'invalid' report)
+ * queued by the same kick never runs while the consumer still holds the values before it.
+ */
+function kickJsStage (stream) {
+  try {
+    const entry = jsStageEntry(stream)
+    if (entry !== null) stream[kQueue].push(entry)
+  } catch (err) {
+    stream.destroy(asError(err, 'ERR_SLUICE_INTERNAL', 'decoding inline output'))
+    return
+  }
+  if (stream[kFlushCallback] !== null) stream[kDone] = true
+  try {
+    drainQueue(stream)
+    if (!stream.destroyed) retryPending(stream)
+  } catch (err) {
+    // User code threw (a listener, a write callback): from our next turn, as in `kick`.
+    stream[kDeferred] = { err }
+    wake(stream)
+  }
+}
+
+function jsStageEntry (stream) {
+  const output = stream[kJsStage].output()
+  return output === null ? null : stream._jsStageData(output)
+}
+
+/**
+ * Creates the native handle: from the constructor (no JS stage), or when the JS stage hands
+ * over (`resume` is its state). Throws what creating it threw, as a SluiceError.
+ */
+function openHandle (stream, resume) {
+  // The TSFN keeps its callback alive for as long as the worker runs, so the callback holds the
+  // stream only weakly; the native side holds it strongly exactly while work is in flight. An
+  // abandoned idle stream is then collected like any core stream, and its finalizer cancels its
+  // native work.
+  const self = new WeakRef(stream)
+  const onEvents = (events) => {
+    const owner = self.deref()
+    if (owner !== undefined) onNativeEvents.call(owner, events)
+  }
+  try {
+    stream[kHandle] = stream[kCreateHandle](stream, onEvents, resume)
+  } catch (err) {
+    throw nativeError(err)
+  }
+}
+
+/**
+ * The JS stage hands the stream over to a native handle: its output so far goes out at the next
+ * kick, before the handle's, the handle starts from its state, and the input it left (a Buffer,
+ * maybe empty) is returned for the caller to write. Throws on our own failures.
+ */
+function handOver (stream) {
+  const stage = stream[kJsStage]
+  try {
+    stream[kStaged] = jsStageEntry(stream)
+  } catch (err) {
+    throw asError(err, 'ERR_SLUICE_INTERNAL', 'decoding inline output')
+  }
+  stream[kJsStage] = null
+  openHandle(stream, stage.resumeState())
+  return stage.remainder()
+}
+
+/** The consumer has not taken what is already out (the readable side is full, entries wait). */
+function consumerBehind (stream) {
+  return stream[kFull] && (stream[kQueue].length > 0 || stream[kCurrent] !== null)
+}
+
+/** A write held by the JS stage is retried at the next kick once the consumer reads again. */
+function resumeHeldWrite (stream) {
+  if (stream[kPending] !== null && stream[kHandle] === null && stream[kJsStage] !== null) scheduleKick(stream)
 }
 
 /** Drains the queue on a later turn of the event loop (once, however often it is asked). */
@@ -507,6 +680,7 @@ function pullPort (stream) {
   stream[kFull] = false
   // Not IN_READ: a listener's throw is deferred to our next turn, as at the start of read().
   drainQueue(stream, BEFORE_READ)
+  resumeHeldWrite(stream)
 }
 
 module.exports = { NativeTransform, pushEntry, openPort, pullPort }

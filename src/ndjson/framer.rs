@@ -75,6 +75,15 @@ impl LineFramer {
     self
   }
 
+  /// Continues a stream whose first lines were framed elsewhere (`lib/inline-parser.js`):
+  /// the next line is `number`, at byte `offset`. Only line 1 may start with a BOM, so a stream
+  /// resumed past it strips none.
+  pub fn resume_at(mut self, number: u64, offset: u64) -> Self {
+    self.next_number = number.max(1);
+    self.next_offset = offset;
+    self
+  }
+
   /// Feeds a chunk and calls `on_line` for every line it completes, in order. Stops early and
   /// returns the first error `on_line` returns.
   pub fn feed<E>(

@@ -142,6 +142,25 @@ impl ParserStage {
     })
   }
 
+  /// Takes over a stream whose first lines JS parsed itself (`lib/inline-parser.js`): the
+  /// framer goes on at the next line and the counters from JS's, so `stats()`, line numbers and
+  /// offsets read as if this stage had seen the whole stream.
+  fn resume(&mut self, from: &ParserResume) {
+    let framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
+    self.framer = framer.resume_at(from.line as u64, from.offset as u64);
+    let counts = [
+      (LINES, from.lines),
+      (BYTES, from.offset),
+      (VALUES, from.values),
+      (BLANK, from.blank_lines),
+    ];
+    for (field, n) in counts {
+      self.tally.add(field, n as u64);
+    }
+    self.longest = from.longest_line as u64;
+    self.tally.raise_to(LONGEST, self.longest);
+  }
+
   fn flush(&mut self, out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
     if self.batch.is_empty() {
       return Ok(());
@@ -369,17 +388,35 @@ impl NdjsonParserSettings {
   }
 }
 
-/// Starts a parser worker for the JS stream `owner`; `on_events` receives its events (see
-/// `lib/transport.js`).
+/// Where JS handed a stream over (`lib/inline-parser.js`): the next line's number and byte
+/// offset (every byte before it was consumed: the next chunk starts there), and the counters
+/// of the lines before it. Nothing before it was invalid: JS hands over at the first line it
+/// does not accept.
+#[napi(object)]
+pub struct ParserResume {
+  pub line: f64,
+  pub offset: f64,
+  pub lines: f64,
+  pub values: f64,
+  pub blank_lines: f64,
+  pub longest_line: f64,
+}
+
+/// Starts a parser for the JS stream `owner`; `on_events` receives its events (see
+/// `lib/transport.js`). `resume`: JS parsed the stream's first lines itself.
 #[napi(catch_unwind)]
 pub fn create_ndjson_parser(
   env: Env,
   settings: &NdjsonParserSettings,
   owner: Object<'_>,
   on_events: Function<'_, (), ()>,
+  resume: Option<ParserResume>,
 ) -> Result<NativeStream> {
   let config = &settings.config;
-  let stage = ParserStage::new(config).map_err(|e| napi::Error::from_reason(e.message))?;
+  let mut stage = ParserStage::new(config).map_err(|e| napi::Error::from_reason(e.message))?;
+  if let Some(from) = &resume {
+    stage.resume(from);
+  }
   let options = PipeOptions {
     input_bytes: config.input_bytes as usize,
     credits: config.credits,
@@ -679,5 +716,35 @@ mod tests {
     assert_eq!(seen[1], Seen::Value(b"1".to_vec()));
     assert_eq!(seen[2], Seen::Invalid(ERR_INVALID_UTF8, 3, 105));
     assert!(stats.contains(&("longestLine", 102)));
+  }
+
+  #[test]
+  fn a_resumed_stage_numbers_lines_and_counts_as_if_it_had_seen_the_whole_stream() {
+    // JS parsed `1\n\n"ab"\n` (3 lines, 2 values, a blank one, 10 bytes) and hands over.
+    let mut stage = ParserStage::new(&config(true)).unwrap();
+    stage.resume(&ParserResume {
+      line: 4.0,
+      offset: 10.0,
+      lines: 3.0,
+      values: 2.0,
+      blank_lines: 1.0,
+      longest_line: 4.0,
+    });
+    let mut out: Vec<BatchData> = Vec::new();
+    // Line 4 starts at byte 10 (no BOM is stripped past line 1: it is invalid JSON), line 5 at 15.
+    stage
+      .chunk(b"\xEF\xBB\xBF1\n{bad\n12345\n", &mut out)
+      .unwrap();
+    stage.end(&mut out).unwrap();
+    let reports: Vec<_> = out.iter().flat_map(|b| b.report_positions()).collect();
+    assert_eq!(
+      reports,
+      vec![(0, ERR_INVALID_JSON, 4, 10), (0, ERR_INVALID_JSON, 5, 15)]
+    );
+    assert_eq!(
+      stage.tally(),
+      &[6, 10 + 16, 3, 1, 2, 5, 0, 0],
+      "lines, bytes, values, blankLines, invalidLines, longestLine, …"
+    );
   }
 }

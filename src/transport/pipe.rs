@@ -169,6 +169,9 @@ impl<S: Stage> Pipe<S> {
   ) -> Result<Self> {
     runtime::start().map_err(napi::Error::from_reason)?;
     let delivery = Delivery::new(env, owner, on_events)?;
+    // A stage may start with counts (a parser taking over from JS): `stats()` shows them at once.
+    let counters = Arc::new(Counters::new(S::STATS));
+    counters.publish(stage.tally());
     let task = Arc::new(PipeTask {
       schedule: Schedule::new(),
       inline: AtomicBool::new(false),
@@ -193,7 +196,7 @@ impl<S: Stage> Pipe<S> {
         idle_reported: None,
         credit_wait_reported: false,
       }),
-      counters: Arc::new(Counters::new(S::STATS)),
+      counters,
     });
     let job: Arc<dyn Job> = task.clone();
     Ok(Self { task, job })
