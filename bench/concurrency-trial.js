@@ -12,9 +12,10 @@
 // `parallel` throw, like trial.js.
 
 const fs = require('node:fs')
+const path = require('node:path')
 const os = require('node:os')
 const { PassThrough, pipeline } = require('node:stream')
-const { byName, loadSluice } = require('./candidates.js')
+const { byName, loadSluice, SLUICE_MODULE } = require('./candidates.js')
 const common = require('./common.js')
 
 const KiB = 1024
@@ -24,6 +25,16 @@ const KiB = 1024
 
 const CANDIDATES = {
   sluice: { load: () => byName('sluice').load(), raw: false },
+  // The same parser with its inline stage off: every stream is a task on the native pool, as a
+  // stream that gets bulk input is. Keeps the runtime's own numbers (threads, latency, memory
+  // per task) in view now that a stream this small never reaches it.
+  'sluice-pool': {
+    load: () => {
+      require(path.join(SLUICE_MODULE, 'lib', 'ndjson', 'inline.js')).inlineParsing.enabled = false
+      return byName('sluice').load()
+    },
+    raw: false,
+  },
   'minimal-js': { load: () => byName('minimal-js').load(), raw: false },
   // The floor: a core stream that does nothing. Whatever it costs is the harness plus core's
   // Transform machinery, which every candidate pays too.
@@ -113,7 +124,7 @@ function percentile(sorted, p) {
 
 /** Pool size to hold the thread count against, and where it came from. */
 function workersOf(candidate) {
-  if (candidate !== 'sluice') return { workers: null, workersFrom: null }
+  if (!candidate.startsWith('sluice')) return { workers: null, workersFrom: null }
   const m = loadSluice()
   if (typeof m.configure === 'function') {
     const cfg = m.configure()

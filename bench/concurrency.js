@@ -44,8 +44,8 @@ const common = require('./common.js')
 const TRIAL = path.join(__dirname, 'concurrency-trial.js')
 const SCENARIOS = ['many', 'short', 'parallel']
 const CANDIDATES = {
-  many: ['sluice', 'passthrough', 'minimal-js'],
-  short: ['sluice', 'passthrough', 'minimal-js'],
+  many: ['sluice', 'sluice-pool', 'passthrough', 'minimal-js'],
+  short: ['sluice', 'sluice-pool', 'passthrough', 'minimal-js'],
   parallel: ['sluice', 'minimal-js'],
 }
 // From the brief for the worker pool.
@@ -93,7 +93,7 @@ async function main() {
   const sluice = probeSluice()
   if (!sluice.ok) log(`WARNING: sluice addon not available (${sluice.reason}); skipping the sluice rows. Build it with \`npm run build\`.`)
   const candidatesFor = (scenario) =>
-    CANDIDATES[scenario].filter((c) => (!args.candidates || args.candidates.includes(c)) && (c !== 'sluice' || sluice.ok))
+    CANDIDATES[scenario].filter((c) => (!args.candidates || args.candidates.includes(c)) && (!c.startsWith('sluice') || sluice.ok))
 
   const out = []
   const emit = (text = '') => {
@@ -296,9 +296,13 @@ async function runMany(cands, ctx) {
     ),
   ]
 
-  const rs = results.get('sluice')
+  // The targets hold for the default parser (small streams parse inline) and for the pool
+  // alone (sluice-pool: every stream a native task).
+  for (const name of ['sluice', 'sluice-pool']) {
+  const rs = results.get(name)
+  const scenario = name === 'sluice' ? 'many' : 'many (pool)'
   if (rs && rs.length) {
-    const s = (f) => stat(results, 'sluice', f)
+    const s = (f) => stat(results, name, f)
     const r0 = rs[0]
     const limit = r0.workers + TARGETS.threadsOverWorkers
     const threadsMax = Math.max(...rs.map((r) => r.threadsMax))
@@ -321,10 +325,11 @@ async function runMany(cands, ctx) {
         verdict(s('rssPerStreamKiB').median <= TARGETS.rssKiBPerStream),
       ],
     ]
-    for (const [what, measured, v] of targets) ctx.verdicts.push({ scenario: 'many', what, measured, v })
-    lines.push('', '### many: sluice targets', '', common.mdTable(['target', 'sluice', 'verdict'], targets.map(([a, b, v]) => [a, b, `**${v}**`])))
-  } else if (cands.includes('sluice')) {
-    ctx.verdicts.push({ scenario: 'many', what: 'all targets', measured: 'no successful trial', v: 'FAIL' })
+    for (const [what, measured, v] of targets) ctx.verdicts.push({ scenario, what, measured, v })
+    lines.push('', `### many: ${name} targets`, '', common.mdTable(['target', name, 'verdict'], targets.map(([a, b, v]) => [a, b, `**${v}**`])))
+  } else if (cands.includes(name)) {
+    ctx.verdicts.push({ scenario, what: 'all targets', measured: 'no successful trial', v: 'FAIL' })
+  }
   }
   return lines.join('\n')
 }
