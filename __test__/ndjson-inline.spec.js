@@ -93,6 +93,40 @@ test('stats() while the stream is still inline counts what was parsed', async (t
   t.deepEqual(p.stats(), { lines: 3, bytes: 18, values: 2, blankLines: 1, invalidLines: 0, longestLine: 10 }, 'kept after destroy')
 })
 
+test('stats() reads as the native parser\'s at every turn, and never goes back, across the hand-over', async (t) => {
+  // Small chunks only, so that the native-only parser also runs at each kick (inline), not on a
+  // worker whose timing would differ; the hand-over comes from an invalid line.
+  const steps = ['1\n{"a":', null, '1}\n"x', null, 'y"\n{bad\n2\n3', null, '\n4\n', null, '[5', 'destroy']
+  const make = (inline) => {
+    inlineParsing.enabled = inline
+    try {
+      return new NdjsonParser({ onInvalid: 'skip' })
+    } finally {
+      inlineParsing.enabled = true
+    }
+  }
+  const seen = { true: [], false: [] }
+  for (const inline of [true, false]) {
+    const p = make(inline)
+    p.resume()
+    p.on('invalid', () => {})
+    let last = 0
+    for (const step of steps) {
+      if (step === null) await turns(1)
+      else if (step === 'destroy') p.destroy()
+      else p.write(step)
+      const stats = p.stats()
+      t.true(stats.bytes >= last, `bytes went back from ${last} to ${stats.bytes} after ${JSON.stringify(step)}`)
+      t.true(stats.values <= stats.lines)
+      last = stats.bytes
+      // Within the turn of a write the two may differ (the hand-over publishes the lines it
+      // parsed in that write at once); at turn boundaries and after destroy they must not.
+      if (step === null || step === 'destroy') seen[inline].push(stats)
+    }
+  }
+  t.deepEqual(seen.true, seen.false)
+})
+
 test('a writer may reuse its buffer once the write callback ran', async (t) => {
   for (const output of ['values', 'lines']) {
     const p = new NdjsonParser({ output })

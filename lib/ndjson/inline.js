@@ -24,7 +24,10 @@
 // * `offset` is the stream position of the first byte not framed into a line yet; those bytes
 //   are `carry` (copied: the writer may reuse its chunk once its callback ran). After a stop they
 //   are `rest`, and nothing before `offset` is handed over twice or lost.
-// * The counters are the native stage's, exact after each call; `bytes` counts every byte taken.
+// * The counters are the native stage's, kept live as lines are parsed (`bytes` counts every byte
+//   taken), and published to `stats()` at `output()`, i.e. when the values go out: the native
+//   stage also parses at the kick, not in `write()`, so `stats()` reads the same on both paths.
+//   The hand-over passes the live ones (with `bytes`, the part of the remainder already counted).
 // * Values wait in `values` until `output()`; only the stream's JS thread touches any of this.
 
 const { isUtf8 } = require('node:buffer')
@@ -39,6 +42,7 @@ const INLINE_BYTES = 4 * 1024
 const inlineParsing = { enabled: true }
 
 const EMPTY = Buffer.alloc(0)
+const ZERO_STATS = Object.freeze({ lines: 0, bytes: 0, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 })
 const LF = 0x0a
 const CR = 0x0d
 const SPACE = 0x20
@@ -68,6 +72,7 @@ class InlineParser {
     this.valueCount = 0
     this.blankLines = 0
     this.longestLine = 0
+    this.published = ZERO_STATS
   }
 
   /** Parses `chunk`. False: hand the stream over (the chunk's unparsed part is in `remainder()`). */
@@ -163,6 +168,14 @@ class InlineParser {
   /** The values parsed since the last call (and their [line, offset] pairs), or null. */
   output () {
     this.pendingBytes = 0
+    this.published = {
+      lines: this.lines,
+      bytes: this.bytes,
+      values: this.valueCount,
+      blankLines: this.blankLines,
+      invalidLines: 0,
+      longestLine: this.longestLine
+    }
     const values = this.values
     if (values.length === 0) return null
     const positions = this.positions
@@ -176,6 +189,7 @@ class InlineParser {
     return {
       line: this.line,
       offset: this.offset,
+      bytes: this.bytes,
       lines: this.lines,
       values: this.valueCount,
       blankLines: this.blankLines,
@@ -188,16 +202,9 @@ class InlineParser {
     return this.rest ?? this.carry
   }
 
-  /** The counters, as the native handle's `stats()` names them. */
+  /** The counters as of the last output, as the native handle's `stats()` names them. */
   stats () {
-    return {
-      lines: this.lines,
-      bytes: this.bytes,
-      values: this.valueCount,
-      blankLines: this.blankLines,
-      invalidLines: 0,
-      longestLine: this.longestLine
-    }
+    return { ...this.published }
   }
 }
 

@@ -101,6 +101,8 @@ pub struct ParserStage {
   max_line_bytes: u64,
   longest: u64,
   tally: Tally,
+  /// Bytes at the start of the input that JS counted before handing the stream over.
+  precounted: u64,
   filter: Option<Filter>,
 }
 
@@ -138,19 +140,21 @@ impl ParserStage {
       max_line_bytes: max_line_bytes as u64,
       longest: 0,
       tally: Tally::new(STAT_NAMES),
+      precounted: 0,
       filter,
     })
   }
 
-  /// Takes over a stream whose first lines JS parsed itself (`lib/inline-parser.js`): the
+  /// Takes over a stream whose first lines JS parsed itself (`lib/ndjson/inline.js`): the
   /// framer goes on at the next line and the counters from JS's, so `stats()`, line numbers and
   /// offsets read as if this stage had seen the whole stream.
   fn resume(&mut self, from: &ParserResume) {
     let framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
     self.framer = framer.resume_at(from.line as u64, from.offset as u64);
+    self.precounted = (from.bytes - from.offset).max(0.0) as u64;
     let counts = [
       (LINES, from.lines),
-      (BYTES, from.offset),
+      (BYTES, from.bytes),
       (VALUES, from.values),
       (BLANK, from.blank_lines),
     ];
@@ -348,7 +352,10 @@ impl Stage for ParserStage {
     chunk: &[u8],
     out: &mut dyn Sink<ParserData>,
   ) -> std::result::Result<(), Stop> {
-    self.tally.add(BYTES, chunk.len() as u64);
+    // The first bytes after a resume were counted by JS already.
+    let counted = self.precounted.min(chunk.len() as u64);
+    self.precounted -= counted;
+    self.tally.add(BYTES, chunk.len() as u64 - counted);
     let mut framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
     let result = framer.feed(chunk, |line| self.line(line, out));
     self.framer = framer;
@@ -388,14 +395,16 @@ impl NdjsonParserSettings {
   }
 }
 
-/// Where JS handed a stream over (`lib/inline-parser.js`): the next line's number and byte
-/// offset (every byte before it was consumed: the next chunk starts there), and the counters
-/// of the lines before it. Nothing before it was invalid: JS hands over at the first line it
-/// does not accept.
+/// Where JS handed a stream over (`lib/ndjson/inline.js`): the next line's number and byte
+/// offset (the input JS hands over starts there), and the counters of the lines before it.
+/// Nothing before it was invalid: JS hands over at the first line it does not accept. `bytes`
+/// is what JS counted, which may include the start of the handed-over input (a partial line):
+/// those bytes are not counted again.
 #[napi(object)]
 pub struct ParserResume {
   pub line: f64,
   pub offset: f64,
+  pub bytes: f64,
   pub lines: f64,
   pub values: f64,
   pub blank_lines: f64,
@@ -720,11 +729,13 @@ mod tests {
 
   #[test]
   fn a_resumed_stage_numbers_lines_and_counts_as_if_it_had_seen_the_whole_stream() {
-    // JS parsed `1\n\n"ab"\n` (3 lines, 2 values, a blank one, 10 bytes) and hands over.
+    // JS parsed `1\n\n"ab"\n` (3 lines, 2 values, a blank one, 10 bytes), counted the 3 bytes
+    // of a partial line after it, and hands over from byte 10.
     let mut stage = ParserStage::new(&config(true)).unwrap();
     stage.resume(&ParserResume {
       line: 4.0,
       offset: 10.0,
+      bytes: 13.0,
       lines: 3.0,
       values: 2.0,
       blank_lines: 1.0,
@@ -744,7 +755,7 @@ mod tests {
     assert_eq!(
       stage.tally(),
       &[6, 10 + 16, 3, 1, 2, 5, 0, 0],
-      "lines, bytes, values, blankLines, invalidLines, longestLine, …"
+      "lines, bytes (the 3 JS counted, once), values, blankLines, invalidLines, longestLine, …"
     );
   }
 }
