@@ -37,7 +37,8 @@ const INLINE_BYTES = 4 * 1024
 
 /**
  * Whether new parsers parse small input here. Only the test suite turns it off, to run its
- * small inputs through the native parser too (__test__/ndjson-native-small.spec.js).
+ * small inputs through the native parser too (__test__/ndjson-native-small.spec.js), and the
+ * `sluice-pool` candidate of `npm run bench:concurrency`, to measure the pool alone.
  */
 const inlineParsing = { enabled: true }
 
