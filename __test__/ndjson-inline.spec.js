@@ -13,16 +13,19 @@ const { NdjsonParser } = require('..')
 const { inlineParsing } = require('../lib/ndjson/inline.js')
 const { UTF8_BOM, collect, runChild, sameValue } = require('./helpers.js')
 
-/** Runs `chunks` through a parser made with inline parsing on or off. */
-async function runWith (inline, options, chunks) {
+/** A parser made with inline parsing on or off (the switch is read by the constructor). */
+function parserWith (inline, options) {
   inlineParsing.enabled = inline
-  let p
   try {
-    p = new NdjsonParser(options)
+    return new NdjsonParser(options)
   } finally {
     inlineParsing.enabled = true
   }
-  const r = await collect(p, chunks.map((c) => Buffer.from(c)))
+}
+
+/** Runs `chunks` through a parser made with inline parsing on or off. */
+async function runWith (inline, options, chunks) {
+  const r = await collect(parserWith(inline, options), chunks.map((c) => Buffer.from(c)))
   return {
     // Batch boundaries depend on timing, not on the input: compared flattened.
     values: options.output === 'batches' ? r.values.flat() : r.values,
@@ -97,17 +100,9 @@ test('stats() reads as the native parser\'s at every turn, and never goes back, 
   // Small chunks only, so that the native-only parser also runs at each kick (inline), not on a
   // worker whose timing would differ; the hand-over comes from an invalid line.
   const steps = ['1\n{"a":', null, '1}\n"x', null, 'y"\n{bad\n2\n3', null, '\n4\n', null, '[5', 'destroy']
-  const make = (inline) => {
-    inlineParsing.enabled = inline
-    try {
-      return new NdjsonParser({ onInvalid: 'skip' })
-    } finally {
-      inlineParsing.enabled = true
-    }
-  }
   const seen = { true: [], false: [] }
   for (const inline of [true, false]) {
-    const p = make(inline)
+    const p = parserWith(inline, { onInvalid: 'skip' })
     p.resume()
     p.on('invalid', () => {})
     let last = 0

@@ -299,37 +299,37 @@ async function runMany(cands, ctx) {
   // The targets hold for the default parser (small streams parse inline) and for the pool
   // alone (sluice-pool: every stream a native task).
   for (const name of ['sluice', 'sluice-pool']) {
-  const rs = results.get(name)
-  const scenario = name === 'sluice' ? 'many' : 'many (pool)'
-  if (rs && rs.length) {
-    const s = (f) => stat(results, name, f)
-    const r0 = rs[0]
-    const limit = r0.workers + TARGETS.threadsOverWorkers
-    const threadsMax = Math.max(...rs.map((r) => r.threadsMax))
-    const problems = rs.map(manyProblem).filter(Boolean)
-    const targets = [
-      [
-        `OS threads ≤ workers + ${TARGETS.threadsOverWorkers} = ${limit} (workers = ${r0.workers} from ${r0.workersFrom})`,
-        `max ${threadsMax} (before the first stream: ${common.fmtStat(s('threadsBefore'), 0)})`,
-        verdict(threadsMax <= limit),
-      ],
-      [
-        "every value delivered, right stream, in order; every 'end'",
-        problems.length ? problems[0] : `${rs[0].received}/${rs[0].sent} per trial, ${rs[0].ended}/${streams} ended`,
-        problems.length ? 'FAIL' : 'PASS',
-      ],
-      [`latency p99 ≤ ${TARGETS.p99Ms} ms`, `${common.fmtStat(s('latP99Ms'), 2)} ms`, verdict(s('latP99Ms').median <= TARGETS.p99Ms)],
-      [
-        `RSS growth ≤ ${TARGETS.rssKiBPerStream} KiB/stream`,
-        `${common.fmtStat(s('rssPerStreamKiB'), 1)} KiB (passthrough: ${common.fmtStat(stat(results, base, 'rssPerStreamKiB'), 1)})`,
-        verdict(s('rssPerStreamKiB').median <= TARGETS.rssKiBPerStream),
-      ],
-    ]
-    for (const [what, measured, v] of targets) ctx.verdicts.push({ scenario, what, measured, v })
-    lines.push('', `### many: ${name} targets`, '', common.mdTable(['target', name, 'verdict'], targets.map(([a, b, v]) => [a, b, `**${v}**`])))
-  } else if (cands.includes(name)) {
-    ctx.verdicts.push({ scenario, what: 'all targets', measured: 'no successful trial', v: 'FAIL' })
-  }
+    const rs = results.get(name)
+    const scenario = name === 'sluice' ? 'many' : 'many (pool)'
+    if (rs && rs.length) {
+      const s = (f) => stat(results, name, f)
+      const r0 = rs[0]
+      const limit = r0.workers + TARGETS.threadsOverWorkers
+      const threadsMax = Math.max(...rs.map((r) => r.threadsMax))
+      const problems = rs.map(manyProblem).filter(Boolean)
+      const targets = [
+        [
+          `OS threads ≤ workers + ${TARGETS.threadsOverWorkers} = ${limit} (workers = ${r0.workers} from ${r0.workersFrom})`,
+          `max ${threadsMax} (before the first stream: ${common.fmtStat(s('threadsBefore'), 0)})`,
+          verdict(threadsMax <= limit),
+        ],
+        [
+          "every value delivered, right stream, in order; every 'end'",
+          problems.length ? problems[0] : `${rs[0].received}/${rs[0].sent} per trial, ${rs[0].ended}/${streams} ended`,
+          problems.length ? 'FAIL' : 'PASS',
+        ],
+        [`latency p99 ≤ ${TARGETS.p99Ms} ms`, `${common.fmtStat(s('latP99Ms'), 2)} ms`, verdict(s('latP99Ms').median <= TARGETS.p99Ms)],
+        [
+          `RSS growth ≤ ${TARGETS.rssKiBPerStream} KiB/stream`,
+          `${common.fmtStat(s('rssPerStreamKiB'), 1)} KiB (passthrough: ${common.fmtStat(stat(results, base, 'rssPerStreamKiB'), 1)})`,
+          verdict(s('rssPerStreamKiB').median <= TARGETS.rssKiBPerStream),
+        ],
+      ]
+      for (const [what, measured, v] of targets) ctx.verdicts.push({ scenario, what, measured, v })
+      lines.push('', `### many: ${name} targets`, '', common.mdTable(['target', name, 'verdict'], targets.map(([a, b, v]) => [a, b, `**${v}**`])))
+    } else if (cands.includes(name)) {
+      ctx.verdicts.push({ scenario, what: 'all targets', measured: 'no successful trial', v: 'FAIL' })
+    }
   }
   return lines.join('\n')
 }

@@ -66,6 +66,7 @@ const kBuilders = Symbol('kBuilders')
 const kCursor = Symbol('kCursor')
 const kShape = Symbol('kShape')
 const kFiltering = Symbol('kFiltering')
+const kItems = Symbol('kItems')
 
 class NdjsonParser extends NativeTransform {
   constructor (options) {
@@ -107,7 +108,7 @@ class NdjsonParser extends NativeTransform {
     // syntax error only by the native validator).
     const inline = filtering || reviver !== undefined || !inlineParsing.enabled
       ? null
-      : new InlineParser({ maxLineBytes, blankLinesInvalid: config.blankLinesInvalid, rawLines: config.rawLines, positions: config.positions })
+      : new InlineParser(config)
     super(
       { ...pickStreamOptions(opts), readableObjectMode: true, writableObjectMode: false },
       (owner, onEvents, resume) => native.createNdjsonParser(parserSettings(filter, config), owner, onEvents, resume),
@@ -119,6 +120,7 @@ class NdjsonParser extends NativeTransform {
     this[kBuilders] = [null]
     this[kCursor] = { n: 0, s: 0 }
     this[kShape] = output === 'values' ? shapeForValues : output === 'envelopes' ? shapeForEnvelopes : same
+    this[kItems] = output === 'batches' ? batchItems : valueItems
     this[kFiltering] = filtering
   }
 
@@ -150,7 +152,7 @@ class NdjsonParser extends NativeTransform {
       values = this[kShape](values, positions)
     }
     const fail = failure === null ? null : function failReviver () { this.destroy(failure) }
-    const items = this[kOutput] === 'batches' ? batchItems : valueItems
+    const items = this[kItems]
     if (reports === null) return pushEntry(items(values), fail)
     // Invalid lines travel in the batch, each after the values of the lines before it.
     const entries = []
@@ -167,8 +169,7 @@ class NdjsonParser extends NativeTransform {
 
   /** Values the InlineParser parsed on this thread: pushed as a native batch's would be. */
   _jsStageData ({ values, positions }) {
-    if (this[kOutput] === 'batches') return pushEntry(batchItems(values))
-    return pushEntry(this[kOutput] === 'lines' ? values : this[kShape](values, positions))
+    return pushEntry(this[kItems](this[kShape](values, positions)))
   }
 }
 

@@ -165,18 +165,13 @@ class NativeTransform extends Transform {
         this[kPending] = { chunk, callback }
         return
       }
-      if (this[kJsStage].take(chunk)) {
-        scheduleKick(this)
-        callback()
-        return
-      }
       try {
-        chunk = handOver(this)
+        chunk = offerToStage(this, chunk)
       } catch (err) {
         callback(err)
         return
       }
-      if (chunk.length === 0) {
+      if (chunk === null) {
         scheduleKick(this)
         callback()
         return
@@ -363,24 +358,20 @@ function retryPending (stream) {
   if (stream[kHandle] === null && stream[kJsStage] !== null) {
     // A write held by the JS stage (`_flush` is never held there).
     if (consumerBehind(stream)) return
-    if (stream[kJsStage].take(pending.chunk)) {
-      stream[kPending] = null
-      scheduleKick(stream)
-      pending.callback()
-      return
-    }
+    let rest
     try {
-      pending.chunk = handOver(stream)
+      rest = offerToStage(stream, pending.chunk)
     } catch (err) {
       stream.destroy(err)
       return
     }
-    if (pending.chunk.length === 0) {
+    if (rest === null) {
       stream[kPending] = null
       scheduleKick(stream)
       pending.callback()
       return
     }
+    pending.chunk = rest // goes on to the new handle below
   }
   const handle = stream[kHandle]
   let accepted
@@ -452,7 +443,7 @@ function kickJsStage (stream) {
     const entry = jsStageEntry(stream)
     if (entry !== null) stream[kQueue].push(entry)
   } catch (err) {
-    stream.destroy(asError(err, 'ERR_SLUICE_INTERNAL', 'decoding inline output'))
+    stream.destroy(err)
     return
   }
   if (stream[kFlushCallback] !== null) stream[kDone] = true
@@ -466,9 +457,24 @@ function kickJsStage (stream) {
   }
 }
 
+/** The JS stage's output since the last kick as an entry, or null. Our own failures throw. */
 function jsStageEntry (stream) {
-  const output = stream[kJsStage].output()
-  return output === null ? null : stream._jsStageData(output)
+  try {
+    const output = stream[kJsStage].output()
+    return output === null ? null : stream._jsStageData(output)
+  } catch (err) {
+    throw asError(err, 'ERR_SLUICE_INTERNAL', 'decoding inline output')
+  }
+}
+
+/**
+ * Gives `chunk` to the JS stage: null when it took it, else the input to write to the native
+ * handle it has just handed the stream over to (null too when nothing is left to write).
+ */
+function offerToStage (stream, chunk) {
+  if (stream[kJsStage].take(chunk)) return null
+  const rest = handOver(stream)
+  return rest.length === 0 ? null : rest
 }
 
 /**
@@ -499,11 +505,7 @@ function openHandle (stream, resume) {
  */
 function handOver (stream) {
   const stage = stream[kJsStage]
-  try {
-    stream[kStaged] = jsStageEntry(stream)
-  } catch (err) {
-    throw asError(err, 'ERR_SLUICE_INTERNAL', 'decoding inline output')
-  }
+  stream[kStaged] = jsStageEntry(stream)
   stream[kJsStage] = null
   openHandle(stream, stage.resumeState())
   return stage.remainder()

@@ -43,7 +43,6 @@ const INLINE_BYTES = 4 * 1024
 const inlineParsing = { enabled: true }
 
 const EMPTY = Buffer.alloc(0)
-const ZERO_STATS = Object.freeze({ lines: 0, bytes: 0, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 })
 const LF = 0x0a
 const CR = 0x0d
 const SPACE = 0x20
@@ -59,7 +58,6 @@ class InlineParser {
     this.maxLineBytes = maxLineBytes
     this.blankLinesInvalid = blankLinesInvalid
     this.rawLines = rawLines
-    this.keepPositions = positions
     this.carry = EMPTY
     this.rest = null
     this.line = 1
@@ -67,13 +65,10 @@ class InlineParser {
     this.pendingBytes = 0
     this.values = []
     this.positions = positions ? [] : null
-    // The native stage's counters (src/ndjson/mod.rs STAT_NAMES), as far as JS got.
-    this.lines = 0
-    this.bytes = 0
-    this.valueCount = 0
-    this.blankLines = 0
-    this.longestLine = 0
-    this.published = ZERO_STATS
+    // The native stage's counters (src/ndjson/mod.rs STAT_NAMES, ParserResume), as far as JS
+    // got; `published` is the copy `stats()` reads.
+    this.counts = { lines: 0, bytes: 0, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 }
+    this.published = { ...this.counts }
   }
 
   /** Parses `chunk`. False: hand the stream over (the chunk's unparsed part is in `remainder()`). */
@@ -85,7 +80,7 @@ class InlineParser {
       this.carry = EMPTY
       return false
     }
-    this.bytes += chunk.length
+    this.counts.bytes += chunk.length
     this.pendingBytes += chunk.length
     const buf = carry.length === 0 ? chunk : Buffer.concat([carry, chunk], size)
     const framed = buf.lastIndexOf(LF) + 1
@@ -132,6 +127,7 @@ class InlineParser {
     if (!isUtf8(end === buf.length ? buf : buf.subarray(0, end))) return 0
     const values = this.values
     const positions = this.positions
+    const counts = this.counts
     let start = 0
     while (start < end) {
       let newline = buf.indexOf(LF, start)
@@ -145,7 +141,7 @@ class InlineParser {
       while (i < stop && ((c = buf[i]) === SPACE || c === TAB || c === CR)) i++
       if (i === stop) {
         if (this.blankLinesInvalid) return start
-        this.blankLines++
+        counts.blankLines++
       } else {
         let value
         try {
@@ -155,10 +151,10 @@ class InlineParser {
         }
         values.push(this.rawLines ? Buffer.from(buf.subarray(start, stop)) : value)
         if (positions !== null) positions.push(this.line, this.offset)
-        this.valueCount++
+        counts.values++
       }
-      this.lines++
-      if (length > this.longestLine) this.longestLine = length
+      counts.lines++
+      if (length > counts.longestLine) counts.longestLine = length
       this.line++
       this.offset += newline + 1 - start
       start = newline + 1
@@ -169,14 +165,7 @@ class InlineParser {
   /** The values parsed since the last call (and their [line, offset] pairs), or null. */
   output () {
     this.pendingBytes = 0
-    this.published = {
-      lines: this.lines,
-      bytes: this.bytes,
-      values: this.valueCount,
-      blankLines: this.blankLines,
-      invalidLines: 0,
-      longestLine: this.longestLine
-    }
+    this.published = { ...this.counts }
     const values = this.values
     if (values.length === 0) return null
     const positions = this.positions
@@ -187,15 +176,7 @@ class InlineParser {
 
   /** Where the native parser goes on (its ParserResume). */
   resumeState () {
-    return {
-      line: this.line,
-      offset: this.offset,
-      bytes: this.bytes,
-      lines: this.lines,
-      values: this.valueCount,
-      blankLines: this.blankLines,
-      longestLine: this.longestLine
-    }
+    return { line: this.line, offset: this.offset, ...this.counts }
   }
 
   /** The input not parsed here, from the first line left to the native side. */
@@ -209,4 +190,4 @@ class InlineParser {
   }
 }
 
-module.exports = { InlineParser, INLINE_BYTES, inlineParsing }
+module.exports = { InlineParser, inlineParsing }

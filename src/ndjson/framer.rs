@@ -75,13 +75,12 @@ impl LineFramer {
     self
   }
 
-  /// Continues a stream whose first lines were framed elsewhere (`lib/inline-parser.js`):
+  /// Continues a stream whose first lines were framed elsewhere (`lib/ndjson/inline.js`):
   /// the next line is `number`, at byte `offset`. Only line 1 may start with a BOM, so a stream
   /// resumed past it strips none.
-  pub fn resume_at(mut self, number: u64, offset: u64) -> Self {
+  pub fn resume_at(&mut self, number: u64, offset: u64) {
     self.next_number = number.max(1);
     self.next_offset = offset;
-    self
   }
 
   /// Feeds a chunk and calls `on_line` for every line it completes, in order. Stops early and

@@ -149,8 +149,7 @@ impl ParserStage {
   /// framer goes on at the next line and the counters from JS's, so `stats()`, line numbers and
   /// offsets read as if this stage had seen the whole stream.
   fn resume(&mut self, from: &ParserResume) {
-    let framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
-    self.framer = framer.resume_at(from.line as u64, from.offset as u64);
+    self.framer.resume_at(from.line as u64, from.offset as u64);
     self.precounted = (from.bytes - from.offset).max(0.0) as u64;
     let counts = [
       (LINES, from.lines),
