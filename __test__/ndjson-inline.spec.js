@@ -10,8 +10,8 @@
 const { getDefaultHighWaterMark } = require('node:stream')
 const test = require('ava')
 const { NdjsonParser } = require('..')
-const { inlineParsing } = require('../lib/ndjson/inline.js')
-const { UTF8_BOM, collect, runChild, sameValue } = require('./helpers.js')
+const { InlineParser, inlineParsing } = require('../lib/ndjson/inline.js')
+const { UTF8_BOM, collect, makeRng, runChild, sameValue } = require('./helpers.js')
 
 /** A parser made with inline parsing on or off (the switch is read by the constructor). */
 function parserWith (inline, options) {
@@ -42,7 +42,16 @@ async function sameBothWays (t, options, chunks, what) {
   t.is(sameValue(inline.values, native.values), null, `${what}: values`)
   t.deepEqual(inline.invalid, native.invalid, `${what}: 'invalid' reports`)
   t.deepEqual(inline.error, native.error, `${what}: error`)
-  t.deepEqual(inline.stats, native.stats, `${what}: stats()`)
+  if (inline.error === null) {
+    t.deepEqual(inline.stats, native.stats, `${what}: stats()`)
+  } else {
+    // After a failure `bytes` is what each had taken when it stopped: the native parser reads a
+    // big chunk in pieces, the inline stage takes it whole. Both cover the line that failed.
+    const { bytes: inlineBytes, ...inlineRest } = inline.stats
+    const { bytes: nativeBytes, ...nativeRest } = native.stats
+    t.deepEqual(inlineRest, nativeRest, `${what}: stats()`)
+    for (const bytes of [inlineBytes, nativeBytes]) t.true(bytes > inline.error.offset, `${what}: stats().bytes`)
+  }
   return inline
 }
 
@@ -199,4 +208,153 @@ test('parsers that only see a little input never start the native runtime', asyn
   const r = await runChild(['-e', script])
   t.is(r.status, 0, r.stderr)
   t.deepEqual(JSON.parse(r.stdout), { refused: true })
+})
+
+// Text mode: bulk input of plain-string records (few numbers or escaped/non-ASCII strings per
+// byte, as in GitHub API payloads) stays on the JS thread instead of going native. The same
+// promise: every output, report, line number, offset and counter as the native parser's.
+
+/** Plain-string records, ~280 bytes each, with a non-ASCII string in every 7th (3 bytes in 2 units, 4 in 2). */
+function textRecords (count, seed = 1) {
+  const random = makeRng(seed)
+  const lines = []
+  for (let i = 0; i < count; i++) {
+    const record = {
+      node_id: `MDQ6VXNlcj${random.int(1e9)}`,
+      login: `user-${random.int(1e6)}`,
+      url: `https://api.github.com/users/${random.int(1e6)}/repos?page=${'x'.repeat(random.int(40))}`,
+      description: 'A plain ASCII description of a repository, long enough to look like the real thing',
+      type: random.int(2) === 0 ? 'User' : 'Organization',
+      site_admin: random.int(2) === 0
+    }
+    if (i % 7 === 3) record.note = `café ✓ 😀 ${i}`
+    lines.push(JSON.stringify(record))
+  }
+  return lines
+}
+
+const TEXT_LINES = textRecords(400)
+const TEXT = Buffer.from(TEXT_LINES.join('\n') + '\n')
+const at = (n) => Buffer.from(TEXT_LINES.slice(0, n).join('\n') + '\n')
+const from = (n) => Buffer.from(TEXT_LINES.slice(n).join('\n') + '\n')
+
+/** `buffer` cut every `size` bytes (so also inside multi-byte characters). */
+function cut (buffer, size) {
+  const chunks = []
+  for (let i = 0; i < buffer.length; i += size) chunks.push(buffer.subarray(i, i + size))
+  return chunks
+}
+
+// Bulk text, each with something the text mode must leave to the native side, or get right.
+const TEXT_CASES = {
+  'plain-string records': [TEXT],
+  'an invalid line in the middle': [Buffer.concat([at(200), Buffer.from('{"a":\n'), from(200)])],
+  'blank and CRLF lines': [Buffer.concat([at(100), Buffer.from('\n  \t\r\n'), Buffer.from(TEXT_LINES.slice(100).join('\r\n') + '\r\n')])],
+  'invalid UTF-8 in the middle': [Buffer.concat([at(150), Buffer.from([0x22, 0xc3, 0x28, 0x22, 0x0a]), from(150)])],
+  'an over-long line in the middle': [Buffer.concat([at(120), Buffer.from(JSON.stringify('y'.repeat(3000)) + '\n'), from(120)])],
+  'an unfinished over-long last line': [Buffer.concat([TEXT, Buffer.from('"' + 'z'.repeat(3000))])],
+  'a last line without a newline': [TEXT.subarray(0, TEXT.length - 1)],
+  'an invalid last line without a newline': [Buffer.concat([TEXT, Buffer.from('{bad')])],
+  'a BOM at the start': [Buffer.concat([UTF8_BOM, TEXT])],
+  'small writes, then bulk': [Buffer.from('1\n"a"\n'), TEXT]
+}
+
+/** Records which chunks made the inline stage choose text mode, during `run`. */
+async function watchingTextMode (run) {
+  const original = InlineParser.prototype.chooseTextMode
+  const chosen = []
+  InlineParser.prototype.chooseTextMode = function (chunk) {
+    const textMode = original.call(this, chunk)
+    chosen.push(textMode)
+    return textMode
+  }
+  try {
+    return { result: await run(), chosen }
+  } finally {
+    InlineParser.prototype.chooseTextMode = original
+  }
+}
+
+for (const output of ['values', 'batches', 'lines', 'envelopes']) {
+  test.serial(`text mode is invisible: output '${output}', bulk plain-string records in any chunking`, async (t) => {
+    let textModeRuns = 0
+    for (const [what, [first, ...more]] of Object.entries(TEXT_CASES)) {
+      const whole = Buffer.concat([first, ...more])
+      for (const size of [whole.length, 65536, 4097, 5003]) {
+        const chunks = more.length > 0 ? [first, ...cut(Buffer.concat(more), size)] : cut(first, size)
+        for (const options of [{ onInvalid: 'skip', maxLineBytes: 2048 }, { onInvalid: 'error', blankLines: 'error', maxLineBytes: 2048 }]) {
+          const { chosen } = await watchingTextMode(() => sameBothWays(t, { output, ...options }, chunks, `${what}, ${size}-byte chunks, ${JSON.stringify(options)}`))
+          if (chosen.includes(true)) textModeRuns++
+        }
+      }
+    }
+    // 'lines' never uses text mode (the native side frames lines faster); the others do here,
+    // except where a BOM sends the stream native before any line.
+    if (output === 'lines') t.is(textModeRuns, 0)
+    else t.true(textModeRuns >= 60, `text mode in ${textModeRuns} runs`)
+  })
+}
+
+test.serial('text mode keeps line numbers and byte offsets through multi-byte characters and CRLF', async (t) => {
+  // Few enough non-ASCII strings for text mode (one per ~250 bytes), each line with one.
+  const lines = [`{"a":"${'plain text '.repeat(25)}é"}`, `{"b":"${'more words '.repeat(20)}😀😀"}`, '', `{"c":"x${'z'.repeat(250)}✓"}\r`, `"✓${'y'.repeat(200)}"`]
+  const body = Buffer.from(Array.from({ length: 60 }, (_, i) => lines[i % lines.length]).join('\n') + '\n')
+  const input = Buffer.concat([body, body, body, body, body, body, body, body]) // past the 4 KiB of inline input
+  const { result, chosen } = await watchingTextMode(() => sameBothWays(t, { output: 'envelopes', onInvalid: 'skip' }, cut(input, 4099), 'envelopes'))
+  t.deepEqual(chosen, [true])
+  // Recomputed from the bytes: each value's line number and the byte offset where its line starts.
+  const expected = []
+  let offset = 0
+  input.toString('latin1').split('\n').slice(0, -1).forEach((latin1, i) => {
+    if (latin1.trim() !== '') expected.push([i + 1, offset])
+    offset += latin1.length + 1
+  })
+  t.deepEqual(result.values.map(({ line, offset }) => [line, offset]), expected)
+})
+
+test.serial('text mode is chosen for plain-string records only: number-heavy bulk goes native', async (t) => {
+  const numbers = Buffer.from(Array.from({ length: 2000 }, (_, i) => JSON.stringify({ i, xy: [i * 1.5, -i / 3], n: [1, 2, 3] })).join('\n') + '\n')
+  const escaped = Buffer.from(Array.from({ length: 2000 }, (_, i) => JSON.stringify({ s: `é${i}`, t: 'a\nb' })).join('\n') + '\n')
+  for (const [what, input, textMode] of [['plain strings', TEXT, true], ['numbers', numbers, false], ['escaped and non-ASCII strings', escaped, false]]) {
+    const { result, chosen } = await watchingTextMode(() => collect(new NdjsonParser(), cut(input, 65536)))
+    t.deepEqual(chosen, [textMode], what)
+    t.is(result.error, null)
+    t.is(result.values.length, input.toString().split('\n').length - 1, what)
+  }
+  // No text mode with a filter, a reviver (native from the start) or for 'lines' output.
+  for (const options of [{ where: '.login != ""' }, { reviver: (k, v) => v }, { output: 'lines' }]) {
+    const { chosen } = await watchingTextMode(() => collect(new NdjsonParser(options), cut(TEXT, 65536)))
+    t.true(!chosen.includes(true), JSON.stringify(Object.keys(options)))
+  }
+})
+
+test('in text mode a consumer that does not read stops the producer within a bounded amount', async (t) => {
+  const p = new NdjsonParser()
+  // Whole lines, ~16 KiB per write, so that whatever was written ends with a complete line.
+  const chunks = []
+  for (let i = 0; i < 20; i++) {
+    for (let j = 0; j < TEXT_LINES.length; j += 56) chunks.push(Buffer.from(TEXT_LINES.slice(j, j + 56).join('\n') + '\n'))
+  }
+  let written = 0
+  let lines = 0
+  let full = false
+  for (let i = 0; i < chunks.length && !full; i++) {
+    full = !p.write(chunks[i])
+    written += chunks[i].length
+    lines += chunks[i].toString().split('\n').length - 1
+    await turns(1)
+  }
+  t.true(full, 'write() returned false')
+  await turns(20)
+  // Held: 64 KiB parsed per kick (TEXT_MODE_BYTES), the readable buffer (its highWaterMark in
+  // values, ~280 bytes each, plus the kick's values queued behind it), and core's writable buffer.
+  const bound = 2 * 64 * 1024 + 16 * 1024 + getDefaultHighWaterMark(false)
+  t.true(written <= bound, `${written} bytes written before write() returned false (bound ${bound})`)
+  const drained = new Promise((resolve) => p.once('drain', resolve))
+  const values = []
+  p.on('data', (v) => values.push(v))
+  await drained
+  p.end()
+  await new Promise((resolve) => p.on('end', resolve))
+  t.is(values.length, lines)
 })

@@ -1,6 +1,7 @@
 'use strict'
 
-// The parser suites that feed small inputs, run again with inline parsing off. A little input is
+// The parser suites that feed small inputs (and the real-record one), run again with inline
+// parsing off. A little input is
 // normally parsed on the JS thread (lib/ndjson/inline.js) and only what that stage declines (an
 // invalid line, a BOM, bulk input) reaches the native parser; here every input goes through the
 // native parser, as bulk input does, so it stays checked on these small cases too (JSONTestSuite
@@ -13,6 +14,9 @@ require('./ndjson-jsontestsuite.spec.js')
 require('./ndjson-chunking.spec.js')
 require('./ndjson-options.spec.js')
 require('./ndjson.spec.js')
+// Real records too: with inline parsing on, the plain-string corpora (GitHub payloads) are parsed
+// on the JS thread in text mode; here they go through the native text path as well.
+require('./ndjson-real.spec.js')
 
 const test = require('ava')
 const { NdjsonParser } = require('..')

@@ -106,9 +106,11 @@ class NdjsonParser extends NativeTransform {
     // Small input is parsed on this thread until there is more (lib/ndjson/inline.js); not with
     // a filter (the native side evaluates it) or a reviver (whose throw is told apart from a
     // syntax error only by the native validator).
+    // Bulk input of plain-string records stays there too (text mode), but for 'lines', which
+    // the native side frames and checks several times faster than JSON.parse can.
     const inline = filtering || reviver !== undefined || !inlineParsing.enabled
       ? null
-      : new InlineParser(config)
+      : new InlineParser(config, output !== 'lines')
     super(
       { ...pickStreamOptions(opts), readableObjectMode: true, writableObjectMode: false },
       (owner, onEvents, resume) => native.createNdjsonParser(parserSettings(filter, config), owner, onEvents, resume),

@@ -30,7 +30,8 @@
 //   input then costs what a core stream costs). Until the stage declines a chunk, there is no
 //   handle: `_transform` hands chunks to the stage, the kick turns its output into an entry, and
 //   a write waits (kPending) while the consumer is behind (the readable side full, entries
-//   queued). When the stage declines (bulk input, or anything it leaves to the native side) the
+//   queued) or the stage holds as much output as it should between two kicks (`awaitsOutput`:
+//   values parsed far ahead of the consumer outlive the young generation and cost GC). When the stage declines (bulk input, or anything it leaves to the native side) the
 //   handle is created once, resumed from the stage's state, and gets the stage's remainder; the
 //   stage's output is queued before anything the handle sends, and from then on the stream is
 //   native, as if it had been from the start.
@@ -110,7 +111,8 @@ class NativeTransform extends Transform {
    *   `resume` is the JS stage's state when it hands over
    * @param {object | null} jsStage handles small input before there is a handle (see "JS
    *   stage" above): `take(chunk)` and `finish()` (false: hand over), `output()` (for
-   *   `_jsStageData`, or null), `resumeState()`, `remainder()` (a Buffer), `stats()`
+   *   `_jsStageData`, or null), `awaitsOutput()` (true: hold writes until the next kick's
+   *   output), `resumeState()`, `remainder()` (a Buffer), `stats()`
    */
   constructor (streamOptions, createHandle, jsStage = null) {
     super(streamOptions)
@@ -160,7 +162,7 @@ class NativeTransform extends Transform {
 
   _transform (chunk, encoding, callback) {
     if (this[kHandle] === null && this[kJsStage] !== null) {
-      if (consumerBehind(this)) {
+      if (consumerBehind(this) || this[kJsStage].awaitsOutput()) {
         // The JS stage has no input queue of its own: the held callback is the backpressure.
         this[kPending] = { chunk, callback }
         return
@@ -357,7 +359,7 @@ function retryPending (stream) {
   if (pending === null) return
   if (stream[kHandle] === null && stream[kJsStage] !== null) {
     // A write held by the JS stage (`_flush` is never held there).
-    if (consumerBehind(stream)) return
+    if (consumerBehind(stream) || stream[kJsStage].awaitsOutput()) return
     let rest
     try {
       rest = offerToStage(stream, pending.chunk)

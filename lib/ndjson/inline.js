@@ -4,13 +4,20 @@
 // a stream that only ever sees a little input (a request body, an event now and then) never
 // needs its native handle. That handle (a task, references, a threadsafe function) is most of
 // what a short-lived parser cost: ~15 µs of its ~25, against ~1 µs for a whole core PassThrough.
-// Bulk input goes to the native side, where it is parsed off this thread.
+// Bulk input goes to the native side, where it is parsed off this thread — unless it is made of
+// plain strings and keys (GitHub API payloads, most logs), where `JSON.parse` reads near copy
+// speed, shape-built values do not pay, and the worker's hand-off (a copy of each chunk, a wake-up,
+// a string per batch) cost more than it saved: 0.6–0.9× a plain JS parser from memory. Such a
+// stream stays here in *text mode* (`textMode`): one decode per chunk, `JSON.parse` per line, no
+// size limit. The choice is made once, on the first bulk chunk, from the same measure the native
+// shaper uses (`costlyValues`: numbers and escaped or non-ASCII strings per byte); number-heavy
+// streams go native as before.
 //
 // It takes only what it can decide exactly as the native parser (src/ndjson/) would, and hands
 // everything else over (lib/transport.js then creates the native handle, resumed from
 // `resumeState()`, and writes `remainder()` to it):
 // * only chunks that keep what it holds within INLINE_BYTES, and at most INLINE_BYTES of input
-//   between two `output()` calls (more is bulk: it belongs on a worker);
+//   between two `output()` calls (more is bulk: it belongs on a worker), unless in text mode;
 // * only lines that are valid UTF-8, at most `maxLineBytes` long, and either blank (skipped and
 //   counted, unless blankLines is 'error') or accepted by JSON.parse — V8's own grammar, which
 //   the native validator matches (its V8-agreement tests). The first line it would have to
@@ -30,10 +37,19 @@
 //   The hand-over passes the live ones (with `bytes`, the part of the remainder already counted).
 // * Values wait in `values` until `output()`; only the stream's JS thread touches any of this.
 
-const { isUtf8 } = require('node:buffer')
+const { isAscii, isUtf8 } = require('node:buffer')
 
 /** The most input held or parsed between two outputs; as INLINE_BYTES in src/transport/pipe.rs. */
 const INLINE_BYTES = 4 * 1024
+/** In text mode, input parsed before its values go out (and further writes wait for that): a
+ * source that writes many chunks in one turn (a Buffer in memory) would otherwise have them all
+ * parsed first, and values held that long cost 3× the GC. */
+const TEXT_MODE_BYTES = 64 * 1024
+/** Bytes of the first bulk chunk that `costlyValues` reads to choose text mode. */
+const SAMPLE_BYTES = 32 * 1024
+/** As BYTES_PER_COSTLY_VALUE in src/ndjson/shape.rs: fewer costly values than one per this many
+ * bytes, and `JSON.parse` builds the values cheaper than the shaper's columns do. */
+const BYTES_PER_COSTLY_VALUE = 128
 
 /**
  * Whether new parsers parse small input here. Only the test suite turns it off, to run its
@@ -42,23 +58,68 @@ const INLINE_BYTES = 4 * 1024
  */
 const inlineParsing = { enabled: true }
 
-const EMPTY = Buffer.alloc(0)
 const LF = 0x0a
 const CR = 0x0d
 const SPACE = 0x20
 const TAB = 0x09
 const BOM_FIRST_BYTE = 0xef
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const MINUS = 0x2d
+const DIGIT_0 = 0x30
+const DIGIT_9 = 0x39
+
+/**
+ * Values in `bytes` that JSON.parse is slow at, as the native shaper counts them: numbers, and
+ * strings with an escape or a non-ASCII character. A rough scan (a value cut by the end of the
+ * sample is still counted), enough to tell GitHub payloads (one per 200–500 bytes) from GeoJSON
+ * or generated records (one per 20–70).
+ */
+function costlyValues (bytes) {
+  let costly = 0
+  let inString = false
+  let plain = true
+  let previous = 0
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]
+    if (inString) {
+      if (c === QUOTE) {
+        inString = false
+        if (!plain) costly++
+      } else if (c === BACKSLASH) {
+        plain = false
+        i++
+      } else if (c >= 0x80) {
+        plain = false
+      }
+    } else if (c === QUOTE) {
+      inString = true
+      plain = true
+    } else if ((c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) &&
+      !(previous === MINUS || (previous >= DIGIT_0 && previous <= DIGIT_9) || previous === 0x2e || previous === 0x65 || previous === 0x45 || previous === 0x2b)) {
+      costly++
+    }
+    previous = inString ? 0 : c
+  }
+  return costly
+}
 
 class InlineParser {
   /**
    * @param {object} config `maxLineBytes`; `blankLinesInvalid`; `rawLines` (output 'lines':
    *   values are the lines' bytes); `positions` (output 'envelopes': keep line and offset)
    */
-  constructor ({ maxLineBytes, blankLinesInvalid, rawLines, positions }) {
+  constructor ({ maxLineBytes, blankLinesInvalid, rawLines, positions }, textModeAllowed = false) {
     this.maxLineBytes = maxLineBytes
+    // Text mode: bulk input parsed here too (see the top of this file); chosen at most once.
+    this.textModeAllowed = textModeAllowed
+    this.textMode = false
     this.blankLinesInvalid = blankLinesInvalid
     this.rawLines = rawLines
-    this.carry = EMPTY
+    // The bytes after the last newline: copies, in the chunks they came in (a long line is joined
+    // once, when its newline arrives, not once per chunk).
+    this.carry = []
+    this.carryBytes = 0
     this.rest = null
     this.line = 1
     this.offset = 0
@@ -73,91 +134,144 @@ class InlineParser {
 
   /** Parses `chunk`. False: hand the stream over (the chunk's unparsed part is in `remainder()`). */
   take (chunk) {
-    const carry = this.carry
-    const size = carry.length + chunk.length
-    if (size > INLINE_BYTES || this.pendingBytes + chunk.length > INLINE_BYTES) {
-      this.rest = carry.length === 0 ? chunk : Buffer.concat([carry, chunk], size)
-      this.carry = EMPTY
+    const carried = this.carryBytes
+    if (!this.textMode &&
+      (carried + chunk.length > INLINE_BYTES || this.pendingBytes + chunk.length > INLINE_BYTES) &&
+      !this.chooseTextMode(chunk)) {
+      this.rest = carried === 0 ? chunk : Buffer.concat([this.takeCarry(), chunk])
       return false
     }
     this.counts.bytes += chunk.length
     this.pendingBytes += chunk.length
-    const buf = carry.length === 0 ? chunk : Buffer.concat([carry, chunk], size)
-    const framed = buf.lastIndexOf(LF) + 1
-    const stop = this.frame(buf, framed)
-    if (stop < framed) {
-      this.rest = buf.subarray(stop)
-      this.carry = EMPTY
-      return false
+    // The line the carry began ends in this chunk: framed on its own, so that the rest of the
+    // chunk is read where it is instead of copied after the carry.
+    let start = 0
+    if (carried > 0) {
+      const newline = chunk.indexOf(LF)
+      if (newline === -1) {
+        this.carry.push(Buffer.from(chunk))
+        this.carryBytes += chunk.length
+        return this.carryFits()
+      }
+      start = newline + 1
+      const head = Buffer.concat([this.takeCarry(), chunk.subarray(0, start)])
+      if (this.frame(head, 0, head.length) === 0) {
+        this.rest = Buffer.concat([head, chunk.subarray(start)])
+        return false
+      }
     }
-    // A line longer than maxLineBytes goes to the native framer, which reports it (at once,
-    // when the stream fails on the first invalid line).
-    if (buf.length - framed > this.maxLineBytes) {
-      this.rest = buf.subarray(framed)
-      this.carry = EMPTY
-      return false
+    const framed = chunk.lastIndexOf(LF) + 1
+    if (framed > start) {
+      const stop = this.frame(chunk, start, framed)
+      if (stop < framed) {
+        this.rest = chunk.subarray(stop)
+        return false
+      }
     }
-    this.carry = framed === buf.length ? EMPTY : Buffer.from(buf.subarray(framed))
-    return true
+    if (framed < chunk.length) {
+      this.carry.push(Buffer.from(chunk.subarray(framed)))
+      this.carryBytes = chunk.length - framed
+    }
+    return this.carryFits()
+  }
+
+  /** The carried bytes as one Buffer (copied once, however many chunks they came in); empties the carry. */
+  takeCarry () {
+    const carry = this.carry.length === 1 ? this.carry[0] : Buffer.concat(this.carry, this.carryBytes)
+    this.carry = []
+    this.carryBytes = 0
+    return carry
+  }
+
+  /**
+   * A line longer than maxLineBytes goes to the native framer, which reports it (at once, when
+   * the stream fails on the first invalid line). False: hand over.
+   */
+  carryFits () {
+    if (this.carryBytes <= this.maxLineBytes) return true
+    this.rest = this.takeCarry()
+    return false
+  }
+
+  /** Whether writes should wait until the next `output()` (see TEXT_MODE_BYTES). */
+  awaitsOutput () {
+    return this.pendingBytes >= TEXT_MODE_BYTES
+  }
+
+  /** On the first bulk chunk: whether to stay here in text mode (see the top of this file). */
+  chooseTextMode (chunk) {
+    if (!this.textModeAllowed) return false
+    this.textModeAllowed = false
+    const sample = chunk.length > SAMPLE_BYTES ? chunk.subarray(0, SAMPLE_BYTES) : chunk
+    this.textMode = costlyValues(sample) * BYTES_PER_COSTLY_VALUE < sample.length
+    return this.textMode
   }
 
   /** The end of input: parses a last line without a newline. False: hand the stream over. */
   finish () {
-    const carry = this.carry
-    if (carry.length === 0) return true
-    if (this.frame(carry, carry.length) === 0) {
+    if (this.carryBytes === 0) return true
+    const carry = this.takeCarry()
+    if (this.frame(carry, 0, carry.length) === 0) {
       this.rest = carry
-      this.carry = EMPTY
       return false
     }
-    this.carry = EMPTY
     return true
   }
 
   /**
-   * Frames and parses the lines of `buf[0, end)` (all ending in `\n`, but for a last line at the
-   * end of input); returns where it stopped: `end`, or the start of the first line it leaves to
-   * the native side.
+   * Frames and parses the lines of `buf[from, end)` (all ending in `\n`, but for a last line at
+   * the end of input); returns where it stopped: `end`, or the start of the first line it leaves
+   * to the native side.
    */
-  frame (buf, end) {
-    if (end === 0) return 0
+  frame (buf, from, end) {
+    if (end === from) return from
     // Line 1 may start with a BOM, which the native framer strips and counts: not ours. Any other
     // line starting with that byte is invalid JSON anyway.
-    if (this.line === 1 && buf[0] === BOM_FIRST_BYTE) return 0
-    if (!isUtf8(end === buf.length ? buf : buf.subarray(0, end))) return 0
+    if (this.line === 1 && buf[from] === BOM_FIRST_BYTE) return from
+    const region = from === 0 && end === buf.length ? buf : buf.subarray(from, end)
+    const ascii = isAscii(region)
+    if (!ascii && !isUtf8(region)) return from
+    // One decode for the region; in ASCII text a character is a byte, else the newlines are found
+    // in both (one byte, one UTF-16 unit each) to keep byte offsets and lengths.
+    const text = buf.toString(ascii ? 'latin1' : 'utf8', from, end)
     const values = this.values
     const positions = this.positions
     const counts = this.counts
     let start = 0
-    while (start < end) {
-      let newline = buf.indexOf(LF, start)
-      if (newline === -1 || newline >= end) newline = end
+    let at = from
+    while (start < text.length) {
+      let newline = text.indexOf('\n', start)
+      if (newline === -1) newline = text.length
+      let byteNewline = end
+      if (ascii) byteNewline = from + newline
+      else if (newline < text.length) byteNewline = buf.indexOf(LF, at)
       let stop = newline
-      if (stop > start && buf[stop - 1] === CR) stop--
-      const length = stop - start
-      if (length > this.maxLineBytes) return start
+      if (stop > start && text.charCodeAt(stop - 1) === CR) stop--
+      const length = byteNewline - at - (newline - stop)
+      if (length > this.maxLineBytes) return at
       let i = start
       let c
-      while (i < stop && ((c = buf[i]) === SPACE || c === TAB || c === CR)) i++
+      while (i < stop && ((c = text.charCodeAt(i)) === SPACE || c === TAB || c === CR)) i++
       if (i === stop) {
-        if (this.blankLinesInvalid) return start
+        if (this.blankLinesInvalid) return at
         counts.blankLines++
       } else {
         let value
         try {
-          value = JSON.parse(buf.toString('utf8', start, stop))
+          value = JSON.parse(text.slice(start, stop))
         } catch {
-          return start
+          return at
         }
-        values.push(this.rawLines ? Buffer.from(buf.subarray(start, stop)) : value)
+        values.push(this.rawLines ? Buffer.from(buf.subarray(at, at + length)) : value)
         if (positions !== null) positions.push(this.line, this.offset)
         counts.values++
       }
       counts.lines++
       if (length > counts.longestLine) counts.longestLine = length
       this.line++
-      this.offset += newline + 1 - start
+      this.offset += byteNewline + 1 - at
       start = newline + 1
+      at = byteNewline + 1
     }
     return end
   }
@@ -181,7 +295,7 @@ class InlineParser {
 
   /** The input not parsed here, from the first line left to the native side. */
   remainder () {
-    return this.rest ?? this.carry
+    return this.rest ?? this.takeCarry()
   }
 
   /** The counters as of the last output, as the native handle's `stats()` names them. */
@@ -190,4 +304,4 @@ class InlineParser {
   }
 }
 
-module.exports = { InlineParser, inlineParsing }
+module.exports = { InlineParser, inlineParsing, costlyValues }
