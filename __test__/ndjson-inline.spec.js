@@ -358,3 +358,25 @@ test('in text mode a consumer that does not read stops the producer within a bou
   await new Promise((resolve) => p.on('end', resolve))
   t.is(values.length, lines)
 })
+
+test('in text mode one huge write is parsed a piece at a time, as far as the consumer reads', async (t) => {
+  const input = Buffer.concat(Array.from({ length: 25 }, () => TEXT)) // ~2.7 MB in one write
+  const lines = 25 * TEXT_LINES.length
+  const p = new NdjsonParser()
+  let called = false
+  p.write(input, () => { called = true })
+  await turns(20)
+  // Nobody reads: a few 64 KiB pieces parsed (what the readable buffer and the queue hold), not
+  // the whole write, whose callback waits for its last piece.
+  const parsed = p.stats().bytes
+  t.true(parsed <= 4 * 64 * 1024, `${parsed} bytes parsed while nobody read`)
+  t.false(called)
+  const values = []
+  p.on('data', (v) => values.push(v))
+  p.end()
+  await new Promise((resolve) => p.on('end', resolve))
+  t.true(called)
+  t.is(values.length, lines)
+  t.deepEqual(values[lines - 1], JSON.parse(TEXT_LINES[TEXT_LINES.length - 1]))
+  t.like(p.stats(), { lines, values: lines, bytes: input.length })
+})

@@ -31,7 +31,8 @@
 //   handle: `_transform` hands chunks to the stage, the kick turns its output into an entry, and
 //   a write waits (kPending) while the consumer is behind (the readable side full, entries
 //   queued) or the stage holds as much output as it should between two kicks (`awaitsOutput`:
-//   values parsed far ahead of the consumer outlive the young generation and cost GC). When the stage declines (bulk input, or anything it leaves to the native side) the
+//   values parsed far ahead of the consumer outlive the young generation and cost GC); a chunk
+//   larger than JS_STAGE_PIECE is taken a piece per kick, the rest held like such a write. When the stage declines (bulk input, or anything it leaves to the native side) the
 //   handle is created once, resumed from the stage's state, and gets the stage's remainder; the
 //   stage's output is queued before anything the handle sends, and from then on the stream is
 //   native, as if it had been from the start.
@@ -102,6 +103,10 @@ const IN_READ = 1
 // always an uncaught exception, as for the events core emits from its own callbacks ('end',
 // 'readable'…), never an error of the consumer's read() (for await would reject with it).
 const BEFORE_READ = 2
+// The most the JS stage is given at once: a larger chunk is taken a piece per kick (its write
+// callback held until the last), so one huge write is parsed, delivered and read in bounded
+// steps, as the native side's 64 KiB slices are, instead of all its values at once.
+const JS_STAGE_PIECE = 64 * 1024
 
 class NativeTransform extends Transform {
   /**
@@ -176,6 +181,12 @@ class NativeTransform extends Transform {
       if (chunk === null) {
         scheduleKick(this)
         callback()
+        return
+      }
+      if (this[kHandle] === null) {
+        // The stage took one piece: the rest waits for the next kick, as a held write.
+        this[kPending] = { chunk, callback }
+        scheduleKick(this)
         return
       }
     }
@@ -373,7 +384,12 @@ function retryPending (stream) {
       pending.callback()
       return
     }
-    pending.chunk = rest // goes on to the new handle below
+    pending.chunk = rest
+    if (stream[kHandle] === null) {
+      scheduleKick(stream) // the stage took a piece; the next one at the next kick
+      return
+    }
+    // Handed over: the rest goes on to the new handle below.
   }
   const handle = stream[kHandle]
   let accepted
@@ -470,13 +486,20 @@ function jsStageEntry (stream) {
 }
 
 /**
- * Gives `chunk` to the JS stage: null when it took it, else the input to write to the native
- * handle it has just handed the stream over to (null too when nothing is left to write).
+ * Gives the JS stage `chunk`, or its first JS_STAGE_PIECE bytes. Returns null when the stage took
+ * it all; else what is left: the rest of the chunk for the stage to take at a later kick while
+ * there is no handle, or, once the stage has handed the stream over, the input to write to the
+ * new native handle (null too when nothing is left to write).
  */
 function offerToStage (stream, chunk) {
-  if (stream[kJsStage].take(chunk)) return null
+  const piece = chunk.length > JS_STAGE_PIECE ? chunk.subarray(0, JS_STAGE_PIECE) : chunk
+  const later = piece === chunk ? null : chunk.subarray(JS_STAGE_PIECE)
+  if (stream[kJsStage].take(piece)) return later
   const rest = handOver(stream)
-  return rest.length === 0 ? null : rest
+  if (later === null) return rest.length === 0 ? null : rest
+  // Declined whole (the usual start of a bulk stream that goes native): the chunk as it came.
+  if (rest === piece) return chunk
+  return rest.length === 0 ? later : Buffer.concat([rest, later])
 }
 
 /**
