@@ -377,9 +377,13 @@ for (const [where, consumer, message] of [
   })
 }
 
-for (const [consumer, output] of [['pipeline', 'values'], ['slow', 'values'], ['flowing', 'values'], ['pipeline', 'lines'], ['pipeline', 'envelopes'], ['pipeline', 'batches']]) {
-  test.serial(`a throwing 'data' listener (${consumer}, ${output}) with an uncaughtException handler: every value exactly once, in order, and the end`, async (t) => {
-    const r = await child(['throwing', 'data', consumer, output, '1'], 60000)
+for (const [consumer, output, records] of [
+  ['pipeline', 'values'], ['slow', 'values'], ['flowing', 'values'], ['pipeline', 'lines'], ['pipeline', 'envelopes'], ['pipeline', 'batches'],
+  // Plain-string records: parsed on the JS thread (text mode), where a throw left a held write unretried.
+  ['pipeline', 'values', 'text'], ['slow', 'values', 'text'], ['flowing', 'values', 'text'], ['pipeline', 'batches', 'text']
+]) {
+  test.serial(`a throwing 'data' listener (${consumer}, ${output}${records ? `, ${records} records` : ''}) with an uncaughtException handler: every value exactly once, in order, and the end`, async (t) => {
+    const r = await child(['throwing', 'data', consumer, output, '1', records ?? 'numbers'], 60000)
     t.is(r.error, undefined, 'no timeout')
     t.is(r.status, 0, r.stderr)
     const out = lastJson(r.stdout)
@@ -400,9 +404,9 @@ for (const [consumer, output] of [['pipeline', 'values'], ['slow', 'values'], ['
   })
 }
 
-for (const consumer of ['pipeline', 'slow', 'flowing', 'forAwait']) {
-  test.serial(`a throwing 'invalid' listener (${consumer}) with an uncaughtException handler: each report once, in order, every value, and the end`, async (t) => {
-    const r = await child(['throwing', 'invalid', consumer, 'values', '1'], 60000)
+for (const [consumer, records] of [['pipeline'], ['slow'], ['flowing'], ['forAwait'], ['pipeline', 'text'], ['forAwait', 'text']]) {
+  test.serial(`a throwing 'invalid' listener (${consumer}${records ? `, ${records} records` : ''}) with an uncaughtException handler: each report once, in order, every value, and the end`, async (t) => {
+    const r = await child(['throwing', 'invalid', consumer, 'values', '1', records ?? 'numbers'], 60000)
     t.is(r.error, undefined, 'no timeout')
     t.is(r.status, 0, r.stderr)
     const out = lastJson(r.stdout)

@@ -380,3 +380,22 @@ test('in text mode one huge write is parsed a piece at a time, as far as the con
   t.deepEqual(values[lines - 1], JSON.parse(TEXT_LINES[TEXT_LINES.length - 1]))
   t.like(p.stats(), { lines, values: lines, bytes: input.length })
 })
+
+test('text mode: an unfinished invalid last line larger than the native input queue is still reported, and the stream ends', async (t) => {
+  // The end comes a turn after the last write, as from a file: the hand-over at the end then
+  // fills the new handle's 128 KiB input queue, and the end must wait for room, not forever.
+  const tail = Buffer.from('"' + 'a'.repeat(200 * 1024)) // no closing quote, no newline
+  async function * source () {
+    for (const chunk of [...cut(TEXT, 65536), ...cut(tail, 65536)]) {
+      yield chunk
+      await turns(1)
+    }
+  }
+  for (const onInvalid of ['skip', 'error']) {
+    const r = await collect(new NdjsonParser({ onInvalid }), source())
+    t.is(r.values.length, TEXT_LINES.length, onInvalid)
+    const report = onInvalid === 'skip' ? r.invalid[0] : r.error
+    t.like(report, { code: 'ERR_SLUICE_INVALID_JSON', line: TEXT_LINES.length + 1, offset: TEXT.length }, onInvalid)
+    t.like(r.stats, { lines: TEXT_LINES.length + 1, invalidLines: 1, bytes: TEXT.length + tail.length }, onInvalid)
+  }
+})

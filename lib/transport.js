@@ -235,12 +235,11 @@ class NativeTransform extends Transform {
       callback(nativeError(err))
       return
     }
-    if (accepted) {
-      this[kFlushCallback] = callback
-      scheduleKick(this)
-    } else {
-      this[kPending] = { chunk: kEnd, callback }
-    }
+    if (accepted) this[kFlushCallback] = callback
+    else this[kPending] = { chunk: kEnd, callback }
+    // Also when the end waits for room: input written just now (the JS stage's remainder, which
+    // may fill the queue) must be started, or no room would ever come.
+    scheduleKick(this)
   }
 
   _read (size) {
@@ -386,7 +385,9 @@ function retryPending (stream) {
     }
     pending.chunk = rest
     if (stream[kHandle] === null) {
-      scheduleKick(stream) // the stage took a piece; the next one at the next kick
+      // The stage took a piece of a large write; the next one after a turn of the event loop,
+      // so that one huge write does not hold timers and I/O off for the whole of it.
+      setImmediate(scheduleKick, stream)
       return
     }
     // Handed over: the rest goes on to the new handle below.
@@ -568,6 +569,8 @@ function onWake (stream) {
   // After a throw in flowing mode core's flow loop may have stopped with items buffered and
   // nothing scheduled to resume it: go on as it would (`read()` emits 'data' when flowing).
   while (stream.readableFlowing === true && stream.readableLength > 0 && !stream.destroyed && stream.read() !== null);
+  // A throw in a JS-stage kick skipped its retry of a held write; no native event will retry it.
+  if (!stream.destroyed) resumeHeldWrite(stream)
 }
 
 /**

@@ -202,7 +202,10 @@ class InlineParser {
   chooseTextMode (chunk) {
     if (!this.textModeAllowed) return false
     this.textModeAllowed = false
-    const sample = chunk.length > SAMPLE_BYTES ? chunk.subarray(0, SAMPLE_BYTES) : chunk
+    // Read from a line's start: inside a carried line the scan could take a string for the
+    // space between values, and miss the numbers.
+    const from = this.carryBytes === 0 ? 0 : chunk.indexOf(LF) + 1
+    const sample = chunk.subarray(from, from + SAMPLE_BYTES)
     this.textMode = costlyValues(sample) * BYTES_PER_COSTLY_VALUE < sample.length
     return this.textMode
   }
