@@ -32,7 +32,8 @@
 //   a write waits (kPending) while the consumer is behind (the readable side full, entries
 //   queued) or the stage holds as much output as it should between two kicks (`awaitsOutput`:
 //   values parsed far ahead of the consumer outlive the young generation and cost GC); a chunk
-//   larger than JS_STAGE_PIECE is taken a piece per kick, the rest held like such a write. When the stage declines (bulk input, or anything it leaves to the native side) the
+//   larger than JS_STAGE_PIECE is taken a piece per kick, the rest held like such a write. When
+//   the stage declines (bulk input, or anything it leaves to the native side) the
 //   handle is created once, resumed from the stage's state, and gets the stage's remainder; the
 //   stage's output is queued before anything the handle sends, and from then on the stream is
 //   native, as if it had been from the start.

@@ -66,8 +66,14 @@ const BOM_FIRST_BYTE = 0xef
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const MINUS = 0x2d
+const PLUS = 0x2b
+const DOT = 0x2e
 const DIGIT_0 = 0x30
 const DIGIT_9 = 0x39
+
+const isDigit = (c) => c >= DIGIT_0 && c <= DIGIT_9
+/** A byte that can come before a digit inside a number (`-1`, `12`, `1.5`, `1e5`, `1e+5`). */
+const inNumber = (c) => isDigit(c) || c === MINUS || c === PLUS || c === DOT || c === 0x65 || c === 0x45
 
 /**
  * Values in `bytes` that JSON.parse is slow at, as the native shaper counts them: numbers, and
@@ -95,9 +101,8 @@ function costlyValues (bytes) {
     } else if (c === QUOTE) {
       inString = true
       plain = true
-    } else if ((c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) &&
-      !(previous === MINUS || (previous >= DIGIT_0 && previous <= DIGIT_9) || previous === 0x2e || previous === 0x65 || previous === 0x45 || previous === 0x2b)) {
-      costly++
+    } else if ((c === MINUS || isDigit(c)) && !inNumber(previous)) {
+      costly++ // the first byte of a number
     }
     previous = inString ? 0 : c
   }
@@ -108,6 +113,7 @@ class InlineParser {
   /**
    * @param {object} config `maxLineBytes`; `blankLinesInvalid`; `rawLines` (output 'lines':
    *   values are the lines' bytes); `positions` (output 'envelopes': keep line and offset)
+   * @param {boolean} textModeAllowed whether bulk input may stay here (text mode)
    */
   constructor ({ maxLineBytes, blankLinesInvalid, rawLines, positions }, textModeAllowed = false) {
     this.maxLineBytes = maxLineBytes

@@ -320,8 +320,9 @@ impl Parse<'_> {
   /// One pass: the digits are gathered into an integer mantissa while they are checked, and a
   /// number whose mantissa fits in 53 bits with a power of ten up to 22 is the exact quotient or
   /// product of two exact `f64`s, so one IEEE operation rounds it correctly (Clinger's fast path,
-  /// the same one `str::parse` tries first). Anything else — 17-digit coordinates, big integers,
-  /// large exponents — goes to Rust's correctly rounded `str::parse`.
+  /// the same one `str::parse` tries first). Other mantissas of up to 19 digits (17-digit
+  /// coordinates, large exponents) go to Eisel-Lemire, as in `str::parse`; what neither decides
+  /// (a near-halfway case, more than 19 digits) goes to `str::parse` itself, from the text.
   fn number(&mut self) -> Result<(), Unshapeable> {
     let s = self.s;
     let start = self.i;
@@ -371,28 +372,26 @@ impl Parse<'_> {
       }
       exponent += if minus { -power } else { power };
     }
-    let value = if exact && mantissa <= 1 << 53 && (-22..=22).contains(&exponent) {
+    let magnitude = if !exact {
+      None
+    } else if mantissa <= 1 << 53 && (-22..=22).contains(&exponent) {
       let m = mantissa as f64;
-      let v = if exponent < 0 {
+      Some(if exponent < 0 {
         m / POW10[(-exponent) as usize]
       } else {
         m * POW10[exponent as usize]
-      };
-      if negative {
-        -v
-      } else {
-        v
-      }
-    } else if let Some(v) = exact.then(|| lemire(mantissa, exponent)).flatten() {
-      if negative {
-        -v
-      } else {
-        v
-      }
+      })
     } else {
-      // SAFETY: the bytes just matched are ASCII digits, signs, dots and exponent markers.
-      let text = unsafe { std::str::from_utf8_unchecked(&s[start..self.i]) };
-      text.parse().map_err(|_| Unshapeable)?
+      lemire(mantissa, exponent)
+    };
+    let value = match magnitude {
+      Some(v) if negative => -v,
+      Some(v) => v,
+      None => {
+        // SAFETY: the bytes just matched are ASCII digits, signs, dots and exponent markers.
+        let text = unsafe { std::str::from_utf8_unchecked(&s[start..self.i]) };
+        text.parse().map_err(|_| Unshapeable)?
+      }
     };
     self.cols.nums.push(value);
     self.costly += 1;
