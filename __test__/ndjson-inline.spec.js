@@ -10,6 +10,7 @@
 const { getDefaultHighWaterMark } = require('node:stream')
 const test = require('ava')
 const { NdjsonParser } = require('..')
+const { NdjsonParseStream } = require('../lib/web.js')
 const { InlineParser, inlineParsing } = require('../lib/ndjson/inline.js')
 const { UTF8_BOM, collect, makeRng, runChild, sameValue } = require('./helpers.js')
 
@@ -397,5 +398,53 @@ test('text mode: an unfinished invalid last line larger than the native input qu
     const report = onInvalid === 'skip' ? r.invalid[0] : r.error
     t.like(report, { code: 'ERR_SLUICE_INVALID_JSON', line: TEXT_LINES.length + 1, offset: TEXT.length }, onInvalid)
     t.like(r.stats, { lines: TEXT_LINES.length + 1, invalidLines: 1, bytes: TEXT.length + tail.length }, onInvalid)
+  }
+})
+
+test("an 'invalid' event comes after a for await body (or a Web reader's) has handled the values before it", async (t) => {
+  // A writer that awaits each write; the reader's loop body runs a promise job after its read(),
+  // and the report of line 3 must not be emitted in between (inline parsing on and off).
+  const lines = [...[0, 1].map((i) => JSON.stringify({ i, s: 'x'.repeat(600) })), '{bad', ...Array.from({ length: 20 }, (_, k) => JSON.stringify({ i: k + 2, s: 'x'.repeat(600) }))]
+  const input = Buffer.from(lines.join('\n') + '\n')
+  for (const inline of [true, false]) {
+    for (const output of ['values', 'batches']) {
+      for (const size of [64, 512, 4096]) {
+        const p = parserWith(inline, { onInvalid: 'skip', output })
+        const log = []
+        p.on('invalid', (info) => log.push(`invalid@${info.line}`))
+        const reader = (async () => {
+          for await (const v of p) for (const x of output === 'batches' ? v : [v]) log.push(`v${x.i}`)
+        })()
+        for (let i = 0; i < input.length; i += size) await new Promise((resolve) => p.write(input.subarray(i, i + size), resolve))
+        p.end()
+        await reader
+        t.deepEqual(log.slice(0, 4), ['v0', 'v1', 'invalid@3', 'v2'], `inline ${inline}, ${output}, ${size}-byte writes`)
+        t.is(log.length, 23)
+        // The same through the Web face: a reader's read() resolves before its loop body runs.
+        inlineParsing.enabled = inline
+        let web
+        try {
+          web = new NdjsonParseStream({ onInvalid: 'skip', output })
+        } finally {
+          inlineParsing.enabled = true
+        }
+        const webLog = []
+        web.on('invalid', (info) => webLog.push(`invalid@${info.line}`))
+        const webReader = web.readable.getReader()
+        const webReading = (async () => {
+          for (;;) {
+            const { done, value } = await webReader.read()
+            if (done) break
+            for (const x of output === 'batches' ? value : [value]) webLog.push(`v${x.i}`)
+          }
+        })()
+        const writer = web.writable.getWriter()
+        for (let i = 0; i < input.length; i += size) await writer.write(input.subarray(i, i + size))
+        await writer.close()
+        await webReading
+        t.deepEqual(webLog.slice(0, 4), ['v0', 'v1', 'invalid@3', 'v2'], `Web face: inline ${inline}, ${output}, ${size}-byte writes`)
+        t.is(webLog.length, 23)
+      }
+    }
   }
 })

@@ -82,6 +82,9 @@ const kEnd = Symbol('kEnd')
 const kDraining = Symbol('kDraining')
 const kStatsHandle = Symbol('kStatsHandle')
 const kAwaitEmpty = Symbol('kAwaitEmpty')
+// The consumer's read() has just taken the last buffered item, which it may not have handled yet
+// (`for await` runs its loop body a promise job later): an action waits until it asks again.
+const kTaken = Symbol('kTaken')
 const kKick = Symbol('kKick')
 const kPort = Symbol('kPort')
 const kJsStage = Symbol('kJsStage')
@@ -130,6 +133,7 @@ class NativeTransform extends Transform {
     this[kFlushCallback] = null
     this[kDraining] = false
     this[kAwaitEmpty] = false
+    this[kTaken] = false
     this[kKick] = false
     this[kWake] = false
     this[kDeferred] = null
@@ -255,6 +259,7 @@ class NativeTransform extends Transform {
   read (n) {
     // An action waits for the readable buffer to empty; every way of consuming (flowing mode,
     // 'readable' + read(), async iteration, pipe) goes through read().
+    this[kTaken] = false
     if (this[kAwaitEmpty] && this.readableLength === 0 && !this[kDraining]) {
       // The consumer took the last item before the action in an earlier read() and now asks for
       // more: run the action now, then core's read() hands out what follows (or ends).
@@ -269,6 +274,7 @@ class NativeTransform extends Transform {
       wake(this)
       throw err
     }
+    if (chunk !== null && this.readableLength === 0) this[kTaken] = true
     if (this[kAwaitEmpty] && this.readableLength === 0 && !this[kDraining]) {
       // It has just taken the last item and not handled it yet (or `_read` met an action, which
       // it must not run). Flowing mode, read() loops and async iteration come back for more
@@ -557,6 +563,8 @@ function wake (stream) {
 
 function onWake (stream) {
   stream[kWake] = false
+  // A turn of the event loop has passed: whatever the consumer took, it has had its turn with it.
+  stream[kTaken] = false
   const deferred = stream[kDeferred]
   if (deferred !== null) {
     // An exception from user code that ran inside a consumer's read(): throw it from here, then
@@ -646,6 +654,13 @@ function drainEntries (stream, inRead) {
         stream[kAwaitEmpty] = true
         break
       }
+      if (stream[kTaken]) {
+        // The last value before it was read but maybe not yet handled (see kTaken): at the
+        // consumer's next read(), or on the next turn of the event loop if none comes.
+        stream[kAwaitEmpty] = true
+        wake(stream)
+        break
+      }
       // Taken before it runs: an action whose listener throws has still happened, once.
       stream[kCurrent] = null
       entry.call(stream)
@@ -709,6 +724,8 @@ function openPort (stream, port) {
 /** The port's consumer wants more: push what is queued while the port has room. */
 function pullPort (stream) {
   stream[kFull] = false
+  // A pull on an empty queue follows a read that may have taken the last item: see kTaken.
+  if (stream[kPort].queued() === 0) stream[kTaken] = true
   // Not IN_READ: a listener's throw is deferred to our next turn, as at the start of read().
   drainQueue(stream, BEFORE_READ)
   resumeHeldWrite(stream)
