@@ -14,14 +14,25 @@ const { NdjsonParseStream } = require('../lib/web.js')
 const { InlineParser, inlineParsing } = require('../lib/ndjson/inline.js')
 const { UTF8_BOM, collect, makeRng, runChild, sameValue } = require('./helpers.js')
 
-/** A parser made with inline parsing on or off (the switch is read by the constructor). */
-function parserWith (inline, options) {
+/** A parser (or its Web face) made with inline parsing on or off (the constructor reads the switch). */
+function parserWith (inline, options, Parser = NdjsonParser) {
   inlineParsing.enabled = inline
   try {
-    return new NdjsonParser(options)
+    return new Parser(options)
   } finally {
     inlineParsing.enabled = true
   }
+}
+
+/** Once `p` has stalled its producer: reads everything, ends it, and returns what came out. */
+async function readAfterStall (p) {
+  const drained = new Promise((resolve) => p.once('drain', resolve))
+  const values = []
+  p.on('data', (v) => values.push(v))
+  await drained
+  p.end()
+  await new Promise((resolve) => p.on('end', resolve))
+  return values
 }
 
 /** Runs `chunks` through a parser made with inline parsing on or off. */
@@ -176,12 +187,7 @@ test('a consumer that does not read stops the producer, line by line as in bulk'
   t.true(written <= bound, `${written} lines written before write() returned false (bound ${bound})`)
   t.true(acknowledged <= written)
   // Reading resumes it, and everything arrives, in order.
-  const drained = new Promise((resolve) => p.once('drain', resolve))
-  const values = []
-  p.on('data', (v) => values.push(v))
-  await drained
-  p.end()
-  await new Promise((resolve) => p.on('end', resolve))
+  const values = await readAfterStall(p)
   t.is(values.length, written)
 })
 
@@ -351,12 +357,7 @@ test('in text mode a consumer that does not read stops the producer within a bou
   // values, ~280 bytes each, plus the kick's values queued behind it), and core's writable buffer.
   const bound = 2 * 64 * 1024 + 16 * 1024 + getDefaultHighWaterMark(false)
   t.true(written <= bound, `${written} bytes written before write() returned false (bound ${bound})`)
-  const drained = new Promise((resolve) => p.once('drain', resolve))
-  const values = []
-  p.on('data', (v) => values.push(v))
-  await drained
-  p.end()
-  await new Promise((resolve) => p.on('end', resolve))
+  const values = await readAfterStall(p)
   t.is(values.length, lines)
 })
 
@@ -421,13 +422,7 @@ test("an 'invalid' event comes after a for await body (or a Web reader's) has ha
         t.deepEqual(log.slice(0, 4), ['v0', 'v1', 'invalid@3', 'v2'], `inline ${inline}, ${output}, ${size}-byte writes`)
         t.is(log.length, 23)
         // The same through the Web face: a reader's read() resolves before its loop body runs.
-        inlineParsing.enabled = inline
-        let web
-        try {
-          web = new NdjsonParseStream({ onInvalid: 'skip', output })
-        } finally {
-          inlineParsing.enabled = true
-        }
+        const web = parserWith(inline, { onInvalid: 'skip', output }, NdjsonParseStream)
         const webLog = []
         web.on('invalid', (info) => webLog.push(`invalid@${info.line}`))
         const webReader = web.readable.getReader()

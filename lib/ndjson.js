@@ -103,11 +103,11 @@ class NdjsonParser extends NativeTransform {
       inputBytes: INPUT_BYTES,
       credits: CREDITS
     }
-    // Small input is parsed on this thread until there is more (lib/ndjson/inline.js); not with
-    // a filter (the native side evaluates it) or a reviver (whose throw is told apart from a
-    // syntax error only by the native validator).
-    // Bulk input of plain-string records stays there too (text mode), but for 'lines', which
-    // the native side frames and checks several times faster than JSON.parse can.
+    // Small input is parsed on this thread until there is more (lib/ndjson/inline.js), and so is
+    // bulk input of plain-string records (text mode) except for 'lines', which the native side
+    // frames and checks several times faster than JSON.parse can. Not with a filter (the native
+    // side evaluates it) or a reviver (whose throw is told apart from a syntax error only by the
+    // native validator).
     const inline = filtering || reviver !== undefined || !inlineParsing.enabled
       ? null
       : new InlineParser(config, output !== 'lines')

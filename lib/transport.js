@@ -172,7 +172,7 @@ class NativeTransform extends Transform {
 
   _transform (chunk, encoding, callback) {
     if (this[kHandle] === null && this[kJsStage] !== null) {
-      if (consumerBehind(this) || this[kJsStage].awaitsOutput()) {
+      if (jsStageHoldsWrites(this)) {
         // The JS stage has no input queue of its own: the held callback is the backpressure.
         this[kPending] = { chunk, callback }
         return
@@ -376,7 +376,7 @@ function retryPending (stream) {
   if (pending === null) return
   if (stream[kHandle] === null && stream[kJsStage] !== null) {
     // A write held by the JS stage (`_flush` is never held there).
-    if (consumerBehind(stream) || stream[kJsStage].awaitsOutput()) return
+    if (jsStageHoldsWrites(stream)) return
     let rest
     try {
       rest = offerToStage(stream, pending.chunk)
@@ -544,9 +544,14 @@ function handOver (stream) {
   return stage.remainder()
 }
 
-/** The consumer has not taken what is already out (the readable side is full, entries wait). */
-function consumerBehind (stream) {
-  return stream[kFull] && (stream[kQueue].length > 0 || stream[kCurrent] !== null)
+/**
+ * Whether a write must wait for a later kick while the JS stage has the stream: the consumer has
+ * not taken what is already out (the readable side is full, entries wait), or the stage has
+ * parsed as much as it should before its output goes out.
+ */
+function jsStageHoldsWrites (stream) {
+  const consumerBehind = stream[kFull] && (stream[kQueue].length > 0 || stream[kCurrent] !== null)
+  return consumerBehind || stream[kJsStage].awaitsOutput()
 }
 
 /** A write held by the JS stage is retried at the next kick once the consumer reads again. */

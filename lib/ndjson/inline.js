@@ -313,4 +313,4 @@ class InlineParser {
   }
 }
 
-module.exports = { InlineParser, inlineParsing, costlyValues }
+module.exports = { InlineParser, inlineParsing }
