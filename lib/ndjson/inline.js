@@ -8,10 +8,11 @@
 // plain strings and keys (GitHub API payloads, most logs), where `JSON.parse` reads near copy
 // speed, shape-built values do not pay, and the worker's hand-off (a copy of each chunk, a wake-up,
 // a string per batch) cost more than it saved: 0.6–0.9× a plain JS parser from memory. Such a
-// stream stays here in *text mode* (`textMode`): one decode per chunk, `JSON.parse` per line, no
-// size limit. The choice is made once, on the first bulk chunk, from the same measure the native
-// shaper uses (`costlyValues`: numbers and escaped or non-ASCII strings per byte); number-heavy
-// streams go native as before.
+// stream stays here in *text mode* (`textMode`): one decode per chunk (per line in a chunk with
+// non-ASCII text), `JSON.parse` per line, no size limit. The choice is made once, on the first
+// bulk chunk, by the measure the native shaper uses (`prefers_text` in src/ndjson/shape.rs:
+// numbers and escaped or non-ASCII strings per byte), asked of the native side so that it is
+// written once; number-heavy streams go native as before.
 //
 // It takes only what it can decide exactly as the native parser (src/ndjson/) would, and hands
 // everything else over (lib/transport.js then creates the native handle, resumed from
@@ -38,6 +39,7 @@
 // * Values wait in `values` until `output()`; only the stream's JS thread touches any of this.
 
 const { isAscii, isUtf8 } = require('node:buffer')
+const native = require('../native.js')
 
 /** The most input held or parsed between two outputs; as INLINE_BYTES in src/transport/pipe.rs. */
 const INLINE_BYTES = 4 * 1024
@@ -45,11 +47,8 @@ const INLINE_BYTES = 4 * 1024
  * source that writes many chunks in one turn (a Buffer in memory) would otherwise have them all
  * parsed first, and values held that long cost 3× the GC. */
 const TEXT_MODE_BYTES = 64 * 1024
-/** Bytes of the first bulk chunk that `costlyValues` reads to choose text mode. */
+/** Bytes of the first bulk chunk read to choose text mode. */
 const SAMPLE_BYTES = 32 * 1024
-/** As BYTES_PER_COSTLY_VALUE in src/ndjson/shape.rs: fewer costly values than one per this many
- * bytes, and `JSON.parse` builds the values cheaper than the shaper's columns do. */
-const BYTES_PER_COSTLY_VALUE = 128
 
 /**
  * Whether new parsers parse small input here. Only the test suite turns it off, to run its
@@ -63,51 +62,6 @@ const CR = 0x0d
 const SPACE = 0x20
 const TAB = 0x09
 const BOM_FIRST_BYTE = 0xef
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const MINUS = 0x2d
-const PLUS = 0x2b
-const DOT = 0x2e
-const DIGIT_0 = 0x30
-const DIGIT_9 = 0x39
-
-const isDigit = (c) => c >= DIGIT_0 && c <= DIGIT_9
-/** A byte that can come before a digit inside a number (`-1`, `12`, `1.5`, `1e5`, `1e+5`). */
-const inNumber = (c) => isDigit(c) || c === MINUS || c === PLUS || c === DOT || c === 0x65 || c === 0x45
-
-/**
- * Values in `bytes` that JSON.parse is slow at, as the native shaper counts them: numbers, and
- * strings with an escape or a non-ASCII character. A rough scan (a value cut by the end of the
- * sample is still counted), enough to tell GitHub payloads (one per 200–500 bytes) from GeoJSON
- * or generated records (one per 20–70).
- */
-function costlyValues (bytes) {
-  let costly = 0
-  let inString = false
-  let plain = true
-  let previous = 0
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]
-    if (inString) {
-      if (c === QUOTE) {
-        inString = false
-        if (!plain) costly++
-      } else if (c === BACKSLASH) {
-        plain = false
-        i++
-      } else if (c >= 0x80) {
-        plain = false
-      }
-    } else if (c === QUOTE) {
-      inString = true
-      plain = true
-    } else if ((c === MINUS || isDigit(c)) && !inNumber(previous)) {
-      costly++ // the first byte of a number
-    }
-    previous = inString ? 0 : c
-  }
-  return costly
-}
 
 class InlineParser {
   /**
@@ -212,7 +166,7 @@ class InlineParser {
     // space between values, and miss the numbers.
     const from = this.carryBytes === 0 ? 0 : chunk.indexOf(LF) + 1
     const sample = chunk.subarray(from, from + SAMPLE_BYTES)
-    this.textMode = costlyValues(sample) * BYTES_PER_COSTLY_VALUE < sample.length
+    this.textMode = native.ndjsonPrefersText(sample)
     return this.textMode
   }
 

@@ -433,6 +433,13 @@ pub fn create_ndjson_parser(
   Ok(NativeStream::new(pipe))
 }
 
+/// Whether a stream whose bulk input starts with `sample` should stay in the JS stage's text mode
+/// (`shape::prefers_text`).
+#[napi(catch_unwind)]
+pub fn ndjson_prefers_text(sample: &[u8]) -> bool {
+  shape::prefers_text(sample)
+}
+
 /// Checks `where` (string form `where_expr`, or the object form's JSON text `where_object`)
 /// and `select` as the constructor must: `null` when they compile, else
 /// `[isSyntaxError, message]`, the message naming the option and the position.

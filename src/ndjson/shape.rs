@@ -44,6 +44,48 @@ const MAX_DEPTH: usize = 48;
 /// 20–70 bytes) were 2–5× cheaper to build.
 pub const BYTES_PER_COSTLY_VALUE: usize = 128;
 
+/// Whether bulk input that starts with `sample` (from a line start) is cheaper to hand to
+/// `JSON.parse` as text than to build from shapes: the measure above, taken by a rough scan
+/// instead of a parse (a value cut by the end of the sample still counts). The JS stage asks it
+/// once per stream to choose its text mode (lib/ndjson/inline.js); it tells GitHub payloads (one
+/// costly value per 200–500 bytes) from GeoJSON or generated records (one per 20–70).
+pub fn prefers_text(sample: &[u8]) -> bool {
+  let mut costly = 0;
+  let mut i = 0;
+  let mut previous = 0u8;
+  while i < sample.len() {
+    let c = sample[i];
+    if c == b'"' {
+      // A string: costly if it has an escape or a non-ASCII byte.
+      let mut plain = true;
+      i += 1;
+      while i < sample.len() && sample[i] != b'"' {
+        if sample[i] == b'\\' {
+          plain = false;
+          i += 1;
+        } else if sample[i] >= 0x80 {
+          plain = false;
+        }
+        i += 1;
+      }
+      if !plain && i < sample.len() {
+        costly += 1;
+      }
+      previous = 0;
+    } else {
+      // The first byte of a number.
+      let in_number =
+        previous.is_ascii_digit() || matches!(previous, b'-' | b'+' | b'.' | b'e' | b'E');
+      if (c == b'-' || c.is_ascii_digit()) && !in_number {
+        costly += 1;
+      }
+      previous = c;
+    }
+    i += 1;
+  }
+  costly * BYTES_PER_COSTLY_VALUE < sample.len()
+}
+
 /// A string table that is latin1 until a character above U+00FF arrives.
 #[derive(Debug)]
 pub enum Table {
@@ -709,6 +751,31 @@ mod tests {
     assert_eq!(nums, vec![4.0, 2.0, 1.0, 2.0, 1.0, 3.0, 0.0, 2.0, 1.0]);
     let (sig, ..) = shape(r#"[{"a":1},{"a":2}]"#);
     assert_eq!(sig, r#"[*{"a"n}]"#);
+  }
+
+  #[test]
+  fn text_is_preferred_for_plain_strings_only() {
+    let plain = format!(
+      r#"{{"url":"https://api.example/{}","ok":true}}"#,
+      "a/".repeat(60)
+    );
+    let lines = |line: &str| format!("{line}\n").repeat(40);
+    assert!(prefers_text(lines(&plain).as_bytes()));
+    // Numbers, escapes and non-ASCII text each count, one per value.
+    let geo = r#"{"type":"Point","coordinates":[-99.199405601256,48.370996157151566]}"#;
+    assert!(!prefers_text(lines(geo).as_bytes()));
+    let escaped = format!(r#"{{"s":"{}"}}"#, r"a\n".repeat(2));
+    assert!(!prefers_text(lines(&escaped).as_bytes()));
+    assert!(!prefers_text(lines(r#"{"s":"é"}"#).as_bytes()));
+    // Digits inside a number or a string start no new value: one number per 130 bytes is plain.
+    let long_number = format!(
+      r#"{{"n":-1.{}e+5,"s":"123 456 {}"}}"#,
+      "9".repeat(40),
+      "x".repeat(70)
+    );
+    assert!(prefers_text(lines(&long_number).as_bytes()));
+    // Nothing to go by: the native parser, as for any stream before text mode.
+    assert!(!prefers_text(b""));
   }
 
   #[test]
