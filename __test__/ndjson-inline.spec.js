@@ -303,8 +303,8 @@ for (const output of ['values', 'batches', 'lines', 'envelopes']) {
 }
 
 test.serial('text mode keeps line numbers and byte offsets through multi-byte characters and CRLF', async (t) => {
-  // Few enough non-ASCII strings for text mode (one per ~250 bytes), each line with one.
-  const lines = [`{"a":"${'plain text '.repeat(25)}é"}`, `{"b":"${'more words '.repeat(20)}😀😀"}`, '', `{"c":"x${'z'.repeat(250)}✓"}\r`, `"✓${'y'.repeat(200)}"`]
+  // Little enough non-ASCII text for text mode (a few bytes in ~1000), each line with some.
+  const lines = [`{"a":"${'plain text '.repeat(100)}é"}`, `{"b":"${'more words '.repeat(80)}😀😀"}`, '', `{"c":"x${'z'.repeat(1000)}✓"}\r`, `"✓${'y'.repeat(800)}"`]
   const body = Buffer.from(Array.from({ length: 60 }, (_, i) => lines[i % lines.length]).join('\n') + '\n')
   const input = Buffer.concat([body, body, body, body, body, body, body, body]) // past the 4 KiB of inline input
   const { result, chosen } = await watchingTextMode(() => sameBothWays(t, { output: 'envelopes', onInvalid: 'skip' }, cut(input, 4099), 'envelopes'))

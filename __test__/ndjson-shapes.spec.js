@@ -100,6 +100,27 @@ test('more distinct shapes than the shaper keeps still parse correctly', async (
   t.deepEqual(values, lines.map((l) => JSON.parse(l)))
 })
 
+test('records left to JSON.parse keep every character: the worker hands non-ASCII lines over as UTF-16', async (t) => {
+  // Tweet-like records: long text, few numbers, so the shaper leaves them to JSON.parse; most of
+  // them not ASCII (the batch's UTF-16 text, transcoded on the worker), some ASCII (its latin1
+  // text), in one batch and across chunk boundaries inside multi-byte characters.
+  const next = makeRng(20261130)
+  const words = ['日本語の', 'テキスト', 'émoji 😀', '𝄞 clef', 'ok', 'plain words', 'Ωmega', '\ud800 lone', 'tab\there', '"quoted"']
+  const lines = []
+  for (let i = 0; i < 1500; i++) {
+    const text = Array.from({ length: 5 + Math.floor(next() * 40) }, () => words[Math.floor(next() * words.length)]).join(' ')
+    const ascii = next() < 0.3
+    lines.push(JSON.stringify({ id_str: String(i), text: ascii ? text.replace(/[^\x20-\x7e]/g, '?') : text, user: { name: ascii ? 'x' : 'ユーザー' } }))
+  }
+  const input = Buffer.from(lines.join('\n') + '\n')
+  const expected = lines.map((l) => JSON.parse(l))
+  for (const chunks of [[input], randomChunks(input, 3, 5000), randomChunks(input, 1, 70)]) {
+    const values = await runThrough(new NdjsonParser(), chunks)
+    t.is(values.length, expected.length)
+    values.forEach((v, i) => sameAs(t, v, expected[i], `line ${i + 1}`))
+  }
+})
+
 test('the compiled and the interpreted builders agree', (t) => {
   const sig = '{"id"n"ok"b"x"z"name"s"tags"[*s]"pair"[ns]"__proto__"{}"e"[]}'
   // id=7, ok=1, tags length 2, pair length 2 then 4, e length 0.

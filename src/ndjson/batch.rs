@@ -69,9 +69,10 @@ pub struct Batch {
   extras: Extras,
   /// JSON text (Json form, and the declined ASCII lines of the Columns form) or raw bytes.
   bytes: Vec<u8>,
-  /// Columns form: the declined lines that are not ASCII, back to back.
-  wide: Vec<u8>,
-  wide_utf16_len: u32,
+  /// Columns form: the declined lines that are not ASCII, back to back, already UTF-16: the JS
+  /// thread then only copies them into a string, instead of decoding UTF-8 there (V8's decoder,
+  /// two passes, was as costly as `JSON.parse` itself on text like tweets).
+  wide: Vec<u16>,
   ascii: bool,
   count: u32,
   utf16_len: u32,
@@ -105,7 +106,6 @@ impl Batch {
       extras,
       bytes: Vec::new(),
       wide: Vec::new(),
-      wide_utf16_len: 0,
       ascii: true,
       count: 0,
       utf16_len: 0,
@@ -136,7 +136,6 @@ impl Batch {
     self.new_shapes.clear();
     self.shaped_bytes = 0;
     self.wide.clear();
-    self.wide_utf16_len = 0;
     self.utf16_len = 0;
     if self.shape == Shape::Json {
       self.bytes.push(b'[');
@@ -220,12 +219,15 @@ impl Batch {
           self.utf16_len += line.len() as u32;
           self.offsets.extend_from_slice(&[start, self.utf16_len]);
         } else {
-          let start = self.wide_utf16_len;
-          self.wide.extend_from_slice(line);
-          self.wide_utf16_len += utf16_len(line);
+          debug_assert!(std::str::from_utf8(line).is_ok());
+          // SAFETY: a line reaches `push` only after the shaper or `Validator::check` accepted
+          // it, and both reject invalid UTF-8 (as `str::from_utf8` does).
+          let text = unsafe { std::str::from_utf8_unchecked(line) };
+          let start = self.wide.len() as u32;
+          self.wide.extend(text.encode_utf16());
           self
             .offsets
-            .extend_from_slice(&[start | WIDE_SPAN, self.wide_utf16_len]);
+            .extend_from_slice(&[start | WIDE_SPAN, self.wide.len() as u32]);
         }
       }
       Shape::Json => {
@@ -310,7 +312,7 @@ struct ColumnData {
   ids: Vec<u32>,
   columns: Columns,
   new_shapes: Vec<(u32, String)>,
-  wide: Vec<u8>,
+  wide: Vec<u16>,
 }
 
 /// Marks a span (its start) as one in the batch's non-ASCII text rather than its latin1 one.
@@ -393,7 +395,7 @@ impl ToNapiValue for BatchData {
         let wide = if c.wide.is_empty() {
           None
         } else {
-          Some(RawValue(json_text(&env, &c.wide, false)?))
+          Some(RawValue(env.create_string_utf16(&c.wide)?.raw()))
         };
         let table = match &c.columns.table {
           Table::Latin1(v) => env.create_string_latin1(v)?.raw(),
@@ -482,12 +484,13 @@ mod tests {
     assert!(b.push_shaped(wide.as_bytes(), 2, 0));
     let d = b.take();
     assert_eq!(d.bytes, plain.as_bytes());
-    assert_eq!(d.columns.as_ref().unwrap().wide, wide.as_bytes());
+    let wide16: Vec<u16> = wide.encode_utf16().collect();
+    assert_eq!(d.columns.as_ref().unwrap().wide, wide16);
     assert_eq!(
       d.offsets.unwrap(),
-      vec![0, plain.len() as u32, WIDE_SPAN, utf16_len(wide.as_bytes())]
+      vec![0, plain.len() as u32, WIDE_SPAN, wide16.len() as u32]
     );
-    assert_eq!(utf16_len(wide.as_bytes()), wide.len() as u32 - 4);
+    assert_eq!(wide16.len(), wide.len() - 4);
     assert!(!b.wants_shapes(), "skips after a text batch");
     b.push(numbers, true, 2, 0);
     b.take();

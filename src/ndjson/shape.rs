@@ -41,14 +41,19 @@ const MAX_DEPTH: usize = 48;
 /// reads ASCII strings and keys at memcpy-like speed, and records made mostly of them (GitHub API
 /// payloads: one such value per 200–500 bytes) were 1.5–6× cheaper to parse than to build from
 /// shapes, while number-heavy GeoJSON (one per ~20 bytes) and the generated corpora (one per
-/// 20–70 bytes) were 2–5× cheaper to build.
-pub const BYTES_PER_COSTLY_VALUE: usize = 128;
+/// 34–55 bytes) were 2–5× cheaper to build. Tweets (one per 120–180 bytes) sit between: at 128
+/// a tenth of them were built, each of a shape of its own, and compiling those cost more than
+/// parsing them; at 96 all are text.
+pub const BYTES_PER_COSTLY_VALUE: usize = 96;
 
-/// Whether bulk input that starts with `sample` (from a line start) is cheaper to hand to
-/// `JSON.parse` as text than to build from shapes: the measure above, taken by a rough scan
-/// instead of a parse (a value cut by the end of the sample still counts). The JS stage asks it
-/// once per stream to choose its text mode (lib/ndjson/inline.js); it tells GitHub payloads (one
-/// costly value per 200–500 bytes) from GeoJSON or generated records (one per 20–70).
+/// Whether bulk input that starts with `sample` (from a line start) is cheaper to parse on the JS
+/// thread, as `JSON.parse` text, than to send through the worker: the measure above, taken by a
+/// rough scan instead of a parse (a value cut by the end of the sample still counts), where
+/// every non-ASCII byte counts too — the worker turns such text into UTF-16 off the JS thread,
+/// which there cost as much as `JSON.parse` itself (tweets: a non-ASCII byte in 5–10). The JS stage
+/// asks it once per stream to choose its text mode (lib/ndjson/inline.js); it tells GitHub
+/// payloads (one costly value per 200–500 bytes, under 0.1 % non-ASCII) from tweets, GeoJSON or
+/// generated records.
 pub fn prefers_text(sample: &[u8]) -> bool {
   let mut costly = 0;
   let mut i = 0;
@@ -65,6 +70,7 @@ pub fn prefers_text(sample: &[u8]) -> bool {
           i += 1;
         } else if sample[i] >= 0x80 {
           plain = false;
+          costly += 1;
         }
         i += 1;
       }
@@ -761,12 +767,22 @@ mod tests {
     );
     let lines = |line: &str| format!("{line}\n").repeat(40);
     assert!(prefers_text(lines(&plain).as_bytes()));
-    // Numbers, escapes and non-ASCII text each count, one per value.
+    // Numbers and strings with escapes each count, one per value.
     let geo = r#"{"type":"Point","coordinates":[-99.199405601256,48.370996157151566]}"#;
     assert!(!prefers_text(lines(geo).as_bytes()));
     let escaped = format!(r#"{{"s":"{}"}}"#, r"a\n".repeat(2));
     assert!(!prefers_text(lines(&escaped).as_bytes()));
     assert!(!prefers_text(lines(r#"{"s":"é"}"#).as_bytes()));
+    // Non-ASCII text counts by the byte (the worker decodes it off the JS thread): a record with
+    // a sentence of Japanese is not plain, one with a single "é" in 300 bytes still is.
+    let tweet = format!(
+      r#"{{"text":"{}","url":"{}"}}"#,
+      "日本語の文章".repeat(4),
+      "a".repeat(200)
+    );
+    assert!(!prefers_text(lines(&tweet).as_bytes()));
+    let accent = format!(r#"{{"name":"José","url":"{}"}}"#, "a".repeat(300));
+    assert!(prefers_text(lines(&accent).as_bytes()));
     // Digits inside a number or a string start no new value: one number per 130 bytes is plain.
     let long_number = format!(
       r#"{{"n":-1.{}e+5,"s":"123 456 {}"}}"#,
@@ -889,7 +905,7 @@ mod tests {
       Shaped::New(1, _)
     ));
     // Escaped or non-ASCII strings count as costly too.
-    let line = format!(r#"{{"url":"{}","t":["é","\n"]}}"#, "a".repeat(200));
+    let line = format!(r#"{{"url":"{}","t":["é","\n"]}}"#, "a".repeat(150));
     assert!(matches!(
       shaper.shape(line.as_bytes(), &mut cols),
       Shaped::New(2, _)
