@@ -12,6 +12,9 @@
 //   counties   : GeoJSON features of the 3 231 US counties (us-atlas + topojson-client): ~1 KB,
 //                number-heavy coordinate arrays, two shapes (Polygon, MultiPolygon)
 //   countries  : GeoJSON features of the 241 countries at 1:50m (world-atlas): ~16 KB, up to 600 KB
+//   tweets     : 100 tweets from Twitter's search API (simdjson's twitter.json, kept in bench/data/
+//                because its package needs a native build): ~4 KB, mostly Japanese text, ids,
+//                counts, entity index pairs; each tweet nearly a shape of its own
 //
 // Each source's records are compacted with JSON.stringify, then written round after round, every
 // round in a new seeded shuffle, until the file reaches the requested size (it overshoots by less
@@ -21,8 +24,10 @@
 //
 // CLI: node bench/real-corpus.js <kind|all> <sizeMB>   (prints the meta)
 
+const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
+const zlib = require('node:zlib')
 const { CORPUS_DIR, prng } = require('./corpus.js')
 
 const GENERATOR_VERSION = 1
@@ -30,8 +35,17 @@ const SEED = 0x5eed1000
 
 const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 
-function packageVersion(name) {
-  return require(`${name}/package.json`).version
+/** The version of a source's data: its installed package's, or the one a vendored file came from. */
+function sourceVersion(src) {
+  return src.vendored ? src.vendored.version : require(`${src.package}/package.json`).version
+}
+
+/** A file of bench/data/ (see its README), gunzipped and checked against the SHA-256 it had. */
+function vendoredFile({ file, sha256 }) {
+  const bytes = zlib.gunzipSync(fs.readFileSync(path.join(__dirname, 'data', file)))
+  const actual = crypto.createHash('sha256').update(bytes).digest('hex')
+  if (actual !== sha256) throw new Error(`bench/data/${file}: SHA-256 ${actual}, expected ${sha256}`)
+  return bytes
 }
 
 const SOURCES = {
@@ -129,6 +143,15 @@ const SOURCES = {
       return topo.feature(t, t.objects.countries).features
     },
   },
+  tweets: {
+    package: 'simdjson',
+    licence: 'Apache-2.0 (tweets: Twitter search API sample)',
+    what: 'tweets (Twitter search API)',
+    vendored: { file: 'twitter.json.gz', version: '0.9.2', sha256: 'a08b769f32b95f426cbc3abafcec65c1a19d3eb544d4ddf320eae142c99efc5d' },
+    records() {
+      return JSON.parse(vendoredFile(this.vendored)).statuses
+    },
+  },
 }
 
 const KINDS = Object.keys(SOURCES).filter((k) => !SOURCES[k].extra)
@@ -143,7 +166,7 @@ function readMeta(kind, sizeMB) {
   try {
     const meta = JSON.parse(fs.readFileSync(p.meta, 'utf8'))
     if (meta.version !== GENERATOR_VERSION) return null
-    if (meta.packageVersion !== packageVersion(SOURCES[kind].package)) return null
+    if (meta.packageVersion !== sourceVersion(SOURCES[kind])) return null
     if (fs.statSync(p.file).size !== meta.bytes) return null
     return { ...meta, path: p.file }
   } catch {
@@ -196,7 +219,7 @@ function generate(kind, sizeMB) {
     kind: `real-${kind}`,
     what: src.what,
     package: src.package,
-    packageVersion: packageVersion(src.package),
+    packageVersion: sourceVersion(src),
     licence: src.licence,
     sourceRecords: lines.length,
     distinctRecords: new Set(lines).size,
