@@ -335,6 +335,29 @@ test.serial('text mode is chosen for plain-string records only: number-heavy bul
   }
 })
 
+test.serial('a text-mode stream whose records turn number-heavy goes native for the rest, invisibly', async (t) => {
+  const original = InlineParser.prototype.keepTextMode
+  const kept = []
+  InlineParser.prototype.keepTextMode = function (chunk) {
+    const keep = original.call(this, chunk)
+    kept.push(keep)
+    return keep
+  }
+  try {
+    // Plain strings past the first re-check (every 4 MiB), then coordinates past the second.
+    const plain = Buffer.concat(Array.from({ length: Math.ceil(5e6 / TEXT.length) }, () => TEXT))
+    const numbers = Buffer.from(Array.from({ length: 100000 }, (_, i) => JSON.stringify({ i, xy: [i * 1.5, -i / 3] })).join('\n') + '\n')
+    const input = Buffer.concat([plain, numbers])
+    const { chosen } = await watchingTextMode(() => sameBothWays(t, { output: 'envelopes', onInvalid: 'skip' }, cut(input, 65536), 'plain, then numbers'))
+    t.deepEqual(chosen, [true])
+    // Still plain at 4 MiB (4.2 MB); number-heavy at 8 MiB (8.4 MB: the numbers start at 5 MB),
+    // where the stream goes native, so there is no third check.
+    t.deepEqual(kept, [true, false])
+  } finally {
+    InlineParser.prototype.keepTextMode = original
+  }
+})
+
 test('in text mode a consumer that does not read stops the producer within a bounded amount', async (t) => {
   const p = new NdjsonParser()
   // Whole lines, ~16 KiB per write, so that whatever was written ends with a complete line.

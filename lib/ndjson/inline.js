@@ -12,7 +12,8 @@
 // non-ASCII text), `JSON.parse` per line, no size limit. The choice is made once, on the first
 // bulk chunk, by the measure the native shaper uses (`prefers_text` in src/ndjson/shape.rs:
 // numbers and escaped or non-ASCII strings per byte), asked of the native side so that it is
-// written once; number-heavy streams go native as before.
+// written once; number-heavy streams go native as before, and so does a text-mode stream whose
+// records turn number-heavy (checked again every few MiB).
 //
 // It takes only what it can decide exactly as the native parser (src/ndjson/) would, and hands
 // everything else over (lib/transport.js then creates the native handle, resumed from
@@ -49,6 +50,8 @@ const INLINE_BYTES = 4 * 1024
 const TEXT_MODE_BYTES = 64 * 1024
 /** Bytes of the first bulk chunk read to choose text mode. */
 const SAMPLE_BYTES = 32 * 1024
+/** In text mode, input parsed between two checks that the records are still plain strings. */
+const TEXT_MODE_RECHECK_BYTES = 4 * 1024 * 1024
 
 /**
  * Whether new parsers parse small input here. Only the test suite turns it off, to run its
@@ -74,6 +77,7 @@ class InlineParser {
     // Text mode: bulk input parsed here too (see the top of this file); chosen at most once.
     this.textModeAllowed = textModeAllowed
     this.textMode = false
+    this.recheckAt = 0
     this.blankLinesInvalid = blankLinesInvalid
     this.rawLines = rawLines
     // The bytes after the last newline: copies, in the chunks they came in (a long line is joined
@@ -95,9 +99,11 @@ class InlineParser {
   /** Parses `chunk`. False: hand the stream over (the chunk's unparsed part is in `remainder()`). */
   take (chunk) {
     const carried = this.carryBytes
-    if (!this.textMode &&
-      (carried + chunk.length > INLINE_BYTES || this.pendingBytes + chunk.length > INLINE_BYTES) &&
-      !this.chooseTextMode(chunk)) {
+    const handOver = this.textMode
+      ? this.counts.bytes >= this.recheckAt && !this.keepTextMode(chunk)
+      : (carried + chunk.length > INLINE_BYTES || this.pendingBytes + chunk.length > INLINE_BYTES) &&
+        !this.chooseTextMode(chunk)
+    if (handOver) {
       this.rest = carried === 0 ? chunk : Buffer.concat([this.takeCarry(), chunk])
       return false
     }
@@ -162,12 +168,27 @@ class InlineParser {
   chooseTextMode (chunk) {
     if (!this.textModeAllowed) return false
     this.textModeAllowed = false
+    this.textMode = this.samplePrefersText(chunk)
+    this.recheckAt = this.counts.bytes + TEXT_MODE_RECHECK_BYTES
+    return this.textMode
+  }
+
+  /**
+   * In text mode, every TEXT_MODE_RECHECK_BYTES: whether the records are still plain strings. A
+   * stream that turns number-heavy goes native for the rest (there is no way back: the native
+   * parser is right for any input, only slower on plain strings).
+   */
+  keepTextMode (chunk) {
+    this.recheckAt += TEXT_MODE_RECHECK_BYTES
+    this.textMode = this.samplePrefersText(chunk)
+    return this.textMode
+  }
+
+  samplePrefersText (chunk) {
     // Read from a line's start: inside a carried line the scan could take a string for the
     // space between values, and miss the numbers.
     const from = this.carryBytes === 0 ? 0 : chunk.indexOf(LF) + 1
-    const sample = chunk.subarray(from, from + SAMPLE_BYTES)
-    this.textMode = native.ndjsonPrefersText(sample)
-    return this.textMode
+    return native.ndjsonPrefersText(chunk.subarray(from, from + SAMPLE_BYTES))
   }
 
   /** The end of input: parses a last line without a newline. False: hand the stream over. */
