@@ -266,20 +266,26 @@ const TEXT_CASES = {
   'small writes, then bulk': [Buffer.from('1\n"a"\n'), TEXT]
 }
 
-/** Records which chunks made the inline stage choose text mode, during `run`. */
-async function watchingTextMode (run) {
-  const original = InlineParser.prototype.chooseTextMode
-  const chosen = []
-  InlineParser.prototype.chooseTextMode = function (chunk) {
-    const textMode = original.call(this, chunk)
-    chosen.push(textMode)
-    return textMode
+/** Records what the inline stage's `method` (chooseTextMode, keepTextMode) answered during `run`. */
+async function watchingInline (method, run) {
+  const original = InlineParser.prototype[method]
+  const answers = []
+  InlineParser.prototype[method] = function (chunk) {
+    const answer = original.call(this, chunk)
+    answers.push(answer)
+    return answer
   }
   try {
-    return { result: await run(), chosen }
+    return { result: await run(), answers }
   } finally {
-    InlineParser.prototype.chooseTextMode = original
+    InlineParser.prototype[method] = original
   }
+}
+
+/** Records which chunks made the inline stage choose text mode, during `run`. */
+async function watchingTextMode (run) {
+  const { result, answers } = await watchingInline('chooseTextMode', run)
+  return { result, chosen: answers }
 }
 
 for (const output of ['values', 'batches', 'lines', 'envelopes']) {
@@ -336,26 +342,16 @@ test.serial('text mode is chosen for plain-string records only: number-heavy bul
 })
 
 test.serial('a text-mode stream whose records turn number-heavy goes native for the rest, invisibly', async (t) => {
-  const original = InlineParser.prototype.keepTextMode
-  const kept = []
-  InlineParser.prototype.keepTextMode = function (chunk) {
-    const keep = original.call(this, chunk)
-    kept.push(keep)
-    return keep
-  }
-  try {
-    // Plain strings past the first re-check (every 4 MiB), then coordinates past the second.
-    const plain = Buffer.concat(Array.from({ length: Math.ceil(5e6 / TEXT.length) }, () => TEXT))
-    const numbers = Buffer.from(Array.from({ length: 100000 }, (_, i) => JSON.stringify({ i, xy: [i * 1.5, -i / 3] })).join('\n') + '\n')
-    const input = Buffer.concat([plain, numbers])
-    const { chosen } = await watchingTextMode(() => sameBothWays(t, { output: 'envelopes', onInvalid: 'skip' }, cut(input, 65536), 'plain, then numbers'))
-    t.deepEqual(chosen, [true])
-    // Still plain at 4 MiB (4.2 MB); number-heavy at 8 MiB (8.4 MB: the numbers start at 5 MB),
-    // where the stream goes native, so there is no third check.
-    t.deepEqual(kept, [true, false])
-  } finally {
-    InlineParser.prototype.keepTextMode = original
-  }
+  // Plain strings past the first re-check (every 4 MiB), then coordinates past the second.
+  const plain = Buffer.concat(Array.from({ length: Math.ceil(5e6 / TEXT.length) }, () => TEXT))
+  const numbers = Buffer.from(Array.from({ length: 100000 }, (_, i) => JSON.stringify({ i, xy: [i * 1.5, -i / 3] })).join('\n') + '\n')
+  const input = Buffer.concat([plain, numbers])
+  const { result: { chosen }, answers: kept } = await watchingInline('keepTextMode', () =>
+    watchingTextMode(() => sameBothWays(t, { output: 'envelopes', onInvalid: 'skip' }, cut(input, 65536), 'plain, then numbers')))
+  t.deepEqual(chosen, [true])
+  // Still plain at 4 MiB (4.2 MB); number-heavy at 8 MiB (8.4 MB: the numbers start at 5 MB),
+  // where the stream goes native, so there is no third check.
+  t.deepEqual(kept, [true, false])
 })
 
 test('in text mode a consumer that does not read stops the producer within a bounded amount', async (t) => {
