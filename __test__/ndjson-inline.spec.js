@@ -354,6 +354,20 @@ test.serial('a text-mode stream whose records turn number-heavy goes native for 
   t.deepEqual(kept, [true, false])
 })
 
+test.serial('a text-mode re-check that falls inside a line longer than a chunk waits for the next line start', async (t) => {
+  // A catalog record of emoji URLs (GitHub's /emojis) spans the 4 MiB check: read from inside it,
+  // the scan would take the strings for the space between values and their digits for numbers.
+  const emoji = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`e${i}`, `https://github.githubassets.com/images/icons/emoji/unicode/1f${600 + i}.png?v8`]))
+  const long = Buffer.from(JSON.stringify(emoji) + '\n')
+  const before = Buffer.concat(Array.from({ length: Math.floor(4.05e6 / TEXT.length) }, () => TEXT))
+  t.true(before.length < 4 * 1024 * 1024 - 65536 && before.length + long.length > 4 * 1024 * 1024 + 2 * 65536)
+  const input = Buffer.concat([before, long, TEXT, TEXT])
+  const { result: { chosen }, answers: kept } = await watchingInline('keepTextMode', () =>
+    watchingTextMode(() => sameBothWays(t, { output: 'values', onInvalid: 'skip' }, cut(input, 65536), 'a long line at the check')))
+  t.deepEqual(chosen, [true])
+  t.true(kept.length > 1 && kept.every((keep) => keep === true), `re-checks: ${kept}`)
+})
+
 test('in text mode a consumer that does not read stops the producer within a bounded amount', async (t) => {
   const p = new NdjsonParser()
   // Whole lines, ~16 KiB per write, so that whatever was written ends with a complete line.

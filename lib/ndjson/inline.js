@@ -168,7 +168,9 @@ class InlineParser {
   chooseTextMode (chunk) {
     if (!this.textModeAllowed) return false
     this.textModeAllowed = false
-    this.textMode = this.samplePrefersText(chunk)
+    const sample = this.sampleOf(chunk)
+    // Inside one long line there is nothing to go by: native, as before text mode.
+    this.textMode = sample !== null && native.ndjsonPrefersText(sample)
     this.recheckAt = this.counts.bytes + TEXT_MODE_RECHECK_BYTES
     return this.textMode
   }
@@ -179,16 +181,22 @@ class InlineParser {
    * parser is right for any input, only slower on plain strings).
    */
   keepTextMode (chunk) {
-    this.recheckAt += TEXT_MODE_RECHECK_BYTES
-    this.textMode = this.samplePrefersText(chunk)
+    const sample = this.sampleOf(chunk)
+    if (sample === null) return true // inside a long line: look again at the next chunk
+    this.recheckAt = this.counts.bytes + TEXT_MODE_RECHECK_BYTES
+    this.textMode = native.ndjsonPrefersText(sample)
     return this.textMode
   }
 
-  samplePrefersText (chunk) {
-    // Read from a line's start: inside a carried line the scan could take a string for the
-    // space between values, and miss the numbers.
-    const from = this.carryBytes === 0 ? 0 : chunk.indexOf(LF) + 1
-    return native.ndjsonPrefersText(chunk.subarray(from, from + SAMPLE_BYTES))
+  /**
+   * Up to SAMPLE_BYTES of `chunk` from the first line that starts in it, or null if none does.
+   * Only from a line's start can the scan tell strings from the space between values: from
+   * inside a URL it would count its digits as numbers.
+   */
+  sampleOf (chunk) {
+    if (this.carryBytes === 0) return chunk.subarray(0, SAMPLE_BYTES)
+    const newline = chunk.indexOf(LF)
+    return newline === -1 ? null : chunk.subarray(newline + 1, newline + 1 + SAMPLE_BYTES)
   }
 
   /** The end of input: parses a last line without a newline. False: hand the stream over. */
