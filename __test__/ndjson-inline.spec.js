@@ -368,6 +368,18 @@ test.serial('a text-mode re-check that falls inside a line longer than a chunk w
   t.true(kept.length > 1 && kept.every((keep) => keep === true), `re-checks: ${kept}`)
 })
 
+test.serial('a text-mode re-check that falls on the end of a long line waits for the next line start', async (t) => {
+  // One ~110 KB plain-string record per write (found by the review helper): each write is taken
+  // in 64 KiB pieces, the last of which ends with the record's newline, so a check that falls on
+  // it has nothing after a line start to read.
+  const record = (i) => JSON.stringify({ name: `emoji${i}`, url: `https://github.githubassets.com/${'abcdef/'.repeat(15715)}` })
+  const writes = Array.from({ length: 50 }, (_, i) => Buffer.from(record(i) + '\n'))
+  const { result: { chosen }, answers: kept } = await watchingInline('keepTextMode', () =>
+    watchingTextMode(() => sameBothWays(t, { output: 'values', onInvalid: 'skip' }, writes, 'a long line per write')))
+  t.deepEqual(chosen, [true])
+  t.true(kept.length > 0 && kept.every((keep) => keep === true), `re-checks: ${kept}`)
+})
+
 test('in text mode a consumer that does not read stops the producer within a bounded amount', async (t) => {
   const p = new NdjsonParser()
   // Whole lines, ~16 KiB per write, so that whatever was written ends with a complete line.

@@ -52,6 +52,8 @@ const TEXT_MODE_BYTES = 64 * 1024
 const SAMPLE_BYTES = 32 * 1024
 /** In text mode, input parsed between two checks that the records are still plain strings. */
 const TEXT_MODE_RECHECK_BYTES = 4 * 1024 * 1024
+/** The least a re-check reads: a few values' worth (`{"id":1` alone looks number-heavy). */
+const MIN_RECHECK_SAMPLE = 1024
 
 /**
  * Whether new parsers parse small input here. Only the test suite turns it off, to run its
@@ -182,7 +184,9 @@ class InlineParser {
    */
   keepTextMode (chunk) {
     const sample = this.sampleOf(chunk)
-    if (sample === null) return true // inside a long line: look again at the next chunk
+    // Inside a long line, or at its very end (the last 64 KiB piece of a long line written whole
+    // ends with its newline: an empty or near-empty sample): look again at the next chunk.
+    if (sample === null || sample.length < MIN_RECHECK_SAMPLE) return true
     this.recheckAt = this.counts.bytes + TEXT_MODE_RECHECK_BYTES
     this.textMode = native.ndjsonPrefersText(sample)
     return this.textMode
