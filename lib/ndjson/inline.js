@@ -9,11 +9,11 @@
 // speed, shape-built values do not pay, and the worker's hand-off (a copy of each chunk, a wake-up,
 // a string per batch) cost more than it saved: 0.6–0.9× a plain JS parser from memory. Such a
 // stream stays here in *text mode* (`textMode`): one decode per chunk (per line in a chunk with
-// non-ASCII text), `JSON.parse` per line, no size limit. The choice is made once, on the first
-// bulk chunk, by the measure the native shaper uses (`prefers_text` in src/ndjson/shape.rs:
-// numbers and escaped or non-ASCII strings per byte), asked of the native side so that it is
-// written once; number-heavy streams go native as before, and so does a text-mode stream whose
-// records turn number-heavy (checked again every few MiB).
+// non-ASCII text), `JSON.parse` per line, no size limit. The choice is made on the first bulk
+// chunk, by the measure the native shaper uses (`prefers_text` in src/ndjson/shape.rs: numbers,
+// escaped strings and non-ASCII bytes per byte), asked of the native side so that it is written
+// once; number-heavy streams go native as before, and so does a text-mode stream whose records
+// turn number-heavy (the choice is checked again every TEXT_MODE_RECHECK_BYTES).
 //
 // It takes only what it can decide exactly as the native parser (src/ndjson/) would, and hands
 // everything else over (lib/transport.js then creates the native handle, resumed from
@@ -76,7 +76,8 @@ class InlineParser {
    */
   constructor ({ maxLineBytes, blankLinesInvalid, rawLines, positions }, textModeAllowed = false) {
     this.maxLineBytes = maxLineBytes
-    // Text mode: bulk input parsed here too (see the top of this file); chosen at most once.
+    // Text mode: bulk input parsed here too (see the top of this file); chosen at most once,
+    // left at most once (at a re-check, from `recheckAt` on).
     this.textModeAllowed = textModeAllowed
     this.textMode = false
     this.recheckAt = 0
