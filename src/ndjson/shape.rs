@@ -51,9 +51,9 @@ pub const BYTES_PER_COSTLY_VALUE: usize = 96;
 /// rough scan instead of a parse (a value cut by the end of the sample still counts), where
 /// every non-ASCII byte counts too — the worker turns such text into UTF-16 off the JS thread,
 /// which there cost as much as `JSON.parse` itself (tweets: a non-ASCII byte in 5–10). The JS stage
-/// asks it once per stream to choose its text mode (lib/ndjson/inline.js); it tells GitHub
-/// payloads (one costly value per 200–500 bytes, under 0.1 % non-ASCII) from tweets, GeoJSON or
-/// generated records.
+/// asks it when bulk input starts, to choose its text mode, and every 4 MiB after, to keep it
+/// (lib/ndjson/inline.js); it tells GitHub payloads (one costly value per 200–500 bytes, under
+/// 0.1 % non-ASCII) from tweets, GeoJSON or generated records.
 pub fn prefers_text(sample: &[u8]) -> bool {
   let mut costly = 0;
   let mut i = 0;
