@@ -119,6 +119,12 @@ test('records left to JSON.parse keep every character: the worker hands non-ASCI
     t.is(values.length, expected.length)
     values.forEach((v, i) => sameAs(t, v, expected[i], `line ${i + 1}`))
   }
+  // With a reviver the batch goes to JS as one text (UTF-16 from the worker when not ASCII),
+  // each line parsed from its span.
+  const reviver = (key, value) => (typeof value === 'string' ? `${key}:${value}` : value)
+  const revived = await runThrough(new NdjsonParser({ reviver }), randomChunks(input, 5, 5000))
+  t.is(revived.length, lines.length)
+  revived.forEach((v, i) => sameAs(t, v, JSON.parse(lines[i], reviver), `revived line ${i + 1}`))
 })
 
 test('the compiled and the interpreted builders agree', (t) => {

@@ -277,11 +277,17 @@ impl Batch {
       new_shapes: std::mem::take(&mut self.new_shapes),
       wide: std::mem::take(&mut self.wide),
     });
+    // A Json text that is not ASCII goes to JS as UTF-16 made here, off the JS thread (as `wide`).
+    let mut wide_text = Vec::new();
+    if self.shape == Shape::Json && !self.ascii {
+      utf16_into(&self.bytes, &mut wide_text);
+      self.bytes.clear();
+    }
     let data = BatchData {
       reports: std::mem::take(&mut self.reports),
       shape: self.shape,
       bytes: std::mem::replace(&mut self.bytes, Vec::with_capacity(capacity)),
-      ascii: self.ascii,
+      wide_text,
       count: self.count,
       positions: (self.extras.positions).then(|| std::mem::take(&mut self.positions)),
       offsets: (self.extras.spans || self.shape != Shape::Json)
@@ -371,7 +377,8 @@ pub struct BatchData {
   reports: Vec<(u32, InvalidLine)>,
   shape: Shape,
   bytes: Vec<u8>,
-  ascii: bool,
+  /// Json form, when its text is not ASCII: that text as UTF-16 (and `bytes` empty).
+  wide_text: Vec<u16>,
   count: u32,
   positions: Option<Vec<f64>>,
   offsets: Option<Vec<u32>>,
@@ -383,18 +390,14 @@ const FORM_TEXT: u32 = 0;
 const FORM_COLUMNS: u32 = 1;
 const FORM_RAW: u32 = 2;
 
-/// The JSON text as a JS string.
-fn json_text(env: &Env, bytes: &[u8], ascii: bool) -> Result<sys::napi_value> {
-  if ascii {
-    // A one-byte (latin1) string when the text is ASCII: V8 parses those fastest, and the
-    // check was done on the worker, not here on the JS thread.
-    return Ok(env.create_string_latin1(bytes)?.raw());
-  }
-  debug_assert!(std::str::from_utf8(bytes).is_ok());
-  // SAFETY: every line in a batch passed `Validator::check`, which rejects invalid UTF-8, and
-  // the brackets and commas added around them are ASCII.
-  let text = unsafe { std::str::from_utf8_unchecked(bytes) };
-  Ok(env.create_string(text)?.raw())
+/// A JSON text as a JS string: one-byte (latin1) when it is ASCII, which V8 parses fastest (the
+/// check was done on the worker, not here on the JS thread), else from the worker's UTF-16.
+fn json_text(env: &Env, ascii: &[u8], wide: &[u16]) -> Result<sys::napi_value> {
+  Ok(if wide.is_empty() {
+    env.create_string_latin1(ascii)?.raw()
+  } else {
+    env.create_string_utf16(wide)?.raw()
+  })
 }
 
 impl ToNapiValue for BatchData {
@@ -408,7 +411,7 @@ impl ToNapiValue for BatchData {
         raw_env,
         (
           FORM_TEXT,
-          RawValue(json_text(&env, &val.bytes, val.ascii)?),
+          RawValue(json_text(&env, &val.bytes, &val.wide_text)?),
           val.count,
           positions,
           offsets,
@@ -434,12 +437,12 @@ impl ToNapiValue for BatchData {
         let text = if val.bytes.is_empty() {
           None
         } else {
-          Some(RawValue(json_text(&env, &val.bytes, true)?))
+          Some(RawValue(json_text(&env, &val.bytes, &[])?))
         };
         let wide = if c.wide.is_empty() {
           None
         } else {
-          Some(RawValue(env.create_string_utf16(&c.wide)?.raw()))
+          Some(RawValue(json_text(&env, &[], &c.wide)?))
         };
         let table = match &c.columns.table {
           Table::Latin1(v) => env.create_string_latin1(v)?.raw(),
@@ -506,8 +509,12 @@ mod tests {
     b.push(b"1", true, 1, 0);
     b.push("\"é😀\"".as_bytes(), false, 3, 4);
     let d = b.take();
-    assert_eq!(d.bytes, "[1,\"é😀\"]".as_bytes());
-    assert!(!d.ascii);
+    // Not ASCII: the text goes as UTF-16, made on the worker.
+    assert!(d.bytes.is_empty());
+    assert_eq!(
+      d.wide_text,
+      "[1,\"é😀\"]".encode_utf16().collect::<Vec<_>>()
+    );
     assert_eq!(d.positions.unwrap(), vec![1.0, 0.0, 3.0, 4.0]);
     // "[1," is 3 units; "\"é😀\"" is 1 + 1 + 2 + 1 = 5 units.
     assert_eq!(d.offsets.unwrap(), vec![1, 2, 3, 8]);
