@@ -474,9 +474,14 @@ impl ToNapiValue for BatchData {
 // Also for the fuzz target (`__test__/fuzz`), which checks batches against an oracle.
 #[cfg(any(test, feature = "fuzzing"))]
 impl BatchData {
-  /// The gathered bytes: `[line,…]` text for the Json form, concatenated lines for Raw.
-  pub fn bytes(&self) -> &[u8] {
-    &self.bytes
+  /// The gathered bytes: `[line,…]` text for the Json form (as UTF-8, also when it goes to JS as
+  /// UTF-16), concatenated lines for Raw.
+  pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+    if self.wide_text.is_empty() {
+      std::borrow::Cow::Borrowed(&self.bytes)
+    } else {
+      std::borrow::Cow::Owned(String::from_utf16_lossy(&self.wide_text).into_bytes())
+    }
   }
 
   pub fn count(&self) -> u32 {

@@ -629,7 +629,7 @@ mod tests {
     stage.end(&mut out).unwrap();
     let texts: Vec<_> = out
       .iter()
-      .map(|b| String::from_utf8_lossy(b.bytes()).into_owned())
+      .map(|b| String::from_utf8_lossy(&b.bytes()).into_owned())
       .collect();
     assert_eq!(
       texts,
@@ -651,7 +651,7 @@ mod tests {
     stage.end(&mut out).unwrap();
     let texts: Vec<_> = out
       .iter()
-      .map(|b| String::from_utf8_lossy(b.bytes()).into_owned())
+      .map(|b| String::from_utf8_lossy(&b.bytes()).into_owned())
       .collect();
     assert_eq!(
       texts,
