@@ -240,7 +240,9 @@ class InlineParser {
     let at = from
     while (at < end) {
       let newline = ascii ? text.indexOf('\n', at - from) : buf.indexOf(LF, at)
-      newline = newline === -1 ? end : ascii ? from + newline : Math.min(newline, end)
+      if (newline === -1) newline = end
+      else if (ascii) newline += from
+      else if (newline > end) newline = end
       let stop = newline
       if (stop > at && buf[stop - 1] === CR) stop--
       const length = stop - at

@@ -277,16 +277,22 @@ impl Batch {
       new_shapes: std::mem::take(&mut self.new_shapes),
       wide: std::mem::take(&mut self.wide),
     });
-    // A Json text that is not ASCII goes to JS as UTF-16 made here, off the JS thread (as `wide`).
-    let mut wide_text = Vec::new();
-    if self.shape == Shape::Json && !self.ascii {
+    // A Json text that is not ASCII goes to JS as UTF-16 made here, off the JS thread (as `wide`);
+    // its UTF-8 buffer then stays for the next batch.
+    let (bytes, wide_text) = if self.shape == Shape::Json && !self.ascii {
+      let mut wide_text = Vec::new();
       utf16_into(&self.bytes, &mut wide_text);
-      self.bytes.clear();
-    }
+      (Vec::new(), wide_text)
+    } else {
+      (
+        std::mem::replace(&mut self.bytes, Vec::with_capacity(capacity)),
+        Vec::new(),
+      )
+    };
     let data = BatchData {
       reports: std::mem::take(&mut self.reports),
       shape: self.shape,
-      bytes: std::mem::replace(&mut self.bytes, Vec::with_capacity(capacity)),
+      bytes,
       wide_text,
       count: self.count,
       positions: (self.extras.positions).then(|| std::mem::take(&mut self.positions)),
@@ -390,16 +396,6 @@ const FORM_TEXT: u32 = 0;
 const FORM_COLUMNS: u32 = 1;
 const FORM_RAW: u32 = 2;
 
-/// A JSON text as a JS string: one-byte (latin1) when it is ASCII, which V8 parses fastest (the
-/// check was done on the worker, not here on the JS thread), else from the worker's UTF-16.
-fn json_text(env: &Env, ascii: &[u8], wide: &[u16]) -> Result<sys::napi_value> {
-  Ok(if wide.is_empty() {
-    env.create_string_latin1(ascii)?.raw()
-  } else {
-    env.create_string_utf16(wide)?.raw()
-  })
-}
-
 impl ToNapiValue for BatchData {
   unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
     let env = Env::from_raw(raw_env);
@@ -411,7 +407,13 @@ impl ToNapiValue for BatchData {
         raw_env,
         (
           FORM_TEXT,
-          RawValue(json_text(&env, &val.bytes, &val.wide_text)?),
+          // One-byte (latin1) when the text is ASCII, which V8 parses fastest (the check was
+          // done on the worker), else the worker's UTF-16: either way only a copy here.
+          RawValue(if val.wide_text.is_empty() {
+            env.create_string_latin1(&val.bytes)?.raw()
+          } else {
+            env.create_string_utf16(&val.wide_text)?.raw()
+          }),
           val.count,
           positions,
           offsets,
@@ -437,12 +439,12 @@ impl ToNapiValue for BatchData {
         let text = if val.bytes.is_empty() {
           None
         } else {
-          Some(RawValue(json_text(&env, &val.bytes, &[])?))
+          Some(RawValue(env.create_string_latin1(&val.bytes)?.raw()))
         };
         let wide = if c.wide.is_empty() {
           None
         } else {
-          Some(RawValue(json_text(&env, &[], &c.wide)?))
+          Some(RawValue(env.create_string_utf16(&c.wide)?.raw()))
         };
         let table = match &c.columns.table {
           Table::Latin1(v) => env.create_string_latin1(v)?.raw(),
