@@ -15,6 +15,11 @@
 //   tweets     : 100 tweets from Twitter's search API (simdjson's twitter.json, kept in bench/data/
 //                because its package needs a native build): ~4 KB, mostly Japanese text, ids,
 //                counts, entity index pairs; each tweet nearly a shape of its own
+//   zeek       : Zeek network logs in JSON, 874 lines of 23 log types (conn, dns, http, ssl, x509,
+//                files, kerberos…) from real captures, shipped as test data in the PyPI packages
+//                zat and parsezeeklogs (kept in bench/data/: no npm package ships real log lines):
+//                ~370 bytes, timestamps, addresses, ports, byte counts, a shape per log type and
+//                per set of fields present
 //
 // Each source's records are compacted with JSON.stringify, then written round after round, every
 // round in a new seeded shuffle, until the file reaches the requested size (it overshoots by less
@@ -35,9 +40,9 @@ const SEED = 0x5eed1000
 
 const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 
-/** The version of a source's data: its installed package's, or the one a vendored file came from. */
+/** The version of a source's data: its installed package's, or those its vendored files came from. */
 function sourceVersion(src) {
-  return src.vendored ? src.vendored.version : require(`${src.package}/package.json`).version
+  return src.vendored ? src.vendored.map((v) => v.version).join('+') : require(`${src.package}/package.json`).version
 }
 
 /** A file of bench/data/ (see its README), gunzipped and checked against the SHA-256 it had. */
@@ -147,9 +152,27 @@ const SOURCES = {
     package: 'simdjson',
     licence: 'Apache-2.0 (tweets: Twitter search API sample)',
     what: 'tweets (Twitter search API)',
-    vendored: { file: 'twitter.json.gz', version: '0.9.2', sha256: 'a08b769f32b95f426cbc3abafcec65c1a19d3eb544d4ddf320eae142c99efc5d' },
+    vendored: [{ file: 'twitter.json.gz', version: '0.9.2', sha256: 'a08b769f32b95f426cbc3abafcec65c1a19d3eb544d4ddf320eae142c99efc5d' }],
     records() {
-      return JSON.parse(vendoredFile(this.vendored)).statuses
+      return JSON.parse(vendoredFile(this.vendored[0])).statuses
+    },
+  },
+  zeek: {
+    package: 'zat + parsezeeklogs (PyPI)',
+    licence: 'MIT (zat), Apache-2.0 (parsezeeklogs)',
+    what: 'Zeek network logs, JSON (23 log types)',
+    vendored: [
+      { file: 'zeek-zat.ndjson.gz', version: '0.4.9', sha256: 'a10ea507b4ca011452f869ee8a3e83d33e0d55574d3007190b962abd3657a179' },
+      { file: 'zeek-parsezeeklogs.ndjson.gz', version: '3.0.1', sha256: '4bfbb7ead6cf1fbf82af3372fbab45cb6f8ddaa3190daf9a56acffe5a145845c' },
+    ],
+    records() {
+      return this.vendored.flatMap((v) =>
+        vendoredFile(v)
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line)),
+      )
     },
   },
 }
