@@ -152,7 +152,7 @@ test('a stream destroyed from inside a \'data\' handler lets the process exit', 
     let n = 0
     p.on('data', () => { if (++n === 10) p.destroy() })
     p.on('close', () => console.log('closed after', n))
-    p.end(Buffer.from('{"a":1}\\n'.repeat(100000)))`
+    p.end(Buffer.from('{"a":1.5}\\n'.repeat(100000)))`
   const started = Date.now()
   const child = await runChild(['-e', code])
   t.is(child.status, 0, child.stderr)
@@ -165,7 +165,7 @@ test('a burst that meets a consumer behind it is delivered in full before the pr
   // that batch waited for the next write, and the process exited 0 without it (2036 of 3020).
   const code = `
     const { NdjsonParser } = require(${JSON.stringify(path.join(__dirname, '..'))})
-    const line = '{"a":1,"b":"${'x'.repeat(50)}"}\\n'
+    const line = '{"a":1.5,"b":"${'x'.repeat(50)}"}\\n'
     const p = new NdjsonParser()
     let n = 0
     p.write(line.repeat(20))

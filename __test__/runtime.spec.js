@@ -83,7 +83,7 @@ test('configure(): reports the pool, validates workers, refuses to resize a runn
   // input of number-heavy records starts the pool; a parser that only ever sees a little input,
   // or records of plain strings it parses in text mode, never needs it.)
   const p = new NdjsonParser()
-  p.write(Buffer.from('[1,2,3,4,5,6,7,8]\n'.repeat(4096)))
+  p.write(Buffer.from('[1.5,2.5,3.5,4.5,5.5,6.5,7.5,8.5]\n'.repeat(4096)))
   p.destroy()
   t.deepEqual(configure({ workers }), { workers })
   t.throws(() => configure({ workers: workers + 1 }), { code: 'ERR_SLUICE_RUNTIME_STARTED', message: /already runs with/ })

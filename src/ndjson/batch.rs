@@ -552,7 +552,7 @@ mod tests {
   fn columns_batches_of_text_skip_the_shaper_for_a_while_then_retry() {
     let mut b = Batch::new(Shape::Columns, Extras::default());
     let plain = format!(r#"{{"url":"{}"}}"#, "a".repeat(300));
-    let numbers = b"[1,2,3,4,5,6,7,8]";
+    let numbers = b"[1.5,2.5,3.5,4.5,5.5,6.5,7.5,8.5]";
     // A batch of plain-string records: text, with spans; the next batch skips the shaper.
     assert!(b.wants_shapes());
     assert!(b.push_shaped(plain.as_bytes(), 1, 0));

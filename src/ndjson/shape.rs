@@ -36,8 +36,8 @@ const MAX_SIGNATURE: usize = 4096;
 /// Deepest nesting handled by the (recursive) shaper.
 const MAX_DEPTH: usize = 48;
 /// A line is built from columns only if it has at least one value `JSON.parse` is slow at (a
-/// number, or a string with escapes or non-ASCII characters) per this many bytes; otherwise it
-/// goes to `JSON.parse` as text. Measured on the bench corpora (`npm run bench`): `JSON.parse`
+/// number other than a short integer, or a string with escapes or non-ASCII characters) per this
+/// many bytes; otherwise it goes to `JSON.parse` as text. Measured on the bench corpora (`npm run bench`): `JSON.parse`
 /// reads ASCII strings and keys at memcpy-like speed, and records made mostly of them (GitHub API
 /// payloads: one such value per 200–500 bytes) were 1.5–6× cheaper to parse than to build from
 /// shapes, while number-heavy GeoJSON (one per ~20 bytes) and the generated corpora (one per
@@ -45,6 +45,21 @@ const MAX_DEPTH: usize = 48;
 /// a tenth of them were built, each of a shape of its own, and compiling those cost more than
 /// parsing them; at 96 all are text.
 pub const BYTES_PER_COSTLY_VALUE: usize = 96;
+
+/// Integers of up to this many digits (no fraction, no exponent) are not costly: V8's `JSON.parse`
+/// reads them straight into a small integer, 17–18 ns each on this machine against 29–68 ns for
+/// longer integers and for decimals (its double conversion), about what a short string costs.
+/// Zeek's network logs (ports, byte counts, one decimal timestamp in ~370 bytes) counted one
+/// costly value per 63–76 bytes and went to the worker, whose builders then spent more (their
+/// compilation on V8's threads, 1.4 ms of process CPU per MB) than they saved on the JS thread.
+const CHEAP_INTEGER_DIGITS: usize = 9;
+
+/// Whether a number costs `JSON.parse` more than a short integer (see `CHEAP_INTEGER_DIGITS`):
+/// `length` is its text's, sign excluded; `integer`, that it has no fraction and no exponent.
+#[inline]
+fn costly_number(length: usize, integer: bool) -> bool {
+  !integer || length > CHEAP_INTEGER_DIGITS
+}
 
 /// Whether bulk input that starts with `sample` (from a line start) is cheaper to parse on the JS
 /// thread, as `JSON.parse` text, than to send through the worker: the measure above, taken by a
@@ -57,7 +72,6 @@ pub const BYTES_PER_COSTLY_VALUE: usize = 96;
 pub fn prefers_text(sample: &[u8]) -> bool {
   let mut costly = 0;
   let mut i = 0;
-  let mut previous = 0u8;
   while i < sample.len() {
     let c = sample[i];
     if c == b'"' {
@@ -77,15 +91,19 @@ pub fn prefers_text(sample: &[u8]) -> bool {
       if !plain && i < sample.len() {
         costly += 1;
       }
-      previous = 0;
-    } else {
-      // The first byte of a number.
-      let in_number =
-        previous.is_ascii_digit() || matches!(previous, b'-' | b'+' | b'.' | b'e' | b'E');
-      if (c == b'-' || c.is_ascii_digit()) && !in_number {
+    } else if c == b'-' || c.is_ascii_digit() {
+      // A number: it runs to the first byte no number has.
+      let end = sample[i..]
+        .iter()
+        .position(|&b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+        .map_or(sample.len(), |n| i + n);
+      let text = &sample[i..end];
+      let digits = text.strip_prefix(b"-").unwrap_or(text);
+      if costly_number(digits.len(), digits.iter().all(u8::is_ascii_digit)) {
         costly += 1;
       }
-      previous = c;
+      i = end;
+      continue;
     }
     i += 1;
   }
@@ -177,6 +195,8 @@ pub struct Shaper {
   /// comparison is cheaper than hashing.
   last: Vec<u8>,
   last_id: u32,
+  /// Shapes every line it can, costly values or not (`Shaper::eager`).
+  eager: bool,
 }
 
 /// Result of shaping one line.
@@ -194,6 +214,16 @@ pub enum Shaped {
 impl Shaper {
   pub fn new() -> Self {
     Self::default()
+  }
+
+  /// A shaper that builds every line it can from columns, however few costly values it has: for
+  /// the tests and fuzz targets of the shapes themselves, whose short lines would go to text.
+  #[cfg(any(test, feature = "fuzzing"))]
+  pub fn eager() -> Self {
+    Self {
+      eager: true,
+      ..Self::default()
+    }
   }
 
   /// Appends the line's values to `cols` and returns its shape; on `Fallback`, `cols` is as it
@@ -219,7 +249,7 @@ impl Shaper {
       rollback(cols);
       return Shaped::Fallback;
     }
-    if costly * BYTES_PER_COSTLY_VALUE < line.len() {
+    if !self.eager && costly * BYTES_PER_COSTLY_VALUE < line.len() {
       rollback(cols);
       return Shaped::Text;
     }
@@ -265,7 +295,8 @@ struct Parse<'a> {
   i: usize,
   sig: &'a mut Vec<u8>,
   cols: &'a mut Columns,
-  /// Values `JSON.parse` is slow at: numbers, strings with escapes or non-ASCII characters.
+  /// Values `JSON.parse` is slow at: numbers but short integers, strings with escapes or
+  /// non-ASCII characters.
   costly: usize,
 }
 
@@ -386,6 +417,7 @@ impl Parse<'_> {
       _ => return Err(Unshapeable),
     }
     let mut exponent = 0i64;
+    let integer = !matches!(s.get(self.i), Some(b'.' | b'e' | b'E'));
     if s.get(self.i) == Some(&b'.') {
       self.i += 1;
       let from = self.i;
@@ -442,7 +474,9 @@ impl Parse<'_> {
       }
     };
     self.cols.nums.push(value);
-    self.costly += 1;
+    if costly_number(self.i - start - negative as usize, integer) {
+      self.costly += 1;
+    }
     Ok(())
   }
 
@@ -727,7 +761,7 @@ mod tests {
   use super::*;
 
   fn shape(line: &str) -> (String, Vec<f64>, Vec<u16>, Vec<u32>) {
-    let mut shaper = Shaper::new();
+    let mut shaper = Shaper::eager();
     let mut cols = Columns::new();
     let sig = match shaper.shape(line.as_bytes(), &mut cols) {
       Shaped::New(_, sig) => sig,
@@ -790,6 +824,19 @@ mod tests {
       "x".repeat(70)
     );
     assert!(prefers_text(lines(&long_number).as_bytes()));
+    // Integers of up to nine digits are not costly (JSON.parse makes small integers of them
+    // quickly); longer ones, decimals and exponents are. A Zeek connection log line:
+    let conn = r#"{"ts":1575413158.087263,"uid":"CR8ZpVmTHDmAU6bK3","id.orig_h":"10.18.20.97","id.orig_p":49216,"id.resp_h":"67.195.204.151","id.resp_p":443,"proto":"tcp","orig_bytes":1205,"resp_bytes":98765432,"missed_bytes":0,"orig_pkts":12,"resp_pkts":-9}"#;
+    assert!(prefers_text(lines(conn).as_bytes()));
+    let counts = format!(
+      r#"{{"a":123456789,"b":-123456789,"s":"{}"}}"#,
+      "x".repeat(140)
+    );
+    assert!(prefers_text(lines(&counts).as_bytes()));
+    for costly in ["1234567890", "-1234567890", "0.5", "1e5", "12E-1"] {
+      let line = format!(r#"{{"a":{costly},"b":{costly},"s":"{}"}}"#, "x".repeat(140));
+      assert!(!prefers_text(lines(&line).as_bytes()), "{costly}");
+    }
     // Nothing to go by: the native parser, as for any stream before text mode.
     assert!(!prefers_text(b""));
   }
@@ -840,9 +887,9 @@ mod tests {
     for text in cases {
       let mut cols = Columns::new();
       let line = format!("[{text}]");
-      assert!(!matches!(
-        Shaper::new().shape(line.as_bytes(), &mut cols),
-        Shaped::Fallback
+      assert!(matches!(
+        Shaper::eager().shape(line.as_bytes(), &mut cols),
+        Shaped::New(..)
       ));
       let expected: f64 = text.parse().unwrap();
       assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{text}");
@@ -872,7 +919,7 @@ mod tests {
 
   #[test]
   fn shapes_are_interned() {
-    let mut shaper = Shaper::new();
+    let mut shaper = Shaper::eager();
     let mut cols = Columns::new();
     assert!(matches!(
       shaper.shape(b"{\"a\":1}", &mut cols),
@@ -898,8 +945,18 @@ mod tests {
       Shaped::Text
     ));
     assert!(cols.is_empty());
-    // The same record with numbers enough is built from columns, and announced only now.
-    let line = format!(r#"{{"url":"{}","n":[1,2,3]}}"#, "a".repeat(200));
+    // So is one whose numbers are all short integers, which JSON.parse reads as fast.
+    let line = format!(r#"{{"url":"{}","n":[1,-2,3,123456789]}}"#, "a".repeat(200));
+    assert!(matches!(
+      shaper.shape(line.as_bytes(), &mut cols),
+      Shaped::Text
+    ));
+    assert!(cols.is_empty());
+    // The same record with costly numbers enough is built from columns, and announced only now.
+    let line = format!(
+      r#"{{"url":"{}","n":[1.5,1e2,1234567890]}}"#,
+      "a".repeat(200)
+    );
     assert!(matches!(
       shaper.shape(line.as_bytes(), &mut cols),
       Shaped::New(1, _)
@@ -967,7 +1024,7 @@ mod tests {
       }
       let mut cols = Columns::new();
       let line = format!("[{text},{text}]");
-      prop_assert!(!matches!(Shaper::new().shape(line.as_bytes(), &mut cols), Shaped::Fallback));
+      prop_assert!(matches!(Shaper::eager().shape(line.as_bytes(), &mut cols), Shaped::New(..)));
       let expected: f64 = text.parse().unwrap();
       prop_assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{}", text);
       prop_assert_eq!(cols.nums[2].to_bits(), expected.to_bits(), "{}", text);

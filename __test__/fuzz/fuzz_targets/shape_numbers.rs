@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     }
     line.push(b']');
     let mut cols = Columns::new();
-    if matches!(Shaper::new().shape(&line, &mut cols), Shaped::Fallback | Shaped::Text) {
+    if matches!(Shaper::eager().shape(&line, &mut cols), Shaped::Fallback | Shaped::Text) {
       continue;
     }
     let Ok(text) = std::str::from_utf8(&line) else {
