@@ -11,22 +11,28 @@ const INPUT = ['{"a":1}\n[2]\n"thr', 'ee"\n4\r\ntrue\nnull\n', '{"b":"é"}']
 const LINES = ['{"a":1}', '[2]', '"three"', '4', 'true', 'null', '{"b":"é"}']
 
 const bulkCache = new Map()
-/** About `size` bytes of tiny records, one per line: thousands per 64 KiB. */
-function bulk (size) {
-  let run = bulkCache.get(size)
+/**
+ * About `size` bytes of tiny records, one per line: thousands per 64 KiB. Records of short
+ * integers are parsed on the JS thread (text mode: JSON.parse reads them as fast as the worker
+ * would); `decimals` makes them number-heavy, for the native parser.
+ */
+function bulkOf (size, decimals) {
+  const key = `${size} ${decimals}`
+  let run = bulkCache.get(key)
   if (run === undefined) {
     const lines = []
     let bytes = 0
     for (let i = 0; bytes < size; i++) {
-      const line = `{"i":${i}}\n`
+      const line = decimals ? `{"i":${i}.5}\n` : `{"i":${i}}\n`
       lines.push(line)
       bytes += line.length
     }
     run = { data: Buffer.from(lines.join('')), count: lines.length }
-    bulkCache.set(size, run)
+    bulkCache.set(key, run)
   }
   return run
 }
+const bulk = (size) => bulkOf(size, false)
 
 /** Valid records, invalid lines, more valid records: the parser fails mid-flight. */
 function invalidInput () {
@@ -48,6 +54,13 @@ module.exports = [
     ...common,
     name: 'NdjsonParser',
     create: (options) => new NdjsonParser(options),
+    expected: [{ a: 1 }, [2], 'three', 4, true, NULL, { b: 'é' }]
+  },
+  {
+    ...common,
+    name: 'NdjsonParser, number-heavy bulk (the worker)',
+    create: (options) => new NdjsonParser(options),
+    bulk: (size) => bulkOf(size, true),
     expected: [{ a: 1 }, [2], 'three', 4, true, NULL, { b: 'é' }]
   },
   {

@@ -4,7 +4,7 @@
 // runs (../../contract/components/ndjson.js), where a `null` line is a real `null` chunk.
 
 const { NdjsonParseStream } = require('../../../lib/web.js')
-const [values, lines] = require('../../contract/components/ndjson.js')
+const [values, numbers, lines] = require('../../contract/components/ndjson.js')
 
 const common = {
   module: __filename,
@@ -19,6 +19,13 @@ module.exports = [
     ...common,
     name: 'NdjsonParseStream',
     create: (w, r) => new NdjsonParseStream(undefined, w, r),
+    expected: values.expected.map((v) => (typeof v === 'symbol' ? null : v))
+  },
+  {
+    ...common,
+    name: 'NdjsonParseStream, number-heavy bulk (the worker)',
+    create: (w, r) => new NdjsonParseStream(undefined, w, r),
+    bulk: numbers.bulk,
     expected: values.expected.map((v) => (typeof v === 'symbol' ? null : v))
   },
   {
