@@ -10,10 +10,11 @@
 // a string per batch) cost more than it saved: 0.6–0.9× a plain JS parser from memory. Such a
 // stream stays here in *text mode* (`textMode`): one decode per chunk (per line in a chunk with
 // non-ASCII text), `JSON.parse` per line, no size limit. The choice is made on the first bulk
-// chunk, by the measure the native shaper uses (`prefers_text` in src/ndjson/shape.rs: numbers,
-// escaped strings and non-ASCII bytes per byte), asked of the native side so that it is written
-// once; number-heavy streams go native as before, and so does a text-mode stream whose records
-// turn number-heavy (the choice is checked again every TEXT_MODE_RECHECK_BYTES).
+// chunk, by the measure the native shaper uses (`prefers_text` in src/ndjson/shape.rs: numbers
+// but short integers, escaped strings and non-ASCII bytes per byte), asked of the native side so
+// that it is written once; number-heavy streams go native as before, and so does a text-mode
+// stream whose records turn number-heavy (the choice is checked again every
+// TEXT_MODE_RECHECK_BYTES).
 //
 // It takes only what it can decide exactly as the native parser (src/ndjson/) would, and hands
 // everything else over (lib/transport.js then creates the native handle, resumed from
@@ -52,7 +53,7 @@ const TEXT_MODE_BYTES = 64 * 1024
 const SAMPLE_BYTES = 32 * 1024
 /** In text mode, input parsed between two checks that the records are still plain strings. */
 const TEXT_MODE_RECHECK_BYTES = 4 * 1024 * 1024
-/** The least a re-check reads: a few values' worth (`{"id":1` alone looks number-heavy). */
+/** The least a re-check reads: a few values' worth (`{"x":1.5` alone looks number-heavy). */
 const MIN_RECHECK_SAMPLE = 1024
 
 /**

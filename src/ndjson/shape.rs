@@ -48,8 +48,7 @@ pub const BYTES_PER_COSTLY_VALUE: usize = 96;
 
 /// Integers of up to this many digits (no fraction, no exponent) are not costly: V8's `JSON.parse`
 /// reads them straight into a small integer, 17–18 ns each on this machine against 29–68 ns for
-/// longer integers and for decimals (its double conversion), about what a short string costs.
-/// Zeek's network logs (ports, byte counts, one decimal timestamp in ~370 bytes) counted one
+/// longer integers and for decimals (its double conversion). Zeek's network logs (ports, byte counts, one decimal timestamp in ~370 bytes) counted one
 /// costly value per 63–76 bytes and went to the worker, whose builders then spent more (their
 /// compilation on V8's threads, 1.4 ms of process CPU per MB) than they saved on the JS thread.
 const CHEAP_INTEGER_DIGITS: usize = 9;
