@@ -354,6 +354,20 @@ test.serial('a text-mode stream whose records turn number-heavy goes native for 
   t.deepEqual(kept, [true, false])
 })
 
+test.serial('a text-mode re-check gathers whole lines over small writes: records that turn number-heavy still go native', async (t) => {
+  // ~1000-byte writes, each with less than the 1 KiB a re-check reads (found by the review
+  // helper: with writes that small the check never ran). Records of short integers are plain.
+  const plain = Buffer.from(Array.from({ length: 68000 }, (_, i) => JSON.stringify({ id: i, port: i % 65536, host: `10.0.${i % 256}.1`, proto: 'tcp' })).join('\n') + '\n')
+  const numbers = Buffer.from(Array.from({ length: 20000 }, (_, i) => JSON.stringify({ i, xy: [i * 1.5, -i / 3] })).join('\n') + '\n')
+  t.true(plain.length < 4 * 1024 * 1024 - 2048 && plain.length + numbers.length > 4 * 1024 * 1024 + 2048)
+  const { result: { chosen }, answers: kept } = await watchingInline('keepTextMode', () =>
+    watchingTextMode(() => sameBothWays(t, { output: 'values', onInvalid: 'skip' }, cut(Buffer.concat([plain, numbers]), 1000), 'small writes')))
+  t.deepEqual(chosen, [true])
+  // The check waits (true) until it has 1 KiB of whole lines, then finds them number-heavy.
+  t.is(kept[kept.length - 1], false, `re-checks: ${kept}`)
+  t.true(kept.length <= 3, `re-checks: ${kept}`)
+})
+
 test.serial('a text-mode re-check that falls inside a line longer than a chunk waits for the next line start', async (t) => {
   // A catalog record of emoji URLs (GitHub's /emojis) spans the 4 MiB check: read from inside it,
   // the scan would take the strings for the space between values and their digits for numbers.

@@ -53,7 +53,7 @@ const TEXT_MODE_BYTES = 64 * 1024
 const SAMPLE_BYTES = 32 * 1024
 /** In text mode, input parsed between two checks that the records are still plain strings. */
 const TEXT_MODE_RECHECK_BYTES = 4 * 1024 * 1024
-/** The least a re-check reads: a few values' worth (`{"x":1.5` alone looks number-heavy). */
+/** The least a re-check reads, in whole lines: a few values' worth, not one short record. */
 const MIN_RECHECK_SAMPLE = 1024
 
 /**
@@ -82,6 +82,9 @@ class InlineParser {
     this.textModeAllowed = textModeAllowed
     this.textMode = false
     this.recheckAt = 0
+    // Whole lines gathered for a re-check that is due (see keepTextMode).
+    this.recheckLines = []
+    this.recheckBytes = 0
     this.blankLinesInvalid = blankLinesInvalid
     this.rawLines = rawLines
     // The bytes after the last newline: copies, in the chunks they came in (a long line is joined
@@ -185,12 +188,25 @@ class InlineParser {
    * parser is right for any input, only slower on plain strings).
    */
   keepTextMode (chunk) {
+    // Whole lines only, gathered over as many chunks as it takes to have MIN_RECHECK_SAMPLE of
+    // them: inside a long line, or at its very end (the last 64 KiB piece of a long line written
+    // whole ends with its newline) there are none, and writes smaller than that (a line or a few
+    // per write) would never give enough in one chunk.
     const sample = this.sampleOf(chunk)
-    // Inside a long line, or at its very end (the last 64 KiB piece of a long line written whole
-    // ends with its newline: an empty or near-empty sample): look again at the next chunk.
-    if (sample === null || sample.length < MIN_RECHECK_SAMPLE) return true
+    const end = sample === null ? 0 : sample.lastIndexOf(LF) + 1
+    if (end === 0) return true
+    const taken = sample.subarray(0, end)
+    if (this.recheckBytes + end < MIN_RECHECK_SAMPLE) {
+      // A copy: the writer may reuse its chunk once its callback ran.
+      this.recheckLines.push(Buffer.from(taken))
+      this.recheckBytes += end
+      return true
+    }
+    const lines = this.recheckLines.length === 0 ? taken : Buffer.concat([...this.recheckLines, taken])
+    this.recheckLines = []
+    this.recheckBytes = 0
     this.recheckAt = this.counts.bytes + TEXT_MODE_RECHECK_BYTES
-    this.textMode = native.ndjsonPrefersText(sample)
+    this.textMode = native.ndjsonPrefersText(lines)
     return this.textMode
   }
 
