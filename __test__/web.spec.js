@@ -46,6 +46,23 @@ test('NdjsonParseStream: Uint8Array, ArrayBuffer, DataView and string chunks; a 
   t.deepEqual(await parse(chunks), [{ s: 'é€' }, [1], ['str']])
 })
 
+test('string chunks are encoded as TextEncoderStream encodes them: a surrogate pair split between chunks stays one character', async (t) => {
+  // Strings cut by UTF-16 index (str.slice) can split '😀' (\ud83d\ude00) in two.
+  const text = '{"s":"a😀b"}\n"x😀"\n'
+  const cuts = [8, 16]
+  const pieces = [text.slice(0, cuts[0]), '', text.slice(cuts[0], cuts[1]), text.slice(cuts[1])]
+  t.is(pieces[0].charCodeAt(pieces[0].length - 1), 0xd83d)
+  t.is(pieces[2].charCodeAt(pieces[2].length - 1), 0xd83d)
+  t.deepEqual(await parse(pieces), [{ s: 'a😀b' }, 'x😀'])
+  // A half with nothing to pair with is U+FFFD, also before a byte chunk and at the end.
+  t.deepEqual(await parse(['"x\ud83d', Buffer.from('"\n')]), ['x\ufffd'])
+  const encoded = async (chunks) => Buffer.concat(await readAll(ReadableStream.from(chunks).pipeThrough(new MeterStream())))
+  const expected = async (chunks) => Buffer.concat(await readAll(ReadableStream.from(chunks).pipeThrough(new TextEncoderStream())))
+  for (const chunks of [['a\ud83d', '\ude00b', 'c\ud83d'], ['\ud83d', '\ud83d', '\ude00'], ['\ude00\ud83d']]) {
+    t.deepEqual(await encoded(chunks), await expected(chunks), JSON.stringify(chunks))
+  }
+})
+
 test('NdjsonParseStream: a chunk that is not bytes or text rejects the write and errors both sides', async (t) => {
   const s = new NdjsonParseStream()
   const writer = s.writable.getWriter()

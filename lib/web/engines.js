@@ -41,6 +41,7 @@ class NativeEngine {
     this.stream = stream
     this.mapItem = mapItem
     this.link = null
+    this.encoder = new ChunkEncoder()
   }
 
   attach (link) {
@@ -60,7 +61,7 @@ class NativeEngine {
       failedAlready(this.stream, callback)
       return
     }
-    const bytes = toBytes(chunk)
+    const bytes = this.encoder.bytes(chunk)
     if (bytes === null) {
       callback(notBytes(chunk))
       return
@@ -77,9 +78,19 @@ class NativeEngine {
       failedAlready(this.stream, callback)
       return
     }
-    this.stream._flush((err) => {
+    const flush = () => this.stream._flush((err) => {
       if (err == null) this.link.closeReadable()
       callback(err)
+    })
+    const rest = this.encoder.end()
+    if (rest === null) {
+      flush()
+      return
+    }
+    this.stream._transform(rest, 'buffer', (err) => {
+      if (err != null) callback(err)
+      else if (this.stream.destroyed) failedAlready(this.stream, callback)
+      else flush()
     })
   }
 
@@ -124,6 +135,46 @@ function notBytes (chunk) {
   return argumentTypeError('chunk', 'a Uint8Array (or another ArrayBufferView), an ArrayBuffer, a SharedArrayBuffer or a string', chunk)
 }
 
+/** U+FFFD's UTF-8 bytes: what a lone surrogate encodes to. */
+const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd])
+
+/**
+ * One byte face's chunks as bytes (toBytes), strings as TextEncoderStream encodes them: a string
+ * chunk that ends with the first half of a surrogate pair keeps it for the next chunk, so a
+ * character split between two chunks is encoded whole (Buffer.from alone made U+FFFD of each
+ * half). A half with nothing to pair with encodes to U+FFFD, as its own would.
+ */
+class ChunkEncoder {
+  constructor () {
+    this.high = ''
+  }
+
+  /** The bytes of `chunk`, after a half held from the chunk before; null if it is no byte chunk. */
+  bytes (chunk) {
+    if (typeof chunk === 'string') {
+      let text = this.high + chunk
+      this.high = ''
+      const last = text.charCodeAt(text.length - 1)
+      if (last >= 0xd800 && last <= 0xdbff) {
+        this.high = text[text.length - 1]
+        text = text.slice(0, -1)
+      }
+      return Buffer.from(text, 'utf8')
+    }
+    const bytes = toBytes(chunk)
+    if (bytes === null || this.high === '') return bytes
+    this.high = ''
+    return Buffer.concat([REPLACEMENT, bytes])
+  }
+
+  /** At the end of input: the bytes of a half still held (U+FFFD), or null. */
+  end () {
+    if (this.high === '') return null
+    this.high = ''
+    return REPLACEMENT
+  }
+}
+
 class NodeEngine {
   /** @param {import('node:stream').Transform} stream the component, freshly made */
   constructor (stream) {
@@ -132,6 +183,7 @@ class NodeEngine {
     this.done = false
     // Whether the Web side has pulled yet (see pull()).
     this.reading = false
+    this.encoder = new ChunkEncoder()
   }
 
   attach (link) {
@@ -151,7 +203,7 @@ class NodeEngine {
   write (chunk, callback) {
     let taken = chunk
     if (!this.stream.writableObjectMode) {
-      taken = toBytes(chunk)
+      taken = this.encoder.bytes(chunk)
       if (taken === null) {
         callback(notBytes(chunk))
         return
@@ -166,6 +218,8 @@ class NodeEngine {
   }
 
   end (callback) {
+    const rest = this.stream.writableObjectMode ? null : this.encoder.end()
+    if (rest !== null) this.stream.write(rest)
     this.stream.end(callback)
   }
 
