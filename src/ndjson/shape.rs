@@ -37,20 +37,21 @@ const MAX_SIGNATURE: usize = 4096;
 const MAX_DEPTH: usize = 48;
 /// A line is built from columns only if it has at least one value `JSON.parse` is slow at (a
 /// number other than a short integer, or a string with escapes or non-ASCII characters) per this
-/// many bytes; otherwise it goes to `JSON.parse` as text. Measured on the bench corpora (`npm run bench`): `JSON.parse`
-/// reads ASCII strings and keys at memcpy-like speed, and records made mostly of them (GitHub API
-/// payloads: one such value per 200–500 bytes) were 1.5–6× cheaper to parse than to build from
-/// shapes, while number-heavy GeoJSON (one per ~20 bytes) and the generated corpora (one per
-/// 34–55 bytes) were 2–5× cheaper to build. Tweets (one per 120–180 bytes) sit between: at 128
-/// a tenth of them were built, each of a shape of its own, and compiling those cost more than
-/// parsing them; at 96 all are text.
+/// many bytes; otherwise it goes to `JSON.parse` as text. Measured on the bench corpora (`npm run
+/// bench`): `JSON.parse` reads ASCII strings and keys at memcpy-like speed, and records made
+/// mostly of them (GitHub API payloads: one such value per 200–500 bytes) were 1.5–6× cheaper to
+/// parse than to build from shapes, while number-heavy GeoJSON (one per ~20 bytes) and the
+/// generated corpora (one per 34–55 bytes) were 2–5× cheaper to build. Tweets (one per 120–180
+/// bytes) sit between: at 128 a tenth of them were built, each of a shape of its own, and
+/// compiling those cost more than parsing them; at 96 all are text.
 pub const BYTES_PER_COSTLY_VALUE: usize = 96;
 
 /// Integers of up to this many digits (no fraction, no exponent) are not costly: V8's `JSON.parse`
 /// reads them straight into a small integer, 17–18 ns each on this machine against 29–68 ns for
-/// longer integers and for decimals (its double conversion). Zeek's network logs (ports, byte counts, one decimal timestamp in ~370 bytes) counted one
-/// costly value per 63–76 bytes and went to the worker, whose builders then spent more (their
-/// compilation on V8's threads, 1.4 ms of process CPU per MB) than they saved on the JS thread.
+/// longer integers and for decimals (its double conversion). Zeek's network logs (ports, byte
+/// counts, one decimal timestamp in ~370 bytes) counted one costly value per 63–76 bytes and went
+/// to the worker, whose builders then spent more (their compilation on V8's threads, 1.4 ms of
+/// process CPU per MB) than they saved on the JS thread.
 const CHEAP_INTEGER_DIGITS: usize = 9;
 
 /// Whether a number costs `JSON.parse` more than a short integer (see `CHEAP_INTEGER_DIGITS`):
