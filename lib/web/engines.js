@@ -218,7 +218,8 @@ class NodeEngine {
   }
 
   end (callback) {
-    const rest = this.stream.writableObjectMode ? null : this.encoder.end()
+    // A half surrogate still held (only a byte face's string chunks leave one).
+    const rest = this.encoder.end()
     if (rest !== null) this.stream.write(rest)
     this.stream.end(callback)
   }
