@@ -15,6 +15,7 @@ use napi::bindgen_prelude::ToNapiValue;
 use napi::{sys, Env, JsValue, Result};
 
 use super::shape::{Columns, Shaped, Shaper, Table};
+use super::utf8::{utf16_into, utf16_len};
 use crate::transport::arrays::{Bytes, F64s, U32s};
 use crate::transport::RawValue;
 
@@ -305,65 +306,6 @@ impl Batch {
   }
 }
 
-/// Appends valid UTF-8 (a line the shaper or `Validator::check` accepted: both reject invalid
-/// UTF-8 as `str::from_utf8` does) to `out` as UTF-16. Written out rather than
-/// `extend(str::encode_utf16())`, which pushed a unit at a time and took 40 % of the worker's
-/// time on tweets; runs of ASCII are widened in a loop the compiler vectorizes. A sequence of n
-/// bytes gives at most n units, so `out` grows by at most `line.len()`, then shrinks to fit.
-fn utf16_into(line: &[u8], out: &mut Vec<u16>) {
-  debug_assert!(std::str::from_utf8(line).is_ok());
-  let start = out.len();
-  out.resize(start + line.len(), 0);
-  let dst = &mut out[start..];
-  let (mut i, mut n) = (0, 0);
-  while i < line.len() {
-    let ascii = line[i..]
-      .iter()
-      .position(|&b| b >= 0x80)
-      .unwrap_or(line.len() - i);
-    for (unit, &b) in dst[n..n + ascii].iter_mut().zip(&line[i..i + ascii]) {
-      *unit = b as u16;
-    }
-    i += ascii;
-    n += ascii;
-    if i == line.len() {
-      break;
-    }
-    let lead = line[i] as u32;
-    let cont = |k: usize| (line[i + k] & 0x3F) as u32;
-    let (c, len) = match lead {
-      0xC0..=0xDF => (((lead & 0x1F) << 6) | cont(1), 2),
-      0xE0..=0xEF => (((lead & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3),
-      _ => (
-        ((lead & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
-        4,
-      ),
-    };
-    if c >= 0x10000 {
-      let c = c - 0x10000;
-      dst[n] = 0xD800 | (c >> 10) as u16;
-      dst[n + 1] = 0xDC00 | (c & 0x3FF) as u16;
-      n += 2;
-    } else {
-      dst[n] = c as u16;
-      n += 1;
-    }
-    i += len;
-  }
-  out.truncate(start + n);
-}
-
-/// Number of UTF-16 code units in valid UTF-8: one per scalar, two for 4-byte sequences.
-fn utf16_len(s: &[u8]) -> u32 {
-  s.iter()
-    .map(|&b| match b {
-      0x80..=0xBF => 0,
-      0xF0..=0xFF => 2,
-      _ => 1,
-    })
-    .sum()
-}
-
 struct ColumnData {
   ids: Vec<u32>,
   columns: Columns,
@@ -527,25 +469,6 @@ mod tests {
     assert_eq!(d.offsets.unwrap(), vec![1, 2, 3, 8]);
     assert!(b.is_empty());
     assert_eq!(b.take().bytes, b"[]");
-  }
-
-  #[test]
-  fn utf16_into_agrees_with_encode_utf16() {
-    let texts = [
-      "",
-      "ascii only",
-      "é",
-      "日本語の文章 and ascii",
-      "😀𝄞 astral",
-      "aé日😀z",
-      "\u{7F}\u{80}\u{7FF}\u{800}\u{FFFF}\u{10000}\u{10FFFF}",
-    ];
-    for text in texts {
-      let mut out = vec![1, 2];
-      utf16_into(text.as_bytes(), &mut out);
-      let expected: Vec<u16> = [1, 2].into_iter().chain(text.encode_utf16()).collect();
-      assert_eq!(out, expected, "{text:?}");
-    }
   }
 
   #[test]

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod filter;
 pub mod framer;
 pub mod shape;
+pub mod utf8;
 pub mod validate;
 
 use napi::bindgen_prelude::{Function, Object};

@@ -16,6 +16,8 @@
 
 use std::fmt;
 
+use super::utf8::invalid_at;
+
 /// Why a line is not a JSON text. `at` is the byte index inside the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
@@ -195,9 +197,9 @@ impl Validator {
   pub fn check(&mut self, line: &[u8]) -> Result<Verdict, SyntaxError> {
     let ascii = line.is_ascii();
     if !ascii {
-      if let Err(e) = std::str::from_utf8(line) {
+      if let Some(at) = invalid_at(line) {
         return Err(SyntaxError {
-          at: e.valid_up_to(),
+          at,
           kind: SyntaxErrorKind::InvalidUtf8,
         });
       }
