@@ -394,6 +394,34 @@ test.serial('a text-mode re-check that falls on the end of a long line waits for
   t.true(kept.length > 0 && kept.every((keep) => keep === true), `re-checks: ${kept}`)
 })
 
+test.serial('in text mode too a writer may reuse its buffer once the write callback ran', async (t) => {
+  // The text mode keeps the bytes after a chunk's last newline in a buffer of its own, reused
+  // from line to line: lines cut anywhere (inside multi-byte characters too), a line spread over
+  // many writes (its buffer grows), and a last line without a newline, all through one buffer
+  // that is overwritten as soon as each write's callback has run.
+  const long = JSON.stringify({ login: 'long', bio: `${'plain words '.repeat(4000)}é` })
+  const lines = [...TEXT_LINES.slice(0, 150), long, ...TEXT_LINES.slice(150), long]
+  const input = Buffer.from(lines.join('\n'))
+  for (const size of [4097, 5003, 65536]) {
+    const p = new NdjsonParser()
+    const values = []
+    p.on('data', (v) => values.push(v))
+    const ended = new Promise((resolve, reject) => p.on('end', resolve).on('error', reject))
+    const buf = Buffer.alloc(size)
+    const { chosen } = await watchingTextMode(async () => {
+      for (let at = 0; at < input.length; at += size) {
+        const n = input.copy(buf, 0, at, at + size)
+        await new Promise((resolve, reject) => p.write(buf.subarray(0, n), (err) => err ? reject(err) : resolve()))
+        buf.fill('?'.charCodeAt(0))
+      }
+    })
+    p.end()
+    await ended
+    t.deepEqual(chosen, [true], `${size}-byte writes`)
+    t.is(sameValue(values, lines.map((line) => JSON.parse(line))), null, `${size}-byte writes`)
+  }
+})
+
 test('in text mode a consumer that does not read stops the producer within a bounded amount', async (t) => {
   const p = new NdjsonParser()
   // Whole lines, ~16 KiB per write, so that whatever was written ends with a complete line.

@@ -55,6 +55,10 @@ const SAMPLE_BYTES = 32 * 1024
 const TEXT_MODE_RECHECK_BYTES = 4 * 1024 * 1024
 /** The least a re-check reads, in whole lines: a few values' worth, not one short record. */
 const MIN_RECHECK_SAMPLE = 1024
+/** The carry's first buffer: a few records' worth, grown by doubling for longer lines. */
+const CARRY_INITIAL_BYTES = 16 * 1024
+/** A carry grown past this (one long line) is let go once its line is framed. */
+const CARRY_KEPT_BYTES = 1024 * 1024
 
 /**
  * Whether new parsers parse small input here. Only the test suite turns it off, to run its
@@ -87,10 +91,11 @@ class InlineParser {
     this.recheckBytes = 0
     this.blankLinesInvalid = blankLinesInvalid
     this.rawLines = rawLines
-    // The bytes after the last newline: copies, in the chunks they came in (a long line is joined
-    // once, when its newline arrives, not once per chunk).
-    this.carry = []
+    // The bytes after the last newline, copied into `carry` (see `keep`): `carryBytes` of it are
+    // in use, all ASCII if `carryAscii`.
+    this.carry = null
     this.carryBytes = 0
+    this.carryAscii = true
     this.rest = null
     this.line = 1
     this.offset = 0
@@ -116,42 +121,64 @@ class InlineParser {
     }
     this.counts.bytes += chunk.length
     this.pendingBytes += chunk.length
-    // The line the carry began ends in this chunk: framed on its own, so that the rest of the
-    // chunk is read where it is instead of copied after the carry.
+    // One check of the whole chunk: its lines need none of their own when it is all ASCII.
+    const ascii = isAscii(chunk)
+    // The line the carry began ends in this chunk: completed in the carry and framed on its own,
+    // so that the rest of the chunk is read where it is instead of copied after the carry.
     let start = 0
     if (carried > 0) {
       const newline = chunk.indexOf(LF)
       if (newline === -1) {
-        this.carry.push(Buffer.from(chunk))
-        this.carryBytes += chunk.length
+        this.keep(chunk, 0, chunk.length, ascii)
         return this.carryFits()
       }
       start = newline + 1
-      const head = Buffer.concat([this.takeCarry(), chunk.subarray(0, start)])
-      if (this.frame(head, 0, head.length) === 0) {
-        this.rest = Buffer.concat([head, chunk.subarray(start)])
+      this.keep(chunk, 0, start, ascii)
+      const head = this.carry
+      const length = this.carryBytes
+      this.carryBytes = 0
+      if (this.frame(head, 0, length, this.carryAscii) === 0) {
+        this.rest = Buffer.concat([head.subarray(0, length), chunk.subarray(start)])
         return false
       }
+      // One long line should not keep its buffer for the rest of the stream.
+      if (head.length > CARRY_KEPT_BYTES) this.carry = null
     }
     const framed = chunk.lastIndexOf(LF) + 1
     if (framed > start) {
-      const stop = this.frame(chunk, start, framed)
+      const stop = this.frame(chunk, start, framed, ascii)
       if (stop < framed) {
         this.rest = chunk.subarray(stop)
         return false
       }
     }
-    if (framed < chunk.length) {
-      this.carry.push(Buffer.from(chunk.subarray(framed)))
-      this.carryBytes = chunk.length - framed
-    }
+    if (framed < chunk.length) this.keep(chunk, framed, chunk.length, ascii)
     return this.carryFits()
   }
 
-  /** The carried bytes as one Buffer (copied once, however many chunks they came in); empties the carry. */
+  /**
+   * Copies `chunk[from, to)` after the carry (the writer may reuse its chunk once its callback
+   * ran). The carry's buffer is kept from line to line and grows by doubling, so a line spread
+   * over many chunks costs O(length), and lines that straddle chunks allocate nothing.
+   */
+  keep (chunk, from, to, ascii) {
+    const length = this.carryBytes + to - from
+    if (this.carry === null || this.carry.length < length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(length, 2 * (this.carry?.length ?? 0), CARRY_INITIAL_BYTES))
+      if (this.carryBytes > 0) this.carry.copy(grown, 0, 0, this.carryBytes)
+      this.carry = grown
+    }
+    if (this.carryBytes === 0) this.carryAscii = true
+    this.carryAscii &&= ascii
+    chunk.copy(this.carry, this.carryBytes, from, to)
+    this.carryBytes = length
+  }
+
+  /** The carried bytes as a Buffer of their own; empties the carry. */
   takeCarry () {
-    const carry = this.carry.length === 1 ? this.carry[0] : Buffer.concat(this.carry, this.carryBytes)
-    this.carry = []
+    const carry = this.carryBytes === 0 ? Buffer.alloc(0) : this.carry.subarray(0, this.carryBytes)
+    // Given away: the next line starts a buffer of its own.
+    this.carry = null
     this.carryBytes = 0
     return carry
   }
@@ -224,8 +251,9 @@ class InlineParser {
   /** The end of input: parses a last line without a newline. False: hand the stream over. */
   finish () {
     if (this.carryBytes === 0) return true
+    const ascii = this.carryAscii
     const carry = this.takeCarry()
-    if (this.frame(carry, 0, carry.length) === 0) {
+    if (this.frame(carry, 0, carry.length, ascii) === 0) {
       this.rest = carry
       return false
     }
@@ -235,16 +263,20 @@ class InlineParser {
   /**
    * Frames and parses the lines of `buf[from, end)` (all ending in `\n`, but for a last line at
    * the end of input); returns where it stopped: `end`, or the start of the first line it leaves
-   * to the native side.
+   * to the native side. `knownAscii`: the caller has checked that the region is all ASCII (false
+   * means unknown: checked here).
    */
-  frame (buf, from, end) {
+  frame (buf, from, end, knownAscii) {
     if (end === from) return from
     // Line 1 may start with a BOM, which the native framer strips and counts: not ours. Any other
     // line starting with that byte is invalid JSON anyway.
     if (this.line === 1 && buf[from] === BOM_FIRST_BYTE) return from
-    const region = from === 0 && end === buf.length ? buf : buf.subarray(from, end)
-    const ascii = isAscii(region)
-    if (!ascii && !isUtf8(region)) return from
+    let ascii = knownAscii
+    if (!ascii) {
+      const region = from === 0 && end === buf.length ? buf : buf.subarray(from, end)
+      ascii = isAscii(region)
+      if (!ascii && !isUtf8(region)) return from
+    }
     // ASCII text is decoded once for the region (a character per byte). Other text is decoded line
     // by line: V8 makes a one-byte string of a line without a wide character, which JSON.parse
     // reads faster, and most lines of real text are such lines — one decode of the region would
