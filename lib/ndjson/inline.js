@@ -55,8 +55,6 @@ const SAMPLE_BYTES = 32 * 1024
 const TEXT_MODE_RECHECK_BYTES = 4 * 1024 * 1024
 /** The least a re-check reads, in whole lines: a few values' worth, not one short record. */
 const MIN_RECHECK_SAMPLE = 1024
-/** The carry's first buffer: a few records' worth, grown by doubling for longer lines. */
-const CARRY_INITIAL_BYTES = 16 * 1024
 /** A carry grown past this (one long line) is let go once its line is framed. */
 const CARRY_KEPT_BYTES = 1024 * 1024
 
@@ -164,7 +162,10 @@ class InlineParser {
   keep (chunk, from, to, ascii) {
     const length = this.carryBytes + to - from
     if (this.carry === null || this.carry.length < length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(length, 2 * (this.carry?.length ?? 0), CARRY_INITIAL_BYTES))
+      // Sized by what it must hold, not a fixed start: a short-lived parser's short tail stays a
+      // slice of Node's shared pool, as a copy of it would be, and a bulk stream's buffer settles
+      // within a few lines at about twice its longest tail.
+      const grown = Buffer.allocUnsafe(Math.max(length, 2 * (this.carry?.length ?? 0)))
       if (this.carryBytes > 0) this.carry.copy(grown, 0, 0, this.carryBytes)
       this.carry = grown
     }
