@@ -55,8 +55,9 @@ const SAMPLE_BYTES = 32 * 1024
 const TEXT_MODE_RECHECK_BYTES = 4 * 1024 * 1024
 /** The least a re-check reads, in whole lines: a few values' worth, not one short record. */
 const MIN_RECHECK_SAMPLE = 1024
-/** A carry grown past this (one long line) is let go once its line is framed. */
-const CARRY_KEPT_BYTES = 1024 * 1024
+/** A carry grown past this (a line longer than about a chunk) is let go once its line is framed:
+ * a stream keeps no more than this between lines, whatever lines it once saw. */
+const CARRY_KEPT_BYTES = 64 * 1024
 
 /**
  * Whether new parsers parse small input here. Only the test suite turns it off, to run its
@@ -139,7 +140,7 @@ class InlineParser {
         this.rest = Buffer.concat([head.subarray(0, length), chunk.subarray(start)])
         return false
       }
-      // One long line should not keep its buffer for the rest of the stream.
+      // One long line should not size the buffer kept for the rest of the stream.
       if (head.length > CARRY_KEPT_BYTES) this.carry = null
     }
     const framed = chunk.lastIndexOf(LF) + 1
