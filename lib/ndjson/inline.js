@@ -158,7 +158,8 @@ class InlineParser {
   /**
    * Copies `chunk[from, to)` after the carry (the writer may reuse its chunk once its callback
    * ran). The carry's buffer is kept from line to line and grows by doubling, so a line spread
-   * over many chunks costs O(length), and lines that straddle chunks allocate nothing.
+   * over many chunks costs O(length), and once it has grown to a stream's usual tail, lines that
+   * straddle chunks allocate nothing.
    */
   keep (chunk, from, to, ascii) {
     const length = this.carryBytes + to - from
