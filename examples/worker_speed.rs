@@ -42,7 +42,7 @@ fn main() {
       .get(4)
       .map(|s| s.split(',').map(str::to_string).collect()),
   };
-  for handed_over in [true, false] {
+  for (handed_over, how) in [(true, "handed over"), (false, "from one buffer")] {
     for _ in 0..3 {
       let mut stage = ParserStage::new(&config).expect("where/select compile");
       let mut sink = Discard(0);
@@ -62,11 +62,6 @@ fn main() {
       let start = Instant::now();
       stage.end(&mut sink).unwrap();
       secs += start.elapsed().as_secs_f64();
-      let how = if handed_over {
-        "handed over"
-      } else {
-        "from one buffer"
-      };
       println!(
         "{form}, {how}: {:.0} MB/s ({} batches)",
         input.len() as f64 / 1e6 / secs,
