@@ -145,13 +145,95 @@ impl Table {
     }
   }
 
+  /// Copies the run of printable ASCII that starts at `s[i]` inside a string (up to a quote, a
+  /// backslash, a control byte or a non-ASCII byte) into the table; returns where it ended.
   #[inline]
-  fn push_ascii(&mut self, bytes: &[u8]) {
+  fn push_plain_run(&mut self, s: &[u8], i: usize) -> usize {
     match self {
-      Table::Latin1(v) => v.extend_from_slice(bytes),
-      Table::Utf16(v) => v.extend(bytes.iter().map(|&b| b as u16)),
+      Table::Latin1(v) => copy_plain_run(s, i, v),
+      Table::Utf16(v) => copy_plain_run(s, i, v),
     }
   }
+}
+
+/// A code unit of a string table: a latin1 byte or a UTF-16 unit.
+trait Unit: Copy + From<u8> {
+  /// Stores the 16 bytes of `block` at `at` as 16 units (widened, for UTF-16).
+  ///
+  /// # Safety
+  /// `at` must be valid for writes of 16 units.
+  #[cfg(target_arch = "x86_64")]
+  unsafe fn store_block(block: std::arch::x86_64::__m128i, at: *mut Self);
+}
+
+impl Unit for u8 {
+  #[cfg(target_arch = "x86_64")]
+  #[inline]
+  unsafe fn store_block(block: std::arch::x86_64::__m128i, at: *mut u8) {
+    // SAFETY: SSE2 is in the x86_64 baseline; the caller makes `at` valid for 16 bytes.
+    unsafe { std::arch::x86_64::_mm_storeu_si128(at.cast(), block) }
+  }
+}
+
+impl Unit for u16 {
+  #[cfg(target_arch = "x86_64")]
+  #[inline]
+  unsafe fn store_block(block: std::arch::x86_64::__m128i, at: *mut u16) {
+    use std::arch::x86_64::{
+      _mm_setzero_si128, _mm_storeu_si128, _mm_unpackhi_epi8, _mm_unpacklo_epi8,
+    };
+    // SAFETY: SSE2 is in the x86_64 baseline; the caller makes `at` valid for 16 units (32
+    // bytes), the two stores' 8 units each. Interleaving with zero bytes widens each byte to a
+    // little-endian u16, x86_64's order.
+    unsafe {
+      let zero = _mm_setzero_si128();
+      _mm_storeu_si128(at.cast(), _mm_unpacklo_epi8(block, zero));
+      _mm_storeu_si128(at.add(8).cast(), _mm_unpackhi_epi8(block, zero));
+    }
+  }
+}
+
+/// [`Table::push_plain_run`] for one kind of table, in one pass: each 16-byte block is stored
+/// (widened, for UTF-16) before its stop bytes are looked for, and the table's length then
+/// covers only the bytes before the first stop. The run is read once instead of scanned and then
+/// copied, and a short run costs a block store instead of a `memmove` call or a scalar widening
+/// loop: those two were a fifth of the stage on the generated medium records, which turn most
+/// batches' tables UTF-16 (`perf`, `worker_speed`).
+#[inline]
+fn copy_plain_run<U: Unit>(s: &[u8], mut i: usize, out: &mut Vec<U>) -> usize {
+  #[cfg(target_arch = "x86_64")]
+  {
+    use super::validate::string_stops;
+    use std::arch::x86_64::{__m128i, _mm_loadu_si128};
+    while i + 16 <= s.len() {
+      out.reserve(16);
+      let len = out.len();
+      // SAFETY: the load reads 16 bytes inside `s` (`i + 16 <= s.len()`; SSE2 is in the x86_64
+      // baseline, unaligned loads allowed). `reserve(16)` left room for 16 units after `len`, so
+      // the store writes inside the allocation; `set_len` then covers only the `n <= 16` units
+      // just written, all initialised.
+      let n = unsafe {
+        let block = _mm_loadu_si128(s.as_ptr().add(i).cast::<__m128i>());
+        U::store_block(block, out.as_mut_ptr().add(len));
+        let stops = string_stops(block, true);
+        let n = if stops == 0 {
+          16
+        } else {
+          stops.trailing_zeros() as usize
+        };
+        out.set_len(len + n);
+        n
+      };
+      i += n;
+      if n < 16 {
+        return i;
+      }
+    }
+  }
+  let start = i;
+  i = plain_end(s, i);
+  out.extend(s[start..i].iter().map(|&b| U::from(b)));
+  i
 }
 
 /// The columns of one batch.
@@ -481,20 +563,28 @@ impl Parse<'_> {
   }
 
   /// Checks digits at `i` and folds them into `mantissa`; `exact` turns false once a digit no
-  /// longer fits (the value then comes from `str::parse`). Eight digits at a time where it can.
+  /// longer fits (the value then comes from `str::parse`). A word of eight bytes at a time where
+  /// the line has them: the digits it starts with are counted and converted together (GeoJSON
+  /// coordinates have 2–3 digits before the point and 13–15 after it, which went one at a time).
   #[inline]
   fn gather(&mut self, mantissa: &mut u64, exact: &mut bool) {
     let s = self.s;
     while let Some(block) = s.get(self.i..self.i + 8) {
-      let Some(value) = eight_digits(block) else {
-        break;
-      };
-      if *mantissa < 100_000_000_000 {
-        *mantissa = *mantissa * 100_000_000 + value;
+      let word = u64::from_le_bytes(block.try_into().expect("8 bytes"));
+      let n = leading_digits(word);
+      if n == 0 {
+        return;
+      }
+      // Below 10^19 after the step: exactly when every digit of it would have fitted one by one.
+      if *mantissa < POW10_U64[19 - n] {
+        *mantissa = *mantissa * POW10_U64[n] + digits_value(word, n);
       } else {
         *exact = false;
       }
-      self.i += 8;
+      self.i += n;
+      if n < 8 {
+        return;
+      }
     }
     while self.i < s.len() && s[self.i].is_ascii_digit() {
       if *mantissa < 1_000_000_000_000_000_000 {
@@ -556,7 +646,30 @@ impl Parse<'_> {
       // Whether every element so far is a number (`[*n]`, coordinates): the rest are then parsed
       // without a signature to write and compare, the shaper's hottest loop on GeoJSON.
       let mut numbers = false;
+      // Whether every element so far is an array of numbers (`[*[*n]]`, GeoJSON's rings of
+      // points): the rest are parsed by `number_array`, again without a signature per element.
+      let mut number_arrays = false;
       loop {
+        if number_arrays && self.s.get(self.i) == Some(&b'[') {
+          if self.number_array()? {
+            count += 1;
+            // The `]` / `,` step below, written out again (see the numbers' loop).
+            self.ws();
+            match self.peek()? {
+              b']' => {
+                self.i += 1;
+                break;
+              }
+              b',' => {
+                self.i += 1;
+                self.ws();
+                continue;
+              }
+              _ => return Err(Unshapeable),
+            }
+          }
+          number_arrays = false;
+        }
         if numbers && matches!(self.s.get(self.i), Some(b'-' | b'0'..=b'9')) {
           self.number()?;
           count += 1;
@@ -581,8 +694,10 @@ impl Parse<'_> {
         if count == 0 {
           first_len = self.sig.len() - start;
           numbers = first_len == 1 && self.sig[start] == b'n';
+          number_arrays = &self.sig[start..] == b"[*n]" && depth + 2 <= MAX_DEPTH;
         } else if uniform {
           numbers = false;
+          number_arrays = false;
           if same(&self.sig[start..], &self.sig[body..body + first_len]) {
             self.sig.truncate(start);
           } else {
@@ -620,6 +735,42 @@ impl Parse<'_> {
     Ok(())
   }
 
+  /// A non-empty array of numbers only at `i` (its `[`), as `value` takes one whose signature is
+  /// `[*n]`: its length and numbers appended, nothing written to the signature. False, with
+  /// nothing taken or appended, for any other array (then `value` parses it). The caller has
+  /// checked that the numbers are not too deep for `value`.
+  fn number_array(&mut self) -> Result<bool, Unshapeable> {
+    let (at, nums, costly) = (self.i, self.cols.nums.len(), self.costly);
+    self.i += 1;
+    self.ws();
+    self.cols.nums.push(0.0);
+    let mut count = 0usize;
+    loop {
+      if !matches!(self.s.get(self.i), Some(b'-' | b'0'..=b'9')) {
+        self.i = at;
+        self.cols.nums.truncate(nums);
+        self.costly = costly;
+        return Ok(false);
+      }
+      self.number()?;
+      count += 1;
+      self.ws();
+      match self.peek()? {
+        b']' => {
+          self.i += 1;
+          break;
+        }
+        b',' => {
+          self.i += 1;
+          self.ws();
+        }
+        _ => return Err(Unshapeable),
+      }
+    }
+    self.cols.nums[nums] = count as f64;
+    Ok(true)
+  }
+
   /// A key: checked like any string, but only its raw text is kept (in the signature).
   fn skip_string(&mut self) -> Result<(), Unshapeable> {
     // Nearly every key is plain ASCII: checked in one scan, nothing written or taken back. (Keys
@@ -652,9 +803,7 @@ impl Parse<'_> {
     let s = self.s;
     let mut plain = true;
     loop {
-      let run = self.i;
-      self.i = plain_end(s, self.i);
-      self.cols.table.push_ascii(&s[run..self.i]);
+      self.i = self.cols.table.push_plain_run(s, self.i);
       match self.peek()? {
         b'"' => {
           self.i += 1;
@@ -736,22 +885,31 @@ fn same(a: &[u8], b: &[u8]) -> bool {
   a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
-/// The value of eight ASCII digits, or `None` if any byte is not one (the SWAR method of
-/// fast_float and simdjson: a check and three multiplications instead of eight steps).
+/// How many of the 8 bytes of `word` (little-endian: the first byte lowest) are ASCII digits
+/// before the first byte that is not, without a branch per byte (SWAR, as fast_float).
 #[inline]
-fn eight_digits(block: &[u8]) -> Option<u64> {
-  let v = u64::from_le_bytes(block.try_into().ok()?);
-  // Every byte 0x30..=0x39: its high nibble is 3, and adding 6 does not carry out of the low one.
-  if (v & 0xF0F0_F0F0_F0F0_F0F0) != 0x3030_3030_3030_3030
-    || (v.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) != 0x3030_3030_3030_3030
-  {
-    return None;
-  }
-  let v = v - 0x3030_3030_3030_3030;
+fn leading_digits(word: u64) -> usize {
+  // Digits become 0..=9. A byte is not a digit if that is 10 or more, which adding 0x76 shows in
+  // its top bit (no carry leaves a byte: at most 0x7F + 0x76), or if its top bit was set already.
+  let x = word ^ 0x3030_3030_3030_3030;
+  let not_digit =
+    (((x & 0x7F7F_7F7F_7F7F_7F7F) + 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
+  (not_digit.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `n` (1..=8) bytes of `word`, which are ASCII digits, the first byte
+/// most significant: shifted up so that the bytes after them drop out and zero digits (leading
+/// zeros) come in below, then converted as eight digits with three multiplications (the SWAR
+/// method of fast_float and simdjson). Subtracting '0' from the bytes after the digits may borrow,
+/// but only upwards, into bytes that the shift drops.
+#[inline]
+fn digits_value(word: u64, n: usize) -> u64 {
+  debug_assert!((1..=8).contains(&n) && leading_digits(word) >= n);
+  let v = word.wrapping_sub(0x3030_3030_3030_3030) << (8 * (8 - n));
   let v = (v * 10) + (v >> 8);
   let v1 = (v & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32));
   let v2 = ((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32));
-  Some((v1.wrapping_add(v2) >> 32) as u32 as u64)
+  (v1.wrapping_add(v2) >> 32) as u32 as u64
 }
 
 /// `mantissa × 10^exponent` correctly rounded by Eisel-Lemire, or `None` where it cannot decide
@@ -762,6 +920,17 @@ fn lemire(mantissa: u64, exponent: i64) -> Option<f64> {
   let fp = lexical_parse_float::lemire::compute_float::<f64>(exponent, mantissa, false);
   (fp.exp >= 0).then(|| extended_to_float::<f64>(fp))
 }
+
+/// The powers of ten a `u64` holds.
+const POW10_U64: [u64; 20] = {
+  let mut t = [1u64; 20];
+  let mut k = 1;
+  while k < 20 {
+    t[k] = t[k - 1] * 10;
+    k += 1;
+  }
+  t
+};
 
 /// The powers of ten an `f64` holds exactly.
 const POW10: [f64; 23] = [
@@ -831,6 +1000,94 @@ mod tests {
     assert_eq!(nums, vec![4.0, 2.0, 1.0, 2.0, 1.0, 3.0, 0.0, 2.0, 1.0]);
     let (sig, ..) = shape(r#"[{"a":1},{"a":2}]"#);
     assert_eq!(sig, r#"[*{"a"n}]"#);
+  }
+
+  #[test]
+  fn arrays_of_number_arrays_leave_their_fast_path_cleanly() {
+    let (sig, nums, ..) = shape("[[1,2],[3.5,-0],[4]]");
+    assert_eq!(sig, "[*[*n]]");
+    assert_eq!(nums, vec![3.0, 2.0, 1.0, 2.0, 2.0, 3.5, -0.0, 1.0, 4.0]);
+    assert!(nums[6].is_sign_negative());
+    // An element that is not all numbers is taken back and parsed again as any value.
+    let (sig, nums, table, ends) = shape(r#"[[1,2],[3,"x"],[4]]"#);
+    assert_eq!(sig, "[[*n][ns][*n]]");
+    assert_eq!(nums, vec![3.0, 2.0, 1.0, 2.0, 2.0, 3.0, 1.0, 4.0]);
+    assert_eq!((table, ends), (vec![b'x' as u16], vec![0, 1]));
+    assert_eq!(shape("[[1,2],[3,[4]]]").0, "[[*n][n[*n]]]");
+    assert_eq!(shape("[[1,2],[3,4] ,5]").0, "[[*n][*n]n]");
+    assert_eq!(shape("[[1,2], [ 3 , 4 ] ]").0, "[*[*n]]");
+    for invalid in [
+      "[[1,2],[3,]]",
+      "[[1,2],[3 4]]",
+      "[[1,2],[-]]",
+      "[[1,2],[3,4]",
+      "[[1,2],[3",
+    ] {
+      let mut cols = Columns::new();
+      cols.nums.push(7.0);
+      assert!(
+        matches!(
+          Shaper::eager().shape(invalid.as_bytes(), &mut cols),
+          Shaped::Fallback
+        ),
+        "{invalid}"
+      );
+      assert_eq!(cols.nums, vec![7.0], "{invalid}");
+    }
+    // A costly number in an element taken back counts once: one per 96 bytes or more is text.
+    let line = format!(r#"[[1,2],[1.5,"{}"]]"#, "a".repeat(100));
+    let mut cols = Columns::new();
+    assert!(matches!(
+      Shaper::new().shape(line.as_bytes(), &mut cols),
+      Shaped::Text
+    ));
+    assert!(cols.is_empty());
+  }
+
+  #[test]
+  fn digits_are_gathered_a_word_at_a_time_at_every_length() {
+    // Every count of digits a word can start with, followed by every kind of byte that ends a
+    // number, at the start of a word and straddling the next.
+    for digits in 1..=24 {
+      let text: String = (0..digits)
+        .map(|k| char::from(b'1' + (k % 9) as u8))
+        .collect();
+      for number in [
+        text.clone(),
+        format!("-{text}"),
+        format!("0.{text}"),
+        format!("{text}.5"),
+        format!("-{text}e3"),
+        format!("7.{text}e-3"),
+      ] {
+        for line in [
+          format!("[{number}]"),
+          format!("[{number},1]"),
+          format!("[{number} ]"),
+        ] {
+          let (_, nums, ..) = shape(&line);
+          let expected: f64 = number.parse().unwrap();
+          assert_eq!(nums[1].to_bits(), expected.to_bits(), "{line}");
+        }
+      }
+    }
+    // Each byte value at each position of a word of digits, and below it bytes that borrow.
+    for at in 0..8 {
+      for byte in 0..=255u8 {
+        let mut word = *b"98765432";
+        word[at] = byte;
+        let n = if byte.is_ascii_digit() { 8 } else { at };
+        assert_eq!(leading_digits(u64::from_le_bytes(word)), n, "{word:?}");
+        if n > 0 {
+          let expected: u64 = std::str::from_utf8(&word[..n]).unwrap().parse().unwrap();
+          assert_eq!(
+            digits_value(u64::from_le_bytes(word), n),
+            expected,
+            "{word:?}"
+          );
+        }
+      }
+    }
   }
 
   #[test]

@@ -128,6 +128,35 @@ pub(crate) fn has_string_stop(w: u64) -> bool {
   (control | quote | backslash) != 0
 }
 
+/// The stop bytes among the 16 in `x`, as a bit mask (bit k for byte k): quotes, backslashes and
+/// control characters, and with `also_non_ascii` bytes above 0x7F too. Shared by [`skip_plain`]
+/// and the shaper's copy of a string's plain run (src/ndjson/shape.rs), so both stop at the same
+/// bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn string_stops(x: std::arch::x86_64::__m128i, also_non_ascii: bool) -> u32 {
+  use std::arch::x86_64::{
+    _mm_cmpeq_epi8, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+  };
+  // SAFETY: SSE2 is in the x86_64 baseline, and these intrinsics only compute on registers.
+  unsafe {
+    let quote = _mm_set1_epi8(b'"' as i8);
+    let backslash = _mm_set1_epi8(b'\\' as i8);
+    let control = _mm_set1_epi8(0x1F);
+    // max(x, 0x1F) == 0x1F exactly where x <= 0x1F (unsigned).
+    let below = _mm_cmpeq_epi8(_mm_max_epu8(x, control), control);
+    let stop = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+      below,
+    );
+    let mut mask = _mm_movemask_epi8(stop);
+    if also_non_ascii {
+      mask |= _mm_movemask_epi8(x);
+    }
+    mask as u32
+  }
+}
+
 /// Skips bytes from `j` that cannot end a string's plain run — anything but a quote, a backslash
 /// or a control character; with `also_non_ascii`, bytes above 0x7F stop it too (UTF-8 is checked
 /// apart) — 16 at a time with SSE2 (part of every x86_64), then 8 at a time; the caller finishes
@@ -136,33 +165,16 @@ pub(crate) fn has_string_stop(w: u64) -> bool {
 pub(crate) fn skip_plain(s: &[u8], mut j: usize, also_non_ascii: bool) -> usize {
   #[cfg(target_arch = "x86_64")]
   {
-    use std::arch::x86_64::{
-      __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
-      _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is in the x86_64 baseline, and every load reads 16 bytes inside `s`
-    // (`j + 16 <= s.len()`), unaligned loads being allowed.
-    unsafe {
-      let quote = _mm_set1_epi8(b'"' as i8);
-      let backslash = _mm_set1_epi8(b'\\' as i8);
-      let control = _mm_set1_epi8(0x1F);
-      while j + 16 <= s.len() {
-        let x = _mm_loadu_si128(s.as_ptr().add(j).cast::<__m128i>());
-        // max(x, 0x1F) == 0x1F exactly where x <= 0x1F (unsigned).
-        let below = _mm_cmpeq_epi8(_mm_max_epu8(x, control), control);
-        let stop = _mm_or_si128(
-          _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-          below,
-        );
-        let mut mask = _mm_movemask_epi8(stop);
-        if also_non_ascii {
-          mask |= _mm_movemask_epi8(x);
-        }
-        if mask != 0 {
-          return j + mask.trailing_zeros() as usize;
-        }
-        j += 16;
+    use std::arch::x86_64::{__m128i, _mm_loadu_si128};
+    while j + 16 <= s.len() {
+      // SAFETY: SSE2 is in the x86_64 baseline, and the load reads 16 bytes inside `s`
+      // (`j + 16 <= s.len()`), unaligned loads being allowed.
+      let x = unsafe { _mm_loadu_si128(s.as_ptr().add(j).cast::<__m128i>()) };
+      let mask = string_stops(x, also_non_ascii);
+      if mask != 0 {
+        return j + mask.trailing_zeros() as usize;
       }
+      j += 16;
     }
   }
   while let Some(word) = s.get(j..j + 8) {
