@@ -606,10 +606,7 @@ impl Parse<'_> {
       return Ok(());
     }
     loop {
-      // The raw key text, quotes included, goes into the signature.
-      let key_start = self.i;
-      self.skip_string()?;
-      self.sig.extend_from_slice(&self.s[key_start..self.i]);
+      self.key()?;
       self.ws();
       self.expect(b':')?;
       self.ws();
@@ -771,18 +768,24 @@ impl Parse<'_> {
     Ok(true)
   }
 
-  /// A key: checked like any string, but only its raw text is kept (in the signature).
-  fn skip_string(&mut self) -> Result<(), Unshapeable> {
-    // Nearly every key is plain ASCII: checked in one scan, nothing written or taken back. (Keys
-    // were a third of the strings decoded into the table on the generated records, only to be
-    // truncated away.)
-    if self.peek()? == b'"' {
-      let end = plain_end(self.s, self.i + 1);
-      if self.s.get(end) == Some(&b'"') {
-        self.i = end + 1;
-        return Ok(());
-      }
+  /// A key: checked like any string, but only its raw text, quotes included, is kept: appended
+  /// to the signature.
+  fn key(&mut self) -> Result<(), Unshapeable> {
+    let start = self.i;
+    self.expect(b'"')?;
+    // Nearly every key is plain ASCII: copied into the signature as it is checked, in one scan,
+    // nothing decoded. (Keys were a third of the strings decoded into the table on the generated
+    // records, only to be truncated away; then a scan and a `memmove` per key.)
+    let sig_len = self.sig.len();
+    self.sig.push(b'"');
+    let end = copy_plain_run(self.s, self.i, self.sig);
+    if self.s.get(end) == Some(&b'"') {
+      self.sig.push(b'"');
+      self.i = end + 1;
+      return Ok(());
     }
+    self.sig.truncate(sig_len);
+    self.i = start;
     let (nums, ends, table, costly) = (
       self.cols.nums.len(),
       self.cols.ends.len(),
@@ -794,6 +797,7 @@ impl Parse<'_> {
     self.cols.nums.truncate(nums);
     self.cols.ends.truncate(ends);
     self.cols.table.truncate(table);
+    self.sig.extend_from_slice(&self.s[start..self.i]);
     Ok(())
   }
 
@@ -967,13 +971,17 @@ mod tests {
 
   #[test]
   fn keys_keep_their_raw_text_and_are_checked_like_strings() {
-    // Plain keys take a scan of their own (nothing written to the table); the others the full
-    // string path. Both put the raw key text in the signature and write no value for it.
+    // Plain keys are copied into the signature as they are scanned (nothing written to the
+    // table); the others, even after a long plain start, take the full string path. Both put
+    // the raw key text in the signature and write no value for it.
     let long = "k".repeat(40);
-    let line = format!(r#"{{"a":1,"{long}":2,"x\"y":3,"é":4,"\u00e9":"v"}}"#);
+    let line = format!(r#"{{"a":1,"{long}":2,"x\"y":3,"é":4,"{long}\"z":5,"\u00e9":"v"}}"#);
     let (sig, nums, table, ends) = shape(&line);
-    assert_eq!(sig, format!(r#"{{"a"n"{long}"n"x\"y"n"é"n"\u00e9"s}}"#));
-    assert_eq!(nums, vec![1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(
+      sig,
+      format!(r#"{{"a"n"{long}"n"x\"y"n"é"n"{long}\"z"n"\u00e9"s}}"#)
+    );
+    assert_eq!(nums, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
     assert_eq!(String::from_utf16(&table).unwrap(), "v");
     assert_eq!(ends, vec![0, 1]);
     for bad in [
