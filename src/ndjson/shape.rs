@@ -1335,6 +1335,64 @@ mod tests {
       prop_assert_eq!(cols.nums[2].to_bits(), expected.to_bits(), "{}", text);
     }
 
+    /// Strings and keys of any text, at any alignment, raw or escaped: every value string comes
+    /// out in the table as its UTF-16 (the latin1 table while it can), every key in the
+    /// signature as its raw text. Runs of plain ASCII are copied 16 bytes at a time, so the
+    /// lengths and the padding move each stop byte across block edges.
+    #[test]
+    fn strings_and_keys_come_out_as_written(
+      pairs in prop::collection::vec(("\\PC{0,40}", "(\\PC|[\"\\\\\n\u{7f}]){0,40}", any::<bool>()), 1..6),
+      pad in 0usize..17,
+    ) {
+      // A JSON string for `text`: `"`, `\` and control characters escaped; with `ascii`, every
+      // other non-ASCII character too, as \u escapes (surrogate pairs above U+FFFF).
+      let quote = |text: &str, ascii: bool| {
+        let mut out = String::from("\"");
+        for c in text.chars() {
+          match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || (ascii && !c.is_ascii()) => {
+              for unit in c.encode_utf16(&mut [0; 2]) {
+                out.push_str(&format!("\\u{unit:04x}"));
+              }
+            }
+            c => out.push(c),
+          }
+        }
+        out.push('"');
+        out
+      };
+      let mut line = " ".repeat(pad) + "{";
+      let mut sig = String::from("{");
+      let mut units: Vec<u16> = Vec::new();
+      let mut ends = vec![0u32];
+      for (i, (key, value, ascii)) in pairs.iter().enumerate() {
+        if i > 0 {
+          line.push(',');
+        }
+        let key = quote(key, *ascii);
+        line += &format!("{key}:{}", quote(value, !*ascii));
+        sig += &format!("{key}s");
+        units.extend(value.encode_utf16());
+        ends.push(units.len() as u32);
+      }
+      line.push('}');
+      sig.push('}');
+      let mut cols = Columns::new();
+      let shaped = Shaper::eager().shape(line.as_bytes(), &mut cols);
+      prop_assert!(matches!(&shaped, Shaped::New(_, got) if *got == sig), "{line}");
+      let table: Vec<u16> = match &cols.table {
+        Table::Latin1(v) => {
+          prop_assert!(units.iter().all(|&u| u <= 0xFF), "latin1 table for wide text");
+          v.iter().map(|&b| b as u16).collect()
+        }
+        Table::Utf16(v) => v.clone(),
+      };
+      prop_assert_eq!(table, units, "{}", line);
+      prop_assert_eq!(&cols.ends, &ends, "{}", line);
+    }
+
     /// Arbitrary bytes: never a panic, and never shaped when invalid.
     #[test]
     fn arbitrary_bytes_never_panic(line in prop::collection::vec(any::<u8>(), 0..40)) {
