@@ -890,7 +890,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// How many of the 8 bytes of `word` (little-endian: the first byte lowest) are ASCII digits
-/// before the first byte that is not, without a branch per byte (SWAR, as fast_float).
+/// before the first byte that is not, without a branch per byte (SWAR: one word, a few operations).
 #[inline]
 fn leading_digits(word: u64) -> usize {
   // Digits become 0..=9. A byte is not a digit if that is 10 or more, which adding 0x76 shows in
