@@ -696,7 +696,8 @@ impl Parse<'_> {
         if count == 0 {
           first_len = self.sig.len() - start;
           numbers = first_len == 1 && self.sig[start] == b'n';
-          number_arrays = &self.sig[start..] == b"[*n]" && depth + 2 <= MAX_DEPTH;
+          // (Its numbers, at depth + 2, passed `value`'s depth check: so will the others'.)
+          number_arrays = &self.sig[start..] == b"[*n]";
         } else if uniform {
           numbers = false;
           number_arrays = false;
@@ -739,8 +740,8 @@ impl Parse<'_> {
 
   /// A non-empty array of numbers only at `i` (its `[`), as `value` takes one whose signature is
   /// `[*n]`: its length and numbers appended, nothing written to the signature. False, with
-  /// nothing taken or appended, for any other array (then `value` parses it). The caller has
-  /// checked that the numbers are not too deep for `value`.
+  /// nothing taken or appended, for any other array (then `value` parses it). The caller knows
+  /// that the numbers are not too deep for `value`: the first element's were not.
   fn number_array(&mut self) -> Result<bool, Unshapeable> {
     let (at, nums, costly) = (self.i, self.cols.nums.len(), self.costly);
     self.i += 1;
