@@ -336,7 +336,7 @@ impl Shaper {
       return Shaped::Text;
     }
     if self.sig.len() <= MAX_SIGNATURE {
-      let id = if self.last_id != 0 && self.sig == self.last {
+      let id = if self.last_id != 0 && same_signature(&self.sig, &self.last) {
         Some(self.last_id)
       } else if let Some(&id) = self.ids.get(&self.sig) {
         self.remember(id);
@@ -889,6 +889,35 @@ fn plain_end(s: &[u8], i: usize) -> usize {
   i
 }
 
+/// `a == b` for a whole line's signature (tens to hundreds of bytes), compared 16 bytes at a time
+/// in line: the `memcmp` call it replaces was 4.5 % of the stage on small records, where every
+/// line is compared with the one before.
+#[inline]
+fn same_signature(a: &[u8], b: &[u8]) -> bool {
+  if a.len() != b.len() {
+    return false;
+  }
+  let mut i = 0;
+  #[cfg(target_arch = "x86_64")]
+  {
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8};
+    while i + 16 <= a.len() {
+      // SAFETY: both loads read 16 bytes inside their slices (`i + 16 <= a.len() == b.len()`);
+      // SSE2 is in the x86_64 baseline, unaligned loads allowed.
+      let equal = unsafe {
+        let x = _mm_loadu_si128(a.as_ptr().add(i).cast::<__m128i>());
+        let y = _mm_loadu_si128(b.as_ptr().add(i).cast::<__m128i>());
+        _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) == 0xFFFF
+      };
+      if !equal {
+        return false;
+      }
+      i += 16;
+    }
+  }
+  same(&a[i..], &b[i..])
+}
+
 /// `a == b` for the few bytes of an element's signature, without a call to `memcmp`.
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
@@ -1100,6 +1129,23 @@ mod tests {
             "{word:?}"
           );
         }
+      }
+    }
+  }
+
+  #[test]
+  fn signatures_compare_equal_exactly_when_they_are() {
+    // Every length around the 16-byte blocks, and a difference at every position of each.
+    for len in 0..70usize {
+      let a: Vec<u8> = (0..len).map(|k| b'a' + (k % 26) as u8).collect();
+      assert!(same_signature(&a, &a.clone()), "{len}");
+      if len > 0 {
+        assert!(!same_signature(&a, &a[..len - 1]), "{len}: a prefix");
+      }
+      for at in 0..len {
+        let mut b = a.clone();
+        b[at] ^= 0x80;
+        assert!(!same_signature(&a, &b), "{len} at {at}");
       }
     }
   }
