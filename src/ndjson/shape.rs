@@ -655,7 +655,9 @@ impl Parse<'_> {
         if number_arrays && self.s.get(self.i) == Some(&b'[') {
           if self.number_array()? {
             count += 1;
-            // The `]` / `,` step below, written out again (see the numbers' loop).
+            // The `]` / `,` step below, written out again (see the numbers' loop): with this
+            // path and the general one sharing one step, counties ran 2–4 % slower; with the
+            // numbers' loop replaced by `number_array` for every array, 3–4 % (worker_speed).
             self.ws();
             match self.peek()? {
               b']' => {
