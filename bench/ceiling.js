@@ -3,9 +3,11 @@
 // How fast could any parser that builds its values with `JSON.parse` be, on the real corpora?
 // Beside sluice and minimal-js (bench/trial.js, from memory), two bounds are timed in children of
 // their own, with everything but the value building done before the clock starts:
-//   json-parse-lines : the corpus decoded and split into line strings, then one JSON.parse per line
-//                      (no stream, no chunks, no framing): the ceiling of every parser that hands
-//                      JS line texts, as sluice's text mode and every JS peer do;
+//   json-parse-lines : the corpus split into lines, each decoded into a string of its own (so that
+//                      an ASCII line is a one-byte string, which JSON.parse reads fastest, whatever
+//                      the other lines hold), then one JSON.parse per line (no stream, no chunks, no
+//                      framing): the ceiling of every parser that hands JS line texts, as sluice's
+//                      text mode and every JS peer do;
 //   v8-deserialize   : the values serialized with v8.serialize in batches of ~64 KiB of input, then
 //                      one v8.deserialize per batch: the one other way Node offers to build plain
 //                      objects from bytes another thread could have prepared (the structured-clone
@@ -27,9 +29,26 @@ const BOUNDS = ['json-parse-lines', 'v8-deserialize']
 const STREAMS = ['minimal-js', 'sluice']
 const BATCH_BYTES = common.CHUNK
 
+/** The corpus's lines, each decoded on its own, and each line's length in bytes. */
+function readLines(file) {
+  const buf = fs.readFileSync(file)
+  const lines = []
+  const bytes = []
+  for (let start = 0; start < buf.length; ) {
+    let end = buf.indexOf(10, start)
+    if (end === -1) end = buf.length
+    if (end > start) {
+      lines.push(buf.toString('utf8', start, end))
+      bytes.push(end - start + 1)
+    }
+    start = end + 1
+  }
+  return { lines, bytes }
+}
+
 /** Child: one bound, timed over the whole corpus. */
 function bound({ name, path: file, bytes, records }) {
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0)
+  const { lines, bytes: lineBytes } = readLines(file)
   if (lines.length !== records) throw new Error(`${file}: ${lines.length} lines, expected ${records}`)
   let run
   if (name === 'json-parse-lines') {
@@ -42,9 +61,9 @@ function bound({ name, path: file, bytes, records }) {
     const batches = []
     let batch = []
     let size = 0
-    for (const line of lines) {
-      batch.push(JSON.parse(line))
-      size += line.length + 1
+    for (let i = 0; i < lines.length; i++) {
+      batch.push(JSON.parse(lines[i]))
+      size += lineBytes[i]
       if (size >= BATCH_BYTES) {
         batches.push(v8.serialize(batch))
         batch = []
@@ -76,6 +95,14 @@ async function main() {
     reps: { type: 'number', default: 3 },
     only: { type: 'list', default: realCorpus.KINDS.map((k) => `real-${k}`) },
   })
+  const kinds = args.only.map((spec) => spec.replace(/^real-/, ''))
+  const unknown = kinds.filter((k) => !realCorpus.KINDS.includes(k))
+  if (unknown.length > 0 || kinds.length === 0) {
+    throw new UsageError(
+      `--only: unknown corpus "${unknown.join(',')}"; known: ${realCorpus.KINDS.map((k) => `real-${k}`).join(',')}`,
+    )
+  }
+  if (!Number.isInteger(args.reps)) throw new UsageError('--reps must be a whole number')
   const log = (m) => console.error(m)
   const out = []
   const emit = (s = '') => {
@@ -85,16 +112,15 @@ async function main() {
   emit(`# The JSON.parse ceiling on the real corpora (${args['size-mb']} MB, median of ${args.reps})`)
   emit()
   emit(
-    'MB/s of input; ms of JS-thread CPU per MB. json-parse-lines: JSON.parse over lines already split into ' +
-      'strings, nothing else; v8-deserialize: the same values from v8.serialize batches of ~64 KiB of input; ' +
+    'MB/s of input; ms of JS-thread CPU per MB (counted in 10 ms ticks: steps of 0.1 ms/MB at 100 MB). json-parse-lines: JSON.parse over lines already split and ' +
+      'decoded, each a string of its own, nothing else; v8-deserialize: the same values from v8.serialize batches of ~64 KiB of input; ' +
       'minimal-js and sluice: the whole stream from memory in 64 KiB chunks (bench/trial.js). ' +
       '"ceiling" = json-parse-lines / minimal-js: the most a parser that hands JS line texts can reach.',
   )
   emit()
   const names = [...BOUNDS, ...STREAMS]
   const rows = []
-  for (const spec of args.only) {
-    const kind = spec.replace(/^real-/, '')
+  for (const kind of kinds) {
     const meta = realCorpus.ensureRealCorpus(kind, args['size-mb'], log)
     const results = new Map(names.map((n) => [n, []]))
     for (let rep = 0; rep < args.reps; rep++) {
@@ -115,7 +141,7 @@ async function main() {
     }
     const { stat, perMB } = common.resultStats(results, meta.bytes)
     const mb = (n) => stat(n, 'mbPerS').median
-    const cells = names.map((n) => `${mb(n).toFixed(0)} (${perMB(n, 'threadCpuS').median.toFixed(2)})`)
+    const cells = names.map((n) => `${mb(n).toFixed(0)} (${perMB(n, 'threadCpuS').median.toFixed(1)})`)
     rows.push([
       kind,
       ...cells,
@@ -140,12 +166,16 @@ async function main() {
   fs.writeFileSync(path.join(CORPUS_DIR, 'results-ceiling.md'), out.join('\n') + '\n')
 }
 
-// A child gets its input as JSON (common.runChild); the parent, flags.
-if (process.argv[2]?.startsWith('{')) {
+/** A bad command line: said in one line, without a stack. */
+class UsageError extends Error {}
+
+// A child is forked by common.runChild, with an IPC channel and its input as JSON.
+if (process.send && process.argv[2]?.startsWith('{')) {
   common.runChildMain(bound)
 } else {
   main().catch((err) => {
-    console.error(err)
+    const usage = err instanceof UsageError || /^--|unknown argument/.test(err.message)
+    console.error(usage ? `bench/ceiling.js: ${err.message}` : err)
     process.exit(1)
   })
 }
