@@ -7,7 +7,8 @@
 // writer may reuse its buffer once the write callback ran, a consumer that does not read still
 // stops the producer, and a stream that never hands over costs no native resources at all.
 
-const { getDefaultHighWaterMark } = require('node:stream')
+const { Writable, getDefaultHighWaterMark } = require('node:stream')
+const { pipeline } = require('node:stream/promises')
 const test = require('ava')
 const { NdjsonParser } = require('..')
 const { NdjsonParseStream } = require('../lib/web.js')
@@ -469,6 +470,65 @@ test('in text mode one huge write is parsed a piece at a time, as far as the con
   t.deepEqual(values[lines - 1], JSON.parse(TEXT_LINES[TEXT_LINES.length - 1]))
   t.like(p.stats(), { lines, values: lines, bytes: input.length })
 })
+
+// Each writes `input` in one call and resolves with how many values came out.
+const HUGE_WRITE_CONSUMERS = {
+  "'data' listener": (input) => new Promise((resolve, reject) => {
+    let n = 0
+    new NdjsonParser().on('data', () => n++).on('end', () => resolve(n)).on('error', reject).end(input)
+  }),
+  'for await': async (input) => {
+    const p = new NdjsonParser()
+    p.end(input)
+    let n = 0
+    for await (const v of p) if (v !== null) n++
+    return n
+  },
+  'pipeline into a Writable': async (input) => {
+    let n = 0
+    const sink = new Writable({ objectMode: true, write (_v, _e, cb) { n++; cb() } })
+    const p = new NdjsonParser()
+    p.end(input)
+    await pipeline(p, sink)
+    return n
+  },
+  'Web reader': async (input) => {
+    const web = new NdjsonParseStream()
+    const writer = web.writable.getWriter()
+    const written = writer.write(input).then(() => writer.close())
+    let n = 0
+    const reader = web.readable.getReader()
+    for (;;) {
+      const { done } = await reader.read()
+      if (done) break
+      n++
+    }
+    await written
+    return n
+  },
+}
+
+for (const [consumer, consume] of Object.entries(HUGE_WRITE_CONSUMERS)) {
+  test(`in text mode one huge write lets the event loop turn between its pieces (${consumer})`, async (t) => {
+    const input = Buffer.concat(Array.from({ length: 25 }, () => TEXT)) // ~2.7 MB, ~40 pieces
+    // Turns of the event loop while the write is parsed, counted by an immediate that queues
+    // itself again: one per turn, however fast or slow the machine.
+    let turnsSeen = 0
+    let parsing = true
+    const tick = () => {
+      turnsSeen++
+      if (parsing) setImmediate(tick)
+    }
+    setImmediate(tick)
+    const count = await consume(input)
+    parsing = false
+    t.is(count, 25 * TEXT_LINES.length)
+    // A consumer that reads as fast as values come used to pull every piece through promise jobs:
+    // no turn at all until the whole write was parsed.
+    const pieces = Math.ceil(input.length / (64 * 1024))
+    t.true(turnsSeen >= pieces / 2, `${turnsSeen} turns of the event loop over ${pieces} pieces`)
+  })
+}
 
 test('text mode: an unfinished invalid last line larger than the native input queue is still reported, and the stream ends', async (t) => {
   // The end comes a turn after the last write, as from a file: the hand-over at the end then
