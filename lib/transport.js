@@ -48,7 +48,11 @@
 //   waiting for the readable buffer to empty runs when the
 //   consumer comes back for more (at the start of its next read()), and otherwise from a
 //   `setImmediate` taken from `node:timers` at load (jest fakes the sandbox's globals, not that
-//   module).
+//   module), as is the turn a JS-stage piece of a large write waits for (`awaitNextTurn`).
+//   `@sinonjs/fake-timers` 11+ installed on the real global before this module loads does
+//   replace that one: those waits then move with its clock (the README says so). A
+//   `MessageChannel` is no way out: a message posted from the microtasks of the one before is
+//   delivered in the same turn (measured on Node 20: 2000 such messages, one turn).
 // * Exceptions. Our own failures (decoding a payload, a native call) destroy the stream with the
 //   error. Exceptions thrown by user code we call — listeners run by `push()` ('data', a pipe's
 //   destination) or by an event we emit ('invalid') — are not ours to catch: as in core, they
