@@ -90,11 +90,16 @@ function bound({ name, path: file, bytes, records }) {
 }
 
 async function main() {
-  const args = common.parseArgs(process.argv.slice(2), {
-    'size-mb': { type: 'number', default: 30 },
-    reps: { type: 'number', default: 3 },
-    only: { type: 'list', default: realCorpus.KINDS.map((k) => `real-${k}`) },
-  })
+  let args
+  try {
+    args = common.parseArgs(process.argv.slice(2), {
+      'size-mb': { type: 'number', default: 30 },
+      reps: { type: 'number', default: 3 },
+      only: { type: 'list', default: realCorpus.KINDS.map((k) => `real-${k}`) },
+    })
+  } catch (err) {
+    throw new UsageError(err.message)
+  }
   const kinds = args.only.map((spec) => spec.replace(/^real-/, ''))
   const unknown = kinds.filter((k) => !realCorpus.KINDS.includes(k))
   if (unknown.length > 0 || kinds.length === 0) {
@@ -174,8 +179,7 @@ if (process.send && process.argv[2]?.startsWith('{')) {
   common.runChildMain(bound)
 } else {
   main().catch((err) => {
-    const usage = err instanceof UsageError || /^--|unknown argument/.test(err.message)
-    console.error(usage ? `bench/ceiling.js: ${err.message}` : err)
+    console.error(err instanceof UsageError ? `bench/ceiling.js: ${err.message}` : err)
     process.exit(1)
   })
 }
