@@ -35,6 +35,7 @@ const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
 const { SluiceError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
+const { writeAnswerable, answerWriteInFlight } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
 const { kNativeClock, ManualClock } = require('./testing.js')
 const {
@@ -630,6 +631,10 @@ class Meter extends PassThrough {
     this.once('close', onClose)
   }
 
+  _write (chunk, encoding, callback) {
+    writeAnswerable(this, chunk, encoding, callback)
+  }
+
   _read (n) {
     const m = this[kMeasure]
     if (m !== undefined && m.blockedSince >= 0) m.drained()
@@ -641,6 +646,8 @@ class Meter extends PassThrough {
     const m = this[kMeasure]
     if (m !== undefined) m.stop()
     callback(err)
+    // A write core's PassThrough holds for a `_read` that will not come (./inflight.js).
+    answerWriteInFlight(this)
     summaryWithoutClose(this, m)
   }
 }

@@ -23,6 +23,7 @@ const { Transform } = require('node:stream')
 const native = require('./native.js')
 const { SluiceError, nativeError, safeString } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
+const { writeAnswerable, answerWriteInFlight } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
 const { kNativeClock, ManualClock } = require('./testing.js')
 const {
@@ -244,6 +245,10 @@ class Throttle extends Transform {
     }
   }
 
+  _write (chunk, encoding, callback) {
+    writeAnswerable(this, chunk, encoding, callback)
+  }
+
   _transform (chunk, encoding, callback) {
     let cost
     try {
@@ -393,11 +398,13 @@ class Throttle extends Transform {
       }
       callback(err)
       // The held chunk's write is answered, as core answers the writes queued behind it (with
-      // ERR_STREAM_DESTROYED), so a producer waiting on write callbacks does not hang.
+      // ERR_STREAM_DESTROYED), so a producer waiting on write callbacks does not hang; so is one
+      // core's Transform holds for a `_read` that will not come (./inflight.js).
       if (pending !== null) pending.callback()
-      return
+    } else {
+      callback(err)
     }
-    callback(err)
+    answerWriteInFlight(this)
   }
 }
 

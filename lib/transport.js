@@ -68,6 +68,7 @@ const { Transform } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { SluiceError, asError, nativeError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
+const { writeAnswerable, answerWriteInFlight } = require('./inflight.js')
 
 // Event kinds, as in src/transport.rs.
 const KIND_DATA = 0
@@ -176,6 +177,10 @@ class NativeTransform extends Transform {
     // After destroy the handle only answers stats(): its counters stay as they were at cancel.
     const handle = this[kHandle] ?? this[kJsStage] ?? this[kStatsHandle]
     return handle == null ? {} : handle.stats()
+  }
+
+  _write (chunk, encoding, callback) {
+    writeAnswerable(this, chunk, encoding, callback)
   }
 
   _transform (chunk, encoding, callback) {
@@ -320,9 +325,11 @@ class NativeTransform extends Transform {
     callback(err)
     // A write whose chunk we were holding must still be answered, or core never errors the
     // writes queued behind it and a producer waiting on their callbacks hangs. Core gives those
-    // ERR_STREAM_DESTROYED; the held one completes. (A held `_flush` callback must not run: it
-    // would push after destroy.)
+    // ERR_STREAM_DESTROYED; the held one completes, and so does one core's Transform holds for a
+    // `_read` that will not come (./inflight.js). (A held `_flush` callback must not run: it
+    // would push after destroy.) The Web face has no core write: only `pending` is its own.
     if (pending != null && pending.chunk !== kEnd) pending.callback()
+    answerWriteInFlight(this)
   }
 }
 

@@ -323,14 +323,34 @@ async function destroyMidFlight (t, d, withError) {
   checkNoPushAfterDestroy(t, log)
 }
 
-/** Stalls the stream (nothing reads, the producer waits for 'drain'), then destroys it. */
+/**
+ * Each write answered exactly once, the ones answered after destroy either completed or failed
+ * with ERR_STREAM_DESTROYED or the destroy error. Core's own Transform fails this when destroyed
+ * with its readable side full: it keeps the write in flight's callback for a `_read` that never
+ * comes, and so never errors the writes queued behind it either (lib/inflight.js).
+ */
+function checkEveryWriteAnswered (t, calls, reason) {
+  const missing = calls.map((c, i) => (c.length === 0 ? i : -1)).filter((i) => i >= 0)
+  t.deepEqual(missing, [], `every write callback is called (${missing.length} of ${calls.length} never were)`)
+  t.true(calls.every((c) => c.length <= 1), 'no write callback is called twice')
+  const wrong = calls.flat().filter((err) => err != null && err !== reason && err.code !== 'ERR_STREAM_DESTROYED')
+  t.deepEqual(wrong.map((err) => err.code ?? err.message), [], 'writes fail only with ERR_STREAM_DESTROYED or the destroy error')
+}
+
+/**
+ * Stalls the stream (nothing reads, the producer waits for 'drain'), then destroys it: the
+ * producer's last write is then in flight, held back by the full readable side.
+ */
 async function destroyWhileStalled (t, d) {
   const s = d.create()
   const log = track(s)
   const { data } = d.bulk(2 * MiB)
   const chunks = chunksOf(d, data, 65536)
+  const calls = []
   for (const chunk of chunks) {
-    if (s.write(chunk)) continue
+    const answers = []
+    calls.push(answers)
+    if (s.write(chunk, (err) => answers.push(err ?? null))) continue
     if (!(await eventWithin(s, 'drain', QUIET_MS))) break
   }
   const reason = new Error('destroyed while stalled')
@@ -338,6 +358,31 @@ async function destroyWhileStalled (t, d) {
   await checkTeardown(t, log, { errors: 1 })
   t.is(log.errors[0], reason)
   t.true(s.destroyed)
+  checkEveryWriteAnswered(t, calls, reason)
+  checkNoPushAfterDestroy(t, log)
+}
+
+/**
+ * The producer is ahead (1 MiB written at once, nothing awaited) and the consumer leaves a
+ * `for await` loop after its first item, which destroys the stream with whatever the readable
+ * side holds by then.
+ */
+async function breakWithWritesAhead (t, d) {
+  const s = d.create()
+  const log = track(s)
+  const { data } = d.bulk(MiB)
+  const chunks = chunksOf(d, data, 65536)
+  const calls = chunks.map(() => [])
+  chunks.forEach((chunk, i) => s.write(chunk, (err) => calls[i].push(err ?? null)))
+  let items = 0
+  for await (const _item of s) {
+    items++
+    break
+  }
+  t.is(items, 1)
+  await checkTeardown(t, log, { errors: 'at most one' })
+  t.true(s.destroyed)
+  checkEveryWriteAnswered(t, calls, s.errored)
   checkNoPushAfterDestroy(t, log)
 }
 
@@ -587,8 +632,12 @@ const CASES = [
     run: (t, d) => destroyMidFlight(t, d, false)
   },
   {
-    title: "destroy(err) while a non-reading consumer stalls the worker: 'error' then 'close', nothing after",
+    title: "destroy(err) while a non-reading consumer stalls the worker: 'error' then 'close', every write answered, nothing after",
     run: (t, d) => destroyWhileStalled(t, d)
+  },
+  {
+    title: 'a for await loop left after one item while the producer is ahead: every write answered once, nothing after',
+    run: (t, d) => breakWithWritesAhead(t, d)
   },
 
   // 6. signal

@@ -1,0 +1,47 @@
+'use strict'
+
+// The write a Transform has in flight, answered even when the stream is destroyed before core
+// would answer it. Every sluice Transform (NativeTransform, Throttle, Meter) routes `_write`
+// through `writeAnswerable` and calls `answerWriteInFlight` from `_destroy`.
+//
+// Why: once `_transform` has called back, core's Transform keeps the write's callback until its
+// next `_read` if the readable side has filled meanwhile (that is how it passes backpressure up).
+// A stream destroyed in that state never reads again, so that callback never runs, and neither
+// does core's ERR_STREAM_DESTROYED for the writes queued behind it (core errors them only when
+// the write in flight completes): a producer waiting on a write callback, or on 'drain', hangs.
+// A consumer that breaks out of `for await` while the producer is ahead does exactly that.
+// The write in flight completes, as zlib completes the write it was processing when destroyed;
+// the writes behind it then get ERR_STREAM_DESTROYED from core.
+//
+// Invariant: core calls `_write` once at a time, so a stream has at most one write callback
+// pending (kCallback), and it runs at most once, whoever answers first. One answer function per
+// stream (kAnswer), made at its first write: a closure per write cost a meter ~10 % of its
+// throughput on small objects.
+
+const { Transform } = require('node:stream')
+
+const kCallback = Symbol('kCallback')
+const kAnswer = Symbol('kAnswer')
+
+/** Core Transform's `_write`, with a callback that `answerWriteInFlight` can still run. */
+function writeAnswerable (stream, chunk, encoding, callback) {
+  stream[kCallback] = callback
+  Transform.prototype._write.call(stream, chunk, encoding, stream[kAnswer] ?? answerOf(stream))
+}
+
+function answerOf (stream) {
+  stream[kAnswer] = (err, value) => {
+    const callback = stream[kCallback]
+    if (callback == null) return
+    stream[kCallback] = null
+    callback(err, value)
+  }
+  return stream[kAnswer]
+}
+
+/** From `_destroy`, after its callback: completes the write core is still holding, if any. */
+function answerWriteInFlight (stream) {
+  if (stream[kCallback] != null) stream[kAnswer]()
+}
+
+module.exports = { writeAnswerable, answerWriteInFlight }
