@@ -109,7 +109,8 @@ test('select: documented corner cases', async (t) => {
     [['tags[9]'], {}],
     [['tags[*].b', 'tags[0].a'], { tags: [{ a: 1, b: 2 }, { b: 3 }, {}] }],
     [['dup.k'], { dup: { k: 2 } }], // the last duplicate
-    [['dup', 'id'], { id: 1, dup: { k: 2 } }]
+    [['dup', 'id'], { id: 1, dup: { k: 2 } }],
+    [[], {}] // an empty selection selects nothing
   ]
   for (const [select, expected] of cases) {
     const { values } = await parse([line], { select })
@@ -117,6 +118,8 @@ test('select: documented corner cases', async (t) => {
   }
   const { values } = await parse(['5', '[1,2]', 'null', '{"a":[]}'], { select: ['a[*]'] })
   t.deepEqual(values, [{}, {}, {}, { a: [] }])
+  const none = await parse(['5', '[1,2]', 'null', '"s"', '{"a":1}'], { select: [] })
+  t.deepEqual(none.values, [{}, {}, {}, {}, {}])
 })
 
 // ---- differential property test ------------------------------------------------------------
