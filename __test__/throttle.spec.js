@@ -471,6 +471,59 @@ test('pause() stops releases and resume() restarts them; the bucket fills meanwh
   t.true(out.bytes().equals(input))
 })
 
+test("pause() holds the budget only while nothing reads: for await, 'readable' + read() and read() after pause() get everything, as from a paused PassThrough", async (t) => {
+  const input = pattern(50000)
+  const consumers = {
+    async forAwait (s) {
+      const parts = []
+      for await (const c of s) parts.push(c)
+      return Buffer.concat(parts)
+    },
+    readable (s) {
+      const parts = []
+      s.on('readable', () => {
+        let c
+        while ((c = s.read()) !== null) parts.push(c)
+      })
+      return once(s, 'end').then(() => Buffer.concat(parts))
+    },
+    async readFirst (s) {
+      // A read() with no listener at all: what is there (a PassThrough has it all already; a
+      // throttle, its burst or nothing), and the stream reads ahead for the consumer.
+      const first = s.read() ?? Buffer.alloc(0)
+      return Buffer.concat([first, await consumers.readable(s)])
+    }
+  }
+  for (const [name, consume] of Object.entries(consumers)) {
+    for (const make of [() => new PassThrough(), () => new Throttle({ rate: 1e6, burst: 1000 }), () => new ThrottleGroup({ rate: 1e6, burst: 1000 }).throttle()]) {
+      const s = make()
+      s.pause()
+      s.end(input)
+      const got = await consume(s)
+      t.true(got.equals(input), `${name} on ${s.constructor.name}`)
+      if (s instanceof Throttle) t.like(s.stats(), { units: input.length, pending: 0 }, name)
+    }
+  }
+})
+
+test("with a manual clock, a 'readable' listener added to a paused throttle lets releases go on at advance()", (t) => {
+  const clock = createClock()
+  const throttle = new Throttle({ rate: 1000, burst: 100, clock })
+  throttle.pause()
+  throttle.write(pattern(1000))
+  clock.advance(500)
+  t.is(throttle.readableLength, 0, 'paused, nobody reading: nothing released')
+  t.is(throttle.stats().tokens, 100, 'the bucket filled, to the burst')
+  const got = []
+  throttle.on('readable', () => {
+    let c
+    while ((c = throttle.read()) !== null) got.push(c)
+  })
+  t.is(throttle.readableLength, 100, 'the banked burst at once')
+  clock.advance(900)
+  t.is(throttle.readableLength + got.reduce((n, c) => n + c.length, 0), 1000)
+})
+
 test('group.setRate() changes the shared budget; a member’s setRate() changes only its cap', (t) => {
   const clock = createClock()
   const group = new ThrottleGroup({ rate: 1000, burst: 100, clock })

@@ -17,7 +17,8 @@
 //   while a chunk is held; a destroyed stream cancels its request, stops waiting, and ignores
 //   any grant already on its way.
 // * `pause()`/`resume()` are core's, and also hold and release the budget: a paused throttle
-//   passes nothing more, and its bucket fills (to `burst` at most) meanwhile.
+//   passes nothing more, and its bucket fills (to `burst` at most) meanwhile. A consumer's
+//   read() releases it too (a paused core stream still answers read()).
 
 const { Transform } = require('node:stream')
 const native = require('./native.js')
@@ -343,22 +344,50 @@ class Throttle extends Transform {
   }
 
   pause () {
-    this[kGate]?.setPaused(true)
-    this[kGatePaused] = true
-    // Nothing comes while paused, so a held chunk must not keep the process alive (a paused
-    // core stream does not either): it waits without holding until resume().
-    if (this[kPending] != null) this.#waitFor(false)
+    // A 'readable' listener (`for await` too) waits for what a paused stream reads ahead into its
+    // buffer: for such a consumer the budget keeps going.
+    if (!this._readableState?.readableListening) {
+      this[kGate]?.setPaused(true)
+      this[kGatePaused] = true
+      // Nothing comes while paused, so a held chunk must not keep the process alive (a paused
+      // core stream does not either): it waits without holding until resume().
+      if (this[kPending] != null) this.#waitFor(false)
+    }
     return super.pause()
   }
 
   resume () {
-    this[kGate]?.setPaused(false)
-    this[kGatePaused] = false
-    if (this[kPending] != null) this.#waitFor(true)
+    this.#releaseBudget()
     const result = super.resume()
     // Flowing first, so what the resumed budget releases at once is emitted now.
     if (this[kManual]) dispatchQueued()
     return result
+  }
+
+  read (n) {
+    // Core's pause() only stops flowing: a consumer that then reads gets data, so its read
+    // releases the budget pause() held. Core's own read(0), which reads ahead into the buffer
+    // while paused, does not.
+    if (this[kGatePaused] && n !== 0) this.#releaseForReader()
+    return super.read(n)
+  }
+
+  on (event, listener) {
+    const result = super.on(event, listener)
+    // A consumer of 'readable' (`for await` too) waits for what the stream reads ahead: see pause().
+    if (event === 'readable' && this[kGatePaused]) this.#releaseForReader()
+    return result
+  }
+
+  #releaseForReader () {
+    this.#releaseBudget()
+    if (this[kManual]) dispatchQueued()
+  }
+
+  #releaseBudget () {
+    this[kGate]?.setPaused(false)
+    this[kGatePaused] = false
+    if (this[kPending] != null) this.#waitFor(true)
   }
 
   /** Waits for grants; `active`: they may come without any JS call, so hold the process. */
@@ -407,6 +436,9 @@ class Throttle extends Transform {
     answerWriteInFlight(this)
   }
 }
+
+// Core's Readable aliases addListener to its own on(), not to a subclass's.
+Throttle.prototype.addListener = Throttle.prototype.on
 
 function costFunction (cost) {
   if (cost === 'items') return () => 1
