@@ -404,6 +404,17 @@ test('object mode: N items per second, in order', (t) => {
   t.deepEqual(out.log.slice(0, 4).map((e) => e.at), [0, 100, 200, 300])
 })
 
+test('object mode: undefined items pass like any other, whether they waited for tokens or not (as through a Meter)', (t) => {
+  const items = [undefined, 1, undefined, 2, undefined, 0, '', false]
+  for (const options of [{ rate: Infinity }, { rate: 1000, burst: 1000 }, { rate: 10, burst: 1 }, { rate: 10, cost: () => 0 }]) {
+    const { clock, t: throttle, out } = manual({ ...options, objectMode: true })
+    for (const item of items) throttle.write(item)
+    clock.advance(1000)
+    t.deepEqual(out.log.map((e) => e.chunk), items, JSON.stringify(options))
+    t.is(throttle.stats().units, options.cost ? 0 : items.length)
+  }
+})
+
 test('backpressure: write() returns false once the writable buffer is full, and drain comes as tokens do', async (t) => {
   const hwm = getDefaultHighWaterMark(false)
   const { clock, t: throttle, out } = manual({ rate: hwm, burst: 1024 })
