@@ -562,6 +562,26 @@ test('group.setRate() changes the shared budget; a member’s setRate() changes 
   t.true(outA.units() - a1 > 4 * (20 + 200 * 5), `a's raised cap lets it well past the old one: ${outA.units() - a1} in 5 s`)
 })
 
+test('a burst far below one wake-up of rate does not lower the long-run rate (real clock, generous bounds)', async (t) => {
+  // 1 MB/s with a burst of one byte: a wake-up every microsecond is impossible, so what a late
+  // wake-up earned beyond the burst is released with it. Before, each wake-up carried one byte:
+  // 300 KB took ~12 s.
+  for (const [rate, burst] of [[1e6, 1], [1e6, 100]]) {
+    const throttle = new Throttle({ rate, burst })
+    const input = pattern(300000, 5)
+    const start = performance.now()
+    const parts = []
+    throttle.on('data', (c) => parts.push(c))
+    throttle.end(input)
+    await once(throttle, 'end')
+    const elapsed = performance.now() - start
+    t.true(Buffer.concat(parts).equals(input))
+    const ideal = (input.length - burst) / rate * 1000
+    t.true(elapsed >= ideal - 1, `burst ${burst}: ${elapsed.toFixed(0)} ms; ideal ${ideal.toFixed(0)} ms`)
+    t.true(elapsed <= 5 * ideal, `burst ${burst}: ${elapsed.toFixed(0)} ms; ideal ${ideal.toFixed(0)} ms`)
+  }
+})
+
 // ---- 5. enforce mode -------------------------------------------------------------------------
 
 test("mode 'enforce': upstream faster than the rate fails with ERR_SLUICE_RATE_EXCEEDED, in pipeline's callback, after what fit", async (t) => {

@@ -128,6 +128,9 @@ struct State {
   initial: f64,
   /// The deadline a timer is armed for, if any.
   armed: Option<Nanos>,
+  /// When the head of the queue (this member key) was due to have its tokens, as of the last
+  /// `arm`: a timer that fires later credits what the lateness earned (`TokenBucket::refill_late`).
+  due: Option<(Nanos, usize)>,
   units: f64,
 }
 
@@ -157,6 +160,7 @@ impl GroupCore {
         count: 0,
         initial,
         armed: None,
+        due: None,
         units: 0.0,
       }),
     })
@@ -463,8 +467,14 @@ impl GroupCore {
         let entry = (member.start.to_bits(), member.generation, key);
         s.queue.push(Reverse(entry));
       }
-      match own.as_mut() {
-        Some((k, amount)) if *k == key => **amount += piece,
+      match (own.as_mut(), grants.last_mut()) {
+        (Some((k, amount)), _) if *k == key => **amount += piece,
+        // A member served again at once (its credit, or a small piece size): one signal.
+        (_, Some((hub, target, amount)))
+          if *target == member.target && Arc::ptr_eq(hub, &member.hub) =>
+        {
+          *amount += piece
+        }
         _ => grants.push((Arc::clone(&member.hub), member.target, piece)),
       }
       if own.is_some() && s.count > 1 {
@@ -482,6 +492,7 @@ impl GroupCore {
     let mut next: Option<Nanos> = None;
     let mut consider = |at: Nanos| next = Some(next.map_or(at, |n: Nanos| n.min(at)));
     drop_stale_head(s);
+    s.due = None;
     if let Some(&Reverse((_, _, key))) = s.queue.peek() {
       if let Some(piece) = s
         .members
@@ -489,7 +500,9 @@ impl GroupCore {
         .and_then(Option::as_ref)
         .and_then(|m| piece_for(&s.bucket, m))
       {
-        consider(s.bucket.ready_at(piece).max(now + min_wait(&s.bucket)));
+        let due = s.bucket.ready_at(piece);
+        s.due = Some((due, key));
+        consider(due.max(now + min_wait(&s.bucket)));
       }
     }
     for &(_, _, key) in &s.capped {
@@ -543,6 +556,27 @@ fn piece_for(bucket: &TokenBucket, member: &Member) -> Option<f64> {
     .max(1.0)
     .floor();
   Some(request.remaining.min(size))
+}
+
+/// Before a timer's `serve`: if the member at the head of the queue has waited since before it
+/// was due, what the group's bucket earned after that moment is kept even beyond the burst (as
+/// credit, for `MIN_WAIT`), so a wake-up that comes late — the `min_wait` floor, a busy timer
+/// thread — does not lower the rate. Members' own caps do not get this.
+fn credit_lateness(s: &mut State, now: Nanos) {
+  let Some((due, key)) = s.due.take() else {
+    return;
+  };
+  let waited_since_due = s
+    .members
+    .get(key)
+    .and_then(Option::as_ref)
+    .filter(|m| m.queued && !m.paused)
+    .and_then(|m| m.request.as_ref())
+    .and_then(|r| r.since)
+    .is_some_and(|since| since <= due);
+  if waited_since_due {
+    s.bucket.refill_late(now, due, now + MIN_WAIT);
+  }
 }
 
 /// The shortest wait worth a wake-up on `bucket`: `MIN_WAIT`, or less when the whole burst
@@ -658,6 +692,7 @@ impl Job for GroupCore {
       if s.armed.is_some_and(|at| at <= now) {
         s.armed = None;
       }
+      credit_lateness(s, now);
       self.serve(s, now, &mut grants, None);
       self.arm(s, now);
     }
