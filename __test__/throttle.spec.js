@@ -19,7 +19,7 @@ const { PassThrough, Readable, Writable, getDefaultHighWaterMark } = require('no
 const { pipeline } = require('node:stream/promises')
 const { Worker } = require('node:worker_threads')
 const test = require('ava')
-const { Throttle, ThrottleGroup } = require('..')
+const { Meter, MonitoredWritable, Throttle, ThrottleGroup } = require('..')
 const { createClock } = require('sluice/testing')
 const { cpuSeconds, runChild } = require('./helpers.js')
 
@@ -811,7 +811,9 @@ test('ThrottleGroup.shared(): one budget per name; mismatched options fail with 
 
   t.throws(() => ThrottleGroup.shared(`${name}-missing`), { instanceOf: TypeError, message: /"options\.rate"/ })
   t.throws(() => ThrottleGroup.shared(''), { instanceOf: RangeError, message: /"name"/ })
-  t.throws(() => ThrottleGroup.shared(42), { instanceOf: TypeError, message: /"name"/ })
+  t.throws(() => ThrottleGroup.shared(42), { instanceOf: TypeError, message: /"name" argument/ })
+  // The native side keys by UTF-8, where lone surrogates all become U+FFFD: refused, not merged.
+  t.throws(() => ThrottleGroup.shared(`${name}-\ud800`, { rate: 10 }), { instanceOf: TypeError, message: /"name" argument must be well-formed text/ })
   t.throws(() => ThrottleGroup.shared(`${name}-2`, { rate: 0 }), { instanceOf: RangeError, message: /"options\.rate"/ })
   t.throws(() => ThrottleGroup.shared(`${name}-3`, { rate: 1, clock: createClock() }), { instanceOf: TypeError, message: /options\.clock/ })
 })
@@ -1064,6 +1066,8 @@ test('setRate() keeps a burst set explicitly before, and names its positional ar
   const err = t.throws(() => thr.setRate(-1), { instanceOf: RangeError })
   t.regex(err.message, /"rate"/)
   t.notRegex(err.message, /options\.rate/)
+  const typeErr = t.throws(() => thr.setRate('5'), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  t.regex(typeErr.message, /^The "rate" argument must be a number/)
   thr.destroy()
   auto.destroy()
 })
@@ -1074,4 +1078,12 @@ test('the manual clock refuses an advance beyond a year, and a look-alike clock 
   t.is(clock.now(), 0)
   const fake = Object.create(Object.getPrototypeOf(clock))
   t.throws(() => new Throttle({ rate: 1, clock: fake }), { instanceOf: TypeError, message: /options\.clock/ })
+  t.throws(() => new ThrottleGroup({ rate: 1, clock: fake }), { instanceOf: TypeError, message: /options\.clock/ })
+  // The same check for every component that takes a clock.
+  t.throws(() => new Meter({ clock: fake }), { instanceOf: TypeError, message: /options\.clock/ })
+  t.throws(() => new MonitoredWritable({ clock: fake, write (c, e, cb) { cb() } }), { instanceOf: TypeError, message: /options\.clock/ })
+  // A look-alike group, and a null cost (not the default: null is not an option value).
+  const fakeGroup = Object.create(ThrottleGroup.prototype)
+  t.throws(() => new Throttle({ group: fakeGroup }), { instanceOf: TypeError, message: /options\.group/ })
+  t.throws(() => new Throttle({ rate: 1, cost: null }), { instanceOf: TypeError, message: /options\.cost/ })
 })

@@ -37,7 +37,7 @@ const { SluiceError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
-const { kNativeClock, ManualClock } = require('./testing.js')
+const { kNativeClock, validateClockOption } = require('./testing.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -158,10 +158,7 @@ function validateMonitorOptions (opts, what) {
   const halfLifeMs = validateNumber(opts, 'halfLifeMs', { fallback: 5000 })
   // null: unknown, as setTotal(null) clears it.
   const total = opts.total === null ? -1 : validateNumber(opts, 'total', { inclusive: true, fallback: -1 })
-  const clock = opts.clock
-  if (clock !== undefined && !(clock instanceof ManualClock)) {
-    throw typeError('options.clock', "a clock from require('sluice/testing').createClock()", clock)
-  }
+  const clock = validateClockOption(opts)
   return { name, interval, stallMs, halfLifeMs, total, clock }
 }
 

@@ -69,4 +69,19 @@ function createClock () {
   return new ManualClock()
 }
 
-module.exports = { createClock, ManualClock, kNativeClock }
+/**
+ * The `clock` option of a component (Throttle, ThrottleGroup, Meter, MonitoredWritable): undefined,
+ * or a clock `createClock()` made. One check for all, so a look-alike (an object with this
+ * prototype, but no native clock behind it) is refused everywhere instead of quietly running on
+ * the real clock.
+ */
+function validateClockOption (opts) {
+  const clock = opts.clock
+  if (clock === undefined) return undefined
+  if (!(clock instanceof ManualClock) || clock[kNativeClock] === undefined) {
+    throw typeError('options.clock', "a clock from require('sluice/testing').createClock()", clock)
+  }
+  return clock
+}
+
+module.exports = { createClock, ManualClock, kNativeClock, validateClockOption }

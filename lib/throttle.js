@@ -26,9 +26,10 @@ const { SluiceError, nativeError, safeString } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
-const { kNativeClock, ManualClock } = require('./testing.js')
+const { kNativeClock, validateClockOption } = require('./testing.js')
 const {
   STREAM_OPTIONS,
+  argumentTypeError,
   pickStreamOptions,
   rangeError,
   typeError,
@@ -87,20 +88,11 @@ function validateBudget (opts, { rateRequired }) {
   return { rate, per, perSecond, burst, initialBurst, burstGiven: opts.burst !== undefined }
 }
 
-function validateClock (opts) {
-  const clock = opts.clock
-  if (clock === undefined) return undefined
-  if (!(clock instanceof ManualClock) || clock[kNativeClock] === undefined) {
-    throw typeError('options.clock', "a clock from require('sluice/testing').createClock()", clock)
-  }
-  return clock
-}
-
 function validateRateArguments (rate, options) {
   const opts = validateOptionsObject(options, 'setRate', ['burst', 'per'])
   // The rate is a positional argument here: errors name it `rate`, not `options.rate`.
+  if (typeof rate !== 'number') throw argumentTypeError('rate', 'a number', rate)
   validateNumber({ rate }, 'rate', { allowInfinity: true, name: 'rate' })
-  if (rate === undefined) throw typeError('rate', 'a number', rate)
   return validateBudget({ ...opts, rate }, { rateRequired: true })
 }
 
@@ -119,7 +111,7 @@ class ThrottleGroup {
   constructor (options) {
     const opts = validateOptionsObject(options, 'ThrottleGroup', GROUP_OPTIONS)
     const budget = validateBudget(opts, { rateRequired: true })
-    const clock = validateClock(opts)
+    const clock = validateClockOption(opts)
     ensureRuntime()
     this[kPer] = budget.per
     this[kExplicitBurst] = budget.burstGiven ? budget.burst : undefined
@@ -133,8 +125,11 @@ class ThrottleGroup {
    * get an error if theirs differ.
    */
   static shared (name, options) {
-    if (typeof name !== 'string') throw typeError('name', 'a string', name)
+    if (typeof name !== 'string') throw argumentTypeError('name', 'a string', name)
     if (name === '') throw rangeError('name', 'a non-empty string', name)
+    // The native side keys groups by UTF-8, where every lone surrogate becomes U+FFFD: distinct
+    // names would share one budget.
+    if (!name.isWellFormed()) throw argumentTypeError('name', 'well-formed text (it has a lone surrogate)', name)
     const opts = validateOptionsObject(options, 'ThrottleGroup.shared', GROUP_OPTIONS.filter((k) => k !== 'clock'))
     const makes = opts.rate !== undefined
     const budget = validateBudget(opts, { rateRequired: false })
@@ -199,7 +194,7 @@ class Throttle extends Transform {
     const opts = validateOptionsObject(options, 'Throttle', THROTTLE_OPTIONS)
     const objectMode = validateBoolean(opts, 'objectMode', false)
     const group = opts.group
-    if (group !== undefined && !(group instanceof ThrottleGroup)) {
+    if (group !== undefined && (!(group instanceof ThrottleGroup) || group[kGroupHandle] === undefined)) {
       throw typeError('options.group', 'an instance of ThrottleGroup', group)
     }
     if (group !== undefined && opts.clock !== undefined) {
@@ -209,11 +204,11 @@ class Throttle extends Transform {
       throw typeError('options.weight', 'undefined without options.group (a weight shares a group)', opts.weight)
     }
     const budget = validateBudget(opts, { rateRequired: group === undefined })
-    const clock = validateClock(opts)
+    const clock = validateClockOption(opts)
     const weight = validateNumber(opts, 'weight', { fallback: 1 })
     const mode = validateOneOf(opts, 'mode', ['shape', 'enforce'], 'shape')
     const chunkSize = validateInteger(opts, 'chunkSize', 1, Number.MAX_SAFE_INTEGER, 0)
-    let cost = opts.cost ?? (objectMode ? 'items' : 'bytes')
+    let cost = opts.cost === undefined ? (objectMode ? 'items' : 'bytes') : opts.cost
     if (typeof cost !== 'function') cost = validateOneOf({ cost }, 'cost', ['bytes', 'items'])
 
     super({ ...pickStreamOptions(opts), objectMode })
