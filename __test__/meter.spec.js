@@ -324,6 +324,17 @@ test('wrap(): strings count with the encoding used: the write argument, else the
   t.is(w.stats().bytes, 8)
 })
 
+test("wrap(): the wrapper's setDefaultEncoding() is the destination's (which encodes the strings), and the count follows it", async (t) => {
+  const received = []
+  const dest = new Writable({ write (chunk, encoding, callback) { received.push(chunk); callback() } })
+  const w = MonitoredWritable.wrap(dest)
+  t.is(w.setDefaultEncoding('hex'), w)
+  w.write('abcd') // 2 bytes in hex
+  await new Promise((resolve) => w.end(resolve))
+  t.deepEqual(Buffer.concat(received), Buffer.from([0xab, 0xcd]))
+  t.is(w.stats().bytes, 2)
+})
+
 test('options are validated with TypeError/RangeError naming the option', (t) => {
   const cases = [
     [{ interval: 0 }, RangeError, 'interval'],

@@ -1006,6 +1006,15 @@ class WrappedWritable extends MonitoredWritable {
     callback(new SluiceError('ERR_STREAM_WRITE_AFTER_END', 'write after end'))
   }
 
+  /** Strings are encoded by the destination (write() forwards them): its default is the one. */
+  setDefaultEncoding (encoding) {
+    if (this[kDest] !== undefined && this[kGone] === undefined) {
+      this[kDest].setDefaultEncoding(encoding)
+      return this
+    }
+    return super.setDefaultEncoding(encoding)
+  }
+
   _final (callback) {
     if (this[kGone] !== undefined) {
       callback(this[kGone])
