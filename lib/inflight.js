@@ -19,6 +19,8 @@
 // throughput on small objects.
 
 const { Transform } = require('node:stream')
+// The real one, even under jest's fake timers (lib/transport.js, "Scheduling").
+const { setImmediate } = require('node:timers')
 
 const kCallback = Symbol('kCallback')
 const kAnswer = Symbol('kAnswer')
@@ -39,9 +41,19 @@ function answerOf (stream) {
   return stream[kAnswer]
 }
 
-/** From `_destroy`, after its callback: completes the write core is still holding, if any. */
+/**
+ * From `_destroy`, after its callback: completes the write core is still holding, if any. The
+ * user's write callback runs here, inside core's try/catch around `_destroy`, which would drop
+ * what it throws (its callback has run): rethrown from the next turn, an uncaught exception as
+ * core's own callbacks' throws are.
+ */
 function answerWriteInFlight (stream) {
-  if (stream[kCallback] != null) stream[kAnswer]()
+  if (stream[kCallback] == null) return
+  try {
+    stream[kAnswer]()
+  } catch (err) {
+    setImmediate(() => { throw err })
+  }
 }
 
 module.exports = { writeAnswerable, answerWriteInFlight }

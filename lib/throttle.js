@@ -253,6 +253,12 @@ class Throttle extends Transform {
       callback(err)
       return
     }
+    // A cost function that destroyed the stream: nothing may wait now (it would hold the
+    // process for good); the write is answered, as _destroy answers a held one.
+    if (this.destroyed) {
+      callback()
+      return
+    }
     if (typeof cost !== 'number' || !(cost >= 0) || cost === Infinity) {
       callback(new SluiceError('ERR_SLUICE_INVALID_COST',
         `Throttle: the cost of a chunk must be a finite number >= 0; options.cost gave ${safeString(cost)}`, { cost }))
