@@ -958,6 +958,19 @@ test('the process exits when its throttles are idle, ended, paused or destroyed 
   t.like(manualClock, { status: 0, out: { code: 0, bytes: 20 } }, manualClock.stderr)
 })
 
+test('a cost function that destroys its throttle: every write answered and the process exits (child process)', async (t) => {
+  const r = await child('costDestroys', [], 20000)
+  t.is(r.status, 0, r.stderr)
+  t.true(r.out.closed)
+  t.is(r.out.callbacks.length, 3, JSON.stringify(r.out.callbacks))
+})
+
+test('a write callback that throws while destroy() answers it is an uncaught exception, not swallowed (child process)', async (t) => {
+  const r = await child('callbackThrowsAtDestroy')
+  t.like(r.out, { heldBeforeDestroy: true, destroyed: true }, r.stderr)
+  t.deepEqual(r.out.uncaught, ['boom from write callback'])
+})
+
 test('a throttle resumed after a pause holds the process again until its data is out (child process)', async (t) => {
   const r = await child('resumedAfterPause')
   t.like(r, { status: 0, out: { code: 0, bytes: 300 } }, r.stderr)
