@@ -5,7 +5,8 @@
 // through `writeAnswerable` and calls `answerWriteInFlight` from `_destroy`.
 //
 // Why: once `_transform` has called back, core's Transform keeps the write's callback until its
-// next `_read` if the readable side has filled meanwhile (that is how it passes backpressure up).
+// next `_read` if that write pushed something, the readable side is now at or over its
+// highWaterMark and `end()` has not been called (that is how it passes backpressure up).
 // A stream destroyed in that state never reads again, so that callback never runs, and neither
 // does core's ERR_STREAM_DESTROYED for the writes queued behind it (core errors them only when
 // the write in flight completes): a producer waiting on a write callback, or on 'drain', hangs.
