@@ -317,6 +317,14 @@ test('many streams panicking at once next to running parsers: each fails alone',
 
 // ---- (e) a throwing reviver ------------------------------------------------------------------
 
+test('a write callback that throws while destroy() answers the write the parser holds is an uncaught exception, not swallowed (child)', async (t) => {
+  const r = await child(['heldWriteCallbackThrowsAtDestroy'])
+  t.is(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop())
+  t.like(out, { answeredBeforeDestroy: 0, answered: 1 }, r.stderr)
+  t.deepEqual(out.caught, ['thrown by the write callback'])
+})
+
 test('a reviver that throws: the stream errors with that very error and pipeline rejects (no uncaught exception)', async (t) => {
   const boom = new Error('reviver failed')
   for (const options of [{}, { onInvalid: 'skip' }, { output: 'envelopes' }, { output: 'batches' }]) {

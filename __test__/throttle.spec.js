@@ -971,6 +971,12 @@ test('a write callback that throws while destroy() answers it is an uncaught exc
   t.deepEqual(r.out.uncaught, ['boom from write callback'])
 })
 
+test('a write callback that throws while destroy() answers the chunk the throttle holds is an uncaught exception (child process)', async (t) => {
+  const r = await child('heldCallbackThrowsAtDestroy')
+  t.like(r.out, { heldBeforeDestroy: true, releasedBeforeDestroy: 10, destroyed: true }, r.stderr)
+  t.deepEqual(r.out.uncaught, ['boom from write callback'])
+})
+
 test('a throttle resumed after a pause holds the process again until its data is out (child process)', async (t) => {
   const r = await child('resumedAfterPause')
   t.like(r, { status: 0, out: { code: 0, bytes: 300 } }, r.stderr)

@@ -64,6 +64,7 @@
 
 const { Transform } = require('node:stream')
 const { SluiceError, asError } = require('./errors.js')
+const { answerFromDestroy } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -465,7 +466,7 @@ class BoundedBuffer extends Transform {
     let thrown = unread === null ? null : this.#announce('drop', unread)
     if (items.length > 0) thrown ??= this.#announce('drop', { reason: 'destroy', items, bytes })
     callback(err ?? thrown ?? null)
-    if (held !== null) held.callback()
+    if (held !== null) answerFromDestroy(held.callback)
   }
 
   /**

@@ -2,7 +2,9 @@
 
 // The write a Transform has in flight, answered even when the stream is destroyed before core
 // would answer it. Every sluice Transform (NativeTransform, Throttle, Meter) routes `_write`
-// through `writeAnswerable` and calls `answerWriteInFlight` from `_destroy`.
+// through `writeAnswerable` and calls `answerWriteInFlight` from `_destroy`. A write a stream
+// holds itself (the transport, Throttle, BoundedBuffer, NdjsonStringifier) is answered there
+// through `answerFromDestroy`.
 //
 // Why: once `_transform` has called back, core's Transform keeps the write's callback until its
 // next `_read` if that write pushed something, the readable side is now at or over its
@@ -43,18 +45,24 @@ function answerOf (stream) {
 }
 
 /**
- * From `_destroy`, after its callback: completes the write core is still holding, if any. The
- * user's write callback runs here, inside core's try/catch around `_destroy`, which would drop
+ * From `_destroy`, after its callback: completes the write core is still holding, if any.
+ */
+function answerWriteInFlight (stream) {
+  if (stream[kCallback] != null) answerFromDestroy(stream[kAnswer])
+}
+
+/**
+ * Runs a write's callback from inside `_destroy` (the one core holds, or one the stream held
+ * itself). The user's callback runs inside core's try/catch around `_destroy`, which would drop
  * what it throws (its callback has run): rethrown from the next turn, an uncaught exception as
  * core's own callbacks' throws are.
  */
-function answerWriteInFlight (stream) {
-  if (stream[kCallback] == null) return
+function answerFromDestroy (callback) {
   try {
-    stream[kAnswer]()
+    callback()
   } catch (err) {
     setImmediate(() => { throw err })
   }
 }
 
-module.exports = { writeAnswerable, answerWriteInFlight }
+module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy }

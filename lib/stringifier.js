@@ -56,6 +56,7 @@ const { isNumberObject, isStringObject } = require('node:util').types
 const { setImmediate, clearImmediate } = require('node:timers')
 const { NULL } = require('./ndjson.js')
 const { asError, describeThrown, unserializableError } = require('./errors.js')
+const { answerFromDestroy } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -339,7 +340,7 @@ class NdjsonStringifier extends Transform {
     const held = this[kHeld] ?? null
     this[kHeld] = null
     callback(err)
-    if (held !== null) held()
+    if (held !== null) answerFromDestroy(held)
   }
 
   #add (value) {

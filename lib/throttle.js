@@ -24,7 +24,7 @@ const { Transform } = require('node:stream')
 const native = require('./native.js')
 const { SluiceError, nativeError, safeString } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, answerFromDestroy } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
 const { kNativeClock, validateClockOption } = require('./testing.js')
 const {
@@ -430,7 +430,7 @@ class Throttle extends Transform {
       // The held chunk's write is answered, as core answers the writes queued behind it (with
       // ERR_STREAM_DESTROYED), so a producer waiting on write callbacks does not hang; so is one
       // core's Transform holds for a `_read` that will not come (./inflight.js).
-      if (pending !== null) pending.callback()
+      if (pending !== null) answerFromDestroy(pending.callback)
     } else {
       callback(err)
     }

@@ -68,7 +68,7 @@ const { Transform } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { SluiceError, asError, nativeError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, answerFromDestroy } = require('./inflight.js')
 
 // Event kinds, as in src/transport.rs.
 const KIND_DATA = 0
@@ -328,7 +328,7 @@ class NativeTransform extends Transform {
     // ERR_STREAM_DESTROYED; the held one completes, and so does one core's Transform holds for a
     // `_read` that will not come (./inflight.js). (A held `_flush` callback must not run: it
     // would push after destroy.) The Web face has no core write: only `pending` is its own.
-    if (pending != null && pending.chunk !== kEnd) pending.callback()
+    if (pending != null && pending.chunk !== kEnd) answerFromDestroy(pending.callback)
     answerWriteInFlight(this)
   }
 }

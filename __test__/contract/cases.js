@@ -785,6 +785,16 @@ const CASES = [
     timeout: 120000,
     run: (t, d) => childCase(t, d, 'destroyed-unread', expectLine('CLOSED'))
   },
+  {
+    title: 'bare process: destroyed while stalled, every write is answered, and a write callback destroy() runs that throws is an uncaught exception',
+    timeout: 120000,
+    run: (t, d) => childCase(t, d, 'callback-throws-at-destroy', (t, stdout, detail) => {
+      expectDone(t, stdout, detail)
+      const m = /^HELD (\d+) (\d+)$/m.exec(stdout)
+      t.truthy(m, detail)
+      if (m) t.is(Number(m[2]), Number(m[1]), `every throw from a callback run by destroy() is uncaught — ${detail}`)
+    })
+  },
 
   // 9. Defaults and explicit highWaterMarks
   {
