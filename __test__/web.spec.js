@@ -341,6 +341,34 @@ test('BoundedBufferStream: overflow acts on every item past the readable queue: 
   await t.throwsAsync(s.readable.getReader().read(), { code: 'ERR_SLUICE_BUFFER_OVERFLOW' })
 })
 
+test('BoundedBufferStream: items still in the readable queue when the reader cancels are unread, announced and discarded, not consumed', async (t) => {
+  const s = new web.BoundedBufferStream({ objectMode: true, capacity: 100, overflow: 'drop-oldest' }, undefined, new CountQueuingStrategy({ highWaterMark: 4 }))
+  const drops = []
+  s.on('drop', ({ reason, items }) => drops.push({ reason, items }))
+  const writer = s.writable.getWriter()
+  await Promise.all(Array.from({ length: 40 }, (_, i) => writer.write(i)))
+  const reader = s.readable.getReader()
+  t.deepEqual(await reader.read(), { value: 0, done: false })
+  await reader.cancel('enough')
+  const range = (from, to) => Array.from({ length: to - from }, (_, i) => from + i)
+  t.deepEqual(drops, [{ reason: 'unread', items: range(1, 5) }, { reason: 'destroy', items: range(5, 40) }])
+  const stats = s.stats()
+  t.like(stats, { totalProduced: 40, totalConsumed: 1, unread: 4, discarded: 39, droppedItems: 0, buffered: 0 })
+
+  // The buffer has ended and closed; the reader is behind and cancels: the rest is still unread.
+  const ended = new web.BoundedBufferStream({ objectMode: true, capacity: 100 })
+  const unread = []
+  ended.on('drop', ({ reason, items }) => unread.push(reason, ...items))
+  const endedWriter = ended.writable.getWriter()
+  for (let i = 0; i < 5; i++) endedWriter.write(i)
+  await endedWriter.close()
+  const endedReader = ended.readable.getReader()
+  t.deepEqual(await endedReader.read(), { value: 0, done: false })
+  await endedReader.cancel('enough')
+  t.deepEqual(unread, ['unread', 1, 2, 3, 4])
+  t.like(ended.stats(), { totalProduced: 5, totalConsumed: 1, unread: 4, discarded: 4 })
+})
+
 // A throwing 'summary' listener with an 'uncaughtException' handler: as on a Meter, the throw is
 // uncaught and the stream still completes (every chunk, then the readable side closes). In a
 // child process, which reports at exit: a readable side that never closes leaves an empty event

@@ -47,8 +47,8 @@
 //   the byte counters keep the real 0.
 // * Nothing is lost silently: every item written is read, dropped (a 'drop' event, counted by
 //   reason), discarded by destroy (a 'drop' event with reason 'unread' for what core's readable
-//   buffer held, 'destroy' for the ring and a held write; counted as `discarded`) or still
-//   buffered: totalProduced = totalConsumed + droppedItems + discarded + buffered, where
+//   buffer held, or that BoundedBufferStream's readable queue held, kDiscardUnread; 'destroy'
+//   for the ring and a held write; counted as `discarded`) or still buffered: totalProduced = totalConsumed + droppedItems + discarded + buffered, where
 //   totalConsumed = emitted - unread.
 // * `push()` only while the readable side asked for data (`kWant`: its last push returned true,
 //   or `_read` ran since), never after destroy.
@@ -102,6 +102,7 @@ const kHeld = Symbol('kHeld')
 const kFlush = Symbol('kFlush')
 const kLevel = Symbol('kLevel')
 const kCount = Symbol('kCount')
+const kDiscardUnread = Symbol('kDiscardUnread')
 
 /** An item's weight against capacityBytes: its bytes, at least 1. */
 const weight = (size) => (size === 0 ? 1 : size)
@@ -496,28 +497,43 @@ class BoundedBuffer extends Transform {
     const state = this._readableState
     const n = this.readableLength
     if (n === 0) return null
-    const count = this[kCount]
     const items = unreadItems(state)
-    let found, bytes
-    if (items !== null) {
-      found = items.length
-      bytes = 0
-      const objectMode = this[kConfig].objectMode
-      const sizeOf = this[kSizeOf]
-      for (const item of items) {
-        bytes += objectMode ? sizeOf(item) : typeof item === 'string' ? Buffer.byteLength(item, state.encoding ?? 'utf8') : item.byteLength
-      }
-    } else {
-      // A core layout this does not know: the count only (items in object mode; in byte mode the
-      // bytes, and no items, since how they were cut is unknown).
-      found = this[kConfig].objectMode ? n : 0
-      bytes = this[kConfig].objectMode ? 0 : n
+    if (items !== null) return this.#countUnread(items, items.length, this.#bytesOf(items, state.encoding ?? 'utf8'))
+    // A core layout this does not know: the count only (items in object mode; in byte mode the
+    // bytes, and no items, since how they were cut is unknown).
+    const objectMode = this[kConfig].objectMode
+    return this.#countUnread([], objectMode ? n : 0, objectMode ? 0 : n)
+  }
+
+  /**
+   * Items emitted and then held past this stream (BoundedBufferStream's readable queue) that the
+   * consumer never read: counted and announced as the unread items of core's readable buffer
+   * are. Called by whoever held them once it throws them away, even after this stream closed.
+   * Returns a listener's error, or null.
+   */
+  [kDiscardUnread] (items) {
+    if (items.length === 0) return null
+    return this.#announce('drop', this.#countUnread(items, items.length, this.#bytesOf(items, 'utf8')))
+  }
+
+  #bytesOf (items, encoding) {
+    const objectMode = this[kConfig].objectMode
+    const sizeOf = this[kSizeOf]
+    let bytes = 0
+    for (const item of items) {
+      bytes += objectMode ? sizeOf(item) : typeof item === 'string' ? Buffer.byteLength(item, encoding) : item.byteLength
     }
+    return bytes
+  }
+
+  /** Moves `found` items of `bytes` from consumed to unread (and discarded); returns their 'drop'. */
+  #countUnread (items, found, bytes) {
+    const count = this[kCount]
     count.unread += found
     count.unreadBytes += bytes
     count.discarded += found
     count.discardedBytes += bytes
-    return { reason: 'unread', items: items ?? [], bytes }
+    return { reason: 'unread', items, bytes }
   }
 
   /**
@@ -757,4 +773,4 @@ function rankOf (priority, item) {
   return rank
 }
 
-module.exports = { BoundedBuffer, BUFFER_OPTIONS }
+module.exports = { BoundedBuffer, BUFFER_OPTIONS, kDiscardUnread }

@@ -23,7 +23,7 @@ const { NdjsonParser, NULL, KNOWN_OPTIONS: PARSER_OPTIONS } = require('./ndjson.
 const { NdjsonEncoder, encoderOptions, KNOWN_OPTIONS: STRINGIFIER_OPTIONS, MAX_BATCH } = require('./stringifier.js')
 const { Throttle, THROTTLE_OPTIONS } = require('./throttle.js')
 const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods, METER_OPTIONS } = require('./meter.js')
-const { BoundedBuffer, BUFFER_OPTIONS } = require('./buffer.js')
+const { BoundedBuffer, BUFFER_OPTIONS, kDiscardUnread } = require('./buffer.js')
 const { NativeEngine, NodeEngine, EncoderEngine } = require('./web/engines.js')
 const { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents } = require('./web/face.js')
 const { typeError } = require('./options.js')
@@ -85,9 +85,9 @@ class NdjsonStringifyStream extends WebTransform {
 }
 
 /** The WebTransform arguments for a Node component: its engine, and the strategies for its mode. */
-function overNode (component, writableStrategy, readableStrategy) {
+function overNode (component, writableStrategy, readableStrategy, discardUnread) {
   return [
-    new NodeEngine(component),
+    new NodeEngine(component, discardUnread),
     strategy(writableStrategy, 'writableStrategy', oneChunk),
     strategy(readableStrategy, 'readableStrategy', component.readableObjectMode ? itemStrategy : byteStrategy)
   ]
@@ -135,7 +135,9 @@ class BoundedBufferStream extends WebTransform {
     // queue, sized by the readable strategy, is the only buffer past the ring), so overflow acts
     // on everything else; the default Node buffer would hold items overflow never touches.
     const buffer = new BoundedBuffer({ ...webOptions(options, 'BoundedBufferStream', BUFFER_OPTIONS), readableHighWaterMark: 0 })
-    super(...overNode(buffer, writableStrategy, readableStrategy))
+    // What the readable queue still holds when the face is torn down was emitted and never
+    // read: the buffer counts it as `unread`, as it counts what core's readable buffer holds.
+    super(...overNode(buffer, writableStrategy, readableStrategy, (items) => buffer[kDiscardUnread](items)))
     this[kComponent] = buffer
   }
 

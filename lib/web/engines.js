@@ -176,9 +176,14 @@ class ChunkEncoder {
 }
 
 class NodeEngine {
-  /** @param {import('node:stream').Transform} stream the component, freshly made */
-  constructor (stream) {
+  /**
+   * @param {import('node:stream').Transform} stream the component, freshly made
+   * @param {(items: any[]) => void} [discardUnread] tells the component the items it emitted
+   *   that the Web side threw away unread (with it, the link keeps the readable queue: face.js)
+   */
+  constructor (stream, discardUnread) {
     this.stream = stream
+    if (discardUnread !== undefined) this.discardUnread = discardUnread
     this.link = null
     this.done = false
     // Whether the Web side has pulled yet (see pull()).

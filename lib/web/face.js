@@ -23,6 +23,13 @@
 //   error the other side with r; an engine error errors both sides with the same error. After
 //   it, the engine is destroyed, every held write/close promise is settled, and nothing else
 //   reaches a controller (no late callbacks, no enqueue into a closed stream).
+// * An engine with `discardUnread` (BoundedBufferStream's: its component counts what the consumer
+//   never read) is told, at teardown, the items queued on the readable side and never read. Those
+//   are known only if the queue is the link's own (`ReadQueue`): a ReadableStream empties its
+//   queue before it calls cancel, and reads take from it without a word to the source. So there
+//   the ReadableStream queues nothing (highWaterMark 0: it pulls only for a waiting read, and
+//   each pull hands that read one item), and the link's queue, sized by the readable strategy,
+//   holds what the ReadableStream's would.
 
 const { getDefaultHighWaterMark } = require('node:stream')
 const {
@@ -48,9 +55,65 @@ const STREAM_EVENTS = new Set([
   'data', 'end', 'error', 'close', 'finish', 'prefinish', 'drain', 'readable', 'pause', 'resume', 'pipe', 'unpipe'
 ])
 
+/**
+ * The readable side's queue when the link keeps it (see the invariants above): items and their
+ * sizes by the readable strategy, as the ReadableStream would hold them.
+ */
+class ReadQueue {
+  constructor (strategy) {
+    // The standard's checks, and their errors, as when the strategy was the ReadableStream's.
+    void new ReadableStream(undefined, strategy)
+    this.highWaterMark = strategy.highWaterMark === undefined ? 1 : Number(strategy.highWaterMark)
+    const size = strategy.size
+    this.sizeOf = size === undefined ? () => 1 : (item) => size.call(undefined, item)
+    this.items = []
+    this.sizes = []
+    this.total = 0
+  }
+
+  /**
+   * Queues `item`; throws what the strategy's size() threw, or a RangeError for a size that is no
+   * size (the face then fails), the item still queued: it is thrown away unread with the others.
+   */
+  push (item) {
+    let size = 0
+    try {
+      size = Number(this.sizeOf(item))
+      if (!(size >= 0) || size === Infinity) {
+        const err = new RangeError(`The argument 'size' is invalid. Received ${size}`)
+        err.code = 'ERR_INVALID_ARG_VALUE'
+        size = 0
+        throw err
+      }
+    } finally {
+      this.items.push(item)
+      this.sizes.push(size)
+      this.total += size
+    }
+  }
+
+  shift () {
+    this.total -= this.sizes.shift()
+    // Rounding left by fractional sizes must not leave an empty queue "full".
+    if (this.items.length === 1) this.total = 0
+    return this.items.shift()
+  }
+
+  /** Empties the queue; returns its items, oldest first. */
+  clear () {
+    const items = this.items
+    this.items = []
+    this.sizes = []
+    this.total = 0
+    return items
+  }
+}
+
 class Link {
-  constructor (engine) {
+  constructor (engine, readQueue) {
     this.engine = engine
+    // The readable side's queue when the link keeps it, or null: the ReadableStream's.
+    this.readQueue = readQueue
     this.state = OPEN
     this.readableController = null
     this.writableController = null
@@ -68,41 +131,59 @@ class Link {
 
   /** Whether the readable side takes another item now. */
   room () {
-    return this.state === OPEN && (this.wanted || this.readableController.desiredSize > 0)
+    return this.state === OPEN && (this.wanted || this.desiredSize() > 0)
+  }
+
+  /** The readable side's desiredSize: its strategy's highWaterMark minus what is queued. */
+  desiredSize () {
+    const queue = this.readQueue
+    return queue === null ? this.readableController.desiredSize : queue.highWaterMark - queue.total
   }
 
   /** Items enqueued and not read yet (in the strategy's units). */
   queued () {
-    return this.room0 - this.readableController.desiredSize
+    return this.readQueue === null ? this.room0 - this.readableController.desiredSize : this.readQueue.total
   }
 
   /** Enqueues one item; returns whether there is room for more. */
   enqueue (item) {
     if (this.state !== OPEN) return false
+    const wanted = this.wanted
     this.wanted = false
-    const controller = this.readableController
     try {
-      controller.enqueue(item)
+      // A read waits only on an empty queue: the item is that read's.
+      if (this.readQueue === null || wanted) this.readableController.enqueue(item)
+      else this.readQueue.push(item)
     } catch (err) {
       // The readable strategy's size() threw: the stream has errored with it (the Streams
       // standard); so does the whole face, rather than the throw reaching whoever pushed.
       this.fail(err)
       return false
     }
-    return controller.desiredSize > 0
+    return this.desiredSize() > 0
   }
 
   /** The engine has enqueued its last item. */
   closeReadable () {
     if (this.state !== OPEN) return
     this.state = CLOSED
-    this.readableController.close()
+    // With the link's queue, the ReadableStream closes once its reads have emptied it (pull()).
+    if (this.readQueue === null || this.readQueue.items.length === 0) this.readableController.close()
   }
 
   pull () {
     if (this.state === FAILING) {
       this.wanted = true
       this.drainTail()
+      return
+    }
+    const queue = this.readQueue
+    if (queue !== null && queue.items.length > 0) {
+      // A read waits (the ReadableStream pulls for nothing else): it takes the oldest item.
+      this.readableController.enqueue(queue.shift())
+      if (this.state === CLOSED && queue.items.length === 0) this.readableController.close()
+      // As the ReadableStream would pull after a read: room again, for the engine.
+      if (this.room()) this.guard(() => this.engine.pull())
       return
     }
     if (this.state !== OPEN) return
@@ -204,9 +285,11 @@ class Link {
    */
   failAfter (err, items) {
     if (this.state !== OPEN) return
+    // The link's queue is read first, and then the tail, one item per waiting read (drainTail).
+    const queued = this.readQueue === null ? [] : this.readQueue.clear()
     this.settle(err, false, true)
     this.state = FAILING
-    this.tail = items
+    this.tail = queued.length === 0 ? items : [...queued, ...items]
     this.drainTail()
   }
 
@@ -214,6 +297,7 @@ class Link {
   drainTail () {
     const controller = this.readableController
     const tail = this.tail
+    // With the link's queue the ReadableStream's highWaterMark is 0: an item only for a waiting read.
     while (tail.length > 0 && (this.wanted || controller.desiredSize > 0)) {
       this.wanted = false
       try {
@@ -242,8 +326,11 @@ class Link {
     const { heldWrite, heldClose } = this
     this.heldWrite = null
     this.heldClose = null
+    // Closed with items still queued (the engine done, the reader behind), the ReadableStream is open.
+    const unread = this.readQueue === null ? [] : this.readQueue.clear()
+    if (unread.length > 0) this.engine.discardUnread(unread)
     this.engine.destroy()
-    if (readable && wasOpen) this.readableController.error(reason)
+    if (readable && (wasOpen || unread.length > 0)) this.readableController.error(reason)
     // A no-op unless the writable side is still writable (the spec's error() checks).
     if (writable) this.writableController.error(reason)
     heldWrite?.reject(reason)
@@ -267,7 +354,8 @@ class WebTransform extends TransformStream {
    */
   constructor (engine, writableStrategy, readableStrategy) {
     super()
-    const link = new Link(engine)
+    const readQueue = typeof engine.discardUnread === 'function' ? new ReadQueue(readableStrategy) : null
+    const link = new Link(engine, readQueue)
     this.#writable = new WritableStream({
       start (controller) {
         link.writableController = controller
@@ -287,8 +375,15 @@ class WebTransform extends TransformStream {
       },
       pull: () => link.pull(),
       cancel: (reason) => link.cancel(reason)
-    }, readableStrategy)
+    }, readQueue === null ? readableStrategy : new CountQueuingStrategy({ highWaterMark: 0 }))
     engine.attach(link)
+    // The pull a ReadableStream makes once started while its queue has room: the link's queue
+    // fills as the ReadableStream's would, before anyone reads.
+    if (readQueue !== null && readQueue.highWaterMark > 0) {
+      queueMicrotask(() => {
+        if (link.room()) link.guard(() => engine.pull())
+      })
+    }
   }
 
   get readable () {
