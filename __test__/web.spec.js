@@ -217,6 +217,23 @@ test('MonitoredWritableStream: abort(reason) reaches the destination; a destinat
   t.is(cancelled, err)
 })
 
+test('MonitoredWritableStream: a destination that fails errors the stream at once, as a plain WritableStream over that sink: a close() right after rejects as there, not with ERR_STREAM_DESTROYED', async (t) => {
+  const err = new Error('sink boom')
+  const settle = (promise) => promise.then(() => 'resolved', (reason) => reason)
+  const run = async (stream) => {
+    const writer = stream.getWriter()
+    await Promise.allSettled([1, 2, 3, 4, 5].map((i) => writer.write(i)))
+    // The failure is known: the destination rejected chunk 3 (a few promise jobs ago).
+    const close = await settle(writer.close())
+    return { close: close.code ?? close, closed: await settle(writer.closed), write: await settle(writer.write(6)) }
+  }
+  const failingSink = () => ({ write (chunk) { if (chunk === 3) throw err } })
+  const plain = await run(new WritableStream(failingSink()))
+  const monitored = await run(new MonitoredWritableStream(failingSink(), { objectMode: true }))
+  t.deepEqual(monitored, plain)
+  t.like(monitored, { closed: err, write: err })
+})
+
 test('MeterStream and MonitoredWritableStream take part in bottleneck() and toPrometheus() like their Node forms', async (t) => {
   const meter = new MeterStream({ name: 'mid' })
   const sink = new MonitoredWritableStream({ write () {} }, { name: 'end' })

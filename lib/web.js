@@ -190,7 +190,12 @@ class MonitoredWritableStream extends WritableStream {
       ...options,
       decodeStrings: false,
       write (chunk, encoding, callback) {
-        writer.write(chunk).then(() => callback(), callback)
+        writer.write(chunk).then(() => callback(), (err) => {
+          callback(err)
+          // Now, not on the 'error' event a tick later: in that tick the Web side still took
+          // writes into a destroyed stream and its close() got ERR_STREAM_DESTROYED.
+          fail(err)
+        })
       },
       final (callback) {
         writer.close().then(() => callback(), callback)
