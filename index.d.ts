@@ -141,6 +141,8 @@ export interface NdjsonStringifierStats {
   skipped: number
   /** Buffers pushed (each a whole number of lines: 64 KiB (UTF-8 bytes), or the readableHighWaterMark set if smaller, + one line). */
   batches: number
+  /** Values whose write completed but whose line `destroy()` threw away before it was pushed (or enqueued, on the Web face). */
+  discarded: number
 }
 
 /** JS values in (write `NULL` for a JSON `null`), NDJSON bytes out in batches of whole lines; a core `stream.Transform`. */

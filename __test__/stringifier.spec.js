@@ -325,7 +325,7 @@ test('a reader that does not read: write() turns false, the output waits, nothin
 
 test('stats(): values and bytes sent downstream, skips, batches; still there after end', async (t) => {
   const { text, stats, chunks } = await stringify([1, undefined, 'é', NULL], { onUnserializable: 'skip' })
-  t.deepEqual(stats, { values: 3, bytes: Buffer.byteLength(text), skipped: 1, batches: chunks.length })
+  t.deepEqual(stats, { values: 3, bytes: Buffer.byteLength(text), skipped: 1, batches: chunks.length, discarded: 0 })
   t.is(text, '1\n"é"\nnull\n')
   t.is(stats.bytes, 12, 'bytes, not characters')
 })
@@ -356,6 +356,29 @@ test('destroy() with lines waiting: nothing is pushed afterwards', async (t) => 
   await once(s, 'close')
   t.is(pushes, 0)
   t.is(s.stats().values, 0)
+})
+
+test('destroy() counts the values whose writes completed and whose lines it threw away (discarded), and those a destroying skip listener left unencoded', async (t) => {
+  const s = new NdjsonStringifier()
+  const completed = []
+  for (let i = 0; i < 5; i++) s.write({ i }, (err) => completed.push(err ?? null))
+  s.destroy()
+  await once(s, 'close')
+  t.deepEqual(completed, [null, null, null, null, null])
+  t.like(s.stats(), { values: 0, discarded: 5 })
+
+  // A _writev: 'first' is pushed, undefined skipped (its listener destroys), 3 never encoded.
+  const w = new NdjsonStringifier({ onUnserializable: 'skip', readableHighWaterMark: 5 })
+  w.on('skip', () => w.destroy())
+  const called = []
+  w.cork()
+  w.write('0123456789', (err) => called.push(err ?? null))
+  w.write(undefined, (err) => called.push(err ?? null))
+  w.write(3, (err) => called.push(err ?? null))
+  w.uncork()
+  await once(w, 'close')
+  t.deepEqual(called, [null, null, null])
+  t.like(w.stats(), { values: 1, skipped: 1, discarded: 1 })
 })
 
 // ---------------------------------------------------------------------------------------------

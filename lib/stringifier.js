@@ -30,7 +30,9 @@
 // * JSON `null` cannot be written (core refuses write(null): it means nothing in object mode), so
 //   the `NULL` symbol stands for it, as NdjsonParser emits it: parser → stringifier round-trips.
 // * Nothing after destroy: the idle flush is cancelled, no push, no value encoded; every write
-//   callback still runs once (a held one as soon as the stream is destroyed).
+//   callback still runs once (a held one as soon as the stream is destroyed). A value whose write
+//   completed and whose line destroy() throws away (or that a destroying 'skip' listener left
+//   unencoded) is counted in `discarded`: nothing accepted is lost silently.
 //
 // Why JS and not Rust (measured on the 2-core dev box, Node 20; README "Performance"): the
 // values are JS objects, and reading them is the work. V8's JSON.stringify walks them in C++ on
@@ -115,7 +117,8 @@ function countLines (buffer) {
 /**
  * Values to NDJSON lines to Buffers. `add(value)` encodes one value into the current batch;
  * `take()` hands out the oldest complete batch, `take(true)` also an incomplete one. The counters
- * (`stats()`) count what was taken: values and bytes that left, and every skip.
+ * (`stats()`) count what was taken: values and bytes that left, every skip, and the values
+ * thrown away untaken (`discard()`).
  */
 class NdjsonEncoder {
   /**
@@ -135,6 +138,7 @@ class NdjsonEncoder {
     this.bytes = 0
     this.skipped = 0
     this.batches = 0
+    this.discarded = 0
     this.text = ''
     this.lines = 0
     // Complete batches not yet taken, as [text, lines] pairs. Grows past one only when a whole
@@ -202,8 +206,12 @@ class NdjsonEncoder {
     return buffer
   }
 
-  /** Drops every line not taken yet (a destroyed stream). */
+  /** Drops every line not taken yet (a destroyed stream), counting their values as discarded. */
   discard () {
+    let lines = this.lines
+    for (const [, count] of this.sealed) lines += count
+    for (const [, count] of this.pieces) lines += count
+    this.discarded += lines
     this.sealed = []
     this.text = ''
     this.lines = 0
@@ -211,7 +219,7 @@ class NdjsonEncoder {
   }
 
   stats () {
-    return { values: this.values, bytes: this.bytes, skipped: this.skipped, batches: this.batches }
+    return { values: this.values, bytes: this.bytes, skipped: this.skipped, batches: this.batches, discarded: this.discarded }
   }
 
   #seal () {
@@ -289,7 +297,7 @@ class NdjsonStringifier extends Transform {
     this[kOwed] = false
   }
 
-  /** values and bytes pushed downstream, values skipped, batches (Buffers) pushed. */
+  /** values and bytes pushed downstream, values skipped, batches (Buffers) pushed, values discarded by destroy(). */
   stats () {
     return this[kEncoder].stats()
   }
@@ -301,12 +309,16 @@ class NdjsonStringifier extends Transform {
 
   _writev (chunks, callback) {
     let err = null
+    let added = 0
     // A 'skip' listener may destroy the stream: the values after that are not encoded.
-    for (let i = 0; i < chunks.length && err === null && !this.destroyed; i++) {
-      err = this.#add(chunks[i].chunk)
+    while (added < chunks.length && err === null && !this.destroyed) {
+      err = this.#add(chunks[added++].chunk)
       // Complete batches go out as they fill while the reader wants them; the rest wait for _read.
       if (this[kWant] && this[kEncoder].ready()) this.#pump(false)
     }
+    // Their writes complete without an error (as core completes a destroyed stream's write in
+    // flight), so they are thrown away as the lines destroy() discarded are.
+    if (err === null && this.destroyed) this[kEncoder].discarded += chunks.length - added
     this.#settle(err, callback)
   }
 

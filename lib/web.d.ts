@@ -59,7 +59,7 @@ export type NdjsonStringifyStreamOptions = Omit<NdjsonStringifierOptions, NodeSt
  */
 export declare class NdjsonStringifyStream<T = any> extends TransformStream<T, Uint8Array> {
   constructor(options?: NdjsonStringifyStreamOptions, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<Uint8Array>)
-  /** values and bytes enqueued, values skipped, batches enqueued. */
+  /** values and bytes enqueued, values skipped, batches enqueued, values discarded at teardown. */
   stats(): NdjsonStringifierStats
   on(event: 'skip', listener: (info: UnserializableValue) => void): this
   once(event: 'skip', listener: (info: UnserializableValue) => void): this

@@ -78,7 +78,7 @@ class NdjsonStringifyStream extends WebTransform {
     this[kComponent] = engine
   }
 
-  /** values and bytes enqueued, values skipped, batches (Uint8Arrays) enqueued. */
+  /** values and bytes enqueued, values skipped, batches (Uint8Arrays) enqueued, values discarded at teardown. */
   stats () {
     return this[kComponent].encoder.stats()
   }
