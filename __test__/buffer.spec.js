@@ -688,6 +688,19 @@ test('pressureLevels with holes are refused, naming the hole', (t) => {
   }
 })
 
+test('options are read as core reads them (options.capacity): getters of a class and options inherited through the prototype chain count, and are validated', (t) => {
+  class Config {
+    get objectMode () { return true }
+    get capacity () { return 3 }
+    get overflow () { return 'drop-oldest' }
+  }
+  t.like(new BoundedBuffer(new Config()).stats(), { capacity: 3, overflow: 'drop-oldest' })
+  const inherited = new BoundedBuffer(Object.create({ objectMode: true, capacity: 5, readableHighWaterMark: 2 }))
+  t.like(inherited.stats(), { capacity: 5 })
+  t.is(inherited.readableHighWaterMark, 2, 'a core stream option too')
+  t.throws(() => new BoundedBuffer(Object.create({ capacity: 0 })), { instanceOf: RangeError, message: /options\.capacity/ })
+})
+
 test('fraction options: the error message states the real bounds, whatever the bad value', (t) => {
   for (const bad of [-1, 0, NaN, Infinity, 1.5]) {
     const err = t.throws(() => new BoundedBuffer({ pressureLevels: [bad] }), { instanceOf: RangeError }, String(bad))

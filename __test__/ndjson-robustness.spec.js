@@ -25,10 +25,10 @@ test('stats() has every counter even when the stream never started', (t) => {
   t.deepEqual(parser.stats(), { lines: 0, bytes: 0, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 })
 })
 
-test('inherited properties are not options', async (t) => {
+test('inherited options count, as core reads options (options.highWaterMark); only own keys are checked for misspellings', async (t) => {
   const options = Object.create({ output: 'lines', outptu: 1 })
   const values = await runThrough(new NdjsonParser(options), [Buffer.from('{"a":1}\n')])
-  t.deepEqual(values, [{ a: 1 }])
+  t.deepEqual(values.map(String), ['{"a":1}'])
 })
 
 // Costs are compared as CPU time against a reference run right beside them (serially, so no

@@ -137,6 +137,21 @@ test('every bad option is a TypeError or RangeError that names the option', (t) 
   t.throws(() => new ThrottleGroup({ rate: 1, burst: 0 }), { instanceOf: RangeError, message: /"options\.burst"/ })
 })
 
+test('options are read as core reads them (options.rate): getters of a class and options inherited through the prototype chain count, and are validated', (t) => {
+  class Limits {
+    get rate () { return 250 }
+    get burst () { return 50 }
+  }
+  const fromClass = new Throttle(new Limits())
+  t.like(fromClass.stats(), { rate: 250, burst: 50 })
+  fromClass.destroy()
+  const inherited = new Throttle(Object.create({ rate: 10, objectMode: true }))
+  t.like(inherited.stats(), { rate: 10 })
+  t.true(inherited.writableObjectMode)
+  inherited.destroy()
+  t.throws(() => new Throttle(Object.create({ rate: -1 })), { instanceOf: RangeError, message: /options\.rate/ })
+})
+
 test('setRate() validates its arguments like the constructor, and a refused call changes nothing', (t) => {
   const { clock, t: throttle, out } = manual({ rate: 1000, burst: 100 })
   const group = new ThrottleGroup({ rate: 1000, clock })

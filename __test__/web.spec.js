@@ -95,6 +95,18 @@ test("NdjsonParseStream: options go to the parser's own validation (unknown ones
   t.throws(() => new NdjsonParseStream().on('data', () => {}), { code: 'ERR_INVALID_ARG_VALUE' })
 })
 
+test('Web faces read options as core does: inherited ones and getters count (BoundedBufferStream, MonitoredWritableStream), inherited Node stream options are refused too', (t) => {
+  class BufferConfig {
+    get objectMode () { return true }
+    get capacity () { return 7 }
+  }
+  t.like(new web.BoundedBufferStream(new BufferConfig()).stats(), { capacity: 7 })
+  const monitored = new MonitoredWritableStream({ write () {} }, Object.create({ name: 'inherited', objectMode: true }))
+  t.like(monitored.stats(), { name: 'inherited', unit: 'items' })
+  t.throws(() => new web.BoundedBufferStream(Object.create({ highWaterMark: 4 })), { instanceOf: TypeError, message: /options\.highWaterMark/ })
+  t.throws(() => new MonitoredWritableStream({ write () {} }, Object.create({ write () {} })), { instanceOf: TypeError, message: /options\.write/ })
+})
+
 test('every face: an unknown option is refused naming the Web class, not its Node component', (t) => {
   for (const Class of [NdjsonParseStream, web.NdjsonStringifyStream, web.ThrottleStream, MeterStream, web.BoundedBufferStream]) {
     t.throws(() => new Class({ noSuchOption: 1, rate: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: new RegExp(`"options\\.noSuchOption" for ${Class.name}\\.`) }, Class.name)

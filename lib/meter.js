@@ -1330,5 +1330,6 @@ module.exports = {
   // For the Web faces (lib/web.js), which share their component's measure.
   kMeasure,
   addMeasuredMethods,
-  METER_OPTIONS
+  METER_OPTIONS,
+  WRITABLE_OPTIONS
 }

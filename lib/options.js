@@ -40,23 +40,37 @@ function describe (value) {
   return `type ${typeof value} (${String(value)})`
 }
 
-/** Checks that `options` is an object with no own keys outside `known`; returns a copy of its own properties. */
+/**
+ * Checks that `options` is an object with no own keys outside `known`; returns a copy of the
+ * known options it sets (those not undefined).
+ */
 function validateOptionsObject (options, className, known) {
   if (options === undefined) return {}
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw typeError('options', 'an object', options)
   }
-  // Own properties only, as core's validators read them: an inherited `output` is not an option.
-  const own = {}
+  // A misspelt option is refused; only own keys are checked, since an instance of a class of
+  // options inherits methods and more that are no options.
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       const err = new TypeError(`Unknown option "options.${key}" for ${className}. Known options: ${known.join(', ')}`)
       err.code = 'ERR_INVALID_ARG_VALUE'
       throw err
     }
-    own[key] = options[key]
   }
-  return own
+  // Read as core reads its options (`options.highWaterMark`): an inherited option or a getter
+  // counts, as it does for `new Transform(options)`; copying own properties only ignored them.
+  const copy = {}
+  for (const key of known) {
+    const value = options[key]
+    if (value !== undefined) copy[key] = value
+  }
+  return copy
+}
+
+/** Whether `options` (an object, or anything) sets `key`, read as validateOptionsObject reads it. */
+function setsOption (options, key) {
+  return options !== null && typeof options === 'object' && options[key] !== undefined
 }
 
 function validateOneOf (options, key, allowed, fallback) {
@@ -138,6 +152,7 @@ module.exports = {
   argumentTypeError,
   pickStreamOptions,
   rangeError,
+  setsOption,
   typeError,
   validateBoolean,
   validateFunction,

@@ -22,11 +22,11 @@ const { WritableStream, CountQueuingStrategy, ByteLengthQueuingStrategy } = requ
 const { NdjsonParser, NULL, KNOWN_OPTIONS: PARSER_OPTIONS } = require('./ndjson.js')
 const { NdjsonEncoder, encoderOptions, KNOWN_OPTIONS: STRINGIFIER_OPTIONS, MAX_BATCH } = require('./stringifier.js')
 const { Throttle, THROTTLE_OPTIONS } = require('./throttle.js')
-const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods, METER_OPTIONS } = require('./meter.js')
+const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods, METER_OPTIONS, WRITABLE_OPTIONS } = require('./meter.js')
 const { BoundedBuffer, BUFFER_OPTIONS, kDiscardUnread } = require('./buffer.js')
 const { NativeEngine, NodeEngine, EncoderEngine } = require('./web/engines.js')
 const { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents } = require('./web/face.js')
-const { typeError } = require('./options.js')
+const { setsOption, typeError, validateOptionsObject } = require('./options.js')
 
 const kComponent = Symbol('kComponent')
 
@@ -160,15 +160,14 @@ const NODE_SINK_OPTIONS = [
  */
 class MonitoredWritableStream extends WritableStream {
   constructor (destination, options) {
-    if (options !== null && typeof options === 'object') {
-      for (const key of NODE_SINK_OPTIONS) {
-        if (Object.hasOwn(options, key)) {
-          const err = new TypeError(`The "options.${key}" option is one of MonitoredWritable's Node sink, not of MonitoredWritableStream: the destination does the writing`)
-          err.code = 'ERR_INVALID_ARG_VALUE'
-          throw err
-        }
+    for (const key of NODE_SINK_OPTIONS) {
+      if (setsOption(options, key)) {
+        const err = new TypeError(`The "options.${key}" option is one of MonitoredWritable's Node sink, not of MonitoredWritableStream: the destination does the writing`)
+        err.code = 'ERR_INVALID_ARG_VALUE'
+        throw err
       }
     }
+    const opts = validateOptionsObject(options, 'MonitoredWritableStream', WRITABLE_OPTIONS.filter((key) => !NODE_SINK_OPTIONS.includes(key)))
     if (destination === null || typeof destination !== 'object') {
       throw typeError('destination', 'a WritableStream or an underlying sink object', destination)
     }
@@ -187,7 +186,7 @@ class MonitoredWritableStream extends WritableStream {
       drainWaiter = null
     }
     const node = new MonitoredWritable({
-      ...options,
+      ...opts,
       decodeStrings: false,
       write (chunk, encoding, callback) {
         writer.write(chunk).then(() => callback(), (err) => {

@@ -39,7 +39,7 @@ const {
   TransformStream,
   WritableStream
 } = require('node:stream/web')
-const { STREAM_OPTIONS, typeError, validateOptionsObject } = require('../options.js')
+const { STREAM_OPTIONS, setsOption, typeError, validateOptionsObject } = require('../options.js')
 
 const OPEN = 0
 const CLOSED = 1 // the readable side closed after a clean end
@@ -396,14 +396,14 @@ class WebTransform extends TransformStream {
 }
 
 /**
- * The options of a Web face (a copy of their own properties): the component's own (`known`),
+ * The options of a Web face (a copy, as validateOptionsObject makes): the component's own (`known`),
  * minus the Node stream options, which have no meaning here (queuing strategies take their
  * place). Errors name the Web class.
  */
 function webOptions (options, className, known) {
   if (options === null || typeof options !== 'object') return validateOptionsObject(options, className, known)
   for (const key of STREAM_OPTIONS) {
-    if (Object.hasOwn(options, key)) {
+    if (setsOption(options, key)) {
       const err = new TypeError(`The "options.${key}" option is a Node stream option, not one of ${className}: ` +
         'give queuing strategies instead (the second and third arguments), and an AbortSignal to pipeTo/pipeThrough')
       err.code = 'ERR_INVALID_ARG_VALUE'
