@@ -54,6 +54,24 @@ test('sizes: whole bytes, powers of 1000 for k/M/G/T and of 1024 for Ki/Mi/Gi/Ti
   t.throws(() => parseSize('1e30'), { instanceOf: UsageError, message: /too large/ })
 })
 
+test('sizes are whole numbers of bytes: a fraction is refused, not rounded; decimal multipliers are exact', (t) => {
+  t.is(parseSize('1.1kB'), 1100, '1.1 * 1000 is 1100.0000000000002; 1.1e3 is 1100')
+  t.is(parseSize('0.25KiB'), 256)
+  t.is(parseSize('1.5e-1k'), 150)
+  for (const bad of ['0.4', '1.5', '1.0001KiB', '0.1KiB', '1e-400']) {
+    t.throws(() => parseSize(bad), { instanceOf: UsageError, message: new RegExp(`^--size: '${bad.replace(/\./g, '\\.')}' is (not a whole number of bytes|too small)`) }, bad)
+  }
+  t.throws(() => parseSize('2.5', '--max-line'), { instanceOf: UsageError, message: /^--max-line: '2\.5' is not a whole number of bytes/ })
+})
+
+test('rates below one byte or line an hour are refused by name (they would hold the first unit for good)', (t) => {
+  t.deepEqual(parseRate('0.0003/s', true), { perSecond: 0.0003, unit: 'lines' })
+  for (const [text, linesCounted, unit] of [['1e-300', false, 'byte'], ['1e-300B/s', true, 'byte'], ['0.0002/s', true, 'line'], ['1e-400/s', true, 'line']]) {
+    t.throws(() => parseRate(text, linesCounted), { instanceOf: UsageError, message: /^--rate: '.*' is too small/ }, text)
+    if (text !== '1e-400/s') t.throws(() => parseRate(text, linesCounted), { message: new RegExp(`one ${unit} would take more than an hour`) })
+  }
+})
+
 test('the settings from arguments, with their defaults', (t) => {
   t.deepEqual(parseArguments([]), {
     file: null,

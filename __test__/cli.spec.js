@@ -208,6 +208,35 @@ test('bad arguments: exit 2, a message naming the argument, nothing on stdout', 
   }
 })
 
+test('a --rate too small for one unit an hour, a --size or --max-line that is no whole number of bytes: exit 2 naming the flag (no endless wait, no silent rounding)', async (t) => {
+  const input = '{"a":1}\n'.repeat(3)
+  const cases = [
+    [['--rate', '1e-300'], /^sluice: --rate: '1e-300' is too small \(one byte would take more than an hour/],
+    [['--lines', '--rate', '0.0001/s'], /^sluice: --rate: '0\.0001\/s' is too small \(one line would take more than an hour/],
+    [['--size', '0.4'], /^sluice: --size: '0\.4' is not a whole number of bytes/],
+    [['--size', '1.5'], /^sluice: --size: '1\.5' is not a whole number of bytes/],
+    [['--ndjson', '--max-line', '1.0001KiB'], /^sluice: --max-line: '1\.0001KiB' is not a whole number of bytes/]
+  ]
+  for (const [args, message] of cases) {
+    const r = await sluice(args, { input })
+    t.is(r.code, 2, `sluice ${args.join(' ')}`)
+    t.regex(r.stderr, message, `sluice ${args.join(' ')}`)
+    t.is(r.stdout.length, 0)
+  }
+  const slow = await sluice(['--lines', '--rate', '0.0003/s', '--size', '1.1kB', '--stats', 'json'], { input: '' })
+  t.is(slow.code, 0, 'one line in a bit under an hour, and 1.1 kB (1,100 bytes exactly) are accepted')
+})
+
+test('--stats: filteredLines is null unless --where filtered (a --select alone filters nothing), in json and text', async (t) => {
+  const selectOnly = await sluice(['--ndjson', '--select', 'id', '--stats', 'json', ndjsonFile])
+  t.is(selectOnly.code, 0, selectOnly.stderr)
+  t.is(JSON.parse(selectOnly.stderr).filteredLines, null)
+  const text = await sluice(['--ndjson', '--select', 'id', '--stats', 'text', ndjsonFile])
+  t.notRegex(text.stderr, /filtered/)
+  const both = await sluice(['--ndjson', '--where', '.type == "WatchEvent"', '--select', 'id', '--stats', 'json', ndjsonFile])
+  t.is(JSON.parse(both.stderr).filteredLines, 5000 - Math.ceil(5000 / 3))
+})
+
 test('--help and --version exit 0 on stdout; a missing file exits 1', async (t) => {
   const help = await sluice(['--help'])
   t.is(help.code, 0)

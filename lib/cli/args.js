@@ -80,18 +80,13 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'V' }
 }
 
-const MULTIPLIERS = {
-  '': 1,
-  k: 1e3,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  Ti: 1024 ** 4
-}
+// Powers of 1000 move the decimal exponent (`1.1k` is read as 1.1e3, exactly 1100; 1.1 * 1000 is
+// 1100.0000000000002, no whole number of bytes); powers of 1024 multiply, which is exact.
+const DECIMAL_EXPONENTS = { '': 0, k: 3, K: 3, M: 6, G: 9, T: 12 }
+const BINARY_MULTIPLIERS = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 }
+// The slowest --rate: one byte or line an hour (the longest --interval). A rate like 1e-300/s
+// would hold the first unit past it for good, with the command waiting and showing nothing.
+const MIN_RATE_PER_SECOND = 1 / 3600
 const QUANTITY = /^(\d+(?:\.\d+)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(|k|K|M|G|T|Ki|Mi|Gi|Ti)(B?)$/
 // The same, with the unit in any case: to suggest the right spelling.
 const ANY_CASE_UNIT = /^(.*?\d\s*)([kmgt])(i?)(b?)(\/s)?$/i
@@ -108,16 +103,22 @@ function parseQuantity (text, flag, what, shown = text) {
       : `units are case-sensitive: did you mean ${u[1]}${u[2].toUpperCase()}${u[3].toLowerCase()}${u[4].toUpperCase()}${u[5] ?? ''}?`
     throw new UsageError(`${flag}: '${shown}' is not a ${what} (${hint})`)
   }
-  const value = Number(`${m[1]}e${m[2] ?? 0}`) * MULTIPLIERS[m[3]]
+  const unit = m[3]
+  const exponent = Number(m[2] ?? 0) + (DECIMAL_EXPONENTS[unit] ?? 0)
+  const value = Number(`${m[1]}e${exponent}`) * (BINARY_MULTIPLIERS[unit] ?? 1)
   if (value === Infinity) throw new UsageError(`${flag}: '${shown}' is too large (it must be finite)`)
+  // 1e-400 is 0 as a number: not the zero that was written.
+  if (value === 0 && /[1-9]/.test(m[1])) throw new UsageError(`${flag}: '${shown}' is too small (it is 0 as a number)`)
   return { value, bytes: m[4] === 'B' }
 }
 
 /** A SIZE in bytes (an integer >= 0). */
 function parseSize (text, flag = '--size') {
   const { value } = parseQuantity(text, flag, 'size')
-  if (!Number.isSafeInteger(Math.round(value))) throw new UsageError(`${flag}: '${text}' is too large`)
-  return Math.round(value)
+  if (value > Number.MAX_SAFE_INTEGER) throw new UsageError(`${flag}: '${text}' is too large`)
+  // Rounding made 0.4 a size of 0 (and 1.5 of 2) without a word.
+  if (!Number.isInteger(value)) throw new UsageError(`${flag}: '${text}' is not a whole number of bytes (${value})`)
+  return value
 }
 
 /** A RATE: `{ perSecond, unit: 'bytes' | 'lines' }`; `linesCounted`: --lines or --ndjson given. */
@@ -125,7 +126,11 @@ function parseRate (text, linesCounted) {
   const quantity = text.endsWith('/s') ? text.slice(0, -2) : text
   const { value, bytes } = parseQuantity(quantity, '--rate', 'rate', text)
   if (!(value > 0)) throw new UsageError(`--rate: '${text}' must be above 0`)
-  return { perSecond: value, unit: bytes || !linesCounted ? 'bytes' : 'lines' }
+  const unit = bytes || !linesCounted ? 'bytes' : 'lines'
+  if (value < MIN_RATE_PER_SECOND) {
+    throw new UsageError(`--rate: '${text}' is too small (one ${unit === 'bytes' ? 'byte' : 'line'} would take more than an hour; the least is 1 an hour, ${MIN_RATE_PER_SECOND.toPrecision(3)}/s)`)
+  }
+  return { perSecond: value, unit }
 }
 
 /** A DURATION in milliseconds, from 10 ms to 3600 s. */

@@ -225,8 +225,9 @@ function setUp (opts) {
       invalidLines: parser === null ? null : reportedInvalid,
       invalidPending: parser === null ? null : Math.max(0, parser.stats().invalidLines - reportedInvalid),
       blankLines: parser === null ? null : parser.stats().blankLines,
-      // Valid lines --where dropped (the parser counts them only when it filters).
-      filteredLines: parser?.stats().filteredLines ?? null,
+      // Valid lines --where dropped: null without --where, as for every count of a stage that did
+      // not run (the parser reports 0 for a --select alone, which filters nothing).
+      filteredLines: parser === null || opts.where === null ? null : parser.stats().filteredLines,
       blockedMs: w.blockedMs,
       throttledMs: throttle === null ? null : throttle.stats().waitedMs
     }
