@@ -398,6 +398,35 @@ test('BoundedBufferStream: items still in the readable queue when the reader can
   t.like(ended.stats(), { totalProduced: 5, totalConsumed: 1, unread: 4, discarded: 4 })
 })
 
+test('BoundedBufferStream: a reader released while its read waited does not leave the next items where a cancel loses them', async (t) => {
+  // releaseLock() and a pipeTo aborted with preventCancel both let go of a read that waits on
+  // an empty queue; the items written after it were never read, and a cancel must say so.
+  for (const letGo of ['releaseLock', 'pipeTo']) {
+    const s = new web.BoundedBufferStream({ objectMode: true, capacity: 10 }, undefined, new CountQueuingStrategy({ highWaterMark: 2 }))
+    const drops = []
+    s.on('drop', ({ reason, items }) => drops.push(reason, ...items))
+    if (letGo === 'releaseLock') {
+      const reader = s.readable.getReader()
+      const waiting = reader.read()
+      await new Promise((resolve) => setImmediate(resolve))
+      reader.releaseLock()
+      await t.throwsAsync(waiting)
+    } else {
+      const controller = new AbortController()
+      const piped = s.readable.pipeTo(new WritableStream(), { signal: controller.signal, preventCancel: true })
+      await new Promise((resolve) => setImmediate(resolve))
+      controller.abort()
+      await t.throwsAsync(piped, { any: true, name: 'AbortError' })
+    }
+    const writer = s.writable.getWriter()
+    for (let i = 0; i < 5; i++) writer.write(i).catch(() => {})
+    await new Promise((resolve) => setImmediate(resolve))
+    await s.readable.cancel('bye')
+    t.deepEqual(drops, ['unread', 0, 1, 'destroy', 2, 3, 4], letGo)
+    t.like(s.stats(), { totalProduced: 5, totalConsumed: 0, discarded: 5 }, letGo)
+  }
+})
+
 // A throwing 'summary' listener with an 'uncaughtException' handler: as on a Meter, the throw is
 // uncaught and the stream still completes (every chunk, then the readable side closes). In a
 // child process, which reports at exit: a readable side that never closes leaves an empty event

@@ -117,6 +117,8 @@ class Link {
     this.state = OPEN
     this.readableController = null
     this.writableController = null
+    // The ReadableStream (for `locked`).
+    this.readable = null
     // The readable side's desiredSize with an empty queue: its highWaterMark.
     this.room0 = 0
     // A pull that has not been answered with an item yet (a read may wait on an empty queue).
@@ -151,8 +153,12 @@ class Link {
     const wanted = this.wanted
     this.wanted = false
     try {
-      // A read waits only on an empty queue: the item is that read's.
-      if (this.readQueue === null || wanted) this.readableController.enqueue(item)
+      // A read waits only on an empty queue: the item is that read's, if that read is still there.
+      // A reader released while its read waited (releaseLock, a pipeTo aborted with
+      // preventCancel) leaves `wanted` behind with no read, and an item given to the ReadableStream
+      // then would sit in its queue, where a cancel loses it unseen: queued here instead, for the
+      // next reader's pull.
+      if (this.readQueue === null || (wanted && this.readable.locked)) this.readableController.enqueue(item)
       else this.readQueue.push(item)
     } catch (err) {
       // The readable strategy's size() threw: the stream has errored with it (the Streams
@@ -376,6 +382,7 @@ class WebTransform extends TransformStream {
       pull: () => link.pull(),
       cancel: (reason) => link.cancel(reason)
     }, readQueue === null ? readableStrategy : new CountQueuingStrategy({ highWaterMark: 0 }))
+    link.readable = this.#readable
     engine.attach(link)
     // The pull a ReadableStream makes once started while its queue has room: the link's queue
     // fills as the ReadableStream's would, before anyone reads.
