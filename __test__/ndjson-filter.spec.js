@@ -228,6 +228,9 @@ test('the constructor refuses a bad where or select, naming the option and the p
   t.throws(() => new NdjsonParser({ where: 5 }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
   t.throws(() => new NdjsonParser({ select: 'a' }), { instanceOf: TypeError, message: /options\.select/ })
   t.throws(() => new NdjsonParser({ select: ['a', 1] }), { instanceOf: TypeError, message: /options\.select\[1\]/ })
+  // A hole in a sparse array is an undefined path too (it reached the native check unnamed).
+  t.throws(() => new NdjsonParser({ select: [, 'a'] }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /options\.select\[0\]/ }) // eslint-disable-line no-sparse-arrays
+  t.throws(() => new NdjsonParser({ select: ['a', , 'b'] }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /options\.select\[1\]/ }) // eslint-disable-line no-sparse-arrays
   t.throws(() => new NdjsonParser({ select: ['a', 'b..c'] }), { instanceOf: TypeError, message: /options\.select\[1\]" path is invalid at column 3/ })
   // The regex crate's explanation keeps its lines: the reason, then the pattern and a caret.
   t.throws(() => new NdjsonParser({ where: '.a matches "x["' }), { message: /invalid regular expression: unclosed character class\n {4}x\[\n {5}\^/ })

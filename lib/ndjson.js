@@ -230,13 +230,15 @@ function filterOptions (opts) {
   const select = opts.select
   if (select !== undefined) {
     if (!Array.isArray(select)) throw typeError('options.select', 'an array of paths (strings)', select)
-    select.forEach((path, i) => {
+    // An index loop, not forEach: forEach skips the holes of a sparse array (`[, 'a']`).
+    for (let i = 0; i < select.length; i++) {
+      const path = select[i]
       if (typeof path !== 'string') throw typeError(`options.select[${i}]`, 'a string', path)
       const at = loneSurrogateAt(path)
       if (at !== -1) {
         throw invalidArgValue(`The "options.select[${i}]" path is invalid at column ${at + 1}: ${loneSurrogate(path, at)} (quote the key, with an escape: ["\\u${hex(path, at)}"])`)
       }
-    })
+    }
     filter.select = [...select]
   }
   if (Object.keys(filter).length > 0) {
