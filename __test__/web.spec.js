@@ -105,6 +105,13 @@ test('Web faces read options as core does: inherited ones and getters count (Bou
   t.like(monitored.stats(), { name: 'inherited', unit: 'items' })
   t.throws(() => new web.BoundedBufferStream(Object.create({ highWaterMark: 4 })), { instanceOf: TypeError, message: /options\.highWaterMark/ })
   t.throws(() => new MonitoredWritableStream({ write () {} }, Object.create({ write () {} })), { instanceOf: TypeError, message: /options\.write/ })
+  // Set to undefined, an option is not set (as core reads it): no refusal, for the Node stream
+  // options a face refuses when set too.
+  for (const Class of [NdjsonParseStream, web.NdjsonStringifyStream, web.ThrottleStream, MeterStream, web.BoundedBufferStream]) {
+    const own = Class === web.ThrottleStream ? { rate: 1 } : {}
+    t.notThrows(() => new Class({ highWaterMark: undefined, signal: undefined, ...own }), Class.name)
+  }
+  t.notThrows(() => new MonitoredWritableStream({ write () {} }, { write: undefined, highWaterMark: undefined }))
 })
 
 test('every face: an unknown option is refused naming the Web class, not its Node component', (t) => {

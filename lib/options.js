@@ -42,9 +42,10 @@ function describe (value) {
 
 /**
  * Checks that `options` is an object with no own keys outside `known`; returns a copy of the
- * known options it sets (those not undefined).
+ * known options it sets (those not undefined). Keys in `unset` are allowed while undefined (not
+ * set, as core reads an undefined option): the options a Web face refuses when set.
  */
-function validateOptionsObject (options, className, known) {
+function validateOptionsObject (options, className, known, unset = []) {
   if (options === undefined) return {}
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw typeError('options', 'an object', options)
@@ -52,7 +53,7 @@ function validateOptionsObject (options, className, known) {
   // A misspelt option is refused; only own keys are checked, since an instance of a class of
   // options inherits methods and more that are no options.
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
+    if (!known.includes(key) && !(unset.includes(key) && options[key] === undefined)) {
       const err = new TypeError(`Unknown option "options.${key}" for ${className}. Known options: ${known.join(', ')}`)
       err.code = 'ERR_INVALID_ARG_VALUE'
       throw err

@@ -167,7 +167,7 @@ class MonitoredWritableStream extends WritableStream {
         throw err
       }
     }
-    const opts = validateOptionsObject(options, 'MonitoredWritableStream', WRITABLE_OPTIONS.filter((key) => !NODE_SINK_OPTIONS.includes(key)))
+    const opts = validateOptionsObject(options, 'MonitoredWritableStream', WRITABLE_OPTIONS.filter((key) => !NODE_SINK_OPTIONS.includes(key)), NODE_SINK_OPTIONS)
     if (destination === null || typeof destination !== 'object') {
       throw typeError('destination', 'a WritableStream or an underlying sink object', destination)
     }

@@ -417,7 +417,7 @@ function webOptions (options, className, known) {
       throw err
     }
   }
-  return validateOptionsObject(options, className, known.filter((key) => !STREAM_OPTIONS.includes(key)))
+  return validateOptionsObject(options, className, known.filter((key) => !STREAM_OPTIONS.includes(key)), STREAM_OPTIONS)
 }
 
 /** Checks a queuing strategy argument; `undefined` gives `fallback()`. */
