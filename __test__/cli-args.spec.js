@@ -30,6 +30,10 @@ test('rates: B means bytes; without it the unit counted (lines with --lines/--nd
   }
   t.throws(() => parseRate('0', true), { message: /'0' must be above 0/ })
   t.throws(() => parseRate('1e400', true), { message: /'1e400' is too large \(it must be finite\)/ })
+  // An exponent past 1e21 prints as 1e+21: it once made the value NaN and the message wrong.
+  t.throws(() => parseRate('1e999999999999999999999', true), { message: /is too large \(it must be finite\)/ })
+  t.throws(() => parseSize('1e999999999999999999999'), { message: /is too large \(it must be finite\)/ })
+  t.throws(() => parseSize('1e-999999999999999999999'), { message: /is too small \(it is 0 as a number\)/ })
   // Units are case-sensitive (m would be milli); the right spelling is suggested.
   t.throws(() => parseRate('5mib/s', true), { message: /'5mib\/s' is not a rate \(units are case-sensitive: did you mean 5MiB\/s\?\)/ })
   t.throws(() => parseRate('2gb', true), { message: /did you mean 2GB\?/ })

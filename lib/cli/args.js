@@ -104,7 +104,9 @@ function parseQuantity (text, flag, what, shown = text) {
     throw new UsageError(`${flag}: '${shown}' is not a ${what} (${hint})`)
   }
   const unit = m[3]
-  const exponent = Number(m[2] ?? 0) + (DECIMAL_EXPONENTS[unit] ?? 0)
+  // Clamped to what a command line can offset with mantissa digits (an argument is at most
+  // 128 KiB): an exponent of 1e21 or more would print as 1e+21 below, and read as NaN.
+  const exponent = Math.max(-1e6, Math.min(1e6, Number(m[2] ?? 0) + (DECIMAL_EXPONENTS[unit] ?? 0)))
   const value = Number(`${m[1]}e${exponent}`) * (BINARY_MULTIPLIERS[unit] ?? 1)
   if (value === Infinity) throw new UsageError(`${flag}: '${shown}' is too large (it must be finite)`)
   // 1e-400 is 0 as a number: not the zero that was written.
