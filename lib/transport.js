@@ -104,7 +104,6 @@ const kNextPiece = Symbol('kNextPiece')
 const resolved = Promise.resolve()
 const kWake = Symbol('kWake')
 const kDeferred = Symbol('kDeferred')
-const kAnswering = Symbol('kAnswering')
 
 // Where a drain runs, which decides what happens to an exception thrown by user code in it.
 // From the native callback or our own setImmediate: it propagates (an uncaught exception).
@@ -147,7 +146,6 @@ class NativeTransform extends Transform {
     this[kKick] = false
     this[kWake] = false
     this[kDeferred] = null
-    this[kAnswering] = 0
     this[kHandle] = null
     this[kPort] = null
     this[kJsStage] = jsStage
@@ -200,7 +198,7 @@ class NativeTransform extends Transform {
       }
       if (chunk === null) {
         scheduleKick(this)
-        answerAccepted(this, callback)
+        callback()
         return
       }
       if (this[kHandle] === null) {
@@ -221,7 +219,7 @@ class NativeTransform extends Transform {
     }
     if (accepted) {
       scheduleKick(this)
-      answerAccepted(this, callback)
+      callback()
     } else {
       this[kPending] = { chunk, callback }
     }
@@ -450,32 +448,6 @@ function takeNextPiece (stream) {
 }
 
 /**
- * Completes a write whose chunk was accepted, from a promise job after the kick just scheduled,
- * not at once. Core defers a write completed at once to `process.nextTick`, while a write held
- * here completes from a promise job (a kick); a producer that goes on in promise jobs (awaiting
- * 'drain', the documented pattern) keeps the nextTick queue waiting, so a held write's callback
- * ran before the callbacks of the writes before it, and those piled up for as long as the
- * producer wrote (thousands, with what each captured, on blank lines). Every completion is now
- * a promise job, so callbacks run in write order and at once. Core starts the next write only
- * once this one completes, so nothing is reordered behind it either. Writes core buffered then
- * arrive one promise job apart: the kick waits for them (see `kick`), so that they are taken as
- * one burst, as when they completed at once.
- */
-function answerAccepted (stream, callback) {
-  stream[kAnswering]++
-  resolved.then(() => {
-    stream[kAnswering]--
-    try {
-      callback()
-    } catch (err) {
-      // The user's write callback threw: from our next turn, an uncaught exception, as in `kick`.
-      stream[kDeferred] = { err }
-      wake(stream)
-    }
-  })
-}
-
-/**
  * Input accepted in this turn starts once the turn's writes are done: one native call decides
  * whether to run it inline (a little input on an idle stream) or on the pool.
  */
@@ -486,14 +458,6 @@ function scheduleKick (stream) {
 }
 
 function kick (stream) {
-  // Writes being completed (answerAccepted) bring the next buffered ones: the kick goes after
-  // them, so a burst of writes is one input (a burst of small writes still goes native or to
-  // text mode as bulk). Bounded: the JS stage and the native queue each take only so much
-  // before a write is held, and a held write is not being completed.
-  if (stream[kAnswering] > 0) {
-    resolved.then(() => kick(stream))
-    return
-  }
   stream[kKick] = false
   if (stream.destroyed) return
   if (stream[kHandle] === null) {
