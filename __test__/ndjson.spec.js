@@ -16,3 +16,26 @@ test('a null line becomes NULL in values output and does not end the stream', as
   const values = await runThrough(new NdjsonParser(), [Buffer.from('1\nnull\n2\n')])
   t.deepEqual(values, [1, NULL, 2])
 })
+
+test("a producer awaiting 'drain' (the documented pattern): write callbacks run in write order, none left behind while it writes", async (t) => {
+  // Writes the parser took at once used to complete through core's process.nextTick, and held
+  // ones from a promise job: a producer going on in promise jobs kept the first kind waiting, so
+  // callbacks came out of order, and on blank lines half of them piled up until it stopped.
+  const { once } = require('node:events')
+  const lines = { blank: '\n', whitespace: '  \n', numbers: '[1.5,2.5,{"x":-3e-7}]\n', strings: '{"msg":"hello world","level":"info"}\n' }
+  for (const [kind, line] of Object.entries(lines)) {
+    const chunk = Buffer.from(line.repeat(Math.floor(65536 / line.length)))
+    const parser = new NdjsonParser()
+    parser.resume()
+    const order = []
+    let mostBehind = 0
+    for (let i = 0; i < 500; i++) {
+      if (!parser.write(chunk, () => order.push(i))) await once(parser, 'drain')
+      mostBehind = Math.max(mostBehind, i + 1 - order.length)
+    }
+    parser.end()
+    await once(parser, 'finish')
+    t.deepEqual(order, Array.from({ length: 500 }, (_, i) => i), `${kind}: every callback once, in write order`)
+    t.true(mostBehind <= 2, `${kind}: at most ${mostBehind} callbacks outstanding while writing`)
+  }
+})

@@ -404,7 +404,7 @@ function retryPending (stream) {
     if (rest === null) {
       stream[kPending] = null
       scheduleKick(stream)
-      pending.callback()
+      completeHeld(stream, pending.callback)
       return
     }
     pending.chunk = rest
@@ -426,7 +426,21 @@ function retryPending (stream) {
   stream[kPending] = null
   scheduleKick(stream)
   if (pending.chunk === kEnd) stream[kFlushCallback] = pending.callback
-  else pending.callback() // core's write callback: runs user code (write callbacks, 'drain')
+  else completeHeld(stream, pending.callback) // core's write callback: runs user code (write callbacks, 'drain')
+}
+
+/**
+ * Completes a write this stream held. Core completes a write taken at once from
+ * `process.nextTick`; a held one completes here, often from a promise job (a kick), and a
+ * producer that goes on in promise jobs (awaiting 'drain', the documented pattern) kept that tick
+ * waiting: the held write's callback ran before the callbacks of the writes before it, which
+ * piled up for as long as it wrote (on blank lines, half of them). While core has such
+ * completions waiting (its `afterWriteTickInfo`, there since Node 14; checked on 20, 22 and 24),
+ * this one waits for the next turn, after them; otherwise it completes now.
+ */
+function completeHeld (stream, callback) {
+  if (stream._writableState?.afterWriteTickInfo == null) callback()
+  else setImmediate(callback)
 }
 
 /**
