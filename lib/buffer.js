@@ -48,7 +48,8 @@
 // * Nothing is lost silently: every item written is read, dropped (a 'drop' event, counted by
 //   reason), discarded by destroy (a 'drop' event with reason 'unread' for what core's readable
 //   buffer held, or that BoundedBufferStream's readable queue held, kDiscardUnread; 'destroy'
-//   for the ring and a held write; counted as `discarded`) or still buffered: totalProduced = totalConsumed + droppedItems + discarded + buffered, where
+//   for the ring and a held write; counted as `discarded`) or still buffered:
+//   totalProduced = totalConsumed + droppedItems + discarded + buffered, where
 //   totalConsumed = emitted - unread.
 // * `push()` only while the readable side asked for data (`kWant`: its last push returned true,
 //   or `_read` ran since), never after destroy.

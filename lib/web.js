@@ -26,7 +26,7 @@ const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods, METER_OPTIONS, W
 const { BoundedBuffer, BUFFER_OPTIONS, kDiscardUnread } = require('./buffer.js')
 const { NativeEngine, NodeEngine, EncoderEngine } = require('./web/engines.js')
 const { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents } = require('./web/face.js')
-const { setsOption, typeError, validateOptionsObject } = require('./options.js')
+const { typeError } = require('./options.js')
 
 const kComponent = Symbol('kComponent')
 
@@ -160,14 +160,8 @@ const NODE_SINK_OPTIONS = [
  */
 class MonitoredWritableStream extends WritableStream {
   constructor (destination, options) {
-    for (const key of NODE_SINK_OPTIONS) {
-      if (setsOption(options, key)) {
-        const err = new TypeError(`The "options.${key}" option is one of MonitoredWritable's Node sink, not of MonitoredWritableStream: the destination does the writing`)
-        err.code = 'ERR_INVALID_ARG_VALUE'
-        throw err
-      }
-    }
-    const opts = validateOptionsObject(options, 'MonitoredWritableStream', WRITABLE_OPTIONS.filter((key) => !NODE_SINK_OPTIONS.includes(key)), NODE_SINK_OPTIONS)
+    const opts = webOptions(options, 'MonitoredWritableStream', WRITABLE_OPTIONS, NODE_SINK_OPTIONS, (key) =>
+      `The "options.${key}" option is one of MonitoredWritable's Node sink, not of MonitoredWritableStream: the destination does the writing`)
     if (destination === null || typeof destination !== 'object') {
       throw typeError('destination', 'a WritableStream or an underlying sink object', destination)
     }

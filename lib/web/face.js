@@ -403,21 +403,25 @@ class WebTransform extends TransformStream {
 }
 
 /**
- * The options of a Web face (a copy, as validateOptionsObject makes): the component's own (`known`),
- * minus the Node stream options, which have no meaning here (queuing strategies take their
- * place). Errors name the Web class.
+ * The options of a Web face (a copy, as validateOptionsObject makes): the component's own
+ * (`known`) minus `refused`, which are refused when set, with the message `why(key, className)`.
+ * By default those are the Node stream options, which have no meaning here (queuing strategies
+ * take their place). Errors name the Web class.
  */
-function webOptions (options, className, known) {
-  if (options === null || typeof options !== 'object') return validateOptionsObject(options, className, known)
-  for (const key of STREAM_OPTIONS) {
+function webOptions (options, className, known, refused = STREAM_OPTIONS, why = nodeStreamOption) {
+  for (const key of refused) {
     if (setsOption(options, key)) {
-      const err = new TypeError(`The "options.${key}" option is a Node stream option, not one of ${className}: ` +
-        'give queuing strategies instead (the second and third arguments), and an AbortSignal to pipeTo/pipeThrough')
+      const err = new TypeError(why(key, className))
       err.code = 'ERR_INVALID_ARG_VALUE'
       throw err
     }
   }
-  return validateOptionsObject(options, className, known.filter((key) => !STREAM_OPTIONS.includes(key)), STREAM_OPTIONS)
+  return validateOptionsObject(options, className, known.filter((key) => !refused.includes(key)), refused)
+}
+
+function nodeStreamOption (key, className) {
+  return `The "options.${key}" option is a Node stream option, not one of ${className}: ` +
+    'give queuing strategies instead (the second and third arguments), and an AbortSignal to pipeTo/pipeThrough'
 }
 
 /** Checks a queuing strategy argument; `undefined` gives `fallback()`. */
