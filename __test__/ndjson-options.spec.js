@@ -177,6 +177,22 @@ test("output 'lines': one Buffer per valid line, raw bytes without the terminato
   t.is(r.stats.values, 5)
 })
 
+test("setEncoding(): lines come out as strings with output 'lines'; refused at the call with any other output", async (t) => {
+  const p = new NdjsonParser({ output: 'lines' })
+  t.is(p.setEncoding('utf8'), p)
+  const r = await collect(p, [b('{"a":"é"}\n'), b('[1]\n')])
+  t.deepEqual(r.values, ['{"a":"é"}', '[1]'])
+  for (const output of ['values', 'batches', 'envelopes']) {
+    const parser = new NdjsonParser({ output })
+    const err = t.throws(() => parser.setEncoding('utf8'), { instanceOf: TypeError, code: 'ERR_INVALID_STATE' })
+    t.regex(err.message, new RegExp(`output '${output}'.*output 'lines' only`))
+    // Nothing was set: the parser still parses.
+    const values = await collect(parser, [b('{"a":1}\n')])
+    t.is(values.values.length, 1)
+    t.is(values.error, null)
+  }
+})
+
 test("output 'envelopes': { line, offset, value } with physical line numbers and byte offsets", async (t) => {
   const r = await run({ onInvalid: 'skip', output: 'envelopes' }, SHAPE_INPUT)
   const want = [

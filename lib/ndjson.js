@@ -127,6 +127,21 @@ class NdjsonParser extends NativeTransform {
   }
 
   /**
+   * Output 'lines' pushes each line's bytes, which setEncoding() turns into strings. The other
+   * outputs push values: core would hand each to its StringDecoder, which throws, and here that
+   * throw would come from the native side's callback, an uncaught exception far from the call
+   * that caused it (core's own object-mode streams throw it from write()). Refused here instead.
+   */
+  setEncoding (encoding) {
+    if (this[kOutput] !== 'lines') {
+      const err = new TypeError(`NdjsonParser.setEncoding(): output '${this[kOutput]}' pushes JavaScript values, not bytes; setEncoding() applies to output 'lines' only`)
+      err.code = 'ERR_INVALID_STATE'
+      throw err
+    }
+    return super.setEncoding(encoding)
+  }
+
+  /**
    * Counters of what the native side has processed: lines, bytes, values, blankLines,
    * invalidLines, longestLine (bytes), and with `where`/`select` matchedLines and filteredLines
    * (values = matchedLines + filteredLines). After 'end' they cover the whole input.
