@@ -468,7 +468,7 @@ class BoundedBuffer extends Transform {
     let thrown = unread === null ? null : this.#announce('drop', unread)
     if (items.length > 0) thrown ??= this.#announce('drop', { reason: 'destroy', items, bytes })
     callback(err ?? thrown ?? null)
-    if (held !== null) answerFromDestroy(held.callback)
+    if (held !== null) answerFromDestroy(this, held.callback)
   }
 
   /**

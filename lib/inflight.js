@@ -48,7 +48,7 @@ function answerOf (stream) {
  * From `_destroy`, after its callback: completes the write core is still holding, if any.
  */
 function answerWriteInFlight (stream) {
-  if (stream[kCallback] != null) answerFromDestroy(stream[kAnswer])
+  if (stream[kCallback] != null) answerFromDestroy(stream, stream[kAnswer])
 }
 
 /**
@@ -56,12 +56,36 @@ function answerWriteInFlight (stream) {
  * itself). The user's callback runs inside core's try/catch around `_destroy`, which would drop
  * what it throws (its callback has run): rethrown from the next turn, an uncaught exception as
  * core's own callbacks' throws are.
+ *
+ * Completing that write makes core error the writes queued behind it at once (its `errorBuffer`,
+ * the stream being destroyed), and `destroy()` has already scheduled a second `errorBuffer` for
+ * the next tick, which finds nothing left. A queued write's callback that throws cuts the first
+ * run short before it marks anything done, so the second called every callback before it again:
+ * each queued callback is made to run at most once (`state.buffered`, core's queue since Node 14;
+ * checked on 20, 22 and 24), and those after the throw still get their ERR_STREAM_DESTROYED.
  */
-function answerFromDestroy (callback) {
+function answerFromDestroy (stream, callback) {
+  const state = stream._writableState
+  const queued = state?.buffered
+  if (Array.isArray(queued)) {
+    for (let i = state.bufferedIndex ?? 0; i < queued.length; i++) {
+      const entry = queued[i]
+      if (typeof entry?.callback === 'function') entry.callback = once(entry.callback)
+    }
+  }
   try {
     callback()
   } catch (err) {
     setImmediate(() => { throw err })
+  }
+}
+
+function once (callback) {
+  let called = false
+  return function callOnce (err) {
+    if (called) return
+    called = true
+    callback(err)
   }
 }
 

@@ -352,7 +352,7 @@ class NdjsonStringifier extends Transform {
     const held = this[kHeld] ?? null
     this[kHeld] = null
     callback(err)
-    if (held !== null) answerFromDestroy(held)
+    if (held !== null) answerFromDestroy(this, held)
   }
 
   #add (value) {

@@ -430,7 +430,7 @@ class Throttle extends Transform {
       // The held chunk's write is answered, as core answers the writes queued behind it (with
       // ERR_STREAM_DESTROYED), so a producer waiting on write callbacks does not hang; so is one
       // core's Transform holds for a `_read` that will not come (./inflight.js).
-      if (pending !== null) answerFromDestroy(pending.callback)
+      if (pending !== null) answerFromDestroy(this, pending.callback)
     } else {
       callback(err)
     }

@@ -328,7 +328,7 @@ class NativeTransform extends Transform {
     // ERR_STREAM_DESTROYED; the held one completes, and so does one core's Transform holds for a
     // `_read` that will not come (./inflight.js). (A held `_flush` callback must not run: it
     // would push after destroy.) The Web face has no core write: only `pending` is its own.
-    if (pending != null && pending.chunk !== kEnd) answerFromDestroy(pending.callback)
+    if (pending != null && pending.chunk !== kEnd) answerFromDestroy(this, pending.callback)
     answerWriteInFlight(this)
   }
 }

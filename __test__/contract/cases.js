@@ -795,6 +795,15 @@ const CASES = [
       if (m) t.is(Number(m[2]), Number(m[1]), `every throw from a callback run by destroy() is uncaught — ${detail}`)
     })
   },
+  {
+    title: 'bare process: destroyed while stalled, a queued write\'s callback throws at its ERR_STREAM_DESTROYED: every callback still runs, each once',
+    timeout: 120000,
+    run: (t, d) => childCase(t, d, 'queued-callback-throws-at-destroy', (t, stdout, detail) => {
+      expectDone(t, stdout, detail)
+      t.regex(stdout, /^TWICE 0$/m, `no write callback runs twice — ${detail}`)
+      t.regex(stdout, /^THROWN 1 1$/m, `one queued callback threw, and it was uncaught — ${detail}`)
+    })
+  },
 
   // 9. Defaults and explicit highWaterMarks
   {
