@@ -442,6 +442,15 @@ test.serial("a throwing 'invalid' listener still lets maxInvalid fail the stream
   })
 })
 
+test.serial('two throws from user code in one turn (a listener, then a write callback) are two uncaught exceptions', async (t) => {
+  const r = await child(['throwsInOneTurn'])
+  t.is(r.status, 0, r.stderr)
+  const out = lastJson(r.stdout)
+  t.true(out?.ended, "'end'")
+  t.true(out?.thrown > 300, 'listeners and callbacks threw')
+  t.is(out?.caught, out?.thrown, 'every throw reached uncaughtException')
+})
+
 test('our own failures still destroy the stream: a batch that cannot be decoded is the stream\'s error', async (t) => {
   // A little input is parsed on the JS thread (_jsStageData), bulk input natively (_nativeData);
   // the last case hands over from one to the other.

@@ -500,8 +500,7 @@ function kick (stream) {
   } catch (err) {
     // User code threw. We run in a promise job, where a throw would be a rejection: throw it
     // from our next turn instead, an uncaught exception as from the native callback.
-    stream[kDeferred] = { err }
-    wake(stream)
+    defer(stream, err)
   }
 }
 
@@ -525,8 +524,7 @@ function kickJsStage (stream) {
     if (!stream.destroyed) retryPending(stream)
   } catch (err) {
     // User code threw (a listener, a write callback): from our next turn, as in `kick`.
-    stream[kDeferred] = { err }
-    wake(stream)
+    defer(stream, err)
   }
 }
 
@@ -607,6 +605,17 @@ function resumeHeldWrite (stream) {
 }
 
 /** Drains the queue on a later turn of the event loop (once, however often it is asked). */
+/**
+ * An exception from user code, thrown from our next turn (`onWake`) instead of where it was
+ * caught. In order, one per turn: a second one in the same turn (a write callback after a
+ * listener) must not replace the first.
+ */
+function defer (stream, err) {
+  if (stream[kDeferred] === null) stream[kDeferred] = [err]
+  else stream[kDeferred].push(err)
+  wake(stream)
+}
+
 function wake (stream) {
   if (stream[kWake]) return
   stream[kWake] = true
@@ -620,10 +629,11 @@ function onWake (stream) {
   const deferred = stream[kDeferred]
   if (deferred !== null) {
     // An exception from user code that ran inside a consumer's read(): throw it from here, then
-    // go on with the rest on the next turn.
-    stream[kDeferred] = null
-    if (!stream.destroyed) wake(stream)
-    throw deferred.err
+    // go on with the rest (and the next exception, if two came in one turn) on the next turn.
+    const err = deferred.shift()
+    if (deferred.length === 0) stream[kDeferred] = null
+    if (!stream.destroyed || stream[kDeferred] !== null) wake(stream)
+    throw err
   }
   if (stream.destroyed) return
   drainQueue(stream)
@@ -655,8 +665,7 @@ function drainQueue (stream, where = FROM_CALLBACK) {
   }
   if (thrown === null) return
   if (where === BEFORE_READ) {
-    stream[kDeferred] = thrown
-    wake(stream)
+    defer(stream, thrown.err)
     return
   }
   // The rest follows on the next turn.
