@@ -162,6 +162,19 @@ test("a readable strategy whose size() throws errors both sides with what it thr
   await t.throwsAsync(s.readable.getReader().read(), { is: boom })
 })
 
+test('BoundedBufferStream: its readable strategy is read once, and a size() that answers a BigInt is a TypeError, as in a ReadableStream', async (t) => {
+  let reads = 0
+  const strategy = {
+    get highWaterMark () { reads++; return 4 },
+    get size () { reads++; return () => 1n }
+  }
+  const s = new web.BoundedBufferStream({ objectMode: true, capacity: 100 }, undefined, strategy)
+  t.is(reads, 2, 'highWaterMark and size, once each')
+  const writer = s.writable.getWriter()
+  writer.write('x').catch(() => {})
+  await t.throwsAsync(writer.closed, { instanceOf: TypeError, message: /BigInt/ })
+})
+
 test('ThrottleStream: a write held by the throttle when the writer aborts rejects with the reason (its bytes were thrown away)', async (t) => {
   const s = new web.ThrottleStream({ rate: 10 })
   const writer = s.writable.getWriter()

@@ -61,10 +61,12 @@ const STREAM_EVENTS = new Set([
  */
 class ReadQueue {
   constructor (strategy) {
-    // The standard's checks, and their errors, as when the strategy was the ReadableStream's.
-    void new ReadableStream(undefined, strategy)
-    this.highWaterMark = strategy.highWaterMark === undefined ? 1 : Number(strategy.highWaterMark)
-    const size = strategy.size
+    // Each member read once, in the standard's order (a getter may answer differently twice);
+    // then the standard's checks, and their errors, as when the strategy was the ReadableStream's.
+    const highWaterMark = strategy?.highWaterMark
+    const size = strategy?.size
+    void new ReadableStream(undefined, { highWaterMark, size })
+    this.highWaterMark = highWaterMark === undefined ? 1 : Number(highWaterMark)
     this.sizeOf = size === undefined ? () => 1 : (item) => size.call(undefined, item)
     this.items = []
     this.sizes = []
@@ -78,7 +80,8 @@ class ReadQueue {
   push (item) {
     let size = 0
     try {
-      size = Number(this.sizeOf(item))
+      // Unary plus, not Number(): a BigInt size is a TypeError, as in a ReadableStream.
+      size = +this.sizeOf(item)
       if (!(size >= 0) || size === Infinity) {
         const err = new RangeError(`The argument 'size' is invalid. Received ${size}`)
         err.code = 'ERR_INVALID_ARG_VALUE'
