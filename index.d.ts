@@ -1,5 +1,6 @@
 /// <reference types="node" />
 import { PassThrough, Transform, TransformOptions, Writable, WritableOptions } from 'node:stream'
+import type { MeterStream, MonitoredWritableStream } from './lib/web.js'
 
 /**
  * JSON `null` as a stream item: what a `null` line becomes in NdjsonParser's `'values'` output (unless `nullValue` says
@@ -15,7 +16,7 @@ export interface InvalidLine {
   line: number
   /** Byte offset of the line's first byte in the stream (3 for line 1 after a UTF-8 BOM, which is not part of the line). */
   offset: number
-  /** The start of the line (at most 64 characters, `…` when cut), decoded leniently. */
+  /** The start of the line (its first 64 bytes, then `…` when cut), decoded leniently. */
   excerpt: string
   /** What is wrong, e.g. `unexpected 'x' at byte 5`. */
   reason: string
@@ -110,7 +111,7 @@ export declare class NdjsonParser extends Transform {
 
 export interface NdjsonStringifierOptions extends Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal'> {
   /** As in `JSON.stringify`: a function, or the property names to keep. `null` means none. */
-  replacer?: ((this: any, key: string, value: any) => any) | ReadonlyArray<string | number> | null
+  replacer?: ((this: any, key: string, value: any) => any) | ReadonlyArray<string | number | String | Number> | null
   /** What ends every line, the last one included. Default: `'\n'`. */
   newline?: '\n' | '\r\n'
   /**
@@ -166,9 +167,36 @@ export declare class NdjsonStringifier extends Transform {
   off(event: string | symbol, listener: (...args: any[]) => void): this
 }
 
-/** Every error sluice emits has a stable `code`. */
+/**
+ * Every error sluice emits has a stable `code`. Some codes carry details as properties of the error (the README's
+ * section of the component says which); they are declared here, absent on the errors of other codes.
+ */
 export declare class SluiceError extends Error {
   code: string
+  /** `ERR_SLUICE_BUFFER_OVERFLOW`: the buffer's `capacity` (items; `Infinity` when unbounded). */
+  capacity?: number
+  /** `ERR_SLUICE_BUFFER_OVERFLOW`: the buffer's `capacityBytes` (`Infinity` when unbounded). */
+  capacityBytes?: number
+  /** `ERR_SLUICE_BUFFER_OVERFLOW`: items buffered when the item arrived. */
+  buffered?: number
+  /** `ERR_SLUICE_BUFFER_OVERFLOW`: bytes buffered when the item arrived. */
+  bufferedBytes?: number
+  /** `ERR_SLUICE_BUFFER_OVERFLOW`: the item refused. */
+  item?: unknown
+  /** `ERR_SLUICE_BUFFER_OVERFLOW`: its size in the capacity's unit (bytes, or 1 for an item). */
+  size?: number
+  /** `ERR_SLUICE_PRIORITY`: what `options.priority` returned. */
+  priority?: unknown
+  /** `ERR_SLUICE_RATE_EXCEEDED`, `ERR_SLUICE_COST_EXCEEDS_BURST`, `ERR_SLUICE_INVALID_COST`: the chunk's cost (as `options.cost` gave it). */
+  cost?: unknown
+  /** `ERR_SLUICE_RATE_EXCEEDED`, `ERR_SLUICE_COST_EXCEEDS_BURST`: the throttle's burst. */
+  burst?: number
+  /** `ERR_SLUICE_RATE_EXCEEDED`, `ERR_SLUICE_COST_EXCEEDS_BURST`: the throttle's rate, per `per` ms. */
+  rate?: number
+  /** `ERR_SLUICE_RATE_EXCEEDED`, `ERR_SLUICE_COST_EXCEEDS_BURST`: the throttle's `per`. */
+  per?: number
+  /** `ERR_SLUICE_RATE_EXCEEDED`: the tokens there were. */
+  tokens?: number
 }
 
 /**
@@ -217,7 +245,10 @@ export interface ThrottleOptions extends Pick<TransformOptions, 'highWaterMark' 
   burst?: number
   /** Tokens in the bucket at the start (may exceed `burst`, once). Default: `burst`. */
   initialBurst?: number
-  /** What a chunk costs: `'bytes'` (default for byte streams), `'items'` (default in objectMode), or a function returning a finite number >= 0. */
+  /**
+   * What a chunk costs: `'bytes'` (default for byte streams), `'items'` (default in objectMode), or a function returning a
+   * finite number >= 0 (anything else fails the stream with `ERR_SLUICE_INVALID_COST`).
+   */
   cost?: 'bytes' | 'items' | ((chunk: any) => number)
   /** `'shape'` (default): delay. `'enforce'`: fail with `ERR_SLUICE_RATE_EXCEEDED` when upstream outruns the rate, `ERR_SLUICE_COST_EXCEEDS_BURST` for a chunk bigger than the burst. */
   mode?: 'shape' | 'enforce'
@@ -270,7 +301,8 @@ export declare class ThrottleGroup {
   /** A new member sharing this group's budget. */
   throttle(options?: Omit<ThrottleOptions, 'group' | 'clock'>): Throttle
   setRate(rate: number, options?: { burst?: number; per?: number }): void
-  stats(): { units: number; tokens: number; rate: number; burst: number; members: number; waiting: number }
+  /** `rate` is per `per` ms, as set (as in a Throttle's stats). */
+  stats(): { units: number; tokens: number; rate: number; per: number; burst: number; members: number; waiting: number }
 }
 
 /** Options common to `Meter`, `MonitoredWritable` and `MonitoredWritable.wrap`. */
@@ -424,14 +456,17 @@ export interface Bottleneck {
   snapshots: MeterStats[]
 }
 
+/** A stage with a meter: a `Meter` or `MonitoredWritable`, or their Web faces (`sluice/web`), which mix freely. */
+export type Metered = Meter | MonitoredWritable | MeterStream | MonitoredWritableStream
+
 /** Names the stage that limits a pipeline from its meters, in pipeline order (null without meters). */
-export declare function bottleneck(meters: Array<Meter | MonitoredWritable>, options?: { since?: MeterStats[] }): Bottleneck | null
+export declare function bottleneck(meters: Metered[], options?: { since?: MeterStats[] }): Bottleneck | null
 /** A compact text diagram of the stages: rate, busy/blocked/starved bars, the bottleneck marked. */
-export declare function formatPipeline(meters: Array<Meter | MonitoredWritable>, options?: { width?: number; since?: MeterStats[] }): string
+export declare function formatPipeline(meters: Metered[], options?: { width?: number; since?: MeterStats[] }): string
 /** The Prometheus text exposition (0.0.4) of the meters, one `name` label each. */
-export declare function toPrometheus(meters: Array<Meter | MonitoredWritable> | Meter | MonitoredWritable): string
+export declare function toPrometheus(meters: Metered[] | Metered): string
 /** Registers the meters' metric families with a prom-client Registry (prom-client is an optional peer). */
-export declare function registerPrometheus(registry: { registerMetric(metric: any): void }, meters: Array<Meter | MonitoredWritable> | (() => Array<Meter | MonitoredWritable>)): void
+export declare function registerPrometheus(registry: { registerMetric(metric: any): void }, meters: Metered[] | (() => Metered[])): void
 
 export type OverflowStrategy = 'block' | 'drop-oldest' | 'drop-newest' | 'drop-incoming' | 'drop-all' | 'error'
 

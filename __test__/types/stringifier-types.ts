@@ -6,6 +6,8 @@ import { NULL, NdjsonStringifier, NdjsonStringifierStats, SluiceError, Unseriali
 const s = new NdjsonStringifier({ newline: '\r\n', onUnserializable: 'skip', replacer: ['id', 1], readableHighWaterMark: 65536 })
 new NdjsonStringifier({ replacer: (key, value) => (typeof value === 'bigint' ? String(value) : value) })
 new NdjsonStringifier({ replacer: null })
+// Boxed names, as JSON.stringify takes them.
+new NdjsonStringifier({ replacer: [new String('id'), new Number(1)] })
 // @ts-expect-error only '\n' and '\r\n'
 new NdjsonStringifier({ newline: '\r' })
 // @ts-expect-error 'error' or 'skip'
@@ -41,3 +43,9 @@ s.on('error', (err: Error) => {
     void wrong
   }
 })
+
+// The details some codes carry (ERR_SLUICE_BUFFER_OVERFLOW, the throttle's enforce mode).
+function overflowDetails (err: SluiceError): number | undefined {
+  return err.code === 'ERR_SLUICE_BUFFER_OVERFLOW' ? (err.capacity ?? 0) + (err.bufferedBytes ?? 0) + (err.size ?? 0) : err.tokens
+}
+void overflowDetails

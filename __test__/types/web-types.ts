@@ -1,6 +1,7 @@
 // sluice/web's declarations in use (type-checked by __test__/web.spec.js): the faces fit the
 // global Web Streams types, as a fetch() body's pipeThrough needs.
 import { BoundedBufferStream, type ByteChunk, MeterStream, MonitoredWritableStream, NdjsonParseStream, NdjsonStringifyStream, NULL, ThrottleStream } from 'sluice/web'
+import { bottleneck, formatPipeline, Meter, registerPrometheus, toPrometheus } from 'sluice'
 
 const parse = new NdjsonParseStream<{ a: number }>({ onInvalid: 'skip' })
 parse.on('invalid', (info) => info.line)
@@ -18,4 +19,8 @@ new NdjsonStringifyStream({ highWaterMark: 5 })
 // Every chunk a byte face takes, without the DOM library's BufferSource.
 const byteChunks: ByteChunk[] = [new Uint8Array(1), new DataView(new ArrayBuffer(1)), new ArrayBuffer(1), new SharedArrayBuffer(1), 'text']
 const fromShared: ReadableStream<unknown> = new ReadableStream<SharedArrayBuffer>().pipeThrough(new NdjsonParseStream<unknown, SharedArrayBuffer>())
-export { values, bytes, chunks, throttle, dropped, lines, skipped, byteChunks, fromShared }
+// Web meters go into the pipeline functions beside Node ones.
+const meters = [new MeterStream(), new MonitoredWritableStream({ write () {} }), new Meter()]
+const report: string = formatPipeline(meters) + toPrometheus(meters) + toPrometheus(meters[0]) + String(bottleneck(meters)?.stage)
+registerPrometheus({ registerMetric () {} }, () => meters)
+export { values, bytes, chunks, throttle, dropped, lines, skipped, byteChunks, fromShared, report }
