@@ -173,9 +173,13 @@ class ThrottleGroup {
     if (this[kManual]) dispatchQueued()
   }
 
-  /** `{ units, tokens, rate, burst, members, waiting }` (rate per second). */
+  /**
+   * `{ units, tokens, rate, per, burst, members, waiting }`: `rate` per `per` ms, as set (as a
+   * Throttle's stats() reports its own; the native group keeps it per second).
+   */
   stats () {
-    return this[kGroupHandle].stats()
+    const s = this[kGroupHandle].stats()
+    return { ...s, rate: s.rate * this[kPer] / 1000, per: this[kPer] }
   }
 }
 
