@@ -7,7 +7,8 @@
 const test = require('ava')
 const http = require('node:http')
 const { once } = require('node:events')
-const { ReadableStream, WritableStream, CountQueuingStrategy } = require('node:stream/web')
+const { ReadableStream, WritableStream, TransformStream, CountQueuingStrategy } = require('node:stream/web')
+const { Writable } = require('node:stream')
 const web = require('sluice/web')
 const { NdjsonParseStream, MeterStream, MonitoredWritableStream } = web
 const { bottleneck, toPrometheus } = require('..')
@@ -247,6 +248,48 @@ test('MonitoredWritableStream: abort(reason) reaches the destination; a destinat
   const failing = new MonitoredWritableStream({ write () { if (++n === 3) throw err } })
   await t.throwsAsync(source.pipeTo(failing), { is: err })
   t.is(cancelled, err)
+})
+
+test('MonitoredWritableStream: writer.abort() acts at once while writes wait for the destination: nothing buffered reaches it after', async (t) => {
+  let written = 0
+  let abortReason = null
+  let release = null
+  // A destination that completes each write when told to.
+  const m = new MonitoredWritableStream({
+    write () {
+      written++
+      return new Promise((resolve) => { release = resolve })
+    },
+    abort (r) { abortReason = r }
+  })
+  const writer = m.getWriter()
+  const chunk = new Uint8Array(1024)
+  for (let i = 0; i < 40; i++) writer.write(chunk).catch(() => {})
+  await new Promise(setImmediate)
+  t.is(written, 1, 'the destination has the first write')
+  t.true(writer.desiredSize <= 0, 'the rest is buffered, and writes wait')
+  const reason = new Error('stop')
+  const aborted = writer.abort(reason)
+  // The destination's abort waits for its write in flight, as for any WritableStream. Before,
+  // the face's abort waited for its whole buffer to go through first.
+  release()
+  await aborted
+  t.is(abortReason, reason)
+  t.is(written, 1, 'nothing buffered was written after the abort')
+})
+
+test('MonitoredWritableStream: another kind of stream as the destination is a TypeError saying what to pass (taken as a sink, its data went nowhere)', (t) => {
+  const cases = [
+    [new TransformStream(), /pass its \.writable/],
+    [new ReadableStream(), /not a ReadableStream/],
+    [new Writable({ write (c, e, cb) { cb() } }), /MonitoredWritable\.wrap/],
+    [5, /WritableStream or an underlying sink/]
+  ]
+  for (const [destination, message] of cases) {
+    t.throws(() => new MonitoredWritableStream(destination), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message }, String(destination))
+  }
+  t.notThrows(() => new MonitoredWritableStream({ write () {} }))
+  t.notThrows(() => new MonitoredWritableStream(new TransformStream().writable))
 })
 
 test('MonitoredWritableStream: a destination that fails errors the stream at once, as a plain WritableStream over that sink: a close() right after rejects as there, not with ERR_STREAM_DESTROYED', async (t) => {

@@ -41,6 +41,7 @@ const { kNativeClock, validateClockOption } = require('./testing.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
+  argumentTypeError,
   typeError,
   validateBoolean,
   validateInteger,
@@ -749,7 +750,7 @@ class MonitoredWritable extends Writable {
     if (destination === null || typeof destination !== 'object' || typeof destination.write !== 'function' ||
         typeof destination.end !== 'function' || typeof destination.on !== 'function' ||
         typeof destination.destroy !== 'function') {
-      throw typeError('destination', 'a Writable stream (with write, end, on and destroy)', destination)
+      throw argumentTypeError('destination', 'a Writable stream (with write, end, on and destroy)', destination)
     }
     const opts = validateOptionsObject(options, 'MonitoredWritable.wrap', MONITOR_OPTIONS)
     return new WrappedWritable(destination, opts)
@@ -1096,7 +1097,7 @@ function prematureClose (detail) {
 
 function measureOf (stream, what) {
   const m = stream?.[kMeasure]
-  if (m === undefined) throw typeError(what, 'an array of Meter or MonitoredWritable', stream)
+  if (m === undefined) throw typeError(what, 'an array of meters (Meter, MonitoredWritable, MeterStream, MonitoredWritableStream)', stream)
   return m
 }
 
@@ -1134,7 +1135,7 @@ function registerPrometheus (registry, meters) {
   }
   const list = typeof meters === 'function' ? meters : () => meters
   if (typeof meters !== 'function' && !Array.isArray(meters)) {
-    throw typeError('meters', 'an array of Meter or MonitoredWritable, or a function returning one', meters)
+    throw typeError('meters', 'an array of meters (Meter, MonitoredWritable, MeterStream, MonitoredWritableStream), or a function returning one', meters)
   }
   // One scrape reads every family: snapshot once per scrape, not once per family.
   let scrape = null
@@ -1200,7 +1201,7 @@ function registerPrometheus (registry, meters) {
  * snapshots }`, or null without meters.
  */
 function bottleneck (meters, options) {
-  if (!Array.isArray(meters)) throw typeError('meters', 'an array of Meter or MonitoredWritable', meters)
+  if (!Array.isArray(meters)) throw typeError('meters', 'an array of meters (Meter, MonitoredWritable, MeterStream, MonitoredWritableStream)', meters)
   const opts = validateOptionsObject(options, 'bottleneck', ['since'])
   const since = opts.since
   if (since !== undefined && (!Array.isArray(since) || since.length !== meters.length)) {

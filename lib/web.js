@@ -26,7 +26,7 @@ const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods, METER_OPTIONS, W
 const { BoundedBuffer, BUFFER_OPTIONS, kDiscardUnread } = require('./buffer.js')
 const { NativeEngine, NodeEngine, EncoderEngine } = require('./web/engines.js')
 const { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents } = require('./web/face.js')
-const { typeError } = require('./options.js')
+const { argumentTypeError } = require('./options.js')
 
 const kComponent = Symbol('kComponent')
 
@@ -162,10 +162,7 @@ class MonitoredWritableStream extends WritableStream {
   constructor (destination, options) {
     const opts = webOptions(options, 'MonitoredWritableStream', WRITABLE_OPTIONS, NODE_SINK_OPTIONS, (key) =>
       `The "options.${key}" option is one of MonitoredWritable's Node sink, not of MonitoredWritableStream: the destination does the writing`)
-    if (destination === null || typeof destination !== 'object') {
-      throw typeError('destination', 'a WritableStream or an underlying sink object', destination)
-    }
-    const dest = destination instanceof WritableStream ? destination : new WritableStream(destination)
+    const dest = webDestination(destination)
     let writer = null
     let controller = null
     let drainWaiter = null
@@ -201,8 +198,24 @@ class MonitoredWritableStream extends WritableStream {
       waiter?.resolve()
     })
     writer = dest.getWriter()
+    let aborting = null
+    const abort = (reason) => {
+      if (done) return aborting ?? undefined
+      done = true
+      node.destroy()
+      drainWaiter?.reject(reason)
+      drainWaiter = null
+      aborting = writer.abort(reason)
+      return aborting
+    }
     super({
-      start (c) { controller = c },
+      start (c) {
+        controller = c
+        // abort() reaches the sink only after the write in flight settles, and ours waits for
+        // 'drain', i.e. for everything buffered to reach the destination (seconds, or never for
+        // a stuck one): the controller's signal tells us at once, as in lib/web/face.js.
+        c.signal.addEventListener('abort', () => { abort(c.signal.reason).catch(ignore) }, { once: true })
+      },
       write (chunk) {
         let ok
         try {
@@ -221,11 +234,7 @@ class MonitoredWritableStream extends WritableStream {
         })
       },
       abort (reason) {
-        if (done) return undefined
-        done = true
-        node.destroy()
-        drainWaiter?.reject(reason)
-        return writer.abort(reason)
+        return abort(reason)
       }
     }, new CountQueuingStrategy({ highWaterMark: 1 }))
     this[kComponent] = node
@@ -234,6 +243,29 @@ class MonitoredWritableStream extends WritableStream {
 }
 
 function ignore () {}
+
+/**
+ * MonitoredWritableStream's destination as a WritableStream: itself, or one over an underlying
+ * sink object. Another kind of stream is refused, naming what to pass instead: taken as a sink,
+ * it has no `write` of the sink's kind and the data went nowhere while every write resolved (a
+ * TransformStream, a ReadableStream), or its Node `write(chunk, encoding)` took the controller
+ * for an encoding.
+ */
+function webDestination (destination) {
+  if (destination instanceof WritableStream) return destination
+  const expected = 'a WritableStream or an underlying sink object'
+  if (destination === null || typeof destination !== 'object') throw argumentTypeError('destination', expected, destination)
+  if (destination.writable instanceof WritableStream) {
+    throw argumentTypeError('destination', `${expected} (for a TransformStream, pass its .writable)`, destination)
+  }
+  if (typeof destination.getReader === 'function' || typeof destination.pipeTo === 'function') {
+    throw argumentTypeError('destination', `${expected}, not a ReadableStream`, destination)
+  }
+  if (typeof destination.pipe === 'function' || typeof destination.on === 'function') {
+    throw argumentTypeError('destination', `${expected} (for a Node stream, use MonitoredWritable.wrap(stream), or Writable.toWeb(stream))`, destination)
+  }
+  return new WritableStream(destination)
+}
 
 addMeasuredMethods(MeterStream)
 addMeasuredMethods(MonitoredWritableStream)
