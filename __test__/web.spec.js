@@ -278,6 +278,22 @@ test('MonitoredWritableStream: writer.abort() acts at once while writes wait for
   t.is(written, 1, 'nothing buffered was written after the abort')
 })
 
+test('MonitoredWritableStream: the destination gets each chunk as written (any view, ArrayBuffer, SharedArrayBuffer; null in object mode), measured by its bytes', async (t) => {
+  const chunks = [new ArrayBuffer(4), new SharedArrayBuffer(8), new Float32Array([1.5, 2]), new DataView(new ArrayBuffer(3)), Buffer.from('ab'), 'é']
+  const got = []
+  const m = new MonitoredWritableStream({ write (c) { got.push(c) } })
+  await ReadableStream.from(chunks).pipeTo(m)
+  t.is(got.length, chunks.length)
+  for (let i = 0; i < chunks.length; i++) t.is(got[i], chunks[i], `chunk ${i} is the one written`)
+  t.like(m.stats(), { chunks: 6, bytes: 4 + 8 + 8 + 3 + 2 + 2 })
+
+  const items = []
+  const o = new MonitoredWritableStream({ write (c) { items.push(c) } }, { objectMode: true })
+  await ReadableStream.from([1, null, { a: 1 }]).pipeTo(o)
+  t.deepEqual(items, [1, null, { a: 1 }], 'null is a chunk, as in any WritableStream')
+  t.like(o.stats(), { chunks: 3 })
+})
+
 test('MonitoredWritableStream: another kind of stream as the destination is a TypeError saying what to pass (taken as a sink, its data went nowhere)', (t) => {
   const cases = [
     [new TransformStream(), /pass its \.writable/],

@@ -176,10 +176,15 @@ class MonitoredWritableStream extends WritableStream {
       drainWaiter?.reject(err)
       drainWaiter = null
     }
+    // The chunks as written, in write order: the destination gets each as it is, while the Node
+    // side measures a form it takes (a Uint8Array over an ArrayBuffer's or any view's bytes; a
+    // stand-in for null in object mode, which a Node stream refuses and a WritableStream takes).
+    const written = []
     const node = new MonitoredWritable({
       ...opts,
       decodeStrings: false,
-      write (chunk, encoding, callback) {
+      write (measured, encoding, callback) {
+        const chunk = written.shift()
         writer.write(chunk).then(() => callback(), (err) => {
           callback(err)
           // Now, not on the 'error' event a tick later: in that tick the Web side still took
@@ -218,10 +223,12 @@ class MonitoredWritableStream extends WritableStream {
       },
       write (chunk) {
         let ok
+        written.push(chunk)
         try {
-          ok = node.write(chunk)
+          ok = node.write(node.writableObjectMode ? (chunk === null ? NULL_CHUNK : chunk) : bytesOf(chunk))
         } catch (err) {
-          // Not something the destination takes (null in object mode, a number in byte mode…).
+          // Not bytes in byte mode (a number, an object…).
+          written.pop()
           fail(err)
           throw err
         }
@@ -243,6 +250,17 @@ class MonitoredWritableStream extends WritableStream {
 }
 
 function ignore () {}
+
+/** What stands for a `null` chunk on MonitoredWritableStream's Node side (0 bytes). */
+const NULL_CHUNK = Symbol('sluice.web.nullChunk')
+
+/** A byte chunk as a Node Writable takes it, over the same memory: a string or a Uint8Array; anything else as it is. */
+function bytesOf (chunk) {
+  if (typeof chunk === 'string' || chunk instanceof Uint8Array) return chunk
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  if (chunk instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && chunk instanceof SharedArrayBuffer)) return new Uint8Array(chunk)
+  return chunk
+}
 
 /**
  * MonitoredWritableStream's destination as a WritableStream: itself, or one over an underlying
