@@ -604,7 +604,6 @@ function resumeHeldWrite (stream) {
   if (stream[kPending] !== null && stream[kHandle] === null && stream[kJsStage] !== null) scheduleKick(stream)
 }
 
-/** Drains the queue on a later turn of the event loop (once, however often it is asked). */
 /**
  * An exception from user code, thrown from our next turn (`onWake`) instead of where it was
  * caught. In order, one per turn: a second one in the same turn (a write callback after a
@@ -616,6 +615,7 @@ function defer (stream, err) {
   wake(stream)
 }
 
+/** Drains the queue on a later turn of the event loop (once, however often it is asked). */
 function wake (stream) {
   if (stream[kWake]) return
   stream[kWake] = true

@@ -205,7 +205,8 @@ class MonitoredWritableStream extends WritableStream {
     writer = dest.getWriter()
     let aborting = null
     const abort = (reason) => {
-      if (done) return aborting ?? undefined
+      // Torn down already (this abort, or the destination's failure): as that went.
+      if (done) return aborting ?? Promise.resolve()
       done = true
       node.destroy()
       drainWaiter?.reject(reason)
