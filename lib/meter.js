@@ -236,6 +236,10 @@ class Measure {
     this.lastProgressAt = this.now()
     this.receiver = new Receiver(this)
     wait(id, this.receiver, false)
+    // A meter dropped without end() or destroy(): its handle is collected with it, which stops
+    // the native timer, so no signal comes to find its receiver gone (Receiver): the receiver
+    // leaves the hub's map here instead of staying there for the life of the process.
+    collected.register(this, id)
   }
 
   /**
@@ -426,6 +430,8 @@ class Measure {
  * referenced by its neighbours and lives as long as they do. A meter with 'stall' or 'stats'
  * listeners is held strongly (`strong`) until it stops: its events are what someone waits for.
  */
+const collected = new FinalizationRegistry(stopWaiting)
+
 class Receiver {
   constructor (measure) {
     this.measure = new WeakRef(measure)

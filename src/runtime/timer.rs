@@ -7,7 +7,11 @@
 //!   not accumulate (`research/feasibility.md` §5: +0.07 ms drift over 10 s for a thread sleeping
 //!   to absolute deadlines, against +1.1 ms per tick for chained tokio sleeps).
 //! * The heap holds jobs weakly: a stream that is dropped with a timer armed is not kept alive,
-//!   and its entry is discarded when it comes due.
+//!   and its entry is discarded when it comes due, or earlier by a sweep: an entry keeps its
+//!   job's allocation (the `Weak`), and a deadline can be hours away (a meter's `interval`), so
+//!   a process that makes and drops such streams would otherwise hold each one until then. The
+//!   heap is swept each time it has doubled since the last sweep, so sweeps cost O(1) per timer
+//!   armed and the heap holds at most about twice its live entries.
 //! * A timer only *wakes* a job (or, for a job that `runs_on_timer`, runs its few microseconds
 //!   of bookkeeping right here); the job checks the time itself when it runs, so a spurious or
 //!   stale wake-up is harmless.
@@ -44,11 +48,27 @@ impl Ord for Entry {
   }
 }
 
+/// No sweep below this many entries: a small heap of dead entries costs nothing worth a pass.
+const SWEEP_MIN: usize = 1024;
+
 #[derive(Default)]
 struct Heap {
   entries: BinaryHeap<Reverse<Entry>>,
   seq: u64,
   thread_started: bool,
+  /// The heap's length after the last sweep.
+  swept_len: usize,
+}
+
+impl Heap {
+  /// Drops the entries of jobs that are gone, once the heap has doubled since the last sweep.
+  fn sweep_if_grown(&mut self) {
+    let len = self.entries.len();
+    if len >= SWEEP_MIN && len >= 2 * self.swept_len {
+      self.entries.retain(|Reverse(e)| e.job.strong_count() > 0);
+      self.swept_len = self.entries.len();
+    }
+  }
 }
 
 pub(super) struct Timers {
@@ -65,6 +85,7 @@ impl Timers {
   pub(super) fn wake_at(&self, at: Instant, job: &Arc<dyn Job>) {
     let (lock, cond) = &*self.heap;
     let mut heap = lock.lock().unwrap_or_else(|p| p.into_inner());
+    heap.sweep_if_grown();
     let earliest = heap.entries.peek().is_none_or(|Reverse(e)| at < e.at);
     heap.seq += 1;
     let seq = heap.seq;
@@ -135,5 +156,54 @@ fn run(shared: &(Mutex<Heap>, Condvar)) {
       }
       None => cond.wait(heap).unwrap_or_else(|p| p.into_inner()),
     };
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::runtime::{Next, Schedule};
+  use std::time::Duration;
+
+  struct Idle(Schedule);
+  impl Job for Idle {
+    fn schedule(&self) -> &Schedule {
+      &self.0
+    }
+    fn run_slice(&self, _me: &Arc<dyn Job>) -> Next {
+      Next::Park
+    }
+  }
+
+  fn idle() -> Arc<dyn Job> {
+    Arc::new(Idle(Schedule::new()))
+  }
+
+  fn len(timers: &Timers) -> usize {
+    timers.heap.0.lock().unwrap().entries.len()
+  }
+
+  #[test]
+  fn entries_of_dropped_jobs_far_in_the_future_do_not_pile_up() {
+    let timers = Timers::new();
+    let far = Instant::now() + Duration::from_secs(3600);
+    let live: Vec<_> = (0..100).map(|_| idle()).collect();
+    for job in &live {
+      timers.wake_at(far, job);
+    }
+    // 100 000 jobs armed an hour ahead and dropped at once (streams made and destroyed).
+    for _ in 0..100_000 {
+      timers.wake_at(far, &idle());
+    }
+    let n = len(&timers);
+    assert!(n < 2 * SWEEP_MIN + 2 * live.len(), "{n} entries held");
+    // The live jobs' entries are all still there.
+    let heap = timers.heap.0.lock().unwrap();
+    let alive = heap
+      .entries
+      .iter()
+      .filter(|Reverse(e)| e.job.strong_count() > 0)
+      .count();
+    assert_eq!(alive, live.len());
   }
 }
