@@ -467,8 +467,8 @@ class BoundedBuffer extends Transform {
     // the listener's (the first error wins, as everywhere).
     let thrown = unread === null ? null : this.#announce('drop', unread)
     if (items.length > 0) thrown ??= this.#announce('drop', { reason: 'destroy', items, bytes })
-    callback(err ?? thrown ?? null)
     if (held !== null) answerFromDestroy(this, held.callback)
+    callback(err ?? thrown ?? null)
   }
 
   /**

@@ -45,17 +45,21 @@ function answerOf (stream) {
 }
 
 /**
- * From `_destroy`, after its callback: completes the write core is still holding, if any.
+ * From `_destroy`, before its callback: completes the write core is still holding, if any.
  */
 function answerWriteInFlight (stream) {
   if (stream[kCallback] != null) answerFromDestroy(stream, stream[kAnswer])
 }
 
 /**
- * Runs a write's callback from inside `_destroy` (the one core holds, or one the stream held
- * itself). The user's callback runs inside core's try/catch around `_destroy`, which would drop
- * what it throws (its callback has run): rethrown from the next turn, an uncaught exception as
- * core's own callbacks' throws are.
+ * Runs a write's callback from inside `_destroy`, before `_destroy` calls back (the write core
+ * holds, or one the stream held itself), so that it runs before 'close', whose tick that call
+ * queues. Core may still owe the callbacks of the writes before it (taken at once, completed from
+ * its next tick, `afterWriteTickInfo`): then this one waits for that tick too, so callbacks come
+ * in write order. Core's own tick of ERR_STREAM_DESTROYED for the queued writes finds this write
+ * still in progress and leaves them to its completion, which errors them after it.
+ * The user's callback runs inside core's try/catch around `_destroy`, which would drop what it
+ * throws: rethrown from the next turn, an uncaught exception as core's own callbacks' throws are.
  *
  * Completing that write makes core error the writes queued behind it at once (its `errorBuffer`,
  * the stream being destroyed), and `destroy()` has already scheduled a second `errorBuffer` for
@@ -65,19 +69,39 @@ function answerWriteInFlight (stream) {
  * checked on 20, 22 and 24), and those after the throw still get their ERR_STREAM_DESTROYED.
  */
 function answerFromDestroy (stream, callback) {
+  if (stream._writableState?.afterWriteTickInfo != null) process.nextTick(answer, stream, callback)
+  else answer(stream, callback)
+}
+
+function answer (stream, callback) {
   const state = stream._writableState
-  const queued = state?.buffered
-  if (Array.isArray(queued)) {
-    for (let i = state.bufferedIndex ?? 0; i < queued.length; i++) {
-      const entry = queued[i]
-      if (typeof entry?.callback === 'function') entry.callback = once(entry.callback)
-    }
+  const queued = Array.isArray(state?.buffered) ? state.buffered.slice(state.bufferedIndex ?? 0) : []
+  for (const entry of queued) {
+    if (typeof entry?.callback === 'function') entry.callback = once(entry.callback)
   }
   try {
     callback()
   } catch (err) {
     setImmediate(() => { throw err })
+    // A queued write's callback threw, cutting core's loop short: the rest get their error here
+    // (those already called are not called again), as core's own second pass would have done
+    // from the tick destroy() scheduled, if that had not already run (the deferred answer).
+    const error = state.errored ?? destroyedError()
+    for (const entry of queued) {
+      try {
+        entry.callback?.(error)
+      } catch (thrown) {
+        setImmediate(() => { throw thrown })
+      }
+    }
   }
+}
+
+/** Core's error for a write to a destroyed stream (its class is internal). */
+function destroyedError () {
+  const err = new Error('Cannot call write after a stream was destroyed')
+  err.code = 'ERR_STREAM_DESTROYED'
+  return err
 }
 
 function once (callback) {

@@ -649,9 +649,9 @@ class Meter extends PassThrough {
     // May run inside super() (an aborted `signal`), before the measure exists.
     const m = this[kMeasure]
     if (m !== undefined) m.stop()
-    callback(err)
     // A write core's PassThrough holds for a `_read` that will not come (./inflight.js).
     answerWriteInFlight(this)
+    callback(err)
     summaryWithoutClose(this, m)
   }
 }

@@ -351,8 +351,8 @@ class NdjsonStringifier extends Transform {
     }
     const held = this[kHeld] ?? null
     this[kHeld] = null
-    callback(err)
     if (held !== null) answerFromDestroy(this, held)
+    callback(err)
   }
 
   #add (value) {

@@ -430,15 +430,13 @@ class Throttle extends Transform {
       } catch (closeErr) {
         err = err ?? nativeError(closeErr)
       }
-      callback(err)
       // The held chunk's write is answered, as core answers the writes queued behind it (with
       // ERR_STREAM_DESTROYED), so a producer waiting on write callbacks does not hang; so is one
       // core's Transform holds for a `_read` that will not come (./inflight.js).
       if (pending !== null) answerFromDestroy(this, pending.callback)
-    } else {
-      callback(err)
     }
     answerWriteInFlight(this)
+    callback(err)
   }
 }
 

@@ -322,7 +322,6 @@ class NativeTransform extends Transform {
     this[kQueue] = []
     this[kCurrent] = null
     this[kFlushCallback] = null
-    callback(err)
     // A write whose chunk we were holding must still be answered, or core never errors the
     // writes queued behind it and a producer waiting on their callbacks hangs. Core gives those
     // ERR_STREAM_DESTROYED; the held one completes, and so does one core's Transform holds for a
@@ -330,6 +329,7 @@ class NativeTransform extends Transform {
     // would push after destroy.) The Web face has no core write: only `pending` is its own.
     if (pending != null && pending.chunk !== kEnd) answerFromDestroy(this, pending.callback)
     answerWriteInFlight(this)
+    callback(err)
   }
 }
 

@@ -363,6 +363,32 @@ async function destroyWhileStalled (t, d) {
 }
 
 /**
+ * Writes made in one tick, nothing reading, then destroy(err) in that tick: the stream holds
+ * one of them (or core's Transform does), and answers it from destroy(). Core runs the
+ * callbacks in write order: those taken at once first (from its next tick), then the held one,
+ * then ERR_STREAM_DESTROYED for the queued ones. A producer that commits progress in callback
+ * order (an offset, a count) relies on it.
+ */
+async function destroyInTheTickOfTheWrites (t, d) {
+  const s = d.create()
+  const log = track(s)
+  const { data } = d.bulk(MiB)
+  const chunks = chunksOf(d, data, 65536)
+  const order = []
+  const errors = []
+  chunks.forEach((chunk, i) => s.write(chunk, (err) => {
+    order.push(i)
+    errors[i] = err ?? null
+  }))
+  const reason = new Error('destroyed in the tick of the writes')
+  s.destroy(reason)
+  await checkTeardown(t, log, { errors: 1 })
+  t.deepEqual(order, chunks.map((_, i) => i), 'every callback once, in write order')
+  const firstError = errors.findIndex((e) => e !== null)
+  t.true(firstError === -1 || errors.slice(firstError).every((e) => e !== null), 'no write completes after one that failed')
+}
+
+/**
  * The producer is ahead (1 MiB written at once, nothing awaited) and the consumer leaves a
  * `for await` loop after its first item, which destroys the stream with whatever the readable
  * side holds by then.
@@ -634,6 +660,10 @@ const CASES = [
   {
     title: "destroy(err) while a non-reading consumer stalls the worker: 'error' then 'close', every write answered, nothing after",
     run: (t, d) => destroyWhileStalled(t, d)
+  },
+  {
+    title: 'destroy(err) in the tick of the writes, nothing reading: write callbacks run once each, in write order',
+    run: (t, d) => destroyInTheTickOfTheWrites(t, d)
   },
   {
     title: 'a for await loop left after one item while the producer is ahead: every write answered once, nothing after',
