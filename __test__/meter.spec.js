@@ -313,6 +313,44 @@ test('wrap(): a destination ended or finished by other code mid-stream rejects p
   t.is(err2.code, 'ERR_STREAM_PREMATURE_CLOSE')
 })
 
+test('wrap(): cork state, end() callback errors and a pending drain are the destination\'s, as if it were written directly', async (t) => {
+  // Node's documented uncork loop: it must see the destination corked, or nothing is written.
+  const got = []
+  const dest = new Writable({ write (c, e, cb) { got.push(String(c)); cb() } })
+  const w = MonitoredWritable.wrap(dest)
+  w.cork()
+  t.is(w.writableCorked, 1)
+  const written = new Promise((resolve) => {
+    w.write('a\n')
+    w.write('b\n', resolve)
+  })
+  process.nextTick(() => { while (w.writableCorked) w.uncork() })
+  await written
+  t.deepEqual(got, ['a\n', 'b\n'])
+  w.end()
+
+  // end(cb) gets the destination's own error (its last write failed, or its _final).
+  for (const where of ['write', 'final']) {
+    const failing = new Writable({
+      write (c, e, cb) { setImmediate(cb, where === 'write' ? new Error('disk full') : null) },
+      final (cb) { setImmediate(cb, where === 'final' ? new Error('fsync failed') : null) }
+    })
+    const wrapped = MonitoredWritable.wrap(failing)
+    wrapped.on('error', () => {})
+    const err = await new Promise((resolve) => wrapped.end('last\n', resolve))
+    t.is(err?.message, where === 'write' ? 'disk full' : 'fsync failed', `end() callback, the destination failing in ${where}`)
+  }
+
+  // A destination already waiting for 'drain' when wrapped: so does the wrapper.
+  const slow = new Writable({ highWaterMark: 1, write (c, e, cb) { setImmediate(cb) } })
+  slow.write('x')
+  const behind = MonitoredWritable.wrap(slow)
+  t.true(behind.writableNeedDrain)
+  await once(behind, 'drain')
+  t.false(behind.writableNeedDrain)
+  behind.end()
+})
+
 test('wrap(): strings count with the encoding used: the write argument, else the default encoding of the destination', async (t) => {
   const dest = sink()
   dest.setDefaultEncoding('hex')

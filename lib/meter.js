@@ -917,6 +917,12 @@ class WrappedWritable extends MonitoredWritable {
     dest.on('drain', () => onDestDrain(this))
     dest.on('finish', () => onDestGone(this))
     dest.on('close', () => onDestGone(this))
+    // A destination that already waits for 'drain' (its owner wrote past its highWaterMark): so
+    // does the wrapper, which emits 'drain' with it (pipe() and writers check writableNeedDrain).
+    if (dest.writableNeedDrain === true) {
+      m.owed = true
+      m.blockedSince = m.now()
+    }
   }
 
   write (chunk, encoding, callback) {
@@ -995,6 +1001,12 @@ class WrappedWritable extends MonitoredWritable {
     this[kDest].uncork?.()
   }
 
+  /** The destination's: cork() and uncork() go to it (a loop `while (w.writableCorked) w.uncork()` must see them). */
+  get writableCorked () {
+    const dest = this[kDest]
+    return dest === undefined ? super.writableCorked : (dest.writableCorked ?? 0)
+  }
+
   get writableLength () {
     return this[kDest].writableLength ?? 0
   }
@@ -1038,7 +1050,9 @@ class WrappedWritable extends MonitoredWritable {
     }
     const onClosed = () => {
       dest.off('finish', onFinish)
-      if (!dest.writableFinished) callback(prematureClose())
+      // The destination's own error when it failed (its last write, its _final), as end()'s
+      // callback gets from core; a premature close only if it closed without one.
+      if (!dest.writableFinished) callback(dest.errored ?? prematureClose())
     }
     dest.once('finish', onFinish)
     dest.once('close', onClosed)
