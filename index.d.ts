@@ -111,6 +111,8 @@ export declare class NdjsonParser extends Transform {
 
 export interface NdjsonStringifierOptions extends Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal'> {
   /** As in `JSON.stringify`: a function, or the property names to keep. `null` means none. */
+  // String and Number objects too, as JSON.stringify takes them in a replacer array.
+  // oxlint-disable-next-line typescript/no-wrapper-object-types
   replacer?: ((this: any, key: string, value: any) => any) | ReadonlyArray<string | number | String | Number> | null
   /** What ends every line, the last one included. Default: `'\n'`. */
   newline?: '\n' | '\r\n'
