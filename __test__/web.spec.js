@@ -8,7 +8,7 @@ const test = require('ava')
 const http = require('node:http')
 const { once } = require('node:events')
 const { ReadableStream, WritableStream, TransformStream, CountQueuingStrategy } = require('node:stream/web')
-const { Writable } = require('node:stream')
+const { Writable, getDefaultHighWaterMark } = require('node:stream')
 const web = require('sluice/web')
 const { NdjsonParseStream, MeterStream, MonitoredWritableStream } = web
 const { bottleneck, toPrometheus } = require('..')
@@ -264,7 +264,9 @@ test('MonitoredWritableStream: writer.abort() acts at once while writes wait for
   })
   const writer = m.getWriter()
   const chunk = new Uint8Array(1024)
-  for (let i = 0; i < 40; i++) writer.write(chunk).catch(() => {})
+  // Past the Node side's buffer (its highWaterMark is the platform's default: 16 KiB on Node 20, 64 on 22).
+  const chunks = getDefaultHighWaterMark(false) / 1024 + 24
+  for (let i = 0; i < chunks; i++) writer.write(chunk).catch(() => {})
   await new Promise(setImmediate)
   t.is(written, 1, 'the destination has the first write')
   t.true(writer.desiredSize <= 0, 'the rest is buffered, and writes wait')
