@@ -6,9 +6,9 @@
 
 const test = require('ava')
 const http = require('node:http')
-const { once } = require('node:events')
+const { once, EventEmitter } = require('node:events')
 const { ReadableStream, WritableStream, TransformStream, CountQueuingStrategy } = require('node:stream/web')
-const { Writable, getDefaultHighWaterMark } = require('node:stream')
+const { Stream, Writable, getDefaultHighWaterMark } = require('node:stream')
 const web = require('sluice/web')
 const { NdjsonParseStream, MeterStream, MonitoredWritableStream } = web
 const { bottleneck, toPrometheus } = require('..')
@@ -174,6 +174,14 @@ test('BoundedBufferStream: its readable strategy is read once, and a size() that
   const writer = s.writable.getWriter()
   writer.write('x').catch(() => {})
   await t.throwsAsync(writer.closed, { instanceOf: TypeError, message: /BigInt/ })
+  // The mark is converted to a number once, as a ReadableStream converts it.
+  let conversions = 0
+  const mark = { valueOf () { conversions++; return 4 } }
+  new web.BoundedBufferStream({ objectMode: true }, undefined, { highWaterMark: mark })
+  new ReadableStream(undefined, { highWaterMark: mark })
+  t.is(conversions, 2, 'once for the face, once for the ReadableStream')
+  t.throws(() => new web.BoundedBufferStream({ objectMode: true }, undefined, { highWaterMark: 4n }), { instanceOf: TypeError })
+  t.throws(() => new web.BoundedBufferStream({ objectMode: true }, undefined, { highWaterMark: -1 }), { instanceOf: RangeError })
 })
 
 test('ThrottleStream: a write held by the throttle when the writer aborts rejects with the reason (its bytes were thrown away)', async (t) => {
@@ -280,6 +288,32 @@ test('MonitoredWritableStream: writer.abort() acts at once while writes wait for
   t.is(written, 1, 'nothing buffered was written after the abort')
 })
 
+test('MonitoredWritableStream: writer.abort() while close() is in flight lets the close finish, as a plain WritableStream over that sink does', async (t) => {
+  const settle = (promise) => promise.then(() => 'resolved', (reason) => reason)
+  const run = async (makeStream) => {
+    const log = []
+    let closeCalled = null
+    const called = new Promise((resolve) => { closeCalled = resolve })
+    let finishClose = null
+    const stream = makeStream({
+      write (c) { log.push(`write ${c}`) },
+      close () { log.push('close'); closeCalled(); return new Promise((resolve) => { finishClose = resolve }) },
+      abort (r) { log.push(`abort ${r.message}`) }
+    })
+    const writer = stream.getWriter()
+    writer.write(1)
+    const close = settle(writer.close())
+    await called
+    const abort = settle(writer.abort(new Error('stop')))
+    finishClose()
+    return { log, close: await close, abort: await abort, closed: await settle(writer.closed) }
+  }
+  const plain = await run((sink) => new WritableStream(sink))
+  const monitored = await run((sink) => new MonitoredWritableStream(sink, { objectMode: true }))
+  t.deepEqual(monitored, plain)
+  t.like(monitored, { log: ['write 1', 'close'], close: 'resolved', abort: 'resolved' })
+})
+
 test('MonitoredWritableStream: the destination gets each chunk as written (any view, ArrayBuffer, SharedArrayBuffer; null in object mode), measured by its bytes', async (t) => {
   const chunks = [new ArrayBuffer(4), new SharedArrayBuffer(8), new Float32Array([1.5, 2]), new DataView(new ArrayBuffer(3)), Buffer.from('ab'), 'é']
   const got = []
@@ -308,6 +342,22 @@ test('MonitoredWritableStream: another kind of stream as the destination is a Ty
   }
   t.notThrows(() => new MonitoredWritableStream({ write () {} }))
   t.notThrows(() => new MonitoredWritableStream(new TransformStream().writable))
+  // An underlying sink may be an EventEmitter (it has on(), and no Node stream's pipe()).
+  const emitterSink = Object.assign(new EventEmitter(), { write () {} })
+  t.notThrows(() => new MonitoredWritableStream(emitterSink))
+  // A legacy Node stream (Stream, not Writable) is a Node stream too.
+  t.throws(() => new MonitoredWritableStream(Object.assign(new Stream(), { writable: true, write () {} })), { instanceOf: TypeError, message: /MonitoredWritable\.wrap/ })
+})
+
+test("MonitoredWritableStream: a WritableStream not of this realm (a polyfill's, another context's) is written to through its getWriter(), not taken as a sink and lost", async (t) => {
+  const got = []
+  const real = new WritableStream({ write (c) { got.push(c) } })
+  // Everything the standard's pipeTo() and a writer need, and not instanceof this WritableStream.
+  const foreign = { get locked () { return real.locked }, getWriter: () => real.getWriter(), abort: (r) => real.abort(r), close: () => real.close() }
+  const m = new MonitoredWritableStream(foreign, { objectMode: true })
+  await ReadableStream.from([1, 2, 3]).pipeTo(m)
+  t.deepEqual(got, [1, 2, 3])
+  t.like(m.stats(), { chunks: 3 })
 })
 
 test('MonitoredWritableStream: a destination that fails errors the stream at once, as a plain WritableStream over that sink: a close() right after rejects as there, not with ERR_STREAM_DESTROYED', async (t) => {

@@ -204,6 +204,7 @@ class MonitoredWritableStream extends WritableStream {
     })
     writer = dest.getWriter()
     let aborting = null
+    let closing = false
     const abort = (reason) => {
       // Torn down already (this abort, or the destination's failure): as that went.
       if (done) return aborting ?? Promise.resolve()
@@ -220,7 +221,9 @@ class MonitoredWritableStream extends WritableStream {
         // abort() reaches the sink only after the write in flight settles, and ours waits for
         // 'drain', i.e. for everything buffered to reach the destination (seconds, or never for
         // a stuck one): the controller's signal tells us at once, as in lib/web/face.js.
-        c.signal.addEventListener('abort', () => { abort(c.signal.reason).catch(ignore) }, { once: true })
+        // Once close() is in flight the standard lets it finish (abort() settles as it does, and
+        // the sink's abort() is never called): so does this face, as a plain WritableStream would.
+        c.signal.addEventListener('abort', () => { if (!closing) abort(c.signal.reason).catch(ignore) }, { once: true })
       },
       write (chunk) {
         let ok
@@ -237,6 +240,7 @@ class MonitoredWritableStream extends WritableStream {
         return new Promise((resolve, reject) => { drainWaiter = { resolve, reject } })
       },
       close () {
+        closing = true
         return new Promise((resolve, reject) => {
           node.end((err) => (err == null ? resolve() : reject(err)))
         })
@@ -264,23 +268,26 @@ function bytesOf (chunk) {
 }
 
 /**
- * MonitoredWritableStream's destination as a WritableStream: itself, or one over an underlying
- * sink object. Another kind of stream is refused, naming what to pass instead: taken as a sink,
- * it has no `write` of the sink's kind and the data went nowhere while every write resolved (a
- * TransformStream, a ReadableStream), or its Node `write(chunk, encoding)` took the controller
- * for an encoding.
+ * MonitoredWritableStream's destination as something with a WritableStream's getWriter(): a
+ * WritableStream (this realm's, or another's or a polyfill's, known by its getWriter()), or one
+ * over an underlying sink object. Another kind of stream is refused, naming what to pass
+ * instead: taken as a sink, it has no `write` of the sink's kind and the data went nowhere while
+ * every write resolved (a TransformStream, a ReadableStream), or its Node `write(chunk,
+ * encoding)` took the controller for an encoding. An underlying sink may be an EventEmitter.
  */
 function webDestination (destination) {
   if (destination instanceof WritableStream) return destination
   const expected = 'a WritableStream or an underlying sink object'
   if (destination === null || typeof destination !== 'object') throw argumentTypeError('destination', expected, destination)
-  if (destination.writable instanceof WritableStream) {
+  if (typeof destination.getWriter === 'function') return destination
+  if (typeof destination.writable?.getWriter === 'function') {
     throw argumentTypeError('destination', `${expected} (for a TransformStream, pass its .writable)`, destination)
   }
   if (typeof destination.getReader === 'function' || typeof destination.pipeTo === 'function') {
     throw argumentTypeError('destination', `${expected}, not a ReadableStream`, destination)
   }
-  if (typeof destination.pipe === 'function' || typeof destination.on === 'function') {
+  // Every Node stream has pipe() (Stream.prototype's, for the legacy ones too).
+  if (typeof destination.pipe === 'function' || destination._writableState !== undefined) {
     throw argumentTypeError('destination', `${expected} (for a Node stream, use MonitoredWritable.wrap(stream), or Writable.toWeb(stream))`, destination)
   }
   return new WritableStream(destination)

@@ -63,10 +63,13 @@ class ReadQueue {
   constructor (strategy) {
     // Each member read once, in the standard's order (a getter may answer differently twice);
     // then the standard's checks, and their errors, as when the strategy was the ReadableStream's.
-    const highWaterMark = strategy?.highWaterMark
+    // The mark is converted once (unary plus: a BigInt is a TypeError, as in the standard), and
+    // the standard's range check then sees the number, not the object again.
+    let highWaterMark = strategy?.highWaterMark
+    if (highWaterMark !== undefined) highWaterMark = +highWaterMark
     const size = strategy?.size
     void new ReadableStream(undefined, { highWaterMark, size })
-    this.highWaterMark = highWaterMark === undefined ? 1 : Number(highWaterMark)
+    this.highWaterMark = highWaterMark === undefined ? 1 : highWaterMark
     this.sizeOf = size === undefined ? () => 1 : (item) => size.call(undefined, item)
     this.items = []
     this.sizes = []
