@@ -10,8 +10,9 @@
 //!   and its entry is discarded when it comes due, or earlier by a sweep: an entry keeps its
 //!   job's allocation (the `Weak`), and a deadline can be hours away (a meter's `interval`), so
 //!   a process that makes and drops such streams would otherwise hold each one until then. The
-//!   heap is swept each time it has doubled since the last sweep, so sweeps cost O(1) per timer
-//!   armed and the heap holds at most about twice its live entries.
+//!   heap is swept each time it has doubled since the last sweep (or since it was last that
+//!   small: fired entries lower the mark), so sweeps cost O(1) per timer armed and the heap
+//!   holds at most about twice its live entries.
 //! * A timer only *wakes* a job (or, for a job that `runs_on_timer`, runs its few microseconds
 //!   of bookkeeping right here); the job checks the time itself when it runs, so a spurious or
 //!   stale wake-up is harmless.
@@ -131,6 +132,9 @@ fn run(shared: &(Mutex<Heap>, Condvar)) {
       };
       due.push(entry.job);
     }
+    // Fired entries leave the heap: the next sweep is due at twice what is left, not twice a
+    // past peak (dead entries would pile up to that peak after a burst of live timers).
+    heap.swept_len = heap.swept_len.min(heap.entries.len());
     if !due.is_empty() {
       // Wake outside the lock: `wake` may submit to the pool, and jobs re-arm timers.
       drop(heap);
@@ -205,5 +209,28 @@ mod tests {
       .filter(|Reverse(e)| e.job.strong_count() > 0)
       .count();
     assert_eq!(alive, live.len());
+  }
+
+  #[test]
+  fn a_burst_of_timers_that_fired_does_not_let_dead_entries_pile_up_to_its_size() {
+    let timers = Timers::new();
+    // 10 000 live jobs due at once (the heap sweeps on its way up, to their number)…
+    let soon = Instant::now() + Duration::from_millis(20);
+    let burst: Vec<_> = (0..10_000).map(|_| idle()).collect();
+    for job in &burst {
+      timers.wake_at(soon, job);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while len(&timers) > 0 {
+      assert!(Instant::now() < deadline, "the burst never fired");
+      std::thread::sleep(Duration::from_millis(5));
+    }
+    // …then 10 000 jobs armed an hour ahead and dropped: swept as the heap doubles from empty.
+    let far = Instant::now() + Duration::from_secs(3600);
+    for _ in 0..10_000 {
+      timers.wake_at(far, &idle());
+    }
+    let n = len(&timers);
+    assert!(n < 2 * SWEEP_MIN, "{n} entries held");
   }
 }
