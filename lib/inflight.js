@@ -52,25 +52,26 @@ function answerWriteInFlight (stream) {
 }
 
 /**
- * Runs a write's callback from inside `_destroy`, before `_destroy` calls back (the write core
- * holds, or one the stream held itself), so that it runs before 'close', whose tick that call
- * queues. Core may still owe the callbacks of the writes before it (taken at once, completed from
- * its next tick, `afterWriteTickInfo`): then this one waits for that tick too, so callbacks come
- * in write order. Core's own tick of ERR_STREAM_DESTROYED for the queued writes finds this write
- * still in progress and leaves them to its completion, which errors them after it.
- * The user's callback runs inside core's try/catch around `_destroy`, which would drop what it
- * throws: rethrown from the next turn, an uncaught exception as core's own callbacks' throws are.
+ * Answers a write's callback for `_destroy` (the write core holds, or one the stream held
+ * itself), from a tick queued before `_destroy` calls back, so that it runs before 'close',
+ * whose tick that call queues, and after core's completions of the writes taken before it
+ * (each queued from the tick it was taken in, `afterWrite`, so already queued): callbacks come
+ * in write order wherever destroy() is called from (the tick of the writes, a write's callback,
+ * a tick among those completions). The state can't tell whether such completions are still to
+ * come: `afterWriteTickInfo` is only the last one, null once any has run. Core's own tick of
+ * ERR_STREAM_DESTROYED for the queued writes (queued by destroy(), before this one) finds this
+ * write still in progress and leaves them to its completion, which errors them after it.
+ * Run from its own tick, the user's callback is not inside core's try/catch around `_destroy`,
+ * which would drop what it throws: it is an uncaught exception, as core's own callbacks' are.
  *
  * Completing that write makes core error the writes queued behind it at once (its `errorBuffer`,
- * the stream being destroyed), and `destroy()` has already scheduled a second `errorBuffer` for
- * the next tick, which finds nothing left. A queued write's callback that throws cuts the first
- * run short before it marks anything done, so the second called every callback before it again:
- * each queued callback is made to run at most once (`state.buffered`, core's queue since Node 14;
- * checked on 20, 22 and 24), and those after the throw still get their ERR_STREAM_DESTROYED.
+ * the stream being destroyed), and core's tick has already found nothing to do. A queued
+ * write's callback that throws cuts that run short before it marks anything done: each queued
+ * callback is made to run at most once (`state.buffered`, core's queue since Node 14; checked on
+ * 20, 22 and 24), and those after the throw still get their ERR_STREAM_DESTROYED.
  */
 function answerFromDestroy (stream, callback) {
-  if (stream._writableState?.afterWriteTickInfo != null) process.nextTick(answer, stream, callback)
-  else answer(stream, callback)
+  process.nextTick(answer, stream, callback)
 }
 
 function answer (stream, callback) {
@@ -79,27 +80,49 @@ function answer (stream, callback) {
   for (const entry of queued) {
     if (typeof entry?.callback === 'function') entry.callback = once(entry.callback)
   }
+  // end(callback)'s callbacks, which core errors after the queued writes, in the same run.
+  const ending = endCallbacks(state)
+  for (let i = 0; i < ending.length; i++) ending[i] = once(ending[i])
+  const onEnd = ending.slice()
   try {
     callback()
   } catch (err) {
     setImmediate(() => { throw err })
-    // A queued write's callback threw, cutting core's loop short: the rest get their error here
-    // (those already called are not called again), as core's own second pass would have done
-    // from the tick destroy() scheduled, if that had not already run (the deferred answer).
-    const error = state.errored ?? destroyedError()
-    for (const entry of queued) {
-      try {
-        entry.callback?.(error)
-      } catch (thrown) {
-        setImmediate(() => { throw thrown })
-      }
-    }
+    // A callback threw, cutting core's run short: the rest get their error here (those already
+    // called are not called again), as core's own second pass would have done from the tick
+    // destroy() scheduled, had it not already run.
+    for (const entry of queued) settle(entry.callback, state.errored ?? destroyedError('write'))
+    for (const callback of onEnd) settle(callback, state.errored ?? destroyedError('end'))
   }
 }
 
+function settle (callback, err) {
+  try {
+    callback?.(err)
+  } catch (thrown) {
+    setImmediate(() => { throw thrown })
+  }
+}
+
+/**
+ * The array of end(callback)'s callbacks core keeps until the stream finishes or is destroyed
+ * (`kOnFinished`; its own property `kOnFinishedValue` on 20.20, 22 and 24, where it is a
+ * symbol of core's), or an empty one when this Node keeps it out of sight.
+ */
+function endCallbacks (state) {
+  if (state == null) return []
+  for (const key of Object.getOwnPropertySymbols(state)) {
+    if (key.description === 'kOnFinishedValue' || key.description === 'kOnFinished') {
+      const value = state[key]
+      return Array.isArray(value) && value.every((f) => typeof f === 'function') ? value : []
+    }
+  }
+  return []
+}
+
 /** Core's error for a write to a destroyed stream (its class is internal). */
-function destroyedError () {
-  const err = new Error('Cannot call write after a stream was destroyed')
+function destroyedError (method) {
+  const err = new Error(`Cannot call ${method} after a stream was destroyed`)
   err.code = 'ERR_STREAM_DESTROYED'
   return err
 }

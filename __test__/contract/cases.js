@@ -363,27 +363,42 @@ async function destroyWhileStalled (t, d) {
 }
 
 /**
- * Writes made in one tick, nothing reading, then destroy(err) in that tick: the stream holds
- * one of them (or core's Transform does), and answers it from destroy(). Core runs the
- * callbacks in write order: those taken at once first (from its next tick), then the held one,
- * then ERR_STREAM_DESTROYED for the queued ones. A producer that commits progress in callback
- * order (an offset, a count) relies on it.
+ * Writes made in one tick, nothing reading, then destroy(err): the stream holds one of them (or
+ * core's Transform does), and answers it from destroy(). Core runs the callbacks in write order:
+ * those taken at once first (each from a tick of its own, or one tick for a run of writes with
+ * the same callback), then the held one, then ERR_STREAM_DESTROYED for the queued ones. A
+ * producer that commits progress in callback order (an offset, a count) relies on it.
+ * `when`: 'in the tick' (right after the writes), 'from a callback' (the first write's, while
+ * the other completions are still to come), 'between writes' (a tick queued after the first
+ * write, so it runs among the completions), 'shared callback' (one callback for every write).
  */
-async function destroyInTheTickOfTheWrites (t, d) {
+async function destroyAmongTheWrites (t, d, when) {
   const s = d.create()
   const log = track(s)
   const { data } = d.bulk(MiB)
-  const chunks = chunksOf(d, data, 65536)
+  // Small chunks but for the first case: byte streams that push what they take complete the
+  // first writes at once, rather than hold the first until something reads.
+  const chunks = chunksOf(d, data, when === 'in the tick' ? 65536 : 4096)
   const order = []
   const errors = []
-  chunks.forEach((chunk, i) => s.write(chunk, (err) => {
-    order.push(i)
-    errors[i] = err ?? null
-  }))
-  const reason = new Error('destroyed in the tick of the writes')
-  s.destroy(reason)
+  const reason = new Error(`destroyed ${when}`)
+  const shared = (err) => { errors.push(err ?? null) }
+  chunks.forEach((chunk, i) => {
+    if (when === 'shared callback') {
+      s.write(chunk, shared)
+      return
+    }
+    s.write(chunk, (err) => {
+      order.push(i)
+      errors[i] = err ?? null
+      if (i === 0 && when === 'from a callback') s.destroy(reason)
+    })
+    if (i === 0 && when === 'between writes') process.nextTick(() => s.destroy(reason))
+  })
+  if (when === 'in the tick' || when === 'shared callback') s.destroy(reason)
   await checkTeardown(t, log, { errors: 1 })
-  t.deepEqual(order, chunks.map((_, i) => i), 'every callback once, in write order')
+  if (when !== 'shared callback') t.deepEqual(order, chunks.map((_, i) => i), 'every callback once, in write order')
+  t.is(errors.length, chunks.length, 'every callback once')
   const firstError = errors.findIndex((e) => e !== null)
   t.true(firstError === -1 || errors.slice(firstError).every((e) => e !== null), 'no write completes after one that failed')
 }
@@ -663,7 +678,19 @@ const CASES = [
   },
   {
     title: 'destroy(err) in the tick of the writes, nothing reading: write callbacks run once each, in write order',
-    run: (t, d) => destroyInTheTickOfTheWrites(t, d)
+    run: (t, d) => destroyAmongTheWrites(t, d, 'in the tick')
+  },
+  {
+    title: "destroy(err) from the first write's callback, the other completions still to come: callbacks once each, in write order",
+    run: (t, d) => destroyAmongTheWrites(t, d, 'from a callback')
+  },
+  {
+    title: 'destroy(err) from a tick queued among the writes: callbacks once each, in write order',
+    run: (t, d) => destroyAmongTheWrites(t, d, 'between writes')
+  },
+  {
+    title: 'destroy(err) in the tick of writes sharing one callback: it runs once per write, no success after a failure',
+    run: (t, d) => destroyAmongTheWrites(t, d, 'shared callback')
   },
   {
     title: 'a for await loop left after one item while the producer is ahead: every write answered once, nothing after',
@@ -816,22 +843,24 @@ const CASES = [
     run: (t, d) => childCase(t, d, 'destroyed-unread', expectLine('CLOSED'))
   },
   {
-    title: 'bare process: destroyed while stalled, every write is answered, and a write callback destroy() runs that throws is an uncaught exception',
+    title: 'bare process: destroyed while stalled, every write is answered, end()\'s callback too, and a write callback destroy() runs that throws is an uncaught exception',
     timeout: 120000,
     run: (t, d) => childCase(t, d, 'callback-throws-at-destroy', (t, stdout, detail) => {
       expectDone(t, stdout, detail)
       const m = /^HELD (\d+) (\d+)$/m.exec(stdout)
       t.truthy(m, detail)
       if (m) t.is(Number(m[2]), Number(m[1]), `every throw from a callback run by destroy() is uncaught — ${detail}`)
+      t.regex(stdout, /^END 1$/m, `end()'s callback runs once — ${detail}`)
     })
   },
   {
-    title: 'bare process: destroyed while stalled, a queued write\'s callback throws at its ERR_STREAM_DESTROYED: every callback still runs, each once',
+    title: 'bare process: destroyed while stalled, a queued write\'s callback throws at its ERR_STREAM_DESTROYED: every callback still runs, each once, end()\'s too',
     timeout: 120000,
     run: (t, d) => childCase(t, d, 'queued-callback-throws-at-destroy', (t, stdout, detail) => {
       expectDone(t, stdout, detail)
       t.regex(stdout, /^TWICE 0$/m, `no write callback runs twice — ${detail}`)
       t.regex(stdout, /^THROWN 1 1$/m, `one queued callback threw, and it was uncaught — ${detail}`)
+      t.regex(stdout, /^END 1$/m, `end()'s callback runs once — ${detail}`)
     })
   },
 
