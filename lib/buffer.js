@@ -65,7 +65,7 @@
 
 const { Transform } = require('node:stream')
 const { SluiceError, asError } = require('./errors.js')
-const { answerFromDestroy } = require('./inflight.js')
+const { answerFromDestroy, completeInOrder } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -714,8 +714,9 @@ class BoundedBuffer extends Transform {
         this.#pressure()
         // Core calls _write again from here for the writes queued behind it (each settles on
         // its own), then emits 'drain' once they all got in; this loop then carries on pushing.
+        // The held write's callback comes after those of the writes before it (completeInOrder).
         this[kPumping] = false
-        held.callback()
+        completeInOrder(this, held.callback)
         this[kPumping] = true
       }
     } finally {

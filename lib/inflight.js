@@ -35,13 +35,40 @@ function writeAnswerable (stream, chunk, encoding, callback) {
 }
 
 function answerOf (stream) {
-  stream[kAnswer] = (err, value) => {
-    const callback = stream[kCallback]
-    if (callback == null) return
-    stream[kCallback] = null
-    callback(err, value)
-  }
+  stream[kAnswer] = (err, value) => answerNow(stream, err, value)
   return stream[kAnswer]
+}
+
+function answerNow (stream, err, value) {
+  const callback = stream[kCallback]
+  if (callback == null) return
+  stream[kCallback] = null
+  completeInOrder(stream, callback, err, value)
+}
+
+/**
+ * Completes a write the stream (or core's Transform) held, with core's write callback, so that
+ * the user's callback comes after those of the writes taken before it. A held write is completed
+ * from `_read` (a 'readable' listener, a read(), a resume()), which runs ahead of the ticks core
+ * queued for those callbacks (`afterWrite`): completed at once, its callback ran first (core's
+ * PassThrough does so; zlib, being asynchronous, does not). Here a tick is queued first, and core
+ * is given a stand-in for the user's callback (`state.writecb`, which it reads when the write
+ * completes): core does everything else at once, as before (the writes queued behind this one
+ * are taken now, so reads see the same data), and the user's callback runs from that tick, after
+ * the earlier ones and before those of the writes taken now. An error goes straight through:
+ * core errors the queued writes after it, in that same call.
+ */
+function completeInOrder (stream, callback, err, value) {
+  const state = stream._writableState
+  const user = state?.writecb
+  if (err != null || state == null || state.sync !== false || typeof user !== 'function' || !completionsOwed(stream)) {
+    callback(err, value)
+    return
+  }
+  let answer = null
+  process.nextTick(() => { if (answer !== null) user(...answer) })
+  state.writecb = (...args) => { answer = args }
+  callback(err, value)
 }
 
 /**
@@ -120,6 +147,22 @@ function endCallbacks (state) {
   return []
 }
 
+/**
+ * Whether core still owes the callbacks of writes it took before the one the stream is holding:
+ * a write completed synchronously has its callback run from a tick queued then (`afterWrite`),
+ * so a held write completed now, before those ticks, would have its callback run ahead of
+ * theirs. Core counts every write not yet called back (`pendingcb`: the held one, the ones
+ * queued behind it, and those ticks' writes); `afterWriteTickInfo` alone is no test, being
+ * only the last such tick's, and null once any of them has run. Checked on 20, 22 and 24.
+ */
+function completionsOwed (stream) {
+  const state = stream._writableState
+  if (state == null || typeof state.pendingcb !== 'number') return false
+  if (state.afterWriteTickInfo != null) return true
+  const queued = Array.isArray(state.buffered) ? state.buffered.length - (state.bufferedIndex ?? 0) : 0
+  return state.pendingcb > 1 + queued
+}
+
 /** Core's error for a write to a destroyed stream (its class is internal). */
 function destroyedError (method) {
   const err = new Error(`Cannot call ${method} after a stream was destroyed`)
@@ -136,4 +179,4 @@ function once (callback) {
   }
 }
 
-module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy }
+module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder }

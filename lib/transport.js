@@ -68,7 +68,7 @@ const { Transform } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { SluiceError, asError, nativeError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, answerFromDestroy } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed } = require('./inflight.js')
 
 // Event kinds, as in src/transport.rs.
 const KIND_DATA = 0
@@ -435,12 +435,12 @@ function retryPending (stream) {
  * producer that goes on in promise jobs (awaiting 'drain', the documented pattern) kept that tick
  * waiting: the held write's callback ran before the callbacks of the writes before it, which
  * piled up for as long as it wrote (on blank lines, half of them). While core has such
- * completions waiting (its `afterWriteTickInfo`, there since Node 14; checked on 20, 22 and 24),
- * this one waits for the next turn, after them; otherwise it completes now.
+ * completions waiting (`completionsOwed`), this one waits for the next turn, after them;
+ * otherwise it completes now.
  */
 function completeHeld (stream, callback) {
-  if (stream._writableState?.afterWriteTickInfo == null) callback()
-  else setImmediate(callback)
+  if (completionsOwed(stream)) setImmediate(callback)
+  else callback()
 }
 
 /**

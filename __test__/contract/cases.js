@@ -404,6 +404,42 @@ async function destroyAmongTheWrites (t, d, when) {
 }
 
 /**
+ * A producer writes everything at once, each write with its own callback, then end(cb); the
+ * consumer reads from a 'readable' listener, or a 'data' listener paused and resumed a turn
+ * later. Every callback runs once, in write order (a producer that counts what was taken relies
+ * on it), none fails, end()'s callback runs, and every output arrives.
+ */
+async function callbackOrderWhileReading (t, d, consumer) {
+  const s = d.create()
+  const log = track(s)
+  const { data } = d.bulk(MiB / 4)
+  const chunks = chunksOf(d, data, 1024)
+  const order = []
+  const failures = []
+  const outputs = []
+  if (consumer === 'readable') {
+    s.on('readable', () => {
+      let item
+      while ((item = s.read()) !== null) outputs.push(item)
+    })
+  } else {
+    s.on('data', (item) => outputs.push(item))
+    s.pause()
+    setImmediate(() => s.resume())
+  }
+  chunks.forEach((chunk, i) => s.write(chunk, (err) => {
+    order.push(i)
+    if (err) failures.push(err)
+  }))
+  const ended = new Promise((resolve) => s.end(resolve))
+  t.falsy(await ended, "end()'s callback, without an error")
+  await checkTeardown(t, log, { errors: 0 })
+  t.deepEqual(failures, [])
+  t.deepEqual(order, chunks.map((_, i) => i), 'every callback once, in write order')
+  t.true(outputs.length > 0)
+}
+
+/**
  * The producer is ahead (1 MiB written at once, nothing awaited) and the consumer leaves a
  * `for await` loop after its first item, which destroys the stream with whatever the readable
  * side holds by then.
@@ -691,6 +727,14 @@ const CASES = [
   {
     title: 'destroy(err) in the tick of writes sharing one callback: it runs once per write, no success after a failure',
     run: (t, d) => destroyAmongTheWrites(t, d, 'shared callback')
+  },
+  {
+    title: "write callbacks run once each, in write order, while a 'readable' listener reads",
+    run: (t, d) => callbackOrderWhileReading(t, d, 'readable')
+  },
+  {
+    title: 'write callbacks run once each, in write order, while a paused consumer is resumed a turn later',
+    run: (t, d) => callbackOrderWhileReading(t, d, 'resumed')
   },
   {
     title: 'a for await loop left after one item while the producer is ahead: every write answered once, nothing after',
