@@ -353,6 +353,22 @@ test('a cost function: units per item; cost 0 passes at once; bad costs and thro
   throwing.write({})
   const [err] = await once(throwing, 'error')
   t.is(err, boom)
+  // A throw of something that is no error, falsy ones too: the stream fails all the same (a
+  // write callback given null would read as success, the chunk lost uncounted).
+  for (const thrown of [null, undefined, 0, '', false, 'oops']) {
+    const s = new Throttle({ rate: 1000, objectMode: true, cost: (i) => { if (i === 2) throw thrown; return 1 }, clock: createClock() })
+    const seen = []
+    const failure = await pipeline(Readable.from([1, 2, 3]), s, new Writable({ objectMode: true, write (c, e, cb) { seen.push(c); cb() } })).then(() => null, (e) => e)
+    t.like(failure, { code: 'ERR_SLUICE_INVALID_COST', cause: thrown }, `thrown ${String(thrown)}`)
+    t.regex(failure.message, /options\.cost threw/)
+    t.false(seen.includes(3), 'nothing after the failing chunk')
+  }
+  // A cost that spells a number is not shown as one.
+  for (const [cost, shown] of [['5', /gave the string '5'/], [5n, /gave the BigInt 5n/]]) {
+    const s = new Throttle({ rate: 100, objectMode: true, cost: () => cost, clock: createClock() })
+    const [e] = await Promise.all([once(s, 'error').then(([x]) => x), s.write({})])
+    t.regex(e.message, shown)
+  }
 
   // cost 'items' on a byte stream: each chunk is one unit and passes whole.
   const items = manual({ rate: 2, cost: 'items' })

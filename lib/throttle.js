@@ -22,7 +22,7 @@
 
 const { Transform } = require('node:stream')
 const native = require('./native.js')
-const { SluiceError, nativeError, safeString } = require('./errors.js')
+const { SluiceError, asError, nativeError, safeString } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight, answerFromDestroy } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
@@ -254,7 +254,8 @@ class Throttle extends Transform {
     try {
       cost = this[kCostOf](chunk, encoding)
     } catch (err) {
-      callback(err)
+      // A throw of null, 0 or '' as it is would read as success: the chunk gone, uncounted.
+      callback(asError(err, 'ERR_SLUICE_INVALID_COST', 'options.cost'))
       return
     }
     // A cost function that destroyed the stream: nothing may wait now (it would hold the
@@ -265,7 +266,7 @@ class Throttle extends Transform {
     }
     if (typeof cost !== 'number' || !(cost >= 0) || cost === Infinity) {
       callback(new SluiceError('ERR_SLUICE_INVALID_COST',
-        `Throttle: the cost of a chunk must be a finite number >= 0; options.cost gave ${safeString(cost)}`, { cost }))
+        `Throttle: the cost of a chunk must be a finite number >= 0; options.cost gave ${describeCost(cost)}`, { cost }))
       return
     }
     if (cost === 0) {
@@ -452,6 +453,13 @@ function passNow (stream, chunk, callback) {
 
 // Core's Readable aliases addListener to its own on(), not to a subclass's.
 Throttle.prototype.addListener = Throttle.prototype.on
+
+/** A cost as a message shows it: a string or a BigInt must not read as the number it spells. */
+function describeCost (cost) {
+  if (typeof cost === 'string') return `the string '${cost}'`
+  if (typeof cost === 'bigint') return `the BigInt ${cost}n`
+  return safeString(cost)
+}
 
 function costFunction (cost) {
   if (cost === 'items') return () => 1
