@@ -219,6 +219,25 @@ test('wrap(): an error of the destination reaches the wrapper (and pipeline), th
   t.is(err.message, 'boom')
 })
 
+test('wrap(): end(callback) after destroy() is answered with ERR_STREAM_DESTROYED, as the destination alone answers it', async (t) => {
+  const destinations = {
+    'synchronous': () => new Writable({ write (c, e, cb) { cb() } }),
+    'asynchronous': () => new Writable({ write (c, e, cb) { setImmediate(cb) } })
+  }
+  for (const [name, make] of Object.entries(destinations)) {
+    for (const wrapped of [false, true]) {
+      const s = wrapped ? MonitoredWritable.wrap(make()) : make()
+      const calls = []
+      s.write('a', (err) => calls.push(err?.code ?? 'ok'))
+      s.write('b', (err) => calls.push(err?.code ?? 'ok'))
+      s.destroy()
+      const code = await new Promise((resolve) => s.end((err) => resolve(err?.code ?? 'ok')))
+      t.is(code, 'ERR_STREAM_DESTROYED', `${name}${wrapped ? ', wrapped' : ''}`)
+      if (!s.closed) await once(s, 'close')
+    }
+  }
+})
+
 test('wrap(): destroying the wrapper destroys the destination with the error; a destination closed early errors the wrapper', async (t) => {
   const dest = heldDestination()
   const w = MonitoredWritable.wrap(dest)

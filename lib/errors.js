@@ -97,4 +97,11 @@ function nativeError (err) {
   return new SluiceError('ERR_SLUICE_NATIVE', `sluice native call failed: ${describeThrown(err)}`, { cause: err })
 }
 
-module.exports = { NdjsonError, SluiceError, UnserializableError, asError, describeThrown, nativeError, safeString, unserializableError }
+/** Core's error for a `method` ('write', 'end') called on a destroyed stream (same code and message; its class is internal). */
+function destroyedError (method) {
+  const err = new Error(`Cannot call ${method} after a stream was destroyed`)
+  err.code = 'ERR_STREAM_DESTROYED'
+  return err
+}
+
+module.exports = { NdjsonError, SluiceError, UnserializableError, asError, describeThrown, destroyedError, nativeError, safeString, unserializableError }

@@ -22,6 +22,7 @@
 // throughput on small objects.
 
 const { Transform } = require('node:stream')
+const { destroyedError } = require('./errors.js')
 // The real one, even under jest's fake timers (lib/transport.js, "Scheduling").
 const { setImmediate } = require('node:timers')
 
@@ -161,13 +162,6 @@ function completionsOwed (stream) {
   if (state.afterWriteTickInfo != null) return true
   const queued = Array.isArray(state.buffered) ? state.buffered.length - (state.bufferedIndex ?? 0) : 0
   return state.pendingcb > 1 + queued
-}
-
-/** Core's error for a write to a destroyed stream (its class is internal). */
-function destroyedError (method) {
-  const err = new Error(`Cannot call ${method} after a stream was destroyed`)
-  err.code = 'ERR_STREAM_DESTROYED'
-  return err
 }
 
 function once (callback) {

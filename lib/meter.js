@@ -33,7 +33,7 @@ const { PassThrough, Writable } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
-const { SluiceError } = require('./errors.js')
+const { SluiceError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
@@ -990,6 +990,14 @@ class WrappedWritable extends MonitoredWritable {
     }
     if (chunk !== undefined && chunk !== null) this.write(chunk, encoding)
     this[kMeasure].forwarding = false
+    if (this.destroyed && typeof callback === 'function' && !this.writableFinished) {
+      // Core answers end(callback) on a destroyed stream from the completion of a write still
+      // pending there: the wrapper's writes are the destination's, so none ever completes here,
+      // and the callback would never run. Answered as core answers it then.
+      super.end()
+      process.nextTick(callback, destroyedError('end'))
+      return this
+    }
     return super.end(callback)
   }
 
