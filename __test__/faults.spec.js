@@ -12,7 +12,7 @@ const { pipeline: pipelineAsync } = require('node:stream/promises')
 const { Worker } = require('node:worker_threads')
 const test = require('ava')
 const { NdjsonParser } = require('..')
-const { collect, makeRng } = require('./helpers.js')
+const { collect, makeRng, runChild } = require('./helpers.js')
 
 const ROOT = path.join(__dirname, '..')
 const CHILD = path.join(__dirname, 'fixtures', 'faults-child.js')
@@ -480,3 +480,22 @@ test('our own failures still destroy the stream: a batch that cannot be decoded 
     t.deepEqual(r.values, before, what)
   }
 })
+
+// A write callback that throws (fixtures/throwing-callback-child.js): every other write is still
+// answered, end()'s callback runs, and the throw is one uncaught exception, not the stream's
+// error, as with core's streams. Batched writes (NdjsonStringifier's _writev) and writes the
+// stream held and completes from _read (BoundedBuffer, the stringifier), and the writes
+// MonitoredWritable.wrap() passes on with one shared callback all lost that.
+for (const component of ['stringifier', 'buffer', 'meter', 'throttle', 'wrap']) {
+  for (const scenario of component === 'wrap' ? ['corked'] : ['corked', 'held']) {
+    test(`a write callback that throws (${component}, ${scenario}): every write answered, end's callback ok, one uncaught exception`, async (t) => {
+      const { status, stdout, stderr } = await runChild([path.join(__dirname, 'fixtures', 'throwing-callback-child.js'), component, scenario], { timeout: HANG_MS })
+      t.is(status, 0, stderr)
+      const result = JSON.parse(stdout)
+      t.is(result.answered, result.written, 'every write callback ran')
+      t.is(result.uncaught, 1, 'the throw is an uncaught exception')
+      t.is(result.error, null, "not the stream's error")
+      t.is(result.ended, 'ok', "end()'s callback")
+    })
+  }
+}

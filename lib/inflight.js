@@ -48,28 +48,50 @@ function answerNow (stream, err, value) {
 }
 
 /**
- * Completes a write the stream (or core's Transform) held, with core's write callback, so that
- * the user's callback comes after those of the writes taken before it. A held write is completed
- * from `_read` (a 'readable' listener, a read(), a resume()), which runs ahead of the ticks core
- * queued for those callbacks (`afterWrite`): completed at once, its callback ran first (core's
- * PassThrough does so; zlib, being asynchronous, does not). Here a tick is queued first, and core
- * is given a stand-in for the user's callback (`state.writecb`, which it reads when the write
- * completes): core does everything else at once, as before (the writes queued behind this one
- * are taken now, so reads see the same data), and the user's callback runs from that tick, after
- * the earlier ones and before those of the writes taken now. An error goes straight through:
- * core errors the queued writes after it, in that same call.
+ * Completes a write the stream (or core's Transform) held, with core's write callback, as core
+ * completes a write taken at once. A held write is completed from `_read` (a 'readable'
+ * listener, a read(), a resume()), or a timer, a kick: not from `_write`, so core would run the
+ * user's callback right there, which goes wrong in two ways. `_read` runs ahead of the ticks core
+ * queued for the callbacks of the writes before it: this one ran first (core's PassThrough does
+ * so; zlib, being asynchronous, does not). And `_read` runs inside core's try/catch: a throw from
+ * the user's callback failed the stream, where a callback core runs from its tick throws an
+ * uncaught exception. So core is given a stand-in for the user's callback (`state.writecb`,
+ * which it reads when the write completes) and does everything else at once, as before (the
+ * writes queued behind it are taken now, so reads see the same data): the user's callback runs
+ * from a tick queued now, after the earlier ones, when there are any (`completionsOwed`); else
+ * at once, with a throw rethrown from the next tick. An error goes straight through: core errors
+ * the queued writes after it, in that same call.
  */
 function completeInOrder (stream, callback, err, value) {
   const state = stream._writableState
   const user = state?.writecb
-  if (err != null || state == null || state.sync !== false || typeof user !== 'function' || !completionsOwed(stream)) {
+  if (err != null || state == null || state.sync !== false || typeof user !== 'function') {
     callback(err, value)
     return
   }
-  let answer = null
-  process.nextTick(() => { if (answer !== null) user(...answer) })
-  state.writecb = (...args) => { answer = args }
+  if (completionsOwed(stream)) {
+    let answer = null
+    process.nextTick(() => { if (answer !== null) user(...answer) })
+    state.writecb = (...args) => { answer = args }
+  } else {
+    state.writecb = guarded(user)
+  }
   callback(err, value)
+}
+
+function rethrow (err) {
+  throw err
+}
+
+/** `callback`, with what it throws rethrown from the next tick (an uncaught exception) rather than cutting short its caller. */
+function guarded (callback) {
+  return function guardedCallback (...args) {
+    try {
+      callback(...args)
+    } catch (thrown) {
+      process.nextTick(rethrow, thrown)
+    }
+  }
 }
 
 /**
@@ -173,4 +195,4 @@ function once (callback) {
   }
 }
 
-module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder }
+module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, guarded }

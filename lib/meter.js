@@ -887,7 +887,14 @@ class WrappedWritable extends MonitoredWritable {
       queue.drop(3)
       if (at >= 0) m.latency(m.now() - at)
       if (--m.pending === 0) m.settle()
-      if (callback !== undefined) callback(err)
+      if (callback === undefined) return
+      // Core runs a run of completions with this one callback in one loop: a user's callback
+      // that throws would cut it short, and the writes after it would never be answered.
+      try {
+        callback(err)
+      } catch (thrown) {
+        process.nextTick(() => { throw thrown })
+      }
     }
     m.dest = dest
     m.forwarding = true

@@ -58,7 +58,7 @@ const { isNumberObject, isStringObject } = require('node:util').types
 const { setImmediate, clearImmediate } = require('node:timers')
 const { NULL } = require('./ndjson.js')
 const { asError, describeThrown, unserializableError } = require('./errors.js')
-const { answerFromDestroy } = require('./inflight.js')
+const { answerFromDestroy, completeInOrder, guarded } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -308,6 +308,12 @@ class NdjsonStringifier extends Transform {
   }
 
   _writev (chunks, callback) {
+    // Core answers the batch with one callback that calls each write's in a loop: one that
+    // throws would cut it short, and the writes after it would never be answered. Each runs on
+    // its own, as core runs them for writes taken one at a time, a throw rethrown from a tick.
+    for (const entry of chunks) {
+      if (typeof entry.callback === 'function') entry.callback = guarded(entry.callback)
+    }
     let err = null
     let added = 0
     // A 'skip' listener may destroy the stream: the values after that are not encoded.
@@ -331,7 +337,7 @@ class NdjsonStringifier extends Transform {
     if (held !== null) {
       this[kHeld] = null
       // Core may call _write/_writev again from inside: last.
-      held()
+      completeInOrder(this, held)
     }
   }
 
