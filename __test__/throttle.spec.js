@@ -612,7 +612,9 @@ test('a burst far below one wake-up of rate does not lower the long-run rate (re
     t.true(Buffer.concat(parts).equals(input))
     const ideal = (input.length - burst) / rate * 1000
     t.true(elapsed >= ideal - 1, `burst ${burst}: ${elapsed.toFixed(0)} ms; ideal ${ideal.toFixed(0)} ms`)
-    t.true(elapsed <= 5 * ideal, `burst ${burst}: ${elapsed.toFixed(0)} ms; ideal ${ideal.toFixed(0)} ms`)
+    // Generous: a loaded runner starves the JS thread (5.5x once, beside a Rust build on both
+    // cores); the bug this guards against took 40x.
+    t.true(elapsed <= 15 * ideal, `burst ${burst}: ${elapsed.toFixed(0)} ms; ideal ${ideal.toFixed(0)} ms`)
   }
 })
 
