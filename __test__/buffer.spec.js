@@ -264,6 +264,23 @@ for (const [lowWaterMark, resumeAt] of [[undefined, 4], [0.25, 2], [0, 0]]) {
   })
 }
 
+test("'block': write callbacks in write order when callbacks read() and release held writes, one after another, before the earlier callbacks ran", async (t) => {
+  for (const capacityBytes of [4, 8]) {
+    const s = new BoundedBuffer({ capacityBytes, highWaterMark: 2 })
+    const order = []
+    for (let i = 0; i < 6; i++) {
+      s.write(Buffer.alloc(8, 48 + i), () => {
+        order.push(i)
+        if (i <= 1) s.read()
+      })
+    }
+    const ended = new Promise((resolve) => s.end(() => resolve(order.push('end'))))
+    setImmediate(() => s.resume())
+    await ended
+    t.deepEqual(order, [0, 1, 2, 3, 4, 5, 'end'], `capacityBytes ${capacityBytes}`)
+  }
+})
+
 test("'block' with the default highWaterMarks: write() turns false once the readable buffer, the ring and the writable buffer are full", (t) => {
   const s = new BoundedBuffer({ objectMode: true, capacity: 4 })
   const hwm = getDefaultHighWaterMark(true)

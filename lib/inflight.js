@@ -28,6 +28,8 @@ const { setImmediate } = require('node:timers')
 
 const kCallback = Symbol('kCallback')
 const kAnswer = Symbol('kAnswer')
+// User callbacks completeInOrder has queued and not yet run.
+const kLate = Symbol('kLate')
 
 /** Core Transform's `_write`, with a callback that `answerWriteInFlight` can still run. */
 function writeAnswerable (stream, chunk, encoding, callback) {
@@ -70,8 +72,14 @@ function completeInOrder (stream, callback, err, value) {
     return
   }
   if (completionsOwed(stream)) {
+    // Core counts this write done once it has called the stand-in: until the tick runs, the
+    // stream counts it as owed itself, so that a held write completed meanwhile waits too.
     let answer = null
-    process.nextTick(() => { if (answer !== null) user(...answer) })
+    stream[kLate] = (stream[kLate] ?? 0) + 1
+    process.nextTick(() => {
+      stream[kLate]--
+      if (answer !== null) user(...answer)
+    })
     state.writecb = (...args) => { answer = args }
   } else {
     state.writecb = guarded(user)
@@ -176,12 +184,13 @@ function endCallbacks (state) {
  * so a held write completed now, before those ticks, would have its callback run ahead of
  * theirs. Core counts every write not yet called back (`pendingcb`: the held one, the ones
  * queued behind it, and those ticks' writes); `afterWriteTickInfo` alone is no test, being
- * only the last such tick's, and null once any of them has run. Checked on 20, 22 and 24.
+ * only the last such tick's, and null once any of them has run. Checked on 20, 22 and 24. Also
+ * owed: callbacks completeInOrder has queued itself (`kLate`), which core counts done.
  */
 function completionsOwed (stream) {
   const state = stream._writableState
   if (state == null || typeof state.pendingcb !== 'number') return false
-  if (state.afterWriteTickInfo != null) return true
+  if (state.afterWriteTickInfo != null || stream[kLate] > 0) return true
   const queued = Array.isArray(state.buffered) ? state.buffered.length - (state.bufferedIndex ?? 0) : 0
   return state.pendingcb > 1 + queued
 }
