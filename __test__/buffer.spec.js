@@ -281,6 +281,18 @@ test("'block': write callbacks in write order when callbacks read() and release 
   }
 })
 
+test("'block': no stall when every write callback read()s and 'readable' is drained from a microtask; end()'s callback runs", async (t) => {
+  // Found stalling with 22 writes (18 answered, a write held, the ring full, nobody asked to read).
+  for (const n of [8, 20, 22, 40]) {
+    const s = new BoundedBuffer({ objectMode: true, highWaterMark: 1, capacity: 2 })
+    const order = []
+    s.on('readable', () => queueMicrotask(() => { while (s.read() !== null); }))
+    for (let i = 0; i < n - 1; i++) s.write({ i }, () => { order.push(i); s.read() })
+    await new Promise((resolve) => s.end({ i: n - 1 }, resolve))
+    t.deepEqual(order, Array.from({ length: n - 1 }, (_, i) => i), `${n} writes`)
+  }
+})
+
 test("'block' with the default highWaterMarks: write() turns false once the readable buffer, the ring and the writable buffer are full", (t) => {
   const s = new BoundedBuffer({ objectMode: true, capacity: 4 })
   const hwm = getDefaultHighWaterMark(true)
