@@ -21,10 +21,17 @@
 // stream (kAnswer), made at its first write: a closure per write cost a meter ~10 % of its
 // throughput on small objects.
 
-const { Transform } = require('node:stream')
+const { Transform, Writable } = require('node:stream')
 const { destroyedError } = require('./errors.js')
 // The real one, even under jest's fake timers (lib/transport.js, "Scheduling").
 const { setImmediate } = require('node:timers')
+
+// A tick of core's own (`coreTick`). `process.nextTick` is a global jest's fake timers replace
+// (lib/transport.js, "Scheduling"): a write answered from it waited for the test to advance
+// them. Core's streams take theirs from inside Node: a write this sink completes at once has its
+// callback run from such a tick (core's `afterWrite`), in the same queue, after the ticks already
+// queued and before those queued later ('close' among them).
+const ticker = new Writable({ objectMode: true, write (chunk, encoding, callback) { callback() } })
 
 const kCallback = Symbol('kCallback')
 const kAnswer = Symbol('kAnswer')
@@ -61,7 +68,7 @@ function answerNow (stream, err, value) {
  * which it reads when the write completes) and does everything else at once, as before (the
  * writes queued behind it are taken now, so reads see the same data): the user's callback runs
  * from a tick queued now, after the earlier ones, when there are any (`completionsOwed`); else
- * at once, with a throw rethrown from the next tick. An error goes straight through: core errors
+ * at once, with a throw rethrown from the next turn (`callGuarded`). An error goes straight through: core errors
  * the queued writes after it, in that same call.
  */
 function completeInOrder (stream, callback, err, value) {
@@ -76,7 +83,7 @@ function completeInOrder (stream, callback, err, value) {
     // stream counts it as owed itself, so that a held write completed meanwhile waits too.
     let answer = null
     stream[kLate] = (stream[kLate] ?? 0) + 1
-    process.nextTick(() => {
+    coreTick(() => {
       stream[kLate]--
       if (answer !== null) user(...answer)
     })
@@ -87,19 +94,30 @@ function completeInOrder (stream, callback, err, value) {
   callback(err, value)
 }
 
+/**
+ * Runs `fn` from a tick of core's own, queued now (see `ticker`). Each call gets a function of
+ * its own: core runs a run of completions with one callback in one loop.
+ */
+function coreTick (fn) {
+  ticker.write(true, () => fn())
+}
+
+/** Calls `callback(...args)`; what it throws is rethrown from the next turn (an uncaught exception) rather than cutting its caller short. */
+function callGuarded (callback, ...args) {
+  try {
+    callback(...args)
+  } catch (thrown) {
+    setImmediate(rethrow, thrown)
+  }
+}
+
 function rethrow (err) {
   throw err
 }
 
-/** `callback`, with what it throws rethrown from the next tick (an uncaught exception) rather than cutting short its caller. */
+/** `callback` run through `callGuarded`. */
 function guarded (callback) {
-  return function guardedCallback (...args) {
-    try {
-      callback(...args)
-    } catch (thrown) {
-      process.nextTick(rethrow, thrown)
-    }
-  }
+  return (...args) => callGuarded(callback, ...args)
 }
 
 /**
@@ -129,7 +147,7 @@ function answerWriteInFlight (stream) {
  * 20, 22 and 24), and those after the throw still get their ERR_STREAM_DESTROYED.
  */
 function answerFromDestroy (stream, callback) {
-  process.nextTick(answer, stream, callback)
+  coreTick(() => answer(stream, callback))
 }
 
 function answer (stream, callback) {
@@ -145,20 +163,14 @@ function answer (stream, callback) {
   try {
     callback()
   } catch (err) {
-    setImmediate(() => { throw err })
+    setImmediate(rethrow, err)
     // A callback threw, cutting core's run short: the rest get their error here (those already
     // called are not called again), as core's own second pass would have done from the tick
     // destroy() scheduled, had it not already run.
-    for (const entry of queued) settle(entry.callback, state.errored ?? destroyedError('write'))
-    for (const callback of onEnd) settle(callback, state.errored ?? destroyedError('end'))
-  }
-}
-
-function settle (callback, err) {
-  try {
-    callback?.(err)
-  } catch (thrown) {
-    setImmediate(() => { throw thrown })
+    for (const entry of queued) {
+      if (typeof entry?.callback === 'function') callGuarded(entry.callback, state.errored ?? destroyedError('write'))
+    }
+    for (const callback of onEnd) callGuarded(callback, state.errored ?? destroyedError('end'))
   }
 }
 
@@ -204,4 +216,4 @@ function once (callback) {
   }
 }
 
-module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, guarded }
+module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, guarded }

@@ -35,7 +35,7 @@ const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
 const { SluiceError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
 const { kNativeClock, validateClockOption } = require('./testing.js')
 const {
@@ -887,14 +887,9 @@ class WrappedWritable extends MonitoredWritable {
       queue.drop(3)
       if (at >= 0) m.latency(m.now() - at)
       if (--m.pending === 0) m.settle()
-      if (callback === undefined) return
       // Core runs a run of completions with this one callback in one loop: a user's callback
       // that throws would cut it short, and the writes after it would never be answered.
-      try {
-        callback(err)
-      } catch (thrown) {
-        process.nextTick(() => { throw thrown })
-      }
+      if (callback !== undefined) callGuarded(callback, err)
     }
     m.dest = dest
     m.forwarding = true
@@ -918,7 +913,7 @@ class WrappedWritable extends MonitoredWritable {
       m.forwarding = false
       m.leaveDest = true
       this[kGone] = dest.errored ?? prematureClose('the destination was already ' + (dest.destroyed === true ? 'destroyed' : 'ended') + ' when wrapped')
-      process.nextTick(destroyGone, this)
+      coreTick(() => destroyGone(this))
       return
     }
     dest.on('drain', () => onDestDrain(this))
@@ -1002,7 +997,7 @@ class WrappedWritable extends MonitoredWritable {
       // pending there: the wrapper's writes are the destination's, so none ever completes here,
       // and the callback would never run. Answered as core answers it then.
       super.end()
-      process.nextTick(callback, destroyedError('end'))
+      coreTick(() => callback(destroyedError('end')))
       return this
     }
     return super.end(callback)

@@ -112,3 +112,15 @@ test('destroy() while waiting, with fake timers on: close comes, nothing after i
   jest.advanceTimersByTime(10000)
   expect(out).toEqual([0, 1, 2])
 })
+
+test('destroy() while a write waits, with fake timers on: every write callback runs, before close, in write order', async () => {
+  const clock = createClock()
+  const throttle = new Throttle({ rate: 10, burst: 1, objectMode: true, clock })
+  throttle.on('data', () => {})
+  const calls = []
+  for (let i = 0; i < 5; i++) throttle.write(i, (err) => calls.push([i, err?.code ?? 'ok']))
+  throttle.destroy()
+  await once(throttle, 'close')
+  // 0 passed at once; 1 was held by the throttle (answered by destroy), 2-4 were queued by core.
+  expect(calls).toEqual([[0, 'ok'], [1, 'ok'], [2, 'ERR_STREAM_DESTROYED'], [3, 'ERR_STREAM_DESTROYED'], [4, 'ERR_STREAM_DESTROYED']])
+})
