@@ -288,6 +288,21 @@ test('MonitoredWritableStream: writer.abort() acts at once while writes wait for
   t.is(written, 1, 'nothing buffered was written after the abort')
 })
 
+test('MonitoredWritableStream: writer.abort() without a reason reaches the destination with undefined, as a plain WritableStream over that sink does', async (t) => {
+  const run = async (makeStream) => {
+    const reasons = []
+    const stream = makeStream({ write () {}, abort (r) { reasons.push(r) } })
+    const writer = stream.getWriter()
+    await writer.write('a')
+    await writer.abort()
+    const closed = await writer.closed.then(() => 'closed', (r) => ({ r }))
+    return { reasons, closed }
+  }
+  const plain = await run((sink) => new WritableStream(sink))
+  t.deepEqual(await run((sink) => new MonitoredWritableStream(sink, { objectMode: true })), plain)
+  t.deepEqual(plain, { reasons: [undefined], closed: { r: undefined } })
+})
+
 test('MonitoredWritableStream: writer.abort() while close() is in flight lets the close finish, as a plain WritableStream over that sink does', async (t) => {
   const settle = (promise) => promise.then(() => 'resolved', (reason) => reason)
   const run = async (makeStream) => {

@@ -223,7 +223,12 @@ class MonitoredWritableStream extends WritableStream {
         // a stuck one): the controller's signal tells us at once, as in lib/web/face.js.
         // Once close() is in flight the standard lets it finish (abort() settles as it does, and
         // the sink's abort() is never called): so does this face, as a plain WritableStream would.
-        c.signal.addEventListener('abort', () => { if (!closing) abort(c.signal.reason).catch(ignore) }, { once: true })
+        // Only a write waiting for 'drain' is worth acting early for, a promise job later: the
+        // signal's reason is the standard's AbortError where abort() was given none, while the
+        // sink's abort(), called at once when nothing is in flight, has the reason as given.
+        c.signal.addEventListener('abort', () => {
+          Promise.resolve().then(() => { if (!closing && drainWaiter !== null) abort(c.signal.reason).catch(ignore) })
+        }, { once: true })
       },
       write (chunk) {
         let ok

@@ -434,6 +434,23 @@ const CASES = [
     }
   },
   {
+    title: 'writable.abort() without a reason, idle or mid-flight: the readable side errors with undefined, as an identity TransformStream\'s (the AbortError is only its signal\'s reason)',
+    async run (t, d) {
+      const settled = (promise) => promise.then((value) => ({ value }), (reason) => ({ reason }))
+      const idle = d.create()
+      const idleReader = idle.readable.getReader()
+      await idle.writable.getWriter().abort()
+      t.deepEqual(await settled(idleReader.read()), { reason: undefined }, 'idle')
+      const { reader, writes } = await midFlight(d, ({ writer }) => writer.abort())
+      // Items the face queued before the abort may still be read, then the error.
+      let result
+      for (let i = 0; i < 64 && !('reason' in (result = await settled(reader.read()))); i++);
+      t.deepEqual(result, { reason: undefined }, 'mid-flight')
+      t.deepEqual(await settled(reader.closed), { reason: undefined })
+      t.true(writes.length > 0)
+    }
+  },
+  {
     title: 'an AbortSignal given to pipeTo, aborted mid-flight: pipeTo rejects with its reason, the source is cancelled and the sink aborted with it',
     async run (t, d) {
       const { data } = d.bulk(4 * MiB)

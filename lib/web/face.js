@@ -41,6 +41,9 @@ const {
 } = require('node:stream/web')
 const { STREAM_OPTIONS, setsOption, typeError, validateOptionsObject } = require('../options.js')
 
+// Promise jobs cannot be faked by a test framework's clock (lib/transport.js, "Scheduling").
+const resolved = Promise.resolve()
+
 const OPEN = 0
 const CLOSED = 1 // the readable side closed after a clean end
 const DONE = 2 // torn down (cancel, abort, error)
@@ -131,6 +134,8 @@ class Link {
     this.wanted = false
     this.heldWrite = null
     this.heldClose = null
+    // Inside the engine's write().
+    this.writing = false
     // Why it was torn down (cancel or abort reason, or the error).
     this.reason = undefined
     // FAILING: the engine's output made before its error, still to be enqueued.
@@ -222,6 +227,7 @@ class Link {
         held.reject(err)
       }
     }
+    this.writing = true
     try {
       this.engine.write(chunk, callback)
     } catch (err) {
@@ -231,6 +237,8 @@ class Link {
       syncResult = HELD
       this.fail(err)
       return Promise.reject(err)
+    } finally {
+      this.writing = false
     }
     if (syncResult === null) return undefined
     if (syncResult !== RUNNING) {
@@ -283,6 +291,23 @@ class Link {
   /** writable.abort(reason): the readable side errors with the reason. */
   abort (reason) {
     this.settle(reason, true, false)
+  }
+
+  /**
+   * The writable side is aborting while the engine may hold its write or close, which would keep
+   * the sink's abort() waiting (for good, if nobody reads). A held write is rejected: the
+   * WritableStream then calls the sink's abort() with the reason it was given. A held close is
+   * the end of the writes, after which the sink's abort() never comes: torn down here.
+   */
+  abortHeld (reason) {
+    if (this.heldClose !== null) {
+      this.abort(reason)
+      return
+    }
+    const held = this.heldWrite
+    if (held === null) return
+    this.heldWrite = null
+    held.reject(reason)
   }
 
   /** The engine failed: both sides error with `err`. */
@@ -373,8 +398,17 @@ class WebTransform extends TransformStream {
         link.writableController = controller
         // abort() reaches the sink only after the write in flight settles, and ours is held until
         // the engine has room (which a stopped reader never makes): the controller's signal
-        // tells us at once, and settling then lets the abort through.
-        controller.signal.addEventListener('abort', () => link.abort(controller.signal.reason), { once: true })
+        // tells us at once, and letting the held write or close go then lets the abort through.
+        // Only then, and a promise job later: the signal's reason is the standard's AbortError
+        // where abort() was given none, while the sink's abort(), called at once when nothing
+        // is held, has the reason as given (`undefined` included), as an identity transform's.
+        // From inside the engine's write (a listener it ran), the abort tears down at once, and
+        // that write rejects with the reason.
+        const signal = controller.signal
+        signal.addEventListener('abort', () => {
+          if (link.writing) link.abort(signal.reason)
+          else resolved.then(() => link.abortHeld(signal.reason))
+        }, { once: true })
       },
       write: (chunk) => link.write(chunk),
       close: () => link.close(),
@@ -393,7 +427,7 @@ class WebTransform extends TransformStream {
     // The pull a ReadableStream makes once started while its queue has room: the link's queue
     // fills as the ReadableStream's would, before anyone reads.
     if (readQueue !== null && readQueue.highWaterMark > 0) {
-      queueMicrotask(() => {
+      resolved.then(() => {
         if (link.room()) link.guard(() => engine.pull())
       })
     }
