@@ -38,7 +38,7 @@ export interface NdjsonParserOptions extends Pick<TransformOptions, 'highWaterMa
   output?: 'values' | 'batches' | 'lines' | 'envelopes'
   /** `'error'` destroys the stream with an `NdjsonError`; `'skip'` drops the line, counts it and emits `'invalid'`. Default: `'error'`. */
   onInvalid?: 'error' | 'skip'
-  /** In skip mode, how many invalid lines are tolerated before the stream fails with `ERR_SLUICE_TOO_MANY_INVALID`. Default: `Infinity`. */
+  /** In skip mode, how many invalid lines are tolerated before the stream fails with `ERR_SLUICE_TOO_MANY_INVALID`; refused with `onInvalid: 'error'`. Default: `Infinity`. */
   maxInvalid?: number
   /** Blank and whitespace-only lines: `'skip'` (counted in `stats().blankLines`) or `'error'` (an invalid line). Default: `'skip'`. */
   blankLines?: 'skip' | 'error'

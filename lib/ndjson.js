@@ -25,6 +25,7 @@ const {
   STREAM_OPTIONS,
   pickStreamOptions,
   rangeError,
+  refuseWith,
   typeError,
   validateFunction,
   validateInteger,
@@ -75,6 +76,7 @@ class NdjsonParser extends NativeTransform {
     const onInvalid = validateOneOf(opts, 'onInvalid', ['error', 'skip'], 'error')
     const blankLines = validateOneOf(opts, 'blankLines', ['skip', 'error'], 'skip')
     const maxInvalid = validateInteger(opts, 'maxInvalid', 0, Number.MAX_SAFE_INTEGER, Infinity, { allowInfinity: true })
+    if (onInvalid === 'error') refuseWith(opts, 'maxInvalid', `onInvalid '${onInvalid}', which fails the stream on the first invalid line (maxInvalid applies to onInvalid 'skip')`)
     const maxLineBytes = validateInteger(opts, 'maxLineBytes', 1, MAX_STRING_LENGTH - 2, DEFAULT_MAX_LINE_BYTES)
     const reviver = validateFunction(opts, 'reviver')
     if (opts.nullValue === null) {
@@ -84,9 +86,7 @@ class NdjsonParser extends NativeTransform {
     }
     // `undefined` means the default, as for every option here and in core.
     const nullValue = opts.nullValue === undefined ? NULL : opts.nullValue
-    if (output === 'lines' && reviver !== undefined) {
-      throw invalidArgValue('The "options.reviver" option cannot be used with output \'lines\', which does not parse values')
-    }
+    if (output === 'lines') refuseWith(opts, 'reviver', 'output \'lines\', which does not parse values')
 
     const filter = filterOptions(opts)
     const filtering = filter.whereExpr !== undefined || filter.whereObject !== undefined || filter.select !== undefined

@@ -74,6 +74,18 @@ function setsOption (options, key) {
   return options !== null && typeof options === 'object' && options[key] !== undefined
 }
 
+/**
+ * Refuses `options[key]` when it is set (not undefined) where another option leaves it without
+ * effect (`why` names that option and says why): a TypeError naming it, rather than a setting
+ * that silently does nothing.
+ */
+function refuseWith (options, key, why) {
+  if (options[key] === undefined) return
+  const err = new TypeError(`The "options.${key}" option cannot be used with ${why}`)
+  err.code = 'ERR_INVALID_ARG_VALUE'
+  throw err
+}
+
 function validateOneOf (options, key, allowed, fallback) {
   const value = options[key]
   if (value === undefined) return fallback
@@ -153,6 +165,7 @@ module.exports = {
   argumentTypeError,
   pickStreamOptions,
   rangeError,
+  refuseWith,
   setsOption,
   typeError,
   validateBoolean,
