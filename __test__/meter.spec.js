@@ -381,6 +381,33 @@ test('wrap(): strings count with the encoding used: the write argument, else the
   t.is(w.stats().bytes, 8)
 })
 
+test('strings count as the bytes the destination gets, also hex and base64 that Buffer.byteLength only estimates', async (t) => {
+  // [text, encoding]: invalid or partial hex and base64, which the decoder cuts short or skips.
+  const writes = [['zz', 'hex'], ['0g12', 'hex'], ['abc', 'hex'], ['ab c', 'base64'], ['a', 'base64'], ['-_-_', 'base64url'], ['abcd', 'HEX'], ['é', 'utf8']]
+  const expected = writes.reduce((sum, [text, encoding]) => sum + Buffer.from(text, encoding).length, 0)
+  const received = []
+  const dest = new Writable({ write (chunk, encoding, callback) { received.push(chunk); callback() } })
+  const w = MonitoredWritable.wrap(dest)
+  for (const [text, encoding] of writes) w.write(text, encoding)
+  await new Promise((resolve) => w.end(resolve))
+  t.is(Buffer.concat(received).length, expected)
+  t.is(w.stats().bytes, expected, 'wrap()')
+  const defaultHex = sink()
+  defaultHex.setDefaultEncoding('hex')
+  const h = MonitoredWritable.wrap(defaultHex)
+  h.write('zz12')
+  await new Promise((resolve) => h.end(resolve))
+  t.is(h.stats().bytes, 0, "the destination's default encoding: 'zz12' as hex is no byte")
+  const strings = new MonitoredWritable({ decodeStrings: false, write (chunk, encoding, cb) { cb() } })
+  for (const [text, encoding] of writes) strings.write(text, encoding)
+  await new Promise((resolve) => strings.end(resolve))
+  t.is(strings.stats().bytes, expected, 'decodeStrings: false')
+  const objects = new MonitoredWritable({ objectMode: true, write (chunk, encoding, cb) { cb() } })
+  for (const [text, encoding] of writes) objects.write(text, encoding)
+  await new Promise((resolve) => objects.end(resolve))
+  t.is(objects.stats().bytes, expected, 'object mode')
+})
+
 test("wrap(): the wrapper's setDefaultEncoding() is the destination's (which encodes the strings), and the count follows it", async (t) => {
   const received = []
   const dest = new Writable({ write (chunk, encoding, callback) { received.push(chunk); callback() } })

@@ -164,9 +164,22 @@ function validateMonitorOptions (opts, what) {
 }
 
 function byteLength (chunk, encoding) {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk, encoding === 'buffer' || !encoding ? 'utf8' : encoding)
+  if (typeof chunk === 'string') return stringBytes(chunk, encoding === 'buffer' || !encoding ? 'utf8' : encoding)
   if (chunk !== null && typeof chunk === 'object' && typeof chunk.byteLength === 'number') return chunk.byteLength
   return 0
+}
+
+/** Encodings whose Buffer.byteLength is an estimate from the length alone. */
+const ESTIMATED_ENCODINGS = new Set(['hex', 'base64', 'base64url'])
+
+/**
+ * The bytes `text` becomes in `encoding`, as Buffer.from makes them (and core's decodeStrings):
+ * for hex and base64, Buffer.byteLength counts characters the decoder drops ('zz' as hex is 1
+ * byte there, and none in the Buffer).
+ */
+function stringBytes (text, encoding) {
+  if (encoding !== 'utf8' && ESTIMATED_ENCODINGS.has(encoding.toLowerCase())) return Buffer.from(text, encoding).length
+  return Buffer.byteLength(text, encoding)
 }
 
 /**
@@ -962,7 +975,7 @@ class WrappedWritable extends MonitoredWritable {
     if (async && m.busySince < 0) m.busyStart()
     // A string is encoded by the destination with the write's encoding, else its default one.
     if (typeof chunk === 'string' && typeof encoding !== 'string') encoding = defaultEncoding(dest)
-    const n = m.objectMode ? byteLength(chunk, encoding) : typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length
+    const n = m.objectMode ? byteLength(chunk, encoding) : typeof chunk === 'string' ? stringBytes(chunk, encoding) : chunk.length
     m.bytes += n
     m.chunks++
     if (n > 0 || !m.objectMode) {
