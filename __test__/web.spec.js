@@ -573,6 +573,39 @@ test('BoundedBufferStream: a reader released while its read waited does not leav
   }
 })
 
+// A 'drop' listener that throws as the face is torn down (the items the readable queue held,
+// or the ring's): the face is cancelled or aborted already, and its reason stands, so the throw
+// cannot fail it; it is an uncaught exception (as on the Node class, a throw is never
+// swallowed), and the cancel or abort still resolves. In a child process, which reports at exit.
+const DROP_CHILD = `
+const { CountQueuingStrategy } = require('node:stream/web')
+const { BoundedBufferStream } = require(${JSON.stringify(require.resolve('sluice/web'))})
+const uncaught = []
+process.on('uncaughtException', (err) => uncaught.push(err.message))
+const results = []
+process.on('exit', () => console.log(JSON.stringify({ results, uncaught })))
+;(async () => {
+  for (const [name, readableHighWaterMark, how] of [['queued', 4, 'cancel'], ['ring', 0, 'cancel'], ['aborted', 4, 'abort']]) {
+    const s = new BoundedBufferStream({ objectMode: true, capacity: 10 }, undefined, new CountQueuingStrategy({ highWaterMark: readableHighWaterMark }))
+    s.on('drop', ({ reason }) => { throw new Error(name + ': ' + reason) })
+    const writer = s.writable.getWriter()
+    for (let i = 0; i < 3; i++) writer.write(i).catch(() => {})
+    await new Promise((resolve) => setImmediate(resolve))
+    const settled = how === 'cancel' ? s.readable.cancel('bye') : writer.abort('bye')
+    results.push([name, await settled.then(() => 'resolved', () => 'rejected'), s.stats().discarded])
+  }
+})()
+`
+
+test("BoundedBufferStream: a 'drop' listener that throws at cancel or abort is an uncaught exception, not swallowed, and the cancel still resolves", async (t) => {
+  const { status, stdout, stderr } = await runChild(['-e', DROP_CHILD])
+  t.is(status, 0, stderr)
+  t.deepEqual(JSON.parse(stdout), {
+    results: [['queued', 'resolved', 3], ['ring', 'resolved', 3], ['aborted', 'resolved', 3]],
+    uncaught: ['queued: unread', 'ring: destroy', 'aborted: unread']
+  })
+})
+
 // A throwing 'summary' listener with an 'uncaughtException' handler: as on a Meter, the throw is
 // uncaught and the stream still completes (every chunk, then the readable side closes). In a
 // child process, which reports at exit: a readable side that never closes leaves an empty event

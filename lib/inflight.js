@@ -107,8 +107,13 @@ function callGuarded (callback, ...args) {
   try {
     callback(...args)
   } catch (thrown) {
-    setImmediate(rethrow, thrown)
+    throwLater(thrown)
   }
+}
+
+/** Throws `err` from the next turn: an uncaught exception, as a throwing user callback's is. */
+function throwLater (err) {
+  setImmediate(rethrow, err)
 }
 
 function rethrow (err) {
@@ -216,4 +221,4 @@ function once (callback) {
   }
 }
 
-module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, guarded }
+module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, guarded, throwLater }

@@ -31,6 +31,7 @@ const { addValue } = require('../stringifier.js')
 const { openPort, pullPort } = require('../transport.js')
 const { argumentTypeError } = require('../options.js')
 const { SluiceError } = require('../errors.js')
+const { throwLater } = require('../inflight.js')
 
 class NativeEngine {
   /**
@@ -178,12 +179,20 @@ class ChunkEncoder {
 class NodeEngine {
   /**
    * @param {import('node:stream').Transform} stream the component, freshly made
-   * @param {(items: any[]) => void} [discardUnread] tells the component the items it emitted
-   *   that the Web side threw away unread (with it, the link keeps the readable queue: face.js)
+   * @param {(items: any[]) => Error | null} [discardUnread] tells the component the items it
+   *   emitted that the Web side threw away unread (with it, the link keeps the readable queue:
+   *   face.js); returns what a listener of the component threw, or null
    */
   constructor (stream, discardUnread) {
     this.stream = stream
-    if (discardUnread !== undefined) this.discardUnread = discardUnread
+    if (discardUnread !== undefined) {
+      // Called as the face is torn down (cancel, abort, error), which a listener's throw can no
+      // longer fail: it is an uncaught exception, never swallowed.
+      this.discardUnread = (items) => {
+        const thrown = discardUnread(items)
+        if (thrown != null) throwLater(thrown)
+      }
+    }
     this.link = null
     this.done = false
     // Whether the Web side has pulled yet (see pull()).
@@ -253,7 +262,13 @@ class NodeEngine {
 
   destroy () {
     this.done = true
-    this.stream.destroy()
+    const stream = this.stream
+    const errored = stream.errored
+    stream.destroy()
+    // A destroy without an error that left one: a listener threw as the component let go of what
+    // it held (BoundedBuffer's 'drop' of its ring). The face has settled, so its 'error' reaches
+    // nobody (see attach): an uncaught exception instead.
+    if (stream.errored != null && stream.errored !== errored) throwLater(stream.errored)
   }
 }
 
