@@ -276,6 +276,17 @@ test('I/O errors: exit 1, one line naming the file or stream (a read error of FI
   }
 })
 
+test('--stats after a full stdout: the output counts only what was written (none of it on /dev/full)', async (t) => {
+  for (const args of [[binaryFile], ['--ndjson', ndjsonFile]]) {
+    const r = await withFiles({ stdout: ['/dev/full', 'w'] }, ['--stats', 'json', ...args])
+    t.is(r.code, 1, r.stderr)
+    const summary = JSON.parse(r.stderr.split('\n').find((line) => line.startsWith('{')))
+    t.is(summary.status, 'error')
+    t.true(summary.input.bytes > 0, 'input was read')
+    t.is(summary.output.bytes, 0, `${args}: no byte reached the file`)
+  }
+})
+
 test('EPIPE: piped into head, it stops quietly with 141 (128 + SIGPIPE, as cat)', async (t) => {
   // A file far larger than the pipe: sluice is still writing when head exits.
   const big = file('epipe.ndjson', records(100000))

@@ -8,6 +8,7 @@
 const test = require('ava')
 const http = require('node:http')
 const { once } = require('node:events')
+const fs = require('node:fs')
 const { PassThrough, Readable, Writable, Transform, getDefaultHighWaterMark, pipeline } = require('node:stream')
 const { pipeline: pipelineP } = require('node:stream/promises')
 const client = require('prom-client')
@@ -217,6 +218,37 @@ test('wrap(): an error of the destination reaches the wrapper (and pipeline), th
   const dest2 = new Writable({ write (chunk, encoding, cb) { setTimeout(() => cb(new Error('boom')), 5) } })
   const err = await t.throwsAsync(pipelineP(Readable.from(['a', 'b', 'c']), MonitoredWritable.wrap(dest2)))
   t.is(err.message, 'boom')
+})
+
+test('a write the destination fails is not counted: bytes and chunks are what it took (both forms, failing at once or later)', async (t) => {
+  // Fails its third write and, as core does, every write after it.
+  const failing = (sync) => {
+    let n = 0
+    return (chunk, encoding, cb) => {
+      const err = ++n >= 3 ? new Error('disk full') : null
+      if (sync) cb(err)
+      else setImmediate(cb, err)
+    }
+  }
+  for (const sync of [true, false]) {
+    for (const wrapped of [true, false]) {
+      const w = wrapped ? MonitoredWritable.wrap(new Writable({ write: failing(sync) })) : new MonitoredWritable({ write: failing(sync) })
+      const errored = new Promise((resolve) => w.on('error', resolve))
+      const closed = next(w, 'close')
+      for (let i = 0; i < 5; i++) w.write(Buffer.alloc(100))
+      t.is((await errored).message, 'disk full')
+      await closed
+      t.like(w.stats(), { bytes: 200, chunks: 2 }, `${wrapped ? 'wrap()' : 'constructor'}, ${sync ? 'at once' : 'later'}`)
+    }
+  }
+  // A file on a full disk: not one byte was written.
+  const file = MonitoredWritable.wrap(fs.createWriteStream('/dev/full'))
+  const errored = new Promise((resolve) => file.on('error', resolve))
+  const closed = next(file, 'close')
+  for (let i = 0; i < 5; i++) file.write(Buffer.alloc(1000))
+  t.is((await errored).code, 'ENOSPC')
+  await closed
+  t.like(file.stats(), { bytes: 0, chunks: 0 })
 })
 
 test('wrap(): end(callback) after destroy() is answered with ERR_STREAM_DESTROYED, as the destination alone answers it', async (t) => {

@@ -219,6 +219,8 @@ class Measure {
     this.onWritten = null
     this.pending = 0
     this.batchSize = 1
+    // Bytes of the write (or writev batch) in the destination's hands: taken back if it fails.
+    this.inFlightBytes = 0
     this.lastAsync = false
     this.queue = null
     this.onDestWritten = null
@@ -709,6 +711,11 @@ function onWritten (stream, err) {
   m.callback = null
   // One callback completes the whole batch of a writev.
   m.completed += m.batchSize
+  // The counts are of what the destination took: a write it failed is taken back.
+  if (err != null) {
+    m.bytes -= m.inFlightBytes
+    m.chunks -= m.batchSize
+  }
   m.batchSize = 1
   if (m.inWrite) m.syncDone = true
   if (m.samples.size !== 0) m.completedUpTo(m.completed)
@@ -797,19 +804,20 @@ class MonitoredWritable extends Writable {
       monitoredWritev.call(this, [{ chunk, encoding }], callback)
       return
     }
+    if (write === undefined) {
+      const err = new SluiceError('ERR_METHOD_NOT_IMPLEMENTED', 'The _write() method is not implemented: pass options.write (or options.writev)')
+      callback(err)
+      return
+    }
     const m = this[kMeasure]
     // A string reaches here only with decodeStrings: false.
     const n = m.objectMode || typeof chunk === 'string' ? byteLength(chunk, encoding) : chunk.length
     m.bytes += n
     m.chunks++
+    m.inFlightBytes = n
     if (!m.objectMode || n > 0) {
       m.sizes[m.nSizes++] = n
       if (m.nSizes === BATCH) m.flush()
-    }
-    if (write === undefined) {
-      const err = new SluiceError('ERR_METHOD_NOT_IMPLEMENTED', 'The _write() method is not implemented: pass options.write (or options.writev)')
-      callback(err)
-      return
     }
     m.callback = callback
     m.inWrite = true
@@ -838,12 +846,15 @@ class MonitoredWritable extends Writable {
 
 function monitoredWritev (chunks, callback) {
   const m = this[kMeasure]
+  let bytes = 0
   for (const { chunk, encoding } of chunks) {
     const n = m.objectMode || typeof chunk === 'string' ? byteLength(chunk, encoding) : chunk.length
-    m.bytes += n
+    bytes += n
     m.chunks++
     if (!m.objectMode || n > 0) m.size(n)
   }
+  m.bytes += bytes
+  m.inFlightBytes = bytes
   m.callback = callback
   m.batchSize = chunks.length
   m.inWrite = true
@@ -889,15 +900,21 @@ class WrappedWritable extends MonitoredWritable {
       highWaterMark: dest.writableHighWaterMark ?? undefined
     })
     const m = this[kMeasure]
-    // Callbacks and latency samples of writes in flight: [seq, callback, at] triples, only for
-    // writes that have a callback or are timed (pipe() passes none).
+    // Writes in flight that were given our callback (timed ones): [bytes counted (-1: none),
+    // callback, at] triples.
     m.queue = new Fifo()
     m.onDestWritten = (err) => {
       m.completed++
       const queue = m.queue
+      const counted = queue.peek(0)
       const callback = queue.peek(1)
       const at = queue.peek(2)
       queue.drop(3)
+      // The counts are of what the destination took: a write it failed later is taken back.
+      if (err != null && counted >= 0) {
+        m.bytes -= counted
+        m.chunks--
+      }
       if (at >= 0) m.latency(m.now() - at)
       if (--m.pending === 0) m.settle()
       // Core runs a run of completions with this one callback in one loop: a user's callback
@@ -959,11 +976,10 @@ class WrappedWritable extends MonitoredWritable {
     // bookkeeping comes after.
     const timed = m.lastAsync || (seq & (SYNC_SAMPLE_EVERY - 1)) === 0
     let ok
+    let at = -1
     if (timed) {
-      const at = m.now()
+      at = m.now()
       ok = dest.write(chunk, encoding, m.onDestWritten)
-      m.queue.push3(seq, callback, at)
-      m.pending++
     } else {
       ok = dest.write(chunk, encoding, callback)
     }
@@ -976,11 +992,22 @@ class WrappedWritable extends MonitoredWritable {
     // A string is encoded by the destination with the write's encoding, else its default one.
     if (typeof chunk === 'string' && typeof encoding !== 'string') encoding = defaultEncoding(dest)
     const n = m.objectMode ? byteLength(chunk, encoding) : typeof chunk === 'string' ? stringBytes(chunk, encoding) : chunk.length
-    m.bytes += n
-    m.chunks++
-    if (n > 0 || !m.objectMode) {
-      m.sizes[m.nSizes++] = n
-      if (m.nSizes === BATCH) m.flush()
+    // Counted only if the destination took it: a write it failed at once (a file on a full disk
+    // through a synchronous stdout), or one into a destination already failed, is not. One that
+    // fails later is taken back by onDestWritten, which every write after the destination went
+    // asynchronous goes through (not the one in which it did: that has the caller's callback).
+    const accepted = dest.errored == null
+    if (accepted) {
+      m.bytes += n
+      m.chunks++
+      if (n > 0 || !m.objectMode) {
+        m.sizes[m.nSizes++] = n
+        if (m.nSizes === BATCH) m.flush()
+      }
+    }
+    if (timed) {
+      m.queue.push3(accepted ? n : -1, callback, at)
+      m.pending++
     }
     if (!ok) {
       m.owed = true
