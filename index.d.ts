@@ -373,8 +373,8 @@ export interface MeterStats {
   bufferedMax: number
   highWaterMark: number
   bufferFillMax: number
-  /** Time-weighted mean fill, sampled at each timer signal. */
-  bufferFillMean: number
+  /** Time-weighted mean fill, sampled at each timer signal (null before the first interval ends). */
+  bufferFillMean: number | null
   total: number | null
   /** 0–100, null without a total. */
   percent: number | null

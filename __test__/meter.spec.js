@@ -557,6 +557,22 @@ test('stall: a Meter waiting for upstream reports starved; one that downstream r
   blocked.destroy()
 })
 
+test('bufferFillMean: null before the first interval ends (beside an exact bufferFillMax), then the time-weighted fill', (t) => {
+  const clock = createClock()
+  const m = new Meter({ clock, interval: 100, highWaterMark: 4 })
+  while (m.write(Buffer.alloc(4))) { /* nobody reads: full */ }
+  clock.advance(50)
+  const early = m.stats()
+  t.true(early.bufferFillMax >= 1, String(early.bufferFillMax))
+  t.is(early.bufferFillMean, null)
+  clock.advance(50) // the first interval ends, full all along
+  clock.advance(100)
+  const later = m.stats()
+  t.is(typeof later.bufferFillMean, 'number')
+  t.true(later.bufferFillMean > 0 && later.bufferFillMean <= later.bufferFillMax, `${later.bufferFillMean} of ${later.bufferFillMax}`)
+  m.destroy()
+})
+
 test('no stats, stall or summary-after-close: a destroyed meter stops its timer', (t) => {
   const clock = createClock()
   const m = new Meter({ clock, interval: 10, stallMs: 10 })

@@ -540,7 +540,7 @@ function shape (v, m) {
     bufferedMax: v[BUFFERED_MAX],
     highWaterMark: v[HWM],
     bufferFillMax: v[FILL_MAX],
-    bufferFillMean: v[FILL_MEAN],
+    bufferFillMean: orNull(v[FILL_MEAN]),
     total: orNull(v[TOTAL]),
     percent: orNull(v[PERCENT]),
     eta: orNull(v[ETA]),

@@ -158,6 +158,9 @@ pub struct MeterCore {
   /// Time-weighted buffer fill: the integral so far (fill × ns) and the last sample.
   fill_integral: f64,
   fill_last: Option<(Nanos, f64)>,
+  /// Whether a timer signal has sampled the fill: before that the mean is unknown (NaN), as
+  /// the interval rates are, rather than a 0 beside an exact, non-zero maximum.
+  fill_ticked: bool,
   /// The last snapshot, for the Prometheus text.
   pub last: Vec<f64>,
 }
@@ -184,6 +187,7 @@ impl MeterCore {
       max_rate: None,
       fill_integral: 0.0,
       fill_last: None,
+      fill_ticked: false,
       last: vec![f64::NAN; FIELDS.len()],
     }
   }
@@ -243,8 +247,11 @@ impl MeterCore {
         self.fill_integral += f * now.saturating_sub(at) as f64;
       }
       self.fill_last = Some((now, fill));
+      self.fill_ticked |= tick;
     }
-    let fill_mean = if end > self.started {
+    let fill_mean = if !self.fill_ticked {
+      f64::NAN
+    } else if end > self.started {
       self.fill_integral / (end - self.started) as f64
     } else {
       fill
