@@ -78,9 +78,6 @@ struct Member {
   /// Bumped whenever the member's queue entry becomes stale.
   generation: u64,
   queued: bool,
-  /// Its last request was completed by a grant signalled to its hub, i.e. while it was waiting
-  /// for the JS thread to come round: its next `acquire` continues a busy member's traffic.
-  continuing: bool,
   units: f64,
   waited: Nanos,
   throttled: u64,
@@ -198,7 +195,6 @@ impl GroupCore {
       finish: 0.0,
       generation: fresh_generation(),
       queued: false,
-      continuing: false,
       units: 0.0,
       waited: 0,
       throttled: 0,
@@ -249,9 +245,8 @@ impl GroupCore {
         splittable,
         since: None,
       });
-      let continuing = std::mem::take(&mut member.continuing);
       enqueue(s, key);
-      self.serve(s, now, &mut grants, Some((key, &mut own, continuing)));
+      self.serve(s, now, &mut grants, Some((key, &mut own)));
       if let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) {
         if let Some(request) = member.request.as_mut() {
           request.since = Some(now);
@@ -403,7 +398,7 @@ impl GroupCore {
     s: &mut State,
     now: Nanos,
     grants: &mut Grants,
-    mut own: Option<(usize, &mut f64, bool)>,
+    mut own: Option<(usize, &mut f64)>,
   ) {
     s.bucket.refill(now);
     // Members that were waiting for their cap get another look, in their old place (leaving
@@ -472,38 +467,21 @@ impl GroupCore {
         let entry = (member.start.to_bits(), member.generation, key);
         s.queue.push(Reverse(entry));
       }
-      let inline = match (own.as_mut(), grants.last_mut()) {
-        (Some((k, amount, _)), _) if *k == key => {
-          **amount += piece;
-          true
-        }
+      match (own.as_mut(), grants.last_mut()) {
+        (Some((k, amount)), _) if *k == key => **amount += piece,
         // A member served again at once (its credit, or a small piece size): one signal.
         (_, Some((hub, target, amount)))
           if *target == member.target && Arc::ptr_eq(hub, &member.hub) =>
         {
-          *amount += piece;
-          false
+          *amount += piece
         }
-        _ => {
-          grants.push((Arc::clone(&member.hub), member.target, piece));
-          false
-        }
-      };
-      if done {
-        // Completed by a signal, or inline by an acquire that was itself continuing (a member
-        // writing chunk after chunk within one turn of the event loop).
-        member.continuing = !inline || own.as_ref().is_some_and(|(_, _, c)| *c);
+        _ => grants.push((Arc::clone(&member.hub), member.target, piece)),
       }
-      if let Some((_, _, continuing)) = own.as_ref() {
+      if own.is_some() && s.count > 1 {
         // Inline (in a member's `acquire`): one piece only; the rest goes from the timer, at
         // least `MIN_WAIT` later, when members that arrive together are all queued and share
-        // even the initial burst in turn. A member that goes on from a request the timer
-        // completed takes on while it is the queue's head and the bucket has tokens: those
-        // came while the JS thread was busy elsewhere (a long task), and a piece per turn of a
-        // slow event loop would lower its rate (two members at 100 ms tasks: 0.33x).
-        if s.count > 1 && !(inline && *continuing && !done) {
-          break;
-        }
+        // even the initial burst in turn.
+        break;
       }
     }
     s.capped = capped;
