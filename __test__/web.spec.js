@@ -303,6 +303,46 @@ test('MonitoredWritableStream: writer.abort() without a reason reaches the desti
   t.deepEqual(plain, { reasons: [undefined], closed: { r: undefined } })
 })
 
+test('writer.abort() without a reason while the face holds a write: no value of a write that rejects is read, the held write rejects, the readable side errors with undefined (as an identity TransformStream)', async (t) => {
+  const one = () => new CountQueuingStrategy({ highWaterMark: 1 })
+  const faces = {
+    NdjsonParseStream: [() => new web.NdjsonParseStream({}, undefined, one()), (i) => `{"i":${i}}\n`],
+    ThrottleStream: [() => new web.ThrottleStream({ objectMode: true, rate: 1000, burst: 1, initialBurst: 0 }, undefined, one()), (i) => ({ i })],
+    identity: [() => new TransformStream({}, undefined, one()), (i) => ({ i })]
+  }
+  for (const [name, [make, chunk]] of Object.entries(faces)) {
+    const face = make()
+    const writer = face.writable.getWriter()
+    const reader = face.readable.getReader()
+    const status = []
+    let held = -1
+    // Nobody reads: write until a write stays unanswered for a few turns.
+    for (let i = 0; i < 64 && held < 0; i++) {
+      status[i] = 'pending'
+      writer.write(chunk(i)).then(() => { status[i] = 'ok' }, () => { status[i] = 'rejected' })
+      for (let k = 0; k < 5; k++) await new Promise(setImmediate)
+      if (status[i] === 'pending') held = i
+    }
+    t.true(held >= 0, `${name}: a write was held`)
+    writer.abort().catch(() => {})
+    const got = []
+    let end = null
+    try {
+      for (;;) {
+        const r = await reader.read()
+        if (r.done) break
+        got.push(r.value.i)
+      }
+    } catch (err) {
+      end = { err }
+    }
+    await writer.closed.catch(() => {})
+    t.deepEqual(end, { err: undefined }, `${name}: the readable side errors with the reason as given`)
+    t.is(status[held], 'rejected', `${name}: the held write rejects`)
+    t.deepEqual(got.filter((i) => status[i] !== 'ok'), [], `${name}: read only values of writes that resolved`)
+  }
+})
+
 test('MonitoredWritableStream: writer.abort() while close() is in flight lets the close finish, as a plain WritableStream over that sink does', async (t) => {
   const settle = (promise) => promise.then(() => 'resolved', (reason) => reason)
   const run = async (makeStream) => {

@@ -223,11 +223,14 @@ class MonitoredWritableStream extends WritableStream {
         // a stuck one): the controller's signal tells us at once, as in lib/web/face.js.
         // Once close() is in flight the standard lets it finish (abort() settles as it does, and
         // the sink's abort() is never called): so does this face, as a plain WritableStream would.
-        // Only a write waiting for 'drain' is worth acting early for, a promise job later: the
-        // signal's reason is the standard's AbortError where abort() was given none, while the
-        // sink's abort(), called at once when nothing is in flight, has the reason as given.
+        // Nothing more reaches the destination from then on, and a write waiting for 'drain'
+        // lets go; the destination itself is aborted by the sink's abort(), which follows with
+        // the reason as given (the signal's is the standard's AbortError where there was none).
         c.signal.addEventListener('abort', () => {
-          Promise.resolve().then(() => { if (!closing && drainWaiter !== null) abort(c.signal.reason).catch(ignore) })
+          if (closing || done) return
+          node.destroy()
+          drainWaiter?.reject(c.signal.reason)
+          drainWaiter = null
         }, { once: true })
       },
       write (chunk) {

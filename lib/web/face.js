@@ -134,8 +134,9 @@ class Link {
     this.wanted = false
     this.heldWrite = null
     this.heldClose = null
-    // Inside the engine's write().
-    this.writing = false
+    // Torn down by the writable side's abort signal, the readable side to error with the reason
+    // the sink's abort() gets (abortSignalled).
+    this.readableErrorOwed = false
     // Why it was torn down (cancel or abort reason, or the error).
     this.reason = undefined
     // FAILING: the engine's output made before its error, still to be enqueued.
@@ -227,7 +228,6 @@ class Link {
         held.reject(err)
       }
     }
-    this.writing = true
     try {
       this.engine.write(chunk, callback)
     } catch (err) {
@@ -237,8 +237,6 @@ class Link {
       syncResult = HELD
       this.fail(err)
       return Promise.reject(err)
-    } finally {
-      this.writing = false
     }
     if (syncResult === null) return undefined
     if (syncResult !== RUNNING) {
@@ -290,24 +288,29 @@ class Link {
 
   /** writable.abort(reason): the readable side errors with the reason. */
   abort (reason) {
+    if (this.readableErrorOwed) {
+      this.readableErrorOwed = false
+      this.readableController.error(reason)
+      return
+    }
     this.settle(reason, true, false)
   }
 
   /**
-   * The writable side is aborting while the engine may hold its write or close, which would keep
-   * the sink's abort() waiting (for good, if nobody reads). A held write is rejected: the
-   * WritableStream then calls the sink's abort() with the reason it was given. A held close is
-   * the end of the writes, after which the sink's abort() never comes: torn down here.
+   * The writable side's abort signal: everything stops at once (the engine, held writes and
+   * close), as `abort()` would, but the readable side errors only when the sink's `abort()` comes
+   * with the reason as given, `undefined` included (the signal's reason is the standard's
+   * AbortError then), as an identity transform's does. That call comes at once, or once the write
+   * in flight has settled (it is rejected here if the engine held it); after a close in flight,
+   * which the standard lets finish, it never comes: the readable side errors here.
    */
-  abortHeld (reason) {
-    if (this.heldClose !== null) {
-      this.abort(reason)
-      return
-    }
-    const held = this.heldWrite
-    if (held === null) return
-    this.heldWrite = null
-    held.reject(reason)
+  abortSignalled (reason) {
+    if (this.state === DONE || this.state === FAILING) return
+    const closing = this.heldClose !== null
+    // As settle() decides whether the readable side is to error at all.
+    const owed = this.state === OPEN || (this.readQueue !== null && this.readQueue.items.length > 0)
+    this.settle(reason, closing, false)
+    if (!closing) this.readableErrorOwed = owed
   }
 
   /** The engine failed: both sides error with `err`. */
@@ -398,17 +401,9 @@ class WebTransform extends TransformStream {
         link.writableController = controller
         // abort() reaches the sink only after the write in flight settles, and ours is held until
         // the engine has room (which a stopped reader never makes): the controller's signal
-        // tells us at once, and letting the held write or close go then lets the abort through.
-        // Only then, and a promise job later: the signal's reason is the standard's AbortError
-        // where abort() was given none, while the sink's abort(), called at once when nothing
-        // is held, has the reason as given (`undefined` included), as an identity transform's.
-        // From inside the engine's write (a listener it ran), the abort tears down at once, and
-        // that write rejects with the reason.
+        // tells us at once, and settling then lets the abort through (abortSignalled).
         const signal = controller.signal
-        signal.addEventListener('abort', () => {
-          if (link.writing) link.abort(signal.reason)
-          else resolved.then(() => link.abortHeld(signal.reason))
-        }, { once: true })
+        signal.addEventListener('abort', () => link.abortSignalled(signal.reason), { once: true })
       },
       write: (chunk) => link.write(chunk),
       close: () => link.close(),
