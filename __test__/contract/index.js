@@ -86,8 +86,15 @@ function normalizeWritable (descriptor) {
   return { sinkOptions: ['slow', 'fail'], ...descriptor, objectMode, writableObjectMode: objectMode }
 }
 
-/** How long a case may take before it counts as hung. */
-const HANG_MS = 90000
+/**
+ * How long a case may take before it counts as hung: under ava's 5-minute inactivity timeout, and
+ * well above what a loaded runner takes. Every case of a component runs concurrently in one
+ * process, so a case that needs many turns of the event loop waits behind the others' work at
+ * each: beside a Rust build and two busy loops (load ~14 on 2 cores), with four contract files
+ * at once, cases took up to 87 s and the stringifier's six values through highWaterMark 1 stages
+ * passed 90 s (69 s for its twin), on a machine where they take milliseconds alone.
+ */
+const HANG_MS = 240000
 
 /**
  * Registers every contract case that applies to the component as an ava test titled

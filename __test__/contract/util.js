@@ -150,7 +150,7 @@ const turn = () => new Promise((resolve) => setImmediate(resolve))
  * Runs the child-process fixture for a scenario (the writable one for a sink descriptor);
  * resolves with its exit status and output.
  */
-function runChild (d, scenario, timeoutMs = 90000) {
+function runChild (d, scenario, timeoutMs = 200000) {
   return new Promise((resolve) => {
     const started = Date.now()
     const fixture = d.kind === 'writable' ? WRITABLE_FIXTURE : FIXTURE

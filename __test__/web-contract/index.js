@@ -33,7 +33,8 @@ const { runWebChild } = require('./util.js')
 /** How long nothing must move before a producer counts as stalled (when to look, not what is asserted). */
 const QUIET_MS = 300
 const MiB = 1024 * 1024
-const HANG_MS = 90000
+// How long a case may take before it counts as hung: as in ../contract/index.js, which says why.
+const HANG_MS = 240000
 
 function normalize (d) {
   return {

@@ -8,7 +8,7 @@ const path = require('node:path')
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'web-contract-child.js')
 
 /** Runs the fixture for a scenario in a bare `node`; resolves with its exit status and output. */
-function runWebChild (d, scenario, timeoutMs = 90000) {
+function runWebChild (d, scenario, timeoutMs = 200000) {
   return new Promise((resolve) => {
     execFile(process.execPath, [FIXTURE, d.module, d.name, scenario], { timeout: timeoutMs, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
