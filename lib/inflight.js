@@ -168,7 +168,7 @@ function answer (stream, callback) {
   try {
     callback()
   } catch (err) {
-    setImmediate(rethrow, err)
+    throwLater(err)
     // A callback threw, cutting core's run short: the rest get their error here (those already
     // called are not called again), as core's own second pass would have done from the tick
     // destroy() scheduled, had it not already run.

@@ -167,14 +167,18 @@ class MonitoredWritableStream extends WritableStream {
     let controller = null
     let drainWaiter = null
     let done = false
+    // Nothing more reaches the destination, and a write waiting for 'drain' lets go.
+    const release = (reason) => {
+      node.destroy()
+      drainWaiter?.reject(reason)
+      drainWaiter = null
+    }
     const fail = (err) => {
       if (done) return
       done = true
       controller.error(err)
-      node.destroy()
+      release(err)
       writer.abort(err).catch(ignore)
-      drainWaiter?.reject(err)
-      drainWaiter = null
     }
     // The chunks as written, in write order: the destination gets each as it is, while the Node
     // side measures a form it takes (a Uint8Array over an ArrayBuffer's or any view's bytes; a
@@ -209,9 +213,7 @@ class MonitoredWritableStream extends WritableStream {
       // Torn down already (this abort, or the destination's failure): as that went.
       if (done) return aborting ?? Promise.resolve()
       done = true
-      node.destroy()
-      drainWaiter?.reject(reason)
-      drainWaiter = null
+      release(reason)
       aborting = writer.abort(reason)
       return aborting
     }
@@ -223,15 +225,10 @@ class MonitoredWritableStream extends WritableStream {
         // a stuck one): the controller's signal tells us at once, as in lib/web/face.js.
         // Once close() is in flight the standard lets it finish (abort() settles as it does, and
         // the sink's abort() is never called): so does this face, as a plain WritableStream would.
-        // Nothing more reaches the destination from then on, and a write waiting for 'drain'
-        // lets go; the destination itself is aborted by the sink's abort(), which follows with
-        // the reason as given (the signal's is the standard's AbortError where there was none).
-        c.signal.addEventListener('abort', () => {
-          if (closing || done) return
-          node.destroy()
-          drainWaiter?.reject(c.signal.reason)
-          drainWaiter = null
-        }, { once: true })
+        // It releases at once; the destination itself is aborted by the sink's abort(), which
+        // follows with the reason as given (the signal's is the standard's AbortError where
+        // there was none).
+        c.signal.addEventListener('abort', () => { if (!closing && !done) release(c.signal.reason) }, { once: true })
       },
       write (chunk) {
         let ok

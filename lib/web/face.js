@@ -305,11 +305,8 @@ class Link {
    * which the standard lets finish, it never comes: the readable side errors here.
    */
   abortSignalled (reason) {
-    if (this.state === DONE || this.state === FAILING) return
     const closing = this.heldClose !== null
-    // As settle() decides whether the readable side is to error at all.
-    const owed = this.state === OPEN || (this.readQueue !== null && this.readQueue.items.length > 0)
-    this.settle(reason, closing, false)
+    const owed = this.settle(reason, closing, false)
     if (!closing) this.readableErrorOwed = owed
   }
 
@@ -355,8 +352,12 @@ class Link {
     controller.error(this.reason)
   }
 
+  /**
+   * Tears down once (see the invariants); `readable`/`writable`: error that side with `reason`.
+   * Returns whether the readable side had anything to error (open, or items still queued).
+   */
   settle (reason, readable, writable) {
-    if (this.state === DONE || this.state === FAILING) return
+    if (this.state === DONE || this.state === FAILING) return false
     const wasOpen = this.state === OPEN
     this.state = DONE
     this.reason = reason
@@ -370,11 +371,13 @@ class Link {
     const unread = this.readQueue === null ? [] : this.readQueue.clear()
     if (unread.length > 0) this.engine.discardUnread(unread)
     this.engine.destroy()
-    if (readable && (wasOpen || unread.length > 0)) this.readableController.error(reason)
+    const readableOpen = wasOpen || unread.length > 0
+    if (readable && readableOpen) this.readableController.error(reason)
     // A no-op unless the writable side is still writable (the spec's error() checks).
     if (writable) this.writableController.error(reason)
     heldWrite?.reject(reason)
     heldClose?.reject(reason)
+    return readableOpen
   }
 }
 

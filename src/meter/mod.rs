@@ -158,9 +158,6 @@ pub struct MeterCore {
   /// Time-weighted buffer fill: the integral so far (fill × ns) and the last sample.
   fill_integral: f64,
   fill_last: Option<(Nanos, f64)>,
-  /// Whether a timer signal has sampled the fill: before that the mean is unknown (NaN), as
-  /// the interval rates are, rather than a 0 beside an exact, non-zero maximum.
-  fill_ticked: bool,
   /// The last snapshot, for the Prometheus text.
   pub last: Vec<f64>,
 }
@@ -187,7 +184,6 @@ impl MeterCore {
       max_rate: None,
       fill_integral: 0.0,
       fill_last: None,
-      fill_ticked: false,
       last: vec![f64::NAN; FIELDS.len()],
     }
   }
@@ -247,9 +243,10 @@ impl MeterCore {
         self.fill_integral += f * now.saturating_sub(at) as f64;
       }
       self.fill_last = Some((now, fill));
-      self.fill_ticked |= tick;
     }
-    let fill_mean = if !self.fill_ticked {
+    // Unknown (NaN) until an interval has ended and sampled the fill, as the interval rates are,
+    // rather than a 0 beside an exact, non-zero maximum.
+    let fill_mean = if self.min_rate.is_none() {
       f64::NAN
     } else if end > self.started {
       self.fill_integral / (end - self.started) as f64
