@@ -601,6 +601,24 @@ test("a throwing 'drop' listener at destroy: destroy() does not throw, the strea
   t.like(s.stats(), { discarded: 1 })
 })
 
+test("a 'drop' listener that throws at destroy for the unread items still hears of the ring's: both are announced, the first error stands", async (t) => {
+  const s = new BoundedBuffer({ objectMode: true, capacity: 10, readableHighWaterMark: 1 })
+  for (let i = 0; i < 4; i++) s.write(i)
+  s.read(0) // core's readable buffer takes one item; three stay in the ring
+  const heard = []
+  const first = new Error('first')
+  s.on('drop', ({ reason, items }) => {
+    heard.push([reason, items])
+    throw heard.length === 1 ? first : new Error('second')
+  })
+  const errored = new Promise((resolve) => s.on('error', resolve))
+  t.notThrows(() => s.destroy())
+  t.is(await errored, first)
+  t.deepEqual(heard.map(([reason]) => reason), ['unread', 'destroy'])
+  t.deepEqual(heard.flatMap(([, items]) => items).sort(), [0, 1, 2, 3])
+  t.like(s.stats(), { discarded: 4 })
+})
+
 // ---------------------------------------------------------------------------------------------
 // Byte capacity
 

@@ -463,10 +463,13 @@ class BoundedBuffer extends Transform {
     const count = this[kCount]
     count.discarded += items.length
     count.discardedBytes += bytes
-    // A throwing listener cannot stop the destroy: with no error of its own, the stream fails with
-    // the listener's (the first error wins, as everywhere).
+    // A throwing listener cannot stop the destroy, nor the other announcement: with no error of
+    // its own, the stream fails with the listener's (the first error wins, as everywhere).
     let thrown = unread === null ? null : this.#announce('drop', unread)
-    if (items.length > 0) thrown ??= this.#announce('drop', { reason: 'destroy', items, bytes })
+    if (items.length > 0) {
+      const alsoThrown = this.#announce('drop', { reason: 'destroy', items, bytes })
+      thrown ??= alsoThrown
+    }
     if (held !== null) answerFromDestroy(this, held.callback)
     callback(err ?? thrown ?? null)
   }
