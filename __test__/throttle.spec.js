@@ -99,7 +99,7 @@ test('every bad option is a TypeError or RangeError that names the option', (t) 
     [{ rate: 1, mode: 1 }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.mode'],
     [{ rate: 1, cost: 'lines' }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.cost'],
     [{ rate: 1, cost: 3 }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.cost'],
-    [{ rate: 1, weight: 2 }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.weight'],
+    [{ rate: 1, weight: 2 }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.weight'],
     [{ rate: 1, clock: {} }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.clock'],
     [{ rate: 1, clock: { now: () => 0, advance: () => 0 } }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.clock'],
     [{ rate: 1, group: {} }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.group'],

@@ -70,6 +70,7 @@ const {
   STREAM_OPTIONS,
   pickStreamOptions,
   rangeError,
+  refuseWith,
   typeError,
   validateBoolean,
   validateFunction,
@@ -327,14 +328,10 @@ class BoundedBuffer extends Transform {
     }
     const overflow = validateOneOf(opts, 'overflow', OVERFLOW, 'block')
     const dropping = overflow.startsWith('drop-')
-    if (opts.lowWaterMark !== undefined && overflow !== 'block') {
-      throw typeError('options.lowWaterMark', `undefined with overflow '${overflow}' (it is when a blocked producer resumes)`, opts.lowWaterMark)
-    }
+    if (overflow !== 'block') refuseWith(opts, 'lowWaterMark', `overflow '${overflow}' (it is when a blocked producer resumes)`)
     const lowWaterMark = validateFraction(opts, 'lowWaterMark', DEFAULT_LOW_WATER_MARK)
     const priority = validateFunction(opts, 'priority')
-    if (priority !== undefined && !dropping) {
-      throw typeError('options.priority', `undefined with overflow '${overflow}' (it chooses what a dropping strategy drops)`, priority)
-    }
+    if (!dropping) refuseWith(opts, 'priority', `overflow '${overflow}' (it chooses what a dropping strategy drops)`)
     const levels = validateLevels(opts)
     const hysteresis = validateNumber(opts, 'pressureHysteresis', {
       min: 0, inclusive: true, fallback: levels.length > 0 ? Math.min(DEFAULT_HYSTERESIS, levels[0] / 2) : 0

@@ -32,6 +32,7 @@ const {
   argumentTypeError,
   pickStreamOptions,
   rangeError,
+  refuseWith,
   typeError,
   validateBoolean,
   validateInteger,
@@ -201,12 +202,8 @@ class Throttle extends Transform {
     if (group !== undefined && (!(group instanceof ThrottleGroup) || group[kGroupHandle] === undefined)) {
       throw typeError('options.group', 'an instance of ThrottleGroup', group)
     }
-    if (group !== undefined && opts.clock !== undefined) {
-      throw typeError('options.clock', 'undefined for a group member (the group has the clock)', opts.clock)
-    }
-    if (group === undefined && opts.weight !== undefined) {
-      throw typeError('options.weight', 'undefined without options.group (a weight shares a group)', opts.weight)
-    }
+    if (group !== undefined) refuseWith(opts, 'clock', 'options.group (the group has the clock)')
+    else refuseWith(opts, 'weight', 'no options.group (a weight shares a group)')
     const budget = validateBudget(opts, { rateRequired: group === undefined })
     const clock = validateClockOption(opts)
     const weight = validateNumber(opts, 'weight', { fallback: 1 })
