@@ -5,14 +5,14 @@
 // setDefaultEncoding and waits run against each sluice component and against its core
 // reference, and what a user can observe is compared (compare.js names every allowance).
 //
-// SLUICE_FUZZ_SEEDS=2000 (seeds per component, default 60) and SLUICE_FUZZ_FIRST (the first
+// SLUICE_FUZZ_SEEDS=2000 (seeds per component, default 40) and SLUICE_FUZZ_FIRST (the first
 // seed, default 1) for longer runs; `node __test__/contract-fuzz/index.js SEEDS FIRST [NAME-REGEXP]`
 // runs them outside ava. A failure prints the seed, the problems and a minimised program.
 
 const test = require('ava')
 const { fuzz, report, COMPONENTS } = require('./contract-fuzz/index.js')
 
-const SEEDS = Number(process.env.SLUICE_FUZZ_SEEDS || 60)
+const SEEDS = Number(process.env.SLUICE_FUZZ_SEEDS || 40)
 const FIRST = Number(process.env.SLUICE_FUZZ_FIRST || 1)
 
 for (const desc of COMPONENTS) {
