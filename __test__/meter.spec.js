@@ -9,7 +9,7 @@ const test = require('ava')
 const http = require('node:http')
 const { once } = require('node:events')
 const fs = require('node:fs')
-const { PassThrough, Readable, Writable, Transform, getDefaultHighWaterMark, pipeline } = require('node:stream')
+const { PassThrough, Readable, Writable, Transform, finished, getDefaultHighWaterMark, pipeline } = require('node:stream')
 const { pipeline: pipelineP } = require('node:stream/promises')
 const client = require('prom-client')
 const parsePrometheus = require('parse-prometheus-text-format')
@@ -267,6 +267,47 @@ test('wrap(): end(callback) after destroy() is answered with ERR_STREAM_DESTROYE
       t.is(code, 'ERR_STREAM_DESTROYED', `${name}${wrapped ? ', wrapped' : ''}`)
       if (!s.closed) await once(s, 'close')
     }
+  }
+})
+
+// Found by the contract fuzz (__test__/contract-fuzz/): the wrapper forwards its writes, so its
+// own buffer is empty, and core's finished() takes an ended Writable with an empty buffer for
+// finished. Destroyed while the destination still held writes, the wrapper said success.
+test('wrap(): destroyed while the destination holds writes, pipeline() and finished() report a premature close, as for the destination alone', async (t) => {
+  const outcome = (wrapped, when) => new Promise((resolve) => {
+    const dest = new Writable({ objectMode: true, write (c, e, cb) { /* held: never answered */ } })
+    const w = wrapped ? MonitoredWritable.wrap(dest) : dest
+    const results = {}
+    const settle = (key) => (err) => {
+      results[key] = err?.code ?? null
+      if ('pipeline' in results && 'finished' in results) resolve(results)
+    }
+    const source = Readable.from([1, 2, 3])
+    if (when === 'after end') source.on('end', () => setImmediate(() => w.destroy()))
+    else w.once('pipe', () => setImmediate(() => { w.destroy(); w.end() }))
+    pipeline(source, w, settle('pipeline'))
+    finished(w, settle('finished'))
+  })
+  for (const when of ['after end', 'then end()']) {
+    const alone = await outcome(false, when)
+    t.deepEqual(alone, { pipeline: 'ERR_STREAM_PREMATURE_CLOSE', finished: 'ERR_STREAM_PREMATURE_CLOSE' }, `destination alone, destroyed ${when}`)
+    t.deepEqual(await outcome(true, when), alone, `wrapped, destroyed ${when}`)
+  }
+})
+
+test('wrap(): end(chunk, callback) after end() or destroy() is refused as core refuses it: write after end', async (t) => {
+  for (const how of ['finished', 'destroyed after end()']) {
+    const codes = []
+    for (const wrapped of [false, true]) {
+      const dest = new Writable({ write (c, e, cb) { cb() } })
+      const w = wrapped ? MonitoredWritable.wrap(dest) : dest
+      w.on('error', () => {})
+      w.end('a')
+      if (how === 'finished') await once(w, 'finish')
+      else w.destroy()
+      codes.push(await new Promise((resolve) => w.end('b', (err) => resolve(err?.code ?? null))))
+    }
+    t.deepEqual(codes, ['ERR_STREAM_WRITE_AFTER_END', 'ERR_STREAM_WRITE_AFTER_END'], how)
   }
 })
 

@@ -1030,8 +1030,14 @@ class WrappedWritable extends MonitoredWritable {
       callback = encoding
       encoding = undefined
     }
-    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding)
-    this[kMeasure].forwarding = false
+    const m = this[kMeasure]
+    if (chunk !== undefined && chunk !== null) {
+      // Ended, destroyed or its destination gone: core's end() refuses the chunk (write after
+      // end, or destroyed) and answers the callback with that error.
+      if (!m.forwarding) return super.end(chunk, encoding, callback)
+      this.write(chunk, encoding)
+    }
+    m.forwarding = false
     if (this.destroyed && typeof callback === 'function' && !this.writableFinished) {
       // Core answers end(callback) on a destroyed stream from the completion of a write still
       // pending there: the wrapper's writes are the destination's, so none ever completes here,
@@ -1117,6 +1123,14 @@ class WrappedWritable extends MonitoredWritable {
       m.busyEnd()
     }
     const dest = this[kDest]
+    // Core's finished() and pipeline() take a stream ended with nothing in its own buffer for
+    // finished (their non-strict check), and the wrapper's buffer is always empty: its writes are
+    // the destination's. Destroyed while the destination still held some of them, and ended
+    // before or after, it must read as the destination would, a premature close, not a success
+    // with data lost: its length is theirs (nothing reads it after a destroy but those checks).
+    const state = this._writableState
+    const held = dest?.writableLength
+    if (err == null && !state.finished && typeof held === 'number' && held > 0) state.length = held
     // A destination that finished (ended by other code, or by us) has nothing left to destroy.
     if (dest !== undefined && !m.leaveDest && !dest.destroyed && !dest.writableFinished) dest.destroy(err ?? undefined)
     callback(err)
