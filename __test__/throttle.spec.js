@@ -955,6 +955,38 @@ test("destroy() from a 'data' listener during a release (stop after N bytes): no
   }
 })
 
+// Found by the contract fuzz (__test__/contract-fuzz/): a held write completed from a release ran
+// core's loop over the writes queued behind it; one of them pushed, its 'data' listener destroyed
+// the stream, and core failed the next write of that loop, which it records as the stream's
+// error: a destroy() without an error left `errored` set, and a callback came after 'close'.
+test("destroy() from a 'data' listener while queued writes pass: no error recorded, every write answered before 'close', as core's PassThrough", async (t) => {
+  const run = (stream) => new Promise((resolve) => {
+    const events = []
+    for (let i = 0; i < 6; i++) {
+      stream.write({ i }, (err) => events.push(`write ${i}: ${err?.code ?? 'ok'}`))
+      if (i === 0) stream.pause()
+    }
+    let seen = 0
+    stream.on('data', () => { if (++seen === 5) stream.destroy() })
+    stream.on('error', (err) => events.push(`error ${err.code}`))
+    stream.on('close', () => {
+      events.push('close')
+      resolve({ events, errored: stream.errored })
+    })
+    stream.resume()
+    stream.end((err) => events.push(`end: ${err?.code ?? 'ok'}`))
+  })
+  for (const options of [{ rate: Infinity }, { rate: 1e12, burst: 1e12 }]) {
+    const core = await run(new PassThrough({ objectMode: true }))
+    const { events, errored } = await run(new Throttle({ ...options, objectMode: true }))
+    t.is(errored, null, `no error recorded for a destroy() without one (rate ${options.rate})`)
+    t.false(events.some((e) => e.startsWith('error')), events.join(', '))
+    t.is(events.at(-1), 'close', `every callback before 'close': ${events.join(', ')}`)
+    t.deepEqual(events.filter((e) => e.startsWith('write')).map((e) => e.split(':')[0]).sort(),
+      core.events.filter((e) => e.startsWith('write')).map((e) => e.split(':')[0]).sort(), 'each write answered once')
+  }
+})
+
 test('destroy() while waiting on the real clock: nothing arrives later, while a twin started with it keeps receiving', async (t) => {
   // The twin has the same rate and input: its releases come when the destroyed one's would have.
   // No sleep: we wait for the twin's next releases, then look.

@@ -35,6 +35,8 @@ const ticker = new Writable({ objectMode: true, write (chunk, encoding, callback
 
 const kCallback = Symbol('kCallback')
 const kAnswer = Symbol('kAnswer')
+// answerWriteInFlight has queued the answer of the write in flight.
+const kAnswerQueued = Symbol('kAnswerQueued')
 // User callbacks completeInOrder has queued and not yet run.
 const kLate = Symbol('kLate')
 
@@ -52,6 +54,13 @@ function answerOf (stream) {
 function answerNow (stream, err, value) {
   const callback = stream[kCallback]
   if (callback == null) return
+  // Destroyed while this write was in flight, its answer is queued (answerWriteInFlight): a
+  // completion before it (a 'data' listener that destroyed the stream inside the write's own
+  // push) waits for it. Completed now, it would let core's loop over the writes queued behind it
+  // go on into a destroyed stream, where core fails the next one and records that as the
+  // stream's error: `errored` and finished() said ERR_STREAM_DESTROYED for a destroy() without
+  // one, and that write's callback came after 'close'.
+  if (stream[kAnswerQueued] === true && err == null) return
   stream[kCallback] = null
   completeInOrder(stream, callback, err, value)
 }
@@ -129,7 +138,13 @@ function guarded (callback) {
  * From `_destroy`, before its callback: completes the write core is still holding, if any.
  */
 function answerWriteInFlight (stream) {
-  if (stream[kCallback] != null) answerFromDestroy(stream, stream[kAnswer])
+  if (stream[kCallback] == null) return
+  stream[kAnswerQueued] = true
+  answerFromDestroy(stream, answerQueued)
+  function answerQueued () {
+    stream[kAnswerQueued] = false
+    stream[kAnswer]()
+  }
 }
 
 /**
