@@ -275,7 +275,7 @@ test('wrap(): end(callback) after destroy() is answered with ERR_STREAM_DESTROYE
 // finished. Destroyed while the destination still held writes, the wrapper said success.
 test('wrap(): destroyed while the destination holds writes, pipeline() and finished() report a premature close, as for the destination alone', async (t) => {
   const outcome = (wrapped, when) => new Promise((resolve) => {
-    const dest = new Writable({ objectMode: true, write (c, e, cb) { /* held: never answered */ } })
+    const dest = new Writable({ objectMode: true, write () { /* held: never answered */ } })
     const w = wrapped ? MonitoredWritable.wrap(dest) : dest
     const results = {}
     const settle = (key) => (err) => {
