@@ -13,6 +13,7 @@ const { PassThrough, Transform, Writable } = require('node:stream')
 const { isUtf8 } = require('node:buffer')
 const { Throttle, BoundedBuffer, Meter, MonitoredWritable, NdjsonParser, NdjsonStringifier, NULL } = require('../..')
 const { randomValue } = require('./engine.js')
+const { inlineParsing } = require('../../lib/ndjson/inline.js')
 
 const identityBytes = (accepted) => ({ output: Buffer.concat(accepted), error: null })
 const identityValues = (accepted) => ({ output: accepted.slice(), error: null })
@@ -223,6 +224,23 @@ const ndjson = [
     })
   }
 ]
+
+// The fuzz's inputs are small, which a parser takes on the JS thread (lib/ndjson/inline.js) until
+// there is bulk: the same parser with that off runs every program through the native stage and
+// the transport instead.
+const parser = ndjson[0]
+ndjson.splice(1, 0, {
+  ...parser,
+  name: 'NdjsonParser (native stage only)',
+  create: (options) => {
+    inlineParsing.enabled = false
+    try {
+      return { stream: new NdjsonParser(options) }
+    } finally {
+      inlineParsing.enabled = true
+    }
+  }
+})
 
 const COMPONENTS = [...passThroughs(), ...monitored(), ...ndjson]
 
