@@ -621,6 +621,20 @@ test('a burst far below one wake-up of rate does not lower the long-run rate (re
     // wake-ups later, so fewer.
     t.true(parts.length <= elapsed + 2, `burst ${burst}: ${parts.length} releases in ${elapsed.toFixed(0)} ms`)
   }
+  // The same in a group of two, whose members take turns a piece (a byte) at a time: each
+  // wake-up is one release per member, not one per byte (800,000 a second before).
+  const group = new ThrottleGroup({ rate: 1e6, burst: 1 })
+  const members = [group.throttle(), group.throttle()]
+  const input = pattern(150000, 3)
+  const received = members.map(() => [])
+  members.forEach((m, i) => m.on('data', (c) => received[i].push(c)))
+  const start = performance.now()
+  for (const m of members) m.end(input)
+  await Promise.all(members.map((m) => once(m, 'end')))
+  const elapsed = performance.now() - start
+  for (const parts of received) t.true(Buffer.concat(parts).equals(input))
+  const releases = received[0].length + received[1].length
+  t.true(releases <= 2 * (elapsed + 2), `group of two, burst 1: ${releases} releases in ${elapsed.toFixed(0)} ms`)
 })
 
 // ---- 5. enforce mode -------------------------------------------------------------------------

@@ -43,6 +43,8 @@ const MIN_WAIT: Nanos = 5_000_000;
 /// The shortest wait between two wake-ups of a group's timer, however small its burst (see
 /// `group_min_wait`).
 const MIN_WAKE: Nanos = 1_000_000;
+/// How many of a pass's grants `serve` looks back through for the member's own (see there).
+const MERGE_LOOKBACK: usize = 8;
 /// A byte request waits in pieces of about this much time at the member's share. The trade:
 /// releases on a grid of T ms put at most one late piece more than expected into any window, so
 /// a 100 ms window carries at most (100/T + 1) pieces: 1.05x at 5 ms (8 ms measured 1.12x);
@@ -470,14 +472,19 @@ impl GroupCore {
         let entry = (member.start.to_bits(), member.generation, key);
         s.queue.push(Reverse(entry));
       }
-      match (own.as_mut(), grants.last_mut()) {
+      // A member served again in this pass (its credit, or a small piece size: members take
+      // turns a piece at a time): one signal. All of a pass's grants are sent together, so
+      // adding to a member's earlier grant changes no order JS can see; looking back a few
+      // grants is enough for the turns of a small group (a burst of one byte shared by two
+      // members sent a signal, and JS pushed a chunk, per byte).
+      let earlier = grants
+        .iter_mut()
+        .rev()
+        .take(MERGE_LOOKBACK)
+        .find(|(hub, target, _)| *target == member.target && Arc::ptr_eq(hub, &member.hub));
+      match (own.as_mut(), earlier) {
         (Some((k, amount)), _) if *k == key => **amount += piece,
-        // A member served again at once (its credit, or a small piece size): one signal.
-        (_, Some((hub, target, amount)))
-          if *target == member.target && Arc::ptr_eq(hub, &member.hub) =>
-        {
-          *amount += piece
-        }
+        (_, Some((_, _, amount))) => *amount += piece,
         _ => grants.push((Arc::clone(&member.hub), member.target, piece)),
       }
       if own.is_some() && s.count > 1 {
