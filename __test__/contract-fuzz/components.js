@@ -19,17 +19,19 @@ const identityBytes = (accepted) => ({ output: Buffer.concat(accepted), error: n
 const identityValues = (accepted) => ({ output: accepted.slice(), error: null })
 const MONITOR = { interval: 20, stallMs: 50 }
 
+/** What every identity component of one mode shares: its modes, its model, the mode's name. */
+function identityIn (objectMode, kind) {
+  return {
+    mode: objectMode ? 'objects' : 'bytes',
+    common: { kind, writableObjectMode: objectMode, readableObjectMode: objectMode, model: objectMode ? identityValues : identityBytes }
+  }
+}
+
 function passThroughs () {
   const list = []
   for (const objectMode of [false, true]) {
-    const common = {
-      kind: 'transform',
-      writableObjectMode: objectMode,
-      readableObjectMode: objectMode,
-      model: objectMode ? identityValues : identityBytes,
-      reference: (options) => ({ stream: new PassThrough({ ...options, objectMode }) })
-    }
-    const mode = objectMode ? 'objects' : 'bytes'
+    const { mode, common: shared } = identityIn(objectMode, 'transform')
+    const common = { ...shared, reference: (options) => ({ stream: new PassThrough({ ...options, objectMode }) }) }
     list.push(
       { ...common, name: `Throttle(rate Infinity, ${mode})`, create: (options) => ({ stream: new Throttle({ ...options, objectMode, rate: Infinity }) }) },
       // Finite but never waits: every chunk goes through the token bucket (acquire) at once.
@@ -64,15 +66,12 @@ function recorder (config, sinkLog) {
 function monitored () {
   const list = []
   for (const objectMode of [false, true]) {
+    const { mode, common: shared } = identityIn(objectMode, 'writable')
     const common = {
-      kind: 'writable',
-      writableObjectMode: objectMode,
-      readableObjectMode: objectMode,
-      model: objectMode ? identityValues : identityBytes,
+      ...shared,
       configure: (r) => ({ async: r.chance(0.5), failAt: r.chance(0.3) ? [r.int(8)] : [] }),
       reference: (options, config, sinkLog) => ({ stream: new Writable({ highWaterMark: options.highWaterMark, objectMode, write: recorder(config, sinkLog) }) })
     }
-    const mode = objectMode ? 'objects' : 'bytes'
     list.push(
       {
         ...common,

@@ -17,25 +17,19 @@
 const stream = require('node:stream')
 const { isDeepStrictEqual } = require('node:util')
 const { setImmediate: immediate } = require('node:timers/promises')
+const { makeRng } = require('../helpers.js')
 
 // ---------------------------------------------------------------------------------------------
-// Seeded PRNG (mulberry32)
+// Seeded PRNG: the suites' mulberry32 (helpers.js), with the draws a program needs
 
 function prng (seed) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = makeRng(seed)
   const r = {
     next,
-    int: (n) => Math.floor(next() * n), // 0 … n-1
+    int: next.int, // 0 … n-1
     range: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
     chance: (p) => next() < p,
-    pick: (xs) => xs[Math.floor(next() * xs.length)],
+    pick: next.pick,
     weighted (table) {
       let total = 0
       for (const [w] of table) total += w
