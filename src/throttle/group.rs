@@ -477,15 +477,17 @@ impl GroupCore {
       // adding to a member's earlier grant changes no order JS can see; looking back a few
       // grants is enough for the turns of a small group (a burst of one byte shared by two
       // members sent a signal, and JS pushed a chunk, per byte).
-      let earlier = grants
-        .iter_mut()
-        .rev()
-        .take(MERGE_LOOKBACK)
-        .find(|(hub, target, _)| *target == member.target && Arc::ptr_eq(hub, &member.hub));
-      match (own.as_mut(), earlier) {
-        (Some((k, amount)), _) if *k == key => **amount += piece,
-        (_, Some((_, _, amount))) => *amount += piece,
-        _ => grants.push((Arc::clone(&member.hub), member.target, piece)),
+      match own.as_mut() {
+        Some((k, amount)) if *k == key => **amount += piece,
+        _ => match grants
+          .iter_mut()
+          .rev()
+          .take(MERGE_LOOKBACK)
+          .find(|(hub, target, _)| *target == member.target && Arc::ptr_eq(hub, &member.hub))
+        {
+          Some((_, _, amount)) => *amount += piece,
+          None => grants.push((Arc::clone(&member.hub), member.target, piece)),
+        },
       }
       if own.is_some() && s.count > 1 {
         // Inline (in a member's `acquire`): one piece only; the rest goes from the timer, at
@@ -602,12 +604,12 @@ fn min_wait(bucket: &TokenBucket) -> Nanos {
 
 /// `min_wait` for the group's bucket, whose lateness is credited (`credit_lateness`): never
 /// under `MIN_WAKE`. A burst that refills in microseconds (1 byte at 1 MB/s) had the timer wake
-/// every few µs, each wake-up a round trip to JS: 0.77 s of CPU per second of throttling, and a
-/// starved process spent its share on wake-ups (300 KB took 3–6 s for 0.3). A wake-up at most
-/// `MIN_WAKE` after the tokens were due releases what that lateness earned with it, so the rate
-/// holds; what goes at once is then up to `MIN_WAKE` of rate, however small the burst.
+/// every few µs, each wake-up a round trip to JS: 0.77 s of CPU per second of throttling. A
+/// wake-up at most `MIN_WAKE` after the tokens were due releases what that lateness earned with
+/// it, so the rate holds; what goes at once is then up to `MIN_WAKE` of rate, however small the
+/// burst.
 fn group_min_wait(bucket: &TokenBucket) -> Nanos {
-  min_wait(bucket).max(MIN_WAKE.min(MIN_WAIT))
+  min_wait(bucket).max(MIN_WAKE)
 }
 
 /// Enforce mode: refuses a request that cannot pass at once, in full.
