@@ -270,13 +270,15 @@ impl Batch {
       self.bytes.push(b']');
     }
     // The next batch is likely the size of this one: full batches while data streams, a few
-    // bytes while it trickles (a trickling stream does not keep 64 KiB of buffer alive).
+    // bytes while it trickles (a trickling stream does not keep 64 KiB of buffer alive). So each
+    // vector handed over leaves one with room for as much in its place (`take_sized`): grown
+    // from nothing, they were reallocated, and copied, tens of times a batch.
     let capacity = self.bytes.len() + 64;
     let columns = (self.shape == Shape::Columns).then(|| ColumnData {
-      ids: std::mem::take(&mut self.ids),
-      columns: std::mem::take(&mut self.columns),
+      ids: take_sized(&mut self.ids),
+      columns: self.columns.take_sized(),
       new_shapes: std::mem::take(&mut self.new_shapes),
-      wide: std::mem::take(&mut self.wide),
+      wide: take_sized(&mut self.wide),
     });
     // A Json text that is not ASCII goes to JS as UTF-16 made here, off the JS thread (as `wide`);
     // its UTF-8 buffer then stays for the next batch.
@@ -296,14 +298,20 @@ impl Batch {
       bytes,
       wide_text,
       count: self.count,
-      positions: (self.extras.positions).then(|| std::mem::take(&mut self.positions)),
+      positions: (self.extras.positions).then(|| take_sized(&mut self.positions)),
       offsets: (self.extras.spans || self.shape != Shape::Json)
-        .then(|| std::mem::take(&mut self.offsets)),
+        .then(|| take_sized(&mut self.offsets)),
       columns,
     };
     self.reset();
     data
   }
+}
+
+/// Takes `v`'s contents, leaving it empty with room for as many.
+fn take_sized<T>(v: &mut Vec<T>) -> Vec<T> {
+  let room = Vec::with_capacity(v.len());
+  std::mem::replace(v, room)
 }
 
 struct ColumnData {

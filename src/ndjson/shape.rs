@@ -137,7 +137,8 @@ impl Table {
     match self {
       Table::Latin1(v) if unit <= 0xFF => v.push(unit as u8),
       Table::Latin1(v) => {
-        let mut wide: Vec<u16> = v.iter().map(|&b| b as u16).collect();
+        let mut wide: Vec<u16> = Vec::with_capacity(v.capacity().max(v.len() + 1));
+        wide.extend(v.iter().map(|&b| b as u16));
         wide.push(unit);
         *self = Table::Utf16(wide);
       }
@@ -252,6 +253,20 @@ impl Columns {
       table: Table::Latin1(Vec::new()),
       ends: vec![0],
     }
+  }
+
+  /// Takes the columns, leaving empty ones with room for as much (see `Batch::take`). The
+  /// table's room is counted in units, so that its conversion to UTF-16 (when the first wide
+  /// character comes) gets as many.
+  pub fn take_sized(&mut self) -> Self {
+    let mut ends = Vec::with_capacity(self.ends.len());
+    ends.push(0);
+    let room = Self {
+      nums: Vec::with_capacity(self.nums.len()),
+      table: Table::Latin1(Vec::with_capacity(self.table.len())),
+      ends,
+    };
+    std::mem::replace(self, room)
   }
 
   pub fn is_empty(&self) -> bool {
