@@ -488,8 +488,26 @@ test("destroy() in byte mode: the unread bytes of the readable buffer are report
   t.is(drops[0].reason, 'unread')
   t.deepEqual(drops[0].items.map(String), ['defghij', 'klm'])
   t.is(drops[0].bytes, 10)
+  // Reported as thrown away, so not readable after (core's read() would still hand them out).
+  t.is(s.read(), null)
+  t.is(s.read(1), null)
   const st = checkAccounting(t, s)
   t.like(st, { totalProduced: 2, totalConsumed: 0, unread: 2, unreadBytes: 10, discarded: 2, discardedBytes: 10, emittedBytes: 13 })
+})
+
+test("destroy() in object mode: the items reported unread cannot be read after it", async (t) => {
+  const s = new BoundedBuffer({ objectMode: true, capacity: 10 })
+  const drops = []
+  s.on('drop', (d) => drops.push(d))
+  s.write('a')
+  s.write('b')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.is(s.readableLength, 2)
+  s.destroy()
+  t.deepEqual(drops.map((d) => [d.reason, d.items]), [['unread', ['a', 'b']]])
+  t.is(s.read(), null)
+  const st = checkAccounting(t, s)
+  t.like(st, { totalConsumed: 0, unread: 2, discarded: 2 })
 })
 
 test("pipeline error: what the buffer had emitted but the failing consumer had not read is reported", async (t) => {

@@ -105,6 +105,7 @@ const kFlush = Symbol('kFlush')
 const kLevel = Symbol('kLevel')
 const kCount = Symbol('kCount')
 const kDiscardUnread = Symbol('kDiscardUnread')
+const kUnreadTaken = Symbol('kUnreadTaken')
 
 /** An item's weight against capacityBytes: its bytes, at least 1. */
 const weight = (size) => (size === 0 ? 1 : size)
@@ -351,6 +352,7 @@ class BoundedBuffer extends Transform {
     this[kWant] = this.readableHighWaterMark > 0
     this[kPumping] = false
     this[kHeld] = null
+    this[kUnreadTaken] = false
     this[kFlush] = null
     this[kLevel] = 0
     this[kCount] = newCounters()
@@ -424,6 +426,13 @@ class BoundedBuffer extends Transform {
     this.#settle()
   }
 
+  read (n) {
+    // destroy() reported what core's readable buffer held as thrown away ('unread'): core would
+    // still hand it out, and the same item would be both discarded and read.
+    if (this[kUnreadTaken]) return null
+    return super.read(n)
+  }
+
   _flush (callback) {
     if (this[kRing].length === 0) {
       callback()
@@ -449,6 +458,7 @@ class BoundedBuffer extends Transform {
     // announced after destroy but what it discards).
     this[kLevel] = 0
     const unread = this.#takeUnread()
+    this[kUnreadTaken] = unread !== null
     if (held !== null) {
       // Its write is answered below (as core answers those queued behind it) and the chunk is
       // reported with the buffered ones: it was written, and it is thrown away.
