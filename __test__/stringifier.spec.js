@@ -381,6 +381,39 @@ test('destroy() counts the values whose writes completed and whose lines it thre
   t.like(w.stats(), { values: 1, skipped: 1, discarded: 1 })
 })
 
+test('a destroy() from inside JSON.stringify (toJSON, a getter, the replacer) counts the value it interrupted as discarded', async (t) => {
+  // The value's line is made after _destroy threw the lines away: it was counted nowhere.
+  const destroyers = [
+    (s) => [{ toJSON () { s.destroy(); return { b: 2 } } }, {}],
+    (s) => [{ get a () { s.destroy(); return 1 } }, {}],
+    (s) => [{ a: 1 }, { replacer: (k, v) => { if (k === 'a') s.destroy(); return v } }],
+  ]
+  for (const make of destroyers) {
+    let s
+    const [value, options] = make({ destroy: () => s.destroy() })
+    s = new NdjsonStringifier(options)
+    const called = []
+    s.write(value, (err) => called.push(err ?? null))
+    await once(s, 'close')
+    t.deepEqual(called, [null])
+    t.like(s.stats(), { values: 0, skipped: 0, discarded: 1 })
+
+    // Corked: the value before it, it, and the one after it, each counted once.
+    let w
+    const [value2, options2] = make({ destroy: () => w.destroy() })
+    w = new NdjsonStringifier(options2)
+    const all = []
+    w.cork()
+    w.write({ before: 1 }, (err) => all.push(err ?? null))
+    w.write(value2, (err) => all.push(err ?? null))
+    w.write({ after: 1 }, (err) => all.push(err ?? null))
+    w.uncork()
+    await once(w, 'close')
+    t.deepEqual(all, [null, null, null])
+    t.like(w.stats(), { values: 0, skipped: 0, discarded: 3 })
+  }
+})
+
 // ---------------------------------------------------------------------------------------------
 // Options
 

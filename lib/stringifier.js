@@ -368,6 +368,9 @@ class NdjsonStringifier extends Transform {
   /** Pushes what is due and completes a write: at once, held until `_read`, or with its error. */
   #settle (err, callback) {
     const encoder = this[kEncoder]
+    // Destroyed from inside JSON.stringify (a toJSON, a getter, the replacer): _destroy threw the
+    // lines away before this value's was added, so it is thrown away (and counted) here.
+    if (this.destroyed) encoder.discard()
     if (err !== null) {
       // The lines before the bad value still go out, then the error.
       this.#pushAll()
