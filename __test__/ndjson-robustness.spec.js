@@ -19,6 +19,21 @@ test('a reviver that throws a non-Error still fails the stream, after the lines 
   t.deepEqual(values, [1])
 })
 
+test("a reviver's ERR_SLUICE_REVIVER says which line it threw on (line, offset), past blank and skipped lines and across batches", async (t) => {
+  const filler = '{"n":1}\n'.repeat(20000) // several batches before it
+  const input = filler + '\n' + 'nope\n' + '{"n":2}\n' + '{"n":3}\n'
+  const parser = new NdjsonParser({ onInvalid: 'skip', reviver (key, value) { if (value === 3) throw 'no threes'; return value } }) // eslint-disable-line no-throw-literal
+  let values = 0
+  parser.on('data', () => values++)
+  parser.end(input)
+  const [err] = await once(parser, 'error')
+  t.is(err.code, 'ERR_SLUICE_REVIVER')
+  t.is(err.line, 20004)
+  t.is(err.offset, Buffer.byteLength(input) - '{"n":3}\n'.length)
+  t.regex(err.message, /line 20004, byte offset \d+/)
+  t.is(values, 20001)
+})
+
 test('stats() has every counter even when the stream never started', (t) => {
   const parser = new NdjsonParser({ signal: AbortSignal.abort() })
   parser.on('error', () => {})

@@ -92,7 +92,8 @@ class NdjsonParser extends NativeTransform {
     const filtering = filter.whereExpr !== undefined || filter.whereObject !== undefined || filter.select !== undefined
     const config = {
       rawLines: output === 'lines',
-      positions: output === 'envelopes',
+      // With a reviver, so that the error of a line it throws on can say which line.
+      positions: output === 'envelopes' || reviver !== undefined,
       spans: reviver !== undefined,
       columns: output !== 'lines' && reviver === undefined,
       maxLineBytes,
@@ -165,6 +166,13 @@ class NdjsonParser extends NativeTransform {
         if (!(err instanceof RevivedPart)) throw err
         values = err.values
         failure = err.cause
+        if (failure.code === 'ERR_SLUICE_REVIVER') {
+          // Ours (the reviver threw a non-error): where it was. An Error it threw stays as it is.
+          const at = 2 * values.length
+          failure.line = positions[at]
+          failure.offset = positions[at + 1]
+          failure.message += ` (line ${failure.line}, byte offset ${failure.offset})`
+        }
       }
       values = this[kShape](values, positions)
     }
