@@ -462,13 +462,13 @@ export interface Bottleneck {
 export type Metered = Meter | MonitoredWritable | MeterStream | MonitoredWritableStream
 
 /** Names the stage that limits a pipeline from its meters, in pipeline order (null without meters). */
-export declare function bottleneck(meters: Metered[], options?: { since?: MeterStats[] }): Bottleneck | null
+export declare function bottleneck(meters: readonly Metered[], options?: { since?: readonly MeterStats[] }): Bottleneck | null
 /** A compact text diagram of the stages: rate, busy/blocked/starved bars, the bottleneck marked. */
-export declare function formatPipeline(meters: Metered[], options?: { width?: number; since?: MeterStats[] }): string
+export declare function formatPipeline(meters: readonly Metered[], options?: { width?: number; since?: readonly MeterStats[] }): string
 /** The Prometheus text exposition (0.0.4) of the meters, one `name` label each. */
-export declare function toPrometheus(meters: Metered[] | Metered): string
+export declare function toPrometheus(meters: readonly Metered[] | Metered): string
 /** Registers the meters' metric families with a prom-client Registry (prom-client is an optional peer). */
-export declare function registerPrometheus(registry: { registerMetric(metric: any): void }, meters: Metered[] | (() => Metered[])): void
+export declare function registerPrometheus(registry: { registerMetric(metric: any): void }, meters: readonly Metered[] | (() => readonly Metered[])): void
 
 export type OverflowStrategy = 'block' | 'drop-oldest' | 'drop-newest' | 'drop-incoming' | 'drop-all' | 'error'
 
@@ -484,7 +484,7 @@ export interface BoundedBufferOptions {
   /** Dropping strategies only: lower numbers are dropped first. */
   priority?: (item: any) => number
   /** Fills (increasing, in (0, 1]) at which 'pressure' fires. Default: [0.3, 0.5, 0.8]. */
-  pressureLevels?: number[]
+  pressureLevels?: readonly number[]
   /** How far below a level the fill must fall to leave it. Default: 0.1 (at most half the lowest level). */
   pressureHysteresis?: number
   objectMode?: boolean

@@ -54,6 +54,10 @@ test("index.d.ts declares the typed 'invalid' overload on every listener method"
   t.deepEqual(typeCheck('meter-types.ts'), [])
 })
 
+;(ts ? test : test.skip)('index.d.ts type-checks: BoundedBuffer options (read-only pressureLevels), drop events, stats (TypeScript compiler)', (t) => {
+  t.deepEqual(typeCheck('buffer-types.ts'), [])
+})
+
 ;(ts ? test : test.skip)('lib/web.d.ts type-checks: the sluice/web faces fit the global Web Streams types (TypeScript compiler)', (t) => {
   t.deepEqual(typeCheck('web-types.ts'), [])
 })

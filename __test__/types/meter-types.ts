@@ -15,6 +15,11 @@ const stage: string | undefined = b?.stage
 const done: number | undefined = b?.evidence[0].done
 const text: string = formatPipeline([m, w]) + toPrometheus([m, w]) + m.toPrometheus()
 registerPrometheus({ registerMetric () {} }, () => [m])
+// Arrays the caller keeps are taken read-only (`as const`, frozen ones).
+const stages = [m, w] as const
+const fromConst: string = formatPipeline(stages, { since: Object.freeze([m.stats()]) }) + toPrometheus(stages) + String(bottleneck(stages)?.stage)
+registerPrometheus({ registerMetric () {} }, stages)
+void fromConst
 m.setTotal(null).setTotal(10)
 void fields
 void stage
