@@ -84,6 +84,13 @@ for (const [options, ErrorClass, code, name] of BAD_OPTIONS) {
   })
 }
 
+test('an out-of-range number is shown as core shows one (Received -1), a wrong type with its type', (t) => {
+  t.regex(t.throws(() => new NdjsonParser({ maxInvalid: -1, onInvalid: 'skip' })).message, /\. Received -1$/)
+  t.regex(t.throws(() => new NdjsonParser({ maxLineBytes: NaN })).message, /\. Received NaN$/)
+  t.regex(t.throws(() => new NdjsonParser({ highWaterMark: 16.5 })).message, /\. Received 16.5$/)
+  t.regex(t.throws(() => new NdjsonParser({ maxInvalid: true, onInvalid: 'skip' })).message, /\. Received type boolean \(true\)$/)
+})
+
 test('accepts every documented option value (and undefined for any of them)', (t) => {
   const good = [
     undefined, {}, { output: undefined, onInvalid: undefined, blankLines: undefined, maxInvalid: undefined, maxLineBytes: undefined, nullValue: NULL, reviver: undefined },

@@ -21,7 +21,9 @@ function argumentTypeError (name, expected, value) {
 }
 
 function rangeError (name, expected, value) {
-  const err = new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${describe(value)}`)
+  // A number as core's own ERR_OUT_OF_RANGE shows it ("Received -1"), not as a wrong type.
+  const received = typeof value === 'number' ? String(value) : describe(value)
+  const err = new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${received}`)
   err.code = 'ERR_OUT_OF_RANGE'
   return err
 }
