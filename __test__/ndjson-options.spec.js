@@ -451,6 +451,19 @@ test('maxLineBytes: an over-long line is reported (ERR_SLUICE_LINE_TOO_LONG) and
   const edge = await run({ onInvalid: 'skip', maxLineBytes: 5 }, '"abc"\r\n"abcd"\n')
   t.deepEqual(edge.values, ['abc'])
   t.deepEqual(edge.invalid.map((i) => i.line), [2])
+  // An excerpt that holds the whole (short) over-long line is not marked cut, however it came.
+  const short = b('{"a":12345}\n1\n')
+  for (const chunks of [[short], chunked(short, [1]), chunked(short, [3])]) {
+    const r = await run({ onInvalid: 'skip', maxLineBytes: 5 }, chunks)
+    t.deepEqual(r.invalid.map((i) => [i.code, i.excerpt]), [['ERR_SLUICE_LINE_TOO_LONG', '{"a":12345}']])
+  }
+  // One reported before its end (onInvalid 'error', no newline yet) is: more of it may come.
+  const early = new NdjsonParser({ maxLineBytes: 5 })
+  const failed = once(early, 'error')
+  early.write('{"a":123456')
+  const [cut] = await failed
+  t.is(cut.code, 'ERR_SLUICE_LINE_TOO_LONG')
+  t.is(cut.excerpt, '{"a":123456…')
 })
 
 test('maxLineBytes with onInvalid error: an endless line fails the stream as soon as it is over the limit', async (t) => {

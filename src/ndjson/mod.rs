@@ -303,7 +303,14 @@ impl ParserStage {
       code,
       line: line.number,
       offset: line.offset,
-      excerpt: excerpt(line.bytes, line.overlong.is_some()),
+      // Cut when more of the line came (or is still coming) than the framer kept of it.
+      excerpt: excerpt(
+        line.bytes,
+        line.unfinished
+          || line
+            .overlong
+            .is_some_and(|len| len > line.bytes.len() as u64),
+      ),
       reason,
       fatal,
     });
