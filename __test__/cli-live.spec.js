@@ -17,6 +17,8 @@ for (let i = 0; i < oneMiB.length; i++) oneMiB[i] = i % 64 === 63 ? 10 : 97 + (i
 const oneMiBFile = path.join(dir, 'one.bin')
 fs.writeFileSync(oneMiBFile, oneMiB)
 
+const newlines = (buffer) => buffer.toString('latin1').split('\n').length - 1
+
 /** Resolves with the first line of `stream` (text) that `predicate` accepts. */
 function lineMatching (stream, predicate) {
   return new Promise((resolve, reject) => {
@@ -172,10 +174,10 @@ test('SIGINT: the summary so far, then exit 130', async (t) => {
   t.true(summary.throttledMs > 0)
 })
 
-test('SIGTERM with a reader that has stopped: output counts what the reader got, not what stdout still held', async (t) => {
+test('SIGTERM with a reader that has stopped: output counts what the reader got, bytes and lines, not what stdout still held', async (t) => {
   const big = path.join(dir, 'stalled.ndjson')
   fs.writeFileSync(big, '{"a":1}\n'.repeat(4 * MiB / 8))
-  for (const args of [[], ['--ndjson']]) {
+  for (const args of [[], ['--lines'], ['--ndjson']]) {
     const child = spawn(process.execPath, [BIN, ...args, '--progress', '--interval', '0.05', '--stats', 'json', big], { stdio: ['ignore', 'pipe', 'pipe'] })
     // Nobody reads stdout until the process has exited: it is signalled once the run has
     // blocked on stdout (a progress line shows blocked time), so sluice holds output the reader
@@ -189,11 +191,28 @@ test('SIGTERM with a reader that has stopped: output counts what the reader got,
     t.is(code, 143)
     t.true(summary.input.bytes > got.length, `${args}: read ${summary.input.bytes}, reader got ${got.length}`)
     t.is(summary.output.bytes, got.length, `${args}: what was handed to the OS is what the reader got`)
-    if (args.length > 0) {
-      // The lines of one write the OS had partly taken may be counted (their text is in libuv).
-      const lines = got.toString().split('\n').length - 1
-      t.true(summary.output.lines >= lines && summary.output.lines <= lines + 256 * 1024 / 8, `${summary.output.lines} lines, reader got ${lines}`)
-    }
+    // The lines of those bytes: also of the write the OS had only partly taken, none beyond.
+    t.is(summary.output.lines, args.length === 0 ? null : newlines(got), `${args}: lines of what the reader got`)
+    if (args.length > 0) t.true(summary.input.lines > summary.output.lines, `${args}: lines read beyond those written`)
+  }
+})
+
+test('EPIPE with --lines and --ndjson: output.lines counts no line beyond output.bytes', async (t) => {
+  const big = path.join(dir, 'epipe-lines.ndjson')
+  const content = Buffer.from('{"a":1}\n'.repeat(4 * MiB / 8))
+  fs.writeFileSync(big, content)
+  for (const args of [['--lines'], ['--ndjson']]) {
+    const child = spawn(process.execPath, [BIN, ...args, '--stats', 'json', big], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // The reader goes away at the first data: the writes still pending or to come fail (EPIPE).
+    child.stdout.once('data', () => child.stdout.destroy())
+    const r = await collect(child)
+    t.is(r.code, 141, r.stderr)
+    const summary = JSON.parse(r.stderr)
+    t.is(summary.status, 'closed')
+    t.true(summary.input.lines > 0)
+    // A failed write counts neither its bytes nor its lines: the lines are among the bytes.
+    t.true(summary.output.lines <= newlines(content.subarray(0, summary.output.bytes)),
+      `${args}: ${summary.output.lines} lines in ${summary.output.bytes} bytes (${summary.input.lines} read)`)
   }
 })
 

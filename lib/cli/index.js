@@ -12,7 +12,8 @@
 // The numbers shown come from the stages themselves: bytes read, percent and ETA from the 'read'
 // meter (its `total` is the input's size), rates (of the output, what a --rate limits) and time
 // blocked from the 'write' meter, lines and
-// invalid lines from the parser (or the line counter), throttled time from the Throttle. The
+// invalid lines from the parser (or the line counter), the output's lines from the writes stdout
+// confirmed (WrittenLines), throttled time from the Throttle. The
 // display is refreshed by the 'write' meter's timer, which runs in Rust and so keeps ticking
 // while the output blocks; it lives until the last byte is written.
 //
@@ -26,7 +27,7 @@ const { NdjsonError } = require('../errors.js')
 const { Throttle } = require('../throttle.js')
 const { Meter, MonitoredWritable } = require('../meter.js')
 const { HELP, UsageError, parseArguments } = require('./args.js')
-const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
+const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, WrittenLines, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary } = require('./progress.js')
 const { InvalidLog } = require('./invalid-log.js')
 const { InputError, checkInvalidLog, checkOutput, openInput } = require('./files.js')
@@ -118,6 +119,7 @@ function setUp (opts) {
   const meterOptions = { interval, halfLifeMs: Math.max(1000, 3 * interval) }
   const read = new Meter({ name: 'read', ...meterOptions, total: opts.size ?? input.size })
   const write = MonitoredWritable.wrap(process.stdout, { name: 'write', ...meterOptions })
+  const written = opts.lines ? new WrittenLines(write) : null
 
   // Which stream an I/O error came from, for a message that names the file or stream.
   const origins = new WeakMap()
@@ -199,10 +201,17 @@ function setUp (opts) {
   function summary (status, exitCode, error, signal) {
     const r = read.stats()
     const w = write.stats()
-    const lines = joiner === null ? linesIn() : joiner.lines
     // After a signal, process.exit() discards what stdout still holds: the output counts only
-    // what was handed to the OS.
-    const unsent = signal === undefined ? null : unsentOutput(process.stdout)
+    // what was handed to the OS, the lines too (those of the writes stdout confirmed, and of the
+    // part of the one in progress that the OS took).
+    const unsent = signal === undefined ? null : unsentBytes(process.stdout)
+    let lines = null
+    if (written !== null) {
+      lines = written.lines
+      if (unsent !== null) lines += written.newlinesTaken(written.pendingBytes - unsent)
+      // A last line without a newline counts once the output is complete, as LineCounter's.
+      if (write.writableFinished && written.openLine) lines++
+    }
     return {
       status,
       exitCode,
@@ -210,9 +219,7 @@ function setUp (opts) {
       signal: signal ?? null,
       durationMs: w.elapsedMs,
       input: { name: input.name, bytes: r.bytes, size: r.total, lines: linesIn() },
-      output: unsent === null
-        ? { bytes: w.bytes, lines }
-        : { bytes: w.bytes - unsent.bytes, lines: lines === null ? null : Math.max(0, lines - unsent.lines) },
+      output: { bytes: unsent === null ? w.bytes : w.bytes - unsent, lines },
       // min/max are of whole intervals, the mean of the whole run (its start and a last partial
       // interval included), so the mean can fall outside them: they are widened to include it.
       rate: {
@@ -275,24 +282,16 @@ function setUp (opts) {
 }
 
 /**
- * What `stream` (stdout) holds that the OS has not taken: `{ bytes, lines }`. Its buffered
- * chunks, and of the write in progress the part still in libuv's queue (the handle's
- * writeQueueSize; without a handle, all of it). The lines are the newlines in the buffered
- * chunks: those in the unsent part of the write in progress are not known (their text is in
- * libuv), so `lines` can be over by that write's lines.
+ * The bytes `stream` (stdout) holds that the OS has not taken: its buffered chunks, and of the
+ * write in progress the part still in libuv's queue (the handle's writeQueueSize; without a
+ * handle, all of it).
  */
-function unsentOutput (stream) {
+function unsentBytes (stream) {
   let bytes = 0
-  let lines = 0
-  for (const { chunk } of stream.writableBuffer ?? []) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-    bytes += buffer.length
-    for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) lines++
-  }
+  for (const { chunk } of stream.writableBuffer ?? []) bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
   const inFlight = stream.writableLength - bytes
   const queued = stream._handle?.writeQueueSize
-  bytes += typeof queued === 'number' ? Math.min(queued, inFlight) : inFlight
-  return { bytes, lines }
+  return bytes + (typeof queued === 'number' ? Math.min(queued, inFlight) : inFlight)
 }
 
 function openInvalidLog (path, onError) {

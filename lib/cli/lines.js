@@ -20,6 +20,9 @@
 //   still open: what came before the cut flows on and ends the stages after it normally; what
 //   comes after is held, never passed, so the stages before it stop at their high-water marks.
 //   For --on-invalid error: the lines before the bad one are written, then the run fails.
+// * WrittenLines: the lines of what the output's write callbacks confirm (--stats' output.lines).
+//   The stages above count lines as they pass, ahead of the output by every buffer in between;
+//   after a signal or a failed write only the confirmed writes say what reached the OS.
 
 const { PassThrough, Transform } = require('node:stream')
 
@@ -35,6 +38,11 @@ function linesPerBatch (perSecond) {
   return Math.max(1, Math.min(BATCH_MAX, Math.floor(perSecond * BATCH_SECONDS)))
 }
 
+// The newlines of the chunks a counting stage pushed (LineCounter, LineJoiner): WrittenLines
+// looks them up rather than scanning every byte a second time (a chunk a byte rate's Throttle
+// cut into pieces is scanned: those are new Buffers, and rare at a rate that binds).
+const newlinesPushed = new WeakMap()
+
 class LineCounter extends PassThrough {
   constructor () {
     super()
@@ -44,7 +52,9 @@ class LineCounter extends PassThrough {
 
   _transform (chunk, encoding, callback) {
     if (chunk.length > 0) {
-      this.lines += countNewlines(chunk)
+      const n = countNewlines(chunk)
+      newlinesPushed.set(chunk, n)
+      this.lines += n
       this.openLine = chunk[chunk.length - 1] !== NEWLINE
     }
     callback(null, chunk)
@@ -158,6 +168,7 @@ class LineJoiner extends Coalescing {
     this.openLine = false
     this.parts = []
     this.size = 0
+    this.newlines = 0
   }
 
   _transform (item, encoding, callback) {
@@ -173,6 +184,7 @@ class LineJoiner extends Coalescing {
     this.parts.push(line, NEWLINE_BYTES)
     this.size += line.length + 1
     this.lines++
+    this.newlines++
   }
 
   addPiece ({ bytes, lines }) {
@@ -180,6 +192,7 @@ class LineJoiner extends Coalescing {
     this.parts.push(bytes)
     this.size += bytes.length
     this.lines += lines
+    this.newlines += lines
     this.openLine = bytes[bytes.length - 1] !== NEWLINE
   }
 
@@ -193,8 +206,10 @@ class LineJoiner extends Coalescing {
   pushPending () {
     if (this.size === 0) return
     const chunk = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size)
+    newlinesPushed.set(chunk, this.newlines)
     this.parts = []
     this.size = 0
+    this.newlines = 0
     this.push(chunk)
   }
 }
@@ -219,4 +234,60 @@ class Cut extends Transform {
   }
 }
 
-module.exports = { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, batchCost, linesPerBatch, pieceCost }
+class WrittenLines {
+  /**
+   * Counts the lines in the writes to `writable` whose callbacks report success. pipeline()
+   * writes without a callback, so this instance's write() is wrapped to add one.
+   */
+  constructor (writable) {
+    this.lines = 0
+    this.openLine = false
+    // Writes not yet answered, oldest first: `{ chunk, done, ok }`. Streams answer writes in
+    // order; the flags keep the count right should a destination not.
+    this.pending = []
+    this.pendingBytes = 0
+    const write = writable.write
+    const self = this
+    writable.write = function (chunk, encoding, callback) {
+      if (typeof encoding === 'function') {
+        callback = encoding
+        encoding = undefined
+      }
+      const entry = { chunk: typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk, done: false, ok: false }
+      self.pending.push(entry)
+      self.pendingBytes += entry.chunk.length
+      return write.call(this, chunk, encoding, (err) => {
+        entry.done = true
+        entry.ok = err == null
+        self.settle()
+        if (typeof callback === 'function') callback(err)
+      })
+    }
+  }
+
+  settle () {
+    while (this.pending.length > 0 && this.pending[0].done) {
+      const { chunk, ok } = this.pending.shift()
+      this.pendingBytes -= chunk.length
+      if (!ok || chunk.length === 0) continue
+      this.lines += newlinesPushed.get(chunk) ?? countNewlines(chunk)
+      this.openLine = chunk[chunk.length - 1] !== NEWLINE
+    }
+  }
+
+  /**
+   * The newlines in the first `bytes` bytes of the writes not yet answered: of a write the OS
+   * has taken part of (a process that exits now never learns how the rest fares).
+   */
+  newlinesTaken (bytes) {
+    let n = 0
+    for (const { chunk } of this.pending) {
+      if (bytes <= 0) break
+      n += bytes >= chunk.length ? newlinesPushed.get(chunk) ?? countNewlines(chunk) : countNewlines(chunk.subarray(0, bytes))
+      bytes -= chunk.length
+    }
+    return n
+  }
+}
+
+module.exports = { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, WrittenLines, batchCost, linesPerBatch, pieceCost }
