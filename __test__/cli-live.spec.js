@@ -9,6 +9,7 @@ const path = require('node:path')
 const test = require('ava')
 const { spawn, spawnSync } = require('node:child_process')
 const { BIN, collect, records, sluice, tempDir } = require('./cli-helpers.js')
+const { formatRate } = require('../lib/meter.js')
 
 const dir = tempDir()
 const MiB = 1024 * 1024
@@ -89,6 +90,24 @@ test('--progress on a pipe: a plain line per interval with bytes, rate, percent,
     t.regex(line, /^sluice: \d:\d\d:\d\d [\d.]+ (B|KiB|MiB) \[[\d.]+ (B|KiB|MiB)\/s\] \d+% ETA (\d:\d\d:\d\d|-:--:--) blocked \d+\.\d\d s$/)
   }
   t.regex(lines.at(-1), / 1\.0 MiB .* 100% ETA 0:00:00 /)
+})
+
+test('--progress: once the output has finished, the last line shows the mean rate of the run, not the last interval\'s', async (t) => {
+  const child = spawn(process.execPath, [BIN, '--progress', '--interval', '0.05', '--stats', 'json'], { stdio: ['pipe', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (c) => { stderr += c })
+  // Data, then an input that goes quiet: once a line shows the data and a rate of 0 (an interval
+  // with nothing), the input ends. The last interval's rate is then 0; the run's mean is not.
+  const quiet = lineMatching(child.stderr, (line) => / 1\.0 MiB \[0 B\/s\]/.test(line))
+  child.stdin.write(oneMiB)
+  await quiet
+  child.stdin.end()
+  const code = await new Promise((resolve) => child.on('close', resolve))
+  t.is(code, 0, stderr)
+  const lines = stderr.trimEnd().split('\n')
+  const summary = JSON.parse(lines.pop())
+  t.true(summary.rate.mean > 0)
+  t.is(/\[([^\]]+)\]/.exec(lines.at(-1))?.[1], formatRate(summary.rate.mean, 'bytes'), lines.at(-1))
 })
 
 // util-linux `script` runs the command on a pseudo-terminal and copies what it writes.

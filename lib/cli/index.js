@@ -189,7 +189,10 @@ function setUp (opts) {
     return {
       elapsedMs: w.elapsedMs,
       bytes: r.bytes,
-      rate: w.writableFinished ? w.averageRate : w.currentRate,
+      // Once the output has finished, the run's mean: the last interval is a partial one (and
+      // after an input that went quiet before its end, 0 B/s). The stream's flag, as stats()
+      // snapshots have none.
+      rate: write.writableFinished ? w.averageRate : w.currentRate,
       lines: linesIn(),
       percent: beyond ? null : r.percent,
       eta: beyond ? null : r.eta,
