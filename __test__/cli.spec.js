@@ -262,7 +262,7 @@ test('I/O errors: exit 1, one line naming the file or stream (a read error of FI
   const cases = [
     [['/proc/self/mem'], {}, /^sluice: \/proc\/self\/mem: EIO: /],
     [['--stats', 'json'], { stdin: ['/proc/self/mem', 'r'] }, /^sluice: standard input: EIO: /],
-    [['--stats', 'json'], { stdin: [dir, 'r'] }, /^sluice: cannot read standard input: it is a directory\n$/],
+    [['--stats', 'json'], { stdin: [dir, 'r'] }, /^sluice: cannot read standard input: it is a directory\n\{"status":"error",[^\n]*\}\n$/],
     [[binaryFile], { stdout: ['/dev/full', 'w'] }, /^sluice: standard output: ENOSPC: /],
     // An --invalid-log that cannot be opened is an I/O error too, not a usage error.
     [['--ndjson', '--invalid-log', path.join(dir, 'no-such-dir', 'x.log'), binaryFile], {}, /^sluice: --invalid-log \S+no-such-dir\/x\.log: ENOENT: [^\n]*\n$/],
@@ -285,6 +285,53 @@ test('--stats after a full stdout: the output counts only what was written (none
     t.true(summary.input.bytes > 0, 'input was read')
     t.is(summary.output.bytes, 0, `${args}: no byte reached the file`)
   }
+})
+
+test('--stats after an error found while setting up (an input or --invalid-log that cannot be opened, input is output): the summary, of nothing done', async (t) => {
+  // A run that got going, for the fields and which of them are null with these options (no
+  // whole interval passes: min and max are null).
+  const options = ['--ndjson', '--where', '.id == 1', '--rate', '1MiB/s', '--size', '10', '--interval', '3600']
+  const ran = await sluice([...options, '--stats', 'json', ndjsonFile])
+  t.is(ran.code, 0, ran.stderr)
+  const reference = JSON.parse(ran.stderr)
+  const shape = (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v !== null && typeof v === 'object' ? shape(v) : v === null]))
+  const missing = path.join(dir, 'missing.ndjson')
+  const noDirLog = path.join(dir, 'no-such-dir', 'x.log')
+  const self = file('self-setup.bin', 'abc\n')
+  const cases = [
+    [[missing], {}, missing],
+    [[dir], {}, dir],
+    [[], { stdin: [dir, 'r'] }, 'standard input'],
+    [['--ndjson', '--invalid-log', noDirLog, ndjsonFile], {}, ndjsonFile],
+    [[self], { stdout: [self, 'a'] }, self],
+    [[...options, missing], {}, missing]
+  ]
+  for (const [args, files, name] of cases) {
+    const r = await withFiles(files, ['--stats', 'json', ...args])
+    t.is(r.code, 1, r.stderr)
+    const [message, json, ...rest] = r.stderr.split('\n')
+    t.regex(message, /^sluice: (cannot (open|read)|--invalid-log|.*: input file is output file)/)
+    t.deepEqual(rest, [''], r.stderr)
+    const s = JSON.parse(json)
+    t.like(s, { status: 'error', exitCode: 1, error: message.slice('sluice: '.length), signal: null, durationMs: 0 }, args.join(' '))
+    t.like(s, { input: { name, bytes: 0 }, output: { bytes: 0 }, rate: { mean: 0 }, blockedMs: 0 }, args.join(' '))
+    const counted = args.includes('--ndjson')
+    t.is(s.output.lines, counted ? 0 : null)
+    t.is(s.invalidLines, counted ? 0 : null)
+    if (args.includes('--where')) {
+      t.deepEqual(shape(s), { ...shape(reference), error: false }, 'the fields of a run, null where it has none')
+      t.like(s, { input: { size: 10, lines: 0 }, filteredLines: 0, throttledMs: 0 })
+    }
+  }
+  // The size of an input that was opened: it is known.
+  t.is(JSON.parse((await sluice(['--ndjson', '--invalid-log', noDirLog, '--stats', 'json', ndjsonFile])).stderr.split('\n')[1]).input.size, ndjson.length)
+  const text = await sluice(['--stats', 'text', missing])
+  t.is(text.code, 1)
+  t.regex(text.stderr, /^sluice: cannot open \S+: no such file\nsluice: error in 0\.00 s \(exit 1\): cannot open \S+: no such file\n {2}input {4}0 bytes \(0 B\)\n {2}output {3}0 bytes \(0 B\)\n/)
+  // A usage error (exit 2) is no run: no summary.
+  const usage = await sluice(['--stats', 'json', '--rate', 'fast', missing])
+  t.is(usage.code, 2)
+  t.notRegex(usage.stderr, /^\{/m)
 })
 
 test('EPIPE: piped into head, it stops quietly with 141 (128 + SIGPIPE, as cat)', async (t) => {

@@ -54,14 +54,44 @@ function main (argv) {
     return Promise.resolve(EXIT.done)
   }
   let run
+  // What setUp had opened when it failed, for the summary: the input's name and size.
+  const opened = { input: null }
   try {
-    run = setUp(opts)
+    run = setUp(opts, opened)
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(err)
     process.stderr.write(`sluice: ${err.message}\n`)
+    // Scripts that parse the summary get one after every run that got past its arguments.
+    if (opts.stats !== null) process.stderr.write(formatSummary(setUpFailureSummary(opts, opened.input, err.message), opts.stats))
     return Promise.resolve(EXIT.error)
   }
   return run()
+}
+
+/**
+ * The summary of a run that failed while it was set up (an input or log that cannot be opened,
+ * the input as its own output): nothing read or written. Its fields are summary()'s, each null
+ * where a run with these options has no such count.
+ */
+function setUpFailureSummary (opts, input, error) {
+  const lines = opts.lines ? 0 : null
+  const parsed = opts.ndjson ? 0 : null
+  return {
+    status: 'error',
+    exitCode: EXIT.error,
+    error,
+    signal: null,
+    durationMs: 0,
+    input: { name: input?.name ?? opts.file ?? 'standard input', bytes: 0, size: opts.size ?? input?.size ?? null, lines },
+    output: { bytes: 0, lines },
+    rate: { unit: 'bytes/s', intervalMs: opts.intervalMs, min: null, mean: 0, max: null },
+    invalidLines: parsed,
+    invalidPending: parsed,
+    blankLines: parsed,
+    filteredLines: opts.ndjson && opts.where !== null ? 0 : null,
+    blockedMs: 0,
+    throttledMs: opts.rate === null ? null : 0
+  }
 }
 
 function usageFailure (err) {
@@ -99,11 +129,15 @@ function createParser (opts) {
   }
 }
 
-/** Builds the stages (throwing UsageError or an input error); returns the function that runs them. */
-function setUp (opts) {
+/**
+ * Builds the stages (throwing UsageError or an input error); returns the function that runs them.
+ * `opened.input`: the input, once it is open.
+ */
+function setUp (opts, opened) {
   // Arguments first (exit 2), then the input (exit 1): a failed run creates no log file.
   const parser = opts.ndjson ? createParser(opts) : null
   const input = openInput(opts.file)
+  opened.input = input
   checkOutput(input)
   if (opts.invalidLog !== null) checkInvalidLog(opts.invalidLog, input)
   // A log that cannot be written ends the run: the error goes through the pipeline (by the
