@@ -160,7 +160,8 @@ function isBlankBytes (bytes) {
 
 /** The excerpt sluice quotes for a bad line (`content` without terminator and BOM). */
 function expectedExcerpt (content, overlong) {
-  if (overlong) return content.subarray(0, 64).toString('utf8') + '…'
+  // An over-long line keeps its first 64 bytes: '…' when there was more.
+  if (overlong) return content.subarray(0, 64).toString('utf8') + (content.length > 64 ? '…' : '')
   let cut = Math.min(content.length, 64)
   while (cut < content.length && cut > 0 && (content[cut] & 0xc0) === 0x80) cut--
   return content.subarray(0, cut).toString('utf8') + (cut < content.length ? '…' : '')
