@@ -159,9 +159,8 @@ function isBlankBytes (bytes) {
 }
 
 /** The excerpt sluice quotes for a bad line (`content` without terminator and BOM). */
-function expectedExcerpt (content, overlong) {
-  // An over-long line keeps its first 64 bytes: '…' when there was more.
-  if (overlong) return content.subarray(0, 64).toString('utf8') + (content.length > 64 ? '…' : '')
+function expectedExcerpt (content) {
+  // An over-long line's too: the first 64 bytes, backed off to a whole character.
   let cut = Math.min(content.length, 64)
   while (cut < content.length && cut > 0 && (content[cut] & 0xc0) === 0x80) cut--
   return content.subarray(0, cut).toString('utf8') + (cut < content.length ? '…' : '')
@@ -192,11 +191,11 @@ function modelNdjson (input, { blankLines = 'skip', maxLineBytes = 16 * 1024 * 1
     if (number === 1 && content.subarray(0, 3).equals(UTF8_BOM)) { content = content.subarray(3); offset += 3 }
     stats.lines++
     stats.longestLine = Math.max(stats.longestLine, content.length)
-    const invalid = (code, overlong = false) => {
+    const invalid = (code) => {
       stats.invalidLines++
-      log.push({ kind: 'invalid', info: { code, line: number, offset, excerpt: expectedExcerpt(content, overlong) } })
+      log.push({ kind: 'invalid', info: { code, line: number, offset, excerpt: expectedExcerpt(content) } })
     }
-    if (content.length > maxLineBytes) { invalid('ERR_SLUICE_LINE_TOO_LONG', true); continue }
+    if (content.length > maxLineBytes) { invalid('ERR_SLUICE_LINE_TOO_LONG'); continue }
     if (isBlankBytes(content)) {
       if (blankLines === 'error') invalid('ERR_SLUICE_BLANK_LINE')
       else stats.blankLines++

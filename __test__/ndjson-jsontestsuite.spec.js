@@ -112,7 +112,7 @@ function problems (prep, result, { output = 'values', label }) {
       if (info.line !== 1) fail(`line ${info.line}, expected 1`)
       if (info.offset !== offset) fail(`offset ${info.offset}, expected ${offset}`)
       if (typeof info.reason !== 'string' || info.reason.length === 0) fail('no reason')
-      if (info.excerpt !== expectedExcerpt(content, false)) fail(`excerpt ${JSON.stringify(info.excerpt)}`)
+      if (info.excerpt !== expectedExcerpt(content)) fail(`excerpt ${JSON.stringify(info.excerpt)}`)
     }
   } else {
     if (result.values.length !== 0 || result.invalid.length !== 0) fail('a blank line produced output')

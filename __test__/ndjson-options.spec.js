@@ -457,6 +457,12 @@ test('maxLineBytes: an over-long line is reported (ERR_SLUICE_LINE_TOO_LONG) and
     const r = await run({ onInvalid: 'skip', maxLineBytes: 5 }, chunks)
     t.deepEqual(r.invalid.map((i) => [i.code, i.excerpt]), [['ERR_SLUICE_LINE_TOO_LONG', '{"a":12345}']])
   }
+  // Cut inside a character: backed off to a whole one, as for any bad line (it ended in U+FFFD).
+  const split = b('"' + 'a'.repeat(62) + 'é' + 'b'.repeat(20) + '"\n')
+  for (const chunks of [[split], chunked(split, [1])]) {
+    const r = await run({ onInvalid: 'skip', maxLineBytes: 10 }, chunks)
+    t.is(r.invalid[0].excerpt, '"' + 'a'.repeat(62) + '…')
+  }
   // One reported before its end (onInvalid 'error', no newline yet) is: more of it may come.
   const early = new NdjsonParser({ maxLineBytes: 5 })
   const failed = once(early, 'error')

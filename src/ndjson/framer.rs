@@ -14,8 +14,10 @@
 
 use memchr::memchr_iter;
 
-/// How much of an over-long line is kept for the error excerpt.
-pub const EXCERPT_BYTES: usize = 64;
+/// How much of an over-long line is kept for the error excerpt: its 64 bytes and the 3 after
+/// them, so that the excerpt can tell whether its last character is cut (and back off to a whole
+/// one) as it does for a line kept whole.
+pub const EXCERPT_BYTES: usize = super::EXCERPT_CHARS + 3;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 

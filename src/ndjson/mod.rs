@@ -49,7 +49,7 @@ pub const ERR_LINE_TOO_LONG: &str = "ERR_SLUICE_LINE_TOO_LONG";
 pub const ERR_BLANK_LINE: &str = "ERR_SLUICE_BLANK_LINE";
 
 /// How many bytes of a bad line its report quotes.
-const EXCERPT_CHARS: usize = 64;
+pub(crate) const EXCERPT_CHARS: usize = 64;
 /// Invalid-line reports gathered in one batch at most.
 const MAX_REPORTS_PER_BATCH: usize = 1024;
 
