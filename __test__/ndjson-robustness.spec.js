@@ -32,6 +32,20 @@ test("a reviver's ERR_SLUICE_REVIVER says which line it threw on (line, offset),
   t.is(err.offset, Buffer.byteLength(input) - '{"n":3}\n'.length)
   t.regex(err.message, /line 20004, byte offset \d+/)
   t.is(values, 20001)
+
+  // An Error the reviver throws is the stream's error untouched, even one with that code (from
+  // another parser) and a frozen one; the values before its line still come out.
+  for (const thrown of [err, Object.freeze(new Error('frozen'))]) {
+    const message = thrown.message
+    const again = new NdjsonParser({ onInvalid: 'skip', reviver (key, value) { if (value === 3) throw thrown; return value } })
+    let n = 0
+    again.on('data', () => n++)
+    again.end(input)
+    const [failure] = await once(again, 'error')
+    t.is(failure, thrown)
+    t.is(failure.message, message)
+    t.is(n, 20001)
+  }
 })
 
 test('stats() has every counter even when the stream never started', (t) => {

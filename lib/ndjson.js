@@ -166,8 +166,9 @@ class NdjsonParser extends NativeTransform {
         if (!(err instanceof RevivedPart)) throw err
         values = err.values
         failure = err.cause
-        if (failure.code === 'ERR_SLUICE_REVIVER') {
-          // Ours (the reviver threw a non-error): where it was. An Error it threw stays as it is.
+        if (err.own) {
+          // Ours (the reviver threw a non-error): where it was. An Error it threw stays as it is
+          // (even one with our code, rethrown from another parser; even a frozen one).
           const at = 2 * values.length
           failure.line = positions[at]
           failure.offset = positions[at + 1]
@@ -374,9 +375,11 @@ function shapeForEnvelopes (values, positions) {
 
 /** Thrown by parseText when the reviver throws: the values before that line, and the error. */
 class RevivedPart {
-  constructor (values, cause) {
+  /** `own`: `cause` is sluice's ERR_SLUICE_REVIVER around a non-error, not what the reviver threw. */
+  constructor (values, cause, own) {
     this.values = values
     this.cause = cause
+    this.own = own
   }
 }
 
@@ -420,7 +423,8 @@ function parseText (stream, text, spans, count) {
     try {
       values.push(JSON.parse(text.slice(spans[2 * i], spans[2 * i + 1]), reviver))
     } catch (err) {
-      throw new RevivedPart(values, asError(err, 'ERR_SLUICE_REVIVER', 'the reviver'))
+      const failure = asError(err, 'ERR_SLUICE_REVIVER', 'the reviver')
+      throw new RevivedPart(values, failure, failure !== err)
     }
   }
   return values
