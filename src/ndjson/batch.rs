@@ -93,6 +93,19 @@ pub struct Batch {
   backoff: u32,
   /// Invalid-line reports, each with the number of values in this batch before it.
   reports: Vec<(u32, InvalidLine)>,
+  /// The lengths of the last batch's vectors, reserved when the next batch takes its first line
+  /// (see `take`).
+  room: Room,
+}
+
+/// How much the vectors of a batch held (`Batch::room`).
+#[derive(Default)]
+struct Room {
+  ids: usize,
+  columns: [usize; 3],
+  offsets: usize,
+  positions: usize,
+  wide: usize,
 }
 
 /// A batch whose columns carry less than 1/this of its bytes makes the next batches skip shaping.
@@ -121,6 +134,7 @@ impl Batch {
       skip: 0,
       backoff: 0,
       reports: Vec::new(),
+      room: Room::default(),
     };
     batch.reset();
     batch
@@ -146,6 +160,16 @@ impl Batch {
 
   pub fn is_empty(&self) -> bool {
     self.count == 0 && self.reports.is_empty()
+  }
+
+  /// Room for as much as the last batch held, once (see `take`).
+  fn make_room(&mut self) {
+    let room = std::mem::take(&mut self.room);
+    self.ids.reserve(room.ids);
+    self.columns.reserve(room.columns);
+    self.offsets.reserve(room.offsets);
+    self.positions.reserve(room.positions);
+    self.wide.reserve(room.wide);
   }
 
   /// Adds the report of an invalid line, after the values added so far.
@@ -187,6 +211,9 @@ impl Batch {
   /// deep) and nothing was added; validate it and `push` it.
   pub fn push_shaped(&mut self, line: &[u8], number: u64, offset: u64) -> bool {
     debug_assert_eq!(self.shape, Shape::Columns);
+    if self.count == 0 {
+      self.make_room();
+    }
     match self.shaper.shape(line, &mut self.columns) {
       Shaped::Known(id) => self.ids.push(id),
       Shaped::New(id, signature) => {
@@ -207,6 +234,9 @@ impl Batch {
 
   /// Adds one validated line (in the Columns form: one the shaper declined, kept as JSON text).
   pub fn push(&mut self, line: &[u8], ascii: bool, number: u64, offset: u64) {
+    if self.count == 0 {
+      self.make_room();
+    }
     match self.shape {
       Shape::Columns => {
         // A declined line, parsed on its own by JS from its span (one `JSON.parse` per line over
@@ -270,15 +300,23 @@ impl Batch {
       self.bytes.push(b']');
     }
     // The next batch is likely the size of this one: full batches while data streams, a few
-    // bytes while it trickles (a trickling stream does not keep 64 KiB of buffer alive). So each
-    // vector handed over leaves one with room for as much in its place (`take_sized`): grown
-    // from nothing, they were reallocated, and copied, tens of times a batch.
+    // bytes while it trickles (a trickling stream does not keep 64 KiB of buffer alive). So the
+    // vectors handed over are replaced by empty ones that get room for as much when the next
+    // batch takes its first line (`make_room`), not before: an idle parser holds no more than
+    // it did. Grown from nothing, they were reallocated, and copied, tens of times a batch.
     let capacity = self.bytes.len() + 64;
+    self.room = Room {
+      ids: self.ids.len(),
+      columns: self.columns.lens(),
+      offsets: self.offsets.len(),
+      positions: self.positions.len(),
+      wide: self.wide.len(),
+    };
     let columns = (self.shape == Shape::Columns).then(|| ColumnData {
-      ids: take_sized(&mut self.ids),
-      columns: self.columns.take_sized(),
+      ids: std::mem::take(&mut self.ids),
+      columns: std::mem::take(&mut self.columns),
       new_shapes: std::mem::take(&mut self.new_shapes),
-      wide: take_sized(&mut self.wide),
+      wide: std::mem::take(&mut self.wide),
     });
     // A Json text that is not ASCII goes to JS as UTF-16 made here, off the JS thread (as `wide`);
     // its UTF-8 buffer then stays for the next batch.
@@ -298,20 +336,14 @@ impl Batch {
       bytes,
       wide_text,
       count: self.count,
-      positions: (self.extras.positions).then(|| take_sized(&mut self.positions)),
+      positions: (self.extras.positions).then(|| std::mem::take(&mut self.positions)),
       offsets: (self.extras.spans || self.shape != Shape::Json)
-        .then(|| take_sized(&mut self.offsets)),
+        .then(|| std::mem::take(&mut self.offsets)),
       columns,
     };
     self.reset();
     data
   }
-}
-
-/// Takes `v`'s contents, leaving it empty with room for as many.
-fn take_sized<T>(v: &mut Vec<T>) -> Vec<T> {
-  let room = Vec::with_capacity(v.len());
-  std::mem::replace(v, room)
 }
 
 struct ColumnData {

@@ -255,18 +255,20 @@ impl Columns {
     }
   }
 
-  /// Takes the columns, leaving empty ones with room for as much (see `Batch::take`). The
-  /// table's room is counted in units, so that its conversion to UTF-16 (when the first wide
-  /// character comes) gets as many.
-  pub fn take_sized(&mut self) -> Self {
-    let mut ends = Vec::with_capacity(self.ends.len());
-    ends.push(0);
-    let room = Self {
-      nums: Vec::with_capacity(self.nums.len()),
-      table: Table::Latin1(Vec::with_capacity(self.table.len())),
-      ends,
-    };
-    std::mem::replace(self, room)
+  /// How many numbers, table units and string ends the columns hold (`Batch::take`).
+  pub fn lens(&self) -> [usize; 3] {
+    [self.nums.len(), self.table.len(), self.ends.len()]
+  }
+
+  /// Room for as many (`Batch::make_room`). The table's room is counted in units, so that its
+  /// conversion to UTF-16 (when the first wide character comes) gets as many.
+  pub fn reserve(&mut self, [nums, table, ends]: [usize; 3]) {
+    self.nums.reserve(nums);
+    match &mut self.table {
+      Table::Latin1(v) => v.reserve(table),
+      Table::Utf16(v) => v.reserve(table),
+    }
+    self.ends.reserve(ends);
   }
 
   pub fn is_empty(&self) -> bool {
