@@ -491,6 +491,7 @@ test("destroy() in byte mode: the unread bytes of the readable buffer are report
   // Reported as thrown away, so not readable after (core's read() would still hand them out).
   t.is(s.read(), null)
   t.is(s.read(1), null)
+  t.is(s.readableLength, 0)
   const st = checkAccounting(t, s)
   t.like(st, { totalProduced: 2, totalConsumed: 0, unread: 2, unreadBytes: 10, discarded: 2, discardedBytes: 10, emittedBytes: 13 })
 })
@@ -506,6 +507,7 @@ test("destroy() in object mode: the items reported unread cannot be read after i
   s.destroy()
   t.deepEqual(drops.map((d) => [d.reason, d.items]), [['unread', ['a', 'b']]])
   t.is(s.read(), null)
+  t.is(s.readableLength, 0)
   const st = checkAccounting(t, s)
   t.like(st, { totalConsumed: 0, unread: 2, discarded: 2 })
 })

@@ -433,6 +433,11 @@ class BoundedBuffer extends Transform {
     return super.read(n)
   }
 
+  get readableLength () {
+    // And says it holds none, or `while (s.readableLength) s.read()` would never end.
+    return this[kUnreadTaken] ? 0 : super.readableLength
+  }
+
   _flush (callback) {
     if (this[kRing].length === 0) {
       callback()
