@@ -88,6 +88,11 @@ test('an out-of-range number is shown as core shows one (Received -1), a wrong t
   t.regex(t.throws(() => new NdjsonParser({ maxInvalid: -1, onInvalid: 'skip' })).message, /\. Received -1$/)
   t.regex(t.throws(() => new NdjsonParser({ maxLineBytes: NaN })).message, /\. Received NaN$/)
   t.regex(t.throws(() => new NdjsonParser({ highWaterMark: 16.5 })).message, /\. Received 16.5$/)
+  t.regex(t.throws(() => new NdjsonParser({ maxLineBytes: -0 })).message, /\. Received -0$/)
+  t.regex(t.throws(() => new NdjsonParser({ maxLineBytes: 2 ** 40 })).message, /\. Received 1_099_511_627_776$/)
+  // The same as core's own.
+  const core = t.throws(() => Buffer.alloc(-(2 ** 40)))
+  t.regex(core.message, /\. Received -1_099_511_627_776$/)
   t.regex(t.throws(() => new NdjsonParser({ maxInvalid: true, onInvalid: 'skip' })).message, /\. Received type boolean \(true\)$/)
 })
 

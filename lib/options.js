@@ -21,11 +21,23 @@ function argumentTypeError (name, expected, value) {
 }
 
 function rangeError (name, expected, value) {
-  // A number as core's own ERR_OUT_OF_RANGE shows it ("Received -1"), not as a wrong type.
-  const received = typeof value === 'number' ? String(value) : describe(value)
+  // A number as core's own ERR_OUT_OF_RANGE shows it ("Received -1", "-0", "1_099_511_627_776"),
+  // not as a wrong type.
+  const received = typeof value === 'number' ? showNumber(value) : describe(value)
   const err = new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${received}`)
   err.code = 'ERR_OUT_OF_RANGE'
   return err
+}
+
+/** A number as core's ERR_OUT_OF_RANGE shows one: integers past 2^32 with `_` between thousands. */
+function showNumber (value) {
+  if (!Number.isInteger(value) || Math.abs(value) <= 2 ** 32) return inspect(value)
+  const digits = String(value)
+  const first = digits.startsWith('-') ? 1 : 0
+  let end = digits.length
+  let grouped = ''
+  for (; end >= first + 4; end -= 3) grouped = `_${digits.slice(end - 3, end)}${grouped}`
+  return digits.slice(0, end) + grouped
 }
 
 /** A string as core's messages show one: quoted, control characters escaped ('\\r', not a line break). */
