@@ -42,6 +42,7 @@ function linesPerBatch (perSecond) {
 // looks them up rather than scanning every byte a second time (a chunk a byte rate's Throttle
 // cut into pieces is scanned: those are new Buffers, and rare at a rate that binds).
 const newlinesPushed = new WeakMap()
+const newlinesOf = (chunk) => newlinesPushed.get(chunk) ?? countNewlines(chunk)
 
 class LineCounter extends PassThrough {
   constructor () {
@@ -270,7 +271,7 @@ class WrittenLines {
       const { chunk, ok } = this.pending.shift()
       this.pendingBytes -= chunk.length
       if (!ok || chunk.length === 0) continue
-      this.lines += newlinesPushed.get(chunk) ?? countNewlines(chunk)
+      this.lines += newlinesOf(chunk)
       this.openLine = chunk[chunk.length - 1] !== NEWLINE
     }
   }
@@ -283,7 +284,7 @@ class WrittenLines {
     let n = 0
     for (const { chunk } of this.pending) {
       if (bytes <= 0) break
-      n += bytes >= chunk.length ? newlinesPushed.get(chunk) ?? countNewlines(chunk) : countNewlines(chunk.subarray(0, bytes))
+      n += bytes >= chunk.length ? newlinesOf(chunk) : countNewlines(chunk.subarray(0, bytes))
       bytes -= chunk.length
     }
     return n
