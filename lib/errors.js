@@ -78,9 +78,11 @@ function describeThrown (thrown) {
  * Turns anything thrown into an Error worth destroying a stream with: `destroy(undefined)` would
  * end it quietly, as if nothing had gone wrong.
  */
-function asError (thrown, code, what) {
+function asError (thrown, code, what, where) {
   if (isError(thrown)) return thrown
-  return new SluiceError(code, `${what} threw a non-error: ${describeThrown(thrown)}`, { cause: thrown })
+  // `where`: the input line it threw on ({ line, offset }), in the message and as fields.
+  const at = where === undefined ? '' : ` (line ${where.line}, byte offset ${where.offset})`
+  return new SluiceError(code, `${what} threw a non-error: ${describeThrown(thrown)}${at}`, { cause: thrown, ...where })
 }
 
 /** `value instanceof Error`, false where even asking throws (a Proxy whose getPrototypeOf trap throws). */

@@ -166,14 +166,6 @@ class NdjsonParser extends NativeTransform {
         if (!(err instanceof RevivedPart)) throw err
         values = err.values
         failure = err.cause
-        if (err.own) {
-          // Ours (the reviver threw a non-error): where it was. An Error it threw stays as it is
-          // (even one with our code, rethrown from another parser; even a frozen one).
-          const at = 2 * values.length
-          failure.line = positions[at]
-          failure.offset = positions[at + 1]
-          failure.message += ` (line ${failure.line}, byte offset ${failure.offset})`
-        }
       }
       values = this[kShape](values, positions)
     }
@@ -375,17 +367,15 @@ function shapeForEnvelopes (values, positions) {
 
 /** Thrown by parseText when the reviver throws: the values before that line, and the error. */
 class RevivedPart {
-  /** `own`: `cause` is sluice's ERR_SLUICE_REVIVER around a non-error, not what the reviver threw. */
-  constructor (values, cause, own) {
+  constructor (values, cause) {
     this.values = values
     this.cause = cause
-    this.own = own
   }
 }
 
 /** The values of one batch, in line order. */
 function batchValues (stream, batch) {
-  if (batch[0] === FORM_TEXT) return parseText(stream, batch[1], batch[4], batch[2])
+  if (batch[0] === FORM_TEXT) return parseText(stream, batch[1], batch[4], batch[2], batch[3])
   const [, text, count, , spans, , ids, nums, table, ends, newShapes, wide] = batch
   const builders = stream[kBuilders]
   if (newShapes !== null) {
@@ -415,7 +405,7 @@ function batchValues (stream, batch) {
 }
 
 /** Values from `[line,…]` text. With a reviver, each line is parsed on its own, as `JSON.parse(line, reviver)` would. */
-function parseText (stream, text, spans, count) {
+function parseText (stream, text, spans, count, positions) {
   const reviver = stream[kReviver]
   if (reviver === undefined) return JSON.parse(text)
   const values = []
@@ -423,8 +413,9 @@ function parseText (stream, text, spans, count) {
     try {
       values.push(JSON.parse(text.slice(spans[2 * i], spans[2 * i + 1]), reviver))
     } catch (err) {
-      const failure = asError(err, 'ERR_SLUICE_REVIVER', 'the reviver')
-      throw new RevivedPart(values, failure, failure !== err)
+      // An Error it threw is the stream's error untouched; ours for a non-error says where.
+      const where = { line: positions[2 * i], offset: positions[2 * i + 1] }
+      throw new RevivedPart(values, asError(err, 'ERR_SLUICE_REVIVER', 'the reviver', where))
     }
   }
   return values
