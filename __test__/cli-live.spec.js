@@ -116,6 +116,20 @@ test('--progress: once the output has finished, the last line shows the mean rat
   t.is(/\[([^\]]+)\]/.exec(lines.at(-1))?.[1], formatRate(summary.rate.mean, 'bytes'), lines.at(-1))
 })
 
+test('--progress: a run stopped by a signal ends on the mean rate of the run too, not the last interval\'s', async (t) => {
+  const child = spawn(process.execPath, [BIN, '--progress', '--interval', '0.05', '--stats', 'json'], { stdio: ['pipe', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (c) => { stderr += c })
+  // Data, then an input that goes quiet (a line shows the data at a rate of 0), then Ctrl-C.
+  const interrupted = interruptAfter(child, (line) => / 1\.0 MiB \[0 B\/s\]/.test(line))
+  child.stdin.write(oneMiB)
+  const { code, summary } = await interrupted
+  t.is(code, 130, stderr)
+  t.true(summary.rate.mean > 0)
+  const progress = stderr.trimEnd().split('\n').filter((line) => line.startsWith('sluice: ') && line.includes(' MiB ['))
+  t.is(/\[([^\]]+)\]/.exec(progress.at(-1))?.[1], formatRate(summary.rate.mean, 'bytes'), progress.at(-1))
+})
+
 // util-linux `script` runs the command on a pseudo-terminal and copies what it writes.
 const hasScript = spawnSync('script', ['--version']).status === 0
 const ptyTest = hasScript ? test : test.skip

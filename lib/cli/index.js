@@ -213,20 +213,23 @@ function setUp (opts, opened) {
     return joiner === null ? null : joiner.lines
   }
 
-  /** Everything the display and the summary show, from the stages' own measurements. */
-  function sample () {
+  /**
+   * Everything the display shows, from the stages' own measurements. `last`: the run is over
+   * (finished, failed or stopped by a signal); `w`, the output meter's snapshot the summary shows
+   * too (the mean of a run stopped by a signal falls while time passes between two).
+   */
+  function sample (last = false, w = write.stats()) {
     const r = read.stats()
-    const w = write.stats()
     // Past the size given (--size smaller than the input, a file that grew): no percent or ETA
     // rather than a 100% that means nothing.
     const beyond = r.total !== null && r.bytes > r.total
     return {
       elapsedMs: w.elapsedMs,
       bytes: r.bytes,
-      // Once the output has finished, the run's mean: the last interval is a partial one (and
-      // after an input that went quiet before its end, 0 B/s). The stream's flag, as stats()
-      // snapshots have none.
-      rate: write.writableFinished ? w.averageRate : w.currentRate,
+      // Once the run is over or the output has finished, the run's mean, as pv's last line shows:
+      // the last interval is a partial one (and after an input that went quiet, or before a
+      // Ctrl-C, 0 B/s). The stream's flag, as stats() snapshots have none.
+      rate: last || write.writableFinished ? w.averageRate : w.currentRate,
       lines: linesIn(),
       percent: beyond ? null : r.percent,
       eta: beyond ? null : r.eta,
@@ -235,9 +238,8 @@ function setUp (opts, opened) {
     }
   }
 
-  function summary (status, exitCode, error, signal) {
+  function summary (status, exitCode, error, signal, w) {
     const r = read.stats()
-    const w = write.stats()
     // After a signal, process.exit() discards what stdout still holds: the output counts only
     // what was handed to the OS, the lines too (those of the writes stdout confirmed, and of the
     // part of the one in progress that the OS took).
@@ -293,9 +295,10 @@ function setUp (opts, opened) {
       else if (error !== logFailure.message) process.stderr.write(`sluice: ${logFailure.message}\n`)
     }
     const exitCode = signal === undefined ? EXIT[status] : 128 + signals[signal]
-    if (display !== null) display.finish(sample())
+    const w = write.stats()
+    if (display !== null) display.finish(sample(true, w))
     if (error !== undefined) process.stderr.write(`sluice: ${error}\n`)
-    if (opts.stats !== null) process.stderr.write(formatSummary(summary(status, exitCode, error, signal), opts.stats))
+    if (opts.stats !== null) process.stderr.write(formatSummary(summary(status, exitCode, error, signal, w), opts.stats))
     return exitCode
   }
 
