@@ -858,37 +858,30 @@ const CASES = [
   // 8. Bare child processes: no early exit, no hang
   {
     title: 'bare process: Readable.from → component → Writable completes (no early exit with native work in flight)',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'pipeline', expectDone)
   },
   {
     title: "bare process: component fed with end(data) and read by a 'data' listener completes (no early exit)",
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'end-listener', expectDone)
   },
   {
     title: 'bare process: written to, never ended, never read, the process exits on its own',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'unended-small', expectLine('WROTE'))
   },
   {
     title: 'bare process: MiBs written (worker stalled on the unread output), never ended, the process exits on its own',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'unended-stalled', expectLine('WROTE'))
   },
   {
     title: 'bare process: destroyed mid-flight by its consumer, the process exits',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'destroyed', expectLine('CLOSED'))
   },
   {
     title: 'bare process: destroyed while stalled with nothing reading, the process exits',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'destroyed-unread', expectLine('CLOSED'))
   },
   {
     title: 'bare process: destroyed while stalled, every write is answered, end()\'s callback too, and a write callback destroy() runs that throws is an uncaught exception',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'callback-throws-at-destroy', (t, stdout, detail) => {
       expectDone(t, stdout, detail)
       const m = /^HELD (\d+) (\d+)$/m.exec(stdout)
@@ -899,7 +892,6 @@ const CASES = [
   },
   {
     title: 'bare process: destroyed while stalled, a queued write\'s callback throws at its ERR_STREAM_DESTROYED: every callback still runs, each once, end()\'s too',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'queued-callback-throws-at-destroy', (t, stdout, detail) => {
       expectDone(t, stdout, detail)
       t.regex(stdout, /^TWICE 0$/m, `no write callback runs twice — ${detail}`)

@@ -148,7 +148,9 @@ const turn = () => new Promise((resolve) => setImmediate(resolve))
 
 /**
  * Runs the child-process fixture for a scenario (the writable one for a sink descriptor);
- * resolves with its exit status and output.
+ * resolves with its exit status and output. A child still running after `timeoutMs` is killed
+ * (a hang): below the case's own timeout (HANG_MS in ./index.js), so that the test fails with the
+ * child's output rather than ava's bare "Test timeout exceeded".
  */
 function runChild (d, scenario, timeoutMs = 200000) {
   return new Promise((resolve) => {

@@ -621,27 +621,22 @@ const WRITABLE_CASES = [
   // 8. Bare child processes: no early exit, no hang
   {
     title: 'bare process: Readable.from → sink in pipeline() completes (no early exit)',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'pipeline', expectDone)
   },
   {
     title: "bare process: written to and ended, 'finish' comes (no early exit)",
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'end', expectDone)
   },
   {
     title: 'bare process: one chunk written, never ended, the process exits on its own',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'unended-small', expectLine('WROTE'))
   },
   {
     title: 'bare process: MiBs written at once, never ended, the process exits on its own',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'unended', expectLine('WROTE'))
   },
   {
     title: 'bare process: destroyed mid-flight, the process exits',
-    timeout: 120000,
     run: (t, d) => childCase(t, d, 'destroyed', expectLine('CLOSED'))
   }
 ]
