@@ -191,14 +191,18 @@ export declare class SluiceError extends Error {
   priority?: unknown
   /** `ERR_SLUICE_RATE_EXCEEDED`, `ERR_SLUICE_COST_EXCEEDS_BURST`, `ERR_SLUICE_INVALID_COST`: the chunk's cost (as `options.cost` gave it). */
   cost?: unknown
-  /** `ERR_SLUICE_RATE_EXCEEDED`, `ERR_SLUICE_COST_EXCEEDS_BURST`: the throttle's burst. */
+  /** `ERR_SLUICE_RATE_EXCEEDED`, `ERR_SLUICE_COST_EXCEEDS_BURST`: the throttle's burst (`ERR_SLUICE_SHARED_GROUP_MISMATCH`: the existing group's). */
   burst?: number
-  /** `ERR_SLUICE_RATE_EXCEEDED`, `ERR_SLUICE_COST_EXCEEDS_BURST`: the throttle's rate, per `per` ms. */
+  /** `ERR_SLUICE_RATE_EXCEEDED`, `ERR_SLUICE_COST_EXCEEDS_BURST`: the throttle's rate, per `per` ms (`ERR_SLUICE_SHARED_GROUP_MISMATCH`: the existing group's, per second). */
   rate?: number
   /** `ERR_SLUICE_RATE_EXCEEDED`, `ERR_SLUICE_COST_EXCEEDS_BURST`: the throttle's `per`. */
   per?: number
   /** `ERR_SLUICE_RATE_EXCEEDED`: the tokens there were. */
   tokens?: number
+  /** `ERR_SLUICE_SHARED_GROUP_MISMATCH`: the shared group's name (its `rate`, per second, `burst` and `initialBurst` are the existing group's). */
+  group?: string
+  /** `ERR_SLUICE_SHARED_GROUP_MISMATCH`: the existing group's initial burst. */
+  initialBurst?: number
 }
 
 /**

@@ -19,7 +19,7 @@ const { PassThrough, Readable, Writable, getDefaultHighWaterMark } = require('no
 const { pipeline } = require('node:stream/promises')
 const { Worker } = require('node:worker_threads')
 const test = require('ava')
-const { Meter, MonitoredWritable, Throttle, ThrottleGroup } = require('..')
+const { Meter, MonitoredWritable, SluiceError, Throttle, ThrottleGroup } = require('..')
 const { createClock } = require('sluice/testing')
 const { cpuSeconds, runChild } = require('./helpers.js')
 
@@ -864,7 +864,10 @@ test('ThrottleGroup.shared(): one budget per name; mismatched options fail with 
   member.destroy()
 
   const rate = t.throws(() => ThrottleGroup.shared(name, { rate: 2000 }), { code: 'ERR_SLUICE_SHARED_GROUP_MISMATCH' })
-  t.like(rate, { name, rate: 1000, burst: 100 })
+  // The existing group's settings (rate per second); `group` names it, and the error keeps its own name.
+  t.like(rate, { name: 'SluiceError', group: name, rate: 1000, burst: 100, initialBurst: 100 })
+  t.true(rate instanceof SluiceError)
+  t.true(String(rate).startsWith('SluiceError: The shared throttle group'))
   t.regex(rate.message, new RegExp(name))
   t.throws(() => ThrottleGroup.shared(name, { rate: 1000, burst: 50 }), { code: 'ERR_SLUICE_SHARED_GROUP_MISMATCH' })
   t.like(first.stats(), { rate: 1000, burst: 100 }, 'a refused call changes nothing')

@@ -149,7 +149,8 @@ class ThrottleGroup {
     if (differ.length > 0) {
       throw new SluiceError('ERR_SLUICE_SHARED_GROUP_MISMATCH',
         `The shared throttle group "${name}" already exists; options asked for ${differ.join(', ')}. ` +
-        'Change it with group.setRate(), or omit the options to use it as it is.', { name, rate, burst, initialBurst: initial })
+        // `group`, not `name`: a `name` detail would overwrite the error's own (err.name 'SluiceError').
+        'Change it with group.setRate(), or omit the options to use it as it is.', { group: name, rate, burst, initialBurst: initial })
     }
     const group = Object.create(ThrottleGroup.prototype)
     group[kPer] = budget.per

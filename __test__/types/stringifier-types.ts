@@ -49,3 +49,14 @@ function overflowDetails (err: SluiceError): number | undefined {
   return err.code === 'ERR_SLUICE_BUFFER_OVERFLOW' ? (err.capacity ?? 0) + (err.bufferedBytes ?? 0) + (err.size ?? 0) : err.tokens
 }
 void overflowDetails
+
+// ERR_SLUICE_SHARED_GROUP_MISMATCH's details: the group's name (not err.name) and its settings.
+function mismatchDetails (err: SluiceError): string {
+  const group: string | undefined = err.group
+  const initial: number | undefined = err.initialBurst
+  // @ts-expect-error the group is named by a string
+  const wrong: number | undefined = err.group
+  void wrong
+  return `${group} ${initial} ${err.rate} ${err.burst}`
+}
+void mismatchDetails
