@@ -521,6 +521,19 @@ test('options are validated with TypeError/RangeError naming the option', (t) =>
   // Without destroy() it would crash later, when an error or a destroy() propagates to it.
   t.throws(() => MonitoredWritable.wrap({ write () { return true }, end () {}, on () {} }), { instanceOf: TypeError, message: /destination/ })
   t.throws(() => new MonitoredWritable({ write: 5 }), { instanceOf: TypeError, message: /write/ })
+  // The Writable options core itself takes unchecked: refused by name, as every option is.
+  for (const key of ['decodeStrings', 'emitClose', 'autoDestroy']) {
+    for (const bad of ['no', 0, null]) {
+      t.throws(() => new MonitoredWritable({ [key]: bad }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: new RegExp(`"options\\.${key}"`) })
+    }
+  }
+  t.throws(() => new MonitoredWritable({ defaultEncoding: 'bogus' }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /"options\.defaultEncoding"/ })
+  t.throws(() => new MonitoredWritable({ defaultEncoding: null }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"options\.defaultEncoding"/ })
+  const written = []
+  const hex = new MonitoredWritable({ defaultEncoding: 'hex', decodeStrings: true, emitClose: false, autoDestroy: true, write (chunk, encoding, cb) { written.push(chunk); cb() } })
+  hex.write('6869')
+  t.deepEqual(written, [Buffer.from('hi')])
+  hex.destroy()
   for (const [bad, type] of [[-1, RangeError], [undefined, TypeError], ['5', TypeError], [NaN, RangeError]]) {
     const m = new Meter()
     const err = t.throws(() => m.setTotal(bad), { instanceOf: type })

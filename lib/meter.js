@@ -32,6 +32,7 @@
 const { PassThrough, Writable } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { performance } = require('node:perf_hooks')
+const { inspect } = require('node:util')
 const native = require('./native.js')
 const { SluiceError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
@@ -148,6 +149,18 @@ class Fifo {
       this.head = 0
     }
   }
+}
+
+/** An encoding core's Writable takes as `defaultEncoding`: one Buffer knows. */
+function validateEncoding (opts, key) {
+  const value = opts[key]
+  if (typeof value !== 'string') throw typeError(`options.${key}`, 'a string', value)
+  if (!Buffer.isEncoding(value)) {
+    const err = new TypeError(`The "options.${key}" option must be an encoding Buffer knows ('utf8', 'hex', 'base64', …). Received ${inspect(value.length > 40 ? value.slice(0, 40) + '…' : value)}`)
+    err.code = 'ERR_INVALID_ARG_VALUE'
+    throw err
+  }
+  return value
 }
 
 function validateMonitorOptions (opts, what) {
@@ -744,9 +757,12 @@ class MonitoredWritable extends Writable {
       user[key] = fn
     }
     const core = { objectMode }
-    for (const key of ['decodeStrings', 'defaultEncoding', 'emitClose', 'autoDestroy']) {
-      if (opts[key] !== undefined) core[key] = opts[key]
+    // Core's Writable takes any value for these (truthiness; an unknown encoding's error does not
+    // name the option): checked here as every sluice option is.
+    for (const key of ['decodeStrings', 'emitClose', 'autoDestroy']) {
+      if (opts[key] !== undefined) core[key] = validateBoolean(opts, key)
     }
+    if (opts.defaultEncoding !== undefined) core.defaultEncoding = validateEncoding(opts, 'defaultEncoding')
     if (opts.highWaterMark !== undefined) core.highWaterMark = validateInteger(opts, 'highWaterMark', 0, 2 ** 31 - 1)
     if (opts.signal !== undefined) core.signal = pickStreamOptions({ signal: opts.signal }).signal
     if (user.construct !== undefined) core.construct = user.construct
