@@ -71,3 +71,17 @@ test("index.d.ts declares the typed 'invalid' overload on every listener method"
 ;(ts ? test : test.skip)('index.d.ts type-checks: NdjsonStringifier options, NULL, the typed \'skip\' listener, stats (TypeScript compiler)', (t) => {
   t.deepEqual(typeCheck('stringifier-types.ts'), [])
 })
+
+test('each entry point: its CommonJS exports, its ES module\'s named exports and its declared values are the same names', async (t) => {
+  const pkg = require('../package.json')
+  for (const [subpath, entry] of Object.entries(pkg.exports)) {
+    if (typeof entry === 'string') continue // ./package.json
+    const cjs = Object.keys(require(path.join(ROOT, entry.require))).sort()
+    const esm = Object.keys(await import(path.join(ROOT, entry.import))).filter((k) => k !== 'default').sort()
+    const dts = fs.readFileSync(path.join(ROOT, entry.types), 'utf8')
+    const declared = [...dts.matchAll(/^export declare (?:const|class|function) (\w+)/gm)].map((m) => m[1])
+    for (const m of dts.matchAll(/^export \{([^}]*)\} from/gm)) declared.push(...m[1].split(',').map((s) => s.trim()))
+    t.deepEqual(esm, cjs, `${subpath}: ES module vs CommonJS`)
+    t.deepEqual([...new Set(declared)].sort(), cjs, `${subpath}: ${entry.types} vs CommonJS`)
+  }
+})

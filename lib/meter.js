@@ -38,7 +38,7 @@ const { SluiceError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
-const { kNativeClock, validateClockOption } = require('./testing.js')
+const { kNativeClock, validateClockOption } = require('./clock.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,

@@ -26,7 +26,7 @@ const { SluiceError, asError, nativeError, safeString } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight, answerFromDestroy } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
-const { kNativeClock, validateClockOption } = require('./testing.js')
+const { kNativeClock, validateClockOption } = require('./clock.js')
 const {
   STREAM_OPTIONS,
   argumentTypeError,
