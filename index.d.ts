@@ -409,12 +409,27 @@ export declare class Meter extends PassThrough {
   /** Sets (null: clears) the expected total. */
   setTotal(total: number | null): this
   toPrometheus(): string
+  addListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  addListener(event: 'stall', listener: (info: StallInfo) => void): this
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this
   on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
   on(event: 'stall', listener: (info: StallInfo) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
   once(event: 'stall', listener: (info: StallInfo) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
+  prependListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  prependListener(event: 'stall', listener: (info: StallInfo) => void): this
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this
+  prependOnceListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  prependOnceListener(event: 'stall', listener: (info: StallInfo) => void): this
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
+  removeListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  removeListener(event: 'stall', listener: (info: StallInfo) => void): this
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this
+  off(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  off(event: 'stall', listener: (info: StallInfo) => void): this
+  off(event: string | symbol, listener: (...args: any[]) => void): this
 }
 
 export interface MonitoredWritableOptions extends MonitorOptions, Pick<WritableOptions, 'write' | 'writev' | 'final' | 'destroy' | 'construct' | 'objectMode' | 'decodeStrings' | 'defaultEncoding' | 'emitClose' | 'autoDestroy' | 'highWaterMark' | 'signal'> {}
@@ -429,12 +444,27 @@ export declare class MonitoredWritable extends Writable {
   getStats(): MeterStats
   setTotal(total: number | null): this
   toPrometheus(): string
+  addListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  addListener(event: 'stall', listener: (info: StallInfo) => void): this
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this
   on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
   on(event: 'stall', listener: (info: StallInfo) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
   once(event: 'stall', listener: (info: StallInfo) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
+  prependListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  prependListener(event: 'stall', listener: (info: StallInfo) => void): this
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this
+  prependOnceListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  prependOnceListener(event: 'stall', listener: (info: StallInfo) => void): this
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
+  removeListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  removeListener(event: 'stall', listener: (info: StallInfo) => void): this
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this
+  off(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
+  off(event: 'stall', listener: (info: StallInfo) => void): this
+  off(event: string | symbol, listener: (...args: any[]) => void): this
 }
 
 export interface StageEvidence {

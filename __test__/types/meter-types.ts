@@ -25,3 +25,25 @@ void fields
 void stage
 void done
 void text
+
+// Every listener method types the meters' events, as the parser's and the buffer's do.
+m.addListener('stats', (s) => {
+  // @ts-expect-error eta is a number or null
+  const e: string = s.eta
+  void e
+}).prependListener('stall', (info) => {
+  // @ts-expect-error ms is a number
+  const ms: string = info.ms
+  void ms
+}).prependOnceListener('summary', (s) => {
+  // @ts-expect-error elapsedMs is a number
+  const e: string = s.elapsedMs
+  void e
+})
+const onStats = (s: MeterStats): void => { void s }
+w.off('stats', onStats).removeListener('summary', onStats).addListener('drain', () => {})
+v.prependListener('stall', (info) => {
+  // @ts-expect-error reason is 'blocked' | 'starved'
+  const r: 'idle' = info.reason
+  void r
+})
