@@ -174,6 +174,8 @@ export declare class NdjsonStringifier extends Transform {
  * section of the component says which); they are declared here, absent on the errors of other codes.
  */
 export declare class SluiceError extends Error {
+  /** `details` become properties of the error (`cause` among them). */
+  constructor(code: string, message?: string, details?: object)
   code: string
   /** `ERR_SLUICE_BUFFER_OVERFLOW`: the buffer's `capacity` (items; `Infinity` when unbounded). */
   capacity?: number
@@ -203,6 +205,10 @@ export declare class SluiceError extends Error {
   group?: string
   /** `ERR_SLUICE_SHARED_GROUP_MISMATCH`: the existing group's initial burst. */
   initialBurst?: number
+  /** `ERR_SLUICE_REVIVER` (and every `NdjsonError`): the 1-based line the reviver threw on. */
+  line?: number
+  /** `ERR_SLUICE_REVIVER` (and every `NdjsonError`): the byte offset of that line. */
+  offset?: number
 }
 
 /**
@@ -210,6 +216,8 @@ export declare class SluiceError extends Error {
  * (`code` `ERR_SLUICE_UNSERIALIZABLE`; what was thrown, if anything, is its `cause`). The 'skip' event carries the same fields.
  */
 export declare class UnserializableError extends SluiceError implements UnserializableValue {
+  /** `code` is `ERR_SLUICE_UNSERIALIZABLE`; the message is made from `index` and `reason`. */
+  constructor(info: Pick<UnserializableValue, 'index' | 'reason' | 'value'>)
   /** 0-based position of the value among every value written. */
   index: number
   /** Why, e.g. `JSON.stringify threw: Do not know how to serialize a BigInt`. */
@@ -219,6 +227,8 @@ export declare class UnserializableError extends SluiceError implements Unserial
 
 /** An invalid line that ended the stream. */
 export declare class NdjsonError extends SluiceError implements InvalidLine {
+  /** Without `message`, one made from the line's place, reason and excerpt. */
+  constructor(code: string, info: Pick<InvalidLine, 'line' | 'offset' | 'excerpt' | 'reason'>, message?: string)
   line: number
   offset: number
   excerpt: string

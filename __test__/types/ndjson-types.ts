@@ -1,7 +1,7 @@
 // Type-checked by __test__/typings.spec.js (not run). An unused `@ts-expect-error` is an error, so
 // each one proves that `info` is an `InvalidLine` there, not `any`.
 
-import { InvalidLine, NdjsonParser, NdjsonParserOptions, configure } from '../..'
+import { InvalidLine, NdjsonError, NdjsonParser, NdjsonParserOptions, configure } from '../..'
 
 const parser = new NdjsonParser({ onInvalid: 'skip', nullValue: undefined })
 const report = (info: InvalidLine): void => { console.log(info.line, info.offset, info.code) }
@@ -63,3 +63,11 @@ const pool: { workers: number } = configure()
 configure({ workers: pool.workers })
 // @ts-expect-error workers is a number
 configure({ workers: '2' })
+
+// NdjsonError's constructor: the code, then the line's place and reason.
+const bad = new NdjsonError('ERR_SLUICE_INVALID_JSON', { line: 2, offset: 8, excerpt: '{oops}', reason: "unexpected 'o' at byte 1" })
+const badLine: number = bad.line
+// @ts-expect-error the line's place and reason are required
+new NdjsonError('ERR_SLUICE_INVALID_JSON')
+void badLine
+

@@ -60,3 +60,18 @@ function mismatchDetails (err: SluiceError): string {
   return `${group} ${initial} ${err.rate} ${err.burst}`
 }
 void mismatchDetails
+
+// The error classes' constructors, as they take their arguments.
+const made = new SluiceError('ERR_SLUICE_EXAMPLE', 'a message', { cause: new Error('why') })
+const unserializable = new UnserializableError({ index: 3, reason: 'a BigInt', value: 10n })
+// @ts-expect-error the code comes first, then the message
+new SluiceError()
+// @ts-expect-error the value's index, reason and value
+new UnserializableError('a message')
+void made; void unserializable
+
+// ERR_SLUICE_REVIVER: a SluiceError with the line and offset the reviver threw on.
+function reviverPlace (err: SluiceError): string {
+  return err.code === 'ERR_SLUICE_REVIVER' ? `${err.line ?? 0}:${err.offset ?? 0}` : ''
+}
+void reviverPlace
