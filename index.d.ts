@@ -312,8 +312,11 @@ export interface ThrottleGroupOptions {
 
 export declare class ThrottleGroup {
   constructor(options: ThrottleGroupOptions)
-  /** The process-wide group `name`, shared by every worker_threads environment; made by the first caller. */
-  static shared(name: string, options?: Omit<ThrottleGroupOptions, 'clock'>): ThrottleGroup
+  /**
+   * The process-wide group `name`, shared by every worker_threads environment; made by the first caller (with a `rate`).
+   * Later callers may omit the options or give some of them: those given must match (`ERR_SLUICE_SHARED_GROUP_MISMATCH`).
+   */
+  static shared(name: string, options?: Partial<Omit<ThrottleGroupOptions, 'clock'>>): ThrottleGroup
   /** A new member sharing this group's budget. */
   throttle(options?: Omit<ThrottleOptions, 'group' | 'clock'>): Throttle
   setRate(rate: number, options?: { burst?: number; per?: number }): void

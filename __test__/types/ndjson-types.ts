@@ -1,7 +1,7 @@
 // Type-checked by __test__/typings.spec.js (not run). An unused `@ts-expect-error` is an error, so
 // each one proves that `info` is an `InvalidLine` there, not `any`.
 
-import { InvalidLine, NdjsonError, NdjsonParser, NdjsonParserOptions, configure } from '../..'
+import { InvalidLine, ManualClockLike, NdjsonError, NdjsonParser, NdjsonParserOptions, ThrottleGroup, configure } from '../..'
 
 const parser = new NdjsonParser({ onInvalid: 'skip', nullValue: undefined })
 const report = (info: InvalidLine): void => { console.log(info.line, info.offset, info.code) }
@@ -71,3 +71,9 @@ const badLine: number = bad.line
 new NdjsonError('ERR_SLUICE_INVALID_JSON')
 void badLine
 
+// A shared throttle group: the first caller gives a rate; later ones may give some options only.
+ThrottleGroup.shared('uploads', { rate: 1024 * 1024 })
+ThrottleGroup.shared('uploads', { burst: 65536 })
+ThrottleGroup.shared('uploads')
+// @ts-expect-error a shared group lives in Rust, on the real clock
+ThrottleGroup.shared('uploads', { clock: null as unknown as ManualClockLike })
