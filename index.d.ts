@@ -532,7 +532,7 @@ export interface BoundedBufferOptions {
   priority?: (item: any) => number
   /** Fills (increasing, in (0, 1]) at which 'pressure' fires. Default: [0.3, 0.5, 0.8]. */
   pressureLevels?: readonly number[]
-  /** How far below a level the fill must fall to leave it. Default: 0.1 (at most half the lowest level). */
+  /** How far below a level the fill must fall to leave it (>= 0, below the lowest level). Default: 0.1 (at most half the lowest level). */
   pressureHysteresis?: number
   objectMode?: boolean
   highWaterMark?: number
