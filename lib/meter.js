@@ -32,7 +32,6 @@
 const { PassThrough, Writable } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { performance } = require('node:perf_hooks')
-const { inspect } = require('node:util')
 const native = require('./native.js')
 const { SluiceError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
@@ -45,6 +44,7 @@ const {
   argumentTypeError,
   typeError,
   validateBoolean,
+  validateEncoding,
   validateInteger,
   validateNumber,
   validateOptionsObject
@@ -149,18 +149,6 @@ class Fifo {
       this.head = 0
     }
   }
-}
-
-/** An encoding core's Writable takes as `defaultEncoding`: one Buffer knows. */
-function validateEncoding (opts, key) {
-  const value = opts[key]
-  if (typeof value !== 'string') throw typeError(`options.${key}`, 'a string', value)
-  if (!Buffer.isEncoding(value)) {
-    const err = new TypeError(`The "options.${key}" option must be an encoding Buffer knows ('utf8', 'hex', 'base64', …). Received ${inspect(value.length > 40 ? value.slice(0, 40) + '…' : value)}`)
-    err.code = 'ERR_INVALID_ARG_VALUE'
-    throw err
-  }
-  return value
 }
 
 function validateMonitorOptions (opts, what) {

@@ -111,6 +111,18 @@ function validateOneOf (options, key, allowed, fallback) {
   return value
 }
 
+/** An encoding `Buffer` knows (`defaultEncoding` of a Writable), named as `Buffer.isEncoding` takes it. */
+function validateEncoding (options, key) {
+  const value = options[key]
+  if (typeof value !== 'string') throw typeError(`options.${key}`, 'a string', value)
+  if (!Buffer.isEncoding(value)) {
+    const err = new TypeError(`The "options.${key}" option must be an encoding Buffer knows ('utf8', 'hex', 'base64', …). Received ${describe(value)}`)
+    err.code = 'ERR_INVALID_ARG_VALUE'
+    throw err
+  }
+  return value
+}
+
 /** An integer in [min, max]; `Infinity` too when `allowInfinity`. */
 function validateInteger (options, key, min, max, fallback, { allowInfinity = false } = {}) {
   const value = options[key]
@@ -183,6 +195,7 @@ module.exports = {
   setsOption,
   typeError,
   validateBoolean,
+  validateEncoding,
   validateFunction,
   validateInteger,
   validateNumber,
