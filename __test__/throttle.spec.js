@@ -105,6 +105,11 @@ test('every bad option is a TypeError or RangeError that names the option', (t) 
     [{ rate: 1, group: {} }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.group'],
     [{ rate: 1, chunkSize: 0 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.chunkSize'],
     [{ rate: 1, chunkSize: 1.5 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.chunkSize'],
+    // Only bytes are split, and only when shaping: elsewhere a chunkSize would do nothing.
+    [{ rate: 1, chunkSize: 1024, objectMode: true }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.chunkSize'],
+    [{ rate: 1, chunkSize: 1024, mode: 'enforce' }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.chunkSize'],
+    [{ rate: 1, chunkSize: 1024, cost: 'items' }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.chunkSize'],
+    [{ rate: 1, chunkSize: 1024, cost: () => 1 }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.chunkSize'],
     [{ rate: 1, objectMode: 1 }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.objectMode'],
     [{ rate: 1, rat: 2 }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.rat'],
     [{ rate: 1, burstSize: 2 }, TypeError, 'ERR_INVALID_ARG_VALUE', 'options.burstSize']

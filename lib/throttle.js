@@ -212,6 +212,14 @@ class Throttle extends Transform {
     const chunkSize = validateInteger(opts, 'chunkSize', 1, Number.MAX_SAFE_INTEGER, 0)
     let cost = opts.cost === undefined ? (objectMode ? 'items' : 'bytes') : opts.cost
     if (typeof cost !== 'function') cost = validateOneOf({ cost }, 'cost', ['bytes', 'items'])
+    // Only bytes are split, and only when a late piece is allowed (shaping): elsewhere a
+    // chunkSize would do nothing.
+    const split = cost === 'bytes' && !objectMode && mode === 'shape'
+    if (!split) {
+      refuseWith(opts, 'chunkSize', objectMode
+        ? 'options.objectMode (objects pass whole)'
+        : mode === 'enforce' ? "options.mode 'enforce' (a chunk passes whole or fails)" : 'a cost other than \'bytes\' (only bytes are split)')
+    }
 
     super({ ...pickStreamOptions(opts), objectMode })
 
@@ -224,8 +232,7 @@ class Throttle extends Transform {
     this[kPer] = budget.per
     this[kExplicitBurst] = budget.burstGiven ? budget.burst : undefined
     this[kEnforce] = mode === 'enforce'
-    // Only bytes are split, and only when a late piece is allowed (shaping).
-    this[kSplit] = cost === 'bytes' && !objectMode && mode === 'shape'
+    this[kSplit] = split
     this[kCostOf] = costFunction(cost)
     if (group === undefined) {
       this[kManual] = clock !== undefined
