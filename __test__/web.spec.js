@@ -671,3 +671,25 @@ test("MeterStream: a throwing 'summary' listener is an uncaught exception and th
   t.is(status, 0, stderr)
   t.deepEqual(JSON.parse(stdout), { done: true, got: 6, uncaught: ['summary boom'] })
 })
+
+// A readable side of highWaterMark 0 that nobody has read from yet (a pipeTo into a destination
+// that never asks: its `ready` waits on a highWaterMark 0 strategy) closes once the writable side
+// has closed with nothing left to read, as a TransformStream's does: the Node-stream faces waited
+// for a read to see their component's 'end', so such a pipe never ended (found by the Web contract
+// fuzz, ThrottleStream seed 983).
+for (const [name, make] of [
+  ['TransformStream', (r) => new TransformStream({}, undefined, r)],
+  ['ThrottleStream', (r) => new web.ThrottleStream({ rate: 1e12 }, undefined, r)],
+  ['MeterStream', (r) => new web.MeterStream({}, undefined, r)],
+  ['BoundedBufferStream', (r) => new web.BoundedBufferStream({}, undefined, r)],
+  ['BoundedBufferStream (objects)', (r) => new web.BoundedBufferStream({ objectMode: true }, undefined, r)]
+]) {
+  test(`${name}: a highWaterMark 0 readable side closes after close() with no read`, async (t) => {
+    t.timeout(30000, 'the readable side never closed')
+    const ts = make(new CountQueuingStrategy({ highWaterMark: 0 }))
+    const reader = ts.readable.getReader()
+    await ts.writable.getWriter().close()
+    await reader.closed
+    t.deepEqual(await reader.read(), { done: true, value: undefined })
+  })
+}

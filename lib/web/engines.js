@@ -235,7 +235,15 @@ class NodeEngine {
     // A half surrogate still held (only a byte face's string chunks leave one).
     const rest = this.encoder.end()
     if (rest !== null) this.stream.write(rest)
-    this.stream.end(callback)
+    this.stream.end((err) => {
+      // Finished: the component has pushed its end. Core emits 'end' only from a read, which the
+      // 'readable' listener makes once the Web side has pulled (pull()); a readable side nobody
+      // has pulled yet (a highWaterMark 0 strategy, a pipeTo whose destination never asks) must
+      // still close when nothing is left to read, as a TransformStream's does. read(0) of an
+      // ended, empty stream only emits 'end' (no _read).
+      if (err == null && !this.reading && !this.done && this.stream.readableLength === 0) this.stream.read(0)
+      callback(err)
+    })
   }
 
   pull () {
