@@ -16,6 +16,8 @@
 //!   (`acquire`, `poke`). Grants for a member go to its environment's hub (`transport::hub`),
 //!   except those made inside the member's own `acquire`, which it returns.
 //! * A member's own rate cap is a second bucket: a piece goes only when both have the tokens.
+//!   Waiting on either, the timer wakes no sooner than `MIN_WAKE`, however small the burst, and
+//!   what a late wake-up earned is credited to the bucket (`credit_lateness`): no rate is lost.
 //! * Tokens are taken when a piece is granted, on whichever thread computes it, against the
 //!   absolute clock: a late JS event loop delays when a release is *seen*, never when the next
 //!   one is computed, so lateness does not add up into a lower rate.
@@ -40,8 +42,8 @@ pub const SIGNAL_GRANT: u32 = 1;
 /// costs 200 round trips a second, not one per item. Well under the 100 ms burst, so the rate
 /// holds.
 const MIN_WAIT: Nanos = 5_000_000;
-/// The shortest wait between two wake-ups of a group's timer, however small its burst (see
-/// `group_min_wait`).
+/// The shortest wait between two wake-ups of a group's timer, however small the burst of the
+/// bucket it waits on (see `credited_min_wait`).
 const MIN_WAKE: Nanos = 1_000_000;
 /// How many of a pass's grants `serve` looks back through for the member's own (see there).
 const MERGE_LOOKBACK: usize = 8;
@@ -136,6 +138,8 @@ struct State {
   /// When the head of the queue (this member key) was due to have its tokens, as of the last
   /// `arm`: a timer that fires later credits what the lateness earned (`TokenBucket::refill_late`).
   due: Option<(Nanos, usize)>,
+  /// The same for the members in `capped`, for their own caps.
+  cap_dues: Vec<(Nanos, usize)>,
   units: f64,
 }
 
@@ -166,6 +170,7 @@ impl GroupCore {
         initial,
         armed: None,
         due: None,
+        cap_dues: Vec::new(),
         units: 0.0,
       }),
     })
@@ -501,31 +506,7 @@ impl GroupCore {
 
   /// Arms the timer for the next moment something can be served.
   fn arm(&self, s: &mut State, now: Nanos) {
-    let mut next: Option<Nanos> = None;
-    let mut consider = |at: Nanos| next = Some(next.map_or(at, |n: Nanos| n.min(at)));
-    drop_stale_head(s);
-    s.due = None;
-    if let Some(&Reverse((_, _, key))) = s.queue.peek() {
-      if let Some(piece) = s
-        .members
-        .get(key)
-        .and_then(Option::as_ref)
-        .and_then(|m| piece_for(&s.bucket, m))
-      {
-        let due = s.bucket.ready_at(piece);
-        s.due = Some((due, key));
-        consider(due.max(now + group_min_wait(&s.bucket)));
-      }
-    }
-    for &(_, _, key) in &s.capped {
-      let Some(member) = s.members.get(key).and_then(Option::as_ref) else {
-        continue;
-      };
-      if let (Some(cap), Some(piece)) = (member.cap.as_ref(), piece_for(&s.bucket, member)) {
-        consider(cap.ready_at(piece).max(now + min_wait(cap)));
-      }
-    }
-    let Some(at) = next else {
+    let Some(at) = next_wake(s, now) else {
       return;
     };
     if s.armed.is_some_and(|armed| armed > now && armed <= at) {
@@ -537,6 +518,39 @@ impl GroupCore {
       self.clock.wake_at(at, &job);
     }
   }
+}
+
+/// The next moment something can be served, after a `serve` at `now`; notes when each waiting
+/// bucket is due (`State::due`, `State::cap_dues`) for `credit_lateness`.
+fn next_wake(s: &mut State, now: Nanos) -> Option<Nanos> {
+  let mut next: Option<Nanos> = None;
+  let mut consider = |at: Nanos| next = Some(next.map_or(at, |n: Nanos| n.min(at)));
+  drop_stale_head(s);
+  s.due = None;
+  if let Some(&Reverse((_, _, key))) = s.queue.peek() {
+    if let Some(piece) = s
+      .members
+      .get(key)
+      .and_then(Option::as_ref)
+      .and_then(|m| piece_for(&s.bucket, m))
+    {
+      let due = s.bucket.ready_at(piece);
+      s.due = Some((due, key));
+      consider(due.max(now + credited_min_wait(&s.bucket)));
+    }
+  }
+  s.cap_dues.clear();
+  for &(_, _, key) in &s.capped {
+    let Some(member) = s.members.get(key).and_then(Option::as_ref) else {
+      continue;
+    };
+    if let (Some(cap), Some(piece)) = (member.cap.as_ref(), piece_for(&s.bucket, member)) {
+      let due = cap.ready_at(piece);
+      s.cap_dues.push((due, key));
+      consider(due.max(now + credited_min_wait(cap)));
+    }
+  }
+  next
 }
 
 /// The next piece of a member's request: items whole; bytes in pieces of `member.piece`, or
@@ -570,46 +584,53 @@ fn piece_for(bucket: &TokenBucket, member: &Member) -> Option<f64> {
   Some(request.remaining.min(size))
 }
 
-/// Before a timer's `serve`: if the member at the head of the queue has waited since before it
-/// was due, what the group's bucket earned after that moment is kept even beyond the burst (as
-/// credit, for `MIN_WAIT`), so a wake-up that comes late — the `min_wait` floor, a busy timer
-/// thread — does not lower the rate. Members' own caps do not get this.
+/// Before a timer's `serve`: a bucket that a member has waited on since before its tokens were
+/// due — the group's for the head of the queue, a capped member's own cap — keeps what it
+/// earned after that moment even beyond its burst (as credit, for `MIN_WAIT`), so a wake-up
+/// that comes late (the `credited_min_wait` floor, a busy timer thread) does not lower the rate.
+/// A cap without it released one burst per wake-up: 500 KB/s with burst 1 passed ~17 KB/s.
 fn credit_lateness(s: &mut State, now: Nanos) {
-  let Some((due, key)) = s.due.take() else {
-    return;
-  };
-  let waited_since_due = s
-    .members
-    .get(key)
-    .and_then(Option::as_ref)
-    .filter(|m| m.queued && !m.paused)
-    .and_then(|m| m.request.as_ref())
-    .and_then(|r| r.since)
-    .is_some_and(|since| since <= due);
-  if waited_since_due {
-    s.bucket.refill_late(now, due, now + MIN_WAIT);
+  if let Some((due, key)) = s.due.take() {
+    if waiting_since(&mut s.members, key, due).is_some() {
+      s.bucket.refill_late(now, due, now + MIN_WAIT);
+    }
+  }
+  for (due, key) in std::mem::take(&mut s.cap_dues) {
+    if let Some(cap) = waiting_since(&mut s.members, key, due).and_then(|m| m.cap.as_mut()) {
+      cap.refill_late(now, due, now + MIN_WAIT);
+    }
   }
 }
 
-/// The shortest wait worth a wake-up on `bucket`: `MIN_WAIT`, or less when the whole burst
-/// refills sooner (else a small burst at a high rate would pass one burst per `MIN_WAIT`: a
-/// 1,000/s throttle with burst 1 gave 200/s).
-fn min_wait(bucket: &TokenBucket) -> Nanos {
+/// The member `key` if it is still waiting, and has been since `due` or before (a request that
+/// came later, or a member that paused meanwhile, earned nothing while the wake-up was late).
+fn waiting_since(members: &mut [Option<Member>], key: usize, due: Nanos) -> Option<&mut Member> {
+  members
+    .get_mut(key)
+    .and_then(Option::as_mut)
+    .filter(|m| m.queued && !m.paused)
+    .filter(|m| {
+      m.request
+        .as_ref()
+        .and_then(|r| r.since)
+        .is_some_and(|since| since <= due)
+    })
+}
+
+/// The shortest wait worth a wake-up on `bucket`, whose lateness is credited
+/// (`credit_lateness`): `MIN_WAIT`, or less when the whole burst refills sooner (else a small
+/// burst at a high rate would pass one burst per `MIN_WAIT`: a 1,000/s throttle with burst 1
+/// gave 200/s), but never under `MIN_WAKE`. A burst that refills in microseconds (1 byte at
+/// 1 MB/s) had the timer wake every few µs, each wake-up a round trip to JS: 0.77 s of CPU per
+/// second of throttling. A wake-up at most `MIN_WAKE` after the tokens were due releases what
+/// that lateness earned with it, so the rate holds; what goes at once is then up to `MIN_WAKE`
+/// of rate, however small the burst.
+fn credited_min_wait(bucket: &TokenBucket) -> Nanos {
   if bucket.unlimited() {
-    return 0;
+    return MIN_WAKE;
   }
   let refill = (bucket.burst() / bucket.rate() * 1e9) as Nanos;
-  MIN_WAIT.min(refill)
-}
-
-/// `min_wait` for the group's bucket, whose lateness is credited (`credit_lateness`): never
-/// under `MIN_WAKE`. A burst that refills in microseconds (1 byte at 1 MB/s) had the timer wake
-/// every few µs, each wake-up a round trip to JS: 0.77 s of CPU per second of throttling. A
-/// wake-up at most `MIN_WAKE` after the tokens were due releases what that lateness earned with
-/// it, so the rate holds; what goes at once is then up to `MIN_WAKE` of rate, however small the
-/// burst.
-fn group_min_wait(bucket: &TokenBucket) -> Nanos {
-  min_wait(bucket).max(MIN_WAKE)
+  MIN_WAIT.min(refill).max(MIN_WAKE)
 }
 
 /// Enforce mode: refuses a request that cannot pass at once, in full.
@@ -720,5 +741,123 @@ impl Job for GroupCore {
     }
     send(grants);
     Next::Park
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  const MS: Nanos = 1_000_000;
+
+  /// A group's state at time 0 with one member, capped at `cap_rate`/s with a burst of one unit,
+  /// waiting since 0 for `cost` bytes; its cap is empty, so `serve` set it aside in `capped`.
+  fn waiting_on_its_cap(group_rate: f64, cap_rate: f64, cost: f64) -> (State, usize) {
+    let mut s = State {
+      bucket: TokenBucket::new(group_rate, group_rate / 10.0, group_rate / 10.0, 0),
+      members: Vec::new(),
+      free: Vec::new(),
+      queue: BinaryHeap::new(),
+      capped: Vec::new(),
+      vtime: 0.0,
+      count: 1,
+      initial: 0.0,
+      armed: None,
+      due: None,
+      cap_dues: Vec::new(),
+      units: 0.0,
+    };
+    let generation = fresh_generation();
+    s.members.push(Some(Member {
+      hub: Hub::unconnected(),
+      target: 1,
+      weight: 1.0,
+      cap: Some(TokenBucket::new(cap_rate, 1.0, 0.0, 0)),
+      piece: None,
+      paused: false,
+      request: Some(Request {
+        remaining: cost,
+        splittable: true,
+        since: Some(0),
+      }),
+      start: 0.0,
+      finish: 0.0,
+      generation,
+      queued: true,
+      units: 0.0,
+      waited: 0,
+      throttled: 0,
+    }));
+    s.capped.push((0f64.to_bits(), generation, 0));
+    (s, 0)
+  }
+
+  /// The member's cap tokens at `now` (credit included).
+  fn cap_tokens(s: &mut State, key: usize, now: Nanos) -> f64 {
+    let cap = s.members[key].as_mut().unwrap().cap.as_mut().unwrap();
+    cap.refill(now);
+    cap.tokens()
+  }
+
+  #[test]
+  fn a_cap_with_a_tiny_burst_wakes_once_a_millisecond_and_keeps_what_the_wait_earned() {
+    // 500,000 B/s with a burst of 1: the cap refills in 2 µs. The timer waited that long (one
+    // byte per wake-up, ~17 KB/s once each wake-up was a round trip to JS); now it waits
+    // `MIN_WAKE`, and the cap keeps all that the millisecond earned.
+    let (mut s, key) = waiting_on_its_cap(1e6, 5e5, 1e5);
+    assert_eq!(next_wake(&mut s, 0), Some(MIN_WAKE));
+    credit_lateness(&mut s, MIN_WAKE);
+    let tokens = cap_tokens(&mut s, key, MIN_WAKE);
+    assert!((tokens - 500.0).abs() < 1e-6, "{tokens}");
+    // A wake-up later than that (a busy timer thread) keeps what its lateness earned too.
+    let (mut s, key) = waiting_on_its_cap(1e6, 5e5, 1e5);
+    next_wake(&mut s, 0);
+    credit_lateness(&mut s, 3 * MS);
+    assert!((cap_tokens(&mut s, key, 3 * MS) - 1500.0).abs() < 1e-6);
+    // Also in an unlimited group.
+    let (mut s, key) = waiting_on_its_cap(f64::INFINITY, 5e5, 1e5);
+    assert_eq!(next_wake(&mut s, 0), Some(MIN_WAKE));
+    credit_lateness(&mut s, MIN_WAKE);
+    assert!((cap_tokens(&mut s, key, MIN_WAKE) - 500.0).abs() < 1e-6);
+  }
+
+  #[test]
+  fn a_cap_earns_no_credit_for_time_nobody_waited_on_it() {
+    // A request that came after the cap was due, or a member paused meanwhile: idle time banks
+    // at most the burst.
+    let (mut s, key) = waiting_on_its_cap(1e6, 5e5, 1e5);
+    next_wake(&mut s, 0);
+    s.members[key]
+      .as_mut()
+      .unwrap()
+      .request
+      .as_mut()
+      .unwrap()
+      .since = Some(MS / 2);
+    credit_lateness(&mut s, MIN_WAKE);
+    assert_eq!(cap_tokens(&mut s, key, MIN_WAKE), 1.0);
+    let (mut s, key) = waiting_on_its_cap(1e6, 5e5, 1e5);
+    next_wake(&mut s, 0);
+    s.members[key].as_mut().unwrap().paused = true;
+    credit_lateness(&mut s, MIN_WAKE);
+    assert_eq!(cap_tokens(&mut s, key, MIN_WAKE), 1.0);
+    // Credit that is not used in time is dropped.
+    let (mut s, key) = waiting_on_its_cap(1e6, 5e5, 1e5);
+    next_wake(&mut s, 0);
+    credit_lateness(&mut s, MIN_WAKE);
+    assert_eq!(cap_tokens(&mut s, key, MIN_WAKE + MIN_WAIT + 1), 1.0);
+  }
+
+  #[test]
+  fn a_cap_due_sooner_than_min_wake_wakes_the_timer_at_min_wake() {
+    // 5,000/s with a burst of 1: the next unit is due in 200 µs (the timer woke then, one item
+    // per wake-up).
+    let (mut s, key) = waiting_on_its_cap(1e6, 5000.0, 10.0);
+    assert_eq!(next_wake(&mut s, 0), Some(MIN_WAKE));
+    credit_lateness(&mut s, MIN_WAKE);
+    assert!((cap_tokens(&mut s, key, MIN_WAKE) - 5.0).abs() < 1e-6);
+    // Due later than `MIN_WAKE`: when it is due.
+    let (mut s, _) = waiting_on_its_cap(1e6, 100.0, 10.0);
+    assert_eq!(next_wake(&mut s, 0), Some(10 * MS));
   }
 }

@@ -78,6 +78,16 @@ impl Hub {
     }
   }
 
+  /// A hub without its threadsafe function (`SignalHub::new` adds it). It counts as closed; Rust
+  /// tests give one to a component's state that must hold a hub but never sends.
+  pub(crate) fn unconnected() -> Arc<Self> {
+    Arc::new(Hub {
+      queue: Mutex::new(Queue::default()),
+      tsfn: Mutex::new(None),
+      closed: AtomicBool::new(false),
+    })
+  }
+
   /// The environment this hub delivers to is gone.
   pub fn is_closed(&self) -> bool {
     self.closed.load(Ordering::Acquire) || lock(&self.tsfn).as_ref().is_none_or(|t| t.aborted())
@@ -103,11 +113,7 @@ impl SignalHub {
   /// `dispatch` receives a `Float64Array` of `(target, kind, value)` triples.
   #[napi(constructor)]
   pub fn new(dispatch: Function<'_, Float64Array, ()>) -> Result<Self> {
-    let hub = Arc::new(Hub {
-      queue: Mutex::new(Queue::default()),
-      tsfn: Mutex::new(None),
-      closed: AtomicBool::new(false),
-    });
+    let hub = Hub::unconnected();
     let weak = Arc::downgrade(&hub);
     let tsfn = dispatch
       .build_threadsafe_function::<()>()
