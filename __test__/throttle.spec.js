@@ -700,6 +700,30 @@ test("a group member's own cap with a burst far below a millisecond of its rate 
   items.destroy()
 })
 
+test("a group member's own cap with a burst far below a millisecond of its rate keeps it when the writes come in chunks, beside another member (manual clock)", (t) => {
+  // A member that begins a chunk is served one piece in its write and leaves the rest of the
+  // group queued for the timer, which then waits the group's floor (5 ms here): the full caps
+  // of the members left queued dropped what they earned meanwhile (a cap passed 0.87x of its
+  // rate with chunks of 16 KiB, beside either kind of member).
+  const chunk = 16384
+  for (const [name, other] of [['uncapped', {}], ['capped the same', { rate: 5e5, burst: 1 }]]) {
+    const clock = createClock()
+    const group = new ThrottleGroup({ rate: 1e6, clock })
+    const members = [{ rate: 5e5, burst: 1 }, other].map((o) => group.throttle({ ...o, highWaterMark: 64 * chunk }))
+    const outs = members.map((m) => record(m, clock))
+    for (const m of members) for (let i = 0; i < 64; i++) m.write(pattern(chunk, i))
+    clock.advance(1000)
+    const capped = outs[0].units()
+    t.true(capped >= 0.99 * 5e5 && capped <= 1 + 5e5, `beside a member ${name}: ${capped} bytes in 1 s`)
+    t.true(mostIn(outs[0], 10) <= 5e5 * 0.011 + 1, `beside a member ${name}: ${mostIn(outs[0], 10)} bytes in 10 ms`)
+    const moments = new Set(outs[0].log.map((e) => e.at)).size
+    t.true(moments <= 1001, `beside a member ${name}: releases at ${moments} moments in 1 s`)
+    const both = capped + outs[1].units()
+    t.true(both <= 1e5 + 1e6, `the group's budget holds: ${both} bytes in 1 s`)
+    for (const m of members) m.destroy()
+  }
+})
+
 test("a group member's own cap with a burst of one byte keeps its rate, alone or beside another member (real clock, generous bounds)", async (t) => {
   // Before, each wake-up of its timer carried one byte: 500 KB/s passed ~17 KB/s (these 200 KB
   // took ~12 s, not 0.4 s).
