@@ -724,6 +724,27 @@ test("a group member's own cap with a burst far below a millisecond of its rate 
   }
 })
 
+test("a group member's own cap with a burst far below a millisecond of its rate keeps it with 1,000-byte writes, beside other members (manual clock)", (t) => {
+  // A member that begins a chunk with the group's tokens due a few µs later waits for the
+  // group's floor (5 ms here), and its full cap dropped what it earned meanwhile at every chunk:
+  // 0.50x of its cap beside one uncapped member, 0.40x for a cap above its share (fair: 0.5 MB/s).
+  for (const [capRate, fair, others] of [[3e5, 3e5, 1], [6e5, 5e5, 1], [5e5, 1e6 / 3, 2]]) {
+    const clock = createClock()
+    const group = new ThrottleGroup({ rate: 1e6, clock })
+    const capped = group.throttle({ rate: capRate, burst: 1, highWaterMark: 1 << 23 })
+    const rest = Array.from({ length: others }, () => group.throttle({ highWaterMark: 1 << 23 }))
+    const out = record(capped, clock)
+    for (const m of [capped, ...rest]) for (let i = 0; i < 3000; i++) m.write(pattern(1000, i))
+    for (const m of rest) m.resume()
+    clock.advance(200)
+    const before = out.units()
+    clock.advance(1000)
+    const passed = out.units() - before
+    t.true(passed >= 0.97 * fair && passed <= 1 + fair * 1.002 + capRate / 1000, `cap ${capRate} beside ${others}: ${passed} bytes in 1 s, fair ${fair}`)
+    for (const m of [capped, ...rest]) m.destroy()
+  }
+})
+
 test("a group member's own cap with a burst of one byte keeps its rate, alone or beside another member (real clock, generous bounds)", async (t) => {
   // Before, each wake-up of its timer carried one byte: 500 KB/s passed ~17 KB/s (these 200 KB
   // took ~12 s, not 0.4 s).

@@ -560,16 +560,18 @@ fn next_wake(s: &mut State, now: Nanos) -> Option<Nanos> {
       wait_on_cap(key, member, 0);
     }
   }
-  // The group's tokens are there for the head: this pass stopped after one piece because a
-  // member's `acquire` ran it (see `serve`), and the members still queued were due now. Their
-  // caps wait on this wake-up as a capped member's does, else what they earn meanwhile
-  // overflows: a member capped at 500 KB/s with burst 1 beside another lost the group's floor
-  // (5 ms) of its rate at every chunk the other began (0.87x on the manual clock).
-  let stopped_early = s.due.is_some_and(|(due, _)| due <= now);
-  if stopped_early && s.with_caps > 0 {
+  // The members still queued wait for the group's tokens (due for the head at `group_due`; now,
+  // if this pass stopped after one piece because a member's `acquire` ran it, see `serve`) and
+  // then for this wake-up, which the group's floor puts up to 5 ms (for a burst of 100 ms) after
+  // them. Their caps wait on this wake-up as a capped member's does from then on, else what they
+  // earn meanwhile overflows: a member capped at 500 KB/s with burst 1 beside another lost the
+  // group's floor of its rate at every chunk the other began (0.87x on the manual clock), and at
+  // every chunk of its own that it began with the group's tokens due a few µs later (1,000-byte
+  // writes: 0.50x). A queue waiting for the group's tokens banks nothing in its caps meanwhile.
+  if let Some((group_due, _)) = s.due.filter(|_| s.with_caps > 0) {
     for &Reverse((_, generation, key)) in s.queue.iter() {
       if let Some(member) = queued_member(&s.members, generation, key) {
-        wait_on_cap(key, member, now);
+        wait_on_cap(key, member, group_due.max(now));
       }
     }
   }
@@ -928,5 +930,24 @@ mod tests {
     assert_eq!(next_wake(&mut s, 0), Some(5 * MS));
     credit_lateness(&mut s, 5 * MS);
     assert_eq!(cap_tokens(&mut s, capped.2, 5 * MS), 1.0);
+  }
+
+  #[test]
+  fn caps_of_members_queued_for_group_tokens_due_sooner_than_the_floor_wait_on_the_wake_up_too() {
+    // The head's group tokens are due in 1 µs (a member began a chunk with the group's bucket a
+    // byte short): the group's floor put the wake-up at 5 ms, and the full cap of a member queued
+    // behind it dropped what those 5 ms earned (a member capped at 300 KB/s with burst 1 writing
+    // 1,000-byte chunks beside an uncapped one passed 0.50x on the manual clock).
+    let mut s = group(1e6, 999.0);
+    let first = waiting(&mut s, None, 1000.0);
+    let capped = waiting(&mut s, Some((5e5, 1.0)), 1e5);
+    s.queue.extend([Reverse(first), Reverse(capped)]);
+    assert_eq!(next_wake(&mut s, 0), Some(MIN_WAKE));
+    credit_lateness(&mut s, MIN_WAKE);
+    let tokens = cap_tokens(&mut s, capped.2, MIN_WAKE);
+    assert!(
+      (tokens - 500.5).abs() < 1e-6,
+      "the burst and what the cap earned after the group's tokens were due: {tokens}"
+    );
   }
 }
