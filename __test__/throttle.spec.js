@@ -745,6 +745,55 @@ test("a group member's own cap with a burst far below a millisecond of its rate 
   }
 })
 
+test('members writing 100-byte chunks beside a member capped with a burst of one byte keep the group\'s rate, and so does that member (manual clock)', (t) => {
+  // A cap with a burst of 1 byte was served a byte at a time: its tag hardly moved, so it was at
+  // the head of the queue at nearly every write, and the one piece a write's `acquire` serves
+  // went to it; the writers' chunks waited for the timer, one per member per millisecond. The
+  // group passed 0.50 MB in 1 s of its 1.1 MB (1 MB/s and its initial burst of 100 KB), also
+  // beside a cap of 2 MB/s that never binds; the capped member 0.50x of its 200 KB/s.
+  for (const [cap, least] of [[2e5, 2e5], [2e6, 2.5e5]]) {
+    const clock = createClock()
+    const group = new ThrottleGroup({ rate: 1e6, clock })
+    const members = [{ rate: cap, burst: 1 }, {}, {}, {}].map((o) => group.throttle({ ...o, highWaterMark: 1 << 22 }))
+    const outs = members.map((m) => record(m, clock))
+    members.forEach((m, k) => { for (let n = 0; n < 6e5; n += 100) m.write(pattern(100, n + k)) })
+    clock.advance(1000)
+    const units = outs.map((o) => o.units())
+    const total = units.reduce((a, b) => a + b)
+    t.true(total >= 0.99 * 1.1e6 && total <= 1.1e6, `cap ${cap}: the group passed ${total} bytes in 1 s (${units.join(' / ')})`)
+    // The capped member: its cap, or its share of the group's 1 MB/s when the cap is above it.
+    t.true(units[0] >= 0.95 * least && units[0] <= 1 + cap, `cap ${cap}: the capped member passed ${units[0]} bytes in 1 s`)
+    for (const m of members) m.destroy()
+  }
+})
+
+test("a write's own chunk goes at once when a member capped with a tiny burst is at the head of the queue with little in its cap (manual clock)", (t) => {
+  // A write serves one piece at once, the head's: a member capped at 200 KB/s with a burst of
+  // 1 byte sat at the head with 1 byte in its cap, took it, and the writer waited for the timer.
+  // A piece its cap cut short no longer counts as the one piece.
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate: 1e6, clock })
+  const capped = group.throttle({ rate: 2e5, burst: 1, highWaterMark: 1 << 20 })
+  const other = group.throttle({ highWaterMark: 1 << 20 })
+  const outCapped = record(capped, clock)
+  const outOther = record(other, clock)
+  other.write(pattern(1000))
+  capped.write(pattern(100000))
+  clock.advance(0)
+  t.is(outOther.units(), 1000)
+  t.is(outCapped.units(), 1, 'the burst')
+  // Its tag (1) is below the other's (1,000): it is the head.
+  clock.advance(0.5)
+  other.write(pattern(100, 1))
+  t.is(outOther.units(), 1100, "the other's 100 bytes went in its write")
+  clock.advance(0)
+  t.true(outCapped.units() <= 1 + 2e5 * 0.0005 + 1, `the capped member: ${outCapped.units()} bytes by 0.5 ms`)
+  clock.advance(100)
+  t.true(outCapped.units() >= 0.99 * 2e5 * 0.1, `the capped member keeps its rate: ${outCapped.units()} bytes by 100.5 ms`)
+  capped.destroy()
+  other.destroy()
+})
+
 test("a group member's own cap with a burst of one byte keeps its rate, alone or beside another member (real clock, generous bounds)", async (t) => {
   // Before, each wake-up of its timer carried one byte: 500 KB/s passed ~17 KB/s (these 200 KB
   // took ~12 s, not 0.4 s).

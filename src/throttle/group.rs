@@ -460,6 +460,7 @@ impl GroupCore {
       if !s.bucket.ready(piece) {
         break;
       }
+      let (piece, cut_by_cap) = grown_piece(&s.bucket, member, piece);
       s.queue.pop();
       s.bucket.take(piece);
       if let Some(cap) = member.cap.as_mut() {
@@ -502,10 +503,14 @@ impl GroupCore {
           None => grants.push((Arc::clone(&member.hub), member.target, piece)),
         },
       }
-      if own.is_some() && s.count > 1 {
+      if own.is_some() && s.count > 1 && !cut_by_cap {
         // Inline (in a member's `acquire`): one piece only; the rest goes from the timer, at
         // least `MIN_WAIT` later, when members that arrive together are all queued and share
-        // even the initial burst in turn.
+        // even the initial burst in turn. A piece its cap cut short does not count: that member
+        // took all its cap holds and is set aside at its next look, so the pass goes on to the
+        // next member (a cap with a burst of 1 byte, whose tag hardly moves, was at the head at
+        // nearly every `acquire`, and took the one piece: the writers' chunks waited for the
+        // timer, one per member per millisecond).
         break;
       }
     }
@@ -607,6 +612,36 @@ fn piece_for(bucket: &TokenBucket, member: &Member) -> Option<f64> {
     .max(1.0)
     .floor();
   Some(request.remaining.min(size))
+}
+
+/// The piece a capped member takes once both buckets hold `piece` (`piece_for`'s): all that its
+/// cap holds, credit included, up to the piece it would wait for without the half-burst limit
+/// and what the group's bucket holds. A cap whose burst is below a piece (1 byte) was served a
+/// byte at a time: its finish tag hardly moved, so it stayed at the head of the queue, and a
+/// member's `acquire`, which serves one piece, granted that byte instead of the writer's chunk
+/// (a group of four writing 100-byte chunks beside a member capped with burst 1 passed 0.50x
+/// of its rate on the manual clock).
+fn grown_piece(bucket: &TokenBucket, member: &Member, piece: f64) -> (f64, bool) {
+  let (Some(cap), Some(request)) = (member.cap.as_ref(), member.request.as_ref()) else {
+    return (piece, false);
+  };
+  if !request.splittable || cap.unlimited() {
+    return (piece, false);
+  }
+  let (rate, room) = if bucket.unlimited() {
+    (cap.rate(), f64::INFINITY)
+  } else {
+    (
+      cap.rate().min(bucket.rate()),
+      bucket.burst().min(bucket.tokens()),
+    )
+  };
+  let size = member
+    .piece
+    .unwrap_or_else(|| (rate * PIECE_TIME_S).max(MIN_PIECE_BYTES));
+  let uncapped = size.min(room).min(request.remaining);
+  let piece = uncapped.min(cap.tokens()).floor().max(piece);
+  (piece, piece < uncapped.floor())
 }
 
 /// Before a timer's `serve`: a bucket that a member has waited on since before its tokens were
