@@ -794,6 +794,30 @@ test("a write's own chunk goes at once when a member capped with a tiny burst is
   other.destroy()
 })
 
+test("a group member's own cap with a tiny burst keeps its rate while another member writes between the timer's wake-ups (manual clock)", (t) => {
+  // Each write serves the queue and refilled the waiting cap up to its burst, dropping what it
+  // had earned since it was due: the wake-up after credited only the time since that write. A
+  // member capped at 200 KB/s with burst 1, beside one writing 100 bytes every 0.5 ms, passed
+  // 101,001 bytes in 1 s.
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate: 1e6, clock })
+  const capped = group.throttle({ rate: 2e5, burst: 1, highWaterMark: 1 << 22 })
+  const other = group.throttle({ highWaterMark: 1 << 22 })
+  const outCapped = record(capped, clock)
+  const outOther = record(other, clock)
+  capped.write(pattern(400000))
+  for (let i = 0; i < 2000; i++) {
+    other.write(pattern(100, i))
+    clock.advance(0.5)
+  }
+  t.is(outOther.units(), 200000)
+  const passed = outCapped.units()
+  t.true(passed >= 0.99 * 2e5 && passed <= 1 + 2e5, `the capped member: ${passed} bytes in 1 s`)
+  t.true(mostIn(outCapped, 10) <= 2e5 * 0.011 + 1, `${mostIn(outCapped, 10)} bytes in 10 ms`)
+  capped.destroy()
+  other.destroy()
+})
+
 test("a group member's own cap with a burst of one byte keeps its rate, alone or beside another member (real clock, generous bounds)", async (t) => {
   // Before, each wake-up of its timer carried one byte: 500 KB/s passed ~17 KB/s (these 200 KB
   // took ~12 s, not 0.4 s).

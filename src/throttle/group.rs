@@ -260,6 +260,8 @@ impl GroupCore {
         splittable,
         since: None,
       });
+      // Before this pass refills the waiting buckets up to their bursts (see `credit_lateness`).
+      credit_lateness(s, now);
       enqueue(s, key);
       self.serve(s, now, &mut grants, Some((key, &mut own)));
       if let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) {
@@ -644,11 +646,14 @@ fn grown_piece(bucket: &TokenBucket, member: &Member, piece: f64) -> (f64, bool)
   (piece, piece < uncapped.floor())
 }
 
-/// Before a timer's `serve`: a bucket that a member has waited on since before its tokens were
-/// due — the group's for the head of the queue, a capped member's own cap — keeps what it
-/// earned after that moment even beyond its burst (as credit, for `MIN_WAIT`), so a wake-up
-/// that comes late (the `credited_min_wait` floor, a busy timer thread) does not lower the rate.
-/// A cap without it released one burst per wake-up: 500 KB/s with burst 1 passed ~17 KB/s.
+/// Before a `serve` (the timer's, or a member's `acquire`): a bucket that a member has waited on
+/// since before its tokens were due — the group's for the head of the queue, a capped member's
+/// own cap — keeps what it earned after that moment even beyond its burst (as credit, for
+/// `MIN_WAIT`), so a wake-up that comes late (the `credited_min_wait` floor, a busy timer
+/// thread) does not lower the rate. A cap without it released one burst per wake-up: 500 KB/s
+/// with burst 1 passed ~17 KB/s. Another member's write before the wake-up refilled the cap up
+/// to its burst and dropped what it had earned since it was due: a member capped at 200 KB/s
+/// with burst 1 beside one writing every 0.5 ms passed 0.51x.
 fn credit_lateness(s: &mut State, now: Nanos) {
   if let Some((due, key)) = s.due.take() {
     if waiting_since(&mut s.members, key, due).is_some() {
