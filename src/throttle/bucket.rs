@@ -13,7 +13,8 @@
 //!   not lost to the cap: they are kept as *credit* beside the bucket for a short while
 //!   (`refill_late`), so lateness does not add up into a lower rate when the burst is small
 //!   (a 5,000/s throttle with burst 1, woken every 200 µs plus a round trip to JS, passed 0.7× its
-//!   rate). Credit never outlives its deadline, so idle time still banks at most `burst`.
+//!   rate). Credit never outlives its deadline, so idle time still banks at most `burst`, and
+//!   what one wake-up leaves unused adds to the next one's only up to a limit the caller gives.
 
 use crate::clock::Nanos;
 
@@ -81,8 +82,13 @@ impl TokenBucket {
 
   /// `refill(now)` for a bucket whose waiting request was due at `due`: what it earned after
   /// `due` and the cap would drop becomes credit, usable until `keep_until` (then dropped: see
-  /// the module's invariants).
-  pub fn refill_late(&mut self, now: Nanos, due: Nanos, keep_until: Nanos) {
+  /// the module's invariants). Credit an earlier call left unused (the request waited on
+  /// something else meanwhile, or ended before it used it all) is kept up to `carry` of rate: added
+  /// in full, two wake-ups' lateness went at once (a group member's cap of 500 KB/s with burst 1
+  /// released 977 bytes at a time, two milliseconds of its rate, beside a member writing 16 KiB
+  /// chunks); dropped, a capped member whose chunks end between wake-ups lost the rest of each
+  /// wake-up's credit (0.83x of its cap in 1,000-byte writes beside an uncapped member).
+  pub fn refill_late(&mut self, now: Nanos, due: Nanos, keep_until: Nanos, carry: Nanos) {
     if self.unlimited() || due >= now {
       self.refill(now);
       return;
@@ -94,7 +100,7 @@ impl TokenBucket {
     let earned = self.rate * now.saturating_sub(from) as f64 / 1e9;
     let dropped = earned - (self.tokens - before);
     if dropped > 0.0 {
-      self.credit += dropped;
+      self.credit = self.credit.min(self.rate * carry as f64 / 1e9) + dropped;
       self.credit_until = keep_until;
     }
   }
@@ -211,7 +217,7 @@ mod tests {
     // become credit, until 8 ms.
     let mut b = TokenBucket::new(1000.0, 1.0, 0.0, 0);
     assert_eq!(b.ready_at(1.0), SEC / 1000);
-    b.refill_late(3 * SEC / 1000, SEC / 1000, 8 * SEC / 1000);
+    b.refill_late(3 * SEC / 1000, SEC / 1000, 8 * SEC / 1000, 0);
     assert!((b.tokens() - 3.0).abs() < 1e-9);
     b.take(1.0);
     b.take(1.0);
@@ -220,14 +226,32 @@ mod tests {
     assert!(!b.ready(1.0));
     // Credit not used in time is dropped: idle time still banks at most the burst.
     let mut b = TokenBucket::new(1000.0, 1.0, 0.0, 0);
-    b.refill_late(10 * SEC / 1000, SEC / 1000, 15 * SEC / 1000);
+    b.refill_late(10 * SEC / 1000, SEC / 1000, 15 * SEC / 1000, 0);
     assert!((b.tokens() - 10.0).abs() < 1e-9);
     b.refill(16 * SEC / 1000);
     assert!((b.tokens() - 1.0).abs() < 1e-9);
     // Woken on time (or early): no credit.
     let mut b = TokenBucket::new(1000.0, 1.0, 0.0, 0);
-    b.refill_late(SEC / 1000, SEC / 1000, SEC);
+    b.refill_late(SEC / 1000, SEC / 1000, SEC, 0);
     assert!((b.tokens() - 1.0).abs() < 1e-9);
+  }
+
+  #[test]
+  fn credit_left_unused_is_carried_up_to_the_limit_given() {
+    // 1,000/s, burst 1, full and due at 0, woken 3 ms late: 3 of credit. Nothing taken (the
+    // request waited on another bucket), then woken 3 ms late again: 3 more, and of the 3 left
+    // only `carry` (1 ms of rate: 1). It was added in full: 7 at once, two wake-ups' lateness.
+    const MS: Nanos = SEC / 1000;
+    let mut b = TokenBucket::new(1000.0, 1.0, 1.0, 0);
+    b.refill_late(3 * MS, 0, 8 * MS, MS);
+    assert!((b.tokens() - 4.0).abs() < 1e-9);
+    b.refill_late(6 * MS, 3 * MS, 11 * MS, MS);
+    assert!((b.tokens() - 5.0).abs() < 1e-9, "{}", b.tokens());
+    // Without a carry, only the last wake-up's lateness.
+    let mut b = TokenBucket::new(1000.0, 1.0, 1.0, 0);
+    b.refill_late(3 * MS, 0, 8 * MS, 0);
+    b.refill_late(6 * MS, 3 * MS, 11 * MS, 0);
+    assert!((b.tokens() - 4.0).abs() < 1e-9);
   }
 
   #[test]

@@ -657,12 +657,12 @@ fn grown_piece(bucket: &TokenBucket, member: &Member, piece: f64) -> (f64, bool)
 fn credit_lateness(s: &mut State, now: Nanos) {
   if let Some((due, key)) = s.due.take() {
     if waiting_since(&mut s.members, key, due).is_some() {
-      s.bucket.refill_late(now, due, now + MIN_WAIT);
+      s.bucket.refill_late(now, due, now + MIN_WAIT, MIN_WAKE);
     }
   }
   for (due, key) in std::mem::take(&mut s.cap_dues) {
     if let Some(cap) = waiting_since(&mut s.members, key, due).and_then(|m| m.cap.as_mut()) {
-      cap.refill_late(now, due, now + MIN_WAIT);
+      cap.refill_late(now, due, now + MIN_WAIT, MIN_WAKE);
     }
   }
 }
