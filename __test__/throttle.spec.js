@@ -601,7 +601,9 @@ test('group.setRate() changes the shared budget; a member’s setRate() changes 
   t.true(outA.units() - a1 > 4 * (20 + 200 * 5), `a's raised cap lets it well past the old one: ${outA.units() - a1} in 5 s`)
 })
 
-test('a burst far below one wake-up of rate does not lower the long-run rate (real clock, generous bounds)', async (t) => {
+test.serial('a burst far below one wake-up of rate does not lower the long-run rate (real clock, generous bounds)', async (t) => {
+  // Serial: the manual-clock tests of this file hold the event loop for a second or more together
+  // (several seconds on a loaded machine), which only this test's wall time would see.
   // 1 MB/s with a burst of one byte: a wake-up every microsecond is impossible, so what a late
   // wake-up earned beyond the burst is released with it. Before, each wake-up carried one byte:
   // 300 KB took ~12 s.
