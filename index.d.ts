@@ -272,7 +272,7 @@ export interface ThrottleOptions extends Pick<TransformOptions, 'highWaterMark' 
   group?: ThrottleGroup
   /** A group member's share relative to the others (> 0). Default 1. */
   weight?: number
-  /** Most bytes released at once while waiting (never more than the burst). Default: 5 ms of rate, at least 1 KiB. */
+  /** The pieces a waiting byte chunk is granted in (never more than the burst); releases are never finer than the timer's wake-ups. Default: 5 ms of rate, at least 1 KiB. Refused with objectMode, mode 'enforce' or a cost other than 'bytes'. */
   chunkSize?: number
   /** A manual clock for tests (`sluice/testing`). */
   clock?: ManualClockLike
