@@ -1398,6 +1398,29 @@ test('setRate() keeps a burst set explicitly before, and names its positional ar
   auto.destroy()
 })
 
+test('a ThrottleGroup, shared or not, keeps a burst set explicitly before across setRate(), whichever handle calls it', (t) => {
+  const group = new ThrottleGroup({ rate: 1000, burst: 50, clock: createClock() })
+  group.setRate(3000)
+  t.is(group.stats().burst, 50)
+  const auto = new ThrottleGroup({ rate: 1000, clock: createClock() })
+  auto.setRate(3000)
+  t.is(auto.stats().burst, 300, 'a default burst follows the rate')
+  // A shared group: the burst it was made with, then one a setRate gave, kept for every caller.
+  const name = `explicit-burst-${process.pid}-${Date.now()}`
+  const made = ThrottleGroup.shared(name, { rate: 1000, burst: 50 })
+  made.setRate(3000)
+  t.is(made.stats().burst, 50, 'the caller that made it')
+  const later = ThrottleGroup.shared(name)
+  later.setRate(4000)
+  t.is(later.stats().burst, 50, 'a later caller without options')
+  later.setRate(4000, { burst: 7 })
+  made.setRate(5000)
+  t.is(made.stats().burst, 7, 'a burst another handle set')
+  const plain = ThrottleGroup.shared(`${name}-auto`, { rate: 1000 })
+  plain.setRate(3000)
+  t.is(plain.stats().burst, 300, 'a shared group made without a burst: the default follows the rate')
+})
+
 test('the manual clock refuses an advance beyond a year, and a look-alike clock object', (t) => {
   const clock = createClock()
   t.throws(() => clock.advance(1e300), { instanceOf: RangeError })

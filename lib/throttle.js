@@ -115,9 +115,10 @@ class ThrottleGroup {
     const clock = validateClockOption(opts)
     ensureRuntime()
     this[kPer] = budget.per
-    this[kExplicitBurst] = budget.burstGiven ? budget.burst : undefined
     this[kManual] = clock !== undefined
     this[kGroupHandle] = native.ThrottleGroupHandle.create(budget.perSecond, budget.burst, budget.initialBurst, clock?.[kNativeClock])
+    // Kept by the native group, not this object: a shared group's is every handle's (see shared()).
+    if (budget.burstGiven) this[kGroupHandle].setExplicitBurst(budget.burst)
   }
 
   /**
@@ -152,6 +153,9 @@ class ThrottleGroup {
         // `group`, not `name`: a `name` detail would overwrite the error's own (err.name 'SluiceError').
         'Change it with group.setRate(), or omit the options to use it as it is.', { group: name, rate, burst, initialBurst: initial })
     }
+    // A burst given (the one the group has, or the call failed above) is kept by a later
+    // setRate() without one, whoever calls it.
+    if (opts.burst !== undefined) handle.setExplicitBurst(budget.burst)
     const group = Object.create(ThrottleGroup.prototype)
     group[kPer] = budget.per
     group[kManual] = false
@@ -168,9 +172,10 @@ class ThrottleGroup {
   /** Changes the group's rate (and burst) from now on; the tokens already earned stay. */
   setRate (rate, options) {
     const budget = validateRateArguments(rate, options)
-    if (budget.burstGiven) this[kExplicitBurst] = budget.burst
+    const handle = this[kGroupHandle]
+    if (budget.burstGiven) handle.setExplicitBurst(budget.burst)
     this[kPer] = budget.per
-    this[kGroupHandle].setRate(budget.perSecond, burstAfter(budget, this[kExplicitBurst]))
+    handle.setRate(budget.perSecond, burstAfter(budget, handle.explicitBurst() ?? undefined))
     // On a manual clock what the new rate releases at once is handled now, as in advance().
     if (this[kManual]) dispatchQueued()
   }

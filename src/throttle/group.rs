@@ -151,6 +151,10 @@ pub struct GroupCore {
   clock: Clock,
   me: Weak<GroupCore>,
   state: Mutex<State>,
+  /// The burst a caller set explicitly (made with, or a `setRate` with one), which a later
+  /// `setRate` without a burst keeps: here, not in one JS object, as every handle of a shared
+  /// group (other `shared(name)` callers, workers) changes the same group.
+  explicit_burst: Mutex<Option<f64>>,
 }
 
 type Grants = Vec<(Arc<Hub>, u32, f64)>;
@@ -162,6 +166,7 @@ impl GroupCore {
       schedule: Schedule::new(),
       clock,
       me: me.clone(),
+      explicit_burst: Mutex::new(None),
       state: Mutex::new(State {
         bucket: TokenBucket::new(rate, burst, initial, now),
         members: Vec::new(),
@@ -184,6 +189,21 @@ impl GroupCore {
     // Every update below is completed before anything that could panic; a poisoned lock holds
     // consistent numbers.
     self.state.lock().unwrap_or_else(|p| p.into_inner())
+  }
+
+  /// The burst set explicitly, if any (see `explicit_burst`).
+  pub fn explicit_burst(&self) -> Option<f64> {
+    *self
+      .explicit_burst
+      .lock()
+      .unwrap_or_else(|p| p.into_inner())
+  }
+
+  pub fn set_explicit_burst(&self, burst: f64) {
+    *self
+      .explicit_burst
+      .lock()
+      .unwrap_or_else(|p| p.into_inner()) = Some(burst);
   }
 
   /// (rate, burst, initial tokens it was made with).

@@ -92,6 +92,17 @@ impl ThrottleGroupHandle {
     self.core.set_rate(rate, burst);
   }
 
+  /// The burst a caller set explicitly, which a `setRate` without one keeps (null: none).
+  #[napi(catch_unwind)]
+  pub fn explicit_burst(&self) -> Option<f64> {
+    self.core.explicit_burst()
+  }
+
+  #[napi(catch_unwind)]
+  pub fn set_explicit_burst(&self, burst: f64) {
+    self.core.set_explicit_burst(burst);
+  }
+
   #[napi(catch_unwind, ts_return_type = "Record<string, number>")]
   pub fn stats(&self, env: Env) -> Result<Object<'_>> {
     let s = self.core.stats();
