@@ -1,6 +1,7 @@
 /// <reference types="node" />
 import { PassThrough, Transform, TransformOptions, Writable, WritableOptions } from 'node:stream'
 import type { MeterStream, MonitoredWritableStream } from './lib/web.js'
+import type { ManualClock } from './lib/testing.js'
 
 /**
  * JSON `null` as a stream item: what a `null` line becomes in NdjsonParser's `'values'` output (unless `nullValue` says
@@ -246,11 +247,11 @@ export interface RuntimeOptions {
  */
 export declare function configure(options?: RuntimeOptions): { workers: number }
 
-/** A clock from `require('sluice/testing').createClock()`; see `lib/testing.d.ts`. */
-export interface ManualClockLike {
-  now(): number
-  advance(ms: number): number
-}
+/**
+ * A clock from `require('sluice/testing').createClock()` (see `lib/testing.d.ts`): only those are accepted, not any
+ * object with `now()` and `advance()` (the clock lives in Rust).
+ */
+export type ManualClockLike = ManualClock
 
 export interface ThrottleOptions extends Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal' | 'objectMode'> {
   /** Units per `per` ms (> 0; fractions work; `Infinity`: unthrottled). Required unless `group` is given; for a group member it is the member's own cap. */
@@ -412,6 +413,16 @@ export interface StallInfo {
 
 export interface MeterOptions extends MonitorOptions, Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal' | 'objectMode'> {}
 
+/**
+ * A listener of a Meter's or a MonitoredWritable's event: its own events ('stats', 'summary',
+ * 'stall') typed, any other event the stream's.
+ */
+export type MonitorListener<E extends string | symbol> = E extends 'stats' | 'summary'
+  ? (stats: MeterStats) => void
+  : E extends 'stall'
+    ? (info: StallInfo) => void
+    : (...args: any[]) => void
+
 /** A PassThrough that measures what goes through it. */
 export declare class Meter extends PassThrough {
   constructor(options?: MeterOptions)
@@ -422,27 +433,13 @@ export declare class Meter extends PassThrough {
   /** Sets (null: clears) the expected total. */
   setTotal(total: number | null): this
   toPrometheus(): string
-  addListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  addListener(event: 'stall', listener: (info: StallInfo) => void): this
-  addListener(event: string | symbol, listener: (...args: any[]) => void): this
-  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  on(event: 'stall', listener: (info: StallInfo) => void): this
-  on(event: string | symbol, listener: (...args: any[]) => void): this
-  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  once(event: 'stall', listener: (info: StallInfo) => void): this
-  once(event: string | symbol, listener: (...args: any[]) => void): this
-  prependListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  prependListener(event: 'stall', listener: (info: StallInfo) => void): this
-  prependListener(event: string | symbol, listener: (...args: any[]) => void): this
-  prependOnceListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  prependOnceListener(event: 'stall', listener: (info: StallInfo) => void): this
-  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
-  removeListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  removeListener(event: 'stall', listener: (info: StallInfo) => void): this
-  removeListener(event: string | symbol, listener: (...args: any[]) => void): this
-  off(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  off(event: 'stall', listener: (info: StallInfo) => void): this
-  off(event: string | symbol, listener: (...args: any[]) => void): this
+  addListener<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  on<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  once<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  prependListener<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  prependOnceListener<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  removeListener<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  off<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
 }
 
 export interface MonitoredWritableOptions extends MonitorOptions, Pick<WritableOptions, 'write' | 'writev' | 'final' | 'destroy' | 'construct' | 'objectMode' | 'decodeStrings' | 'defaultEncoding' | 'emitClose' | 'autoDestroy' | 'highWaterMark' | 'signal'> {}
@@ -457,27 +454,13 @@ export declare class MonitoredWritable extends Writable {
   getStats(): MeterStats
   setTotal(total: number | null): this
   toPrometheus(): string
-  addListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  addListener(event: 'stall', listener: (info: StallInfo) => void): this
-  addListener(event: string | symbol, listener: (...args: any[]) => void): this
-  on(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  on(event: 'stall', listener: (info: StallInfo) => void): this
-  on(event: string | symbol, listener: (...args: any[]) => void): this
-  once(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  once(event: 'stall', listener: (info: StallInfo) => void): this
-  once(event: string | symbol, listener: (...args: any[]) => void): this
-  prependListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  prependListener(event: 'stall', listener: (info: StallInfo) => void): this
-  prependListener(event: string | symbol, listener: (...args: any[]) => void): this
-  prependOnceListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  prependOnceListener(event: 'stall', listener: (info: StallInfo) => void): this
-  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
-  removeListener(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  removeListener(event: 'stall', listener: (info: StallInfo) => void): this
-  removeListener(event: string | symbol, listener: (...args: any[]) => void): this
-  off(event: 'stats' | 'summary', listener: (stats: MeterStats) => void): this
-  off(event: 'stall', listener: (info: StallInfo) => void): this
-  off(event: string | symbol, listener: (...args: any[]) => void): this
+  addListener<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  on<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  once<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  prependListener<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  prependOnceListener<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  removeListener<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
+  off<E extends string | symbol>(event: E, listener: MonitorListener<E>): this
 }
 
 export interface StageEvidence {

@@ -1,6 +1,7 @@
 // Compiled by typings.spec.js: the Meter / MonitoredWritable declarations in use.
 import { Writable } from 'node:stream'
 import { Meter, MonitoredWritable, MeterStats, StallInfo, bottleneck, formatPipeline, toPrometheus, registerPrometheus } from '../..'
+import { createClock } from 'sluice/testing'
 
 const m = new Meter({ name: 'parse', interval: 500, stallMs: 2000, halfLifeMs: 3000, total: 1024, objectMode: false })
 m.on('stats', (s: MeterStats) => { const eta: number | null = s.eta; void eta })
@@ -47,3 +48,10 @@ v.prependListener('stall', (info) => {
   const r: 'idle' = info.reason
   void r
 })
+
+// Only a clock from sluice/testing: the runtime refuses any other object with now() and advance().
+const clock = createClock()
+const timed = new Meter({ clock })
+void timed
+// @ts-expect-error a look-alike clock is not a ManualClock
+void new Meter({ clock: { now: () => 0, advance: (ms: number) => ms } })
