@@ -10,18 +10,6 @@
 // runs them outside ava. A failure prints the seed, the problems and a minimised program.
 
 const test = require('ava')
-const { fuzz, report, COMPONENTS } = require('./contract-fuzz/index.js')
+const { registerSpec } = require('./contract-fuzz/harness.js')
 
-const SEEDS = Number(process.env.SLUICE_FUZZ_SEEDS || 40)
-const FIRST = Number(process.env.SLUICE_FUZZ_FIRST || 1)
-
-for (const desc of COMPONENTS) {
-  test(`contract fuzz: ${desc.name}, seeds ${FIRST}…${FIRST + SEEDS - 1}`, async (t) => {
-    t.timeout(240000)
-    const escaped = desc.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    const stats = await fuzz({ first: FIRST, seeds: SEEDS, filter: new RegExp(`^${escaped}$`), parallel: 2 })
-    for (const failure of stats.failures) t.log(report(failure))
-    t.is(stats.failures.length, 0, `${stats.failures.length} of ${stats.runs} seeds diverged (see the log above)`)
-    t.log(`${stats.runs} runs, ${stats.aligned} aligned (compared in full)`)
-  })
-}
+registerSpec(test, require('./contract-fuzz/index.js'), { title: 'contract fuzz', env: 'SLUICE_FUZZ', seeds: 40 })

@@ -782,6 +782,15 @@ function openPort (stream, port) {
   stream[kPort] = port
 }
 
+/**
+ * Whether what `stream` (with a port) holds next waits for its consumer to read: an action (the
+ * stream's failure, an event) waiting for the values before it to be read. For tests of the Web
+ * faces (lib/web/face.js, waitsForReader).
+ */
+function portAwaitsReader (stream) {
+  return stream[kAwaitEmpty] && stream[kPort].queued() > 0
+}
+
 /** The port's consumer wants more: push what is queued while the port has room. */
 function pullPort (stream) {
   stream[kFull] = false
@@ -792,4 +801,4 @@ function pullPort (stream) {
   resumeHeldWrite(stream)
 }
 
-module.exports = { NativeTransform, pushEntry, openPort, pullPort }
+module.exports = { NativeTransform, pushEntry, openPort, pullPort, portAwaitsReader }

@@ -26,7 +26,7 @@ const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods, METER_OPTIONS, W
 const { BoundedBuffer, BUFFER_OPTIONS, kDiscardUnread } = require('./buffer.js')
 const { NativeEngine, NodeEngine, EncoderEngine } = require('./web/engines.js')
 const { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents } = require('./web/face.js')
-const { argumentTypeError } = require('./options.js')
+const { typeError } = require('./options.js')
 
 const kComponent = Symbol('kComponent')
 
@@ -283,17 +283,17 @@ function bytesOf (chunk) {
 function webDestination (destination) {
   if (destination instanceof WritableStream) return destination
   const expected = 'a WritableStream or an underlying sink object'
-  if (destination === null || typeof destination !== 'object') throw argumentTypeError('destination', expected, destination)
+  if (destination === null || typeof destination !== 'object') throw typeError('destination', expected, destination)
   if (typeof destination.getWriter === 'function') return destination
   if (typeof destination.writable?.getWriter === 'function') {
-    throw argumentTypeError('destination', `${expected} (for a TransformStream, pass its .writable)`, destination)
+    throw typeError('destination', `${expected} (for a TransformStream, pass its .writable)`, destination)
   }
   if (typeof destination.getReader === 'function' || typeof destination.pipeTo === 'function') {
-    throw argumentTypeError('destination', `${expected}, not a ReadableStream`, destination)
+    throw typeError('destination', `${expected}, not a ReadableStream`, destination)
   }
   // Every Node stream has pipe() (Stream.prototype's, for the legacy ones too).
   if (typeof destination.pipe === 'function' || destination._writableState !== undefined) {
-    throw argumentTypeError('destination', `${expected} (for a Node stream, use MonitoredWritable.wrap(stream), or Writable.toWeb(stream))`, destination)
+    throw typeError('destination', `${expected} (for a Node stream, use MonitoredWritable.wrap(stream), or Writable.toWeb(stream))`, destination)
   }
   return new WritableStream(destination)
 }

@@ -13,10 +13,9 @@ const { PassThrough, Transform, Writable } = require('node:stream')
 const { isUtf8 } = require('node:buffer')
 const { Throttle, BoundedBuffer, Meter, MonitoredWritable, NdjsonParser, NdjsonStringifier, NULL } = require('../..')
 const { randomValue } = require('./engine.js')
+const { identityBytes, identityValues } = require('./harness.js')
 const { inlineParsing } = require('../../lib/ndjson/inline.js')
 
-const identityBytes = (accepted) => ({ output: Buffer.concat(accepted), error: null })
-const identityValues = (accepted) => ({ output: accepted.slice(), error: null })
 const MONITOR = { interval: 20, stallMs: 50 }
 
 /** What every identity component of one mode shares: its modes, its model, the mode's name. */
@@ -243,4 +242,4 @@ ndjson.splice(1, 0, {
 
 const COMPONENTS = [...passThroughs(), ...monitored(), ...ndjson]
 
-module.exports = { COMPONENTS, LineParser, parseAll, ndjsonText }
+module.exports = { COMPONENTS, LineParser, parseLine, parseAll, ndjsonText }

@@ -18,6 +18,7 @@ const stream = require('node:stream')
 const { isDeepStrictEqual } = require('node:util')
 const { setImmediate: immediate } = require('node:timers/promises')
 const { makeRng } = require('../helpers.js')
+const { makeOps } = require('./harness.js')
 
 // ---------------------------------------------------------------------------------------------
 // Seeded PRNG: the suites' mulberry32 (helpers.js), with the draws a program needs
@@ -130,61 +131,56 @@ function makeProgram (desc, seed) {
         sinkHwm: r.pick([1, 2, 16, 1024])
       }
   const source = desc.source ? desc.source(r, config) : null
-  const ops = []
   let defaultEncoding = 'utf8'
   let corked = 0
-  const n = r.range(3, 30)
   let ended = false
-  for (let i = 0; i < n; i++) {
-    const kind = r.weighted([
-      [45, 'write'],
-      [18, 'wait'],
-      [ended ? 1 : 4, 'end'],
-      [2, 'destroy'],
-      [4, 'cork'],
-      [corked > 0 ? 6 : 1, 'uncork'],
-      [desc.writableObjectMode ? 0 : 2, 'setDefaultEncoding'],
-      [consumer && consumer.mode === 'data' ? 8 : 0, 'pause'],
-      [consumer && consumer.mode === 'data' ? 8 : 0, 'resume'],
-      [consumer && consumer.mode === 'read' ? 14 : 0, 'read'],
-      [consumer && consumer.mode === 'pipe' ? 4 : 0, 'unpipe'],
-      [consumer && consumer.mode === 'pipe' ? 4 : 0, 'pipe'],
-      [1, 'invalidWrite']
-    ])
-    if (kind === 'write') {
-      const op = { op: 'write', id: ops.filter((o) => o.op === 'write' || (o.op === 'end' && o.chunk !== undefined)).length, callback: r.chance(0.8) }
-      Object.assign(op, makeChunk(desc, r, source, defaultEncoding, options))
-      if (op.chunk === undefined) continue
-      ops.push(op)
-    } else if (kind === 'wait') {
-      ops.push({ op: 'wait', how: r.pick(WAITS) })
-    } else if (kind === 'end') {
-      const op = { op: 'end', callback: r.chance(0.6) }
-      if (r.chance(0.3)) {
-        const c = makeChunk(desc, r, source, defaultEncoding, options)
-        if (c.chunk !== undefined) Object.assign(op, c, { id: ops.filter((o) => o.op === 'write' || (o.op === 'end' && o.chunk !== undefined)).length })
+  const writeId = (ops) => ops.filter((o) => o.op === 'write' || (o.op === 'end' && o.chunk !== undefined)).length
+  const ops = makeOps(r, () => [
+    [45, 'write'],
+    [18, 'wait'],
+    [ended ? 1 : 4, 'end'],
+    [2, 'destroy'],
+    [4, 'cork'],
+    [corked > 0 ? 6 : 1, 'uncork'],
+    [desc.writableObjectMode ? 0 : 2, 'setDefaultEncoding'],
+    [consumer && consumer.mode === 'data' ? 8 : 0, 'pause'],
+    [consumer && consumer.mode === 'data' ? 8 : 0, 'resume'],
+    [consumer && consumer.mode === 'read' ? 14 : 0, 'read'],
+    [consumer && consumer.mode === 'pipe' ? 4 : 0, 'unpipe'],
+    [consumer && consumer.mode === 'pipe' ? 4 : 0, 'pipe'],
+    [1, 'invalidWrite']
+  ], (kind, ops) => {
+    switch (kind) {
+      case 'write': {
+        const op = { op: 'write', id: writeId(ops), callback: r.chance(0.8) }
+        Object.assign(op, makeChunk(desc, r, source, defaultEncoding, options))
+        return op.chunk === undefined ? null : op
       }
-      ops.push(op)
-      ended = true
-    } else if (kind === 'destroy') {
-      ops.push({ op: 'destroy', error: r.chance(0.5) })
-    } else if (kind === 'setDefaultEncoding') {
-      defaultEncoding = r.pick(BYTE_ENCODINGS)
-      ops.push({ op: 'setDefaultEncoding', encoding: defaultEncoding })
-    } else if (kind === 'read') {
-      ops.push({ op: 'read', n: r.chance(0.3) ? undefined : r.range(0, 40) })
-    } else if (kind === 'cork') {
-      corked++
-      ops.push({ op: 'cork' })
-    } else if (kind === 'uncork') {
-      corked = Math.max(0, corked - 1)
-      ops.push({ op: 'uncork' })
-    } else if (kind === 'invalidWrite') {
-      ops.push({ op: 'invalidWrite', value: desc.writableObjectMode ? null : r.pick([null, 42, {}]) })
-    } else {
-      ops.push({ op: kind })
+      case 'wait': return { op: 'wait', how: r.pick(WAITS) }
+      case 'end': {
+        const op = { op: 'end', callback: r.chance(0.6) }
+        if (r.chance(0.3)) {
+          const c = makeChunk(desc, r, source, defaultEncoding, options)
+          if (c.chunk !== undefined) Object.assign(op, c, { id: writeId(ops) })
+        }
+        ended = true
+        return op
+      }
+      case 'destroy': return { op: 'destroy', error: r.chance(0.5) }
+      case 'setDefaultEncoding':
+        defaultEncoding = r.pick(BYTE_ENCODINGS)
+        return { op: 'setDefaultEncoding', encoding: defaultEncoding }
+      case 'read': return { op: 'read', n: r.chance(0.3) ? undefined : r.range(0, 40) }
+      case 'cork':
+        corked++
+        return { op: 'cork' }
+      case 'uncork':
+        corked = Math.max(0, corked - 1)
+        return { op: 'uncork' }
+      case 'invalidWrite': return { op: 'invalidWrite', value: desc.writableObjectMode ? null : r.pick([null, 42, {}]) }
+      default: return { op: kind }
     }
-  }
+  })
   // A source with fixed pieces (the parser's text): what the program did not write goes in the
   // final end(), so that a run that ends has the whole text.
   let trigger = null

@@ -28,8 +28,8 @@ const { EventEmitter } = require('node:events')
 // The real one, even inside jest's sandbox with fake timers (as lib/transport.js).
 const { setImmediate, clearImmediate } = require('node:timers')
 const { addValue } = require('../stringifier.js')
-const { openPort, pullPort } = require('../transport.js')
-const { argumentTypeError } = require('../options.js')
+const { openPort, pullPort, portAwaitsReader } = require('../transport.js')
+const { typeError } = require('../options.js')
 const { SluiceError } = require('../errors.js')
 const { throwLater } = require('../inflight.js')
 
@@ -99,6 +99,11 @@ class NativeEngine {
     pullPort(this.stream)
   }
 
+  /** Whether the component's next step (its failure, an event) waits for the values before it to be read. */
+  awaitsReader () {
+    return portAwaitsReader(this.stream)
+  }
+
   destroy () {
     // No error: the stream's 'error' event would come back to link.fail.
     this.stream.destroy()
@@ -133,7 +138,7 @@ function toBytes (chunk) {
 }
 
 function notBytes (chunk) {
-  return argumentTypeError('chunk', 'a Uint8Array (or another ArrayBufferView), an ArrayBuffer, a SharedArrayBuffer or a string', chunk)
+  return typeError('chunk', 'a Uint8Array (or another ArrayBufferView), an ArrayBuffer, a SharedArrayBuffer or a string', chunk)
 }
 
 /** U+FFFD's UTF-8 bytes: what a lone surrogate encodes to. */

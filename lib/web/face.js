@@ -49,6 +49,9 @@ const CLOSED = 1 // the readable side closed after a clean end
 const DONE = 2 // torn down (cancel, abort, error)
 const FAILING = 3 // the engine failed (failAfter): its last output is being read, then the error
 
+// Link#writableError: the writable side has not errored by its strategy.
+const NONE = Symbol('none')
+
 // Link#write: the engine's callback has not run yet (RUNNING) or runs later (HELD).
 const RUNNING = Symbol('running')
 const HELD = Symbol('held')
@@ -139,6 +142,9 @@ class Link {
     this.readableErrorOwed = false
     // Why it was torn down (cancel or abort reason, or the error).
     this.reason = undefined
+    // What the writable strategy's size() threw (or the RangeError for a size that is no size):
+    // the WritableStream errored itself with it and told no one (whatwg/streams#628); NONE if not.
+    this.writableError = NONE
     // FAILING: the engine's output made before its error, still to be enqueued.
     this.tail = null
   }
@@ -178,7 +184,11 @@ class Link {
       this.fail(err)
       return false
     }
-    return this.desiredSize() > 0
+    // `wanted` again: the ReadableStream pulled inside that enqueue (Node 24 does, as it hands
+    // the item to a waiting read; Node 20 a microtask later). Answering "no room" would leave the
+    // engine waiting for a pull that has already come (NdjsonParseStream's error after its last
+    // value never reached the next read: Web fuzz, Node 24, seed 148).
+    return this.wanted || this.desiredSize() > 0
   }
 
   /** The engine has enqueued its last item. */
@@ -276,14 +286,30 @@ class Link {
     }
   }
 
-  /** readable.cancel(reason): the writable side errors with the reason. */
+  /**
+   * readable.cancel(reason): the writable side errors with the reason. If the writable side has
+   * errored already (its strategy's size() failed), the cancel rejects with that error, as a
+   * TransformStream's does (the standard's TransformStreamDefaultSourceCancelAlgorithm: "If
+   * writable.[[state]] is "errored", reject … with writable.[[storedError]]").
+   */
   cancel (reason) {
+    // A write still in flight leaves a WritableStream "erroring", not "errored", and then the
+    // standard resolves (it errors the writable side with the reason, a no-op by then).
+    const erroring = this.heldWrite !== null
     if (this.state === FAILING) {
       this.state = DONE
       this.tail = null
-      return
+    } else {
+      this.settle(reason, false, true)
     }
-    this.settle(reason, false, true)
+    if (this.writableError !== NONE && !erroring) return Promise.reject(this.writableError)
+    return undefined
+  }
+
+  /** The writable strategy's size() failed: the WritableStream has errored with `err`. */
+  sizeFailed (err) {
+    // Only the first: after it the WritableStream is erroring or errored and keeps its own.
+    if (this.writableError === NONE && this.state === OPEN) this.writableError = err
   }
 
   /** writable.abort(reason): the readable side errors with the reason. */
@@ -382,6 +408,74 @@ class Link {
 }
 
 /**
+ * The writable strategy as the WritableStream gets it, its size() watched: what size() throws,
+ * or a size that is no size, errors the WritableStream and reaches no sink (whatwg/streams#628),
+ * and the link must know it to answer a later cancel as a TransformStream does. The members are
+ * read once, in the standard's order, and the mark converted once (unary plus: a BigInt is a
+ * TypeError), as ReadQueue does; a size that is no function is left for the WritableStream to refuse.
+ */
+function watchedStrategy (strategy, link) {
+  // Its size() is 1, whatever the chunk (the default's too): nothing to watch on every write
+  // (not a subclass, which may have a size() of its own).
+  if (strategy !== null && typeof strategy === 'object' && Object.getPrototypeOf(strategy) === CountQueuingStrategy.prototype) return strategy
+  let highWaterMark = strategy?.highWaterMark
+  if (highWaterMark !== undefined) highWaterMark = +highWaterMark
+  const size = strategy?.size
+  if (typeof size !== 'function') return { highWaterMark, size }
+  return {
+    highWaterMark,
+    size (chunk) {
+      let n
+      try {
+        n = size.call(undefined, chunk)
+      } catch (err) {
+        link.sizeFailed(err)
+        throw err
+      }
+      if (typeof n === 'number' && n >= 0 && n !== Infinity) return n
+      // Not a size. The WritableStream converts and checks it only as it queues the chunk (a
+      // write it refuses, after close(), leaves the stream as it was), with unary plus: the
+      // conversion is this object's, so the error the stream stores is the one the link records.
+      return {
+        valueOf () {
+          try {
+            const v = +n
+            if (!(v >= 0) || v === Infinity) {
+              const err = new RangeError(`The argument 'size' is invalid. Received ${v}`)
+              err.code = 'ERR_INVALID_ARG_VALUE'
+              throw err
+            }
+            return v
+          } catch (err) {
+            link.sizeFailed(err)
+            throw err
+          }
+        }
+      }
+    }
+  }
+}
+
+// Each face's link, for waitsForReader.
+const links = new WeakMap()
+
+/**
+ * Whether what `face` (a WebTransform) still holds (a write, a close, its failure) waits for a
+ * read, not for its engine: its readable side has no room (its queue at the strategy's
+ * highWaterMark and no read waiting: README, "Backpressure"), or the engine's
+ * next step waits for the values queued before it to be read (NdjsonParseStream's failure:
+ * README, "Cancellation and errors"). Only a read can change that. For tests: the Web contract
+ * fuzz waits for a face's promise until it settles or this holds, rather than for a while.
+ */
+function waitsForReader (face) {
+  const link = links.get(face)
+  // Closed (its engine done, items still queued), torn down or failing: nothing of the writable
+  // side's is held any more, and a read gets what is queued.
+  if (link === undefined || link.state !== OPEN) return false
+  return !link.room() || link.engine.awaitsReader?.() === true
+}
+
+/**
  * A TransformStream whose sides are driven by `engine`. `instanceof TransformStream` holds and
  * `pipeThrough` takes it (it reads `readable` and `writable`, which are ours). The identity
  * transform made by `super()` is never used.
@@ -411,7 +505,7 @@ class WebTransform extends TransformStream {
       write: (chunk) => link.write(chunk),
       close: () => link.close(),
       abort: (reason) => link.abort(reason)
-    }, writableStrategy)
+    }, watchedStrategy(writableStrategy, link))
     this.#readable = new ReadableStream({
       start (controller) {
         link.readableController = controller
@@ -421,6 +515,7 @@ class WebTransform extends TransformStream {
       cancel: (reason) => link.cancel(reason)
     }, readQueue === null ? readableStrategy : new CountQueuingStrategy({ highWaterMark: 0 }))
     link.readable = this.#readable
+    links.set(this, link)
     engine.attach(link)
     // The pull a ReadableStream makes once started while its queue has room: the link's queue
     // fills as the ReadableStream's would, before anyone reads.
@@ -502,4 +597,4 @@ function forwardEvents (Class, emitterOf) {
   }
 }
 
-module.exports = { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents }
+module.exports = { WebTransform, waitsForReader, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents }

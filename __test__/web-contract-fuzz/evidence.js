@@ -1,0 +1,207 @@
+'use strict'
+
+// Standalone repros of the behaviours the Web fuzz's allowances name (compare.js): each prints
+// what a plain TransformStream (Node's own, no sluice) does, and what the sluice face does, for
+// the same operations. `node __test__/web-contract-fuzz/evidence.js CASE` (no CASE: all).
+// Checked on Node 20.20; where Node itself changed since, the case says so.
+
+const { TransformStream, ReadableStream, WritableStream, CountQueuingStrategy } = require('node:stream/web')
+const { setImmediate: immediate } = require('node:timers/promises')
+const web = require('../../lib/web.js')
+
+const C = new Error('cancel reason')
+const R = new Error('abort reason')
+const name = (x) => (x === C ? 'C' : x === R ? 'R' : x === undefined ? 'undefined' : `${x.name}${x.code ? ':' + x.code : ''}`)
+const outcome = (p) => p.then((v) => (v && typeof v === 'object' && 'done' in v ? (v.done ? 'done' : 'value') : 'ok'), (e) => 'rejected ' + name(e))
+
+const faces = {
+  'TransformStream (identity)': (w, r) => new TransformStream({}, w, r),
+  // A TransformStream whose transform takes a turn, as a face's component does (README: "our
+  // output arrives later than transform()"): a conforming TransformStream, the face's timing.
+  'TransformStream (a turn per chunk)': (w, r) => new TransformStream({ transform: async (c, ctl) => { await immediate(); ctl.enqueue(c) } }, w, r),
+  ThrottleStream: (w, r) => new web.ThrottleStream({ objectMode: true, rate: 1e12 }, w, r)
+}
+
+const CASES = {
+  // ALLOWANCE same-tick cancel. A read waits; reader.cancel(C) then writer.close() in the same
+  // tick (fuzz seed 45, minimised): Node's
+  // TransformStream errors its writable only once the transformer's cancel has settled (the
+  // standard's TransformStreamDefaultSourceCancelAlgorithm), so the close is still taken and
+  // resolves; the face errors its writable inside cancel() (README, "Cancellation and errors"),
+  // so the close is refused (TypeError ERR_INVALID_STATE). A microtask later both refuse it.
+  async 'cancel-then-close' (make) {
+    const ts = make()
+    const writer = ts.writable.getWriter()
+    const reader = ts.readable.getReader()
+    await immediate()
+    const read = outcome(reader.read())
+    const cancel = outcome(reader.cancel(C))
+    const close = outcome(writer.close())
+    return { read: await read, cancel: await cancel, close: await close, writerClosed: await outcome(writer.closed) }
+  },
+  // ALLOWANCE node-cancel-write: Node 20's own bug. A write in the tick of reader.cancel(C), a
+  // turn after the start, on a TransformStream whose readable side has room, is rejected with
+  // "TypeError: controller[kState].transformAlgorithm is not a function" (cancel cleared the
+  // transformer's algorithms; the writable errors with C only a microtask later), and the
+  // writable side errors with that TypeError instead of C. The face answers C.
+  async 'cancel-then-write' (make) {
+    const ts = make(undefined, new CountQueuingStrategy({ highWaterMark: 16 }))
+    const writer = ts.writable.getWriter()
+    const reader = ts.readable.getReader()
+    await immediate()
+    void reader.cancel(C)
+    const write = await outcome(writer.write(244))
+    return { write, writerClosed: await outcome(writer.closed) }
+  },
+  // ALLOWANCE later-output (release). A read waits, write(1), then the reader's releaseLock() in
+  // the same tick (fuzz seed 482, minimised): the identity TransformStream ran its transform inside write() and fulfilled the
+  // read; a stage whose output comes a turn later (the face, the TransformStream with a turn per
+  // chunk) has not, so the release rejects the read and the next reader gets the value.
+  async 'write-then-release' (make) {
+    const ts = make()
+    const writer = ts.writable.getWriter()
+    let reader = ts.readable.getReader()
+    for (let i = 0; i < 3; i++) await immediate()
+    const read = outcome(reader.read())
+    void writer.write(1)
+    reader.releaseLock()
+    reader = ts.readable.getReader()
+    void writer.close()
+    return { read: await read, next: await outcome(reader.read()), after: await outcome(reader.read()) }
+  },
+  // ALLOWANCE erroring-or-errored. write(1), three microtasks, abort(R), then close() and
+  // write(2): the identity TransformStream has finished its write, so the abort errors the
+  // writable side at once (close() refused with a TypeError, the write rejected with R); a
+  // stage still writing (a turn per chunk, the face) leaves it "erroring" until the write
+  // settles (close() taken and rejected with R, the write refused with a TypeError: close queued).
+  async 'abort-in-flight' (make) {
+    const ts = make(undefined, new CountQueuingStrategy({ highWaterMark: 16 }))
+    const writer = ts.writable.getWriter()
+    await immediate()
+    const write = outcome(writer.write(1))
+    for (let i = 0; i < 3; i++) await Promise.resolve()
+    const abort = outcome(writer.abort(R))
+    const close = outcome(writer.close())
+    const after = outcome(writer.write(2))
+    return { write: await write, abort: await abort, close: await close, writeAfterClose: await after }
+  },
+  // ALLOWANCE desired-size. writer.desiredSize after three writes and a turn, with a readable
+  // side of highWaterMark 1 (the fuzz's seeds 779 and 380 look at it through a second writer): where the chunks are then (in the writable queue, taken by the stage, in
+  // the readable queue) is the stage's timing and buffering, and the face's differs both ways
+  // (its component takes chunks a turn later, and holds some of its own).
+  async 'desired-size' (make) {
+    const ts = make(undefined, new CountQueuingStrategy({ highWaterMark: 1 }))
+    const writer = ts.writable.getWriter()
+    void writer.write(1)
+    void writer.write(2)
+    void writer.write(3)
+    await immediate()
+    return { desiredSize: writer.desiredSize }
+  },
+  // ALLOWANCE abort-during-close. write(1) and a turn, then close() and abort(R) in the same
+  // tick, with a reader that reads after: a TransformStream lets the close in flight finish (the
+  // standard's WritableStreamAbort waits for it, and then it wins): close and abort resolve, the
+  // reader gets the value and the end. The face tears down at once, as on any abort(): close
+  // and abort reject with R and the reader gets R (fuzz seeds 795, 926).
+  async 'close-then-abort' (make) {
+    const ts = make(undefined, new CountQueuingStrategy({ highWaterMark: 16 }))
+    const writer = ts.writable.getWriter()
+    const reader = ts.readable.getReader()
+    await writer.write(1)
+    await immediate()
+    const close = outcome(writer.close())
+    const abort = outcome(writer.abort(R))
+    return { close: await close, abort: await abort, read: await outcome(reader.read()), next: await outcome(reader.read()) }
+  },
+  // ALLOWANCE source-race (sink log). A pipe from a source that the program closes right after
+  // enqueueing two chunks and a number (no bytes) into a byte stage: the identity transform fails
+  // on the number while the source still holds the last chunk, so the pipe cancels the source;
+  // a stage whose transform takes a turn (and the face) fails after the pipe has read the
+  // source to its end, and there is nothing left to cancel (fuzz seed 134).
+  async 'source-race' () {
+    const out = {}
+    const bytesFaces = {
+      'TransformStream (identity)': () => new TransformStream({ transform (c, ctl) { if (typeof c === 'number') { ctl.error(new TypeError('not bytes')); throw new TypeError('not bytes') } ctl.enqueue(c) } }, new CountQueuingStrategy({ highWaterMark: 4 }), new CountQueuingStrategy({ highWaterMark: 16 })),
+      'TransformStream (a turn per chunk)': () => new TransformStream({ async transform (c, ctl) { await immediate(); if (typeof c === 'number') throw new TypeError('not bytes'); ctl.enqueue(c) } }, new CountQueuingStrategy({ highWaterMark: 4 }), new CountQueuingStrategy({ highWaterMark: 16 })),
+      'ThrottleStream (bytes)': () => new web.ThrottleStream({ rate: 1e12 }, new CountQueuingStrategy({ highWaterMark: 4 }))
+    }
+    for (const [label, make] of Object.entries(bytesFaces)) {
+      const ts = make()
+      let cancelled = 'not cancelled'
+      let ctl
+      const source = new ReadableStream({ start (c) { ctl = c }, cancel (r) { cancelled = 'cancelled: ' + name(r) } }, { highWaterMark: 0 })
+      const piped = outcome(source.pipeTo(ts.writable))
+      ctl.enqueue(new Uint8Array([1]))
+      ctl.enqueue(42)
+      ctl.enqueue(new Uint8Array([2]))
+      ctl.close()
+      out[label] = { pipe: await piped, source: cancelled }
+    }
+    return out
+  },
+  // ALLOWANCE same-tick close. close() then the reader's releaseLock() in the same tick, nothing
+  // written: NdjsonStringifyStream has no line to send and closes its readable side inside
+  // close() (its reader's closed resolves); a TransformStream closes it once its flush's promise
+  // has settled, a promise job later (the release comes first: closed rejects with its TypeError).
+  async 'close-then-release' () {
+    const out = {}
+    for (const [label, ts] of [['TransformStream (identity)', new TransformStream()], ['NdjsonStringifyStream', new web.NdjsonStringifyStream()]]) {
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      await immediate()
+      const closed = outcome(reader.closed)
+      void writer.close()
+      reader.releaseLock()
+      out[label] = await closed
+    }
+    return out
+  },
+  // ALLOWANCE monitored-failure-race. A sink whose second write fails (a turn later), and
+  // writer.abort(R) in that write's tick or a turn later: a plain WritableStream calls the
+  // sink's abort(R) after the failure if the abort came while the write was in flight (the
+  // standard's WritableStreamFinishErroring), and never if it came after.
+  // MonitoredWritableStream settles the write once its own buffer took it (it resolves), so its
+  // abort reaches its destination (a WritableStream of its own over the sink) at another moment
+  // of that write than the writer's abort does on a plain WritableStream: whether the sink's
+  // abort() is called differs either way round (fuzz seeds 139, 386, 422, 546).
+  async 'monitored-failure-race' () {
+    const out = {}
+    const D = new Error('destination failed')
+    for (const label of ['WritableStream', 'MonitoredWritableStream']) {
+      const log = []
+      let n = 0
+      const sink = {
+        write () { return new Promise((resolve, reject) => setImmediate(() => (n++ === 1 ? reject(D) : resolve()))) },
+        abort (r) { log.push('abort: ' + name(r)) }
+      }
+      for (const when of ['in the write\'s tick', 'a turn later']) {
+        log.length = 0
+        n = 0
+        const ws = label === 'WritableStream' ? new WritableStream(sink) : new web.MonitoredWritableStream(sink)
+        const writer = ws.getWriter()
+        await writer.write(new Uint8Array([1]))
+        const second = outcome(writer.write(new Uint8Array([2])))
+        if (when === 'a turn later') await immediate()
+        const abort = outcome(writer.abort(R))
+        out[`${label}, abort ${when}`] = { second: await second, abort: await abort, sink: log.slice() }
+      }
+    }
+    return out
+  }
+}
+
+async function main () {
+  const only = process.argv[2]
+  for (const [label, run] of Object.entries(CASES)) {
+    if (only && only !== label) continue
+    if (run.length === 0) {
+      console.log(label, JSON.stringify(await run()))
+      continue
+    }
+    for (const [face, make] of Object.entries(faces)) console.log(label, '|', face, JSON.stringify(await run(make)))
+  }
+}
+
+if (require.main === module) main()
+
+module.exports = { CASES }
