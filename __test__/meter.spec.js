@@ -51,6 +51,38 @@ function heldDestination (options = {}) {
 // ---------------------------------------------------------------------------------------------
 // Exact counts
 
+test("a 'summary' listener that throws is an uncaught exception, and the pipeline still completes (Meter, MonitoredWritable, MonitoredWritable.wrap)", async (t) => {
+  // 'summary' comes from inside core's 'end'/'finish' emit: the throw cut off the listeners after
+  // it there, and the pipeline never settled (its promise pending, the sink never finished).
+  const root = JSON.stringify(require.resolve('..'))
+  const script = `
+    const { Meter, MonitoredWritable } = require(${root})
+    const { Readable, Writable } = require('node:stream')
+    const { pipeline } = require('node:stream/promises')
+    let uncaught = 0
+    process.on('uncaughtException', (err) => { if (err.message !== 'from summary') throw err; uncaught++ })
+    const sink = () => new Writable({ write (c, e, cb) { cb() } })
+    const results = {}
+    const cases = {
+      meter: () => { const m = new Meter(); const out = sink(); return [m, [m, out], out] },
+      writable: () => { const w = new MonitoredWritable({ write (c, e, cb) { cb() } }); return [w, [w], w] },
+      wrap: () => { const out = sink(); const w = MonitoredWritable.wrap(out); return [w, [w], out] }
+    }
+    for (const [name, make] of Object.entries(cases)) {
+      const [measured, stages, last] = make()
+      measured.on('summary', () => { throw new Error('from summary') })
+      results[name] = pipeline(Readable.from(['a', 'b']), ...stages).then(() => last.writableFinished, (e) => e.message)
+    }
+    let done = null
+    Promise.all(Object.values(results)).then((d) => { done = d })
+    // At exit: the throws come from later turns than the pipelines' ends.
+    process.on('exit', () => console.log(JSON.stringify({ done, uncaught })))
+  `
+  const { status, stdout, stderr } = await runNode([], script)
+  t.is(status, 0, stderr)
+  t.deepEqual(JSON.parse(stdout), { done: [true, true, true], uncaught: 3 }, stdout + stderr)
+})
+
 test('Meter counts bytes and chunks exactly (random chunk sizes), stats() is plain JSON, getStats() is its alias', async (t) => {
   const data = Buffer.alloc(3_000_000, 7)
   const chunks = randomChunks(data, 42, 9000)
@@ -538,6 +570,9 @@ test('options are validated with TypeError/RangeError naming the option', (t) =>
     const m = new Meter()
     const err = t.throws(() => m.setTotal(bad), { instanceOf: type })
     t.regex(err.message, /"total"/) // the argument, not options.total
+    if (type === TypeError) t.regex(err.message, /^The "total" argument must be/)
+    // The options object is an argument too (as core words it), its keys are options.
+    t.throws(() => new Meter(null), { instanceOf: TypeError, message: /^The "options" argument must be an object/ })
     t.truthy(err.code)
     m.destroy()
   }

@@ -41,7 +41,6 @@ const { kNativeClock, validateClockOption } = require('./clock.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
-  argumentTypeError,
   typeError,
   validateBoolean,
   validateEncoding,
@@ -434,7 +433,11 @@ class Measure {
     if (this.final !== null) return
     const s = this.snapshot(false, true)
     this.stop()
-    this.stream.emit('summary', s)
+    // Emitted from inside core's 'end'/'finish'/'close' emit: a listener's throw would cut off
+    // the listeners after it there (pipe's, pipeline's), and the pipeline would never settle.
+    // It is an uncaught exception from the next turn instead, as a throwing 'stats' listener's
+    // is, and the stream completes.
+    callGuarded(emitSummary, this.stream, s)
   }
 }
 
@@ -672,6 +675,10 @@ class Meter extends PassThrough {
   }
 }
 
+function emitSummary (stream, stats) {
+  stream.emit('summary', stats)
+}
+
 /**
  * With `emitClose: false` no 'close' follows a destroy, so nothing else would send the final
  * 'summary' of a stream destroyed before it finished: send it here, once (`summary` is idempotent).
@@ -780,7 +787,7 @@ class MonitoredWritable extends Writable {
     if (destination === null || typeof destination !== 'object' || typeof destination.write !== 'function' ||
         typeof destination.end !== 'function' || typeof destination.on !== 'function' ||
         typeof destination.destroy !== 'function') {
-      throw argumentTypeError('destination', 'a Writable stream (with write, end, on and destroy)', destination)
+      throw typeError('destination', 'a Writable stream (with write, end, on and destroy)', destination)
     }
     const opts = validateOptionsObject(options, 'MonitoredWritable.wrap', MONITOR_OPTIONS)
     return new WrappedWritable(destination, opts)
