@@ -7,15 +7,14 @@
 
 const { inspect } = require('node:util')
 
+/**
+ * `name` is an option (`options.maxLineBytes`, `options.select[2]`) or else an argument of a
+ * method or constructor (`options` itself, `setTotal(total)`'s total, `write(chunk)`'s chunk),
+ * and the message calls it that.
+ */
 function typeError (name, expected, value) {
-  const err = new TypeError(`The "${name}" option must be ${expected}. Received ${describe(value)}`)
-  err.code = 'ERR_INVALID_ARG_TYPE'
-  return err
-}
-
-/** As typeError, for a method's argument (`write(chunk)`'s chunk), not an option. */
-function argumentTypeError (name, expected, value) {
-  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`)
+  const what = name.startsWith('options.') ? 'option' : 'argument'
+  const err = new TypeError(`The "${name}" ${what} must be ${expected}. Received ${describe(value)}`)
   err.code = 'ERR_INVALID_ARG_TYPE'
   return err
 }
@@ -46,7 +45,8 @@ function quote (text) {
 }
 
 function describe (value) {
-  if (value === null) return 'null'
+  // As core's validators word them: 'Received undefined', 'Received null'.
+  if (value === null || value === undefined) return String(value)
   if (typeof value === 'string') return quote(value.length > 40 ? value.slice(0, 40) + '…' : value)
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
   if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`
@@ -188,7 +188,6 @@ function pickStreamOptions (options) {
 
 module.exports = {
   STREAM_OPTIONS,
-  argumentTypeError,
   pickStreamOptions,
   rangeError,
   refuseWith,

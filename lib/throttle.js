@@ -29,7 +29,6 @@ const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signal
 const { kNativeClock, validateClockOption } = require('./clock.js')
 const {
   STREAM_OPTIONS,
-  argumentTypeError,
   pickStreamOptions,
   rangeError,
   refuseWith,
@@ -92,7 +91,7 @@ function validateBudget (opts, { rateRequired }) {
 function validateRateArguments (rate, options) {
   const opts = validateOptionsObject(options, 'setRate', ['burst', 'per'])
   // The rate is a positional argument here: errors name it `rate`, not `options.rate`.
-  if (typeof rate !== 'number') throw argumentTypeError('rate', 'a number', rate)
+  if (typeof rate !== 'number') throw typeError('rate', 'a number', rate)
   validateNumber({ rate }, 'rate', { allowInfinity: true, name: 'rate' })
   return validateBudget({ ...opts, rate }, { rateRequired: true })
 }
@@ -127,11 +126,11 @@ class ThrottleGroup {
    * get an error if theirs differ.
    */
   static shared (name, options) {
-    if (typeof name !== 'string') throw argumentTypeError('name', 'a string', name)
+    if (typeof name !== 'string') throw typeError('name', 'a string', name)
     if (name === '') throw rangeError('name', 'a non-empty string', name)
     // The native side keys groups by UTF-8, where every lone surrogate becomes U+FFFD: distinct
     // names would share one budget.
-    if (!name.isWellFormed()) throw argumentTypeError('name', 'well-formed text (it has a lone surrogate)', name)
+    if (!name.isWellFormed()) throw typeError('name', 'well-formed text (it has a lone surrogate)', name)
     const opts = validateOptionsObject(options, 'ThrottleGroup.shared', GROUP_OPTIONS.filter((k) => k !== 'clock'))
     const makes = opts.rate !== undefined
     const budget = validateBudget(opts, { rateRequired: false })
