@@ -769,16 +769,23 @@ test('members writing 100-byte chunks beside a member capped with a burst of one
   }
 })
 
+/**
+ * A 1 MB/s group on a manual clock with two members, one capped at 200 KB/s with a burst of one
+ * byte and one uncapped, each recorded.
+ */
+function cappedBesideUncapped (highWaterMark) {
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate: 1e6, clock })
+  const capped = group.throttle({ rate: 2e5, burst: 1, highWaterMark })
+  const other = group.throttle({ highWaterMark })
+  return { clock, capped, other, outCapped: record(capped, clock), outOther: record(other, clock) }
+}
+
 test("a write's own chunk goes at once when a member capped with a tiny burst is at the head of the queue with little in its cap (manual clock)", (t) => {
   // A write serves one piece at once, the head's: a member capped at 200 KB/s with a burst of
   // 1 byte sat at the head with 1 byte in its cap, took it, and the writer waited for the timer.
   // A piece its cap cut short no longer counts as the one piece.
-  const clock = createClock()
-  const group = new ThrottleGroup({ rate: 1e6, clock })
-  const capped = group.throttle({ rate: 2e5, burst: 1, highWaterMark: 1 << 20 })
-  const other = group.throttle({ highWaterMark: 1 << 20 })
-  const outCapped = record(capped, clock)
-  const outOther = record(other, clock)
+  const { clock, capped, other, outCapped, outOther } = cappedBesideUncapped(1 << 20)
   other.write(pattern(1000))
   capped.write(pattern(100000))
   clock.advance(0)
@@ -801,12 +808,7 @@ test("a group member's own cap with a tiny burst keeps its rate while another me
   // had earned since it was due: the wake-up after credited only the time since that write. A
   // member capped at 200 KB/s with burst 1, beside one writing 100 bytes every 0.5 ms, passed
   // 101,001 bytes in 1 s.
-  const clock = createClock()
-  const group = new ThrottleGroup({ rate: 1e6, clock })
-  const capped = group.throttle({ rate: 2e5, burst: 1, highWaterMark: 1 << 22 })
-  const other = group.throttle({ highWaterMark: 1 << 22 })
-  const outCapped = record(capped, clock)
-  const outOther = record(other, clock)
+  const { clock, capped, other, outCapped, outOther } = cappedBesideUncapped(1 << 22)
   capped.write(pattern(400000))
   for (let i = 0; i < 2000; i++) {
     other.write(pattern(100, i))

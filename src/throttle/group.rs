@@ -144,6 +144,10 @@ struct State {
   /// queue for caps.
   with_caps: usize,
   units: f64,
+  /// The burst a caller set explicitly (made with, or a `setRate` with one), which a later
+  /// `setRate` without a burst keeps: here, not in one JS object, as every handle of a shared
+  /// group (other `shared(name)` callers, workers) changes the same group.
+  explicit_burst: Option<f64>,
 }
 
 pub struct GroupCore {
@@ -151,10 +155,6 @@ pub struct GroupCore {
   clock: Clock,
   me: Weak<GroupCore>,
   state: Mutex<State>,
-  /// The burst a caller set explicitly (made with, or a `setRate` with one), which a later
-  /// `setRate` without a burst keeps: here, not in one JS object, as every handle of a shared
-  /// group (other `shared(name)` callers, workers) changes the same group.
-  explicit_burst: Mutex<Option<f64>>,
 }
 
 type Grants = Vec<(Arc<Hub>, u32, f64)>;
@@ -166,7 +166,6 @@ impl GroupCore {
       schedule: Schedule::new(),
       clock,
       me: me.clone(),
-      explicit_burst: Mutex::new(None),
       state: Mutex::new(State {
         bucket: TokenBucket::new(rate, burst, initial, now),
         members: Vec::new(),
@@ -181,6 +180,7 @@ impl GroupCore {
         cap_dues: Vec::new(),
         with_caps: 0,
         units: 0.0,
+        explicit_burst: None,
       }),
     })
   }
@@ -193,17 +193,11 @@ impl GroupCore {
 
   /// The burst set explicitly, if any (see `explicit_burst`).
   pub fn explicit_burst(&self) -> Option<f64> {
-    *self
-      .explicit_burst
-      .lock()
-      .unwrap_or_else(|p| p.into_inner())
+    self.lock().explicit_burst
   }
 
   pub fn set_explicit_burst(&self, burst: f64) {
-    *self
-      .explicit_burst
-      .lock()
-      .unwrap_or_else(|p| p.into_inner()) = Some(burst);
+    self.lock().explicit_burst = Some(burst);
   }
 
   /// (rate, burst, initial tokens it was made with).
@@ -854,6 +848,7 @@ mod tests {
       cap_dues: Vec::new(),
       with_caps: 0,
       units: 0.0,
+      explicit_burst: None,
     }
   }
 
@@ -894,6 +889,17 @@ mod tests {
     let entry = waiting(&mut s, Some((cap_rate, 0.0)), cost);
     s.capped.push(entry);
     (s, entry.2)
+  }
+
+  /// A 1 MB/s group at time 0 holding `group_tokens`, with an uncapped member waiting for
+  /// `head_bytes` at the head of the queue and, queued behind it, a member capped at 500 KB/s
+  /// (burst 1, full) waiting for 100 KB; returns the state and the capped member's key.
+  fn capped_behind(group_tokens: f64, head_bytes: f64) -> (State, usize) {
+    let mut s = group(1e6, group_tokens);
+    let head = waiting(&mut s, None, head_bytes);
+    let capped = waiting(&mut s, Some((5e5, 1.0)), 1e5);
+    s.queue.extend([Reverse(head), Reverse(capped)]);
+    (s, capped.2)
   }
 
   /// The member's cap tokens at `now` (credit included).
@@ -970,26 +976,20 @@ mod tests {
     // A member's `acquire` served one piece and left the others queued, the group's tokens
     // there: the timer waited the group's floor (5 ms, for its 100 ms burst), and the full cap
     // of a member capped at 500 KB/s with burst 1 dropped what those 5 ms earned.
-    let mut s = group(1e6, 1e5);
-    let first = waiting(&mut s, None, 1e5);
-    let capped = waiting(&mut s, Some((5e5, 1.0)), 1e5);
-    s.queue.extend([Reverse(first), Reverse(capped)]);
+    let (mut s, capped) = capped_behind(1e5, 1e5);
     assert_eq!(next_wake(&mut s, 0), Some(MIN_WAKE));
     credit_lateness(&mut s, MIN_WAKE);
-    let tokens = cap_tokens(&mut s, capped.2, MIN_WAKE);
+    let tokens = cap_tokens(&mut s, capped, MIN_WAKE);
     assert!(
       (tokens - 501.0).abs() < 1e-6,
       "the burst and 1 ms of rate: {tokens}"
     );
     // The same queue waiting for the group's tokens (the head's 5 ms piece): the cap waits for
     // them as well, and banks nothing beyond its burst meanwhile.
-    let mut s = group(1e6, 0.0);
-    let first = waiting(&mut s, None, 1e5);
-    let capped = waiting(&mut s, Some((5e5, 1.0)), 1e5);
-    s.queue.extend([Reverse(first), Reverse(capped)]);
+    let (mut s, capped) = capped_behind(0.0, 1e5);
     assert_eq!(next_wake(&mut s, 0), Some(5 * MS));
     credit_lateness(&mut s, 5 * MS);
-    assert_eq!(cap_tokens(&mut s, capped.2, 5 * MS), 1.0);
+    assert_eq!(cap_tokens(&mut s, capped, 5 * MS), 1.0);
   }
 
   #[test]
@@ -998,13 +998,10 @@ mod tests {
     // byte short): the group's floor put the wake-up at 5 ms, and the full cap of a member queued
     // behind it dropped what those 5 ms earned (a member capped at 300 KB/s with burst 1 writing
     // 1,000-byte chunks beside an uncapped one passed 0.50x on the manual clock).
-    let mut s = group(1e6, 999.0);
-    let first = waiting(&mut s, None, 1000.0);
-    let capped = waiting(&mut s, Some((5e5, 1.0)), 1e5);
-    s.queue.extend([Reverse(first), Reverse(capped)]);
+    let (mut s, capped) = capped_behind(999.0, 1000.0);
     assert_eq!(next_wake(&mut s, 0), Some(MIN_WAKE));
     credit_lateness(&mut s, MIN_WAKE);
-    let tokens = cap_tokens(&mut s, capped.2, MIN_WAKE);
+    let tokens = cap_tokens(&mut s, capped, MIN_WAKE);
     assert!(
       (tokens - 500.5).abs() < 1e-6,
       "the burst and what the cap earned after the group's tokens were due: {tokens}"
