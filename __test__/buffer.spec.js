@@ -207,6 +207,20 @@ for (const row of PRIORITY_ROWS) {
   })
 }
 
+test('priority shedding: every priority Infinity (or all -Infinity) is a tie, which the strategy breaks', (t) => {
+  // 'drop-oldest' looked for a rank below Infinity to start from, found none, and dropped the
+  // arriving item instead of the oldest.
+  for (const p of [Infinity, -Infinity]) {
+    for (const [overflow, reason, victim] of [['drop-oldest', 'priority', 'a'], ['drop-newest', 'priority', 'b'], ['drop-incoming', 'incoming', 'c']]) {
+      const { s, drops } = make({ objectMode: true, capacity: 2, overflow, priority: () => p })
+      for (const id of ['a', 'b', 'c']) s.write(id)
+      t.deepEqual(drops.map((d) => [d.reason, ...d.items]), [[reason, victim]], `${overflow}, priority ${p}`)
+      checkAccounting(t, s)
+      s.destroy()
+    }
+  }
+})
+
 test('priority shedding by bytes: low-priority chunks go until the arriving one fits, or it goes alone', (t) => {
   const { s, drops } = make({ capacityBytes: 10, overflow: 'drop-oldest', priority: (chunk) => chunk[0] })
   // First byte = priority.
@@ -512,6 +526,40 @@ test("destroy() in object mode: the items reported unread cannot be read after i
   t.like(st, { totalConsumed: 0, unread: 2, discarded: 2 })
 })
 
+for (const consumer of ['read()', 'pipeline']) {
+  for (const how of ['throws', 'destroys']) {
+    test(`destroyed inside a read (a falling 'pressure' listener that ${how}), ${consumer}: each item is read or reported dropped, never both`, async (t) => {
+      const s = new BoundedBuffer({ objectMode: true, capacity: 4, readableHighWaterMark: 0 })
+      for (let i = 0; i < 4; i++) s.write('item' + i)
+      s.on('pressure', (p) => {
+        if (p.rising) return
+        if (how === 'throws') throw new Error('listener failed')
+        s.destroy()
+      })
+      const drops = []
+      s.on('drop', (d) => drops.push(d))
+      const got = []
+      if (consumer === 'read()') {
+        s.on('error', () => {})
+        for (let k = 0; k < 3; k++) {
+          const item = s.read()
+          if (item !== null) got.push(item)
+        }
+        await new Promise((resolve) => s.on('close', resolve))
+      } else {
+        // Core's read() emits 'data' before it returns: the item reached the sink (and was in
+        // the 'unread' drop too).
+        const sink = new Writable({ objectMode: true, write (item, encoding, callback) { got.push(item); callback() } })
+        await new Promise((resolve) => pipeline(s, sink, resolve))
+      }
+      const dropped = drops.flatMap((d) => d.items)
+      t.deepEqual([...got, ...dropped].sort(), ['item0', 'item1', 'item2', 'item3'], JSON.stringify({ got, drops }))
+      const st = checkAccounting(t, s)
+      t.is(st.totalConsumed, got.length)
+    })
+  }
+}
+
 test("pipeline error: what the buffer had emitted but the failing consumer had not read is reported", async (t) => {
   const s = new BoundedBuffer({ objectMode: true, capacity: 10, readableHighWaterMark: 4 })
   const drops = []
@@ -752,6 +800,7 @@ test('pressureLevels with holes are refused, naming the hole', (t) => {
   for (const [levels, name] of [[[0.5, , 0.9], 'options.pressureLevels[1]'], [new Array(2), 'options.pressureLevels[0]']]) {
     const err = t.throws(() => new BoundedBuffer({ pressureLevels: levels }), { instanceOf: TypeError })
     t.true(err.message.includes(name), `${err.message} names ${name}`)
+    t.true(err.message.endsWith('Received undefined'), err.message) // as core words it
   }
 })
 

@@ -65,7 +65,7 @@
 
 const { Transform } = require('node:stream')
 const { SluiceError, asError } = require('./errors.js')
-const { answerFromDestroy, completeInOrder } = require('./inflight.js')
+const { answerFromDestroy, completeInOrder, throwLater } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -106,6 +106,9 @@ const kLevel = Symbol('kLevel')
 const kCount = Symbol('kCount')
 const kDiscardUnread = Symbol('kDiscardUnread')
 const kUnreadTaken = Symbol('kUnreadTaken')
+// Inside read(): a destroy() there leaves core's buffer to be counted once read() has taken its chunk.
+const kReading = Symbol('kReading')
+const kUnreadOwed = Symbol('kUnreadOwed')
 
 /** An item's weight against capacityBytes: its bytes, at least 1. */
 const weight = (size) => (size === 0 ? 1 : size)
@@ -353,6 +356,8 @@ class BoundedBuffer extends Transform {
     this[kPumping] = false
     this[kHeld] = null
     this[kUnreadTaken] = false
+    this[kReading] = false
+    this[kUnreadOwed] = false
     this[kFlush] = null
     this[kLevel] = 0
     this[kCount] = newCounters()
@@ -430,7 +435,27 @@ class BoundedBuffer extends Transform {
     // destroy() reported what core's readable buffer held as thrown away ('unread'): core would
     // still hand it out, and the same item would be both discarded and read.
     if (this[kUnreadTaken]) return null
-    return super.read(n)
+    // Destroyed inside this read (by a listener of what its `_read` announced, a falling
+    // 'pressure'), core still takes its chunk after `_read` and hands it out (emitting 'data' in
+    // flowing mode), so what it held is counted unread only once it has: the chunk is read, the
+    // rest is reported, never both.
+    this[kReading] = true
+    let chunk
+    try {
+      chunk = super.read(n)
+    } finally {
+      this[kReading] = false
+    }
+    if (this[kUnreadOwed]) {
+      this[kUnreadOwed] = false
+      const unread = this.#takeUnread()
+      this[kUnreadTaken] = unread !== null
+      // The destroy is over and its error settled: a listener that throws here cannot fail the
+      // stream any more, and its throw is an uncaught exception (as at a Web face's teardown).
+      const thrown = unread === null ? null : this.#announce('drop', unread)
+      if (thrown !== null) throwLater(thrown)
+    }
+    return chunk
   }
 
   get readableLength () {
@@ -462,7 +487,8 @@ class BoundedBuffer extends Transform {
     // The ring is empty for good: the level in force is 0, announced by no event (nothing is
     // announced after destroy but what it discards).
     this[kLevel] = 0
-    const unread = this.#takeUnread()
+    const unread = this[kReading] ? null : this.#takeUnread()
+    this[kUnreadOwed] = this[kReading]
     this[kUnreadTaken] = unread !== null
     if (held !== null) {
       // Its write is answered below (as core answers those queued behind it) and the chunk is
@@ -682,7 +708,9 @@ class BoundedBuffer extends Transform {
         for (let k = 0; k < n; k++) {
           if (marked[k]) continue
           const r = ring.rankAt(k)
-          if (r < bestRank || (!oldestFirst && r === bestRank)) {
+          // The first candidate counts whatever its rank: with every rank Infinity, 'drop-oldest'
+          // (ties to the first) found no victim and dropped the incoming item instead.
+          if (best < 0 || r < bestRank || (!oldestFirst && r === bestRank)) {
             best = k
             bestRank = r
           }
