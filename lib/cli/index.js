@@ -238,12 +238,12 @@ function setUp (opts, opened) {
     }
   }
 
-  function summary (status, exitCode, error, signal, w) {
+  /**
+   * `w` is the output meter's last snapshot, as `handedOver` left it; `unsent`, what stdout still
+   * held when a signal stopped the run (null otherwise).
+   */
+  function summary (status, exitCode, error, signal, w, unsent) {
     const r = read.stats()
-    // After a signal, process.exit() discards what stdout still holds: the output counts only
-    // what was handed to the OS, the lines too (those of the writes stdout confirmed, and of the
-    // part of the one in progress that the OS took).
-    const unsent = signal === undefined ? null : unsentBytes(process.stdout)
     let lines = null
     if (written !== null) {
       lines = written.lines
@@ -258,7 +258,7 @@ function setUp (opts, opened) {
       signal: signal ?? null,
       durationMs: w.elapsedMs,
       input: { name: input.name, bytes: r.bytes, size: r.total, lines: linesIn() },
-      output: { bytes: unsent === null ? w.bytes : w.bytes - unsent, lines },
+      output: { bytes: w.bytes, lines },
       // min/max are of whole intervals, the mean of the whole run (its start and a last partial
       // interval included), so the mean can fall outside them: they are widened to include it.
       rate: {
@@ -295,10 +295,14 @@ function setUp (opts, opened) {
       else if (error !== logFailure.message) process.stderr.write(`sluice: ${logFailure.message}\n`)
     }
     const exitCode = signal === undefined ? EXIT[status] : 128 + signals[signal]
-    const w = write.stats()
+    // After a signal, process.exit() discards what stdout still holds: the output counts only
+    // what was handed to the OS (its bytes, its mean rate, its lines: those of the writes stdout
+    // confirmed and of the part of the one in progress that the OS took).
+    const unsent = signal === undefined ? null : unsentBytes(process.stdout)
+    const w = handedOver(write.stats(), unsent)
     if (display !== null) display.finish(sample(true, w))
     if (error !== undefined) process.stderr.write(`sluice: ${error}\n`)
-    if (opts.stats !== null) process.stderr.write(formatSummary(summary(status, exitCode, error, signal, w), opts.stats))
+    if (opts.stats !== null) process.stderr.write(formatSummary(summary(status, exitCode, error, signal, w, unsent), opts.stats))
     return exitCode
   }
 
@@ -319,6 +323,16 @@ function setUp (opts, opened) {
     }
     return failure === null ? finish('done') : finish('error', describeError(failure, input.name, origins))
   }
+}
+
+/**
+ * The output meter's snapshot `w` less the `unsent` bytes stdout still holds (null: none): its
+ * bytes, and its mean rate over the same time (the run's elapsed time is the meter's either way).
+ */
+function handedOver (w, unsent) {
+  if (unsent === null || unsent === 0) return w
+  const bytes = w.bytes - unsent
+  return { ...w, bytes, averageRate: w.bytes > 0 ? w.averageRate * (bytes / w.bytes) : 0 }
 }
 
 /**
