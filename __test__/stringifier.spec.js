@@ -303,11 +303,33 @@ test('corked writes arrive through _writev together and come out in order, with 
   const out = []
   f.on('data', (c) => out.push(c))
   f.cork()
-  for (const v of [1, 2, 3n, 4]) f.write(v)
+  // Each write's callback says whether its line was written: the two before the bad value were
+  // (core gave all four the batch's error), the bad one and the one after it were not.
+  const answers = []
+  for (const v of [1, 2, 3n, 4]) f.write(v, (e) => answers.push(e?.code ?? 'ok'))
   f.uncork()
   const [err] = await once(f, 'error')
   t.like(err, { code: 'ERR_SLUICE_UNSERIALIZABLE', index: 2 })
   t.is(Buffer.concat(out).toString(), '1\n2\n')
+  t.deepEqual(answers, ['ok', 'ok', 'ERR_SLUICE_UNSERIALIZABLE', 'ERR_SLUICE_UNSERIALIZABLE'])
+})
+
+test('writes buffered behind a full readable side reach _writev together: those before an unserialisable value succeed, it and those after it fail', async (t) => {
+  const s = new NdjsonStringifier()
+  s.on('error', () => {})
+  const answers = []
+  let n = 0
+  // Nobody reads: once write() turns false, core buffers the writes behind the held one.
+  while (s.write({ n: n++, pad: 'x'.repeat(200) }, (e) => answers.push(e ? 'error' : 'ok'))) {}
+  for (let k = 0; k < 100; k++) s.write({ n: n++ }, (e) => answers.push(e ? 'error' : 'ok'))
+  s.write(1n, (e) => answers.push(e ? 'error' : 'ok'))
+  s.write({ after: true }, (e) => answers.push(e ? 'error' : 'ok'))
+  let text = ''
+  s.on('data', (c) => { text += c })
+  await new Promise((resolve) => s.on('close', resolve))
+  const lines = text.split('\n').slice(0, -1)
+  t.is(lines.length, n, 'every value before the bad one was written')
+  t.deepEqual(answers, [...Array(n).fill('ok'), 'error', 'error'])
 })
 
 test('a reader that does not read: write() turns false, the output waits, nothing is lost or reordered', async (t) => {

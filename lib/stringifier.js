@@ -19,7 +19,9 @@
 //   since). When it does not, the write that found it full keeps its callback (kHeld): core then
 //   buffers the writes behind it and write() returns false; `_read` pushes what waits and lets the
 //   held write complete. Core hands the writes it buffered meanwhile to `_writev` all at once. So
-//   the readable buffer holds at most readableHighWaterMark + one batch (+ one value).
+//   the readable buffer holds at most readableHighWaterMark + one batch (+ one value), or two
+//   batches when the producer writes from the 'drain' that `_read` lets out: core's read() calls
+//   `_read` before it takes its chunk, and a burst written from that 'drain' fills a batch.
 // * A batch is a whole number of lines and at most `batchBytes` bytes (UTF-8) plus one line:
 //   64 KiB, or the readableHighWaterMark the user set if smaller; at least one line. No string
 //   grows past V8's longest (MAX_STRING_LENGTH): a batch that would is sealed first, and a value
@@ -325,6 +327,17 @@ class NdjsonStringifier extends Transform {
     // Their writes complete without an error (as core completes a destroyed stream's write in
     // flight), so they are thrown away as the lines destroy() discarded are.
     if (err === null && this.destroyed) this[kEncoder].discarded += chunks.length - added
+    // Core gives the batch's error to every write in it; the writes before the unserialisable
+    // value had their lines written, and succeed (as they do taken one at a time): a producer
+    // that retries its failed writes must not write those lines twice. The bad value's write and
+    // those after it, never encoded, get the error.
+    if (err !== null) {
+      for (let k = 0; k < added - 1; k++) {
+        const entry = chunks[k]
+        const done = entry.callback
+        if (typeof done === 'function') entry.callback = () => done()
+      }
+    }
     this.#settle(err, callback)
   }
 
