@@ -1421,6 +1421,78 @@ test('a ThrottleGroup, shared or not, keeps a burst set explicitly before across
   const plain = ThrottleGroup.shared(`${name}-auto`, { rate: 1000 })
   plain.setRate(3000)
   t.is(plain.stats().burst, 300, 'a shared group made without a burst: the default follows the rate')
+  // A member's own cap: the same rule, a burst given while the cap was lifted included.
+  const member = group.throttle({ rate: 100, burst: 3 })
+  member.setRate(200)
+  t.is(member.stats().burst, 3, 'a member\'s cap keeps the burst it was made with')
+  member.setRate(Infinity, { burst: 10 })
+  member.setRate(500)
+  t.deepEqual([member.stats().rate, member.stats().burst], [500, 10], 'a burst given with an infinite rate is kept for the next cap')
+  const autoMember = group.throttle({ rate: 100 })
+  autoMember.setRate(200)
+  t.is(autoMember.stats().burst, 20, 'a member\'s default cap burst follows its rate')
+  member.destroy()
+  autoMember.destroy()
+})
+
+test('a shared group\'s setRate() from two worker_threads at once: the burst after is the last one given, never one a racing call read before it changed', async (t) => {
+  // Rounds in lockstep (a spinning barrier on shared memory, for a close start): one worker
+  // gives bursts 9 then 7, the other sets a rate without one after a varying short delay, so its
+  // call overlaps the other's at many offsets. Each setRate decides its burst under the group's
+  // lock; were it read in one step and installed in another, the rate-only call could install
+  // the 9 after the 7 replaced it. After each round the group's burst must be 7. Rounds run for
+  // a fixed time, so a loaded machine runs fewer (the check holds for every one).
+  const name = `explicit-burst-race-${process.pid}-${Date.now()}`
+  const group = ThrottleGroup.shared(name, { rate: 1000, burst: 5 })
+  const root = JSON.stringify(path.join(__dirname, '..'))
+  const body = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { ThrottleGroup } = require(${root})
+    const { name, ms, bursts, shared } = workerData
+    const group = ThrottleGroup.shared(name)
+    const cell = new Int32Array(shared)  // [arrived, generation, wrong rounds, rounds, stop]
+    function barrier () {
+      const generation = Atomics.load(cell, 1)
+      if (Atomics.add(cell, 0, 1) === 1) {
+        Atomics.store(cell, 0, 0)
+        Atomics.add(cell, 1, 1)
+      } else {
+        while (Atomics.load(cell, 1) === generation);
+      }
+    }
+    const end = performance.now() + ms
+    for (let round = 0; ; round++) {
+      barrier()
+      if (bursts) {
+        group.setRate(1000, { burst: 9 })
+        group.setRate(1000, { burst: 7 })
+      } else {
+        for (let spin = (round * 7919) % 400; spin > 0; spin--);
+        group.setRate(2000)
+      }
+      barrier()
+      if (bursts) {
+        if (group.stats().burst !== 7) Atomics.add(cell, 2, 1)
+        Atomics.add(cell, 3, 1)
+        if (performance.now() > end) Atomics.store(cell, 4, 1)
+      }
+      barrier()
+      if (Atomics.load(cell, 4) === 1) break
+    }
+    parentPort.postMessage('done')`
+  const shared = new SharedArrayBuffer(20)
+  const workers = [true, false].map((bursts) => new Worker(body, { eval: true, workerData: { name, ms: 2000, bursts, shared } }))
+  try {
+    await Promise.all(workers.map((w) => once(w, 'message')))
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()))
+  }
+  const cell = new Int32Array(shared)
+  t.log(`${cell[3]} rounds`)
+  t.is(cell[2], 0, `rounds of ${cell[3]} that ended with a burst other than the last one given`)
+  t.is(group.stats().burst, 7)
+  group.setRate(4000)
+  t.is(group.stats().burst, 7)
 })
 
 test('the manual clock refuses an advance beyond a year, and a look-alike clock object', (t) => {

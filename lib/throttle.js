@@ -69,7 +69,6 @@ const kEnforce = Symbol('kEnforce')
 const kManual = Symbol('kManual')
 const kPer = Symbol('kPer')
 const kFinalStats = Symbol('kFinalStats')
-const kExplicitBurst = Symbol('kExplicitBurst')
 const kGatePaused = Symbol('kGatePaused')
 
 /** Validates rate, per, burst and initialBurst; returns them per second / in units. */
@@ -96,11 +95,13 @@ function validateRateArguments (rate, options) {
   return validateBudget({ ...opts, rate }, { rateRequired: true })
 }
 
-/** The burst after setRate: the one given, else the one set explicitly before, else 100 ms worth. */
-function burstAfter (budget, explicit) {
-  if (budget.burstGiven) return budget.burst
-  if (explicit !== undefined) return explicit
-  return defaultBurst(budget.perSecond)
+/**
+ * A setRate() on a native group or member: the burst after it is the one given, else the one
+ * given before, else `defaultBurst` of the new rate, decided by the native side under its lock
+ * (a shared group's other callers change the same group).
+ */
+function setNativeRate (target, budget) {
+  target.setRate(budget.perSecond, budget.burstGiven ? budget.burst : null, defaultBurst(budget.perSecond))
 }
 
 class ThrottleGroup {
@@ -115,9 +116,7 @@ class ThrottleGroup {
     ensureRuntime()
     this[kPer] = budget.per
     this[kManual] = clock !== undefined
-    this[kGroupHandle] = native.ThrottleGroupHandle.create(budget.perSecond, budget.burst, budget.initialBurst, clock?.[kNativeClock])
-    // Kept by the native group, not this object: a shared group's is every handle's (see shared()).
-    if (budget.burstGiven) this[kGroupHandle].setExplicitBurst(budget.burst)
+    this[kGroupHandle] = native.ThrottleGroupHandle.create(budget.perSecond, budget.burst, budget.initialBurst, budget.burstGiven, clock?.[kNativeClock])
   }
 
   /**
@@ -138,7 +137,7 @@ class ThrottleGroup {
     // Without a rate this call cannot make the group: look it up only (atomically, so a group
     // another thread is making is never made twice or with made-up settings).
     const handle = makes
-      ? native.ThrottleGroupHandle.shared(name, budget.perSecond, budget.burst, budget.initialBurst)
+      ? native.ThrottleGroupHandle.shared(name, budget.perSecond, budget.burst, budget.initialBurst, budget.burstGiven)
       : native.ThrottleGroupHandle.sharedLookup(name)
     if (handle === null) throw typeError('options.rate', `a number (no shared group "${name}" exists yet)`, undefined)
     const [rate, burst, initial] = handle.config()
@@ -153,8 +152,8 @@ class ThrottleGroup {
         'Change it with group.setRate(), or omit the options to use it as it is.', { group: name, rate, burst, initialBurst: initial })
     }
     // A burst given (the one the group has, or the call failed above) is kept by a later
-    // setRate() without one, whoever calls it.
-    if (opts.burst !== undefined) handle.setExplicitBurst(budget.burst)
+    // setRate() without one, whoever calls it (a group this call made has it already).
+    if (budget.burstGiven) handle.setExplicitBurst(budget.burst)
     const group = Object.create(ThrottleGroup.prototype)
     group[kPer] = budget.per
     group[kManual] = false
@@ -171,10 +170,8 @@ class ThrottleGroup {
   /** Changes the group's rate (and burst) from now on; the tokens already earned stay. */
   setRate (rate, options) {
     const budget = validateRateArguments(rate, options)
-    const handle = this[kGroupHandle]
-    if (budget.burstGiven) handle.setExplicitBurst(budget.burst)
     this[kPer] = budget.per
-    handle.setRate(budget.perSecond, burstAfter(budget, handle.explicitBurst() ?? undefined))
+    setNativeRate(this[kGroupHandle], budget)
     // On a manual clock what the new rate releases at once is handled now, as in advance().
     if (this[kManual]) dispatchQueued()
   }
@@ -234,22 +231,21 @@ class Throttle extends Transform {
     this[kGatePaused] = false
     this[kFinalStats] = null
     this[kPer] = budget.per
-    this[kExplicitBurst] = budget.burstGiven ? budget.burst : undefined
     this[kEnforce] = mode === 'enforce'
     this[kSplit] = split
     this[kCostOf] = costFunction(cost)
     if (group === undefined) {
       this[kManual] = clock !== undefined
       this[kPrivateGroup] = true
-      this[kGroupHandle] = native.ThrottleGroupHandle.create(budget.perSecond, budget.burst, budget.initialBurst, clock?.[kNativeClock])
-      this[kGate] = this[kGroupHandle].join(hub, id, { weight: 1, capRate: Infinity, capBurst: 1, capInitial: 1, piece: chunkSize })
+      this[kGroupHandle] = native.ThrottleGroupHandle.create(budget.perSecond, budget.burst, budget.initialBurst, budget.burstGiven, clock?.[kNativeClock])
+      this[kGate] = this[kGroupHandle].join(hub, id, { weight: 1, capRate: Infinity, capBurst: 1, capInitial: 1, capBurstGiven: false, piece: chunkSize })
     } else {
       this[kManual] = group[kManual]
       this[kPrivateGroup] = false
       this[kGroupHandle] = group[kGroupHandle]
       // `rate` on a member is its own cap; `burst` and `initialBurst` shape that cap.
       this[kGate] = this[kGroupHandle].join(hub, id, {
-        weight, capRate: budget.perSecond, capBurst: budget.burst, capInitial: budget.initialBurst, piece: chunkSize
+        weight, capRate: budget.perSecond, capBurst: budget.burst, capInitial: budget.initialBurst, capBurstGiven: budget.burstGiven, piece: chunkSize
       })
     }
   }
@@ -349,11 +345,8 @@ class Throttle extends Transform {
    */
   setRate (rate, options) {
     const budget = validateRateArguments(rate, options)
-    if (budget.burstGiven) this[kExplicitBurst] = budget.burst
-    const burst = burstAfter(budget, this[kExplicitBurst])
     this[kPer] = budget.per
-    if (this[kPrivateGroup]) this[kGroupHandle].setRate(budget.perSecond, burst)
-    else this[kGate].setRate(budget.perSecond, burst)
+    setNativeRate(this[kPrivateGroup] ? this[kGroupHandle] : this[kGate], budget)
     if (this[kManual]) dispatchQueued()
     return this
   }

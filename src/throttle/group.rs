@@ -67,6 +67,8 @@ pub struct MemberConfig {
   pub weight: f64,
   /// The member's own rate cap: (rate, burst, initial tokens); None or an infinite rate: no cap.
   pub cap: Option<(f64, f64, f64)>,
+  /// The cap's burst was given by the caller (kept by a later `setRate` without one).
+  pub cap_burst_given: bool,
   /// The most bytes released at once while waiting; None: about 5 ms of the member's share.
   pub piece: Option<f64>,
 }
@@ -76,6 +78,8 @@ struct Member {
   target: u32,
   weight: f64,
   cap: Option<TokenBucket>,
+  /// The cap's burst a caller set explicitly (see `burst_after`).
+  explicit_burst: Option<f64>,
   piece: Option<f64>,
   paused: bool,
   request: Option<Request>,
@@ -144,10 +148,20 @@ struct State {
   /// queue for caps.
   with_caps: usize,
   units: f64,
-  /// The burst a caller set explicitly (made with, or a `setRate` with one), which a later
-  /// `setRate` without a burst keeps: here, not in one JS object, as every handle of a shared
-  /// group (other `shared(name)` callers, workers) changes the same group.
+  /// The burst a caller set explicitly (see `burst_after`): here, under the group's lock, not in
+  /// one JS object, as every handle of a shared group (other `shared(name)` callers, workers)
+  /// changes the same group, and a `setRate` must read and write it in one step.
   explicit_burst: Option<f64>,
+}
+
+/// The burst a `setRate` leaves, the one rule for groups, lone Throttles and members' caps: the
+/// burst given (kept for later calls), else the one given before (made with, or an earlier
+/// `setRate` with one), else `default` (100 ms of the new rate, `lib/throttle.js` computes it).
+fn burst_after(explicit: &mut Option<f64>, given: Option<f64>, default: f64) -> f64 {
+  if given.is_some() {
+    *explicit = given;
+  }
+  explicit.unwrap_or(default)
 }
 
 pub struct GroupCore {
@@ -160,7 +174,8 @@ pub struct GroupCore {
 type Grants = Vec<(Arc<Hub>, u32, f64)>;
 
 impl GroupCore {
-  pub fn new(rate: f64, burst: f64, initial: f64, clock: Clock) -> Arc<Self> {
+  /// `burst_given`: the caller chose `burst` (kept by a later `setRate` without one).
+  pub fn new(rate: f64, burst: f64, initial: f64, burst_given: bool, clock: Clock) -> Arc<Self> {
     let now = clock.now();
     Arc::new_cyclic(|me| Self {
       schedule: Schedule::new(),
@@ -180,7 +195,7 @@ impl GroupCore {
         cap_dues: Vec::new(),
         with_caps: 0,
         units: 0.0,
-        explicit_burst: None,
+        explicit_burst: burst_given.then_some(burst),
       }),
     })
   }
@@ -191,11 +206,8 @@ impl GroupCore {
     self.state.lock().unwrap_or_else(|p| p.into_inner())
   }
 
-  /// The burst set explicitly, if any (see `explicit_burst`).
-  pub fn explicit_burst(&self) -> Option<f64> {
-    self.lock().explicit_burst
-  }
-
+  /// A caller of a shared group that exists asked for the burst it has: a later `setRate`
+  /// without one keeps it, as if the group had been made with it.
   pub fn set_explicit_burst(&self, burst: f64) {
     self.lock().explicit_burst = Some(burst);
   }
@@ -216,6 +228,10 @@ impl GroupCore {
         .cap
         .filter(|(rate, _, _)| rate.is_finite())
         .map(|(rate, burst, initial)| TokenBucket::new(rate, burst, initial, now)),
+      explicit_burst: config
+        .cap
+        .filter(|_| config.cap_burst_given)
+        .map(|(_, burst, _)| burst),
       piece: config.piece,
       paused: false,
       request: None,
@@ -327,15 +343,21 @@ impl GroupCore {
     self.poke();
   }
 
-  /// The group's rate and burst from now on.
-  pub fn set_rate(&self, rate: f64, burst: f64) {
+  /// The group's rate from now on, and its burst (`burst_after` of the one `given` and `default`).
+  pub fn set_rate(&self, rate: f64, given: Option<f64>, default: f64) {
     let now = self.clock.now();
-    self.lock().bucket.set_rate(rate, burst, now);
+    {
+      let mut state = self.lock();
+      let s = &mut *state;
+      let burst = burst_after(&mut s.explicit_burst, given, default);
+      s.bucket.set_rate(rate, burst, now);
+    }
     self.poke();
   }
 
-  /// A member's own cap from now on (an infinite rate removes it).
-  pub fn set_member_rate(&self, key: usize, rate: f64, burst: f64) {
+  /// A member's own cap from now on (an infinite rate removes it; a burst given is still kept
+  /// for a later finite one).
+  pub fn set_member_rate(&self, key: usize, rate: f64, given: Option<f64>, default: f64) {
     let now = self.clock.now();
     {
       let mut state = self.lock();
@@ -343,6 +365,7 @@ impl GroupCore {
       let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) else {
         return;
       };
+      let burst = burst_after(&mut member.explicit_burst, given, default);
       let had_cap = member.cap.is_some();
       member.cap = match member.cap.take() {
         _ if rate.is_infinite() => None,
@@ -862,6 +885,7 @@ mod tests {
       target: key as u32,
       weight: 1.0,
       cap: cap.map(|(rate, tokens)| TokenBucket::new(rate, 1.0, tokens, 0)),
+      explicit_burst: None,
       piece: None,
       paused: false,
       request: Some(Request {

@@ -48,24 +48,38 @@ pub struct ThrottleGroupHandle {
 
 #[napi]
 impl ThrottleGroupHandle {
-  /// A new group; `clock`: a manual clock instead of the monotonic one.
+  /// A new group; `burst_given`: the caller chose `burst` (a later `setRate` without one keeps
+  /// it); `clock`: a manual clock instead of the monotonic one.
   #[napi(factory, catch_unwind)]
-  pub fn create(rate: f64, burst: f64, initial: f64, clock: Option<&ManualClock>) -> Result<Self> {
+  pub fn create(
+    rate: f64,
+    burst: f64,
+    initial: f64,
+    burst_given: bool,
+    clock: Option<&ManualClock>,
+  ) -> Result<Self> {
     crate::runtime::start().map_err(napi::Error::from_reason)?;
     let clock = clock.map_or(Clock::Monotonic, ManualClock::clock);
     Ok(Self {
-      core: GroupCore::new(rate, burst, initial, clock),
+      core: GroupCore::new(rate, burst, initial, burst_given, clock),
     })
   }
 
-  /// The process-wide group called `name`, made with these settings if it does not exist yet.
+  /// The process-wide group called `name`, made with these settings if it does not exist yet
+  /// (the explicit burst with it, before any other caller can see the group).
   #[napi(factory, catch_unwind)]
-  pub fn shared(name: String, rate: f64, burst: f64, initial: f64) -> Result<Self> {
+  pub fn shared(
+    name: String,
+    rate: f64,
+    burst: f64,
+    initial: f64,
+    burst_given: bool,
+  ) -> Result<Self> {
     crate::runtime::start().map_err(napi::Error::from_reason)?;
     let mut groups = shared_groups().lock().unwrap_or_else(|p| p.into_inner());
     let core = groups
       .entry(name)
-      .or_insert_with(|| GroupCore::new(rate, burst, initial, Clock::Monotonic));
+      .or_insert_with(|| GroupCore::new(rate, burst, initial, burst_given, Clock::Monotonic));
     Ok(Self {
       core: Arc::clone(core),
     })
@@ -87,17 +101,16 @@ impl ThrottleGroupHandle {
     vec![rate, burst, initial]
   }
 
+  /// The rate from now on; the burst `burst` if given, else the one given before (at creation
+  /// or by a `setRate`), else `default_burst`: decided under the group's lock, so two callers'
+  /// `setRate`s (other workers') never mix one's rate with the other's burst.
   #[napi(catch_unwind)]
-  pub fn set_rate(&self, rate: f64, burst: f64) {
-    self.core.set_rate(rate, burst);
+  pub fn set_rate(&self, rate: f64, burst: Option<f64>, default_burst: f64) {
+    self.core.set_rate(rate, burst, default_burst);
   }
 
-  /// The burst a caller set explicitly, which a `setRate` without one keeps (null: none).
-  #[napi(catch_unwind)]
-  pub fn explicit_burst(&self) -> Option<f64> {
-    self.core.explicit_burst()
-  }
-
+  /// A later `setRate` without a burst keeps `burst` (a `shared(name, { burst })` caller that
+  /// found the group with it).
   #[napi(catch_unwind)]
   pub fn set_explicit_burst(&self, burst: f64) {
     self.core.set_explicit_burst(burst);
@@ -128,6 +141,7 @@ impl ThrottleGroupHandle {
       MemberConfig {
         weight: options.weight,
         cap: Some((options.cap_rate, options.cap_burst, options.cap_initial)),
+        cap_burst_given: options.cap_burst_given,
         piece: (options.piece > 0.0).then_some(options.piece),
       },
     );
@@ -148,6 +162,8 @@ pub struct MemberOptions {
   pub cap_rate: f64,
   pub cap_burst: f64,
   pub cap_initial: f64,
+  /// `cap_burst` was given (a later `setRate` without a burst keeps it).
+  pub cap_burst_given: bool,
   /// The most bytes released at once while waiting (0: automatic).
   pub piece: f64,
 }
@@ -180,10 +196,13 @@ impl ThrottleGate {
     }
   }
 
-  /// The member's own cap from now on (Infinity removes it).
+  /// The member's own cap from now on (Infinity removes it); its burst as for the group's
+  /// `setRate`.
   #[napi(catch_unwind)]
-  pub fn set_rate(&self, rate: f64, burst: f64) {
-    self.core.set_member_rate(self.key, rate, burst);
+  pub fn set_rate(&self, rate: f64, burst: Option<f64>, default_burst: f64) {
+    self
+      .core
+      .set_member_rate(self.key, rate, burst, default_burst);
   }
 
   /// `[rate per second, burst]` that apply to this member.
