@@ -81,6 +81,9 @@ test('every bad option is a TypeError or RangeError that names the option', (t) 
     [{ rate: 10n }, TypeError, 'ERR_INVALID_ARG_TYPE', 'options.rate'],
     // A rate that underflows to 0 per second is no rate at all.
     [{ rate: 1e-300, per: 1e300 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.rate'],
+    // Nor one that overflows to Infinity per second: it would silently be no limit at all.
+    [{ rate: 1e300, per: 1e-300 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.rate'],
+    [{ rate: 1.7e308, per: 100 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.rate'],
     [{ rate: 1, per: 0 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.per'],
     [{ rate: 1, per: -1000 }, RangeError, 'ERR_OUT_OF_RANGE', 'options.per'],
     [{ rate: 1, per: NaN }, RangeError, 'ERR_OUT_OF_RANGE', 'options.per'],
@@ -1396,6 +1399,9 @@ test('setRate() keeps a burst set explicitly before, and names its positional ar
   t.notRegex(err.message, /options\.rate/)
   const typeErr = t.throws(() => thr.setRate('5'), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
   t.regex(typeErr.message, /^The "rate" argument must be a number/)
+  const overflow = t.throws(() => thr.setRate(1e300, { per: 1e-10 }), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
+  t.regex(overflow.message, /^The value of "rate" is out of range/)
+  t.is(thr.stats().burst, 4, 'a refused setRate changes nothing')
   thr.destroy()
   auto.destroy()
 })

@@ -71,15 +71,22 @@ const kPer = Symbol('kPer')
 const kFinalStats = Symbol('kFinalStats')
 const kGatePaused = Symbol('kGatePaused')
 
-/** Validates rate, per, burst and initialBurst; returns them per second / in units. */
-function validateBudget (opts, { rateRequired }) {
-  if (opts.rate === undefined && rateRequired) throw typeError('options.rate', 'a number', undefined)
-  const rate = validateNumber(opts, 'rate', { allowInfinity: true })
+/**
+ * Validates rate, per, burst and initialBurst; returns them per second / in units. `rateName`:
+ * what errors call the rate (setRate's is a positional argument).
+ */
+function validateBudget (opts, { rateRequired, rateName = 'options.rate' }) {
+  if (opts.rate === undefined && rateRequired) throw typeError(rateName, 'a number', undefined)
+  const rate = validateNumber(opts, 'rate', { allowInfinity: true, name: rateName })
   const per = validateNumber(opts, 'per', { fallback: 1000 })
   const perSecond = rate === undefined ? Infinity : rate * 1000 / per
   if (perSecond === 0 || Number.isNaN(perSecond)) {
     // A finite rate over a finite period that underflows: as good as zero.
-    throw rangeError('options.rate', 'large enough for a rate above 0 per second', rate)
+    throw rangeError(rateName, `large enough for a rate above 0 per second (per ${per} ms)`, rate)
+  }
+  if (perSecond === Infinity && rate !== undefined && rate !== Infinity) {
+    // One that overflows would silently be no limit at all.
+    throw rangeError(rateName, `small enough for a finite rate per second (per ${per} ms), or Infinity for no limit`, rate)
   }
   const fallbackBurst = defaultBurst(perSecond)
   const burst = validateNumber(opts, 'burst', { fallback: fallbackBurst })
@@ -91,8 +98,7 @@ function validateRateArguments (rate, options) {
   const opts = validateOptionsObject(options, 'setRate', ['burst', 'per'])
   // The rate is a positional argument here: errors name it `rate`, not `options.rate`.
   if (typeof rate !== 'number') throw typeError('rate', 'a number', rate)
-  validateNumber({ rate }, 'rate', { allowInfinity: true, name: 'rate' })
-  return validateBudget({ ...opts, rate }, { rateRequired: true })
+  return validateBudget({ ...opts, rate }, { rateRequired: true, rateName: 'rate' })
 }
 
 /**
