@@ -1501,6 +1501,60 @@ test('a shared group\'s setRate() from two worker_threads at once: the burst aft
   t.is(group.stats().burst, 7)
 })
 
+test('ThrottleGroup.shared(name, options) that makes the group never reports a mismatch, though another worker\'s setRate changes it at once', async (t) => {
+  // One worker makes a group per round; the other looks it up as soon as it exists and changes
+  // its rate and burst. The maker's options are the group's when it was made: what another caller
+  // did since is no mismatch (the call must not throw), and its burst stays the later one's.
+  const prefix = `made-race-${process.pid}-${Date.now()}`
+  const root = JSON.stringify(path.join(__dirname, '..'))
+  const body = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { ThrottleGroup } = require(${root})
+    const { prefix, ms, maker, shared } = workerData
+    const cell = new Int32Array(shared)  // [round, thrown, rounds, stop, changed]
+    const end = performance.now() + ms
+    for (let round = 1; ; round++) {
+      const name = prefix + '-' + round
+      if (maker) {
+        Atomics.store(cell, 0, round)
+        try {
+          ThrottleGroup.shared(name, { rate: 1000, burst: 50 })
+        } catch (err) {
+          Atomics.add(cell, 1, 1)
+        }
+        Atomics.store(cell, 2, round)
+        // Each shared group lives for the rest of the process (~1 KiB): a bounded number of them.
+        if (performance.now() > end || round === workerData.rounds) Atomics.store(cell, 3, 1)
+        while (Atomics.load(cell, 4) !== round && Atomics.load(cell, 3) === 0);
+        if (Atomics.load(cell, 3) === 1) break
+      } else {
+        while (Atomics.load(cell, 0) < round && Atomics.load(cell, 3) === 0);
+        if (Atomics.load(cell, 3) === 1) break
+        let group = null
+        while (group === null) {
+          try { group = ThrottleGroup.shared(name) } catch {}
+        }
+        group.setRate(2000, { burst: 7 })
+        Atomics.store(cell, 4, round)
+      }
+    }
+    parentPort.postMessage('done')`
+  const shared = new SharedArrayBuffer(20)
+  const workers = [true, false].map((maker) => new Worker(body, { eval: true, workerData: { prefix, ms: 2000, rounds: 20000, maker, shared } }))
+  try {
+    await Promise.all(workers.map((w) => once(w, 'message')))
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()))
+  }
+  const cell = new Int32Array(shared)
+  t.log(`${cell[2]} rounds`)
+  t.true(cell[2] > 0)
+  t.is(cell[1], 0, `of ${cell[2]} rounds, those in which the caller that made the group got a mismatch error`)
+  const last = ThrottleGroup.shared(`${prefix}-1`)
+  last.setRate(3000)
+  t.is(last.stats().burst, 7, 'the burst given last (by the other worker) is kept')
+})
+
 test('the manual clock refuses an advance beyond a year, and a look-alike clock object', (t) => {
   const clock = createClock()
   t.throws(() => clock.advance(1e300), { instanceOf: RangeError })

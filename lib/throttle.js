@@ -146,6 +146,13 @@ class ThrottleGroup {
       ? native.ThrottleGroupHandle.shared(name, budget.perSecond, budget.burst, budget.initialBurst, budget.burstGiven)
       : native.ThrottleGroupHandle.sharedLookup(name)
     if (handle === null) throw typeError('options.rate', `a number (no shared group "${name}" exists yet)`, undefined)
+    const group = Object.create(ThrottleGroup.prototype)
+    group[kPer] = budget.per
+    group[kManual] = false
+    group[kGroupHandle] = handle
+    // Made by this call, with these options (and its burst kept): another caller's setRate may
+    // have changed it already, which is no mismatch.
+    if (handle.made) return group
     const [rate, burst, initial] = handle.config()
     const differ = []
     if (makes && !sameNumber(rate, budget.perSecond)) differ.push(`rate ${budget.perSecond}/s (it has ${rate}/s)`)
@@ -158,12 +165,8 @@ class ThrottleGroup {
         'Change it with group.setRate(), or omit the options to use it as it is.', { group: name, rate, burst, initialBurst: initial })
     }
     // A burst given (the one the group has, or the call failed above) is kept by a later
-    // setRate() without one, whoever calls it (a group this call made has it already).
-    if (budget.burstGiven) handle.setExplicitBurst(budget.burst)
-    const group = Object.create(ThrottleGroup.prototype)
-    group[kPer] = budget.per
-    group[kManual] = false
-    group[kGroupHandle] = handle
+    // setRate() without one, whoever calls it.
+    if (budget.burstGiven) handle.keepBurst(budget.burst)
     return group
   }
 

@@ -207,9 +207,17 @@ impl GroupCore {
   }
 
   /// A caller of a shared group that exists asked for the burst it has: a later `setRate`
-  /// without one keeps it, as if the group had been made with it.
-  pub fn set_explicit_burst(&self, burst: f64) {
-    self.lock().explicit_burst = Some(burst);
+  /// without one keeps it, as if the group had been made with it. Checked and set in one step:
+  /// if the burst is no longer that one (another caller's `setRate` since), nothing changes.
+  pub fn keep_burst(&self, burst: f64) -> bool {
+    let mut state = self.lock();
+    let have = state.bucket.burst();
+    // The tolerance `lib/throttle.js` compares the caller's options with (sameNumber).
+    let current = (have - burst).abs() <= 1e-9 * have.abs().max(burst.abs());
+    if current {
+      state.explicit_burst = Some(have);
+    }
+    current
   }
 
   /// (rate, burst, initial tokens it was made with).

@@ -44,6 +44,8 @@ fn shared_groups() -> &'static Mutex<HashMap<String, Arc<GroupCore>>> {
 #[napi]
 pub struct ThrottleGroupHandle {
   core: Arc<GroupCore>,
+  /// This handle's call made the group (`shared`: it did not exist yet; `create`: always).
+  made: bool,
 }
 
 #[napi]
@@ -62,6 +64,7 @@ impl ThrottleGroupHandle {
     let clock = clock.map_or(Clock::Monotonic, ManualClock::clock);
     Ok(Self {
       core: GroupCore::new(rate, burst, initial, burst_given, clock),
+      made: true,
     })
   }
 
@@ -77,12 +80,22 @@ impl ThrottleGroupHandle {
   ) -> Result<Self> {
     crate::runtime::start().map_err(napi::Error::from_reason)?;
     let mut groups = shared_groups().lock().unwrap_or_else(|p| p.into_inner());
-    let core = groups
-      .entry(name)
-      .or_insert_with(|| GroupCore::new(rate, burst, initial, burst_given, Clock::Monotonic));
+    let mut made = false;
+    let core = groups.entry(name).or_insert_with(|| {
+      made = true;
+      GroupCore::new(rate, burst, initial, burst_given, Clock::Monotonic)
+    });
     Ok(Self {
       core: Arc::clone(core),
+      made,
     })
+  }
+
+  /// Whether this handle's call made the group: its settings are the caller's, whatever other
+  /// callers changed since (a `setRate` from another worker may already have).
+  #[napi(getter)]
+  pub fn made(&self) -> bool {
+    self.made
   }
 
   /// The process-wide group called `name`, if it exists.
@@ -91,6 +104,7 @@ impl ThrottleGroupHandle {
     let groups = shared_groups().lock().unwrap_or_else(|p| p.into_inner());
     groups.get(&name).map(|core| ThrottleGroupHandle {
       core: Arc::clone(core),
+      made: false,
     })
   }
 
@@ -109,11 +123,12 @@ impl ThrottleGroupHandle {
     self.core.set_rate(rate, burst, default_burst);
   }
 
-  /// A later `setRate` without a burst keeps `burst` (a `shared(name, { burst })` caller that
-  /// found the group with it).
+  /// A `shared(name, { burst })` caller found the group with that burst: a later `setRate`
+  /// without one keeps it, unless another caller's `setRate` changed the burst since (then that
+  /// one's rule stands; false).
   #[napi(catch_unwind)]
-  pub fn set_explicit_burst(&self, burst: f64) {
-    self.core.set_explicit_burst(burst);
+  pub fn keep_burst(&self, burst: f64) -> bool {
+    self.core.keep_burst(burst)
   }
 
   #[napi(catch_unwind, ts_return_type = "Record<string, number>")]
