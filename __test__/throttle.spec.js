@@ -1028,6 +1028,40 @@ test('a group: a capped member whose cap is below its fair share gets its cap wh
   t.true(c >= 0.9 * 4000 * 10, `capped member got ${c / 10}/s of its 4000/s cap; the others ${outs.map((o) => o.units() / 10).join(', ')}`)
 })
 
+test('a group: a member its cap held below its share is owed nothing once the cap is lifted or the group slows down', (t) => {
+  // While its cap holds it back the others take more: that is no debt. It was one (its virtual
+  // start stayed where the cap stopped it), paid back by taking the whole rate until caught up:
+  // 4 s of nothing for the other member after b's 100/s cap was lifted, 500/s instead of 750/s
+  // for 40 s after the group's rate fell below the two members' needs.
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate: 4000, burst: 10, clock })
+  const a = group.throttle()
+  const b = group.throttle({ rate: 100 })
+  const [outA, outB] = [a, b].map((m) => record(m, clock))
+  for (const m of [a, b]) m.write(pattern(1e6))
+  clock.advance(5000)
+  t.true(outB.units() <= 100 * 5 + 10, `b kept to its cap: ${outB.units()}`)
+  b.setRate(Infinity)
+  const [a0, b0] = [outA.units(), outB.units()]
+  clock.advance(1000)
+  const [da, db] = [outA.units() - a0, outB.units() - b0]
+  t.true(da >= 0.9 * 2000 && db >= 0.9 * 2000, `the second after b's cap was lifted: a ${da}, b ${db} (fair: 2000 each)`)
+  for (const m of [a, b]) m.destroy()
+
+  const slower = new ThrottleGroup({ rate: 4000, burst: 10, clock })
+  const c = slower.throttle()
+  const d = slower.throttle({ rate: 1000 })
+  const [outC, outD] = [c, d].map((m) => record(m, clock))
+  for (const m of [c, d]) m.write(pattern(1e6))
+  clock.advance(10000)
+  slower.setRate(1500)
+  const [c0, d0] = [outC.units(), outD.units()]
+  clock.advance(10000)
+  const [dc, dd] = [outC.units() - c0, outD.units() - d0]
+  t.true(dc >= 0.95 * 7500 && dd >= 0.95 * 7500, `10 s at 1500/s once d's 1000/s cap no longer binds: c ${dc}, d ${dd} (fair: 7500 each)`)
+  for (const m of [c, d]) m.destroy()
+})
+
 test('a group: an idle member takes no share, and one that starts late gets no catch-up', (t) => {
   const rate = 30000
   const clock = createClock()
