@@ -207,3 +207,35 @@ test('a burst that meets a consumer behind it is delivered in full before the pr
     t.is(child.stdout.trim(), '3020', `run ${run}`)
   }
 })
+
+test('after a line that fails the stream, later writes are not taken: each waits, then fails with that error (nothing accepted and thrown away)', async (t) => {
+  const turns = async (n) => { for (let i = 0; i < n; i++) await new Promise(setImmediate) }
+  for (const [label, options, bad, code] of [
+    ['an invalid line', {}, '{x}\n', 'ERR_SLUICE_INVALID_JSON'],
+    ['a line over maxLineBytes', { maxLineBytes: 100 }, 'a'.repeat(150), 'ERR_SLUICE_LINE_TOO_LONG'],
+    ['an invalid line after 5 KiB of values', {}, '1\n'.repeat(2600) + '{x}\n', 'ERR_SLUICE_INVALID_JSON']
+  ]) {
+    const parser = new NdjsonParser(options)
+    const errors = []
+    parser.on('error', (err) => errors.push(err))
+    const answered = []
+    parser.write('1\n2\n')
+    await new Promise((resolve) => parser.write(bad, resolve))
+    // The parser has met the line (writes of one turn are taken before it parses them; those
+    // are as good as written before the failure, as with any asynchronous stream).
+    await turns(2)
+    t.is(parser.stats().invalidLines, 1, label)
+    for (let i = 0; i < 20; i++) parser.write('{"a":1}\n', (err) => answered.push(err?.code ?? 'ok'))
+    // Nobody reads yet: the values before the failure wait for a reader, and so does the failure.
+    await turns(5)
+    t.deepEqual(answered, [], `${label}: no later write completes before the failure is out`)
+    const values = []
+    parser.on('data', (v) => values.push(v))
+    await new Promise((resolve) => parser.on('close', resolve))
+    t.is(errors[0]?.code, code, label)
+    t.deepEqual(values.slice(0, 2), [1, 2], `${label}: the values before it are read`)
+    t.is(values.filter((v) => typeof v === 'object').length, 0, `${label}: nothing after it`)
+    t.is(answered.length, 20, `${label}: every later write is answered`)
+    t.true(answered.every((a) => a !== 'ok'), `${label}: and none as taken: ${[...new Set(answered)]}`)
+  }
+})

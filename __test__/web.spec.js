@@ -752,3 +752,31 @@ test('NdjsonParseStream behind a pipe, highWaterMark 0 both ways: the error of a
   const err = await t.throwsAsync(second)
   t.is(err.code, 'ERR_SLUICE_INVALID_JSON')
 })
+
+test('NdjsonParseStream: after a line that fails it, the next write rejects with that error (a TransformStream whose transform() throws does the same); none is taken and thrown away', async (t) => {
+  for (const [label, options, bad, code] of [
+    ['an invalid line', {}, '{x}\n', 'ERR_SLUICE_INVALID_JSON'],
+    ['a line over maxLineBytes', { maxLineBytes: 100 }, 'a'.repeat(150), 'ERR_SLUICE_LINE_TOO_LONG'],
+    ['a blank line under blankLines: error', { blankLines: 'error' }, '\n', 'ERR_SLUICE_BLANK_LINE']
+  ]) {
+    const face = new web.NdjsonParseStream(options)
+    const writer = face.writable.getWriter()
+    const read = face.readable.getReader().read()
+    read.catch(() => {})
+    await writer.write(bad)
+    let taken = 0
+    let err = null
+    for (; taken < 100 && err === null; taken++) {
+      err = await writer.write('{"a":1}\n').then(() => null, (e) => e)
+    }
+    t.is(taken, 1, `${label}: the first write after it fails`)
+    t.is(err?.code, code, label)
+    await t.throwsAsync(read, { code }, label)
+    t.is(face.stats().values, 0, label)
+  }
+  const plain = new TransformStream({ transform (chunk) { if (chunk.includes('x')) throw new Error('bad') } })
+  const writer = plain.writable.getWriter()
+  plain.readable.getReader().read().catch(() => {})
+  await writer.write('{x}\n').catch(() => {})
+  await t.throwsAsync(writer.write('1\n'), { message: 'bad' })
+})

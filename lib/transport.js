@@ -302,6 +302,10 @@ class NativeTransform extends Transform {
   _destroy (err, callback) {
     // May run inside super() (an aborted `signal`), before the fields below exist.
     const handle = this[kHandle]
+    // A write held because the stage had stopped (its failure is what destroys us now) was never
+    // taken: it fails with that error, where a write held for room completes, as core completes
+    // the write in flight at a destroy.
+    const refused = err != null && handle != null && handle.closed()
     if (this[kJsStage] !== null) {
       // No handle yet: nothing runs anywhere; the stage's counters stay readable.
       this[kStatsHandle] = this[kJsStage]
@@ -327,7 +331,9 @@ class NativeTransform extends Transform {
     // ERR_STREAM_DESTROYED; the held one completes, and so does one core's Transform holds for a
     // `_read` that will not come (./inflight.js). (A held `_flush` callback must not run: it
     // would push after destroy.) The Web face has no core write: only `pending` is its own.
-    if (pending != null && pending.chunk !== kEnd) answerFromDestroy(this, pending.callback)
+    if (pending != null && pending.chunk !== kEnd) {
+      answerFromDestroy(this, refused ? () => pending.callback(err) : pending.callback)
+    }
     answerWriteInFlight(this)
     callback(err)
   }

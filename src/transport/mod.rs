@@ -118,6 +118,7 @@ trait PipeControl {
   fn kick(&mut self, env: &Env) -> Result<napi::sys::napi_value>;
   fn cancel(&mut self, env: &Env);
   fn counters(&self) -> &Arc<Counters>;
+  fn closed(&self) -> bool;
 }
 
 /// The native handle behind every sluice stream class (`lib/transport.js` drives it). Each
@@ -148,6 +149,13 @@ impl NativeStream {
   #[napi(catch_unwind)]
   pub fn end(&mut self) -> Result<bool> {
     self.pipe.end()
+  }
+
+  /// The stage stopped for good (its failure is on its way to JS): no input is taken any more,
+  /// so a write refused now was never taken.
+  #[napi(catch_unwind)]
+  pub fn closed(&self) -> bool {
+    self.pipe.closed()
   }
 
   /// Gives `n` output credits back to the worker.

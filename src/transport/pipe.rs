@@ -85,11 +85,23 @@ struct Input {
   budget: usize,
   /// JS holds a refused message of this many bytes: send `Space` once it fits.
   want_space: Option<usize>,
+  /// The stage stopped for good (a failure, a fatal report): input is refused from now on, so
+  /// JS holds the next write and its callback until its failure arrives (and destroy answers
+  /// them with it), instead of completing writes whose bytes nothing would ever read.
+  closed: bool,
 }
 
 impl Input {
   fn has_room(&self, len: usize) -> bool {
-    self.queued_bytes == 0 || self.queued_bytes + len <= self.budget
+    !self.closed && (self.queued_bytes == 0 || self.queued_bytes + len <= self.budget)
+  }
+
+  /// The stage is gone: what is queued is let go, and nothing more is taken.
+  fn close(&mut self) {
+    self.closed = true;
+    self.queue.clear();
+    self.queued_bytes = 0;
+    self.want_space = None;
   }
 }
 
@@ -181,6 +193,7 @@ impl<S: Stage> Pipe<S> {
         queued_bytes: 0,
         budget: options.input_bytes.max(1),
         want_space: None,
+        closed: false,
       }),
       credits: Mutex::new(Credits {
         available: options.credits.max(1) as i64,
@@ -212,6 +225,10 @@ impl<S: Stage> Pipe<S> {
     };
     {
       let mut input = lock(&self.task.input);
+      if input.closed {
+        // No `Space` will come: the write waits for the failure that closed the input.
+        return Ok(false);
+      }
       if !input.has_room(len) {
         input.want_space = Some(len);
         return Ok(false);
@@ -320,6 +337,10 @@ impl<S: Stage> PipeControl for Pipe<S> {
   fn counters(&self) -> &Arc<Counters> {
     &self.task.counters
   }
+
+  fn closed(&self) -> bool {
+    lock(&self.task.input).closed
+  }
 }
 
 impl<S: Stage> Drop for Pipe<S> {
@@ -378,6 +399,10 @@ impl<S: Stage> PipeTask<S> {
         (Next::Park, Some(Event::Failed(e)))
       }
     };
+    if matches!(last, Some(Event::Stopped | Event::Failed(_))) {
+      // Before JS can see the failure: a write it offers from then on is held, not taken.
+      lock(&self.input).close();
+    }
     events.extend(last);
     self.delivery.send_all(events);
     next
