@@ -547,6 +547,21 @@ test('BoundedBufferStream: overflow acts on every item past the readable queue: 
   t.deepEqual(await held('drop-newest', 0), [0, 29])
   t.deepEqual(await held('drop-oldest', 4), [0, 1, 2, 3, 28, 29])
   t.deepEqual(await held('drop-incoming', 4), [0, 1, 2, 3, 4, 5])
+  // The same after the reader has read once: the read that took its item let no other item out
+  // of the ring (it let the next one written go past it, where drop-oldest could not reach it).
+  for (const highWaterMark of [0, 4]) {
+    const s = new web.BoundedBufferStream({ objectMode: true, capacity: 2, overflow: 'drop-oldest' }, undefined, new CountQueuingStrategy({ highWaterMark }))
+    const writer = s.writable.getWriter()
+    const reader = s.readable.getReader()
+    const first = reader.read()
+    await writer.write('first')
+    t.deepEqual(await first, { value: 'first', done: false })
+    for (let i = 0; i < 30; i++) await writer.write(i)
+    writer.close()
+    reader.releaseLock()
+    t.deepEqual(await readAll(s.readable), highWaterMark === 0 ? [28, 29] : [0, 1, 2, 3, 28, 29], `highWaterMark ${highWaterMark}, after one read`)
+    t.is(s.stats().emitted, highWaterMark === 0 ? 3 : 7)
+  }
 
   const s = new web.BoundedBufferStream({ objectMode: true, capacity: 2, overflow: 'error' }, undefined, new CountQueuingStrategy({ highWaterMark: 0 }))
   const writer = s.writable.getWriter()

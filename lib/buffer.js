@@ -105,6 +105,9 @@ const kFlush = Symbol('kFlush')
 const kLevel = Symbol('kLevel')
 const kCount = Symbol('kCount')
 const kDiscardUnread = Symbol('kDiscardUnread')
+const kWantItems = Symbol('kWantItems')
+// BoundedBufferStream's readable side has no read waiting (see kWantItems): nothing leaves the ring.
+const kHeldBack = Symbol('kHeldBack')
 const kUnreadTaken = Symbol('kUnreadTaken')
 // Inside read(): a destroy() there leaves core's buffer to be counted once read() has taken its chunk.
 const kReading = Symbol('kReading')
@@ -353,6 +356,7 @@ class BoundedBuffer extends Transform {
     // Core's Readable asks for data while it holds less than its highWaterMark: with 0 it holds
     // nothing until read.
     this[kWant] = this.readableHighWaterMark > 0
+    this[kHeldBack] = false
     this[kPumping] = false
     this[kHeld] = null
     this[kUnreadTaken] = false
@@ -374,7 +378,7 @@ class BoundedBuffer extends Transform {
     }
     const ring = this[kRing]
     const count = this[kCount]
-    if (ring.length === 0 && this[kWant]) {
+    if (ring.length === 0 && this[kWant] && !this[kHeldBack]) {
       // The consumer keeps up: straight through, as a PassThrough would.
       count.accepted++
       count.acceptedBytes += size
@@ -556,6 +560,21 @@ class BoundedBuffer extends Transform {
   [kDiscardUnread] (items) {
     if (items.length === 0) return null
     return this.#announce('drop', this.#countUnread(items, items.length, this.#bytesOf(items, 'utf8')))
+  }
+
+  /**
+   * BoundedBufferStream's readable side says whether a read waits for an item (true) or its
+   * queue is full (false). Its readableHighWaterMark is 0, so that an item leaves the ring only
+   * for a read; but the core read() that takes an item for the Web side also calls `_read` when
+   * it empties core's buffer, and the next item written would then go straight past the ring
+   * into core's buffer, where overflow cannot reach it (a reader that had read once got 0, 28,
+   * 29 of 0…29 with drop-oldest and capacity 2, not 28, 29). Not wanted, items stay in the
+   * ring whatever core asks (its `_read` is noted in kWant); wanted again, what core asked for
+   * is pushed now.
+   */
+  [kWantItems] (want) {
+    this[kHeldBack] = !want
+    if (want) this.#settle()
   }
 
   #bytesOf (items, encoding) {
@@ -743,7 +762,7 @@ class BoundedBuffer extends Transform {
     this[kPumping] = true
     try {
       for (;;) {
-        while (this[kWant] && ring.length > 0 && !this.destroyed) {
+        while (this[kWant] && !this[kHeldBack] && ring.length > 0 && !this.destroyed) {
           const size = ring.headSize()
           const item = ring.shift()
           count.emitted++
@@ -818,4 +837,4 @@ function rankOf (priority, item) {
   return rank
 }
 
-module.exports = { BoundedBuffer, BUFFER_OPTIONS, kDiscardUnread }
+module.exports = { BoundedBuffer, BUFFER_OPTIONS, kDiscardUnread, kWantItems }

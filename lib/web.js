@@ -23,7 +23,7 @@ const { NdjsonParser, NULL, KNOWN_OPTIONS: PARSER_OPTIONS } = require('./ndjson.
 const { NdjsonEncoder, encoderOptions, KNOWN_OPTIONS: STRINGIFIER_OPTIONS, MAX_BATCH } = require('./stringifier.js')
 const { Throttle, THROTTLE_OPTIONS } = require('./throttle.js')
 const { Meter, MonitoredWritable, kMeasure, addMeasuredMethods, METER_OPTIONS, WRITABLE_OPTIONS } = require('./meter.js')
-const { BoundedBuffer, BUFFER_OPTIONS, kDiscardUnread } = require('./buffer.js')
+const { BoundedBuffer, BUFFER_OPTIONS, kDiscardUnread, kWantItems } = require('./buffer.js')
 const { NativeEngine, NodeEngine, EncoderEngine } = require('./web/engines.js')
 const { WebTransform, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents } = require('./web/face.js')
 const { typeError } = require('./options.js')
@@ -85,9 +85,9 @@ class NdjsonStringifyStream extends WebTransform {
 }
 
 /** The WebTransform arguments for a Node component: its engine, and the strategies for its mode. */
-function overNode (component, writableStrategy, readableStrategy, discardUnread) {
+function overNode (component, writableStrategy, readableStrategy, discardUnread, wantItems) {
   return [
-    new NodeEngine(component, discardUnread),
+    new NodeEngine(component, discardUnread, wantItems),
     strategy(writableStrategy, 'writableStrategy', oneChunk),
     strategy(readableStrategy, 'readableStrategy', component.readableObjectMode ? itemStrategy : byteStrategy)
   ]
@@ -137,7 +137,7 @@ class BoundedBufferStream extends WebTransform {
     const buffer = new BoundedBuffer({ ...webOptions(options, 'BoundedBufferStream', BUFFER_OPTIONS), readableHighWaterMark: 0 })
     // What the readable queue still holds when the face is torn down was emitted and never
     // read: the buffer counts it as `unread`, as it counts what core's readable buffer holds.
-    super(...overNode(buffer, writableStrategy, readableStrategy, (items) => buffer[kDiscardUnread](items)))
+    super(...overNode(buffer, writableStrategy, readableStrategy, (items) => buffer[kDiscardUnread](items), (want) => buffer[kWantItems](want)))
     this[kComponent] = buffer
   }
 

@@ -187,9 +187,12 @@ class NodeEngine {
    * @param {(items: any[]) => Error | null} [discardUnread] tells the component the items it
    *   emitted that the Web side threw away unread (with it, the link keeps the readable queue:
    *   face.js); returns what a listener of the component threw, or null
+   * @param {(want: boolean) => void} [wantItems] tells a component that must let an item go only
+   *   for a waiting read (BoundedBuffer) whether the Web side wants one
    */
-  constructor (stream, discardUnread) {
+  constructor (stream, discardUnread, wantItems) {
     this.stream = stream
+    this.wantItems = wantItems
     if (discardUnread !== undefined) {
       // Called as the face is torn down (cancel, abort, error), which a listener's throw can no
       // longer fail: it is an uncaught exception, never swallowed.
@@ -261,6 +264,7 @@ class NodeEngine {
         if (!this.done) this.pump()
       })
     }
+    this.wantItems?.(true)
     this.pump()
   }
 
@@ -271,6 +275,7 @@ class NodeEngine {
       if (chunk === null) break
       link.enqueue(chunk)
     }
+    if (!link.room()) this.wantItems?.(false)
   }
 
   destroy () {
