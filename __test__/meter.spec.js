@@ -552,6 +552,10 @@ test('options are validated with TypeError/RangeError naming the option', (t) =>
   t.throws(() => MonitoredWritable.wrap({}), { instanceOf: TypeError, message: /destination/ })
   // Without destroy() it would crash later, when an error or a destroy() propagates to it.
   t.throws(() => MonitoredWritable.wrap({ write () { return true }, end () {}, on () {} }), { instanceOf: TypeError, message: /destination/ })
+  // end() waits for the destination's 'finish' or 'close' with once() and lets go of the other
+  // with off(): without them it failed at end() (dest.once is not a function), with no code.
+  const fourMethods = { write (c, e, cb) { cb(); return true }, end () {}, on () { return this }, destroy () {} }
+  t.throws(() => MonitoredWritable.wrap(fourMethods), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"destination" argument .*once.*off/ })
   t.throws(() => new MonitoredWritable({ write: 5 }), { instanceOf: TypeError, message: /write/ })
   // The Writable options core itself takes unchecked: refused by name, as every option is.
   for (const key of ['decodeStrings', 'emitClose', 'autoDestroy']) {

@@ -786,8 +786,9 @@ class MonitoredWritable extends Writable {
     // crashed later, at the first error).
     if (destination === null || typeof destination !== 'object' || typeof destination.write !== 'function' ||
         typeof destination.end !== 'function' || typeof destination.on !== 'function' ||
+        typeof destination.once !== 'function' || typeof destination.off !== 'function' ||
         typeof destination.destroy !== 'function') {
-      throw typeError('destination', 'a Writable stream (with write, end, on and destroy)', destination)
+      throw typeError('destination', 'a Writable stream (with write, end, on, once, off and destroy)', destination)
     }
     const opts = validateOptionsObject(options, 'MonitoredWritable.wrap', MONITOR_OPTIONS)
     return new WrappedWritable(destination, opts)
