@@ -298,7 +298,10 @@ export interface ThrottleStats {
 
 export declare class Throttle extends Transform {
   constructor(options: ThrottleOptions)
-  /** Changes the rate (a group member: its own cap) from now on; tokens earned so far are kept. */
+  /**
+   * Changes the rate (a group member: its own cap) from now on; tokens earned so far are kept. Without `burst`, the one
+   * set before (else 100 ms of the new rate); without `per`, the one set before.
+   */
   setRate(rate: number, options?: { burst?: number; per?: number }): this
   stats(): ThrottleStats
 }
@@ -320,6 +323,7 @@ export declare class ThrottleGroup {
   static shared(name: string, options?: Partial<Omit<ThrottleGroupOptions, 'clock'>>): ThrottleGroup
   /** A new member sharing this group's budget. */
   throttle(options?: Omit<ThrottleOptions, 'group' | 'clock'>): Throttle
+  /** As Throttle#setRate: without `burst` or `per`, the ones set before (a burst: else 100 ms of the new rate). */
   setRate(rate: number, options?: { burst?: number; per?: number }): void
   /** `rate` is per `per` ms, as set (as in a Throttle's stats). */
   stats(): { units: number; tokens: number; rate: number; per: number; burst: number; members: number; waiting: number }

@@ -1440,6 +1440,28 @@ test('setRate() keeps a burst set explicitly before, and names its positional ar
   auto.destroy()
 })
 
+test('setRate() without per keeps the per set before: 120 on a throttle of 60 a minute is 120 a minute', (t) => {
+  const clock = createClock()
+  const thr = new Throttle({ rate: 60, per: 60000, burst: 1, initialBurst: 0, objectMode: true, clock })
+  thr.setRate(120)
+  t.like(thr.stats(), { rate: 120, per: 60000 })
+  const out = []
+  thr.on('data', (x) => out.push(x))
+  for (let i = 0; i < 10; i++) thr.write(i)
+  clock.advance(2500)
+  t.is(out.length, 5, '120 a minute: one every 500 ms (120 a second would have passed all 10)')
+  thr.setRate(3, { per: 1000 })
+  t.like(thr.stats(), { rate: 3, per: 1000 })
+  thr.destroy()
+  const group = new ThrottleGroup({ rate: 60, per: 60000, clock })
+  group.setRate(30)
+  t.like(group.stats(), { rate: 30, per: 60000 })
+  const member = group.throttle({ rate: 10, per: 60000 })
+  member.setRate(20)
+  t.like(member.stats(), { rate: 20, per: 60000 })
+  member.destroy()
+})
+
 test('a ThrottleGroup, shared or not, keeps a burst set explicitly before across setRate(), whichever handle calls it', (t) => {
   const group = new ThrottleGroup({ rate: 1000, burst: 50, clock: createClock() })
   group.setRate(3000)

@@ -94,11 +94,12 @@ function validateBudget (opts, { rateRequired, rateName = 'options.rate' }) {
   return { rate, per, perSecond, burst, initialBurst, burstGiven: opts.burst !== undefined }
 }
 
-function validateRateArguments (rate, options) {
+/** setRate()'s arguments; without `per` the rate is per the `per` set before (`currentPer`). */
+function validateRateArguments (rate, options, currentPer) {
   const opts = validateOptionsObject(options, 'setRate', ['burst', 'per'])
   // The rate is a positional argument here: errors name it `rate`, not `options.rate`.
   if (typeof rate !== 'number') throw typeError('rate', 'a number', rate)
-  return validateBudget({ ...opts, rate }, { rateRequired: true, rateName: 'rate' })
+  return validateBudget({ ...opts, rate, per: opts.per ?? currentPer }, { rateRequired: true, rateName: 'rate' })
 }
 
 /**
@@ -178,7 +179,7 @@ class ThrottleGroup {
 
   /** Changes the group's rate (and burst) from now on; the tokens already earned stay. */
   setRate (rate, options) {
-    const budget = validateRateArguments(rate, options)
+    const budget = validateRateArguments(rate, options, this[kPer])
     this[kPer] = budget.per
     setNativeRate(this[kGroupHandle], budget)
     // On a manual clock what the new rate releases at once is handled now, as in advance().
@@ -353,7 +354,7 @@ class Throttle extends Transform {
    * count at the old rate; a waiting chunk is re-timed at once.
    */
   setRate (rate, options) {
-    const budget = validateRateArguments(rate, options)
+    const budget = validateRateArguments(rate, options, this[kPer])
     this[kPer] = budget.per
     setNativeRate(this[kPrivateGroup] ? this[kGroupHandle] : this[kGate], budget)
     if (this[kManual]) dispatchQueued()
