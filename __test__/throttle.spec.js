@@ -1440,6 +1440,20 @@ test('setRate() keeps a burst set explicitly before, and names its positional ar
   auto.destroy()
 })
 
+test('an initialBurst above the burst is given once, also after a setRate() before the first write', (t) => {
+  for (const setRate of [null, (thr) => thr.setRate(10), (thr) => thr.setRate(20, { burst: 20 })]) {
+    const clock = createClock()
+    const thr = new Throttle({ rate: 10, burst: 5, initialBurst: 100, clock })
+    setRate?.(thr)
+    let n = 0
+    thr.on('data', (c) => { n += c.length })
+    thr.write(Buffer.alloc(1000))
+    clock.advance(0)
+    t.is(n, 100, `${setRate ?? 'no setRate'}: the 100 initial tokens pass at once`)
+    thr.destroy()
+  }
+})
+
 test('setRate() without per keeps the per set before: 120 on a throttle of 60 a minute is 120 a minute', (t) => {
   const clock = createClock()
   const thr = new Throttle({ rate: 60, per: 60000, burst: 1, initialBurst: 0, objectMode: true, clock })

@@ -137,16 +137,23 @@ impl TokenBucket {
   }
 
   /// Changes rate and burst from `now` on: what flowed in so far counts at the old rate, and the
-  /// bucket keeps its tokens (at most the new burst).
+  /// bucket keeps its tokens (at most the new burst, but an initial fill above the burst that
+  /// has not been used yet stays: it is given once, and a `setRate` before the first write,
+  /// even to the same rate, cut it to the burst).
   pub fn set_rate(&mut self, rate: f64, burst: f64, now: Nanos) {
     self.refill(now);
     if self.unlimited() {
       // From unlimited to limited: start full, as a new bucket does.
       self.tokens = burst;
     }
+    let unused_initial = if self.tokens > self.burst {
+      self.tokens
+    } else {
+      0.0
+    };
     self.rate = rate;
     self.burst = burst;
-    self.tokens = self.tokens.min(burst);
+    self.tokens = self.tokens.min(burst.max(unused_initial));
     self.credit = 0.0;
     self.at = now;
   }
@@ -200,6 +207,21 @@ mod tests {
     assert_eq!(b.ready_at(1.0), 2 * SEC);
     b.refill(2 * SEC);
     assert!(b.ready(1.0));
+  }
+
+  #[test]
+  fn an_initial_fill_above_the_burst_outlives_a_set_rate_until_used() {
+    let mut b = TokenBucket::new(10.0, 5.0, 100.0, 0);
+    b.set_rate(10.0, 5.0, SEC);
+    assert_eq!(b.tokens(), 100.0);
+    b.take(98.0);
+    // Used: what is left is within the burst again, and a lower burst cuts it as usual.
+    b.set_rate(10.0, 1.0, SEC);
+    assert_eq!(b.tokens(), 1.0);
+    // A full bucket of the old burst is cut to a new, smaller one.
+    let mut full = TokenBucket::new(10.0, 50.0, 50.0, 0);
+    full.set_rate(10.0, 5.0, SEC);
+    assert_eq!(full.tokens(), 5.0);
   }
 
   #[test]
