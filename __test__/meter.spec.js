@@ -980,7 +980,8 @@ test('bottleneck(): names a deliberately slow middle stage', async (t) => {
   const later = bottleneck([m1, m2, dest], { since: b.snapshots })
   t.is(later.evidence[1].rate, 0)
   t.throws(() => bottleneck([m1], { since: [] }), { instanceOf: TypeError, message: /since/ })
-  t.throws(() => bottleneck([{}]), { instanceOf: TypeError, message: /meters/ })
+  t.throws(() => bottleneck([{}]), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /^The "meters\[0\]" argument must be a meter/ })
+  t.throws(() => toPrometheus([m1, 5]), { instanceOf: TypeError, message: /^The "meters\[1\]" argument must be a meter/ })
 })
 
 // The two shapes of the Node 22+ failures above (all the data fitting in the buffers, so the

@@ -1191,9 +1191,12 @@ function prematureClose (detail) {
 // ---------------------------------------------------------------------------------------------
 // Many meters
 
-function measureOf (stream, what) {
+const A_METER = 'a meter (Meter, MonitoredWritable, MeterStream, MonitoredWritableStream)'
+
+/** The measure of `stream`, one of the meters an argument lists (`what`: its name, `meters[2]`). */
+function measureOf (stream, what, expected = A_METER) {
   const m = stream?.[kMeasure]
-  if (m === undefined) throw typeError(what, 'an array of meters (Meter, MonitoredWritable, MeterStream, MonitoredWritableStream)', stream)
+  if (m === undefined) throw typeError(what, expected, stream)
   return m
 }
 
@@ -1202,9 +1205,12 @@ function measureOf (stream, what) {
  * family, one sample per meter with its `name` label.
  */
 function toPrometheus (meters) {
-  if (!Array.isArray(meters)) meters = [meters]
-  const samples = meters.map((s) => {
-    const m = measureOf(s, 'meters')
+  if (!Array.isArray(meters)) {
+    measureOf(meters, 'meters', `${A_METER} or an array of meters`)
+    meters = [meters]
+  }
+  const samples = meters.map((s, i) => {
+    const m = measureOf(s, `meters[${i}]`)
     m.snapshot(false, false)
     return m.handle.prometheusSamples(m.name)
   })
@@ -1237,8 +1243,8 @@ function registerPrometheus (registry, meters) {
   let scrape = null
   const collect = () => {
     if (scrape === null) {
-      scrape = list().map((s) => {
-        const m = measureOf(s, 'meters')
+      scrape = list().map((s, i) => {
+        const m = measureOf(s, `meters[${i}]`)
         m.snapshot(false, false)
         return { name: m.name, values: m.handle.prometheusValues() }
       })
@@ -1304,7 +1310,7 @@ function bottleneck (meters, options) {
     throw typeError('options.since', 'the snapshots of an earlier call (its .snapshots)', since)
   }
   if (meters.length === 0) return null
-  const measures = meters.map((s) => measureOf(s, 'meters'))
+  const measures = meters.map((s, i) => measureOf(s, `meters[${i}]`))
   const snapshots = meters.map((s) => s.stats())
   // Each meter's part of the time line: from its start (with `since`: from the earlier snapshot,
   // or its end if it had ended by then) to its end (now, if it still runs). With `since`, the
