@@ -1436,6 +1436,12 @@ test('setRate() keeps a burst set explicitly before, and names its positional ar
   const overflow = t.throws(() => thr.setRate(1e300, { per: 1e-10 }), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
   t.regex(overflow.message, /^The value of "rate" is out of range/)
   t.is(thr.stats().burst, 4, 'a refused setRate changes nothing')
+  // Large but finite per second (1000 × 1.8e305 alone would overflow): taken, and shown as given.
+  const huge = new Throttle({ rate: 1.8e305, per: 1000, clock })
+  t.is(huge.stats().rate, 1.8e305)
+  huge.setRate(1.7e308, { per: 10000 })
+  t.true(Number.isFinite(huge.stats().rate))
+  huge.destroy()
   thr.destroy()
   auto.destroy()
 })
@@ -1511,118 +1517,140 @@ test('a ThrottleGroup, shared or not, keeps a burst set explicitly before across
   autoMember.destroy()
 })
 
-test('a shared group\'s setRate() from two worker_threads at once: the burst after is the last one given, never one a racing call read before it changed', async (t) => {
-  // Rounds in lockstep (a spinning barrier on shared memory, for a close start): one worker
-  // gives bursts 9 then 7, the other sets a rate without one after a varying short delay, so its
-  // call overlaps the other's at many offsets. Each setRate decides its burst under the group's
-  // lock; were it read in one step and installed in another, the rate-only call could install
-  // the 9 after the 7 replaced it. After each round the group's burst must be 7. Rounds run for
-  // a fixed time, so a loaded machine runs fewer (the check holds for every one).
-  const name = `explicit-burst-race-${process.pid}-${Date.now()}`
-  const group = ThrottleGroup.shared(name, { rate: 1000, burst: 5 })
+/**
+ * (Serial tests: their spinning workers would slow each other's rounds.)
+ * Two worker_threads in lockstep rounds, for a close start (a spinning barrier on shared
+ * memory): each round `prepare` (worker 0, before the round starts), then `act[0]` and `act[1]`
+ * at the same moment, then `check` (worker 0; false: a wrong round). Function bodies as text,
+ * with `sluice`, `data`, `round`, `spinUntil(fn)` and what `setup` declares in scope. Rounds run
+ * for `ms` (at most `rounds`): a loaded machine runs fewer, and the check holds for every one.
+ * A worker that throws, exits early or waits a minute for the other rejects; both are stopped.
+ */
+async function lockstep ({ ms = 2000, rounds = 1e9, data, setup = '', prepare = '', act, check }) {
   const root = JSON.stringify(path.join(__dirname, '..'))
-  const body = `
+  const body = (role) => `
     const { parentPort, workerData } = require('node:worker_threads')
-    const { ThrottleGroup } = require(${root})
-    const { name, ms, bursts, shared } = workerData
-    const group = ThrottleGroup.shared(name)
-    const cell = new Int32Array(shared)  // [arrived, generation, wrong rounds, rounds, stop]
+    const sluice = require(${root})
+    const { data } = workerData
+    const cell = new Int32Array(workerData.shared) // arrived, generation, rounds, wrong, stop
+    const end = performance.now() + workerData.ms
+    const giveUp = end + 60000
+    function spinUntil (fn) {
+      for (;;) {
+        const value = fn()
+        if (value !== null && value !== undefined && value !== false) return value
+        if (performance.now() > giveUp) throw new Error('gave up waiting for the other worker')
+      }
+    }
     function barrier () {
       const generation = Atomics.load(cell, 1)
       if (Atomics.add(cell, 0, 1) === 1) {
         Atomics.store(cell, 0, 0)
         Atomics.add(cell, 1, 1)
       } else {
-        while (Atomics.load(cell, 1) === generation);
+        spinUntil(() => Atomics.load(cell, 1) !== generation)
       }
     }
-    const end = performance.now() + ms
-    for (let round = 0; ; round++) {
+    ${setup}
+    for (let round = 1; ; round++) {
+      ${role === 0 ? prepare : ''}
       barrier()
-      if (bursts) {
-        group.setRate(1000, { burst: 9 })
-        group.setRate(1000, { burst: 7 })
-      } else {
-        for (let spin = (round * 7919) % 400; spin > 0; spin--);
-        group.setRate(2000)
-      }
+      ${act[role]}
       barrier()
-      if (bursts) {
-        if (group.stats().burst !== 7) Atomics.add(cell, 2, 1)
-        Atomics.add(cell, 3, 1)
-        if (performance.now() > end) Atomics.store(cell, 4, 1)
+      if (${role} === 0) {
+        const ok = (() => { ${check} })()
+        if (!ok) Atomics.add(cell, 3, 1)
+        Atomics.store(cell, 2, round)
+        if (performance.now() > end || round >= workerData.rounds) Atomics.store(cell, 4, 1)
       }
       barrier()
       if (Atomics.load(cell, 4) === 1) break
     }
     parentPort.postMessage('done')`
   const shared = new SharedArrayBuffer(20)
-  const workers = [true, false].map((bursts) => new Worker(body, { eval: true, workerData: { name, ms: 2000, bursts, shared } }))
+  const workers = [0, 1].map((role) => new Worker(body(role), { eval: true, workerData: { shared, ms, rounds, data } }))
   try {
-    await Promise.all(workers.map((w) => once(w, 'message')))
+    await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
+      w.once('message', resolve)
+      w.once('error', reject)
+      w.once('exit', (code) => reject(new Error(`a worker exited (code ${code}) before it finished`)))
+    })))
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
   }
   const cell = new Int32Array(shared)
-  t.log(`${cell[3]} rounds`)
-  t.is(cell[2], 0, `rounds of ${cell[3]} that ended with a burst other than the last one given`)
-  t.is(group.stats().burst, 7)
+  return { rounds: cell[2], wrong: cell[3] }
+}
+
+test.serial('a shared group\'s setRate() from two worker_threads at once: the burst after is the last one given, never one a racing call read before it changed', async (t) => {
+  // One worker gives bursts 9 then 7, the other sets a rate without one after a varying short
+  // delay, so the calls overlap at many offsets. Each setRate decides its burst under the group's
+  // lock; were it read in one step and installed in another, the rate-only call could install
+  // the 9 after the 7 replaced it. After each round the group's burst must be 7.
+  const name = `explicit-burst-race-${process.pid}-${Date.now()}`
+  const group = ThrottleGroup.shared(name, { rate: 1000, burst: 5 })
+  const { rounds, wrong } = await lockstep({
+    data: { name },
+    setup: 'const group = sluice.ThrottleGroup.shared(data.name)',
+    act: [
+      'group.setRate(1000, { burst: 9 }); group.setRate(1000, { burst: 7 })',
+      'for (let spin = (round * 7919) % 400; spin > 0; spin--); group.setRate(2000)'
+    ],
+    check: 'return group.stats().burst === 7'
+  })
+  t.log(`${rounds} rounds`)
+  t.true(rounds > 0)
+  t.is(wrong, 0, `of ${rounds} rounds, those that ended with a burst other than the last one given`)
   group.setRate(4000)
   t.is(group.stats().burst, 7)
 })
 
-test('ThrottleGroup.shared(name, options) that makes the group never reports a mismatch, though another worker\'s setRate changes it at once', async (t) => {
+test.serial('ThrottleGroup.shared(name, options) that makes the group never reports a mismatch, though another worker\'s setRate changes it at once', async (t) => {
   // One worker makes a group per round; the other looks it up as soon as it exists and changes
   // its rate and burst. The maker's options are the group's when it was made: what another caller
   // did since is no mismatch (the call must not throw), and its burst stays the later one's.
   const prefix = `made-race-${process.pid}-${Date.now()}`
-  const root = JSON.stringify(path.join(__dirname, '..'))
-  const body = `
-    const { parentPort, workerData } = require('node:worker_threads')
-    const { ThrottleGroup } = require(${root})
-    const { prefix, ms, maker, shared } = workerData
-    const cell = new Int32Array(shared)  // [round, thrown, rounds, stop, changed]
-    const end = performance.now() + ms
-    for (let round = 1; ; round++) {
-      const name = prefix + '-' + round
-      if (maker) {
-        Atomics.store(cell, 0, round)
-        try {
-          ThrottleGroup.shared(name, { rate: 1000, burst: 50 })
-        } catch (err) {
-          Atomics.add(cell, 1, 1)
-        }
-        Atomics.store(cell, 2, round)
-        // Each shared group lives for the rest of the process (~1 KiB): a bounded number of them.
-        if (performance.now() > end || round === workerData.rounds) Atomics.store(cell, 3, 1)
-        while (Atomics.load(cell, 4) !== round && Atomics.load(cell, 3) === 0);
-        if (Atomics.load(cell, 3) === 1) break
-      } else {
-        while (Atomics.load(cell, 0) < round && Atomics.load(cell, 3) === 0);
-        if (Atomics.load(cell, 3) === 1) break
-        let group = null
-        while (group === null) {
-          try { group = ThrottleGroup.shared(name) } catch {}
-        }
-        group.setRate(2000, { burst: 7 })
-        Atomics.store(cell, 4, round)
-      }
-    }
-    parentPort.postMessage('done')`
-  const shared = new SharedArrayBuffer(20)
-  const workers = [true, false].map((maker) => new Worker(body, { eval: true, workerData: { prefix, ms: 2000, rounds: 20000, maker, shared } }))
-  try {
-    await Promise.all(workers.map((w) => once(w, 'message')))
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()))
-  }
-  const cell = new Int32Array(shared)
-  t.log(`${cell[2]} rounds`)
-  t.true(cell[2] > 0)
-  t.is(cell[1], 0, `of ${cell[2]} rounds, those in which the caller that made the group got a mismatch error`)
-  const last = ThrottleGroup.shared(`${prefix}-1`)
-  last.setRate(3000)
-  t.is(last.stats().burst, 7, 'the burst given last (by the other worker) is kept')
+  const { rounds, wrong } = await lockstep({
+    // Each shared group lives for the rest of the process (~1 KiB): a bounded number of them.
+    rounds: 20000,
+    data: { prefix },
+    setup: 'let thrown = null',
+    act: [
+      'thrown = null; try { sluice.ThrottleGroup.shared(data.prefix + "-" + round, { rate: 1000, burst: 50 }) } catch (err) { thrown = err }',
+      `const group = spinUntil(() => { try { return sluice.ThrottleGroup.shared(data.prefix + "-" + round) } catch { return null } })
+       group.setRate(2000, { burst: 7 })`
+    ],
+    check: 'return thrown === null'
+  })
+  t.log(`${rounds} rounds`)
+  t.true(rounds > 0)
+  t.is(wrong, 0, `of ${rounds} rounds, those in which the caller that made the group got a mismatch error`)
+  const first = ThrottleGroup.shared(`${prefix}-1`)
+  first.setRate(3000)
+  t.is(first.stats().burst, 7, 'the burst given last (by the other worker) is kept')
+})
+
+test.serial('ThrottleGroup.shared(name, { burst }) beside another worker\'s setRate: either its burst matched and is kept, or the call fails with a mismatch', async (t) => {
+  // A group made with the default burst (50 for 500/s). One worker asks for it with burst 50
+  // while the other sets 2000/s without a burst. Either the ask came first (no error; the 50 is
+  // now kept, so the setRate keeps it) or the setRate did (burst 200: a mismatch). The check and
+  // the keeping were two steps: a call could succeed with its burst neither there nor kept.
+  const prefix = `keep-race-${process.pid}-${Date.now()}`
+  const { rounds, wrong } = await lockstep({
+    rounds: 20000,
+    data: { prefix },
+    setup: 'let outcome = null; const nameOf = (round) => data.prefix + "-" + round',
+    prepare: 'sluice.ThrottleGroup.shared(nameOf(round), { rate: 500 })',
+    act: [
+      'try { sluice.ThrottleGroup.shared(nameOf(round), { burst: 50 }); outcome = "ok" } catch (err) { outcome = err.code }',
+      'for (let spin = (round * 7919) % 400; spin > 0; spin--); sluice.ThrottleGroup.shared(nameOf(round)).setRate(2000)'
+    ],
+    check: `const burst = sluice.ThrottleGroup.shared(nameOf(round)).stats().burst
+      return outcome === 'ok' ? burst === 50 : outcome === 'ERR_SLUICE_SHARED_GROUP_MISMATCH' && burst === 200`
+  })
+  t.log(`${rounds} rounds`)
+  t.true(rounds > 0)
+  t.is(wrong, 0, `of ${rounds} rounds, those that ended otherwise`)
 })
 
 test('the manual clock refuses an advance beyond a year, and a look-alike clock object', (t) => {

@@ -942,6 +942,16 @@ mod tests {
     (s, entry.2)
   }
 
+  #[test]
+  fn a_burst_given_is_kept_until_another_is_given() {
+    let mut explicit = None;
+    assert_eq!(burst_after(&mut explicit, None, 300.0), 300.0);
+    assert_eq!(burst_after(&mut explicit, Some(7.0), 300.0), 7.0);
+    assert_eq!(burst_after(&mut explicit, None, 500.0), 7.0);
+    assert_eq!(burst_after(&mut explicit, Some(9.0), 500.0), 9.0);
+    assert_eq!(explicit, Some(9.0));
+  }
+
   /// A 1 MB/s group at time 0 holding `group_tokens`, with an uncapped member waiting for
   /// `head_bytes` at the head of the queue and, queued behind it, a member capped at 500 KB/s
   /// (burst 1, full) waiting for 100 KB; returns the state and the capped member's key.
