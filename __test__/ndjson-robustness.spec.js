@@ -238,4 +238,13 @@ test('after a line that fails the stream, later writes are not taken: each waits
     t.is(answered.length, 20, `${label}: every later write is answered`)
     t.true(answered.every((a) => a !== 'ok'), `${label}: and none as taken: ${[...new Set(answered)]}`)
   }
+  // Destroyed without an error before the failure came out: the held write was not taken either.
+  const parser = new NdjsonParser()
+  parser.on('error', () => {})
+  parser.write('1\n{x}\n')
+  await turns(2)
+  const held = new Promise((resolve) => parser.write('2\n', (err) => resolve(err?.code ?? 'ok')))
+  await turns(2)
+  parser.destroy()
+  t.is(await held, 'ERR_STREAM_DESTROYED')
 })

@@ -1472,6 +1472,7 @@ test('setRate() without per keeps the per set before: 120 on a throttle of 60 a 
   t.is(out.length, 5, '120 a minute: one every 500 ms (120 a second would have passed all 10)')
   thr.setRate(3, { per: 1000 })
   t.like(thr.stats(), { rate: 3, per: 1000 })
+  t.throws(() => thr.setRate(3, { per: null }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"options\.per"/ })
   thr.destroy()
   const group = new ThrottleGroup({ rate: 60, per: 60000, clock })
   group.setRate(30)

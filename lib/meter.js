@@ -1191,7 +1191,8 @@ function prematureClose (detail) {
 // ---------------------------------------------------------------------------------------------
 // Many meters
 
-const A_METER = 'a meter (Meter, MonitoredWritable, MeterStream, MonitoredWritableStream)'
+const METER_KINDS = 'Meter, MonitoredWritable, MeterStream, MonitoredWritableStream'
+const A_METER = `a meter (${METER_KINDS})`
 
 /** The measure of `stream`, one of the meters an argument lists (`what`: its name, `meters[2]`). */
 function measureOf (stream, what, expected = A_METER) {
@@ -1237,7 +1238,7 @@ function registerPrometheus (registry, meters) {
   }
   const list = typeof meters === 'function' ? meters : () => meters
   if (typeof meters !== 'function' && !Array.isArray(meters)) {
-    throw typeError('meters', 'an array of meters (Meter, MonitoredWritable, MeterStream, MonitoredWritableStream), or a function returning one', meters)
+    throw typeError('meters', `an array of meters (${METER_KINDS}), or a function returning one`, meters)
   }
   // One scrape reads every family: snapshot once per scrape, not once per family.
   let scrape = null
@@ -1303,7 +1304,7 @@ function registerPrometheus (registry, meters) {
  * snapshots }`, or null without meters.
  */
 function bottleneck (meters, options) {
-  if (!Array.isArray(meters)) throw typeError('meters', 'an array of meters (Meter, MonitoredWritable, MeterStream, MonitoredWritableStream)', meters)
+  if (!Array.isArray(meters)) throw typeError('meters', `an array of meters (${METER_KINDS})`, meters)
   const opts = validateOptionsObject(options, 'bottleneck', ['since'])
   const since = opts.since
   if (since !== undefined && (!Array.isArray(since) || since.length !== meters.length)) {

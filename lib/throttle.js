@@ -101,7 +101,7 @@ function validateRateArguments (rate, options, currentPer) {
   const opts = validateOptionsObject(options, 'setRate', ['burst', 'per'])
   // The rate is a positional argument here: errors name it `rate`, not `options.rate`.
   if (typeof rate !== 'number') throw typeError('rate', 'a number', rate)
-  return validateBudget({ ...opts, rate, per: opts.per ?? currentPer }, { rateRequired: true, rateName: 'rate' })
+  return validateBudget({ ...opts, rate, per: opts.per === undefined ? currentPer : opts.per }, { rateRequired: true, rateName: 'rate' })
 }
 
 /**

@@ -66,7 +66,7 @@
 const { Transform } = require('node:stream')
 // The real one, even inside jest's sandbox with fake timers (see "Scheduling" above).
 const { setImmediate } = require('node:timers')
-const { SluiceError, asError, nativeError } = require('./errors.js')
+const { SluiceError, asError, nativeError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed } = require('./inflight.js')
 
@@ -302,10 +302,11 @@ class NativeTransform extends Transform {
   _destroy (err, callback) {
     // May run inside super() (an aborted `signal`), before the fields below exist.
     const handle = this[kHandle]
-    // A write held because the stage had stopped (its failure is what destroys us now) was never
-    // taken: it fails with that error, where a write held for room completes, as core completes
-    // the write in flight at a destroy.
-    const refused = err != null && handle != null && handle.closed()
+    // A write held because the stage had stopped was never taken: it fails, with the failure
+    // (what destroys us now) or, destroyed without one before the failure came out, as core fails
+    // a write it still buffers; a write held for room completes, as core completes the write in
+    // flight at a destroy.
+    const refused = handle != null && handle.closed()
     if (this[kJsStage] !== null) {
       // No handle yet: nothing runs anywhere; the stage's counters stay readable.
       this[kStatsHandle] = this[kJsStage]
@@ -332,7 +333,7 @@ class NativeTransform extends Transform {
     // `_read` that will not come (./inflight.js). (A held `_flush` callback must not run: it
     // would push after destroy.) The Web face has no core write: only `pending` is its own.
     if (pending != null && pending.chunk !== kEnd) {
-      answerFromDestroy(this, refused ? () => pending.callback(err) : pending.callback)
+      answerFromDestroy(this, refused ? () => pending.callback(err ?? destroyedError('write')) : pending.callback)
     }
     answerWriteInFlight(this)
     callback(err)

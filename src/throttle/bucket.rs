@@ -146,14 +146,15 @@ impl TokenBucket {
       // From unlimited to limited: start full, as a new bucket does.
       self.tokens = burst;
     }
-    let unused_initial = if self.tokens > self.burst {
+    // Only an initial fill puts tokens above the burst.
+    let above_burst = if self.tokens > self.burst {
       self.tokens
     } else {
       0.0
     };
     self.rate = rate;
     self.burst = burst;
-    self.tokens = self.tokens.min(burst.max(unused_initial));
+    self.tokens = self.tokens.min(burst.max(above_burst));
     self.credit = 0.0;
     self.at = now;
   }

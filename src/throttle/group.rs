@@ -41,11 +41,11 @@ pub const SIGNAL_GRANT: u32 = 1;
 /// meanwhile and the release carries more, so a fast stream of small items (100,000 objects/s)
 /// costs 200 round trips a second, not one per item. Well under the 100 ms burst, so the rate
 /// holds.
+const MIN_WAIT: Nanos = 5_000_000;
 /// How far behind the group's virtual time a member waiting for its own cap may stay, in
 /// seconds of its cap's rate (plus one piece): enough not to lose its turns while the others
 /// keep the group busy, too little to take the whole rate for long once its cap is lifted.
 const CAP_LAG_S: f64 = 0.05;
-const MIN_WAIT: Nanos = 5_000_000;
 /// The shortest wait between two wake-ups of a group's timer, however small the burst of the
 /// bucket it waits on (see `credited_min_wait`).
 const MIN_WAKE: Nanos = 1_000_000;
@@ -473,11 +473,11 @@ impl GroupCore {
     // Members that were waiting for their cap get another look, in their old place (leaving
     // for a cap is not being idle: re-entering at the current virtual time would cost a capped
     // member a turn every time, and it got half its cap while the group was busy), but never
-    // more than one piece behind the current virtual time: a member its cap holds below its
-    // share falls further behind with every piece the others take, and once the cap was lifted
-    // (or the group's rate fell below it) it was owed all that lag and took the whole rate
-    // until it caught up (4 s of nothing for the other member after 5 s of a 100/s cap in a
-    // 4,000/s group).
+    // more than one piece and CAP_LAG_S of its cap behind the current virtual time: a member its
+    // cap holds below its share falls further behind with every piece the others take, and once
+    // the cap was lifted (or the group's rate fell below it) it was owed all that lag and took
+    // the whole rate until it caught up (4 s of nothing for the other member after 5 s of a
+    // 100/s cap in a 4,000/s group).
     for (start_bits, generation, key) in std::mem::take(&mut s.capped) {
       let mut start = f64::from_bits(start_bits);
       if let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) {

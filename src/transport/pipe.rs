@@ -93,15 +93,20 @@ struct Input {
 
 impl Input {
   fn has_room(&self, len: usize) -> bool {
-    !self.closed && (self.queued_bytes == 0 || self.queued_bytes + len <= self.budget)
+    self.queued_bytes == 0 || self.queued_bytes + len <= self.budget
+  }
+
+  /// Lets go of what is queued (and of a refused message's wait for room).
+  fn clear(&mut self) {
+    self.queue.clear();
+    self.queued_bytes = 0;
+    self.want_space = None;
   }
 
   /// The stage is gone: what is queued is let go, and nothing more is taken.
   fn close(&mut self) {
     self.closed = true;
-    self.queue.clear();
-    self.queued_bytes = 0;
-    self.want_space = None;
+    self.clear();
   }
 }
 
@@ -270,11 +275,7 @@ impl<S: Stage> Pipe<S> {
   }
 
   fn stop(&mut self) {
-    let mut input = lock(&self.task.input);
-    input.queue.clear();
-    input.queued_bytes = 0;
-    input.want_space = None;
-    drop(input);
+    lock(&self.task.input).clear();
     // Drop the stage (and what it buffers) here if the task is idle, else at its next run.
     if runtime::try_claim(&self.job) {
       lock(&self.task.work).stage = None;
