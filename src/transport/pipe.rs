@@ -7,6 +7,9 @@
 //!   `input_bytes`, and always when nothing is queued (so chunks larger than the budget still
 //!   flow). Refused: JS holds the chunk and its `_transform` callback (that is the
 //!   backpressure), and the task sends `Space` once the refused size fits.
+//! * Once the stage stops for good (a failure, a fatal report), the input is closed before JS
+//!   hears of it: what was queued is let go, and offers are refused with no `Space` to follow,
+//!   so JS holds the next write until the failure arrives and fails it (`closed()`).
 //! * The task takes input in slices of at most `SLICE_BYTES` (a large chunk is cut, for free:
 //!   `Bytes` slices share the buffer), one slice per run, then goes back in the runtime's
 //!   queue: a busy stream yields after every slice.
