@@ -79,9 +79,7 @@ function validateBudget (opts, { rateRequired, rateName = 'options.rate' }) {
   if (opts.rate === undefined && rateRequired) throw typeError(rateName, 'a number', undefined)
   const rate = validateNumber(opts, 'rate', { allowInfinity: true, name: rateName })
   const per = validateNumber(opts, 'per', { fallback: 1000 })
-  // Divided first where multiplying first would overflow (1.8e305 per 1000 ms is 1.8e305/s).
-  let perSecond = rate === undefined ? Infinity : rate * 1000 / per
-  if (perSecond === Infinity && Number.isFinite(rate)) perSecond = rate / per * 1000
+  const perSecond = rate === undefined ? Infinity : convertRate(rate, per, 1000)
   if (perSecond === 0 || Number.isNaN(perSecond)) {
     // A finite rate over a finite period that underflows: as good as zero.
     throw rangeError(rateName, `large enough for a rate above 0 per second (per ${per} ms)`, rate)
@@ -156,12 +154,12 @@ class ThrottleGroup {
     // Made by this call, with these options (and its burst kept): another caller's setRate may
     // have changed it already, which is no mismatch.
     if (handle.made) return group
-    refuseMismatch(name, handle, opts, budget)
+    let burst = refuseMismatch(name, handle, opts, budget)
     // A burst given (the one the group has, or the call failed above) is kept by a later
     // setRate() without one, whoever calls it. Checked and kept in one step: another caller's
     // setRate may have changed the burst since the check, and then this call comes after it and
     // its options no longer match.
-    while (budget.burstGiven && !handle.keepBurst(budget.burst)) refuseMismatch(name, handle, opts, budget)
+    while (budget.burstGiven && !handle.keepBurst(burst)) burst = refuseMismatch(name, handle, opts, budget)
     return group
   }
 
@@ -190,20 +188,29 @@ class ThrottleGroup {
   }
 }
 
-/** A rate per second as a rate per `per` ms, without overflowing where the result is finite. */
-function ratePer (perSecond, per) {
-  const rate = perSecond * per / 1000
-  return rate === Infinity && Number.isFinite(perSecond) ? perSecond / 1000 * per : rate
+/**
+ * A rate per `from` ms as a rate per `to` ms, without overflowing where the result is finite:
+ * divided first where multiplying first would overflow (1.8e305 per 1000 ms is 1.8e305/s).
+ */
+function convertRate (rate, from, to) {
+  const converted = rate * to / from
+  return converted === Infinity && Number.isFinite(rate) ? rate / from * to : converted
 }
 
-/** Throws ERR_SLUICE_SHARED_GROUP_MISMATCH if the options `shared()` was given differ from the group's. */
+/** A rate per second as a rate per `per` ms. */
+const ratePer = (perSecond, per) => convertRate(perSecond, 1000, per)
+
+/**
+ * Throws ERR_SLUICE_SHARED_GROUP_MISMATCH if the options `shared()` was given differ from the
+ * group's; else returns the group's burst as read (for keepBurst).
+ */
 function refuseMismatch (name, handle, opts, budget) {
   const [rate, burst, initial] = handle.config()
   const differ = []
   if (opts.rate !== undefined && !sameNumber(rate, budget.perSecond)) differ.push(`rate ${budget.perSecond}/s (it has ${rate}/s)`)
   if (opts.burst !== undefined && !sameNumber(burst, budget.burst)) differ.push(`burst ${budget.burst} (it has ${burst})`)
   if (opts.initialBurst !== undefined && !sameNumber(initial, budget.initialBurst)) differ.push(`initialBurst ${budget.initialBurst} (it was made with ${initial})`)
-  if (differ.length === 0) return
+  if (differ.length === 0) return burst
   throw new SluiceError('ERR_SLUICE_SHARED_GROUP_MISMATCH',
     `The shared throttle group "${name}" already exists; options asked for ${differ.join(', ')}. ` +
     // `group`, not `name`: a `name` detail would overwrite the error's own (err.name 'SluiceError').

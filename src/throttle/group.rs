@@ -210,16 +210,17 @@ impl GroupCore {
     self.state.lock().unwrap_or_else(|p| p.into_inner())
   }
 
-  /// A caller of a shared group that exists asked for the burst it has: a later `setRate`
-  /// without one keeps it, as if the group had been made with it. Checked and set in one step:
-  /// if the burst is no longer that one (another caller's `setRate` since), nothing changes.
+  /// A caller of a shared group that exists asked for the burst it has (`burst`, as `config()`
+  /// read it): a later `setRate` without one keeps it, as if the group had been made with it.
+  /// Checked and set in one step: if the burst is no longer that one (another caller's
+  /// `setRate` since), nothing changes.
   pub fn keep_burst(&self, burst: f64) -> bool {
     let mut state = self.lock();
-    let have = state.bucket.burst();
-    // The tolerance `lib/throttle.js` compares the caller's options with (sameNumber).
-    let current = (have - burst).abs() <= 1e-9 * have.abs().max(burst.abs());
+    // The very number `config()` returned, not one compared with a tolerance.
+    #[allow(clippy::float_cmp)]
+    let current = state.bucket.burst() == burst;
     if current {
-      state.explicit_burst = Some(have);
+      state.explicit_burst = Some(burst);
     }
     current
   }

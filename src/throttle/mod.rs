@@ -123,9 +123,9 @@ impl ThrottleGroupHandle {
     self.core.set_rate(rate, burst, default_burst);
   }
 
-  /// A `shared(name, { burst })` caller found the group with that burst: a later `setRate`
-  /// without one keeps it, unless another caller's `setRate` changed the burst since (then that
-  /// one's rule stands; false).
+  /// A `shared(name, { burst })` caller found the group with that burst (`burst` as `config()`
+  /// returned it): a later `setRate` without one keeps it, unless another caller's `setRate`
+  /// changed the burst since (then that one's rule stands; false).
   #[napi(catch_unwind)]
   pub fn keep_burst(&self, burst: f64) -> bool {
     self.core.keep_burst(burst)
