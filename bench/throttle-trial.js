@@ -1,12 +1,13 @@
 'use strict'
 
 // One trial of bench/throttle.js, in a fresh child. argv[2] is JSON:
-//   {impl, objects, rate, chunk, seconds, idleMs, group, busy, burstMs, seed, deadlineMs}
+//   {impl, objects, rate, chunk, seconds, idleMs, group, busy, busyTaskMs, burstMs, seed, deadlineMs}
 //
 // Builds the throttle(s) (bench/throttles.js), optionally waits `idleMs`, then pipes
 // rate × seconds units from memory through them into counting sinks that log every delivery
 // with performance.now(). `group` > 0 = that many streams in one group, each carrying an equal
-// share. `busy` = the main thread runs back-to-back synchronous tasks of 2–8 ms while data flows.
+// share. `busy` = the main thread runs back-to-back synchronous tasks of `busyTaskMs` ([lo, hi],
+// 2–8 ms by default) while data flows.
 // The metrics are computed here from the delivery log (up to a few hundred thousand entries),
 // so only numbers cross the IPC channel.
 //
@@ -119,13 +120,13 @@ function prng(seed) {
   }
 }
 
-/** Back-to-back synchronous tasks of 2–8 ms, one per setImmediate, until stop(). */
-function busyLoop(seed) {
+/** Back-to-back synchronous tasks of `lo`–`hi` ms (2–8 by default), one per setImmediate, until stop(). */
+function busyLoop(seed, [lo, hi] = [2, 8]) {
   const rnd = prng(seed)
   const s = { on: true, tasks: 0, ms: 0 }
   const task = () => {
     if (!s.on) return
-    const ms = 2 + 6 * rnd()
+    const ms = lo + (hi - lo) * rnd()
     const end = performance.now() + ms
     while (performance.now() < end);
     s.tasks++
@@ -190,7 +191,7 @@ function metrics(log, { rate, burstUnits, t0 }) {
 }
 
 common.runChildMain(async (input) => {
-  const { impl: name, objects, rate, chunk, seconds, idleMs, group, busy, burstMs, seed, deadlineMs } = input
+  const { impl: name, objects, rate, chunk, seconds, idleMs, group, busy, busyTaskMs, burstMs, seed, deadlineMs } = input
   const im = implOf(name)
   const streams = group > 0 ? group : 1
   if (group > 0 && !im.group) throw new Error(`${name} has no group`)
@@ -219,7 +220,7 @@ common.runChildMain(async (input) => {
   const onFirst = (t) => {
     t0 = Math.min(t0, t)
   }
-  const load = busy ? busyLoop(seed) : null
+  const load = busy ? busyLoop(seed, busyTaskMs) : null
   const done = throttles.map(
     (thr, k) =>
       new Promise((resolve, reject) => {

@@ -11,6 +11,8 @@
 //   idle-2m                         : built, 2 s idle, then 2 MiB/s of data
 //   group-2m, group-256k            : four streams in one group at the rate, ¼ of the bytes each
 //   busy-2m                         : 2 MiB/s while the main thread runs back-to-back busy tasks of 2–8 ms
+//   group-busy-1m                   : two streams in one 1 MiB/s group, 16 KiB chunks, while the main
+//                                     thread runs back-to-back tasks of 100 ms (a burst's worth)
 //   objects-1k, objects-100k        : objectMode, 1,000 and 100,000 objects/s
 //
 //   node bench/throttle.js [--reps N] [--quick] [--seconds S] [--only case,case] [--impls sluice,throttle,...]
@@ -49,6 +51,7 @@ const CASES = [
   { id: 'group-2m', label: `2 MiB/s, group ×${GROUP}`, rate: 2 * MiB, chunk: 64 * KiB, group: GROUP },
   { id: 'group-256k', label: `256 KiB/s, group ×${GROUP}`, rate: 256 * KiB, chunk: 64 * KiB, group: GROUP },
   { id: 'busy-2m', label: '2 MiB/s, JS loop busy 2–8 ms', rate: 2 * MiB, chunk: 64 * KiB, busy: true },
+  { id: 'group-busy-1m', label: '1 MiB/s, group ×2, 16 KiB chunks, JS loop busy 100 ms', rate: MiB, chunk: 16 * KiB, group: 2, busy: true, busyTaskMs: [100, 100] },
   { id: 'objects-1k', label: '1,000 objects/s', rate: 1000, objects: true },
   { id: 'objects-100k', label: '100,000 objects/s', rate: 100000, objects: true },
 ]
@@ -128,6 +131,7 @@ async function main() {
           idleMs: c.idleMs ?? 0,
           group: c.group ?? 0,
           busy: !!c.busy,
+          busyTaskMs: c.busyTaskMs ?? [2, 8],
           burstMs: BURST_MS,
           seed: 12345,
           // The child gives up (and says how far it got) after 3× the ideal time plus slack.

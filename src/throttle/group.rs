@@ -49,6 +49,10 @@ const CAP_LAG_S: f64 = 0.05;
 /// The shortest wait between two wake-ups of a group's timer, however small the burst of the
 /// bucket it waits on (see `credited_min_wait`).
 const MIN_WAKE: Nanos = 1_000_000;
+/// A member whose last request was completed this long before its next `acquire` was held by a
+/// late turn of its event loop (or wrote nothing meanwhile): see `catch_up_limit`. The timer's
+/// own cadence (`MIN_WAIT`) does not count as late.
+const LATE_TURN: Nanos = 2 * MIN_WAIT;
 /// How many of a pass's grants `serve` looks back through for the member's own (see there).
 const MERGE_LOOKBACK: usize = 8;
 /// A byte request waits in pieces of about this much time at the member's share. The trade:
@@ -96,6 +100,10 @@ struct Member {
   units: f64,
   waited: Nanos,
   throttled: u64,
+  /// When it was last granted a piece, and when a request of its was last completed by a signal
+  /// (see `catch_up_limit`).
+  granted_at: Option<Nanos>,
+  done_at: Option<Nanos>,
 }
 
 /// A member's counters, read by `stats()`.
@@ -255,6 +263,8 @@ impl GroupCore {
       units: 0.0,
       waited: 0,
       throttled: 0,
+      granted_at: None,
+      done_at: None,
     };
     let mut state = self.lock();
     state.count += 1;
@@ -492,6 +502,10 @@ impl GroupCore {
       }
       s.queue.push(Reverse((start.to_bits(), generation, key)));
     }
+    let catch_up = own
+      .as_ref()
+      .and_then(|(key, _)| catch_up_limit(s, *key, now));
+    let mut catching_up = false;
     let mut capped = Vec::new();
     while let Some(&Reverse(entry)) = s.queue.peek() {
       let (_, generation, key) = entry;
@@ -502,6 +516,10 @@ impl GroupCore {
       if member.generation != generation || !member.queued {
         s.queue.pop();
         continue;
+      }
+      if catching_up && !matches!(&own, Some((k, _)) if *k == key) {
+        // A catch-up is the asking member's own: the others' turns are the timer's.
+        break;
       }
       if member.hub.is_closed() {
         s.queue.pop();
@@ -534,10 +552,16 @@ impl GroupCore {
         cap.take(piece);
       }
       let start = member.start;
-      s.vtime = s.vtime.max(start);
+      // A pass for a member catching up (see `catch_up_limit`) leaves the virtual time where it
+      // was: the members whose writes come later in the same turn were not idle, and start from
+      // their own tags, not from where this one ran ahead to.
+      if catch_up.is_none() {
+        s.vtime = s.vtime.max(start);
+      }
       member.finish = start + piece / member.weight;
       member.units += piece;
       s.units += piece;
+      member.granted_at = Some(now);
       let request = member.request.as_mut().expect("checked above");
       request.remaining -= piece;
       let done = request.remaining <= 0.0;
@@ -547,6 +571,11 @@ impl GroupCore {
         }
         member.request = None;
         member.queued = false;
+        // Only a completion JS hears of later, by signal: one in the member's own `acquire` is
+        // seen at once, and a catch-up goes on through the writes that follow it in that turn.
+        if !matches!(&own, Some((k, _)) if *k == key) {
+          member.done_at = Some(now);
+        }
       } else {
         member.start = member.finish;
         member.generation = fresh_generation();
@@ -570,6 +599,7 @@ impl GroupCore {
           None => grants.push((Arc::clone(&member.hub), member.target, piece)),
         },
       }
+      let next_start = (!done).then_some(member.start);
       if own.is_some() && s.count > 1 && !cut_by_cap {
         // Inline (in a member's `acquire`): one piece only; the rest goes from the timer, at
         // least `MIN_WAIT` later, when members that arrive together are all queued and share
@@ -577,8 +607,16 @@ impl GroupCore {
         // took all its cap holds and is set aside at its next look, so the pass goes on to the
         // next member (a cap with a burst of 1 byte, whose tag hardly moves, was at the head at
         // nearly every `acquire`, and took the one piece: the writers' chunks waited for the
-        // timer, one per member per millisecond).
-        break;
+        // timer, one per member per millisecond). A member back from a late turn of its event
+        // loop goes on up to its share of a burst (`catch_up_limit`).
+        let own_again = matches!(&own, Some((k, _)) if *k == key);
+        let under_limit = next_start
+          .zip(catch_up)
+          .is_some_and(|(at, limit)| at < limit);
+        if !(own_again && under_limit) {
+          break;
+        }
+        catching_up = true;
       }
     }
     s.capped = capped;
@@ -763,6 +801,52 @@ fn credited_min_wait(bucket: &TokenBucket) -> Nanos {
   MIN_WAIT.min(refill).max(MIN_WAKE)
 }
 
+/// How far the virtual time of member `key`'s pieces may go in its own `acquire` (see `serve`),
+/// when its event loop came back late: `None` (one piece, as always) unless its last request was
+/// completed at least `LATE_TURN` ago.
+///
+/// Why: grants made while the JS thread runs a long task are seen only when it comes back, and a
+/// member then writes its next chunk, of which the inline pass granted one piece and the timer
+/// the rest, seen a turn later again. So each member passed about one chunk per turn, whatever
+/// the rate: two members of a 1 MB/s group writing 16 KiB chunks under 100 ms tasks got 0.33×.
+/// Back from such a turn, a member may take its share of a burst at once: its tags may run up
+/// to `burst / (sum of the active members' weights)` past the lowest tag of the other active
+/// members — those queued (their start tag) and those granted within twice the lag this member
+/// saw (their finish tag: their grant may be waiting for the same turn, and they will be back
+/// in it). The others then take theirs when their writes come, as they start from the virtual
+/// time this member reached. A member that went quiet longer ago is idle and takes no share.
+fn catch_up_limit(s: &State, key: usize, now: Nanos) -> Option<f64> {
+  if s.bucket.unlimited() {
+    return None;
+  }
+  let member = s.members.get(key)?.as_ref()?;
+  let lag = now.saturating_sub(member.done_at?);
+  if lag < LATE_TURN {
+    return None;
+  }
+  let recent = lag.saturating_mul(2);
+  let mut weights = member.weight;
+  let mut lowest = f64::INFINITY;
+  for (k, other) in s.members.iter().enumerate() {
+    let Some(other) = other.as_ref().filter(|m| !m.paused && k != key) else {
+      continue;
+    };
+    let tag = if other.queued && other.request.is_some() {
+      other.start
+    } else if other
+      .granted_at
+      .is_some_and(|at| now.saturating_sub(at) <= recent)
+    {
+      other.finish
+    } else {
+      continue;
+    };
+    weights += other.weight;
+    lowest = lowest.min(tag);
+  }
+  Some(lowest + s.bucket.burst() / weights)
+}
+
 /// Enforce mode: refuses a request that cannot pass at once, in full.
 fn enforce_check(s: &mut State, key: usize, cost: f64, now: Nanos) -> Option<Acquired> {
   s.bucket.refill(now);
@@ -928,6 +1012,8 @@ mod tests {
       units: 0.0,
       waited: 0,
       throttled: 0,
+      granted_at: None,
+      done_at: None,
     }));
     s.count += 1;
     s.with_caps += usize::from(cap.is_some());
@@ -941,6 +1027,50 @@ mod tests {
     let entry = waiting(&mut s, Some((cap_rate, 0.0)), cost);
     s.capped.push(entry);
     (s, entry.2)
+  }
+
+  #[test]
+  fn a_member_back_from_a_late_turn_may_run_a_share_of_the_burst_past_the_active_others() {
+    // Two members of a 1 MB/s group (burst 100,000), both through with their requests: `a`'s
+    // completed by a signal at `a_done`, `b`'s at 60 ms, where `b`'s tags ended at 50,000.
+    let setup = |a_done: Nanos| {
+      let mut s = group(1e6, 1e5);
+      let a = waiting(&mut s, None, 16384.0).2;
+      let b = waiting(&mut s, None, 16384.0).2;
+      for (key, done) in [(a, a_done), (b, 60 * MS)] {
+        let m = s.members[key].as_mut().unwrap();
+        m.request = None;
+        m.queued = false;
+        m.done_at = Some(done);
+        m.granted_at = Some(done);
+        m.finish = 50_000.0;
+      }
+      (s, a, b)
+    };
+    // `a` writes again 90 ms after its grant: late. `b`, granted 40 ms ago, comes back in the same
+    // turn: `a` may run half the burst past `b`'s tag.
+    let (s, a, _) = setup(10 * MS);
+    assert_eq!(catch_up_limit(&s, a, 100 * MS), Some(100_000.0));
+    // Back at once (the timer's cadence): one piece, as always.
+    assert_eq!(catch_up_limit(&s, a, 10 * MS + LATE_TURN - 1), None);
+    // `b` granted longer ago than twice `a`'s lag: idle, it takes no share.
+    let (s, a, _) = setup(130 * MS);
+    assert_eq!(catch_up_limit(&s, a, 160 * MS), Some(f64::INFINITY));
+    // A paused member takes no share either; a queued one counts with its start tag.
+    let (mut s, a, b) = setup(10 * MS);
+    s.members[b].as_mut().unwrap().paused = true;
+    assert_eq!(catch_up_limit(&s, a, 100 * MS), Some(f64::INFINITY));
+    let (mut s, a, b) = setup(10 * MS);
+    let m = s.members[b].as_mut().unwrap();
+    m.request = Some(Request {
+      remaining: 1.0,
+      splittable: true,
+      since: Some(60 * MS),
+    });
+    m.queued = true;
+    m.start = 70_000.0;
+    m.granted_at = Some(0);
+    assert_eq!(catch_up_limit(&s, a, 100 * MS), Some(120_000.0));
   }
 
   #[test]
