@@ -295,7 +295,7 @@ function mainTable(cases, implsFor, results, crashes, reps, seconds, verdicts) {
       'before the throttle was built (so the idle case includes its idle wait) to the last delivery; process = all threads ' +
       '(`process.cpuUsage()`), main = the JS thread (/proc/self/task/<pid>/stat, 10 ms ticks); the busy case includes the ' +
       'busy tasks. **loop delay p99** = `monitorEventLoopDelay({resolution: 10})` p99 minus the 10 ms period. **finish ' +
-      `spread** (groups) = last stream's last delivery − first stream's last delivery. Group rows: all ${GROUP} streams' ` +
+      `spread** (groups) = last stream's last delivery − first stream's last delivery. Group rows: all the group's streams' ` +
       'deliveries merged. sluice targets column: PASS, or the targets missed (details in the next table).',
     '',
     common.mdTable(
@@ -316,7 +316,7 @@ function mainTable(cases, implsFor, results, crashes, reps, seconds, verdicts) {
         'process CPU ms',
         'main CPU ms',
         'loop delay p99 ms',
-        `×${GROUP} finish spread s`,
+        'group finish spread s',
         'sluice targets',
       ],
       rows,
