@@ -104,6 +104,8 @@ struct Member {
   /// (see `catch_up_limit`).
   granted_at: Option<Nanos>,
   done_at: Option<Nanos>,
+  /// Its finish tag at `done_at`.
+  done_tag: f64,
 }
 
 /// A member's counters, read by `stats()`.
@@ -265,6 +267,7 @@ impl GroupCore {
       throttled: 0,
       granted_at: None,
       done_at: None,
+      done_tag: 0.0,
     };
     let mut state = self.lock();
     state.count += 1;
@@ -552,12 +555,10 @@ impl GroupCore {
         cap.take(piece);
       }
       let start = member.start;
-      // A pass for a member catching up (see `catch_up_limit`) leaves the virtual time where it
-      // was: the members whose writes come later in the same turn were not idle, and start from
-      // their own tags, not from where this one ran ahead to.
-      if catch_up.is_none() {
-        s.vtime = s.vtime.max(start);
-      }
+      // A member catching up (see `catch_up_limit`) takes the virtual time no further than the
+      // other active members' lowest tag: those whose writes come later in the same turn were
+      // not idle, and start from their own tags, not from where this one ran ahead to.
+      s.vtime = s.vtime.max(catch_up.map_or(start, |c| start.min(c.others)));
       member.finish = start + piece / member.weight;
       member.units += piece;
       s.units += piece;
@@ -575,6 +576,7 @@ impl GroupCore {
         // seen at once, and a catch-up goes on through the writes that follow it in that turn.
         if !matches!(&own, Some((k, _)) if *k == key) {
           member.done_at = Some(now);
+          member.done_tag = member.finish;
         }
       } else {
         member.start = member.finish;
@@ -610,9 +612,7 @@ impl GroupCore {
         // timer, one per member per millisecond). A member back from a late turn of its event
         // loop goes on up to its share of a burst (`catch_up_limit`).
         let own_again = matches!(&own, Some((k, _)) if *k == key);
-        let under_limit = next_start
-          .zip(catch_up)
-          .is_some_and(|(at, limit)| at < limit);
+        let under_limit = next_start.zip(catch_up).is_some_and(|(at, c)| at < c.limit);
         if !(own_again && under_limit) {
           break;
         }
@@ -801,9 +801,18 @@ fn credited_min_wait(bucket: &TokenBucket) -> Nanos {
   MIN_WAIT.min(refill).max(MIN_WAKE)
 }
 
+/// What a member's own `acquire` may take when its event loop came back late (`catch_up_limit`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct CatchUp {
+  /// The lowest tag of the other active members (infinite: none).
+  others: f64,
+  /// The member's pieces may start below this tag.
+  limit: f64,
+}
+
 /// How far the virtual time of member `key`'s pieces may go in its own `acquire` (see `serve`),
 /// when its event loop came back late: `None` (one piece, as always) unless its last request was
-/// completed at least `LATE_TURN` ago.
+/// completed by a signal at least `LATE_TURN` ago.
 ///
 /// Why: grants made while the JS thread runs a long task are seen only when it comes back, and a
 /// member then writes its next chunk, of which the inline pass granted one piece and the timer
@@ -813,9 +822,12 @@ fn credited_min_wait(bucket: &TokenBucket) -> Nanos {
 /// to `burst / (sum of the active members' weights)` past the lowest tag of the other active
 /// members — those queued (their start tag) and those granted within twice the lag this member
 /// saw (their finish tag: their grant may be waiting for the same turn, and they will be back
-/// in it). The others then take theirs when their writes come, as they start from the virtual
-/// time this member reached. A member that went quiet longer ago is idle and takes no share.
-fn catch_up_limit(s: &State, key: usize, now: Nanos) -> Option<f64> {
+/// in it) — or past its own tag when the turn began, if that is higher: a member that wants
+/// less than its share (it wrote 40 KB a turn of its 50 KB) holds the others to its pace no
+/// more than a burst a turn, which left a third of the rate unused. The others then take theirs when their writes come: the virtual time goes no further
+/// than their tags meanwhile (`serve`), so they are not taken for idle members that re-enter at
+/// it. A member that went quiet longer ago is idle and takes no share.
+fn catch_up_limit(s: &State, key: usize, now: Nanos) -> Option<CatchUp> {
   if s.bucket.unlimited() {
     return None;
   }
@@ -844,7 +856,10 @@ fn catch_up_limit(s: &State, key: usize, now: Nanos) -> Option<f64> {
     weights += other.weight;
     lowest = lowest.min(tag);
   }
-  Some(lowest + s.bucket.burst() / weights)
+  Some(CatchUp {
+    others: lowest,
+    limit: lowest.max(member.done_tag) + s.bucket.burst() / weights,
+  })
 }
 
 /// Enforce mode: refuses a request that cannot pass at once, in full.
@@ -1014,6 +1029,7 @@ mod tests {
       throttled: 0,
       granted_at: None,
       done_at: None,
+      done_tag: 0.0,
     }));
     s.count += 1;
     s.with_caps += usize::from(cap.is_some());
@@ -1031,6 +1047,7 @@ mod tests {
 
   #[test]
   fn a_member_back_from_a_late_turn_may_run_a_share_of_the_burst_past_the_active_others() {
+    let limit = |s: &State, key, now| catch_up_limit(s, key, now).map(|c| c.limit);
     // Two members of a 1 MB/s group (burst 100,000), both through with their requests: `a`'s
     // completed by a signal at `a_done`, `b`'s at 60 ms, where `b`'s tags ended at 50,000.
     let setup = |a_done: Nanos| {
@@ -1050,16 +1067,16 @@ mod tests {
     // `a` writes again 90 ms after its grant: late. `b`, granted 40 ms ago, comes back in the same
     // turn: `a` may run half the burst past `b`'s tag.
     let (s, a, _) = setup(10 * MS);
-    assert_eq!(catch_up_limit(&s, a, 100 * MS), Some(100_000.0));
+    assert_eq!(limit(&s, a, 100 * MS), Some(100_000.0));
     // Back at once (the timer's cadence): one piece, as always.
-    assert_eq!(catch_up_limit(&s, a, 10 * MS + LATE_TURN - 1), None);
+    assert_eq!(limit(&s, a, 10 * MS + LATE_TURN - 1), None);
     // `b` granted longer ago than twice `a`'s lag: idle, it takes no share.
     let (s, a, _) = setup(130 * MS);
-    assert_eq!(catch_up_limit(&s, a, 160 * MS), Some(f64::INFINITY));
+    assert_eq!(limit(&s, a, 160 * MS), Some(f64::INFINITY));
     // A paused member takes no share either; a queued one counts with its start tag.
     let (mut s, a, b) = setup(10 * MS);
     s.members[b].as_mut().unwrap().paused = true;
-    assert_eq!(catch_up_limit(&s, a, 100 * MS), Some(f64::INFINITY));
+    assert_eq!(limit(&s, a, 100 * MS), Some(f64::INFINITY));
     let (mut s, a, b) = setup(10 * MS);
     let m = s.members[b].as_mut().unwrap();
     m.request = Some(Request {
@@ -1070,7 +1087,7 @@ mod tests {
     m.queued = true;
     m.start = 70_000.0;
     m.granted_at = Some(0);
-    assert_eq!(catch_up_limit(&s, a, 100 * MS), Some(120_000.0));
+    assert_eq!(limit(&s, a, 100 * MS), Some(120_000.0));
   }
 
   #[test]
