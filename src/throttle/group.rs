@@ -166,6 +166,8 @@ struct State {
   /// one JS object, as every handle of a shared group (other `shared(name)` callers, workers)
   /// changes the same group, and a `setRate` must read and write it in one step.
   explicit_burst: Option<f64>,
+  /// The last late turn's survey of the active members (see `catch_up_limit`).
+  turn: Option<Turn>,
 }
 
 /// The burst a `setRate` leaves, the one rule for groups, lone Throttles and members' caps: the
@@ -210,6 +212,7 @@ impl GroupCore {
         with_caps: 0,
         units: 0.0,
         explicit_burst: burst_given.then_some(burst),
+        turn: None,
       }),
     })
   }
@@ -810,6 +813,23 @@ struct CatchUp {
   limit: f64,
 }
 
+/// The active members as a late turn's first catch-up found them (`survey`), for the catch-ups
+/// that follow in the same turn: one pass over the members a turn, not one a write (with
+/// thousands of late members, each write paid for the pass: 8.5 µs instead of 2.7 at 2,000).
+#[derive(Clone, Copy, Debug)]
+struct Turn {
+  at: Nanos,
+  /// What each unit of weight may take at once: the tokens there were, shared by weight.
+  share: f64,
+  /// The two lowest tags of the active members, with their keys.
+  lowest: [(f64, usize); 2],
+}
+
+/// A turn's survey serves the catch-ups that come this soon after it: a turn of the event loop
+/// that writes to many members takes a while, but the next late turn is at least `LATE_TURN`
+/// away.
+const TURN_REUSE: Nanos = MIN_WAIT;
+
 /// How far the virtual time of member `key`'s pieces may go in its own `acquire` (see `serve`),
 /// when its event loop came back late: `None` (one piece, as always) unless its last request was
 /// completed by a signal at least `LATE_TURN` ago.
@@ -818,16 +838,15 @@ struct CatchUp {
 /// member then writes its next chunk, of which the inline pass granted one piece and the timer
 /// the rest, seen a turn later again. So each member passed about one chunk per turn, whatever
 /// the rate: two members of a 1 MB/s group writing 16 KiB chunks under 100 ms tasks got 0.33×.
-/// Back from such a turn, a member may take its share of a burst at once: its tags may run up
-/// to `burst / (sum of the active members' weights)` past the lowest tag of the other active
-/// members — those queued (their start tag) and those granted within twice the lag this member
-/// saw (their finish tag: their grant may be waiting for the same turn, and they will be back
-/// in it) — or past its own tag when the turn began, if that is higher: a member that wants
-/// less than its share (it wrote 40 KB a turn of its 50 KB) holds the others to its pace no
-/// more than a burst a turn, which left a third of the rate unused. The others then take theirs when their writes come: the virtual time goes no further
-/// than their tags meanwhile (`serve`), so they are not taken for idle members that re-enter at
-/// it. A member that went quiet longer ago is idle and takes no share.
-fn catch_up_limit(s: &State, key: usize, now: Nanos) -> Option<CatchUp> {
+/// Back from such a turn, a member may take its share of the tokens at once (`Turn::share` times
+/// its weight, shared among the active members when the turn began): its tags may run that far
+/// past the lowest tag of the other active members, or past its own tag when the turn began, if
+/// that is higher (a member that wants less than its share, 40 KB a turn of its 50 KB, held the
+/// others to its pace, which left a third of the rate unused). The others take theirs when their
+/// writes come: the virtual time goes no further than their tags meanwhile (`serve`), so they
+/// are not taken for idle members that re-enter at it. A member that went quiet longer ago is
+/// idle and takes no share.
+fn catch_up_limit(s: &mut State, key: usize, now: Nanos) -> Option<CatchUp> {
   if s.bucket.unlimited() {
     return None;
   }
@@ -836,30 +855,65 @@ fn catch_up_limit(s: &State, key: usize, now: Nanos) -> Option<CatchUp> {
   if lag < LATE_TURN {
     return None;
   }
-  let recent = lag.saturating_mul(2);
-  let mut weights = member.weight;
-  let mut lowest = f64::INFINITY;
-  for (k, other) in s.members.iter().enumerate() {
-    let Some(other) = other.as_ref().filter(|m| !m.paused && k != key) else {
+  let done_tag = member.done_tag;
+  let turn = match s.turn {
+    Some(turn) if now.saturating_sub(turn.at) < TURN_REUSE => turn,
+    _ => {
+      let turn = survey(s, now, lag.saturating_mul(2));
+      s.turn = Some(turn);
+      turn
+    }
+  };
+  let others = match turn.lowest {
+    [(_, k), (second, _)] if k == key => second,
+    [(first, _), _] => first,
+  };
+  Some(CatchUp {
+    others,
+    limit: others.max(done_tag) + turn.share,
+  })
+}
+
+/// The active members at `now`: those queued (at their start tag) and those granted within
+/// `recent` (at their finish tag: their grant may be waiting for the same turn, and they will
+/// be back in it), but for members their own cap holds back now, who cannot use the group's
+/// tokens (a member capped at 50 KB/s with its cap empty held an uncapped one to its pace).
+fn survey(s: &State, now: Nanos, recent: Nanos) -> Turn {
+  let mut weights = 0.0;
+  let mut lowest = [(f64::INFINITY, usize::MAX); 2];
+  for (key, member) in s.members.iter().enumerate() {
+    let Some(member) = member.as_ref().filter(|m| !m.paused) else {
       continue;
     };
-    let tag = if other.queued && other.request.is_some() {
-      other.start
-    } else if other
+    let tag = if member.queued && member.request.is_some() {
+      member.start
+    } else if member
       .granted_at
       .is_some_and(|at| now.saturating_sub(at) <= recent)
     {
-      other.finish
+      member.finish
     } else {
       continue;
     };
-    weights += other.weight;
-    lowest = lowest.min(tag);
+    let held_by_cap = member
+      .cap
+      .as_ref()
+      .is_some_and(|cap| cap.ready_at(piece_for(&s.bucket, member).unwrap_or(1.0)) > now);
+    if held_by_cap {
+      continue;
+    }
+    weights += member.weight;
+    if tag < lowest[0].0 {
+      lowest = [(tag, key), lowest[0]];
+    } else if tag < lowest[1].0 {
+      lowest[1] = (tag, key);
+    }
   }
-  Some(CatchUp {
-    others: lowest,
-    limit: lowest.max(member.done_tag) + s.bucket.burst() / weights,
-  })
+  Turn {
+    at: now,
+    share: s.bucket.tokens().min(s.bucket.burst()) / weights.max(f64::MIN_POSITIVE),
+    lowest,
+  }
 }
 
 /// Enforce mode: refuses a request that cannot pass at once, in full.
@@ -999,6 +1053,7 @@ mod tests {
       with_caps: 0,
       units: 0.0,
       explicit_burst: None,
+      turn: None,
     }
   }
 
@@ -1047,7 +1102,7 @@ mod tests {
 
   #[test]
   fn a_member_back_from_a_late_turn_may_run_a_share_of_the_burst_past_the_active_others() {
-    let limit = |s: &State, key, now| catch_up_limit(s, key, now).map(|c| c.limit);
+    let limit = |s: &mut State, key, now| catch_up_limit(s, key, now).map(|c| c.limit);
     // Two members of a 1 MB/s group (burst 100,000), both through with their requests: `a`'s
     // completed by a signal at `a_done`, `b`'s at 60 ms, where `b`'s tags ended at 50,000.
     let setup = |a_done: Nanos| {
@@ -1066,17 +1121,17 @@ mod tests {
     };
     // `a` writes again 90 ms after its grant: late. `b`, granted 40 ms ago, comes back in the same
     // turn: `a` may run half the burst past `b`'s tag.
-    let (s, a, _) = setup(10 * MS);
-    assert_eq!(limit(&s, a, 100 * MS), Some(100_000.0));
+    let (mut s, a, _) = setup(10 * MS);
+    assert_eq!(limit(&mut s, a, 100 * MS), Some(100_000.0));
     // Back at once (the timer's cadence): one piece, as always.
-    assert_eq!(limit(&s, a, 10 * MS + LATE_TURN - 1), None);
+    assert_eq!(limit(&mut s, a, 10 * MS + LATE_TURN - 1), None);
     // `b` granted longer ago than twice `a`'s lag: idle, it takes no share.
-    let (s, a, _) = setup(130 * MS);
-    assert_eq!(limit(&s, a, 160 * MS), Some(f64::INFINITY));
+    let (mut s, a, _) = setup(130 * MS);
+    assert_eq!(limit(&mut s, a, 160 * MS), Some(f64::INFINITY));
     // A paused member takes no share either; a queued one counts with its start tag.
     let (mut s, a, b) = setup(10 * MS);
     s.members[b].as_mut().unwrap().paused = true;
-    assert_eq!(limit(&s, a, 100 * MS), Some(f64::INFINITY));
+    assert_eq!(limit(&mut s, a, 100 * MS), Some(f64::INFINITY));
     let (mut s, a, b) = setup(10 * MS);
     let m = s.members[b].as_mut().unwrap();
     m.request = Some(Request {
@@ -1087,7 +1142,7 @@ mod tests {
     m.queued = true;
     m.start = 70_000.0;
     m.granted_at = Some(0);
-    assert_eq!(limit(&s, a, 100 * MS), Some(120_000.0));
+    assert_eq!(limit(&mut s, a, 100 * MS), Some(120_000.0));
   }
 
   #[test]
