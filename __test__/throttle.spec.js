@@ -1142,13 +1142,29 @@ test('a group member that wrote less than its share, on a prompt or a late event
     // 200 KB/s of 4 KiB writes on a prompt loop; 400 KB/s of 40 KB writes under 100 ms tasks.
     const piece = task === 20 ? 4096 : 40000
     const step = () => (task === 20 ? clock.advance(task) : advanceBusy(clock, task))
+    // A member that wrote once and then stays quiet, and one that writes 1 KiB every 100 ms: the
+    // modest member's writes were late turns one after another, and held the virtual time at
+    // their tags (found in the second review).
+    const quiet = group.throttle()
+    const trickle = group.throttle()
+    quiet.resume()
+    trickle.resume()
+    quiet.write(pattern(16384))
     modest.write(pattern(65536))
     step()
-    for (let i = 0; i < steps; i++) { modest.write(pattern(piece, i)); step() }
+    const trickleEvery = 100 / task
+    for (let i = 0; i < steps; i++) {
+      modest.write(pattern(piece, i))
+      if (i % trickleEvery === 0) trickle.write(pattern(1024, i))
+      step()
+    }
     const [m0, b0] = [outM.units(), outB.units()]
+    // On the prompt loop the newcomer writes one large buffer: one long request, which left the
+    // modest member nothing while it lasted (chunks that end now and then let it in).
+    if (task === 20) busy.write(pattern(4e6))
     for (let i = 0; i < 3000 / task; i++) {
       modest.write(pattern(piece, i))
-      while (busy.writableLength < 64 * 16384) busy.write(pattern(16384, i))
+      while (task !== 20 && busy.writableLength < 64 * 16384) busy.write(pattern(16384, i))
       step()
     }
     const wants = (piece * 1000) / task
@@ -1158,8 +1174,7 @@ test('a group member that wrote less than its share, on a prompt or a late event
     // Under long tasks the busy member's last chunk of a turn waits for the timer: 0.95× here.
     t.true(b >= 0.9 * 3 * (rate - wants), `${what}: the busy one ${b} of the ${3 * (rate - wants)} left`)
     t.true(m + b <= 3 * rate + group.stats().burst, `${what}: the group passed ${m + b}`)
-    modest.destroy()
-    busy.destroy()
+    for (const m of [modest, busy, quiet, trickle]) m.destroy()
   }
 })
 

@@ -106,6 +106,9 @@ struct Member {
   done_at: Option<Nanos>,
   /// Its finish tag at `done_at`.
   done_tag: f64,
+  /// The late turn (`Turn::at`) it is catching up in, if any: a catch-up lasts that turn, and a
+  /// member is late again only after another request of its was completed by a signal.
+  catching_up: Option<Nanos>,
 }
 
 /// A member's counters, read by `stats()`.
@@ -271,6 +274,7 @@ impl GroupCore {
       granted_at: None,
       done_at: None,
       done_tag: 0.0,
+      catching_up: None,
     };
     let mut state = self.lock();
     state.count += 1;
@@ -831,8 +835,9 @@ struct Turn {
 const TURN_REUSE: Nanos = MIN_WAIT;
 
 /// How far the virtual time of member `key`'s pieces may go in its own `acquire` (see `serve`),
-/// when its event loop came back late: `None` (one piece, as always) unless its last request was
-/// completed by a signal at least `LATE_TURN` ago.
+/// when its event loop came back late: `None` (one piece, as always) unless a request of its was
+/// completed by a signal at least `LATE_TURN` ago and no catch-up has started since, or it is
+/// catching up in the current turn already.
 ///
 /// Why: grants made while the JS thread runs a long task are seen only when it comes back, and a
 /// member then writes its next chunk, of which the inline pass granted one piece and the timer
@@ -850,17 +855,26 @@ fn catch_up_limit(s: &mut State, key: usize, now: Nanos) -> Option<CatchUp> {
   if s.bucket.unlimited() {
     return None;
   }
+  let current = s
+    .turn
+    .filter(|turn| now.saturating_sub(turn.at) < TURN_REUSE);
   let member = s.members.get(key)?.as_ref()?;
-  let lag = now.saturating_sub(member.done_at?);
-  if lag < LATE_TURN {
-    return None;
-  }
   let done_tag = member.done_tag;
-  let turn = match s.turn {
-    Some(turn) if now.saturating_sub(turn.at) < TURN_REUSE => turn,
+  let turn = match current {
+    // The writes that follow in the same turn go on with it.
+    Some(turn) if member.catching_up == Some(turn.at) => turn,
     _ => {
-      let turn = survey(s, now, lag.saturating_mul(2));
+      let lag = now.saturating_sub(member.done_at?);
+      if lag < LATE_TURN {
+        return None;
+      }
+      let turn = current.unwrap_or_else(|| survey(s, now, lag.saturating_mul(2)));
       s.turn = Some(turn);
+      let member = s.members.get_mut(key)?.as_mut()?;
+      // Once: writes that then pass inline, a while apart, are not late turns (a writer of 4 KiB
+      // every 20 ms looked late at every write, and its catch-ups held the virtual time back).
+      member.done_at = None;
+      member.catching_up = Some(turn.at);
       turn
     }
   };
@@ -1085,6 +1099,7 @@ mod tests {
       granted_at: None,
       done_at: None,
       done_tag: 0.0,
+      catching_up: None,
     }));
     s.count += 1;
     s.with_caps += usize::from(cap.is_some());
@@ -1123,7 +1138,12 @@ mod tests {
     // turn: `a` may run half the burst past `b`'s tag.
     let (mut s, a, _) = setup(10 * MS);
     assert_eq!(limit(&mut s, a, 100 * MS), Some(100_000.0));
+    // Its writes that follow in the same turn go on with it; after the turn, it is late again
+    // only after a request of its was completed by a signal.
+    assert_eq!(limit(&mut s, a, 100 * MS + TURN_REUSE - 1), Some(100_000.0));
+    assert_eq!(limit(&mut s, a, 100 * MS + TURN_REUSE), None);
     // Back at once (the timer's cadence): one piece, as always.
+    let (mut s, a, _) = setup(10 * MS);
     assert_eq!(limit(&mut s, a, 10 * MS + LATE_TURN - 1), None);
     // `b` granted longer ago than twice `a`'s lag: idle, it takes no share.
     let (mut s, a, _) = setup(130 * MS);
