@@ -1103,7 +1103,9 @@ test('a group keeps its rate and its shares while the event loop runs long tasks
   // of the group's 1 MB/s, four 0.65×). Back from such a turn, a member now takes its share of a
   // burst at once.
   const rate = 1e6
-  for (const [weights, task] of [[[1, 1], 100], [[1, 1, 1, 1], 100], [[2, 1], 100], [[1, 1, 1], 50]]) {
+  // Weights 1:2:3 came out 217:273:426 (the timer, finishing the lightest member's chunk last in
+  // a task, took the virtual time past the others' limits; found in the second review).
+  for (const [weights, task] of [[[1, 1], 100], [[1, 1, 1, 1], 100], [[2, 1], 100], [[1, 2, 3], 100], [[1, 1, 1], 50]]) {
     const clock = createClock()
     const group = new ThrottleGroup({ rate, clock })
     const members = weights.map((weight) => group.throttle({ weight, highWaterMark: 1 << 24 }))

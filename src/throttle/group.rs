@@ -527,8 +527,15 @@ impl GroupCore {
         s.queue.pop();
         continue;
       }
-      if catching_up && !matches!(&own, Some((k, _)) if *k == key) {
+      let own_turn = matches!(&own, Some((k, _)) if *k == key);
+      if catching_up && !own_turn {
         // A catch-up is the asking member's own: the others' turns are the timer's.
+        break;
+      }
+      let catch_up_own = catch_up.filter(|_| own_turn);
+      if catch_up_own.is_some_and(|c| member.start >= c.limit) {
+        // Caught up: the rest comes from the timer, in its turn (even the first piece: a chunk of
+        // one piece each write went past the limit, and members of any weight took turns).
         break;
       }
       if member.hub.is_closed() {
@@ -542,7 +549,15 @@ impl GroupCore {
         member.queued = false;
         continue;
       }
-      let piece = piece_for(&s.bucket, member).unwrap_or(0.0);
+      let mut piece = piece_for(&s.bucket, member).unwrap_or(0.0);
+      if let (Some(c), Some(request)) = (catch_up_own, member.request.as_ref()) {
+        if request.splittable && member.cap.is_none() {
+          // All that the catch-up allows in one grant, not piece by piece (a `chunkSize` of 1
+          // byte at 100 MB/s made one write take 5,000,000 turns of this loop).
+          let room = ((c.limit - member.start) * member.weight).ceil();
+          piece = piece.max(room.min(request.remaining).min(s.bucket.tokens().floor()));
+        }
+      }
       if let Some(cap) = member.cap.as_mut() {
         cap.refill(now);
         if !cap.ready(piece) {
@@ -845,9 +860,11 @@ const TURN_REUSE: Nanos = MIN_WAIT;
 /// the rate: two members of a 1 MB/s group writing 16 KiB chunks under 100 ms tasks got 0.33×.
 /// Back from such a turn, a member may take its share of the tokens at once (`Turn::share` times
 /// its weight, shared among the active members when the turn began): its tags may run that far
-/// past the lowest tag of the other active members, or past its own tag when the turn began, if
-/// that is higher (a member that wants less than its share, 40 KB a turn of its 50 KB, held the
-/// others to its pace, which left a third of the rate unused). The others take theirs when their
+/// past the lowest tag of the other active members, or past its own tag when the turn began, or
+/// the virtual time, whichever is highest (a member that wants less than its share, 40 KB a turn
+/// of its 50 KB, held the others to its pace, which left a third of the rate unused; and the
+/// timer, finishing the lightest member's chunk last in a task, took the virtual time past the
+/// others' limits: weights 1:2:3:4 got one chunk each a turn). The others take theirs when their
 /// writes come: the virtual time goes no further than their tags meanwhile (`serve`), so they
 /// are not taken for idle members that re-enter at it. A member that went quiet longer ago is
 /// idle and takes no share.
@@ -884,7 +901,7 @@ fn catch_up_limit(s: &mut State, key: usize, now: Nanos) -> Option<CatchUp> {
   };
   Some(CatchUp {
     others,
-    limit: others.max(done_tag) + turn.share,
+    limit: others.max(done_tag).max(s.vtime) + turn.share,
   })
 }
 
