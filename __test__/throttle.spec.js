@@ -1121,10 +1121,40 @@ test('a group keeps its rate and its shares while the event loop runs long tasks
     const weightSum = weights.reduce((a, b) => a + b)
     weights.forEach((w, k) => {
       const fair = (total * w) / weightSum
-      t.true(Math.abs(passed[k] - fair) <= 0.05 * fair, `${what}: member ${k} passed ${passed[k]}, its share ${fair}`)
+      // Within 8 %: a chunk still waiting when a task starts is finished by the timer, per chunk
+      // and not per weight (1:2:3 passes 1.06:1.00:0.98 of the shares here; equal bytes before).
+      t.true(Math.abs(passed[k] - fair) <= 0.08 * fair, `${what}: member ${k} passed ${passed[k]}, its share ${fair}`)
     })
     for (const m of members) m.destroy()
   }
+})
+
+test('a group under long tasks keeps its rate when a member that writes now and then counts as active (manual clock)', (t) => {
+  // A member writing 4 KiB chunks (one piece each) beside one writing 16 KiB every 120 ms: with
+  // every piece held to the catch-up's limit, the light member's unused share was lost each
+  // turn (0.64× of the rate; found in the third review).
+  const rate = 1e6
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate, clock })
+  const light = group.throttle({ highWaterMark: 1 << 24 })
+  const busy = group.throttle({ weight: 0.5, highWaterMark: 1 << 24 })
+  const outs = [record(light, clock), record(busy, clock)]
+  for (let i = 0; i < 1200; i++) busy.write(pattern(4096, i))
+  let next = 0
+  const run = (ms) => {
+    for (let elapsed = 0; elapsed < ms; elapsed += 100) {
+      for (; next <= clock.now(); next += 120) light.write(pattern(16384, next))
+      advanceBusy(clock, 100)
+    }
+  }
+  run(500)
+  const before = outs.map((o) => o.units())
+  run(3000)
+  const [l, b] = outs.map((o, k) => o.units() - before[k])
+  t.true(l >= 0.95 * 3 * (16384 / 0.12), `the light member passed ${l} in 3 s`)
+  t.true(l + b >= 0.95 * 3 * rate, `the group passed ${l + b} in 3 s (${l} + ${b})`)
+  light.destroy()
+  busy.destroy()
 })
 
 test('a group member that wrote less than its share, on a prompt or a late event loop, keeps what it wants and leaves the rest to the others (manual clock)', (t) => {

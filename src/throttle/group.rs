@@ -533,11 +533,6 @@ impl GroupCore {
         break;
       }
       let catch_up_own = catch_up.filter(|_| own_turn);
-      if catch_up_own.is_some_and(|c| member.start >= c.limit) {
-        // Caught up: the rest comes from the timer, in its turn (even the first piece: a chunk of
-        // one piece each write went past the limit, and members of any weight took turns).
-        break;
-      }
       if member.hub.is_closed() {
         s.queue.pop();
         member.request = None;
@@ -551,11 +546,23 @@ impl GroupCore {
       }
       let mut piece = piece_for(&s.bucket, member).unwrap_or(0.0);
       if let (Some(c), Some(request)) = (catch_up_own, member.request.as_ref()) {
-        if request.splittable && member.cap.is_none() {
-          // All that the catch-up allows in one grant, not piece by piece (a `chunkSize` of 1
-          // byte at 100 MB/s made one write take 5,000,000 turns of this loop).
-          let room = ((c.limit - member.start) * member.weight).ceil();
-          piece = piece.max(room.min(request.remaining).min(s.bucket.tokens().floor()));
+        if request.splittable && piece > 0.0 {
+          // All that the catch-up allows in one grant, in whole pieces, not piece by piece (a
+          // `chunkSize` of 1 byte at 100 MB/s made one write take 5,000,000 turns of this loop).
+          // A cap's tokens as of its last refill: it only ever has more.
+          let cap_tokens = member
+            .cap
+            .as_ref()
+            .map_or(f64::INFINITY, TokenBucket::tokens);
+          let room = ((c.limit - member.start) * member.weight)
+            .min(s.bucket.tokens())
+            .min(cap_tokens);
+          let merged = if room >= request.remaining {
+            request.remaining
+          } else {
+            (room / piece).floor() * piece
+          };
+          piece = piece.max(merged);
         }
       }
       if let Some(cap) = member.cap.as_mut() {
