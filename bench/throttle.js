@@ -131,7 +131,7 @@ async function main() {
           idleMs: c.idleMs ?? 0,
           group: c.group ?? 0,
           busy: !!c.busy,
-          busyTaskMs: c.busyTaskMs ?? [2, 8],
+          busyTaskMs: c.busyTaskMs, // the trial's default (2–8 ms) when the case gives none
           burstMs: BURST_MS,
           seed: 12345,
           // The child gives up (and says how far it got) after 3× the ideal time plus slack.

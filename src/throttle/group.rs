@@ -515,7 +515,8 @@ impl GroupCore {
     let catch_up = own
       .as_ref()
       .and_then(|(key, _)| catch_up_limit(s, *key, now));
-    let mut catching_up = false;
+    // Past the asking member's first piece of a catch-up: only its own pieces go on.
+    let mut own_only = false;
     let mut capped = Vec::new();
     while let Some(&Reverse(entry)) = s.queue.peek() {
       let (_, generation, key) = entry;
@@ -528,7 +529,7 @@ impl GroupCore {
         continue;
       }
       let own_turn = matches!(&own, Some((k, _)) if *k == key);
-      if catching_up && !own_turn {
+      if own_only && !own_turn {
         // A catch-up is the asking member's own: the others' turns are the timer's.
         break;
       }
@@ -603,7 +604,7 @@ impl GroupCore {
         member.queued = false;
         // Only a completion JS hears of later, by signal: one in the member's own `acquire` is
         // seen at once, and a catch-up goes on through the writes that follow it in that turn.
-        if !matches!(&own, Some((k, _)) if *k == key) {
+        if !own_turn {
           member.done_at = Some(now);
           member.done_tag = member.finish;
         }
@@ -630,7 +631,6 @@ impl GroupCore {
           None => grants.push((Arc::clone(&member.hub), member.target, piece)),
         },
       }
-      let next_start = (!done).then_some(member.start);
       if own.is_some() && s.count > 1 && !cut_by_cap {
         // Inline (in a member's `acquire`): one piece only; the rest goes from the timer, at
         // least `MIN_WAIT` later, when members that arrive together are all queued and share
@@ -639,13 +639,12 @@ impl GroupCore {
         // next member (a cap with a burst of 1 byte, whose tag hardly moves, was at the head at
         // nearly every `acquire`, and took the one piece: the writers' chunks waited for the
         // timer, one per member per millisecond). A member back from a late turn of its event
-        // loop goes on up to its share of a burst (`catch_up_limit`).
-        let own_again = matches!(&own, Some((k, _)) if *k == key);
-        let under_limit = next_start.zip(catch_up).is_some_and(|(at, c)| at < c.limit);
-        if !(own_again && under_limit) {
+        // loop goes on up to its share of the tokens (`catch_up_limit`).
+        let under_limit = !done && catch_up.is_some_and(|c| member.start < c.limit);
+        if !(own_turn && under_limit) {
           break;
         }
-        catching_up = true;
+        own_only = true;
       }
     }
     s.capped = capped;
@@ -831,7 +830,7 @@ fn credited_min_wait(bucket: &TokenBucket) -> Nanos {
 }
 
 /// What a member's own `acquire` may take when its event loop came back late (`catch_up_limit`).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug)]
 struct CatchUp {
   /// The lowest tag of the other active members (infinite: none).
   others: f64,
