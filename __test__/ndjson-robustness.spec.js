@@ -48,6 +48,39 @@ test("a reviver's ERR_SLUICE_REVIVER says which line it threw on (line, offset),
   }
 })
 
+test('after a reviver throws, stats() count the lines before its line, the same for every chunking', async (t) => {
+  // The native stage counts lines ahead of the reviver (as far as its input and credits let it):
+  // an invalid line, a blank line and a longer line after the one it throws on must not count.
+  const before = ['{"n":1,"pad":"' + 'x'.repeat(300) + '"}', 'nope', '', ...Array.from({ length: 3000 }, (_, i) => `{"n":${i},"t":"A"}`), '  ', '{"n":2,"t":"B"}']
+  const after = [...Array.from({ length: 3000 }, (_, i) => `{"n":${i},"t":"B"}`), 'bad', '', '{"long":"' + 'y'.repeat(5000) + '"}', '{"n":5}']
+  const input = Buffer.from([...before, '{"n":-1,"t":"A"}', ...after].join('\n') + '\n')
+  const expected = { lines: before.length, values: before.length - 3, blankLines: 2, invalidLines: 1, longestLine: before[0].length }
+  const reviver = (key, value) => { if (value === -1) throw new Error('no negatives'); return value }
+  for (const [options, extra] of [
+    [{}, {}],
+    [{ where: '.t == "A"' }, { matchedLines: 3000, filteredLines: 2 }]
+  ]) {
+    for (const size of [input.length, 64 * 1024, 1000, 100]) {
+      const parser = new NdjsonParser({ onInvalid: 'skip', reviver, ...options })
+      let values = 0
+      let invalid = 0
+      parser.on('data', () => values++)
+      parser.on('invalid', () => invalid++)
+      const failed = once(parser, 'error')
+      for (let k = 0; k < input.length; k += size) parser.write(input.subarray(k, k + size))
+      parser.end()
+      const [err] = await failed
+      t.is(err.message, 'no negatives')
+      const { bytes, ...stats } = parser.stats()
+      t.deepEqual(stats, { ...expected, ...extra }, `${JSON.stringify(options)}, ${size}-byte chunks`)
+      // What the stream delivered and reported is what they count.
+      t.is(values, stats.matchedLines ?? stats.values)
+      t.is(invalid, stats.invalidLines)
+      t.true(bytes >= input.indexOf('{"n":-1'))
+    }
+  }
+})
+
 test('stats() has every counter even when the stream never started', (t) => {
   const parser = new NdjsonParser({ signal: AbortSignal.abort() })
   parser.on('error', () => {})

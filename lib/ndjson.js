@@ -68,6 +68,7 @@ const kCursor = Symbol('kCursor')
 const kShape = Symbol('kShape')
 const kFiltering = Symbol('kFiltering')
 const kItems = Symbol('kItems')
+const kRevivedTo = Symbol('kRevivedTo')
 
 class NdjsonParser extends NativeTransform {
   constructor (options) {
@@ -125,6 +126,8 @@ class NdjsonParser extends NativeTransform {
     this[kShape] = output === 'values' ? shapeForValues : output === 'envelopes' ? shapeForEnvelopes : same
     this[kItems] = output === 'batches' ? batchItems : valueItems
     this[kFiltering] = filtering
+    // The counters after a reviver threw (failReviver), or null.
+    this[kRevivedTo] = null
   }
 
   /**
@@ -148,7 +151,7 @@ class NdjsonParser extends NativeTransform {
    * (values = matchedLines + filteredLines). After 'end' they cover the whole input.
    */
   stats () {
-    const { matchedLines, filteredLines, ...stats } = { ...ZERO_FILTER_STATS, ...this._nativeStats() }
+    const { matchedLines, filteredLines, ...stats } = { ...ZERO_FILTER_STATS, ...this._nativeStats(), ...this[kRevivedTo] }
     return this[kFiltering] ? { ...stats, matchedLines, filteredLines } : { ...ZERO_STATS, ...stats }
   }
 
@@ -169,7 +172,7 @@ class NdjsonParser extends NativeTransform {
       }
       values = this[kShape](values, positions)
     }
-    const fail = failure === null ? null : function failReviver () { this.destroy(failure) }
+    const fail = failure === null ? null : failReviver(failure, batch, values.length)
     const items = this[kItems]
     if (reports === null) return pushEntry(items(values), fail)
     // Invalid lines travel in the batch, each after the values of the lines before it.
@@ -363,6 +366,28 @@ function shapeForEnvelopes (values, positions) {
     envelopes[i] = { line: positions[2 * i], offset: positions[2 * i + 1], value: values[i] }
   }
   return envelopes
+}
+
+/**
+ * The action that fails the stream when the reviver threw on value `at` of a Text `batch`. The
+ * native stage counted lines ahead of the reviver, as far as its input and credits let it (which
+ * depends on the chunking), so from then on `stats()` are the counters as they stood before that
+ * line, which the batch carries per value: but for `bytes` (the input taken, as after any
+ * failure), they then cover the lines the stream delivered or reported, whatever the chunking.
+ */
+function failReviver (failure, batch, at) {
+  return function failReviver () {
+    const counts = batch[6]
+    const live = this._nativeStats()
+    const names = Object.keys(live)
+    const width = counts.length / batch[2]
+    const revivedTo = {}
+    for (let k = 0; k < width; k++) {
+      if (names[k] !== 'bytes') revivedTo[names[k]] = counts[at * width + k]
+    }
+    this[kRevivedTo] = revivedTo
+    this.destroy(failure)
+  }
 }
 
 /** Thrown by parseText when the reviver throws: the values before that line, and the error. */

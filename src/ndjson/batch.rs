@@ -34,7 +34,8 @@ pub enum Shape {
 pub struct Extras {
   /// `[line number, byte offset]` per value (envelopes).
   pub positions: bool,
-  /// UTF-16 `[start, end)` of each value inside the text (a reviver parses line by line).
+  /// UTF-16 `[start, end)` of each value inside the text (a reviver parses line by line), and
+  /// the stage's counters as they stood before each value's line (`Batch::counts_before`).
   pub spans: bool,
 }
 
@@ -79,6 +80,8 @@ pub struct Batch {
   utf16_len: u32,
   positions: Vec<f64>,
   offsets: Vec<u32>,
+  /// With `spans`: per value, the stage's whole tally before its line (see `counts_before`).
+  counts: Vec<f64>,
   input_bytes: usize,
   shaper: Shaper,
   columns: Columns,
@@ -125,6 +128,7 @@ impl Batch {
       utf16_len: 0,
       positions: Vec::new(),
       offsets: Vec::new(),
+      counts: Vec::new(),
       input_bytes: 0,
       shaper: Shaper::new(),
       columns: Columns::new(),
@@ -146,6 +150,7 @@ impl Batch {
     self.count = 0;
     self.positions.clear();
     self.offsets.clear();
+    self.counts.clear();
     self.input_bytes = 0;
     self.ids.clear();
     self.new_shapes.clear();
@@ -170,6 +175,14 @@ impl Batch {
     self.offsets.reserve(room.offsets);
     self.positions.reserve(room.positions);
     self.wide.reserve(room.wide);
+  }
+
+  /// With `spans`, after each value: the stage's counters as they stood before that value's line.
+  /// A reviver runs in JS, after the stage has counted lines ahead of it; when it throws, the
+  /// stream's `stats()` become these, so they cover the lines before the one it threw on whatever
+  /// the chunking (lib/ndjson.js, `failReviver`).
+  pub fn counts_before(&mut self, tally: &[u64]) {
+    self.counts.extend(tally.iter().map(|&n| n as f64));
   }
 
   /// Adds the report of an invalid line, after the values added so far.
@@ -339,6 +352,7 @@ impl Batch {
       positions: (self.extras.positions).then(|| std::mem::take(&mut self.positions)),
       offsets: (self.extras.spans || self.shape != Shape::Json)
         .then(|| std::mem::take(&mut self.offsets)),
+      counts: (self.extras.spans).then(|| std::mem::take(&mut self.counts)),
       columns,
     };
     self.reset();
@@ -357,8 +371,8 @@ struct ColumnData {
 const WIDE_SPAN: u32 = 1 << 31;
 
 /// One batch on its way to JS:
-/// `[form, text|buffer|null, count, positions|null, offsets|null, reports|null]`, and for the
-/// Columns form also `ids, nums, table, ends, newShapes|null, wide|null` (`offsets` then hold the
+/// `[form, text|buffer|null, count, positions|null, offsets|null, reports|null]`, for the Text
+/// form also `countsBefore|null` (with spans), and for the Columns form also `ids, nums, table, ends, newShapes|null, wide|null` (`offsets` then hold the
 /// spans of the declined lines, in `text`, or in `wide` when the start has bit 31 set). A report is
 /// `[at, [code, line, offset, excerpt, reason, fatal]]`: it comes after the first `at` values.
 pub struct BatchData {
@@ -370,6 +384,7 @@ pub struct BatchData {
   count: u32,
   positions: Option<Vec<f64>>,
   offsets: Option<Vec<u32>>,
+  counts: Option<Vec<f64>>,
   columns: Option<ColumnData>,
 }
 
@@ -400,6 +415,7 @@ impl ToNapiValue for BatchData {
           positions,
           offsets,
           reports,
+          val.counts.map(F64s),
         ),
       ),
       Shape::Raw => ToNapiValue::to_napi_value(

@@ -102,6 +102,9 @@ pub struct ParserStage {
   max_line_bytes: u64,
   longest: u64,
   tally: Tally,
+  /// With a reviver (`spans`): the tally as it stood before the current line, for the batch
+  /// (`Batch::counts_before`).
+  before: Option<Vec<u64>>,
   /// Bytes at the start of the input that JS counted before handing the stream over.
   precounted: u64,
   filter: Option<Filter>,
@@ -141,6 +144,7 @@ impl ParserStage {
       max_line_bytes: max_line_bytes as u64,
       longest: 0,
       tally: Tally::new(STAT_NAMES),
+      before: config.spans.then(|| Vec::with_capacity(STAT_NAMES.len())),
       precounted: 0,
       filter,
     })
@@ -177,6 +181,10 @@ impl ParserStage {
     line: Line<'_>,
     out: &mut dyn Sink<ParserData>,
   ) -> std::result::Result<(), Stop> {
+    if let Some(before) = &mut self.before {
+      before.clear();
+      before.extend_from_slice(self.tally.as_slice());
+    }
     self.tally.add(LINES, 1);
     let len = line.overlong.unwrap_or(line.bytes.len() as u64);
     if len > self.longest {
@@ -227,6 +235,9 @@ impl ParserStage {
           self
             .batch
             .push(line.bytes, verdict.ascii, line.number, line.offset);
+          if let Some(before) = &self.before {
+            self.batch.counts_before(before);
+          }
         }
         self.tally.add(VALUES, 1);
         if self.batch.len_bytes() >= self.batch_bytes {
@@ -274,6 +285,9 @@ impl ParserStage {
       self.batch.wants_shapes() && self.batch.push_shaped(text, line.number, line.offset);
     if !shaped {
       self.batch.push(text, ascii, line.number, line.offset);
+      if let Some(before) = &self.before {
+        self.batch.counts_before(before);
+      }
     }
     if self.batch.len_bytes() >= self.batch_bytes {
       self.flush(out)?;
