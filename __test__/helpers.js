@@ -186,6 +186,8 @@ function modelNdjson (input, { blankLines = 'skip', maxLineBytes = 16 * 1024 * 1
     let offset = start
     let content = input.subarray(start, end)
     start = end + 1
+    // A stream that is only a BOM has no line, as an empty one has none.
+    if (number === 1 && !terminated && content.equals(UTF8_BOM)) break
     if (content.length > 0 && content[content.length - 1] === 0x0d) content = content.subarray(0, content.length - 1)
     // Offsets are stream positions: line 1 starts after a stripped BOM.
     if (number === 1 && content.subarray(0, 3).equals(UTF8_BOM)) { content = content.subarray(3); offset += 3 }

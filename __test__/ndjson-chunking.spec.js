@@ -226,6 +226,20 @@ test('a BOM split over the first chunks is still stripped; a BOM later in the st
   }
 })
 
+test('a stream that is only a BOM has no line, as an empty stream (blankLines \'error\' passes it), in every chunking and output', async (t) => {
+  for (const output of ['values', 'lines', 'batches']) {
+    for (const sizes of [[3], [1], [2, 1]]) {
+      const run = await collect(new NdjsonParser({ output, blankLines: 'error' }), chunked(UTF8_BOM, sizes))
+      t.is(run.error, null, `${output}, chunks ${sizes}`)
+      t.deepEqual(run.stats, { lines: 0, bytes: 3, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 }, `${output}, chunks ${sizes}`)
+    }
+  }
+  // A newline after it makes line 1, a blank one.
+  const run = await collect(new NdjsonParser(), [Buffer.concat([UTF8_BOM, Buffer.from('\n')])])
+  t.like(run.stats, { lines: 1, blankLines: 1 })
+  t.deepEqual(modelNdjson(UTF8_BOM).stats, { lines: 0, bytes: 3, values: 0, blankLines: 0, invalidLines: 0, longestLine: 0 })
+})
+
 test('CRLF split between chunks: the CR never leaks into the line (lines output)', async (t) => {
   const input = Buffer.from('"a"\r\n"b"\r\n\r\n"c"\r\n')
   for (const sizes of [[1], [4], [4, 1], [3, 2]]) {

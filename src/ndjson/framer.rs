@@ -141,7 +141,12 @@ impl LineFramer {
   /// Ends the stream: a final line without a newline is still a line. Nothing is reported for an
   /// empty remainder (the stream ended with `\n`, or was empty).
   pub fn finish<E>(&mut self, on_line: impl FnOnce(Line<'_>) -> Result<(), E>) -> Result<(), E> {
-    if self.partial_len == 0 {
+    // A stream that is only a BOM has no line, as an empty one has none.
+    let bom_only =
+      self.next_number == 1 && self.partial_len == BOM.len() as u64 && self.partial == BOM;
+    if self.partial_len == 0 || bom_only {
+      self.partial.clear();
+      self.partial_len = 0;
       return Ok(());
     }
     let bytes = std::mem::take(&mut self.partial);
@@ -278,6 +283,21 @@ mod tests {
     let lines = frame(&[b"\xEF", b"\xBB", b"\xBF1\n\xEF\xBB\xBF2\n"], 100);
     assert_eq!(lines[0].2, b"1");
     assert_eq!(lines[1].2, b"\xEF\xBB\xBF2");
+  }
+
+  #[test]
+  fn a_stream_of_only_a_bom_has_no_line() {
+    // As an empty stream; with a newline after it, line 1 is there (and blank).
+    for max in [1, 100] {
+      assert_eq!(frame(&[b"\xEF\xBB\xBF"], max), vec![]);
+      assert_eq!(frame(&[b"\xEF", b"\xBB", b"\xBF"], max), vec![]);
+    }
+    assert_eq!(frame(&[b"\xEF\xBB\xBF\n"], 100), vec![(1, 3, vec![], None)]);
+    // Part of a BOM is content (invalid, for the validator to say).
+    assert_eq!(
+      frame(&[b"\xEF\xBB"], 100),
+      vec![(1, 0, b"\xEF\xBB".to_vec(), None)]
+    );
   }
 
   #[test]
