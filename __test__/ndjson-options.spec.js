@@ -283,15 +283,19 @@ test('reviver: removing the root gives an undefined item (delivered, the stream 
 
 // ---- nullValue --------------------------------------------------------------------------------
 
-test('nullValue: custom values replace null in values output only', async (t) => {
+test('nullValue: custom values replace a null line in values output; the other outputs carry null and refuse the option', async (t) => {
   for (const nullValue of [0, false, 'NULL', Symbol('mine'), { isNull: true }]) {
     const r = await run({ nullValue }, '1\nnull\n[null]\n2\n')
     t.is(sameValue(r.values, [1, nullValue, [null], 2]), null, String(typeof nullValue))
-    const env = await run({ nullValue, output: 'envelopes' }, '1\nnull\n')
-    t.is(env.values[1].value, null)
-    const batches = await run({ nullValue, output: 'batches' }, '1\nnull\n')
-    t.deepEqual(batches.values.flat(), [1, null])
+    // Accepted there, it would do nothing: a user expecting nulls replaced would not learn why.
+    for (const output of ['envelopes', 'batches', 'lines']) {
+      t.throws(() => new NdjsonParser({ nullValue, output }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /options\.nullValue.*output '\w+'/ })
+    }
   }
+  const env = await run({ output: 'envelopes' }, '1\nnull\n')
+  t.is(env.values[1].value, null)
+  const batches = await run({ output: 'batches', nullValue: undefined }, '1\nnull\n')
+  t.deepEqual(batches.values.flat(), [1, null])
 })
 
 test('nullValue: undefined means the default (NULL), as an undefined option does in core', async (t) => {
@@ -598,7 +602,8 @@ test('BOM: stripped only at the very start of the stream, whatever the chunking'
   const onlyBom = await run({ onInvalid: 'skip' }, UTF8_BOM)
   t.deepEqual(onlyBom.values, [])
   t.deepEqual(onlyBom.invalid, [])
-  t.is(onlyBom.stats.blankLines, 1)
+  // An empty stream saved with a BOM: no line, as an empty stream.
+  t.like(onlyBom.stats, { lines: 0, blankLines: 0 })
   const lines = await run({ output: 'lines' }, Buffer.concat([UTF8_BOM, b('[1]\n')]))
   t.deepEqual(lines.values.map((l) => l.toString('latin1')), ['[1]'])
 })

@@ -80,6 +80,9 @@ class NdjsonParser extends NativeTransform {
     if (onInvalid === 'error') refuseWith(opts, 'maxInvalid', `onInvalid '${onInvalid}', which fails the stream on the first invalid line (maxInvalid applies to onInvalid 'skip')`)
     const maxLineBytes = validateInteger(opts, 'maxLineBytes', 1, MAX_STRING_LENGTH - 2, DEFAULT_MAX_LINE_BYTES)
     const reviver = validateFunction(opts, 'reviver')
+    if (output !== 'values') {
+      refuseWith(opts, 'nullValue', `output '${output}', ${output === 'lines' ? 'whose lines are bytes' : 'which carries null lines as null'} (nullValue is for output 'values')`)
+    }
     if (opts.nullValue === null) {
       const err = new TypeError('The "options.nullValue" option must not be null: push(null) would end the stream. Use output \'envelopes\' or \'batches\' to see nulls as they are.')
       err.code = 'ERR_INVALID_ARG_VALUE'

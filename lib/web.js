@@ -45,7 +45,7 @@ function nullLineToNull (item) {
 class NdjsonParseStream extends WebTransform {
   constructor (options, writableStrategy, readableStrategy) {
     const opts = webOptions(options, 'NdjsonParseStream', PARSER_OPTIONS)
-    if (opts.nullValue === undefined || opts.nullValue === null) opts.nullValue = NULL_LINE
+    if ((opts.output === undefined || opts.output === 'values') && (opts.nullValue === undefined || opts.nullValue === null)) opts.nullValue = NULL_LINE
     const parser = new NdjsonParser(opts)
     super(new NativeEngine(parser, nullLineToNull),
       strategy(writableStrategy, 'writableStrategy', oneChunk),
