@@ -120,6 +120,37 @@ test('Meter in object mode counts items exactly; strings and buffers also count 
   t.is(s.bytes, 6667 * 3 + 6667 * 5)
 })
 
+test("Meter and MonitoredWritable in object mode count bytes of byte data only: a record's own byteLength field is not its size", async (t) => {
+  const items = [{ byteLength: -100 }, { byteLength: NaN }, { byteLength: 1e300 }, new Uint16Array(3), new ArrayBuffer(7), 'é']
+  const meter = new Meter({ objectMode: true })
+  const writable = new MonitoredWritable({ objectMode: true, write (c, e, cb) { cb() } })
+  await pipelineP(Readable.from(items), meter, writable)
+  for (const s of [meter.stats(), writable.stats()]) {
+    t.is(s.chunks, items.length)
+    t.is(s.bytes, 6 + 7 + 2)
+  }
+  t.regex(toPrometheus([meter]), /sluice_stream_bytes_total\{[^}]*\} 15\n/)
+})
+
+test('MonitoredWritable: a write() that calls back twice fails the stream with ERR_MULTIPLE_CALLBACK, as core does (no TypeError thrown at the caller)', async (t) => {
+  for (const twice of ['at once', 'later']) {
+    let second = null
+    const w = new MonitoredWritable({
+      write (chunk, encoding, cb) {
+        cb()
+        if (twice === 'at once') cb()
+        else second = new Promise((resolve) => setImmediate(() => { cb(); resolve() }))
+      }
+    })
+    const failed = once(w, 'error')
+    w.write('x')
+    if (second !== null) await second
+    const [err] = await failed
+    t.is(err.code, 'ERR_MULTIPLE_CALLBACK', twice)
+    t.true(w.destroyed)
+  }
+})
+
 test('MonitoredWritable counts what reached its write(), in byte and object mode', async (t) => {
   const data = Buffer.alloc(1_000_000, 1)
   const chunks = randomChunks(data, 7, 5000)
@@ -206,6 +237,20 @@ test('wrap(): write() returns false exactly when the destination does, and drain
   w.end()
   await once(w, 'finish')
   t.true(dest.writableFinished)
+})
+
+test('wrap(): writes into a destination destroyed without an error are not counted (they fail with ERR_STREAM_DESTROYED)', async (t) => {
+  const dest = new Writable({ write (c, e, cb) { cb() } })
+  const w = MonitoredWritable.wrap(dest)
+  w.on('error', () => {})
+  const summary = new Promise((resolve) => w.on('summary', resolve))
+  w.write('a')
+  w.write('b')
+  dest.destroy()
+  const failures = ['cc', 'dd'].map((chunk) => new Promise((resolve) => w.write(chunk, resolve)))
+  t.deepEqual((await Promise.all(failures)).map((err) => err?.code), ['ERR_STREAM_DESTROYED', 'ERR_STREAM_DESTROYED'])
+  t.like(await summary, { bytes: 2, chunks: 2 })
+  t.like(w.stats(), { bytes: 2, chunks: 2 })
 })
 
 test('wrap(): end() ends the destination and finish comes after the destination has finished', async (t) => {

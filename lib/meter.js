@@ -165,7 +165,9 @@ function validateMonitorOptions (opts, what) {
 
 function byteLength (chunk, encoding) {
   if (typeof chunk === 'string') return stringBytes(chunk, encoding === 'buffer' || !encoding ? 'utf8' : encoding)
-  if (chunk !== null && typeof chunk === 'object' && typeof chunk.byteLength === 'number') return chunk.byteLength
+  // Bytes only where there are bytes: a record's own `byteLength` field (any number, NaN or
+  // negative too) is not its size, and made `bytes` run backwards or become NaN.
+  if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && chunk instanceof SharedArrayBuffer)) return chunk.byteLength
   return 0
 }
 
@@ -716,6 +718,12 @@ function onClose () {
 function onWritten (stream, err) {
   const m = stream[kMeasure]
   const callback = m.callback
+  if (callback === null) {
+    // The user's write called back twice: as core's Writable, the stream's error (thrown into
+    // the caller's code, from a timer an uncaught exception, it took the process down).
+    stream.destroy(new SluiceError('ERR_MULTIPLE_CALLBACK', 'Callback called multiple times'))
+    return
+  }
   m.callback = null
   // One callback completes the whole batch of a writev.
   m.completed += m.batchSize
@@ -987,6 +995,8 @@ class WrappedWritable extends MonitoredWritable {
     // synchronously, and an invalid chunk throws from it before anything is queued, so the
     // bookkeeping comes after.
     const timed = m.lastAsync || (seq & (SYNC_SAMPLE_EVERY - 1)) === 0
+    // A destination destroyed (without an error) or ended fails the write, a tick later.
+    const refused = dest.destroyed === true || dest.writableEnded === true
     let ok
     let at = -1
     if (timed) {
@@ -1008,7 +1018,7 @@ class WrappedWritable extends MonitoredWritable {
     // through a synchronous stdout), or one into a destination already failed, is not. One that
     // fails later is taken back by onDestWritten, which every write after the destination went
     // asynchronous goes through (not the one in which it did: that has the caller's callback).
-    const accepted = dest.errored == null
+    const accepted = !refused && dest.errored == null
     if (accepted) {
       m.bytes += n
       m.chunks++
