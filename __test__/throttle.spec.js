@@ -574,6 +574,24 @@ test("with a manual clock, a 'readable' listener added to a paused throttle lets
   t.is(throttle.readableLength + got.reduce((n, c) => n + c.length, 0), 1000)
 })
 
+test('a member made with an already-aborted signal is not counted as a member (a plain group and a shared one)', (t) => {
+  const group = new ThrottleGroup({ rate: 1000 })
+  const shared = ThrottleGroup.shared('test:aborted-signal-member', { rate: 1000 })
+  for (const g of [group, shared]) {
+    for (let i = 0; i < 3; i++) {
+      const member = g.throttle({ signal: AbortSignal.abort() })
+      member.on('error', () => {})
+      t.true(member.destroyed)
+      t.is(member.stats().units, 0)
+    }
+    t.is(g.stats().members, 0)
+    const live = g.throttle()
+    t.is(g.stats().members, 1)
+    live.destroy()
+    t.is(g.stats().members, 0)
+  }
+})
+
 test('group.setRate() changes the shared budget; a member’s setRate() changes only its cap', (t) => {
   const clock = createClock()
   const group = new ThrottleGroup({ rate: 1000, burst: 100, clock })

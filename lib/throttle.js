@@ -279,6 +279,18 @@ class Throttle extends Transform {
         weight, capRate: budget.perSecond, capBurst: budget.burst, capInitial: budget.initialBurst, capBurstGiven: budget.burstGiven, piece: chunkSize
       })
     }
+    // Destroyed inside super() (an aborted `signal`), before it joined: it leaves at once, or a
+    // group (a shared one for the life of the process) counted a member that was gone.
+    if (this.destroyed) this.#leave()
+  }
+
+  /** Leaves the group for good (destroy): no more grants; stats() keep their last values. */
+  #leave () {
+    stopWaiting(this[kId])
+    const gate = this[kGate]
+    gate.cancel()
+    this[kFinalStats] = this.#statsNow()
+    gate.close()
   }
 
   _write (chunk, encoding, callback) {
@@ -456,11 +468,8 @@ class Throttle extends Transform {
     if (gate !== undefined && this[kFinalStats] === null) {
       const pending = this[kPending]
       this[kPending] = null
-      stopWaiting(this[kId])
       try {
-        gate.cancel()
-        this[kFinalStats] = this.#statsNow()
-        gate.close()
+        this.#leave()
       } catch (closeErr) {
         err = err ?? nativeError(closeErr)
       }
