@@ -711,6 +711,31 @@ test('bufferFillMean: null before the first interval ends (beside an exact buffe
   m.destroy()
 })
 
+test("a Meter made after sinon's fake timers were installed (on the real global, after sluice loaded) keeps the real time: 'stats' and its 'stall' come", async (t) => {
+  // What `sinon.useFakeTimers()` does in a mocha or ava test: every timer, Date and performance
+  // faked, and never ticked here.
+  const FakeTimers = require('@sinonjs/fake-timers')
+  const fake = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'Date', 'hrtime', 'performance'] })
+  let meter
+  try {
+    meter = new Meter({ interval: 20, stallMs: 100 })
+    meter.write('abc')
+  } finally {
+    fake.uninstall()
+  }
+  let stats = 0
+  meter.on('stats', () => stats++)
+  // (The meter's timer does not hold the process open: the real timer below does, meanwhile.)
+  let timer
+  const [stall] = await Promise.race([once(meter, 'stall'), new Promise((resolve) => { timer = setTimeout(resolve, 10_000, [null]) })])
+  clearTimeout(timer)
+  t.not(stall, null, 'a stall within 10 s')
+  t.is(stall?.reason, 'starved')
+  t.true(stall?.ms >= 100, `stall after ${stall?.ms} ms`)
+  t.true(stats >= 2)
+  meter.destroy()
+})
+
 test('no stats, stall or summary-after-close: a destroyed meter stops its timer', (t) => {
   const clock = createClock()
   const m = new Meter({ clock, interval: 10, stallMs: 10 })

@@ -38,6 +38,11 @@ const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
 const { kNativeClock, validateClockOption } = require('./clock.js')
+
+// Taken when sluice loads, as `setImmediate` above: fake timers installed later (sinon's
+// `useFakeTimers()`, which fakes `performance` too) would stop the time of meters made under them,
+// and their stalls never came.
+const realNow = performance.now.bind(performance)
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -248,7 +253,7 @@ class Measure {
     // When its life began on the native clock (which elapsedMs is measured on): bottleneck()
     // places the meters of a pipeline on one time line with it.
     this.startedAt = this.handle.now()
-    this.now = clock === undefined ? performance.now.bind(performance) : () => clock.now()
+    this.now = clock === undefined ? realNow : () => clock.now()
     this.manual = clock !== undefined
     this.lastProgressAt = this.now()
     this.receiver = new Receiver(this)
