@@ -239,6 +239,20 @@ test('SIGTERM with a reader that has stopped: output counts what the reader got,
   }
 })
 
+test('--lines with a line rate, stopped by SIGINT: input.lines counts the lines read, ahead of those written', async (t) => {
+  const file = path.join(dir, 'line-rate.txt')
+  const content = Buffer.from(Array.from({ length: 200_000 }, (_, i) => String(i)).join('\n') + '\n')
+  fs.writeFileSync(file, content)
+  const child = spawn(process.execPath, [BIN, '--lines', '--rate', '300/s', '--progress', '--interval', '0.05', '--stats', 'json', file], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let shown = 0
+  const { code, summary } = await interruptAfter(child, (line) => / [\d,]+ lines/.test(line) && ++shown === 5)
+  t.is(code, 130)
+  // The throttle holds what was read (the stages' buffers, tens of thousands of short lines):
+  // input.lines counted only what had passed it.
+  t.true(summary.input.lines > 10 * summary.output.lines, `${summary.input.lines} read, ${summary.output.lines} written`)
+  t.true(summary.input.lines <= newlines(content.subarray(0, summary.input.bytes)))
+})
+
 test('EPIPE with --lines and --ndjson: output.lines counts no line beyond output.bytes', async (t) => {
   const big = path.join(dir, 'epipe-lines.ndjson')
   const content = Buffer.from('{"a":1}\n'.repeat(4 * MiB / 8))

@@ -163,6 +163,7 @@ function setUp (opts, opened) {
   const stages = [input.stream, read]
   const lineRate = opts.rate !== null && opts.rate.unit === 'lines'
   let counter = null
+  let pieces = null
   let joiner = null
   let throttle = null
   let cut = null
@@ -180,7 +181,7 @@ function setUp (opts, opened) {
     }
     stages.push(joiner = new LineJoiner({ input: lineRate ? 'batches' : 'lines' }))
   } else if (lineRate) {
-    stages.push(new LinePieces({ linesPerPiece: linesPerBatch(opts.rate.perSecond) }))
+    stages.push(pieces = new LinePieces({ linesPerPiece: linesPerBatch(opts.rate.perSecond) }))
     stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: pieceCost }))
     stages.push(joiner = new LineJoiner({ input: 'pieces' }))
   } else if (opts.lines) {
@@ -210,7 +211,7 @@ function setUp (opts, opened) {
   const linesIn = () => {
     if (parser !== null) return parser.stats().lines
     if (counter !== null) return counter.lines
-    return joiner === null ? null : joiner.lines
+    return pieces === null ? null : pieces.lines
   }
 
   /**

@@ -78,6 +78,10 @@ class LinePieces extends Transform {
   constructor ({ linesPerPiece = 1 } = {}) {
     super({ readableObjectMode: true })
     this.linesPerPiece = linesPerPiece
+    // The lines read so far (--stats' input.lines), as LineCounter counts them: the pieces wait
+    // in the throttle after this, so the joiner's count is the output's, not the input's.
+    this.lines = 0
+    this.openLine = false
   }
 
   _transform (chunk, encoding, callback) {
@@ -86,6 +90,7 @@ class LinePieces extends Transform {
     let end = -1
     for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) {
       end = i + 1
+      this.lines++
       if (++lines === this.linesPerPiece) {
         this.push({ bytes: chunk.subarray(start, end), lines })
         start = end
@@ -97,6 +102,13 @@ class LinePieces extends Transform {
       start = end
     }
     if (start < chunk.length) this.push({ bytes: chunk.subarray(start), lines: 0 })
+    if (chunk.length > 0) this.openLine = chunk[chunk.length - 1] !== NEWLINE
+    callback()
+  }
+
+  _flush (callback) {
+    if (this.openLine) this.lines++
+    this.openLine = false
     callback()
   }
 }
