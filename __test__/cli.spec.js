@@ -367,6 +367,22 @@ async function withFiles (files, args) {
   }
 }
 
+test('standard input redirected from a file at an offset: the size is what is left of it (percent, ETA and --stats)', async (t) => {
+  const content = Buffer.alloc(300_000, 'x')
+  const input = file('at-offset.bin', content)
+  const fd = fs.openSync(input, 'r')
+  try {
+    // A script read the first 250,000 bytes before sluice runs: the descriptor's offset moved.
+    fs.readSync(fd, Buffer.alloc(250_000), 0, 250_000, null)
+    const r = await sluice(['--stats', 'json'], { stdin: fd })
+    t.is(r.code, 0, r.stderr)
+    t.is(r.stdout.length, 50_000)
+    t.like(JSON.parse(r.stderr).input, { bytes: 50_000, size: 50_000 })
+  } finally {
+    fs.closeSync(fd)
+  }
+})
+
 test('--invalid-log naming the input (by its path, a symlink, or as redirected stdin) or standard output: exit 2, the input untouched', async (t) => {
   const input = file('log-is-input.ndjson', BAD.join('\n') + '\n')
   const size = fs.statSync(input).size

@@ -34,7 +34,10 @@ function openInput (file) {
   if (file === null) {
     const stat = fstatOrNull(STDIN)
     if (stat?.isDirectory()) throw new InputError('cannot read standard input: it is a directory')
-    return { stream: process.stdin, size: knownSize(stat), name: 'standard input', stat, position: position(STDIN) }
+    // A file redirected at an offset (a script that read part of it first): what is left of it.
+    const at = position(STDIN)
+    const size = knownSize(stat)
+    return { stream: process.stdin, size: size === null || at === null || at === 0 ? size : Math.max(size - at, 0) || null, name: 'standard input', stat, position: at }
   }
   let fd
   try {
