@@ -121,6 +121,12 @@ test('--select splits at the commas outside brackets and quoted keys', (t) => {
   t.deepEqual(parseArguments(['--ndjson', '--select', 'id,["a,b"]']).select, ['id', '["a,b"]'])
 })
 
+test('--progress and --quiet: the last one given wins, as for the other options (an alias with -q, then -p)', (t) => {
+  for (const [args, progress] of [[['-q', '-p'], true], [['-p', '-q'], false], [['-qp'], true], [['--progress', '--quiet'], false], [['-q'], false], [[], null]]) {
+    t.is(parseArguments(args).progress, progress, args.join(' '))
+  }
+})
+
 test('--where and --select given twice are usage errors (not: the last one wins)', (t) => {
   t.throws(() => parseArguments(['--ndjson', '--where', '.a == 1', '--where', '.b == 2']),
     { instanceOf: UsageError, message: /^--where given 2 times: combine the tests in one: --where '\.a == 1 and \.b == 2'$/ })

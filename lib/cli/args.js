@@ -186,7 +186,7 @@ function splitPaths (text) {
 function parseArguments (argv) {
   let parsed
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true })
   } catch (err) {
     // parseArgs' messages name the argument; its advice on positionals that start with '-'
     // is cut (a FILE named like an option is rare; '--' works as usual).
@@ -206,7 +206,9 @@ function parseArguments (argv) {
   for (const flag of ['on-invalid', 'invalid-log', 'where', 'select', 'max-line']) {
     if (v[flag] !== undefined && !ndjson) throw new UsageError(`--${flag} needs --ndjson`)
   }
-  if (v.quiet && v.progress) throw new UsageError('--progress and --quiet contradict each other')
+  // --progress and --quiet set one thing: the last given wins, as for every other option (an alias
+  // `sluice -q` and then `-p` on its command line).
+  const shown = parsed.tokens.findLast((token) => token.kind === 'option' && (token.name === 'progress' || token.name === 'quiet'))
   for (const flag of ['where', 'select', 'invalid-log']) {
     if (v[flag] === '') throw new UsageError(`--${flag}: must not be empty`)
   }
@@ -225,7 +227,7 @@ function parseArguments (argv) {
     where: v.where ?? null,
     select: select ?? null,
     // null: the default (shown when stderr is a terminal).
-    progress: v.quiet ? false : v.progress ? true : null,
+    progress: shown === undefined ? null : shown.name === 'progress',
     intervalMs: v.interval === undefined ? 1000 : parseInterval(v.interval),
     size: v.size === undefined ? null : parseSize(v.size),
     // Its range is the parser's (maxLineBytes), checked when the parser is made.
