@@ -194,7 +194,6 @@ test('bad arguments: exit 2, a message naming the argument, nothing on stdout', 
     [['--ndjson', '--select', 'a,,b'], /--select: 'a,,b' has an empty path/],
     [['--ndjson', '--where', '.a == 1', '--where', '.b == 1'], /--where given 2 times/],
     [['--ndjson', '--select', 'a', '--select', 'b'], /--select given 2 times/],
-    [['--progress', '--quiet'], /--progress and --quiet/],
     [['--rat', '1'], /Unknown option '--rat'/],
     [['a', 'b'], /at most one FILE, got 2/],
     [[''], /FILE must not be empty/]

@@ -736,6 +736,14 @@ test("a Meter made after sinon's fake timers were installed (on the real global,
   meter.destroy()
 })
 
+test('byte counts and rates are shown as they round: 99.97 as 100, 1023.6 as 1.0 of the next unit (no width jitter)', (t) => {
+  const { formatBytes, formatRate } = require('../lib/meter.js')
+  const shown = [5, 99.94, 99.97, 1023, 1023.6, 99.97 * 1024, 1023.7 * 1024, 1.5 * 1024 ** 3].map(formatBytes)
+  t.deepEqual(shown, ['5 B', '99.9 B', '100 B', '1023 B', '1.0 KiB', '100 KiB', '1.0 MiB', '1.5 GiB'])
+  t.is(formatRate(99.97, 'items'), '100 items/s')
+  t.is(formatRate(99.97 * 1024, 'bytes'), '100 KiB/s')
+})
+
 test('no stats, stall or summary-after-close: a destroyed meter stops its timer', (t) => {
   const clock = createClock()
   const m = new Meter({ clock, interval: 10, stallMs: 10 })

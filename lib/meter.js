@@ -1403,11 +1403,17 @@ function formatBytes (n) {
     n /= 1024
     i++
   }
-  return `${n >= 100 || (i === 0 && Number.isInteger(n)) ? Math.round(n) : n.toFixed(1)} ${UNITS[i]}`
+  // Decided on the value as shown: 99.96 is '100', not '100.0', and 1023.6 is '1.0' of the next
+  // unit, not '1024' (a progress line's width jittered with them).
+  if (n >= 99.95 || (i === 0 && Number.isInteger(n))) {
+    if (Math.round(n) >= 1024 && i < UNITS.length - 1) return `${(n / 1024).toFixed(1)} ${UNITS[i + 1]}`
+    return `${Math.round(n)} ${UNITS[i]}`
+  }
+  return `${n.toFixed(1)} ${UNITS[i]}`
 }
 
 function formatRate (rate, unit) {
-  if (unit === 'items') return `${rate >= 100 ? Math.round(rate) : rate.toFixed(1)} items/s`
+  if (unit === 'items') return `${rate >= 99.95 ? Math.round(rate) : rate.toFixed(1)} items/s`
   return `${formatBytes(rate)}/s`
 }
 
