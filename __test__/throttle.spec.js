@@ -1009,6 +1009,33 @@ test('a group: weights 2:1 give a 2:1 share while both are active, and the group
   t.true(total <= group.stats().burst + rate * 4.5 && total >= rate * 4.5 - 2048, `the group's budget: ${total} in 4.5 s`)
 })
 
+test('a group: weights hold for members writing chunk after chunk, small or large, each waiting for its last to pass (manual clock)', (t) => {
+  // Each member has one chunk in the throttle at a time: the group's queue seldom holds two, and
+  // the tokens went to whichever asked first (1,000-byte chunks at weights 1:3 shared 1:1.17).
+  for (const [rate, chunk, weights] of [[1e6, 1000, [1, 3]], [1e5, 100, [1, 3]], [1e7, 65536, [1, 3]], [1e6, 16384, [1, 3]], [1e6, 1000, [1, 2, 3, 4]]]) {
+    const clock = createClock()
+    const group = new ThrottleGroup({ rate, clock })
+    const members = weights.map((weight) => group.throttle({ weight }))
+    const outs = members.map((m) => record(m, clock))
+    for (const m of members) {
+      const pump = () => { while (m.write(pattern(chunk))); }
+      m.on('drain', pump)
+      pump()
+    }
+    clock.advance(500)
+    const before = outs.map((o) => o.units())
+    for (let ms = 0; ms < 3000; ms += 10) clock.advance(10)
+    const got = outs.map((o, k) => o.units() - before[k])
+    const total = got.reduce((a, b) => a + b)
+    const wsum = weights.reduce((a, b) => a + b)
+    const shares = got.map((g, k) => g / total / (weights[k] / wsum))
+    const label = `${rate}/s, ${chunk}-byte chunks, weights ${weights}: ${shares.map((x) => x.toFixed(2)).join(' / ')} of their shares`
+    t.true(shares.every((x) => Math.abs(x - 1) <= 0.05), label)
+    t.true(Math.abs(total / (3 * rate) - 1) <= 0.02, `${label}; the group passed ${total} in 3 s`)
+    for (const m of members) m.destroy()
+  }
+})
+
 test("a group: a member's own rate caps it, and the others take the rest of the budget", (t) => {
   const clock = createClock()
   const group = new ThrottleGroup({ rate: 30000, clock })

@@ -72,9 +72,31 @@ function stopWaiting (id) {
   if (receiver[kHolds] && --holding === 0) theHub().keepAlive(false)
 }
 
-/** Handles now whatever the native side has queued (a manual clock's advance, on this thread). */
+/** Rounds of `dispatchQueued` at most: a chain of signals that never ends is a bug, not a wait. */
+const MAX_DISPATCH_ROUNDS = 1e5
+
+/**
+ * Handles now whatever the native side has queued (a manual clock's advance, on this thread),
+ * until nothing is: handling a signal can queue more that are due at the same instant (a group
+ * member's next write, served at once, grants the piece of a member that waited for it), and a
+ * test that advances the clock must see them before `advance` returns, as a real event loop
+ * would handle them in its next turn. The first error thrown is rethrown at the end, the others
+ * as uncaught exceptions (as `dispatch` does within a batch).
+ */
 function dispatchQueued () {
-  if (hub !== null) dispatch(hub.drain())
+  if (hub === null) return
+  let thrown = null
+  for (let round = 0; round < MAX_DISPATCH_ROUNDS; round++) {
+    const signals = hub.drain()
+    if (signals.length === 0) break
+    try {
+      dispatch(signals)
+    } catch (err) {
+      if (thrown === null) thrown = err
+      else setImmediate(() => { throw err })
+    }
+  }
+  if (thrown !== null) throw thrown
 }
 
 module.exports = { kSignal, enroll, wait, stopWaiting, dispatchQueued }
