@@ -1052,8 +1052,9 @@ fn fresh_generation() -> u64 {
 
 /// The lowest tag a member whose request was just completed will start its next one at
 /// (`max(vtime, finish)`), among those expected back: completed within `ANTICIPATE`, not
-/// waiting, not paused, its environment open and its own cap (if any) not empty. Entries that no
-/// longer are (the member came back, went quiet, or left) are dropped on the way.
+/// waiting, not paused, and its own cap (if any) not empty. Entries that no longer are (the
+/// member came back, went quiet, or left) are dropped on the way; a member whose environment is
+/// gone does not come back, and is no longer expected once `ANTICIPATE` has passed.
 fn anticipated(s: &mut State, now: Nanos) -> Option<f64> {
   while let Some(&Reverse((tag_bits, generation, key))) = s.back.peek() {
     let expected = s
@@ -1068,7 +1069,6 @@ fn anticipated(s: &mut State, now: Nanos) -> Option<f64> {
           && m
             .granted_at
             .is_some_and(|at| now.saturating_sub(at) < ANTICIPATE)
-          && !m.hub.is_closed()
           && m.cap.as_ref().is_none_or(|cap| cap.ready_at(1.0) <= now)
       });
     if expected {
@@ -1160,6 +1160,7 @@ mod tests {
       units: 0.0,
       explicit_burst: None,
       turn: None,
+      back: BinaryHeap::new(),
     }
   }
 
@@ -1192,6 +1193,7 @@ mod tests {
       done_at: None,
       done_tag: 0.0,
       catching_up: None,
+      back_gen: 0,
     }));
     s.count += 1;
     s.with_caps += usize::from(cap.is_some());
@@ -1200,6 +1202,34 @@ mod tests {
 
   /// A group's state at time 0 with one member, capped at `cap_rate`/s with a burst of one unit,
   /// waiting since 0 for `cost` bytes; its cap is empty, so `serve` set it aside in `capped`.
+  #[test]
+  fn a_member_just_served_is_expected_back_at_its_tag_for_a_while() {
+    let mut s = group(1e6, 0.0);
+    let (_, _, key) = waiting(&mut s, None, 1000.0);
+    // Served in full at 2 ms, finishing at tag 40: expected back at its tag (or the virtual
+    // time, when that is higher) until ANTICIPATE has passed.
+    let member = s.members[key].as_mut().unwrap();
+    member.request = None;
+    member.queued = false;
+    member.finish = 40.0;
+    member.granted_at = Some(2 * MS);
+    member.back_gen = fresh_generation();
+    let entry = (40f64.to_bits(), member.back_gen, key);
+    s.back.push(Reverse(entry));
+    s.vtime = 10.0;
+    assert_eq!(anticipated(&mut s, 2 * MS), Some(40.0));
+    s.vtime = 50.0;
+    assert_eq!(anticipated(&mut s, 2 * MS + ANTICIPATE - 1), Some(50.0));
+    // Back (waiting again), or gone quiet: no longer expected, and the entry is dropped.
+    s.members[key].as_mut().unwrap().queued = true;
+    assert_eq!(anticipated(&mut s, 3 * MS), None);
+    assert!(s.back.is_empty());
+    s.members[key].as_mut().unwrap().queued = false;
+    s.back.push(Reverse(entry));
+    assert_eq!(anticipated(&mut s, 2 * MS + ANTICIPATE), None);
+    assert!(s.back.is_empty());
+  }
+
   fn waiting_on_its_cap(group_rate: f64, cap_rate: f64, cost: f64) -> (State, usize) {
     let mut s = group(group_rate, group_rate / 10.0);
     let entry = waiting(&mut s, Some((cap_rate, 0.0)), cost);
