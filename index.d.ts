@@ -45,7 +45,7 @@ export interface NdjsonParserOptions extends Pick<TransformOptions, 'highWaterMa
   blankLines?: 'skip' | 'error'
   /** Longest line accepted, in bytes without the terminator; longer lines are invalid and never buffered beyond this. Default: 16 MiB. */
   maxLineBytes?: number
-  /** What a `null` line becomes in `'values'` output (anything but `null`; `undefined` means the default). Default: `NULL`. */
+  /** What a `null` line becomes in `'values'` output (anything but `null`; `undefined` means the default); refused with another `output`. Default: `NULL`. */
   nullValue?: unknown
   /** As in `JSON.parse`, applied to each line. Not with `output: 'lines'`. */
   reviver?: (this: any, key: string, value: any) => any
