@@ -164,7 +164,6 @@ function setUp (opts, opened) {
   const lineRate = opts.rate !== null && opts.rate.unit === 'lines'
   let counter = null
   let pieces = null
-  let joiner = null
   let throttle = null
   let cut = null
   let failure = null
@@ -179,11 +178,11 @@ function setUp (opts, opened) {
       stages.push(new LineBatches(linesPerBatch(opts.rate.perSecond)))
       stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: batchCost }))
     }
-    stages.push(joiner = new LineJoiner({ input: lineRate ? 'batches' : 'lines' }))
+    stages.push(new LineJoiner({ input: lineRate ? 'batches' : 'lines' }))
   } else if (lineRate) {
     stages.push(pieces = new LinePieces({ linesPerPiece: linesPerBatch(opts.rate.perSecond) }))
     stages.push(throttle = new Throttle({ objectMode: true, rate: opts.rate.perSecond, cost: pieceCost }))
-    stages.push(joiner = new LineJoiner({ input: 'pieces' }))
+    stages.push(new LineJoiner({ input: 'pieces' }))
   } else if (opts.lines) {
     stages.push(counter = new LineCounter())
   }
