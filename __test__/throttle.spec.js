@@ -1036,6 +1036,45 @@ test('a group: weights hold for members writing chunk after chunk, small or larg
   }
 })
 
+test("a group: a member that writes a little often does not hold the others to its pace, nor does a member's cap in a group without a budget (manual clock)", (t) => {
+  // Waiting for a member's next chunk is for writers that have more written (backlogged): one
+  // that writes 100 bytes every 2 ms re-enters at the virtual time each time, and held a bulk
+  // writer to its own pace (0.05x of the rate; 0.000x beside 1 byte every ms).
+  for (const [every, size] of [[1, 1], [2, 100], [3, 1000]]) {
+    const clock = createClock()
+    const group = new ThrottleGroup({ rate: 1e6, clock })
+    const bulk = group.throttle()
+    const light = group.throttle()
+    const [outB, outL] = [record(bulk, clock), record(light, clock)]
+    const pump = () => { while (bulk.write(pattern(16384))); }
+    bulk.on('drain', pump)
+    pump()
+    const step = (ms) => { for (let i = 0; i < ms; i++) { if (i % every === 0) light.write(pattern(size)); clock.advance(1) } }
+    step(500)
+    const [b0, l0] = [outB.units(), outL.units()]
+    step(3000)
+    const [b, l] = [outB.units() - b0, outL.units() - l0]
+    const wanted = size * 1000 / every
+    t.true(Math.abs(l - 3 * wanted) <= 2 * size + 1, `${size} B every ${every} ms: the light member passed ${l} of ${3 * wanted}`)
+    t.true(b >= 0.99 * (3e6 - 3 * wanted), `${size} B every ${every} ms beside it: the bulk member passed ${b} in 3 s`)
+    bulk.destroy()
+    light.destroy()
+  }
+  // No group budget (rate Infinity): each member only has its own cap, and gets it.
+  const clock = createClock()
+  const group = new ThrottleGroup({ rate: Infinity, clock })
+  const a = group.throttle({ rate: 1e6 })
+  const b = group.throttle({ rate: 5e5 })
+  const outB = record(b, clock)
+  const pump = () => { while (b.write(pattern(16384))); }
+  b.on('drain', pump)
+  pump()
+  for (let ms = 0; ms < 2000; ms++) { a.write(pattern(100)); clock.advance(1) }
+  t.true(outB.units() >= 0.97 * 5e5 * 2, `beside a member writing 100 B a ms, the member capped at 500 KB/s passed ${outB.units()} in 2 s`)
+  a.destroy()
+  b.destroy()
+})
+
 test("a group: a member's own rate caps it, and the others take the rest of the budget", (t) => {
   const clock = createClock()
   const group = new ThrottleGroup({ rate: 30000, clock })

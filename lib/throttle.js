@@ -324,7 +324,13 @@ class Throttle extends Transform {
     if (this[kSplit] && typeof chunk === 'string') chunk = Buffer.from(chunk, encoding)
     let granted
     try {
-      granted = this[kGate].acquire(cost, this[kSplit], this[kEnforce])
+      // More written behind this chunk, or the writer told to wait for 'drain' (its write filled
+      // the buffer): it writes again as soon as this chunk passes, and the group's other members
+      // wait for it, to keep their shares by weight (src/throttle/group.rs, `anticipated`). A
+      // writer of a small chunk now and then is not waited for.
+      const length = this.writableLength
+      const backlogged = this.writableNeedDrain || length >= this.writableHighWaterMark || length > (this.writableObjectMode ? 1 : chunk.length)
+      granted = this[kGate].acquire(cost, this[kSplit], this[kEnforce], backlogged)
     } catch (err) {
       callback(nativeError(err))
       return

@@ -114,6 +114,8 @@ struct Member {
   catching_up: Option<Nanos>,
   /// Its entry in `State::back`, renewed at each completion (see `anticipated`).
   back_gen: u64,
+  /// Its writer had more written behind its current request when it asked.
+  backlogged: bool,
 }
 
 /// A member's counters, read by `stats()`.
@@ -285,6 +287,7 @@ impl GroupCore {
       done_tag: 0.0,
       catching_up: None,
       back_gen: 0,
+      backlogged: false,
     };
     let mut state = self.lock();
     state.count += 1;
@@ -313,7 +316,15 @@ impl GroupCore {
   }
 
   /// A member asks for `cost` units. Returns what it gets now; the rest comes as grants.
-  pub fn acquire(&self, key: usize, cost: f64, splittable: bool, enforce: bool) -> Acquired {
+  /// `backlogged`: more is written behind this request (see `anticipated`).
+  pub fn acquire(
+    &self,
+    key: usize,
+    cost: f64,
+    splittable: bool,
+    enforce: bool,
+    backlogged: bool,
+  ) -> Acquired {
     let now = self.clock.now();
     let mut grants = Grants::new();
     let mut own = 0.0;
@@ -333,6 +344,12 @@ impl GroupCore {
         splittable,
         since: None,
       });
+      // A writer told to wait for 'drain' writes the first chunk after it alone (nothing behind
+      // it yet): a member that was backlogged and is back this soon still is.
+      let back_soon = member
+        .granted_at
+        .is_some_and(|at| now.saturating_sub(at) < ANTICIPATE);
+      member.backlogged = backlogged || (member.backlogged && back_soon);
       // Before this pass refills the waiting buckets up to their bursts (see `credit_lateness`).
       credit_lateness(s, now);
       enqueue(s, key);
@@ -555,16 +572,27 @@ impl GroupCore {
         member.queued = false;
         continue;
       }
-      // A member whose pieces start past the tag another member will take when it comes back
-      // with its next chunk, which it is about to write (its last one was just completed), waits
-      // for it: tokens there are now do not go to whoever asks first. Each member writes one
-      // chunk at a time, so the queue seldom holds two; without this, two members of a 1 MB/s
-      // group writing 1,000-byte chunks at weights 1:3 shared 1:1.17. Not in a catch-up, which
-      // has its own limit, and not for long (`ANTICIPATE`): the bucket keeps the tokens meanwhile.
-      if catch_up.is_none() && s.count > 1 {
-        let start = member.start;
-        if anticipated(s, now).is_some_and(|next| start > next) {
-          break;
+      // A member whose pieces start more than `ANTICIPATE` of the group's rate (`lead`, in its
+      // tag's units) past the tag another member will take when it comes back with its next
+      // chunk, which it is about to write (its last one was just completed), waits for it:
+      // tokens there are now do not go to whoever asks first. Each member writes one chunk at a
+      // time, so the queue seldom holds two; without this, two members of a 1 MB/s group writing
+      // 1,000-byte chunks at weights 1:3 shared 1:1.17. The lead bounds how far a member runs
+      // ahead, so shares still come out by weight, while a member that writes a little often
+      // (at the virtual time) does not hold the others to its pace, nor a small-chunk writer
+      // wait at every chunk (both cost the group its rate, or CPU). Never while the bucket holds
+      // a lead's worth more than this piece (the member expected is not taking them), nor in a
+      // catch-up (its own limit), nor without a group budget: the bucket keeps the tokens.
+      let mut expected = None;
+      if catch_up.is_none() && s.count > 1 && !s.bucket.unlimited() {
+        let (start, weight) = (member.start, member.weight);
+        let piece = piece_for(&s.bucket, member).unwrap_or(0.0);
+        let lead = s.bucket.rate() * ANTICIPATE as f64 / 1e9;
+        if s.bucket.tokens() < piece + 4.0 * lead {
+          expected = anticipated(s, now);
+          if expected.is_some_and(|next| start > next + lead / weight) {
+            break;
+          }
         }
       }
       let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) else {
@@ -613,7 +641,12 @@ impl GroupCore {
       // A member catching up (see `catch_up_limit`) takes the virtual time no further than the
       // other active members' lowest tag: those whose writes come later in the same turn were
       // not idle, and start from their own tags, not from where this one ran ahead to.
-      s.vtime = s.vtime.max(catch_up.map_or(start, |c| start.min(c.others)));
+      // Nor past the tag of a member expected back (`anticipated`): it re-enters at the virtual
+      // time, and would lose the lead the member served now took on it.
+      let ceiling = catch_up.map_or(f64::INFINITY, |c| c.others);
+      s.vtime = s
+        .vtime
+        .max(start.min(ceiling).min(expected.unwrap_or(f64::INFINITY)));
       member.finish = start + piece / member.weight;
       member.units += piece;
       s.units += piece;
@@ -627,7 +660,7 @@ impl GroupCore {
         }
         member.request = None;
         member.queued = false;
-        if s.count > 1 {
+        if s.count > 1 && member.backlogged {
           member.back_gen = fresh_generation();
           s.back.push(Reverse((
             member.finish.max(0.0).to_bits(),
@@ -1194,6 +1227,7 @@ mod tests {
       done_tag: 0.0,
       catching_up: None,
       back_gen: 0,
+      backlogged: false,
     }));
     s.count += 1;
     s.with_caps += usize::from(cap.is_some());

@@ -199,12 +199,16 @@ const REFUSED_BURST: f64 = -2.0;
 impl ThrottleGate {
   /// Asks for `cost` units: returns the units granted now (the rest comes as grant signals), or
   /// in enforce mode -1 (upstream outruns the rate) / -2 (costs more than the burst).
+  /// `backlogged`: more is written behind this chunk (the member will ask again at once).
   #[napi(catch_unwind)]
-  pub fn acquire(&self, cost: f64, splittable: bool, enforce: bool) -> f64 {
+  pub fn acquire(&self, cost: f64, splittable: bool, enforce: bool, backlogged: bool) -> f64 {
     if self.closed {
       return 0.0;
     }
-    match self.core.acquire(self.key, cost, splittable, enforce) {
+    match self
+      .core
+      .acquire(self.key, cost, splittable, enforce, backlogged)
+    {
       Acquired::Granted(n) => n,
       Acquired::RateExceeded => REFUSED_RATE,
       Acquired::CostExceedsBurst => REFUSED_BURST,
