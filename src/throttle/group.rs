@@ -588,7 +588,10 @@ impl GroupCore {
         let (start, weight) = (member.start, member.weight);
         let piece = piece_for(&s.bucket, member).unwrap_or(0.0);
         let lead = s.bucket.rate() * ANTICIPATE as f64 / 1e9;
-        if s.bucket.tokens() < piece + 4.0 * lead {
+        // Tokens piling up say the member expected is not taking them: at 20 ms of rate past
+        // this piece, or half the burst when that is less (a burst smaller than that never
+        // holds it: a light writer, backlogged behind the others, held them to its pace).
+        if s.bucket.tokens() < (piece + 4.0 * lead).min(s.bucket.burst() / 2.0) {
           expected = anticipated(s, now);
           if expected.is_some_and(|next| start > next + lead / weight) {
             break;
@@ -660,7 +663,7 @@ impl GroupCore {
         }
         member.request = None;
         member.queued = false;
-        if s.count > 1 && member.backlogged {
+        if s.count > 1 && member.backlogged && !s.bucket.unlimited() {
           member.back_gen = fresh_generation();
           s.back.push(Reverse((
             member.finish.max(0.0).to_bits(),
@@ -721,6 +724,7 @@ impl GroupCore {
       }
     }
     s.capped = capped;
+    prune_back(s);
   }
 
   /// Arms the timer for the next moment something can be served.
@@ -1112,6 +1116,23 @@ fn anticipated(s: &mut State, now: Nanos) -> Option<f64> {
   None
 }
 
+/// Drops the stale entries of `State::back` once they outnumber the members well. Entries are
+/// otherwise dropped as `anticipated` meets them, which it does only while the bucket is short:
+/// a group whose members' caps, not its budget, bound them kept one per chunk (24 bytes each,
+/// for good). Each member has one live entry at most.
+fn prune_back(s: &mut State) {
+  if s.back.len() <= 2 * s.count + 16 {
+    return;
+  }
+  let members = &s.members;
+  s.back.retain(|Reverse((_, generation, key))| {
+    members
+      .get(*key)
+      .and_then(Option::as_ref)
+      .is_some_and(|m| m.back_gen == *generation)
+  });
+}
+
 /// Puts a member with a request in the queue (once), tagged with its start time.
 fn enqueue(s: &mut State, key: usize) {
   let vtime = s.vtime;
@@ -1262,6 +1283,25 @@ mod tests {
     s.back.push(Reverse(entry));
     assert_eq!(anticipated(&mut s, 2 * MS + ANTICIPATE), None);
     assert!(s.back.is_empty());
+  }
+
+  #[test]
+  fn stale_entries_of_the_expected_members_are_pruned() {
+    let mut s = group(1e6, 0.0);
+    let (_, _, key) = waiting(&mut s, None, 1000.0);
+    // A thousand completions, each a new entry: only the last one is the member's.
+    for _ in 0..1000 {
+      let member = s.members[key].as_mut().unwrap();
+      member.back_gen = fresh_generation();
+      let entry = (1f64.to_bits(), member.back_gen, key);
+      s.back.push(Reverse(entry));
+    }
+    prune_back(&mut s);
+    assert_eq!(s.back.len(), 1);
+    // Few entries are left as they are (`anticipated` drops them as it meets them).
+    s.back.push(Reverse((2f64.to_bits(), 0, key)));
+    prune_back(&mut s);
+    assert_eq!(s.back.len(), 2);
   }
 
   fn waiting_on_its_cap(group_rate: f64, cap_rate: f64, cost: f64) -> (State, usize) {
