@@ -481,6 +481,11 @@ test('--select: a comma inside a quoted key does not split; a bad path is named 
   const unclosed = await sluice(['--ndjson', '--select', 'id,["a,b'], { input: '' })
   t.is(unclosed.code, 2)
   t.regex(unclosed.stderr, /^sluice: --select: path 2 of 2 \('\["a,b'\) is invalid at column 2: unterminated string/)
+  // A very long path is cut where the message repeats it (it was 60 KB for 30,000 steps).
+  const long = await sluice(['--ndjson', '--select', 'a.'.repeat(30_000) + '['], { input: '' })
+  t.is(long.code, 2)
+  t.regex(long.stderr, /^sluice: --select: path 1 of 1 \('(a\.){59}a…'\) is invalid at column 512: path too long/)
+  t.true(long.stderr.length < 500, `${long.stderr.length} characters`)
 })
 
 function escape (s) {

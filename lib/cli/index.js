@@ -123,11 +123,18 @@ function createParser (opts) {
     const select = /^The "options\.select\[(\d+)\]" path is invalid(.*)$/s.exec(err.message)
     if (select !== null) {
       const [, i, rest] = select
-      throw new UsageError(`--select: path ${Number(i) + 1} of ${opts.select.length} ('${opts.select[i]}') is invalid${rest.replace(/ \('.*'\)$/s, '')}`)
+      // A long path is cut where it is shown (a 30,000-step one made a 60 KB message); the
+      // column still says where.
+      const path = opts.select[i]
+      const shown = path.length > SHOWN_PATH_CHARS ? `${path.slice(0, SHOWN_PATH_CHARS - 1)}…` : path
+      throw new UsageError(`--select: path ${Number(i) + 1} of ${opts.select.length} ('${shown}') is invalid${rest.replace(/ \('.*'\)$/s, '')}`)
     }
     throw err
   }
 }
+
+/** The most of a --select path a usage error repeats. */
+const SHOWN_PATH_CHARS = 120
 
 /**
  * Builds the stages (throwing UsageError or an input error); returns the function that runs them.
