@@ -8,7 +8,9 @@
 //! last, `F`: the member's previous finish tag) and a finish tag `start + piece / weight`.
 //! Pieces go in start-tag order. So equal active members take turns and finish together, a
 //! member with weight 2 gets twice the share, and a member that was idle starts at `V` instead
-//! of claiming the share it did not use.
+//! of claiming the share it did not use. As each member has one chunk in the throttle at a time,
+//! a member whose chunk just passed and that has more written is briefly waited for by those
+//! well ahead of it (`anticipated`), or the tokens went to whoever asked first.
 //!
 //! Invariants:
 //! * All state is behind one mutex (`GroupCore::state`); the group runs as a runtime job
