@@ -129,7 +129,7 @@ class NdjsonParser extends NativeTransform {
     this[kShape] = output === 'values' ? shapeForValues : output === 'envelopes' ? shapeForEnvelopes : same
     this[kItems] = output === 'batches' ? batchItems : valueItems
     this[kFiltering] = filtering
-    // The counters after a reviver threw (failReviver), or null.
+    // The counters after a reviver threw (reviverFailure), or null.
     this[kRevivedTo] = null
   }
 
@@ -175,7 +175,7 @@ class NdjsonParser extends NativeTransform {
       }
       values = this[kShape](values, positions)
     }
-    const fail = failure === null ? null : failReviver(failure, batch, values.length)
+    const fail = failure === null ? null : reviverFailure(failure, batch, values.length)
     const items = this[kItems]
     if (reports === null) return pushEntry(items(values), fail)
     // Invalid lines travel in the batch, each after the values of the lines before it.
@@ -378,7 +378,7 @@ function shapeForEnvelopes (values, positions) {
  * line, which the batch carries per value: but for `bytes` (the input taken, as after any
  * failure), they then cover the lines the stream delivered or reported, whatever the chunking.
  */
-function failReviver (failure, batch, at) {
+function reviverFailure (failure, batch, at) {
   return function failReviver () {
     const counts = batch[6]
     const live = this._nativeStats()

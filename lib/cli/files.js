@@ -36,8 +36,7 @@ function openInput (file) {
     if (stat?.isDirectory()) throw new InputError('cannot read standard input: it is a directory')
     // A file redirected at an offset (a script that read part of it first): what is left of it.
     const at = position(STDIN)
-    const size = knownSize(stat)
-    return { stream: process.stdin, size: size === null || at === null || at === 0 ? size : Math.max(size - at, 0) || null, name: 'standard input', stat, position: at }
+    return { stream: process.stdin, size: knownSize(stat, at ?? 0), name: 'standard input', stat, position: at }
   }
   let fd
   try {
@@ -53,8 +52,9 @@ function openInput (file) {
   return { stream: fs.createReadStream(file, { fd, highWaterMark: READ_BYTES }), size: knownSize(stat), name: file, stat, position: 0 }
 }
 
-function knownSize (stat) {
-  return stat !== null && stat.isFile() && stat.size > 0 ? stat.size : null
+/** What is left of a regular file to read from `from`, or null: unknown (or nothing left). */
+function knownSize (stat, from = 0) {
+  return stat !== null && stat.isFile() && stat.size > from ? stat.size - from : null
 }
 
 function fstatOrNull (fd) {

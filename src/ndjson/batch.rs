@@ -180,7 +180,7 @@ impl Batch {
   /// With `spans`, after each value: the stage's counters as they stood before that value's line.
   /// A reviver runs in JS, after the stage has counted lines ahead of it; when it throws, the
   /// stream's `stats()` become these, so they cover the lines before the one it threw on whatever
-  /// the chunking (lib/ndjson.js, `failReviver`).
+  /// the chunking (lib/ndjson.js, `reviverFailure`).
   pub fn counts_before(&mut self, tally: &[u64]) {
     self.counts.extend(tally.iter().map(|&n| n as f64));
   }
@@ -372,9 +372,10 @@ const WIDE_SPAN: u32 = 1 << 31;
 
 /// One batch on its way to JS:
 /// `[form, text|buffer|null, count, positions|null, offsets|null, reports|null]`, for the Text
-/// form also `countsBefore|null` (with spans), and for the Columns form also `ids, nums, table, ends, newShapes|null, wide|null` (`offsets` then hold the
-/// spans of the declined lines, in `text`, or in `wide` when the start has bit 31 set). A report is
-/// `[at, [code, line, offset, excerpt, reason, fatal]]`: it comes after the first `at` values.
+/// form also `countsBefore|null` (with spans), and for the Columns form also `ids, nums, table,
+/// ends, newShapes|null, wide|null` (`offsets` then hold the spans of the declined lines, in
+/// `text`, or in `wide` when the start has bit 31 set). A report is `[at, [code, line, offset,
+/// excerpt, reason, fatal]]`: it comes after the first `at` values.
 pub struct BatchData {
   reports: Vec<(u32, InvalidLine)>,
   shape: Shape,

@@ -585,10 +585,10 @@ impl GroupCore {
       // wait at every chunk (both cost the group its rate, or CPU). Never while the bucket holds
       // a lead's worth more than this piece (the member expected is not taking them), nor in a
       // catch-up (its own limit), nor without a group budget: the bucket keeps the tokens.
+      let mut piece = piece_for(&s.bucket, member).unwrap_or(0.0);
       let mut expected = None;
       if catch_up.is_none() && s.count > 1 && !s.bucket.unlimited() {
         let (start, weight) = (member.start, member.weight);
-        let piece = piece_for(&s.bucket, member).unwrap_or(0.0);
         let lead = s.bucket.rate() * ANTICIPATE as f64 / 1e9;
         // Tokens piling up say the member expected is not taking them: at 20 ms of rate past
         // this piece, or half the burst when that is less (a burst smaller than that never
@@ -603,7 +603,6 @@ impl GroupCore {
       let Some(member) = s.members.get_mut(key).and_then(Option::as_mut) else {
         unreachable!("checked at the top of the pass");
       };
-      let mut piece = piece_for(&s.bucket, member).unwrap_or(0.0);
       if let (Some(c), Some(request)) = (catch_up_own, member.request.as_ref()) {
         if request.splittable && piece > 0.0 {
           // All that the catch-up allows in one grant, in whole pieces, not piece by piece (a
@@ -1096,20 +1095,15 @@ fn fresh_generation() -> u64 {
 /// gone does not come back, and is no longer expected once `ANTICIPATE` has passed.
 fn anticipated(s: &mut State, now: Nanos) -> Option<f64> {
   while let Some(&Reverse((tag_bits, generation, key))) = s.back.peek() {
-    let expected = s
-      .members
-      .get(key)
-      .and_then(Option::as_ref)
-      .is_some_and(|m| {
-        m.back_gen == generation
-          && !m.queued
-          && m.request.is_none()
-          && !m.paused
-          && m
-            .granted_at
-            .is_some_and(|at| now.saturating_sub(at) < ANTICIPATE)
-          && m.cap.as_ref().is_none_or(|cap| cap.ready_at(1.0) <= now)
-      });
+    let expected = back_member(&s.members, generation, key).is_some_and(|m| {
+      !m.queued
+        && m.request.is_none()
+        && !m.paused
+        && m
+          .granted_at
+          .is_some_and(|at| now.saturating_sub(at) < ANTICIPATE)
+        && m.cap.as_ref().is_none_or(|cap| cap.ready_at(1.0) <= now)
+    });
     if expected {
       return Some(f64::from_bits(tag_bits).max(s.vtime));
     }
@@ -1127,12 +1121,17 @@ fn prune_back(s: &mut State) {
     return;
   }
   let members = &s.members;
-  s.back.retain(|Reverse((_, generation, key))| {
-    members
-      .get(*key)
-      .and_then(Option::as_ref)
-      .is_some_and(|m| m.back_gen == *generation)
-  });
+  s.back
+    .retain(|Reverse((_, generation, key))| back_member(members, *generation, *key).is_some());
+}
+
+/// The member a `State::back` entry is for, unless the entry is stale (a later completion made
+/// another) or the member left.
+fn back_member(members: &[Option<Member>], generation: u64, key: usize) -> Option<&Member> {
+  members
+    .get(key)
+    .and_then(Option::as_ref)
+    .filter(|m| m.back_gen == generation)
 }
 
 /// Puts a member with a request in the queue (once), tagged with its start time.
@@ -1257,8 +1256,6 @@ mod tests {
     ((key as f64).to_bits(), generation, key)
   }
 
-  /// A group's state at time 0 with one member, capped at `cap_rate`/s with a burst of one unit,
-  /// waiting since 0 for `cost` bytes; its cap is empty, so `serve` set it aside in `capped`.
   #[test]
   fn a_member_just_served_is_expected_back_at_its_tag_for_a_while() {
     let mut s = group(1e6, 0.0);
@@ -1306,6 +1303,8 @@ mod tests {
     assert_eq!(s.back.len(), 2);
   }
 
+  /// A group's state at time 0 with one member, capped at `cap_rate`/s with a burst of one unit,
+  /// waiting since 0 for `cost` bytes; its cap is empty, so `serve` set it aside in `capped`.
   fn waiting_on_its_cap(group_rate: f64, cap_rate: f64, cost: f64) -> (State, usize) {
     let mut s = group(group_rate, group_rate / 10.0);
     let entry = waiting(&mut s, Some((cap_rate, 0.0)), cost);
