@@ -294,8 +294,19 @@ pub struct Shaper {
   /// comparison is cheaper than hashing.
   last: Vec<u8>,
   last_id: u32,
+  /// `last`'s jump table (see [`jumps`]), for a line checked against it.
+  last_jumps: Vec<u32>,
+  /// Lines in a row, the last one included, that had `last`'s shape. From two on, the next line
+  /// is checked against it (`Parse::guided_line`) before anything is written: records of one
+  /// shape come in runs. (A check that fails costs part of a parse; where shapes alternate in
+  /// short runs, GeoJSON features, a third to half of the checks fail, and the stage was as fast
+  /// as without checks: cachegrind. Waiting for longer runs after a failure made it slower.)
+  run: u32,
   /// Shapes every line it can, costly values or not (`Shaper::eager`).
   eager: bool,
+  /// Lines shaped by a guided parse (for the tests that they are).
+  #[cfg(test)]
+  guided: usize,
 }
 
 /// Result of shaping one line.
@@ -329,21 +340,34 @@ impl Shaper {
   /// was.
   pub fn shape(&mut self, line: &[u8], cols: &mut Columns) -> Shaped {
     let (nums, strs, table) = (cols.nums.len(), cols.ends.len(), cols.table.len());
-    self.sig.clear();
-    let mut p = Parse {
-      s: line,
-      i: 0,
-      sig: &mut self.sig,
-      cols,
-      costly: 0,
-    };
-    let ok = p.line().is_ok();
-    let costly = p.costly;
     let rollback = |cols: &mut Columns| {
       cols.nums.truncate(nums);
       cols.ends.truncate(strs);
       cols.table.truncate(table);
     };
+    if self.run >= 2 {
+      // Most likely the previous line's shape: checked against it, nothing written for keys and
+      // markers. Any difference (or an invalid line) leaves the line to the general pass below.
+      let mut p = Parse::new(line, &mut self.sig, cols, &self.last, &self.last_jumps);
+      if p.guided_line().is_ok() {
+        let costly = p.costly;
+        if !self.eager && costly * BYTES_PER_COSTLY_VALUE < line.len() {
+          rollback(cols);
+          return Shaped::Text;
+        }
+        #[cfg(test)]
+        {
+          self.guided += 1;
+        }
+        return Shaped::Known(self.last_id);
+      }
+      rollback(cols);
+      self.run = 0;
+    }
+    self.sig.clear();
+    let mut p = Parse::new(line, &mut self.sig, cols, &[], &[]);
+    let ok = p.line().is_ok();
+    let costly = p.costly;
     if !ok {
       rollback(cols);
       return Shaped::Fallback;
@@ -354,6 +378,7 @@ impl Shaper {
     }
     if self.sig.len() <= MAX_SIGNATURE {
       let id = if self.last_id != 0 && same_signature(&self.sig, &self.last) {
+        self.run = self.run.saturating_add(1);
         Some(self.last_id)
       } else if let Some(&id) = self.ids.get(&self.sig) {
         self.remember(id);
@@ -383,9 +408,43 @@ impl Shaper {
   }
 
   fn remember(&mut self, id: u32) {
+    self.run = 1;
     self.last.clear();
     self.last.extend_from_slice(&self.sig);
     self.last_id = id;
+    jumps(&self.last, &mut self.last_jumps);
+  }
+}
+
+/// For each position of a (valid) signature: at a key's opening quote, the length of the key's
+/// raw text, quotes included; at an array's `[`, the position of its `]`; 0 elsewhere. A line
+/// checked against the signature then compares a key in one step and knows where a uniform
+/// array's element signature ends.
+fn jumps(sig: &[u8], out: &mut Vec<u32>) {
+  out.clear();
+  out.resize(sig.len(), 0);
+  let mut open = Vec::new();
+  let mut i = 0;
+  while i < sig.len() {
+    match sig[i] {
+      b'"' => {
+        // Raw key text: it ends at the first quote no backslash escapes.
+        let mut j = i + 1;
+        while sig[j] != b'"' {
+          j += if sig[j] == b'\\' { 2 } else { 1 };
+        }
+        out[i] = (j + 1 - i) as u32;
+        i = j + 1;
+        continue;
+      }
+      b'[' => open.push(i),
+      b']' => {
+        let at = open.pop().expect("a valid signature's brackets match");
+        out[at] = i as u32;
+      }
+      _ => {}
+    }
+    i += 1;
   }
 }
 
@@ -397,6 +456,11 @@ struct Parse<'a> {
   /// Values `JSON.parse` is slow at: numbers but short integers, strings with escapes or
   /// non-ASCII characters.
   costly: usize,
+  /// A guided parse (`G = true` below) checks the line against this signature instead of
+  /// writing `sig`: `g` is where it is in `guide`, `jumps` is `guide`'s jump table.
+  guide: &'a [u8],
+  jumps: &'a [u32],
+  g: usize,
 }
 
 /// Continuation-byte range allowed after each UTF-8 lead byte (RFC 3629, as `str::from_utf8`).
@@ -417,7 +481,40 @@ fn utf8_second(lead: u8) -> Option<(usize, u8, u8)> {
 // Every method checks what it reads: this parser is also the validator for the lines it shapes
 // (one pass instead of two). Any doubt answers `Unshapeable`, and the caller then asks
 // `Validator::check`, which is the one that words the error or declares the line valid.
-impl Parse<'_> {
+impl<'a> Parse<'a> {
+  fn new(
+    s: &'a [u8],
+    sig: &'a mut Vec<u8>,
+    cols: &'a mut Columns,
+    guide: &'a [u8],
+    jumps: &'a [u32],
+  ) -> Self {
+    Self {
+      s,
+      i: 0,
+      sig,
+      cols,
+      costly: 0,
+      guide,
+      jumps,
+      g: 0,
+    }
+  }
+
+  /// The next signature marker: written, or, in a guided parse, checked against the guide.
+  #[inline(always)]
+  fn mark<const G: bool>(&mut self, marker: u8) -> Result<(), Unshapeable> {
+    if G {
+      if self.guide.get(self.g) != Some(&marker) {
+        return Err(Unshapeable);
+      }
+      self.g += 1;
+    } else {
+      self.sig.push(marker);
+    }
+    Ok(())
+  }
+
   #[inline]
   fn peek(&self) -> Result<u8, Unshapeable> {
     self.s.get(self.i).copied().ok_or(Unshapeable)
@@ -447,7 +544,21 @@ impl Parse<'_> {
   /// The whole line: one value, surrounded by whitespace only.
   fn line(&mut self) -> Result<(), Unshapeable> {
     self.ws();
-    self.value(0)?;
+    self.value::<false>(0)?;
+    self.end()
+  }
+
+  /// The whole line, of exactly the guide's shape: the values appended as `line` appends them,
+  /// as strictly checked, the signature checked instead of written. Fails for any other shape.
+  fn guided_line(&mut self) -> Result<(), Unshapeable> {
+    self.ws();
+    self.value::<true>(0)?;
+    // (A guide is one value's signature.)
+    debug_assert_eq!(self.g, self.guide.len());
+    self.end()
+  }
+
+  fn end(&mut self) -> Result<(), Unshapeable> {
     self.ws();
     if self.i != self.s.len() {
       return Err(Unshapeable);
@@ -455,29 +566,28 @@ impl Parse<'_> {
     Ok(())
   }
 
-  fn value(&mut self, depth: usize) -> Result<(), Unshapeable> {
-    if depth > MAX_DEPTH || self.sig.len() > MAX_SIGNATURE {
+  fn value<const G: bool>(&mut self, depth: usize) -> Result<(), Unshapeable> {
+    // (A guide is a signature that was within MAX_SIGNATURE.)
+    if depth > MAX_DEPTH || (!G && self.sig.len() > MAX_SIGNATURE) {
       return Err(Unshapeable);
     }
     match self.peek()? {
-      b'{' => self.object(depth),
+      b'{' => self.object::<G>(depth),
+      b'[' if G => self.guided_array(depth),
       b'[' => self.array(depth),
       b'"' => {
         self.string()?;
-        self.sig.push(b's');
-        Ok(())
+        self.mark::<G>(b's')
       }
-      b't' => self.flag(b"true", 1.0),
-      b'f' => self.flag(b"false", 0.0),
+      b't' => self.flag::<G>(b"true", 1.0),
+      b'f' => self.flag::<G>(b"false", 0.0),
       b'n' => {
         self.word(b"null")?;
-        self.sig.push(b'z');
-        Ok(())
+        self.mark::<G>(b'z')
       }
       b'-' | b'0'..=b'9' => {
         self.number()?;
-        self.sig.push(b'n');
-        Ok(())
+        self.mark::<G>(b'n')
       }
       _ => Err(Unshapeable),
     }
@@ -491,11 +601,10 @@ impl Parse<'_> {
     Ok(())
   }
 
-  fn flag(&mut self, word: &[u8], value: f64) -> Result<(), Unshapeable> {
+  fn flag<const G: bool>(&mut self, word: &[u8], value: f64) -> Result<(), Unshapeable> {
     self.word(word)?;
     self.cols.nums.push(value);
-    self.sig.push(b'b');
-    Ok(())
+    self.mark::<G>(b'b')
   }
 
   /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, parsed to the `f64` V8 would make.
@@ -618,27 +727,29 @@ impl Parse<'_> {
     }
   }
 
-  fn object(&mut self, depth: usize) -> Result<(), Unshapeable> {
+  fn object<const G: bool>(&mut self, depth: usize) -> Result<(), Unshapeable> {
     self.i += 1;
-    self.sig.push(b'{');
+    self.mark::<G>(b'{')?;
     self.ws();
     if self.peek()? == b'}' {
       self.i += 1;
-      self.sig.push(b'}');
-      return Ok(());
+      return self.mark::<G>(b'}');
     }
     loop {
-      self.key()?;
+      if G {
+        self.guided_key()?;
+      } else {
+        self.key()?;
+      }
       self.ws();
       self.expect(b':')?;
       self.ws();
-      self.value(depth + 1)?;
+      self.value::<G>(depth + 1)?;
       self.ws();
       match self.peek()? {
         b'}' => {
           self.i += 1;
-          self.sig.push(b'}');
-          return Ok(());
+          return self.mark::<G>(b'}');
         }
         b',' => {
           self.i += 1;
@@ -711,7 +822,7 @@ impl Parse<'_> {
           }
         }
         let start = self.sig.len();
-        self.value(depth + 1)?;
+        self.value::<false>(depth + 1)?;
         if count == 0 {
           first_len = self.sig.len() - start;
           numbers = first_len == 1 && self.sig[start] == b'n';
@@ -757,10 +868,109 @@ impl Parse<'_> {
     Ok(())
   }
 
+  /// `array` in a guided parse: the line's array must be the guide's, a tuple element by element
+  /// or, for `[*` element `]`, every element (one at least) of that one signature.
+  fn guided_array(&mut self, depth: usize) -> Result<(), Unshapeable> {
+    self.i += 1;
+    self.mark::<true>(b'[')?;
+    let close = self.jumps[self.g - 1] as usize;
+    let count_at = self.cols.nums.len();
+    self.cols.nums.push(0.0);
+    self.ws();
+    let mut count = 0usize;
+    if self.guide[self.g] == b'*' {
+      let element = self.g + 1;
+      // The two loops `array` takes after a first element of these shapes, without the checks a
+      // guide makes needless. (The guide's own line had this array at this depth, so its elements
+      // passed `value`'s depth check; so do these.)
+      let numbers = &self.guide[element..close] == b"n";
+      let number_arrays = &self.guide[element..close] == b"[*n]";
+      loop {
+        if numbers {
+          if !matches!(self.s.get(self.i), Some(b'-' | b'0'..=b'9')) {
+            return Err(Unshapeable);
+          }
+          self.number()?;
+        } else if number_arrays {
+          if self.s.get(self.i) != Some(&b'[') || !self.number_array()? {
+            return Err(Unshapeable);
+          }
+        } else {
+          self.g = element;
+          self.value::<true>(depth + 1)?;
+          // (One value's signature, the element's, was read.)
+          debug_assert_eq!(self.g, close);
+        }
+        count += 1;
+        self.ws();
+        match self.peek()? {
+          b']' => {
+            self.i += 1;
+            break;
+          }
+          b',' => {
+            self.i += 1;
+            self.ws();
+          }
+          _ => return Err(Unshapeable),
+        }
+      }
+      self.g = close;
+    } else if self.peek()? == b']' {
+      self.i += 1;
+    } else {
+      // A tuple (a guide never has one whose elements all share a signature: `array` writes
+      // that as `[*`), or the guide's `[]` against a non-empty array, which `value` refuses.
+      loop {
+        self.value::<true>(depth + 1)?;
+        count += 1;
+        self.ws();
+        match self.peek()? {
+          b']' => {
+            self.i += 1;
+            break;
+          }
+          b',' => {
+            self.i += 1;
+            self.ws();
+          }
+          _ => return Err(Unshapeable),
+        }
+      }
+    }
+    // (Short of `close` for a tuple with fewer elements than the guide's.)
+    if self.g != close {
+      return Err(Unshapeable);
+    }
+    self.g = close + 1;
+    self.cols.nums[count_at] = count as f64;
+    Ok(())
+  }
+
+  /// `key` in a guided parse: the line's key must be the guide's, byte for byte. The guide's key
+  /// text is a checked JSON string, quotes included, so a line with the same bytes there has the
+  /// same key, as valid, ending at the same quote.
+  #[inline(always)]
+  fn guided_key(&mut self) -> Result<(), Unshapeable> {
+    if self.guide.get(self.g) != Some(&b'"') {
+      return Err(Unshapeable);
+    }
+    let len = self.jumps[self.g] as usize;
+    if !same_prefix(&self.s[self.i..], &self.guide[self.g..], len) {
+      return Err(Unshapeable);
+    }
+    self.i += len;
+    self.g += len;
+    Ok(())
+  }
+
   /// A non-empty array of numbers only at `i` (its `[`), as `value` takes one whose signature is
   /// `[*n]`: its length and numbers appended, nothing written to the signature. False, with
   /// nothing taken or appended, for any other array (then `value` parses it). The caller knows
-  /// that the numbers are not too deep for `value`: the first element's were not.
+  /// that the numbers are not too deep for `value`: the first element's were not. Inlined into
+  /// both callers, `array` and `guided_array`: as a call per GeoJSON point it cost 2 % of the stage
+  /// on countries (cachegrind).
+  #[inline(always)]
   fn number_array(&mut self) -> Result<bool, Unshapeable> {
     let (at, nums, costly) = (self.i, self.cols.nums.len(), self.costly);
     self.i += 1;
@@ -935,6 +1145,27 @@ fn same_signature(a: &[u8], b: &[u8]) -> bool {
     }
   }
   same(&a[i..], &b[i..])
+}
+
+/// Whether `a` and `b` both start with the same `len` bytes: a key checked against a guide's.
+/// Keys are short: one 16-byte block compared, masked to the key's bytes, where both slices have
+/// one; a slice comparison otherwise.
+#[inline]
+fn same_prefix(a: &[u8], b: &[u8], len: usize) -> bool {
+  #[cfg(target_arch = "x86_64")]
+  if len <= 16 && a.len() >= 16 && b.len() >= 16 {
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8};
+    // SAFETY: both loads read the first 16 bytes of their slices, which have 16 at least; SSE2 is
+    // in the x86_64 baseline, unaligned loads allowed.
+    let equal = unsafe {
+      let x = _mm_loadu_si128(a.as_ptr().cast::<__m128i>());
+      let y = _mm_loadu_si128(b.as_ptr().cast::<__m128i>());
+      _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) as u32
+    };
+    let wanted = (1u32 << len) - 1;
+    return equal & wanted == wanted;
+  }
+  a.len() >= len && b.len() >= len && a[..len] == b[..len]
 }
 
 /// `a == b` for the few bytes of an element's signature, without a call to `memcmp`.
@@ -1345,6 +1576,158 @@ mod tests {
     ));
   }
 
+  /// Shapes `lines` in order with one eager shaper and one set of columns, as a batch does, and
+  /// describes what became of each line: its signature (a known id read back through the ones
+  /// announced) and the columns it appended, the table as UTF-16, or "text" / "fallback"; and
+  /// how many lines were shaped by a guided parse.
+  fn shape_run(lines: &[String]) -> (Vec<String>, usize) {
+    let mut shaper = Shaper::eager();
+    let mut cols = Columns::new();
+    let mut sigs = HashMap::new();
+    let mut out = Vec::new();
+    for line in lines {
+      let [nums, table, ends] = cols.lens();
+      let sig = match shaper.shape(line.as_bytes(), &mut cols) {
+        Shaped::New(id, sig) => {
+          sigs.insert(id, sig.clone());
+          sig
+        }
+        Shaped::Known(id) => sigs[&id].clone(),
+        Shaped::Text => "text".to_string(),
+        Shaped::Fallback => "fallback".to_string(),
+      };
+      let units: Vec<u16> = match &cols.table {
+        Table::Latin1(v) => v[table..].iter().map(|&b| b as u16).collect(),
+        Table::Utf16(v) => v[table..].to_vec(),
+      };
+      let ends: Vec<u32> = cols.ends[ends..]
+        .iter()
+        .map(|&e| e - table as u32)
+        .collect();
+      let nums: Vec<u64> = cols.nums[nums..].iter().map(|n| n.to_bits()).collect();
+      out.push(format!("{sig} {nums:?} {units:?} {ends:?}"));
+    }
+    (out, shaper.guided)
+  }
+
+  /// What a fresh shaper makes of each line on its own (no run, no guide).
+  fn shape_alone(lines: &[String]) -> Vec<String> {
+    lines
+      .iter()
+      .map(|line| shape_run(std::slice::from_ref(line)).0.remove(0))
+      .collect()
+  }
+
+  /// Each variant after two lines of `run`'s shape (so that the variant is checked against it)
+  /// comes out as it does from a fresh shaper, and was taken by the guided parse exactly when it
+  /// has the run's shape.
+  fn after_a_run(run: &str, variants: &[String]) {
+    let signature = |line: &str| match Shaper::eager().shape(line.as_bytes(), &mut Columns::new()) {
+      Shaped::New(_, sig) => Some(sig),
+      _ => None,
+    };
+    for variant in variants {
+      let lines = [run.to_string(), run.to_string(), variant.clone()];
+      let (got, guided) = shape_run(&lines);
+      assert_eq!(got, shape_alone(&lines), "{variant}");
+      assert_eq!(
+        guided == 1,
+        signature(variant) == signature(run),
+        "{variant}"
+      );
+    }
+  }
+
+  #[test]
+  fn a_run_of_one_shape_is_checked_against_it() {
+    // The run's shape with other values and spacing, then lines that differ from it at every
+    // kind of place: a key, a marker, a uniform array's element, a tuple's, an array's length to
+    // and from empty, an extra member, a cut line, trailing bytes.
+    let run = r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1,"s"],"f":[]}"#;
+    let variants = [
+      r#"{"a":2.5,"b":"\n","c":[[4],[5,6]],"d":[{"x":null}],"e":[2,"t"],"f":[]}"#,
+      r#"{ "a" : -0 , "b" : "" , "c" : [ [ 1 ] ] , "d" : [ { "x" : null } ] , "e" : [ 3 , "u" ] , "f" : [ ] }"#,
+      r#"{"A":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1,"s"],"f":[]}"#,
+      r#"{"a":true,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1,"s"],"f":[]}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[]],"d":[{"x":null},{"x":null}],"e":[1,"s"],"f":[]}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],3],"d":[{"x":null},{"x":null}],"e":[1,"s"],"f":[]}"#,
+      r#"{"a":1.5,"b":"é","c":[],"d":[{"x":null},{"x":null}],"e":[1,"s"],"f":[]}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":0}],"e":[1,"s"],"f":[]}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1,2],"f":[]}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1,"s","t"],"f":[]}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1],"f":[]}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[],"e":[1,"s"],"f":[]}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1,"s"],"f":[1]}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1,"s"],"f":[],"g":1}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1,"s"]}"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1,"s"],"f":[]"#,
+      r#"{"a":1.5,"b":"é","c":[[1,2],[3]],"d":[{"x":null},{"x":null}],"e":[1,"s"],"f":[]}x"#,
+      r#"[1.5]"#,
+    ]
+    .map(String::from);
+    after_a_run(run, &variants);
+    // Arrays of numbers and of number arrays (their own loops), cut short or with an element of
+    // another kind, one that a number array's loop could take for a number array.
+    let run = r#"{"n":[1.5,2.5],"m":[[1.5],[2.5,3.5]]}"#;
+    let variants = [
+      r#"{"n":[0.5],"m":[[0.5,1.5]]}"#,
+      r#"{"n":[1.5,"#,
+      r#"{"n":[1.5,x]}"#,
+      r#"{"n":[1.5,[2]],"m":[[1.5],[2.5,3.5]]}"#,
+      r#"{"n":[1.5,2.5],"m":[[1.5],"#,
+      r#"{"n":[1.5,2.5],"m":[[1.5],31]]}"#,
+      r#"{"n":[1.5,2.5],"m":[[1.5],[]]}"#,
+      r#"{"n":[1.5,2.5],"m":[[1.5],[2.5,"x"]]}"#,
+    ]
+    .map(String::from);
+    after_a_run(run, &variants);
+  }
+
+  #[test]
+  fn a_guided_key_is_compared_whole() {
+    // Keys that share a prefix with the guide's, longer and shorter, across 16-byte blocks and
+    // at a line's end (fewer than 16 bytes left), escaped and not, and a key whose closing quote
+    // is missing.
+    let long = "k".repeat(40);
+    let run = format!(r#"{{"{long}":1.5,"ab":2.5}}"#);
+    let variants = [
+      format!(r#"{{"{long}":3.5,"ab":4.5}}"#),
+      format!(r#"{{"{long}k":5.5,"ab":6.5}}"#),
+      format!(r#"{{"{}":5.5,"ab":6.5}}"#, &long[1..]),
+      format!(r#"{{"{}x":5.5,"ab":6.5}}"#, &long[1..]),
+      format!(r#"{{"{long}":5.5,"a":6.5}}"#),
+      format!(r#"{{"{long}":5.5,"abc":6.5}}"#),
+      format!(r#"{{"{long}":5.5,"a\u0062":6.5}}"#),
+      format!(r#"{{"{long}":5.5,"a\"":6.5}}"#),
+      format!(r#"{{"{long}":5.5,"ab::6.5}}"#),
+      format!(r#"{{"{long}":5.5,"ab"}}"#),
+      r#"{"ab":1.5,"ab":2.5}"#.to_string(),
+    ];
+    after_a_run(&run, &variants);
+    // Keys of 15 to 17 bytes, quotes included, as the first member (a full block of line after
+    // them) and as the last (fewer than 16 bytes of line left).
+    for n in 13..=15 {
+      let k = "q".repeat(n);
+      let run = format!(r#"{{"{k}":1.5,"z":[2.5]}}"#);
+      let variants = [
+        format!(r#"{{"{k}":0.5,"z":[3.5]}}"#),
+        format!(r#"{{"{}r":0.5,"z":[3.5]}}"#, &k[1..]),
+        format!(r#"{{"{k}r":0.5,"z":[3.5]}}"#),
+        format!(r#"{{"{k}:0.5,"z":[3.5]}}"#),
+        format!(r#"{{"{k}::0.5,"z":[3.5]}}"#),
+      ];
+      after_a_run(&run, &variants);
+      let run = format!(r#"{{"z":[2.5],"{k}":1.5}}"#);
+      let variants = [
+        format!(r#"{{"z":[3.5],"{k}":0.5}}"#),
+        format!(r#"{{"z":[3.5],"{}r":0.5}}"#, &k[1..]),
+        format!(r#"{{"z":[3.5],"{k}:0.5}}"#),
+        format!(r#"{{"z":[3.5],"{k}::0.5}}"#),
+      ];
+      after_a_run(&run, &variants);
+    }
+  }
+
   use crate::ndjson::validate::Validator;
   use proptest::prelude::*;
 
@@ -1356,6 +1739,106 @@ mod tests {
     "123",
     r#"{"k":{"k":{"k":[{"k":1}]}}}"#,
   ];
+
+  /// A JSON value from a small vocabulary, so that two of them often share a shape or nearly do.
+  #[derive(Clone, Debug)]
+  enum Json {
+    Null,
+    Bool(bool),
+    Num(&'static str),
+    Str(&'static str),
+    Arr(Vec<Json>),
+    Obj(Vec<(&'static str, Json)>),
+  }
+
+  const NUMS: &[&str] = &["0", "-0", "1.5", "-2e-3", "1e400", "123456789012", "7"];
+  const STRS: &[&str] = &["", "x", "é", "\\n", "\\ud800", "日本", "\\\"q"];
+  const KEYS: &[&str] = &["a", "b", "ab", "\\u0061", "é"];
+
+  fn json() -> impl Strategy<Value = Json> {
+    let leaf = prop_oneof![
+      Just(Json::Null),
+      any::<bool>().prop_map(Json::Bool),
+      prop::sample::select(NUMS).prop_map(Json::Num),
+      prop::sample::select(STRS).prop_map(Json::Str),
+    ];
+    leaf.prop_recursive(4, 32, 4, |inner| {
+      prop_oneof![
+        prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Arr),
+        prop::collection::vec((prop::sample::select(KEYS), inner), 0..4).prop_map(Json::Obj),
+      ]
+    })
+  }
+
+  impl Json {
+    fn text(&self) -> String {
+      match self {
+        Json::Null => "null".into(),
+        Json::Bool(b) => b.to_string(),
+        Json::Num(n) => n.to_string(),
+        Json::Str(s) => format!("\"{s}\""),
+        Json::Arr(items) => {
+          let items: Vec<String> = items.iter().map(Json::text).collect();
+          format!("[{}]", items.join(","))
+        }
+        Json::Obj(members) => {
+          let members: Vec<String> = members
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{}", v.text()))
+            .collect();
+          format!("{{{}}}", members.join(","))
+        }
+      }
+    }
+
+    /// The same value with other leaves of the same kinds (the same shape, mostly), and with
+    /// `change`, one leaf, member or element changed, added or dropped somewhere.
+    fn refill(&self, seed: &mut u64, change: bool) -> Json {
+      let mut next = || {
+        *seed = seed
+          .wrapping_mul(6364136223846793005)
+          .wrapping_add(1442695040888963407);
+        (*seed >> 33) as usize
+      };
+      let mut changes = if change { 1 } else { 0 };
+      self.refill_with(&mut next, &mut changes)
+    }
+
+    fn refill_with(&self, next: &mut impl FnMut() -> usize, changes: &mut usize) -> Json {
+      if *changes > 0 && next().is_multiple_of(5) {
+        *changes -= 1;
+        return match (self, next() % 4) {
+          (Json::Arr(items), 0) => Json::Arr(items[..items.len().saturating_sub(1)].to_vec()),
+          (Json::Arr(items), 1) => {
+            let mut items = items.clone();
+            items.push(Json::Num(NUMS[next() % NUMS.len()]));
+            Json::Arr(items)
+          }
+          (Json::Obj(members), 0) => Json::Obj(members[..members.len().saturating_sub(1)].to_vec()),
+          (Json::Obj(members), 1) => {
+            let mut members = members.clone();
+            members.push((KEYS[next() % KEYS.len()], Json::Null));
+            Json::Obj(members)
+          }
+          (_, 2) => Json::Str(STRS[next() % STRS.len()]),
+          _ => Json::Bool(true),
+        };
+      }
+      match self {
+        Json::Null => Json::Null,
+        Json::Bool(_) => Json::Bool(next().is_multiple_of(2)),
+        Json::Num(_) => Json::Num(NUMS[next() % NUMS.len()]),
+        Json::Str(_) => Json::Str(STRS[next() % STRS.len()]),
+        Json::Arr(items) => Json::Arr(items.iter().map(|v| v.refill_with(next, changes)).collect()),
+        Json::Obj(members) => Json::Obj(
+          members
+            .iter()
+            .map(|(k, v)| (*k, v.refill_with(next, changes)))
+            .collect(),
+        ),
+      }
+    }
+  }
 
   proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
@@ -1462,6 +1945,39 @@ mod tests {
       };
       prop_assert_eq!(table, units, "{}", line);
       prop_assert_eq!(&cols.ends, &ends, "{}", line);
+    }
+
+    /// A line checked against the run's shape comes out as it would from a fresh shaper: same
+    /// signature, same columns, same text or fallback, for lines of the run's shape with other
+    /// values, lines one change away from it, and those lines with bytes edited.
+    #[test]
+    fn a_guided_line_comes_out_as_an_unguided_one(
+      first in json(),
+      others in prop::collection::vec((any::<u64>(), any::<bool>()), 1..5),
+      edits in prop::collection::vec((0usize..400, any::<u8>(), 0u8..4), 0..3),
+    ) {
+      let mut lines = vec![first.text(), first.text()];
+      for &(seed, change) in &others {
+        let mut seed = seed;
+        lines.push(first.refill(&mut seed, change).text());
+      }
+      let mut edited = lines[lines.len() - 1].clone().into_bytes();
+      for (at, byte, op) in edits {
+        let at = at % (edited.len() + 1);
+        match op {
+          0 => edited.insert(at, byte),
+          1 if at < edited.len() => { edited.remove(at); }
+          2 if at < edited.len() => edited[at] = byte,
+          _ => {}
+        }
+      }
+      if let Ok(edited) = String::from_utf8(edited) {
+        lines.push(edited);
+      }
+      let (got, guided) = shape_run(&lines);
+      prop_assert_eq!(got, shape_alone(&lines), "{:#?}", lines);
+      // The third line has the first's shape unless it was changed: it is checked against it.
+      prop_assert!(guided > 0 || others[0].1, "{:#?}", lines);
     }
 
     /// Arbitrary bytes: never a panic, and never shaped when invalid.

@@ -4,8 +4,11 @@
 //! The shaper is the native stage's fastest path (strings copied 16 bytes at a time, digits a word
 //! at a time, arrays of number arrays without a signature per element), and JS builds values from
 //! its output without looking at the line again. ndjson_lines holds which lines it accepts; this
-//! target holds what it makes of them. Each line of the input (split at `\n`) is shaped by a fresh
-//! eager shaper; the signature and the columns are read back into a value — numbers and array
+//! target holds what it makes of them. The lines of the input (split at `\n`, the first one twice)
+//! are shaped in order by one eager shaper into one set of columns, as a batch shapes them, so that
+//! a line of the previous lines' shape is checked against it (the guided parse) and one that only
+//! nearly has it is rolled back and shaped afresh. Each line's signature (a known shape's read
+//! back from its announcement) and its columns are read back into a value — numbers and array
 //! lengths from `nums` in document order, strings from the table by `ends`, keys from their raw
 //! text in the signature — and compared with serde_json's value of the line: numbers bit for bit
 //! with `str::parse` of their text (`-0` and `1e400` included), strings as UTF-16, objects by key
@@ -13,7 +16,7 @@
 //! lone surrogate escape, which V8 takes, are skipped here.
 #![no_main]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use libfuzzer_sys::fuzz_target;
 use sluice::ndjson::shape::{Columns, Shaped, Shaper, Table};
@@ -125,10 +128,22 @@ impl Reader<'_> {
 }
 
 fuzz_target!(|data: &[u8]| {
-  for line in data.split(|&b| b == b'\n') {
-    let mut cols = Columns::new();
-    let Shaped::New(_, sig) = Shaper::eager().shape(line, &mut cols) else {
-      continue;
+  let mut shaper = Shaper::eager();
+  let mut cols = Columns::new();
+  let mut signatures = HashMap::new();
+  let first = data.split(|&b| b == b'\n').next();
+  for line in first.into_iter().chain(data.split(|&b| b == b'\n')) {
+    let [nums, units, ends] = cols.lens();
+    let sig = match shaper.shape(line, &mut cols) {
+      Shaped::New(id, sig) => {
+        signatures.insert(id, sig.clone());
+        sig
+      }
+      Shaped::Known(id) => signatures[&id].clone(),
+      Shaped::Text | Shaped::Fallback => {
+        assert_eq!(cols.lens(), [nums, units, ends], "columns rolled back");
+        continue;
+      }
     };
     let text = std::str::from_utf8(line).expect("shaped a line that is not UTF-8");
     let mut de = serde_json::Deserializer::from_str(text);
@@ -146,11 +161,12 @@ fuzz_target!(|data: &[u8]| {
       sig: sig.as_bytes(),
       at: 0,
       nums: &cols.nums,
-      n: 0,
+      n: nums,
       table,
       ends: &cols.ends,
-      k: 0,
+      k: ends - 1,
     };
+    assert_eq!(cols.ends[ends - 1] as usize, units, "strings start where the table was");
     let got = reader.value();
     assert_eq!(reader.at, sig.len(), "signature read to its end: {sig}");
     assert_eq!(reader.n, cols.nums.len(), "every number read");
