@@ -302,6 +302,8 @@ pub struct Shaper {
   /// short runs, GeoJSON features, a third to half of the checks fail, and the stage was as fast
   /// as without checks: cachegrind. Waiting for longer runs after a failure made it slower.)
   run: u32,
+  /// The arrays open around a guided parse's current value (kept for their allocation).
+  open: Vec<OpenArray>,
   /// Shapes every line it can, costly values or not (`Shaper::eager`).
   eager: bool,
   /// Lines shaped by a guided parse (for the tests that they are).
@@ -349,7 +351,7 @@ impl Shaper {
       // Most likely the previous line's shape: checked against it, nothing written for keys and
       // markers. Any difference (or an invalid line) leaves the line to the general pass below.
       let mut p = Parse::new(line, &mut self.sig, cols, &self.last, &self.last_jumps);
-      if p.guided_line().is_ok() {
+      if p.guided_line(&mut self.open).is_ok() {
         let costly = p.costly;
         if !self.eager && costly * BYTES_PER_COSTLY_VALUE < line.len() {
           rollback(cols);
@@ -448,6 +450,18 @@ fn jumps(sig: &[u8], out: &mut Vec<u32>) {
   }
 }
 
+/// An array open in a guided parse.
+#[derive(Debug)]
+struct OpenArray {
+  /// Where its length goes in `nums`.
+  count_at: usize,
+  /// Its elements so far.
+  count: usize,
+  /// For `[*` element `]`, where the element's signature starts in the guide; `None` for a
+  /// tuple, whose elements follow one another in it.
+  element: Option<usize>,
+}
+
 struct Parse<'a> {
   s: &'a [u8],
   i: usize,
@@ -456,7 +470,7 @@ struct Parse<'a> {
   /// Values `JSON.parse` is slow at: numbers but short integers, strings with escapes or
   /// non-ASCII characters.
   costly: usize,
-  /// A guided parse (`G = true` below) checks the line against this signature instead of
+  /// A guided parse (`guided_line`) checks the line against this signature instead of
   /// writing `sig`: `g` is where it is in `guide`, `jumps` is `guide`'s jump table.
   guide: &'a [u8],
   jumps: &'a [u32],
@@ -501,20 +515,6 @@ impl<'a> Parse<'a> {
     }
   }
 
-  /// The next signature marker: written, or, in a guided parse, checked against the guide.
-  #[inline(always)]
-  fn mark<const G: bool>(&mut self, marker: u8) -> Result<(), Unshapeable> {
-    if G {
-      if self.guide.get(self.g) != Some(&marker) {
-        return Err(Unshapeable);
-      }
-      self.g += 1;
-    } else {
-      self.sig.push(marker);
-    }
-    Ok(())
-  }
-
   #[inline]
   fn peek(&self) -> Result<u8, Unshapeable> {
     self.s.get(self.i).copied().ok_or(Unshapeable)
@@ -544,17 +544,7 @@ impl<'a> Parse<'a> {
   /// The whole line: one value, surrounded by whitespace only.
   fn line(&mut self) -> Result<(), Unshapeable> {
     self.ws();
-    self.value::<false>(0)?;
-    self.end()
-  }
-
-  /// The whole line, of exactly the guide's shape: the values appended as `line` appends them,
-  /// as strictly checked, the signature checked instead of written. Fails for any other shape.
-  fn guided_line(&mut self) -> Result<(), Unshapeable> {
-    self.ws();
-    self.value::<true>(0)?;
-    // (A guide is one value's signature.)
-    debug_assert_eq!(self.g, self.guide.len());
+    self.value(0)?;
     self.end()
   }
 
@@ -566,28 +556,29 @@ impl<'a> Parse<'a> {
     Ok(())
   }
 
-  fn value<const G: bool>(&mut self, depth: usize) -> Result<(), Unshapeable> {
-    // (A guide is a signature that was within MAX_SIGNATURE.)
-    if depth > MAX_DEPTH || (!G && self.sig.len() > MAX_SIGNATURE) {
+  fn value(&mut self, depth: usize) -> Result<(), Unshapeable> {
+    if depth > MAX_DEPTH || self.sig.len() > MAX_SIGNATURE {
       return Err(Unshapeable);
     }
     match self.peek()? {
-      b'{' => self.object::<G>(depth),
-      b'[' if G => self.guided_array(depth),
+      b'{' => self.object(depth),
       b'[' => self.array(depth),
       b'"' => {
         self.string()?;
-        self.mark::<G>(b's')
+        self.sig.push(b's');
+        Ok(())
       }
-      b't' => self.flag::<G>(b"true", 1.0),
-      b'f' => self.flag::<G>(b"false", 0.0),
+      b't' => self.flag(b"true", 1.0),
+      b'f' => self.flag(b"false", 0.0),
       b'n' => {
         self.word(b"null")?;
-        self.mark::<G>(b'z')
+        self.sig.push(b'z');
+        Ok(())
       }
       b'-' | b'0'..=b'9' => {
         self.number()?;
-        self.mark::<G>(b'n')
+        self.sig.push(b'n');
+        Ok(())
       }
       _ => Err(Unshapeable),
     }
@@ -601,10 +592,11 @@ impl<'a> Parse<'a> {
     Ok(())
   }
 
-  fn flag<const G: bool>(&mut self, word: &[u8], value: f64) -> Result<(), Unshapeable> {
+  fn flag(&mut self, word: &[u8], value: f64) -> Result<(), Unshapeable> {
     self.word(word)?;
     self.cols.nums.push(value);
-    self.mark::<G>(b'b')
+    self.sig.push(b'b');
+    Ok(())
   }
 
   /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, parsed to the `f64` V8 would make.
@@ -727,29 +719,27 @@ impl<'a> Parse<'a> {
     }
   }
 
-  fn object<const G: bool>(&mut self, depth: usize) -> Result<(), Unshapeable> {
+  fn object(&mut self, depth: usize) -> Result<(), Unshapeable> {
     self.i += 1;
-    self.mark::<G>(b'{')?;
+    self.sig.push(b'{');
     self.ws();
     if self.peek()? == b'}' {
       self.i += 1;
-      return self.mark::<G>(b'}');
+      self.sig.push(b'}');
+      return Ok(());
     }
     loop {
-      if G {
-        self.guided_key()?;
-      } else {
-        self.key()?;
-      }
+      self.key()?;
       self.ws();
       self.expect(b':')?;
       self.ws();
-      self.value::<G>(depth + 1)?;
+      self.value(depth + 1)?;
       self.ws();
       match self.peek()? {
         b'}' => {
           self.i += 1;
-          return self.mark::<G>(b'}');
+          self.sig.push(b'}');
+          return Ok(());
         }
         b',' => {
           self.i += 1;
@@ -822,7 +812,7 @@ impl<'a> Parse<'a> {
           }
         }
         let start = self.sig.len();
-        self.value::<false>(depth + 1)?;
+        self.value(depth + 1)?;
         if count == 0 {
           first_len = self.sig.len() - start;
           numbers = first_len == 1 && self.sig[start] == b'n';
@@ -868,83 +858,187 @@ impl<'a> Parse<'a> {
     Ok(())
   }
 
-  /// `array` in a guided parse: the line's array must be the guide's, a tuple element by element
-  /// or, for `[*` element `]`, every element (one at least) of that one signature.
-  fn guided_array(&mut self, depth: usize) -> Result<(), Unshapeable> {
-    self.i += 1;
-    self.mark::<true>(b'[')?;
-    let close = self.jumps[self.g - 1] as usize;
-    let count_at = self.cols.nums.len();
-    self.cols.nums.push(0.0);
+  /// The whole line, of exactly the guide's shape: the values appended as `line` appends them,
+  /// as strictly checked, the signature checked instead of written. Fails for any other shape.
+  ///
+  /// A loop over the guide rather than `line`'s recursive descent: the guide says what comes next,
+  /// so no byte is dispatched on and no call made per value; `open` holds the arrays open around
+  /// the current value. (No depth check: the guide's own line had every value at these depths.)
+  fn guided_line(&mut self, open: &mut Vec<OpenArray>) -> Result<(), Unshapeable> {
+    let guide = self.guide;
+    open.clear();
     self.ws();
-    let mut count = 0usize;
-    if self.guide[self.g] == b'*' {
-      let element = self.g + 1;
-      // The two loops `array` takes after a first element of these shapes, without the checks a
-      // guide makes needless. (The guide's own line had this array at this depth, so its elements
-      // passed `value`'s depth check; so do these.)
-      let numbers = &self.guide[element..close] == b"n";
-      let number_arrays = &self.guide[element..close] == b"[*n]";
-      loop {
-        if numbers {
+    'value: loop {
+      // A value, of the kind `guide[g]` says.
+      match guide[self.g] {
+        b'{' => {
+          self.expect(b'{')?;
+          self.g += 1;
+          self.ws();
+          if guide[self.g] != b'}' {
+            self.guided_member()?;
+            continue 'value;
+          }
+          self.expect(b'}')?;
+          self.g += 1;
+        }
+        b'[' => {
+          self.expect(b'[')?;
+          let close = self.jumps[self.g] as usize;
+          self.g += 1;
+          let count_at = self.cols.nums.len();
+          self.cols.nums.push(0.0);
+          self.ws();
+          if guide[self.g] != b'*' {
+            if self.g != close {
+              open.push(OpenArray {
+                count_at,
+                count: 0,
+                element: None,
+              });
+              continue 'value;
+            }
+            // `[]`.
+            self.expect(b']')?;
+            self.g += 1;
+          } else {
+            let element = self.g + 1;
+            let count = match &guide[element..close] {
+              // `array`'s two loops for these, to the array's end.
+              b"n" => self.guided_elements(|p| {
+                if !matches!(p.s.get(p.i), Some(b'-' | b'0'..=b'9')) {
+                  return Err(Unshapeable);
+                }
+                p.number()
+              })?,
+              b"[*n]" => self.guided_elements(|p| {
+                if p.s.get(p.i) != Some(&b'[') || !p.number_array()? {
+                  return Err(Unshapeable);
+                }
+                Ok(())
+              })?,
+              _ => {
+                open.push(OpenArray {
+                  count_at,
+                  count: 0,
+                  element: Some(element),
+                });
+                self.g = element;
+                continue 'value;
+              }
+            };
+            self.cols.nums[count_at] = count as f64;
+            self.g = close + 1;
+          }
+        }
+        b's' => {
+          self.string()?;
+          self.g += 1;
+        }
+        b'n' => {
           if !matches!(self.s.get(self.i), Some(b'-' | b'0'..=b'9')) {
             return Err(Unshapeable);
           }
           self.number()?;
-        } else if number_arrays {
-          if self.s.get(self.i) != Some(&b'[') || !self.number_array()? {
-            return Err(Unshapeable);
-          }
-        } else {
-          self.g = element;
-          self.value::<true>(depth + 1)?;
-          // (One value's signature, the element's, was read.)
-          debug_assert_eq!(self.g, close);
+          self.g += 1;
         }
-        count += 1;
-        self.ws();
-        match self.peek()? {
-          b']' => {
-            self.i += 1;
-            break;
-          }
-          b',' => {
-            self.i += 1;
-            self.ws();
-          }
-          _ => return Err(Unshapeable),
+        b'b' => {
+          let (word, value): (&[u8], f64) = match self.peek()? {
+            b't' => (b"true", 1.0),
+            b'f' => (b"false", 0.0),
+            _ => return Err(Unshapeable),
+          };
+          self.word(word)?;
+          self.cols.nums.push(value);
+          self.g += 1;
         }
+        b'z' => {
+          self.word(b"null")?;
+          self.g += 1;
+        }
+        _ => return Err(Unshapeable),
       }
-      self.g = close;
-    } else if self.peek()? == b']' {
-      self.i += 1;
-    } else {
-      // A tuple (a guide never has one whose elements all share a signature: `array` writes
-      // that as `[*`), or the guide's `[]` against a non-empty array, which `value` refuses.
+      // After a value: close what ends here, until the guide asks for another value.
       loop {
-        self.value::<true>(depth + 1)?;
-        count += 1;
         self.ws();
-        match self.peek()? {
-          b']' => {
-            self.i += 1;
-            break;
-          }
-          b',' => {
-            self.i += 1;
+        let Some(&next) = guide.get(self.g) else {
+          return self.end();
+        };
+        match next {
+          b'"' => {
+            self.expect(b',')?;
             self.ws();
+            self.guided_member()?;
+            continue 'value;
           }
-          _ => return Err(Unshapeable),
+          b'}' => {
+            self.expect(b'}')?;
+            self.g += 1;
+          }
+          b']' => {
+            let array = open.last_mut().ok_or(Unshapeable)?;
+            array.count += 1;
+            match (array.element, self.peek()?) {
+              (Some(element), b',') => {
+                // Another element of a uniform array.
+                self.i += 1;
+                self.ws();
+                self.g = element;
+                continue 'value;
+              }
+              (_, b']') => self.i += 1,
+              _ => return Err(Unshapeable),
+            }
+            self.cols.nums[array.count_at] = array.count as f64;
+            open.pop();
+            self.g += 1;
+          }
+          _ => {
+            // A tuple's next element.
+            self.expect(b',')?;
+            self.ws();
+            open.last_mut().ok_or(Unshapeable)?.count += 1;
+            continue 'value;
+          }
         }
       }
     }
-    // (Short of `close` for a tuple with fewer elements than the guide's.)
-    if self.g != close {
-      return Err(Unshapeable);
-    }
-    self.g = close + 1;
-    self.cols.nums[count_at] = count as f64;
+  }
+
+  /// An object member in a guided parse, up to its value: key, `:`.
+  #[inline(always)]
+  fn guided_member(&mut self) -> Result<(), Unshapeable> {
+    self.guided_key()?;
+    self.ws();
+    self.expect(b':')?;
+    self.ws();
     Ok(())
+  }
+
+  /// The elements of a uniform array in a guided parse, each taken by `element`, to the array's
+  /// `]`; returns how many (one at least).
+  #[inline(always)]
+  fn guided_elements(
+    &mut self,
+    element: impl Fn(&mut Self) -> Result<(), Unshapeable>,
+  ) -> Result<usize, Unshapeable> {
+    let mut count = 0;
+    loop {
+      element(self)?;
+      count += 1;
+      self.ws();
+      match self.peek()? {
+        b']' => {
+          self.i += 1;
+          return Ok(count);
+        }
+        b',' => {
+          self.i += 1;
+          self.ws();
+        }
+        _ => return Err(Unshapeable),
+      }
+    }
   }
 
   /// `key` in a guided parse: the line's key must be the guide's, byte for byte. The guide's key
@@ -968,7 +1062,7 @@ impl<'a> Parse<'a> {
   /// `[*n]`: its length and numbers appended, nothing written to the signature. False, with
   /// nothing taken or appended, for any other array (then `value` parses it). The caller knows
   /// that the numbers are not too deep for `value`: the first element's were not. Inlined into
-  /// both callers, `array` and `guided_array`: as a call per GeoJSON point it cost 2 % of the stage
+  /// both callers, `array` and `guided_line`: as a call per GeoJSON point it cost 2 % of the stage
   /// on countries (cachegrind).
   #[inline(always)]
   fn number_array(&mut self) -> Result<bool, Unshapeable> {
