@@ -571,13 +571,16 @@ test.serial('a long line parses in linear time: 32 MiB costs about 4x 8 MiB', as
     t.is(r.stats.longestLine, size - 1)
     return (d.user + d.system) / 1e6
   }
-  // The lesser of two runs each: a one-off on a loaded machine (a GC, page faults) once made one
-  // 32 MiB run cost 18x an 8 MiB one; quadratic buffering costs it every time.
-  const small = Math.min(await parse(8 * MiB), await parse(8 * MiB))
-  const large = Math.min(await parse(32 * MiB), await parse(32 * MiB))
-  // Quadratic buffering would make it ~16x.
+  // The least of three runs each: a one-off on a loaded machine (a GC, page faults) once made one
+  // 32 MiB run cost 18x an 8 MiB one, and both of two 10x (0.241 s against 0.024 s, beside the
+  // fuzzer); quadratic buffering costs it every time.
+  const least = async (size) => Math.min(await parse(size), await parse(size), await parse(size))
+  const small = await least(8 * MiB)
+  const large = await least(32 * MiB)
+  // Quadratic buffering (each 64 KiB chunk re-scanning the line so far) would make it ~16x, and
+  // seconds: 8 GiB scanned for 32 MiB. Linear is ~4x here (0.10-0.12 s against 0.026-0.031 s).
   t.log(`32 MiB: ${large.toFixed(3)} s CPU, 8 MiB: ${small.toFixed(3)} s`)
-  t.true(large < 8 * small + 0.05, `32 MiB: ${large.toFixed(3)} s CPU, 8 MiB: ${small.toFixed(3)} s`)
+  t.true(large < 8 * small + 0.15, `32 MiB: ${large.toFixed(3)} s CPU, 8 MiB: ${small.toFixed(3)} s`)
 })
 
 // ---- framing details --------------------------------------------------------------------------
