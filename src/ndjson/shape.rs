@@ -296,9 +296,9 @@ pub struct Shaper {
   last_id: u32,
   /// `last`'s jump table (see [`jumps`]), for a line checked against it.
   last_jumps: Vec<u32>,
-  /// Lines in a row, the last one included, that had `last`'s shape. From two on, the next line
-  /// is checked against it (`Parse::guided_line`) before anything is written: records of one
-  /// shape come in runs. (A check that fails costs part of a parse; where shapes alternate in
+  /// Lines in a row, the last one included, that were shaped as `last` (0 after a failed check;
+  /// lines left to text leave it as it was). From two on, the next line is checked against it
+  /// (`Parse::guided_line`) before anything is written: records of one shape come in runs. (A check that fails costs part of a parse; where shapes alternate in
   /// short runs, GeoJSON features, a third to half of the checks fail, and the stage was as fast
   /// as without checks: cachegrind. Waiting for longer runs after a failure made it slower.)
   run: u32,
@@ -863,7 +863,13 @@ impl<'a> Parse<'a> {
   ///
   /// A loop over the guide rather than `line`'s recursive descent: the guide says what comes next,
   /// so no byte is dispatched on and no call made per value; `open` holds the arrays open around
-  /// the current value. (No depth check: the guide's own line had every value at these depths.)
+  /// the current value. No depth check: the guide's own line had every value at these depths.
+  /// No signature-length check either, and there the two parses can differ: `line` writes a
+  /// uniform array's second and later elements before it compares them with the first, so its
+  /// signature, while it does, can pass `MAX_SIGNATURE` though the line's whole signature (the
+  /// guide) does not, and it gives the line up (the validator then lets it through as text). A
+  /// line with elements of over ~2 KB of signature each is shaped here after a run of lines of
+  /// its shape, and left to text on its own: the same values, built another way.
   fn guided_line(&mut self, open: &mut Vec<OpenArray>) -> Result<(), Unshapeable> {
     let guide = self.guide;
     open.clear();
@@ -2043,7 +2049,8 @@ mod tests {
 
     /// A line checked against the run's shape comes out as it would from a fresh shaper: same
     /// signature, same columns, same text or fallback, for lines of the run's shape with other
-    /// values, lines one change away from it, and those lines with bytes edited.
+    /// values, lines one change away from it, and those lines with bytes edited. (Not for lines
+    /// with a uniform array of elements wider than half of `MAX_SIGNATURE`: see `guided_line`.)
     #[test]
     fn a_guided_line_comes_out_as_an_unguided_one(
       first in json(),
