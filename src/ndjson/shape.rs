@@ -27,7 +27,7 @@
 
 use std::collections::HashMap;
 
-use super::validate::skip_plain;
+use super::validate::{self, skip_plain};
 
 /// Distinct shapes per stream before new ones fall back to `JSON.parse`.
 pub const MAX_SHAPES: usize = 256;
@@ -1120,19 +1120,14 @@ impl<'a> Parse<'a> {
       return Ok(());
     }
     self.sig.truncate(sig_len);
-    self.i = start;
-    let (nums, ends, table, costly) = (
-      self.cols.nums.len(),
-      self.cols.ends.len(),
-      self.cols.table.len(),
-      self.costly,
-    );
-    self.string()?;
-    self.costly = costly;
-    self.cols.nums.truncate(nums);
-    self.cols.ends.truncate(ends);
-    self.cols.table.truncate(table);
-    self.sig.extend_from_slice(&self.s[start..self.i]);
+    // A key with escapes or non-ASCII characters: checked, not decoded (decoding it into the
+    // table, to be truncated away, turned a latin1 table UTF-16 for the rest of the batch when the
+    // key had a character above U+00FF). The validator's string scan checks the escapes and the
+    // control bytes, `str::from_utf8` the UTF-8: together what `string` checks.
+    let end = validate::string(self.s, start).map_err(|_| Unshapeable)?;
+    std::str::from_utf8(&self.s[start..end]).map_err(|_| Unshapeable)?;
+    self.sig.extend_from_slice(&self.s[start..end]);
+    self.i = end;
     Ok(())
   }
 
@@ -2041,7 +2036,11 @@ mod tests {
           prop_assert!(units.iter().all(|&u| u <= 0xFF), "latin1 table for wide text");
           v.iter().map(|&b| b as u16).collect()
         }
-        Table::Utf16(v) => v.clone(),
+        Table::Utf16(v) => {
+          // Only the values' characters count, not the keys'.
+          prop_assert!(units.iter().any(|&u| u > 0xFF), "UTF-16 table for latin1 values: {line}");
+          v.clone()
+        }
       };
       prop_assert_eq!(table, units, "{}", line);
       prop_assert_eq!(&cols.ends, &ends, "{}", line);

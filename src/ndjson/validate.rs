@@ -360,9 +360,10 @@ fn literal(s: &[u8], i: usize, word: &[u8]) -> Result<usize, SyntaxError> {
   Ok(i + word.len())
 }
 
-/// `s[i]` is the opening quote; returns the index after the closing quote.
+/// `s[i]` is the opening quote; returns the index after the closing quote. (UTF-8 is not checked
+/// here: `check` does the whole line at once.)
 #[inline]
-fn string(s: &[u8], i: usize) -> Result<usize, SyntaxError> {
+pub(crate) fn string(s: &[u8], i: usize) -> Result<usize, SyntaxError> {
   let n = s.len();
   let mut j = i + 1;
   loop {
