@@ -470,6 +470,9 @@ struct Parse<'a> {
   /// Values `JSON.parse` is slow at: numbers but short integers, strings with escapes or
   /// non-ASCII characters.
   costly: usize,
+  /// Where the outermost array element being written only to be compared with its array's
+  /// first element starts in `sig` (see `array`): the signature's length, for `MAX_SIGNATURE`.
+  compared_from: Option<usize>,
   /// A guided parse (`guided_line`) checks the line against this signature instead of
   /// writing `sig`: `g` is where it is in `guide`, `jumps` is `guide`'s jump table.
   guide: &'a [u8],
@@ -509,6 +512,7 @@ impl<'a> Parse<'a> {
       sig,
       cols,
       costly: 0,
+      compared_from: None,
       guide,
       jumps,
       g: 0,
@@ -557,7 +561,7 @@ impl<'a> Parse<'a> {
   }
 
   fn value(&mut self, depth: usize) -> Result<(), Unshapeable> {
-    if depth > MAX_DEPTH || self.sig.len() > MAX_SIGNATURE {
+    if depth > MAX_DEPTH || self.compared_from.unwrap_or(self.sig.len()) > MAX_SIGNATURE {
       return Err(Unshapeable);
     }
     match self.peek()? {
@@ -812,7 +816,17 @@ impl<'a> Parse<'a> {
           }
         }
         let start = self.sig.len();
-        self.value(depth + 1)?;
+        // An element after the first of an array uniform so far is written only to be compared
+        // with the first and cut off: it does not count towards the signature's length.
+        let compared = count > 0 && uniform && self.compared_from.is_none();
+        if compared {
+          self.compared_from = Some(start);
+        }
+        let element = self.value(depth + 1);
+        if compared {
+          self.compared_from = None;
+        }
+        element?;
         if count == 0 {
           first_len = self.sig.len() - start;
           numbers = first_len == 1 && self.sig[start] == b'n';
@@ -863,13 +877,9 @@ impl<'a> Parse<'a> {
   ///
   /// A loop over the guide rather than `line`'s recursive descent: the guide says what comes next,
   /// so no byte is dispatched on and no call made per value; `open` holds the arrays open around
-  /// the current value. No depth check: the guide's own line had every value at these depths.
-  /// No signature-length check either, and there the two parses can differ: `line` writes a
-  /// uniform array's second and later elements before it compares them with the first, so its
-  /// signature, while it does, can pass `MAX_SIGNATURE` though the line's whole signature (the
-  /// guide) does not, and it gives the line up (the validator then lets it through as text). A
-  /// line with elements of over ~2 KB of signature each is shaped here after a run of lines of
-  /// its shape, and left to text on its own: the same values, built another way.
+  /// the current value. No depth check: the guide's own line had every value at these depths. No
+  /// signature-length check: the guide is within `MAX_SIGNATURE`, and so is every prefix of it
+  /// that `line` checks (it does not count the elements it writes only to compare).
   fn guided_line(&mut self, open: &mut Vec<OpenArray>) -> Result<(), Unshapeable> {
     let guide = self.guide;
     open.clear();
@@ -1779,6 +1789,36 @@ mod tests {
   }
 
   #[test]
+  fn wide_elements_of_a_uniform_array_are_shaped_alone_and_in_a_run() {
+    // An element of some 2,400 bytes of signature: `[E,E]`'s signature is within MAX_SIGNATURE,
+    // but the second element, written to be compared with the first, took it past the limit, and
+    // the line went to text on its own while a run of `[E]` lines had it shaped (helper-103).
+    let members: Vec<String> = (0..300).map(|k| format!(r#""k{k:04}":1.5"#)).collect();
+    let element = format!("{{{}}}", members.join(","));
+    let one = format!("[{element}]");
+    let two = format!("[{element},{element}]");
+    assert!(matches!(
+      Shaper::new().shape(two.as_bytes(), &mut Columns::new()),
+      Shaped::New(..)
+    ));
+    after_a_run(&one, std::slice::from_ref(&two));
+    // A signature that is too long is still not shaped (the validator then lets the line through
+    // as text), whole, or spelled out as a tuple once an element differs.
+    let wide: Vec<String> = (0..600).map(|k| format!(r#""k{k:04}":1.5"#)).collect();
+    let wide = format!("{{{}}}", wide.join(","));
+    for line in [
+      format!("[{wide}]"),
+      format!("[1.5,{wide}]"),
+      format!("[{element},{wide}]"),
+    ] {
+      assert!(matches!(
+        Shaper::new().shape(line.as_bytes(), &mut Columns::new()),
+        Shaped::Text | Shaped::Fallback
+      ));
+    }
+  }
+
+  #[test]
   fn a_guided_key_is_compared_whole() {
     // Keys that share a prefix with the guide's, longer and shorter, across 16-byte blocks and
     // at a line's end (fewer than 16 bytes left), escaped and not, and a key whose closing quote
@@ -2048,8 +2088,7 @@ mod tests {
 
     /// A line checked against the run's shape comes out as it would from a fresh shaper: same
     /// signature, same columns, same text or fallback, for lines of the run's shape with other
-    /// values, lines one change away from it, and those lines with bytes edited. (Not for lines
-    /// with a uniform array of elements wider than half of `MAX_SIGNATURE`: see `guided_line`.)
+    /// values, lines one change away from it, and those lines with bytes edited.
     #[test]
     fn a_guided_line_comes_out_as_an_unguided_one(
       first in json(),
