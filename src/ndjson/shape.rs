@@ -471,7 +471,8 @@ struct Parse<'a> {
   /// non-ASCII characters.
   costly: usize,
   /// Where the outermost array element being written only to be compared with its array's
-  /// first element starts in `sig` (see `array`): the signature's length, for `MAX_SIGNATURE`.
+  /// first element starts in `sig` (see `array`): the signature's length, for `MAX_SIGNATURE`,
+  /// is what comes before it.
   compared_from: Option<usize>,
   /// A guided parse (`guided_line`) checks the line against this signature instead of
   /// writing `sig`: `g` is where it is in `guide`, `jumps` is `guide`'s jump table.
@@ -561,7 +562,14 @@ impl<'a> Parse<'a> {
   }
 
   fn value(&mut self, depth: usize) -> Result<(), Unshapeable> {
-    if depth > MAX_DEPTH || self.compared_from.unwrap_or(self.sig.len()) > MAX_SIGNATURE {
+    // The signature's length is what stays written; an element being compared counts on its own:
+    // past MAX_SIGNATURE, it leaves the line's signature past it too, whether it equals the first
+    // element or is spelled out in a tuple, so a line made to grow it stops here.
+    let written = match self.compared_from {
+      Some(from) => from.max(self.sig.len() - from),
+      None => self.sig.len(),
+    };
+    if depth > MAX_DEPTH || written > MAX_SIGNATURE {
       return Err(Unshapeable);
     }
     match self.peek()? {
@@ -1816,6 +1824,20 @@ mod tests {
         Shaped::Text | Shaped::Fallback
       ));
     }
+    // And a compared element is given up once it alone is too long: 200,000 members are not
+    // written out (2.4 MB of signature, kept as the shaper's capacity) to be found too many.
+    let many: Vec<String> = (0..200_000).map(|k| format!(r#""k{k}":0"#)).collect();
+    let line = format!("[0,{{{}}}]", many.join(","));
+    let mut shaper = Shaper::new();
+    assert!(matches!(
+      shaper.shape(line.as_bytes(), &mut Columns::new()),
+      Shaped::Fallback
+    ));
+    assert!(
+      shaper.sig.capacity() < 4 * MAX_SIGNATURE,
+      "{}",
+      shaper.sig.capacity()
+    );
   }
 
   #[test]
