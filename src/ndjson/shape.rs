@@ -21,6 +21,12 @@
 //! are left to `JSON.parse` (the caller keeps them as JSON text): the columns are rolled back, so
 //! the shape path is an optimisation that can always say no.
 //!
+//! Records come in runs of one shape: after two lines of one shape the next is checked against
+//! that shape's signature (`Parse::guided_line`) rather than parsed for its own, and only a line
+//! that differs (or is invalid) is parsed again by the general `Parse::line`. The two must agree on
+//! every line (a property test and the `shape_values` fuzz target hold them to it): the guided
+//! parse is as strict, appends the same columns, and takes no line the general one would refuse.
+//!
 //! The shaper is also a validator, as strict as `Validator::check` (a property test holds the two
 //! to each other): a line it shapes is valid. Anything it declines — invalid, too deep, too many
 //! shapes — goes to `Validator::check`, which words the error or lets the line through as text.
