@@ -304,9 +304,10 @@ pub struct Shaper {
   last_jumps: Vec<u32>,
   /// Lines in a row, the last one included, that were shaped as `last` (0 after a failed check;
   /// lines left to text leave it as it was). From two on, the next line is checked against it
-  /// (`Parse::guided_line`) before anything is written: records of one shape come in runs. (A check that fails costs part of a parse; where shapes alternate in
-  /// short runs, GeoJSON features, a third to half of the checks fail, and the stage was as fast
-  /// as without checks: cachegrind. Waiting for longer runs after a failure made it slower.)
+  /// (`Parse::guided_line`) before anything is written: records of one shape come in runs. (A
+  /// check that fails costs part of a parse; where shapes alternate in short runs, GeoJSON
+  /// features, a third to half of the checks fail, and the stage was as fast as without checks:
+  /// cachegrind. Waiting for longer runs after a failure made it slower.)
   run: u32,
   /// The arrays open around a guided parse's current value (kept for their allocation).
   open: Vec<OpenArray>,
@@ -353,13 +354,14 @@ impl Shaper {
       cols.ends.truncate(strs);
       cols.table.truncate(table);
     };
+    let eager = self.eager;
+    let cheaper_as_text = |costly: usize| !eager && costly * BYTES_PER_COSTLY_VALUE < line.len();
     if self.run >= 2 {
       // Most likely the previous line's shape: checked against it, nothing written for keys and
       // markers. Any difference (or an invalid line) leaves the line to the general pass below.
       let mut p = Parse::new(line, &mut self.sig, cols, &self.last, &self.last_jumps);
       if p.guided_line(&mut self.open).is_ok() {
-        let costly = p.costly;
-        if !self.eager && costly * BYTES_PER_COSTLY_VALUE < line.len() {
+        if cheaper_as_text(p.costly) {
           rollback(cols);
           return Shaped::Text;
         }
@@ -380,7 +382,7 @@ impl Shaper {
       rollback(cols);
       return Shaped::Fallback;
     }
-    if !self.eager && costly * BYTES_PER_COSTLY_VALUE < line.len() {
+    if cheaper_as_text(costly) {
       rollback(cols);
       return Shaped::Text;
     }
@@ -628,7 +630,7 @@ impl<'a> Parse<'a> {
   fn number(&mut self) -> Result<(), Unshapeable> {
     let s = self.s;
     let start = self.i;
-    let negative = s[self.i] == b'-';
+    let negative = s.get(self.i) == Some(&b'-');
     if negative {
       self.i += 1;
     }
@@ -788,7 +790,7 @@ impl<'a> Parse<'a> {
       // points): the rest are parsed by `number_array`, again without a signature per element.
       let mut number_arrays = false;
       loop {
-        if number_arrays && self.s.get(self.i) == Some(&b'[') {
+        if number_arrays {
           if self.number_array()? {
             count += 1;
             // The `]` / `,` step below, written out again (see the numbers' loop): with this
@@ -935,17 +937,13 @@ impl<'a> Parse<'a> {
             let element = self.g + 1;
             let count = match &guide[element..close] {
               // `array`'s two loops for these, to the array's end.
-              b"n" => self.guided_elements(|p| {
-                if !matches!(p.s.get(p.i), Some(b'-' | b'0'..=b'9')) {
-                  return Err(Unshapeable);
-                }
-                p.number()
-              })?,
+              b"n" => self.guided_elements(Self::number)?,
               b"[*n]" => self.guided_elements(|p| {
-                if p.s.get(p.i) != Some(&b'[') || !p.number_array()? {
-                  return Err(Unshapeable);
+                if p.number_array()? {
+                  Ok(())
+                } else {
+                  Err(Unshapeable)
                 }
-                Ok(())
               })?,
               _ => {
                 open.push(OpenArray {
@@ -966,9 +964,6 @@ impl<'a> Parse<'a> {
           self.g += 1;
         }
         b'n' => {
-          if !matches!(self.s.get(self.i), Some(b'-' | b'0'..=b'9')) {
-            return Err(Unshapeable);
-          }
           self.number()?;
           self.g += 1;
         }
@@ -1076,9 +1071,8 @@ impl<'a> Parse<'a> {
   /// same key, as valid, ending at the same quote.
   #[inline(always)]
   fn guided_key(&mut self) -> Result<(), Unshapeable> {
-    if self.guide.get(self.g) != Some(&b'"') {
-      return Err(Unshapeable);
-    }
+    // (Callers are where the guide has a key: after `{`, or after a value where it has `"`.)
+    debug_assert_eq!(self.guide.get(self.g), Some(&b'"'));
     let len = self.jumps[self.g] as usize;
     if !same_prefix(&self.s[self.i..], &self.guide[self.g..], len) {
       return Err(Unshapeable);
@@ -1090,12 +1084,15 @@ impl<'a> Parse<'a> {
 
   /// A non-empty array of numbers only at `i` (its `[`), as `value` takes one whose signature is
   /// `[*n]`: its length and numbers appended, nothing written to the signature. False, with
-  /// nothing taken or appended, for any other array (then `value` parses it). The caller knows
+  /// nothing taken or appended, for any other array or value (then `value` parses it). The caller knows
   /// that the numbers are not too deep for `value`: the first element's were not. Inlined into
   /// both callers, `array` and `guided_line`: as a call per GeoJSON point it cost 2 % of the stage
   /// on countries (cachegrind).
   #[inline(always)]
   fn number_array(&mut self) -> Result<bool, Unshapeable> {
+    if self.s.get(self.i) != Some(&b'[') {
+      return Ok(false);
+    }
     let (at, nums, costly) = (self.i, self.cols.nums.len(), self.costly);
     self.i += 1;
     self.ws();
