@@ -139,3 +139,25 @@ test('the compiled and the interpreted builders agree', (t) => {
   t.deepEqual(Object.keys(compiled), ['id', 'ok', 'x', 'name', 'tags', 'pair', '__proto__', 'e'])
   t.deepEqual(compiled, { id: 7, ok: true, x: null, name: 'ab', tags: ['c', 'de'], pair: [4, 'f'], ['__proto__']: {}, e: [] })
 })
+
+test('nests of number arrays, shared by every shape, build what the interpreter builds, and leave the cursor after them', (t) => {
+  // Every depth the shared builder has a path for (a loop, two loops, recursion), empty arrays at
+  // each level, and values after each nest, which read from where the nest left the cursor.
+  const sig = '{"a"[*n]"b"[*[*n]]"c"[*[*[*n]]]"d"[*[*[*[*n]]]]"e"n"f"[*[*s]]"g"[*[*n]]"h"s}'
+  const N = new Float64Array([2, 1, 2, 2, 1, 3, 0, 2, 1, 1, 5, 2, 0, 1, 6, 1, 2, 0, 1, 1, 7, 9, 1, 2, 0])
+  const S = 'xyzw'
+  const O = new Uint32Array([0, 1, 3, 4])
+  const cursor = { n: 0, s: 0 }
+  const compiled = compileShape(sig)(N, S, O, cursor)
+  t.deepEqual(compiled, interpretShape(sig)(N, S, O, { n: 0, s: 0 }))
+  t.deepEqual(compiled, { a: [1, 2], b: [[3], []], c: [[[5]], [[], [6]]], d: [[[], [[7]]]], e: 9, f: [['x', 'yz']], g: [], h: 'w' })
+  t.deepEqual(cursor, { n: N.length, s: 3 })
+  // Two shapes built one after the other from one batch share the builder: each starts where the
+  // other stopped.
+  const point = compileShape('[*[*n]]')
+  const M = new Float64Array([1, 2, 1, 2, 2, 1, 3, 0])
+  const at = { n: 0, s: 0 }
+  t.deepEqual(point(M, '', new Uint32Array(1), at), [[1, 2]])
+  t.deepEqual(compileShape('{"p"[*[*n]]}')(M, '', new Uint32Array(1), at), { p: [[3], []] })
+  t.is(at.n, M.length)
+})

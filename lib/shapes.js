@@ -79,6 +79,9 @@ function compileShape (sig) {
         return `{${props.join(', ')}}`
       }
       case '[*': {
+        const depth = numberNestDepth(node)
+        // Through the shared builder, with the cursor handed over and back (see numberNest).
+        if (depth > 0) return `(C.n = n, t = numberNest(N, C, ${depth}), n = C.n, t)`
         const name = `h${helpers.length}`
         helpers.push(null)
         const body = expr(node.element)
@@ -92,16 +95,55 @@ function compileShape (sig) {
     }
   }
   const root = expr(parseSignature(sig))
-  const source = `let N, S, O, n, s
+  const source = `let N, S, O, n, s, C, t
 ${helpers.join('\n')}
 return function build (N_, S_, O_, cursor) {
-  N = N_; S = S_; O = O_; n = cursor.n; s = cursor.s
+  N = N_; S = S_; O = O_; n = cursor.n; s = cursor.s; C = cursor
   const value = ${root}
   cursor.n = n; cursor.s = s
   return value
 }`
   // eslint-disable-next-line no-new-func -- the whole point; keys are JSON.stringify'd.
-  return new Function(source)()
+  return new Function('numberNest', source)(numberNest)
+}
+
+/** How deep `node` nests uniform arrays down to numbers (`[*n]` 1, `[*[*n]]` 2, …), or 0. */
+function numberNestDepth (node) {
+  let depth = 0
+  for (; node.t === '[*'; node = node.element) depth++
+  return node.t === 'n' ? depth : 0
+}
+
+/**
+ * Builds a nest of uniform number arrays, `depth` deep, from `N` at `C.n` (advanced past it):
+ * GeoJSON's coordinates, rings and polygons. One function for every shape in the process rather
+ * than a helper per level compiled into each shape: V8 optimizes each shape's helpers on its own,
+ * each with its callees inlined, on background threads that, on a 2-core machine, compete with
+ * the stream for its first few megabytes. On a 30 MB stream of GeoJSON counties those threads
+ * spent ~72 ms of CPU with per-shape helpers and ~53 ms with this (median of 7, alternating),
+ * and the stream ran ~10 % faster. The two innermost levels are loops here, not calls, so a point
+ * costs no call.
+ */
+function numberNest (N, C, depth) {
+  let n = C.n
+  const len = N[n++]
+  const a = new Array(len)
+  if (depth === 1) {
+    for (let i = 0; i < len; i++) a[i] = N[n++]
+  } else if (depth === 2) {
+    for (let i = 0; i < len; i++) {
+      const m = N[n++]
+      const b = new Array(m)
+      for (let j = 0; j < m; j++) b[j] = N[n++]
+      a[i] = b
+    }
+  } else {
+    C.n = n
+    for (let i = 0; i < len; i++) a[i] = numberNest(N, C, depth - 1)
+    return a
+  }
+  C.n = n
+  return a
 }
 
 /** The same, interpreted: no code generation. */
