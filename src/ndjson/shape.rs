@@ -39,6 +39,9 @@ use super::validate::{self, skip_plain};
 pub const MAX_SHAPES: usize = 256;
 /// Longest signature compiled into a constructor.
 const MAX_SIGNATURE: usize = 4096;
+/// The most room a shaper keeps for its signature after a line: what a line whose signature
+/// outgrew `MAX_SIGNATURE` left is let go (see `Shaper::shape`).
+const KEPT_SIGNATURE_CAPACITY: usize = 4 * MAX_SIGNATURE;
 /// Deepest nesting handled by the (recursive) shaper.
 const MAX_DEPTH: usize = 48;
 /// A line is built from columns only if it has at least one value `JSON.parse` is slow at (a
@@ -378,6 +381,16 @@ impl Shaper {
     let mut p = Parse::new(line, &mut self.sig, cols, &[], &[]);
     let ok = p.line().is_ok();
     let costly = p.costly;
+    let wide = self.sig.len() > MAX_SIGNATURE;
+    // A key is copied into the signature whole as it is scanned, so one huge key (a line of
+    // `{"<32 MiB>":1}`) grew the signature that far, and it stayed the capacity of every later
+    // line's for the stream's life. Such a signature is never used: let its room go.
+    if self.sig.capacity() > KEPT_SIGNATURE_CAPACITY {
+      if !ok || wide {
+        self.sig.clear();
+      }
+      self.sig.shrink_to(MAX_SIGNATURE);
+    }
     if !ok {
       rollback(cols);
       return Shaped::Fallback;
@@ -386,7 +399,7 @@ impl Shaper {
       rollback(cols);
       return Shaped::Text;
     }
-    if self.sig.len() <= MAX_SIGNATURE {
+    if !wide {
       let id = if self.last_id != 0 && same_signature(&self.sig, &self.last) {
         self.run = self.run.saturating_add(1);
         Some(self.last_id)
@@ -1837,10 +1850,41 @@ mod tests {
       Shaped::Fallback
     ));
     assert!(
-      shaper.sig.capacity() < 4 * MAX_SIGNATURE,
+      shaper.sig.capacity() <= KEPT_SIGNATURE_CAPACITY,
       "{}",
       shaper.sig.capacity()
     );
+  }
+
+  #[test]
+  fn a_huge_key_leaves_no_room_behind() {
+    // A key is copied into the signature as it is scanned: a line with a 1 MiB key (valid, left
+    // to text) grew the signature that far, and the shaper kept it as its capacity for good.
+    let key = "k".repeat(1 << 20);
+    let mut shaper = Shaper::new();
+    let record = r#"{"id":1.5,"tags":["a"]}"#;
+    for line in [
+      format!(r#"{{"{key}":1.5}}"#),
+      format!(r#"[{{"{key}":1.5}},{{"{key}":1.5}}]"#),
+      format!(r#"{{"{key}":1.5"#),
+    ] {
+      let mut cols = Columns::new();
+      assert!(matches!(
+        shaper.shape(line.as_bytes(), &mut cols),
+        Shaped::Text | Shaped::Fallback
+      ));
+      assert!(cols.nums.is_empty() && cols.table.len() == 0);
+      assert!(
+        shaper.sig.capacity() <= KEPT_SIGNATURE_CAPACITY,
+        "{}",
+        shaper.sig.capacity()
+      );
+      // Lines after it are shaped as before.
+      assert!(matches!(
+        shaper.shape(record.as_bytes(), &mut Columns::new()),
+        Shaped::New(..) | Shaped::Known(_)
+      ));
+    }
   }
 
   #[test]
