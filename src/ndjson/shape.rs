@@ -145,13 +145,21 @@ impl Table {
   fn push_unit(&mut self, unit: u16) {
     match self {
       Table::Latin1(v) if unit <= 0xFF => v.push(unit as u8),
-      Table::Latin1(v) => {
-        let mut wide: Vec<u16> = Vec::with_capacity(v.capacity().max(v.len() + 1));
-        wide.extend(v.iter().map(|&b| b as u16));
-        wide.push(unit);
-        *self = Table::Utf16(wide);
-      }
+      Table::Latin1(_) => self.widen_with(unit),
       Table::Utf16(v) => v.push(unit),
+    }
+  }
+
+  /// The first character above U+00FF of a batch: the table turns UTF-16. Out of line, so that
+  /// `push_unit`, once a call per escape or non-ASCII character, inlines.
+  #[cold]
+  #[inline(never)]
+  fn widen_with(&mut self, unit: u16) {
+    if let Table::Latin1(v) = self {
+      let mut wide: Vec<u16> = Vec::with_capacity(v.capacity().max(v.len() + 1));
+      wide.extend(v.iter().map(|&b| b as u16));
+      wide.push(unit);
+      *self = Table::Utf16(wide);
     }
   }
 
@@ -1205,7 +1213,20 @@ impl<'a> Parse<'a> {
         }
         lead if lead >= 0x80 => {
           plain = false;
-          // One UTF-8 scalar, checked as strictly as `str::from_utf8`.
+          // One UTF-8 scalar, checked as strictly as `str::from_utf8`. Two bytes (Latin, Greek,
+          // Cyrillic letters: most non-ASCII characters in European text) on a path of their own.
+          if (0xC2..=0xDF).contains(&lead) {
+            let b = *s.get(self.i + 1).ok_or(Unshapeable)?;
+            if !(0x80..=0xBF).contains(&b) {
+              return Err(Unshapeable);
+            }
+            self.i += 2;
+            self
+              .cols
+              .table
+              .push_unit(((lead as u16 & 0x1F) << 6) | (b as u16 & 0x3F));
+            continue;
+          }
           let (len, lo, hi) = utf8_second(lead).ok_or(Unshapeable)?;
           let seq = s.get(self.i..self.i + len).ok_or(Unshapeable)?;
           if !(lo..=hi).contains(&seq[1]) || !seq[2..].iter().all(|&b| (0x80..=0xBF).contains(&b)) {
