@@ -95,6 +95,9 @@ function compileShape (sig) {
     }
   }
   const root = expr(parseSignature(sig))
+  // N, S, O: the batch's numbers, string table and string ends; n, s: the cursor into N and O,
+  // local while a record is built; C: the caller's cursor object, through which numberNest takes
+  // and gives back n; t: a nest's value while n is taken back.
   const source = `let N, S, O, n, s, C, t
 ${helpers.join('\n')}
 return function build (N_, S_, O_, cursor) {

@@ -155,6 +155,10 @@ impl Table {
   #[cold]
   #[inline(never)]
   fn widen_with(&mut self, unit: u16) {
+    debug_assert!(
+      matches!(self, Table::Latin1(_)),
+      "only a latin1 table widens"
+    );
     if let Table::Latin1(v) = self {
       let mut wide: Vec<u16> = Vec::with_capacity(v.capacity().max(v.len() + 1));
       wide.extend(v.iter().map(|&b| b as u16));
@@ -390,9 +394,10 @@ impl Shaper {
     let ok = p.line().is_ok();
     let costly = p.costly;
     let wide = self.sig.len() > MAX_SIGNATURE;
-    // A key is copied into the signature whole as it is scanned, so one huge key (a line of
-    // `{"<32 MiB>":1}`) grew the signature that far, and it stayed the capacity of every later
-    // line's for the stream's life. Such a signature is never used: let its room go.
+    // A signature can outgrow MAX_SIGNATURE before its length is checked (a key is copied whole
+    // as it is scanned: a line of `{"<32 MiB>":1}`; a uniform array spelled out again as a tuple),
+    // and its room stayed the capacity of every later line's for the stream's life. Let the room
+    // past a few signatures go; the signature itself too when it is not used (invalid, too wide).
     if self.sig.capacity() > KEPT_SIGNATURE_CAPACITY {
       if !ok || wide {
         self.sig.clear();
