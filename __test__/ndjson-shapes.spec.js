@@ -160,4 +160,10 @@ test('nests of number arrays, shared by every shape, build what the interpreter 
   t.deepEqual(point(M, '', new Uint32Array(1), at), [[1, 2]])
   t.deepEqual(compileShape('{"p"[*[*n]]}')(M, '', new Uint32Array(1), at), { p: [[3], []] })
   t.is(at.n, M.length)
+  // Pairs (GeoJSON points) are built as array literals, alone and in rings: -0 stays -0.
+  const P = new Float64Array([2, -0, 1.5, 3, 2, 4, -0, 1, 7, 3, 8, 9, 10])
+  const pairs = compileShape('{"p"[*n]"r"[*[*n]]}')(P, '', new Uint32Array(1), { n: 0, s: 0 })
+  t.deepEqual(pairs, interpretShape('{"p"[*n]"r"[*[*n]]}')(P, '', new Uint32Array(1), { n: 0, s: 0 }))
+  t.deepEqual(pairs, { p: [-0, 1.5], r: [[4, -0], [7], [8, 9, 10]] })
+  t.true(Object.is(pairs.p[0], -0) && Object.is(pairs.r[0][1], -0))
 })

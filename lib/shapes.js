@@ -130,15 +130,24 @@ function numberNestDepth (node) {
 function numberNest (N, C, depth) {
   let n = C.n
   const len = N[n++]
+  if (depth === 1 && len === 2) {
+    C.n = n + 2
+    return [N[n], N[n + 1]]
+  }
   const a = new Array(len)
   if (depth === 1) {
     for (let i = 0; i < len; i++) a[i] = N[n++]
   } else if (depth === 2) {
     for (let i = 0; i < len; i++) {
       const m = N[n++]
-      const b = new Array(m)
-      for (let j = 0; j < m; j++) b[j] = N[n++]
-      a[i] = b
+      if (m === 2) {
+        a[i] = [N[n], N[n + 1]]
+        n += 2
+      } else {
+        const b = new Array(m)
+        for (let j = 0; j < m; j++) b[j] = N[n++]
+        a[i] = b
+      }
     }
   } else {
     C.n = n
