@@ -532,8 +532,8 @@ for (const [consumer, consume] of Object.entries(HUGE_WRITE_CONSUMERS)) {
 
 test('text mode: an unfinished invalid last line larger than the native input queue is still reported, and the stream ends', async (t) => {
   // The end comes a turn after the last write, as from a file: the hand-over at the end then
-  // fills the new handle's 128 KiB input queue, and the end must wait for room, not forever.
-  const tail = Buffer.from('"' + 'a'.repeat(200 * 1024)) // no closing quote, no newline
+  // fills the new handle's 256 KiB input queue, and the end must wait for room, not forever.
+  const tail = Buffer.from('"' + 'a'.repeat(300 * 1024)) // no closing quote, no newline
   async function * source () {
     for (const chunk of [...cut(TEXT, 65536), ...cut(tail, 65536)]) {
       yield chunk

@@ -48,7 +48,11 @@ const BATCH_BYTES = 64 * 1024
 // Bounds of the transport: input bytes queued to the worker, batches in flight back to JS. Four
 // credits, because a worker parked on them is woken once two are back (src/transport/pipe.rs):
 // with two, every batch cost a wake-up (5–13 % more MB/s with four, real and generated corpora).
-const INPUT_BYTES = 128 * 1024
+// Four 64 KiB chunks of input, not two: while the JS thread builds a delivery's values it feeds no
+// input, and with two the worker ran dry and waited (100 MB from memory, 9–11 alternating runs:
+// GeoJSON counties −13 % wall time, generated medium −8 %, tweets −4 %, countries −1 %; 512 KiB
+// gained nothing more). A consumer that stops holds 128 KiB more for it.
+const INPUT_BYTES = 256 * 1024
 const CREDITS = 4
 
 // Batch forms, as in src/ndjson/batch.rs.
