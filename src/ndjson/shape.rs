@@ -145,25 +145,8 @@ impl Table {
   fn push_unit(&mut self, unit: u16) {
     match self {
       Table::Latin1(v) if unit <= 0xFF => v.push(unit as u8),
-      Table::Latin1(_) => self.widen_with(unit),
+      Table::Latin1(v) => *self = Table::Utf16(widened(v, v.capacity(), unit)),
       Table::Utf16(v) => v.push(unit),
-    }
-  }
-
-  /// The first character above U+00FF of a batch: the table turns UTF-16. Out of line, so that
-  /// `push_unit`, once a call per escape or non-ASCII character, inlines.
-  #[cold]
-  #[inline(never)]
-  fn widen_with(&mut self, unit: u16) {
-    debug_assert!(
-      matches!(self, Table::Latin1(_)),
-      "only a latin1 table widens"
-    );
-    if let Table::Latin1(v) = self {
-      let mut wide: Vec<u16> = Vec::with_capacity(v.capacity().max(v.len() + 1));
-      wide.extend(v.iter().map(|&b| b as u16));
-      wide.push(unit);
-      *self = Table::Utf16(wide);
     }
   }
 
@@ -176,6 +159,18 @@ impl Table {
       Table::Utf16(v) => copy_plain_run(s, i, v),
     }
   }
+}
+
+/// A latin1 table's units as UTF-16, then `unit`, with room for `room` units at least (the room the
+/// batch made): the table at its batch's first character above U+00FF. Out of line, so that
+/// `Table::push_unit`, once a call per escape or non-ASCII character, inlines.
+#[cold]
+#[inline(never)]
+fn widened(latin1: &[u8], room: usize, unit: u16) -> Vec<u16> {
+  let mut wide = Vec::with_capacity(room.max(latin1.len() + 1));
+  wide.extend(latin1.iter().map(|&b| b as u16));
+  wide.push(unit);
+  wide
 }
 
 /// A code unit of a string table: a latin1 byte or a UTF-16 unit.
@@ -964,13 +959,9 @@ impl<'a> Parse<'a> {
             let count = match &guide[element..close] {
               // `array`'s two loops for these, to the array's end.
               b"n" => self.guided_elements(Self::number)?,
-              b"[*n]" => self.guided_elements(|p| {
-                if p.number_array()? {
-                  Ok(())
-                } else {
-                  Err(Unshapeable)
-                }
-              })?,
+              b"[*n]" => {
+                self.guided_elements(|p| p.number_array()?.then_some(()).ok_or(Unshapeable))?
+              }
               _ => {
                 open.push(OpenArray {
                   count_at,
@@ -1110,10 +1101,10 @@ impl<'a> Parse<'a> {
 
   /// A non-empty array of numbers only at `i` (its `[`), as `value` takes one whose signature is
   /// `[*n]`: its length and numbers appended, nothing written to the signature. False, with
-  /// nothing taken or appended, for any other array or value (then `value` parses it). The caller knows
-  /// that the numbers are not too deep for `value`: the first element's were not. Inlined into
-  /// both callers, `array` and `guided_line`: as a call per GeoJSON point it cost 2 % of the stage
-  /// on countries (cachegrind).
+  /// nothing taken or appended, for any other array or value (then `value` parses it). The caller
+  /// knows that the numbers are not too deep for `value`: the first element's were not. Inlined
+  /// into both callers, `array` and `guided_line`: as a call per GeoJSON point it cost 2 % of the
+  /// stage on countries (cachegrind).
   #[inline(always)]
   fn number_array(&mut self) -> Result<bool, Unshapeable> {
     if self.s.get(self.i) != Some(&b'[') {
