@@ -309,6 +309,128 @@ for (const output of ['values', 'batches', 'lines', 'envelopes']) {
   })
 }
 
+// Text with many non-ASCII characters (as in tweets: mostly Japanese) is parsed in text mode too,
+// each chunk's lines decoded together by simdutf into one string (`wideText`), its lines slices of
+// it: line ends are found in the bytes and in that string, which count differently (a character
+// of 2 or 3 bytes is one unit, one of 4 bytes two).
+
+/** Records of Japanese text and emoji, ~300 bytes each, a few of plain ASCII among them. */
+function wideRecords (count, seed = 2) {
+  const random = makeRng(seed)
+  const words = ['日本語の文章', 'こんにちは', '東京', '😀', 'é', '𝄞', 'ü', '✓', '語']
+  const lines = []
+  for (let i = 0; i < count; i++) {
+    const text = Array.from({ length: 8 + random.int(24) }, () => words[random.int(words.length)]).join(' ')
+    lines.push(JSON.stringify(i % 11 === 5 ? { id: i, plain: 'ascii only here' } : { id: i, user: `ユーザー${random.int(1000)}`, text, lang: 'ja', url: `https://example.com/status/${'x'.repeat(random.int(80))}` }))
+  }
+  return lines
+}
+
+const WIDE_LINES = wideRecords(600)
+const WIDE = Buffer.from(WIDE_LINES.join('\n') + '\n')
+const wideAt = (n) => Buffer.from(WIDE_LINES.slice(0, n).join('\n') + '\n')
+const wideFrom = (n) => Buffer.from(WIDE_LINES.slice(n).join('\n') + '\n')
+
+const WIDE_CASES = {
+  'non-ASCII records': [WIDE],
+  'an invalid line in the middle': [Buffer.concat([wideAt(300), Buffer.from('{"語":\n'), wideFrom(300)])],
+  'blank and CRLF lines': [Buffer.concat([wideAt(100), Buffer.from('\n  \t\r\n'), Buffer.from(WIDE_LINES.slice(100).join('\r\n') + '\r\n')])],
+  'invalid UTF-8 in the middle': [Buffer.concat([wideAt(250), Buffer.from([0x22, 0xe6, 0x97, 0x22, 0x0a]), wideFrom(250)])],
+  'an encoded surrogate in the middle': [Buffer.concat([wideAt(250), Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22, 0x0a]), wideFrom(250)])],
+  'an over-long line in the middle': [Buffer.concat([wideAt(120), Buffer.from(JSON.stringify('語'.repeat(1000)) + '\n'), wideFrom(120)])],
+  'a last line without a newline': [WIDE.subarray(0, WIDE.length - 1)],
+  'a last line ending in CR': [Buffer.concat([WIDE.subarray(0, WIDE.length - 1), Buffer.from('\r')])],
+  'an invalid last line without a newline': [Buffer.concat([WIDE, Buffer.from('{"東京')])],
+  'a BOM at the start': [Buffer.concat([UTF8_BOM, WIDE])]
+}
+
+/** Records where the inline stage was told bulk input goes (`setTextMode`: 0 native, 1 text, 2 wide text), during `run`. */
+async function watchingModes (run) {
+  const original = InlineParser.prototype.setTextMode
+  const modes = []
+  InlineParser.prototype.setTextMode = function (mode) {
+    modes.push(mode)
+    return original.call(this, mode)
+  }
+  try {
+    return { result: await run(), modes }
+  } finally {
+    InlineParser.prototype.setTextMode = original
+  }
+}
+
+for (const output of ['values', 'batches', 'envelopes']) {
+  test.serial(`text mode is invisible on non-ASCII text decoded a chunk at a time: output '${output}', in any chunking`, async (t) => {
+    let wideRuns = 0
+    for (const [what, [input]] of Object.entries(WIDE_CASES)) {
+      // Cut anywhere, inside 2-, 3- and 4-byte characters too.
+      for (const size of [input.length, 65536, 4097, 5003]) {
+        for (const options of [{ onInvalid: 'skip', maxLineBytes: 2048 }, { onInvalid: 'error', blankLines: 'error', maxLineBytes: 2048 }]) {
+          const { modes } = await watchingModes(() => sameBothWays(t, { output, ...options }, cut(input, size), `${what}, ${size}-byte chunks, ${JSON.stringify(options)}`))
+          if (modes.includes(2)) wideRuns++
+        }
+      }
+    }
+    // Every run chose it (with a BOM too, which then sends the stream native before any line).
+    t.is(wideRuns, 2 * 4 * Object.keys(WIDE_CASES).length)
+  })
+}
+
+test('the chunk decoder gives what Buffer#toString gives for valid UTF-8, and null for anything else', (t) => {
+  // Held to Node's own decoder directly: in the stream a wrong answer would only send the rest of
+  // the stream native, where it is parsed correctly but slower.
+  const { isUtf8 } = require('node:buffer')
+  const native = require('../lib/native.js')
+  const random = makeRng(3)
+  const pieces = ['a', '\n', 'é', '語', '😀', '\u007f', '\u0080', '\u07ff', '\u0800', '\uffff', '\u{10000}', '\u{10ffff}']
+  let invalid = 0
+  for (let i = 0; i < 3000; i++) {
+    const text = Array.from({ length: random.int(300) }, () => random.pick(pieces)).join('')
+    const bytes = Buffer.from(text)
+    // One byte in three changed: every way UTF-8 goes wrong (cut, overlong, surrogate, too big).
+    if (i % 3 === 0 && bytes.length > 0) bytes[random.int(bytes.length)] = random.int(256)
+    const decoded = native.ndjsonDecodeUtf8(bytes)
+    if (isUtf8(bytes)) {
+      t.is(decoded, bytes.toString('utf8'))
+    } else {
+      invalid++
+      t.is(decoded, null)
+    }
+  }
+  t.true(invalid > 500, `${invalid} invalid inputs`)
+  t.is(native.ndjsonDecodeUtf8(Buffer.alloc(0)), '')
+})
+
+test.serial('non-ASCII text decoded a chunk at a time keeps line numbers, byte offsets and values exact', async (t) => {
+  // Checked against the bytes themselves, not only against the native parser.
+  const input = Buffer.concat([WIDE, Buffer.from('\r\n'), Buffer.from(WIDE_LINES.slice(0, 50).join('\r\n') + '\r\n')])
+  // Parsed here to the end: a line the stage got wrong would go native (to be reported) instead.
+  const remainder = InlineParser.prototype.remainder
+  let handedOver = 0
+  InlineParser.prototype.remainder = function () {
+    handedOver++
+    return remainder.call(this)
+  }
+  let run
+  try {
+    run = await watchingModes(() => collect(new NdjsonParser({ output: 'envelopes' }), cut(input, 4099)))
+  } finally {
+    InlineParser.prototype.remainder = remainder
+  }
+  const { result, modes } = run
+  t.deepEqual(modes, [2])
+  t.is(handedOver, 0)
+  t.is(result.error, null)
+  const expected = []
+  let offset = 0
+  input.toString('latin1').split('\n').slice(0, -1).forEach((latin1, i) => {
+    const line = Buffer.from(latin1, 'latin1').toString('utf8').replace(/\r$/, '')
+    if (line !== '') expected.push({ line: i + 1, offset, value: JSON.parse(line) })
+    offset += latin1.length + 1
+  })
+  t.is(sameValue(result.values, expected), null)
+})
+
 test.serial('text mode keeps line numbers and byte offsets through multi-byte characters and CRLF', async (t) => {
   // Little enough non-ASCII text for text mode (a few bytes in ~1000), each line with some.
   const lines = [`{"a":"${'plain text '.repeat(100)}é"}`, `{"b":"${'more words '.repeat(80)}😀😀"}`, '', `{"c":"x${'z'.repeat(1000)}✓"}\r`, `"✓${'y'.repeat(800)}"`]
@@ -326,10 +448,10 @@ test.serial('text mode keeps line numbers and byte offsets through multi-byte ch
   t.deepEqual(result.values.map(({ line, offset }) => [line, offset]), expected)
 })
 
-test.serial('text mode is chosen for plain-string records only: number-heavy bulk goes native', async (t) => {
+test.serial('text mode is chosen for plain-string records and non-ASCII text: number-heavy bulk goes native', async (t) => {
   const numbers = Buffer.from(Array.from({ length: 2000 }, (_, i) => JSON.stringify({ i, xy: [i * 1.5, -i / 3], n: [1, 2, 3] })).join('\n') + '\n')
   const escaped = Buffer.from(Array.from({ length: 2000 }, (_, i) => JSON.stringify({ s: `é${i}`, t: 'a\nb' })).join('\n') + '\n')
-  for (const [what, input, textMode] of [['plain strings', TEXT, true], ['numbers', numbers, false], ['escaped and non-ASCII strings', escaped, false]]) {
+  for (const [what, input, textMode] of [['plain strings', TEXT, true], ['non-ASCII text', WIDE, true], ['numbers', numbers, false], ['escaped and non-ASCII strings', escaped, false]]) {
     const { result, chosen } = await watchingTextMode(() => collect(new NdjsonParser(), cut(input, 65536)))
     t.deepEqual(chosen, [textMode], what)
     t.is(result.error, null)

@@ -7,14 +7,15 @@
 // Bulk input goes to the native side, where it is parsed off this thread — unless it is made of
 // plain strings and keys (GitHub API payloads, most logs), where `JSON.parse` reads near copy
 // speed, shape-built values do not pay, and the worker's hand-off (a copy of each chunk, a wake-up,
-// a string per batch) cost more than it saved: 0.6–0.9× a plain JS parser from memory. Such a
-// stream stays here in *text mode* (`textMode`): one decode per chunk (per line in a chunk with
-// non-ASCII text), `JSON.parse` per line, no size limit. The choice is made on the first bulk
-// chunk, by the measure the native shaper uses (`prefers_text` in src/ndjson/shape.rs: numbers
-// but short integers, escaped strings and non-ASCII bytes per byte), asked of the native side so
-// that it is written once; number-heavy streams go native as before, and so does a text-mode
-// stream whose records turn number-heavy (the choice is checked again every
-// TEXT_MODE_RECHECK_BYTES).
+// a string per batch) cost more than it saved: 0.6–0.9× a plain JS parser from memory — or of
+// text with many non-ASCII characters (tweets), which simdutf decodes here a chunk at a time
+// (`wideText`) faster than the worker could hand it over. Such a stream stays here in *text
+// mode* (`textMode`): one decode per chunk (per line in a chunk with a little non-ASCII text),
+// `JSON.parse` per line, no size limit. The choice is made on the first bulk chunk, by the
+// measure the native shaper uses (`text_mode` in src/ndjson/shape.rs: numbers but short
+// integers, escaped and non-ASCII strings, non-ASCII bytes), asked of the native side so that it
+// is written once; number-heavy streams go native as before, and so does a text-mode stream
+// whose records turn number-heavy (the choice is checked again every TEXT_MODE_RECHECK_BYTES).
 //
 // It takes only what it can decide exactly as the native parser (src/ndjson/) would, and hands
 // everything else over (lib/transport.js then creates the native handle, resumed from
@@ -66,6 +67,10 @@ const CARRY_KEPT_BYTES = 64 * 1024
  */
 const inlineParsing = { enabled: true }
 
+// Where bulk input is parsed, as `TextMode` in src/ndjson/shape.rs (native.ndjsonTextMode).
+const WORKER = 0
+const WIDE_TEXT = 2
+
 const LF = 0x0a
 const CR = 0x0d
 const SPACE = 0x20
@@ -84,6 +89,9 @@ class InlineParser {
     // left at most once (at a re-check, from `recheckAt` on).
     this.textModeAllowed = textModeAllowed
     this.textMode = false
+    // In text mode: text with many non-ASCII characters, whose chunks are decoded by simdutf in
+    // one call each (see `frame`).
+    this.wideText = false
     this.recheckAt = 0
     // Whole lines gathered for a re-check that is due (see keepTextMode).
     this.recheckLines = []
@@ -207,7 +215,7 @@ class InlineParser {
     this.textModeAllowed = false
     const sample = this.sampleOf(chunk)
     // Inside one long line there is nothing to go by: native, as before text mode.
-    this.textMode = sample !== null && native.ndjsonPrefersText(sample)
+    this.setTextMode(sample === null ? WORKER : native.ndjsonTextMode(sample))
     this.recheckAt = this.counts.bytes + TEXT_MODE_RECHECK_BYTES
     return this.textMode
   }
@@ -236,8 +244,14 @@ class InlineParser {
     this.recheckLines = []
     this.recheckBytes = 0
     this.recheckAt = this.counts.bytes + TEXT_MODE_RECHECK_BYTES
-    this.textMode = native.ndjsonPrefersText(lines)
+    this.setTextMode(native.ndjsonTextMode(lines))
     return this.textMode
+  }
+
+  /** Takes the native side's verdict on where bulk input is parsed (`text_mode`). */
+  setTextMode (mode) {
+    this.textMode = mode !== WORKER
+    this.wideText = mode === WIDE_TEXT
   }
 
   /**
@@ -275,17 +289,26 @@ class InlineParser {
     // line starting with that byte is invalid JSON anyway.
     if (this.line === 1 && buf[from] === BOM_FIRST_BYTE) return from
     let ascii = knownAscii
-    if (!ascii) {
-      const region = from === 0 && end === buf.length ? buf : buf.subarray(from, end)
-      ascii = isAscii(region)
-      if (!ascii && !isUtf8(region)) return from
-    }
     // ASCII text is decoded once for the region (a character per byte). Other text is decoded line
     // by line: V8 makes a one-byte string of a line without a wide character, which JSON.parse
     // reads faster, and most lines of real text are such lines — one decode of the region would
     // make every line in it two-byte, and costs 3–5× the latin1 decode (GitHub REST payloads: a
-    // non-ASCII character in half the 64 KiB chunks, in one line of 40).
+    // non-ASCII character in half the 64 KiB chunks, in one line of 40). But text with many
+    // non-ASCII characters (`wideText`: tweets) is decoded once for the region, by simdutf, into
+    // `wide`, which its lines are slices of: V8 decodes it at a third of a GB/s, as slowly as
+    // JSON.parse reads it, simdutf ten times faster.
+    let wide = null
+    if (!ascii) {
+      const region = from === 0 && end === buf.length ? buf : buf.subarray(from, end)
+      ascii = isAscii(region)
+      if (!ascii) {
+        if (this.wideText) wide = native.ndjsonDecodeUtf8(region)
+        if (this.wideText ? wide === null : !isUtf8(region)) return from
+      }
+    }
     const text = ascii ? buf.toString('latin1', from, end) : null
+    // In `wide`, where line `at` starts (characters, not bytes).
+    let w = 0
     const values = this.values
     const positions = this.positions
     const counts = this.counts
@@ -299,6 +322,12 @@ class InlineParser {
       if (stop > at && buf[stop - 1] === CR) stop--
       const length = stop - at
       if (length > this.maxLineBytes) return at
+      // The line's end in `wide`: its newline (or the region's end), less the CR before it.
+      let wideNewline = 0
+      if (wide !== null) {
+        wideNewline = wide.indexOf('\n', w)
+        if (wideNewline === -1) wideNewline = wide.length
+      }
       let i = at
       let c
       while (i < stop && ((c = buf[i]) === SPACE || c === TAB || c === CR)) i++
@@ -308,7 +337,9 @@ class InlineParser {
       } else {
         let value
         try {
-          value = JSON.parse(ascii ? text.slice(at - from, stop - from) : buf.toString('utf8', at, stop))
+          value = JSON.parse(ascii
+            ? text.slice(at - from, stop - from)
+            : wide !== null ? wide.slice(w, wideNewline - (newline - stop)) : buf.toString('utf8', at, stop))
         } catch {
           return at
         }
@@ -321,6 +352,7 @@ class InlineParser {
       this.line++
       this.offset += newline + 1 - at
       at = newline + 1
+      w = wideNewline + 1
     }
     return end
   }

@@ -70,35 +70,63 @@ fn costly_number(length: usize, integer: bool) -> bool {
   !integer || length > CHEAP_INTEGER_DIGITS
 }
 
-/// Whether bulk input that starts with `sample` (from a line start) is cheaper to parse on the JS
-/// thread, as `JSON.parse` text, than to send through the worker: the measure above, taken by a
-/// rough scan instead of a parse (a value cut by the end of the sample still counts), where
-/// every non-ASCII byte counts too — the worker turns such text into UTF-16 off the JS thread,
-/// which there cost as much as `JSON.parse` itself (tweets: a non-ASCII byte in 5–10). The JS stage
-/// asks it when bulk input starts, to choose its text mode, and every 4 MiB after, to keep it
-/// (lib/ndjson/inline.js); it tells GitHub payloads (one costly value per 200–500 bytes, under
-/// 0.1 % non-ASCII) from tweets, GeoJSON or generated records.
-pub fn prefers_text(sample: &[u8]) -> bool {
+/// Where a stream's bulk input is parsed (`text_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextMode {
+  /// On the worker: number-heavy records, built from columns.
+  Worker = 0,
+  /// On the JS thread, as `JSON.parse` text, each line decoded on its own (V8 makes a one-byte
+  /// string of a line without a character above U+00FF, which `JSON.parse` reads faster).
+  Text = 1,
+  /// On the JS thread, as `JSON.parse` text, each chunk's lines decoded together by simdutf
+  /// (`ndjson_decode_utf8`): text with many non-ASCII characters, where nearly every line is
+  /// two-byte anyway and V8's own decoder cost as much as `JSON.parse`.
+  WideText = 2,
+}
+
+/// Non-ASCII text is `TextMode::WideText` from one byte in this many: tweets (mostly Japanese)
+/// have one in 4–10, the GitHub corpora under one in 1,500.
+const WIDE_TEXT_BYTES: usize = 100;
+
+/// Where bulk input that starts with `sample` (from a line start) is cheaper to parse: the
+/// measure above (`BYTES_PER_COSTLY_VALUE`), taken by a rough scan instead of a parse (a value cut
+/// by the end of the sample still counts). Records the shaper would build (one costly value per
+/// 96 bytes: numbers, escaped or non-ASCII strings) go to the worker; other non-ASCII text goes to
+/// the JS thread, decoded by simdutf a chunk at a time (`TextMode::WideText`): on tweets the worker, which turned it into UTF-16 off the JS
+/// thread, was as fast on a quiet machine, but cost 10–45 % more CPU than a plain JS parser and
+/// lost its lead when the second core was busy. A little non-ASCII text (a name with an accent
+/// now and then) still counts by the byte, as it costs a line-by-line decode. The JS stage asks
+/// when bulk input starts, to choose its text mode, and every 4 MiB after, to keep it
+/// (lib/ndjson/inline.js).
+pub fn text_mode(sample: &[u8]) -> TextMode {
+  // Numbers other than short integers, and strings with escapes.
   let mut costly = 0;
+  // Strings with non-ASCII bytes (no escape), and those bytes.
+  let mut wide_strings = 0;
+  let mut wide_bytes = 0;
   let mut i = 0;
   while i < sample.len() {
     let c = sample[i];
     if c == b'"' {
-      // A string: costly if it has an escape or a non-ASCII byte.
-      let mut plain = true;
+      let mut escaped = false;
+      let mut wide = false;
       i += 1;
       while i < sample.len() && sample[i] != b'"' {
         if sample[i] == b'\\' {
-          plain = false;
+          escaped = true;
           i += 1;
         } else if sample[i] >= 0x80 {
-          plain = false;
-          costly += 1;
+          wide = true;
+          wide_bytes += 1;
         }
         i += 1;
       }
-      if !plain && i < sample.len() {
-        costly += 1;
+      if i < sample.len() {
+        if escaped {
+          costly += 1;
+        } else if wide {
+          wide_strings += 1;
+        }
       }
     } else if c == b'-' || c.is_ascii_digit() {
       // A number: it runs to the first byte no number has.
@@ -116,7 +144,16 @@ pub fn prefers_text(sample: &[u8]) -> bool {
     }
     i += 1;
   }
-  costly * BYTES_PER_COSTLY_VALUE < sample.len()
+  if (costly + wide_strings) * BYTES_PER_COSTLY_VALUE >= sample.len() {
+    // The shaper's own measure, value by value (a non-ASCII string is one): records it builds.
+    TextMode::Worker
+  } else if wide_bytes * WIDE_TEXT_BYTES >= sample.len() {
+    TextMode::WideText
+  } else if (costly + wide_strings + wide_bytes) * BYTES_PER_COSTLY_VALUE < sample.len() {
+    TextMode::Text
+  } else {
+    TextMode::Worker
+  }
 }
 
 /// A string table that is latin1 until a character above U+00FF arrives.
@@ -1547,51 +1584,65 @@ mod tests {
   }
 
   #[test]
-  fn text_is_preferred_for_plain_strings_only() {
+  fn text_mode_is_for_plain_and_non_ascii_text() {
     let plain = format!(
       r#"{{"url":"https://api.example/{}","ok":true}}"#,
       "a/".repeat(60)
     );
     let lines = |line: &str| format!("{line}\n").repeat(40);
-    assert!(prefers_text(lines(&plain).as_bytes()));
+    assert_eq!(TextMode::Text, text_mode(lines(&plain).as_bytes()));
     // Numbers and strings with escapes each count, one per value.
     let geo = r#"{"type":"Point","coordinates":[-99.199405601256,48.370996157151566]}"#;
-    assert!(!prefers_text(lines(geo).as_bytes()));
+    assert_eq!(TextMode::Worker, text_mode(lines(geo).as_bytes()));
     let escaped = format!(r#"{{"s":"{}"}}"#, r"a\n".repeat(2));
-    assert!(!prefers_text(lines(&escaped).as_bytes()));
-    assert!(!prefers_text(lines(r#"{"s":"é"}"#).as_bytes()));
-    // Non-ASCII text counts by the byte (the worker decodes it off the JS thread): a record with
-    // a sentence of Japanese is not plain, one with a single "é" in 300 bytes still is.
+    assert_eq!(TextMode::Worker, text_mode(lines(&escaped).as_bytes()));
+    // So do strings with non-ASCII characters, a value each: records of short ones are built.
+    assert_eq!(
+      TextMode::Worker,
+      text_mode(lines(r#"{"s":"é"}"#).as_bytes())
+    );
+    // Non-ASCII text is decoded on the JS thread by simdutf when it is one byte in a hundred or
+    // more (a record with a sentence of Japanese); a single "é" in 300 bytes is plain text.
     let tweet = format!(
       r#"{{"text":"{}","url":"{}"}}"#,
       "日本語の文章".repeat(4),
       "a".repeat(200)
     );
-    assert!(!prefers_text(lines(&tweet).as_bytes()));
+    assert_eq!(TextMode::WideText, text_mode(lines(&tweet).as_bytes()));
     let accent = format!(r#"{{"name":"José","url":"{}"}}"#, "a".repeat(300));
-    assert!(prefers_text(lines(&accent).as_bytes()));
+    assert_eq!(TextMode::Text, text_mode(lines(&accent).as_bytes()));
+    // Numbers decide first: number-heavy records with names in any script go to the worker; and a
+    // little non-ASCII text still counts by the byte beside a few costly values.
+    let place = r#"{"name":"Zürich","coordinates":[8.5417,47.3769]}"#;
+    assert_eq!(TextMode::Worker, text_mode(lines(place).as_bytes()));
+    let some = format!(r#"{{"name":"José","n":1.5,"url":"{}"}}"#, "a".repeat(300));
+    assert_eq!(TextMode::Worker, text_mode(lines(&some).as_bytes()));
     // Digits inside a number or a string start no new value: one number per 130 bytes is plain.
     let long_number = format!(
       r#"{{"n":-1.{}e+5,"s":"123 456 {}"}}"#,
       "9".repeat(40),
       "x".repeat(70)
     );
-    assert!(prefers_text(lines(&long_number).as_bytes()));
+    assert_eq!(TextMode::Text, text_mode(lines(&long_number).as_bytes()));
     // Integers of up to nine digits are not costly (JSON.parse makes small integers of them
     // quickly); longer ones, decimals and exponents are. A Zeek connection log line:
     let conn = r#"{"ts":1575413158.087263,"uid":"CR8ZpVmTHDmAU6bK3","id.orig_h":"10.18.20.97","id.orig_p":49216,"id.resp_h":"67.195.204.151","id.resp_p":443,"proto":"tcp","orig_bytes":1205,"resp_bytes":98765432,"missed_bytes":0,"orig_pkts":12,"resp_pkts":-9}"#;
-    assert!(prefers_text(lines(conn).as_bytes()));
+    assert_eq!(TextMode::Text, text_mode(lines(conn).as_bytes()));
     let counts = format!(
       r#"{{"a":123456789,"b":-123456789,"s":"{}"}}"#,
       "x".repeat(140)
     );
-    assert!(prefers_text(lines(&counts).as_bytes()));
+    assert_eq!(TextMode::Text, text_mode(lines(&counts).as_bytes()));
     for costly in ["1234567890", "-1234567890", "0.5", "1e5", "12E-1"] {
       let line = format!(r#"{{"a":{costly},"b":{costly},"s":"{}"}}"#, "x".repeat(140));
-      assert!(!prefers_text(lines(&line).as_bytes()), "{costly}");
+      assert_eq!(
+        TextMode::Worker,
+        text_mode(lines(&line).as_bytes()),
+        "{costly}"
+      );
     }
     // Nothing to go by: the native parser, as for any stream before text mode.
-    assert!(!prefers_text(b""));
+    assert_eq!(TextMode::Worker, text_mode(b""));
   }
 
   #[test]
