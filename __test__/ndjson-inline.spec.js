@@ -491,6 +491,24 @@ test.serial('a text-mode re-check gathers whole lines over small writes: records
   t.true(kept.length <= 3, `re-checks: ${kept}`)
 })
 
+test.serial('a text-mode re-check gathers a line over writes shorter than it: records that turn number-heavy still go native', async (t) => {
+  // 1,000-byte writes of ~2.9 KB records (found by helper-107: no write held a whole line, so the
+  // re-check never decided and the stream stayed in text mode on coordinates).
+  const plain = Buffer.from(Array.from({ length: 1450 }, (_, i) => JSON.stringify({ id: `r${i}`, url: `https://example.com/${'path/'.repeat(560)}${i}` })).join('\n') + '\n')
+  const numbers = Buffer.from(Array.from({ length: 300 }, (_, i) => JSON.stringify({ i, ring: Array.from({ length: 120 }, (_, k) => [k * 1.25 + i / 7, -k / 3]) })).join('\n') + '\n')
+  t.true(plain.length < 4 * 1024 * 1024 - 4096 && plain.length + numbers.length > 4 * 1024 * 1024 + 8192)
+  t.true(plain.indexOf(10) > 2000 && numbers.indexOf(10) > 2000)
+  const { result: { chosen }, answers: kept } = await watchingInline('keepTextMode', () =>
+    // A first write of 64 KiB, with line starts to choose text mode by (a first bulk write inside
+    // one line starts native: README, Limits), then 1,000-byte writes.
+    watchingTextMode(() => sameBothWays(t, { output: 'envelopes', onInvalid: 'skip' }, [plain.subarray(0, 65536), ...cut(Buffer.concat([plain.subarray(65536), numbers]), 1000)], 'writes shorter than lines')))
+  t.deepEqual(chosen, [true])
+  // The check waits (true) while it gathers a line, three writes or so, then finds it
+  // number-heavy (without the gathering: over a thousand checks, none of them deciding).
+  t.is(kept[kept.length - 1], false, `re-checks: ${kept.length}`)
+  t.true(kept.length <= 10, `re-checks: ${kept.length}`)
+})
+
 test.serial('a text-mode re-check that falls inside a line longer than a chunk waits for the next line start', async (t) => {
   // A catalog record of emoji URLs (GitHub's /emojis) spans the 4 MiB check: read from inside it,
   // the scan would take the strings for the space between values and their digits for numbers.

@@ -96,6 +96,10 @@ class InlineParser {
     // Whole lines gathered for a re-check that is due (see keepTextMode).
     this.recheckLines = []
     this.recheckBytes = 0
+    // A line that started in an earlier write, gathered from its start for a re-check (copies),
+    // or null.
+    this.recheckOpen = null
+    this.recheckOpenBytes = 0
     this.blankLinesInvalid = blankLinesInvalid
     this.rawLines = rawLines
     // The bytes after the last newline, copied into `carry` (see `keep`): `carryBytes` of it are
@@ -226,18 +230,38 @@ class InlineParser {
    * parser is right for any input, only slower on plain strings).
    */
   keepTextMode (chunk) {
-    // Whole lines only, gathered over as many chunks as it takes to have MIN_RECHECK_SAMPLE of
-    // them: inside a long line, or at its very end (the last 64 KiB piece of a long line written
-    // whole ends with its newline) there are none, and writes smaller than that (a line or a few
-    // per write) would never give enough in one chunk.
-    const sample = this.sampleOf(chunk)
-    const end = sample === null ? 0 : sample.lastIndexOf(LF) + 1
-    if (end === 0) return true
-    const taken = sample.subarray(0, end)
-    if (this.recheckBytes + end < MIN_RECHECK_SAMPLE) {
-      // A copy: the writer may reuse its chunk once its callback ran.
+    // Whole lines only (or SAMPLE_BYTES from a line start, as for the first bulk chunk), gathered
+    // over as many chunks as it takes to have MIN_RECHECK_SAMPLE of them: inside a long line, or
+    // at its very end (the last 64 KiB piece of a long line written whole ends with its newline)
+    // there are none, writes smaller than that (a line or a few per write) would never give
+    // enough in one chunk, and writes shorter than a line (1,000 bytes of 2.9 KB records) have no
+    // whole line at all: such a line is gathered from its start over the writes it spans.
+    let taken
+    if (this.recheckOpen !== null) {
+      const newline = chunk.indexOf(LF)
+      const upTo = newline === -1 ? chunk.length : newline + 1
+      // Copies: the writer may reuse its chunk once its callback ran.
+      this.recheckOpen.push(Buffer.from(chunk.subarray(0, upTo)))
+      this.recheckOpenBytes += upTo
+      if (newline === -1 && this.recheckOpenBytes < SAMPLE_BYTES) return true
+      taken = Buffer.concat(this.recheckOpen)
+      this.recheckOpen = null
+      this.recheckOpenBytes = 0
+    } else {
+      const sample = this.sampleOf(chunk)
+      if (sample === null) return true
+      const end = sample.lastIndexOf(LF) + 1
+      if (end === 0 && sample.length < SAMPLE_BYTES) {
+        // A line starts here and ends in a later write.
+        this.recheckOpen = [Buffer.from(sample)]
+        this.recheckOpenBytes = sample.length
+        return true
+      }
+      taken = end === 0 ? sample : sample.subarray(0, end)
+    }
+    if (this.recheckBytes + taken.length < MIN_RECHECK_SAMPLE) {
       this.recheckLines.push(Buffer.from(taken))
-      this.recheckBytes += end
+      this.recheckBytes += taken.length
       return true
     }
     const lines = this.recheckLines.length === 0 ? taken : Buffer.concat([...this.recheckLines, taken])
