@@ -267,13 +267,16 @@ const TEXT_CASES = {
   'small writes, then bulk': [Buffer.from('1\n"a"\n'), TEXT]
 }
 
-/** Records what the inline stage's `method` (chooseTextMode, keepTextMode) answered during `run`. */
-async function watchingInline (method, run) {
+/**
+ * Records what the inline stage's `method` (chooseTextMode, keepTextMode…) answered during `run`,
+ * or, with `record`, what that makes of each call's answer and arguments.
+ */
+async function watchingInline (method, run, record = (answer) => answer) {
   const original = InlineParser.prototype[method]
   const answers = []
-  InlineParser.prototype[method] = function (chunk) {
-    const answer = original.call(this, chunk)
-    answers.push(answer)
+  InlineParser.prototype[method] = function (...args) {
+    const answer = original.apply(this, args)
+    answers.push(record(answer, ...args))
     return answer
   }
   try {
@@ -346,17 +349,8 @@ const WIDE_CASES = {
 
 /** Records where the inline stage was told bulk input goes (`setTextMode`: 0 native, 1 text, 2 wide text), during `run`. */
 async function watchingModes (run) {
-  const original = InlineParser.prototype.setTextMode
-  const modes = []
-  InlineParser.prototype.setTextMode = function (mode) {
-    modes.push(mode)
-    return original.call(this, mode)
-  }
-  try {
-    return { result: await run(), modes }
-  } finally {
-    InlineParser.prototype.setTextMode = original
-  }
+  const { result, answers } = await watchingInline('setTextMode', run, (_, mode) => mode)
+  return { result, modes: answers }
 }
 
 for (const output of ['values', 'batches', 'envelopes']) {
@@ -404,20 +398,11 @@ test('the chunk decoder gives what Buffer#toString gives for valid UTF-8, and nu
 test.serial('non-ASCII text decoded a chunk at a time keeps line numbers, byte offsets and values exact', async (t) => {
   // Checked against the bytes themselves, not only against the native parser.
   const input = Buffer.concat([WIDE, Buffer.from('\r\n'), Buffer.from(WIDE_LINES.slice(0, 50).join('\r\n') + '\r\n')])
-  // Parsed here to the end: a line the stage got wrong would go native (to be reported) instead.
-  const remainder = InlineParser.prototype.remainder
-  let handedOver = 0
-  InlineParser.prototype.remainder = function () {
-    handedOver++
-    return remainder.call(this)
-  }
-  let run
-  try {
-    run = await watchingModes(() => collect(new NdjsonParser({ output: 'envelopes' }), cut(input, 4099)))
-  } finally {
-    InlineParser.prototype.remainder = remainder
-  }
-  const { result, modes } = run
+  // Parsed here to the end: a line the stage got wrong would go native (to be reported) instead,
+  // taking the stage's `remainder()`.
+  const { result: { result, modes }, answers: handOvers } = await watchingInline('remainder', () =>
+    watchingModes(() => collect(new NdjsonParser({ output: 'envelopes' }), cut(input, 4099))))
+  const handedOver = handOvers.length
   t.deepEqual(modes, [2])
   t.is(handedOver, 0)
   t.is(result.error, null)

@@ -312,7 +312,9 @@ class InlineParser {
     // Line 1 may start with a BOM, which the native framer strips and counts: not ours. Any other
     // line starting with that byte is invalid JSON anyway.
     if (this.line === 1 && buf[from] === BOM_FIRST_BYTE) return from
-    let ascii = knownAscii
+    // A region longer than a string can be (a line near the largest maxLineBytes) is the native
+    // side's to frame and report.
+    if (end - from > MAX_STRING_LENGTH) return from
     // ASCII text is decoded once for the region (a character per byte). Other text is decoded line
     // by line: V8 makes a one-byte string of a line without a wide character, which JSON.parse
     // reads faster, and most lines of real text are such lines — one decode of the region would
@@ -321,16 +323,16 @@ class InlineParser {
     // non-ASCII characters (`wideText`: tweets) is decoded once for the region, by simdutf, into
     // `wide`, which its lines are slices of: Node decodes tweets at 0.73–0.78 GB/s, in two thirds
     // of the time JSON.parse then takes, simdutf six times faster.
-    // A region longer than a string can be (a line near the largest maxLineBytes) is the native
-    // side's to frame and report.
-    if (end - from > MAX_STRING_LENGTH) return from
+    let ascii = knownAscii
     let wide = null
     if (!ascii) {
       const region = from === 0 && end === buf.length ? buf : buf.subarray(from, end)
       ascii = isAscii(region)
-      if (!ascii) {
-        if (this.wideText) wide = native.ndjsonDecodeUtf8(region)
-        if (this.wideText ? wide === null : !isUtf8(region)) return from
+      if (!ascii && this.wideText) {
+        wide = native.ndjsonDecodeUtf8(region)
+        if (wide === null) return from
+      } else if (!ascii && !isUtf8(region)) {
+        return from
       }
     }
     const text = ascii ? buf.toString('latin1', from, end) : null

@@ -92,12 +92,12 @@ const WIDE_TEXT_BYTES: usize = 100;
 /// measure above (`BYTES_PER_COSTLY_VALUE`), taken by a rough scan instead of a parse (a value cut
 /// by the end of the sample still counts). Records the shaper would build (one costly value per
 /// 96 bytes: numbers, escaped or non-ASCII strings) go to the worker; other non-ASCII text goes to
-/// the JS thread, decoded by simdutf a chunk at a time (`TextMode::WideText`): on tweets the worker, which turned it into UTF-16 off the JS
-/// thread, was as fast on a quiet machine, but cost 10–45 % more CPU than a plain JS parser and
-/// lost its lead when the second core was busy. A little non-ASCII text (a name with an accent
-/// now and then) still counts by the byte, as it costs a line-by-line decode. The JS stage asks
-/// when bulk input starts, to choose its text mode, and every 4 MiB after, to keep it
-/// (lib/ndjson/inline.js).
+/// the JS thread, decoded by simdutf a chunk at a time (`TextMode::WideText`): on tweets the
+/// worker, which turned it into UTF-16 off the JS thread, was as fast on a quiet machine, but cost
+/// 10–45 % more CPU than a plain JS parser and lost its lead when the second core was busy. A
+/// little non-ASCII text (a name with an accent now and then) still counts by the byte, as it
+/// costs a line-by-line decode. The JS stage asks when bulk input starts, to choose its text mode,
+/// and every 4 MiB after, to keep it (lib/ndjson/inline.js).
 pub fn text_mode(sample: &[u8]) -> TextMode {
   // Numbers other than short integers, and strings with escapes.
   let mut costly = 0;
