@@ -737,9 +737,12 @@ function drainEntries (stream, inRead) {
     }
     const items = entry.items
     const n = items.length
+    // A 'data' listener (or a sink) may destroy the stream inside push(): checked per item, on
+    // the readable state (the stream's `destroyed` getter reads both sides' and was ~3 % of a
+    // small text-mode stream's main thread, before the JIT got to it; destroy() sets both).
+    const state = stream._readableState
     while (entry.index < n) {
-      // A 'data' listener (or a sink) may destroy the stream inside push().
-      if (stream.destroyed) return
+      if (state.destroyed) return
       // Counted as delivered before push() runs listeners that may throw: never pushed twice.
       const item = items[entry.index++]
       if (!(port === null ? stream.push(item) : port.push(item))) {
