@@ -124,35 +124,3 @@ test('detectLibc: gnu on this machine, null off Linux', (t) => {
   t.is(loader.detectLibc('linux'), 'gnu')
   t.is(loader.detectLibc('darwin'), null)
 })
-
-test('require loads a component when one of its names is first read; a name read or assigned is then a plain property', (t) => {
-  // In a fresh process: this one has loaded every component already.
-  const script = `
-    const path = require('node:path')
-    const loaded = (file) => require.cache[path.join(${JSON.stringify(ROOT)}, 'lib', file)] !== undefined
-    const sluice = require(${JSON.stringify(ROOT)})
-    const before = { native: loaded('native.js'), ndjson: loaded('ndjson.js'), meter: loaded('meter.js') }
-    const { NdjsonParser } = sluice
-    const afterParser = { ndjson: loaded('ndjson.js'), meter: loaded('meter.js') }
-    const stub = () => {}
-    sluice.Throttle = stub
-    const descriptor = Object.getOwnPropertyDescriptor(sluice, 'NdjsonParser')
-    console.log(JSON.stringify({
-      before, afterParser,
-      same: NdjsonParser === require(${JSON.stringify(path.join(ROOT, 'lib', 'ndjson.js'))}).NdjsonParser,
-      plain: descriptor.writable === true && descriptor.enumerable === true && 'value' in descriptor,
-      stubbed: sluice.Throttle === stub, throttleLoaded: loaded('throttle.js'),
-      meter: typeof sluice.Meter, keys: Object.keys(sluice).length
-    }))`
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
-  t.is(r.status, 0, r.stderr)
-  const seen = JSON.parse(r.stdout)
-  t.deepEqual(seen.before, { native: true, ndjson: false, meter: false })
-  t.deepEqual(seen.afterParser, { ndjson: true, meter: false })
-  t.true(seen.same)
-  t.true(seen.plain)
-  t.true(seen.stubbed)
-  t.false(seen.throttleLoaded)
-  t.is(seen.meter, 'function')
-  t.is(seen.keys, 16)
-})
