@@ -40,3 +40,28 @@ test("a producer awaiting 'drain' (the documented pattern): write callbacks run 
     t.true(mostBehind <= 16, `${kind}: at most ${mostBehind} callbacks outstanding while writing`)
   }
 })
+
+// A 'data' listener that ends the readable side itself (push(null) on someone else's stream) is a
+// misuse core's Transform answers with ERR_STREAM_PUSH_AFTER_EOF at its next push; the parser
+// waited for a read that could no longer come, and the stream never closed.
+for (const [name, lines] of [['a few lines (parsed on the JS thread)', 60], ['bulk number-heavy input (parsed natively)', 40000]]) {
+  test(`push(null) from a 'data' listener fails the stream with ERR_STREAM_PUSH_AFTER_EOF, as core's Transform does: ${name}`, async (t) => {
+    const input = Buffer.from(Array.from({ length: lines }, (_, i) => JSON.stringify({ i, xs: [i, i / 3, i * 7] })).join('\n') + '\n')
+    const parser = new NdjsonParser()
+    let seen = 0
+    parser.on('data', (v) => {
+      seen++
+      if (v.i === 17) parser.push(null)
+    })
+    const { once } = require('node:events')
+    const failed = once(parser, 'error')
+    // Not once(): it rejects on the 'error' that comes first.
+    const closed = new Promise((resolve) => parser.on('close', resolve))
+    parser.end(input)
+    const [err] = await failed
+    await closed
+    t.is(err.code, 'ERR_STREAM_PUSH_AFTER_EOF')
+    // The value that was being pushed when the listener ended the stream was delivered; none after.
+    t.is(seen, 18)
+  })
+}
