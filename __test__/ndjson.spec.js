@@ -1,6 +1,7 @@
 'use strict'
 
 const test = require('ava')
+const { once } = require('node:events')
 const { NdjsonParser, NULL } = require('..')
 const { chunked, runThrough } = require('./helpers.js')
 
@@ -21,7 +22,6 @@ test("a producer awaiting 'drain' (the documented pattern): write callbacks run 
   // Writes the parser took at once used to complete through core's process.nextTick, and held
   // ones from a promise job: a producer going on in promise jobs kept the first kind waiting, so
   // callbacks came out of order, and on blank lines half of them piled up until it stopped.
-  const { once } = require('node:events')
   const lines = { blank: '\n', whitespace: '  \n', numbers: '[1.5,2.5,{"x":-3e-7}]\n', strings: '{"msg":"hello world","level":"info"}\n' }
   for (const [kind, line] of Object.entries(lines)) {
     const chunk = Buffer.from(line.repeat(Math.floor(65536 / line.length)))
@@ -53,7 +53,6 @@ for (const [name, lines] of [['a few lines (parsed on the JS thread)', 60], ['bu
       seen++
       if (v.i === 17) parser.push(null)
     })
-    const { once } = require('node:events')
     const failed = once(parser, 'error')
     // Not once(): it rejects on the 'error' that comes first.
     const closed = new Promise((resolve) => parser.on('close', resolve))
