@@ -198,6 +198,36 @@ test('ThrottleStream: a write held by the throttle when the writer aborts reject
   await t.throwsAsync(reader.read(), { is: reason })
 })
 
+test('A face transferred to a worker thread (postMessage) is that face there: the worker writes NDJSON and reads the values it parses here, and its sides are locked here, as with a transferred TransformStream', async (t) => {
+  const { Worker } = require('node:worker_threads')
+  const face = new NdjsonParseStream()
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads')
+    parentPort.once('message', async (stream) => {
+      const writer = stream.writable.getWriter()
+      writer.write('{"a":1}\\n[2,3]\\n')
+      writer.close()
+      const values = []
+      for await (const value of stream.readable) values.push(value)
+      parentPort.postMessage({ isTransform: stream instanceof TransformStream, values })
+    })`, { eval: true })
+  worker.postMessage(face, [face])
+  t.true(face.readable.locked, 'the readable side went to the worker')
+  t.true(face.writable.locked, 'the writable side went to the worker')
+  const [reply] = await once(worker, 'message')
+  await worker.terminate()
+  t.deepEqual(reply, { isTransform: true, values: [{ a: 1 }, [2, 3]] })
+  t.is(face.stats().values, 2, 'parsed by the face here')
+  const meter = new MeterStream()
+  const copy = structuredClone(meter, { transfer: [meter] })
+  const writer = copy.writable.getWriter()
+  writer.write(new Uint8Array([1, 2, 3]))
+  writer.close()
+  const chunks = await readAll(copy.readable)
+  t.deepEqual(Buffer.concat(chunks), Buffer.from([1, 2, 3]))
+  t.is(meter.stats().bytes, 3, 'measured by the face here')
+})
+
 // ---------------------------------------------------------------------------------------------
 // MonitoredWritableStream
 

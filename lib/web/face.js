@@ -535,6 +535,49 @@ class WebTransform extends TransformStream {
   }
 }
 
+// Transfer (`postMessage(face, [face])`, `structuredClone(face, { transfer: [face] })`): Node's
+// TransformStream transfers the two sides it holds in its own state, here the unused identity
+// made by `super()`: the copy would pass chunks through untouched while the face's own sides
+// stayed unlocked here. Node's transfer steps are asked to transfer ours instead (the copy then
+// writes to and reads from this face across the port, as a transferred TransformStream does),
+// through the symbols Node keys them by, found by name: where a Node has none of them (a future
+// one), transfer is refused rather than silently wrong.
+const transferSymbols = new Map(Object.getOwnPropertySymbols(TransformStream.prototype).map((s) => [s.description, s]))
+const kTransfer = transferSymbols.get('messaging_transfer_symbol')
+const kTransferList = transferSymbols.get('messaging_transfer_list_symbol')
+const kState = Object.getOwnPropertySymbols(new TransformStream()).find((s) => s.description === 'kState')
+if (kTransfer !== undefined && kTransferList !== undefined && kState !== undefined) {
+  const base = TransformStream.prototype
+  // Node's steps, run with the face's sides in its state for the time of the call.
+  const withOurSides = (face, step) => {
+    const state = face[kState]
+    const { readable, writable } = state
+    state.readable = face.readable
+    state.writable = face.writable
+    try {
+      return base[step].call(face)
+    } finally {
+      state.readable = readable
+      state.writable = writable
+    }
+  }
+  for (const step of [kTransfer, kTransferList]) {
+    Object.defineProperty(WebTransform.prototype, step, {
+      configurable: true,
+      writable: true,
+      value: function () { return withOurSides(this, step) }
+    })
+  }
+} else if (kTransfer !== undefined) {
+  Object.defineProperty(WebTransform.prototype, kTransfer, {
+    configurable: true,
+    writable: true,
+    value: function () {
+      throw new DOMException(`${this.constructor.name} cannot be transferred on Node ${process.version}`, 'DataCloneError')
+    }
+  })
+}
+
 /**
  * The options of a Web face (a copy, as validateOptionsObject makes): the component's own
  * (`known`) minus `refused`, which are refused when set, with the message `why(key, className)`.
