@@ -1335,6 +1335,11 @@ test('ThrottleGroup.shared(): one budget per name; mismatched options fail with 
   t.regex(rate.message, new RegExp(name))
   t.throws(() => ThrottleGroup.shared(name, { rate: 1000, burst: 50 }), { code: 'ERR_SLUICE_SHARED_GROUP_MISMATCH' })
   t.like(first.stats(), { rate: 1000, burst: 100 }, 'a refused call changes nothing')
+  // Infinity (no limit) matches only itself: asking for a limit must not join an unlimited group, nor the reverse.
+  t.throws(() => ThrottleGroup.shared(name, { rate: Infinity }), { code: 'ERR_SLUICE_SHARED_GROUP_MISMATCH' })
+  ThrottleGroup.shared(`${name}-unlimited`, { rate: Infinity })
+  t.throws(() => ThrottleGroup.shared(`${name}-unlimited`, { rate: 5 }), { code: 'ERR_SLUICE_SHARED_GROUP_MISMATCH' })
+  t.is(ThrottleGroup.shared(`${name}-unlimited`, { rate: Infinity }).stats().rate, Infinity)
 
   t.throws(() => ThrottleGroup.shared(`${name}-missing`), { instanceOf: TypeError, message: /"options\.rate"/ })
   t.throws(() => ThrottleGroup.shared(''), { instanceOf: RangeError, message: /"name"/ })

@@ -217,8 +217,9 @@ function refuseMismatch (name, handle, opts, budget) {
     'Change it with group.setRate(), or omit the options to use it as it is.', { group: name, rate, burst, initialBurst: initial })
 }
 
+/** Equal but for the rounding of a rate converted to and from its `per`; Infinity only to itself. */
 function sameNumber (a, b) {
-  return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b))
+  return a === b || (Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)))
 }
 
 function byteLengthOf (chunk, encoding) {
