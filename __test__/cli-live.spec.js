@@ -8,6 +8,8 @@ const fs = require('node:fs')
 const path = require('node:path')
 const test = require('ava')
 const { spawn, spawnSync } = require('node:child_process')
+const { once } = require('node:events')
+const { constants: { signals } } = require('node:os')
 const { BIN, collect, records, sluice, tempDir } = require('./cli-helpers.js')
 const { formatRate } = require('../lib/meter.js')
 
@@ -48,7 +50,8 @@ function lineMatching (stream, predicate) {
 
 /**
  * Sends `signal` to a `sluice --progress --stats json` child once a progress line on its stderr
- * satisfies `predicate`; resolves with its exit code and the summary (stderr's last line).
+ * satisfies `predicate`; resolves with its status as a shell reports it (128 + the signal that
+ * killed it), the signal that killed it (null: it exited) and the summary (stderr's last line).
  */
 async function interruptAfter (child, predicate, signal = 'SIGINT', onSignalled = () => {}) {
   let stderr = ''
@@ -57,8 +60,8 @@ async function interruptAfter (child, predicate, signal = 'SIGINT', onSignalled 
   await seen
   child.kill(signal)
   onSignalled()
-  const code = await new Promise((resolve) => child.on('close', resolve))
-  return { code, summary: JSON.parse(stderr.trimEnd().split('\n').at(-1)) }
+  const [exitCode, killedBy] = await once(child, 'close')
+  return { code: exitCode ?? 128 + signals[killedBy], killedBy, summary: JSON.parse(stderr.trimEnd().split('\n').at(-1)) }
 }
 
 test('--rate 2MiB/s: 1 MiB takes at least ~0.4 s (0.5 s less the 100 ms burst), and arrives unchanged', async (t) => {
@@ -197,7 +200,7 @@ test('--size below the input: percent and ETA are dropped once the input passes 
   t.is(JSON.parse(proc.stderr.trimEnd().split('\n').at(-1)).input.size, null)
 })
 
-test('SIGINT: the summary so far, then exit 130', async (t) => {
+test('SIGINT: the summary so far, then death by SIGINT (a shell\'s 130)', async (t) => {
   const big = path.join(dir, 'sigint.bin')
   fs.writeFileSync(big, Buffer.concat([oneMiB, oneMiB, oneMiB, oneMiB]))
   const child = spawn(process.execPath, [BIN, '--rate', '512KiB/s', '--progress', '--interval', '0.05', '--stats', 'json', big], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -272,7 +275,7 @@ test('EPIPE with --lines and --ndjson: output.lines counts no line beyond output
   }
 })
 
-test('SIGINT, SIGTERM, SIGHUP: exit 128 + the signal, the summary counts exactly the invalid lines in the log', async (t) => {
+test('SIGINT, SIGTERM, SIGHUP: the summary, then death by the signal (a shell\'s 128 + the signal); the summary counts exactly the invalid lines in the log', async (t) => {
   const mixed = path.join(dir, 'mixed.ndjson')
   fs.writeFileSync(mixed, '{"ok":1}\nbad\n'.repeat(200000))
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
@@ -280,7 +283,8 @@ test('SIGINT, SIGTERM, SIGHUP: exit 128 + the signal, the summary counts exactly
     // 20,000 valid lines a second: ~20 s for the file, interrupted once invalid lines are seen.
     const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', log, '--rate', '20k/s',
       '--progress', '--interval', '0.05', '--stats', 'json', mixed], { stdio: ['ignore', 'ignore', 'pipe'] })
-    const { code: exitCode, summary } = await interruptAfter(child, (line) => / [\d,]+ invalid /.test(line), signal)
+    const { code: exitCode, killedBy, summary } = await interruptAfter(child, (line) => / [\d,]+ invalid /.test(line), signal)
+    t.is(killedBy, signal, `${signal}: it dies of the signal, as cat does`)
     t.is(exitCode, code, signal)
     t.like(summary, { status: 'interrupted', exitCode: code, signal })
     const logged = fs.readFileSync(log, 'utf8').split('\n').length - 1
@@ -288,6 +292,20 @@ test('SIGINT, SIGTERM, SIGHUP: exit 128 + the signal, the summary counts exactly
     t.is(summary.invalidLines, logged, `${signal}: the summary counts what the log holds`)
     t.true(summary.invalidPending >= 0)
   }
+})
+
+test('Ctrl-C stops a shell loop that runs sluice, as it stops one that runs cat: sluice dies of SIGINT, so the shell does too', async (t) => {
+  // bash leaves a loop on SIGINT only if its foreground child died of it (a child that exits
+  // with a status of its own, even 130, has handled it). Ctrl-C signals the whole process group.
+  const loop = `for i in 1 2; do echo "round $i"; "${process.execPath}" "${BIN}" --rate 100KiB/s --progress --interval 0.05 "${oneMiBFile}" > /dev/null; done; echo finished`
+  const shell = spawn('bash', ['-c', loop], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  shell.stdout.setEncoding('utf8').on('data', (c) => { stdout += c })
+  await lineMatching(shell.stderr, (line) => line.startsWith('sluice: '))
+  process.kill(-shell.pid, 'SIGINT')
+  const [code, killedBy] = await once(shell, 'close')
+  t.is(stdout, 'round 1\n', 'no second round, no "finished"')
+  t.is(killedBy, 'SIGINT', `bash ended with ${code}`)
 })
 
 test('backpressure: a reader of stdout that stops keeps what sluice reads within a bounded window', async (t) => {

@@ -57,8 +57,9 @@ Options:
   --version, -V         print the version and exit
 
 Exit status: 0 on success, 1 on an error (an invalid line with --on-invalid error, an I/O
-error), 2 on a bad argument, 128 + the signal when interrupted (130 SIGINT, 143 SIGTERM,
-129 SIGHUP), 141 when the reader of standard output went away (EPIPE), as cat under a pipe.
+error), 2 on a bad argument, 141 when the reader of standard output went away (EPIPE), as cat
+under a pipe. Interrupted (SIGINT, SIGTERM, SIGHUP), it prints its summary and dies of that
+signal, as cat does: a shell reports 128 + the signal (130, 143, 129) and stops its loop.
 `
 
 const OPTIONS = {

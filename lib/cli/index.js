@@ -17,8 +17,8 @@
 // display is refreshed by the 'write' meter's timer, which runs in Rust and so keeps ticking
 // while the output blocks; it lives until the last byte is written.
 //
-// Exit status: 0 done, 1 error, 2 usage, 128 + the signal's number after SIGINT (130), SIGTERM
-// (143) or SIGHUP (129), 141 EPIPE on stdout (as cat's 128+SIGPIPE).
+// Exit status: 0 done, 1 error, 2 usage, 141 EPIPE on stdout (as cat's 128+SIGPIPE); SIGINT,
+// SIGTERM or SIGHUP: the summary, then death by that signal (a shell's 130, 143, 129).
 
 const { constants: { signals } } = require('node:os')
 const { pipeline } = require('node:stream/promises')
@@ -316,9 +316,15 @@ function setUp (opts, opened) {
   return async function run () {
     for (const signal of STOP_SIGNALS) {
       process.once(signal, () => {
-        // process.exit: stages still waiting (a throttle, a blocked write) must not hold the
-        // exit back. The log is written synchronously, so it is complete when finish() returns.
-        process.exit(finish('interrupted', undefined, signal))
+        // The log is written synchronously, so it is complete when finish() returns. Then the
+        // process dies of the signal itself, as cat or sort do (its handler is gone: `once`), so
+        // that a shell running sluice in a loop stops on Ctrl-C instead of going on to the next
+        // round, as it does for a child that exits with a status of its own; the shell still
+        // reports 128 + the signal. process.exit() is the fallback if the signal is not fatal:
+        // stages still waiting (a throttle, a blocked write) must not hold the exit back.
+        const code = finish('interrupted', undefined, signal)
+        process.kill(process.pid, signal)
+        process.exit(code)
       })
     }
     try {
