@@ -228,6 +228,33 @@ test('A face transferred to a worker thread (postMessage) is that face there: th
   t.is(meter.stats().bytes, 3, 'measured by the face here')
 })
 
+test('Bytes made in another realm (a vm context, as jest\'s test environment makes them) are bytes to every byte face, as to TextDecoderStream: an ArrayBuffer, a SharedArrayBuffer, a Uint8Array', async (t) => {
+  const vm = require('node:vm')
+  const foreign = () => [
+    vm.runInNewContext('new Uint8Array([0x31, 10]).buffer'),
+    vm.runInNewContext('(() => { const s = new SharedArrayBuffer(2); new Uint8Array(s).set([0x32, 10]); return s })()'),
+    vm.runInNewContext('new Uint8Array([0x33, 10])')
+  ]
+  t.false(foreign()[0] instanceof ArrayBuffer, 'another realm\'s indeed')
+  t.deepEqual(await parse(foreign()), [1, 2, 3])
+  for (const Face of [MeterStream, web.ThrottleStream, web.BoundedBufferStream]) {
+    const options = Face === web.ThrottleStream ? { rate: Infinity } : undefined
+    const chunks = await readAll(ReadableStream.from(foreign()).pipeThrough(new Face(options)))
+    t.is(Buffer.concat(chunks).toString(), '1\n2\n3\n', Face.name)
+  }
+  const got = []
+  const monitored = new MonitoredWritableStream({ write (chunk) { got.push(Buffer.from(chunk).toString()) } })
+  await ReadableStream.from(foreign()).pipeTo(monitored)
+  t.is(got.join(''), '1\n2\n3\n', 'MonitoredWritableStream')
+  t.is(monitored.getStats().bytes, 6, 'MonitoredWritableStream counts their bytes')
+  const meter = new (require('..').Meter)({ objectMode: true })
+  meter.resume()
+  for (const item of foreign()) meter.write(item)
+  meter.end()
+  await once(meter, 'end')
+  t.is(meter.stats().bytes, 6, 'an object-mode Meter counts their bytes')
+})
+
 // ---------------------------------------------------------------------------------------------
 // MonitoredWritableStream
 

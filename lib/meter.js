@@ -30,6 +30,7 @@
 //   check that saw progress (late by at most stallMs/4, never early), once per stall.
 
 const { PassThrough, Writable } = require('node:stream')
+const { types: { isAnyArrayBuffer } } = require('node:util')
 const { setImmediate } = require('node:timers')
 const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
@@ -172,7 +173,8 @@ function byteLength (chunk, encoding) {
   if (typeof chunk === 'string') return stringBytes(chunk, encoding === 'buffer' || !encoding ? 'utf8' : encoding)
   // Bytes only where there are bytes: a record's own `byteLength` field (any number, NaN or
   // negative too) is not its size, and made `bytes` run backwards or become NaN.
-  if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && chunk instanceof SharedArrayBuffer)) return chunk.byteLength
+  // Of any realm: util.types, not instanceof.
+  if (ArrayBuffer.isView(chunk) || isAnyArrayBuffer(chunk)) return chunk.byteLength
   return 0
 }
 

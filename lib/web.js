@@ -19,6 +19,7 @@
 // WritableStream (or an underlying sink object).
 
 const { WritableStream, CountQueuingStrategy, ByteLengthQueuingStrategy } = require('node:stream/web')
+const { types: { isAnyArrayBuffer, isUint8Array } } = require('node:util')
 const { NdjsonParser, NULL, KNOWN_OPTIONS: PARSER_OPTIONS } = require('./ndjson.js')
 const { NdjsonEncoder, encoderOptions, KNOWN_OPTIONS: STRINGIFIER_OPTIONS, MAX_BATCH } = require('./stringifier.js')
 const { Throttle, THROTTLE_OPTIONS } = require('./throttle.js')
@@ -266,9 +267,10 @@ const NULL_CHUNK = Symbol('sluice.web.nullChunk')
 
 /** A byte chunk as a Node Writable takes it, over the same memory: a string or a Uint8Array; anything else as it is. */
 function bytesOf (chunk) {
-  if (typeof chunk === 'string' || chunk instanceof Uint8Array) return chunk
+  if (typeof chunk === 'string' || isUint8Array(chunk)) return chunk
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-  if (chunk instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && chunk instanceof SharedArrayBuffer)) return new Uint8Array(chunk)
+  // Of any realm (see toBytes in lib/web/engines.js).
+  if (isAnyArrayBuffer(chunk)) return new Uint8Array(chunk)
   return chunk
 }
 

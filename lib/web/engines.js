@@ -25,6 +25,7 @@
 
 const { Buffer } = require('node:buffer')
 const { EventEmitter } = require('node:events')
+const { types: { isArrayBuffer, isSharedArrayBuffer } } = require('node:util')
 // The real one, even inside jest's sandbox with fake timers (as lib/transport.js).
 const { setImmediate, clearImmediate } = require('node:timers')
 const { addValue } = require('../stringifier.js')
@@ -127,13 +128,15 @@ function failedAlready (stream, callback) {
  */
 function toBytes (chunk) {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8')
+  // util.types, not instanceof: a buffer made in another realm (a vm context; jest runs tests in
+  // one) is bytes all the same, as TextDecoderStream takes it.
   if (ArrayBuffer.isView(chunk)) {
-    if (chunk.buffer instanceof SharedArrayBuffer) return Buffer.from(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    if (isSharedArrayBuffer(chunk.buffer)) return Buffer.from(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
     if (Buffer.isBuffer(chunk)) return chunk
     return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
   }
-  if (chunk instanceof ArrayBuffer) return Buffer.from(chunk)
-  if (chunk instanceof SharedArrayBuffer) return Buffer.from(new Uint8Array(chunk))
+  if (isArrayBuffer(chunk)) return Buffer.from(chunk)
+  if (isSharedArrayBuffer(chunk)) return Buffer.from(new Uint8Array(chunk))
   return null
 }
 
