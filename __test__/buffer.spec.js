@@ -787,6 +787,8 @@ test('bad options are TypeError/RangeError naming the option', (t) => {
     [{ pressureLevels: ['0.5'] }, TypeError, 'options.pressureLevels[0]'],
     [{ pressureLevels: 0.5 }, TypeError, 'options.pressureLevels'],
     [{ pressureHysteresis: 0.3 }, RangeError, 'options.pressureHysteresis'],
+    // No level to leave: the setting would do nothing.
+    [{ pressureLevels: [], pressureHysteresis: 0.05 }, TypeError, 'options.pressureHysteresis'],
     [{ size: 3 }, TypeError, 'options.size']
   ]
   for (const [options, type, name] of cases) {

@@ -608,6 +608,15 @@ test('options are validated with TypeError/RangeError naming the option', (t) =>
       t.throws(() => new MonitoredWritable({ [key]: bad }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: new RegExp(`"options\\.${key}"`) })
     }
   }
+  // A look-alike signal (core checks only for `aborted`, then fails calling addEventListener with
+  // a TypeError that names nothing): refused by name, by every class that takes a signal.
+  const sluice = require('..')
+  for (const make of [
+    (o) => new sluice.NdjsonParser(o), (o) => new sluice.NdjsonStringifier(o), (o) => new sluice.Throttle({ rate: 1, ...o }),
+    (o) => new sluice.BoundedBuffer(o), (o) => new Meter(o), (o) => new MonitoredWritable(o)
+  ]) {
+    t.throws(() => make({ signal: { aborted: false } }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"options\.signal"/ })
+  }
   t.throws(() => new MonitoredWritable({ defaultEncoding: 'bogus' }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /"options\.defaultEncoding"/ })
   t.throws(() => new MonitoredWritable({ defaultEncoding: null }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"options\.defaultEncoding"/ })
   const written = []

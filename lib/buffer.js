@@ -340,6 +340,7 @@ class BoundedBuffer extends Transform {
     const priority = validateFunction(opts, 'priority')
     if (!dropping) refuseWith(opts, 'priority', `overflow '${overflow}' (it chooses what a dropping strategy drops)`)
     const levels = validateLevels(opts)
+    if (levels.length === 0) refuseWith(opts, 'pressureHysteresis', "pressureLevels [] (no level to leave: 'pressure' is off)")
     const hysteresis = validateNumber(opts, 'pressureHysteresis', {
       min: 0, inclusive: true, fallback: levels.length > 0 ? Math.min(DEFAULT_HYSTERESIS, levels[0] / 2) : 0
     })

@@ -178,7 +178,9 @@ function pickStreamOptions (options) {
   }
   const signal = options.signal
   if (signal !== undefined) {
-    if (signal === null || typeof signal !== 'object' || !('aborted' in signal)) {
+    // As core's check, and an addEventListener, which core then calls (a look-alike without one
+    // failed there with a TypeError that named no option).
+    if (signal === null || typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function') {
       throw typeError('options.signal', 'an instance of AbortSignal', signal)
     }
     picked.signal = signal
