@@ -205,6 +205,27 @@ test('MonitoredWritable: backpressure and drain counts against a slow destinatio
   await once(w, 'finish')
 })
 
+test('MonitoredWritable, both forms: a write after end() or destroy() (false, and an error, as in core) is not a backpressure event, nor blocked time', async (t) => {
+  const forms = {
+    own: () => new MonitoredWritable({ write (chunk, encoding, cb) { cb() } }),
+    wrap: () => MonitoredWritable.wrap(new Writable({ write (chunk, encoding, cb) { cb() } }).on('error', () => {}))
+  }
+  for (const [name, make] of Object.entries(forms)) {
+    for (const stop of ['end', 'destroy']) {
+      const w = make()
+      const errors = []
+      w.on('error', (err) => errors.push(err.code))
+      t.true(w.write('a'), `${name}: room for the first write`)
+      w[stop]()
+      for (let i = 0; i < 5; i++) t.false(w.write('b'), `${name} after ${stop}: refused`)
+      // (once() would reject on the 'error' of the write after end.)
+      await new Promise((resolve) => w.on('close', resolve))
+      t.like(w.stats(), { backpressureEvents: 0, blockedMs: 0, bytes: 1 }, `${name} after ${stop}`)
+      if (stop === 'end') t.deepEqual(errors.slice(0, 1), ['ERR_STREAM_WRITE_AFTER_END'], name)
+    }
+  }
+})
+
 test('wrap(): write() returns false exactly when the destination does, and drain follows the destination', async (t) => {
   const dest = new Writable({ highWaterMark: 100, write (chunk, encoding, cb) { setTimeout(cb, 1) } })
   const returned = []

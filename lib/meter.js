@@ -814,10 +814,12 @@ class MonitoredWritable extends Writable {
     const seq = m.writes
     const timed = (seq & (LATENCY_EVERY - 1)) === 0
     const at = timed ? m.now() : 0
+    // After end() or destroy(), core fails the write and returns false: an error, not backpressure.
+    const refused = this.writableEnded || this.destroyed
     const ok = super.write(chunk, encoding, callback)
     m.writes++
     if (timed) m.sample(seq, at)
-    if (!ok) {
+    if (!ok && !refused) {
       m.owed = true
       m.refused(this.writableLength)
     }
@@ -1038,7 +1040,8 @@ class WrappedWritable extends MonitoredWritable {
       m.queue.push3(accepted ? n : -1, callback, at)
       m.pending++
     }
-    if (!ok) {
+    // A refused write returns false too, and is an error, not backpressure.
+    if (!ok && !refused) {
       m.owed = true
       m.backpressure++
       const buffered = dest.writableLength
