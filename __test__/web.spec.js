@@ -115,6 +115,17 @@ test('Web faces read options as core does: inherited ones and getters count (Bou
   t.notThrows(() => new MonitoredWritableStream({ write () {} }, { write: undefined, highWaterMark: undefined }))
 })
 
+test('every face: a null or missing queuing strategy is the face\'s default (a WebIDL dictionary reads null as empty, as TransformStream does); a strategy that is no object is a TypeError naming it', (t) => {
+  t.notThrows(() => new TransformStream(undefined, null, null))
+  for (const Class of [NdjsonParseStream, web.NdjsonStringifyStream, web.ThrottleStream, MeterStream, web.BoundedBufferStream]) {
+    const options = Class === web.ThrottleStream ? { rate: 1 } : undefined
+    const face = new Class(options, null, null)
+    t.is(face.writable.getWriter().desiredSize, 1, `${Class.name}: one chunk in hand, as by default`)
+    t.throws(() => new Class(options, 5), { instanceOf: TypeError, message: /"writableStrategy" argument/ }, Class.name)
+    t.throws(() => new Class(options, undefined, 'big'), { instanceOf: TypeError, message: /"readableStrategy" argument/ }, Class.name)
+  }
+})
+
 test('every face: an unknown option is refused naming the Web class, not its Node component', (t) => {
   for (const Class of [NdjsonParseStream, web.NdjsonStringifyStream, web.ThrottleStream, MeterStream, web.BoundedBufferStream]) {
     t.throws(() => new Class({ noSuchOption: 1, rate: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: new RegExp(`"options\\.noSuchOption" for ${Class.name}\\.`) }, Class.name)
@@ -257,6 +268,26 @@ test('Bytes made in another realm (a vm context, as jest\'s test environment mak
 
 // ---------------------------------------------------------------------------------------------
 // MonitoredWritableStream
+
+test('MonitoredWritableStream with highWaterMark 0: each write() settles with the destination\'s write of that chunk, its error included, so a buffer may be reused once its write has settled', async (t) => {
+  const got = []
+  const dest = new WritableStream({
+    async write (chunk) {
+      got.push(Buffer.from(chunk).toString())
+      await new Promise((resolve) => setImmediate(resolve))
+      if (got.length === 3) throw new Error('disk full')
+    }
+  })
+  const writer = new MonitoredWritableStream(dest, { highWaterMark: 0 }).getWriter()
+  const buf = Buffer.alloc(1)
+  const results = []
+  for (const ch of 'abcd') {
+    buf.write(ch)
+    results.push(await writer.write(buf).then(() => 'ok', (err) => err.message))
+  }
+  t.is(got.join(''), 'abc', 'each chunk as it was when written')
+  t.deepEqual(results, ['ok', 'ok', 'disk full', 'disk full'], 'the failing write is the one that rejects')
+})
 
 test('MonitoredWritableStream: forwards to a WritableStream or an underlying sink, measures, works with pipeTo', async (t) => {
   const got = []

@@ -600,10 +600,13 @@ function nodeStreamOption (key, className) {
     'give queuing strategies instead (the second and third arguments), and an AbortSignal to pipeTo/pipeThrough'
 }
 
-/** Checks a queuing strategy argument; `undefined` gives `fallback()`. */
+/**
+ * Checks a queuing strategy argument; `undefined` or `null` gives `fallback()` (a WebIDL
+ * dictionary reads null as empty, as `new TransformStream(t, null, null)` does).
+ */
 function strategy (value, name, fallback) {
-  if (value === undefined) return fallback()
-  if (value === null || typeof value !== 'object') throw typeError(name, 'a queuing strategy object', value)
+  if (value === undefined || value === null) return fallback()
+  if (typeof value !== 'object') throw typeError(name, 'a queuing strategy object', value)
   return value
 }
 
