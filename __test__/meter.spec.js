@@ -205,6 +205,28 @@ test('MonitoredWritable: backpressure and drain counts against a slow destinatio
   await once(w, 'finish')
 })
 
+test('A Meter subclass with a _transform of its own uses it, as a PassThrough subclass does; super._transform() counts and passes on', async (t) => {
+  class Upper extends Meter {
+    _transform (chunk, encoding, callback) { super._transform(Buffer.from(chunk.toString().toUpperCase()), encoding, callback) }
+  }
+  class Dropping extends Meter {
+    _transform (chunk, encoding, callback) { callback() }
+  }
+  for (const [Class, expected, bytes] of [[Upper, 'HELLO', 5], [Dropping, '', 0], [Meter, 'hello', 5]]) {
+    const meter = new Class()
+    let out = ''
+    meter.on('data', (chunk) => { out += chunk })
+    meter.end('hello')
+    await once(meter, 'end')
+    t.is(out, expected, Class.name)
+    t.is(meter.stats().bytes, bytes, Class.name)
+  }
+  const objects = new (class extends Meter { _transform (item, encoding, callback) { super._transform({ wrapped: item }, encoding, callback) } })({ objectMode: true })
+  objects.end('x')
+  t.deepEqual(await objects.toArray(), [{ wrapped: 'x' }])
+  t.is(objects.stats().chunks, 1)
+})
+
 test('MonitoredWritable, both forms: a write after end() or destroy() (false, and an error, as in core) is not a backpressure event, nor blocked time', async (t) => {
   const forms = {
     own: () => new MonitoredWritable({ write (chunk, encoding, cb) { cb() } }),

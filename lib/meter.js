@@ -655,7 +655,10 @@ class Meter extends PassThrough {
     const objectMode = validateBoolean(opts, 'objectMode', false)
     const monitor = validateMonitorOptions(opts, 'meter')
     super({ ...pickStreamOptions(opts), objectMode })
-    this._transform = objectMode ? transformObjects : transformBytes
+    // The mode's own function on the instance (one shape per call site), unless a subclass has
+    // a _transform of its own, which is then used, as a PassThrough subclass's is (its counting
+    // is that function's: super._transform() counts and pushes).
+    if (this._transform === Meter.prototype._transform) this._transform = objectMode ? transformObjects : transformBytes
     this[kMeasure] = new Measure(this, KIND_METER, objectMode, monitor,
       this.readableHighWaterMark + this.writableHighWaterMark)
     watchListeners(this)
@@ -665,6 +668,11 @@ class Meter extends PassThrough {
 
   _write (chunk, encoding, callback) {
     writeAnswerable(this, chunk, encoding, callback)
+  }
+
+  _transform (chunk, encoding, callback) {
+    if (this[kMeasure].objectMode) transformObjects.call(this, chunk, encoding, callback)
+    else transformBytes.call(this, chunk, encoding, callback)
   }
 
   _read (n) {
