@@ -755,6 +755,14 @@ test('capacityBytes in object mode measures strings and Buffers, and refuses oth
   t.is(s.stats().bufferedBytes, 8)
   const err = await new Promise((resolve) => s.write({ not: 'bytes' }, resolve))
   t.is(err.code, 'ERR_INVALID_ARG_TYPE')
+  // As Buffer.from encodes a string (not Buffer.byteLength's estimate), and ArrayBuffers.
+  const { s: more } = make({ objectMode: true, capacityBytes: 100, overflow: 'drop-oldest' })
+  more.write('zzzz', 'hex')
+  more.write('6869', 'hex')
+  more.write(new ArrayBuffer(5))
+  more.write(new DataView(new ArrayBuffer(3)))
+  t.is(more.stats().bufferedBytes, 0 + 2 + 5 + 3)
+  more.destroy()
 })
 
 // ---------------------------------------------------------------------------------------------

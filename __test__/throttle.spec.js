@@ -430,6 +430,28 @@ test('objects are never split: a 64 KiB Buffer in object mode passes whole (the 
   t.true(Math.abs(out.log[1].at - expected) < 0.001, `b at ${out.log[1].at} ms, expected ${expected}`)
 })
 
+test("object mode, cost 'bytes': a string costs the bytes Buffer.from makes of it in its encoding (not Buffer.byteLength's estimate), an ArrayBuffer or a DataView its bytes, as Meter counts them", (t) => {
+  const { clock, t: throttle } = manual({ rate: 1e6, objectMode: true, cost: 'bytes' })
+  const vm = require('node:vm')
+  const items = [
+    ['6869', 'hex', 2], ['zzzz', 'hex', 0], ['!!!!', 'base64', 0], ['aGk=', 'base64', 2], ['héllo', undefined, 6],
+    [new ArrayBuffer(5), undefined, 5], [new DataView(new ArrayBuffer(7)), undefined, 7], [vm.runInNewContext('new ArrayBuffer(3)'), undefined, 3]
+  ]
+  let expected = 0
+  for (const [item, encoding, bytes] of items) {
+    throttle.write(item, encoding)
+    clock.advance(10)
+    expected += bytes
+    t.is(throttle.stats().units, expected, `${typeof item === 'string' ? `'${item}' (${encoding})` : item.constructor.name}: ${bytes}`)
+  }
+  const meter = new Meter({ objectMode: true })
+  meter.resume()
+  for (const [item, encoding] of items) meter.write(item, encoding)
+  t.is(meter.stats().bytes, expected, 'the same as Meter counts')
+  meter.destroy()
+  throttle.destroy()
+})
+
 test('object mode: N items per second, in order', (t) => {
   const { clock, t: throttle, out } = manual({ rate: 10, objectMode: true })
   for (let i = 0; i < 50; i++) throttle.write({ i })

@@ -65,6 +65,7 @@
 
 const { Transform } = require('node:stream')
 const { SluiceError, asError } = require('./errors.js')
+const { chunkBytes } = require('./bytes.js')
 const { answerFromDestroy, completeInOrder, throwLater } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
@@ -283,9 +284,9 @@ function validateLevels (opts) {
 }
 
 function byteLengthOf (item, encoding) {
-  if (typeof item === 'string') return Buffer.byteLength(item, encoding === 'buffer' ? 'utf8' : encoding)
-  if (ArrayBuffer.isView(item)) return item.byteLength
-  const err = new TypeError(`BoundedBuffer with capacityBytes in object mode measures strings, Buffers and typed arrays; got ${item === null ? 'null' : typeof item}. Use capacity (items) for other values`)
+  const n = chunkBytes(item, encoding)
+  if (n >= 0) return n
+  const err = new TypeError(`BoundedBuffer with capacityBytes in object mode measures strings, Buffers, typed arrays and ArrayBuffers; got ${item === null ? 'null' : typeof item}. Use capacity (items) for other values`)
   err.code = 'ERR_INVALID_ARG_TYPE'
   throw err
 }
@@ -583,7 +584,7 @@ class BoundedBuffer extends Transform {
     const sizeOf = this[kSizeOf]
     let bytes = 0
     for (const item of items) {
-      bytes += objectMode ? sizeOf(item) : typeof item === 'string' ? Buffer.byteLength(item, encoding) : item.byteLength
+      bytes += objectMode ? sizeOf(item) : chunkBytes(item, encoding)
     }
     return bytes
   }

@@ -30,7 +30,7 @@
 //   check that saw progress (late by at most stallMs/4, never early), once per stall.
 
 const { PassThrough, Writable } = require('node:stream')
-const { types: { isAnyArrayBuffer } } = require('node:util')
+const { chunkBytes, stringBytes } = require('./bytes.js')
 const { setImmediate } = require('node:timers')
 const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
@@ -169,26 +169,9 @@ function validateMonitorOptions (opts, what) {
   return { name, interval, stallMs, halfLifeMs, total, clock }
 }
 
+/** An item's bytes (lib/bytes.js); other items count none. */
 function byteLength (chunk, encoding) {
-  if (typeof chunk === 'string') return stringBytes(chunk, encoding === 'buffer' || !encoding ? 'utf8' : encoding)
-  // Bytes only where there are bytes: a record's own `byteLength` field (any number, NaN or
-  // negative too) is not its size, and made `bytes` run backwards or become NaN.
-  // Of any realm: util.types, not instanceof.
-  if (ArrayBuffer.isView(chunk) || isAnyArrayBuffer(chunk)) return chunk.byteLength
-  return 0
-}
-
-/** Encodings whose Buffer.byteLength is an estimate from the length alone. */
-const ESTIMATED_ENCODINGS = new Set(['hex', 'base64', 'base64url'])
-
-/**
- * The bytes `text` becomes in `encoding`, as Buffer.from makes them (and core's decodeStrings):
- * for hex and base64, Buffer.byteLength counts characters the decoder drops ('zz' as hex is 1
- * byte there, and none in the Buffer).
- */
-function stringBytes (text, encoding) {
-  if (encoding !== 'utf8' && ESTIMATED_ENCODINGS.has(encoding.toLowerCase())) return Buffer.from(text, encoding).length
-  return Buffer.byteLength(text, encoding)
+  return Math.max(0, chunkBytes(chunk, encoding))
 }
 
 /**

@@ -22,6 +22,7 @@
 
 const { Transform } = require('node:stream')
 const native = require('./native.js')
+const { chunkBytes } = require('./bytes.js')
 const { SluiceError, asError, nativeError, safeString } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight, answerFromDestroy } = require('./inflight.js')
@@ -222,11 +223,6 @@ function sameNumber (a, b) {
   return a === b || (Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)))
 }
 
-function byteLengthOf (chunk, encoding) {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk, encoding === 'buffer' ? 'utf8' : encoding)
-  if (ArrayBuffer.isView(chunk)) return chunk.byteLength
-  return -1
-}
 
 class Throttle extends Transform {
   constructor (options) {
@@ -514,9 +510,9 @@ function costFunction (cost) {
   if (cost === 'items') return () => 1
   if (cost === 'bytes') {
     return (chunk, encoding) => {
-      const n = byteLengthOf(chunk, encoding)
+      const n = chunkBytes(chunk, encoding)
       if (n < 0) {
-        const err = new TypeError(`Throttle with cost 'bytes' takes strings, Buffers and typed arrays; got ${chunk === null ? 'null' : typeof chunk}. Use cost: 'items' or a function for objects`)
+        const err = new TypeError(`Throttle with cost 'bytes' takes strings, Buffers, typed arrays and ArrayBuffers; got ${chunk === null ? 'null' : typeof chunk}. Use cost: 'items' or a function for objects`)
         err.code = 'ERR_INVALID_ARG_TYPE'
         throw err
       }
