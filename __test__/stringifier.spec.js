@@ -207,6 +207,12 @@ test('a function replacer is called for NULL as for null (JSON.stringify(null, f
   t.is(kept, '1\n')
   t.like(skips[0], { index: 0, value: NULL })
   t.regex(skips[0].reason, /replacer returned undefined/)
+  // NULL returned by a replacer is a symbol to JSON.stringify: the reason says what to return instead.
+  const toNull = (key, value) => (key === '' && value.deleted ? NULL : value)
+  const { text: live, skips: deleted } = await stringify([{ id: 1 }, { id: 2, deleted: true }], { replacer: toNull, onUnserializable: 'skip' })
+  t.is(live, '{"id":1}\n')
+  t.like(deleted[0], { index: 1 })
+  t.regex(deleted[0].reason, /a symbol \(return null, not NULL, for a JSON null\)/)
 
   // An array replacer has nothing to pick from null: 'null', as JSON.stringify(null, ['a']).
   t.is((await stringify([NULL], { replacer: ['a'] })).text, 'null\n')

@@ -106,7 +106,9 @@ function undefinedReason (value) {
   if (value === undefined) return 'undefined has no JSON text'
   if (typeof value === 'function') return 'a function has no JSON text'
   if (typeof value === 'symbol') return 'a symbol has no JSON text (write NULL for a JSON null)'
-  return 'its toJSON() or the replacer returned undefined'
+  // What they returned is gone: JSON.stringify only says there is no text. NULL from a replacer
+  // is a symbol there, as NULL nested in a value is (only a value written as NULL is a null line).
+  return 'its toJSON() or the replacer returned undefined, a function or a symbol (return null, not NULL, for a JSON null)'
 }
 
 /** The lines (0x0a bytes) in a Buffer. */
