@@ -308,6 +308,27 @@ test('Ctrl-C stops a shell loop that runs sluice, as it stops one that runs cat:
   t.is(killedBy, 'SIGINT', `bash ended with ${code}`)
 })
 
+test('after a signal, the stdio it shares with the shell are as they were: blocking (libuv makes pipes non-blocking, Node puts them back on its way out, a death by signal skipped that, and the next command of { sluice; cat; } failed with EAGAIN)', async (t) => {
+  // sluice in the background with the shell's three pipes (a background job's stdin would be
+  // /dev/null), its pid on stderr; once it has read and shown a line, SIGINT; once it is gone,
+  // the shell shows the flags of its (the same) file descriptors, from /proc.
+  const fdFlags = 'for fd in 0 1 2; do echo "fd $fd $(grep ^flags: /proc/$$/fdinfo/$fd)"; done'
+  const script = `"${process.execPath}" "${BIN}" --progress --interval 0.05 <&0 & echo "pid $!" >&2; wait; ${fdFlags}`
+  const shell = spawn('bash', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  shell.stdout.setEncoding('utf8').on('data', (c) => { stdout += c })
+  const pid = lineMatching(shell.stderr, (line) => line.startsWith('pid '))
+  shell.stdin.write('{"a":1}\n')
+  const sluicePid = Number((await pid).slice(4))
+  await lineMatching(shell.stderr, (line) => / 8 B /.test(line))
+  process.kill(sluicePid, 'SIGINT')
+  const [code] = await once(shell, 'close')
+  t.is(code, 0)
+  const flags = [...stdout.matchAll(/^fd (\d) flags:\s+([0-7]+)$/gm)].map(([, fd, octal]) => [Number(fd), parseInt(octal, 8)])
+  t.is(flags.length, 3, stdout)
+  for (const [fd, value] of flags) t.is(value & fs.constants.O_NONBLOCK, 0, `fd ${fd}: flags ${value.toString(8)}`)
+})
+
 test('backpressure: a reader of stdout that stops keeps what sluice reads within a bounded window', async (t) => {
   const file = backpressureFile
   for (const mode of [[], ['--ndjson']]) {

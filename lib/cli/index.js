@@ -323,6 +323,7 @@ function setUp (opts, opened) {
         // reports 128 + the signal. process.exit() is the fallback if the signal is not fatal:
         // stages still waiting (a throttle, a blocked write) must not hold the exit back.
         const code = finish('interrupted', undefined, signal)
+        restoreBlockingStdio(opts.file === null)
         process.kill(process.pid, signal)
         process.exit(code)
       })
@@ -335,6 +336,23 @@ function setUp (opts, opened) {
       return finish('error', describeError(failure ?? err, input.name, origins))
     }
     return failure === null ? finish('done') : finish('error', describeError(failure, input.name, origins))
+  }
+}
+
+/**
+ * libuv made the stdio pipes non-blocking, and they are shared with the processes around sluice
+ * (the next command of a shell's `{ sluice; cat; }` reads the same pipe): Node puts the flags back
+ * on its way out, which a death by signal skips, and the others then failed with EAGAIN. Blocking
+ * again, as before sluice ran (a terminal is not shared: libuv reopens it). Standard input only
+ * if it was read: reading process.stdin now would open it, and make it non-blocking first.
+ */
+function restoreBlockingStdio (readStdin) {
+  for (const stream of readStdin ? [process.stdin, process.stdout, process.stderr] : [process.stdout, process.stderr]) {
+    try {
+      stream._handle?.setBlocking?.(true)
+    } catch {
+      // Closed already: nothing left to restore.
+    }
   }
 }
 
