@@ -659,6 +659,10 @@ test('options are validated with TypeError/RangeError naming the option', (t) =>
     (o) => new sluice.BoundedBuffer(o), (o) => new Meter(o), (o) => new MonitoredWritable(o)
   ]) {
     t.throws(() => make({ signal: { aborted: false } }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"options\.signal"/ })
+    // Aborted already, it is never listened to: destroyed at once with an AbortError, as core does.
+    const aborted = make({ signal: { aborted: true } })
+    aborted.on('error', () => {})
+    t.true(aborted.destroyed)
   }
   t.throws(() => new MonitoredWritable({ defaultEncoding: 'bogus' }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /"options\.defaultEncoding"/ })
   t.throws(() => new MonitoredWritable({ defaultEncoding: null }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"options\.defaultEncoding"/ })

@@ -178,9 +178,10 @@ function pickStreamOptions (options) {
   }
   const signal = options.signal
   if (signal !== undefined) {
-    // As core's check, and an addEventListener, which core then calls (a look-alike without one
-    // failed there with a TypeError that named no option).
-    if (signal === null || typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function') {
+    // As core's check, and an addEventListener where core then calls it, i.e. unless it is
+    // aborted already (a look-alike without one failed there with a TypeError naming no option).
+    if (signal === null || typeof signal !== 'object' || !('aborted' in signal) ||
+      (!signal.aborted && typeof signal.addEventListener !== 'function')) {
       throw typeError('options.signal', 'an instance of AbortSignal', signal)
     }
     picked.signal = signal

@@ -40,6 +40,7 @@ const {
   WritableStream
 } = require('node:stream/web')
 const { STREAM_OPTIONS, setsOption, typeError, validateOptionsObject } = require('../options.js')
+const { markAsUntransferable } = require('node:worker_threads')
 
 // Promise jobs cannot be faked by a test framework's clock (lib/transport.js, "Scheduling").
 const resolved = Promise.resolve()
@@ -475,6 +476,16 @@ function waitsForReader (face) {
   return !link.room() || link.engine.awaitsReader?.() === true
 }
 
+// The symbols by which Node's TransformStream keys its transfer steps and its state (see the
+// transfer steps after the class). A Node without one of them (a future one) cannot be asked to
+// transfer the face's sides: its faces are marked untransferable, so that a transfer fails
+// (DataCloneError) rather than sending the unused identity.
+const transferSymbols = new Map(Object.getOwnPropertySymbols(TransformStream.prototype).map((s) => [s.description, s]))
+const kTransfer = transferSymbols.get('messaging_transfer_symbol')
+const kTransferList = transferSymbols.get('messaging_transfer_list_symbol')
+const kState = Object.getOwnPropertySymbols(new TransformStream()).find((s) => s.description === 'kState')
+const transferable = kTransfer !== undefined && kTransferList !== undefined && kState !== undefined
+
 /**
  * A TransformStream whose sides are driven by `engine`. `instanceof TransformStream` holds and
  * `pipeThrough` takes it (it reads `readable` and `writable`, which are ours). The identity
@@ -491,6 +502,7 @@ class WebTransform extends TransformStream {
    */
   constructor (engine, writableStrategy, readableStrategy) {
     super()
+    if (!transferable) markAsUntransferable(this)
     const readQueue = typeof engine.discardUnread === 'function' ? new ReadQueue(readableStrategy) : null
     const link = new Link(engine, readQueue)
     this.#writable = new WritableStream({
@@ -540,13 +552,8 @@ class WebTransform extends TransformStream {
 // made by `super()`: the copy would pass chunks through untouched while the face's own sides
 // stayed unlocked here. Node's transfer steps are asked to transfer ours instead (the copy then
 // writes to and reads from this face across the port, as a transferred TransformStream does),
-// through the symbols Node keys them by, found by name: where a Node has none of them (a future
-// one), transfer is refused rather than silently wrong.
-const transferSymbols = new Map(Object.getOwnPropertySymbols(TransformStream.prototype).map((s) => [s.description, s]))
-const kTransfer = transferSymbols.get('messaging_transfer_symbol')
-const kTransferList = transferSymbols.get('messaging_transfer_list_symbol')
-const kState = Object.getOwnPropertySymbols(new TransformStream()).find((s) => s.description === 'kState')
-if (kTransfer !== undefined && kTransferList !== undefined && kState !== undefined) {
+// through the symbols Node keys them by (found by name, before the class: see `transferable`).
+if (transferable) {
   const base = TransformStream.prototype
   // Node's steps, run with the face's sides in its state for the time of the call.
   const withOurSides = (face, step) => {
@@ -568,14 +575,6 @@ if (kTransfer !== undefined && kTransferList !== undefined && kState !== undefin
       value: function () { return withOurSides(this, step) }
     })
   }
-} else if (kTransfer !== undefined) {
-  Object.defineProperty(WebTransform.prototype, kTransfer, {
-    configurable: true,
-    writable: true,
-    value: function () {
-      throw new DOMException(`${this.constructor.name} cannot be transferred on Node ${process.version}`, 'DataCloneError')
-    }
-  })
 }
 
 /**
