@@ -46,7 +46,7 @@ export interface NdjsonParserOptions extends Pick<TransformOptions, 'highWaterMa
   /** Longest line accepted, in bytes without the terminator; longer lines are invalid and never buffered beyond this. Default: 16 MiB. */
   maxLineBytes?: number
   /** What a `null` line becomes in `'values'` output (anything but `null`; `undefined` means the default); refused with another `output`. Default: `NULL`. */
-  nullValue?: unknown
+  nullValue?: NonNullable<unknown>
   /** As in `JSON.parse`, applied to each line. Not with `output: 'lines'`. */
   reviver?: (this: any, key: string, value: any) => any
   /**
@@ -63,17 +63,31 @@ export interface NdjsonParserOptions extends Pick<TransformOptions, 'highWaterMa
 /** A JSON scalar an operator compares with. */
 export type NdjsonScalar = string | number | boolean | null
 
-/** The object form of `where`. */
+/** The operators of `where`'s object form, each with what it compares with. */
+export interface NdjsonOperators {
+  eq: NdjsonScalar
+  ne: NdjsonScalar
+  lt: number | string
+  lte: number | string
+  gt: number | string
+  gte: number | string
+  in: readonly NdjsonScalar[]
+  exists: boolean
+  startsWith: string
+  endsWith: string
+  contains: NdjsonScalar
+  matches: string
+}
+
+/** Exactly one key of `T`: the others, and those of `Others`, absent (the parser refuses two). */
+type OneKeyOf<T, Others extends PropertyKey = never> = {
+  [K in keyof T]: { [P in K]: T[P] } & { [P in Exclude<keyof T, K> | Others]?: never }
+}[keyof T]
+
+/** The object form of `where`: `and`, `or`, `not` or a `path` with exactly one operator, each alone. */
 export type NdjsonPredicate =
-  | { and: readonly NdjsonPredicate[] }
-  | { or: readonly NdjsonPredicate[] }
-  | { not: NdjsonPredicate }
-  | ({ path: string } & (
-    | { eq: NdjsonScalar } | { ne: NdjsonScalar }
-    | { lt: number | string } | { lte: number | string } | { gt: number | string } | { gte: number | string }
-    | { in: readonly NdjsonScalar[] } | { exists: boolean }
-    | { startsWith: string } | { endsWith: string } | { contains: NdjsonScalar } | { matches: string }
-  ))
+  | OneKeyOf<{ and: readonly NdjsonPredicate[]; or: readonly NdjsonPredicate[]; not: NdjsonPredicate }, 'path' | keyof NdjsonOperators>
+  | ({ path: string } & OneKeyOf<NdjsonOperators, 'and' | 'or' | 'not'>)
 
 export interface NdjsonParserStats {
   lines: number
@@ -296,8 +310,14 @@ export interface ThrottleStats {
   pending: number
 }
 
+/** What a Throttle needs: a `rate`, a `group`, or both (`weight` only with a `group`). */
+export type ThrottleRateOrGroup = { rate: number; group?: undefined; weight?: undefined } | { group: ThrottleGroup }
+
+/** A Throttle's options as its constructor takes them. */
+export type ThrottleConstructorOptions = ThrottleOptions & ThrottleRateOrGroup
+
 export declare class Throttle extends Transform {
-  constructor(options: ThrottleOptions)
+  constructor(options: ThrottleConstructorOptions)
   /**
    * Changes the rate (a group member: its own cap) from now on; tokens earned so far are kept. Without `burst`, the one
    * set before (else 100 ms of the new rate); without `per`, the one set before.

@@ -1894,6 +1894,18 @@ test.serial('ThrottleGroup.shared(name, { burst }) beside another worker\'s setR
   t.is(wrong, 0, `of ${rounds} rounds, those that ended otherwise`)
 })
 
+test('a clock from another copy of sluice (jest.resetModules(), jest.isolateModules()) is refused, and the message says so', async (t) => {
+  const root = JSON.stringify(path.join(__dirname, '..'))
+  const script = `
+    const clock = require(path.join(${root}, 'lib/testing.js')).createClock()
+    for (const key of Object.keys(require.cache)) delete require.cache[key]
+    const { Throttle } = require(${root})
+    try { new Throttle({ rate: 1, clock }) } catch (err) { console.log(err.message) }`
+  const child = await runChild(['-e', `const path = require('node:path');${script}`])
+  t.is(child.status, 0, child.stderr)
+  t.regex(child.stdout, /"options\.clock" option must be a clock from the same copy of sluice \(this one is from another/)
+})
+
 test('the manual clock refuses an advance beyond a year, and a look-alike clock object', (t) => {
   const clock = createClock()
   t.throws(() => clock.advance(1e300), { instanceOf: RangeError })

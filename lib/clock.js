@@ -81,7 +81,12 @@ function validateClockOption (opts) {
   const clock = opts.clock
   if (clock === undefined) return undefined
   if (!(clock instanceof ManualClock) || clock[kNativeClock] === undefined) {
-    throw typeError('options.clock', "a clock from require('sluice/testing').createClock()", clock)
+    // Another copy of sluice's clock (jest.resetModules(), jest.isolateModules() load the package
+    // again): it would move only that copy's streams. Said so, since it looks like the right thing.
+    const elsewhere = clock?.constructor?.name === 'ManualClock' && clock[kNativeClock] !== undefined
+    throw typeError('options.clock', elsewhere
+      ? "a clock from the same copy of sluice (this one is from another: after jest.resetModules() or in jest.isolateModules(), require 'sluice/testing' again beside the streams)"
+      : "a clock from require('sluice/testing').createClock()", clock)
   }
   return clock
 }

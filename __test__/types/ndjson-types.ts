@@ -1,7 +1,7 @@
 // Type-checked by __test__/typings.spec.js (not run). An unused `@ts-expect-error` is an error, so
 // each one proves that `info` is an `InvalidLine` there, not `any`.
 
-import { InvalidLine, ManualClockLike, NdjsonError, NdjsonParser, NdjsonParserOptions, ThrottleGroup, configure } from '../..'
+import { InvalidLine, ManualClockLike, NdjsonError, NdjsonParser, NdjsonParserOptions, Throttle, ThrottleGroup, configure } from '../..'
 
 const parser = new NdjsonParser({ onInvalid: 'skip', nullValue: undefined })
 const report = (info: InvalidLine): void => { console.log(info.line, info.offset, info.code) }
@@ -77,3 +77,28 @@ ThrottleGroup.shared('uploads', { burst: 65536 })
 ThrottleGroup.shared('uploads')
 // @ts-expect-error a shared group lives in Rust, on the real clock
 ThrottleGroup.shared('uploads', { clock: null as unknown as ManualClockLike })
+
+// where: exactly one operator beside a path, and and/or/not alone (the parser refuses the rest).
+// @ts-expect-error two operators
+new NdjsonParser({ where: { path: 'a', eq: 1, ne: 2 } })
+// @ts-expect-error and beside a path
+new NdjsonParser({ where: { and: [], path: 'a', eq: 1 } })
+// @ts-expect-error and beside or
+new NdjsonParser({ where: { and: [], or: [] } })
+// @ts-expect-error a path needs an operator
+new NdjsonParser({ where: { path: 'a' } })
+// @ts-expect-error nullValue is anything but null
+new NdjsonParser({ nullValue: null })
+new NdjsonParser({ nullValue: 0 })
+new NdjsonParser({ nullValue: undefined })
+
+// A Throttle needs a rate or a group (or both); weight is a group member's.
+const group = new ThrottleGroup({ rate: 100 })
+new Throttle({ rate: 5 })
+new Throttle({ group })
+new Throttle({ group, rate: 5, weight: 2 })
+// @ts-expect-error neither a rate nor a group
+new Throttle({})
+// @ts-expect-error weight without a group
+new Throttle({ rate: 5, weight: 2 })
+group.throttle({ weight: 2 })
