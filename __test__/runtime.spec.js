@@ -61,6 +61,12 @@ test('a process whose streams have unread queued work exits by itself', async (t
   t.deepEqual(r.out, { exited: true })
 })
 
+test('an explicit configure({ workers }) stands against SLUICE_WORKERS read in another worker_threads environment (each has its own copy of the JS side)', async (t) => {
+  const r = await scenario('explicitOverEnv', [], { SLUICE_WORKERS: '3' })
+  t.is(r.status, 0, r.stderr)
+  t.deepEqual(r.out, { asked: 1, inWorker: { read: 1, after: 1 }, here: 1, resized: null })
+})
+
 test('SLUICE_WORKERS is validated: a RangeError naming it, from the first constructor', async (t) => {
   for (const value of ['0', 'two', '-1', '1.5', '99999']) {
     const r = await scenario('badEnv', [], { SLUICE_WORKERS: value })

@@ -203,8 +203,11 @@ fn default_workers() -> usize {
   std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// Fixes the pool size. Before the pool started: records it (a later call may change it).
-/// After: fine if it is the size in use or `strict` is false, an error otherwise.
+/// Fixes the pool size. Before the pool started: records it; `strict` (an explicit
+/// `configure({ workers })`) over anything recorded, a default (`SLUICE_WORKERS`, read by each
+/// worker_threads environment's copy of the JS side) only where nothing is: one environment's
+/// default must not undo another's explicit size. After: fine if it is the size in use or
+/// `strict` is false, an error otherwise.
 pub fn configure(workers: Option<usize>, strict: bool) -> Result<usize, String> {
   let mut requested = REQUESTED.lock().unwrap_or_else(|p| p.into_inner());
   if let Some(pool) = POOL.get() {
@@ -217,7 +220,9 @@ pub fn configure(workers: Option<usize>, strict: bool) -> Result<usize, String> 
     };
   }
   if let Some(n) = workers {
-    *requested = Some(n.clamp(1, MAX_WORKERS));
+    if strict || requested.is_none() {
+      *requested = Some(n.clamp(1, MAX_WORKERS));
+    }
   }
   Ok(requested.unwrap_or_else(default_workers))
 }
