@@ -267,7 +267,8 @@ export declare function configure(options?: RuntimeOptions): { workers: number }
  */
 export type ManualClockLike = ManualClock
 
-export interface ThrottleOptions extends Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal' | 'objectMode'> {
+/** A Throttle's options but the requirement of a `rate` or a `group` (`ThrottleOptions` has it). */
+export interface ThrottleBaseOptions extends Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal' | 'objectMode'> {
   /** Units per `per` ms (> 0; fractions work; `Infinity`: unthrottled). Required unless `group` is given; for a group member it is the member's own cap. */
   rate?: number
   /** The period `rate` is counted over, in ms. Default 1000. */
@@ -313,11 +314,11 @@ export interface ThrottleStats {
 /** What a Throttle needs: a `rate`, a `group`, or both (`weight` only with a `group`). */
 export type ThrottleRateOrGroup = { rate: number; group?: undefined; weight?: undefined } | { group: ThrottleGroup }
 
-/** A Throttle's options as its constructor takes them. */
-export type ThrottleConstructorOptions = ThrottleOptions & ThrottleRateOrGroup
+/** A Throttle's options. */
+export type ThrottleOptions = ThrottleBaseOptions & ThrottleRateOrGroup
 
 export declare class Throttle extends Transform {
-  constructor(options: ThrottleConstructorOptions)
+  constructor(options: ThrottleOptions)
   /**
    * Changes the rate (a group member: its own cap) from now on; tokens earned so far are kept. Without `burst`, the one
    * set before (else 100 ms of the new rate); without `per`, the one set before.
@@ -342,7 +343,7 @@ export declare class ThrottleGroup {
    */
   static shared(name: string, options?: Partial<Omit<ThrottleGroupOptions, 'clock'>>): ThrottleGroup
   /** A new member sharing this group's budget. */
-  throttle(options?: Omit<ThrottleOptions, 'group' | 'clock'>): Throttle
+  throttle(options?: Omit<ThrottleBaseOptions, 'group' | 'clock'>): Throttle
   /** As Throttle#setRate: without `burst` or `per`, the ones set before (a burst: else 100 ms of the new rate). */
   setRate(rate: number, options?: { burst?: number; per?: number }): void
   /** `rate` is per `per` ms, as set (as in a Throttle's stats). */

@@ -17,7 +17,7 @@ import type {
   NdjsonStringifierOptions,
   NdjsonStringifierStats,
   StallInfo,
-  ThrottleOptions,
+  ThrottleBaseOptions,
   ThrottleRateOrGroup,
   ThrottleStats,
   UnserializableValue
@@ -72,7 +72,7 @@ export declare class NdjsonStringifyStream<T = any> extends TransformStream<T, U
  * leaves as its UTF-8 bytes); so do MeterStream and BoundedBufferStream.
  */
 export declare class ThrottleStream<T = any> extends TransformStream<T, T> {
-  constructor(options: Omit<ThrottleOptions, NodeStreamOptionKeys> & ThrottleRateOrGroup, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
+  constructor(options: Omit<ThrottleBaseOptions, NodeStreamOptionKeys> & ThrottleRateOrGroup, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
   stats(): ThrottleStats
   setRate(rate: number, options?: { burst?: number; per?: number }): this
 }

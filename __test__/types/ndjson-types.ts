@@ -1,7 +1,7 @@
 // Type-checked by __test__/typings.spec.js (not run). An unused `@ts-expect-error` is an error, so
 // each one proves that `info` is an `InvalidLine` there, not `any`.
 
-import { InvalidLine, ManualClockLike, NdjsonError, NdjsonParser, NdjsonParserOptions, Throttle, ThrottleGroup, configure } from '../..'
+import { InvalidLine, ManualClockLike, NdjsonError, NdjsonParser, NdjsonParserOptions, Throttle, ThrottleGroup, ThrottleOptions, configure } from '../..'
 
 const parser = new NdjsonParser({ onInvalid: 'skip', nullValue: undefined })
 const report = (info: InvalidLine): void => { console.log(info.line, info.offset, info.code) }
@@ -102,3 +102,6 @@ new Throttle({})
 // @ts-expect-error weight without a group
 new Throttle({ rate: 5, weight: 2 })
 group.throttle({ weight: 2 })
+// Options typed ahead, as a program keeps them.
+const throttleOptions: ThrottleOptions = { rate: 5, burst: 10 }
+new Throttle(throttleOptions)
