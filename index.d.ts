@@ -46,7 +46,7 @@ export interface NdjsonParserOptions extends Pick<TransformOptions, 'highWaterMa
   /** Longest line accepted, in bytes without the terminator; longer lines are invalid and never buffered beyond this. Default: 16 MiB. */
   maxLineBytes?: number
   /** What a `null` line becomes in `'values'` output (anything but `null`; `undefined` means the default); refused with another `output`. Default: `NULL`. */
-  nullValue?: NonNullable<unknown>
+  nullValue?: unknown
   /** As in `JSON.parse`, applied to each line. Not with `output: 'lines'`. */
   reviver?: (this: any, key: string, value: any) => any
   /**
@@ -267,8 +267,7 @@ export declare function configure(options?: RuntimeOptions): { workers: number }
  */
 export type ManualClockLike = ManualClock
 
-/** A Throttle's options but the requirement of a `rate` or a `group` (`ThrottleOptions` has it). */
-export interface ThrottleBaseOptions extends Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal' | 'objectMode'> {
+export interface ThrottleOptions extends Pick<TransformOptions, 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal' | 'objectMode'> {
   /** Units per `per` ms (> 0; fractions work; `Infinity`: unthrottled). Required unless `group` is given; for a group member it is the member's own cap. */
   rate?: number
   /** The period `rate` is counted over, in ms. Default 1000. */
@@ -311,12 +310,6 @@ export interface ThrottleStats {
   pending: number
 }
 
-/** What a Throttle needs: a `rate`, a `group`, or both (`weight` only with a `group`). */
-export type ThrottleRateOrGroup = { rate: number; group?: undefined; weight?: undefined } | { group: ThrottleGroup }
-
-/** A Throttle's options. */
-export type ThrottleOptions = ThrottleBaseOptions & ThrottleRateOrGroup
-
 export declare class Throttle extends Transform {
   constructor(options: ThrottleOptions)
   /**
@@ -343,7 +336,7 @@ export declare class ThrottleGroup {
    */
   static shared(name: string, options?: Partial<Omit<ThrottleGroupOptions, 'clock'>>): ThrottleGroup
   /** A new member sharing this group's budget. */
-  throttle(options?: Omit<ThrottleBaseOptions, 'group' | 'clock'>): Throttle
+  throttle(options?: Omit<ThrottleOptions, 'group' | 'clock'>): Throttle
   /** As Throttle#setRate: without `burst` or `per`, the ones set before (a burst: else 100 ms of the new rate). */
   setRate(rate: number, options?: { burst?: number; per?: number }): void
   /** `rate` is per `per` ms, as set (as in a Throttle's stats). */

@@ -9,13 +9,14 @@ const test = require('ava')
 const http = require('node:http')
 const { once } = require('node:events')
 const fs = require('node:fs')
+const path = require('node:path')
 const { PassThrough, Readable, Writable, Transform, finished, getDefaultHighWaterMark, pipeline } = require('node:stream')
 const { pipeline: pipelineP } = require('node:stream/promises')
 const client = require('prom-client')
 const parsePrometheus = require('parse-prometheus-text-format')
 const { Meter, MonitoredWritable, bottleneck, formatPipeline, registerPrometheus, toPrometheus } = require('..')
 const { createClock } = require('../lib/testing.js')
-const { randomChunks } = require('./helpers.js')
+const { randomChunks, runChild } = require('./helpers.js')
 
 /** The first `name` event (events.once would reject on 'error'). */
 function next (emitter, name) {
@@ -203,6 +204,27 @@ test('MonitoredWritable: backpressure and drain counts against a slow destinatio
   t.true(s.latencyMs.count >= 1)
   w.end()
   await once(w, 'finish')
+})
+
+test('object mode: items that only look like buffers count 0 bytes and pass as through a PassThrough (a revoked Proxy, a Proxy of an ArrayBuffer, an object on ArrayBuffer.prototype); without a SharedArrayBuffer global records still count', async (t) => {
+  const { proxy: revoked, revoke } = Proxy.revocable({}, {})
+  revoke()
+  const items = [revoked, new Proxy(new ArrayBuffer(8), {}), Object.setPrototypeOf({ byteLength: 99 }, ArrayBuffer.prototype), new ArrayBuffer(3)]
+  const meter = new Meter({ objectMode: true })
+  // 'data', not toArray(): an async iterator's await reads a revoked Proxy's `then`.
+  const out = []
+  meter.on('data', (item) => out.push(item))
+  for (const item of items) t.notThrows(() => meter.write(item))
+  meter.end()
+  await once(meter, 'end')
+  t.is(out.length, items.length)
+  t.is(out[0], revoked)
+  t.is(meter.stats().bytes, 3, 'only the ArrayBuffer has bytes')
+  const script = `const { Meter } = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const m = new Meter({ objectMode: true }); m.resume(); m.write({ a: 1 }); m.write(new Uint8Array(4)); m.end(() => console.log(m.stats().bytes))`
+  const child = await runChild(['--enable-sharedarraybuffer-per-context', '-e', script])
+  t.is(child.status, 0, child.stderr)
+  t.is(child.stdout.trim(), '4', 'no SharedArrayBuffer global')
 })
 
 test('A Meter subclass with a _transform of its own uses it, as a PassThrough subclass does; super._transform() counts and passes on', async (t) => {

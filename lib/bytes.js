@@ -27,11 +27,13 @@ function stringBytes (text, encoding) {
  */
 function chunkBytes (chunk, encoding) {
   if (typeof chunk === 'string') return stringBytes(chunk, encoding)
-  if (ArrayBuffer.isView(chunk) || chunk instanceof ArrayBuffer || chunk instanceof SharedArrayBuffer) return chunk.byteLength
-  // Another realm's ArrayBuffer (a vm context's; jest's test environment makes them) is no Object
-  // of this realm: only such objects are asked of util.types, a call into C++ that cost an
-  // object-mode Meter ~5 ns an item (+11 %) when every record was asked.
-  if (typeof chunk === 'object' && chunk !== null && !(chunk instanceof Object) && isAnyArrayBuffer(chunk)) return chunk.byteLength
+  // Brand checks, which read no property and run no Proxy trap: `instanceof` would call a revoked
+  // Proxy's getPrototypeOf (a throw out of a Meter's write() where core takes the item), take
+  // an object whose prototype is ArrayBuffer.prototype for a buffer, miss another realm's (a vm
+  // context's; jest's test environment makes them), and needs a SharedArrayBuffer global, which
+  // --enable-sharedarraybuffer-per-context takes away. util.types costs an object-mode record a
+  // call into C++ (a few ns).
+  if (ArrayBuffer.isView(chunk) || (typeof chunk === 'object' && chunk !== null && isAnyArrayBuffer(chunk))) return chunk.byteLength
   return -1
 }
 

@@ -17,8 +17,7 @@ import type {
   NdjsonStringifierOptions,
   NdjsonStringifierStats,
   StallInfo,
-  ThrottleBaseOptions,
-  ThrottleRateOrGroup,
+  ThrottleOptions,
   ThrottleStats,
   UnserializableValue
 } from '../index.js'
@@ -34,8 +33,8 @@ export type ByteChunk = ArrayBufferView | ArrayBuffer | SharedArrayBuffer | stri
 
 type NodeStreamOptionKeys = 'highWaterMark' | 'readableHighWaterMark' | 'writableHighWaterMark' | 'signal'
 
-export interface NdjsonParseStreamOptions extends Omit<NdjsonParserOptions, NodeStreamOptionKeys | 'nullValue'> {
-  /** What a `null` line becomes in `'values'` output (`null` too). Default: `null` (a Web stream carries `null`). */
+export interface NdjsonParseStreamOptions extends Omit<NdjsonParserOptions, NodeStreamOptionKeys> {
+  /** What a `null` line becomes in `'values'` output. Default: `null` (a Web stream carries `null`). */
   nullValue?: unknown
 }
 
@@ -72,7 +71,7 @@ export declare class NdjsonStringifyStream<T = any> extends TransformStream<T, U
  * leaves as its UTF-8 bytes); so do MeterStream and BoundedBufferStream.
  */
 export declare class ThrottleStream<T = any> extends TransformStream<T, T> {
-  constructor(options: Omit<ThrottleBaseOptions, NodeStreamOptionKeys> & ThrottleRateOrGroup, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
+  constructor(options: Omit<ThrottleOptions, NodeStreamOptionKeys>, writableStrategy?: QueuingStrategy<T>, readableStrategy?: QueuingStrategy<T>)
   stats(): ThrottleStats
   setRate(rate: number, options?: { burst?: number; per?: number }): this
 }

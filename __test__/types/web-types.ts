@@ -24,5 +24,3 @@ const meters = [new MeterStream(), new MonitoredWritableStream({ write () {} }),
 const report: string = formatPipeline(meters) + toPrometheus(meters) + toPrometheus(meters[0]) + String(bottleneck(meters)?.stage)
 registerPrometheus({ registerMetric () {} }, () => meters)
 export { values, bytes, chunks, throttle, dropped, lines, skipped, byteChunks, fromShared, report }
-// @ts-expect-error a ThrottleStream needs a rate or a group, as a Throttle does
-new ThrottleStream({})
