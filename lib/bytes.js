@@ -39,14 +39,12 @@ function chunkBytes (chunk, encoding) {
   // context's; jest's test environment makes them): those go to the brand check. It runs a
   // Proxy's getPrototypeOf trap, which may throw (a revoked Proxy): such an item has no bytes.
   try {
-    if (chunk instanceof ArrayBuffer || (SharedArrayBufferOfRealm !== undefined && chunk instanceof SharedArrayBufferOfRealm) ||
-      !(chunk instanceof Object)) {
-      return isAnyArrayBuffer(chunk) ? chunk.byteLength : -1
-    }
+    const mayBeBuffer = chunk instanceof ArrayBuffer || !(chunk instanceof Object) ||
+      (SharedArrayBufferOfRealm !== undefined && chunk instanceof SharedArrayBufferOfRealm)
+    return mayBeBuffer && isAnyArrayBuffer(chunk) ? chunk.byteLength : -1
   } catch {
     return -1
   }
-  return -1
 }
 
 module.exports = { chunkBytes, stringBytes }
