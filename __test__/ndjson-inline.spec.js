@@ -12,7 +12,7 @@ const { pipeline } = require('node:stream/promises')
 const test = require('ava')
 const { NdjsonParser } = require('..')
 const { NdjsonParseStream } = require('../lib/web.js')
-const { InlineParser, inlineParsing } = require('../lib/ndjson/inline.js')
+const { InlineParser, NativeInputWatch, inlineParsing } = require('../lib/ndjson/inline.js')
 const { UTF8_BOM, collect, makeRng, runChild, sameValue } = require('./helpers.js')
 
 /** A parser (or its Web face) made with inline parsing on or off (the constructor reads the switch). */
@@ -518,6 +518,157 @@ test.serial('a text-mode re-check that falls on the end of a long line waits for
     watchingTextMode(() => sameBothWays(t, { output: 'values', onInvalid: 'skip' }, writes, 'a long line per write')))
   t.deepEqual(chosen, [true])
   t.true(kept.length > 0 && kept.every((keep) => keep === true), `re-checks: ${kept}`)
+})
+
+// The other way: a native stream whose records turn to plain strings is taken back by the JS
+// stage in text mode (the native side was 0.7–0.9× a plain JS parser there), at a line start
+// found once per MiB of native input. The same promise: nothing of it shows in the output.
+
+/** Number-heavy records (decimals), ~40 bytes each, as text with a newline after each. */
+function numberRecords (bytes, seed) {
+  const lines = []
+  let length = 0
+  for (let i = 0; length < bytes; i++) {
+    const line = JSON.stringify({ i, xy: [i * 1.5 + seed, -i / 3] })
+    lines.push(line)
+    length += line.length + 1
+  }
+  return Buffer.from(lines.join('\n') + '\n')
+}
+
+/** `TEXT` repeated to at least `bytes`. */
+const plainRecords = (bytes) => Buffer.concat(Array.from({ length: Math.ceil(bytes / TEXT.length) }, () => TEXT))
+
+/** Counts the streams the JS stage took back from the native side during `run`. */
+async function watchingReturns (run) {
+  const original = NativeInputWatch.prototype.stage
+  let returns = 0
+  NativeInputWatch.prototype.stage = function (...args) {
+    returns++
+    return original.apply(this, args)
+  }
+  try {
+    return { result: await run(), returns }
+  } finally {
+    NativeInputWatch.prototype.stage = original
+  }
+}
+
+// Numbers (native), plain strings (taken back at the first check inside them), numbers again
+// (native from the text mode's 4 MiB re-check), plain strings (taken back again); invalid, blank
+// and CRLF lines in each stretch but the first plain one (where an invalid line would hand the
+// stream over to the native side before the re-check: tested below).
+const TURNING = Buffer.concat([
+  numberRecords(1.5e6, 0.25),
+  Buffer.from('{"bad":\n\n  \r\n'),
+  plainRecords(4.2e6),
+  numberRecords(1e6, 0.5),
+  Buffer.from('[1,2\n'),
+  numberRecords(1e6, 0.75),
+  Buffer.from(TEXT_LINES.slice(0, 50).join('\r\n') + '\r\n'),
+  Buffer.from('tru\n'),
+  plainRecords(1.5e6)
+])
+
+for (const [output, size] of [['values', 65536], ['envelopes', 65536], ['batches', 10007]]) {
+  test.serial(`a native stream whose records turn to plain strings goes back to text mode, invisibly: output '${output}', ${size}-byte writes`, async (t) => {
+    const { result: { answers: kept }, returns } = await watchingReturns(() =>
+      watchingInline('keepTextMode', () => sameBothWays(t, { output, onInvalid: 'skip' }, cut(TURNING, size), 'numbers, plain, numbers, plain')))
+    // Back at 2 MiB (the first check inside the plain strings, which start at 1.5 MB); the text
+    // mode's re-check 4 MiB later (6.3 MB) finds the numbers of 5.7–7.7 MB, and the native
+    // checks take the stream back at the second MiB after that (8.4 MB).
+    t.is(returns, 2)
+    t.true(kept.includes(false), `re-checks: ${kept}`)
+  })
+}
+
+test.serial('maxInvalid counts the invalid lines of every stretch, native and text mode', async (t) => {
+  // Two invalid lines while native, one in text mode (which hands the stream over to the native
+  // side, which takes it back a MiB later), the fourth after the stream went native again for its
+  // numbers: one too many for maxInvalid 3, at the same line as on the native parser alone.
+  const input = Buffer.concat([
+    numberRecords(1e6, 0.25), Buffer.from('{\n'), numberRecords(2e5, 1), Buffer.from('[\n'),
+    plainRecords(3e6), Buffer.from('nul\n'), plainRecords(1.5e6),
+    numberRecords(3e6, 0.5), Buffer.from('"\n'), numberRecords(1e5, 2)
+  ])
+  const { result, returns } = await watchingReturns(() => sameBothWays(t, { onInvalid: 'skip', maxInvalid: 3 }, cut(input, 65536), 'four invalid lines'))
+  t.is(returns, 2)
+  t.is(result.invalid.length, 4)
+  t.is(result.error?.code, 'ERR_SLUICE_TOO_MANY_INVALID')
+})
+
+test.serial('a stream taken back by the JS stage keeps every value in a Web face too', async (t) => {
+  const input = Buffer.concat([numberRecords(1.5e6, 0.25), plainRecords(1.5e6)])
+  const expected = input.toString().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line))
+  const { result: values, returns } = await watchingReturns(async () => {
+    const web = new NdjsonParseStream()
+    const writing = (async () => {
+      const writer = web.writable.getWriter()
+      for (const chunk of cut(input, 65536)) await writer.write(chunk)
+      await writer.close()
+    })()
+    const values = []
+    for await (const value of web.readable) values.push(value)
+    await writing
+    return values
+  })
+  t.is(returns, 1)
+  t.is(sameValue(values, expected), null)
+})
+
+/** A parser that goes back to its JS stage at the first newline of its second native write. */
+function parserGoingBack () {
+  const p = new NdjsonParser({ output: 'envelopes' })
+  let writes = 0
+  p._jsStageBoundary = function (chunk) {
+    writes++
+    if (writes !== 2) return -1
+    this._jsStageBoundary = () => -1
+    // As NativeInputWatch would, with its answer given.
+    NativeInputWatch.prototype.boundary.call({ bytes: 0, checkAt: 0, mode: 0 }, chunk)
+    return chunk.indexOf(10) + 1
+  }
+  return p
+}
+
+for (const wait of [0, 1, 3]) {
+  test.serial(`destroy() ${wait} turns into the native side's finish before the JS stage takes over answers the held write, and nothing comes after close`, async (t) => {
+    const input = numberRecords(3e5, 0.25)
+    const p = parserGoingBack()
+    const events = []
+    p.on('data', () => events.push('data'))
+    p.on('close', () => events.push('close'))
+    p.on('error', (err) => events.push(`error ${err.code}`))
+    const answered = []
+    p.write(input.subarray(0, 100000), () => answered.push(1))
+    p.write(input.subarray(100000, 200000), () => answered.push(2))
+    await new Promise((resolve) => p.once('drain', resolve))
+    // The third write is the native stream's second: its head is written, the native input
+    // ended, and the write held until the native side is done.
+    p.write(input.subarray(200000), (err) => answered.push(err ? `3 ${err.code}` : 3))
+    await turns(wait)
+    p.destroy()
+    await new Promise((resolve) => p.once('close', resolve))
+    await turns(20)
+    t.deepEqual(answered.slice(0, 2), [1, 2])
+    t.is(answered.length, 3, `write callbacks: ${answered}`)
+    t.is(events.filter((e) => e === 'close').length, 1)
+    t.is(events.at(-1), 'close', events.slice(-3).join())
+  })
+}
+
+test.serial('a forced return at a line start mid-stream loses nothing: every value, line and offset', async (t) => {
+  const input = Buffer.concat([numberRecords(3e5, 0.25), Buffer.from('\r\n  \n'), at(300)])
+  const p = parserGoingBack()
+  const { values, error } = await collect(p, cut(input, 100003))
+  t.is(error, null)
+  let offset = 0
+  const expected = []
+  input.toString('latin1').split('\n').forEach((line, i, all) => {
+    if (i < all.length - 1 && line.trim() !== '') expected.push({ line: i + 1, offset, value: JSON.parse(Buffer.from(line, 'latin1').toString()) })
+    offset += line.length + 1
+  })
+  t.is(sameValue(values, expected), null)
 })
 
 test.serial('in text mode too a writer may reuse its buffer once the write callback ran', async (t) => {

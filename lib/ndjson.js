@@ -20,7 +20,7 @@ const native = require('./native.js')
 const { NdjsonError, asError } = require('./errors.js')
 const { NativeTransform, pushEntry } = require('./transport.js')
 const { shapeBuilder } = require('./shapes.js')
-const { InlineParser, inlineParsing } = require('./ndjson/inline.js')
+const { InlineParser, NativeInputWatch, inlineParsing } = require('./ndjson/inline.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -73,6 +73,7 @@ const kShape = Symbol('kShape')
 const kFiltering = Symbol('kFiltering')
 const kItems = Symbol('kItems')
 const kRevivedTo = Symbol('kRevivedTo')
+const kWatch = Symbol('kWatch')
 
 class NdjsonParser extends NativeTransform {
   constructor (options) {
@@ -135,6 +136,16 @@ class NdjsonParser extends NativeTransform {
     this[kFiltering] = filtering
     // The counters after a reviver threw (reviverFailure), or null.
     this[kRevivedTo] = null
+    // Once native, whether records have turned to plain strings that text mode would take back.
+    this[kWatch] = inline === null || output === 'lines' ? null : new NativeInputWatch(config)
+  }
+
+  _jsStageBoundary (chunk) {
+    return this[kWatch] === null ? -1 : this[kWatch].boundary(chunk)
+  }
+
+  _jsStageAfter (stats) {
+    return this[kWatch].stage(stats)
   }
 
   /**

@@ -37,6 +37,13 @@
 //   handle is created once, resumed from the stage's state, and gets the stage's remainder; the
 //   stage's output is queued before anything the handle sends, and from then on the stream is
 //   native, as if it had been from the start.
+// * Back to the JS stage. A component may also take a native stream back (the parser, when its
+//   records turn to plain strings: text mode): `_jsStageBoundary(chunk)` names where in a chunk
+//   the handle's input should end (a place the component's framing starts afresh, a line start).
+//   The chunk's head is written, the handle ended, and the write held until its Done; then the
+//   handle is let go and `_jsStageAfter(stats)`, a JS stage resumed from the handle's final
+//   counters, takes the rest. The handle's output still queued goes out first; each native
+//   payload gives its credit back to the handle that sent it.
 // * Web output (lib/web/native.js). A Web Streams face drives the same handle without core's
 //   Readable: `openPort` gives the stream a port (an object with `push(item)` -> room left, and
 //   `queued()` -> items not yet read) that takes the place of `push()`/`readableLength`, the
@@ -98,6 +105,12 @@ const kCreateHandle = Symbol('kCreateHandle')
 // The JS stage took a piece of a larger write, and the next piece waits for the next turn of the
 // event loop (`takeNextPiece`), whatever else would retry the held write before then.
 const kNextPiece = Symbol('kNextPiece')
+
+// The steps of a write that takes the stream back to a JS stage (kPending.back): its head is
+// written to the handle, the handle's input is ended, then the write waits for the handle's Done.
+const BACK_WRITE_HEAD = 0
+const BACK_END = 1
+const BACK_AWAIT_DONE = 2
 
 // Kicks run as promise jobs: after the writes of the current turn, before any I/O, and out of
 // reach of test frameworks that fake process.nextTick, queueMicrotask and timers.
@@ -167,6 +180,20 @@ class NativeTransform extends Transform {
     throw new Error('NativeTransform subclasses must implement _nativeData')
   }
 
+  /**
+   * Where in `chunk`, written to the native handle, the handle's input should end and a JS stage
+   * take the stream back (see "Back to the JS stage" above): an index in (0, chunk.length], or -1
+   * to write it all to the handle. Components that never take a stream back keep this one.
+   */
+  _jsStageBoundary (_chunk) {
+    return -1
+  }
+
+  /** The JS stage that takes a stream back, from the handle's final counters (`stats()`). */
+  _jsStageAfter (_stats) {
+    throw new Error('NativeTransform subclasses that name a JS stage boundary must implement _jsStageAfter')
+  }
+
   /** As `_nativeData`, for what the JS stage's `output()` returned. Subclasses with one implement it. */
   _jsStageData (_output) {
     throw new Error('NativeTransform subclasses with a JS stage must implement _jsStageData')
@@ -207,6 +234,20 @@ class NativeTransform extends Transform {
         this[kPending] = { chunk, callback }
         scheduleKick(this)
         awaitNextTurn(this)
+        return
+      }
+    }
+    if (this[kJsStage] === null) {
+      let boundary
+      try {
+        boundary = this._jsStageBoundary(chunk)
+      } catch (err) {
+        callback(asError(err, 'ERR_SLUICE_INTERNAL', 'choosing where to parse'))
+        return
+      }
+      if (boundary !== -1) {
+        this[kPending] = { chunk: chunk.subarray(0, boundary), callback, back: BACK_WRITE_HEAD, rest: chunk.subarray(boundary) }
+        goBackToJsStage(this)
         return
       }
     }
@@ -360,17 +401,20 @@ function handleEvents (events) {
   // Take in every event before running any user code, so that a listener that throws (and
   // becomes an uncaught exception) cannot lose the events after it.
   let space = false
+  let back = false
   for (let i = 0; i < events.length; i++) {
     const event = events[i]
     switch (event[0]) {
       case KIND_DATA:
-        this[kQueue].push(new NativePayload(event[1]))
+        this[kQueue].push(new NativePayload(event[1], this[kHandle]))
         break
       case KIND_SPACE:
         space = true
         break
       case KIND_DONE:
-        this[kDone] = true
+        // The end of a handle's input that a JS stage takes over from, or of the stream.
+        if (this[kPending]?.back === BACK_AWAIT_DONE) back = true
+        else this[kDone] = true
         break
       case KIND_FAILED: {
         const err = new SluiceError(event[1], event[2])
@@ -382,9 +426,11 @@ function handleEvents (events) {
         return
     }
   }
-  if (space) {
+  if (back || space) {
     try {
-      retryPending(this)
+      // The handle a JS stage takes over from is done: the stage goes on with the held write.
+      if (back) resumeJsStage(this)
+      else retryPending(this)
     } catch (err) {
       // The held write's callback ran user code that threw: it propagates; output still flows.
       wake(this)
@@ -421,6 +467,10 @@ function retryPending (stream) {
     }
     // Handed over: the rest goes on to the new handle below.
   }
+  if (pending.back !== undefined) {
+    goBackToJsStage(stream)
+    return
+  }
   const handle = stream[kHandle]
   let accepted
   try {
@@ -434,6 +484,59 @@ function retryPending (stream) {
   scheduleKick(stream)
   if (pending.chunk === kEnd) stream[kFlushCallback] = pending.callback
   else completeHeld(stream, pending.callback) // core's write callback: runs user code (write callbacks, 'drain')
+}
+
+/**
+ * Takes the held write (kPending.back) a step further towards the JS stage: its head written,
+ * then the handle's input ended; each waits for room (Space) if the handle has none. The Done
+ * that follows the end goes to `resumeJsStage`.
+ */
+function goBackToJsStage (stream) {
+  const pending = stream[kPending]
+  const handle = stream[kHandle]
+  try {
+    if (pending.back === BACK_WRITE_HEAD) {
+      if (!handle.write(pending.chunk)) return
+      pending.back = BACK_END
+      scheduleKick(stream)
+    }
+    if (pending.back === BACK_END) {
+      if (!handle.end()) return
+      pending.back = BACK_AWAIT_DONE
+      scheduleKick(stream)
+    }
+  } catch (err) {
+    stream.destroy(nativeError(err))
+  }
+}
+
+/**
+ * The handle a JS stage takes the stream back from is done (its last output is queued): the
+ * stage, resumed from the handle's final counters, takes the rest of the held write.
+ */
+function resumeJsStage (stream) {
+  const pending = stream[kPending]
+  const handle = stream[kHandle]
+  let stage
+  try {
+    stage = stream._jsStageAfter(handle.stats())
+    // Its work is over; this lets go of what the native side kept for it.
+    handle.cancel()
+  } catch (err) {
+    stream.destroy(asError(err, 'ERR_SLUICE_INTERNAL', 'taking the stream back from the native side'))
+    return
+  }
+  stream[kHandle] = null
+  stream[kJsStage] = stage
+  if (pending.rest.length === 0) {
+    stream[kPending] = null
+    completeHeld(stream, pending.callback)
+    return
+  }
+  stream[kPending] = { chunk: pending.rest, callback: pending.callback }
+  retryPending(stream)
+  // Held by the stage (the consumer is behind): its next kick or the consumer's read retries it.
+  if (stream[kPending] !== null) scheduleKick(stream)
 }
 
 /**
@@ -699,7 +802,7 @@ function drainEntries (stream, inRead) {
         // JS thread idle ~10 % of the time). Payloads only start while the readable side has
         // room, so at most `credits` of them wait here, plus the one being pushed.
         try {
-          stream[kHandle].credit(1)
+          next.handle.credit(1)
           entry = stream._nativeData(next.data)
         } catch (err) {
           // Our own failure (decoding the payload, the native call): this stream's error.
@@ -774,10 +877,14 @@ function drainEntries (stream, inRead) {
   }
 }
 
-/** A data event from the worker, not decoded yet (decoding waits until the entry starts). */
+/**
+ * A data event from the worker, not decoded yet (decoding waits until the entry starts), and the
+ * handle that sent it (its credit goes back there, also after the stream has moved on).
+ */
 class NativePayload {
-  constructor (data) {
+  constructor (data, handle) {
     this.data = data
+    this.handle = handle
   }
 }
 

@@ -161,6 +161,7 @@ impl ParserStage {
       (BYTES, from.bytes),
       (VALUES, from.values),
       (BLANK, from.blank_lines),
+      (INVALID, from.invalid_lines),
     ];
     for (field, n) in counts {
       self.tally.add(field, n as u64);
@@ -417,10 +418,11 @@ impl NdjsonParserSettings {
 }
 
 /// Where JS handed a stream over (`lib/ndjson/inline.js`): the next line's number and byte
-/// offset (the input JS hands over starts there), and the counters of the lines before it.
-/// Nothing before it was invalid: JS hands over at the first line it does not accept. `bytes`
-/// is what JS counted, which may include the start of the handed-over input (a partial line):
-/// those bytes are not counted again.
+/// offset (the input JS hands over starts there), and the counters of the lines before it. JS
+/// reports no invalid line itself (it hands over at the first one), but a stream it took back
+/// from a native stage (text mode again) carries that stage's `invalidLines`, which `maxInvalid`
+/// goes on counting from. `bytes` is what JS counted, which may include the start of the
+/// handed-over input (a partial line): those bytes are not counted again.
 #[napi(object)]
 pub struct ParserResume {
   pub line: f64,
@@ -429,6 +431,7 @@ pub struct ParserResume {
   pub lines: f64,
   pub values: f64,
   pub blank_lines: f64,
+  pub invalid_lines: f64,
   pub longest_line: f64,
 }
 
@@ -787,6 +790,36 @@ mod tests {
   }
 
   #[test]
+  fn a_resumed_stage_counts_max_invalid_from_the_invalid_lines_before_it() {
+    // A stream JS took back in text mode after two skipped lines, handed over again: one more
+    // invalid line is one too many for maxInvalid 2, as it would have been without the trips.
+    for (before, over) in [(0.0, false), (2.0, true)] {
+      let mut stage = ParserStage::new(&ParserConfig {
+        max_invalid: 2.0,
+        ..config(true)
+      })
+      .unwrap();
+      stage.resume(&ParserResume {
+        line: 3.0,
+        offset: 6.0,
+        bytes: 6.0,
+        lines: 2.0,
+        values: 0.0,
+        blank_lines: 0.0,
+        invalid_lines: before,
+        longest_line: 2.0,
+      });
+      let mut out: Vec<BatchData> = Vec::new();
+      assert_eq!(
+        stage.chunk(b"{bad\n", &mut out).is_err(),
+        over,
+        "{before} invalid lines before"
+      );
+      assert_eq!(stage.tally()[INVALID], before as u64 + 1);
+    }
+  }
+
+  #[test]
   fn a_resumed_stage_numbers_lines_and_counts_as_if_it_had_seen_the_whole_stream() {
     // JS parsed `1\n\n"ab"\n` (3 lines, 2 values, a blank one, 10 bytes), counted the 3 bytes
     // of a partial line after it, and hands over from byte 10.
@@ -798,6 +831,7 @@ mod tests {
       lines: 3.0,
       values: 2.0,
       blank_lines: 1.0,
+      invalid_lines: 0.0,
       longest_line: 4.0,
     });
     let mut out: Vec<BatchData> = Vec::new();
