@@ -88,3 +88,26 @@ test('a stream whose records change character mid-way: both paths and every swit
     ['random chunks up to 3 KiB', randomChunks(input, 8, 3072)]
   ])
 })
+
+test.serial('real-world counties, then webhooks (the bench\'s `turning`): every value equals JSON.parse\'s, and the stream goes back to text mode', async (t) => {
+  // Native for the coordinates; taken back by the JS stage (text mode) once the records turn to
+  // plain strings (lib/ndjson/inline.js, NativeInputWatch).
+  const { NativeInputWatch, inlineParsing } = require('../lib/ndjson/inline.js')
+  const original = NativeInputWatch.prototype.stage
+  let returns = 0
+  NativeInputWatch.prototype.stage = function (...args) {
+    returns++
+    return original.apply(this, args)
+  }
+  try {
+    const lines = [...sample('counties', 4), ...sample('webhooks', 5), ...sample('webhooks', 6)]
+    await check(t, lines, (input) => [
+      ['64 KiB chunks', Array.from({ length: Math.ceil(input.length / 65536) }, (_, i) => input.subarray(i * 65536, (i + 1) * 65536))],
+      ['random chunks up to 64 KiB', randomChunks(input, 11, 65536)]
+    ])
+  } finally {
+    NativeInputWatch.prototype.stage = original
+  }
+  // Once per chunking; never when the suite runs with inline parsing off (ndjson-native-small).
+  t.is(returns, inlineParsing.enabled ? 2 : 0)
+})

@@ -20,6 +20,8 @@
 //                zat and parsezeeklogs (kept in bench/data/: no npm package ships real log lines):
 //                ~370 bytes, timestamps, addresses, ports, byte counts, a shape per log type and
 //                per set of fields present
+//   turning    : counties for the first tenth of the file, then webhooks: a stream whose records turn
+//                from numbers to plain strings (not in KINDS: bench/ndjson.js adds it to its table)
 //
 // Each source's records are compacted with JSON.stringify, then written round after round, every
 // round in a new seeded shuffle, until the file reaches the requested size (it overshoots by less
@@ -42,6 +44,7 @@ const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /** The version of a source's data: its installed package's, or those its vendored files came from. */
 function sourceVersion(src) {
+  if (src.phases) return src.phases.map(([kind]) => sourceVersion(SOURCES[kind])).join('+')
   return src.vendored ? src.vendored.map((v) => v.version).join('+') : require(`${src.package}/package.json`).version
 }
 
@@ -177,6 +180,15 @@ const SOURCES = {
   },
 }
 
+SOURCES.turning = {
+  package: 'us-atlas + @octokit/webhooks-examples',
+  licence: 'ISC, MIT (as counties, webhooks)',
+  what: 'GeoJSON counties (first 10 %), then GitHub webhook payloads',
+  extra: true,
+  // Each phase's records, shuffled round after round as a source's are, to its share of the size.
+  phases: [['counties', 0.1], ['webhooks', 0.9]],
+}
+
 const KINDS = Object.keys(SOURCES).filter((k) => !SOURCES[k].extra)
 
 function corpusPaths(kind, sizeMB) {
@@ -201,37 +213,45 @@ function readMeta(kind, sizeMB) {
 function sourceLines(kind) {
   const src = SOURCES[kind]
   if (!src) throw new Error(`unknown real corpus "${kind}"`)
+  if (src.phases) return src.phases.flatMap(([phase]) => sourceLines(phase))
   return src.records().map((r) => JSON.stringify(r))
 }
 
 function generate(kind, sizeMB) {
   const src = SOURCES[kind]
-  const lines = sourceLines(kind)
+  const phases = src.phases ?? [[kind, 1]]
   const p = corpusPaths(kind, sizeMB)
   fs.mkdirSync(CORPUS_DIR, { recursive: true })
   const tmp = p.file + '.tmp'
   const fd = fs.openSync(tmp, 'w')
-  const target = sizeMB * 1e6
   const r = prng(SEED)
-  const order = lines.map((_, i) => i)
   let bytes = 0
   let records = 0
+  let share = 0
+  const distinct = new Set()
   try {
-    while (bytes < target) {
-      // One round: every source record once, in a fresh seeded order (Fisher–Yates).
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(r.next() * (i + 1))
-        ;[order[i], order[j]] = [order[j], order[i]]
+    for (const [phase, part] of phases) {
+      const lines = sourceLines(phase)
+      for (const line of lines) distinct.add(line)
+      const order = lines.map((_, i) => i)
+      share += part
+      const target = sizeMB * 1e6 * share
+      while (bytes < target) {
+        // One round: every source record once, in a fresh seeded order (Fisher–Yates).
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(r.next() * (i + 1))
+          ;[order[i], order[j]] = [order[j], order[i]]
+        }
+        const pending = []
+        for (const i of order) {
+          if (bytes >= target) break
+          const line = lines[i] + '\n'
+          pending.push(line)
+          bytes += Buffer.byteLength(line)
+          records++
+        }
+        fs.writeSync(fd, pending.join(''))
       }
-      const pending = []
-      for (const i of order) {
-        if (bytes >= target) break
-        const line = lines[i] + '\n'
-        pending.push(line)
-        bytes += Buffer.byteLength(line)
-        records++
-      }
-      fs.writeSync(fd, pending.join(''))
     }
   } finally {
     fs.closeSync(fd)
@@ -244,8 +264,8 @@ function generate(kind, sizeMB) {
     package: src.package,
     packageVersion: sourceVersion(src),
     licence: src.licence,
-    sourceRecords: lines.length,
-    distinctRecords: new Set(lines).size,
+    sourceRecords: phases.reduce((n, [phase]) => n + sourceLines(phase).length, 0),
+    distinctRecords: distinct.size,
     sizeMB,
     bytes,
     records,
