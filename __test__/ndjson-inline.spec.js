@@ -671,6 +671,40 @@ test.serial('a forced return at a line start mid-stream loses nothing: every val
   t.is(sameValue(values, expected), null)
 })
 
+test.serial('in text mode a write is parsed after the process.nextTick callbacks of its turn (where a file source asks for its next read)', async (t) => {
+  // Core's Readable asks for its next chunk from process.nextTick once a 'data' handler (a
+  // pipe's write) has returned. Parsed inside the write, a file's next read waited for the whole
+  // chunk's JSON.parse; taken in the kick (a promise job, after the ticks), the read runs while
+  // the chunk is parsed: 1.1–1.4× the MB/s from a file.
+  const p = new NdjsonParser()
+  const values = []
+  p.on('data', (v) => values.push(v))
+  const chunks = cut(Buffer.concat([TEXT, TEXT, TEXT]), 65536)
+  const { answers: chosen } = await watchingInline('chooseTextMode', async () => {
+    p.write(chunks[0])
+    await turns(2)
+  })
+  t.deepEqual(chosen, [true])
+  const order = []
+  const { answers: taken } = await watchingInline('take', async () => {
+    for (const chunk of chunks.slice(1)) {
+      // From a callback of the event loop, as a file's data comes (in a promise job, the kick's
+      // promise job would run before any tick).
+      await new Promise((resolve) => setImmediate(() => {
+        p.write(chunk)
+        process.nextTick(() => order.push('tick'))
+        resolve()
+      }))
+      await turns(1)
+    }
+  }, () => order.push('take'))
+  t.is(taken.length, chunks.length - 1)
+  t.deepEqual(order, chunks.slice(1).flatMap(() => ['tick', 'take']))
+  p.end()
+  await new Promise((resolve) => p.on('end', resolve))
+  t.is(values.length, 3 * TEXT_LINES.length)
+})
+
 test.serial('in text mode too a writer may reuse its buffer once the write callback ran', async (t) => {
   // The text mode keeps the bytes after a chunk's last newline in a buffer of its own, reused
   // from line to line: lines cut anywhere (inside multi-byte characters too), a line spread over

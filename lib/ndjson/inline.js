@@ -236,6 +236,11 @@ class InlineParser {
     return this.pendingBytes >= TEXT_MODE_BYTES
   }
 
+  /** Whether writes are bulk input parsed here (text mode), which the transport takes in its kick. */
+  takesBulk () {
+    return this.textMode
+  }
+
   /** On the first bulk chunk: whether to stay here in text mode (see the top of this file). */
   chooseTextMode (chunk) {
     if (!this.textModeAllowed) return false
