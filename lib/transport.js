@@ -685,15 +685,19 @@ function openHandle (stream, resume) {
   // abandoned idle stream is then collected like any core stream, and its finalizer cancels its
   // native work.
   const self = new WeakRef(stream)
+  let handle = null
   const onEvents = (events) => {
     const owner = self.deref()
-    if (owner !== undefined) onNativeEvents.call(owner, events)
+    // Only the stream's current handle speaks for it: one a JS stage took the stream back from
+    // has sent its last event (Done) and been cancelled, but is no one to settle or credit now.
+    if (owner !== undefined && owner[kHandle] === handle) onNativeEvents.call(owner, events)
   }
   try {
-    stream[kHandle] = stream[kCreateHandle](stream, onEvents, resume)
+    handle = stream[kCreateHandle](stream, onEvents, resume)
   } catch (err) {
     throw nativeError(err)
   }
+  stream[kHandle] = handle
 }
 
 /**
