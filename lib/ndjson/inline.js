@@ -447,9 +447,10 @@ class InlineParser {
  * strings, which text mode parses for less: a stream that starts number-heavy and goes on with
  * log lines or API payloads ran at 0.7–1.0× a plain JS parser, for 1.3–1.8× its CPU. Every
  * NATIVE_RECHECK_BYTES, the first chunk with MIN_RECHECK_SAMPLE bytes after a newline is
- * sampled from there (`text_mode`, as for the first bulk chunk, on up to NATIVE_SAMPLE_BYTES); if it says text, the JS stage
- * takes the stream back from that line on. Writes that never hold a newline and that many bytes
- * after it (a line or less per write) are never sampled: such a stream stays native.
+ * sampled from there (`text_mode`, as for the first bulk chunk, on up to NATIVE_SAMPLE_BYTES);
+ * if it says text, the JS stage takes the stream back from that line on. Writes that never hold
+ * a newline and that many bytes after it (a line or less per write) are never sampled: such a
+ * stream stays native.
  */
 class NativeInputWatch {
   /** @param {object} config the InlineParser's */
