@@ -294,8 +294,28 @@ function jsLineParser () {
   })
 }
 
+/**
+ * Counts the streams a JS stage took back from the native side (`NativeInputWatch#stage`, the
+ * parser's return to text mode) while `run` runs; resolves with `{ result, returns }`.
+ */
+async function countingReturns (run) {
+  const { NativeInputWatch } = require('../lib/ndjson/inline.js')
+  const original = NativeInputWatch.prototype.stage
+  let returns = 0
+  NativeInputWatch.prototype.stage = function (...args) {
+    returns++
+    return original.apply(this, args)
+  }
+  try {
+    return { result: await run(), returns }
+  } finally {
+    NativeInputWatch.prototype.stage = original
+  }
+}
+
 Object.assign(module.exports, {
   UTF8_BOM,
+  countingReturns,
   cpuSeconds,
   jsLineParser,
   collect,

@@ -13,7 +13,7 @@ const test = require('ava')
 const { NdjsonParser } = require('..')
 const { NdjsonParseStream } = require('../lib/web.js')
 const { InlineParser, NativeInputWatch, inlineParsing } = require('../lib/ndjson/inline.js')
-const { UTF8_BOM, collect, makeRng, runChild, sameValue } = require('./helpers.js')
+const { UTF8_BOM, collect, countingReturns, makeRng, runChild, sameValue } = require('./helpers.js')
 
 /** A parser (or its Web face) made with inline parsing on or off (the constructor reads the switch). */
 function parserWith (inline, options, Parser = NdjsonParser) {
@@ -539,21 +539,6 @@ function numberRecords (bytes, seed) {
 /** `TEXT` repeated to at least `bytes`. */
 const plainRecords = (bytes) => Buffer.concat(Array.from({ length: Math.ceil(bytes / TEXT.length) }, () => TEXT))
 
-/** Counts the streams the JS stage took back from the native side during `run`. */
-async function watchingReturns (run) {
-  const original = NativeInputWatch.prototype.stage
-  let returns = 0
-  NativeInputWatch.prototype.stage = function (...args) {
-    returns++
-    return original.apply(this, args)
-  }
-  try {
-    return { result: await run(), returns }
-  } finally {
-    NativeInputWatch.prototype.stage = original
-  }
-}
-
 // Numbers (native), plain strings (taken back at the first check inside them), numbers again
 // (native from the text mode's 4 MiB re-check), plain strings (taken back again); invalid, blank
 // and CRLF lines in each stretch but the first plain one (where an invalid line would hand the
@@ -572,7 +557,7 @@ const TURNING = Buffer.concat([
 
 for (const [output, size] of [['values', 65536], ['envelopes', 65536], ['batches', 10007]]) {
   test.serial(`a native stream whose records turn to plain strings goes back to text mode, invisibly: output '${output}', ${size}-byte writes`, async (t) => {
-    const { result: { answers: kept }, returns } = await watchingReturns(() =>
+    const { result: { answers: kept }, returns } = await countingReturns(() =>
       watchingInline('keepTextMode', () => sameBothWays(t, { output, onInvalid: 'skip' }, cut(TURNING, size), 'numbers, plain, numbers, plain')))
     // Back at 2 MiB (the first check inside the plain strings, which start at 1.5 MB); the text
     // mode's re-check 4 MiB later (6.3 MB) finds the numbers of 5.7–7.7 MB, and the native
@@ -591,7 +576,7 @@ test.serial('maxInvalid counts the invalid lines of every stretch, native and te
     plainRecords(3e6), Buffer.from('nul\n'), plainRecords(1.5e6),
     numberRecords(3e6, 0.5), Buffer.from('"\n'), numberRecords(1e5, 2)
   ])
-  const { result, returns } = await watchingReturns(() => sameBothWays(t, { onInvalid: 'skip', maxInvalid: 3 }, cut(input, 65536), 'four invalid lines'))
+  const { result, returns } = await countingReturns(() => sameBothWays(t, { onInvalid: 'skip', maxInvalid: 3 }, cut(input, 65536), 'four invalid lines'))
   t.is(returns, 2)
   t.is(result.invalid.length, 4)
   t.is(result.error?.code, 'ERR_SLUICE_TOO_MANY_INVALID')
@@ -600,7 +585,7 @@ test.serial('maxInvalid counts the invalid lines of every stretch, native and te
 test.serial('a stream taken back by the JS stage keeps every value in a Web face too', async (t) => {
   const input = Buffer.concat([numberRecords(1.5e6, 0.25), plainRecords(1.5e6)])
   const expected = input.toString().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line))
-  const { result: values, returns } = await watchingReturns(async () => {
+  const { result: values, returns } = await countingReturns(async () => {
     const web = new NdjsonParseStream()
     const writing = (async () => {
       const writer = web.writable.getWriter()
@@ -616,16 +601,20 @@ test.serial('a stream taken back by the JS stage keeps every value in a Web face
   t.is(sameValue(values, expected), null)
 })
 
-/** A parser that goes back to its JS stage at the first newline of its second native write. */
-function parserGoingBack () {
+/**
+ * A parser that goes back to its JS stage, in text mode, at the first newline of its second
+ * native write, whatever the records (the parser's own NativeInputWatch told the answer).
+ */
+function parserGoingBack (t) {
   const p = new NdjsonParser({ output: 'envelopes' })
+  const watch = p[Object.getOwnPropertySymbols(p).find((symbol) => symbol.description === 'kWatch')]
+  t.true(watch instanceof NativeInputWatch)
   let writes = 0
   p._jsStageBoundary = function (chunk) {
     writes++
     if (writes !== 2) return -1
     this._jsStageBoundary = () => -1
-    // As NativeInputWatch would, with its answer given.
-    NativeInputWatch.prototype.boundary.call({ bytes: 0, checkAt: 0, mode: 0 }, chunk)
+    watch.mode = 1 // text (src/ndjson/shape.rs TextMode)
     return chunk.indexOf(10) + 1
   }
   return p
@@ -634,7 +623,7 @@ function parserGoingBack () {
 for (const wait of [0, 1, 3]) {
   test.serial(`destroy() ${wait} turns into the native side's finish before the JS stage takes over answers the held write, and nothing comes after close`, async (t) => {
     const input = numberRecords(3e5, 0.25)
-    const p = parserGoingBack()
+    const p = parserGoingBack(t)
     const events = []
     p.on('data', () => events.push('data'))
     p.on('close', () => events.push('close'))
@@ -659,9 +648,11 @@ for (const wait of [0, 1, 3]) {
 
 test.serial('a forced return at a line start mid-stream loses nothing: every value, line and offset', async (t) => {
   const input = Buffer.concat([numberRecords(3e5, 0.25), Buffer.from('\r\n  \n'), at(300)])
-  const p = parserGoingBack()
-  const { values, error } = await collect(p, cut(input, 100003))
+  const p = parserGoingBack(t)
+  const { result: { values, error }, answers } = await watchingInline('takesBulk', () => collect(p, cut(input, 100003)))
   t.is(error, null)
+  // The rest of the input was taken in text mode.
+  t.true(answers.includes(true))
   let offset = 0
   const expected = []
   input.toString('latin1').split('\n').forEach((line, i, all) => {
