@@ -601,6 +601,27 @@ test.serial('a stream taken back by the JS stage keeps every value in a Web face
   t.is(sameValue(values, expected), null)
 })
 
+test.serial('a stream handed over inside a large write is not taken back inside that same write (offsets and bytes stay exact)', async (t) => {
+  // Found by helper-120: one large write of plain strings with an invalid line (or a BOM) near its
+  // start. The JS stage had counted its whole 64 KiB piece and handed over at that line; the
+  // native watch saw plain strings after it and ended the new handle inside the same write, whose
+  // final `bytes` then included what it had never been given: every later offset, and `bytes`,
+  // were ~64 KiB too far on.
+  const plain = plainRecords(3.8e6)
+  const cases = {
+    'an invalid line near the start': Buffer.concat([at(10), Buffer.from('{bad json\n'), plain]),
+    'a BOM': Buffer.concat([UTF8_BOM, plainRecords(2.1e6)])
+  }
+  for (const [what, input] of Object.entries(cases)) {
+    const { returns } = await countingReturns(() => sameBothWays(t, { output: 'envelopes', onInvalid: 'skip' }, [input], what))
+    // Taken back at a later write, or not at all in a stream of one write: either way exact.
+    t.is(returns, 0, what)
+  }
+  // Written in 1 MiB pieces, the stream is taken back a write later, exactly.
+  const { returns } = await countingReturns(() => sameBothWays(t, { output: 'envelopes', onInvalid: 'skip' }, cut(cases['an invalid line near the start'], 1 << 20), '1 MiB writes'))
+  t.is(returns, 1)
+})
+
 /**
  * A parser that goes back to its JS stage, in text mode, at the first newline of its second
  * native write, whatever the records (the parser's own NativeInputWatch told the answer).

@@ -247,8 +247,10 @@ class NativeTransform extends Transform {
         awaitNextTurn(this)
         return
       }
-    }
-    if (this[kJsStage] === null) {
+      // Handed over: the rest goes to the new handle whole. (A JS stage may have counted some of
+      // it, which the handle does not count again; its final counters would be ahead of what it
+      // parsed if it ended inside this chunk.)
+    } else {
       let boundary
       try {
         boundary = this._jsStageBoundary(chunk)
