@@ -228,10 +228,12 @@ function generate(kind, sizeMB) {
   let bytes = 0
   let records = 0
   let share = 0
+  let sourceRecords = 0
   const distinct = new Set()
   try {
     for (const [phase, part] of phases) {
       const lines = sourceLines(phase)
+      sourceRecords += lines.length
       for (const line of lines) distinct.add(line)
       const order = lines.map((_, i) => i)
       share += part
@@ -264,7 +266,7 @@ function generate(kind, sizeMB) {
     package: src.package,
     packageVersion: sourceVersion(src),
     licence: src.licence,
-    sourceRecords: phases.reduce((n, [phase]) => n + sourceLines(phase).length, 0),
+    sourceRecords,
     distinctRecords: distinct.size,
     sizeMB,
     bytes,
