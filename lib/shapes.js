@@ -62,7 +62,18 @@ function parseSignature (sig) {
   return root
 }
 
-/** Compiles a signature into `build(N, S, O, cursor)`; `cursor` = { n, s } advances. */
+/**
+ * Compiles a signature into `build(N, S, O, cursor)`; `cursor` = { n, s } advances.
+ *
+ * The cursor is read into locals `n` and `s` for the record and written back at its end: V8 keeps
+ * locals in registers, where the variables of an enclosing scope (which the builders shared with
+ * their helpers before) are loaded and stored at every use. A call — an array's helper, or
+ * numberNest — gets the cursor through `C` and gives it back the same way, `t` holding its value
+ * meanwhile. Building the values of 10 MB (in-process, warm, against JSON.parse of the same lines):
+ * Zeek logs 0.30× JSON.parse's time instead of 0.46×, GitHub API responses 0.32× instead of 0.56×,
+ * the generated and GeoJSON records the same or a little less; the first, cold pass over generated
+ * large records 15–18 ms instead of 25–31.
+ */
 function compileShape (sig) {
   const helpers = []
   function expr (node) {
@@ -80,14 +91,20 @@ function compileShape (sig) {
       }
       case '[*': {
         const depth = numberNestDepth(node)
-        // Through the shared builder, with the cursor handed over and back (see numberNest).
+        // Through the shared builder (see numberNest), which moves only `n`.
         if (depth > 0) return `(C.n = n, t = numberNest(N, C, ${depth}), n = C.n, t)`
         const name = `h${helpers.length}`
         helpers.push(null)
         const body = expr(node.element)
-        helpers[Number(name.slice(1))] =
-          `function ${name} () { const len = N[n++]; const a = new Array(len); for (let i = 0; i < len; i++) a[i] = ${body}; return a }`
-        return `${name}()`
+        helpers[Number(name.slice(1))] = `function ${name} (N, S, O, C) {
+  let n = C.n, s = C.s, t
+  const len = N[n++]
+  const a = new Array(len)
+  for (let i = 0; i < len; i++) a[i] = ${body}
+  C.n = n; C.s = s
+  return a
+}`
+        return `(C.n = n, C.s = s, t = ${name}(N, S, O, C), n = C.n, s = C.s, t)`
       }
       case '[':
         // The length is in N for every array; a tuple knows its own.
@@ -95,15 +112,14 @@ function compileShape (sig) {
     }
   }
   const root = expr(parseSignature(sig))
-  // N, S, O: the batch's numbers, string table and string ends; n, s: the cursor into N and O,
-  // local while a record is built; C: the caller's cursor object, through which numberNest takes
-  // and gives back n; t: a nest's value while n is taken back.
-  const source = `let N, S, O, n, s, C, t
-${helpers.join('\n')}
-return function build (N_, S_, O_, cursor) {
-  N = N_; S = S_; O = O_; n = cursor.n; s = cursor.s; C = cursor
+  // N, S, O: the batch's numbers, string table and string ends; n, s: the cursor into N and O;
+  // C: the caller's cursor object, through which calls take and give back n and s; t: a call's
+  // value while the cursor is taken back.
+  const source = `${helpers.join('\n')}
+return function build (N, S, O, C) {
+  let n = C.n, s = C.s, t
   const value = ${root}
-  cursor.n = n; cursor.s = s
+  C.n = n; C.s = s
   return value
 }`
   // eslint-disable-next-line no-new-func -- the whole point; keys are JSON.stringify'd.
