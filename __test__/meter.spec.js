@@ -1039,6 +1039,31 @@ test('toPrometheus(): stable names, a name label, passes a strict format check a
   checkExposition(t, b.toPrometheus())
 })
 
+test('toPrometheus(): a value equal to a bucket\'s le is in that bucket (le is "at most"), for sizes and latencies', (t) => {
+  // The 64 KiB chunks of a file stream share their log-linear bucket with 65537..69631 bytes;
+  // they must be counted in le="65536" all the same, and those just above it must not.
+  const clock = createClock()
+  const sizes = new Meter({ clock, highWaterMark: 1 << 30 })
+  for (const n of [64, 65, 1024, 65536, 65536, 65537]) sizes.write(Buffer.alloc(n))
+  const bucket = (text, family, le) => Number(text.split('\n').find((l) => l.startsWith(`${family}_bucket{`) && l.includes(`le="${le}"`)).split(' ').pop())
+  const text = sizes.toPrometheus()
+  t.deepEqual(['64', '256', '1024', '16384', '65536', '262144'].map((le) => bucket(text, 'sluice_stream_chunk_size_bytes', le)), [1, 2, 3, 3, 5, 6])
+  sizes.destroy()
+  // Latencies: a write taking exactly 0.1, 1 or 10 ms on the manual clock (a sink's first write
+  // is always timed), in le="0.0001", "0.001" or "0.01" and not in the bound below.
+  for (const [ms, le, below] of [[0.1, '0.0001', null], [1, '0.001', '0.0005'], [10, '0.01', '0.005']]) {
+    let pending = null
+    const sink = new MonitoredWritable({ clock, write (c, e, cb) { pending = cb } })
+    sink.write(Buffer.alloc(1))
+    clock.advance(ms)
+    pending()
+    const text = sink.toPrometheus()
+    t.is(bucket(text, 'sluice_stream_write_latency_seconds', le), 1, `${ms} ms`)
+    if (below !== null) t.is(bucket(text, 'sluice_stream_write_latency_seconds', below), 0, `${ms} ms`)
+    sink.destroy()
+  }
+})
+
 test('registerPrometheus(): a real prom-client registry, scraped over HTTP, carries the meters beside the app metrics', async (t) => {
   const registry = new client.Registry()
   const requests = new client.Counter({ name: 'app_requests_total', help: 'requests', registers: [registry] })

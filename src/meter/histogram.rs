@@ -5,6 +5,10 @@
 //! Invariants:
 //! * `count` is the number of values recorded, `sum` their exact sum, `min`/`max` the exact
 //!   extremes; quantiles come from the buckets and are clamped to `[min, max]`.
+//! * Values at or under each of a few fixed bounds (`with_bounds`: the `le` of the Prometheus
+//!   buckets) are also counted exactly, so an exported `le` bucket holds every value equal to its
+//!   bound (a 64 KiB chunk is in `le="65536"`), which the log-linear buckets alone cannot tell
+//!   from the values just above it.
 //! * The bucket vector grows only to the highest bucket used (a meter of 64 KiB chunks needs
 //!   224 buckets, a latency histogram up to 10 s in µs about 340), so an idle meter costs
 //!   nothing and 10,000 meters stay in the tens of MB at worst.
@@ -22,6 +26,9 @@ pub struct Histogram {
   sum: f64,
   min: u64,
   max: u64,
+  /// Ascending; `at_bound[j]` counts the values in `(bounds[j - 1], bounds[j]]`.
+  bounds: &'static [u64],
+  at_bound: Vec<u64>,
 }
 
 /// The bucket of `v`.
@@ -48,6 +55,17 @@ fn bounds_of(i: usize) -> (u64, u64) {
 }
 
 impl Histogram {
+  /// A histogram that also counts exactly how many values are at most each of `bounds`
+  /// (ascending), for `count_at_most`.
+  pub fn with_bounds(bounds: &'static [u64]) -> Self {
+    debug_assert!(bounds.windows(2).all(|w| w[0] < w[1]));
+    Self {
+      bounds,
+      at_bound: vec![0; bounds.len()],
+      ..Self::default()
+    }
+  }
+
   pub fn record(&mut self, value: f64) {
     // NaN and negatives (a clock read out of order) count as 0 rather than poisoning the sum.
     let v = if value.is_finite() && value > 0.0 {
@@ -60,6 +78,10 @@ impl Histogram {
       self.buckets.resize(i + 1, 0);
     }
     self.buckets[i] += 1;
+    let slot = self.bounds.partition_point(|&b| b < v);
+    if let Some(n) = self.at_bound.get_mut(slot) {
+      *n += 1;
+    }
     if self.count == 0 || v < self.min {
       self.min = v;
     }
@@ -103,15 +125,19 @@ impl Histogram {
     Some(self.max as f64)
   }
 
-  /// How many values are at most `le` (bucket resolution: a bucket counts when its upper bound
-  /// is <= `le`, so the answer may be low by the values of one straddling bucket). For
-  /// Prometheus's cumulative `_bucket{le}` lines.
-  pub fn count_at_most(&self, le: f64) -> u64 {
+  /// How many values are at most `le`, for Prometheus's cumulative `_bucket{le}` lines: exact
+  /// when `le` is one of the histogram's bounds; otherwise at bucket resolution (a bucket counts
+  /// when its upper bound is <= `le`, so the answer may be low by the values of one straddling
+  /// bucket).
+  pub fn count_at_most(&self, le: u64) -> u64 {
+    if let Ok(j) = self.bounds.binary_search(&le) {
+      return self.at_bound[..=j].iter().sum();
+    }
     self
       .buckets
       .iter()
       .enumerate()
-      .take_while(|(i, _)| bounds_of(*i).1 as f64 <= le)
+      .take_while(|(i, _)| bounds_of(*i).1 <= le)
       .map(|(_, n)| n)
       .sum()
   }
@@ -159,7 +185,7 @@ mod tests {
     }
     assert_eq!(h.max(), values.last().copied());
     assert_eq!(h.count(), 10_000);
-    assert_eq!(h.count_at_most(f64::INFINITY), 10_000);
+    assert_eq!(h.count_at_most(u64::MAX), 10_000);
   }
 
   #[test]
@@ -170,7 +196,25 @@ mod tests {
     }
     assert_eq!(h.quantile(0.5), Some(3.0));
     assert_eq!(h.quantile(1.0), Some(7.0));
-    assert_eq!(h.count_at_most(3.0), 2);
+    assert_eq!(h.count_at_most(3), 2);
     assert_eq!(Histogram::default().quantile(0.5), None);
+  }
+
+  #[test]
+  fn values_equal_to_a_bound_are_counted_at_that_bound() {
+    // 65536 shares its log-linear bucket with 65537..69631: only the exact counts tell them apart.
+    const BOUNDS: &[u64] = &[64, 1000, 65536];
+    let mut h = Histogram::with_bounds(BOUNDS);
+    for v in [
+      0.0, 64.0, 65.0, 999.6, 1000.0, 1001.0, 65536.0, 65537.0, 1e9,
+    ] {
+      h.record(v);
+    }
+    assert_eq!(h.count_at_most(64), 2);
+    assert_eq!(h.count_at_most(1000), 5);
+    assert_eq!(h.count_at_most(65536), 7);
+    assert_eq!(h.count_at_most(u64::MAX), 9);
+    // Between bounds, bucket resolution as before.
+    assert_eq!(Histogram::with_bounds(BOUNDS).count_at_most(7), 0);
   }
 }

@@ -15,9 +15,9 @@ use super::{field, Histogram, MeterCore};
 enum Value {
   /// A snapshot field, times a scale (ms → s).
   Field(usize, f64),
-  /// A histogram (µs → s, or bytes), with its `le` bounds in exported units.
-  Latency(&'static [f64]),
-  Sizes(&'static [f64]),
+  /// A histogram (µs → s, or bytes), with its `le` bounds in recorded units.
+  Latency(&'static [u64]),
+  Sizes(&'static [u64]),
 }
 
 struct Family {
@@ -27,12 +27,12 @@ struct Family {
   value: Value,
 }
 
-const LATENCY_BOUNDS: &[f64] = &[
-  0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0,
+/// The `le` bounds of the latency histogram in µs (the unit `MeterCore` records; exported in
+/// seconds), and of the chunk-size histogram in bytes. `MeterCore` counts values at each exactly.
+pub const LATENCY_BOUNDS_US: &[u64] = &[
+  100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000, 5_000_000, 10_000_000,
 ];
-const SIZE_BOUNDS: &[f64] = &[
-  64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
-];
+pub const SIZE_BOUNDS: &[u64] = &[64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
 
 const FAMILIES: &[Family] = &[
   Family {
@@ -117,7 +117,7 @@ const FAMILIES: &[Family] = &[
     name: "sluice_stream_write_latency_seconds",
     kind: "histogram",
     help: "Time from write() to its callback, sampled chunks (MonitoredWritable).",
-    value: Value::Latency(LATENCY_BOUNDS),
+    value: Value::Latency(LATENCY_BOUNDS_US),
   },
   Family {
     name: "sluice_stream_chunk_size_bytes",
@@ -177,12 +177,12 @@ pub struct Sample {
   pub value: f64,
 }
 
-fn histogram(out: &mut Vec<Sample>, h: &Histogram, bounds: &[f64], to_internal: f64) {
+fn histogram(out: &mut Vec<Sample>, h: &Histogram, bounds: &[u64], to_internal: f64) {
   for &le in bounds {
     out.push(Sample {
       suffix: "_bucket",
-      le: Some(format!("{le}")),
-      value: h.count_at_most(le * to_internal) as f64,
+      le: Some(format!("{}", le as f64 / to_internal)),
+      value: h.count_at_most(le) as f64,
     });
   }
   let count = h.count() as f64;
