@@ -614,6 +614,30 @@ test('a member made with an already-aborted signal is not counted as a member (a
   }
 })
 
+test("a destroyed member's setRate(), pause() and stats() do not reach the member that took its place in the group (manual clock)", (t) => {
+  // A group hands a leaving member's place to the next one that joins: a destroyed stream's
+  // setRate() (an admin endpoint acting on a closed connection) or pause() capped or stopped
+  // that stranger.
+  for (const act of [(s) => s.setRate(1000), (s) => s.pause(), (s) => s.setRate(0.001, { burst: 1 })]) {
+    const clock = createClock()
+    const group = new ThrottleGroup({ rate: 1e6, clock })
+    const old = group.throttle({ rate: 5e5 })
+    old.write(pattern(100))
+    clock.advance(10)
+    const before = old.stats()
+    old.destroy()
+    const fresh = group.throttle()
+    const out = record(fresh, clock)
+    act(old)
+    fresh.write(pattern(500000))
+    clock.advance(1000)
+    t.true(out.units() >= 0.9 * 500000, `the new member kept the group's rate: ${out.units()} bytes in 1 s`)
+    t.is(fresh.stats().rate, 1e6)
+    t.like(old.stats(), { units: before.units, rate: 5e5 }, "the destroyed member's stats are its own, as they were")
+    fresh.destroy()
+  }
+})
+
 test('group.setRate() changes the shared budget; a member’s setRate() changes only its cap', (t) => {
   const clock = createClock()
   const group = new ThrottleGroup({ rate: 1000, burst: 100, clock })

@@ -121,6 +121,7 @@ struct Member {
 }
 
 /// A member's counters, read by `stats()`.
+#[derive(Clone)]
 pub struct MemberStats {
   pub units: f64,
   pub waited_ms: f64,

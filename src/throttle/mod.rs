@@ -164,6 +164,8 @@ impl ThrottleGroupHandle {
       core: Arc::clone(&self.core),
       key,
       closed: false,
+      final_stats: None,
+      final_config: (0.0, 0.0),
     }
   }
 }
@@ -184,11 +186,19 @@ pub struct MemberOptions {
 }
 
 /// One throttled stream's place in its group.
+///
+/// Once closed, the place (`key`) goes back to the group, which gives it to the next member that
+/// joins: from then on nothing here may act on `key` (a destroyed stream's `setRate()` or
+/// `pause()` would cap or stop whichever stream joined next); the gate answers from what it
+/// kept at close.
 #[napi]
 pub struct ThrottleGate {
   core: Arc<GroupCore>,
   key: usize,
   closed: bool,
+  /// The member's stats and `[rate, burst]` as they were when it closed.
+  final_stats: Option<group::MemberStats>,
+  final_config: (f64, f64),
 }
 
 /// `acquire` results below zero (`lib/throttle.js` has the same).
@@ -219,42 +229,58 @@ impl ThrottleGate {
   /// `setRate`.
   #[napi(catch_unwind)]
   pub fn set_rate(&self, rate: f64, burst: Option<f64>, default_burst: f64) {
-    self
-      .core
-      .set_member_rate(self.key, rate, burst, default_burst);
+    if !self.closed {
+      self
+        .core
+        .set_member_rate(self.key, rate, burst, default_burst);
+    }
   }
 
   /// `[rate per second, burst]` that apply to this member.
   #[napi(catch_unwind)]
   pub fn config(&self) -> Vec<f64> {
-    let (rate, burst) = self.core.member_config(self.key);
+    let (rate, burst) = if self.closed {
+      self.final_config
+    } else {
+      self.core.member_config(self.key)
+    };
     vec![rate, burst]
   }
 
   #[napi(catch_unwind)]
   pub fn set_paused(&self, paused: bool) {
-    self.core.set_paused(self.key, paused);
+    if !self.closed {
+      self.core.set_paused(self.key, paused);
+    }
   }
 
   /// Drops the pending request (destroy): nothing more is granted to it.
   #[napi(catch_unwind)]
   pub fn cancel(&self) {
-    self.core.cancel(self.key);
+    if !self.closed {
+      self.core.cancel(self.key);
+    }
   }
 
   /// Leaves the group for good (the stream closed).
   #[napi(catch_unwind)]
   pub fn close(&mut self) {
     if !self.closed {
-      self.closed = true;
       self.core.cancel(self.key);
+      self.final_stats = self.core.member_stats(self.key);
+      self.final_config = self.core.member_config(self.key);
+      self.closed = true;
       self.core.leave(self.key);
     }
   }
 
   #[napi(catch_unwind, ts_return_type = "Record<string, number>")]
   pub fn stats(&self, env: Env) -> Result<Object<'_>> {
-    let s = self.core.member_stats(self.key);
+    let s = if self.closed {
+      self.final_stats.clone()
+    } else {
+      self.core.member_stats(self.key)
+    };
     let fields = s.map(|s| {
       [
         ("units", s.units),
