@@ -26,8 +26,11 @@
 //   someone listens for its 'stall' or 'stats' (then strongly, until it stops: a stalled
 //   pipeline nothing else references must still report its stall).
 // * Stall detection: every stallMs/4 a CHECK signal compares the progress counter with the
-//   previous check's; the stall is reported at the first check at least stallMs after the last
-//   check that saw progress (late by at most stallMs/4, never early), once per stall.
+//   previous check's (the first with 0, the count at creation); the stall is reported at the
+//   fourth check in a row without progress, or at the first check stallMs after the last one that
+//   saw progress, whichever comes first (late by at most stallMs/4, never early), once per stall.
+//   Counting checks, not only reading the clock when each is handled: a check handled a few ms
+//   after its timer (a busy event loop) measured 998 ms of a 1000 ms stall and waited a period.
 
 const { PassThrough, Writable } = require('node:stream')
 const { chunkBytes, stringBytes } = require('./bytes.js')
@@ -226,8 +229,9 @@ class Measure {
     this.nLatencies = 0
     this.totals = new Float64Array(IN_LEN)
     this.out = new Float64Array(F.length)
-    this.lastProgress = -1
+    this.lastProgress = 0
     this.lastProgressAt = 0
+    this.quietChecks = 0
     this.stalled = false
     this.final = null
     this.live = true
@@ -395,14 +399,17 @@ class Measure {
     if (progress !== this.lastProgress) {
       this.lastProgress = progress
       this.lastProgressAt = now
+      this.quietChecks = 0
       this.stalled = false
       return
     }
+    this.quietChecks++
     const ms = now - this.lastProgressAt
-    if (this.stalled || ms < this.stallMs) return
+    if (this.stalled || (ms < this.stallMs && this.quietChecks < 4)) return
     this.stalled = true
     this.stalls++
-    this.stream.emit('stall', { stage: this.name, reason: this.stallReason(), ms })
+    // Four periods of the timer have passed, whatever the clock read when they were handled.
+    this.stream.emit('stall', { stage: this.name, reason: this.stallReason(), ms: Math.max(ms, this.stallMs) })
   }
 
   stallReason () {
