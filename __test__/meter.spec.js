@@ -1067,6 +1067,24 @@ test('toPrometheus(): a value equal to a bucket\'s le is in that bucket (le is "
   }
 })
 
+test('registerPrometheus(): a prom-client registry in OpenMetrics mode names the counters as its own Counter does (no `_total_total`)', async (t) => {
+  const registry = new client.Registry(client.openMetricsContentType)
+  new client.Counter({ name: 'app_requests_total', help: 'requests', registers: [registry] }).inc()
+  const m = new Meter({ name: 'read' })
+  m.write(Buffer.alloc(10))
+  registerPrometheus(registry, () => [m])
+  const text = await registry.metrics()
+  t.notRegex(text, /_total_total/)
+  t.regex(text, /^# TYPE app_requests counter\napp_requests_total 1$/m)
+  t.regex(text, /^# TYPE sluice_stream_bytes counter\nsluice_stream_bytes_total\{name="read"\} 10$/m)
+  t.regex(text, /^sluice_stream_chunk_size_bytes_bucket\{name="read",le="64"\} 1$/m)
+  // The plain text format, from a registry of the default kind, is as before.
+  const plain = new client.Registry()
+  registerPrometheus(plain, () => [m])
+  t.regex(await plain.metrics(), /^# TYPE sluice_stream_bytes_total counter\nsluice_stream_bytes_total\{name="read"\} 10$/m)
+  m.destroy()
+})
+
 test('registerPrometheus(): a real prom-client registry, scraped over HTTP, carries the meters beside the app metrics', async (t) => {
   const registry = new client.Registry()
   const requests = new client.Counter({ name: 'app_requests_total', help: 'requests', registers: [registry] })

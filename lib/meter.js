@@ -1279,16 +1279,20 @@ function registerPrometheus (registry, meters) {
       type,
       aggregator: 'sum',
       get () {
+        // The family's name as the registry now has it: in OpenMetrics mode prom-client renames a
+        // counter without its `_total` and adds that to each sample that names no metric of its
+        // own, as its own Counter's do (naming one here came out `..._total_total`).
+        const family = this.name
         const values = []
         for (const { name: stage, values: families } of collect()) {
           for (const row of families[i].split('\n')) {
             if (row === '') continue
             const [suffix, le, value] = row.split('\t')
             const labels = le === '' ? { name: stage } : { name: stage, le: le === '+Inf' ? '+Inf' : Number(le) }
-            values.push({ metricName: name + suffix, labels, value: Number(value) })
+            values.push(suffix === '' ? { labels, value: Number(value) } : { metricName: family + suffix, labels, value: Number(value) })
           }
         }
-        return { name, help, type, aggregator: 'sum', values }
+        return { name: family, help, type, aggregator: 'sum', values }
       },
       reset () {}
     }
