@@ -264,7 +264,7 @@ impl MeterCore {
     // Before the first tick the only rate there is is the average.
     let current = self.current.unwrap_or(average);
     let smoothed = self.smoothed.value().unwrap_or(average);
-    let (percent, eta) = progress(self.total, units, smoothed, average);
+    let (percent, eta) = progress(self.total, units, smoothed);
     let us = 1e-3; // µs → ms
     let lat = &self.latencies;
     let q = |h: &Histogram, p: f64, scale: f64| nan_if_none(h.quantile(p).map(|v| v * scale));
@@ -320,9 +320,9 @@ impl MeterCore {
   }
 }
 
-/// `(percent, eta in seconds)`; NaN when unknown. Never negative, never infinite: with no total
+/// `(percent, eta in seconds)` at `rate` units per second; NaN when unknown. Never negative, never infinite: with no total
 /// or no rate yet there is no ETA, and past the total there is nothing left to wait for.
-pub fn progress(total: Option<f64>, units: f64, smoothed: f64, average: f64) -> (f64, f64) {
+pub fn progress(total: Option<f64>, units: f64, rate: f64) -> (f64, f64) {
   let Some(total) = total else {
     return (f64::NAN, f64::NAN);
   };
@@ -334,7 +334,9 @@ pub fn progress(total: Option<f64>, units: f64, smoothed: f64, average: f64) -> 
   if remaining <= 0.0 {
     return (percent, 0.0);
   }
-  let rate = if smoothed > 0.0 { smoothed } else { average };
+  // `rate` is the smoothed rate, or the average until the smoothed rate has a value. Once it has
+  // decayed to 0 in a long stall the time left is unknown (null), not the average's guess (eta
+  // grew with the stall, then fell back to minutes when the smoothed rate underflowed to 0).
   let eta = remaining / rate;
   (
     percent,
@@ -711,9 +713,12 @@ mod tests {
 
   #[test]
   fn eta_is_never_negative_or_infinite() {
-    assert_eq!(progress(Some(10.0), 20.0, 1.0, 1.0), (100.0, 0.0));
-    assert!(progress(None, 5.0, 1.0, 1.0).1.is_nan());
-    assert!(progress(Some(10.0), 5.0, 0.0, 0.0).1.is_nan());
+    assert_eq!(progress(Some(10.0), 20.0, 1.0), (100.0, 0.0));
+    assert!(progress(None, 5.0, 1.0).1.is_nan());
+    assert!(
+      progress(Some(10.0), 5.0, 0.0).1.is_nan(),
+      "no rate, or one decayed to 0"
+    );
   }
 
   #[test]
