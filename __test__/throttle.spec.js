@@ -131,9 +131,11 @@ test('every bad option is a TypeError or RangeError that names the option', (t) 
 
   // Group members: weight is theirs; the clock belongs to the group.
   const group = new ThrottleGroup({ rate: 10, clock })
-  for (const weight of [0, -1, NaN, Infinity]) {
+  for (const weight of [0, -1, NaN, Infinity, 1e-310, 5e-324, 1e-10, 1e10]) {
     t.throws(() => group.throttle({ weight }), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE', message: /"options\.weight"/ }, String(weight))
   }
+  // A weight so small that a chunk's cost over it overflowed shared 1:1, whatever it said.
+  for (const weight of [1e-9, 1e9]) group.throttle({ weight }).destroy()
   t.throws(() => group.throttle({ weight: '2' }), { instanceOf: TypeError, message: /"options\.weight"/ })
   t.throws(() => group.throttle({ rate: 0 }), { instanceOf: RangeError, message: /"options\.rate"/ })
   t.throws(() => group.throttle({ clock }), { instanceOf: TypeError, message: /options\.clock/ })
@@ -198,6 +200,14 @@ test('rate: Infinity is unthrottled: every chunk passes at once and whole, alone
     t.deepEqual(out.log.map((e) => e.chunk.length), [input.length], 'one chunk in, one chunk out')
     t.true(out.bytes().equals(input))
   }
+  // A member with a cap of its own in an unthrottled group: its tokens are its cap's (the
+  // group's nominal token limits nothing), and a write of that much passes at once.
+  const capped = new ThrottleGroup({ rate: Infinity, clock }).throttle({ rate: 100000 })
+  t.like(capped.stats(), { tokens: 10000, burst: 10000, rate: 100000 })
+  const cappedOut = record(capped, clock)
+  capped.write(pattern(10000))
+  clock.advance(0)
+  t.is(cappedOut.units(), 10000, 'the whole burst, without time passing')
 })
 
 test('setRate(Infinity) while a chunk waits releases the rest at once, in one piece', (t) => {

@@ -53,6 +53,9 @@ function defaultBurst (perSecond) {
   return Number.isFinite(perSecond) ? Math.max(perSecond * BURST_SECONDS, 1) : 1
 }
 
+/** The bounds of a group member's `weight` (a relative share: 1e18 to 1 is already none at all). */
+const MIN_WEIGHT = 1e-9
+const MAX_WEIGHT = 1e9
 const THROTTLE_OPTIONS = [
   'rate', 'per', 'burst', 'initialBurst', 'cost', 'mode', 'group', 'weight', 'chunkSize', 'clock',
   'objectMode', ...STREAM_OPTIONS
@@ -236,7 +239,9 @@ class Throttle extends Transform {
     else refuseWith(opts, 'weight', 'no options.group (a weight shares a group)')
     const budget = validateBudget(opts, { rateRequired: group === undefined })
     const clock = validateClockOption(opts)
-    const weight = validateNumber(opts, 'weight', { fallback: 1 })
+    // Bounded so that a chunk's cost over its weight stays a finite number: a weight of 1e-310
+    // made it Infinity and the member shared 1:1 whatever its weight.
+    const weight = validateNumber(opts, 'weight', { min: MIN_WEIGHT, inclusive: true, max: MAX_WEIGHT, fallback: 1 })
     const mode = validateOneOf(opts, 'mode', ['shape', 'enforce'], 'shape')
     const chunkSize = validateInteger(opts, 'chunkSize', 1, Number.MAX_SAFE_INTEGER, 0)
     let cost = opts.cost === undefined ? (objectMode ? 'items' : 'bytes') : opts.cost

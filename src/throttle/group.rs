@@ -473,7 +473,14 @@ impl GroupCore {
     let (tokens, rate, burst) = match member.cap.as_mut() {
       Some(cap) => {
         cap.refill(now);
-        (cap.tokens().min(group_tokens), cap.rate(), cap.burst())
+        // An unthrottled group's bucket (rate Infinity, a nominal token) limits nothing: the
+        // cap's own tokens are what the member may take at once.
+        let tokens = if group_rate.is_infinite() {
+          cap.tokens()
+        } else {
+          cap.tokens().min(group_tokens)
+        };
+        (tokens, cap.rate(), cap.burst())
       }
       None => (group_tokens, group_rate, group_burst),
     };
