@@ -20,7 +20,12 @@ test('rates: B means bytes; without it the unit counted (lines with --lines/--nd
     ['2K/s', true, 2000, 'lines'],
     ['1e3/s', true, 1000, 'lines'],
     ['.5/s', true, 0.5, 'lines'],
-    ['3M', true, 3e6, 'lines']
+    ['3M', true, 3e6, 'lines'],
+    // Spaces anywhere around the parts, a trailing one too (it was refused with a wrong hint).
+    [' 5MiB/s', false, 5 * 1024 * 1024, 'bytes'],
+    ['5 MiB/s', false, 5 * 1024 * 1024, 'bytes'],
+    ['5MiB /s', false, 5 * 1024 * 1024, 'bytes'],
+    ['5MiB/s ', false, 5 * 1024 * 1024, 'bytes']
   ]
   for (const [text, linesCounted, perSecond, unit] of cases) {
     t.deepEqual(parseRate(text, linesCounted), { perSecond, unit }, `${text} (lines counted: ${linesCounted})`)
@@ -125,6 +130,10 @@ test('--progress and --quiet: the last one given wins, as for the other options 
   for (const [args, progress] of [[['-q', '-p'], true], [['-p', '-q'], false], [['-qp'], true], [['--progress', '--quiet'], false], [['-q'], false], [[], null]]) {
     t.is(parseArguments(args).progress, progress, args.join(' '))
   }
+})
+
+test("--invalid-log - is refused: '-' is standard input as FILE, and standard output carries the data", (t) => {
+  t.throws(() => parseArguments(['--ndjson', '--invalid-log', '-']), { instanceOf: UsageError, message: /^--invalid-log: '-' is not a log file/ })
 })
 
 test('--where and --select given twice are usage errors (not: the last one wins)', (t) => {

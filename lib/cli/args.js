@@ -126,7 +126,9 @@ function parseSize (text, flag = '--size') {
 
 /** A RATE: `{ perSecond, unit: 'bytes' | 'lines' }`; `linesCounted`: --lines or --ndjson given. */
 function parseRate (text, linesCounted) {
-  const quantity = text.endsWith('/s') ? text.slice(0, -2) : text
+  // Spaces around the number, the unit and the '/s' are all let through (parseQuantity trims).
+  const trimmed = text.trimEnd()
+  const quantity = trimmed.endsWith('/s') ? trimmed.slice(0, -2) : trimmed
   const { value, bytes } = parseQuantity(quantity, '--rate', 'rate', text)
   if (!(value > 0)) throw new UsageError(`--rate: '${text}' must be above 0`)
   const unit = bytes || !linesCounted ? 'bytes' : 'lines'
@@ -213,6 +215,9 @@ function parseArguments (argv) {
   for (const flag of ['where', 'select', 'invalid-log']) {
     if (v[flag] === '') throw new UsageError(`--${flag}: must not be empty`)
   }
+  // '-' is standard input as FILE, and standard output carries the data: a log file named '-' is
+  // far more likely a slip than a wish.
+  if (v['invalid-log'] === '-') throw new UsageError("--invalid-log: '-' is not a log file (standard output carries the data; name a file, e.g. ./invalid.log)")
   const select = v.select === undefined ? undefined : splitPaths(v.select)
   if (select !== undefined && select.some((path) => path.trim() === '')) {
     throw new UsageError(`--select: '${v.select}' has an empty path (expected a comma-separated list such as a,b.c)`)
