@@ -320,8 +320,9 @@ impl MeterCore {
   }
 }
 
-/// `(percent, eta in seconds)` at `rate` units per second; NaN when unknown. Never negative, never infinite: with no total
-/// or no rate yet there is no ETA, and past the total there is nothing left to wait for.
+/// `(percent, eta in seconds)` at `rate` units per second; NaN when unknown. Never negative,
+/// never infinite: with no total or no rate there is no ETA, and past the total there is nothing
+/// left to wait for.
 pub fn progress(total: Option<f64>, units: f64, rate: f64) -> (f64, f64) {
   let Some(total) = total else {
     return (f64::NAN, f64::NAN);
