@@ -776,6 +776,26 @@ test('stall: a Meter waiting for upstream reports starved; one that downstream r
   blocked.destroy()
 })
 
+test("stall: never early, also when the check that saw the last progress ran late (a busy event loop, real clock)", async (t) => {
+  // The last write happens at the end of a synchronous stretch that holds up the check due in
+  // it: that check sees the write when it finally runs, and the stall must come at least stallMs
+  // after it, not four on-time checks later (which was stallMs/4 early). Only a lower bound: load
+  // can delay the stall, never bring it forward.
+  const stallMs = 400
+  const m = new Meter({ stallMs })
+  m.resume()
+  const t0 = performance.now()
+  await new Promise((resolve) => setTimeout(resolve, 40))
+  while (performance.now() - t0 < 200) { /* busy: holds up the check due at 100 ms */ }
+  m.write(Buffer.from('x'))
+  const lastWrite = performance.now()
+  const [stall] = await next(m, 'stall')
+  const quiet = performance.now() - lastWrite
+  t.true(quiet >= stallMs - 1, `the stall came ${quiet.toFixed(0)} ms after the last write (stallMs ${stallMs})`)
+  t.true(stall.ms >= stallMs && stall.ms <= quiet + 1, `ms ${stall.ms} of ${quiet.toFixed(0)}`)
+  m.destroy()
+})
+
 test('bufferFillMean: null before the first interval ends (beside an exact bufferFillMax), then the time-weighted fill', (t) => {
   const clock = createClock()
   const m = new Meter({ clock, interval: 100, highWaterMark: 4 })
@@ -1053,8 +1073,9 @@ test('toPrometheus(): a value equal to a bucket\'s le is in that bucket (le is "
   t.deepEqual(['64', '256', '1024', '16384', '65536', '262144'].map((le) => bucket(text, 'sluice_stream_chunk_size_bytes', le)), [1, 2, 3, 3, 5, 6])
   sizes.destroy()
   // Latencies: a write taking exactly 0.1, 1 or 10 ms on the manual clock (a sink's first write
-  // is always timed), in le="0.0001", "0.001" or "0.01" and not in the bound below.
-  for (const [ms, le, below] of [[0.1, '0.0001', null], [1, '0.001', '0.0005'], [10, '0.01', '0.005']]) {
+  // is always timed), in le="0.0001", "0.001" or "0.01" and not in the bound below; one of
+  // 0.1004 ms (100.4 µs, which rounds to the bound) above it.
+  for (const [ms, le, below] of [[0.1, '0.0001', null], [1, '0.001', '0.0005'], [10, '0.01', '0.005'], [0.1004, '0.0005', '0.0001']]) {
     let pending = null
     const sink = new MonitoredWritable({ clock, write (c, e, cb) { pending = cb } })
     sink.write(Buffer.alloc(1))

@@ -26,15 +26,19 @@
 //   someone listens for its 'stall' or 'stats' (then strongly, until it stops: a stalled
 //   pipeline nothing else references must still report its stall).
 // * Stall detection: every stallMs/4 a CHECK signal compares the progress counter with the
-//   previous check's (the first with 0, the count at creation); the stall is reported at the
-//   fourth check in a row without progress, or at the first check stallMs after the last one that
-//   saw progress, whichever comes first (late by at most stallMs/4, never early), once per stall.
-//   Counting checks, not only reading the clock when each is handled: a check handled a few ms
-//   after its timer (a busy event loop) measured 998 ms of a 1000 ms stall and waited a period.
+//   previous check's (the first with 0, the count at creation: a meter never written stalls
+//   stallMs after its creation); the stall is reported at the first check at least stallMs after
+//   the last check that saw progress, once per stall. Never early: the progress happened at or
+//   before that check was handled. Late by up to stallMs/4 (the checks' period). A check that
+//   finds the stall a little short of stallMs, because the check that saw the progress ran later
+//   than this one (3 ms late: 997 ms of a 1000 ms stall), looks again when it is due (`recheck`,
+//   a timer of node's, unref'd; not on a manual clock, whose checks are never late) instead of a
+//   period later. Counting checks instead made a stall after a busy stretch come up to stallMs/4
+//   early (helper-125).
 
 const { PassThrough, Writable } = require('node:stream')
 const { chunkBytes, stringBytes } = require('./bytes.js')
-const { setImmediate } = require('node:timers')
+const { setImmediate, setTimeout, clearTimeout } = require('node:timers')
 const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
 const { SluiceError, destroyedError } = require('./errors.js')
@@ -231,11 +235,12 @@ class Measure {
     this.out = new Float64Array(F.length)
     this.lastProgress = 0
     this.lastProgressAt = 0
-    this.quietChecks = 0
     this.stalled = false
     this.final = null
     this.live = true
     const checkMs = Number.isFinite(this.stallMs) ? this.stallMs / 4 : 0
+    this.checkMs = checkMs
+    this.recheck = null
     const clock = options.clock?.[kNativeClock]
     this.handle = native.MeterHandle.create(hub, id, kind, objectMode, options.interval, checkMs,
       options.halfLifeMs, options.total, clock)
@@ -399,17 +404,24 @@ class Measure {
     if (progress !== this.lastProgress) {
       this.lastProgress = progress
       this.lastProgressAt = now
-      this.quietChecks = 0
       this.stalled = false
       return
     }
-    this.quietChecks++
     const ms = now - this.lastProgressAt
-    if (this.stalled || (ms < this.stallMs && this.quietChecks < 4)) return
+    if (this.stalled) return
+    if (ms < this.stallMs) {
+      if (!this.manual && this.recheck === null && this.stallMs - ms < this.checkMs) {
+        this.recheck = setTimeout(() => {
+          this.recheck = null
+          if (this.live && !this.stream.destroyed) this.check()
+        }, Math.ceil(this.stallMs - ms))
+        this.recheck.unref()
+      }
+      return
+    }
     this.stalled = true
     this.stalls++
-    // Four periods of the timer have passed, whatever the clock read when they were handled.
-    this.stream.emit('stall', { stage: this.name, reason: this.stallReason(), ms: Math.max(ms, this.stallMs) })
+    this.stream.emit('stall', { stage: this.name, reason: this.stallReason(), ms })
   }
 
   stallReason () {
@@ -422,6 +434,10 @@ class Measure {
   stop () {
     if (!this.live) return
     this.live = false
+    if (this.recheck !== null) {
+      clearTimeout(this.recheck)
+      this.recheck = null
+    }
     this.receiver.strong = null
     stopWaiting(this.id)
     this.handle.stop()

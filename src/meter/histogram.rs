@@ -78,7 +78,13 @@ impl Histogram {
       self.buckets.resize(i + 1, 0);
     }
     self.buckets[i] += 1;
-    let slot = self.bounds.partition_point(|&b| b < v);
+    // The value as given, not rounded: a latency of 100.4 µs is above a bound of 100.
+    let exact = if value.is_finite() && value > 0.0 {
+      value
+    } else {
+      0.0
+    };
+    let slot = self.bounds.partition_point(|&b| (b as f64) < exact);
     if let Some(n) = self.at_bound.get_mut(slot) {
       *n += 1;
     }
@@ -206,14 +212,15 @@ mod tests {
     const BOUNDS: &[u64] = &[64, 1000, 65536];
     let mut h = Histogram::with_bounds(BOUNDS);
     for v in [
-      0.0, 64.0, 65.0, 999.6, 1000.0, 1001.0, 65536.0, 65537.0, 1e9,
+      0.0, 64.0, 65.0, 999.6, 1000.0, 1000.4, 1001.0, 65536.0, 65537.0, 1e9,
     ] {
       h.record(v);
     }
     assert_eq!(h.count_at_most(64), 2);
+    // 1000.4 rounds into 1000's bucket but is above the bound.
     assert_eq!(h.count_at_most(1000), 5);
-    assert_eq!(h.count_at_most(65536), 7);
-    assert_eq!(h.count_at_most(u64::MAX), 9);
+    assert_eq!(h.count_at_most(65536), 8);
+    assert_eq!(h.count_at_most(u64::MAX), 10);
     // Between bounds, bucket resolution as before.
     assert_eq!(Histogram::with_bounds(BOUNDS).count_at_most(7), 0);
   }
