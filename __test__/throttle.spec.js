@@ -1597,6 +1597,15 @@ test('a write callback that throws while destroy() answers the chunk the throttl
   t.deepEqual(r.out.uncaught, ['boom from write callback'])
 })
 
+test('paused throttles with a chunk held that their user dropped are collected and leave their group; one still held stays and resumes (child process)', async (t) => {
+  const r = await runChild(['--expose-gc', CHILD, 'abandonedPaused'])
+  t.is(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop())
+  t.like(out, { code: 0, before: 51, collected: 50, after: 1 }, r.stderr)
+  // The kept member, resumed, passes its whole chunk before the process exits.
+  t.is(out.keptBytes, 50000)
+})
+
 test('a throttle resumed after a pause holds the process again until its data is out (child process)', async (t) => {
   const r = await child('resumedAfterPause')
   t.like(r, { status: 0, out: { code: 0, bytes: 300 } }, r.stderr)

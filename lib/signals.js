@@ -8,7 +8,10 @@
 // * Every receiver gets an id for life (`nextId`), which the native side uses as the target of
 //   its signals. `waiting` maps the id to the receiver only while it waits, so an idle receiver
 //   is not kept from the garbage collector, and a signal for a receiver that stopped waiting
-//   (destroyed) finds nobody and is dropped: no late callbacks.
+//   (destroyed) finds nobody and is dropped: no late callbacks. A receiver that waits for
+//   something only its user can bring about (a paused throttle, resumed by a call on it) waits
+//   `weakly`: held by a WeakRef, so one its user dropped is collected as a paused core stream
+//   would be.
 // * Keep-alive: the hub's TSFN is strong while at least one receiver that counts (`holdsProcess`)
 //   waits, weak otherwise. A waiting throttle keeps the process alive, an idle one never does, and
 //   one on a manual clock never does (only the test moves its time).
@@ -26,6 +29,11 @@ const kHolds = Symbol('kHolds')
 let hub = null
 let nextId = 1
 const waiting = new Map()
+// Receivers waiting weakly: id -> WeakRef; an entry whose receiver was collected is let go.
+const weaklyWaiting = new Map()
+const collected = new FinalizationRegistry((id) => {
+  if (weaklyWaiting.get(id)?.deref() === undefined) weaklyWaiting.delete(id)
+})
 let holding = 0
 
 function theHub () {
@@ -36,7 +44,7 @@ function theHub () {
 function dispatch (signals) {
   let thrown = null
   for (let i = 0; i + 2 < signals.length; i += 3) {
-    const receiver = waiting.get(signals[i])
+    const receiver = waiting.get(signals[i]) ?? weaklyWaiting.get(signals[i])?.deref()
     if (receiver === undefined) continue
     try {
       receiver[kSignal](signals[i + 1], signals[i + 2])
@@ -56,9 +64,18 @@ function enroll () {
   return { hub: theHub(), id: nextId++ }
 }
 
-/** The receiver `id` waits for signals (it has a `[kSignal](kind, value)` method). */
-function wait (id, receiver, holdsProcess) {
-  if (waiting.has(id)) return
+/**
+ * The receiver `id` waits for signals (it has a `[kSignal](kind, value)` method); `weakly`: only
+ * as long as something else holds it (see the top of this file). A receiver waiting weakly does
+ * not hold the process.
+ */
+function wait (id, receiver, holdsProcess, weakly = false) {
+  if (waiting.has(id) || weaklyWaiting.has(id)) return
+  if (weakly) {
+    weaklyWaiting.set(id, new WeakRef(receiver))
+    collected.register(receiver, id, receiver)
+    return
+  }
   waiting.set(id, receiver)
   receiver[kHolds] = holdsProcess
   if (holdsProcess && holding++ === 0) theHub().keepAlive(true)
@@ -66,6 +83,13 @@ function wait (id, receiver, holdsProcess) {
 
 /** The receiver `id` no longer waits: later signals for it are dropped. */
 function stopWaiting (id) {
+  const weak = weaklyWaiting.get(id)
+  if (weak !== undefined) {
+    weaklyWaiting.delete(id)
+    const receiver = weak.deref()
+    if (receiver !== undefined) collected.unregister(receiver)
+    return
+  }
   const receiver = waiting.get(id)
   if (receiver === undefined) return
   waiting.delete(id)

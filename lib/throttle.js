@@ -449,10 +449,15 @@ class Throttle extends Transform {
     if (this[kPending] != null) this.#waitFor(true)
   }
 
-  /** Waits for grants; `active`: they may come without any JS call, so hold the process. */
+  /**
+   * Waits for grants; `active`: they may come without any JS call, so hold the process. Paused,
+   * only a call on this stream resumes it: it waits weakly, so a paused throttle its user dropped
+   * (a held chunk and all) is collected and leaves its group, as a paused core stream is
+   * collected (helper-122 found 100 such members in a group for good).
+   */
   #waitFor (active) {
     stopWaiting(this[kId])
-    wait(this[kId], this, active && !this[kManual] && !this[kGatePaused])
+    wait(this[kId], this, active && !this[kManual] && !this[kGatePaused], this[kGatePaused])
   }
 
   /**
