@@ -121,7 +121,6 @@ struct Member {
 }
 
 /// A member's counters, read by `stats()`.
-#[derive(Clone)]
 pub struct MemberStats {
   pub units: f64,
   pub waited_ms: f64,

@@ -162,10 +162,7 @@ impl ThrottleGroupHandle {
     );
     ThrottleGate {
       core: Arc::clone(&self.core),
-      key,
-      closed: false,
-      final_stats: None,
-      final_config: (0.0, 0.0),
+      key: Some(key),
     }
   }
 }
@@ -187,18 +184,15 @@ pub struct MemberOptions {
 
 /// One throttled stream's place in its group.
 ///
-/// Once closed, the place (`key`) goes back to the group, which gives it to the next member that
-/// joins: from then on nothing here may act on `key` (a destroyed stream's `setRate()` or
-/// `pause()` would cap or stop whichever stream joined next); the gate answers from what it
-/// kept at close.
+/// Once closed, the place goes back to the group, which gives it to the next member that joins:
+/// `key` is then None, so nothing here can act on that place any more (a destroyed stream's
+/// `setRate()` or `pause()` capped or stopped whichever stream joined next). Its last stats are
+/// lib/throttle.js's to keep (`kFinalStats`, taken before `close`).
 #[napi]
 pub struct ThrottleGate {
   core: Arc<GroupCore>,
-  key: usize,
-  closed: bool,
-  /// The member's stats and `[rate, burst]` as they were when it closed.
-  final_stats: Option<group::MemberStats>,
-  final_config: (f64, f64),
+  /// The member's place in its group, while it has one.
+  key: Option<usize>,
 }
 
 /// `acquire` results below zero (`lib/throttle.js` has the same).
@@ -212,12 +206,12 @@ impl ThrottleGate {
   /// `backlogged`: more is written behind this chunk (the member will ask again at once).
   #[napi(catch_unwind)]
   pub fn acquire(&self, cost: f64, splittable: bool, enforce: bool, backlogged: bool) -> f64 {
-    if self.closed {
+    let Some(key) = self.key else {
       return 0.0;
-    }
+    };
     match self
       .core
-      .acquire(self.key, cost, splittable, enforce, backlogged)
+      .acquire(key, cost, splittable, enforce, backlogged)
     {
       Acquired::Granted(n) => n,
       Acquired::RateExceeded => REFUSED_RATE,
@@ -229,58 +223,44 @@ impl ThrottleGate {
   /// `setRate`.
   #[napi(catch_unwind)]
   pub fn set_rate(&self, rate: f64, burst: Option<f64>, default_burst: f64) {
-    if !self.closed {
-      self
-        .core
-        .set_member_rate(self.key, rate, burst, default_burst);
+    if let Some(key) = self.key {
+      self.core.set_member_rate(key, rate, burst, default_burst);
     }
   }
 
-  /// `[rate per second, burst]` that apply to this member.
+  /// `[rate per second, burst]` that apply to this member (empty once it left its group).
   #[napi(catch_unwind)]
   pub fn config(&self) -> Vec<f64> {
-    let (rate, burst) = if self.closed {
-      self.final_config
-    } else {
-      self.core.member_config(self.key)
-    };
-    vec![rate, burst]
+    self.key.map_or_else(Vec::new, |key| {
+      let (rate, burst) = self.core.member_config(key);
+      vec![rate, burst]
+    })
   }
 
   #[napi(catch_unwind)]
   pub fn set_paused(&self, paused: bool) {
-    if !self.closed {
-      self.core.set_paused(self.key, paused);
+    if let Some(key) = self.key {
+      self.core.set_paused(key, paused);
     }
   }
 
   /// Drops the pending request (destroy): nothing more is granted to it.
   #[napi(catch_unwind)]
   pub fn cancel(&self) {
-    if !self.closed {
-      self.core.cancel(self.key);
+    if let Some(key) = self.key {
+      self.core.cancel(key);
     }
   }
 
   /// Leaves the group for good (the stream closed).
   #[napi(catch_unwind)]
   pub fn close(&mut self) {
-    if !self.closed {
-      self.core.cancel(self.key);
-      self.final_stats = self.core.member_stats(self.key);
-      self.final_config = self.core.member_config(self.key);
-      self.closed = true;
-      self.core.leave(self.key);
-    }
+    self.leave_group();
   }
 
   #[napi(catch_unwind, ts_return_type = "Record<string, number>")]
   pub fn stats(&self, env: Env) -> Result<Object<'_>> {
-    let s = if self.closed {
-      self.final_stats.clone()
-    } else {
-      self.core.member_stats(self.key)
-    };
+    let s = self.key.and_then(|key| self.core.member_stats(key));
     let fields = s.map(|s| {
       [
         ("units", s.units),
@@ -296,11 +276,17 @@ impl ThrottleGate {
   }
 }
 
+impl ThrottleGate {
+  fn leave_group(&mut self) {
+    if let Some(key) = self.key.take() {
+      self.core.cancel(key);
+      self.core.leave(key);
+    }
+  }
+}
+
 impl Drop for ThrottleGate {
   fn drop(&mut self) {
-    if !self.closed {
-      self.core.cancel(self.key);
-      self.core.leave(self.key);
-    }
+    self.leave_group();
   }
 }
