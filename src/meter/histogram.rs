@@ -68,22 +68,18 @@ impl Histogram {
 
   pub fn record(&mut self, value: f64) {
     // NaN and negatives (a clock read out of order) count as 0 rather than poisoning the sum.
-    let v = if value.is_finite() && value > 0.0 {
-      value.round() as u64
+    let exact = if value.is_finite() && value > 0.0 {
+      value
     } else {
-      0
+      0.0
     };
+    let v = exact.round() as u64;
     let i = index_of(v);
     if i >= self.buckets.len() {
       self.buckets.resize(i + 1, 0);
     }
     self.buckets[i] += 1;
     // The value as given, not rounded: a latency of 100.4 µs is above a bound of 100.
-    let exact = if value.is_finite() && value > 0.0 {
-      value
-    } else {
-      0.0
-    };
     let slot = self.bounds.partition_point(|&b| (b as f64) < exact);
     if let Some(n) = self.at_bound.get_mut(slot) {
       *n += 1;
@@ -94,6 +90,11 @@ impl Histogram {
     self.max = self.max.max(v);
     self.count += 1;
     self.sum += v as f64;
+  }
+
+  /// The bounds `count_at_most` is exact at (`with_bounds`).
+  pub fn bounds(&self) -> &'static [u64] {
+    self.bounds
   }
 
   pub fn count(&self) -> u64 {

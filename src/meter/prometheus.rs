@@ -15,9 +15,9 @@ use super::{field, Histogram, MeterCore};
 enum Value {
   /// A snapshot field, times a scale (ms → s).
   Field(usize, f64),
-  /// A histogram (µs → s, or bytes), with its `le` bounds in recorded units.
-  Latency(&'static [u64]),
-  Sizes(&'static [u64]),
+  /// A histogram (µs → s, or bytes), exported at the bounds it counts exactly.
+  Latency,
+  Sizes,
 }
 
 struct Family {
@@ -28,7 +28,8 @@ struct Family {
 }
 
 /// The `le` bounds of the latency histogram in µs (the unit `MeterCore` records; exported in
-/// seconds), and of the chunk-size histogram in bytes. `MeterCore` counts values at each exactly.
+/// seconds), and of the chunk-size histogram in bytes: `MeterCore` makes its histograms with
+/// them, which count values at each exactly, and the export reads them back from there.
 pub const LATENCY_BOUNDS_US: &[u64] = &[
   100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000, 5_000_000, 10_000_000,
 ];
@@ -117,13 +118,13 @@ const FAMILIES: &[Family] = &[
     name: "sluice_stream_write_latency_seconds",
     kind: "histogram",
     help: "Time from write() to its callback, sampled chunks (MonitoredWritable).",
-    value: Value::Latency(LATENCY_BOUNDS_US),
+    value: Value::Latency,
   },
   Family {
     name: "sluice_stream_chunk_size_bytes",
     kind: "histogram",
     help: "Size of the chunks in bytes.",
-    value: Value::Sizes(SIZE_BOUNDS),
+    value: Value::Sizes,
   },
 ];
 
@@ -177,8 +178,8 @@ pub struct Sample {
   pub value: f64,
 }
 
-fn histogram(out: &mut Vec<Sample>, h: &Histogram, bounds: &[u64], to_internal: f64) {
-  for &le in bounds {
+fn histogram(out: &mut Vec<Sample>, h: &Histogram, to_internal: f64) {
+  for &le in h.bounds() {
     out.push(Sample {
       suffix: "_bucket",
       le: Some(format!("{}", le as f64 / to_internal)),
@@ -220,8 +221,8 @@ pub fn values(core: &MeterCore) -> Vec<Vec<Sample>> {
             });
           }
         }
-        Value::Latency(bounds) => histogram(&mut out, &core.latencies, bounds, 1e6),
-        Value::Sizes(bounds) => histogram(&mut out, &core.sizes, bounds, 1.0),
+        Value::Latency => histogram(&mut out, &core.latencies, 1e6),
+        Value::Sizes => histogram(&mut out, &core.sizes, 1.0),
       }
       out
     })
