@@ -43,6 +43,14 @@ test('rates: B means bytes; without it the unit counted (lines with --lines/--nd
   t.throws(() => parseRate('5mib/s', true), { message: /'5mib\/s' is not a rate \(units are case-sensitive: did you mean 5MiB\/s\?\)/ })
   t.throws(() => parseRate('2gb', true), { message: /did you mean 2GB\?/ })
   t.throws(() => parseSize('1kib'), { message: /did you mean 1KiB\?/ })
+  // The '/s' too, and only a suggestion that is accepted: '5MB/S' was told to try '5MB/S' again.
+  for (const [text, suggestion] of [['5MB/S', '5MB/s'], ['5mb/S', '5MB/s'], ['1000/S', '1000/s'], ['5b', '5B']]) {
+    const err = t.throws(() => parseRate(text, true), { message: new RegExp(`did you mean ${suggestion.replace('/', '\\/')}\\?`) })
+    t.truthy(err)
+    t.notThrows(() => parseRate(suggestion, true), `${text}: the suggestion ${suggestion} is accepted`)
+  }
+  t.throws(() => parseSize('5MB/s'), { message: /'5MB\/s' is not a size \(examples: / }, 'no rate suggested for a size')
+  t.throws(() => parseRate('5MB/sec', true), { message: /\(examples: / })
 })
 
 test('durations (--interval): seconds, or with s or ms; nothing else', (t) => {

@@ -356,6 +356,24 @@ test('EPIPE: piped into head, it stops quietly with 141 (128 + SIGPIPE, as cat)'
   }
 })
 
+test('--help and --version: a reader that went away is 141 quietly, a full stdout one line and 1', async (t) => {
+  for (const flag of ['--help', '--version']) {
+    // The pipe's only reader is closed before the child has started: its write fails with EPIPE.
+    const r = await new Promise((resolve) => {
+      const child = spawn(process.execPath, [BIN, flag], { stdio: ['ignore', 'pipe', 'pipe'] })
+      child.stdout.destroy()
+      let stderr = ''
+      child.stderr.on('data', (c) => { stderr += c })
+      child.on('close', (code) => resolve({ code, stderr }))
+    })
+    t.is(r.code, 141, `${flag}: ${r.stderr}`)
+    t.is(r.stderr, '', `${flag}: no error message, no stack trace`)
+    const full = await withFiles({ stdout: ['/dev/full', 'w'] }, [flag])
+    t.is(full.code, 1, flag)
+    t.is(full.stderr, 'sluice: standard output: ENOSPC: no space left on device, write\n', flag)
+  }
+})
+
 /** Runs sluice with files as its stdin and/or stdout: `{ stdin: [path, flags], stdout: [path, flags] }`. */
 async function withFiles (files, args) {
   const fds = Object.fromEntries(Object.entries(files).map(([which, [p, flags]]) => [which, fs.openSync(p, flags)]))

@@ -89,8 +89,8 @@ const BINARY_MULTIPLIERS = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 **
 // would hold the first unit past it for good, with the command waiting and showing nothing.
 const MIN_RATE_PER_SECOND = 1 / 3600
 const QUANTITY = /^(\d+(?:\.\d+)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(|k|K|M|G|T|Ki|Mi|Gi|Ti)(B?)$/
-// The same, with the unit in any case: to suggest the right spelling.
-const ANY_CASE_UNIT = /^(.*?\d\s*)([kmgt])(i?)(b?)(\/s)?$/i
+// The same, with the unit and a rate's '/s' in any case: to suggest the right spelling.
+const ANY_CASE_UNIT = /^(.*?\d\s*)(?:([kmgt])(i?))?(b?)(\s*\/s)?$/i
 const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(s|ms|)$/
 
 /** `{ value, bytes }` of a SIZE (see the grammar above); `bytes`: the unit B was written. */
@@ -98,11 +98,7 @@ function parseQuantity (text, flag, what, shown = text) {
   const m = QUANTITY.exec(text.trim())
   if (m === null) {
     const examples = `examples: ${what === 'rate' ? '5MiB/s, 200kB/s, 1000/s' : '1500, 64KiB, 2.5MB'}`
-    const u = ANY_CASE_UNIT.exec(shown.trim())
-    const hint = u === null || !QUANTITY.test(`${u[1]}${u[2].toUpperCase()}${u[3].toLowerCase()}${u[4].toUpperCase()}`)
-      ? examples
-      : `units are case-sensitive: did you mean ${u[1]}${u[2].toUpperCase()}${u[3].toLowerCase()}${u[4].toUpperCase()}${u[5] ?? ''}?`
-    throw new UsageError(`${flag}: '${shown}' is not a ${what} (${hint})`)
+    throw new UsageError(`${flag}: '${shown}' is not a ${what} (${spellingHint(shown.trim(), what) ?? examples})`)
   }
   const unit = m[3]
   // Clamped to what a command line can offset with mantissa digits (an argument is at most
@@ -113,6 +109,19 @@ function parseQuantity (text, flag, what, shown = text) {
   // 1e-400 is 0 as a number: not the zero that was written.
   if (value === 0 && /[1-9]/.test(m[1])) throw new UsageError(`${flag}: '${shown}' is too small (it is 0 as a number)`)
   return { value, bytes: m[4] === 'B' }
+}
+
+/**
+ * "units are case-sensitive: did you mean …?" when `text` is a quantity (and a rate's '/s') in the
+ * wrong case, with a suggestion that is accepted; else null.
+ */
+function spellingHint (text, what) {
+  const u = ANY_CASE_UNIT.exec(text)
+  if (u === null || (u[5] !== undefined && what !== 'rate')) return null
+  const quantity = `${u[1]}${(u[2] ?? '').toUpperCase()}${(u[3] ?? '').toLowerCase()}${u[4].toUpperCase()}`
+  const suggestion = `${quantity}${u[5] === undefined ? '' : u[5].toLowerCase()}`
+  if (suggestion === text || !QUANTITY.test(quantity.trim())) return null
+  return `units are case-sensitive: did you mean ${suggestion}?`
 }
 
 /** A SIZE in bytes (an integer >= 0). */

@@ -45,14 +45,8 @@ function main (argv) {
   } catch (err) {
     return usageFailure(err)
   }
-  if (opts.help) {
-    process.stdout.write(HELP)
-    return Promise.resolve(EXIT.done)
-  }
-  if (opts.version) {
-    process.stdout.write(`sluice ${require('../../package.json').version}\n`)
-    return Promise.resolve(EXIT.done)
-  }
+  if (opts.help) return print(HELP)
+  if (opts.version) return print(`sluice ${require('../../package.json').version}\n`)
   let run
   // What setUp had opened when it failed, for the summary: the input's name and size.
   const opened = { input: null }
@@ -92,6 +86,29 @@ function setUpFailureSummary (opts, input, error) {
     blockedMs: 0,
     throttledMs: opts.rate === null ? null : 0
   }
+}
+
+/**
+ * `--help`, `--version`: `text` to standard output, whose failure ends the command as a run's
+ * does (141 quietly when its reader went away, else the error on one line and 1), never as an
+ * unhandled 'error' event.
+ */
+function print (text) {
+  return new Promise((resolve) => {
+    let failed = false
+    const onError = (err) => {
+      if (failed) return
+      failed = true
+      if (err.code === 'EPIPE') return resolve(EXIT.closed)
+      process.stderr.write(`sluice: standard output: ${err.message}\n`)
+      resolve(EXIT.error)
+    }
+    process.stdout.on('error', onError)
+    process.stdout.write(text, (err) => {
+      if (err) onError(err)
+      else if (!failed) resolve(EXIT.done)
+    })
+  })
 }
 
 function usageFailure (err) {
