@@ -235,6 +235,19 @@ test('the constructor refuses a bad where or select, naming the option and the p
   // The regex crate's explanation keeps its lines: the reason, then the pattern and a caret.
   t.throws(() => new NdjsonParser({ where: '.a matches "x["' }), { message: /invalid regular expression: unclosed character class\n {4}x\[\n {5}\^/ })
   t.throws(() => new NdjsonParser({ where: '.a exists == 1' }), { instanceOf: SyntaxError, message: /column 11: 'exists' takes no value/ })
+  // A number out of a double's range is refused by both forms (the string form took 1e400 as
+  // Infinity where the object form refused Infinity: helper-128).
+  for (const where of ['.a == 1e400', '.a < -1e400', '.a in [1, 1e999]']) {
+    t.throws(() => new NdjsonParser({ where }), { instanceOf: SyntaxError, code: 'ERR_INVALID_ARG_VALUE', message: /a number out of range \(it is Infinity as a double; it must be finite\)/ }, where)
+  }
+  t.throws(() => new NdjsonParser({ where: { path: 'a', eq: 1e400 } }), { instanceOf: RangeError, message: /options\.where\.eq.*finite/ })
+  t.notThrows(() => new NdjsonParser({ where: '.a == 1e-400' }), 'an underflow is 0, a finite number')
+  // The whole of `where` is a string or a plain object: its message does not list the scalars a
+  // node inside it may be.
+  for (const where of [new Map(), Object.create({ path: 'a', eq: 1 }), new (class Where {})(), [], 5, null]) {
+    t.throws(() => new NdjsonParser({ where }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"options\.where" option must be a string or a plain object\./ })
+  }
+  t.notThrows(() => new NdjsonParser({ where: Object.assign(Object.create(null), { path: 'a', eq: 1 }) }), 'a null-prototype object is plain')
 })
 
 /** Runs `source` in a worker with a 1 MiB stack; resolves to what it posts, or its error's message. */

@@ -258,8 +258,10 @@ function filterOptions (opts) {
     }
     filter.whereExpr = where
   } else if (where !== undefined) {
-    if (where === null || typeof where !== 'object' || Array.isArray(where)) {
-      throw typeError('options.where', 'a string or an object', where)
+    const proto = where !== null && typeof where === 'object' ? Object.getPrototypeOf(where) : undefined
+    if (Array.isArray(where) || (proto !== Object.prototype && proto !== null)) {
+      // Not the message of a node inside it (checkWhereObject), which may also be a scalar.
+      throw typeError('options.where', 'a string or a plain object', where)
     }
     checkWhereObject(where)
     filter.whereObject = JSON.stringify(where)

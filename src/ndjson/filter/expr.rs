@@ -253,6 +253,13 @@ impl<'a> Parser<'a> {
             "invalid number (JSON's number syntax)",
           ));
         };
+        // As the object form refuses a non-finite operand: 1e400 is Infinity as a double.
+        if !n.0.is_finite() {
+          return Err(SyntaxError::new(
+            start,
+            "a number out of range (it is Infinity as a double; it must be finite)",
+          ));
+        }
         self.at = n.1;
         Scalar::Num(n.0)
       }
