@@ -64,3 +64,39 @@ for (const [name, lines] of [['a few lines (parsed on the JS thread)', 60], ['bu
     t.is(seen, 18)
   })
 }
+
+test("destroy() from a write's callback after end(): no 'end' after it, and finished() says the readable side never ended, as zlib does", async (t) => {
+  // The end was read (a flowing stream reads it at once) before the write's callback ran on its
+  // tick, so 'end' came after the destroy() made there, against the README's "no event after it"
+  // (contract fuzz seed 5113). Now the end waits behind the callbacks owed: zlib's asynchronous
+  // transforms give the same (no 'end'; ERR_STREAM_PREMATURE_CLOSE).
+  const { finished } = require('node:stream')
+  for (const input of [' ', '', '\n', '{"a":1}\n', '1\n2\n']) {
+    for (const paused of [true, false]) {
+      const what = `${JSON.stringify(input)}, ${paused ? 'paused then resumed' : 'flowing'}`
+      const parser = new NdjsonParser()
+      const events = []
+      let destroyed = false
+      parser.on('data', () => events.push(destroyed ? 'data after destroy()' : 'data'))
+      parser.on('end', () => events.push(destroyed ? "'end' after destroy()" : "'end'"))
+      parser.on('error', (err) => events.push(`error ${err.code}`))
+      const closed = once(parser, 'close')
+      const result = new Promise((resolve) => finished(parser, (err) => resolve(err ? err.code : 'success')))
+      if (paused) {
+        parser.pause()
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      parser.write(input, () => {
+        destroyed = true
+        parser.destroy()
+      })
+      parser.end()
+      if (paused) parser.resume()
+      await closed
+      t.true(destroyed, what)
+      t.false(events.some((e) => e.includes('after destroy()')), `${what}: ${events.join(', ')}`)
+      t.false(parser.readableEnded, what)
+      t.is(await result, 'ERR_STREAM_PREMATURE_CLOSE', what)
+    }
+  }
+})

@@ -76,7 +76,7 @@ const { Transform } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { SluiceError, asError, nativeError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, coreTick } = require('./inflight.js')
 
 // Event kinds, as in src/transport.rs.
 const KIND_DATA = 0
@@ -106,6 +106,9 @@ const kCreateHandle = Symbol('kCreateHandle')
 // The JS stage took a piece of a larger write, and the next piece waits for the next turn of the
 // event loop (`takeNextPiece`), whatever else would retry the held write before then.
 const kNextPiece = Symbol('kNextPiece')
+// The flush's end waits one tick of core's, behind write callbacks still owed (`endAfterOwed`):
+// 0 not yet, 1 waiting, 2 waited.
+const kEndWait = Symbol('kEndWait')
 
 // The steps of a write that takes the stream back to a JS stage (kPending.back): its head is
 // written to the handle, the handle's input is ended, then the write waits for the handle's Done.
@@ -150,6 +153,7 @@ class NativeTransform extends Transform {
     super(streamOptions)
     this[kPending] = null
     this[kNextPiece] = false
+    this[kEndWait] = 0
     this[kQueue] = []
     this[kCurrent] = null
     this[kFull] = false
@@ -893,10 +897,31 @@ function drainEntries (stream, inRead) {
       stream[kAwaitEmpty] = true
       return
     }
+    if (endAfterOwed(stream)) return
     const callback = stream[kFlushCallback]
     stream[kFlushCallback] = null
     callback()
   }
+}
+
+/**
+ * Whether the end (the flush callback, core's push(null)) waits for the write callbacks still
+ * owed. A write this stream completed in the same kick has its user callback on a tick of core's
+ * (`completeInOrder`); core's Transform, which ends in `end()` itself, runs that callback before
+ * its readable side reads the end, so a destroy() from it means no 'end'. Ended at once, ours
+ * was read (a flowing stream reads it in the same call) and 'end' came after the destroy().
+ * One tick, queued behind theirs, then the end goes on whatever is owed.
+ */
+function endAfterOwed (stream) {
+  if (stream[kEndWait] === 2 || !completionsOwed(stream)) return false
+  if (stream[kEndWait] === 0) {
+    stream[kEndWait] = 1
+    coreTick(() => {
+      stream[kEndWait] = 2
+      if (!stream.destroyed) drainQueue(stream)
+    })
+  }
+  return true
 }
 
 /**
