@@ -255,10 +255,12 @@ impl<'a> Parser<'a> {
         };
         // As the object form refuses a non-finite operand: 1e400 is Infinity as a double.
         if !n.0.is_finite() {
-          return Err(SyntaxError::new(
-            start,
-            "a number out of range (it is Infinity as a double; it must be finite)",
-          ));
+          let message = if n.0 < 0.0 {
+            "a number out of range (it is -Infinity as a double; it must be finite)"
+          } else {
+            "a number out of range (it is Infinity as a double; it must be finite)"
+          };
+          return Err(SyntaxError::new(start, message));
         }
         self.at = n.1;
         Scalar::Num(n.0)
