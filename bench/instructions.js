@@ -29,12 +29,8 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { pipeline } = require('node:stream')
 const common = require('./common.js')
-const corpus = require('./corpus.js')
-const realCorpus = require('./real-corpus.js')
+const { BENCH_KINDS: ALL_KINDS, ensureBenchCorpus } = require('./real-corpus.js')
 const { CORPUS_DIR } = require('./corpus.js')
-
-const REAL_KINDS = [...realCorpus.KINDS, 'turning'].map((k) => `real-${k}`)
-const ALL_KINDS = [...REAL_KINDS, ...corpus.KINDS]
 const BASELINE_LINES = 16
 
 /** Child (under callgrind): one candidate over the corpus, or over its first lines. */
@@ -103,8 +99,8 @@ function count(input) {
 function medianCount(input, reps) {
   const counts = []
   for (let i = 0; i < reps; i++) counts.push(count(input))
-  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1]
-  return { main: median(counts.map((c) => c.main)), other: median(counts.map((c) => c.other)) }
+  const median = (key) => common.summarise(counts.map((c) => c[key])).median
+  return { main: median('main'), other: median('other') }
 }
 
 function main() {
@@ -137,9 +133,7 @@ function main() {
   const header = ['corpus', ...args.candidates.map((c) => `${c} JS / other / total`), ...others.map((c) => `total (JS) vs ${c}`)]
   const rows = []
   for (const kind of args.only) {
-    const meta = kind.startsWith('real-')
-      ? realCorpus.ensureRealCorpus(kind.slice('real-'.length), args['size-mb'], log)
-      : corpus.ensureCorpus(kind, args['size-mb'], log)
+    const meta = ensureBenchCorpus(kind, args['size-mb'], log)
     const per = new Map()
     for (const candidate of args.candidates) {
       const input = { candidate, path: meta.path, records: meta.records }

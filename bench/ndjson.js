@@ -29,9 +29,8 @@ const common = require('./common.js')
 const TARGETS = { small: 1.3, medium: 1.05, large: 1.2 }
 // Real-world corpora: never slower than the best peer (issue 9; its 1.5× goal is not met yet).
 const REAL_TARGET = 1.0
-// Plus a stream whose records turn from numbers to plain strings (real-corpus.js, `turning`).
-const REAL_KINDS = [...realCorpus.KINDS, 'turning'].map((k) => `real-${k}`)
-const ALL_KINDS = [...REAL_KINDS, ...corpus.KINDS]
+// The real corpora (with `turning`, a stream whose records turn from numbers to plain strings), then the generated ones.
+const ALL_KINDS = realCorpus.BENCH_KINDS
 const isReal = (kind) => kind.startsWith('real-')
 // Median background load (cores busy outside the trial) above which a table is flagged as noisy.
 const NOISY_BG_CORES = 0.25
@@ -95,9 +94,7 @@ async function main() {
   const noisy = []
   const summary = {}
   for (const kind of args.only) {
-    const meta = isReal(kind)
-      ? realCorpus.ensureRealCorpus(kind.slice('real-'.length), sizeMB, log)
-      : corpus.ensureCorpus(kind, sizeMB, log)
+    const meta = realCorpus.ensureBenchCorpus(kind, sizeMB, log)
     common.warmPageCache(meta.path)
     if (!args['no-verify']) {
       for (const cand of cands.filter((c) => c.sluice)) {

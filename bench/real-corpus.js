@@ -35,7 +35,8 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const zlib = require('node:zlib')
-const { CORPUS_DIR, prng } = require('./corpus.js')
+const corpus = require('./corpus.js')
+const { CORPUS_DIR, prng } = corpus
 
 const GENERATOR_VERSION = 1
 const SEED = 0x5eed1000
@@ -190,6 +191,13 @@ SOURCES.turning = {
 }
 
 const KINDS = Object.keys(SOURCES).filter((k) => !SOURCES[k].extra)
+/** Every corpus the parser's benchmarks take: the real ones (`real-…`, with `turning`), then the generated ones. */
+const BENCH_KINDS = [...[...KINDS, 'turning'].map((k) => `real-${k}`), ...corpus.KINDS]
+
+/** The meta of a corpus named as in BENCH_KINDS, built if needed. */
+function ensureBenchCorpus(kind, sizeMB, log) {
+  return kind.startsWith('real-') ? ensureRealCorpus(kind.slice('real-'.length), sizeMB, log) : corpus.ensureCorpus(kind, sizeMB, log)
+}
 
 function corpusPaths(kind, sizeMB) {
   const base = path.join(CORPUS_DIR, `real-${kind}-${sizeMB}MB`)
@@ -288,7 +296,7 @@ function ensureRealCorpus(kind, sizeMB, log = () => {}) {
   return out
 }
 
-module.exports = { KINDS, SOURCES, ensureRealCorpus, sourceLines }
+module.exports = { KINDS, BENCH_KINDS, SOURCES, ensureRealCorpus, ensureBenchCorpus, sourceLines }
 
 if (require.main === module) {
   const [kind, size] = process.argv.slice(2)

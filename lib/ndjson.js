@@ -258,8 +258,7 @@ function filterOptions (opts) {
     }
     filter.whereExpr = where
   } else if (where !== undefined) {
-    const proto = where !== null && typeof where === 'object' ? Object.getPrototypeOf(where) : undefined
-    if (Array.isArray(where) || (proto !== Object.prototype && proto !== null)) {
+    if (!isPlainObject(where)) {
       // Not the message of a node inside it (checkWhereObject), which may also be a scalar.
       throw typeError('options.where', 'a string or a plain object', where)
     }
@@ -329,6 +328,13 @@ const WHERE_LOGIC = new Set(['and', 'or', 'not'])
 // JSON containers at most: two per level of logic (`{ and: [ … ] }`), the test and an operand.
 const WHERE_JSON_DEPTH = 2 * WHERE_NESTING_LIMIT + 2
 
+/** An object literal's kind of object (or one made with a null prototype): no array, Map or class instance. */
+function isPlainObject (value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
 /**
  * Throws unless the object form of `where` is plain JSON data that JSON.stringify keeps exactly
  * (no NaN, undefined, RegExp…), nested no deeper than the native side accepts. Iterative.
@@ -343,8 +349,7 @@ function checkWhereObject (where) {
       if (!Number.isFinite(value)) throw rangeError(name, 'a finite number', value)
       continue
     }
-    const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined
-    if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
+    if (!Array.isArray(value) && !isPlainObject(value)) {
       throw typeError(name, 'a string, a finite number, a boolean, null, an array or a plain object', value)
     }
     if (levels > WHERE_NESTING_LIMIT || depth > WHERE_JSON_DEPTH) {
