@@ -252,6 +252,28 @@ test('priority: a throwing or non-numeric priority fails the stream through its 
   }
 })
 
+test('priority: a priority function that destroys the stream: the item it ranked is discarded and announced, never lost', async (t) => {
+  for (const [pre, readableHighWaterMark] of [[0, undefined], [6, 1]]) {
+    let s = null
+    s = new BoundedBuffer({
+      objectMode: true, capacity: 4, overflow: 'drop-oldest', readableHighWaterMark,
+      priority: (item) => { if (item === 'X') s.destroy(); return 0 }
+    })
+    const dropped = []
+    s.on('drop', (d) => dropped.push(...d.items))
+    for (let i = 0; i < pre; i++) s.write(`p${i}`)
+    let answered = null
+    s.write('X', (err) => { answered = err ?? null })
+    await new Promise((resolve) => s.once('close', resolve))
+    const st = s.stats()
+    t.true(dropped.includes('X'), `pre ${pre}: X is in a 'drop' event`)
+    t.is(st.buffered, 0)
+    t.is(st.totalConsumed, 0)
+    t.is(st.totalProduced, st.totalConsumed + st.droppedItems + st.discarded + st.buffered)
+    t.is(answered, null)
+  }
+})
+
 // ---------------------------------------------------------------------------------------------
 // 'block': hysteresis and 'drain'
 
@@ -755,14 +777,21 @@ test('capacityBytes in object mode measures strings and Buffers, and refuses oth
   t.is(s.stats().bufferedBytes, 8)
   const err = await new Promise((resolve) => s.write({ not: 'bytes' }, resolve))
   t.is(err.code, 'ERR_INVALID_ARG_TYPE')
-  // As Buffer.from encodes a string (not Buffer.byteLength's estimate), and ArrayBuffers.
-  const { s: more } = make({ objectMode: true, capacityBytes: 100, overflow: 'drop-oldest' })
+  // A string by its UTF-8 bytes whatever encoding its write named (core passes it on unchanged),
+  // and ArrayBuffers.
+  const { s: more, drops } = make({ objectMode: true, capacityBytes: 100, overflow: 'drop-oldest', readableHighWaterMark: 4 })
   more.write('zzzz', 'hex')
-  more.write('6869', 'hex')
+  more.write('6869', 'base64')
   more.write(new ArrayBuffer(5))
   more.write(new DataView(new ArrayBuffer(3)))
-  t.is(more.stats().bufferedBytes, 0 + 2 + 5 + 3)
+  const st = more.stats()
+  t.is(st.acceptedBytes, 4 + 4 + 5 + 3)
+  // Emitted into core's buffer, never read: measured the same way when destroy() discards them.
+  t.is(st.emittedBytes, st.acceptedBytes)
   more.destroy()
+  const after = more.stats()
+  t.is(after.unreadBytes, after.emittedBytes)
+  t.deepEqual(drops.map((d) => [d.reason, d.bytes]), [['unread', 16]])
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -283,8 +283,13 @@ function validateLevels (opts) {
   return out
 }
 
-function byteLengthOf (item, encoding) {
-  const n = chunkBytes(item, encoding)
+/**
+ * The bytes of an object-mode item, for capacityBytes. A string is measured as it goes on: core
+ * passes it through unchanged, whatever encoding its write named, so its bytes are its UTF-8
+ * ones, on the way in as at destroy.
+ */
+function itemBytes (item) {
+  const n = chunkBytes(item, 'utf8')
   if (n >= 0) return n
   const err = new TypeError(`BoundedBuffer with capacityBytes in object mode measures strings, Buffers, typed arrays and ArrayBuffers; got ${item === null ? 'null' : typeof item}. Use capacity (items) for other values`)
   err.code = 'ERR_INVALID_ARG_TYPE'
@@ -353,7 +358,7 @@ class BoundedBuffer extends Transform {
 
     this[kConfig] = { overflow, capacity, capacityBytes, lowWaterMark, levels, hysteresis, objectMode }
     this[kRing] = new Ring(priority !== undefined)
-    this[kSizeOf] = !objectMode ? bufferLength : capacityBytes !== Infinity ? byteLengthOf : noBytes
+    this[kSizeOf] = !objectMode ? bufferLength : capacityBytes !== Infinity ? itemBytes : noBytes
     this[kRank] = priority ?? null
     // Core's Readable asks for data while it holds less than its highWaterMark: with 0 it holds
     // nothing until read.
@@ -380,6 +385,20 @@ class BoundedBuffer extends Transform {
     }
     const ring = this[kRing]
     const count = this[kCount]
+    if (this.destroyed) {
+      // Destroyed by the priority function (or a Proxy's trap while the chunk was measured):
+      // _destroy has run, so the chunk is thrown away with the stream as a held write's is
+      // (counted as accepted and discarded, in a 'destroy' drop), and its write completes
+      // without an error, as core completes the write in flight of a destroyed stream.
+      count.accepted++
+      count.acceptedBytes += size
+      count.discarded++
+      count.discardedBytes += size
+      const thrown = this.#announce('drop', { reason: 'destroy', items: [chunk], bytes: size })
+      if (thrown !== null && this.errored !== thrown) throwLater(thrown)
+      callback()
+      return
+    }
     if (ring.length === 0 && this[kWant] && !this[kHeldBack]) {
       // The consumer keeps up: straight through, as a PassThrough would.
       count.accepted++
