@@ -220,7 +220,14 @@ async function runSide (desc, make, program, ref = null) {
   // * Nothing is waited for on a side that cannot end (`openForever`).
   const bounded = async (id, final = false) => {
     const joins = desc.bytesOut && (id.startsWith('read@') || id.startsWith('drain'))
-    const refWaited = final || (joins ? id.startsWith('drain') && ref !== null && ref.drainEnded : ref !== null && ref.waits.get(id) === true)
+    // (Nor a read of values, the reference's a value, once this side has every value the
+    // reference's consumer got: a read released on the reference only (ALLOWANCE later-output,
+    // compare.js) handed its value to the next read there, which this side's earlier read got;
+    // this one then waits for more, forever if the writable side stays open (a pipe with
+    // preventClose). Seed 41769 of BoundedBufferStream. The data is checked against the model.)
+    const hasAll = !desc.bytesOut && /^(read@|drain)/.test(id) && ref !== null && ref.outcomes.get(id) === 'value' &&
+      rec.delivered.main.length >= ref.delivered.main.length
+    const refWaited = !hasAll && (final || (joins ? id.startsWith('drain') && ref !== null && ref.drainEnded : ref !== null && ref.waits.get(id) === true))
     const long = refWaited && !deadline.hung && !openForever()
     const heldForReader = () => made !== null && made.face !== undefined && !consumerReads() && waitsForReader(made.face)
     // (Not a read: a read waiting is room, though not in the promise jobs between a read() and
