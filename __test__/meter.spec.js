@@ -1204,6 +1204,12 @@ test('bottleneck(): names a deliberately slow middle stage', async (t) => {
   const later = bottleneck([m1, m2, dest], { since: b.snapshots })
   t.is(later.evidence[1].rate, 0)
   t.throws(() => bottleneck([m1], { since: [] }), { instanceOf: TypeError, message: /since/ })
+  // A snapshot whose counters are no numbers is named, not turned into NaN scores.
+  const forged = b.snapshots.map((st) => ({ ...st }))
+  forged[1].blockedMs = NaN
+  t.throws(() => bottleneck([m1, m2, dest], { since: forged }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /^The "options\.since\[1\]\.blockedMs" option/ })
+  forged[1] = 'snapshot'
+  t.throws(() => formatPipeline([m1, m2, dest], { since: forged }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /^The "options\.since\[1\]" option/ })
   t.throws(() => bottleneck([{}]), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /^The "meters\[0\]" argument must be a meter/ })
   t.throws(() => toPrometheus([m1, 5]), { instanceOf: TypeError, message: /^The "meters\[1\]" argument must be a meter/ })
 })

@@ -1316,6 +1316,28 @@ function registerPrometheus (registry, meters) {
   })
 }
 
+/** The counters of a `since` snapshot that bottleneck() subtracts. */
+const SNAPSHOT_COUNTERS = ['elapsedMs', 'bytes', 'chunks', 'blockedMs', 'busyMs', 'starvedMs']
+
+/**
+ * Each entry of `options.since` is a snapshot (or null/undefined: none for that meter) whose
+ * counters are finite numbers where present: a string or NaN there made every score NaN, and the
+ * call failed with "reading 'stage'" of undefined (or, for elapsedMs, concatenated a string).
+ */
+function validateSnapshots (since) {
+  for (let i = 0; i < since.length; i++) {
+    const before = since[i]
+    if (before == null) continue
+    if (typeof before !== 'object') throw typeError(`options.since[${i}]`, 'a snapshot of an earlier call (an object), null or undefined', before)
+    for (const key of SNAPSHOT_COUNTERS) {
+      const v = before[key]
+      if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v))) {
+        throw typeError(`options.since[${i}].${key}`, 'a finite number (a snapshot of an earlier call)', v)
+      }
+    }
+  }
+}
+
 /**
  * Names the stage that limits a pipeline from the meters placed along it, in pipeline order.
  * A Meter stands for the stage just upstream of it (it sees what that stage produces); a
@@ -1348,6 +1370,7 @@ function bottleneck (meters, options) {
   if (since !== undefined && (!Array.isArray(since) || since.length !== meters.length)) {
     throw typeError('options.since', 'the snapshots of an earlier call (its .snapshots)', since)
   }
+  if (since !== undefined) validateSnapshots(since)
   if (meters.length === 0) return null
   const measures = meters.map((s, i) => measureOf(s, `meters[${i}]`))
   const snapshots = meters.map((s) => s.stats())
