@@ -195,3 +195,32 @@ test('NdjsonStringifyStream: a ByteLengthQueuingStrategy readable side makes sma
   t.true(queued >= 1 && queued <= 2, `${queued} chunks enqueued`)
   await writer.abort(new Error('done'))
 })
+
+test('NdjsonStringifyStream: a write is done once its line has been read, as a TransformStream\'s (a readable side of highWaterMark 0: write, read, await the write)', async (t) => {
+  // It waited for the next read (the read's room went to its own line): a writer that awaits
+  // each write after reading its line hung (Web fuzz seed 40019, helper-134).
+  const s = new NdjsonStringifyStream({}, undefined, new ByteLengthQueuingStrategy({ highWaterMark: 0 }))
+  const writer = s.writable.getWriter()
+  const reader = s.readable.getReader()
+  for (const v of [1, { a: 2 }, 'three']) {
+    const written = writer.write(v)
+    const { value } = await reader.read()
+    t.is(Buffer.from(value).toString(), JSON.stringify(v) + '\n')
+    t.is(await Promise.race([written.then(() => 'done'), quiet(QUIET_MS).then(() => 'pending')]), 'done')
+    t.is(writer.desiredSize, 1)
+  }
+  // A read waiting first: the line goes into it, the write is done (a long line: its own batch).
+  for (const v of [5, 'x'.repeat(100)]) {
+    const reading = reader.read()
+    const written = writer.write(v)
+    t.is(Buffer.from((await reading).value).toString(), JSON.stringify(v) + '\n')
+    t.is(await Promise.race([written.then(() => 'done'), quiet(QUIET_MS).then(() => 'pending')]), 'done')
+  }
+  // Still held while nobody reads: backpressure as before.
+  const held = writer.write(4)
+  t.is(await Promise.race([held.then(() => 'done'), quiet(QUIET_MS).then(() => 'pending')]), 'pending')
+  t.is(Buffer.from((await reader.read()).value).toString(), '4\n')
+  await held
+  await writer.close()
+  t.true((await reader.read()).done)
+})

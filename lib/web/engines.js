@@ -21,7 +21,8 @@
 //   room; an incomplete one once the writes stop for a turn (a setImmediate: writes that arrive
 //   back to back, each a promise job after the last, share a batch; a trickle still leaves within
 //   a turn). A write completes at once while the Web side has room, else it is held until a
-//   pull makes some: so the readable queue holds at most its highWaterMark + one batch.
+//   pull makes some or its line has been enqueued (a TransformStream's write completes once its
+//   transform has enqueued): so the readable queue holds at most its highWaterMark + one batch.
 
 const { Buffer } = require('node:buffer')
 const { EventEmitter } = require('node:events')
@@ -315,6 +316,7 @@ class EncoderEngine extends EventEmitter {
   }
 
   write (value, callback) {
+    const skipped = this.encoder.skipped
     const err = addValue(this.encoder, this, value)
     if (err !== null) {
       // 'error' policy (or a throwing 'skip' listener): the writable side errors with it now;
@@ -329,7 +331,10 @@ class EncoderEngine extends EventEmitter {
     if (this.done) return
     this.pump(false)
     if (this.encoder.ready(true)) this.scheduleIdle()
-    if (this.link.room()) callback()
+    // (Or its line has been enqueued: it completed a batch that left, into a read waiting. Not a
+    // skipped value's, which has none: held while there is no room, as a TransformStream holds
+    // every write then.)
+    if (this.link.room() || (this.encoder.skipped === skipped && !this.encoder.ready(true))) callback()
     else this.heldWrite = callback
   }
 
@@ -345,8 +350,23 @@ class EncoderEngine extends EventEmitter {
       return
     }
     this.pump(this.owed)
-    if (!this.link.room()) return
+    if (!this.link.room()) {
+      // The read this pull answered got the held write's line: that write is done, as a
+      // TransformStream's is once its transform has enqueued into the read that came (a write
+      // whose line had been read waited for the next read: a writer that awaits each write
+      // after reading its line hung; Web fuzz seed 40019 of NdjsonStringifyStream).
+      if (!this.encoder.ready(true)) {
+        this.owed = false
+        this.releaseWrite()
+      }
+      return
+    }
     this.owed = false
+    this.releaseWrite()
+  }
+
+  /** Completes the held write, if any. */
+  releaseWrite () {
     const held = this.heldWrite
     if (held !== null) {
       this.heldWrite = null
@@ -392,6 +412,8 @@ class EncoderEngine extends EventEmitter {
     if (this.done) return
     this.pump(true)
     if (this.encoder.ready(true)) this.owed = true
+    // Every line out (into a waiting read, or under the highWaterMark): the held write is done.
+    else this.releaseWrite()
   }
 
   destroy () {
