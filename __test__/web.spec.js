@@ -835,6 +835,38 @@ for (const [name, make] of [
   })
 }
 
+// writer.abort(reason) after the writable strategy's size() failed, with a write in flight: the
+// WritableStream is "erroring" already, so the abort rejects with the stored error and no sink
+// abort() comes; a TransformStream's transform in flight finishes and its output is read (its
+// readable side stays open: whatwg/streams#628). The faces stopped on the abort signal: the value
+// of a write that had resolved was lost and the read waited forever (Web contract fuzz, seed
+// 12413 of NdjsonParseStream).
+for (const [name, make, chunk, expected] of [
+  ['TransformStream', (w) => new TransformStream({}, w, new CountQueuingStrategy({ highWaterMark: 16 })), () => new Uint8Array([7]), (v) => v[0] === 7],
+  ['NdjsonParseStream', (w) => new NdjsonParseStream(undefined, w), () => new TextEncoder().encode('"abc"\n'), (v) => v === 'abc'],
+  ['ThrottleStream', (w) => new web.ThrottleStream({ rate: 1e12 }, w), () => new Uint8Array([7]), (v) => v[0] === 7],
+  ['BoundedBufferStream', (w) => new web.BoundedBufferStream({}, w), () => new Uint8Array([7]), (v) => v[0] === 7]
+]) {
+  test(`${name}: writer.abort() after the writable strategy's size() failed, a write in flight: its output is still read`, async (t) => {
+    const ts = make(new ByteLengthQueuingStrategy({ highWaterMark: 16384 }))
+    const writer = ts.writable.getWriter()
+    const reader = ts.readable.getReader()
+    await new Promise((resolve) => setImmediate(resolve))
+    const written = writer.write(chunk())
+    const bad = writer.write('not sized')
+    const aborted = writer.abort(new Error('abort reason'))
+    const stored = await bad.catch((err) => err)
+    t.is(stored.code, 'ERR_INVALID_ARG_VALUE')
+    await t.throwsAsync(aborted, { is: stored })
+    const read = reader.read()
+    const late = new Promise((resolve) => setTimeout(resolve, 500, 'still waiting'))
+    const got = await Promise.race([read, late])
+    t.not(got, 'still waiting')
+    t.true(expected(got.value))
+    t.is(await written.then(() => 'ok', (err) => err), 'ok')
+  })
+}
+
 test('NdjsonParseStream behind a pipe, highWaterMark 0 both ways: the error of a last invalid line reaches the read after the value before it', async (t) => {
   // The ReadableStream of Node 24 pulls inside the enqueue that hands a value to a waiting read
   // (Node 20: a microtask later); the face answered that enqueue "no room", so the parser waited

@@ -332,6 +332,13 @@ class Link {
    * which the standard lets finish, it never comes: the readable side errors here.
    */
   abortSignalled (reason) {
+    // After the writable strategy's size() failed, the WritableStream is "erroring" already (the
+    // signal comes only with a write in flight then): the standard calls no sink abort() (the
+    // abort() rejects with the stored error) and a TransformStream's transform in flight
+    // finishes, its output is read, and its readable side stays open (whatwg/streams#628). So
+    // does the face: stopping here lost the output of a write that had resolved, and its reads
+    // waited forever (Web fuzz, seed 12413 of NdjsonParseStream).
+    if (this.writableError !== NONE) return
     const closing = this.heldClose !== null
     const owed = this.settle(reason, closing, false)
     if (!closing) this.readableErrorOwed = owed
