@@ -5,7 +5,7 @@
 // the same operations. `node __test__/web-contract-fuzz/evidence.js CASE` (no CASE: all).
 // Checked on Node 20.20; where Node itself changed since, the case says so.
 
-const { TransformStream, ReadableStream, WritableStream, CountQueuingStrategy } = require('node:stream/web')
+const { TransformStream, ReadableStream, WritableStream, CountQueuingStrategy, ByteLengthQueuingStrategy } = require('node:stream/web')
 const { setImmediate: immediate } = require('node:timers/promises')
 const web = require('../../lib/web.js')
 
@@ -23,6 +23,75 @@ const faces = {
 }
 
 const CASES = {
+  // engine.js strandedLoop. A `for await` breaking after 2 chunks; a pipeThrough writes two
+  // chunks and a string its ByteLengthQueuingStrategy cannot size (fuzz seed 1700 of
+  // BoundedBufferStream, minimised): the string errors the writable side only and throws away
+  // the writes still queued; the readable side stays open for good (whatwg/streams#628). The
+  // identity TransformStream had taken both chunks (the loop gets 2 and breaks); a stage that
+  // takes a chunk a turn later had not taken the second, and the loop waits forever ('pending'
+  // after 50 ms here).
+  async 'strategy-error-loop' (make) {
+    const ts = make(new ByteLengthQueuingStrategy({ highWaterMark: 16384 }), new ByteLengthQueuingStrategy({ highWaterMark: 65536 }))
+    let ctl
+    const src = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 })
+    const out = src.pipeThrough(ts, { preventAbort: true, preventCancel: true })
+    let n = 0
+    const loop = outcome((async () => { for await (const v of out) { void v; if (++n >= 2) break } })())
+    ctl.enqueue(new Uint8Array([0xe2]))
+    ctl.enqueue(new Uint8Array([0x6d]))
+    ctl.enqueue('')
+    ctl.close()
+    const late = new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+    return { loop: await Promise.race([loop, late]), chunks: n }
+  },
+  // ALLOWANCE ended-before-signal. A pipeThrough with a signal; the source enqueues three values
+  // and closes; three turns later the signal (fuzz seed 11250 of BoundedBufferStream, objects):
+  // an identity TransformStream whose readable side holds them all has finished the pipe and
+  // reads them and then the end, as the face does (its own buffer holds them); one that holds
+  // fewer is aborted, its reads end with the AbortError.
+  async 'ended-before-signal' () {
+    const out = {}
+    const kinds = {
+      'TransformStream (readable highWaterMark 1)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 1 })),
+      'TransformStream (readable highWaterMark 4)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 4 })),
+      'BoundedBufferStream (capacity 64)': () => new web.BoundedBufferStream({ objectMode: true, capacity: 64, overflow: 'block' }, undefined, new CountQueuingStrategy({ highWaterMark: 1 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      let ctl
+      const ac = new AbortController()
+      const reader = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeThrough(make(), { signal: ac.signal }).getReader()
+      ctl.enqueue(1)
+      ctl.enqueue(2)
+      ctl.enqueue(3)
+      ctl.close()
+      for (let i = 0; i < 3; i++) await immediate()
+      ac.abort()
+      const reads = []
+      for (let r = null; r === null || (r.startsWith('value') && reads.length < 10);) reads.push(r = await outcome(reader.read()))
+      out[label] = reads.join(' ')
+    }
+    return out
+  },
+  // ALLOWANCE erroring-or-errored (cancel, the other way). reader.cancel(C) a microtask after
+  // the writable side was torn down, a write in flight (fuzz seeds 10520: a string under a
+  // ByteLengthQueuingStrategy; 11042: writer.abort()): the identity TransformStream had finished
+  // that write, its writable side "errored", and its cancel rejects with the stored error; a
+  // stage still on the write leaves it "erroring", and the cancel resolves.
+  async 'cancel-while-erroring' (make) {
+    const out = {}
+    for (const how of ['strategy', 'abort']) {
+      const ts = make(new ByteLengthQueuingStrategy({ highWaterMark: 0 }), new ByteLengthQueuingStrategy({ highWaterMark: 65536 }))
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      await immediate()
+      void writer.write(new Uint8Array([1])).catch(() => {})
+      if (how === 'strategy') void writer.write('x').catch(() => {})
+      else void writer.abort().catch(() => {})
+      await Promise.resolve()
+      out[how] = await outcome(reader.cancel(C))
+    }
+    return out
+  },
   // ALLOWANCE same-tick cancel. A read waits; reader.cancel(C) then writer.close() in the same
   // tick (fuzz seed 45, minimised): Node's
   // TransformStream errors its writable only once the transformer's cancel has settled (the
