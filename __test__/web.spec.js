@@ -859,8 +859,11 @@ for (const [name, make, chunk, expected] of [
     t.is(stored.code, 'ERR_INVALID_ARG_VALUE')
     await t.throwsAsync(aborted, { is: stored })
     const read = reader.read()
-    const late = new Promise((resolve) => setTimeout(resolve, 500, 'still waiting'))
+    // Broken, the read waits forever: bounded generously, so that a busy machine cannot fail it.
+    let timer
+    const late = new Promise((resolve) => { timer = setTimeout(resolve, 10_000, 'still waiting') })
     const got = await Promise.race([read, late])
+    clearTimeout(timer)
     t.not(got, 'still waiting')
     t.true(expected(got.value))
     t.is(await written.then(() => 'ok', (err) => err), 'ok')
