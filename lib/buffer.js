@@ -392,9 +392,7 @@ class BoundedBuffer extends Transform {
       // without an error, as core completes the write in flight of a destroyed stream.
       count.accepted++
       count.acceptedBytes += size
-      count.discarded++
-      count.discardedBytes += size
-      const thrown = this.#announce('drop', { reason: 'destroy', items: [chunk], bytes: size })
+      const thrown = this.#throwAway([chunk], size)
       if (thrown !== null && this.errored !== thrown) throwLater(thrown)
       callback()
       return
@@ -523,18 +521,23 @@ class BoundedBuffer extends Transform {
       items.push(held.chunk)
       bytes += held.size
     }
-    const count = this[kCount]
-    count.discarded += items.length
-    count.discardedBytes += bytes
     // A throwing listener cannot stop the destroy, nor the other announcement: with no error of
     // its own, the stream fails with the listener's (the first error wins, as everywhere).
     let thrown = unread === null ? null : this.#announce('drop', unread)
     if (items.length > 0) {
-      const alsoThrown = this.#announce('drop', { reason: 'destroy', items, bytes })
+      const alsoThrown = this.#throwAway(items, bytes)
       thrown ??= alsoThrown
     }
     if (held !== null) answerFromDestroy(this, held.callback)
     callback(err ?? thrown ?? null)
+  }
+
+  /** Counts `items` (of `bytes`) as discarded by destroy(); returns their 'drop' listener's error, or null. */
+  #throwAway (items, bytes) {
+    const count = this[kCount]
+    count.discarded += items.length
+    count.discardedBytes += bytes
+    return this.#announce('drop', { reason: 'destroy', items, bytes })
   }
 
   /**

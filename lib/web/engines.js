@@ -350,19 +350,14 @@ class EncoderEngine extends EventEmitter {
       return
     }
     this.pump(this.owed)
-    if (!this.link.room()) {
-      // The read this pull answered got the held write's line: that write is done, as a
-      // TransformStream's is once its transform has enqueued into the read that came (a write
-      // whose line had been read waited for the next read: a writer that awaits each write
-      // after reading its line hung; Web fuzz seed 40019 of NdjsonStringifyStream).
-      if (!this.encoder.ready(true)) {
-        this.owed = false
-        this.releaseWrite()
-      }
-      return
+    // Room left, or every line out: also when the read this pull answered took the held write's
+    // line, that write is done, as a TransformStream's is once its transform has enqueued into
+    // the read that came (it waited for the next read: a writer that awaits each write after
+    // reading its line hung; Web fuzz seed 40019 of NdjsonStringifyStream).
+    if (this.link.room() || !this.encoder.ready(true)) {
+      this.owed = false
+      this.releaseWrite()
     }
-    this.owed = false
-    this.releaseWrite()
   }
 
   /** Completes the held write, if any. */
