@@ -440,11 +440,11 @@ test('objects are never split: a 64 KiB Buffer in object mode passes whole (the 
   t.true(Math.abs(out.log[1].at - expected) < 0.001, `b at ${out.log[1].at} ms, expected ${expected}`)
 })
 
-test("object mode, cost 'bytes': a string costs the bytes Buffer.from makes of it in its encoding (not Buffer.byteLength's estimate), an ArrayBuffer or a DataView its bytes, as Meter counts them", (t) => {
-  const { clock, t: throttle } = manual({ rate: 1e6, objectMode: true, cost: 'bytes' })
+test("object mode, cost 'bytes': a string costs its UTF-8 bytes, as it passes on, whatever encoding its write named; an ArrayBuffer or a DataView its bytes; as Meter counts them", (t) => {
+  const { clock, t: throttle, out } = manual({ rate: 1e6, objectMode: true, cost: 'bytes' })
   const vm = require('node:vm')
   const items = [
-    ['6869', 'hex', 2], ['zzzz', 'hex', 0], ['!!!!', 'base64', 0], ['aGk=', 'base64', 2], ['héllo', undefined, 6],
+    ['6869', 'hex', 4], ['zzzz', 'hex', 4], ['!!!!', 'base64', 4], ['aGk=', 'base64', 4], ['héllo', undefined, 6], ['é', 'latin1', 2],
     [new ArrayBuffer(5), undefined, 5], [new DataView(new ArrayBuffer(7)), undefined, 7], [vm.runInNewContext('new ArrayBuffer(3)'), undefined, 3]
   ]
   let expected = 0
@@ -454,6 +454,10 @@ test("object mode, cost 'bytes': a string costs the bytes Buffer.from makes of i
     expected += bytes
     t.is(throttle.stats().units, expected, `${typeof item === 'string' ? `'${item}' (${encoding})` : item.constructor.name}: ${bytes}`)
   }
+  // What passes on is the string as written: a byte stream after it makes its UTF-8 bytes.
+  const passed = out.log.map(({ chunk }) => chunk)
+  t.deepEqual(passed, items.map(([item]) => item))
+  t.is(passed.reduce((sum, c) => sum + (typeof c === 'string' ? Buffer.from(c).length : c.byteLength), 0), expected)
   const meter = new Meter({ objectMode: true })
   meter.resume()
   for (const [item, encoding] of items) meter.write(item, encoding)

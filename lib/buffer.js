@@ -65,7 +65,7 @@
 
 const { Transform } = require('node:stream')
 const { SluiceError, asError } = require('./errors.js')
-const { chunkBytes } = require('./bytes.js')
+const { chunkBytes, itemBytes } = require('./bytes.js')
 const { answerFromDestroy, completeInOrder, throwLater } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
@@ -283,13 +283,9 @@ function validateLevels (opts) {
   return out
 }
 
-/**
- * The bytes of an object-mode item, for capacityBytes. A string is measured as it goes on: core
- * passes it through unchanged, whatever encoding its write named, so its bytes are its UTF-8
- * ones, on the way in as at destroy.
- */
-function itemBytes (item) {
-  const n = chunkBytes(item, 'utf8')
+/** The bytes of an object-mode item, for capacityBytes (lib/bytes.js: a string's UTF-8 bytes). */
+function capacityBytesOf (item) {
+  const n = itemBytes(item)
   if (n >= 0) return n
   const err = new TypeError(`BoundedBuffer with capacityBytes in object mode measures strings, Buffers, typed arrays and ArrayBuffers; got ${item === null ? 'null' : typeof item}. Use capacity (items) for other values`)
   err.code = 'ERR_INVALID_ARG_TYPE'
@@ -358,7 +354,7 @@ class BoundedBuffer extends Transform {
 
     this[kConfig] = { overflow, capacity, capacityBytes, lowWaterMark, levels, hysteresis, objectMode }
     this[kRing] = new Ring(priority !== undefined)
-    this[kSizeOf] = !objectMode ? bufferLength : capacityBytes !== Infinity ? itemBytes : noBytes
+    this[kSizeOf] = !objectMode ? bufferLength : capacityBytes !== Infinity ? capacityBytesOf : noBytes
     this[kRank] = priority ?? null
     // Core's Readable asks for data while it holds less than its highWaterMark: with 0 it holds
     // nothing until read.

@@ -2,7 +2,8 @@
 
 // The bytes a chunk is, as core's streams make them (Buffer.from, decodeStrings), written once
 // for every component that counts or charges bytes: Meter and MonitoredWritable count them,
-// Throttle's cost 'bytes' charges them, BoundedBuffer's capacityBytes holds them.
+// Throttle's cost 'bytes' charges them, BoundedBuffer's capacityBytes holds them (an object-mode
+// item by `itemBytes`: as it passes on).
 
 const { types: { isAnyArrayBuffer } } = require('node:util')
 
@@ -47,4 +48,13 @@ function chunkBytes (chunk, encoding) {
   }
 }
 
-module.exports = { chunkBytes, stringBytes }
+/**
+ * The bytes of an object-mode item as it passes on (chunkBytes, -1 for other values): core's
+ * Transform and Readable pass an object-mode string on unchanged, whatever encoding its write
+ * named, so its bytes are the UTF-8 ones a byte stream after it makes of it. Meter, Throttle's
+ * cost 'bytes' and BoundedBuffer's capacityBytes measure an item alike, on the way in as at a
+ * destroy.
+ */
+const itemBytes = (item) => chunkBytes(item, 'utf8')
+
+module.exports = { chunkBytes, itemBytes, stringBytes }

@@ -37,7 +37,7 @@
 //   early (helper-125).
 
 const { PassThrough, Writable } = require('node:stream')
-const { chunkBytes, stringBytes } = require('./bytes.js')
+const { chunkBytes, itemBytes, stringBytes } = require('./bytes.js')
 const { setImmediate, setTimeout, clearTimeout } = require('node:timers')
 const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
@@ -605,7 +605,8 @@ function transformBytes (chunk, encoding, callback) {
 
 function transformObjects (chunk, encoding, callback) {
   const m = this[kMeasure]
-  const n = byteLength(chunk, encoding)
+  // As the item passes on: a string's UTF-8 bytes, whatever encoding its write named.
+  const n = Math.max(0, itemBytes(chunk))
   m.bytes += n
   m.chunks++
   if (n > 0) m.size(n)

@@ -22,7 +22,7 @@
 
 const { Transform } = require('node:stream')
 const native = require('./native.js')
-const { chunkBytes } = require('./bytes.js')
+const { itemBytes } = require('./bytes.js')
 const { SluiceError, asError, nativeError, safeString } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight, answerFromDestroy } = require('./inflight.js')
@@ -519,8 +519,10 @@ function describeCost (cost) {
 function costFunction (cost) {
   if (cost === 'items') return () => 1
   if (cost === 'bytes') {
-    return (chunk, encoding) => {
-      const n = chunkBytes(chunk, encoding)
+    // A byte chunk is a Buffer here (core decodes written strings); an object-mode string passes
+    // on unchanged, so it costs its UTF-8 bytes, whatever encoding its write named.
+    return (chunk) => {
+      const n = itemBytes(chunk)
       if (n < 0) {
         const err = new TypeError(`Throttle with cost 'bytes' takes strings, Buffers, typed arrays and ArrayBuffers; got ${chunk === null ? 'null' : typeof chunk}. Use cost: 'items' or a function for objects`)
         err.code = 'ERR_INVALID_ARG_TYPE'
