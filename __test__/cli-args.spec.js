@@ -49,6 +49,10 @@ test('rates: B means bytes; without it the unit counted (lines with --lines/--nd
     t.truthy(err)
     t.notThrows(() => parseRate(suggestion, true), `${text}: the suggestion ${suggestion} is accepted`)
   }
+  // Never a suggestion the same parse then refuses ('0/s' must be above 0, 0.5 bytes is no size).
+  for (const [text, parse] of [['0/S', (x) => parseRate(x, true)], ['1e-9/S', (x) => parseRate(x, true)], ['0.5b', parseSize], ['1e-999kb', parseSize]]) {
+    t.throws(() => parse(text), { instanceOf: UsageError, message: /is not a (rate|size) \(examples: / }, text)
+  }
   t.throws(() => parseSize('5MB/s'), { message: /'5MB\/s' is not a size \(examples: / }, 'no rate suggested for a size')
   t.throws(() => parseRate('5MB/sec', true), { message: /\(examples: / })
 })

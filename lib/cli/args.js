@@ -93,12 +93,16 @@ const QUANTITY = /^(\d+(?:\.\d+)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(|k|K|M|G|T|Ki|Mi|
 const ANY_CASE_UNIT = /^(.*?\d\s*)(?:([kmgt])(i?))?(b?)(\s*\/s)?$/i
 const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(s|ms|)$/
 
-/** `{ value, bytes }` of a SIZE (see the grammar above); `bytes`: the unit B was written. */
-function parseQuantity (text, flag, what, shown = text) {
+/**
+ * `{ value, bytes }` of a SIZE (see the grammar above); `bytes`: the unit B was written.
+ * `parseWhole`: the caller's whole parse of an argument (parseSize, parseRate), which a spelling
+ * hint's suggestion must pass.
+ */
+function parseQuantity (text, flag, what, parseWhole, shown = text) {
   const m = QUANTITY.exec(text.trim())
   if (m === null) {
     const examples = `examples: ${what === 'rate' ? '5MiB/s, 200kB/s, 1000/s' : '1500, 64KiB, 2.5MB'}`
-    throw new UsageError(`${flag}: '${shown}' is not a ${what} (${spellingHint(shown.trim(), what) ?? examples})`)
+    throw new UsageError(`${flag}: '${shown}' is not a ${what} (${spellingHint(shown.trim(), what, parseWhole) ?? examples})`)
   }
   const unit = m[3]
   // Clamped to what a command line can offset with mantissa digits (an argument is at most
@@ -113,20 +117,25 @@ function parseQuantity (text, flag, what, shown = text) {
 
 /**
  * "units are case-sensitive: did you mean …?" when `text` is a quantity (and a rate's '/s') in the
- * wrong case, with a suggestion that is accepted; else null.
+ * wrong case, with a suggestion that `parseWhole` accepts ('0/S' is no rate in any case); else null.
  */
-function spellingHint (text, what) {
+function spellingHint (text, what, parseWhole) {
   const u = ANY_CASE_UNIT.exec(text)
   if (u === null || (u[5] !== undefined && what !== 'rate')) return null
   const quantity = `${u[1]}${(u[2] ?? '').toUpperCase()}${(u[3] ?? '').toLowerCase()}${u[4].toUpperCase()}`
   const suggestion = `${quantity}${u[5] === undefined ? '' : u[5].toLowerCase()}`
   if (suggestion === text || !QUANTITY.test(quantity.trim())) return null
+  try {
+    parseWhole(suggestion)
+  } catch {
+    return null
+  }
   return `units are case-sensitive: did you mean ${suggestion}?`
 }
 
 /** A SIZE in bytes (an integer >= 0). */
 function parseSize (text, flag = '--size') {
-  const { value } = parseQuantity(text, flag, 'size')
+  const { value } = parseQuantity(text, flag, 'size', (suggestion) => parseSize(suggestion, flag))
   if (value > Number.MAX_SAFE_INTEGER) throw new UsageError(`${flag}: '${text}' is too large`)
   // Rounding made 0.4 a size of 0 (and 1.5 of 2) without a word.
   if (!Number.isInteger(value)) throw new UsageError(`${flag}: '${text}' is not a whole number of bytes (${value})`)
@@ -138,7 +147,7 @@ function parseRate (text, linesCounted) {
   // Spaces around the number, the unit and the '/s' are all let through (parseQuantity trims).
   const trimmed = text.trimEnd()
   const quantity = trimmed.endsWith('/s') ? trimmed.slice(0, -2) : trimmed
-  const { value, bytes } = parseQuantity(quantity, '--rate', 'rate', text)
+  const { value, bytes } = parseQuantity(quantity, '--rate', 'rate', (suggestion) => parseRate(suggestion, linesCounted), text)
   if (!(value > 0)) throw new UsageError(`--rate: '${text}' must be above 0`)
   const unit = bytes || !linesCounted ? 'bytes' : 'lines'
   if (value < MIN_RATE_PER_SECOND) {
