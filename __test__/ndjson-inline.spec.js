@@ -871,6 +871,32 @@ test('text mode: an unfinished invalid last line larger than the native input qu
   }
 })
 
+test.serial('readableHighWaterMark 0: a write held while the consumer was behind, and taken once it has read everything, does not stop the stream', async (t) => {
+  // Found by helper-136's differential fuzz (a pipeline to a slow sink, HANG). Core's Transform
+  // keeps a write's callback until its next _read when the readable side's length changed during
+  // the write and is not below highWaterMark: with 0, any length. The write (the start of a line,
+  // no value yet) was held by the text-mode stage while a value waited unread; the consumer then
+  // read everything, so core's _read had already run, and core calls it again only after a push,
+  // which that write never made: nothing more was ever taken, not even the line's end.
+  const p = new NdjsonParser({ readableHighWaterMark: 0 })
+  const { chosen } = await watchingTextMode(async () => {
+    p.write(at(20))
+    await turns(3)
+  })
+  t.deepEqual(chosen, [true])
+  t.is(p.readableLength, 1, 'a value waits unread')
+  const held = new Promise((resolve) => p.write('{"last":"the start of a line', resolve))
+  let values = 0
+  while (p.read() !== null) values++
+  await held
+  const ended = new Promise((resolve) => p.once('end', resolve))
+  p.end('"}\n')
+  p.on('data', () => values++)
+  await ended
+  t.is(values, 21)
+  t.like(p.stats(), { lines: 21, values: 21, bytes: at(20).length + '{"last":"the start of a line"}\n'.length })
+})
+
 test("an 'invalid' event comes after a for await body (or a Web reader's) has handled the values before it", async (t) => {
   // A writer that awaits each write; the reader's loop body runs a promise job after its read(),
   // and the report of line 3 must not be emitted in between (inline parsing on and off).

@@ -566,8 +566,25 @@ function resumeJsStage (stream) {
  * otherwise it completes now.
  */
 function completeHeld (stream, callback) {
-  if (completionsOwed(stream)) setImmediate(callback)
-  else callback()
+  if (completionsOwed(stream)) setImmediate(completeNow, stream, callback)
+  else completeNow(stream, callback)
+}
+
+/**
+ * Runs a held write's completion (core's Transform callback), then lets go of the write if core
+ * kept it for a read that is already waiting. Core's Transform keeps a write's callback until its
+ * next `_read` when the readable side's length changed during the write and is not below its
+ * highWaterMark, which with a highWaterMark of 0 is any length, 0 included. Core itself only
+ * meets that at the write's start; a held write completes later, after the consumer may have read
+ * everything and asked for more (`reading`: `_read` ran and nothing was pushed since). Core calls
+ * `_read` again only after a push, and a write that gave no value yet (the start of a line) makes
+ * none: the stream stopped for good (readableHighWaterMark 0, text mode, helper-136). A read
+ * waiting means the consumer wants more: the write completes, as that `_read` would have let it.
+ */
+function completeNow (stream, callback) {
+  callback()
+  const state = stream._readableState
+  if (state != null && state.reading && !stream.destroyed && stream[kPort] === null) Transform.prototype._read.call(stream)
 }
 
 /**
