@@ -121,6 +121,14 @@ function makeProgram (desc, seed) {
     options.writableHighWaterMark = r.pick(hwmChoices.slice(1))
     options.readableHighWaterMark = r.pick(hwmChoices.slice(1))
   }
+  // A highWaterMark of 0 (no buffering ahead: core keeps a write's callback until the next read),
+  // decided by a generator of its own, so that every other seed's program stays what it was.
+  const zero = prng(seed + 0x9e3779b9)
+  if (zero.chance(0.2)) {
+    if (shape === 1) options.highWaterMark = 0
+    else if (shape === 2 && !writable) options[zero.pick(['writableHighWaterMark', 'readableHighWaterMark'])] = 0
+    else if (!writable) options.readableHighWaterMark = 0
+  }
   const config = desc.configure ? desc.configure(r) : {}
   const consumer = writable
     ? null
