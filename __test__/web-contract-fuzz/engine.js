@@ -225,10 +225,13 @@ async function runSide (desc, make, program, ref = null) {
     // compare.js) handed its value to the next read there, which this side's earlier read got;
     // this one then waits for more, forever if the writable side stays open (a pipe with
     // preventClose). Seed 41769 of BoundedBufferStream. The data is checked against the model.)
-    const hasAll = !desc.bytesOut && /^(read@|drain)/.test(id) && ref !== null && ref.outcomes.get(id) === 'value' &&
+    // (Asked on every turn, not once: what this side has delivered grows while it waits. Seed
+    // 14923 of NdjsonStringifyStream: the loop's one batch of three lines came after the wait
+    // began, and brokeThereOnly, asked before it came, made the wait a hang.)
+    const hasAll = () => !desc.bytesOut && /^(read@|drain)/.test(id) && ref !== null && ref.outcomes.get(id) === 'value' &&
       rec.delivered.main.length >= ref.delivered.main.length
-    const refWaited = !hasAll && !brokeThereOnly(id) && !strandedLoop(id) && (final || (joins ? id.startsWith('drain') && ref !== null && ref.drainEnded : ref !== null && ref.waits.get(id) === true))
-    const long = refWaited && !deadline.hung && !openForever()
+    const refWaited = () => !hasAll() && !brokeThereOnly(id) && !strandedLoop(id) && (final || (joins ? id.startsWith('drain') && ref !== null && ref.drainEnded : ref !== null && ref.waits.get(id) === true))
+    const isLong = () => refWaited() && !deadline.hung && !openForever()
     const heldForReader = () => made !== null && made.face !== undefined && !consumerReads() && waitsForReader(made.face)
     // (Not a read: a read waiting is room, though not in the promise jobs between a read() and
     // the pull it makes; and held on two turns in a row, for the same reason.)
@@ -236,8 +239,12 @@ async function runSide (desc, make, program, ref = null) {
     let held = 0
     const t0 = Date.now()
     rec.waits.set(id, false)
+    // (Quiet turns count from the last turn on which a long wait was owed.)
+    let quiet = 0
     for (let turn = 0; !settled(id); turn++) {
-      if (!long && turn >= QUIET_TURNS) return false
+      const long = isLong()
+      quiet = long ? 0 : quiet + 1
+      if (!long && quiet > QUIET_TURNS) return false
       held = !read && heldForReader() ? held + 1 : 0
       if (long && held >= 2) return false
       if (long && Date.now() - t0 > HANG_MS) {
