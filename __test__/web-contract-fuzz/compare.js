@@ -6,7 +6,11 @@
 
 const { isDeepStrictEqual } = require('node:util')
 const { dataProblems, equality } = require('../contract-fuzz/harness.js')
-const { strategyErrors, strategyErrorAt, HANG_MS } = require('./engine.js')
+const engine = require('./engine.js')
+const { HANG_MS } = engine
+// (Of the run compared, the sluice run: the writes it made, engine.js strategyErrorAt.)
+const strategyErrorAt = (program) => engine.strategyErrorAt(program, yieldedRun)
+const strategyErrors = (program) => strategyErrorAt(program) >= 0
 
 /** The writes a run's writable side took: those that resolved (writer), or all enqueued (a pipe). */
 function accepted (program, rec) {
