@@ -173,7 +173,7 @@ async function runSide (desc, make, program, ref = null) {
     settleOrder: [],
     delivered: { main: [], tee: [] },
     issued: [], // model inputs of every write the program made, in order
-    made: [], // the indices of the write and invalidWrite operations made (a writer or an open source there)
+    sized: [], // the indices of the write and invalidWrite operations whose chunk the writable strategy sized (strategyErrorAt)
     pre: [], // the state each operation met
     throws: [],
     log: [], // sink / source calls
@@ -415,6 +415,17 @@ async function runSide (desc, make, program, ref = null) {
     return null
   }
 
+  // Whether a chunk written now reaches the writable strategy in a way that can error the
+  // stream: a writer is there (or the producer's source is open), and, after the writer's close()
+  // or abort(), only a chunk whose size() throws (null under a ByteLengthQueuingStrategy) before
+  // the close: a chunk the strategy sizes as no number (a string, 42, an object) is refused
+  // (TypeError, close queued; or the stored error) before it is queued, which is where that
+  // RangeError comes (Node's WritableStreamDefaultWriterWrite), and once aborted the stream is
+  // erroring, which a size() error no longer changes. Seed 13097 of BoundedBufferStream: a
+  // string written after close() counted as the strategy's error.
+  const sizes = (throws) => (writer !== null
+    ? !state.abortIssued && (!state.closeIssued || throws)
+    : srcCtl !== null && sourceOpen)
   // An awaited operation that happened (a writer or reader was there to make it) ends a tick.
   const yielding = (i, id) => {
     rec.yielded.push(i)
@@ -427,7 +438,7 @@ async function runSide (desc, make, program, ref = null) {
     try {
       switch (op.op) {
         case 'write':
-          if (writer !== null || (srcCtl !== null && sourceOpen)) rec.made.push(i)
+          if (sizes(false)) rec.sized.push(i)
           if (writer !== null) {
             // (Not after close() or abort(): those are refused, and the data ended before them.)
             if (!state.closeIssued && !state.abortIssued) rec.issued.push({ id: op.id, input: modelInput(op) })
@@ -439,7 +450,7 @@ async function runSide (desc, make, program, ref = null) {
           }
           break
         case 'invalidWrite':
-          if (writer !== null || (srcCtl !== null && sourceOpen)) rec.made.push(i)
+          if (sizes(op.value === null)) rec.sized.push(i)
           if (writer !== null) track(id, nodeAssertion(() => writer.write(op.value === 'object' ? {} : op.value)))
           else if (srcCtl !== null && sourceOpen) sourceCall(() => srcCtl.enqueue(op.value === 'object' ? {} : op.value))
           break
@@ -568,10 +579,11 @@ function strategyErrorAt (program, rec = null) {
   // (Not MonitoredWritableStream's (no readable side): its queue is its own, and the reference
   // counts a chunk's bytes as the face does, a string by its UTF-8, anything else as 1: seed 231.)
   if (program.strategies.writable.kind !== 'bytes' || program.strategies.readable === null) return -1
-  // (Given a run `rec`, only a write it made: one with no writer (after a releaseLock()) or after
-  // the source ended writes nothing. Seed 13037 of the pass-throughs: a string written with no
-  // writer counted as the strategy's error, which made every later write's outcome strict.)
-  return program.ops.findIndex((op, k) => ((op.op === 'write' && op.form === 'string') || op.op === 'invalidWrite') && (rec === null || rec.made.includes(k)))
+  // (Given a run `rec`, only a chunk its strategy sized (runSide, sizes): one with no writer
+  // (after a releaseLock()) or after the source ended writes nothing. Seed 13037 of the
+  // pass-throughs: a string written with no writer counted as the strategy's error, which made
+  // every later write's outcome strict.)
+  return program.ops.findIndex((op, k) => ((op.op === 'write' && op.form === 'string') || op.op === 'invalidWrite') && (rec === null || rec.sized.includes(k)))
 }
 const strategyErrors = (program, rec = null) => strategyErrorAt(program, rec) >= 0
 
