@@ -72,6 +72,35 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE closed-before-abort. Right after construction: writer.close(), a microtask,
+  // writer.abort(R) (fuzz seed 15677 of NdjsonStringifyStream, minimised; two microtasks: 15772
+  // of NdjsonParseStream). A plain WritableStream has started by then: its close is in flight,
+  // finishes, and the abort finds it closed (resolves); so do the faces, whose writable side is
+  // one (NdjsonStringifyStream with nothing to flush closes its readable side inside close();
+  // NdjsonParseStream after a microtask more: before it, the abort tears it down, ALLOWANCE
+  // abort-during-close). A TransformStream's writable starts two
+  // microtasks later: its close is still queued, the abort wins, the close rejects with R and
+  // the readable side errors with R.
+  async 'close-then-abort-at-start' () {
+    const out = {}
+    const kinds = {
+      WritableStream: () => ({ writable: new WritableStream() }),
+      'TransformStream (identity)': () => new TransformStream(),
+      NdjsonStringifyStream: () => new web.NdjsonStringifyStream(),
+      NdjsonParseStream: () => new web.NdjsonParseStream()
+    }
+    for (const microtasks of [1, 2]) {
+      for (const [label, make] of Object.entries(kinds)) {
+        const { writable, readable } = make()
+        const writer = writable.getWriter()
+        const close = outcome(writer.close())
+        for (let i = 0; i < microtasks; i++) await Promise.resolve()
+        const abort = outcome(writer.abort(R))
+        out[`${label}, ${microtasks} microtask${microtasks > 1 ? 's' : ''}`] = { close: await close, abort: await abort, ...(readable ? { read: await outcome(readable.getReader().read()) } : {}) }
+      }
+    }
+    return out
+  },
   // ALLOWANCE erroring-or-errored (cancel, the other way). reader.cancel(C) a microtask after
   // the writable side was torn down, a write in flight (fuzz seeds 10520: a string under a
   // ByteLengthQueuingStrategy; 11042: writer.abort()): the identity TransformStream had finished
