@@ -835,7 +835,7 @@ function compareRuns (desc, program, s, c) {
     !program.ops.slice(0, abortAt).some((op, k) => op.op === 'signal' || tearsDown(k)) && !failing && !strategyErrors(program) &&
     s.outcomes.get(`close@${closedAt}`) === 'ok' && s.outcomes.get(`abort@${abortAt}`) === 'ok' && s.outcomes.get('pipe-out') === 'ok' &&
     c.outcomes.get(`close@${closedAt}`) === `rej:${program.ops[abortAt].reason ? 'R' : 'undefined'}` &&
-    /^rej:/.test(c.outcomes.get('pipe-out') || '') && T.has(c.outcomes.get('pipe-out').slice(4))
+    (c.outcomes.get('pipe-out') || '').startsWith('rej:') && T.has(c.outcomes.get('pipe-out').slice(4))
   const cr3 = closedBeforeSignal || closedBeforeAbort
     ? cr2.flatMap((l) => (l === 'dest-abort:' + c.outcomes.get('pipe-out').slice(4) ? (con.preventClose ? [] : ['dest-close']) : [l]))
     : cr2
