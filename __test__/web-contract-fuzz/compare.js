@@ -666,6 +666,28 @@ function compareRuns (desc, program, s, c) {
     // backpressure, which the face's own buffer shifts). Any of these, not something else.
     // Strict where the operation met a writable side that had closed or errored on both sides
     // (aligned), or came after an operation that tore the run down at once.
+    // (A consumer's or producer's loop — the `for await`, a pipe, the tee's second branch —
+    // settles when the stream ends, not at an operation. Resolved or still waiting is timing and
+    // backpressure (a face's own buffer takes a producer pipe's chunks where the reference's
+    // waits for a reader; a wait on one side only is checked by the engine's hang detector), but
+    // a rejection on either side needs a teardown in the run (one of the program's, an invalid
+    // line, a failing destination, a strategy error, a loop that breaks) and a reason such a
+    // teardown has: the standard's AbortError only with a signal or an abort() given none (the
+    // face's readable side errors with it, ALLOWANCE abort-during-close), undefined only with an
+    // abort() or cancel() given none or a loop that breaks. Before, a loop counted as made
+    // before any teardown, so a face whose readable side errored with an AbortError where it
+    // should have closed passed under every `for await` (a mutant, helper-137).)
+    if (['iter', 'pipe-out', 'pipe-in', 'tee-b'].includes(id)) {
+      const breaks = program.consumer !== null && program.consumer.mode === 'iter' && program.consumer.breakAt !== null
+      const loopTorn = tornDown || failing || strategyErrors(program) || breaks
+      const given = (kinds) => program.ops.some((op) => kinds.includes(op.op) && !op.reason)
+      const loopReason = (r) => T.has(r) && (r !== 'AbortError:20' || given(['signal', 'abort'])) && (r !== 'undefined' || breaks || given(['abort', 'cancel']))
+      const waits = (o) => o === 'ok' || o === 'pending'
+      if (waits(a) && waits(b)) continue
+      if (loopTorn && (waits(a) || (a.startsWith('rej:') && loopReason(a.slice(4)))) && (waits(b) || (b.startsWith('rej:') && loopReason(b.slice(4))))) continue
+      problems.push(`${id}: sluice ${a}, reference ${b}`)
+      continue
+    }
     const i = id.startsWith('write') ? writeIndex(id) : opIndex(id)
     const early = i >= 0 ? i <= cut && !/w=(closed|errored)/.test(s.pre[i]) : true
     if ((early || failing) && answers(a) && answers(b)) continue
