@@ -66,7 +66,7 @@
 const { Transform } = require('node:stream')
 const { SluiceError, asError } = require('./errors.js')
 const { chunkBytes, itemBytes } = require('./bytes.js')
-const { answerFromDestroy, completeInOrder, throwLater } = require('./inflight.js')
+const { answerFromDestroy, completeInOrder, endAnswered, throwLater } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -489,6 +489,11 @@ class BoundedBuffer extends Transform {
     }
     this[kFlush] = callback
     this.#settle()
+  }
+
+  end (...args) {
+    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
+    return endAnswered(this, super.end, args)
   }
 
   _destroy (err, callback) {

@@ -195,6 +195,35 @@ function answer (stream, callback) {
 }
 
 /**
+ * `end(chunk, encoding, callback)` through core's `end`, with `callback` answered even when the
+ * stream is destroyed, which core's Writable (Node 20.20) fails to do twice: an end() on a stream
+ * destroyed without an error, not yet ending, files its callback for a finish that never comes;
+ * and an end() that runs `_flush` at once emits the last output to a flowing consumer inside the
+ * call, where a 'data' listener that destroys the stream does so before the callback is filed,
+ * the destroy having answered those it had. Core's PassThrough loses both. A callback left so
+ * gets what core gives an end() after a destroy with an error, from a tick of core's queued after
+ * the end: whatever answers it first (core's own tick, a 'finish' already queued) wins.
+ */
+function endAnswered (stream, end, args) {
+  const at = [0, 1, 2].find((i) => typeof args[i] === 'function')
+  if (at === undefined) return end.apply(stream, args)
+  const callback = args[at]
+  let called = false
+  const answer = (err) => {
+    if (called) return
+    called = true
+    callback(err)
+  }
+  const result = end.apply(stream, [...args.slice(0, at), answer])
+  if (stream.destroyed && !called) {
+    coreTick(() => {
+      if (!called) callGuarded(answer, stream._writableState?.errored ?? destroyedError('end'))
+    })
+  }
+  return result
+}
+
+/**
  * The array of end(callback)'s callbacks core keeps until the stream finishes or is destroyed
  * (`kOnFinished`; its own property `kOnFinishedValue` on 20.20, 22 and 24, where it is a
  * symbol of core's), or an empty one when this Node keeps it out of sight.
@@ -236,4 +265,4 @@ function once (callback) {
   }
 }
 
-module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, guarded, throwLater }
+module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, endAnswered, guarded, throwLater }

@@ -43,7 +43,7 @@ const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
 const { SluiceError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick, endAnswered } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
 const { kNativeClock, validateClockOption } = require('./clock.js')
 
@@ -688,6 +688,11 @@ class Meter extends PassThrough {
     super._read(n)
   }
 
+  end (...args) {
+    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
+    return endAnswered(this, super.end, args)
+  }
+
   _destroy (err, callback) {
     // May run inside super() (an aborted `signal`), before the measure exists.
     const m = this[kMeasure]
@@ -873,6 +878,11 @@ class MonitoredWritable extends Writable {
     }
     // A write that did not complete at once keeps the destination busy until its callback.
     if (!m.syncDone && m.callback !== null) m.busyStart()
+  }
+
+  end (...args) {
+    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
+    return endAnswered(this, super.end, args)
   }
 
   _destroy (err, callback) {

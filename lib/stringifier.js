@@ -60,7 +60,7 @@ const { isNumberObject, isStringObject } = require('node:util').types
 const { setImmediate, clearImmediate } = require('node:timers')
 const { NULL } = require('./ndjson.js')
 const { asError, describeThrown, unserializableError } = require('./errors.js')
-const { answerFromDestroy, completeInOrder, guarded } = require('./inflight.js')
+const { answerFromDestroy, completeInOrder, endAnswered, guarded } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -361,7 +361,15 @@ class NdjsonStringifier extends Transform {
     // Every write has completed (the last one found the reader wanting), so what is left is the
     // incomplete batch: at most one batch over the readable highWaterMark, as everywhere.
     this.#pushAll()
-    callback()
+    // A 'data' listener that destroyed the stream on those lines: called back, core's Transform
+    // would push the end into the destroyed stream. A destroyed stream never finishes, so the
+    // callback is owed to no one (BoundedBuffer drops a held flush at destroy alike).
+    if (!this.destroyed) callback()
+  }
+
+  end (...args) {
+    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
+    return endAnswered(this, super.end, args)
   }
 
   _destroy (err, callback) {

@@ -76,7 +76,7 @@ const { Transform } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { SluiceError, asError, nativeError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, coreTick } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, coreTick, endAnswered } = require('./inflight.js')
 
 // Event kinds, as in src/transport.rs.
 const KIND_DATA = 0
@@ -355,6 +355,11 @@ class NativeTransform extends Transform {
       wake(this)
     }
     return chunk
+  }
+
+  end (...args) {
+    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
+    return endAnswered(this, super.end, args)
   }
 
   _destroy (err, callback) {

@@ -440,6 +440,42 @@ async function callbackOrderWhileReading (t, d, consumer) {
 }
 
 /**
+ * Writes without callbacks, a 'data' listener added, then end(callback), the listener destroying
+ * the stream on the first output. A stream that ends at once (`_flush` with nothing left) emits
+ * that output inside end(), and the destroy comes before end() has filed its callback: core's own
+ * PassThrough never calls that callback (lib/inflight.js, endAnswered). It runs once, with
+ * nothing or the stream's error.
+ */
+async function destroyFromDataInsideEnd (t, d, reason) {
+  const s = d.create()
+  const log = track(s)
+  const { data } = d.bulk(4096)
+  for (const chunk of chunksOf(d, data, 1024)) s.write(chunk)
+  s.once('data', () => s.destroy(reason))
+  const ends = []
+  s.end((err) => ends.push(err ?? null))
+  await checkTeardown(t, log, { errors: reason === undefined ? 0 : 1 })
+  t.is(ends.length, 1, "end()'s callback runs exactly once")
+  t.true(ends[0] === null || ends[0] === reason || ends[0].code === 'ERR_STREAM_DESTROYED', `end()'s callback: nothing, the destroy error or ERR_STREAM_DESTROYED (got ${ends[0]?.code ?? ends[0]})`)
+  checkNoPushAfterDestroy(t, log)
+}
+
+/**
+ * end(callback) on a stream destroy() ended without an error: the callback runs once, with
+ * ERR_STREAM_DESTROYED. Core's Writable (Node 20.20) files it for a finish that never comes
+ * (lib/inflight.js, endAnswered): a producer awaiting it would wait for ever.
+ */
+async function endAfterDestroy (t, s) {
+  const log = track(s)
+  s.destroy()
+  const ends = []
+  s.end((err) => ends.push(err ?? null))
+  await checkTeardown(t, log, { errors: 0 })
+  t.is(ends.length, 1, "end()'s callback runs exactly once")
+  t.is(ends[0]?.code, 'ERR_STREAM_DESTROYED')
+}
+
+/**
  * The producer is ahead (1 MiB written at once, nothing awaited) and the consumer leaves a
  * `for await` loop after its first item, which destroys the stream with whatever the readable
  * side holds by then.
@@ -737,6 +773,18 @@ const CASES = [
     run: (t, d) => callbackOrderWhileReading(t, d, 'resumed')
   },
   {
+    title: "destroy() from a 'data' listener inside end(callback): end()'s callback runs once",
+    run: (t, d) => destroyFromDataInsideEnd(t, d, undefined)
+  },
+  {
+    title: "destroy(err) from a 'data' listener inside end(callback): end()'s callback runs once",
+    run: (t, d) => destroyFromDataInsideEnd(t, d, Object.assign(new Error('inside end'), { code: 'TEST_INSIDE_END' }))
+  },
+  {
+    title: 'end(callback) after destroy() without an error: the callback runs once, with ERR_STREAM_DESTROYED',
+    run: (t, d) => endAfterDestroy(t, d.create())
+  },
+  {
     title: 'a for await loop left after one item while the producer is ahead: every write answered once, nothing after',
     run: (t, d) => breakWithWritesAhead(t, d)
   },
@@ -980,6 +1028,7 @@ module.exports = {
   closeOf,
   checkTeardown,
   checkAbortError,
+  endAfterDestroy,
   childCase,
   expectDone,
   expectLine

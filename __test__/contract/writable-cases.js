@@ -16,6 +16,7 @@ const {
   checkTeardown,
   checkAbortError,
   childCase,
+  endAfterDestroy,
   expectDone,
   expectLine
 } = require('./cases.js')
@@ -412,6 +413,10 @@ const WRITABLE_CASES = [
   {
     title: 'end() after MiBs written at once (no waiting for drain): every chunk received in order exactly once',
     run: (t, d) => endRun(t, d, d.sinkOptions.includes('slow') ? { slow: true } : {}, run(d, 2 * MiB, 16384).chunks)
+  },
+  {
+    title: 'end(callback) after destroy() without an error: the callback runs once, with ERR_STREAM_DESTROYED',
+    run: (t, d) => endAfterDestroy(t, d.create().stream)
   },
   {
     title: 'write() after end(): the callback and one \'error\' get ERR_STREAM_WRITE_AFTER_END, as on a core Writable; nothing more is received',
