@@ -251,6 +251,7 @@ async function runSide (desc, make, program) {
     count: { data: 0, end: 0, finish: 0, close: 0, error: 0, drain: 0 },
     cbs: new Map(), // write id → array of codes
     endCbs: [],
+    endCalls: 0, // end(callback) calls made (each must be answered once)
     accepted: [], // model inputs of the writes the program made while the stream took them
     delivered: [],
     pre: [], // pre-state per operation
@@ -393,10 +394,12 @@ async function runSide (desc, make, program) {
           if (op.chunk !== undefined) {
             if (op.id !== undefined) {
               // end(chunk) has no write callback of its own: 'finish' or an error answers it.
+              if (cb) rec.endCalls++
               s.end(chunkOf(op), op.encoding, cb)
               if (takes) rec.accepted.push(modelInput(op))
             }
           } else {
+            if (cb) rec.endCalls++
             s.end(cb)
           }
         } catch (err) {
@@ -457,6 +460,7 @@ async function runSide (desc, make, program) {
   }
   rec.settlePre = snapshot(s, rec) // (after the consumer resumed: that may destroy it at once)
   if (!s.writableEnded && !s.destroyed) {
+    rec.endCalls++
     s.end((err) => { rec.endCbs.push(codeOf(err)); rec.log.push('settle-endcb:' + codeOf(err)) })
   }
   let timer
