@@ -41,7 +41,7 @@ const { chunkBytes, itemBytes, stringBytes } = require('./bytes.js')
 const { setImmediate, setTimeout, clearTimeout } = require('node:timers')
 const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
-const { SluiceError, destroyedError } = require('./errors.js')
+const { SluiceError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
 const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick, endAnswered } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
@@ -1095,14 +1095,9 @@ class WrappedWritable extends MonitoredWritable {
       this.write(chunk, encoding)
     }
     m.forwarding = false
-    if (this.destroyed && typeof callback === 'function' && !this.writableFinished) {
-      // Core answers end(callback) on a destroyed stream from the completion of a write still
-      // pending there: the wrapper's writes are the destination's, so none ever completes here,
-      // and the callback would never run. Answered as core answers it then.
-      super.end()
-      coreTick(() => callback(destroyedError('end')))
-      return this
-    }
+    // On a destroyed wrapper core files the callback for the completion of a write still pending
+    // here, and the wrapper's writes are the destination's: none ever completes. endAnswered
+    // (MonitoredWritable's end) answers it.
     return super.end(callback)
   }
 
