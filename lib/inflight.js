@@ -217,7 +217,12 @@ function endAnswered (stream, end, args) {
   const result = end.apply(stream, [...args.slice(0, at), answer])
   if (stream.destroyed && !called) {
     coreTick(() => {
-      if (!called) callGuarded(answer, stream._writableState?.errored ?? destroyedError('end'))
+      // A write still in flight (a MonitoredWritable's own write, which no destroy answers):
+      // core answers the callback when that write completes (its afterWrite or onwriteError
+      // runs errorBuffer, which takes end()'s callbacks), after the write's own callback.
+      // Answered now, it would come before that write's callback and before an end() called
+      // meanwhile, which core answers at once.
+      if (!called && stream._writableState?.writing !== true) callGuarded(answer, stream._writableState?.errored ?? destroyedError('end'))
     })
   }
   return result
