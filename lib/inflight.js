@@ -201,8 +201,9 @@ function answer (stream, callback) {
  * and an end() that runs `_flush` at once emits the last output to a flowing consumer inside the
  * call, where a 'data' listener that destroys the stream does so before the callback is filed,
  * the destroy having answered those it had. Core's PassThrough loses both. A callback left so
- * gets what core gives an end() after a destroy with an error, from a tick of core's queued after
- * the end: whatever answers it first (core's own tick, a 'finish' already queued) wins.
+ * gets what core's error pass gives those it holds (the destroy error, else ERR_STREAM_DESTROYED),
+ * from a tick of core's queued after the end: whatever answers it first (core's own tick, a
+ * 'finish' already queued) wins.
  */
 function endAnswered (stream, end, args) {
   const at = [0, 1, 2].find((i) => typeof args[i] === 'function')
