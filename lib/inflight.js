@@ -218,16 +218,43 @@ function endAnswered (stream, end, args) {
   const result = end.apply(stream, [...args.slice(0, at), answer])
   if (stream.destroyed && !called) {
     coreTick(() => {
+      if (called) return
       // A write still in flight (a MonitoredWritable's own write, which no destroy answers):
       // core answers the callback when that write completes (its afterWrite or onwriteError
       // runs errorBuffer, which takes end()'s callbacks), after the write's own callback.
       // Answered now, it would come before that write's callback and before an end() called
       // meanwhile, which core answers at once.
-      if (!called && stream._writableState?.writing !== true) callGuarded(answer, stream._writableState?.errored ?? destroyedError('end'))
+      if (stream._writableState?.writing === true) return
+      // The same for a stream whose writes another Writable holds (kWritesHeldBy), which core
+      // knows nothing of: answered right after that one's write in flight calls back, with what
+      // that Writable's errorBuffer would give (its error, which a failed write sets, else
+      // ERR_STREAM_DESTROYED), as that Writable alone answers an end() of its own. Core reads
+      // `writecb` when the write completes (completeInOrder stands in for it the same way).
+      const holder = stream[kWritesHeldBy]?.()
+      const state = holder?._writableState
+      if (holder !== stream && state?.writing === true && typeof state.writecb === 'function') {
+        const writeCallback = state.writecb
+        state.writecb = (...results) => {
+          try {
+            writeCallback(...results)
+          } finally {
+            callGuarded(answer, state.errored ?? destroyedError('end'))
+          }
+        }
+        return
+      }
+      callGuarded(answer, stream._writableState?.errored ?? destroyedError('end'))
     })
   }
   return result
 }
+
+/**
+ * A method of a stream whose writes another Writable holds (MonitoredWritable.wrap's wrapper:
+ * its writes go straight to the destination): returns that Writable. endAnswered answers an
+ * end() callback of such a stream, destroyed, after that Writable's write in flight.
+ */
+const kWritesHeldBy = Symbol('kWritesHeldBy')
 
 /**
  * The array of end(callback)'s callbacks core keeps until the stream finishes or is destroyed
@@ -271,4 +298,4 @@ function once (callback) {
   }
 }
 
-module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, endAnswered, guarded, throwLater }
+module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, endAnswered, guarded, throwLater, kWritesHeldBy }

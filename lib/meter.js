@@ -43,7 +43,7 @@ const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
 const { SluiceError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick, endAnswered } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick, endAnswered, kWritesHeldBy } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
 const { kNativeClock, validateClockOption } = require('./clock.js')
 
@@ -1097,8 +1097,14 @@ class WrappedWritable extends MonitoredWritable {
     m.forwarding = false
     // On a destroyed wrapper core files the callback for the completion of a write still pending
     // here, and the wrapper's writes are the destination's: none ever completes. endAnswered
-    // (MonitoredWritable's end) answers it.
+    // (MonitoredWritable's end) answers it, after the destination's write in flight if any
+    // (kWritesHeldBy).
     return super.end(callback)
+  }
+
+  /** Its writes are the destination's (lib/inflight.js, endAnswered). */
+  [kWritesHeldBy] () {
+    return this[kDest]
   }
 
   cork () {
