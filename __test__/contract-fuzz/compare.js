@@ -81,7 +81,10 @@ function compare (desc, program, s, c) {
     if (op === 'destroy' || (s.pre[i].writableEnded && op !== 'invalidWrite')) aligned = destroyKeyOf(s.pre[i]) === destroyKeyOf(c.pre[i])
     else if (op === 'write' || op === 'end' || op === 'invalidWrite') aligned = keyOf(s.pre[i]) === keyOf(c.pre[i])
   }
-  for (let i = 0; aligned && i < s.destroyPre.length; i++) aligned = destroyKeyOf(s.destroyPre[i]) === destroyKeyOf(c.destroyPre[i])
+  // The destroys the runs met are the same ones: a different destroy in the same state (a write's
+  // callback destroying the stream on one side, a break out of for await with its AbortError on
+  // the other, each getting there first by timing: NdjsonParser seed 3320) is a different path.
+  for (let i = 0; aligned && i < s.destroyPre.length; i++) aligned = destroyKeyOf(s.destroyPre[i]) === destroyKeyOf(c.destroyPre[i]) && s.destroyPre[i].by === c.destroyPre[i].by
   // ALLOWANCE async-failure: an asynchronous stage that fails on its input (the parser on an
   // invalid line) delivers the values before it first and fails later, not inside the write that
   // brought the line (README, "Invalid lines and errors"): the operations after that write meet

@@ -255,7 +255,7 @@ async function runSide (desc, make, program) {
     accepted: [], // model inputs of the writes the program made while the stream took them
     delivered: [],
     pre: [], // pre-state per operation
-    destroyPre: [], // pre-state at each destroy (op or trigger)
+    destroyPre: [], // pre-state at each destroy (op, trigger or a break out of for await), with what it destroyed with (`by`)
     writeThrows: [],
     finished: [],
     hang: false,
@@ -278,7 +278,7 @@ async function runSide (desc, make, program) {
   }
   const boom = () => Object.assign(new Error('fuzz boom'), { code: 'FUZZ_BOOM' })
   destroyNow = (withError) => {
-    rec.destroyPre.push(snapshot(s, rec, desc))
+    rec.destroyPre.push({ ...snapshot(s, rec, desc), by: withError ? 'FUZZ_BOOM' : 'none' })
     rec.log.push('destroy')
     s.destroy(withError ? boom() : undefined)
   }
@@ -331,8 +331,9 @@ async function runSide (desc, make, program) {
           for await (const chunk of s) {
             deliver(chunk)
             if (c.breakAt !== null && ++n >= c.breakAt) {
-              // Leaving the loop destroys the stream: a destroy for the comparison.
-              rec.destroyPre.push(snapshot(s, rec, desc))
+              // Leaving the loop destroys the stream (with an AbortError, when it has not
+              // finished): a destroy for the comparison.
+              rec.destroyPre.push({ ...snapshot(s, rec, desc), by: 'break' })
               break
             }
             if (c.slow) await immediate()
