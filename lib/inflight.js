@@ -228,25 +228,37 @@ function endAnswered (stream, end, args) {
       // The same for a stream whose writes another Writable holds (kWritesHeldBy), which core
       // knows nothing of: answered right after that one's write in flight calls back, with what
       // that Writable's errorBuffer would give (its error, which a failed write sets, else
-      // ERR_STREAM_DESTROYED), as that Writable alone answers an end() of its own. Core reads
-      // `writecb` when the write completes (completeInOrder stands in for it the same way).
+      // ERR_STREAM_DESTROYED), as that Writable alone answers an end() of its own: after the
+      // writes queued behind that one too, which its errorBuffer errors first. Core reads
+      // `writecb` when the write completes, and each queued callback when it calls it
+      // (completeInOrder and answer stand in for them the same way).
       const holder = stream[kWritesHeldBy]?.()
       const state = holder?._writableState
       if (holder !== stream && state?.writing === true && typeof state.writecb === 'function') {
-        const writeCallback = state.writecb
-        state.writecb = (...results) => {
-          try {
-            writeCallback(...results)
-          } finally {
-            callGuarded(answer, state.errored ?? destroyedError('end'))
-          }
-        }
+        state.writecb = after(state.writecb, () => {
+          const queued = Array.isArray(state.buffered) ? state.buffered : []
+          const last = queued.length > (state.bufferedIndex ?? 0) ? queued[queued.length - 1] : null
+          const answerHeld = () => callGuarded(answer, state.errored ?? destroyedError('end'))
+          if (typeof last?.callback === 'function') last.callback = after(last.callback, answerHeld)
+          else answerHeld()
+        })
         return
       }
       callGuarded(answer, stream._writableState?.errored ?? destroyedError('end'))
     })
   }
   return result
+}
+
+/** `callback`, then `next` (also when `callback` throws). */
+function after (callback, next) {
+  return (...args) => {
+    try {
+      callback(...args)
+    } finally {
+      next()
+    }
+  }
 }
 
 /**

@@ -73,11 +73,12 @@ test('MonitoredWritable: end(cb) after destroy() with an async write in flight a
   expect(await order(new MonitoredWritable({ write }))).toEqual(core)
 })
 
-test('MonitoredWritable.wrap: end(cb) after destroy() with a destination write in flight answers after that write, as core (contract fuzz, wrap seed 5166)', async () => {
+test('MonitoredWritable.wrap: end(cb) after destroy() with a destination write in flight answers after that write and those queued behind it, as core (contract fuzz, wrap seed 5166)', async () => {
   const order = async (w) => {
     const log = []
     w.on('error', (e) => log.push('error ' + (e?.code ?? e)))
     w.write('a', (e) => log.push('writeA ' + (e?.code ?? e)))
+    w.write('c', (e) => log.push('writeC ' + (e?.code ?? e)))
     w.destroy()
     w.end((e) => log.push('end1 ' + (e?.code ?? e)))
     w.end('b', (e) => log.push('end2 ' + (e?.code ?? e)))
@@ -87,7 +88,8 @@ test('MonitoredWritable.wrap: end(cb) after destroy() with a destination write i
   for (const fails of [false, true]) {
     const write = (c, e, cb) => real.setImmediate(() => cb(fails ? Object.assign(new Error('dest'), { code: 'DEST' }) : undefined))
     const core = await order(new Writable({ write }))
-    expect(core).toEqual(['end2 ERR_STREAM_WRITE_AFTER_END', `writeA ${fails ? 'DEST' : null}`, `end1 ${fails ? 'DEST' : 'ERR_STREAM_DESTROYED'}`])
+    const error = fails ? 'DEST' : 'ERR_STREAM_DESTROYED'
+    expect(core).toEqual(['end2 ERR_STREAM_WRITE_AFTER_END', `writeA ${fails ? 'DEST' : null}`, `writeC ${error}`, `end1 ${error}`])
     expect(await order(MonitoredWritable.wrap(new Writable({ write })))).toEqual(core)
   }
 })
