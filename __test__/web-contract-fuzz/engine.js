@@ -19,6 +19,7 @@ const { ReadableStream, WritableStream, CountQueuingStrategy, ByteLengthQueuingS
 const { setImmediate: immediate, setTimeout: sleep } = require('node:timers/promises')
 const { waitsForReader } = require('../../lib/web/face.js')
 const { isUtf8 } = require('node:buffer')
+const { inspect } = require('node:util')
 const { prng, randomBytes, randomValue } = require('../contract-fuzz/engine.js')
 const { makeOps } = require('../contract-fuzz/harness.js')
 
@@ -291,9 +292,25 @@ async function runSide (desc, make, program, ref = null) {
   // one batch, breakAt 5). Only then: a writable side that closes still ends the loop here.
   // The data is checked against the model; the loop's outcome in compare.js (ALLOWANCE break-count).
   const brokeThereOnly = (id) => id === 'iter' && desc.bytesOut && ref !== null && program.consumer.breakAt !== null &&
-    program.producer.mode === 'pipeTo' && program.producer.preventClose && rec.outcomes.get('pipe-in') === 'ok' &&
+    program.producer.preventClose && producerFinished() &&
     ref.outcomes.get('iter') === 'ok' && ref.delivered.main.length >= program.consumer.breakAt &&
     rec.delivered.main.length < program.consumer.breakAt && byteCount(rec.delivered.main) >= byteCount(ref.delivered.main)
+
+  // The producer's pipe finished without a teardown, so that (with preventClose) nothing will
+  // close or error the face's writable side: pipeTo's promise resolved; pipeThrough's promise is
+  // not the program's (it marks it handled), so there: the source ended by its close() (no
+  // abort, signal or invalid chunk in the program, the source not cancelled, the input valid),
+  // the pipe let go of the writable side, and that side is still 'writable' (as util.inspect
+  // tells it: no program's writer is there to ask). Seed 19290 of NdjsonStringifyStream
+  // (pipeThrough: null and 383 in one batch, breakAt 2).
+  const producerFinished = () => {
+    if (program.producer.mode === 'pipeTo') return rec.outcomes.get('pipe-in') === 'ok'
+    if (program.producer.mode !== 'pipeThrough') return false
+    return rec.log.includes('source-end') && !rec.log.some((l) => l.startsWith('source-cancel')) &&
+      !program.ops.some((op) => ['abort', 'signal', 'invalidWrite'].includes(op.op)) &&
+      !desc.model(rec.issued.map((w) => w.input)).error && !made.writable.locked &&
+      /\bstate: 'writable'/.test(inspect(made.writable))
+  }
 
   // A `for await` that breaks after breakAt chunks, with fewer here, after a chunk a
   // ByteLengthQueuingStrategy cannot size (strategyErrors): that errors the writable side only
