@@ -254,6 +254,45 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE stalled-reference (close). A readable side nobody reads; write(1) awaited, write(2),
+  // a turn, abort(), close() (fuzz seed 3421 of NdjsonParseStream, minimised). An identity
+  // TransformStream whose readable side holds one chunk stalls: the second write waits for a
+  // read for good, so the abort waits behind it and the close taken meanwhile never settles
+  // ('pending' after 50 ms here). One whose readable side has room for both took the second
+  // write: the abort finds nothing in flight and errors the stream at once, the close is refused
+  // (TypeError), as the parser face does (its input queue took the write). A WritableStream whose
+  // write in flight watches its controller's signal lets it go at the abort: the close was taken
+  // while "erroring" and is rejected with the abort's reason, as NdjsonStringifyStream does
+  // (seed 3421 of it: no turn before the abort here, for either).
+  async 'stalled-abort-close' () {
+    const out = {}
+    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+    const kinds = {
+      'TransformStream (readable highWaterMark 1)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 1 })),
+      'TransformStream (readable highWaterMark 2)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 2 })),
+      'WritableStream (a write in flight watches the signal)': () => ({
+        writable: new WritableStream({
+          write (chunk, controller) {
+            if (chunk === 1) return
+            return new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))
+          }
+        })
+      }),
+      NdjsonParseStream: () => new web.NdjsonParseStream(undefined, undefined, new CountQueuingStrategy({ highWaterMark: 1 })),
+      NdjsonStringifyStream: () => new web.NdjsonStringifyStream(undefined, undefined, new CountQueuingStrategy({ highWaterMark: 1 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const writer = make().writable.getWriter()
+      const chunk = (n) => (label === 'NdjsonParseStream' ? new TextEncoder().encode(`${n}\n`) : n)
+      await writer.write(chunk(1))
+      const second = outcome(writer.write(chunk(2)))
+      if (!label.startsWith('WritableStream') && label !== 'NdjsonStringifyStream') await immediate()
+      const abort = outcome(writer.abort())
+      const close = outcome(writer.close())
+      out[label] = { second: await Promise.race([second, late()]), abort: await Promise.race([abort, late()]), close: await Promise.race([close, late()]) }
+    }
+    return out
+  },
   // ALLOWANCE monitored-failure-race. A sink whose second write fails (a turn later), and
   // writer.abort(R) in that write's tick or a turn later: a plain WritableStream calls the
   // sink's abort(R) after the failure if the abort came while the write was in flight (the
