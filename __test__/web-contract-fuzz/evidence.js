@@ -297,6 +297,44 @@ const CASES = {
   // writer.abort(R) in that write's tick or a turn later: a plain WritableStream calls the
   // sink's abort(R) after the failure if the abort came while the write was in flight (the
   // standard's WritableStreamFinishErroring), and never if it came after.
+  // ALLOWANCE cancel-during-close (desiredSize). close() (after a write, or none), then
+  // readable.cancel(S) in the same tick, three microtasks or a turn later; then releaseLock() and,
+  // two turns later, a new writer's desiredSize (fuzz seed 6677 of ThrottleStream and MeterStream,
+  // objects). A TransformStream whose flush is running when the cancel comes lets it finish: the
+  // close resolves and the writable side closes (0). Where the close is still queued behind a
+  // write (the identity's in the write's tick, a transform that takes a turn), the writable side
+  // errors with the reason and the close rejects with it (null), as the face's does; a flush that
+  // enqueues after the cancel rejects the close and the cancel with a TypeError (null).
+  async 'cancel-during-close' () {
+    const S = new Error('S')
+    const said = (p) => p.then(() => 'ok', (e) => 'rejected ' + (e === S ? 'S' : name(e)))
+    const out = {}
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 4 })),
+      'TransformStream (a turn per chunk)': () => new TransformStream({ transform: async (c, ctl) => { await immediate(); ctl.enqueue(c) } }, undefined, new CountQueuingStrategy({ highWaterMark: 4 })),
+      'TransformStream (a flush that enqueues a turn later)': () => new TransformStream({ async flush (ctl) { await immediate(); ctl.enqueue('tail') } }, undefined, new CountQueuingStrategy({ highWaterMark: 4 })),
+      ThrottleStream: () => new web.ThrottleStream({ objectMode: true, rate: 1e12 }, undefined, new CountQueuingStrategy({ highWaterMark: 4 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      for (const write of [false, true]) {
+        for (const wait of ['same tick', 'microtasks', 'a turn']) {
+          const ts = make()
+          await immediate()
+          const writer = ts.writable.getWriter()
+          const wrote = write ? said(writer.write(1)) : 'none'
+          const close = said(writer.close())
+          if (wait === 'microtasks') for (let i = 0; i < 3; i++) await Promise.resolve()
+          if (wait === 'a turn') await immediate()
+          const cancel = said(ts.readable.cancel(S))
+          writer.releaseLock()
+          await immediate()
+          await immediate()
+          out[`${label}, ${write ? 'write, ' : ''}close, cancel ${wait}`] = { write: await wrote, close: await close, cancel: await cancel, desiredSize: ts.writable.getWriter().desiredSize }
+        }
+      }
+    }
+    return out
+  },
   // MonitoredWritableStream settles the write once its own buffer took it (it resolves), so its
   // abort reaches its destination (a WritableStream of its own over the sink) at another moment
   // of that write than the writer's abort does on a plain WritableStream: whether the sink's
