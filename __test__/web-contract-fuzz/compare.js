@@ -658,12 +658,19 @@ function compareRuns (desc, program, s, c) {
     // face's settled, a write before the abort pending on the reference and settled on the
     // face, and the face's writable side ended errored with the abort's reason. Seed 3421 of
     // NdjsonParseStream (a turn before the abort) and NdjsonStringifyStream (in the write's tick).
+    // (A writer released before its `closed` settled leaves no end state of the writable side
+    // (engine.js lock): then only the rejection with the abort's reason, which is the stored
+    // error (the standard's WritableStreamRejectCloseAndClosedPromiseIfNeeded rejects a close
+    // taken while "erroring" with it), and only where the face's abort resolved. Seed 5544 of
+    // BoundedBufferStream (block, objects): an awaited write, a write, abort(R), close(),
+    // releaseLock().)
     if (id.startsWith('close@') && b === 'pending' && program.producer.mode === 'writer') {
       const at = program.ops.findIndex((op, k) => op.op === 'abort' && happened(program, k))
       const reason = at >= 0 && program.ops[at].reason ? 'R' : 'undefined'
       if (at >= 0 && opIndex(id) > at && c.outcomes.get(`abort@${at}`) === 'pending' && !['pending', undefined].includes(s.outcomes.get(`abort@${at}`)) &&
         program.ops.some((op, k) => k < at && op.op === 'write' && c.outcomes.get(`write${op.id}`) === 'pending' && !['pending', undefined].includes(s.outcomes.get(`write${op.id}`))) &&
-        [`rej:${reason}`, 'rej:TypeError:ERR_INVALID_STATE'].includes(a) && s.end.w === `errored:${reason}`) continue
+        (([`rej:${reason}`, 'rej:TypeError:ERR_INVALID_STATE'].includes(a) && s.end.w === `errored:${reason}`) ||
+          (a === `rej:${reason}` && s.end.w === null && s.outcomes.get(`abort@${at}`) === 'ok'))) continue
     }
     // ALLOWANCE abort-during-close: writer.abort() while close() is in flight tears a transform
     // face down at once, as any abort() does (README, "Cancellation and errors": its close may be
