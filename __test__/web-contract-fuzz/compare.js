@@ -886,10 +886,21 @@ function compareRuns (desc, program, s, c) {
   // with the abort's reason and its sink log has no destination entry. Seed 12337 of
   // BoundedBufferStream (objects).)
   const faceAbortReasons = duringClose === undefined ? [] : duringClose.reason ? ['rej:R'] : ['rej:undefined', 'rej:AbortError:20']
-  const cr = duringClose !== undefined && program.consumer !== null && program.consumer.mode === 'pipeTo' && program.consumer.preventAbort &&
+  const crB = duringClose !== undefined && program.consumer !== null && program.consumer.mode === 'pipeTo' && program.consumer.preventAbort &&
     faceAbortReasons.includes(s.outcomes.get('pipe-out')) && !sr.some((l) => l.startsWith('dest-'))
     ? crA.filter((l) => l !== 'dest-close')
     : crA
+  // (And with the consumer's preventClose, the reference's pipe, its readable side closed,
+  // leaves its destination alone, where the face's aborted it: the face's 'dest-abort:X' against
+  // no destination entry. Only X the face's abort reason, the one destination entry in the face's
+  // log, the face's pipe rejected with X and the reference's resolved. Seed 9398 of
+  // BoundedBufferStream (block, bytes): an awaited write, close(), abort().)
+  const destAt = sr.findIndex((l) => l.startsWith('dest-'))
+  const cr = duringClose !== undefined && program.consumer !== null && program.consumer.mode === 'pipeTo' && program.consumer.preventClose &&
+    !program.consumer.preventAbort && c.outcomes.get('pipe-out') === 'ok' && destAt >= 0 && sr.filter((l) => l.startsWith('dest-')).length === 1 &&
+    faceAbortReasons.some((r) => s.outcomes.get('pipe-out') === r && sr[destAt] === 'dest-abort:' + r.slice(4)) && !crB.some((l) => l.startsWith('dest-'))
+    ? [...crB.slice(0, destAt), sr[destAt], ...crB.slice(destAt)]
+    : crB
   // ALLOWANCE monitored-close-race (sink log): a close (the writer's close(), or the source's end
   // that the producer's pipe turns into one) followed by a teardown (the writer's abort(), the
   // pipe's signal): whether the sink is closed or aborted is whether the close was in flight when
