@@ -509,6 +509,50 @@ test('maxLineBytes with onInvalid error: an endless line fails the stream as soo
   t.regex(r.invalid[0].reason, /^line is 102 bytes/)
 })
 
+test('maxLineBytes with onInvalid skip and maxInvalid spent: an endless line fails the stream as soon as it is over the limit', async (t) => {
+  // The line that will exceed maxInvalid fails the stream as 'error' fails it on the first:
+  // from the bytes alone, without waiting for a newline that may never come. Before, only
+  // onInvalid 'error' did; with maxInvalid the stream read the endless line for good.
+  const cases = [
+    // [maxInvalid, input before the endless line, text mode (bulk plain strings) ahead of it]
+    [0, '1\n', false],
+    [1, '1\n{oops}\n', false],
+    [2, '1\n{oops}\n\xff\n', false],
+    [1, '{"s":"plain"}\n'.repeat(10000) + '{oops}\n', true]
+  ]
+  for (const [maxInvalid, head, bulk] of cases) {
+    for (const sizes of [[1 << 20], [7], [1]]) {
+      const parser = new NdjsonParser({ maxLineBytes: 64, onInvalid: 'skip', maxInvalid })
+      let values = 0
+      const invalid = []
+      parser.on('data', () => values++)
+      parser.on('invalid', (info) => invalid.push(info.code))
+      const failed = once(parser, 'error').then(([err]) => err)
+      const before = Buffer.from(head, 'latin1')
+      parser.write(before)
+      if (!bulk) await new Promise((resolve) => setImmediate(resolve))
+      parser.write(b('"'))
+      const body = Buffer.alloc(sizes[0] === 1 << 20 ? 200 : 100, 'a')
+      for (const chunk of chunked(body, sizes)) {
+        if (parser.destroyed) break
+        parser.write(chunk)
+      }
+      const timer = setTimeout(() => parser.destroy(new Error('no error from the endless line')), 5000)
+      const err = await failed
+      clearTimeout(timer)
+      const label = `maxInvalid ${maxInvalid}, chunks of ${sizes}${bulk ? ', text mode' : ''}`
+      const line = head.split('\n').length
+      t.is(err.code, 'ERR_SLUICE_TOO_MANY_INVALID', label)
+      t.is(err.line, line, label)
+      t.is(err.offset, before.length, label)
+      t.regex(err.reason, /over maxLineBytes \(64\).*no end of line yet/, label)
+      t.is(invalid.length, maxInvalid + 1, label)
+      t.is(invalid.at(-1), 'ERR_SLUICE_LINE_TOO_LONG', label)
+      t.is(values, bulk ? 10000 : 1, label)
+    }
+  }
+})
+
 test.serial('maxLineBytes: a 64 MiB line against a 1 MiB limit is not buffered (RSS stays far below 64 MiB)', (t) => {
   const code = `
     const { NdjsonParser } = require(${JSON.stringify(ROOT)})

@@ -77,6 +77,13 @@ impl LineFramer {
     self
   }
 
+  /// As [`LineFramer::report_overlong_early`], from now on: for a caller that will stop at the
+  /// next report (its budget of invalid lines is spent). A line already over the limit is
+  /// handed out by the next `feed` (or `report_pending_overlong`).
+  pub fn start_reporting_overlong_early(&mut self) {
+    self.early = true;
+  }
+
   /// Continues a stream whose first lines were framed elsewhere (`lib/ndjson/inline.js`):
   /// the next line is `number`, at byte `offset`. Only line 1 may start with a BOM, so a stream
   /// resumed past it strips none.
@@ -116,6 +123,16 @@ impl LineFramer {
       }
     }
     self.append(&chunk[start..]);
+    self.report_pending_overlong(on_line)
+  }
+
+  /// With early reports on: hands out the pending line (once, `unfinished`) if it is already
+  /// over the limit. `feed` ends with it; a caller that turns early reports on between feeds
+  /// calls it for the line pending then.
+  pub fn report_pending_overlong<E>(
+    &mut self,
+    mut on_line: impl FnMut(Line<'_>) -> Result<(), E>,
+  ) -> Result<(), E> {
     if self.early && self.overlong && !self.reported_early {
       self.reported_early = true;
       let number = self.next_number;

@@ -101,6 +101,8 @@ pub struct ParserStage {
   max_invalid: Option<u64>,
   max_line_bytes: u64,
   longest: u64,
+  /// `maxInvalid` is spent: over-long lines are reported early (`arm_early_overlong`).
+  overlong_early: bool,
   tally: Tally,
   /// With a reviver (`spans`): the tally as it stood before the current line, for the batch
   /// (`Batch::counts_before`).
@@ -127,12 +129,14 @@ impl ParserStage {
     };
     let max_line_bytes = config.max_line_bytes.clamp(1.0, (usize::MAX / 2) as f64) as usize;
     let batch_bytes = config.batch_bytes.max(1) as usize;
+    let max_invalid = (config.max_invalid >= 0.0).then_some(config.max_invalid as u64);
     Ok(Self {
-      framer: if config.skip_invalid {
+      framer: if config.skip_invalid && max_invalid != Some(0) {
         LineFramer::new(max_line_bytes)
       } else {
         // The first invalid line ends the stream: an endless line fails it as soon as it is
-        // over the limit, not when (if ever) its newline arrives.
+        // over the limit, not when (if ever) its newline arrives. (With a budget of invalid
+        // lines, from when it is spent: `arm_early_overlong`.)
         LineFramer::new(max_line_bytes).report_overlong_early()
       },
       validator: Validator::new(),
@@ -140,9 +144,10 @@ impl ParserStage {
       batch_bytes,
       blank_lines_invalid: config.blank_lines_invalid,
       skip_invalid: config.skip_invalid,
-      max_invalid: (config.max_invalid >= 0.0).then_some(config.max_invalid as u64),
+      max_invalid,
       max_line_bytes: max_line_bytes as u64,
       longest: 0,
+      overlong_early: false,
       tally: Tally::new(STAT_NAMES),
       before: config.spans.then(|| Vec::with_capacity(STAT_NAMES.len())),
       precounted: 0,
@@ -168,6 +173,21 @@ impl ParserStage {
     }
     self.longest = from.longest_line as u64;
     self.tally.raise_to(LONGEST, self.longest);
+    self.arm_early_overlong();
+  }
+
+  /// Once `maxInvalid` is spent the next invalid line fails the stream, as the first does under
+  /// onInvalid 'error': an over-long line is then reported as soon as it crosses the limit, so an
+  /// endless line fails the stream instead of being read for good.
+  fn arm_early_overlong(&mut self) {
+    if self
+      .max_invalid
+      .is_some_and(|max| self.tally.get(INVALID) >= max)
+    {
+      // Inside `chunk` the framer is out of `self` (feeding): `chunk` passes it on after.
+      self.overlong_early = true;
+      self.framer.start_reporting_overlong_early();
+    }
   }
 
   fn flush(&mut self, out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
@@ -330,6 +350,7 @@ impl ParserStage {
       fatal,
     });
     if fatal == 0 {
+      self.arm_early_overlong();
       if self.batch.reports() >= MAX_REPORTS_PER_BATCH {
         self.flush(out)?;
       }
@@ -379,7 +400,13 @@ impl Stage for ParserStage {
     self.precounted -= counted;
     self.tally.add(BYTES, chunk.len() as u64 - counted);
     let mut framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
-    let result = framer.feed(chunk, |line| self.line(line, out));
+    let early = self.overlong_early;
+    let mut result = framer.feed(chunk, |line| self.line(line, out));
+    if result.is_ok() && self.overlong_early && !early {
+      // An invalid line of this chunk spent the budget: the line after it may be over the limit.
+      framer.start_reporting_overlong_early();
+      result = framer.report_pending_overlong(|line| self.line(line, out));
+    }
     self.framer = framer;
     result
   }
@@ -777,6 +804,67 @@ mod tests {
     assert_eq!(seen[1], Seen::Invalid(ERR_LINE_TOO_LONG, 2, 2));
     assert_eq!(seen.len(), 3);
     assert!(stats.contains(&("longestLine", 102)));
+  }
+
+  #[test]
+  fn an_endless_line_fails_a_skipping_stream_once_max_invalid_is_spent() {
+    // The line over budget stops the stream as the first does under 'error': before its end.
+    // Spent by an invalid line of the same chunk, of an earlier chunk, before a resume, or from
+    // the start (maxInvalid 0).
+    let resumed = |stage: &mut ParserStage| {
+      stage.resume(&ParserResume {
+        line: 2.0,
+        offset: 2.0,
+        bytes: 2.0,
+        lines: 1.0,
+        values: 1.0,
+        blank_lines: 0.0,
+        invalid_lines: 1.0,
+        longest_line: 1.0,
+      })
+    };
+    // maxInvalid, chunks before the endless line, resumed after one invalid line, its line and offset
+    type Case = (f64, &'static [&'static [u8]], bool, u64, u64);
+    let cases: [Case; 4] = [
+      (0.0, &[b"1\n\""], false, 2, 2),
+      (1.0, &[b"1\n{x\n\""], false, 3, 5),
+      (1.0, &[b"1\n{x\n", b"\""], false, 3, 5),
+      (1.0, &[b"\""], true, 2, 2),
+    ];
+    for (max_invalid, head, resume, line, offset) in cases {
+      let mut stage = ParserStage::new(&ParserConfig {
+        max_invalid,
+        ..config(true)
+      })
+      .unwrap();
+      if resume {
+        resumed(&mut stage);
+      }
+      let mut out: Vec<BatchData> = Vec::new();
+      for chunk in head {
+        stage.chunk(chunk, &mut out).unwrap();
+      }
+      let stop = stage.chunk(&[b'a'; 100], &mut out);
+      assert!(
+        stop.is_err(),
+        "maxInvalid {max_invalid} {head:?}: failed before the newline"
+      );
+      let reports: Vec<_> = out.iter().flat_map(|b| b.report_positions()).collect();
+      assert_eq!(
+        reports.last().map(|r| (r.1, r.2, r.3)),
+        Some((ERR_LINE_TOO_LONG, line, offset))
+      );
+    }
+    // With budget left the line is reported at its end, and the stream goes on.
+    let mut stage = ParserStage::new(&ParserConfig {
+      max_invalid: 1.0,
+      ..config(true)
+    })
+    .unwrap();
+    let mut out: Vec<BatchData> = Vec::new();
+    stage.chunk(b"1\n\"", &mut out).unwrap();
+    assert!(stage.chunk(&[b'a'; 100], &mut out).is_ok());
+    assert!(stage.chunk(b"\"\n2\n", &mut out).is_ok());
   }
 
   #[test]
