@@ -824,10 +824,13 @@ mod tests {
       })
     };
     // maxInvalid, chunks before the endless line, resumed after one invalid line, its line and offset
-    type Case = (f64, &'static [&'static [u8]], bool, u64, u64);
-    let cases: [Case; 4] = [
+    type Case<'a> = (f64, &'a [&'a [u8]], bool, u64, u64);
+    let same_chunk = format!("1\n{{x\n\"{}", "a".repeat(100)).into_bytes();
+    let same_chunk: &[&[u8]] = &[&same_chunk];
+    let cases: [Case; 5] = [
       (0.0, &[b"1\n\""], false, 2, 2),
       (1.0, &[b"1\n{x\n\""], false, 3, 5),
+      (1.0, same_chunk, false, 3, 5),
       (1.0, &[b"1\n{x\n", b"\""], false, 3, 5),
       (1.0, &[b"\""], true, 2, 2),
     ];
@@ -841,10 +844,21 @@ mod tests {
         resumed(&mut stage);
       }
       let mut out: Vec<BatchData> = Vec::new();
-      for chunk in head {
+      let (last, before) = head.split_last().unwrap();
+      for chunk in before {
         stage.chunk(chunk, &mut out).unwrap();
       }
-      let stop = stage.chunk(&[b'a'; 100], &mut out);
+      // The endless line crosses the limit in the last chunk, or in the chunk after it.
+      let mut stop = stage.chunk(last, &mut out);
+      // A last chunk that takes the line over the limit fails by itself.
+      assert_eq!(
+        stop.is_err(),
+        last.len() > 64,
+        "maxInvalid {max_invalid} {head:?}"
+      );
+      if stop.is_ok() {
+        stop = stage.chunk(&[b'a'; 100], &mut out);
+      }
       assert!(
         stop.is_err(),
         "maxInvalid {max_invalid} {head:?}: failed before the newline"
