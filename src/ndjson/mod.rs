@@ -101,8 +101,6 @@ pub struct ParserStage {
   max_invalid: Option<u64>,
   max_line_bytes: u64,
   longest: u64,
-  /// `maxInvalid` is spent: over-long lines are reported early (`arm_early_overlong`).
-  overlong_early: bool,
   tally: Tally,
   /// With a reviver (`spans`): the tally as it stood before the current line, for the batch
   /// (`Batch::counts_before`).
@@ -136,7 +134,7 @@ impl ParserStage {
       } else {
         // The first invalid line ends the stream: an endless line fails it as soon as it is
         // over the limit, not when (if ever) its newline arrives. (With a budget of invalid
-        // lines, from when it is spent: `arm_early_overlong`.)
+        // lines, from when it is spent: `budget_spent`.)
         LineFramer::new(max_line_bytes).report_overlong_early()
       },
       validator: Validator::new(),
@@ -147,7 +145,6 @@ impl ParserStage {
       max_invalid,
       max_line_bytes: max_line_bytes as u64,
       longest: 0,
-      overlong_early: false,
       tally: Tally::new(STAT_NAMES),
       before: config.spans.then(|| Vec::with_capacity(STAT_NAMES.len())),
       precounted: 0,
@@ -173,21 +170,19 @@ impl ParserStage {
     }
     self.longest = from.longest_line as u64;
     self.tally.raise_to(LONGEST, self.longest);
-    self.arm_early_overlong();
-  }
-
-  /// Once `maxInvalid` is spent the next invalid line fails the stream, as the first does under
-  /// onInvalid 'error': an over-long line is then reported as soon as it crosses the limit, so an
-  /// endless line fails the stream instead of being read for good.
-  fn arm_early_overlong(&mut self) {
-    if self
-      .max_invalid
-      .is_some_and(|max| self.tally.get(INVALID) >= max)
-    {
-      // Inside `chunk` the framer is out of `self` (feeding): `chunk` passes it on after.
-      self.overlong_early = true;
+    if self.budget_spent() {
       self.framer.start_reporting_overlong_early();
     }
+  }
+
+  /// `maxInvalid` is used up: the next invalid line fails the stream, as the first does under
+  /// onInvalid 'error', so from then on an over-long line is reported as soon as it crosses the
+  /// limit and an endless line fails the stream instead of being read for good. The framer is
+  /// told where the budget is spent: at a resume (`resume`) or by a chunk's lines (`chunk`).
+  fn budget_spent(&self) -> bool {
+    self
+      .max_invalid
+      .is_some_and(|max| self.tally.get(INVALID) >= max)
   }
 
   fn flush(&mut self, out: &mut dyn Sink<ParserData>) -> std::result::Result<(), Stop> {
@@ -350,7 +345,6 @@ impl ParserStage {
       fatal,
     });
     if fatal == 0 {
-      self.arm_early_overlong();
       if self.batch.reports() >= MAX_REPORTS_PER_BATCH {
         self.flush(out)?;
       }
@@ -400,9 +394,9 @@ impl Stage for ParserStage {
     self.precounted -= counted;
     self.tally.add(BYTES, chunk.len() as u64 - counted);
     let mut framer = std::mem::replace(&mut self.framer, LineFramer::new(0));
-    let early = self.overlong_early;
+    let spent = self.budget_spent();
     let mut result = framer.feed(chunk, |line| self.line(line, out));
-    if result.is_ok() && self.overlong_early && !early {
+    if result.is_ok() && !spent && self.budget_spent() {
       // An invalid line of this chunk spent the budget: the line after it may be over the limit.
       framer.start_reporting_overlong_early();
       result = framer.report_pending_overlong(|line| self.line(line, out));
