@@ -1433,6 +1433,33 @@ test('a shared group used from two worker_threads is one budget (real clock, gen
   }
 })
 
+test('a shared group\'s member leaves it when its worker_threads Worker is terminated mid-stream', async (t) => {
+  // The group outlives the Worker (it is the process's): a member held there for good would keep
+  // `members` up and, waiting, take its turn in the fair order for ever.
+  const name = `sluice-test-terminate-${process.pid}-${Date.now()}`
+  const group = ThrottleGroup.shared(name, { rate: 1024, burst: 1024 })
+  const worker = new Worker(WORKER, { workerData: { name, rate: 1024, total: 256 * 1024, seed: 5, hold: true } })
+  try {
+    await once(worker, 'message') // 'ready': its member has joined
+    t.is(group.stats().members, 1)
+    worker.postMessage('go')
+    const [held] = await once(worker, 'message')
+    t.true(held.pending > 0, `the worker's write is held (${JSON.stringify(held)})`)
+    t.like(group.stats(), { members: 1, waiting: 1 })
+  } finally {
+    await worker.terminate()
+  }
+  t.like(group.stats(), { members: 0, waiting: 0 })
+  // The budget is the group's again: a member here gets its burst at once.
+  const local = group.throttle()
+  const got = []
+  local.on('data', (chunk) => got.push(chunk))
+  local.write(pattern(512))
+  await once(local, 'data')
+  t.is(Buffer.concat(got).length, 512)
+  local.destroy()
+})
+
 // ---- 8. real sockets -----------------------------------------------------------------------
 
 test('a loopback HTTP response piped through a Throttle: every byte intact, at the rate (real clock, generous bounds)', async (t) => {
