@@ -250,6 +250,17 @@ test('CRLF split between chunks: the CR never leaks into the line (lines output)
   }
 })
 
+test('a \\r at the very end of the stream: dropped with its line; after the last newline, a blank line', async (t) => {
+  for (const sizes of [[1], [2], [64]]) {
+    const cut = await runChunks(chunked(Buffer.from('"a"\n"b"\r'), sizes), 'lines')
+    t.deepEqual(cut.log.map((e) => e.value.toString('latin1')), ['"a"', '"b"'], `chunks ${sizes}`)
+    t.like(cut.stats, { lines: 2, blankLines: 0 }, `chunks ${sizes}`)
+    const lone = await runChunks(chunked(Buffer.from('"a"\n\r'), sizes), 'lines')
+    t.deepEqual(lone.log.map((e) => e.value.toString('latin1')), ['"a"'], `chunks ${sizes}`)
+    t.like(lone.stats, { lines: 2, blankLines: 1 }, `chunks ${sizes}: as '"a"\\n\\r\\n' would be`)
+  }
+})
+
 /** Runs `input` in several chunkings; returns differences against the model and the one-shot run. */
 async function overlongDiffs (t, input, max, expectedKinds) {
   const model = modelNdjson(input, { maxLineBytes: max })
