@@ -216,6 +216,20 @@ test('SIGINT: the summary so far, then death by SIGINT (a shell\'s 130)', async 
   t.true(summary.throttledMs > 0)
 })
 
+test('SIGUSR1 prints the progress so far, as dd does, and the run goes on: it does not start Node\'s inspector (a debugger any local user could connect to)', async (t) => {
+  // 1 MiB at 1 MiB/s: about 1 s; signalled once data has come through.
+  const child = spawn(process.execPath, [BIN, '--quiet', '--rate', '1MiB/s', '--stats', 'json', oneMiBFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const stdout = []
+  child.stdout.once('data', () => child.kill('SIGUSR1'))
+  child.stdout.on('data', (c) => stdout.push(c))
+  const r = await collect(child)
+  t.is(r.code, 0, r.stderr)
+  t.notRegex(r.stderr, /Debugger|inspector/)
+  t.regex(r.stderr, /^sluice: \d:\d\d:\d\d \S+ \S*B \[.*\] .*blocked /m)
+  t.is(JSON.parse(r.stderr.trimEnd().split('\n').at(-1)).status, 'done')
+  t.true(Buffer.concat(stdout).equals(oneMiB))
+})
+
 test('SIGTERM with a reader that has stopped: output counts what the reader got, bytes and lines, not what stdout still held', async (t) => {
   const big = path.join(dir, 'stalled.ndjson')
   fs.writeFileSync(big, '{"a":1}\n'.repeat(4 * MiB / 8))

@@ -3,6 +3,11 @@
 
 // `sluice`: a pv-like command built from sluice's streams (lib/cli/). `sluice --help` for usage.
 
+// Node starts its inspector on SIGUSR1: a debugger on 127.0.0.1:9229 that any local user can
+// connect to and run code in this process. `kill -USR1`, which dd answers with its statistics,
+// must not do that: a listener takes the signal from Node (a run prints a progress line on it).
+process.on('SIGUSR1', () => {})
+
 let settled = false
 require('../lib/cli/index.js').main(process.argv.slice(2)).then((code) => {
   settled = true

@@ -60,6 +60,7 @@ Exit status: 0 on success, 1 on an error (an invalid line with --on-invalid erro
 error), 2 on a bad argument, 141 when the reader of standard output went away (EPIPE), as cat
 under a pipe. Interrupted (SIGINT, SIGTERM, SIGHUP), it prints its summary and dies of that
 signal, as cat does: a shell reports 128 + the signal (130, 143, 129) and stops its loop.
+SIGUSR1 (kill -USR1, as for dd) shows the progress so far on stderr; the run goes on.
 `
 
 const OPTIONS = {

@@ -306,9 +306,14 @@ function setUp (opts, opened) {
   const showProgress = opts.progress ?? process.stderr.isTTY === true
   const display = showProgress ? new ProgressDisplay(process.stderr, process.stderr.isTTY === true) : null
   if (display !== null) write.on('stats', () => display.update(sample()))
+  // `kill -USR1`, as dd answers it: the progress so far, now (redrawn in place on a terminal that
+  // shows it, else one plain line). bin/sluice.js keeps the signal from starting Node's inspector.
+  const status = display ?? new ProgressDisplay(process.stderr, false)
+  const onStatus = () => status.update(sample())
 
   /** The last word: the display's final state, the log flushed and closed, the summary. */
   function finish (status, error, signal) {
+    process.off('SIGUSR1', onStatus)
     const logError = invalidLog === null ? null : invalidLog.close()
     if (logError !== null) {
       // The log's last write (or its close) failed: the run has failed too. (The write may have
@@ -331,6 +336,7 @@ function setUp (opts, opened) {
   }
 
   return async function run () {
+    process.on('SIGUSR1', onStatus)
     for (const signal of STOP_SIGNALS) {
       process.once(signal, () => {
         // The log is written synchronously, so it is complete when finish() returns. Then the
