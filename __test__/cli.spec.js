@@ -275,6 +275,27 @@ test('I/O errors: exit 1, one line naming the file or stream (a read error of FI
   }
 })
 
+test('an error naming a file whose name holds control characters is still one line: a newline, an escape sequence (ESC or C1 CSI) are shown escaped', async (t) => {
+  const name = 'we\nird\x1b[31m\x9b.ndjson'
+  const shown = 'we\\nird\\x1b[31m\\x9b.ndjson'
+  const invalid = file(name, 'oops\n')
+  const cases = [
+    [['--ndjson', '--stats', 'text', invalid], `${dir}/${shown}: Invalid NDJSON at line 1`],
+    [['--stats', 'json', path.join(dir, `missing-${name}`)], `cannot open ${dir}/missing-${shown}: no such file`],
+    [['--ndjson', '--invalid-log', invalid, invalid], `--invalid-log: ${dir}/${shown} is the input file`]
+  ]
+  for (const [args, message] of cases) {
+    const r = await sluice(args)
+    t.not(r.code, 0)
+    const first = r.stderr.split('\n')[0]
+    t.true(first.startsWith(`sluice: ${message}`), first)
+    t.false(r.stderr.includes('\x1b') || r.stderr.includes('\x9b'), `no control character reaches the terminal: ${r.stderr}`)
+    // The text summary's first line repeats the error, on one line too.
+    if (args.includes('text')) t.regex(r.stderr.split('\n')[1], /^sluice: error in .*: .*we\\nird.*Invalid NDJSON/)
+    if (args.includes('json')) t.is(JSON.parse(r.stderr.split('\n')[1]).error, first.slice('sluice: '.length))
+  }
+})
+
 test('--stats after a full stdout: the output counts only what was written (none of it on /dev/full)', async (t) => {
   for (const args of [[binaryFile], ['--ndjson', ndjsonFile]]) {
     const r = await withFiles({ stdout: ['/dev/full', 'w'] }, ['--stats', 'json', ...args])

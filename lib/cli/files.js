@@ -14,6 +14,7 @@
 
 const fs = require('node:fs')
 const { UsageError } = require('./args.js')
+const { printable } = require('./progress.js')
 
 const STDIN = 0
 const STDOUT = 1
@@ -97,12 +98,12 @@ function checkInvalidLog (path, input) {
   const log = statOrNull(path)
   if (log === null) return // no such file yet (or not reachable: opening it says why)
   if (sameFile(log, input.stat)) {
-    throw new UsageError(`--invalid-log: ${path} is the input file${input.name === path ? '' : ` (${input.name})`}; it would be emptied before it is read`)
+    throw new UsageError(`--invalid-log: ${printable(path)} is the input file${input.name === path ? '' : ` (${printable(input.name)})`}; it would be emptied before it is read`)
   }
   // Any kind of file (by /dev/stdout: a pipe, a terminal) but the null device, which both can
   // share harmlessly.
   if (sameFile(log, fstatOrNull(STDOUT)) && !sameFile(log, statOrNull('/dev/null'))) {
-    throw new UsageError(`--invalid-log: ${path} is standard output${log.isFile() ? "'s file" : ''}; its records would be mixed into the data`)
+    throw new UsageError(`--invalid-log: ${printable(path)} is standard output${log.isFile() ? "'s file" : ''}; its records would be mixed into the data`)
   }
 }
 

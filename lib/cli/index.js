@@ -28,7 +28,7 @@ const { Throttle } = require('../throttle.js')
 const { Meter, MonitoredWritable } = require('../meter.js')
 const { HELP, UsageError, parseArguments } = require('./args.js')
 const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, WrittenLines, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
-const { ProgressDisplay, formatSummary } = require('./progress.js')
+const { ProgressDisplay, formatSummary, printable } = require('./progress.js')
 const { InvalidLog } = require('./invalid-log.js')
 const { InputError, checkInvalidLog, checkOutput, openInput } = require('./files.js')
 
@@ -54,9 +54,11 @@ function main (argv) {
     run = setUp(opts, opened)
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(err)
-    process.stderr.write(`sluice: ${err.message}\n`)
+    // One line, as every error of a run (a file name may hold a newline or an escape sequence).
+    const message = printable(err.message)
+    process.stderr.write(`sluice: ${message}\n`)
     // Scripts that parse the summary get one after every run that got past its arguments.
-    if (opts.stats !== null) process.stderr.write(formatSummary(setUpFailureSummary(opts, opened.input, err.message), opts.stats))
+    if (opts.stats !== null) process.stderr.write(formatSummary(setUpFailureSummary(opts, opened.input, message), opts.stats))
     return Promise.resolve(EXIT.error)
   }
   return run()
@@ -321,7 +323,7 @@ function setUp (opts, opened) {
       if (logFailure === null) logFailure = new Error(`--invalid-log ${opts.invalidLog}: ${logError.message}`)
       if (status === 'done') status = 'error'
       if (error === undefined) error = logFailure.message
-      else if (error !== logFailure.message) process.stderr.write(`sluice: ${logFailure.message}\n`)
+      else if (error !== logFailure.message) process.stderr.write(`sluice: ${printable(logFailure.message)}\n`)
     }
     const exitCode = signal === undefined ? EXIT[status] : 128 + signals[signal]
     // After a signal, process.exit() discards what stdout still holds: the output counts only
@@ -330,7 +332,11 @@ function setUp (opts, opened) {
     const unsent = signal === undefined ? null : unsentBytes(process.stdout)
     const w = handedOver(write.stats(), unsent)
     if (display !== null) display.finish(sample(true, w))
-    if (error !== undefined) process.stderr.write(`sluice: ${error}\n`)
+    // One line, shown and summarized alike, whatever the file names in it hold.
+    if (error !== undefined) {
+      error = printable(error)
+      process.stderr.write(`sluice: ${error}\n`)
+    }
     if (opts.stats !== null) process.stderr.write(formatSummary(summary(status, exitCode, error, signal, w, unsent), opts.stats))
     return exitCode
   }

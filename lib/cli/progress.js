@@ -92,7 +92,9 @@ class ProgressDisplay {
  * The final summary, as text (a few aligned lines) or as one JSON line (see README: the fields).
  */
 function formatSummary (summary, format) {
-  if (format === 'json') return `${JSON.stringify(summary)}\n`
+  // JSON.stringify escapes C0 controls; DEL and C1 (in a file name) are escaped too, the same
+  // string to a JSON reader, and no \x9b (CSI) for a terminal.
+  if (format === 'json') return `${JSON.stringify(summary).replace(/[\x7f-\x9f]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)}\n`
   const s = summary
   const status = s.signal === null ? s.status : `${s.status} (${s.signal})`
   const text = [`sluice: ${status} in ${formatSeconds(s.durationMs)} (exit ${s.exitCode})${s.error === null ? '' : `: ${s.error}`}`]
@@ -111,4 +113,18 @@ function formatSummary (summary, format) {
   return `${text.join('\n')}\n`
 }
 
-module.exports = { ProgressDisplay, formatProgress, formatSummary }
+// Control characters: C0, DEL and C1 (a terminal takes \x9b as ESC [).
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/g
+const NAMED_CONTROLS = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/**
+ * `text` with its control characters escaped (\n, \r, \t, else \xHH), as a file name in an
+ * error message may hold them: the message stays one line, and no escape sequence in a name
+ * reaches the terminal.
+ */
+function printable (text) {
+  return text.replace(CONTROL, (c) => NAMED_CONTROLS[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+module.exports = { ProgressDisplay, formatProgress, formatSummary, printable }
