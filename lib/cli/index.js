@@ -310,8 +310,8 @@ function setUp (opts, opened) {
   if (display !== null) write.on('stats', () => display.update(sample()))
   // `kill -USR1`, as dd answers it: the progress so far, now (redrawn in place on a terminal that
   // shows it, else one plain line). bin/sluice.js keeps the signal from starting Node's inspector.
-  const status = display ?? new ProgressDisplay(process.stderr, false)
-  const onStatus = () => status.update(sample())
+  const statusDisplay = display ?? new ProgressDisplay(process.stderr, false)
+  const onStatus = () => statusDisplay.update(sample())
 
   /** The last word: the display's final state, the log flushed and closed, the summary. */
   function finish (status, error, signal) {
