@@ -8,7 +8,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const test = require('ava')
 const { spawn } = require('node:child_process')
-const { BIN, records, sluice, tempDir } = require('./cli-helpers.js')
+const { BIN, collect, records, sluice, tempDir } = require('./cli-helpers.js')
 
 const dir = tempDir()
 const file = (name, content) => {
@@ -293,6 +293,24 @@ test('an error naming a file whose name holds control characters is still one li
     // The text summary's first line repeats the error, on one line too.
     if (args.includes('text')) t.regex(r.stderr.split('\n')[1], /^sluice: error in .*: .*we\\nird.*Invalid NDJSON/)
     if (args.includes('json')) t.is(JSON.parse(r.stderr.split('\n')[1]).error, first.slice('sluice: '.length))
+  }
+})
+
+test('standard output on a file that reaches its size limit (ulimit -f) in the last write: exit 1 with EFBIG, not a silent cut (Node\'s stdout dropped the rest of a short write: exit 0, every byte counted)', async (t) => {
+  const small = file('under-a-read.bin', binary.subarray(0, 200_000))
+  for (const args of [[small], ['--lines', ndjsonFile]]) {
+    const out = path.join(dir, 'limited.out')
+    const fd = fs.openSync(out, 'w')
+    // bash's ulimit -f counts KiB: files stop at 102,400 bytes (Node ignores SIGXFSZ: EFBIG).
+    const child = spawn('bash', ['-c', 'ulimit -f 100 && exec "$@"', 'bash', process.execPath, BIN, '--stats', 'json', ...args], { stdio: ['ignore', fd, 'pipe'] })
+    fs.closeSync(fd)
+    const r = await collect(child)
+    const size = fs.statSync(out).size
+    t.is(size, 102_400, 'the limit applied')
+    t.is(r.code, 1, `${args}: ${r.stderr}`)
+    t.regex(r.stderr, /^sluice: standard output: EFBIG: /)
+    const summary = JSON.parse(r.stderr.split('\n')[1])
+    t.true(summary.output.bytes <= size, `${args}: ${summary.output.bytes} bytes counted, ${size} in the file`)
   }
 })
 

@@ -107,6 +107,31 @@ function checkInvalidLog (path, input) {
   }
 }
 
+/**
+ * Standard output on a file (or a device other than a terminal) is Node's SyncWriteStream, whose
+ * write ignores a short write: the rest of the chunk was dropped without an error. A file that
+ * reaches `ulimit -f`, or a disk that fills, in the last write ended the run 'done', exit 0, with
+ * the file cut short and the summary counting every byte. Here the rest is written too, so that
+ * what the OS refuses is an error (EFBIG, ENOSPC) of that write, as for cat.
+ */
+function completeWrites (stream) {
+  if (stream.constructor?.name !== 'SyncWriteStream' || typeof stream.fd !== 'number') return
+  stream._write = function (chunk, encoding, callback) {
+    try {
+      for (let done = 0; done < chunk.length;) {
+        const written = fs.writeSync(this.fd, chunk, done)
+        // (A regular file never takes 0 bytes of a write without an error: no endless loop.)
+        if (written === 0) throw Object.assign(new Error('EIO: no byte of the write was taken'), { code: 'EIO' })
+        done += written
+      }
+    } catch (err) {
+      callback(err)
+      return
+    }
+    callback()
+  }
+}
+
 /** `{ pos, flags }` of a descriptor from /proc/self/fdinfo (Linux), or null. */
 function fdInfo (fd) {
   let text
@@ -125,4 +150,4 @@ function position (fd) {
   return fdInfo(fd)?.pos ?? null
 }
 
-module.exports = { InputError, checkInvalidLog, checkOutput, openInput }
+module.exports = { InputError, checkInvalidLog, checkOutput, completeWrites, openInput }

@@ -30,7 +30,7 @@ const { HELP, UsageError, parseArguments } = require('./args.js')
 const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, WrittenLines, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary, printable } = require('./progress.js')
 const { InvalidLog } = require('./invalid-log.js')
-const { InputError, checkInvalidLog, checkOutput, openInput } = require('./files.js')
+const { InputError, checkInvalidLog, checkOutput, completeWrites, openInput } = require('./files.js')
 
 const EXIT = { done: 0, error: 1, usage: 2, closed: 141 }
 // Signals that end a run as Ctrl-C does: the summary so far, the log flushed, 128 + the number.
@@ -39,6 +39,8 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP']
 function main (argv) {
   // A reader of stderr that goes away must not turn a progress redraw into a crash.
   process.stderr.on('error', () => {})
+  // On a file, every byte of a write, or an error (Node's own stdout drops a short write's rest).
+  completeWrites(process.stdout)
   let opts
   try {
     opts = parseArguments(argv)
