@@ -51,6 +51,12 @@ const CAP_LAG_S: f64 = 0.05;
 /// The shortest wait between two wake-ups of a group's timer, however small the burst of the
 /// bucket it waits on (see `credited_min_wait`).
 const MIN_WAKE: Nanos = 1_000_000;
+/// The most lateness of a wake-up that `credit_lateness` credits: a busy timer thread is late by
+/// milliseconds, and that is what the credit makes up for. A wake-up seconds late is a process
+/// that was stopped (Ctrl-Z, SIGSTOP), suspended or starved: crediting all of it released the
+/// whole stop's worth at once (`sluice --rate 100kB/s` stopped for 3 s: 301,056 bytes within
+/// 3 ms), where the rest of that time is idle time, which banks at most the burst.
+const MAX_CREDITED_LATENESS: Nanos = 50_000_000;
 /// A member whose last request was completed this long before its next `acquire` was held by a
 /// late turn of its event loop (or wrote nothing meanwhile): see `catch_up_limit`. The timer's
 /// own cadence (`MIN_WAIT`) does not count as late.
@@ -871,14 +877,17 @@ fn grown_piece(bucket: &TokenBucket, member: &Member, piece: f64) -> (f64, bool)
 /// to its burst and dropped what it had earned since it was due: a member capped at 200 KB/s
 /// with burst 1 beside one writing every 0.5 ms passed 0.51x.
 fn credit_lateness(s: &mut State, now: Nanos) {
+  // Lateness beyond the bound is counted as if the tokens were due that much before `now`.
+  let credited_from = |due: Nanos| due.max(now.saturating_sub(MAX_CREDITED_LATENESS));
   if let Some((due, key)) = s.due.take() {
     if waiting_since(&mut s.members, key, due).is_some() {
-      s.bucket.refill_late(now, due, now + MIN_WAIT, MIN_WAKE);
+      s.bucket
+        .refill_late(now, credited_from(due), now + MIN_WAIT, MIN_WAKE);
     }
   }
   for (due, key) in std::mem::take(&mut s.cap_dues) {
     if let Some(cap) = waiting_since(&mut s.members, key, due).and_then(|m| m.cap.as_mut()) {
-      cap.refill_late(now, due, now + MIN_WAIT, MIN_WAKE);
+      cap.refill_late(now, credited_from(due), now + MIN_WAIT, MIN_WAKE);
     }
   }
 }
@@ -1417,6 +1426,27 @@ mod tests {
     assert_eq!(next_wake(&mut s, 0), Some(MIN_WAKE));
     credit_lateness(&mut s, MIN_WAKE);
     assert!((cap_tokens(&mut s, key, MIN_WAKE) - 500.0).abs() < 1e-6);
+  }
+
+  #[test]
+  fn a_wake_up_seconds_late_credits_at_most_max_credited_lateness() {
+    // The process stopped for 3 s (Ctrl-Z) while a member waited on its cap: what goes at once
+    // is the burst and 50 ms of rate, not 3 s of it.
+    let (mut s, key) = waiting_on_its_cap(1e6, 5e5, 1e6);
+    next_wake(&mut s, 0);
+    credit_lateness(&mut s, 3000 * MS);
+    let tokens = cap_tokens(&mut s, key, 3000 * MS);
+    assert!((tokens - 25_001.0).abs() < 1e-6, "{tokens}");
+    // The group's own bucket (burst 100 ms of rate), its head waiting since 0 for tokens due
+    // at 5 ms: the burst and 50 ms of rate.
+    let mut s = group(1e6, 0.0);
+    let entry = waiting(&mut s, None, 1e6);
+    s.queue.push(Reverse(entry));
+    assert_eq!(next_wake(&mut s, 0), Some(5 * MS));
+    credit_lateness(&mut s, 3000 * MS);
+    s.bucket.refill(3000 * MS);
+    let tokens = s.bucket.tokens();
+    assert!((tokens - 150_000.0).abs() < 1e-6, "{tokens}");
   }
 
   #[test]
