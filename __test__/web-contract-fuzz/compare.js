@@ -977,9 +977,30 @@ function compareRuns (desc, program, s, c) {
     s.outcomes.get(`close@${closedAt}`) === 'ok' && s.outcomes.get(`abort@${abortAt}`) === 'ok' && s.outcomes.get('pipe-out') === 'ok' &&
     c.outcomes.get(`close@${closedAt}`) === `rej:${program.ops[abortAt].reason ? 'R' : 'undefined'}` &&
     (c.outcomes.get('pipe-out') || '').startsWith('rej:') && T.has(c.outcomes.get('pipe-out').slice(4))
+  // ALLOWANCE closed-after-signal (sink log), the other way round: the writer's awaited close()
+  // and then the signal, every chunk already in the destination on both sides. The reference's
+  // readable side closed inside its close() (nothing was queued), so its pipe was closing the
+  // destination when the signal came and ignored it; the face's readable side closes a few ticks
+  // after its close() resolved (BoundedBufferStream: once its Node stream's 'end' follows
+  // 'finish'), so its pipe was still running and aborted the destination. A TransformStream
+  // with a chunk still queued when close() resolves does the same. Only 'dest-abort:X' (X the
+  // signal's reason, which rejected the face's pipe) against 'dest-close', only with no other
+  // teardown before the signal, and only where both destinations got the same data. Seed 21939
+  // of BoundedBufferStream (block, bytes).
+  const sigReason = signalAt >= 0 ? `rej:${program.ops[signalAt].reason ? 'S' : 'AbortError:20'}` : null
+  const sameData = () => desc.bytesOut
+    ? Buffer.concat(s.delivered.main.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))).equals(Buffer.concat(c.delivered.main.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))))
+    : isDeepStrictEqual(s.delivered.main, c.delivered.main)
+  const closedAfterSignal = desc.kind === 'transform' && program.producer.mode === 'writer' && con !== null && con.mode === 'pipeTo' && con.signal &&
+    !con.preventAbort && signalAt >= 0 &&
+    program.ops.some((op, k) => k < signalAt && op.op === 'close' && happened(program, k) && s.outcomes.get(`close@${k}`) === 'ok' && c.outcomes.get(`close@${k}`) === 'ok') &&
+    !program.ops.slice(0, signalAt).some((op, k) => tearsDown(k)) && !failing && !strategyErrors(program) &&
+    c.outcomes.get('pipe-out') === 'ok' && s.outcomes.get('pipe-out') === sigReason && sameData()
   const cr3 = closedBeforeSignal || closedBeforeAbort
     ? cr2.flatMap((l) => (l === 'dest-abort:' + c.outcomes.get('pipe-out').slice(4) ? (con.preventClose ? [] : ['dest-close']) : [l]))
-    : cr2
+    : closedAfterSignal
+      ? cr2.map((l) => (l === 'dest-close' ? 'dest-abort:' + sigReason.slice(4) : l))
+      : cr2
   // ALLOWANCE monitored-ended-before-signal (sink log): a producer's pipe with preventClose whose
   // source ended, then its signal: MonitoredWritableStream settles a write once its own buffer
   // has taken the chunk (README: its `highWaterMark` sizes what it buffers before the

@@ -322,8 +322,16 @@ async function runSide (desc, make, program, ref = null) {
   // same: `node __test__/web-contract-fuzz/evidence.js strategy-error-loop`). Seed 1700 of BoundedBufferStream (block, bytes). The data is
   // checked against the model; the loop's outcome (pending against 'ok') in compare.js by ALLOWANCE timing
   // (a promise made before the first teardown, here the strategy's error).
-  const strandedLoop = (id) => id === 'iter' && program.consumer.breakAt !== null && strategyErrors(program, rec) &&
-    rec.delivered.main.length < program.consumer.breakAt
+  // Also a loop without breakAt that the reference's teardown ended (its producer pipe rejected
+  // with the signal's reason: it still waited to write the string then), where this side's pipe
+  // had written it (it rejected with the strategy's RangeError): the strategy's error came first
+  // here, and the teardown after it errors no side that is not already errored, so the readable
+  // side stays open. Seed 21468 of ThrottleStream and MeterStream (bytes).
+  const STRATEGY_ERROR = 'rej:RangeError:ERR_INVALID_ARG_VALUE'
+  const strandedLoop = (id) => id === 'iter' && strategyErrors(program, rec) && (
+    (program.consumer.breakAt !== null && rec.delivered.main.length < program.consumer.breakAt) ||
+    (ref !== null && rec.outcomes.get('pipe-in') === STRATEGY_ERROR && /^rej:/.test(ref.outcomes.get('pipe-in') ?? '') &&
+      ref.outcomes.get('pipe-in') !== STRATEGY_ERROR && /^rej:/.test(ref.outcomes.get('iter') ?? '')))
 
   const sinkLog = rec.log
   const strategies = program.strategies
