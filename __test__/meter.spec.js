@@ -412,6 +412,36 @@ test('wrap(): end(callback) after destroy() is answered with ERR_STREAM_DESTROYE
   }
 })
 
+// Found by the contract fuzz (wrap (bytes) seed 11133): an end(callback) filed before destroy()
+// was answered from the tick destroy() queued (the wrapper's own buffer is empty), before the
+// destination's write in flight and before a later end()'s ERR_STREAM_WRITE_AFTER_END; the
+// destination alone answers it after that write, with its error when that write fails.
+test('wrap(): end(callback) made before destroy() with a destination write in flight is answered after that write, as the destination alone answers it', async (t) => {
+  const order = async (wrapped, fails, error) => {
+    const log = []
+    const dest = new Writable({
+      write (c, e, cb) { setImmediate(() => cb(fails ? Object.assign(new Error('dest'), { code: 'DEST' }) : null)) }
+    })
+    const w = wrapped ? MonitoredWritable.wrap(dest) : dest
+    const code = (err) => err?.code ?? null
+    w.on('error', (err) => log.push('error ' + code(err)))
+    w.on('close', () => log.push('close'))
+    w.write('x', (err) => log.push('write x ' + code(err)))
+    w.end('a', (err) => log.push('end1 ' + code(err)))
+    w.destroy(error ? Object.assign(new Error('boom'), { code: 'BOOM' }) : undefined)
+    w.end('b', (err) => log.push('end2 ' + code(err)))
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    return log
+  }
+  for (const fails of [false, true]) {
+    for (const error of [false, true]) {
+      const alone = await order(false, fails, error)
+      t.is(alone.indexOf('end2 ERR_STREAM_WRITE_AFTER_END') < alone.findIndex((l) => l.startsWith('end1')), true, 'destination alone')
+      t.deepEqual(await order(true, fails, error), alone, `wrapped${fails ? ', its write failing' : ''}${error ? ', destroy(err)' : ''}`)
+    }
+  }
+})
+
 // Found by the contract fuzz (__test__/contract-fuzz/): the wrapper forwards its writes, so its
 // own buffer is empty, and core's finished() takes an ended Writable with an empty buffer for
 // finished. Destroyed while the destination still held writes, the wrapper said success.

@@ -226,28 +226,54 @@ function endAnswered (stream, end, args) {
       // meanwhile, which core answers at once.
       if (stream._writableState?.writing === true) return
       // The same for a stream whose writes another Writable holds (kWritesHeldBy), which core
-      // knows nothing of: answered right after that one's write in flight calls back, with what
-      // that Writable's errorBuffer would give (its error, which a failed write sets, else
-      // ERR_STREAM_DESTROYED), as that Writable alone answers an end() of its own: after the
-      // writes queued behind that one too, which its errorBuffer errors first. Core reads
-      // `writecb` when the write completes, and each queued callback when it calls it
-      // (completeInOrder and answer stand in for them the same way).
-      const holder = stream[kWritesHeldBy]?.()
-      const state = holder?._writableState
-      if (holder !== stream && state?.writing === true && typeof state.writecb === 'function') {
-        state.writecb = after(state.writecb, () => {
-          const queued = Array.isArray(state.buffered) ? state.buffered : []
-          const last = queued.length > (state.bufferedIndex ?? 0) ? queued[queued.length - 1] : null
-          const answerHeld = () => callGuarded(answer, state.errored ?? destroyedError('end'))
-          if (typeof last?.callback === 'function') last.callback = after(last.callback, answerHeld)
-          else answerHeld()
-        })
-        return
-      }
+      // knows nothing of: answered as that Writable alone answers an end() of its own
+      // (afterHeldWrites).
+      if (afterHeldWrites(stream, [answer])) return
       callGuarded(answer, stream._writableState?.errored ?? destroyedError('end'))
     })
   }
   return result
+}
+
+/**
+ * When the Writable that holds `stream`'s writes (kWritesHeldBy) has a write in flight: answers
+ * `callbacks` (end()'s) right after that write calls back and the writes queued behind it (which
+ * its errorBuffer errors first) with what that errorBuffer would give them (its error, which a
+ * failed write sets, else ERR_STREAM_DESTROYED), and returns true. Core reads `writecb` when the
+ * write completes, and each queued callback when it calls it: these stand in for them.
+ */
+function afterHeldWrites (stream, callbacks) {
+  const holder = stream[kWritesHeldBy]?.()
+  const state = holder?._writableState
+  if (holder === stream || state?.writing !== true || typeof state.writecb !== 'function') return false
+  state.writecb = after(state.writecb, () => {
+    const queued = Array.isArray(state.buffered) ? state.buffered : []
+    const last = queued.length > (state.bufferedIndex ?? 0) ? queued[queued.length - 1] : null
+    const answerHeld = () => {
+      const err = state.errored ?? destroyedError('end')
+      for (const callback of callbacks) callGuarded(callback, err)
+    }
+    if (typeof last?.callback === 'function') last.callback = after(last.callback, answerHeld)
+    else answerHeld()
+  })
+  return true
+}
+
+/**
+ * From destroy() of a stream whose writes another Writable holds (kWritesHeldBy), before core's
+ * destroy: the end() callbacks core keeps for it (filed before the destroy) are taken from core,
+ * which would answer them from a tick destroy() queues (its errorBuffer: the stream's own
+ * `writing` is never set), and answered after that Writable's write in flight (afterHeldWrites),
+ * as that Writable alone answers its own: after that write's callback, and after an end() called
+ * meanwhile, which core refuses at once (Node contract fuzz, MonitoredWritable.wrap seed 11133).
+ */
+function holdEndsForHeldWrites (stream) {
+  const state = stream._writableState
+  if (state == null || state.destroyed) return
+  const ending = endCallbacks(state)
+  if (ending.length === 0) return
+  const callbacks = ending.slice()
+  if (afterHeldWrites(stream, callbacks.map(once))) ending.splice(0, callbacks.length)
 }
 
 /** `callback`, then `next` (also when `callback` throws). */
@@ -310,4 +336,4 @@ function once (callback) {
   }
 }
 
-module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, endAnswered, guarded, throwLater, kWritesHeldBy }
+module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, endAnswered, holdEndsForHeldWrites, guarded, throwLater, kWritesHeldBy }

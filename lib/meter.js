@@ -43,7 +43,7 @@ const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
 const { SluiceError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick, endAnswered, kWritesHeldBy } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick, endAnswered, holdEndsForHeldWrites, kWritesHeldBy } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
 const { kNativeClock, validateClockOption } = require('./clock.js')
 
@@ -1100,6 +1100,13 @@ class WrappedWritable extends MonitoredWritable {
     // (MonitoredWritable's end) answers it, after the destination's write in flight if any
     // (kWritesHeldBy).
     return super.end(callback)
+  }
+
+  destroy (err, callback) {
+    // end()'s callbacks filed before this wait for the destination's write in flight, as core
+    // makes them wait for a Writable's own (lib/inflight.js).
+    holdEndsForHeldWrites(this)
+    return super.destroy(err, callback)
   }
 
   /** Its writes are the destination's (lib/inflight.js, endAnswered). */
