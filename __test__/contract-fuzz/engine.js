@@ -517,4 +517,4 @@ async function wait (s, how) {
   }
 }
 
-module.exports = { prng, makeProgram, runSide, randomValue, randomText, randomBytes, codeOf, deliveredAll, isDeepStrictEqual }
+module.exports = { prng, makeProgram, runSide, randomValue, randomText, randomBytes, codeOf, isDeepStrictEqual }
