@@ -300,6 +300,15 @@ async function runSide (desc, make, program) {
   const c = program.consumer
   let sink = null
   let piped = false
+  // pipe() ends the sink when the stream emits 'end' while piped to it, or when piped to it after
+  // its 'end'; a sink unpiped before then is never ended (see the settle below).
+  let sinkEnds = false
+  s.on('end', () => { if (piped) sinkEnds = true })
+  const pipeToSink = () => {
+    if (s.readableEnded) sinkEnds = true
+    s.pipe(sink)
+    piped = true
+  }
   let iterDone = null
   let paused = false
   if (c) {
@@ -322,8 +331,7 @@ async function runSide (desc, make, program) {
           else callback()
         }
       })
-      s.pipe(sink)
-      piped = true
+      pipeToSink()
     } else if (c.mode === 'iter') {
       iterDone = (async () => {
         let n = 0
@@ -439,8 +447,7 @@ async function runSide (desc, make, program) {
         piped = false
         break
       case 'pipe':
-        if (!piped) s.pipe(sink)
-        piped = true
+        if (!piped) pipeToSink()
         break
       case 'wait':
         await wait(s, op.how)
@@ -457,7 +464,7 @@ async function runSide (desc, make, program) {
   while (s.writableCorked > 0) s.uncork()
   if (c && !s.destroyed) {
     if (c.mode === 'data') { paused = false; s.resume() } else if (c.mode === 'read') s.on('data', deliver)
-    else if (c.mode === 'pipe' && !piped) { s.pipe(sink); piped = true }
+    else if (c.mode === 'pipe' && !piped) pipeToSink()
   }
   rec.settlePre = snapshot(s, rec) // (after the consumer resumed: that may destroy it at once)
   if (!s.writableEnded && !s.destroyed) {
@@ -472,11 +479,18 @@ async function runSide (desc, make, program) {
   clearTimeout(timer)
   if (iterDone) await iterDone
   // A piped sink takes the last chunks after the source's 'close': pipe() ends it on 'end'.
-  if (sink && rec.count.end > 0 && !sink.writableFinished && !timedOut) {
+  if (sink && rec.count.end > 0 && sinkEnds && !sink.writableFinished && !timedOut) {
     await new Promise((resolve) => {
       const t = setTimeout(resolve, HANG_MS)
       sink.once('finish', () => { clearTimeout(t); resolve() })
     })
+  }
+  // A sink unpiped before the 'end' is never ended: it takes what it was given (its length goes
+  // to 0), rather than the wait above running out its HANG_MS on both sides (two minutes a
+  // program: Throttle(rate Infinity, objects) seed 10323, unpipe then end()).
+  if (sink && rec.count.end > 0 && !sinkEnds && !timedOut) {
+    const until = Date.now() + HANG_MS
+    while (sink.writableLength > 0 && !sink.destroyed && Date.now() < until) await immediate()
   }
   // Late events: nothing may come after 'close'.
   for (let i = 0; i < 3; i++) await immediate()
