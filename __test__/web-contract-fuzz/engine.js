@@ -330,8 +330,8 @@ async function runSide (desc, make, program, ref = null) {
   const STRATEGY_ERROR = 'rej:RangeError:ERR_INVALID_ARG_VALUE'
   const strandedLoop = (id) => id === 'iter' && strategyErrors(program, rec) && (
     (program.consumer.breakAt !== null && rec.delivered.main.length < program.consumer.breakAt) ||
-    (ref !== null && rec.outcomes.get('pipe-in') === STRATEGY_ERROR && /^rej:/.test(ref.outcomes.get('pipe-in') ?? '') &&
-      ref.outcomes.get('pipe-in') !== STRATEGY_ERROR && /^rej:/.test(ref.outcomes.get('iter') ?? '')))
+    (ref !== null && rec.outcomes.get('pipe-in') === STRATEGY_ERROR && (ref.outcomes.get('pipe-in') ?? '').startsWith('rej:') &&
+      ref.outcomes.get('pipe-in') !== STRATEGY_ERROR && (ref.outcomes.get('iter') ?? '').startsWith('rej:')))
 
   const sinkLog = rec.log
   const strategies = program.strategies
