@@ -224,3 +224,22 @@ test('NdjsonStringifyStream: a write is done once its line has been read, as a T
   await writer.close()
   t.true((await reader.read()).done)
 })
+
+test('NdjsonStringifyStream: close() whose last line leaves into the room it has: the writable side closes without an error in between (a writer taken meanwhile sees it open)', async (t) => {
+  // Web contract fuzz, seed 25108: the pull that the last line's enqueue made finished the close
+  // inside it, and close() then called end()'s callback a second time (TypeError), which errored
+  // the writable side while its close was in flight.
+  const s = new NdjsonStringifyStream()
+  const reader = s.readable.getReader()
+  let writer = s.writable.getWriter()
+  await writer.write([])
+  const closed = writer.close()
+  writer.releaseLock()
+  writer = s.writable.getWriter()
+  t.is(writer.desiredSize, 1)
+  await writer.ready
+  await closed
+  await writer.closed
+  t.is(text([(await reader.read()).value]), '[]\n')
+  t.true((await reader.read()).done)
+})

@@ -385,7 +385,12 @@ class EncoderEngine extends EventEmitter {
   /** After end(): every line out (as room allows), then the readable side closes. */
   finish () {
     this.pump(true)
-    if (this.encoder.ready(true) || this.done) return
+    // (A pull inside that pump may have finished already: the ReadableStream pulls as an enqueue
+    // leaves room, and pull() calls finish() while end()'s callback is held. Calling it twice
+    // threw "callback is not a function" into close(), which errored the writable side while
+    // its close was in flight: a writer taken then saw desiredSize null and a rejected ready,
+    // though the close resolved (Web fuzz, seed 25108 of NdjsonStringifyStream).)
+    if (this.heldEnd === null || this.encoder.ready(true) || this.done) return
     const callback = this.heldEnd
     this.heldEnd = null
     this.link.closeReadable()
