@@ -232,7 +232,20 @@ async function runSide (desc, make, program, ref = null) {
     // began, and brokeThereOnly, asked before it came, made the wait a hang.)
     const hasAll = () => !desc.bytesOut && /^(read@|drain)/.test(id) && ref !== null && ref.outcomes.get(id) === 'value' &&
       rec.delivered.main.length >= ref.delivered.main.length
-    const refWaited = () => !hasAll() && !brokeThereOnly(id) && !strandedLoop(id) && (final || (joins ? id.startsWith('drain') && ref !== null && ref.drainEnded : ref !== null && ref.waits.get(id) === true))
+    // (Nor a read of values, the reference's a value, where an earlier read was rejected by a
+    // reader's releaseLock() on the reference only and got a value here (ALLOWANCE later-output
+    // (release), compare.js: the face's output came sooner), once this side has as many values
+    // as the reference's reads had got up to this one: the reference's read takes the value its
+    // released read left behind, this side's waits for the next write, which an awaited read
+    // keeps the program from making. Seed 28866 of ThrottleStream and MeterStream (objects):
+    // two awaited writes, two reads, releaseLock(), getReader(), an awaited read. The data is
+    // checked against the model.)
+    const valuesThere = () => ref.settleOrder.slice(0, ref.settleOrder.indexOf(id) + 1).filter((k) => /^(read@|drain)/.test(k) && ref.outcomes.get(k) === 'value').length
+    const releasedThere = () => !desc.bytesOut && id.startsWith('read@') && ref !== null && ref.outcomes.get(id) === 'value' &&
+      [...ref.outcomes].some(([k, o]) => k.startsWith('read@') && Number(k.slice(5)) < Number(id.slice(5)) && o === 'rej:TypeError:ERR_INVALID_STATE' &&
+        rec.outcomes.get(k) === 'value' && program.ops.some((op, j) => j > Number(k.slice(5)) && j < Number(id.slice(5)) && op.op === 'releaseReader')) &&
+      rec.delivered.main.length >= valuesThere()
+    const refWaited = () => !hasAll() && !releasedThere() && !brokeThereOnly(id) && !strandedLoop(id) && (final || (joins ? id.startsWith('drain') && ref !== null && ref.drainEnded : ref !== null && ref.waits.get(id) === true))
     const isLong = () => refWaited() && !deadline.hung && !openForever()
     const heldForReader = () => made !== null && made.face !== undefined && !consumerReads() && waitsForReader(made.face)
     // (Not a read: a read waiting is room, though not in the promise jobs between a read() and
@@ -303,8 +316,11 @@ async function runSide (desc, make, program, ref = null) {
   // the pipe let go of the writable side, and that side is still 'writable' (as util.inspect
   // tells it: no program's writer is there to ask). Seed 19290 of NdjsonStringifyStream
   // (pipeThrough: null and 383 in one batch, breakAt 2).
+  // (Or a pipeTo with preventAbort whose source errored: its promise rejected with the source's
+  // error and it left the writable side open. Seed 29396 of NdjsonStringifyStream: four values
+  // in fewer batches, breakAt 4, the source's error.)
   const producerFinished = () => {
-    if (program.producer.mode === 'pipeTo') return rec.outcomes.get('pipe-in') === 'ok'
+    if (program.producer.mode === 'pipeTo') return rec.outcomes.get('pipe-in') === 'ok' || (program.producer.preventAbort && rec.outcomes.get('pipe-in') === 'rej:E')
     if (program.producer.mode !== 'pipeThrough') return false
     return rec.log.includes('source-end') && !rec.log.some((l) => l.startsWith('source-cancel')) &&
       !program.ops.some((op) => ['abort', 'signal', 'invalidWrite'].includes(op.op)) &&
