@@ -220,6 +220,10 @@ function compareRuns (desc, program, s, c) {
   const opIndex = (id) => Number((/@([0-9]+)$/.exec(id) || [])[1] ?? -1)
   const writeIndex = (id) => program.ops.findIndex((op) => op.op === 'write' && `write${op.id}` === id)
   const cut = firstTeardown(desc, program)
+  const con0 = program.consumer
+  const sameData0 = () => desc.bytesOut
+    ? Buffer.concat(s.delivered.main.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))).equals(Buffer.concat(c.delivered.main.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))))
+    : isDeepStrictEqual(s.delivered.main, c.delivered.main)
   const failing = desc.model(s.issued.map((w) => w.input)).error
   const ids = new Set([...s.outcomes.keys(), ...c.outcomes.keys()])
   const tornDown = failing || program.config.failAt >= 0 || program.ops.some((op) => ['abort', 'cancel', 'signal', 'invalidWrite'].includes(op.op))
@@ -255,6 +259,71 @@ function compareRuns (desc, program, s, c) {
       // (A producer's pipe: its writes have no promise of the program's; the face's reads got
       // more values than the reference's. Seed 1416 unminimised.)
       : s.delivered.main.length > c.delivered.main.length)
+  // A teardown the writer or reader made (an invalid chunk only with a writer there: one written
+  // after a releaseLock() does nothing), or the signal (used before the loop; `tearsDown`
+  // below is the same without the signal).
+  const teardownMade = (k) => {
+    const op = program.ops[k].op
+    if (op === 'invalidWrite') return program.producer.mode !== 'writer' || /writer=true/.test(s.pre[k])
+    // (The signal only where it reaches the face: a producer's pipe without preventAbort, a
+    // consumer's without preventCancel. Seed 24146 of NdjsonParseStream.)
+    if (op === 'signal') return (program.producer.signal && !program.producer.preventAbort) || (con0 !== null && con0.signal && !con0.preventCancel)
+    return ['abort', 'cancel'].includes(op) && happened(program, k)
+  }
+  const signalOp = program.ops.findIndex((op) => op.op === 'signal')
+  const signalReason = signalOp >= 0 ? `rej:${program.ops[signalOp].reason ? 'S' : 'AbortError:20'}` : null
+  // ALLOWANCE signal-cancel-later: the signal of the consumer's pipe (without preventCancel) is
+  // the run's only teardown; the pipe cancels its source, the face's readable side, only once its
+  // writes in flight to the destination have settled (the standard's pipeTo shutdown), and the
+  // face's output comes a turn after the write (README, "Web Streams"; its writable side also
+  // starts two microtasks sooner, ALLOWANCE start-timing, so its pipe may have a chunk where the
+  // reference's has none), so its pipe was still writing to a slow destination and cancelled
+  // later. A writer taken in between (the settle phase's, after a releaseLock()) sees the face's
+  // writable side open (a number) where the reference's had errored with the signal's reason X
+  // (null), and its close() is taken there: it completes (the face closed before the cancel
+  // came) or is rejected with X, where the reference's is refused (TypeError ERR_INVALID_STATE).
+  // An identity TransformStream does either, as its pipe is behind or not: `node
+  // __test__/web-contract-fuzz/evidence.js signal-cancel-later`. Only those pairs, only where both
+  // pipes were rejected with X, the reference's writable side ended errored with X and the
+  // face's closed (then both consumers got the same data) or errored with X. Seeds 23130 of
+  // ThrottleStream and MeterStream (bytes; a slow destination), 24444 (objects; the chunk in the
+  // face's pipe only).
+  const signalCancelLater = desc.kind === 'transform' && program.producer.mode === 'writer' && con0 !== null && con0.mode === 'pipeTo' &&
+    con0.signal && !con0.preventCancel && signalOp >= 0 && !program.ops.some((op, k) => op.op !== 'signal' && teardownMade(k)) &&
+    !failing && !strategyErrors(program) && s.outcomes.get('pipe-out') === signalReason && c.outcomes.get('pipe-out') === signalReason &&
+    c.end.w === 'errored:' + signalReason.slice(4) &&
+    ((s.end.w === 'closed' && sameData0()) || s.end.w === c.end.w)
+  // ALLOWANCE invalid-chunk-sooner (the reference never took it): a chunk that is no bytes
+  // errors the face's both sides inside the write() that reaches its component (README,
+  // "Cancellation and errors"), which takes chunks sooner than the reference's transform runs
+  // (its writable side starts two microtasks later, ALLOWANCE start-timing, and holds a chunk
+  // behind its readable side's backpressure where the face's component has taken it: README,
+  // "Backpressure"). The reference's chunk then never reached its transform: a later abort()
+  // errored its stream with its reason (the chunk's write rejected with it), or nothing ever
+  // reads (its write waits for good, its writable side never ends). So a writer taken after the
+  // chunk sees null on the face and a number on the reference; a close() or write after it is
+  // refused (TypeError ERR_INVALID_STATE) or rejected with the chunk's error on the face, where
+  // the reference's waits or is rejected with the abort's reason; a read or the reader's
+  // `closed` meets the chunk's error on the face, where the reference's reader still reads the
+  // output queued before it (a TransformStream whose transform had taken that chunk throws that
+  // output away too: controller.error() empties the readable queue), or meets the abort's
+  // reason, or waits. Only where the face's invalid write was rejected with the chunk's error E
+  // and its writable side ended errored with E, and the reference's write of that chunk was
+  // rejected with the reason of an abort() the writer made after it, its writable side ended
+  // errored with that reason; or that write is still waiting and its writable side never ended.
+  // Seeds 26744 of ThrottleStream and MeterStream (bytes), 24146 of NdjsonParseStream (nothing
+  // reads), 25013 of NdjsonParseStream (a later abort), 27814 of ThrottleStream and MeterStream
+  // (bytes: write(null) right after the start, a microtask, abort(R), a write).
+  const chunkAt = program.ops.findIndex((op, k) => op.op === 'invalidWrite' && teardownMade(k))
+  const chunkErr = chunkAt >= 0 ? s.outcomes.get(`invalidWrite@${chunkAt}`) : undefined
+  const laterAbort = chunkAt < 0 ? undefined : program.ops.find((op, k) => k > chunkAt && op.op === 'abort' && happened(program, k))
+  const refNeverTook = chunkAt >= 0 && program.producer.mode === 'writer' && desc.kind === 'transform' &&
+    /^rej:TypeError:ERR_(INVALID_ARG_TYPE|STREAM_NULL_VALUES)$/.test(chunkErr || '') && s.end.w === 'errored:' + chunkErr.slice(4) &&
+    !program.ops.slice(0, chunkAt).some((op, k) => teardownMade(k)) && (
+    (laterAbort !== undefined && c.outcomes.get(`invalidWrite@${chunkAt}`) === `rej:${laterAbort.reason ? 'R' : 'undefined'}` &&
+      c.end.w === `errored:${laterAbort.reason ? 'R' : 'undefined'}`) ||
+    (c.outcomes.get(`invalidWrite@${chunkAt}`) === 'pending' && c.end.w === null))
+  const refChunkOutcome = chunkAt >= 0 ? c.outcomes.get(`invalidWrite@${chunkAt}`) : undefined
   for (const id of ids) {
     const a = norm(s.outcomes.get(id))
     const b = norm(c.outcomes.get(id))
@@ -380,7 +449,9 @@ function compareRuns (desc, program, s, c) {
     // undefined. Seed 11530 of BoundedBufferStream (block, bytes).
     const brokeLater = program.consumer !== null && program.consumer.mode === 'iter' && broke(s) && broke(c) && !failing && !strategyErrors(program) &&
       // (An abort() made with no writer is none: seed 11530 unminimised.)
-      !program.ops.some((op, k) => ['abort', 'cancel', 'signal', 'invalidWrite'].includes(op.op) && happened(program, k)) &&
+      // (Nor an invalid chunk written with no writer: seed 26976 of BoundedBufferStream (block,
+      // bytes), after a releaseLock().)
+      !program.ops.some((op, k) => ['abort', 'cancel', 'signal', 'invalidWrite'].includes(op.op) && teardownMade(k)) &&
       s.end.w === 'errored:undefined' && c.end.w === 'errored:undefined'
     if (brokeLater && id.startsWith('wdesired') && typeof a === 'number' && b === null) continue
     if (brokeLater && /^(write|close@|settle-close)/.test(id) && a === 'rej:undefined' && b === 'rej:TypeError:ERR_INVALID_STATE') continue
@@ -430,10 +501,57 @@ function compareRuns (desc, program, s, c) {
     // ALLOWANCE same-tick cancel (desiredSize): a writer taken in the tick of the reader's cancel()
     // sees the face's writable errored (null): see the same-tick cancel below.
     if (id.startsWith('wdesired') && a === null && typeof b === 'number' && cancelTick) continue
+    if (signalCancelLater && id.startsWith('wdesired') && typeof a === 'number' && b === null) continue
+    if (refNeverTook && id.startsWith('wdesired') && a === null && typeof b === 'number') continue
     if (typeof a !== 'string' || typeof b !== 'string') {
       problems.push(`${id}: sluice ${a}, reference ${b}`)
       continue
     }
+    // (ALLOWANCE signal-cancel-later, above: the settle phase's close().)
+    if (signalCancelLater && /^(close@|settle-close)/.test(id) && b === 'rej:TypeError:ERR_INVALID_STATE' &&
+      ((a === 'ok' && s.end.w === 'closed') || a === signalReason)) continue
+    // (ALLOWANCE invalid-chunk-sooner (the reference never took it), above: a write or close()
+    // after the chunk, a read or the reader's `closed`.)
+    if (refNeverTook && /^(write|close@|settle-close)/.test(id) && (id === 'settle-close' || (id.startsWith('write') ? writeIndex(id) : opIndex(id)) > chunkAt) &&
+      [chunkErr, 'rej:TypeError:ERR_INVALID_STATE'].includes(a) && b === refChunkOutcome) continue
+    if (refNeverTook && /^(read@|drain|rclosed)/.test(id) && (!id.startsWith('read@') || opIndex(id) > chunkAt) && a === chunkErr &&
+      ['value', refChunkOutcome].includes(b)) continue
+    // ALLOWANCE cancel-in-teardown-tick: the reader's cancel() in the tick of a teardown of the
+    // writable side (the writer's abort(), or the signal of the producer's pipe, which aborts it a
+    // few promise jobs later): the standard's cancel answers only after its transformer's cancel
+    // has settled, a promise job later (TransformStreamDefaultSourceCancelAlgorithm), and rejects
+    // with the writable side's stored error if that teardown has errored it by then (no write in
+    // flight), or resolves (still "erroring" behind a write in flight; or its own reason got
+    // there first). The face errors its writable side inside cancel() (ALLOWANCE same-tick
+    // cancel), so the pipe's abort that comes after finds it errored already, and the writer's
+    // abort() is still "erroring" behind the write the face's component holds: its cancel
+    // resolves. The other way round is ALLOWANCE same-tick abort (seed 716). Only 'ok' on the face
+    // against that teardown's reason, only where both readable sides ended closed (the cancel
+    // closed them: no value after it). `node __test__/web-contract-fuzz/evidence.js
+    // cancel-in-teardown-tick`. Seeds 27482 of ThrottleStream and MeterStream (bytes), 26706 of
+    // BoundedBufferStream (block, bytes): the signal, a microtask, cancel(C); 30978 of
+    // NdjsonParseStream: two writes, a microtask, abort(), cancel(C).
+    if (id.startsWith('cancel@') && a === 'ok' && b === abortTickOf(program, opIndex(id)) && s.end.r === 'closed' && c.end.r === 'closed') continue
+    // ALLOWANCE close-sooner (release): a writer's releaseLock() a few microtasks after its
+    // close(): the face's writable side starts two microtasks before a TransformStream's
+    // (ALLOWANCE start-timing), and NdjsonParseStream with nothing to flush has closed by then,
+    // so the released writer's `closed` had resolved; the reference's close was still in flight,
+    // and the release rejected it (TypeError ERR_INVALID_STATE). Only that pair, only for a
+    // release with nothing but microtask waits (and writes, refused after the close) after a
+    // close() that resolved on both sides. Seed 28819 of NdjsonParseStream: close(), four
+    // microtasks, releaseLock().
+    if (id.startsWith('wclosed') && a === 'ok' && b === 'rej:TypeError:ERR_INVALID_STATE' && program.ops.some((op, k) => op.op === 'releaseWriter' &&
+      /writer=true/.test(s.pre[k]) && program.ops.some((o, j) => j < k && o.op === 'close' && happened(program, j) && s.outcomes.get(`close@${j}`) === 'ok' &&
+        c.outcomes.get(`close@${j}`) === 'ok' && program.ops.slice(j + 1, k).every((x) => (x.op === 'wait' && x.how === 'microtask') || (x.op === 'write' && !x.awaited))))) continue
+    // ALLOWANCE queue-shape (release): NdjsonStringifyStream batches the lines of values written
+    // back to back (README), so the one read before a reader's releaseLock() got every line and
+    // the face's readable side had closed (`closed` resolved) where the reference's had a chunk
+    // left (rejected by the release). Only that pair, only for a byte face, only with a close()
+    // that resolved on both sides before the release, both readable sides ended closed and both
+    // consumers with the same bytes. Seed 30999 of NdjsonStringifyStream.
+    if (desc.bytesOut && id.startsWith('rclosed') && a === 'ok' && b === 'rej:TypeError:ERR_INVALID_STATE' && s.end.r === 'closed' && c.end.r === 'closed' &&
+      sameData0() && program.ops.some((op, k) => op.op === 'releaseReader' && program.ops.some((o, j) => j < k && o.op === 'close' && happened(program, j) &&
+        s.outcomes.get(`close@${j}`) === 'ok' && c.outcomes.get(`close@${j}`) === 'ok'))) continue
     // ALLOWANCE strategy-error-taken: a chunk a ByteLengthQueuingStrategy cannot size errors the
     // writable side only, throwing away the writes still queued (whatwg/streams#628); the face's
     // writable side starts two microtasks sooner (ALLOWANCE start-timing) and its component
@@ -682,6 +800,19 @@ function compareRuns (desc, program, s, c) {
     // __test__/web-contract-fuzz/evidence.js close-then-abort` (seeds 795, 926).
     if (abortDuringClose && desc.kind === 'transform' && /^(read@|drain|rclosed|close@|abort@|settle-close|wclosed|pipe-out|iter|tee-b)/.test(id) &&
       ['value', 'done', 'ok', 'rej:TypeError:ERR_INVALID_STATE'].includes(b) && (a.startsWith('rej:') && (T.has(a.slice(4)) || a === 'rej:AbortError:20'))) continue
+    // (With abort() given no reason, the reference's close still queued (not in flight: behind
+    // a write its transform had not taken, a reader that never reads) took the abort, and its
+    // readable side errored with the reason as given, undefined; the face's close was in flight
+    // (its component had taken the write), and its readable side errored with the abort
+    // signal's reason, the standard's AbortError (README). Only the readable side's answers
+    // (reads, `closed`), only where the first abort() the writer made had no reason, the face's
+    // close() before it was rejected with the AbortError and the reference's with undefined.
+    // Seed 28420 of BoundedBufferStream (block, bytes): an empty write, an awaited close(), abort(), read().)
+    if (abortDuringClose && desc.kind === 'transform' && /^(read@|drain|rclosed)/.test(id) && a === 'rej:AbortError:20' && b === 'rej:undefined') {
+      const at = program.ops.findIndex((op, k) => op.op === 'abort' && happened(program, k))
+      if (at >= 0 && !program.ops[at].reason && program.ops.some((op, k) => k < at && op.op === 'close' && happened(program, k) &&
+        s.outcomes.get(`close@${k}`) === 'rej:AbortError:20' && c.outcomes.get(`close@${k}`) === 'rej:undefined')) continue
+    }
     // ALLOWANCE erroring-or-errored: after a teardown of the writable side (abort(), a strategy
     // error, the reader's cancel, a failing chunk) a WritableStream is "erroring" while a write
     // or close is in flight and "errored" after; a close() in the first state is taken and
@@ -996,11 +1127,47 @@ function compareRuns (desc, program, s, c) {
     program.ops.some((op, k) => k < signalAt && op.op === 'close' && happened(program, k) && s.outcomes.get(`close@${k}`) === 'ok' && c.outcomes.get(`close@${k}`) === 'ok') &&
     !program.ops.slice(0, signalAt).some((op, k) => tearsDown(k)) && !failing && !strategyErrors(program) &&
     c.outcomes.get('pipe-out') === 'ok' && s.outcomes.get('pipe-out') === sigReason && sameData()
-  const cr3 = closedBeforeSignal || closedBeforeAbort
-    ? cr2.flatMap((l) => (l === 'dest-abort:' + c.outcomes.get('pipe-out').slice(4) ? (con.preventClose ? [] : ['dest-close']) : [l]))
+  // ALLOWANCE ended-before-signal (sink log): as ended-before-signal (the end) above, with a
+  // consumer's pipe: the source of the producer's pipe ended, then the signal: the face's own
+  // buffer (BoundedBufferStream's capacity) had taken every chunk, so its producer pipe had
+  // finished (resolved) and its readable side closed after the values, its consumer's pipe
+  // closing the destination; the reference's writable side still held chunks behind its
+  // readable side's highWaterMark, its producer pipe was aborted (rejected with the signal's
+  // reason X), its readable side errored with X and its consumer's pipe aborted the destination
+  // with X. Only 'dest-close' (nothing, with preventClose) against that 'dest-abort:X', only with
+  // no other teardown before the signal, and only where both of the face's pipes resolved
+  // (invariants then hold it to every value) and both of the reference's were rejected with X.
+  // Seed 23711 of BoundedBufferStream (block, bytes).
+  const endedBeforeSignalPipe = desc.kind === 'transform' && program.producer.mode === 'pipeTo' && program.producer.signal && !program.producer.preventAbort &&
+    con !== null && con.mode === 'pipeTo' && signalAt >= 0 && program.ops.some((op, k) => k < signalAt && op.op === 'close') &&
+    !program.ops.slice(0, signalAt).some((op) => ['abort', 'cancel', 'invalidWrite'].includes(op.op)) && !failing && !strategyErrors(program) &&
+    s.outcomes.get('pipe-in') === 'ok' && s.outcomes.get('pipe-out') === 'ok' &&
+    c.outcomes.get('pipe-in') === sigReason && c.outcomes.get('pipe-out') === sigReason
+  // ALLOWANCE closed-after-signal (sink log, preventAbort): as closed-after-signal, with a
+  // producer's pipe whose source ended (its pipe resolved on both sides) and a consumer's pipe
+  // with preventAbort: the reference's consumer pipe had closed the destination before the
+  // signal, the face's (its readable side closes a few ticks after its writable side) was
+  // rejected with the signal's reason and, with preventAbort, left the destination alone. Only
+  // 'dest-close' on the reference against no destination entry on the face, only with no
+  // teardown before the signal, only where both destinations got the same data. Seed 28084 of
+  // BoundedBufferStream (block, objects).
+  const closedAfterSignalPipe = desc.kind === 'transform' && program.producer.mode === 'pipeTo' && con !== null && con.mode === 'pipeTo' && con.signal &&
+    con.preventAbort && signalAt >= 0 && program.ops.some((op, k) => k < signalAt && op.op === 'close') &&
+    !program.ops.slice(0, signalAt).some((op) => ['abort', 'cancel', 'invalidWrite'].includes(op.op)) && !failing && !strategyErrors(program) &&
+    s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-out') === 'ok' && s.outcomes.get('pipe-out') === sigReason &&
+    !sr.some((l) => l.startsWith('dest-')) && sameData()
+  // (closed-before-signal with the consumer's preventAbort: the reference's pipe, rejected with
+  // the signal's reason, left its destination alone: no entry against the face's 'dest-close'.
+  // Seed 28281 of NdjsonStringifyStream: close(), two microtasks, the signal.)
+  const cr3 = closedBeforeSignal || closedBeforeAbort || endedBeforeSignalPipe
+    ? (closedBeforeSignal && con.preventAbort && !con.preventClose && !cr2.some((l) => l.startsWith('dest-'))
+        ? [...cr2, 'dest-close']
+        : cr2.flatMap((l) => (l === 'dest-abort:' + c.outcomes.get('pipe-out').slice(4) ? (con.preventClose ? [] : ['dest-close']) : [l])))
     : closedAfterSignal
       ? cr2.map((l) => (l === 'dest-close' ? 'dest-abort:' + sigReason.slice(4) : l))
-      : cr2
+      : closedAfterSignalPipe
+        ? cr2.filter((l) => l !== 'dest-close')
+        : cr2
   // ALLOWANCE monitored-ended-before-signal (sink log): a producer's pipe with preventClose whose
   // source ended, then its signal: MonitoredWritableStream settles a write once its own buffer
   // has taken the chunk (README: its `highWaterMark` sizes what it buffers before the

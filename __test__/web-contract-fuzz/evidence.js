@@ -121,6 +121,65 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE cancel-in-teardown-tick. A turn after the start, a chunk written (or none), a
+  // microtask, writer.abort(), reader.cancel(C) in its tick ('abort'); or a producer's pipeTo
+  // with a signal, a turn, the signal (a chunk enqueued five microtasks before it, or none), a
+  // microtask, reader.cancel(C) ('signal'; fuzz seeds 30978, 27482, minimised). The standard's
+  // cancel answers after its transformer's cancel has settled: it rejects with the writable
+  // side's stored error where the teardown errored it by then (nothing in flight: 'abort,
+  // nothing written', 'signal'), and resolves where a write in flight kept it "erroring" or
+  // held the pipe's abort back until the cancel had errored it with C. The face errors its
+  // writable side inside cancel() (or holds the write its component has not finished): its
+  // cancel resolves.
+  async 'cancel-in-teardown-tick' (make) {
+    const out = {}
+    for (const how of ['abort', 'abort, nothing written', 'signal', 'signal, a chunk in flight']) {
+      const ts = make()
+      const reader = ts.readable.getReader()
+      const ac = new AbortController()
+      let writer = null
+      let ctl = null
+      if (how.startsWith('abort')) writer = ts.writable.getWriter()
+      else void new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeTo(ts.writable, { signal: ac.signal }).catch(() => {})
+      await immediate()
+      if (how.startsWith('abort')) {
+        if (how === 'abort') void writer.write(new Uint8Array([1])).catch(() => {})
+        await Promise.resolve()
+        void writer.abort().catch(() => {})
+      } else {
+        // (A chunk the pipe is writing when the signal comes: its abort waits for that write.)
+        if (how !== 'signal') ctl.enqueue(new Uint8Array([1]))
+        for (let i = 0; i < 5; i++) await Promise.resolve()
+        ac.abort(R)
+        await Promise.resolve()
+      }
+      out[how] = await outcome(reader.cancel(C))
+    }
+    return out
+  },
+  // ALLOWANCE signal-cancel-later. A consumer's pipe into a slow destination (a turn per chunk,
+  // highWaterMark 4) with a signal; three turns; four writes, the last awaited; the signal; the
+  // writer released; three turns; a new writer and its close() (fuzz seed 23130, minimised). The
+  // pipe cancels the readable side once its writes in flight to the destination have settled:
+  // the identity TransformStream's pipe is behind them, its writable side still open (desiredSize
+  // a number, the close completes), as the face's; with a turn per chunk the pipe's cancel came
+  // first (null, the close refused: TypeError ERR_INVALID_STATE), as the fuzz's reference did.
+  async 'signal-cancel-later' (make) {
+    const ts = make()
+    const ac = new AbortController()
+    const sink = new WritableStream({ write: () => immediate() }, new CountQueuingStrategy({ highWaterMark: 4 }))
+    const pipe = outcome(ts.readable.pipeTo(sink, { signal: ac.signal }))
+    for (let i = 0; i < 3; i++) await immediate()
+    let writer = ts.writable.getWriter()
+    for (const n of [5953, 7, 1]) void writer.write(new Uint8Array(n)).catch(() => {})
+    await writer.write(new Uint8Array(49))
+    ac.abort(R)
+    writer.releaseLock()
+    for (let i = 0; i < 3; i++) await immediate()
+    writer = ts.writable.getWriter()
+    const desiredSize = writer.desiredSize
+    return { desiredSize, close: await outcome(writer.close()), pipe: await pipe }
+  },
   // ALLOWANCE same-tick cancel. A read waits; reader.cancel(C) then writer.close() in the same
   // tick (fuzz seed 45, minimised): Node's
   // TransformStream errors its writable only once the transformer's cancel has settled (the
