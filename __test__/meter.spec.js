@@ -419,18 +419,29 @@ test('wrap(): end(callback) after destroy() is answered with ERR_STREAM_DESTROYE
 test('wrap(): end(callback) made before destroy() with a destination write in flight is answered after that write, as the destination alone answers it', async (t) => {
   const order = async (wrapped, fails, error) => {
     const log = []
+    // Done once 'close' and the three callbacks are in (a turn more for anything that would
+    // follow them); bounded generously, so that a callback never made fails the comparison.
+    let done
+    const settled = new Promise((resolve) => { done = resolve })
+    const push = (entry) => {
+      log.push(entry)
+      if (['close', 'write x', 'end1', 'end2'].every((k) => log.some((l) => l.startsWith(k)))) done()
+    }
     const dest = new Writable({
       write (c, e, cb) { setImmediate(() => cb(fails ? Object.assign(new Error('dest'), { code: 'DEST' }) : null)) }
     })
     const w = wrapped ? MonitoredWritable.wrap(dest) : dest
     const code = (err) => err?.code ?? null
-    w.on('error', (err) => log.push('error ' + code(err)))
-    w.on('close', () => log.push('close'))
-    w.write('x', (err) => log.push('write x ' + code(err)))
-    w.end('a', (err) => log.push('end1 ' + code(err)))
+    w.on('error', (err) => push('error ' + code(err)))
+    w.on('close', () => push('close'))
+    w.write('x', (err) => push('write x ' + code(err)))
+    w.end('a', (err) => push('end1 ' + code(err)))
     w.destroy(error ? Object.assign(new Error('boom'), { code: 'BOOM' }) : undefined)
-    w.end('b', (err) => log.push('end2 ' + code(err)))
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    w.end('b', (err) => push('end2 ' + code(err)))
+    const bound = setTimeout(done, 10000)
+    await settled
+    clearTimeout(bound)
+    await new Promise((resolve) => setImmediate(resolve))
     return log
   }
   for (const fails of [false, true]) {
