@@ -5,7 +5,7 @@
 // (ALLOWANCE …) with the reason it is no difference a user is owed.
 
 const { isDeepStrictEqual } = require('node:util')
-const { dataProblems, equality } = require('../contract-fuzz/harness.js')
+const { dataProblems, equality, joined } = require('../contract-fuzz/harness.js')
 const engine = require('./engine.js')
 const { HANG_MS } = engine
 // (Of the run compared, the sluice run: the writes it made, engine.js strategyErrorAt.)
@@ -16,6 +16,11 @@ const strategyErrors = (program) => strategyErrorAt(program) >= 0
 function accepted (program, rec) {
   const took = program.producer.mode === 'writer' ? rec.issued.filter((w) => rec.outcomes.get(`write${w.id}`) === 'ok') : rec.issued
   return took.map((w) => w.input)
+}
+
+/** Whether both runs' consumers got the same data (bytes joined, however they were chunked). */
+function sameDelivered (desc, s, c) {
+  return isDeepStrictEqual(joined(!desc.bytesOut, s.delivered.main), joined(!desc.bytesOut, c.delivered.main))
 }
 
 /** Whether the consumer of `branch` saw the readable side close (so it has everything). */
@@ -221,9 +226,6 @@ function compareRuns (desc, program, s, c) {
   const writeIndex = (id) => program.ops.findIndex((op) => op.op === 'write' && `write${op.id}` === id)
   const cut = firstTeardown(desc, program)
   const con0 = program.consumer
-  const sameData0 = () => desc.bytesOut
-    ? Buffer.concat(s.delivered.main.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))).equals(Buffer.concat(c.delivered.main.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))))
-    : isDeepStrictEqual(s.delivered.main, c.delivered.main)
   const failing = desc.model(s.issued.map((w) => w.input)).error
   const ids = new Set([...s.outcomes.keys(), ...c.outcomes.keys()])
   const tornDown = failing || program.config.failAt >= 0 || program.ops.some((op) => ['abort', 'cancel', 'signal', 'invalidWrite'].includes(op.op))
@@ -292,7 +294,7 @@ function compareRuns (desc, program, s, c) {
     con0.signal && !con0.preventCancel && signalOp >= 0 && !program.ops.some((op, k) => op.op !== 'signal' && teardownMade(k)) &&
     !failing && !strategyErrors(program) && s.outcomes.get('pipe-out') === signalReason && c.outcomes.get('pipe-out') === signalReason &&
     c.end.w === 'errored:' + signalReason.slice(4) &&
-    ((s.end.w === 'closed' && sameData0()) || s.end.w === c.end.w)
+    ((s.end.w === 'closed' && sameDelivered(desc, s, c)) || s.end.w === c.end.w)
   // ALLOWANCE invalid-chunk-sooner (the reference never took it): a chunk that is no bytes
   // errors the face's both sides inside the write() that reaches its component (README,
   // "Cancellation and errors"), which takes chunks sooner than the reference's transform runs
@@ -550,7 +552,7 @@ function compareRuns (desc, program, s, c) {
     // that resolved on both sides before the release, both readable sides ended closed and both
     // consumers with the same bytes. Seed 30999 of NdjsonStringifyStream.
     if (desc.bytesOut && id.startsWith('rclosed') && a === 'ok' && b === 'rej:TypeError:ERR_INVALID_STATE' && s.end.r === 'closed' && c.end.r === 'closed' &&
-      sameData0() && program.ops.some((op, k) => op.op === 'releaseReader' && program.ops.some((o, j) => j < k && o.op === 'close' && happened(program, j) &&
+      sameDelivered(desc, s, c) && program.ops.some((op, k) => op.op === 'releaseReader' && program.ops.some((o, j) => j < k && o.op === 'close' && happened(program, j) &&
         s.outcomes.get(`close@${j}`) === 'ok' && c.outcomes.get(`close@${j}`) === 'ok'))) continue
     // ALLOWANCE strategy-error-taken: a chunk a ByteLengthQueuingStrategy cannot size errors the
     // writable side only, throwing away the writes still queued (whatwg/streams#628); the face's
@@ -1119,14 +1121,11 @@ function compareRuns (desc, program, s, c) {
   // teardown before the signal, and only where both destinations got the same data. Seed 21939
   // of BoundedBufferStream (block, bytes).
   const sigReason = signalAt >= 0 ? `rej:${program.ops[signalAt].reason ? 'S' : 'AbortError:20'}` : null
-  const sameData = () => desc.bytesOut
-    ? Buffer.concat(s.delivered.main.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))).equals(Buffer.concat(c.delivered.main.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))))
-    : isDeepStrictEqual(s.delivered.main, c.delivered.main)
   const closedAfterSignal = desc.kind === 'transform' && program.producer.mode === 'writer' && con !== null && con.mode === 'pipeTo' && con.signal &&
     !con.preventAbort && signalAt >= 0 &&
     program.ops.some((op, k) => k < signalAt && op.op === 'close' && happened(program, k) && s.outcomes.get(`close@${k}`) === 'ok' && c.outcomes.get(`close@${k}`) === 'ok') &&
     !program.ops.slice(0, signalAt).some((op, k) => tearsDown(k)) && !failing && !strategyErrors(program) &&
-    c.outcomes.get('pipe-out') === 'ok' && s.outcomes.get('pipe-out') === sigReason && sameData()
+    c.outcomes.get('pipe-out') === 'ok' && s.outcomes.get('pipe-out') === sigReason && sameDelivered(desc, s, c)
   // ALLOWANCE ended-before-signal (sink log): as ended-before-signal (the end) above, with a
   // consumer's pipe: the source of the producer's pipe ended, then the signal: the face's own
   // buffer (BoundedBufferStream's capacity) had taken every chunk, so its producer pipe had
@@ -1155,7 +1154,7 @@ function compareRuns (desc, program, s, c) {
     con.preventAbort && signalAt >= 0 && program.ops.some((op, k) => k < signalAt && op.op === 'close') &&
     !program.ops.slice(0, signalAt).some((op) => ['abort', 'cancel', 'invalidWrite'].includes(op.op)) && !failing && !strategyErrors(program) &&
     s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-out') === 'ok' && s.outcomes.get('pipe-out') === sigReason &&
-    !sr.some((l) => l.startsWith('dest-')) && sameData()
+    !sr.some((l) => l.startsWith('dest-')) && sameDelivered(desc, s, c)
   // (closed-before-signal with the consumer's preventAbort: the reference's pipe, rejected with
   // the signal's reason, left its destination alone: no entry against the face's 'dest-close'.
   // Seed 28281 of NdjsonStringifyStream: close(), two microtasks, the signal.)
