@@ -308,6 +308,101 @@ test('SIGINT, SIGTERM, SIGHUP: the summary, then death by the signal (a shell\'s
   }
 })
 
+// --invalid-log on a FIFO: the test holds a read end open (non-blocking, so opening it does not
+// wait for sluice) and reads nothing, so the pipe fills after ~64 KiB of records.
+const mixedLarge = path.join(dir, 'mixed-large.ndjson')
+const MIXED_PAIRS = 400000
+fs.writeFileSync(mixedLarge, '{"ok":1}\nbad\n'.repeat(MIXED_PAIRS))
+const mixedLargeSize = fs.statSync(mixedLarge).size
+
+function fifoWithReader (name) {
+  const fifo = path.join(dir, name)
+  const made = spawnSync('mkfifo', [fifo])
+  if (made.status !== 0) throw new Error(`mkfifo: ${made.stderr}`)
+  return { fifo, fd: fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK) }
+}
+
+/** What is left in a pipe whose writers have all closed, read to its end. */
+function drain (fd) {
+  const chunks = []
+  const buffer = Buffer.alloc(1 << 20)
+  for (let n; (n = fs.readSync(fd, buffer)) > 0;) chunks.push(Buffer.from(buffer.subarray(0, n)))
+  fs.closeSync(fd)
+  return Buffer.concat(chunks).toString()
+}
+
+/** `lines` are the records of `mixedLarge`'s invalid lines, the first ones: lines 2, 4, 6, … in order. */
+function checkRecords (t, lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const record = JSON.parse(lines[i])
+    if (record.line !== 2 * (i + 1)) return t.fail(`record ${i + 1} is of line ${record.line}`)
+  }
+  t.pass()
+}
+
+test('--invalid-log on a FIFO whose reader stops reading: the run waits for it without blocking its thread (the parser\'s input held), SIGTERM ends it, the summary names the records not written, the log holds the rest in order', async (t) => {
+  const { fifo, fd } = fifoWithReader('stalled.fifo')
+  const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', fifo,
+    '--progress', '--interval', '0.05', '--stats', 'json', mixedLarge], { stdio: ['ignore', 'ignore', 'pipe'] })
+  // A JavaScript thread blocked in the log's write (the fix undone) runs no SIGTERM handler: the
+  // child would never end, so it is bounded; 1,000 records (~85 KB) are more than the pipe takes.
+  const bound = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  const { code, killedBy, summary } = await interruptAfter(child, (line) => Number(/ ([\d,]+) invalid /.exec(line)?.[1].replaceAll(',', '')) >= 1000, 'SIGTERM')
+  clearTimeout(bound)
+  t.is(killedBy, 'SIGTERM')
+  t.is(code, 143)
+  t.like(summary, { status: 'interrupted', exitCode: 143, signal: 'SIGTERM' })
+  const [, unwritten, reported] = /^--invalid-log \S+: (\d+) of (\d+) records not written: the log's reader had not taken them/.exec(summary.error) ?? []
+  t.truthy(unwritten, summary.error)
+  t.true(Number(unwritten) > 0)
+  t.is(Number(reported), summary.invalidLines)
+  // The parser's input was held while the log was behind: the file was not read to its end.
+  t.true(summary.input.bytes < mixedLargeSize, `${summary.input.bytes} of ${mixedLargeSize} bytes read`)
+  const lines = drain(fd).split('\n')
+  // Cut short when the pipe took part of a record (the message says so).
+  const last = lines.pop()
+  t.is(last !== '', summary.error.includes('the last record in the log is cut short'))
+  t.is(lines.length, summary.invalidLines - Number(unwritten))
+  checkRecords(t, lines)
+})
+
+test('--invalid-log on a FIFO whose reader reads late: the run ends once the reader has taken every record (exit 0, the whole log in order)', async (t) => {
+  const mixedSmall = path.join(dir, 'mixed-small.ndjson')
+  fs.writeFileSync(mixedSmall, '{"ok":1}\nbad\n'.repeat(2000))
+  // The large file: the parser's input is held until the reader reads, then the run goes on. The
+  // small one (28 KB, its 2,000 records ~170 KB) is all parsed before the log falls behind: the
+  // run has nothing left to do but wait for the reader.
+  for (const [input, pairs] of [[mixedLarge, MIXED_PAIRS], [mixedSmall, 2000]]) {
+    const { fifo, fd } = fifoWithReader(`late-${pairs}.fifo`)
+    const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', fifo,
+      '--progress', '--interval', '0.05', '--stats', 'json', input], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    // The large file: a progress line with 1,000 invalid lines (~85 KB of records, more than the
+    // pipe takes). The small one: the line that says the run's end waits for the log's reader.
+    const behind = lineMatching(child.stderr, pairs === 2000
+      ? (line) => / 2,000 invalid .* waiting for the --invalid-log reader$/.test(line)
+      : (line) => Number(/ ([\d,]+) invalid /.exec(line)?.[1].replaceAll(',', '')) >= 1000)
+    child.stderr.on('data', (c) => { stderr += c })
+    const closed = once(child, 'close')
+    // Once the log is behind, a reader: cat. (The test's own read end stays open, unread, until
+    // sluice has ended, so that the pipe never lacks a reader: the pipe's data is cat's.)
+    await behind
+    const log = path.join(dir, `late-${pairs}.log`)
+    const cat = spawn('sh', ['-c', 'exec cat "$0" > "$1"', fifo, log], { stdio: 'ignore' })
+    const catClosed = once(cat, 'close')
+    const [code] = await closed
+    fs.closeSync(fd)
+    t.deepEqual(await catClosed, [0, null])
+    t.is(code, 0, stderr)
+    const summary = JSON.parse(stderr.trimEnd().split('\n').at(-1))
+    t.like(summary, { status: 'done', invalidLines: pairs, invalidPending: 0 })
+    const lines = fs.readFileSync(log, 'utf8').split('\n')
+    t.is(lines.pop(), '')
+    t.is(lines.length, pairs)
+    checkRecords(t, lines)
+  }
+})
+
 test('Ctrl-C stops a shell loop that runs sluice, as it stops one that runs cat: sluice dies of SIGINT, so the shell does too', async (t) => {
   // bash leaves a loop on SIGINT only if its foreground child died of it (a child that exits
   // with a status of its own, even 130, has handled it). Ctrl-C signals the whole process group.

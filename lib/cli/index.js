@@ -29,7 +29,7 @@ const { Meter, MonitoredWritable } = require('../meter.js')
 const { HELP, UsageError, parseArguments } = require('./args.js')
 const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, WrittenLines, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary, printable } = require('./progress.js')
-const { InvalidLog } = require('./invalid-log.js')
+const { InvalidLog, LogGate } = require('./invalid-log.js')
 const { InputError, checkInvalidLog, checkOutput, completeWrites, openInput } = require('./files.js')
 
 const EXIT = { done: 0, error: 1, usage: 2, closed: 141 }
@@ -200,6 +200,8 @@ function setUp (opts, opened) {
   // reached JavaScript when the run stopped: the summary shows those apart.
   let reportedInvalid = 0
   if (parser !== null) {
+    // A log on a pipe can fall behind its reader: the parser then waits for it (invalid-log.js).
+    if (invalidLog?.canFallBehind) stages.push(new LogGate(invalidLog))
     stages.push(parser)
     if (opts.onInvalid === 'error') stages.push(cut = new Cut())
     if (lineRate) {
@@ -359,14 +361,26 @@ function setUp (opts, opened) {
         process.exit(code)
       })
     }
+    let error = null
     try {
       await pipeline(stages)
     } catch (err) {
-      if (logFailure !== null) return finish('error', logFailure.message)
-      if (err.code === 'EPIPE') return finish('closed')
-      return finish('error', describeError(failure ?? err, input.name, origins))
+      error = err
     }
-    return failure === null ? finish('done') : finish('error', describeError(failure, input.name, origins))
+    // A log on a pipe may still hold records its reader has not taken: the run ends once they
+    // are written (a signal meanwhile ends it with what was not).
+    if (invalidLog !== null) {
+      invalidLog.flush()
+      if (invalidLog.behind) {
+        // The output has finished, so the display has stopped: one line says what holds the end.
+        if (display !== null) display.update({ ...sample(), logWaiting: true })
+        await invalidLog.caughtUp()
+      }
+    }
+    if (logFailure !== null) return finish('error', logFailure.message)
+    if (error !== null && error.code === 'EPIPE') return finish('closed')
+    if (error !== null || failure !== null) return finish('error', describeError(failure ?? error, input.name, origins))
+    return finish('done')
   }
 }
 

@@ -1,35 +1,80 @@
 'use strict'
 
 // --invalid-log FILE: one JSON line per invalid input line, { line, offset, code, reason,
-// excerpt }, in input order. Records are collected and written synchronously, 64 KiB at a time
-// and at the end of every event-loop turn that added some: the log can never fall behind by
-// more than that (an input of nothing but invalid lines does not pile records up in memory) and
-// everything reported before an exit, even process.exit() on a signal, is in the file once
-// close() has returned.
+// excerpt }, in input order. Records are collected and written 64 KiB at a time and at the end
+// of every event-loop turn that added some: an input of nothing but invalid lines does not pile
+// records up in memory.
 //
-// A write that fails (a full disk, an I/O error) is never thrown from here: the first error is
-// kept, reported once to `onError` (the command ends the run with it), and later records are
-// dropped. `written` counts the records that reached the file.
+// A regular file (or a device) is written synchronously: everything reported before an exit,
+// even process.exit() on a signal, is in the file once close() has returned. A pipe or FIFO is
+// written without blocking (its reader may stop reading, and a JavaScript thread blocked in a
+// write runs no signal handler: Ctrl-C could not end the run): what the pipe refuses is kept,
+// oldest first, and offered again on a timer; while any is kept the log is `behind`, and the
+// command holds the parser's input (LogGate) and waits for `caughtUp()` before it ends. close()
+// on a signal writes what the pipe takes and names the records it did not.
+//
+// A write that fails (a full disk, an I/O error, a reader gone: EPIPE) is never thrown from here:
+// the first error is kept, reported once to `onError` (the command ends the run with it), and
+// later records are dropped. `written` counts the records that reached the file.
 
 const fs = require('node:fs')
+const { Transform } = require('node:stream')
 
 const FLUSH_BYTES = 64 * 1024
+// How long a refused write waits to be offered again: from 1 ms, doubling while the reader takes
+// nothing, up to 50 ms (a stalled reader costs 20 wake-ups a second).
+const RETRY_MIN_MS = 1
+const RETRY_MAX_MS = 50
+const NEWLINE = 0x0a
 
 class InvalidLog {
-  /** Opens (truncates) `path`; throws if it cannot be opened. */
+  /** Opens (truncates) `path`; throws if it cannot be opened. A FIFO waits for a reader. */
   constructor (path, onError) {
     this.path = path
     this.fd = fs.openSync(path, 'w')
+    this.canFallBehind = false
+    if (fs.fstatSync(this.fd).isFIFO()) this.reopenNonBlocking()
     this.onError = onError
     this.error = null
     this.pending = []
     this.size = 0
+    // Bytes the pipe has not taken yet, oldest first; `headDone` of the first are written.
+    this.queue = []
+    this.headDone = 0
     this.written = 0
     this.scheduled = false
     this.flushLater = () => {
       this.scheduled = false
       this.flush()
     }
+    this.retryTimer = null
+    this.retryMs = RETRY_MIN_MS
+    this.retry = () => {
+      this.retryTimer = null
+      this.flush()
+    }
+    this.waiters = []
+  }
+
+  /**
+   * The same pipe, opened again (a new open file description, not shared with any other process
+   * or fd) with O_NONBLOCK. Without /proc, or if the reader left meanwhile, the blocking fd stays.
+   */
+  reopenNonBlocking () {
+    let fd
+    try {
+      fd = fs.openSync(`/proc/self/fd/${this.fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)
+    } catch {
+      return
+    }
+    fs.closeSync(this.fd)
+    this.fd = fd
+    this.canFallBehind = true
+  }
+
+  /** The pipe holds back some records: the log is behind the invalid lines reported. */
+  get behind () {
+    return this.queue.length > 0
   }
 
   add ({ line, offset, code, reason, excerpt }) {
@@ -45,33 +90,126 @@ class InvalidLog {
   }
 
   flush () {
-    if (this.pending.length === 0 || this.fd === null || this.error !== null) return
-    const records = this.pending.length
-    const bytes = Buffer.from(this.pending.join(''))
-    this.pending = []
-    this.size = 0
-    try {
-      for (let done = 0; done < bytes.length;) done += fs.writeSync(this.fd, bytes, done)
-      this.written += records
-    } catch (err) {
-      this.error = err
-      this.onError(err)
+    if (this.fd === null || this.error !== null) return
+    if (this.pending.length > 0) {
+      this.queue.push(Buffer.from(this.pending.join('')))
+      this.pending = []
+      this.size = 0
     }
+    // A retry is due already: the pipe refused moments ago, and this turn's records wait their turn.
+    if (this.retryTimer !== null) return
+    this.writeQueue()
   }
 
-  /** Writes what is pending and closes the file; returns the log's error, or null. */
+  /** Writes the queue until it is empty, the pipe refuses (EAGAIN) or a write fails. */
+  writeQueue () {
+    let progress = false
+    while (this.queue.length > 0) {
+      const head = this.queue[0]
+      let n
+      try {
+        n = fs.writeSync(this.fd, head, this.headDone)
+      } catch (err) {
+        if (err.code === 'EAGAIN' && this.canFallBehind) {
+          this.retryMs = progress ? RETRY_MIN_MS : Math.min(RETRY_MAX_MS, this.retryMs * 2)
+          this.retryTimer = setTimeout(this.retry, this.retryMs)
+          return
+        }
+        this.fail(err)
+        return
+      }
+      progress = true
+      this.written += countNewlines(head, this.headDone, this.headDone + n)
+      this.headDone += n
+      if (this.headDone === head.length) {
+        this.queue.shift()
+        this.headDone = 0
+      }
+    }
+    this.retryMs = RETRY_MIN_MS
+    this.release()
+  }
+
+  fail (err) {
+    this.error = err
+    this.queue = []
+    this.headDone = 0
+    this.onError(err)
+    this.release()
+  }
+
+  release () {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const resolve of waiters) resolve()
+  }
+
+  /** Resolves once nothing reported is held back (or the log has failed, or closed). */
+  caughtUp () {
+    this.flush()
+    if (!this.behind || this.fd === null || this.error !== null) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  /** Runs `callback` once the log is not behind: at once if it is not now. */
+  whenCaughtUp (callback) {
+    if (!this.behind || this.fd === null || this.error !== null) callback()
+    else this.waiters.push(callback)
+  }
+
+  /**
+   * Writes what is pending (what a pipe takes now, without waiting) and closes the file; returns
+   * the log's error, or null. Records a pipe did not take are an error that names their number.
+   */
   close () {
     if (this.fd !== null) {
+      if (this.retryTimer !== null) {
+        clearTimeout(this.retryTimer)
+        this.retryTimer = null
+      }
       this.flush()
+      if (this.behind && this.error === null) {
+        const head = this.queue[0]
+        let unwritten = 0
+        for (const bytes of this.queue) unwritten += countNewlines(bytes, 0, bytes.length)
+        unwritten -= countNewlines(head, 0, this.headDone)
+        const cut = this.headDone > 0 && head[this.headDone - 1] !== NEWLINE
+        this.error = new Error(`${unwritten} of ${this.written + unwritten} records not written: the log's reader had not taken them` +
+          (cut ? ' (the last record in the log is cut short)' : ''))
+        this.error.code = 'ERR_LOG_BEHIND'
+        this.queue = []
+      }
       try {
         fs.closeSync(this.fd)
       } catch (err) {
         if (this.error === null) this.error = err
       }
       this.fd = null
+      this.release()
     }
     return this.error
   }
 }
 
-module.exports = { InvalidLog }
+function countNewlines (bytes, start, end) {
+  let n = 0
+  for (let i = bytes.indexOf(NEWLINE, start); i !== -1 && i < end; i = bytes.indexOf(NEWLINE, i + 1)) n++
+  return n
+}
+
+/**
+ * Holds the parser's input while `log` is behind: the parser then finds no more invalid lines
+ * than its own buffers hold, so records a stalled reader has not taken stay bounded.
+ */
+class LogGate extends Transform {
+  constructor (log) {
+    super()
+    this.log = log
+  }
+
+  _transform (chunk, encoding, callback) {
+    this.log.whenCaughtUp(() => callback(null, chunk))
+  }
+}
+
+module.exports = { InvalidLog, LogGate }

@@ -36,7 +36,8 @@ function lines (n) {
 
 /**
  * The parts of one progress line: elapsed time, bytes read, current rate, lines, percent and
- * ETA (when the size is known), time the output blocked. `width`: the terminal's columns, for a
+ * ETA (when the size is known), time the output blocked, a log that holds the run's end back
+ * (`logWaiting`). `width`: the terminal's columns, for a
  * bar that fills what is left (no bar without a width or a known size).
  */
 function formatProgress (sample, width) {
@@ -49,6 +50,7 @@ function formatProgress (sample, width) {
   }
   if (sample.invalidLines > 0) tail.push(`${formatCount(sample.invalidLines)} invalid`)
   tail.push(`blocked ${formatSeconds(sample.blockedMs)}`)
+  if (sample.logWaiting) tail.push('waiting for the --invalid-log reader')
   const text = [...head, ...tail].join(' ')
   if (sample.percent === null || width === undefined) return text
   const room = width - text.length - 4
