@@ -43,7 +43,7 @@ function openInput (file) {
   try {
     fd = fs.openSync(file, 'r')
   } catch (err) {
-    throw new InputError(`cannot open ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
+    throw new InputError(`cannot open ${file}: ${err.code === 'ENOENT' ? 'no such file' : systemMessage(err)}`)
   }
   const stat = fs.fstatSync(fd)
   if (stat.isDirectory()) {
@@ -51,6 +51,15 @@ function openInput (file) {
     throw new InputError(`cannot read ${file}: it is a directory`)
   }
   return { stream: fs.createReadStream(file, { fd, highWaterMark: READ_BYTES }), size: knownSize(stat), name: file, stat, position: 0 }
+}
+
+/**
+ * A system error's message without the `, open '<path>'` Node appends: the command's message
+ * names the file already (`cannot open X: EACCES: permission denied`, as cat says it).
+ */
+function systemMessage (err) {
+  if (typeof err.path !== 'string' || typeof err.syscall !== 'string') return err.message
+  return err.message.replace(`, ${err.syscall} '${err.path}'`, '')
 }
 
 /** What is left of a regular file to read from `from`, or null: unknown (or nothing left). */
@@ -150,4 +159,4 @@ function position (fd) {
   return fdInfo(fd)?.pos ?? null
 }
 
-module.exports = { InputError, checkInvalidLog, checkOutput, completeWrites, openInput }
+module.exports = { InputError, checkInvalidLog, checkOutput, completeWrites, openInput, systemMessage }

@@ -30,7 +30,7 @@ const { HELP, UsageError, parseArguments } = require('./args.js')
 const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, WrittenLines, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary, printable } = require('./progress.js')
 const { InvalidLog, LogGate } = require('./invalid-log.js')
-const { InputError, checkInvalidLog, checkOutput, completeWrites, openInput } = require('./files.js')
+const { InputError, checkInvalidLog, checkOutput, completeWrites, openInput, systemMessage } = require('./files.js')
 
 const EXIT = { done: 0, error: 1, usage: 2, closed: 141 }
 // Signals that end a run as Ctrl-C does: the summary so far, the log flushed, 128 + the number.
@@ -429,7 +429,7 @@ function openInvalidLog (path, onError) {
     return new InvalidLog(path, onError)
   } catch (err) {
     // An I/O error (exit 1), as a log that fails later: named as that one is.
-    throw new InputError(`--invalid-log ${path}: ${err.message}`)
+    throw new InputError(`--invalid-log ${path}: ${systemMessage(err)}`)
   }
 }
 
