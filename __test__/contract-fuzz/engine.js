@@ -235,6 +235,10 @@ function snapshot (s, rec, desc) {
     writableFinished: s.writableFinished,
     readable: s.readable,
     readableEnded: s.readableEnded,
+    // At a destroy: its last push made (core's `ended`: null pushed), so the readable side ends
+    // once what it holds is read. No key of the comparison (a stage that takes its writes sooner
+    // gets there sooner); an allowance looks at it (compare.js, ended-first).
+    readableEnding: desc ? s._readableState?.ended : undefined,
     errored: codeOf(s.errored),
     closeSeen: rec.count.close > 0
   }
