@@ -209,6 +209,27 @@ test('ThrottleStream: a write held by the throttle when the writer aborts reject
   await t.throwsAsync(reader.read(), { is: reason })
 })
 
+test('ThrottleStream and MeterStream: once close() has resolved, the readable side closes as its last chunk is read, as a TransformStream\'s does (its chunk taken into a full readable queue before the close: Web contract fuzz seed 34998)', async (t) => {
+  const run = async (ts) => {
+    const writer = ts.writable.getWriter()
+    const reader = ts.readable.getReader()
+    await writer.write(new Uint8Array([45]))
+    await writer.close()
+    const closed = reader.closed.then(() => 'closed', (err) => err.code)
+    const read = reader.read()
+    // In the read's tick: the stream closed with that read, or the release rejects `closed`.
+    reader.releaseLock()
+    return { read: Buffer.from((await read).value).toString(), closed: await closed }
+  }
+  // A readable queue of one byte: the chunk fills it, so nothing pulls it out of the component
+  // before the close.
+  const queue = () => new ByteLengthQueuingStrategy({ highWaterMark: 1 })
+  const expected = await run(new TransformStream({}, undefined, queue()))
+  t.deepEqual(expected, { read: '-', closed: 'closed' }, 'a TransformStream')
+  t.deepEqual(await run(new web.ThrottleStream({ rate: 1e12 }, undefined, queue())), expected, 'ThrottleStream')
+  t.deepEqual(await run(new MeterStream(undefined, undefined, queue())), expected, 'MeterStream')
+})
+
 test('A face transferred to a worker thread (postMessage) is that face there: the worker writes NDJSON and reads the values it parses here, and its sides are locked here, as with a transferred TransformStream', async (t) => {
   const { Worker } = require('node:worker_threads')
   const face = new NdjsonParseStream()

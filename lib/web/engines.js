@@ -249,11 +249,15 @@ class NodeEngine {
     if (rest !== null) this.stream.write(rest)
     this.stream.end((err) => {
       // Finished: the component has pushed its end. Core emits 'end' only from a read, which the
-      // 'readable' listener makes once the Web side has pulled (pull()); a readable side nobody
-      // has pulled yet (a highWaterMark 0 strategy, a pipeTo whose destination never asks) must
-      // still close when nothing is left to read, as a TransformStream's does. read(0) of an
-      // ended, empty stream only emits 'end' (no _read).
-      if (err == null && !this.reading && !this.done && this.stream.readableLength === 0) this.stream.read(0)
+      // 'readable' listener makes once the Web side has pulled (pull()) and only while it has
+      // room; a readable side nobody has pulled yet (a highWaterMark 0 strategy, a pipeTo whose
+      // destination never asks), or whose queue is full with the component's last output, must
+      // still close when nothing is left to read, as a TransformStream's is closed (close
+      // requested: it closes as its last chunk is read) once its close() has resolved. Before, a
+      // full queue closed only a pull later, after its last chunk was read (a releaseLock() in
+      // that read's tick rejected `closed`: Web fuzz seed 34998 of ThrottleStream and
+      // MeterStream). read(0) of an ended, empty stream only emits 'end' (no _read).
+      if (err == null && !this.done && this.stream.readableLength === 0) this.stream.read(0)
       callback(err)
     })
   }
