@@ -467,6 +467,13 @@ function compareRuns (desc, program, s, c) {
       s.end.w === 'errored:undefined' && c.end.w === 'errored:undefined'
     if (brokeLater && id.startsWith('wdesired') && typeof a === 'number' && b === null) continue
     if (brokeLater && /^(write|close@|settle-close)/.test(id) && a === 'rej:undefined' && b === 'rej:TypeError:ERR_INVALID_STATE') continue
+    // (And a writer released in between, the other way round: its `closed` was rejected by the
+    // release (TypeError ERR_INVALID_STATE) on the face, whose loop had not broken yet, where the
+    // reference's had been rejected with the cancel's undefined. Only a writer the program
+    // released. Seed 36068 of BoundedBufferStream (block, objects): breakAt 4, the 4th write, two
+    // microtasks, releaseLock().)
+    if (brokeLater && id.startsWith('wclosed') && a === 'rej:TypeError:ERR_INVALID_STATE' && b === 'rej:undefined' &&
+      program.ops.filter((op, k) => op.op === 'releaseWriter' && /writer=true/.test(s.pre[k])).length > Number(id.slice('wclosed'.length))) continue
     if (brokeOnly !== null && id.startsWith('wdesired')) {
       const [x, y] = brokeOnly === 's' ? [a, b] : [b, a]
       if (x === null && typeof y === 'number') continue
