@@ -589,7 +589,13 @@ function compareRuns (desc, program, s, c) {
     // (rejected with the RangeError) and "errored" on the face (resolved, as the standard has it
     // for an errored stream). A plain WritableStream does what the face does (branch wip/web-contract-fuzz wip-notes/README.md,
     // seed 80).
-    if (id.startsWith('abort@') && strategyErrors(program) && [a, b].includes('ok') && [a, b].includes('rej:RangeError:ERR_INVALID_ARG_VALUE')) continue
+    // (Or the TypeError of null's size (its byteLength read), when the first chunk the strategy
+    // sized was a null: seed 37609 of ThrottleStream and MeterStream (bytes): write(null), a
+    // microtask, abort(R).)
+    const strategyStored = strategyErrors(program) && program.ops[strategyErrorAt(program)].op === 'invalidWrite' && program.ops[strategyErrorAt(program)].value === null
+      ? 'rej:TypeError'
+      : 'rej:RangeError:ERR_INVALID_ARG_VALUE'
+    if (id.startsWith('abort@') && strategyErrors(program) && [a, b].includes('ok') && [a, b].includes(strategyStored)) continue
     // ALLOWANCE ready: writer.ready follows backpressure, which the face's own buffer shifts: it
     // may have resolved on one side and still wait on the other (then rejected by a release).
     if (id.startsWith('wready') && answers(a) && answers(b)) continue
