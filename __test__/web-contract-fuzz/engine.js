@@ -319,11 +319,14 @@ async function runSide (desc, make, program, ref = null) {
   // (Or a pipeTo with preventAbort whose source errored: its promise rejected with the source's
   // error and it left the writable side open. Seed 29396 of NdjsonStringifyStream: four values
   // in fewer batches, breakAt 4, the source's error.)
+  // (The signal only where it reaches that pipe (producer.signal): a consumer's signal under a
+  // `for await` reaches nothing. Seed 37973 of NdjsonStringifyStream: five values in one batch,
+  // breakAt 5, the signal of a consumer that takes none.)
   const producerFinished = () => {
     if (program.producer.mode === 'pipeTo') return rec.outcomes.get('pipe-in') === 'ok' || (program.producer.preventAbort && rec.outcomes.get('pipe-in') === 'rej:E')
     if (program.producer.mode !== 'pipeThrough') return false
     return rec.log.includes('source-end') && !rec.log.some((l) => l.startsWith('source-cancel')) &&
-      !program.ops.some((op) => ['abort', 'signal', 'invalidWrite'].includes(op.op)) &&
+      !program.ops.some((op) => ['abort', 'invalidWrite'].includes(op.op) || (op.op === 'signal' && program.producer.signal)) &&
       !desc.model(rec.issued.map((w) => w.input)).error && !made.writable.locked &&
       /\bstate: 'writable'/.test(inspect(made.writable))
   }
