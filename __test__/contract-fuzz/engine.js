@@ -239,6 +239,8 @@ function snapshot (s, rec, desc) {
     // once what it holds is read. No key of the comparison (a stage that takes its writes sooner
     // gets there sooner); an allowance looks at it (compare.js, ended-first).
     readableEnding: desc ? s._readableState?.ended : undefined,
+    // At a destroy: what its readable side still holds (compare.js, emptied-first).
+    readableLength: desc ? s.readableLength : undefined,
     errored: codeOf(s.errored),
     closeSeen: rec.count.close > 0
   }
