@@ -9,7 +9,8 @@
 // even process.exit() on a signal, is in the file once close() has returned. A pipe or FIFO is
 // written without blocking (its reader may stop reading, and a JavaScript thread blocked in a
 // write runs no signal handler: Ctrl-C could not end the run): what the pipe refuses is kept,
-// oldest first, and offered again on a timer; while any is kept the log is `behind`, and the
+// oldest first, and offered again on a timer, whole records at a time within PIPE_BUF (atomic,
+// so never cut by another writer of the pipe); while any is kept the log is `behind`, and the
 // command holds the parser's input (LogGate) and waits for `caughtUp()` before it ends. close()
 // on a signal writes what the pipe takes and names the records it did not.
 //
@@ -26,6 +27,11 @@ const FLUSH_BYTES = 64 * 1024
 const RETRY_MIN_MS = 1
 const RETRY_MAX_MS = 50
 const NEWLINE = 0x0a
+// PIPE_BUF on Linux: a write of at most this many bytes to a pipe is atomic (a non-blocking one
+// takes all of it or fails with EAGAIN). A pipe is written whole records at a time within it, so
+// a record is never cut by what another writer of the pipe writes meanwhile (sluice's own
+// progress lines when the log is /dev/stderr), nor left cut short by a signal.
+const ATOMIC_BYTES = 4096
 
 class InvalidLog {
   /** Opens (truncates) `path`; throws if it cannot be opened. A FIFO waits for a reader. */
@@ -106,9 +112,10 @@ class InvalidLog {
     let progress = false
     while (this.queue.length > 0) {
       const head = this.queue[0]
+      const end = this.canFallBehind ? pieceEnd(head, this.headDone) : head.length
       let n
       try {
-        n = fs.writeSync(this.fd, head, this.headDone)
+        n = fs.writeSync(this.fd, head, this.headDone, end - this.headDone)
       } catch (err) {
         if (err.code === 'EAGAIN' && this.canFallBehind) {
           this.retryMs = progress ? RETRY_MIN_MS : Math.min(RETRY_MAX_MS, this.retryMs * 2)
@@ -189,6 +196,19 @@ class InvalidLog {
     }
     return this.error
   }
+}
+
+/**
+ * Where the next write to a pipe of `bytes` (whole records, each ending with a newline) from
+ * `start` ends: after the last record that ends within ATOMIC_BYTES, or after the first one when
+ * it alone is longer (written in as many writes as the pipe makes of it: it can be cut).
+ */
+function pieceEnd (bytes, start) {
+  if (bytes.length - start <= ATOMIC_BYTES) return bytes.length
+  const last = bytes.lastIndexOf(NEWLINE, start + ATOMIC_BYTES - 1)
+  if (last >= start) return last + 1
+  const next = bytes.indexOf(NEWLINE, start)
+  return next === -1 ? bytes.length : next + 1
 }
 
 function countNewlines (bytes, start, end) {
