@@ -459,6 +459,32 @@ test('--invalid-log on a FIFO that another process writes too: the log writes wh
   checkRecords(t, records)
 })
 
+test('--invalid-log on a FIFO whose reader goes away while the log is behind: EPIPE, exit 1, no wait, and the error names the records not written', async (t) => {
+  const { fifo, fd } = fifoWithReader('gone.fifo')
+  const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', fifo,
+    '--progress', '--interval', '0.05', '--stats', 'json', mixedLarge], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  const behind = lineMatching(child.stderr, (line) => Number(/ ([\d,]+) invalid /.exec(line)?.[1].replaceAll(',', '')) >= 1000)
+  child.stderr.on('data', (c) => { stderr += c })
+  const closed = once(child, 'close')
+  await behind
+  // The reader takes what the pipe holds and goes away: the log's next write fails.
+  const taken = readAvailable(fd).toString().split('\n')
+  fs.closeSync(fd)
+  const [code, signal] = await closed
+  t.deepEqual([code, signal], [1, null], stderr)
+  t.notRegex(stderr, /\n\s+at /)
+  const summary = JSON.parse(stderr.trimEnd().split('\n').at(-1))
+  t.like(summary, { status: 'error', exitCode: 1 })
+  const [, unwritten, reported] = /^--invalid-log \S+: EPIPE: .* \((\d+) of (\d+) records not written\)$/.exec(summary.error) ?? []
+  t.truthy(unwritten, summary.error)
+  t.is(Number(reported), summary.invalidLines)
+  // The pipe took the others; the reader read some of them (more may have come after its read).
+  t.is(taken.pop(), '')
+  t.true(taken.length > 0 && taken.length <= summary.invalidLines - Number(unwritten), `${taken.length} read, ${unwritten} of ${reported} not written`)
+  checkRecords(t, taken)
+})
+
 test('Ctrl-C stops a shell loop that runs sluice, as it stops one that runs cat: sluice dies of SIGINT, so the shell does too', async (t) => {
   // bash leaves a loop on SIGINT only if its foreground child died of it (a child that exits
   // with a status of its own, even 130, has handled it). Ctrl-C signals the whole process group.

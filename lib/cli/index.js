@@ -325,9 +325,15 @@ function setUp (opts, opened) {
       // The log's last write (or its close) failed: the run has failed too. (The write may have
       // failed inside close() itself, whose onError has then just set logFailure.)
       if (logFailure === null) logFailure = new Error(`--invalid-log ${opts.invalidLog}: ${logError.message}`)
+      // The records reported that are not in the log (from the failed write on: on a pipe, all
+      // that its reader had not taken when it went away) are named, as after a signal.
+      const unwritten = reportedInvalid - invalidLog.written
+      const logMessage = unwritten > 0 && logError.code !== 'ERR_LOG_BEHIND'
+        ? `${logFailure.message} (${unwritten} of ${reportedInvalid} records not written)`
+        : logFailure.message
       if (status === 'done') status = 'error'
-      if (error === undefined) error = logFailure.message
-      else if (error !== logFailure.message) process.stderr.write(`sluice: ${printable(logFailure.message)}\n`)
+      if (error === undefined || error === logFailure.message) error = logMessage
+      else process.stderr.write(`sluice: ${printable(logMessage)}\n`)
     }
     const exitCode = signal === undefined ? EXIT[status] : 128 + signals[signal]
     // After a signal, process.exit() discards what stdout still holds: the output counts only
