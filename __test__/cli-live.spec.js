@@ -485,6 +485,42 @@ test('--invalid-log on a FIFO whose reader goes away while the log is behind: EP
   checkRecords(t, taken)
 })
 
+test('--invalid-log on a FIFO: the time the run\'s end waits for the reader counts in durationMs and in the elapsed time shown, and kill -USR1 meanwhile says what the run waits for', async (t) => {
+  const mixedSmall = path.join(dir, 'mixed-small-wait.ndjson')
+  fs.writeFileSync(mixedSmall, '{"ok":1}\nbad\n'.repeat(2000))
+  const { fifo, fd } = fifoWithReader('wait.fifo')
+  const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', fifo,
+    '--progress', '--interval', '0.05', '--stats', 'json', mixedSmall], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  const waiting = (line) => / 2,000 invalid .* waiting for the --invalid-log reader$/.test(line)
+  const first = lineMatching(child.stderr, waiting)
+  child.stderr.on('data', (c) => { stderr += c })
+  const closed = once(child, 'close')
+  await first
+  const since = performance.now()
+  // The output has finished: the line SIGUSR1 draws is the only one, and says what the run waits for.
+  const status = lineMatching(child.stderr, () => true)
+  child.kill('SIGUSR1')
+  t.true(waiting(await status), stderr)
+  // The reader comes a second later: the run has waited at least that long (the time measured,
+  // not a synchronisation).
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  const waited = performance.now() - since
+  const cat = spawn('sh', ['-c', 'exec cat "$0" > /dev/null', fifo], { stdio: 'ignore' })
+  const catClosed = once(cat, 'close')
+  const [code] = await closed
+  fs.closeSync(fd)
+  t.deepEqual(await catClosed, [0, null])
+  t.is(code, 0, stderr)
+  const summary = JSON.parse(stderr.trimEnd().split('\n').at(-1))
+  t.like(summary, { status: 'done', invalidLines: 2000 })
+  t.true(summary.durationMs >= waited, `durationMs ${summary.durationMs}, waited ${waited} ms`)
+  // The last progress line shows that time too, and no longer the wait.
+  const last = stderr.trimEnd().split('\n').at(-2)
+  t.false(last.includes('waiting'), last)
+  t.true(Number(/^sluice: 0:00:(\d\d) /.exec(last)?.[1]) >= 1, last)
+})
+
 test('Ctrl-C stops a shell loop that runs sluice, as it stops one that runs cat: sluice dies of SIGINT, so the shell does too', async (t) => {
   // bash leaves a loop on SIGINT only if its foreground child died of it (a child that exits
   // with a status of its own, even 130, has handled it). Ctrl-C signals the whole process group.

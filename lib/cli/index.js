@@ -237,6 +237,12 @@ function setUp (opts, opened) {
     })
   }
 
+  // The run's end waits for the reader of a log on a pipe (after the output has finished, so its
+  // meter's clock has stopped): that time counts in the elapsed time shown and summarized.
+  let logWaitStart = null
+  let logWaitEnd = null
+  const logWaitedMs = () => logWaitStart === null ? 0 : (logWaitEnd ?? performance.now()) - logWaitStart
+
   const linesIn = () => {
     if (parser !== null) return parser.stats().lines
     if (counter !== null) return counter.lines
@@ -254,7 +260,7 @@ function setUp (opts, opened) {
     // rather than a 100% that means nothing.
     const beyond = r.total !== null && r.bytes > r.total
     return {
-      elapsedMs: w.elapsedMs,
+      elapsedMs: w.elapsedMs + logWaitedMs(),
       bytes: r.bytes,
       // Once the run is over or the output has finished, the run's mean, as pv's last line shows:
       // the last interval is a partial one (and after an input that went quiet, or before a
@@ -264,7 +270,8 @@ function setUp (opts, opened) {
       percent: beyond ? null : r.percent,
       eta: beyond ? null : r.eta,
       invalidLines: reportedInvalid,
-      blockedMs: w.blockedMs
+      blockedMs: w.blockedMs,
+      logWaiting: !last && logWaitStart !== null && logWaitEnd === null
     }
   }
 
@@ -286,7 +293,7 @@ function setUp (opts, opened) {
       exitCode,
       error: error ?? null,
       signal: signal ?? null,
-      durationMs: w.elapsedMs,
+      durationMs: w.elapsedMs + logWaitedMs(),
       input: { name: input.name, bytes: r.bytes, size: r.total, lines: linesIn() },
       output: { bytes: w.bytes, lines },
       // min/max are of whole intervals, the mean of the whole run (its start and a last partial
@@ -379,8 +386,10 @@ function setUp (opts, opened) {
       invalidLog.flush()
       if (invalidLog.behind) {
         // The output has finished, so the display has stopped: one line says what holds the end.
-        if (display !== null) display.update({ ...sample(), logWaiting: true })
+        logWaitStart = performance.now()
+        if (display !== null) display.update(sample())
         await invalidLog.caughtUp()
+        logWaitEnd = performance.now()
       }
     }
     if (logFailure !== null) return finish('error', logFailure.message)
