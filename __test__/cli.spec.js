@@ -105,6 +105,25 @@ test('--invalid-log: one JSON line per invalid line, with line number, offset, c
   t.deepEqual([only.line, only.offset, rest.length], [2, offsets[1], 0])
 })
 
+test('--invalid-log /dev/stderr with standard error on a file (2> and 2>>): the records and the summary follow each other, none overwritten, nothing the file held truncated', async (t) => {
+  for (const flags of ['w', 'a']) {
+    const errors = file(`stderr-${flags}.txt`, 'before\n')
+    const fd = fs.openSync(errors, flags)
+    const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', '/dev/stderr', '--stats', 'json', badFile],
+      { stdio: ['ignore', 'ignore', fd] })
+    fs.closeSync(fd)
+    const { code } = await collect(child)
+    const lines = fs.readFileSync(errors, 'utf8').split('\n')
+    t.is(code, 0, lines.join('\n'))
+    t.is(lines.pop(), '')
+    // 2>> keeps what the file held; 2> (the shell truncated it, sluice does not again) starts at 0.
+    if (flags === 'a') t.is(lines.shift(), 'before')
+    const summary = JSON.parse(lines.pop())
+    t.like(summary, { status: 'done', invalidLines: 3 })
+    t.deepEqual(lines.map((line) => JSON.parse(line).line), [2, 5, 7], lines.join('\n'))
+  }
+})
+
 test('--invalid-log that cannot be written (a full disk): exit 1, one line naming the log, the summary', async (t) => {
   // Enough invalid lines to fill a write mid-run (64 KiB of records), and a few (written at the end).
   const many = file('many-bad.ndjson', 'bad\n'.repeat(100000))

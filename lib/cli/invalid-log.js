@@ -32,14 +32,22 @@ const NEWLINE = 0x0a
 // a record is never cut by what another writer of the pipe writes meanwhile (sluice's own
 // progress lines when the log is /dev/stderr), nor left cut short by a signal.
 const ATOMIC_BYTES = 4096
+const STDERR = 2
 
 class InvalidLog {
-  /** Opens (truncates) `path`; throws if it cannot be opened. A FIFO waits for a reader. */
+  /**
+   * Opens (truncates) `path`; throws if it cannot be opened. A FIFO waits for a reader. The
+   * regular file standard error is written to (`--invalid-log /dev/stderr 2> errors.txt`) is
+   * written through standard error's own descriptor, neither truncated nor reopened: a second
+   * descriptor would write from offset 0 of its own, and the messages and the summary written to
+   * standard error would overwrite records (or the records, what a `2>>` file held before).
+   */
   constructor (path, onError) {
     this.path = path
-    this.fd = fs.openSync(path, 'w')
+    this.ownsFd = !isStderrFile(path)
+    this.fd = this.ownsFd ? fs.openSync(path, 'w') : STDERR
     this.canFallBehind = false
-    if (fs.fstatSync(this.fd).isFIFO()) this.reopenNonBlocking()
+    if (this.ownsFd && fs.fstatSync(this.fd).isFIFO()) this.reopenNonBlocking()
     this.onError = onError
     this.error = null
     this.pending = []
@@ -187,7 +195,7 @@ class InvalidLog {
         this.queue = []
       }
       try {
-        fs.closeSync(this.fd)
+        if (this.ownsFd) fs.closeSync(this.fd)
       } catch (err) {
         if (this.error === null) this.error = err
       }
@@ -209,6 +217,18 @@ function pieceEnd (bytes, start) {
   if (last >= start) return last + 1
   const next = bytes.indexOf(NEWLINE, start)
   return next === -1 ? bytes.length : next + 1
+}
+
+/** `path` is the regular file standard error is open on (by /dev/stderr or by any other name). */
+function isStderrFile (path) {
+  let log, stderr
+  try {
+    log = fs.statSync(path)
+    stderr = fs.fstatSync(STDERR)
+  } catch {
+    return false
+  }
+  return log.isFile() && stderr.isFile() && log.dev === stderr.dev && log.ino === stderr.ino
 }
 
 function countNewlines (bytes, start, end) {
