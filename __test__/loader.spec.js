@@ -50,6 +50,18 @@ test('an unbuilt checkout: ERR_SLUICE_NATIVE_LOAD names the platform, what was t
   t.true(e.message.includes('needs Rust'))
 })
 
+test('the sluice command without its addon: exit 1, the loader\'s message, no stack trace', (t) => {
+  const dir = copyPackage(t, (d) => fs.cpSync(path.join(ROOT, 'bin'), path.join(d, 'bin'), { recursive: true }))
+  for (const args of [['--help'], ['--version'], [path.join(ROOT, 'package.json')]]) {
+    const r = spawnSync(process.execPath, [path.join(dir, 'bin', 'sluice.js'), ...args], { encoding: 'utf8', env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: '' } })
+    t.is(r.status, 1, `${args}: ${r.stderr}`)
+    t.regex(r.stderr, /^sluice: sluice could not load its native addon\.\n/)
+    t.true(r.stderr.includes('npm install && npm run build'))
+    t.notRegex(r.stderr, /\n\s+at /, 'no stack trace')
+    t.is(r.stdout, '')
+  }
+})
+
 test('a corrupted binary: the dlopen error is in the message', (t) => {
   const dir = copyPackage(t, (d) => {
     fs.copyFileSync(path.join(ROOT, 'binding.js'), path.join(d, 'binding.js'))

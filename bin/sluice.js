@@ -8,8 +8,19 @@
 // must not do that: a listener takes the signal from Node (a run prints a progress line on it).
 process.on('SIGUSR1', () => {})
 
+let cli
+try {
+  cli = require('../lib/cli/index.js')
+} catch (err) {
+  // No native addon (an unbuilt checkout, a platform without a binary): the loader's message
+  // says what was tried and how to build; a stack trace of the require would add nothing.
+  if (err?.code !== 'ERR_SLUICE_NATIVE_LOAD') throw err
+  process.stderr.write(`sluice: ${err.message}\n`)
+  process.exit(1)
+}
+
 let settled = false
-require('../lib/cli/index.js').main(process.argv.slice(2)).then((code) => {
+cli.main(process.argv.slice(2)).then((code) => {
   settled = true
   process.exitCode = code
 }, (err) => {
