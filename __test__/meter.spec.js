@@ -1546,3 +1546,64 @@ test("with emitClose: false, a MonitoredWritable destroyed before it finished st
   w.destroy()
   t.is(summaries.length, 1, 'once')
 })
+
+test('a MonitoredWritable subclass\'s own _write, _writev and _destroy are measured as options.write… are (an option replaces the method, as in core; super calls reach core\'s base)', async (t) => {
+  class Sink extends MonitoredWritable {
+    _write (chunk, encoding, callback) {
+      this.got = (this.got ?? 0) + chunk.length
+      callback()
+    }
+
+    _destroy (err, callback) {
+      this.destroyedWith = err
+      super._destroy(err, callback)
+    }
+  }
+  const sink = new Sink({ highWaterMark: 4 })
+  // Corked, so that core runs the buffered writes from inside a write's callback (its clearBuffer).
+  sink.cork()
+  for (let i = 0; i < 100; i++) sink.write('abcd')
+  sink.uncork()
+  await new Promise((resolve) => sink.end(resolve))
+  t.is(sink.got, 400)
+  t.like(sink.stats(), { bytes: 400, chunks: 100 })
+  const destroyed = new Sink()
+  const closed = new Promise((resolve) => destroyed.on('error', () => {}).on('close', resolve))
+  const boom = new Error('boom')
+  destroyed.destroy(boom)
+  await closed
+  t.is(destroyed.destroyedWith, boom)
+  t.is(destroyed.errored, boom)
+
+  class Batches extends MonitoredWritable {
+    _writev (chunks, callback) {
+      this.batches = (this.batches ?? 0) + 1
+      setImmediate(callback)
+    }
+  }
+  const batches = new Batches()
+  for (let i = 0; i < 5; i++) batches.write('abc')
+  await new Promise((resolve) => batches.end(resolve))
+  t.true(batches.batches >= 1 && batches.batches < 5)
+  t.like(batches.stats(), { bytes: 15, chunks: 5 })
+
+  class Overridden extends MonitoredWritable {
+    _write (chunk, encoding, callback) {
+      callback(new Error('the option replaces the method'))
+    }
+  }
+  const overridden = new Overridden({ write (chunk, encoding, callback) { callback() } })
+  await new Promise((resolve, reject) => overridden.end('yy', (err) => (err ? reject(err) : resolve())))
+  t.is(overridden.stats().bytes, 2)
+
+  class CallsSuper extends MonitoredWritable {
+    _write (chunk, encoding, callback) {
+      super._write(chunk, encoding, callback)
+    }
+  }
+  const callsSuper = new CallsSuper()
+  callsSuper.write('x')
+  const [err] = await once(callsSuper, 'error')
+  t.is(err.code, 'ERR_METHOD_NOT_IMPLEMENTED')
+})
+

@@ -115,6 +115,8 @@ const WRITABLE_OPTIONS = [
 
 const kMeasure = Symbol('kMeasure')
 const kUser = Symbol('kUser')
+// Inside the user's destroy (a subclass's _destroy calling super._destroy() lands in ours).
+const kInDestroy = Symbol('kInDestroy')
 const kDest = Symbol('kDest')
 const kWrap = Symbol('kWrap')
 const kGone = Symbol('kGone')
@@ -800,6 +802,10 @@ class MonitoredWritable extends Writable {
     // destroyed in the tick of its end() (a write after end), one with it does.
     if (user.final !== undefined) core.final = user.final
     super(core)
+    // A subclass's own _write, _writev or _destroy (core's usual way to write a Writable) is the
+    // user's function, as options.write… are, and measured the same; an option given wins, as in
+    // core (its options are own properties over the prototype's methods).
+    if (!wrapped) adoptSubclassMethods(this, user)
     this[kUser] = user
     if (user.writev !== undefined) this._writev = monitoredWritev
     const m = new Measure(this, KIND_WRITABLE, objectMode, monitor, this.writableHighWaterMark)
@@ -847,9 +853,13 @@ class MonitoredWritable extends Writable {
   }
 
   _write (chunk, encoding, callback) {
-    const write = this[kUser].write
+    // super._write() from a subclass's _write (adopted as the user's write) comes inside that
+    // write, before its callback: core's base _write answers it. (A write core starts from inside
+    // the callback, its clearBuffer, comes after the callback and is a write of its own.)
+    const inner = this[kMeasure].inWrite && this[kMeasure].callback !== null
+    const write = inner ? undefined : this[kUser].write
     // Only writev given: a single chunk goes to it, as core's default _write does.
-    if (write === undefined && this[kUser].writev !== undefined) {
+    if (write === undefined && !inner && this[kUser].writev !== undefined) {
       monitoredWritev.call(this, [{ chunk, encoding }], callback)
       return
     }
@@ -888,13 +898,41 @@ class MonitoredWritable extends Writable {
   _destroy (err, callback) {
     const m = this[kMeasure]
     if (m !== undefined) m.stop()
+    // super._destroy() from a subclass's _destroy (adopted as the user's destroy): core's base.
+    if (this[kInDestroy] === true) {
+      callback(err)
+      return
+    }
     const destroy = this[kUser]?.destroy
     const done = (e) => {
       callback(e)
       summaryWithoutClose(this, m)
     }
-    if (destroy === undefined) done(err)
-    else destroy.call(this, err, done)
+    if (destroy === undefined) {
+      done(err)
+      return
+    }
+    this[kInDestroy] = true
+    try {
+      destroy.call(this, err, done)
+    } finally {
+      this[kInDestroy] = false
+    }
+  }
+}
+
+/**
+ * Takes a MonitoredWritable subclass's own `_write`, `_writev` and `_destroy` into `user` (where
+ * no option gave one: an option replaces the method, as in core) and puts the measuring methods
+ * back in front of them on the instance.
+ */
+function adoptSubclassMethods (stream, user) {
+  for (const [key, method, measuring] of [['write', '_write', MonitoredWritable.prototype._write],
+    ['writev', '_writev', monitoredWritev], ['destroy', '_destroy', MonitoredWritable.prototype._destroy]]) {
+    const own = stream[method]
+    if (typeof own !== 'function' || own === MonitoredWritable.prototype[method] || own === Writable.prototype[method]) continue
+    if (user[key] === undefined) user[key] = own
+    stream[method] = measuring
   }
 }
 
