@@ -394,6 +394,69 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE held-write abort (a chunk behind). A readable side of highWaterMark 1 byte; an
+  // awaited write of 1 byte and a turn, read(), write(1 byte), read(), releaseLock(), a write of
+  // 32960 bytes, five turns, a new reader's read(), abort(), read() (fuzz seed 40555 of
+  // ThrottleStream, minimised). The identity TransformStream's reads got both small chunks, its
+  // transform took the big one at once, the read before the abort gets it and the read in the
+  // abort's tick waits and meets the abort. A stage whose output comes a turn later had not given
+  // the second read its chunk before the release: the new reader's first read gets it. A
+  // TransformStream whose transformer buffers (takes a chunk at once, hands its buffer on while
+  // the readable side has room, looking each turn, and finishes a write once it holds less than
+  // 16 KiB) holds the big chunk with its write in flight, so the abort waits for that write and
+  // the read in its tick gets the chunk, as ThrottleStream's does (its Node buffer holds it).
+  async 'read-behind-abort' () {
+    const out = {}
+    const room = () => new ByteLengthQueuingStrategy({ highWaterMark: 1 })
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream({}, undefined, room()),
+      'TransformStream (a turn per chunk)': () => new TransformStream({ transform: async (c, ctl) => { await immediate(); ctl.enqueue(c) } }, undefined, room()),
+      'TransformStream (a transformer that buffers)': () => {
+        const held = []
+        let size = 0
+        let ctl = null
+        let timer = null
+        const drain = () => {
+          timer = null
+          while (held.length > 0 && ctl.desiredSize > 0) {
+            const c = held.shift()
+            size -= c.byteLength
+            ctl.enqueue(c)
+          }
+          if (held.length > 0) timer = setImmediate(drain)
+        }
+        return new TransformStream({
+          start (c) { ctl = c },
+          async transform (c) {
+            held.push(c)
+            size += c.byteLength
+            if (timer === null) timer = setImmediate(drain)
+            while (size >= 16384) await immediate()
+          }
+        }, undefined, room())
+      },
+      'ThrottleStream (bytes)': () => new web.ThrottleStream({ rate: 1e12, burst: 1e11 }, undefined, room())
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      let reader = ts.readable.getReader()
+      await writer.write(new Uint8Array([1]))
+      await immediate()
+      const first = outcome(reader.read())
+      void writer.write(new Uint8Array([2])).catch(() => {})
+      const second = outcome(reader.read())
+      reader.releaseLock()
+      void writer.write(new Uint8Array(32960)).catch(() => {})
+      for (let i = 0; i < 5; i++) await immediate()
+      reader = ts.readable.getReader()
+      const before = outcome(reader.read())
+      const abort = outcome(writer.abort())
+      const inTick = outcome(reader.read())
+      out[label] = { first: await first, second: await second, before: await before, abort: await abort, inTick: await inTick }
+    }
+    return out
+  },
   // MonitoredWritableStream settles the write once its own buffer took it (it resolves), so its
   // abort reaches its destination (a WritableStream of its own over the sink) at another moment
   // of that write than the writer's abort does on a plain WritableStream: whether the sink's
