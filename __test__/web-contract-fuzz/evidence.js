@@ -457,6 +457,21 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE same-tick abort (a read, then cancel()). A turn after the start: writer.abort(),
+  // read(), reader.cancel() in one tick (fuzz seed 43504 of NdjsonParseStream). A
+  // TransformStream errors its readable side only once its transformer's cancel has settled, so
+  // the cancel closes it first: the read waiting gets 'done', the cancel resolves. The face
+  // errors it inside abort(): both reject with the abort's reason.
+  async 'abort-read-cancel' (make) {
+    const ts = make()
+    const writer = ts.writable.getWriter()
+    const reader = ts.readable.getReader()
+    await immediate()
+    const abort = outcome(writer.abort(R))
+    const read = outcome(reader.read())
+    const cancel = outcome(reader.cancel(C))
+    return { abort: await abort, read: await read, cancel: await cancel }
+  },
   // MonitoredWritableStream settles the write once its own buffer took it (it resolves), so its
   // abort reaches its destination (a WritableStream of its own over the sink) at another moment
   // of that write than the writer's abort does on a plain WritableStream: whether the sink's
