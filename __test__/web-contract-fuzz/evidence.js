@@ -472,6 +472,35 @@ const CASES = {
     const cancel = outcome(reader.cancel(C))
     return { abort: await abort, read: await read, cancel: await cancel }
   },
+  // ALLOWANCE close-later (release). A read waits; close(), a microtask, the reader's
+  // releaseLock() (fuzz seed 45136 of BoundedBufferStream, minimised). The identity
+  // TransformStream has closed its readable side a promise job after close(): the read is 'done',
+  // `closed` resolved. One whose flush takes a turn has not: the release rejects both, as it does
+  // on the faces that end through a Node stream (closed once it has finished, a tick later);
+  // NdjsonParseStream and NdjsonStringifyStream close within the microtask.
+  async 'close-microtask-release' () {
+    const out = {}
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream(),
+      'TransformStream (a flush that takes a turn)': () => new TransformStream({ flush: () => immediate() }),
+      'ThrottleStream (bytes)': () => new web.ThrottleStream({ rate: 1e12 }),
+      'BoundedBufferStream (bytes)': () => new web.BoundedBufferStream({ capacity: 64, overflow: 'block' }),
+      NdjsonParseStream: () => new web.NdjsonParseStream()
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      await immediate()
+      const read = outcome(reader.read())
+      const closed = outcome(reader.closed)
+      const close = outcome(writer.close())
+      await Promise.resolve()
+      reader.releaseLock()
+      out[label] = { read: await read, closed: await closed, close: await close }
+    }
+    return out
+  },
   // MonitoredWritableStream settles the write once its own buffer took it (it resolves), so its
   // abort reaches its destination (a WritableStream of its own over the sink) at another moment
   // of that write than the writer's abort does on a plain WritableStream: whether the sink's
