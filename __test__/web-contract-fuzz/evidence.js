@@ -501,6 +501,46 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE monitored-refused-later. A producer's pipe enqueues a chunk of 22 bytes and a null,
+  // a turn, then the source errors with E (fuzz seed 44122 of MonitoredWritableStream (bytes),
+  // minimised; the signal in E's place: seed 16850). A WritableStream with room for both (a
+  // queue of 16 chunks) has its sink refuse the null and errors before E comes: its sink sees no
+  // abort, the pipe rejects with the null's error. One with a queue of one chunk, its write
+  // waiting for a sink that takes a turn, has not read the null when E comes: the pipe aborts it
+  // with E, as it does MonitoredWritableStream (its queue is one chunk; its highWaterMark of 16
+  // bytes is what it buffers before the destination).
+  async 'monitored-refused-later' () {
+    const out = {}
+    const E = new Error('source error')
+    const said = (p) => p.then(() => 'ok', (e) => 'rejected ' + (e === E ? 'E' : name(e)))
+    const kinds = {
+      'WritableStream (16 chunks)': (sink) => new WritableStream(sink, new CountQueuingStrategy({ highWaterMark: 16 })),
+      'WritableStream (one chunk)': (sink) => new WritableStream(sink, new CountQueuingStrategy({ highWaterMark: 1 })),
+      'MonitoredWritableStream (highWaterMark 16)': (sink) => new web.MonitoredWritableStream(sink, { highWaterMark: 16 })
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const log = []
+      const sink = {
+        write (chunk, controller) {
+          if (chunk === null) {
+            const err = Object.assign(new TypeError('null'), { code: 'ERR_STREAM_NULL_VALUES' })
+            controller.error(err)
+            throw err
+          }
+          return immediate()
+        },
+        abort (reason) { log.push('abort: ' + (reason === E ? 'E' : name(reason))) }
+      }
+      let ctl
+      const pipe = said(new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeTo(make(sink)))
+      ctl.enqueue(new Uint8Array(22))
+      ctl.enqueue(null)
+      await immediate()
+      ctl.error(E)
+      out[label] = { pipe: await pipe, sink: log }
+    }
+    return out
+  },
   // MonitoredWritableStream settles the write once its own buffer took it (it resolves), so its
   // abort reaches its destination (a WritableStream of its own over the sink) at another moment
   // of that write than the writer's abort does on a plain WritableStream: whether the sink's
