@@ -322,6 +322,36 @@ function fifoWithReader (name) {
   return { fifo, fd: fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK) }
 }
 
+/** A progress line that shows at least `n` invalid lines. */
+const invalidAtLeast = (n) => (line) => Number(/ ([\d,]+) invalid /.exec(line)?.[1].replaceAll(',', '')) >= n
+
+/**
+ * `sluice --ndjson --on-invalid skip --invalid-log FIFO --progress --stats json INPUT`: the child,
+ * its stderr so far (`run.stderr`), its 'close' (`run.closed`), its summary once closed.
+ */
+function runWithLog (fifo, input) {
+  const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', fifo,
+    '--progress', '--interval', '0.05', '--stats', 'json', input], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const run = { child, stderr: '', closed: once(child, 'close') }
+  child.stderr.setEncoding('utf8').on('data', (c) => { run.stderr += c })
+  run.summary = () => JSON.parse(run.stderr.trimEnd().split('\n').at(-1))
+  return run
+}
+
+/**
+ * `cat FIFO > FILE` reads the log to its end; the run must end done, with `invalidLines`
+ * reported. The test's own read end (`fd`, never read) is closed once sluice has ended: until
+ * then the pipe never lacks a reader, and its data is cat's.
+ */
+async function catToEnd (t, run, { fifo, fd }, file, invalidLines) {
+  const catClosed = once(spawn('sh', ['-c', 'exec cat "$0" > "$1"', fifo, file], { stdio: 'ignore' }), 'close')
+  const [code] = await run.closed
+  fs.closeSync(fd)
+  t.deepEqual(await catClosed, [0, null])
+  t.is(code, 0, run.stderr)
+  t.like(run.summary(), { status: 'done', invalidLines, invalidPending: 0 })
+}
+
 /** What is left in a pipe whose writers have all closed, read to its end. */
 function drain (fd) {
   const chunks = []
@@ -342,12 +372,11 @@ function checkRecords (t, lines) {
 
 test('--invalid-log on a FIFO whose reader stops reading: the run waits for it without blocking its thread (the parser\'s input held), SIGTERM ends it, the summary names the records not written, the log holds the rest in order', async (t) => {
   const { fifo, fd } = fifoWithReader('stalled.fifo')
-  const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', fifo,
-    '--progress', '--interval', '0.05', '--stats', 'json', mixedLarge], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const { child } = runWithLog(fifo, mixedLarge)
   // A JavaScript thread blocked in the log's write (the fix undone) runs no SIGTERM handler: the
   // child would never end, so it is bounded; 1,000 records (~85 KB) are more than the pipe takes.
   const bound = setTimeout(() => child.kill('SIGKILL'), 60_000)
-  const { code, killedBy, summary } = await interruptAfter(child, (line) => Number(/ ([\d,]+) invalid /.exec(line)?.[1].replaceAll(',', '')) >= 1000, 'SIGTERM')
+  const { code, killedBy, summary } = await interruptAfter(child, invalidAtLeast(1000), 'SIGTERM')
   clearTimeout(bound)
   t.is(killedBy, 'SIGTERM')
   t.is(code, 143)
@@ -374,29 +403,17 @@ test('--invalid-log on a FIFO whose reader reads late: the run ends once the rea
   // small one (28 KB, its 2,000 records ~170 KB) is all parsed before the log falls behind: the
   // run has nothing left to do but wait for the reader.
   for (const [input, pairs] of [[mixedLarge, MIXED_PAIRS], [mixedSmall, 2000]]) {
-    const { fifo, fd } = fifoWithReader(`late-${pairs}.fifo`)
-    const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', fifo,
-      '--progress', '--interval', '0.05', '--stats', 'json', input], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
+    const pipe = fifoWithReader(`late-${pairs}.fifo`)
+    const run = runWithLog(pipe.fifo, input)
     // The large file: a progress line with 1,000 invalid lines (~85 KB of records, more than the
     // pipe takes). The small one: the line that says the run's end waits for the log's reader.
-    const behind = lineMatching(child.stderr, pairs === 2000
+    const behind = lineMatching(run.child.stderr, pairs === 2000
       ? (line) => / 2,000 invalid .* waiting for the --invalid-log reader$/.test(line)
-      : (line) => Number(/ ([\d,]+) invalid /.exec(line)?.[1].replaceAll(',', '')) >= 1000)
-    child.stderr.on('data', (c) => { stderr += c })
-    const closed = once(child, 'close')
-    // Once the log is behind, a reader: cat. (The test's own read end stays open, unread, until
-    // sluice has ended, so that the pipe never lacks a reader: the pipe's data is cat's.)
+      : invalidAtLeast(1000))
+    // Once the log is behind, a reader: cat.
     await behind
     const log = path.join(dir, `late-${pairs}.log`)
-    const cat = spawn('sh', ['-c', 'exec cat "$0" > "$1"', fifo, log], { stdio: 'ignore' })
-    const catClosed = once(cat, 'close')
-    const [code] = await closed
-    fs.closeSync(fd)
-    t.deepEqual(await catClosed, [0, null])
-    t.is(code, 0, stderr)
-    const summary = JSON.parse(stderr.trimEnd().split('\n').at(-1))
-    t.like(summary, { status: 'done', invalidLines: pairs, invalidPending: 0 })
+    await catToEnd(t, run, pipe, log, pairs)
     const lines = fs.readFileSync(log, 'utf8').split('\n')
     t.is(lines.pop(), '')
     t.is(lines.length, pairs)
@@ -425,31 +442,20 @@ function readAvailable (fd) {
 test('--invalid-log on a FIFO that another process writes too: the log writes whole records (at most PIPE_BUF bytes at a time), so a line the other writer adds while the log is behind never lands inside a record', async (t) => {
   // The other writer stands for sluice's own progress lines with `--invalid-log /dev/stderr` on a
   // pipe, or a second program sharing the pipe: each of its lines is one write.
-  const { fifo, fd } = fifoWithReader('shared.fifo')
-  const other = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)
-  const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', fifo,
-    '--progress', '--interval', '0.05', '--stats', 'json', mixedLarge], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
+  const pipe = fifoWithReader('shared.fifo')
+  const other = fs.openSync(pipe.fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)
+  const run = runWithLog(pipe.fifo, mixedLarge)
   // 1,000 invalid lines reported: ~85 KB of records, more than the pipe takes. The log is behind,
   // the pipe full (before the fix, of a 64 KiB write that ended inside a record).
-  const behind = lineMatching(child.stderr, (line) => Number(/ ([\d,]+) invalid /.exec(line)?.[1].replaceAll(',', '')) >= 1000)
-  child.stderr.on('data', (c) => { stderr += c })
-  const closed = once(child, 'close')
+  const behind = lineMatching(run.child.stderr, invalidAtLeast(1000))
   await behind
   // Emptied, and at once the other writer's line: it comes before the log's next retry (due
   // 1-50 ms after the last one), so it follows the last bytes the pipe took from the log.
-  const first = readAvailable(fd)
+  const first = readAvailable(pipe.fd)
   fs.writeSync(other, 'OTHER\n')
   fs.closeSync(other)
   const log = path.join(dir, 'shared.log')
-  const cat = spawn('sh', ['-c', 'exec cat "$0" > "$1"', fifo, log], { stdio: 'ignore' })
-  const catClosed = once(cat, 'close')
-  const [code] = await closed
-  fs.closeSync(fd)
-  t.deepEqual(await catClosed, [0, null])
-  t.is(code, 0, stderr)
-  const summary = JSON.parse(stderr.trimEnd().split('\n').at(-1))
-  t.like(summary, { status: 'done', invalidLines: MIXED_PAIRS, invalidPending: 0 })
+  await catToEnd(t, run, pipe, log, MIXED_PAIRS)
   const lines = Buffer.concat([first, fs.readFileSync(log)]).toString().split('\n')
   t.is(lines.pop(), '')
   // The other writer's line whole, on a line of its own; the records whole, all, in order.
@@ -461,20 +467,15 @@ test('--invalid-log on a FIFO that another process writes too: the log writes wh
 
 test('--invalid-log on a FIFO whose reader goes away while the log is behind: EPIPE, exit 1, no wait, and the error names the records not written', async (t) => {
   const { fifo, fd } = fifoWithReader('gone.fifo')
-  const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', fifo,
-    '--progress', '--interval', '0.05', '--stats', 'json', mixedLarge], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  const behind = lineMatching(child.stderr, (line) => Number(/ ([\d,]+) invalid /.exec(line)?.[1].replaceAll(',', '')) >= 1000)
-  child.stderr.on('data', (c) => { stderr += c })
-  const closed = once(child, 'close')
-  await behind
+  const run = runWithLog(fifo, mixedLarge)
+  await lineMatching(run.child.stderr, invalidAtLeast(1000))
   // The reader takes what the pipe holds and goes away: the log's next write fails.
   const taken = readAvailable(fd).toString().split('\n')
   fs.closeSync(fd)
-  const [code, signal] = await closed
-  t.deepEqual([code, signal], [1, null], stderr)
-  t.notRegex(stderr, /\n\s+at /)
-  const summary = JSON.parse(stderr.trimEnd().split('\n').at(-1))
+  const [code, signal] = await run.closed
+  t.deepEqual([code, signal], [1, null], run.stderr)
+  t.notRegex(run.stderr, /\n\s+at /)
+  const summary = run.summary()
   t.like(summary, { status: 'error', exitCode: 1 })
   const [, unwritten, reported] = /^--invalid-log \S+: EPIPE: .* \((\d+) of (\d+) records not written\)$/.exec(summary.error) ?? []
   t.truthy(unwritten, summary.error)
@@ -488,35 +489,25 @@ test('--invalid-log on a FIFO whose reader goes away while the log is behind: EP
 test('--invalid-log on a FIFO: the time the run\'s end waits for the reader counts in durationMs and in the elapsed time shown, and kill -USR1 meanwhile says what the run waits for', async (t) => {
   const mixedSmall = path.join(dir, 'mixed-small-wait.ndjson')
   fs.writeFileSync(mixedSmall, '{"ok":1}\nbad\n'.repeat(2000))
-  const { fifo, fd } = fifoWithReader('wait.fifo')
-  const child = spawn(process.execPath, [BIN, '--ndjson', '--on-invalid', 'skip', '--invalid-log', fifo,
-    '--progress', '--interval', '0.05', '--stats', 'json', mixedSmall], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
+  const pipe = fifoWithReader('wait.fifo')
+  const run = runWithLog(pipe.fifo, mixedSmall)
+  const { child } = run
   const waiting = (line) => / 2,000 invalid .* waiting for the --invalid-log reader$/.test(line)
-  const first = lineMatching(child.stderr, waiting)
-  child.stderr.on('data', (c) => { stderr += c })
-  const closed = once(child, 'close')
-  await first
+  await lineMatching(child.stderr, waiting)
   const since = performance.now()
   // The output has finished: the line SIGUSR1 draws is the only one, and says what the run waits for.
   const status = lineMatching(child.stderr, () => true)
   child.kill('SIGUSR1')
-  t.true(waiting(await status), stderr)
+  t.true(waiting(await status), run.stderr)
   // The reader comes a second later: the run has waited at least that long (the time measured,
   // not a synchronisation).
   await new Promise((resolve) => setTimeout(resolve, 1000))
   const waited = performance.now() - since
-  const cat = spawn('sh', ['-c', 'exec cat "$0" > /dev/null', fifo], { stdio: 'ignore' })
-  const catClosed = once(cat, 'close')
-  const [code] = await closed
-  fs.closeSync(fd)
-  t.deepEqual(await catClosed, [0, null])
-  t.is(code, 0, stderr)
-  const summary = JSON.parse(stderr.trimEnd().split('\n').at(-1))
-  t.like(summary, { status: 'done', invalidLines: 2000 })
+  await catToEnd(t, run, pipe, '/dev/null', 2000)
+  const summary = run.summary()
   t.true(summary.durationMs >= waited, `durationMs ${summary.durationMs}, waited ${waited} ms`)
   // The last progress line shows that time too, and no longer the wait.
-  const last = stderr.trimEnd().split('\n').at(-2)
+  const last = run.stderr.trimEnd().split('\n').at(-2)
   t.false(last.includes('waiting'), last)
   t.true(Number(/^sluice: 0:00:(\d\d) /.exec(last)?.[1]) >= 1, last)
 })
