@@ -304,8 +304,11 @@ async function runSide (desc, make, program, ref = null) {
   // finished: nobody is left to close it). Seed 42957 of NdjsonStringifyStream (five values in
   // one batch, breakAt 5). Only then: a writable side that closes still ends the loop here.
   // The data is checked against the model; the loop's outcome in compare.js (ALLOWANCE break-count).
+  // (Or a producer pipe with preventAbort that its signal or its source's error ended: it let go
+  // of the writable side without aborting it, and nothing closes it either. Seed 48851 of
+  // NdjsonStringifyStream, below.)
   const brokeThereOnly = (id) => id === 'iter' && desc.bytesOut && ref !== null && program.consumer.breakAt !== null &&
-    program.producer.preventClose && producerFinished() &&
+    ((program.producer.preventClose && producerFinished()) || producerLetGo()) &&
     ref.outcomes.get('iter') === 'ok' && ref.delivered.main.length >= program.consumer.breakAt &&
     rec.delivered.main.length < program.consumer.breakAt && byteCount(rec.delivered.main) >= byteCount(ref.delivered.main)
 
@@ -329,6 +332,25 @@ async function runSide (desc, make, program, ref = null) {
       !program.ops.some((op) => ['abort', 'invalidWrite'].includes(op.op) || (op.op === 'signal' && program.producer.signal)) &&
       !desc.model(rec.issued.map((w) => w.input)).error && !made.writable.locked &&
       /\bstate: 'writable'/.test(inspect(made.writable))
+  }
+  // A producer pipe with preventAbort whose first end was a teardown, the signal (producer.signal)
+  // or the source's error, not the source's close(): the pipe stopped and let go of the writable
+  // side without aborting (nor closing) it, so nothing will end that side. pipeTo: its promise
+  // rejected with that teardown's reason; pipeThrough (no promise of the program's): the pipe
+  // let go of the writable side and that side is still 'writable'. Not with an invalid chunk or
+  // invalid input (the face's failure may come later). Seed 48851 of NdjsonStringifyStream
+  // (pipeThrough, preventAbort, the signal: three values in one batch and one written after the
+  // signal, the pipe's read pending then; breakAt 4, the reference's loop broke on its 4th chunk).
+  const producerLetGo = () => {
+    const p = program.producer
+    if (!p.preventAbort || (p.mode !== 'pipeTo' && p.mode !== 'pipeThrough')) return false
+    const endAt = program.ops.findIndex((op) => ['close', 'abort'].includes(op.op) || (op.op === 'signal' && p.signal))
+    if (endAt < 0 || program.ops[endAt].op === 'close') return false
+    if (program.ops.some((op) => op.op === 'invalidWrite') || desc.model(rec.issued.map((w) => w.input)).error) return false
+    const end = program.ops[endAt]
+    const reason = end.op === 'abort' ? 'rej:E' : `rej:${end.reason ? 'S' : 'AbortError:20'}`
+    if (p.mode === 'pipeTo') return rec.outcomes.get('pipe-in') === reason
+    return !made.writable.locked && /\bstate: 'writable'/.test(inspect(made.writable))
   }
 
   // A `for await` that breaks after breakAt chunks, with fewer here, after a chunk a
