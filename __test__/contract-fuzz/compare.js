@@ -205,12 +205,30 @@ function compare (desc, program, s, c) {
     isDeepStrictEqual(s.finished, [null]) && isDeepStrictEqual(c.finished, ['ERR_STREAM_PREMATURE_CLOSE']) &&
     s.count.end === 1 && c.count.end === 0 && joined(desc.readableObjectMode, s.delivered).length === fullOutput.length &&
     joined(desc.readableObjectMode, c.delivered).length < fullOutput.length
+  // ALLOWANCE after-destroy, end under way: a destroy() without an error after end(), everything
+  // taken delivered on both sides, met sluice's readable side with its last push made and nothing
+  // left in it: sluice's stages push their end from their own job (a promise job's kick), outside
+  // core's read, so core's read() that took the last value had already queued endReadableNT,
+  // which emits 'end' after a destroy too. The reference pushes its end inside end() itself (its
+  // readable side then ends from a tick that looks at `destroyed`, seed 74152 of NdjsonParser:
+  // end() with nothing written, pipe(), a microtask, destroy()) or had not pushed it yet (its
+  // flush's last value emitted inside the push, seed 68033 of NdjsonParser: the third 'data'
+  // destroys it): no 'end'. Core's own streams in sluice's state give what sluice gave: the
+  // reference with its flush run from a promise job ('end' after the destroy, seed 74152), a
+  // PassThrough whose buffered values and end() come before a flow whose third 'data' destroys it
+  // ('data' x3, destroy, 'end'). Only sluice's one 'end' against none, stream.finished() equal
+  // (compared), the same whole output delivered on both sides.
+  const endUnderWay = destroyed && desc.kind === 'transform' && s.destroyPre.length > 0 && c.destroyPre.length > 0 &&
+    s.destroyPre.every((p) => p.writableEnded && p.readableEnding === true && p.readableLength === 0 && p.allDelivered === true && p.by === 'none') &&
+    c.destroyPre.every((p) => p.writableEnded && p.allDelivered === true && p.by === 'none') &&
+    s.count.end === 1 && c.count.end === 0 && isDeepStrictEqual(s.finished, c.finished) &&
+    [s, c].every((rec) => joined(desc.readableObjectMode, rec.delivered).length === fullOutput.length)
   if (!lateFinish && !inOrderFinish && !pausedRefFinished && !endedFirst && !emptiedFirst) eq('stream.finished', s.finished, c.finished)
-  for (const ev of ['end', 'close', 'error']) if (!(ev === 'end' && (lateEnd || pausedRefEnd || inOrderFinish || endedFirst || emptiedFirst))) eq(`'${ev}' count`, s.count[ev], c.count[ev])
+  for (const ev of ['end', 'close', 'error']) if (!(ev === 'end' && (lateEnd || pausedRefEnd || inOrderFinish || endedFirst || emptiedFirst || endUnderWay))) eq(`'${ev}' count`, s.count[ev], c.count[ev])
   const wrapDestroyedFirst = desc.kind === 'writable' && s.destroyPre.length > 0 && s.final.errored === null && c.final.errored === 'FUZZ_DEST'
   const final = (rec) => {
     const f = { ...rec.final }
-    if (lateEnd || pausedRefEnd || inOrderFinish || endedFirst || emptiedFirst) delete f.readableEnded
+    if (lateEnd || pausedRefEnd || inOrderFinish || endedFirst || emptiedFirst || endUnderWay) delete f.readableEnded
     // ALLOWANCE after-destroy (below): whether 'finish' came after the destroy.
     if (destroyed) delete f.writableFinished
     // ALLOWANCE wrap-error: MonitoredWritable.wrap() learns of its destination's failure from the
