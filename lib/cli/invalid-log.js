@@ -55,6 +55,8 @@ class InvalidLog {
     // Bytes the pipe has not taken yet, oldest first; `headDone` of the first are written.
     this.queue = []
     this.headDone = 0
+    // Records taken (add() before any failure) and records that reached the file.
+    this.added = 0
     this.written = 0
     this.scheduled = false
     this.flushLater = () => {
@@ -94,6 +96,7 @@ class InvalidLog {
   add ({ line, offset, code, reason, excerpt }) {
     if (this.error !== null) return
     const record = `${JSON.stringify({ line, offset, code, reason, excerpt })}\n`
+    this.added++
     this.pending.push(record)
     this.size += record.length
     if (this.size >= FLUSH_BYTES) this.flush()
@@ -162,11 +165,10 @@ class InvalidLog {
   /** Resolves once nothing reported is held back (or the log has failed, or closed). */
   caughtUp () {
     this.flush()
-    if (!this.behind || this.fd === null || this.error !== null) return Promise.resolve()
-    return new Promise((resolve) => this.waiters.push(resolve))
+    return new Promise((resolve) => this.whenCaughtUp(resolve))
   }
 
-  /** Runs `callback` once the log is not behind: at once if it is not now. */
+  /** Runs `callback` once the log is not behind (or has failed, or closed): at once if it is not now. */
   whenCaughtUp (callback) {
     if (!this.behind || this.fd === null || this.error !== null) callback()
     else this.waiters.push(callback)
@@ -185,11 +187,8 @@ class InvalidLog {
       this.flush()
       if (this.behind && this.error === null) {
         const head = this.queue[0]
-        let unwritten = 0
-        for (const bytes of this.queue) unwritten += countNewlines(bytes, 0, bytes.length)
-        unwritten -= countNewlines(head, 0, this.headDone)
         const cut = this.headDone > 0 && head[this.headDone - 1] !== NEWLINE
-        this.error = new Error(`${unwritten} of ${this.written + unwritten} records not written: the log's reader had not taken them` +
+        this.error = new Error(`${this.added - this.written} of ${this.added} records not written: the log's reader had not taken them` +
           (cut ? ' (the last record in the log is cut short)' : ''))
         this.error.code = 'ERR_LOG_BEHIND'
         this.queue = []
