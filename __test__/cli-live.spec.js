@@ -352,13 +352,29 @@ async function catToEnd (t, run, { fifo, fd }, file, invalidLines) {
   t.like(run.summary(), { status: 'done', invalidLines, invalidPending: 0 })
 }
 
-/** What is left in a pipe whose writers have all closed, read to its end. */
-function drain (fd) {
+/** What a pipe holds now: read until it has nothing more (EAGAIN) or its end (its writers all closed). */
+function readAvailable (fd) {
   const chunks = []
   const buffer = Buffer.alloc(1 << 20)
-  for (let n; (n = fs.readSync(fd, buffer)) > 0;) chunks.push(Buffer.from(buffer.subarray(0, n)))
+  for (;;) {
+    let n
+    try {
+      n = fs.readSync(fd, buffer)
+    } catch (err) {
+      if (err.code === 'EAGAIN') break
+      throw err
+    }
+    if (n === 0) break
+    chunks.push(Buffer.from(buffer.subarray(0, n)))
+  }
+  return Buffer.concat(chunks)
+}
+
+/** What is left in a pipe whose writers have all closed, read to its end. */
+function drain (fd) {
+  const text = readAvailable(fd).toString()
   fs.closeSync(fd)
-  return Buffer.concat(chunks).toString()
+  return text
 }
 
 /** `lines` are the records of `mixedLarge`'s invalid lines, the first ones: lines 2, 4, 6, … in order. */
@@ -420,24 +436,6 @@ test('--invalid-log on a FIFO whose reader reads late: the run ends once the rea
     checkRecords(t, lines)
   }
 })
-
-/** What a pipe holds now (its writers still open: read until it has nothing more). */
-function readAvailable (fd) {
-  const chunks = []
-  const buffer = Buffer.alloc(1 << 20)
-  for (;;) {
-    let n
-    try {
-      n = fs.readSync(fd, buffer)
-    } catch (err) {
-      if (err.code === 'EAGAIN') break
-      throw err
-    }
-    if (n === 0) break
-    chunks.push(Buffer.from(buffer.subarray(0, n)))
-  }
-  return Buffer.concat(chunks)
-}
 
 test('--invalid-log on a FIFO that another process writes too: the log writes whole records (at most PIPE_BUF bytes at a time), so a line the other writer adds while the log is behind never lands inside a record', async (t) => {
   // The other writer stands for sluice's own progress lines with `--invalid-log /dev/stderr` on a
