@@ -181,10 +181,17 @@ function compare (desc, program, s, c) {
   // reference's end never came (PREMATURE_CLOSE). Core's own PassThrough in sluice's state gives
   // what sluice gave. Only a destroy without an error after end() on both sides, sluice's readable
   // side ending at every destroy and the reference's at none, sluice's whole output delivered,
-  // no 'end' on the reference's side.
-  const endedFirst = destroyed && desc.kind === 'transform' && s.destroyPre.length > 0 &&
-    s.destroyPre.every((p) => p.writableEnded && p.readableEnding === true && p.by === 'none') &&
-    c.destroyPre.every((p) => p.writableEnded && p.readableEnding === false) &&
+  // no 'end' on the reference's side. A break out of for await that meets the stream already
+  // destroyed (by that destroy, in the same 'data': its destroy() returns at once, on both sides)
+  // destroys nothing and is left out: seed 129299 of BoundedBuffer(block, objects), the third
+  // value's 'data' destroys it and then breaks; without the break (or with it one value later)
+  // the same program is this allowance, and core's PassThrough in sluice's state (three values
+  // and its end buffered, for await, destroy() and break at the third) emits 'end' after the
+  // destroy and finished() reports success, as sluice did.
+  const acting = (rec) => rec.destroyPre.filter((p) => !(p.by === 'break' && p.destroyed))
+  const endedFirst = destroyed && desc.kind === 'transform' && acting(s).length > 0 &&
+    acting(s).every((p) => p.writableEnded && p.readableEnding === true && p.by === 'none') &&
+    acting(c).every((p) => p.writableEnded && p.readableEnding === false) &&
     isDeepStrictEqual(s.finished, [null]) && isDeepStrictEqual(c.finished, ['ERR_STREAM_PREMATURE_CLOSE']) &&
     s.count.end <= 1 && c.count.end === 0 && deliveredUnits(s) === fullOutput.length
   // ALLOWANCE after-destroy, emptied first: a destroy() without an error from a write's callback
