@@ -501,6 +501,59 @@ const CASES = {
     }
     return out
   },
+  // engine.js givenAllDelivered. A producer's pipe with preventAbort, preventClose and a signal
+  // (writable strategy of 4 chunks, readable of 0): the source enqueues 64679 and 5 bytes, three
+  // turns, 69796 bytes, three turns, the signal; a read, a microtask, the reader released, a
+  // turn, 197 bytes enqueued, a new reader's reads (fuzz seed 53504 of ThrottleStream and
+  // MeterStream (bytes), minimised). The pipe waits for its writes in flight before it cancels
+  // its source, and writes a chunk its pending read gets meanwhile: the identity
+  // TransformStream's writes wait for reads (no room on its readable side), so the 197 bytes came
+  // while it waited and were written (the last read gets them). One with room on its readable
+  // side had finished its writes and cancelled the source: the enqueue throws, and the last read
+  // waits for good (nothing ends the writable side), as on the face, whose own buffer took the
+  // chunks.
+  async 'let-go-before-chunk' () {
+    const out = {}
+    const S = new Error('signal reason')
+    const kinds = {
+      'TransformStream (readable highWaterMark 0)': () => new TransformStream({}, new CountQueuingStrategy({ highWaterMark: 4 }), new CountQueuingStrategy({ highWaterMark: 0 })),
+      'TransformStream (readable highWaterMark 4)': () => new TransformStream({}, new CountQueuingStrategy({ highWaterMark: 4 }), new CountQueuingStrategy({ highWaterMark: 4 })),
+      'MeterStream (bytes)': () => new web.MeterStream({}, new CountQueuingStrategy({ highWaterMark: 4 }), new CountQueuingStrategy({ highWaterMark: 0 }))
+    }
+    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      let ctl
+      const source = []
+      const src = new ReadableStream({ start (c) { ctl = c }, cancel () { source.push('cancelled') } }, { highWaterMark: 0 })
+      const ac = new AbortController()
+      const pipe = outcome(src.pipeTo(ts.writable, { preventAbort: true, preventClose: true, signal: ac.signal }))
+      let reader = ts.readable.getReader()
+      const sizes = []
+      const read = () => outcome(reader.read().then((v) => { if (!v.done) sizes.push(v.value.byteLength); return v }))
+      const reads = [read()]
+      ctl.enqueue(new Uint8Array(64679))
+      ctl.enqueue(new Uint8Array(5))
+      for (let i = 0; i < 3; i++) await immediate()
+      ctl.enqueue(new Uint8Array(69796))
+      for (let i = 0; i < 3; i++) await immediate()
+      ac.abort(S)
+      reads.push(read())
+      await Promise.resolve()
+      reader.releaseLock()
+      await immediate()
+      try {
+        ctl.enqueue(new Uint8Array(197))
+        source.push('197 bytes enqueued')
+      } catch {
+        source.push('197 bytes refused')
+      }
+      reader = ts.readable.getReader()
+      reads.push(await Promise.race([read(), late()]), await Promise.race([read(), late()]))
+      out[label] = { reads: await Promise.all(reads), sizes, source, pipe: await pipe }
+    }
+    return out
+  },
   // ALLOWANCE monitored-refused-later. A producer's pipe enqueues a chunk of 22 bytes and a null,
   // a turn, then the source errors with E (fuzz seed 44122 of MonitoredWritableStream (bytes),
   // minimised; the signal in E's place: seed 16850). A WritableStream with room for both (a
