@@ -501,6 +501,52 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE queue-shape (release, a read). Three writes back to back (4, 8 and 5 bytes),
+  // close(), the writer released, read(), three turns, read(), read(), the reader's
+  // releaseLock(), with a readable strategy of one chunk (fuzz seed 53636 of ThrottleStream and
+  // MeterStream (bytes), minimised). The identity TransformStream's third chunk waits behind its
+  // readable side's backpressure: the third read waits for it and the release rejects it. One
+  // whose transform joins the chunks written back to back (a turn later) has every byte in its
+  // reads before, and has closed: the third read is 'done', as on the byte faces, whose Node
+  // stream joins what it buffered (README, "Web Streams").
+  async 'join-then-release' () {
+    const out = {}
+    const one = () => new CountQueuingStrategy({ highWaterMark: 1 })
+    const joining = () => {
+      let held = []
+      let turn = null
+      return new TransformStream({
+        transform (chunk, controller) {
+          held.push(chunk)
+          turn ??= immediate().then(() => { controller.enqueue(Buffer.concat(held)); held = []; turn = null })
+        },
+        flush: () => turn
+      }, undefined, one())
+    }
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream({}, undefined, one()),
+      'TransformStream (joins the chunks written back to back)': joining,
+      'ThrottleStream (bytes)': () => new web.ThrottleStream({ rate: 1e12 }, undefined, one()),
+      'MeterStream (bytes)': () => new web.MeterStream({}, undefined, one())
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      const writes = [4, 8, 5].map((n) => outcome(writer.write(new Uint8Array(n))))
+      for (let i = 0; i < 3; i++) await immediate()
+      const close = outcome(writer.close())
+      writer.releaseLock()
+      const sizes = []
+      const read = () => outcome(reader.read().then((v) => { if (!v.done) sizes.push(v.value.byteLength); return v }))
+      const reads = [read()]
+      for (let i = 0; i < 3; i++) await immediate()
+      reads.push(read(), read())
+      reader.releaseLock()
+      out[label] = { reads: await Promise.all(reads), sizes, writes: await Promise.all(writes), close: await close }
+    }
+    return out
+  },
   // engine.js givenAllDelivered. A producer's pipe with preventAbort, preventClose and a signal
   // (writable strategy of 4 chunks, readable of 0): the source enqueues 64679 and 5 bytes, three
   // turns, 69796 bytes, three turns, the signal; a read, a microtask, the reader released, a
