@@ -17,7 +17,7 @@
 
 const { ReadableStream, WritableStream, CountQueuingStrategy, ByteLengthQueuingStrategy } = require('node:stream/web')
 const { setImmediate: immediate, setTimeout: sleep } = require('node:timers/promises')
-const { waitsForReader } = require('../../lib/web/face.js')
+const { waitsForReader, heldOutput } = require('../../lib/web/face.js')
 const { isUtf8 } = require('node:buffer')
 const { inspect, isDeepStrictEqual } = require('node:util')
 const { prng, randomBytes, randomValue } = require('../contract-fuzz/engine.js')
@@ -182,6 +182,8 @@ async function runSide (desc, make, program, ref = null) {
     waits: new Map(), // promise id → whether waiting for it saw it settle
     yielded: [], // the operations that awaited their promise (those that happened)
     drainEnded: false, // the settle phase's reads got to the end (done, or the error)
+    heldAtSignal: null, // the output the face held for its reader as the first signal came (face.js heldOutput)
+    deliveredAtSignal: null, // what the consumer had got by then (items, or bytes)
     end: null
   }
   const deadline = { hung: false }
@@ -572,6 +574,13 @@ async function runSide (desc, make, program, ref = null) {
         case 'releaseReader': reader = released(reader); break
         case 'getReader': reader ??= takeReader(); break
         case 'signal':
+          // What the face held for its reader as the first signal came (compare.js,
+          // closed-after-signal): the output a consumer pipe's abort may throw away.
+          // (And what its consumer had got by then, in the same units: items, or bytes.)
+          if (rec.heldAtSignal === null) {
+            rec.heldAtSignal = made.face === undefined ? 0 : heldOutput(made.face)
+            rec.deliveredAtSignal = desc.bytesOut ? byteCount(rec.delivered.main) : rec.delivered.main.length
+          }
           controller.abort(op.reason ? reasons.S : undefined)
           break
         case 'wait':

@@ -600,6 +600,40 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE closed-after-signal (sink log), values held. Three values written, an awaited
+  // close(), the consumer pipe's signal, a slow destination (fuzz seed 55750 of ThrottleStream
+  // and MeterStream (objects), minimised). The identity TransformStream whose readable side holds
+  // nothing has handed its last value to the pipe when close() resolves: the pipe is closing the
+  // destination, which gets every value. One whose readable side has room for them resolves
+  // close() with values still queued: the signal aborts the pipe, which cancels the readable
+  // side and throws them away, as on the faces (their Node stage took the values).
+  async 'close-then-signal' () {
+    const out = {}
+    const kinds = {
+      'TransformStream (readable highWaterMark 0)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 0 })),
+      'TransformStream (readable highWaterMark 4)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 4 })),
+      'MeterStream (objects)': () => new web.MeterStream({ objectMode: true }, undefined, new CountQueuingStrategy({ highWaterMark: 0 })),
+      'ThrottleStream (objects)': () => new web.ThrottleStream({ objectMode: true, rate: 1e12 }, undefined, new CountQueuingStrategy({ highWaterMark: 0 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const got = []
+      const dest = []
+      const sink = new WritableStream({
+        write (chunk) { got.push(chunk); return immediate() },
+        close () { dest.push('close') },
+        abort (reason) { dest.push('abort: ' + name(reason)) }
+      }, new CountQueuingStrategy({ highWaterMark: 1 }))
+      const ac = new AbortController()
+      const pipe = outcome(ts.readable.pipeTo(sink, { signal: ac.signal }))
+      const writer = ts.writable.getWriter()
+      const writes = [1, 2, 3].map((v) => outcome(writer.write(v)))
+      const close = await outcome(writer.close())
+      ac.abort()
+      out[label] = { writes: await Promise.all(writes), close, pipe: await pipe, got, dest }
+    }
+    return out
+  },
   // ALLOWANCE monitored-refused-later. A producer's pipe enqueues a chunk of 22 bytes and a null,
   // a turn, then the source errors with E (fuzz seed 44122 of MonitoredWritableStream (bytes),
   // minimised; the signal in E's place: seed 16850). A WritableStream with room for both (a

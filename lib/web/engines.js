@@ -286,6 +286,11 @@ class NodeEngine {
     if (!link.room()) this.wantItems?.(false)
   }
 
+  /** What the component holds, taken and not pushed on yet, or pushed and not read (face.js heldOutput). */
+  heldOutput () {
+    return this.stream.writableLength + this.stream.readableLength
+  }
+
   destroy () {
     this.done = true
     const stream = this.stream

@@ -483,6 +483,21 @@ function waitsForReader (face) {
   return !link.room() || link.engine.awaitsReader?.() === true
 }
 
+/**
+ * How much output `face` (a WebTransform) still holds for its reader: what its readable queue
+ * holds (in its strategy's units) and what its engine holds and has not enqueued yet (a Node
+ * stage's buffers: items in object mode, bytes otherwise; 0 for a native engine, which does not
+ * say). For tests: the Web contract fuzz bounds the output a teardown may throw away by it.
+ */
+function heldOutput (face) {
+  const link = links.get(face)
+  if (link === undefined || link.state === DONE) return 0
+  // (Once closed, a ReadableStream's own queue no longer says: its desiredSize is 0 when it has
+  // closed, as when it is full. Only the link's own queue then: less, never more.)
+  const queued = link.state === OPEN ? link.queued() : link.readQueue === null ? 0 : link.readQueue.total
+  return queued + (link.engine.heldOutput?.() ?? 0)
+}
+
 // The symbols by which Node's TransformStream keys its transfer steps and its state (see the
 // transfer steps after the class). A Node without one of them (a future one) cannot be asked to
 // transfer the face's sides: its faces are marked untransferable, so that a transfer fails
@@ -649,4 +664,4 @@ function forwardEvents (Class, emitterOf) {
   }
 }
 
-module.exports = { WebTransform, waitsForReader, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents }
+module.exports = { WebTransform, waitsForReader, heldOutput, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents }
