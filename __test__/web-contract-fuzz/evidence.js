@@ -634,6 +634,44 @@ const CASES = {
     }
     return out
   },
+  // engine.js strategyStranded. A pipeThrough (preventCancel) into a writable side with a
+  // ByteLengthQueuingStrategy of highWaterMark 1: the source enqueues 62119 bytes, 100 bytes and a
+  // string, a turn, then errors with E (fuzz seed 55454 of BoundedBufferStream (block, bytes),
+  // minimised). An identity TransformStream whose readable side pushes back (16384 bytes) keeps
+  // the pipe waiting before the string: E comes first, the pipe aborts the writable side with it
+  // and the reads end with E. One with room for the chunks has the string written first: its
+  // size() errors the writable side only (whatwg/streams#628), the abort after it does nothing,
+  // and the read after the chunks waits for good, as on the face (its own buffer took them).
+  async 'strategy-error-before-abort' () {
+    const out = {}
+    const E = new Error('source error')
+    const bytes = (highWaterMark) => new ByteLengthQueuingStrategy({ highWaterMark })
+    const kinds = {
+      'TransformStream (readable highWaterMark 16384 bytes)': () => new TransformStream({}, bytes(1), bytes(16384)),
+      'TransformStream (readable highWaterMark 131072 bytes)': () => new TransformStream({}, bytes(1), bytes(131072)),
+      'BoundedBufferStream (capacity 64, bytes)': () => new web.BoundedBufferStream({ capacity: 64, overflow: 'block' }, bytes(1))
+    }
+    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      let ctl
+      const src = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 })
+      const reader = src.pipeThrough(ts, { preventCancel: true }).getReader()
+      ctl.enqueue(new Uint8Array(62119))
+      ctl.enqueue(new Uint8Array(100))
+      ctl.enqueue('x'.repeat(64))
+      await immediate()
+      ctl.error(E)
+      const reads = []
+      const sizes = []
+      for (let r = 'value'; r === 'value';) {
+        r = await Promise.race([outcome(reader.read().then((v) => { if (!v.done) sizes.push(v.value.byteLength); return v })), late()])
+        reads.push(r === 'rejected Error' ? 'rejected E' : r)
+      }
+      out[label] = { reads, sizes }
+    }
+    return out
+  },
   // ALLOWANCE monitored-refused-later. A producer's pipe enqueues a chunk of 22 bytes and a null,
   // a turn, then the source errors with E (fuzz seed 44122 of MonitoredWritableStream (bytes),
   // minimised; the signal in E's place: seed 16850). A WritableStream with room for both (a

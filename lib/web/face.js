@@ -498,6 +498,17 @@ function heldOutput (face) {
   return queued + (link.engine.heldOutput?.() ?? 0)
 }
 
+/**
+ * Whether `face` (a WebTransform) had its writable side errored by its strategy's size() (the
+ * Streams standard tells no sink: whatwg/streams#628) while it was open, before any teardown: its
+ * readable side then stays open for good. For tests: the Web contract fuzz does not wait for a
+ * read there once the face holds nothing more (heldOutput).
+ */
+function erroredByStrategy (face) {
+  const link = links.get(face)
+  return link !== undefined && link.writableError !== NONE
+}
+
 // The symbols by which Node's TransformStream keys its transfer steps and its state (see the
 // transfer steps after the class). A Node without one of them (a future one) cannot be asked to
 // transfer the face's sides: its faces are marked untransferable, so that a transfer fails
@@ -664,4 +675,4 @@ function forwardEvents (Class, emitterOf) {
   }
 }
 
-module.exports = { WebTransform, waitsForReader, heldOutput, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents }
+module.exports = { WebTransform, waitsForReader, heldOutput, erroredByStrategy, webOptions, strategy, itemStrategy, byteStrategy, oneChunk, forwardEvents }
