@@ -483,6 +483,25 @@ function compareRuns (desc, program, s, c) {
       s.end.w === 'errored:undefined' && c.end.w === 'errored:undefined'
     if (brokeLater && id.startsWith('wdesired') && typeof a === 'number' && b === null) continue
     if (brokeLater && /^(write|close@|settle-close)/.test(id) && a === 'rej:undefined' && b === 'rej:TypeError:ERR_INVALID_STATE') continue
+    // (Or the face's loop broke only after its close() had completed: a byte face batches the
+    // lines written back to back (README: NdjsonStringifyStream), so its loop had fewer chunks
+    // when the writer was taken again and the settle phase's close() came: that writer saw an
+    // open writable side (a number) and its close() completed (the stringifier had nothing left
+    // to flush), and the loop's cancel after it left the closed writable side alone, where the
+    // reference's loop had broken and its cancel errored the writable side with undefined
+    // (null; close() refused, TypeError ERR_INVALID_STATE). A TransformStream that joins the
+    // lines written back to back does what the face does: `node
+    // __test__/web-contract-fuzz/evidence.js break-after-close`. Only those pairs, only with no
+    // teardown in the program, the reference's writable side errored with undefined, the face's
+    // closed and its loop with the whole output of everything written (the data nothing lost).
+    // Seed 59738 of NdjsonStringifyStream: breakAt 3, two awaited writes, a write, releaseLock(),
+    // a turn, getWriter(), a write.)
+    const brokeAfterClose = program.consumer !== null && program.consumer.mode === 'iter' && broke(c) && !failing && !strategyErrors(program) &&
+      !program.ops.some((op, k) => ['abort', 'cancel', 'signal', 'invalidWrite'].includes(op.op) && teardownMade(k)) &&
+      c.end.w === 'errored:undefined' && s.end.w === 'closed' &&
+      isDeepStrictEqual(joined(!desc.bytesOut, s.delivered.main), desc.model(s.issued.map((w) => w.input)).output)
+    if (brokeAfterClose && id.startsWith('wdesired') && typeof a === 'number' && b === null) continue
+    if (brokeAfterClose && /^(close@|settle-close)/.test(id) && a === 'ok' && b === 'rej:TypeError:ERR_INVALID_STATE') continue
     // (And a writer released in between, the other way round: its `closed` was rejected by the
     // release (TypeError ERR_INVALID_STATE) on the face, whose loop had not broken yet, where the
     // reference's had been rejected with the cancel's undefined. Only a writer the program

@@ -672,6 +672,50 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE brokeLater (the face's close first). A `for await` breaking after 3 chunks; two
+  // awaited writes, a write, the writer released, a turn, a new writer's desiredSize, a write and
+  // close() (fuzz seed 59738 of NdjsonStringifyStream, minimised). A TransformStream with a
+  // chunk per write (at once or a turn later) has its loop broken by then: its cancel errored the
+  // writable side (null; the write rejected with undefined, close() refused). One that joins the
+  // lines written back to back has fewer chunks: the writer sees an open stream and its write and
+  // close() complete, as on the face.
+  async 'break-after-close' () {
+    const out = {}
+    const line = (v) => JSON.stringify(v) + '\n'
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream({ transform (v, controller) { controller.enqueue(line(v)) } }),
+      'TransformStream (a turn per chunk)': () => new TransformStream({ transform: async (v, controller) => { await immediate(); controller.enqueue(line(v)) } }),
+      'TransformStream (joins the lines written back to back, a turn later)': () => {
+        let held = []
+        let turn = null
+        return new TransformStream({
+          transform (v, controller) {
+            held.push(line(v))
+            turn ??= immediate().then(() => { controller.enqueue(held.join('')); held = []; turn = null })
+          },
+          flush: () => turn
+        })
+      },
+      NdjsonStringifyStream: () => new web.NdjsonStringifyStream()
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      let n = 0
+      const loop = outcome((async () => { for await (const v of ts.readable) { void v; if (++n >= 3) break } })())
+      let writer = ts.writable.getWriter()
+      await writer.write(null)
+      await writer.write(1.5)
+      void writer.write('')
+      writer.releaseLock()
+      await immediate()
+      writer = ts.writable.getWriter()
+      const desiredSize = writer.desiredSize
+      const write = outcome(writer.write(null))
+      const close = outcome(writer.close())
+      out[label] = { desiredSize, write: await write, close: await close, loop: await loop, chunks: n }
+    }
+    return out
+  },
   // ALLOWANCE monitored-refused-later. A producer's pipe enqueues a chunk of 22 bytes and a null,
   // a turn, then the source errors with E (fuzz seed 44122 of MonitoredWritableStream (bytes),
   // minimised; the signal in E's place: seed 16850). A WritableStream with room for both (a
