@@ -716,6 +716,36 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE same-tick cancel (an abort in its tick). The reader's cancel(C), the writer's
+  // abort() in the same tick, a microtask, a write (fuzz seed 58814 of BoundedBufferStream
+  // (block, objects), minimised). The identity TransformStream errors its writable side with C
+  // only once its transformer's cancel has settled: the abort came first, the write is rejected
+  // with its reason (undefined). One whose transformer's cancel() errors its controller at once
+  // has errored the writable side with C: the abort and the write are rejected with C, as on the
+  // face (README, "Cancellation and errors": cancel(reason) errors the writable side with it).
+  async 'cancel-then-abort' () {
+    const out = {}
+    const erroringAtOnce = () => {
+      let controller
+      return new TransformStream({ start (c) { controller = c }, cancel (reason) { controller.error(reason) } })
+    }
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream(),
+      'TransformStream (its cancel errors at once)': erroringAtOnce,
+      'BoundedBufferStream (objects)': () => new web.BoundedBufferStream({ objectMode: true, capacity: 1, overflow: 'block' })
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      const cancel = outcome(reader.cancel(C))
+      const abort = outcome(writer.abort())
+      await Promise.resolve()
+      const write = outcome(writer.write(false))
+      out[label] = { cancel: await cancel, abort: await abort, write: await write }
+    }
+    return out
+  },
   // ALLOWANCE monitored-refused-later. A producer's pipe enqueues a chunk of 22 bytes and a null,
   // a turn, then the source errors with E (fuzz seed 44122 of MonitoredWritableStream (bytes),
   // minimised; the signal in E's place: seed 16850). A WritableStream with room for both (a
