@@ -494,6 +494,16 @@ function compareRuns (desc, program, s, c) {
       s.end.w === 'errored:undefined' && c.end.w === 'errored:undefined'
     if (brokeLater && id.startsWith('wdesired') && typeof a === 'number' && b === null) continue
     if (brokeLater && /^(write|close@|settle-close)/.test(id) && a === 'rej:undefined' && b === 'rej:TypeError:ERR_INVALID_STATE') continue
+    // (Or the other way round, the face's loop broke sooner: its writable side starts two
+    // microtasks before a TransformStream's (ALLOWANCE start-timing), so its first chunk reached
+    // the loop sooner, and a close() a few microtasks after the write met a writable side the
+    // break's cancel had errored (refused: TypeError ERR_INVALID_STATE), where the reference's
+    // close() was taken and then rejected with the cancel's undefined. An identity
+    // TransformStream does either, as close() comes fewer or more microtasks after the write:
+    // `node __test__/web-contract-fuzz/evidence.js break-before-close`. Only a close() there,
+    // only where both consumers got the same data. Seed 60626 of NdjsonStringifyStream: breakAt
+    // 1, a microtask, a write, three microtasks, two writes, close().)
+    if (brokeLater && /^(close@|settle-close)/.test(id) && a === 'rej:TypeError:ERR_INVALID_STATE' && b === 'rej:undefined' && sameDelivered(desc, s, c)) continue
     // (Or the face's loop broke only after its close() had completed: a byte face batches the
     // lines written back to back (README: NdjsonStringifyStream), so its loop had fewer chunks
     // when the writer was taken again and the settle phase's close() came: that writer saw an

@@ -746,6 +746,35 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE brokeLater (the face's loop sooner). A `for await` breaking after 1 chunk, a
+  // readable ByteLengthQueuingStrategy of 1 byte; a microtask, write(false), N microtasks,
+  // close() (fuzz seed 60626 of NdjsonStringifyStream, N = 3). The identity TransformStream's
+  // close() is taken and then rejected with the break's undefined for N up to 5, and refused
+  // (TypeError, the writable side errored already) from 6; NdjsonStringifyStream, whose writable
+  // side starts two microtasks sooner, is refused from 3 (before that its close completes first).
+  async 'break-before-close' () {
+    const out = {}
+    const line = (v) => new TextEncoder().encode(JSON.stringify(v) + '\n')
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream({ transform (v, controller) { controller.enqueue(line(v)) } }, undefined, new ByteLengthQueuingStrategy({ highWaterMark: 1 })),
+      NdjsonStringifyStream: () => new web.NdjsonStringifyStream({}, undefined, new ByteLengthQueuingStrategy({ highWaterMark: 1 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const closes = []
+      for (let n = 1; n <= 8; n++) {
+        const ts = make()
+        const loop = outcome((async () => { for await (const v of ts.readable) { void v; break } })())
+        const writer = ts.writable.getWriter()
+        await Promise.resolve()
+        writer.write(false).catch(() => {})
+        for (let i = 0; i < n; i++) await Promise.resolve()
+        closes.push(`${n}: ${await outcome(writer.close())}`)
+        await loop
+      }
+      out[label] = closes
+    }
+    return out
+  },
   // ALLOWANCE monitored-refused-later. A producer's pipe enqueues a chunk of 22 bytes and a null,
   // a turn, then the source errors with E (fuzz seed 44122 of MonitoredWritableStream (bytes),
   // minimised; the signal in E's place: seed 16850). A WritableStream with room for both (a
