@@ -50,15 +50,24 @@ test('an unbuilt checkout: ERR_SLUICE_NATIVE_LOAD names the platform, what was t
   t.true(e.message.includes('needs Rust'))
 })
 
-test('the sluice command without its addon: exit 1, the loader\'s message, no stack trace', (t) => {
+test('the sluice command without its addon: a run exits 1 with the loader\'s message, no stack trace; --help and --version still answer', (t) => {
   const dir = copyPackage(t, (d) => fs.cpSync(path.join(ROOT, 'bin'), path.join(d, 'bin'), { recursive: true }))
-  for (const args of [['--help'], ['--version'], [path.join(ROOT, 'package.json')]]) {
-    const r = spawnSync(process.execPath, [path.join(dir, 'bin', 'sluice.js'), ...args], { encoding: 'utf8', env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: '' } })
+  const sluice = (...args) => spawnSync(process.execPath, [path.join(dir, 'bin', 'sluice.js'), ...args], { encoding: 'utf8', env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: '' } })
+  for (const args of [[path.join(ROOT, 'package.json')], ['--ndjson', '--where', '.a == 1'], ['--no-such-option']]) {
+    const r = sluice(...args)
     t.is(r.status, 1, `${args}: ${r.stderr}`)
     t.regex(r.stderr, /^sluice: sluice could not load its native addon\.\n/)
     t.true(r.stderr.includes('npm install && npm run build'))
     t.notRegex(r.stderr, /\n\s+at /, 'no stack trace')
     t.is(r.stdout, '')
+  }
+  const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
+  for (const [args, stdout] of [[['--version'], `sluice ${version}\n`], [['-V'], `sluice ${version}\n`], [['--help'], /^Usage: sluice \[options\] \[FILE\]\n[^]*--version/], [['-h'], /^Usage: sluice/]]) {
+    const r = sluice(...args)
+    t.is(r.status, 0, `${args}: ${r.stderr}`)
+    t.is(r.stderr, '')
+    if (typeof stdout === 'string') t.is(r.stdout, stdout)
+    else t.regex(r.stdout, stdout)
   }
 })
 

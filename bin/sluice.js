@@ -12,29 +12,54 @@ let cli
 try {
   cli = require('../lib/cli/index.js')
 } catch (err) {
-  // No native addon (an unbuilt checkout, a platform without a binary): the loader's message
-  // says what was tried and how to build; a stack trace of the require would add nothing.
   if (err?.code !== 'ERR_SLUICE_NATIVE_LOAD') throw err
+  answerWithoutAddon(err)
+}
+
+/**
+ * No native addon (an unbuilt checkout, a platform without a binary). `--help` and `--version`
+ * need none (lib/cli/args.js loads none), and are what a user checking an install runs first;
+ * anything else is a run, which cannot start: the loader's message says what was tried and how
+ * to build (a stack trace of the require would add nothing).
+ */
+function answerWithoutAddon (err) {
+  const { HELP, VERSION, parseArguments } = require('../lib/cli/args.js')
+  let opts = null
+  try {
+    opts = parseArguments(process.argv.slice(2))
+  } catch {
+    // A usage error too: the addon is the problem to report first.
+  }
+  if (opts?.help || opts?.version) {
+    // (A reader gone, `sluice --help | head -1`: 141, as a run's EPIPE.)
+    process.stdout.on('error', (e) => { process.exitCode = e.code === 'EPIPE' ? 141 : 1 })
+    process.stdout.write(opts.help ? HELP : VERSION)
+    return
+  }
   process.stderr.write(`sluice: ${err.message}\n`)
   process.exit(1)
 }
 
-let settled = false
-cli.main(process.argv.slice(2)).then((code) => {
-  settled = true
-  process.exitCode = code
-}, (err) => {
-  settled = true
-  // A bug, not a user error: say so with the stack, and fail.
-  process.stderr.write(`sluice: internal error: ${err?.stack ?? err}\n`)
-  process.exitCode = 1
-})
+if (cli !== undefined) run(cli)
 
-// An event loop that runs dry before the run has settled is a stall (a bug): it must never look
-// like success. (process.exit() on SIGINT passes its own code and is not this case.)
-process.on('exit', (code) => {
-  if (!settled && code === 0) {
-    process.stderr.write('sluice: internal error: the pipeline stopped before it finished\n')
+function run (cli) {
+  let settled = false
+  cli.main(process.argv.slice(2)).then((code) => {
+    settled = true
+    process.exitCode = code
+  }, (err) => {
+    settled = true
+    // A bug, not a user error: say so with the stack, and fail.
+    process.stderr.write(`sluice: internal error: ${err?.stack ?? err}\n`)
     process.exitCode = 1
-  }
-})
+  })
+
+  // An event loop that runs dry before the run has settled is a stall (a bug): it must never look
+  // like success. (process.exit() on SIGINT passes its own code and is not this case.)
+  process.on('exit', (code) => {
+    if (!settled && code === 0) {
+      process.stderr.write('sluice: internal error: the pipeline stopped before it finished\n')
+      process.exitCode = 1
+    }
+  })
+}

@@ -25,6 +25,9 @@ class UsageError extends Error {
   }
 }
 
+/** What `--version` prints. */
+const VERSION = `sluice ${require('../../package.json').version}\n`
+
 const HELP = `Usage: sluice [options] [FILE]
 
 Copies FILE (or standard input when FILE is - or absent) to standard output, like pv:
@@ -261,4 +264,4 @@ function parseArguments (argv) {
   }
 }
 
-module.exports = { HELP, UsageError, parseArguments, parseRate, parseSize, splitPaths }
+module.exports = { HELP, VERSION, UsageError, parseArguments, parseRate, parseSize, splitPaths }

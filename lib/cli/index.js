@@ -26,7 +26,7 @@ const { NdjsonParser } = require('../ndjson.js')
 const { NdjsonError } = require('../errors.js')
 const { Throttle } = require('../throttle.js')
 const { Meter, MonitoredWritable } = require('../meter.js')
-const { HELP, UsageError, parseArguments } = require('./args.js')
+const { HELP, VERSION, UsageError, parseArguments } = require('./args.js')
 const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, WrittenLines, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary, printable } = require('./progress.js')
 const { InvalidLog, LogGate } = require('./invalid-log.js')
@@ -48,7 +48,7 @@ function main (argv) {
     return usageFailure(err)
   }
   if (opts.help) return print(HELP)
-  if (opts.version) return print(`sluice ${require('../../package.json').version}\n`)
+  if (opts.version) return print(VERSION)
   let run
   // What setUp had opened when it failed, for the summary: the input's name and size.
   const opened = { input: null }
