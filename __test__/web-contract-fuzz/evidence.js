@@ -842,6 +842,33 @@ const CASES = {
       }
     }
     return out
+  },
+  // ALLOWANCE start-timing (signal). A pipeThrough with a signal (preventCancel); the signal
+  // aborts right away, a microtask, the source enqueues a chunk its pipe's read waits for, then
+  // a read (fuzz seed 59883 of BoundedBufferStream, block, bytes). Node's pipeTo writes that chunk
+  // before it aborts the writable side: a TransformStream not started yet holds it behind its
+  // backpressure and the abort throws it away (the read rejects with the AbortError); one given
+  // a turn to start first transforms it inside the write and the read gets it, as the face does.
+  async 'signal-before-start' () {
+    const out = {}
+    const kinds = {
+      TransformStream: () => new TransformStream({}, new ByteLengthQueuingStrategy({ highWaterMark: 1 }), new CountQueuingStrategy({ highWaterMark: 4 })),
+      BoundedBufferStream: () => new web.BoundedBufferStream({ capacity: 4 }, new ByteLengthQueuingStrategy({ highWaterMark: 1 }), new CountQueuingStrategy({ highWaterMark: 4 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      for (const start of ['at once', 'a turn to start']) {
+        let ctl
+        const src = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 })
+        const ac = new AbortController()
+        const reader = src.pipeThrough(make(), { preventCancel: true, signal: ac.signal }).getReader()
+        if (start !== 'at once') await immediate()
+        ac.abort()
+        await Promise.resolve()
+        ctl.enqueue(new Uint8Array([0x60, 0x20]))
+        out[`${label}, ${start}`] = await outcome(reader.read())
+      }
+    }
+    return out
   }
 }
 
