@@ -869,6 +869,39 @@ const CASES = {
       }
     }
     return out
+  },
+  // ALLOWANCE invalid-chunk-sooner (the reference never took it), a write after a later abort().
+  // write(42), abort(R), write({}) in one tick (fuzz seed 59717 of NdjsonParseStream, minimised:
+  // its readable side full). A TransformStream whose readable side has no room holds the 42
+  // behind backpressure: abort(R) leaves its writable side "erroring" with R and the next write
+  // is rejected with R; one with room runs its transform, which refuses the 42 (errors the
+  // stream, as the faces do), and the next write is rejected with the chunk's TypeError, as on
+  // the face.
+  async 'invalid-then-abort' () {
+    const out = {}
+    const refuse = (chunk, ctl) => {
+      if (typeof chunk === 'object' && chunk !== null) return ctl.enqueue(chunk)
+      const err = Object.assign(new TypeError('not bytes'), { code: 'ERR_INVALID_ARG_TYPE' })
+      ctl.error(err)
+      throw err
+    }
+    for (const room of [0, 16]) {
+      const ts = new TransformStream({ transform: refuse }, undefined, new CountQueuingStrategy({ highWaterMark: room }))
+      const writer = ts.writable.getWriter()
+      await immediate()
+      const chunk = outcome(writer.write(42))
+      void outcome(writer.abort(R))
+      const later = outcome(writer.write({}))
+      const late = new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+      out[`TransformStream (readable highWaterMark ${room})`] = { chunk: await Promise.race([chunk, late]), later: await later }
+    }
+    const face = new web.NdjsonParseStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 0 }))
+    const writer = face.writable.getWriter()
+    await immediate()
+    const chunk = outcome(writer.write(42))
+    void outcome(writer.abort(R))
+    out['NdjsonParseStream (readable highWaterMark 0)'] = { chunk: await chunk, later: await outcome(writer.write({})) }
+    return out
   }
 }
 
