@@ -895,6 +895,24 @@ const CASES = {
       const late = new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
       out[`TransformStream (readable highWaterMark ${room})`] = { chunk: await Promise.race([chunk, late]), later: await later }
     }
+    // And a read after the writer's releaseLock() (fuzz seed 59895 of NdjsonParseStream: a
+    // value queued, write(null), abort(R), a microtask, releaseLock(), read()): the
+    // TransformStream that held the chunk behind backpressure still has the value queued; the
+    // one whose transform refused the chunk emptied its queue (controller.error()), so the read
+    // rejects with the chunk's error, as the face's does.
+    for (const room of [0, 16]) {
+      const ts = new TransformStream({ transform: (chunk, ctl) => { if (chunk === null) refuse(chunk, ctl); ctl.enqueue(1); ctl.enqueue(2) } }, undefined, new CountQueuingStrategy({ highWaterMark: room }))
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      await immediate()
+      const first = outcome(reader.read())
+      await writer.write({})
+      void outcome(writer.write(null))
+      void outcome(writer.abort(R))
+      await Promise.resolve()
+      writer.releaseLock()
+      out[`TransformStream (readable highWaterMark ${room}), a value queued, releaseLock(), read()`] = { first: await first, read: await outcome(reader.read()) }
+    }
     const face = new web.NdjsonParseStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 0 }))
     const writer = face.writable.getWriter()
     await immediate()
