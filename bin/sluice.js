@@ -18,22 +18,21 @@ try {
 
 /**
  * No native addon (an unbuilt checkout, a platform without a binary). `--help` and `--version`
- * need none (lib/cli/args.js loads none), and are what a user checking an install runs first;
- * anything else is a run, which cannot start: the loader's message says what was tried and how
+ * need none (lib/cli/args.js and info.js load none), and are what a user checking an install
+ * runs first; anything else is a run, which cannot start: the loader's message says what was tried and how
  * to build (a stack trace of the require would add nothing).
  */
 function answerWithoutAddon (err) {
-  const { HELP, VERSION, parseArguments } = require('../lib/cli/args.js')
-  let opts = null
+  const { parseArguments } = require('../lib/cli/args.js')
+  const { answerInfo } = require('../lib/cli/info.js')
+  let answer = null
   try {
-    opts = parseArguments(process.argv.slice(2))
+    answer = answerInfo(parseArguments(process.argv.slice(2)))
   } catch {
     // A usage error too: the addon is the problem to report first.
   }
-  if (opts?.help || opts?.version) {
-    // (A reader gone, `sluice --help | head -1`: 141, as a run's EPIPE.)
-    process.stdout.on('error', (e) => { process.exitCode = e.code === 'EPIPE' ? 141 : 1 })
-    process.stdout.write(opts.help ? HELP : VERSION)
+  if (answer !== null) {
+    answer.then((code) => { process.exitCode = code })
     return
   }
   process.stderr.write(`sluice: ${err.message}\n`)

@@ -25,9 +25,6 @@ class UsageError extends Error {
   }
 }
 
-/** What `--version` prints. */
-const VERSION = `sluice ${require('../../package.json').version}\n`
-
 const HELP = `Usage: sluice [options] [FILE]
 
 Copies FILE (or standard input when FILE is - or absent) to standard output, like pv:
@@ -264,4 +261,4 @@ function parseArguments (argv) {
   }
 }
 
-module.exports = { HELP, VERSION, UsageError, parseArguments, parseRate, parseSize, splitPaths }
+module.exports = { HELP, UsageError, parseArguments, parseRate, parseSize, splitPaths }

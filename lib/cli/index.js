@@ -26,13 +26,13 @@ const { NdjsonParser } = require('../ndjson.js')
 const { NdjsonError } = require('../errors.js')
 const { Throttle } = require('../throttle.js')
 const { Meter, MonitoredWritable } = require('../meter.js')
-const { HELP, VERSION, UsageError, parseArguments } = require('./args.js')
+const { UsageError, parseArguments } = require('./args.js')
+const { EXIT, answerInfo } = require('./info.js')
 const { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, WrittenLines, batchCost, linesPerBatch, pieceCost } = require('./lines.js')
 const { ProgressDisplay, formatSummary, printable } = require('./progress.js')
 const { InvalidLog, LogGate } = require('./invalid-log.js')
 const { InputError, checkInvalidLog, checkOutput, completeWrites, openInput, systemMessage } = require('./files.js')
 
-const EXIT = { done: 0, error: 1, usage: 2, closed: 141 }
 // Signals that end a run as Ctrl-C does: the summary so far, the log flushed, 128 + the number.
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP']
 
@@ -47,8 +47,8 @@ function main (argv) {
   } catch (err) {
     return usageFailure(err)
   }
-  if (opts.help) return print(HELP)
-  if (opts.version) return print(VERSION)
+  const answer = answerInfo(opts)
+  if (answer !== null) return answer
   let run
   // What setUp had opened when it failed, for the summary: the input's name and size.
   const opened = { input: null }
@@ -90,29 +90,6 @@ function setUpFailureSummary (opts, input, error) {
     blockedMs: 0,
     throttledMs: opts.rate === null ? null : 0
   }
-}
-
-/**
- * `--help`, `--version`: `text` to standard output, whose failure ends the command as a run's
- * does (141 quietly when its reader went away, else the error on one line and 1), never as an
- * unhandled 'error' event.
- */
-function print (text) {
-  return new Promise((resolve) => {
-    let failed = false
-    const onError = (err) => {
-      if (failed) return
-      failed = true
-      if (err.code === 'EPIPE') return resolve(EXIT.closed)
-      process.stderr.write(`sluice: standard output: ${err.message}\n`)
-      resolve(EXIT.error)
-    }
-    process.stdout.on('error', onError)
-    process.stdout.write(text, (err) => {
-      if (err) onError(err)
-      else if (!failed) resolve(EXIT.done)
-    })
-  })
 }
 
 function usageFailure (err) {
