@@ -20,6 +20,7 @@
 
 const fs = require('node:fs')
 const { Transform } = require('node:stream')
+const { countNewlines } = require('./lines.js')
 
 const FLUSH_BYTES = 64 * 1024
 // How long a refused write waits to be offered again: from 1 ms, doubling while the reader takes
@@ -228,12 +229,6 @@ function isStderrFile (path) {
     return false
   }
   return log.isFile() && stderr.isFile() && log.dev === stderr.dev && log.ino === stderr.ino
-}
-
-function countNewlines (bytes, start, end) {
-  let n = 0
-  for (let i = bytes.indexOf(NEWLINE, start); i !== -1 && i < end; i = bytes.indexOf(NEWLINE, i + 1)) n++
-  return n
 }
 
 /**

@@ -68,9 +68,10 @@ class LineCounter extends PassThrough {
   }
 }
 
-function countNewlines (chunk) {
+/** The newlines in `bytes[start, end)`. */
+function countNewlines (bytes, start = 0, end = bytes.length) {
   let n = 0
-  for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) n++
+  for (let i = bytes.indexOf(NEWLINE, start); i !== -1 && i < end; i = bytes.indexOf(NEWLINE, i + 1)) n++
   return n
 }
 
@@ -296,11 +297,11 @@ class WrittenLines {
     let n = 0
     for (const { chunk } of this.pending) {
       if (bytes <= 0) break
-      n += bytes >= chunk.length ? newlinesOf(chunk) : countNewlines(chunk.subarray(0, bytes))
+      n += bytes >= chunk.length ? newlinesOf(chunk) : countNewlines(chunk, 0, bytes)
       bytes -= chunk.length
     }
     return n
   }
 }
 
-module.exports = { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, WrittenLines, batchCost, linesPerBatch, pieceCost }
+module.exports = { Cut, LineBatches, LineCounter, LineJoiner, LinePieces, WrittenLines, batchCost, countNewlines, linesPerBatch, pieceCost }
