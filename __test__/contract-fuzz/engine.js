@@ -284,7 +284,10 @@ async function runSide (desc, make, program) {
   }
   const boom = () => Object.assign(new Error('fuzz boom'), { code: 'FUZZ_BOOM' })
   destroyNow = (withError) => {
-    rec.destroyPre.push({ ...snapshot(s, rec, desc), by: withError ? 'FUZZ_BOOM' : 'none' })
+    // pipePaused: the pipe consumer's sink said false and has not drained, so the pipe paused the
+    // stream: nothing reads it (compare.js, emptied-first).
+    const pipePaused = piped && s.readableFlowing === false && sink.writableNeedDrain
+    rec.destroyPre.push({ ...snapshot(s, rec, desc), by: withError ? 'FUZZ_BOOM' : 'none', pipePaused })
     rec.log.push('destroy')
     s.destroy(withError ? boom() : undefined)
   }
