@@ -1995,3 +1995,56 @@ test('the manual clock refuses an advance beyond a year, and a look-alike clock 
   t.throws(() => new Throttle({ group: fakeGroup }), { instanceOf: TypeError, message: /options\.group/ })
   t.throws(() => new Throttle({ rate: 1, cost: null }), { instanceOf: TypeError, message: /options\.cost/ })
 })
+
+test('cork() after end() holds the chunk queued behind a write in flight until uncork(), and the stream then finishes (core PassThrough never does)', async (t) => {
+  // end()'s chunk queued behind a write the stream holds (its readable side full, paused); a
+  // cork() after end(); the held write completes (a resume); uncork() writes the chunk at once.
+  // Node 20.20's Writable looks for the finish while it still counts the queue as being emptied,
+  // and never again: no 'finish', end()'s callback never called (lib/inflight.js, uncorkAfterEnd).
+  const settle = async (s) => {
+    const t0 = Date.now()
+    while (!s.writableFinished && Date.now() - t0 < 500) await new Promise(setImmediate)
+  }
+  const run = async (s) => {
+    const events = []
+    s.on('finish', () => events.push('finish'))
+    if (s.readable) s.pause()
+    s.write(Buffer.from('0123456789abcdef'))
+    await new Promise(setImmediate)
+    s.end('ef', (err) => events.push(`end callback ${err}`))
+    s.cork()
+    if (s.readable) s.resume()
+    for (let i = 0; i < 5; i++) await new Promise(setImmediate)
+    const held = s.writableLength
+    while (s.writableCorked > 0) s.uncork()
+    await settle(s)
+    return { held, events, finished: s.writableFinished }
+  }
+  const core = await run(new PassThrough({ readableHighWaterMark: 5 }))
+  t.log(`core PassThrough: ${JSON.stringify(core)}`)
+  for (const make of [
+    () => new Throttle({ rate: Infinity, readableHighWaterMark: 5 }),
+    () => new Throttle({ rate: 1e12, readableHighWaterMark: 5 }),
+    () => new Meter({ readableHighWaterMark: 5 })
+  ]) {
+    const s = make()
+    const got = await run(s)
+    t.is(got.held, 2, `${s.constructor.name}: end()'s chunk held by the cork`)
+    t.true(got.finished, `${s.constructor.name}: finished after uncork()`)
+    t.true(got.events.includes('finish') && got.events.includes('end callback null'), `${s.constructor.name}: 'finish' and end()'s callback`)
+    s.destroy()
+  }
+  let n = 0
+  const w = new MonitoredWritable({ write (chunk, encoding, callback) { if (n++ === 0) setImmediate(callback); else callback() } })
+  const events = []
+  w.on('finish', () => events.push('finish'))
+  w.write('a')
+  w.end('b', (err) => events.push(`end callback ${err}`))
+  w.cork()
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  w.uncork()
+  await settle(w)
+  t.is(n, 2)
+  t.true(w.writableFinished, 'MonitoredWritable: finished after uncork()')
+  t.true(events.includes('finish') && events.includes('end callback null'), 'MonitoredWritable: \'finish\' and end()\'s callback')
+})

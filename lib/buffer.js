@@ -66,7 +66,7 @@
 const { Transform } = require('node:stream')
 const { SluiceError, asError } = require('./errors.js')
 const { chunkBytes, itemBytes } = require('./bytes.js')
-const { answerFromDestroy, completeInOrder, endAnswered, throwLater } = require('./inflight.js')
+const { answerFromDestroy, completeInOrder, endAnswered, throwLater, uncorkAfterEnd } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -494,6 +494,11 @@ class BoundedBuffer extends Transform {
   end (...args) {
     // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
     return endAnswered(this, super.end, args)
+  }
+
+  uncork () {
+    // The finish not lost to an uncork() after end() (lib/inflight.js).
+    uncorkAfterEnd(this, super.uncork)
   }
 
   _destroy (err, callback) {

@@ -236,6 +236,33 @@ function endAnswered (stream, end, args) {
 }
 
 /**
+ * Core's `uncork()` (`uncork`, called on `stream`), with the finish not lost after `end()`.
+ * A chunk queued behind a write in flight (end()'s own) and a cork() after end() hold it until
+ * uncork(), as core does. Core's Writable (Node 20.20; its main branch has the same code) then
+ * writes it inside uncork(), and a write that completes there at once, with no callback of its
+ * own (end()'s chunk has none) and no 'drain' owed (not in object mode), has core look for the
+ * finish while it still counts its queue as being emptied; nothing looks again: no 'finish', no
+ * 'end', no 'close', end()'s callback never called (core's own PassThrough and Writable too:
+ * write, end(chunk), cork(), uncork() once the first write is done). Each queued write given a
+ * callback of its own (which calls the one it had), core runs that completion from a tick, as it
+ * does any callback of a write completed at once, and the tick finds the queue empty. A
+ * `_writev` batch of writes that all had none (MonitoredWritable given `writev`) core still
+ * completes with none: not covered.
+ */
+function uncorkAfterEnd (stream, uncork) {
+  const state = stream._writableState
+  if (stream.writableEnded && stream.writableCorked === 1 && Array.isArray(state?.buffered)) {
+    for (let i = state.bufferedIndex ?? 0; i < state.buffered.length; i++) {
+      const entry = state.buffered[i]
+      if (typeof entry?.callback !== 'function') continue
+      const callback = entry.callback
+      entry.callback = (err) => callback(err)
+    }
+  }
+  uncork.call(stream)
+}
+
+/**
  * When the Writable that holds `stream`'s writes (kWritesHeldBy) has a write in flight: answers
  * `callbacks` (end()'s) right after that write calls back and the writes queued behind it (which
  * its errorBuffer errors first) with what that errorBuffer would give them (its error, which a
@@ -336,4 +363,4 @@ function once (callback) {
   }
 }
 
-module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, endAnswered, holdEndsForHeldWrites, guarded, throwLater, kWritesHeldBy }
+module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, endAnswered, holdEndsForHeldWrites, guarded, throwLater, uncorkAfterEnd, kWritesHeldBy }

@@ -43,7 +43,7 @@ const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
 const { SluiceError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick, endAnswered, holdEndsForHeldWrites, kWritesHeldBy } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick, endAnswered, holdEndsForHeldWrites, uncorkAfterEnd, kWritesHeldBy } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
 const { kNativeClock, validateClockOption } = require('./clock.js')
 
@@ -695,6 +695,11 @@ class Meter extends PassThrough {
     return endAnswered(this, super.end, args)
   }
 
+  uncork () {
+    // The finish not lost to an uncork() after end() (lib/inflight.js).
+    uncorkAfterEnd(this, super.uncork)
+  }
+
   _destroy (err, callback) {
     // May run inside super() (an aborted `signal`), before the measure exists.
     const m = this[kMeasure]
@@ -893,6 +898,11 @@ class MonitoredWritable extends Writable {
   end (...args) {
     // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
     return endAnswered(this, super.end, args)
+  }
+
+  uncork () {
+    // The finish not lost to an uncork() after end() (lib/inflight.js).
+    uncorkAfterEnd(this, super.uncork)
   }
 
   _destroy (err, callback) {

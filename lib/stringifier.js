@@ -60,7 +60,7 @@ const { isNumberObject, isStringObject } = require('node:util').types
 const { setImmediate, clearImmediate } = require('node:timers')
 const { NULL } = require('./ndjson.js')
 const { asError, describeThrown, unserializableError } = require('./errors.js')
-const { answerFromDestroy, completeInOrder, endAnswered, guarded } = require('./inflight.js')
+const { answerFromDestroy, completeInOrder, endAnswered, guarded, uncorkAfterEnd } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -370,6 +370,11 @@ class NdjsonStringifier extends Transform {
   end (...args) {
     // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
     return endAnswered(this, super.end, args)
+  }
+
+  uncork () {
+    // The finish not lost to an uncork() after end() (lib/inflight.js).
+    uncorkAfterEnd(this, super.uncork)
   }
 
   _destroy (err, callback) {

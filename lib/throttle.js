@@ -25,7 +25,7 @@ const native = require('./native.js')
 const { itemBytes } = require('./bytes.js')
 const { SluiceError, asError, nativeError, safeString } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, answerFromDestroy, endAnswered } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, answerFromDestroy, endAnswered, uncorkAfterEnd } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
 const { kNativeClock, validateClockOption } = require('./clock.js')
 const {
@@ -478,6 +478,11 @@ class Throttle extends Transform {
   end (...args) {
     // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
     return endAnswered(this, super.end, args)
+  }
+
+  uncork () {
+    // The finish not lost to an uncork() after end() (lib/inflight.js).
+    uncorkAfterEnd(this, super.uncork)
   }
 
   _destroy (err, callback) {

@@ -76,7 +76,7 @@ const { Transform } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { SluiceError, asError, nativeError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, coreTick, endAnswered } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, coreTick, endAnswered, uncorkAfterEnd } = require('./inflight.js')
 
 // Event kinds, as in src/transport.rs.
 const KIND_DATA = 0
@@ -360,6 +360,11 @@ class NativeTransform extends Transform {
   end (...args) {
     // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
     return endAnswered(this, super.end, args)
+  }
+
+  uncork () {
+    // The finish not lost to an uncork() after end() (lib/inflight.js).
+    uncorkAfterEnd(this, super.uncork)
   }
 
   _destroy (err, callback) {
