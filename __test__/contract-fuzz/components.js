@@ -18,6 +18,33 @@ const { inlineParsing } = require('../../lib/ndjson/inline.js')
 
 const MONITOR = { interval: 20, stallMs: 50 }
 
+/**
+ * A core reference whose uncork() after end() finishes, as the contract has it (README,
+ * "Backpressure and memory"): a cork() after end() holds a chunk still queued behind a write in
+ * flight (end()'s own) until uncork(), and the stream then finishes. Core's Writable (Node 20.20)
+ * writes that chunk inside uncork() and, when that write completes at once with no callback of
+ * its own and no 'drain' owed, looks for the finish while it still counts its queue as being
+ * emptied, and never again: the reference hung with its writable side ended, nothing left
+ * (NdjsonParser seed 140410: a write held by a full readable side, end(chunk), cork(), the
+ * settle's uncork()). Each queued write given a callback of its own, core completes it from a
+ * tick, which finds the queue empty: what sluice's streams do (lib/inflight.js, uncorkAfterEnd).
+ */
+function finishingUncork (stream) {
+  const uncork = stream.uncork
+  stream.uncork = function () {
+    const state = this._writableState
+    if (this.writableEnded && this.writableCorked === 1) {
+      for (let i = state.bufferedIndex; i < state.buffered.length; i++) {
+        const entry = state.buffered[i]
+        const callback = entry.callback
+        entry.callback = (err) => callback(err)
+      }
+    }
+    return uncork.call(this)
+  }
+  return stream
+}
+
 /** What every identity component of one mode shares: its modes, its model, the mode's name. */
 function identityIn (objectMode, kind) {
   return {
@@ -30,7 +57,7 @@ function passThroughs () {
   const list = []
   for (const objectMode of [false, true]) {
     const { mode, common: shared } = identityIn(objectMode, 'transform')
-    const common = { ...shared, reference: (options) => ({ stream: new PassThrough({ ...options, objectMode }) }) }
+    const common = { ...shared, reference: (options) => ({ stream: finishingUncork(new PassThrough({ ...options, objectMode })) }) }
     list.push(
       { ...common, name: `Throttle(rate Infinity, ${mode})`, create: (options) => ({ stream: new Throttle({ ...options, objectMode, rate: Infinity }) }) },
       // Finite but never waits: every chunk goes through the token bucket (acquire) at once.
@@ -69,7 +96,7 @@ function monitored () {
     const common = {
       ...shared,
       configure: (r) => ({ async: r.chance(0.5), failAt: r.chance(0.3) ? [r.int(8)] : [] }),
-      reference: (options, config, sinkLog) => ({ stream: new Writable({ highWaterMark: options.highWaterMark, objectMode, write: recorder(config, sinkLog) }) })
+      reference: (options, config, sinkLog) => ({ stream: finishingUncork(new Writable({ highWaterMark: options.highWaterMark, objectMode, write: recorder(config, sinkLog) })) })
     }
     list.push(
       {
@@ -202,7 +229,7 @@ const ndjson = [
     },
     model: parseAll,
     create: (options) => ({ stream: new NdjsonParser(options) }),
-    reference: (options) => ({ stream: new LineParser(options) })
+    reference: (options) => ({ stream: finishingUncork(new LineParser(options)) })
   },
   {
     kind: 'transform',
@@ -214,11 +241,11 @@ const ndjson = [
     model: (accepted) => ({ output: Buffer.from(accepted.map((v) => JSON.stringify(v === NULL ? null : v) + '\n').join('')), error: null }),
     create: (options) => ({ stream: new NdjsonStringifier(options) }),
     reference: (options) => ({
-      stream: new Transform({
+      stream: finishingUncork(new Transform({
         ...options,
         writableObjectMode: true,
         transform (value, encoding, callback) { callback(null, JSON.stringify(value === NULL ? null : value) + '\n') }
-      })
+      }))
     })
   }
 ]
