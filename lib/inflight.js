@@ -238,8 +238,8 @@ function endAnswered (stream, end, args) {
 /**
  * Core's `uncork()` (`uncork`, called on `stream`), with the finish not lost after `end()`.
  * A chunk queued behind a write in flight (end()'s own) and a cork() after end() hold it until
- * uncork(), as core does. Core's Writable (Node 20.20; its main branch has the same code) then
- * writes it inside uncork(), and a write that completes there at once, with no callback of its
+ * uncork(), as core does. Core's Writable (Node 20.20 and 24.22 alike) then writes it inside
+ * uncork(), and a write that completes there at once, with no callback of its
  * own (end()'s chunk has none) and no 'drain' owed (not in object mode), has core look for the
  * finish while it still counts its queue as being emptied; nothing looks again: no 'finish', no
  * 'end', no 'close', end()'s callback never called (core's own PassThrough and Writable too:
