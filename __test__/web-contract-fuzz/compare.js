@@ -50,6 +50,22 @@ function sawEnd (program, rec, branch) {
   return [...rec.outcomes.values()].includes('done') && ![...rec.outcomes.keys()].some((id) => id.startsWith('cancel@'))
 }
 
+/**
+ * Whether the reader (of the readable side, or of the tee's first branch) saw that side close
+ * before the first cancel() a reader made: its `closed` had resolved by then (the state that
+ * cancel() met). A readable side closes only once its queue is read out, after its writable side
+ * closed (the standard's ReadableStreamDefaultControllerClose), and cancel() on a closed stream
+ * does nothing, so the reader has had every unit the writable side took, as with no cancel() at
+ * all (sawEnd). A read the cancel() settled with done is no such end: the state is looked at
+ * before it.
+ */
+function endBeforeCancel (program, rec) {
+  const c = program.consumer
+  if (c === null || (c.mode !== 'reader' && c.mode !== 'tee')) return false
+  const j = program.ops.findIndex((op, k) => op.op === 'cancel' && /reader=true/.test(rec.pre[k] || ''))
+  return j >= 0 && / r=closed /.test(rec.pre[j])
+}
+
 /** Checks one run against the model; returns a list of problems. */
 function invariants (desc, program, rec) {
   const out = []
@@ -57,7 +73,7 @@ function invariants (desc, program, rec) {
   const full = desc.model(rec.issued.map((w) => w.input))
   const whole = desc.model(accepted(program, rec))
   for (const branch of ['main', 'tee']) {
-    const ended = sawEnd(program, rec, branch) ? 'the end' : null
+    const ended = sawEnd(program, rec, branch) ? 'the end' : branch === 'main' && endBeforeCancel(program, rec) ? 'the end before the cancel' : null
     for (const p of dataProblems({ objects: !desc.bytesOut, chunks: rec.delivered[branch], written: full.output, taken: whole.output, ended })) out.push(`${branch}: ${p}`)
   }
   // A parse error where the input written is valid: the face lost or changed a chunk. Checked on
