@@ -66,6 +66,35 @@ function endBeforeCancel (program, rec) {
   return j >= 0 && / r=closed /.test(rec.pre[j])
 }
 
+/**
+ * What a consumer still reading an open readable side is owed, or null where that is not known:
+ * the output of every write the writable side took (resolved), where the consumer's last read
+ * (the settle phase's, or the `for await`'s) is still waiting on an open readable side (not
+ * closed, errored or cancelled: a waiting read means its queue is empty). A TransformStream's
+ * write resolves once its transform has run and enqueued that output (the standard's
+ * TransformStreamDefaultSinkWriteAlgorithm), which then stays in the readable queue until read
+ * or until that side errors; a face takes the chunk and delivers its output a turn later
+ * (README, "Web Streams"), so by the time the settle phase's reads have waited, it has too. The
+ * runs where nothing closes or errors the readable side: a chunk a ByteLengthQueuingStrategy
+ * cannot size errors the writable side only (whatwg/streams#628), or the writer never closed.
+ * Only with a writer (a producer's pipe has no promise per chunk). For NdjsonParseStream the
+ * output of the complete lines taken: the rest waits for its newline or the end.
+ */
+function owedWhileOpen (desc, program, rec) {
+  const c = program.consumer
+  if (desc.kind !== 'transform' || program.producer.mode !== 'writer' || c === null) return null
+  if (c.mode === 'reader' || c.mode === 'tee') {
+    const drains = [...rec.outcomes.keys()].filter((k) => k.startsWith('drain'))
+    if (drains.length === 0 || rec.outcomes.get(drains[drains.length - 1]) !== 'pending' || rec.end.r !== null) return null
+  } else if (c.mode !== 'iter' || rec.outcomes.get('iter') !== 'pending') {
+    return null
+  }
+  const taken = accepted(program, rec)
+  if (!desc.bytesIn || desc.bytesOut) return desc.model(taken).output
+  const input = Buffer.concat(taken)
+  return desc.model([input.subarray(0, input.lastIndexOf(0x0a) + 1)]).output
+}
+
 /** Checks one run against the model; returns a list of problems. */
 function invariants (desc, program, rec) {
   const out = []
@@ -76,6 +105,9 @@ function invariants (desc, program, rec) {
     const ended = sawEnd(program, rec, branch) ? 'the end' : branch === 'main' && endBeforeCancel(program, rec) ? 'the end before the cancel' : null
     for (const p of dataProblems({ objects: !desc.bytesOut, chunks: rec.delivered[branch], written: full.output, taken: whole.output, ended })) out.push(`${branch}: ${p}`)
   }
+  const owed = owedWhileOpen(desc, program, rec)
+  const got = joined(!desc.bytesOut, rec.delivered.main).length
+  if (owed !== null && got < owed.length) out.push(`main: a read waiting on the open readable side after ${got} units, where the writes taken owe ${owed.length}`)
   // A parse error where the input written is valid: the face lost or changed a chunk. Checked on
   // every run, aligned or not: such a loss tears the run down early, where it delivered nothing
   // (an empty delivery is a valid prefix) and its outcomes differ from the reference's from the
