@@ -283,9 +283,31 @@ function compare (desc, program, s, c) {
   }
 }
 
+/**
+ * NdjsonParseStream's failure on an invalid line errors its readable side only after the values
+ * before that line were read (README, "Cancellation and errors"): where the face's consumer (a
+ * reader, or a `for await`) met that error, it got every value before the line (the model's
+ * output of the input written; the first invalid line of what the face took is the first of
+ * it). A TransformStream may throw them away (controller.error() empties its readable queue), so
+ * this is the face's own promise, not compared with the reference. Not under tee() (an errored
+ * source errors both branches, which throws away what they held) nor a pipe (its destination's
+ * abort throws away the writes still queued).
+ */
+function valuesBeforeFailure (desc, program, rec) {
+  const c = program.consumer
+  if (desc.name !== 'NdjsonParseStream' || c === null) return []
+  const { output, error } = desc.model(rec.issued.map((w) => w.input))
+  if (!error) return []
+  const met = c.mode === 'reader' ? rec.end.r === `errored:NdjsonError:${error}` : c.mode === 'iter' && rec.outcomes.get('iter') === `rej:NdjsonError:${error}`
+  const got = joined(true, rec.delivered.main)
+  if (!met || isDeepStrictEqual(got, output)) return []
+  return [`main: failed with ${error} after ${got.length} values, where the input written has ${output.length} before its invalid line`]
+}
+
 function compareRuns (desc, program, s, c) {
   const problems = []
   for (const p of invariants(desc, program, s)) problems.push('sluice: ' + p)
+  for (const p of valuesBeforeFailure(desc, program, s)) problems.push('sluice: ' + p)
   for (const p of invariants(desc, program, c)) problems.push('reference (fuzz bug?): ' + p)
   const eq = equality(problems, 'reference')
   eq('synchronous throws', s.throws, c.throws)
