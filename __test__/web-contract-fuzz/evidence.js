@@ -547,6 +547,50 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE queue-shape (release), with a producer's pipe. A pipeThrough whose source enqueues
+  // two values back to back and closes; three turns, read(), the reader's releaseLock() (fuzz
+  // seed 62240 of NdjsonStringifyStream, minimised). A TransformStream with a chunk per value
+  // still has the second line queued: the release rejects the reader's `closed`. One that joins
+  // the lines of the values written back to back (a turn later) had one chunk, which the read
+  // got, and has closed: `closed` resolved, as on the face (README: values written back to back
+  // share a batch).
+  async 'join-then-release-pipe' () {
+    const out = {}
+    const line = (v) => Buffer.from(JSON.stringify(v) + '\n')
+    // (The face's default readable strategy, which the fuzz's reference is given.)
+    const bytes = () => new ByteLengthQueuingStrategy({ highWaterMark: 16384 })
+    const joining = () => {
+      let held = []
+      let turn = null
+      return new TransformStream({
+        transform (value, controller) {
+          held.push(line(value))
+          turn ??= immediate().then(() => { controller.enqueue(Buffer.concat(held)); held = []; turn = null })
+        },
+        flush: () => turn
+      }, undefined, bytes())
+    }
+    const kinds = {
+      'TransformStream (a chunk per value)': () => new TransformStream({ transform: (value, controller) => controller.enqueue(line(value)) }, undefined, bytes()),
+      'TransformStream (joins the lines written back to back)': joining,
+      NdjsonStringifyStream: () => new web.NdjsonStringifyStream()
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      let ctl
+      const src = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 })
+      const reader = src.pipeThrough(make()).getReader()
+      const closed = outcome(reader.closed)
+      ctl.enqueue([null, null])
+      ctl.enqueue('')
+      ctl.close()
+      for (let i = 0; i < 3; i++) await immediate()
+      const sizes = []
+      const read = outcome(reader.read().then((v) => { if (!v.done) sizes.push(v.value.byteLength); return v }))
+      reader.releaseLock()
+      out[label] = { read: await read, sizes, closed: await closed }
+    }
+    return out
+  },
   // engine.js givenAllDelivered. A producer's pipe with preventAbort, preventClose and a signal
   // (writable strategy of 4 chunks, readable of 0): the source enqueues 64679 and 5 bytes, three
   // turns, 69796 bytes, three turns, the signal; a read, a microtask, the reader released, a
