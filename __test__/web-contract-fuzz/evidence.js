@@ -270,6 +270,39 @@ const CASES = {
     const abort = outcome(writer.abort(R))
     return { close: await close, abort: await abort, read: await outcome(reader.read()), next: await outcome(reader.read()) }
   },
+  // ALLOWANCE abort-during-close (the abort, the reference stalled). A consumer's pipe into a
+  // destination of highWaterMark 0, a readable strategy of highWaterMark 0; an awaited write, a
+  // close() given two turns, abort(R) (fuzz seed 61799 of BoundedBufferStream (block, bytes),
+  // minimised; its write(null) before the abort is left out: it errors the reference's writable
+  // side with the strategy's TypeError, which changes nothing here, and meets Node 20's internal
+  // assertion on the face, whose close is in flight). The identity TransformStream's write waits
+  // for room that the pipe never makes: the close stays queued behind it and the abort waits for
+  // it, all for good ('pending' after 50 ms here). One with room for the write (readable
+  // highWaterMark 1) finishes the close and the abort resolves; the face took the write, its
+  // close waits for the reader, and the abort tears it down at once (README, "Cancellation and
+  // errors"): the close and the abort reject with R, as in close-then-abort.
+  async 'stalled-close-then-abort' () {
+    const out = {}
+    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+    const count = (highWaterMark) => new CountQueuingStrategy({ highWaterMark })
+    const kinds = {
+      'TransformStream (readable highWaterMark 0)': () => new TransformStream({}, undefined, count(0)),
+      'TransformStream (readable highWaterMark 1)': () => new TransformStream({}, undefined, count(1)),
+      'BoundedBufferStream (capacity 1, readable highWaterMark 0)': () => new web.BoundedBufferStream({ capacity: 1, overflow: 'block' }, undefined, count(0))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const pipe = outcome(ts.readable.pipeTo(new WritableStream({}, count(0))))
+      const writer = ts.writable.getWriter()
+      const write = outcome(writer.write(new Uint8Array([67])))
+      await Promise.race([write, late()])
+      const close = outcome(writer.close())
+      await Promise.race([close, immediate().then(() => immediate())])
+      const abort = outcome(writer.abort(R))
+      out[label] = { write: await Promise.race([write, late()]), close: await Promise.race([close, late()]), abort: await Promise.race([abort, late()]), pipe: await Promise.race([pipe, late()]) }
+    }
+    return out
+  },
   // ALLOWANCE source-race (sink log). A pipe from a source that the program closes right after
   // enqueueing two chunks and a number (no bytes) into a byte stage: the identity transform fails
   // on the number while the source still holds the last chunk, so the pipe cancels the source;
