@@ -303,6 +303,59 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE held-write abort (later reads). A readable strategy of one chunk; the reader
+  // released, a write, three turns, a second write (held: no room), abort(R), the writer
+  // released, three turns, a new reader's read() (fuzz seed 61111 of ThrottleStream and
+  // MeterStream (objects), minimised). The identity TransformStream's second write waits for
+  // room (its transform has not run), and the abort waits for that write: the read gets the
+  // first value, its pull lets the write go (rejected with R) and only then the readable side
+  // errors. One with room for the second write took it: the abort errors the readable side at
+  // once, throwing the queued values away, and the read rejects with R. A pair of a
+  // WritableStream whose held write watches its controller's signal (rejected with its reason
+  // at the abort) and a ReadableStream its abort() errors rejects both, as the face does
+  // (README, "Cancellation and errors": an abort stops the component at once, even while a
+  // write is held by a full stage).
+  async 'held-write-abort-later' () {
+    const out = {}
+    const count = (highWaterMark) => new CountQueuingStrategy({ highWaterMark })
+    const watching = () => {
+      let rctl
+      let held = null
+      const readable = new ReadableStream({ start (c) { rctl = c }, pull () { if (held !== null) held() } }, count(1))
+      const writable = new WritableStream({
+        write (chunk, wctl) {
+          if (rctl.desiredSize > 0) return rctl.enqueue(chunk)
+          return new Promise((resolve, reject) => {
+            held = () => { held = null; rctl.enqueue(chunk); resolve() }
+            wctl.signal.addEventListener('abort', () => { held = null; reject(wctl.signal.reason) }, { once: true })
+          })
+        },
+        close () { rctl.close() },
+        abort (reason) { rctl.error(reason) }
+      })
+      return { readable, writable }
+    }
+    const kinds = {
+      'TransformStream (readable highWaterMark 1)': () => new TransformStream({}, undefined, count(1)),
+      'TransformStream (readable highWaterMark 2)': () => new TransformStream({}, undefined, count(2)),
+      'WritableStream and ReadableStream (a held write watches the signal)': watching,
+      'ThrottleStream (objects)': () => new web.ThrottleStream({ objectMode: true, rate: 1e12 }, undefined, count(1)),
+      'MeterStream (objects)': () => new web.MeterStream({ objectMode: true }, undefined, count(1))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const first = outcome(writer.write(1))
+      for (let i = 0; i < 3; i++) await immediate()
+      const second = outcome(writer.write(2))
+      const abort = outcome(writer.abort(R))
+      writer.releaseLock()
+      for (let i = 0; i < 3; i++) await immediate()
+      const read = await outcome(ts.readable.getReader().read())
+      out[label] = { first: await first, second: await second, abort: await abort, read }
+    }
+    return out
+  },
   // ALLOWANCE source-race (sink log). A pipe from a source that the program closes right after
   // enqueueing two chunks and a number (no bytes) into a byte stage: the identity transform fails
   // on the number while the source still holds the last chunk, so the pipe cancels the source;
