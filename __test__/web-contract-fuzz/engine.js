@@ -662,6 +662,10 @@ async function runSide (desc, make, program, ref = null) {
   }
   for (let i = 0; i < 5; i++) await immediate()
   rec.end = { writerDesired: writer === null ? 'no writer' : desiredOf(writer), w: state.wTerminal, r: state.rTerminal }
+  // (The face's writable side errored by its strategy before any teardown, and it holds nothing
+  // more for its reader: its readable side stays open for good (strategyStranded above;
+  // compare.js, ALLOWANCE strategy-error-before-signal). False for the reference.)
+  rec.strandedByStrategy = made.face !== undefined && erroredByStrategy(made.face) && heldOutput(made.face) === 0
   return rec
 }
 

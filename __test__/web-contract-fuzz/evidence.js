@@ -802,6 +802,44 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE strategy-error-before-signal. The same with the producer's signal in the source
+  // error's place, and reads before it: a pipeThrough with a signal into a writable side with a
+  // ByteLengthQueuingStrategy of highWaterMark 1 and a readable one of one chunk; the source
+  // enqueues 199, 47126 and 76 bytes and an object (no byteLength), three turns, three reads,
+  // the signal, a read (fuzz seed 66408 of BoundedBufferStream (block, bytes), minimised). The
+  // identity TransformStream whose readable side pushes back keeps its pipe waiting before the
+  // object: the signal aborts the writable side and the last read rejects with S. One with room
+  // for the chunks has written the object first: its size() errors the writable side only
+  // (whatwg/streams#628), the pipe is over and the signal does nothing: the last read waits for
+  // good, as on the face (its own buffer took the chunks).
+  async 'strategy-error-before-signal' () {
+    const out = {}
+    const S = new Error('signal reason')
+    const count = (highWaterMark) => new CountQueuingStrategy({ highWaterMark })
+    const bytes1 = () => new ByteLengthQueuingStrategy({ highWaterMark: 1 })
+    const kinds = {
+      'TransformStream (readable highWaterMark 1)': () => new TransformStream({}, bytes1(), count(1)),
+      'TransformStream (readable highWaterMark 4)': () => new TransformStream({}, bytes1(), count(4)),
+      'BoundedBufferStream (capacity 4, bytes)': () => new web.BoundedBufferStream({ capacity: 4, overflow: 'block' }, bytes1(), count(1))
+    }
+    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+    for (const [label, make] of Object.entries(kinds)) {
+      let ctl
+      const ac = new AbortController()
+      const src = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 })
+      const reader = src.pipeThrough(make(), { signal: ac.signal }).getReader()
+      for (const n of [199, 47126, 76]) ctl.enqueue(new Uint8Array(n))
+      ctl.enqueue({})
+      for (let i = 0; i < 3; i++) await immediate()
+      const sizes = []
+      const read = () => outcome(reader.read().then((v) => { if (!v.done) sizes.push(v.value.byteLength); return v }))
+      const reads = [read(), read(), read()]
+      ac.abort(S)
+      reads.push(read())
+      out[label] = { reads: (await Promise.all(reads.map((r) => Promise.race([r, late()])))).map((r) => (r === 'rejected Error' ? 'rejected S' : r)), sizes }
+    }
+    return out
+  },
   // ALLOWANCE brokeLater (the face's close first). A `for await` breaking after 3 chunks; two
   // awaited writes, a write, the writer released, a turn, a new writer's desiredSize, a write and
   // close() (fuzz seed 59738 of NdjsonStringifyStream, minimised). A TransformStream with a
