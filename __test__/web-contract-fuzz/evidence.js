@@ -914,6 +914,38 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE same-tick cancel (an unsizable chunk in its tick). Right after construction, a
+  // writable ByteLengthQueuingStrategy of highWaterMark 0: reader.cancel(C), then in its tick a
+  // write of a string (which that strategy cannot size) and write(42) (fuzz seeds 68418 of
+  // ThrottleStream and MeterStream (bytes), 68121 of NdjsonParseStream, minimised). The
+  // identity TransformStream's writable side is still writable (its cancel errors it a promise
+  // job later): the string's size errors it with the strategy's RangeError, and write(42) is
+  // rejected with that. A TransformStream whose transformer's cancel() errors its controller at
+  // once (conforming: the standard lets a transformer's cancel error the stream) has errored
+  // its writable side with C inside cancel(): both writes are rejected with C, as the face's.
+  async 'cancel-then-unsizable' () {
+    const out = {}
+    const erroringAtOnce = (w) => {
+      let controller
+      return new TransformStream({ start (c) { controller = c }, cancel (reason) { controller.error(reason) } }, w)
+    }
+    const kinds = {
+      'TransformStream (identity)': (w) => new TransformStream({}, w),
+      'TransformStream (its cancel errors at once)': erroringAtOnce,
+      'MeterStream (bytes)': (w) => new web.MeterStream({}, w),
+      NdjsonParseStream: (w) => new web.NdjsonParseStream({}, w)
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make(new ByteLengthQueuingStrategy({ highWaterMark: 0 }))
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      const cancel = outcome(reader.cancel(C))
+      const string = outcome(writer.write('V\tWzD?3l'))
+      const invalid = outcome(writer.write(42))
+      out[label] = { cancel: await cancel, string: await string, invalid: await invalid, writerClosed: await outcome(writer.closed) }
+    }
+    return out
+  },
   // ALLOWANCE brokeLater (the face's loop sooner). A `for await` breaking after 1 chunk, a
   // readable ByteLengthQueuingStrategy of 1 byte; a microtask, write(false), N microtasks,
   // close() (fuzz seed 60626 of NdjsonStringifyStream, N = 3). The identity TransformStream's
