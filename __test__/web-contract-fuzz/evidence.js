@@ -946,6 +946,46 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE invalid-chunk-later (desiredSize). An awaited write, then a write and write(42) (no
+  // bytes) in a tick, a microtask, the writer released, a microtask, a new writer's desiredSize
+  // (fuzz seed 70064 of BoundedBufferStream (block, bytes), minimised). The identity
+  // TransformStream (a transform that refuses a chunk that is no bytes) has run both transforms
+  // by then and errored both sides: null. One whose transform takes a turn is still on the write
+  // before the chunk (in flight, the chunk queued): -1, as the face, whose component takes the
+  // chunk behind it. Both end errored with the chunk's TypeError.
+  async 'invalid-chunk-later' () {
+    const out = {}
+    // (The readable side the face has by default, as the fuzz's reference.)
+    const bytes = () => new ByteLengthQueuingStrategy({ highWaterMark: 16384 })
+    const refuse = (chunk, ctl) => {
+      // (As the fuzz's reference refuses it: errors the stream, then throws.)
+      if (!ArrayBuffer.isView(chunk)) {
+        const err = Object.assign(new TypeError('not bytes'), { code: 'ERR_INVALID_ARG_TYPE' })
+        ctl.error(err)
+        throw err
+      }
+      ctl.enqueue(chunk)
+    }
+    const kinds = {
+      'TransformStream (identity, refusing no bytes)': () => new TransformStream({ transform: refuse }, undefined, bytes()),
+      'TransformStream (a turn per chunk, refusing no bytes)': () => new TransformStream({ transform: async (c, ctl) => { await immediate(); refuse(c, ctl) } }, undefined, bytes()),
+      'BoundedBufferStream (block, bytes)': () => new web.BoundedBufferStream({ capacity: 4, overflow: 'block' })
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      let writer = ts.writable.getWriter()
+      await writer.write(new Uint8Array([0x6b]))
+      const write = outcome(writer.write(new Uint8Array([0xc3, 0xaf])))
+      const chunk = outcome(writer.write(42))
+      await Promise.resolve()
+      writer.releaseLock()
+      await Promise.resolve()
+      writer = ts.writable.getWriter()
+      const desiredSize = writer.desiredSize
+      out[label] = { desiredSize, write: await write, chunk: await chunk, writerClosed: await outcome(writer.closed) }
+    }
+    return out
+  },
   // ALLOWANCE brokeLater (the face's loop sooner). A `for await` breaking after 1 chunk, a
   // readable ByteLengthQueuingStrategy of 1 byte; a microtask, write(false), N microtasks,
   // close() (fuzz seed 60626 of NdjsonStringifyStream, N = 3). The identity TransformStream's
