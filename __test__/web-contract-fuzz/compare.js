@@ -1675,9 +1675,31 @@ function compareRuns (desc, program, s, c) {
     program.producer.signal && sigOp >= 0 && endOp >= 0 && !program.ops.slice(0, endOp).some((op) => ['abort', 'cancel', 'invalidWrite'].includes(op.op)) && !destinationFailed
   const closedHere = (x, y, xl, yl) => closeRaced && x.outcomes.get('pipe-in') === 'ok' && y.outcomes.get('pipe-in') === 'rej:' + sigX &&
     isDeepStrictEqual(xl, ['close']) && yl.length === 0
+  // ALLOWANCE monitored-refused-sooner (sink log): the other way round of monitored-refused-later,
+  // with preventAbort: a producer's pipe with its signal and preventAbort, given a chunk that is
+  // no bytes and then the signal, a writable strategy of highWaterMark 0. The reference's
+  // writer.ready never resolves (desiredSize 0), so its pipe never read the chunk, and the signal
+  // cancelled the source with its reason X; MonitoredWritableStream's own queue is one chunk
+  // (ALLOWANCE monitored-queue), so its pipe read and wrote the chunk, the face refused it and
+  // errored (aborting its destination, ALLOWANCE monitored-abort) before the signal, and the pipe
+  // cancelled the source with the chunk's error E. A WritableStream with a queue of one chunk
+  // does what the face does: `node __test__/web-contract-fuzz/evidence.js
+  // monitored-refused-sooner`. (Without preventAbort the same run passes by teardown-race: the
+  // reference's sink's 'abort:X' pairs with the face's refused abort.) Only the reference's
+  // 'source-cancel:X' against the face's 'source-cancel:E', only where an invalid chunk came
+  // before the signal with no teardown before it, the face's pipe was rejected with E and the
+  // reference's with X, the reference's sink has no entry and no destination failed. Seed 68218
+  // of MonitoredWritableStream (bytes): null, a turn, the signal.
+  const chunkE = s.outcomes.get('pipe-in') || ''
+  const refusedSooner = desc.kind === 'writable' && program.producer.mode === 'pipeTo' && program.producer.preventAbort && program.producer.signal &&
+    sigOp >= 0 && program.ops.some((op, k) => k < sigOp && op.op === 'invalidWrite') &&
+    !program.ops.slice(0, sigOp).some((op) => ['abort', 'cancel', 'close'].includes(op.op)) && !destinationFailed &&
+    /^rej:TypeError:ERR_(INVALID_ARG_TYPE|STREAM_NULL_VALUES)$/.test(chunkE) && c.outcomes.get('pipe-in') === 'rej:' + sigX &&
+    !cr4.some((l) => !l.startsWith('source-')) && sr.includes('source-cancel:' + chunkE.slice(4))
+  const cr5 = refusedSooner ? cr4.map((l) => (l === 'source-cancel:' + sigX ? 'source-cancel:' + chunkE.slice(4) : l)) : cr4
   const sr5 = sr.filter((l) => !((refusedThere && l === 'abort:' + refusedX) || (monitoredEndedThere && l === 'abort:' + sigX)))
-  const sl = abortBesideCancel(closedHere(s, c, sr5, cr4) ? [] : sr5)
-  const cl = abortBesideCancel(closedHere(c, s, cr4, sr5) ? [] : cr4)
+  const sl = abortBesideCancel(closedHere(s, c, sr5, cr5) ? [] : sr5)
+  const cl = abortBesideCancel(closedHere(c, s, cr5, sr5) ? [] : cr5)
   if (!(stalled && isDeepStrictEqual(sl.slice(0, cl.length), cl))) eq('sink log', sl, cl)
   return { problems, aligned }
 }

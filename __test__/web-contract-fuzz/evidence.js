@@ -1055,6 +1055,44 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE monitored-refused-sooner. A producer's pipe with preventAbort and its signal
+  // enqueues a null, a turn, then the signal (fuzz seed 68218 of MonitoredWritableStream
+  // (bytes), minimised; a writable ByteLengthQueuingStrategy of highWaterMark 0). A
+  // WritableStream of highWaterMark 0 never has room (desiredSize 0), so the pipe never reads the
+  // null and the signal cancels the source with its AbortError; one with a queue of one chunk
+  // reads and writes it, its sink refuses it, and the pipe cancels the source with the null's
+  // error before the signal, as with MonitoredWritableStream (its queue is one chunk; its
+  // highWaterMark of 0 bytes is what it buffers before the destination).
+  async 'monitored-refused-sooner' () {
+    const out = {}
+    const kinds = {
+      'WritableStream (highWaterMark 0)': (sink) => new WritableStream(sink, { highWaterMark: 0, size: () => 1 }),
+      'WritableStream (one chunk)': (sink) => new WritableStream(sink, new CountQueuingStrategy({ highWaterMark: 1 })),
+      'MonitoredWritableStream (highWaterMark 0)': (sink) => new web.MonitoredWritableStream(sink, { highWaterMark: 0 })
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const log = []
+      const sink = {
+        write (chunk, controller) {
+          if (chunk === null) {
+            const err = Object.assign(new TypeError('null'), { code: 'ERR_STREAM_NULL_VALUES' })
+            controller.error(err)
+            throw err
+          }
+        },
+        abort (reason) { log.push('abort: ' + name(reason)) }
+      }
+      let ctl
+      const ac = new AbortController()
+      const source = new ReadableStream({ start (c) { ctl = c }, cancel (reason) { log.push('source-cancel: ' + name(reason)) } }, { highWaterMark: 0 })
+      const pipe = outcome(source.pipeTo(make(sink), { preventAbort: true, signal: ac.signal }))
+      ctl.enqueue(null)
+      await immediate()
+      ac.abort()
+      out[label] = { pipe: await pipe, log }
+    }
+    return out
+  },
   // MonitoredWritableStream settles the write once its own buffer took it (it resolves), so its
   // abort reaches its destination (a WritableStream of its own over the sink) at another moment
   // of that write than the writer's abort does on a plain WritableStream: whether the sink's
