@@ -587,6 +587,38 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE close-later (release), a write refused in between. A turn after the start,
+  // close(), a microtask, a write (refused: the close is queued; Node 20 throws
+  // ERR_INTERNAL_ASSERTION), the reader's releaseLock() (fuzz seed 73639 of ThrottleStream and
+  // MeterStream (bytes), minimised): the refused write changes nothing, and the reader's
+  // `closed` is as in close-microtask-release: resolved on the identity TransformStream,
+  // rejected by the release (TypeError) where the flush takes a turn, as on the faces.
+  async 'close-write-release' () {
+    const out = {}
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream(),
+      'TransformStream (a flush that takes a turn)': () => new TransformStream({ flush: () => immediate() }),
+      'MeterStream (bytes)': () => new web.MeterStream({})
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      await immediate()
+      const closed = outcome(reader.closed)
+      const close = outcome(writer.close())
+      await Promise.resolve()
+      let write
+      try {
+        write = outcome(writer.write(new Uint8Array([0x3b])))
+      } catch (err) {
+        write = Promise.resolve('threw ' + name(err))
+      }
+      reader.releaseLock()
+      out[label] = { closed: await closed, close: await close, write: await write }
+    }
+    return out
+  },
   // ALLOWANCE queue-shape (release, a read). Three writes back to back (4, 8 and 5 bytes),
   // close(), the writer released, read(), three turns, read(), read(), the reader's
   // releaseLock(), with a readable strategy of one chunk (fuzz seed 53636 of ThrottleStream and
