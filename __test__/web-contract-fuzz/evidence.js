@@ -72,6 +72,41 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE closed-before-signal (a producer's pipe). A producer's pipeTo into the stage, a
+  // consumer's pipeTo (preventCancel, a signal) into a slow destination (a turn per chunk,
+  // highWaterMark 1); the source enqueues chunks of 5, 156, 5 and 7 bytes, a microtask, closes,
+  // three turns, the signal (fuzz seed 74282 of BoundedBufferStream (block, bytes), minimised).
+  // The identity TransformStream's consumer pipe is still writing the last chunk: it aborts the
+  // destination. The same TransformStream given three microtasks to start before the chunks
+  // (the face's sides start two microtasks sooner) is a turn ahead: its pipe has closed the
+  // destination before the signal, as BoundedBufferStream's.
+  async 'ended-before-consumer-signal' () {
+    const out = {}
+    const bytes = () => new ByteLengthQueuingStrategy({ highWaterMark: 16384 })
+    const kinds = {
+      'TransformStream (identity)': [() => new TransformStream({}, undefined, bytes()), 0],
+      'TransformStream (identity, three microtasks to start)': [() => new TransformStream({}, undefined, bytes()), 3],
+      'BoundedBufferStream (block, bytes)': [() => new web.BoundedBufferStream({ capacity: 2, overflow: 'block' }), 0]
+    }
+    for (const [label, [make, start]] of Object.entries(kinds)) {
+      const log = []
+      const ts = make()
+      let ctl
+      const ac = new AbortController()
+      const pipeIn = outcome(new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeTo(ts.writable))
+      const sink = new WritableStream({ write: () => immediate(), close () { log.push('dest-close') }, abort (r) { log.push('dest-abort:' + name(r)) } },
+        new CountQueuingStrategy({ highWaterMark: 1 }))
+      const pipeOut = outcome(ts.readable.pipeTo(sink, { preventCancel: true, signal: ac.signal }))
+      for (let i = 0; i < start; i++) await Promise.resolve()
+      for (const n of [5, 156, 5, 7]) ctl.enqueue(new Uint8Array(n))
+      await Promise.resolve()
+      ctl.close()
+      for (let i = 0; i < 3; i++) await immediate()
+      ac.abort(new Error('S'))
+      out[label] = { pipeIn: await pipeIn, pipeOut: await pipeOut, log }
+    }
+    return out
+  },
   // ALLOWANCE closed-before-abort. Right after construction: writer.close(), a microtask,
   // writer.abort(R) (fuzz seed 15677 of NdjsonStringifyStream, minimised; two microtasks: 15772
   // of NdjsonParseStream). A plain WritableStream has started by then: its close is in flight,
