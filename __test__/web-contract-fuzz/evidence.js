@@ -1082,6 +1082,40 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE brokeLater (the face's loop sooner: a writer released, a new writer's
+  // desiredSize). As break-before-close, with the writer's releaseLock() in close()'s place and
+  // a new writer taken right after (fuzz seed 74335 of NdjsonStringifyStream: a readable strategy
+  // of 0 bytes, breakAt 2). Where the break's cancel came first, the released writer's `closed`
+  // is rejected with its undefined and the new writer sees null; where the release came first,
+  // `closed` is rejected by the release (TypeError) and the new writer sees a number. The
+  // identity TransformStream switches at more microtasks than the face, whose writable side
+  // starts two microtasks sooner.
+  async 'break-before-release' () {
+    const out = {}
+    const line = (v) => new TextEncoder().encode(JSON.stringify(v) + '\n')
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream({ transform (v, controller) { controller.enqueue(line(v)) } }, undefined, new ByteLengthQueuingStrategy({ highWaterMark: 1 })),
+      NdjsonStringifyStream: () => new web.NdjsonStringifyStream({}, undefined, new ByteLengthQueuingStrategy({ highWaterMark: 1 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const rows = []
+      for (let n = 1; n <= 8; n++) {
+        const ts = make()
+        const loop = outcome((async () => { for await (const v of ts.readable) { void v; break } })())
+        const writer = ts.writable.getWriter()
+        await Promise.resolve()
+        writer.write(false).catch(() => {})
+        for (let i = 0; i < n; i++) await Promise.resolve()
+        const closed = outcome(writer.closed)
+        writer.releaseLock()
+        const desiredSize = ts.writable.getWriter().desiredSize
+        rows.push(`${n}: closed ${await closed}, desiredSize ${desiredSize}`)
+        await loop
+      }
+      out[label] = rows
+    }
+    return out
+  },
   // ALLOWANCE monitored-refused-later. A producer's pipe enqueues a chunk of 22 bytes and a null,
   // a turn, then the source errors with E (fuzz seed 44122 of MonitoredWritableStream (bytes),
   // minimised; the signal in E's place: seed 16850). A WritableStream with room for both (a
