@@ -245,6 +245,46 @@ const CASES = {
     const write = await outcome(writer.write(244))
     return { write, writerClosed: await outcome(writer.closed) }
   },
+  // ALLOWANCE node-cancel-write (a close after it). A readable side of highWaterMark 0; two
+  // writes, an awaited read, a read, a write, reader.cancel(C), a microtask, writer.close()
+  // (fuzz seed 75357 of NdjsonStringifyStream, minimised; n microtasks before the second read).
+  // The identity TransformStream: the
+  // second read's pull let the held write's transform go a microtask later, after cancel() had
+  // cleared the algorithms: Node 20's bare TypeError (nodejs/node#62036) errors the writable
+  // side, still "erroring" behind that write at the close, which is queued and rejected with the
+  // TypeError. A TransformStream whose readable side had room for the writes (they were taken,
+  // nothing in flight) and whose cancel() errors its controller at once has an errored writable
+  // side: the close is refused (TypeError ERR_INVALID_STATE), as the face's.
+  async 'cancel-then-close-later' () {
+    const out = {}
+    const kinds = {
+      'TransformStream (identity, readable highWaterMark 0)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 0 })),
+      'TransformStream (its cancel errors at once, readable highWaterMark 16)': () => {
+        let controller
+        return new TransformStream({ start (c) { controller = c }, cancel (reason) { controller.error(reason) } }, undefined, new CountQueuingStrategy({ highWaterMark: 16 }))
+      },
+      'NdjsonStringifyStream (readable highWaterMark 0)': () => new web.NdjsonStringifyStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 0 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const rows = []
+      for (let n = 0; n <= 4; n++) {
+        const ts = make()
+        const writer = ts.writable.getWriter()
+        const reader = ts.readable.getReader()
+        const writes = [outcome(writer.write('')), outcome(writer.write(''))]
+        await reader.read()
+        for (let i = 0; i < n; i++) await Promise.resolve()
+        reader.read().catch(() => {})
+        writes.push(outcome(writer.write(false)))
+        reader.cancel(C).catch(() => {})
+        await Promise.resolve()
+        const close = outcome(writer.close())
+        rows.push(`${n}: writes ${(await Promise.all(writes)).join(', ')}; close ${await close}`)
+      }
+      out[label] = rows
+    }
+    return out
+  },
   // ALLOWANCE later-output (release). A read waits, write(1), then the reader's releaseLock() in
   // the same tick (fuzz seed 482, minimised): the identity TransformStream ran its transform inside write() and fulfilled the
   // read; a stage whose output comes a turn later (the face, the TransformStream with a turn per
