@@ -1053,6 +1053,44 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE same-tick cancel (an invalid chunk after a close()). A turn after the start, a
+  // read, reader.cancel(C), writer.close(), write(null) in its tick (fuzz seed 79114 of
+  // BoundedBufferStream (block, bytes), minimised). The identity TransformStream's writable side
+  // is still writable in that tick: it takes the close, and refuses the chunk behind it before
+  // looking at it (Node 20: ERR_INTERNAL_ASSERTION, the close in flight; ERR_INVALID_STATE once
+  // it has completed). A TransformStream whose transformer's cancel() errors its controller at
+  // once has errored its writable side with C inside cancel(): the close is refused
+  // (ERR_INVALID_STATE) and the chunk rejected with C, as the face's (its cancel() itself
+  // rejects with C on Node 20; the face's resolves, as the fuzz's reference's: not in question).
+  async 'cancel-close-invalid' () {
+    const out = {}
+    const erroringAtOnce = () => {
+      let controller
+      return new TransformStream({ start (c) { controller = c }, cancel (reason) { controller.error(reason) } })
+    }
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream(),
+      'TransformStream (its cancel errors at once)': erroringAtOnce,
+      'BoundedBufferStream (block, bytes)': () => new web.BoundedBufferStream({ capacity: 64, overflow: 'block' })
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      await immediate()
+      const read = outcome(reader.read())
+      const cancel = outcome(reader.cancel(C))
+      const close = outcome(writer.close())
+      let invalid
+      try {
+        invalid = outcome(writer.write(null))
+      } catch (err) {
+        invalid = Promise.resolve('threw ' + name(err))
+      }
+      out[label] = { read: await read, cancel: await cancel, close: await close, invalid: await invalid }
+    }
+    return out
+  },
   // ALLOWANCE invalid-chunk-later (desiredSize). An awaited write, then a write and write(42) (no
   // bytes) in a tick, a microtask, the writer released, a microtask, a new writer's desiredSize
   // (fuzz seed 70064 of BoundedBufferStream (block, bytes), minimised). The identity
