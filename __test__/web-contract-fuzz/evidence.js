@@ -156,6 +156,37 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE cancel-while-erroring, a producer's pipe. A pipeThrough (writable
+  // ByteLengthQueuingStrategy of highWaterMark 64, the readable side with room); three turns;
+  // the source enqueues a byte and a string (which that strategy cannot size), two microtasks,
+  // reader.cancel(C) (fuzz seed 80648 of BoundedBufferStream (block, bytes), minimised). The
+  // identity TransformStream has finished the byte's write: its writable side has "errored" and
+  // the cancel rejects with the strategy's RangeError. One with a turn per chunk still has that
+  // write in flight ("erroring"): the cancel resolves, as the face's. A turn later all three
+  // reject.
+  async 'cancel-while-erroring-pipe' () {
+    const out = {}
+    const room = () => new ByteLengthQueuingStrategy({ highWaterMark: 16384 })
+    const kinds = {
+      'TransformStream (identity)': (w) => new TransformStream({}, w, room()),
+      'TransformStream (a turn per chunk)': (w) => new TransformStream({ transform: async (c, ctl) => { await immediate(); ctl.enqueue(c) } }, w, room()),
+      'BoundedBufferStream (block, bytes)': (w) => new web.BoundedBufferStream({ capacity: 64, overflow: 'block' }, w)
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      for (const later of ['two microtasks', 'a turn']) {
+        const ts = make(new ByteLengthQueuingStrategy({ highWaterMark: 64 }))
+        let ctl
+        const reader = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeThrough(ts).getReader()
+        for (let i = 0; i < 3; i++) await immediate()
+        ctl.enqueue(new Uint8Array([0xef]))
+        ctl.enqueue('')
+        if (later === 'a turn') await immediate()
+        else for (let i = 0; i < 2; i++) await Promise.resolve()
+        out[`${label}, ${later}`] = await outcome(reader.cancel(C))
+      }
+    }
+    return out
+  },
   // ALLOWANCE cancel-in-teardown-tick. A turn after the start, a chunk written (or none), a
   // microtask, writer.abort(), reader.cancel(C) in its tick ('abort'); or a producer's pipeTo
   // with a signal, a turn, the signal (a chunk enqueued five microtasks before it, or none), a
