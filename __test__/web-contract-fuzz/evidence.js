@@ -107,6 +107,56 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE ended-before-signal (sink log), values joined. A producer's pipeTo with a signal
+  // into the stage (a readable strategy of one chunk), a consumer's pipeTo (preventCancel) into a
+  // slow destination (a turn per chunk, highWaterMark 1); the source enqueues four values and
+  // closes, a turn, the signal (fuzz seed 82030 of NdjsonStringifyStream, minimised). A
+  // TransformStream with a chunk per value still holds writes behind its readable side: the
+  // signal aborts its producer pipe (rejected with the signal's reason, printed 'Error'), which
+  // errors the readable side, and the consumer's pipe aborts the destination. One that joins the
+  // lines until its flush, with room for them, had taken them all and closed: both pipes
+  // resolve, the destination is closed, as the face's (README: values written back to back
+  // share a batch).
+  async 'joined-before-producer-signal' () {
+    const out = {}
+    const line = (v) => Buffer.from(JSON.stringify(v) + '\n')
+    const one = () => new CountQueuingStrategy({ highWaterMark: 1 })
+    const joining = () => {
+      let held = []
+      let turn = null
+      return new TransformStream({
+        transform (value, controller) {
+          held.push(line(value))
+          turn ??= immediate().then(() => { if (held.length) controller.enqueue(Buffer.concat(held)); held = []; turn = null })
+        },
+        flush (controller) {
+          if (held.length) controller.enqueue(Buffer.concat(held))
+          held = []
+        }
+      }, undefined, new CountQueuingStrategy({ highWaterMark: 4 }))
+    }
+    const kinds = {
+      'TransformStream (a chunk per value)': () => new TransformStream({ transform: (value, controller) => controller.enqueue(line(value)) }, undefined, one()),
+      'TransformStream (joins the lines until its flush, readable highWaterMark 4)': joining,
+      NdjsonStringifyStream: () => new web.NdjsonStringifyStream({}, undefined, one())
+    }
+    const settled = (p) => Promise.race([outcome(p), new Promise((resolve) => setTimeout(resolve, 100, 'pending'))])
+    for (const [label, make] of Object.entries(kinds)) {
+      const log = []
+      const ts = make()
+      let ctl
+      const ac = new AbortController()
+      const pipeIn = settled(new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeTo(ts.writable, { signal: ac.signal }))
+      const sink = new WritableStream({ write: () => immediate(), close () { log.push('dest-close') }, abort (r) { log.push('dest-abort:' + name(r)) } }, one())
+      const pipeOut = settled(ts.readable.pipeTo(sink, { preventCancel: true }))
+      for (const v of [{ a: 1 }, true, { b: 2 }, false]) ctl.enqueue(v)
+      ctl.close()
+      await immediate()
+      ac.abort(new Error('S'))
+      out[label] = { pipeIn: await pipeIn, pipeOut: await pipeOut, log }
+    }
+    return out
+  },
   // ALLOWANCE closed-before-abort. Right after construction: writer.close(), a microtask,
   // writer.abort(R) (fuzz seed 15677 of NdjsonStringifyStream, minimised; two microtasks: 15772
   // of NdjsonParseStream). A plain WritableStream has started by then: its close is in flight,
