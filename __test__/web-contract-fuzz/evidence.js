@@ -14,6 +14,29 @@ const R = new Error('abort reason')
 const name = (x) => (x === C ? 'C' : x === R ? 'R' : x === undefined ? 'undefined' : `${x.name}${x.code ? ':' + x.code : ''}`)
 const outcome = (p) => p.then((v) => (v && typeof v === 'object' && 'done' in v ? (v.done ? 'done' : 'value') : 'ok'), (e) => 'rejected ' + name(e))
 
+const line = (v) => Buffer.from(JSON.stringify(v) + '\n')
+
+/**
+ * A TransformStream that joins the JSON lines of values written back to back into one chunk, a
+ * turn after the first of them, as NdjsonStringifyStream batches them (README); its flush
+ * enqueues what is still held at once.
+ */
+function joiningLines (readableStrategy) {
+  let held = []
+  const emit = (controller) => {
+    if (held.length) controller.enqueue(Buffer.concat(held))
+    held = []
+  }
+  let turn = null
+  return new TransformStream({
+    transform (value, controller) {
+      held.push(line(value))
+      turn ??= immediate().then(() => { emit(controller); turn = null })
+    },
+    flush: emit
+  }, undefined, readableStrategy)
+}
+
 const faces = {
   'TransformStream (identity)': (w, r) => new TransformStream({}, w, r),
   // A TransformStream whose transform takes a turn, as a face's component does (README: "our
@@ -119,22 +142,8 @@ const CASES = {
   // share a batch).
   async 'joined-before-producer-signal' () {
     const out = {}
-    const line = (v) => Buffer.from(JSON.stringify(v) + '\n')
     const one = () => new CountQueuingStrategy({ highWaterMark: 1 })
-    const joining = () => {
-      let held = []
-      let turn = null
-      return new TransformStream({
-        transform (value, controller) {
-          held.push(line(value))
-          turn ??= immediate().then(() => { if (held.length) controller.enqueue(Buffer.concat(held)); held = []; turn = null })
-        },
-        flush (controller) {
-          if (held.length) controller.enqueue(Buffer.concat(held))
-          held = []
-        }
-      }, undefined, new CountQueuingStrategy({ highWaterMark: 4 }))
-    }
+    const joining = () => joiningLines(new CountQueuingStrategy({ highWaterMark: 4 }))
     const kinds = {
       'TransformStream (a chunk per value)': () => new TransformStream({ transform: (value, controller) => controller.enqueue(line(value)) }, undefined, one()),
       'TransformStream (joins the lines until its flush, readable highWaterMark 4)': joining,
@@ -830,20 +839,9 @@ const CASES = {
   // share a batch).
   async 'join-then-release-pipe' () {
     const out = {}
-    const line = (v) => Buffer.from(JSON.stringify(v) + '\n')
     // (The face's default readable strategy, which the fuzz's reference is given.)
     const bytes = () => new ByteLengthQueuingStrategy({ highWaterMark: 16384 })
-    const joining = () => {
-      let held = []
-      let turn = null
-      return new TransformStream({
-        transform (value, controller) {
-          held.push(line(value))
-          turn ??= immediate().then(() => { controller.enqueue(Buffer.concat(held)); held = []; turn = null })
-        },
-        flush: () => turn
-      }, undefined, bytes())
-    }
+    const joining = () => joiningLines(bytes())
     const kinds = {
       'TransformStream (a chunk per value)': () => new TransformStream({ transform: (value, controller) => controller.enqueue(line(value)) }, undefined, bytes()),
       'TransformStream (joins the lines written back to back)': joining,
