@@ -15,33 +15,19 @@ const { Throttle, BoundedBuffer, Meter, MonitoredWritable, NdjsonParser, NdjsonS
 const { randomValue } = require('./engine.js')
 const { identityBytes, identityValues } = require('./harness.js')
 const { inlineParsing } = require('../../lib/ndjson/inline.js')
+const { uncorkAfterEnd } = require('../../lib/inflight.js')
 
 const MONITOR = { interval: 20, stallMs: 50 }
 
 /**
  * A core reference whose uncork() after end() finishes, as the contract has it (README,
- * "Backpressure and memory"): a cork() after end() holds a chunk still queued behind a write in
- * flight (end()'s own) until uncork(), and the stream then finishes. Core's Writable (Node 20.20)
- * writes that chunk inside uncork() and, when that write completes at once with no callback of
- * its own and no 'drain' owed, looks for the finish while it still counts its queue as being
- * emptied, and never again: the reference hung with its writable side ended, nothing left
- * (NdjsonParser seed 140410: a write held by a full readable side, end(chunk), cork(), the
- * settle's uncork()). Each queued write given a callback of its own, core completes it from a
- * tick, which finds the queue empty: what sluice's streams do (lib/inflight.js, uncorkAfterEnd).
+ * "Backpressure and memory"), through sluice's own lib/inflight.js uncorkAfterEnd: core's
+ * Writable hangs there (NdjsonParser seed 140410: a write held by a full readable side,
+ * end(chunk), cork(), the settle's uncork()).
  */
 function finishingUncork (stream) {
   const uncork = stream.uncork
-  stream.uncork = function () {
-    const state = this._writableState
-    if (this.writableEnded && this.writableCorked === 1) {
-      for (let i = state.bufferedIndex; i < state.buffered.length; i++) {
-        const entry = state.buffered[i]
-        const callback = entry.callback
-        entry.callback = (err) => callback(err)
-      }
-    }
-    return uncork.call(this)
-  }
+  stream.uncork = function () { uncorkAfterEnd(this, uncork) }
   return stream
 }
 
