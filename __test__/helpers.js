@@ -245,13 +245,13 @@ function flattenBatches (log) {
 
 /**
  * Runs node with `args` in a bare child process (async: a spawnSync would stall the other
- * tests); `env` adds variables. Resolves with `{ status, stdout, stderr }`; a timeout shows as
- * status 'SIGTERM'.
+ * tests); `env` adds variables, `cwd` is its working directory. Resolves with
+ * `{ status, stdout, stderr }`; a timeout shows as status 'SIGTERM'.
  */
-function runChild (args, { env = {}, timeout = 60000 } = {}) {
+function runChild (args, { env = {}, timeout = 60000, cwd } = {}) {
   const { execFile } = require('node:child_process')
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { encoding: 'utf8', timeout, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, args, { encoding: 'utf8', timeout, cwd, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       resolve({ status: err ? (err.code ?? err.signal) : 0, stdout, stderr })
     })
   })
