@@ -243,3 +243,161 @@ defineRun('configure(): the pool size, read back', {
 }, (t, { stdout }) => {
   t.is(stdout, '{"workers":4}\n')
 })
+
+// --- The `sluice` command's examples: the ```sh block of command lines and the transcripts
+// (``` blocks of `$ command` lines, each followed by what it prints), run with `sluice` on the
+// PATH as `npm install -g` or npx puts it there.
+
+/** The bare ``` blocks whose first line is a `$ ` command: transcripts, with their line. */
+function transcripts (markdown) {
+  const found = []
+  const lines = markdown.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] !== '```') continue
+    const start = i + 2
+    const body = []
+    while (++i < lines.length && lines[i] !== '```') body.push(lines[i])
+    if (body[0]?.startsWith('$ ')) found.push({ line: start, lines: body })
+  }
+  return found
+}
+
+const TRANSCRIPTS = transcripts(README)
+
+/** A fresh directory with `bin/sluice` → this package's command, for PATH. */
+function commandDir (t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-readme-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  fs.mkdirSync(path.join(dir, 'bin'))
+  fs.symlinkSync(path.join(ROOT, 'bin', 'sluice.js'), path.join(dir, 'bin', 'sluice'))
+  return dir
+}
+
+/** Runs `command` with sh in `dir` (the Node running the tests first on the PATH): `{ status, stdout, stderr }`. */
+function sh (dir, command) {
+  const { execFile } = require('node:child_process')
+  const env = { ...process.env, PATH: `${path.join(dir, 'bin')}:${path.dirname(process.execPath)}:${process.env.PATH}` }
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', command], { cwd: dir, env, encoding: 'utf8', timeout: 60000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? (err.code ?? err.signal) : 0, stdout, stderr })
+    })
+  })
+}
+
+/** Whether `expected` (lines) is `a` and `b` interleaved, each in its order (stdout and stderr shown together). */
+function interleaves (expected, a, b) {
+  const seen = new Map()
+  const go = (i, j) => {
+    if (i + j === expected.length) return i === a.length && j === b.length
+    const key = i * (b.length + 1) + j
+    if (seen.has(key)) return seen.get(key)
+    const ok = (i < a.length && a[i] === expected[i + j] && go(i + 1, j)) || (j < b.length && b[j] === expected[i + j] && go(i, j + 1))
+    seen.set(key, ok)
+    return ok
+  }
+  return go(0, 0)
+}
+
+const linesOf = (text) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'))
+
+const VALIDATION_TRANSCRIPT = TRANSCRIPTS.find((x) => x.lines[0].startsWith("$ printf '{\"id\":1,\"type\":\"PushEvent\"}"))
+
+test('the sluice command: the validation transcript prints exactly what the README shows', async (t) => {
+  t.truthy(VALIDATION_TRANSCRIPT, 'README: the transcript that makes events.ndjson is gone')
+  const dir = commandDir(t)
+  let last = 0
+  let i = 0
+  const lines = VALIDATION_TRANSCRIPT.lines
+  while (i < lines.length) {
+    const command = lines[i].slice(2)
+    const expected = []
+    while (++i < lines.length && !lines[i].startsWith('$ ')) expected.push(lines[i])
+    if (command === 'echo $?') {
+      t.deepEqual([String(last)], expected, command)
+      continue
+    }
+    const r = await sh(dir, command)
+    last = r.status
+    t.true(interleaves(expected, linesOf(r.stdout), linesOf(r.stderr)), `${command}\nexpected:\n${expected.join('\n')}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`)
+  }
+})
+
+test('the sluice command: --stats json on the same file, as the README shows it (timings aside)', async (t) => {
+  const transcript = TRANSCRIPTS.find((x) => x.lines[0] === '$ sluice --ndjson --on-invalid skip --stats json events.ndjson > /dev/null')
+  t.truthy(transcript, 'README: the --stats json transcript is gone')
+  const dir = commandDir(t)
+  t.is((await sh(dir, VALIDATION_TRANSCRIPT.lines[0].slice(2))).status, 0)
+  const r = await sh(dir, transcript.lines[0].slice(2))
+  t.is(r.status, 0, r.stderr)
+  const shown = JSON.parse(transcript.lines[1])
+  const got = JSON.parse(r.stderr)
+  // A run's duration and mean rate are its own; everything else is the file's.
+  for (const stats of [shown, got]) {
+    t.is(typeof stats.durationMs, 'number')
+    t.is(typeof stats.rate.mean, 'number')
+    delete stats.durationMs
+    delete stats.rate.mean
+  }
+  t.deepEqual(got, shown)
+})
+
+test('the sluice command: the command lines of the README run as their comments say', async (t) => {
+  const block = README.slice(README.indexOf('```sh\nsluice big.log > copy.log'))
+  const commands = block.slice(6, block.indexOf('\n```')).split('\n').map((line) => line.replace(/\s+#.*$/, ''))
+  t.is(commands.length, 8, 'README: the block of command lines changed; update this test')
+  const dir = commandDir(t)
+  // Their inputs: the transcript's events.ndjson (an invalid line 2), a log, a dump; `./ingest`
+  // counts the lines it is given. `ssh host` is the one thing not run (no host here): the
+  // throttled copy goes to a local file instead.
+  t.is((await sh(dir, VALIDATION_TRANSCRIPT.lines[0].slice(2))).status, 0)
+  fs.writeFileSync(path.join(dir, 'big.log'), 'a log line\n'.repeat(5000))
+  fs.writeFileSync(path.join(dir, 'backup.tar'), Buffer.alloc(64 * 1024, 7))
+  fs.writeFileSync(path.join(dir, 'dump.ndjson'), '{"n":1}\n'.repeat(1000))
+  fs.writeFileSync(path.join(dir, 'ingest'), '#!/bin/sh\nwc -l\n', { mode: 0o755 })
+  const run = (command) => {
+    t.true(commands.includes(command), `README no longer has: ${command}`)
+    return sh(dir, command)
+  }
+  const read = (file) => fs.readFileSync(path.join(dir, file))
+
+  t.is((await run('sluice big.log > copy.log')).status, 0)
+  t.deepEqual(read('copy.log'), read('big.log'))
+
+  t.true(commands.includes("sluice --rate 5MiB/s backup.tar | ssh host 'cat > backup.tar'"))
+  t.is((await sh(dir, 'sluice --rate 5MiB/s backup.tar > sent.tar')).status, 0)
+  t.deepEqual(read('sent.tar'), read('backup.tar'))
+
+  const validated = await run('sluice --ndjson events.ndjson > /dev/null && echo valid')
+  t.is(validated.status, 1, 'exit 1 at the first invalid line')
+  t.is(validated.stdout, '')
+  t.regex(validated.stderr, /line 2/)
+
+  t.is((await run('sluice --ndjson --on-invalid skip --invalid-log bad.jsonl events.ndjson > clean.ndjson')).status, 0)
+  t.is(read('clean.ndjson').toString(), '{"id":1,"type":"PushEvent"}\n{"id":3,"type":"WatchEvent"}\n')
+  t.deepEqual(linesOf(read('bad.jsonl').toString()).map((l) => JSON.parse(l).line), [2, 5])
+
+  // Stops at line 2 (the default --on-invalid error): ingest is given the one line before it.
+  const ingested = await run('sluice --ndjson --rate 1000/s events.ndjson | ./ingest')
+  t.is(ingested.stdout.trim(), '1')
+  t.regex(ingested.stderr, /line 2/)
+
+  t.is((await run('sluice --ndjson --on-invalid skip --where \'.type == "PushEvent"\' events.ndjson > pushes.ndjson')).status, 0)
+  t.is(read('pushes.ndjson').toString(), '{"id":1,"type":"PushEvent"}\n')
+
+  const selected = await run('sluice --ndjson --on-invalid skip --select id,actor.login events.ndjson')
+  t.is(selected.status, 0)
+  t.is(selected.stdout, '{"id":1}\n{"id":3}\n')
+
+  const dumped = await run('sluice --stats json --quiet dump.ndjson | gzip > dump.ndjson.gz')
+  t.is(dumped.status, 0)
+  t.deepEqual(zlib.gunzipSync(read('dump.ndjson.gz')), read('dump.ndjson'))
+  t.is(JSON.parse(dumped.stderr).output.bytes, read('dump.ndjson').length)
+})
+
+test('the sluice command: every transcript of the README is checked above or named here', (t) => {
+  // The progress capture needs the 64 MB webhooks corpus, a terminal and a slower consumer; its
+  // lines are timings. cli-live.spec.js checks the progress line itself.
+  const notRun = ['$ sluice --ndjson --stats text real-webhooks-64MB.ndjson | sluice --quiet --rate 16MiB/s > /dev/null']
+  const checked = [VALIDATION_TRANSCRIPT?.lines[0], '$ sluice --ndjson --on-invalid skip --stats json events.ndjson > /dev/null']
+  t.deepEqual(TRANSCRIPTS.map((x) => x.lines[0]).filter((first) => !checked.includes(first) && !notRun.includes(first)), [])
+})
