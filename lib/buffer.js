@@ -66,7 +66,7 @@
 const { Transform } = require('node:stream')
 const { SluiceError, asError } = require('./errors.js')
 const { chunkBytes, itemBytes } = require('./bytes.js')
-const { answerFromDestroy, completeInOrder, endAnswered, throwLater, uncorkAfterEnd } = require('./inflight.js')
+const { answerFromDestroy, completeInOrder, mendEndAndUncork, throwLater } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -491,16 +491,6 @@ class BoundedBuffer extends Transform {
     this.#settle()
   }
 
-  end (...args) {
-    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
-    return endAnswered(this, super.end, args)
-  }
-
-  uncork () {
-    // The finish not lost to an uncork() after end() (lib/inflight.js).
-    uncorkAfterEnd(this, super.uncork)
-  }
-
   _destroy (err, callback) {
     const ring = this[kRing]
     // May run inside super() (an aborted `signal`), before the fields exist.
@@ -853,6 +843,9 @@ class BoundedBuffer extends Transform {
       { capacity, capacityBytes, buffered: ring.length, bufferedBytes: ring.bytes, size: this[kSizeOf] === noBytes ? 1 : size, item })
   }
 }
+
+// end() and uncork() as every sluice Writable side has them (lib/inflight.js).
+mendEndAndUncork(BoundedBuffer)
 
 function rankOf (priority, item) {
   let rank

@@ -263,6 +263,29 @@ function uncorkAfterEnd (stream, uncork) {
 }
 
 /**
+ * Gives `Class` (a sluice stream with a Writable side) core's `end()` and `uncork()` with the two
+ * mends above: `endAnswered` and `uncorkAfterEnd`. Every such class calls it once, after its
+ * definition; the base class's methods are looked up at each call, as `super.end` would be, and a
+ * subclass may still override them (MonitoredWritable.wrap's wrapper does, calling these through
+ * `super`).
+ */
+function mendEndAndUncork (Class) {
+  const base = Object.getPrototypeOf(Class.prototype)
+  Object.defineProperties(Class.prototype, {
+    end: {
+      value: function end (...args) { return endAnswered(this, base.end, args) },
+      writable: true,
+      configurable: true
+    },
+    uncork: {
+      value: function uncork () { uncorkAfterEnd(this, base.uncork) },
+      writable: true,
+      configurable: true
+    }
+  })
+}
+
+/**
  * When the Writable that holds `stream`'s writes (kWritesHeldBy) has a write in flight: answers
  * `callbacks` (end()'s) right after that write calls back and the writes queued behind it (which
  * its errorBuffer errors first) with what that errorBuffer would give them (its error, which a
@@ -363,4 +386,4 @@ function once (callback) {
   }
 }
 
-module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, endAnswered, holdEndsForHeldWrites, guarded, throwLater, uncorkAfterEnd, kWritesHeldBy }
+module.exports = { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, completeInOrder, callGuarded, coreTick, endAnswered, holdEndsForHeldWrites, guarded, mendEndAndUncork, throwLater, uncorkAfterEnd, kWritesHeldBy }

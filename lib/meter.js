@@ -43,7 +43,7 @@ const { performance } = require('node:perf_hooks')
 const native = require('./native.js')
 const { SluiceError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick, endAnswered, holdEndsForHeldWrites, uncorkAfterEnd, kWritesHeldBy } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, callGuarded, coreTick, holdEndsForHeldWrites, mendEndAndUncork, kWritesHeldBy } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting } = require('./signals.js')
 const { kNativeClock, validateClockOption } = require('./clock.js')
 
@@ -690,16 +690,6 @@ class Meter extends PassThrough {
     super._read(n)
   }
 
-  end (...args) {
-    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
-    return endAnswered(this, super.end, args)
-  }
-
-  uncork () {
-    // The finish not lost to an uncork() after end() (lib/inflight.js).
-    uncorkAfterEnd(this, super.uncork)
-  }
-
   _destroy (err, callback) {
     // May run inside super() (an aborted `signal`), before the measure exists.
     const m = this[kMeasure]
@@ -710,6 +700,9 @@ class Meter extends PassThrough {
     summaryWithoutClose(this, m)
   }
 }
+
+// end() and uncork() as every sluice Writable side has them (lib/inflight.js).
+mendEndAndUncork(Meter)
 
 function emitSummary (stream, stats) {
   stream.emit('summary', stats)
@@ -895,16 +888,6 @@ class MonitoredWritable extends Writable {
     if (!m.syncDone && m.callback !== null) m.busyStart()
   }
 
-  end (...args) {
-    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
-    return endAnswered(this, super.end, args)
-  }
-
-  uncork () {
-    // The finish not lost to an uncork() after end() (lib/inflight.js).
-    uncorkAfterEnd(this, super.uncork)
-  }
-
   _destroy (err, callback) {
     const m = this[kMeasure]
     if (m !== undefined) m.stop()
@@ -930,6 +913,9 @@ class MonitoredWritable extends Writable {
     }
   }
 }
+
+// end() and uncork() as every sluice Writable side has them (lib/inflight.js).
+mendEndAndUncork(MonitoredWritable)
 
 /**
  * Takes a MonitoredWritable subclass's own `_write`, `_writev` and `_destroy` into `user` (where

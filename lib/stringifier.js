@@ -60,7 +60,7 @@ const { isNumberObject, isStringObject } = require('node:util').types
 const { setImmediate, clearImmediate } = require('node:timers')
 const { NULL } = require('./ndjson.js')
 const { asError, describeThrown, unserializableError } = require('./errors.js')
-const { answerFromDestroy, completeInOrder, endAnswered, guarded, uncorkAfterEnd } = require('./inflight.js')
+const { answerFromDestroy, completeInOrder, guarded, mendEndAndUncork } = require('./inflight.js')
 const {
   STREAM_OPTIONS,
   pickStreamOptions,
@@ -367,16 +367,6 @@ class NdjsonStringifier extends Transform {
     if (!this.destroyed) callback()
   }
 
-  end (...args) {
-    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
-    return endAnswered(this, super.end, args)
-  }
-
-  uncork () {
-    // The finish not lost to an uncork() after end() (lib/inflight.js).
-    uncorkAfterEnd(this, super.uncork)
-  }
-
   _destroy (err, callback) {
     // May run inside super() (an aborted `signal`), before the fields exist.
     if (this[kEncoder] !== undefined) {
@@ -442,5 +432,8 @@ class NdjsonStringifier extends Transform {
     if (!this[kWant] && this[kEncoder].ready(true)) this[kOwed] = true
   }
 }
+
+// end() and uncork() as every sluice Writable side has them (lib/inflight.js).
+mendEndAndUncork(NdjsonStringifier)
 
 module.exports = { NdjsonStringifier, NdjsonEncoder, encoderOptions, addValue, KNOWN_OPTIONS, MAX_BATCH, NULL }

@@ -25,7 +25,7 @@ const native = require('./native.js')
 const { itemBytes } = require('./bytes.js')
 const { SluiceError, asError, nativeError, safeString } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, answerFromDestroy, endAnswered, uncorkAfterEnd } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, answerFromDestroy, mendEndAndUncork } = require('./inflight.js')
 const { kSignal, enroll, wait, stopWaiting, dispatchQueued } = require('./signals.js')
 const { kNativeClock, validateClockOption } = require('./clock.js')
 const {
@@ -475,16 +475,6 @@ class Throttle extends Transform {
     return { ...s, rate: ratePer(s.rate, this[kPer]), per: this[kPer] }
   }
 
-  end (...args) {
-    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
-    return endAnswered(this, super.end, args)
-  }
-
-  uncork () {
-    // The finish not lost to an uncork() after end() (lib/inflight.js).
-    uncorkAfterEnd(this, super.uncork)
-  }
-
   _destroy (err, callback) {
     // May run inside super() (an aborted `signal`), before the fields below exist.
     const gate = this[kGate]
@@ -505,6 +495,9 @@ class Throttle extends Transform {
     callback(err)
   }
 }
+
+// end() and uncork() as every sluice Writable side has them (lib/inflight.js).
+mendEndAndUncork(Throttle)
 
 /**
  * A chunk that may pass at once. Pushed, not handed to the callback: core's Transform drops an

@@ -76,7 +76,7 @@ const { Transform } = require('node:stream')
 const { setImmediate } = require('node:timers')
 const { SluiceError, asError, nativeError, destroyedError } = require('./errors.js')
 const { ensureRuntime } = require('./runtime.js')
-const { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, coreTick, endAnswered, uncorkAfterEnd } = require('./inflight.js')
+const { writeAnswerable, answerWriteInFlight, answerFromDestroy, completionsOwed, coreTick, mendEndAndUncork } = require('./inflight.js')
 
 // Event kinds, as in src/transport.rs.
 const KIND_DATA = 0
@@ -357,16 +357,6 @@ class NativeTransform extends Transform {
     return chunk
   }
 
-  end (...args) {
-    // end()'s callback answered even if a listener destroys the stream inside this call (lib/inflight.js).
-    return endAnswered(this, super.end, args)
-  }
-
-  uncork () {
-    // The finish not lost to an uncork() after end() (lib/inflight.js).
-    uncorkAfterEnd(this, super.uncork)
-  }
-
   _destroy (err, callback) {
     // May run inside super() (an aborted `signal`), before the fields below exist.
     const handle = this[kHandle]
@@ -407,6 +397,9 @@ class NativeTransform extends Transform {
     callback(err)
   }
 }
+
+// end() and uncork() as every sluice Writable side has them (lib/inflight.js).
+mendEndAndUncork(NativeTransform)
 
 /** The TSFN callback; `this` is the stream. Runs on the JS thread with an array of events. */
 function onNativeEvents (events) {
