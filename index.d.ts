@@ -285,7 +285,7 @@ export interface ThrottleOptions extends Pick<TransformOptions, 'highWaterMark' 
   mode?: 'shape' | 'enforce'
   /** Share this group's budget. */
   group?: ThrottleGroup
-  /** A group member's share relative to the others (> 0). Default 1. */
+  /** A group member's share relative to the others, 1e-9 to 1e9. Default 1. */
   weight?: number
   /** The pieces a waiting byte chunk is granted in (never more than the burst); releases are never finer than the timer's wake-ups. Default: 5 ms of rate, at least 1 KiB. Refused with objectMode, mode 'enforce' or a cost other than 'bytes'. */
   chunkSize?: number
@@ -351,7 +351,7 @@ export interface MonitorOptions {
   interval?: number
   /** Emit `'stall'` after this many ms without progress (reported at most stallMs/4 late, never early), 10 to 2^31 or `Infinity`. Default: `Infinity` (off). */
   stallMs?: number
-  /** Half-life of the smoothed rate (and so of the ETA), in ms. Default: 5000. */
+  /** Half-life of the smoothed rate (and so of the ETA), in ms, a finite number > 0. Default: 5000. */
   halfLifeMs?: number
   /** Expected total in bytes (items in object mode): enables `percent` and `eta`; null: unknown. */
   total?: number | null
@@ -466,7 +466,7 @@ export interface MonitoredWritableOptions extends MonitorOptions, Pick<WritableO
 export declare class MonitoredWritable extends Writable {
   constructor(options?: MonitoredWritableOptions)
   /** A Writable forwarding to `destination`, honouring its backpressure; errors and close propagate both ways, end() ends it. */
-  static wrap(destination: NodeJS.WritableStream | Writable, options?: MonitorOptions): MonitoredWritable
+  static wrap(destination: Writable | (NodeJS.WritableStream & { destroy(error?: Error): unknown }), options?: MonitorOptions): MonitoredWritable
   readonly name: string
   stats(): MeterStats
   getStats(): MeterStats
@@ -512,7 +512,7 @@ export type Metered = Meter | MonitoredWritable | MeterStream | MonitoredWritabl
 /** Names the stage that limits a pipeline from its meters, in pipeline order (null without meters). */
 export declare function bottleneck(meters: readonly Metered[], options?: { since?: readonly MeterStats[] }): Bottleneck | null
 /** A compact text diagram of the stages: rate, busy/blocked/starved bars, the bottleneck marked. */
-export declare function formatPipeline(meters: readonly Metered[], options?: { width?: number; since?: readonly MeterStats[] }): string
+export declare function formatPipeline(meters: readonly Metered[], options?: { /** 1 to 200 columns. */ width?: number; since?: readonly MeterStats[] }): string
 /** The Prometheus text exposition (0.0.4) of the meters, one `name` label each. */
 export declare function toPrometheus(meters: readonly Metered[] | Metered): string
 /** Registers the meters' metric families with a prom-client Registry (prom-client is an optional peer). */

@@ -832,6 +832,9 @@ test('bad options are TypeError/RangeError naming the option', (t) => {
     const err = t.throws(() => new BoundedBuffer(options), { instanceOf: type }, JSON.stringify(options))
     t.true(err.message.includes(name), `${err.message} names ${name}`)
   }
+  // Neither bounds it: the error is about the option the user gave, not the one left unset.
+  t.regex(t.throws(() => new BoundedBuffer({ capacityBytes: Infinity }), { instanceOf: RangeError }).message, /^The value of "options\.capacityBytes" is out of range/)
+  t.regex(t.throws(() => new BoundedBuffer({ objectMode: true, capacity: Infinity }), { instanceOf: RangeError }).message, /^The value of "options\.capacity" is out of range/)
 })
 
 test('pressureLevels with holes are refused, naming the hole', (t) => {

@@ -287,7 +287,7 @@ function validateLevels (opts) {
 function capacityBytesOf (item) {
   const n = itemBytes(item)
   if (n >= 0) return n
-  const err = new TypeError(`BoundedBuffer with capacityBytes in object mode measures strings, Buffers, typed arrays and ArrayBuffers; got ${item === null ? 'null' : typeof item}. Use capacity (items) for other values`)
+  const err = new TypeError(`BoundedBuffer with capacityBytes in object mode measures strings, Buffers, typed arrays, DataViews, ArrayBuffers and SharedArrayBuffers; got ${item === null ? 'null' : typeof item}. Use capacity (items) for other values`)
   err.code = 'ERR_INVALID_ARG_TYPE'
   throw err
 }
@@ -333,6 +333,10 @@ class BoundedBuffer extends Transform {
     const capacityBytes = validateInteger(opts, 'capacityBytes', 1, Number.MAX_SAFE_INTEGER,
       neither && !objectMode ? DEFAULT_CAPACITY_BYTES : Infinity, { allowInfinity: true })
     if (capacity === Infinity && capacityBytes === Infinity) {
+      // Named after the option the user gave (capacityBytes: Infinity alone leaves capacity unset).
+      if (opts.capacity === undefined) {
+        throw rangeError('options.capacityBytes', 'finite, or options.capacity finite (a bounded buffer needs a bound)', capacityBytes)
+      }
       throw rangeError('options.capacity', 'finite, or options.capacityBytes finite (a bounded buffer needs a bound)', capacity)
     }
     const overflow = validateOneOf(opts, 'overflow', OVERFLOW, 'block')
