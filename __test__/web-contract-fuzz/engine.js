@@ -260,6 +260,15 @@ async function runSide (desc, make, program, ref = null) {
     // ThrottleStream and MeterStream (bytes). The reads' outcomes are compared in compare.js.)
     const givenAllDelivered = () => /^(read@|drain)/.test(id) && producerLetGo() &&
       isDeepStrictEqual(joined(!desc.bytesOut, rec.delivered.main), desc.model(rec.issued.map((w) => w.input)).output)
+    // (Nor a read or the reader's `closed`, once this side's producer pipeThrough with
+    // preventClose had finished before its signal came (finishedBeforeSignal below: nothing will
+    // end the writable side) and this side's consumer has the whole output of everything its
+    // source was given, where the reference's pipe had not finished and the signal errored its
+    // readable side. A TransformStream with room for every chunk does what the face does: `node
+    // __test__/web-contract-fuzz/evidence.js ended-before-signal` (preventClose). Seed 85668 of
+    // ThrottleStream and MeterStream (bytes). The reads' outcomes are compared in compare.js.)
+    const finishedAllDelivered = () => /^(read@|drain|rclosed)/.test(id) && finishedBeforeSignal() &&
+      isDeepStrictEqual(joined(!desc.bytesOut, rec.delivered.main), desc.model(rec.issued.map((w) => w.input)).output)
     // (Nor a read or a reader's `closed` once the face's writable side has errored by its
     // strategy's size() (a chunk a ByteLengthQueuingStrategy cannot size; lib/web/face.js
     // erroredByStrategy) and the face holds nothing more for its reader (heldOutput): the
@@ -273,7 +282,7 @@ async function runSide (desc, make, program, ref = null) {
     // strategy-error-before-abort`. Seed 55454 of BoundedBufferStream (block, bytes). The data is
     // checked against the model; the reads' outcomes in compare.js.)
     const strategyStranded = () => /^(read@|drain|rclosed)/.test(id) && made.face !== undefined && erroredByStrategy(made.face) && heldOutput(made.face) === 0
-    const refWaited = () => !hasAll() && !releasedThere() && !brokeThereOnly(id) && !strandedLoop(id) && !givenAllDelivered() && !strategyStranded() && (final || (joins ? id.startsWith('drain') && ref !== null && ref.drainEnded : ref !== null && ref.waits.get(id) === true))
+    const refWaited = () => !hasAll() && !releasedThere() && !brokeThereOnly(id) && !strandedLoop(id) && !givenAllDelivered() && !finishedAllDelivered() && !strategyStranded() && (final || (joins ? id.startsWith('drain') && ref !== null && ref.drainEnded : ref !== null && ref.waits.get(id) === true))
     const isLong = () => refWaited() && !deadline.hung && !openForever()
     const heldForReader = () => made !== null && made.face !== undefined && !consumerReads() && waitsForReader(made.face)
     // (Not a read: a read waiting is room, though not in the promise jobs between a read() and
@@ -379,6 +388,24 @@ async function runSide (desc, make, program, ref = null) {
     const reason = end.op === 'abort' ? 'rej:E' : `rej:${end.reason ? 'S' : 'AbortError:20'}`
     if (p.mode === 'pipeTo') return rec.outcomes.get('pipe-in') === reason
     return !made.writable.locked && /\bstate: 'writable'/.test(inspect(made.writable))
+  }
+
+  // A producer pipeThrough with preventClose and a signal, that finished by its source's close()
+  // before the signal came: the source was not cancelled (a pipe the signal stopped cancels its
+  // source, unless preventCancel: then not), no abort (the source's error) or invalid chunk in
+  // the program, the input valid, the writable side let go and still 'writable' (a pipe the
+  // signal stopped without preventAbort aborts it). Nothing will end the writable side, so the
+  // readable side stays open after the output. Only where the reference's readable side ended
+  // errored with the signal's reason (its pipe had not finished: its writes waited behind its
+  // readable side's backpressure). Seed 85668 of ThrottleStream and MeterStream (bytes).
+  const finishedBeforeSignal = () => {
+    const p = program.producer
+    if (ref === null || p.mode !== 'pipeThrough' || !p.preventClose || !p.signal || p.preventCancel) return false
+    const sig = program.ops.find((op) => op.op === 'signal')
+    if (sig === undefined || ref.end === null || ref.end.r !== `errored:${sig.reason ? 'S' : 'AbortError:20'}`) return false
+    return rec.log.includes('source-end') && !rec.log.some((l) => l.startsWith('source-cancel')) &&
+      !program.ops.some((op) => ['abort', 'invalidWrite'].includes(op.op)) && !desc.model(rec.issued.map((w) => w.input)).error &&
+      !made.writable.locked && /\bstate: 'writable'/.test(inspect(made.writable))
   }
 
   // A `for await` that breaks after breakAt chunks, with fewer here, after a chunk a

@@ -79,19 +79,31 @@ const CASES = {
       'TransformStream (readable highWaterMark 4)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 4 })),
       'BoundedBufferStream (capacity 64)': () => new web.BoundedBufferStream({ objectMode: true, capacity: 64, overflow: 'block' }, undefined, new CountQueuingStrategy({ highWaterMark: 1 }))
     }
-    for (const [label, make] of Object.entries(kinds)) {
-      let ctl
-      const ac = new AbortController()
-      const reader = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeThrough(make(), { signal: ac.signal }).getReader()
-      ctl.enqueue(1)
-      ctl.enqueue(2)
-      ctl.enqueue(3)
-      ctl.close()
-      for (let i = 0; i < 3; i++) await immediate()
-      ac.abort()
-      const reads = []
-      for (let r = null; r === null || (r.startsWith('value') && reads.length < 10);) reads.push(r = await outcome(reader.read()))
-      out[label] = reads.join(' ')
+    // (And with preventAbort or preventClose, the end the signal gives the pipe: with preventAbort
+    // the pipe that has not finished cancels its source (throwing away any chunk it still queued)
+    // and leaves the writable side open, so the last read waits ('pending' after 50 ms here);
+    // with preventClose the pipe that has finished leaves it open, and the last read waits after
+    // every value. Fuzz seeds 88895 (preventAbort) of ThrottleStream and MeterStream (objects),
+    // 85668 (preventClose) of ThrottleStream and MeterStream (bytes): the identity
+    // TransformStream that holds one chunk on its readable side against the face and the one with
+    // room for all.)
+    kinds['MeterStream (objects)'] = () => new web.MeterStream({ objectMode: true }, undefined, new CountQueuingStrategy({ highWaterMark: 1 }))
+    const read = (reader) => Promise.race([outcome(reader.read()), new Promise((resolve) => setTimeout(resolve, 50, 'pending'))])
+    for (const options of [{}, { preventAbort: true }, { preventClose: true }]) {
+      for (const [label, make] of Object.entries(kinds)) {
+        let ctl
+        const ac = new AbortController()
+        const reader = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeThrough(make(), { signal: ac.signal, ...options }).getReader()
+        ctl.enqueue(1)
+        ctl.enqueue(2)
+        ctl.enqueue(3)
+        ctl.close()
+        for (let i = 0; i < 3; i++) await immediate()
+        ac.abort()
+        const reads = []
+        for (let r = null; r === null || (r.startsWith('value') && reads.length < 10);) reads.push(r = await read(reader))
+        out[`${Object.keys(options).join('') || 'no options'}, ${label}`] = reads.join(' ')
+      }
     }
     return out
   },
@@ -150,19 +162,24 @@ const CASES = {
       NdjsonStringifyStream: () => new web.NdjsonStringifyStream({}, undefined, one())
     }
     const settled = (p) => Promise.race([outcome(p), new Promise((resolve) => setTimeout(resolve, 100, 'pending'))])
-    for (const [label, make] of Object.entries(kinds)) {
-      const log = []
-      const ts = make()
-      let ctl
-      const ac = new AbortController()
-      const pipeIn = settled(new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeTo(ts.writable, { signal: ac.signal }))
-      const sink = new WritableStream({ write: () => immediate(), close () { log.push('dest-close') }, abort (r) { log.push('dest-abort:' + name(r)) } }, one())
-      const pipeOut = settled(ts.readable.pipeTo(sink, { preventCancel: true }))
-      for (const v of [{ a: 1 }, true, { b: 2 }, false]) ctl.enqueue(v)
-      ctl.close()
-      await immediate()
-      ac.abort(new Error('S'))
-      out[label] = { pipeIn: await pipeIn, pipeOut: await pipeOut, log }
+    // (And with pipeThrough in pipeTo's place, whose promise is not the caller's: the same end.
+    // Fuzz seed 87746 of NdjsonStringifyStream.)
+    for (const through of [false, true]) {
+      for (const [label, make] of Object.entries(kinds)) {
+        const log = []
+        const ts = make()
+        let ctl
+        const ac = new AbortController()
+        const src = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 })
+        const pipeIn = through ? (src.pipeThrough(ts, { signal: ac.signal }), 'not the caller\'s') : settled(src.pipeTo(ts.writable, { signal: ac.signal }))
+        const sink = new WritableStream({ write: () => immediate(), close () { log.push('dest-close') }, abort (r) { log.push('dest-abort:' + name(r)) } }, one())
+        const pipeOut = settled(ts.readable.pipeTo(sink, { preventCancel: true }))
+        for (const v of [{ a: 1 }, true, { b: 2 }, false]) ctl.enqueue(v)
+        ctl.close()
+        await immediate()
+        ac.abort(new Error('S'))
+        out[(through ? 'pipeThrough, ' : 'pipeTo, ') + label] = { pipeIn: await pipeIn, pipeOut: await pipeOut, log }
+      }
     }
     return out
   },
@@ -304,6 +321,68 @@ const CASES = {
     writer = ts.writable.getWriter()
     const desiredSize = writer.desiredSize
     return { desiredSize, close: await outcome(writer.close()), pipe: await pipe }
+  },
+  // ALLOWANCE signal-cancel-later (the face closed, the reference never took the write). A
+  // consumer's pipeTo with a signal into a slow destination (a turn per chunk, highWaterMark 4);
+  // right after construction the signal, writes of 8 and 1000 bytes, the writer released, a
+  // turn, a new writer's desiredSize and close() (fuzz seed 89381 of BoundedBufferStream (block,
+  // bytes), shortened). The identity TransformStream's writable side has not started (its start waits
+  // for the transformer's): the write is still queued when the pipe cancels its readable side,
+  // which errors the writable side (the write rejected, the close refused). A WritableStream
+  // joined to a ReadableStream (standard streams, which start two microtasks sooner, as the
+  // face's sides do: ALLOWANCE start-timing) took the write, and the pipe's pending read got the
+  // chunk, which the pipe still writes at its shutdown and waits for: its cancel comes after the
+  // slow destination's turn, after the writer's close() has completed, and throws away the
+  // second chunk, still queued. As on the face.
+  async 'signal-at-start' () {
+    const out = {}
+    const joinedPair = () => {
+      let rc
+      let wc
+      const readable = new ReadableStream({ start (c) { rc = c }, cancel (reason) { wc.error(reason) } }, { highWaterMark: 0 })
+      const writable = new WritableStream({ start (c) { wc = c }, write (chunk) { rc.enqueue(chunk) }, close () { rc.close() } })
+      return { readable, writable }
+    }
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream(),
+      'WritableStream joined to a ReadableStream': joinedPair,
+      'BoundedBufferStream (block, bytes)': () => new web.BoundedBufferStream({ capacity: 64, overflow: 'block' })
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const ac = new AbortController()
+      const got = []
+      const sink = new WritableStream({ write: (chunk) => { got.push(chunk.byteLength); return immediate() } }, new CountQueuingStrategy({ highWaterMark: 4 }))
+      const pipe = outcome(ts.readable.pipeTo(sink, { signal: ac.signal }))
+      let writer = ts.writable.getWriter()
+      ac.abort()
+      const writes = [outcome(writer.write(new Uint8Array(8))), outcome(writer.write(new Uint8Array(1000)))]
+      writer.releaseLock()
+      await immediate()
+      writer = ts.writable.getWriter()
+      const desiredSize = writer.desiredSize
+      out[label] = { writes: await Promise.all(writes), desiredSize, close: await outcome(writer.close()), pipe: await pipe, got }
+    }
+    return out
+  },
+  // ALLOWANCE erroring-or-errored (a loop that breaks). A `for await` that breaks after 4
+  // values; three writes (the third awaited), a fourth, a microtask, close(), a microtask, a
+  // fifth write (fuzz seed 97772 of BoundedBufferStream (block, objects), minimised). The
+  // identity TransformStream's loop has broken and its cancel errored the writable side: the
+  // close and the late write are rejected with undefined. One with a turn per chunk breaks
+  // later: the close is still queued, and the late write is refused (TypeError
+  // ERR_INVALID_STATE), as on the face.
+  async 'break-then-write-after-close' (make) {
+    const ts = make()
+    const writer = ts.writable.getWriter()
+    let n = 0
+    const loop = outcome((async () => { for await (const v of ts.readable) { void v; if (++n >= 4) break } })())
+    const writes = [outcome(writer.write(1)), outcome(writer.write(2)), await outcome(writer.write(3)), outcome(writer.write(4))]
+    await Promise.resolve()
+    const close = outcome(writer.close())
+    await Promise.resolve()
+    const late = await outcome(writer.write(5))
+    return { writes: await Promise.all(writes), close: await close, late, loop: await loop }
   },
   // ALLOWANCE same-tick cancel. A read waits; reader.cancel(C) then writer.close() in the same
   // tick (fuzz seed 45, minimised): Node's
@@ -863,6 +942,52 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE queue-shape (release), NdjsonParseStream. A readable strategy of highWaterMark 0;
+  // a write of three lines, a read, a write of '4' (no newline), close(), two reads, a turn, a
+  // read and the reader's releaseLock() in its tick (fuzz seed 92475 of NdjsonParseStream,
+  // minimised and shortened). A line-parsing TransformStream with no room on its readable side
+  // holds the second write back (its transform waits for a read with nothing queued), so its
+  // close() and the flush of '4' wait too: the last read waits, and the release rejects it and
+  // `closed`. One with room has taken the write and flushed at close(): the last read gets '4',
+  // the readable side has closed before the release, `closed` resolved, as on the face, whose
+  // input queue takes the write (README, "Backpressure").
+  async 'parse-ahead-then-release' () {
+    const out = {}
+    const lines = (hwm) => {
+      let rest = ''
+      const parse = (text, controller) => { if (text.trim() !== '') controller.enqueue(JSON.parse(text)) }
+      return new TransformStream({
+        transform (chunk, controller) {
+          const parts = (rest + Buffer.from(chunk).toString()).split('\n')
+          rest = parts.pop()
+          for (const part of parts) parse(part, controller)
+        },
+        flush (controller) { parse(rest, controller) }
+      }, undefined, new CountQueuingStrategy({ highWaterMark: hwm }))
+    }
+    const kinds = {
+      'TransformStream (lines, readable highWaterMark 0)': () => lines(0),
+      'TransformStream (lines, readable highWaterMark 16)': () => lines(16),
+      'NdjsonParseStream (readable highWaterMark 0)': () => new web.NdjsonParseStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 0 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      const closed = outcome(reader.closed)
+      void writer.write(Buffer.from('1\n2\n3\n')).catch(() => {})
+      const reads = [await outcome(reader.read())]
+      void writer.write(Buffer.from('4')).catch(() => {})
+      const close = outcome(writer.close())
+      reads.push(await outcome(reader.read()), await outcome(reader.read()))
+      await immediate()
+      const last = outcome(reader.read())
+      reader.releaseLock()
+      reads.push(await last)
+      out[label] = { reads, closed: await closed, close: await Promise.race([close, immediate('pending')]) }
+    }
+    return out
+  },
   // engine.js givenAllDelivered. A producer's pipe with preventAbort, preventClose and a signal
   // (writable strategy of 4 chunks, readable of 0): the source enqueues 64679 and 5 bytes, three
   // turns, 69796 bytes, three turns, the signal; a read, a microtask, the reader released, a
@@ -1097,6 +1222,21 @@ const CASES = {
       await Promise.resolve()
       const write = outcome(writer.write(false))
       out[label] = { cancel: await cancel, abort: await abort, write: await write }
+    }
+    // (And an invalid chunk in the tick: cancel(), abort(R), write(null), fuzz seed 93593 of
+    // BoundedBufferStream (block, bytes). The write is rejected with the stored error, whichever
+    // got there first: R on the identity TransformStream, the cancel's undefined on the one whose
+    // cancel errors at once and on the face.)
+    kinds['BoundedBufferStream (bytes)'] = () => new web.BoundedBufferStream({ capacity: 4, overflow: 'block' })
+    delete kinds['BoundedBufferStream (objects)']
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      const cancel = outcome(reader.cancel())
+      const abort = outcome(writer.abort(R))
+      const write = outcome(writer.write(null))
+      out['invalid chunk, ' + label] = { cancel: await cancel, abort: await abort, write: await write }
     }
     return out
   },
