@@ -282,7 +282,21 @@ async function runSide (desc, make, program, ref = null) {
     // strategy-error-before-abort`. Seed 55454 of BoundedBufferStream (block, bytes). The data is
     // checked against the model; the reads' outcomes in compare.js.)
     const strategyStranded = () => /^(read@|drain|rclosed)/.test(id) && made.face !== undefined && erroredByStrategy(made.face) && heldOutput(made.face) === 0
-    const refWaited = () => !hasAll() && !releasedThere() && !brokeThereOnly(id) && !strandedLoop(id) && !givenAllDelivered() && !finishedAllDelivered() && !strategyStranded() && (final || (joins ? id.startsWith('drain') && ref !== null && ref.drainEnded : ref !== null && ref.waits.get(id) === true))
+    // (Nor the consumer's pipe into a destination of highWaterMark 0, once the face's writable
+    // side has closed and its readable side holds the whole output of everything written: such a
+    // destination's writer.ready never resolves (desiredSize 0 is backpressure), so the pipe
+    // never reads, and a readable side that closed cleanly ends only once read: the pipe waits
+    // for good, as it does with any TransformStream whose close completed. The reference's
+    // settled because a teardown (an abort() after its close(), still queued behind its write in
+    // flight) errored its readable side. Only where the consumer got nothing and the model's
+    // output of what was written is not empty (a readable side with nothing queued closes, and
+    // the pipe then resolves: a face that does not close is still a hang; what it holds cannot
+    // be asked once closed, face.js heldOutput). Seed 105400 of NdjsonStringifyStream: a turn, a write, a microtask, close(), abort(): the
+    // face took the value at once (README: a value goes into the stringifier's batch), so its
+    // close completed before the abort, which then did nothing.)
+    const closedUnread = () => id === 'pipe-out' && program.consumer.sinkHwm === 0 && state.wTerminal === 'closed' && rec.delivered.main.length === 0 &&
+      made.face !== undefined && desc.model(rec.issued.map((w) => w.input)).output.length > 0
+    const refWaited = () => !hasAll() && !releasedThere() && !brokeThereOnly(id) && !strandedLoop(id) && !givenAllDelivered() && !finishedAllDelivered() && !strategyStranded() && !closedUnread() && (final || (joins ? id.startsWith('drain') && ref !== null && ref.drainEnded : ref !== null && ref.waits.get(id) === true))
     const isLong = () => refWaited() && !deadline.hung && !openForever()
     const heldForReader = () => made !== null && made.face !== undefined && !consumerReads() && waitsForReader(made.face)
     // (Not a read: a read waiting is room, though not in the promise jobs between a read() and

@@ -384,6 +384,37 @@ const CASES = {
     const late = await outcome(writer.write(5))
     return { writes: await Promise.all(writes), close: await close, late, loop: await loop }
   },
+  // engine.js closedUnread. A consumer's pipeTo into a destination of highWaterMark 0; a turn,
+  // a write, a microtask, close(), abort() (fuzz seed 105400 of NdjsonStringifyStream,
+  // minimised). The destination's writer.ready never resolves, so the pipe never reads. The
+  // identity TransformStream's close is still queued behind its write when abort() comes: the
+  // readable side errors and the pipe rejects. Whose close completed first (here abort() a turn
+  // later; the face takes the value into its batch at once, README) ignores the abort: its
+  // readable side holds the chunk, closes only once read, and the pipe waits ('pending' after
+  // 50 ms here), as the face's.
+  async 'closed-unread' () {
+    const out = {}
+    const settled = (p) => Promise.race([outcome(p), new Promise((resolve) => setTimeout(resolve, 50, 'pending'))])
+    const kinds = {
+      'TransformStream (identity, readable highWaterMark 16), abort() in close()\'s tick': [() => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 16 })), false],
+      'TransformStream (identity, readable highWaterMark 16), abort() a turn after close()': [() => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 16 })), true],
+      'NdjsonStringifyStream, abort() in close()\'s tick': [() => new web.NdjsonStringifyStream(), false]
+    }
+    for (const [label, [make, turn]] of Object.entries(kinds)) {
+      const ts = make()
+      const sink = new WritableStream({}, new CountQueuingStrategy({ highWaterMark: 0 }))
+      const pipe = settled(ts.readable.pipeTo(sink))
+      const writer = ts.writable.getWriter()
+      await immediate()
+      const write = settled(writer.write(1))
+      await Promise.resolve()
+      const close = settled(writer.close())
+      if (turn) await immediate()
+      const abort = settled(writer.abort())
+      out[label] = { write: await write, close: await close, abort: await abort, pipe: await pipe }
+    }
+    return out
+  },
   // ALLOWANCE same-tick cancel. A read waits; reader.cancel(C) then writer.close() in the same
   // tick (fuzz seed 45, minimised): Node's
   // TransformStream errors its writable only once the transformer's cancel has settled (the
@@ -1072,6 +1103,34 @@ const CASES = {
       const close = await outcome(writer.close())
       ac.abort()
       out[label] = { writes: await Promise.all(writes), close, pipe: await pipe, got, dest }
+    }
+    // (And a producer's pipeThrough in the writer's place: its source enqueues four values and
+    // closes, four turns, the signal (fuzz seed 108075 of BoundedBufferStream (block, bytes)).
+    // The identity TransformStream has written every value and closed the destination; one whose
+    // output comes a turn after the write (as a face's: README, "Web Streams") is still writing
+    // when the signal comes and aborts it, throwing away the rest, as the face did in that seed.)
+    const later = {
+      'TransformStream (identity)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 0 })),
+      'TransformStream (a turn per chunk)': () => new TransformStream({ transform: async (c, ctl) => { await immediate(); ctl.enqueue(c) } }),
+      'BoundedBufferStream (objects, capacity 2)': () => new web.BoundedBufferStream({ objectMode: true, capacity: 2, overflow: 'block' })
+    }
+    for (const [label, make] of Object.entries(later)) {
+      const got = []
+      const dest = []
+      const sink = new WritableStream({
+        write (chunk) { got.push(chunk); return immediate() },
+        close () { dest.push('close') },
+        abort (reason) { dest.push('abort: ' + name(reason)) }
+      }, new CountQueuingStrategy({ highWaterMark: 1 }))
+      const ac = new AbortController()
+      let ctl
+      const src = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 })
+      const pipe = outcome(src.pipeThrough(make()).pipeTo(sink, { signal: ac.signal }))
+      for (const v of [1, 2, 3, 4]) ctl.enqueue(v)
+      ctl.close()
+      for (let i = 0; i < 4; i++) await immediate()
+      ac.abort()
+      out['pipeThrough, ' + label] = { pipe: await pipe, got, dest }
     }
     return out
   },
