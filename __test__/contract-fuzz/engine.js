@@ -287,7 +287,11 @@ async function runSide (desc, make, program) {
     // pipePaused: the pipe consumer's sink said false and has not drained, so the pipe paused the
     // stream: nothing reads it (compare.js, emptied-first).
     const pipePaused = piped && s.readableFlowing === false && sink.writableNeedDrain
-    rec.destroyPre.push({ ...snapshot(s, rec, desc), by: withError ? 'FUZZ_BOOM' : 'none', pipePaused })
+    // pipeEndQueued: that pause came on a chunk the pipe read after the stream's end was pushed:
+    // core's read() then queued 'end' (endReadable), which a destroy does not stop (compare.js,
+    // emptied-first; seed 385577 of NdjsonStringifier).
+    const pipeEndQueued = pipePaused && pipedAfterEnd
+    rec.destroyPre.push({ ...snapshot(s, rec, desc), by: withError ? 'FUZZ_BOOM' : 'none', pipePaused, pipeEndQueued })
     rec.log.push('destroy')
     s.destroy(withError ? boom() : undefined)
   }
@@ -309,6 +313,7 @@ async function runSide (desc, make, program) {
   const c = program.consumer
   let sink = null
   let piped = false
+  let pipedAfterEnd = false
   // pipe() ends the sink when the stream emits 'end' while piped to it, or when piped to it after
   // its 'end'; a sink unpiped before then is never ended (see the settle below).
   let sinkEnds = false
@@ -340,6 +345,14 @@ async function runSide (desc, make, program) {
           else callback()
         }
       })
+      // Whether the pipe's last chunk came from a read() made after the stream's end was pushed
+      // (its `ended`): that read queued the stream's 'end' before the pipe wrote the chunk here.
+      // (A chunk the pipe gets straight from a push, not through read(), comes before the end.)
+      const write = sink.write
+      sink.write = function (...args) {
+        pipedAfterEnd = s._readableState?.ended === true
+        return write.apply(this, args)
+      }
       pipeToSink()
     } else if (c.mode === 'iter') {
       iterDone = (async () => {
