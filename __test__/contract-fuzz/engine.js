@@ -291,7 +291,7 @@ async function runSide (desc, make, program) {
     // core's read() then queued 'end' (endReadable), which a destroy does not stop (compare.js,
     // emptied-first; seed 385577 of NdjsonStringifier).
     const pipeEndQueued = pipePaused && pipedAfterEnd
-    rec.destroyPre.push({ ...snapshot(s, rec, desc), by: withError ? 'FUZZ_BOOM' : 'none', pipePaused, pipeEndQueued })
+    rec.destroyPre.push({ ...snapshot(s, rec, desc), by: withError ? 'FUZZ_BOOM' : 'none', piped, pipePaused, pipeEndQueued })
     rec.log.push('destroy')
     s.destroy(withError ? boom() : undefined)
   }
