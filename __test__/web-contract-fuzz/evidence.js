@@ -37,6 +37,21 @@ function joiningLines (readableStrategy) {
   }, undefined, readableStrategy)
 }
 
+/**
+ * A destination taking one chunk a turn (highWaterMark 1): the chunks it took in `got`, its close
+ * or abort (with the reason's name) in `dest`.
+ */
+function loggingSink () {
+  const got = []
+  const dest = []
+  const sink = new WritableStream({
+    write (chunk) { got.push(chunk); return immediate() },
+    close () { dest.push('close') },
+    abort (reason) { dest.push('abort: ' + name(reason)) }
+  }, new CountQueuingStrategy({ highWaterMark: 1 }))
+  return { sink, got, dest }
+}
+
 const faces = {
   'TransformStream (identity)': (w, r) => new TransformStream({}, w, r),
   // A TransformStream whose transform takes a turn, as a face's component does (README: "our
@@ -1089,13 +1104,7 @@ const CASES = {
     }
     for (const [label, make] of Object.entries(kinds)) {
       const ts = make()
-      const got = []
-      const dest = []
-      const sink = new WritableStream({
-        write (chunk) { got.push(chunk); return immediate() },
-        close () { dest.push('close') },
-        abort (reason) { dest.push('abort: ' + name(reason)) }
-      }, new CountQueuingStrategy({ highWaterMark: 1 }))
+      const { sink, got, dest } = loggingSink()
       const ac = new AbortController()
       const pipe = outcome(ts.readable.pipeTo(sink, { signal: ac.signal }))
       const writer = ts.writable.getWriter()
@@ -1115,13 +1124,7 @@ const CASES = {
       'BoundedBufferStream (objects, capacity 2)': () => new web.BoundedBufferStream({ objectMode: true, capacity: 2, overflow: 'block' })
     }
     for (const [label, make] of Object.entries(later)) {
-      const got = []
-      const dest = []
-      const sink = new WritableStream({
-        write (chunk) { got.push(chunk); return immediate() },
-        close () { dest.push('close') },
-        abort (reason) { dest.push('abort: ' + name(reason)) }
-      }, new CountQueuingStrategy({ highWaterMark: 1 }))
+      const { sink, got, dest } = loggingSink()
       const ac = new AbortController()
       let ctl
       const src = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 })
