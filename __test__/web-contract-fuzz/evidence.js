@@ -38,6 +38,15 @@ function joiningLines (readableStrategy) {
 }
 
 /**
+ * A TransformStream whose transformer's cancel() errors its controller at once (as a face's
+ * readable.cancel() errors its writable side inside the call), with `writableStrategy`.
+ */
+function cancelErroringAtOnce (writableStrategy) {
+  let controller
+  return new TransformStream({ start (c) { controller = c }, cancel (reason) { controller.error(reason) } }, writableStrategy)
+}
+
+/**
  * A destination taking one chunk a turn (highWaterMark 1): the chunks it took in `got`, its close
  * or abort (with the reason's name) in `dest`.
  */
@@ -1266,13 +1275,9 @@ const CASES = {
   // face (README, "Cancellation and errors": cancel(reason) errors the writable side with it).
   async 'cancel-then-abort' () {
     const out = {}
-    const erroringAtOnce = () => {
-      let controller
-      return new TransformStream({ start (c) { controller = c }, cancel (reason) { controller.error(reason) } })
-    }
     const kinds = {
       'TransformStream (identity)': () => new TransformStream(),
-      'TransformStream (its cancel errors at once)': erroringAtOnce,
+      'TransformStream (its cancel errors at once)': cancelErroringAtOnce,
       'BoundedBufferStream (objects)': () => new web.BoundedBufferStream({ objectMode: true, capacity: 1, overflow: 'block' })
     }
     for (const [label, make] of Object.entries(kinds)) {
@@ -1313,13 +1318,9 @@ const CASES = {
   // its writable side with C inside cancel(): both writes are rejected with C, as the face's.
   async 'cancel-then-unsizable' () {
     const out = {}
-    const erroringAtOnce = (w) => {
-      let controller
-      return new TransformStream({ start (c) { controller = c }, cancel (reason) { controller.error(reason) } }, w)
-    }
     const kinds = {
       'TransformStream (identity)': (w) => new TransformStream({}, w),
-      'TransformStream (its cancel errors at once)': erroringAtOnce,
+      'TransformStream (its cancel errors at once)': cancelErroringAtOnce,
       'MeterStream (bytes)': (w) => new web.MeterStream({}, w),
       NdjsonParseStream: (w) => new web.NdjsonParseStream({}, w)
     }
@@ -1345,13 +1346,9 @@ const CASES = {
   // rejects with C on Node 20; the face's resolves, as the fuzz's reference's: not in question).
   async 'cancel-close-invalid' () {
     const out = {}
-    const erroringAtOnce = () => {
-      let controller
-      return new TransformStream({ start (c) { controller = c }, cancel (reason) { controller.error(reason) } })
-    }
     const kinds = {
       'TransformStream (identity)': () => new TransformStream(),
-      'TransformStream (its cancel errors at once)': erroringAtOnce,
+      'TransformStream (its cancel errors at once)': cancelErroringAtOnce,
       'BoundedBufferStream (block, bytes)': () => new web.BoundedBufferStream({ capacity: 64, overflow: 'block' })
     }
     for (const [label, make] of Object.entries(kinds)) {
