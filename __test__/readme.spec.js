@@ -41,6 +41,13 @@ const BLOCKS = jsBlocks(README)
  * newlines and the indentation after them go (`\s` would take U+2028 too). */
 const oneLine = (text) => text.replace(/ *\n */g, ' ')
 
+/** An empty directory of its own for one test, removed after it. */
+function freshDir (t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-readme-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
 /** The block that contains `marker` (exactly one must). */
 function block (marker) {
   const found = BLOCKS.filter((b) => b.code.includes(marker))
@@ -65,8 +72,7 @@ const RUN = []
  */
 async function runExample (t, { marker, name = 'example.js', files = {}, shell = null, after = '', args = [], preload = null, timeout = 60000 }) {
   const { code, line } = block(marker)
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-readme-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const dir = freshDir(t)
   fs.mkdirSync(path.join(dir, 'node_modules'))
   fs.symlinkSync(ROOT, path.join(dir, 'node_modules', 'sluice'), 'dir')
   // The Prometheus example's peer, as a user who follows it would have installed it.
@@ -266,8 +272,7 @@ const TRANSCRIPTS = transcripts(README)
 
 /** A fresh directory with `bin/sluice` → this package's command, for PATH. */
 function commandDir (t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-readme-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const dir = freshDir(t)
   fs.mkdirSync(path.join(dir, 'bin'))
   fs.symlinkSync(path.join(ROOT, 'bin', 'sluice.js'), path.join(dir, 'bin', 'sluice'))
   return dir
