@@ -679,13 +679,33 @@ impl<'a> Parse<'a> {
 
   /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, parsed to the `f64` V8 would make.
   ///
-  /// One pass: the digits are gathered into an integer mantissa while they are checked, and a
-  /// number whose mantissa fits in 53 bits with a power of ten up to 22 is the exact quotient or
-  /// product of two exact `f64`s, so one IEEE operation rounds it correctly (Clinger's fast path,
-  /// the same one `str::parse` tries first). Other mantissas of up to 19 digits (17-digit
-  /// coordinates, large exponents) go to Eisel-Lemire, as in `str::parse`; what neither decides
-  /// (a near-halfway case, more than 19 digits) goes to `str::parse` itself, from the text.
+  /// Most numbers in real records are short decimals (GeoJSON coordinates: 1–3 digits, a point,
+  /// 13–15 digits), which `short_decimal` reads in two or three words with no loop; the rest take
+  /// `number_general`. Both end in `decimal_value` and push the same value. Inlined: a call per
+  /// coordinate cost ~16 instructions of a ~200-instruction number on counties (callgrind).
+  #[inline(always)]
   fn number(&mut self) -> Result<(), Unshapeable> {
+    let start = self.i;
+    let negative = self.s.get(start) == Some(&b'-');
+    let digits = start + negative as usize;
+    let Some((mantissa, fraction, end)) = short_decimal(self.s, digits) else {
+      return self.number_general();
+    };
+    let value = decimal_value(mantissa, -(fraction as i64), negative, &self.s[start..end])?;
+    self.cols.nums.push(value);
+    self.i = end;
+    if costly_number(end - digits, fraction == 0) {
+      self.costly += 1;
+    }
+    Ok(())
+  }
+
+  /// Any number `number` accepts, checked and gathered a word at a time, in a loop.
+  ///
+  /// One pass: the digits are gathered into an integer mantissa while they are checked (`exact`
+  /// turns false past 19 digits, and the value then comes from the text).
+  #[inline(never)]
+  fn number_general(&mut self) -> Result<(), Unshapeable> {
     let s = self.s;
     let start = self.i;
     let negative = s.get(self.i) == Some(&b'-');
@@ -735,26 +755,10 @@ impl<'a> Parse<'a> {
       }
       exponent += if minus { -power } else { power };
     }
-    let magnitude = if !exact {
-      None
-    } else if mantissa <= 1 << 53 && (-22..=22).contains(&exponent) {
-      let m = mantissa as f64;
-      Some(if exponent < 0 {
-        m / POW10[(-exponent) as usize]
-      } else {
-        m * POW10[exponent as usize]
-      })
+    let value = if exact {
+      decimal_value(mantissa, exponent, negative, &s[start..self.i])?
     } else {
-      lemire(mantissa, exponent)
-    };
-    let value = match magnitude {
-      Some(v) if negative => -v,
-      Some(v) => v,
-      None => {
-        // SAFETY: the bytes just matched are ASCII digits, signs, dots and exponent markers.
-        let text = unsafe { std::str::from_utf8_unchecked(&s[start..self.i]) };
-        text.parse().map_err(|_| Unshapeable)?
-      }
+      parse_text(&s[start..self.i])?
     };
     self.cols.nums.push(value);
     if costly_number(self.i - start - negative as usize, integer) {
@@ -1384,6 +1388,92 @@ fn digits_value(word: u64, n: usize) -> u64 {
   (v1.wrapping_add(v2) >> 32) as u32 as u64
 }
 
+/// A number at `p` (its sign already passed) of the common short form, `[1-9][0-9]{0,6}` or `0`,
+/// then optionally `.` and 1–16 digits, with at most 19 digits in all and no exponent: its digits
+/// as an integer, how many of them follow the point, and where it ends. `None` for anything else,
+/// valid or not, and where fewer than 24 bytes are left in the line: `number_general` reads those
+/// (and reports what is wrong). No loop and no per-digit branch: a word for the integer part and
+/// one or two for the fraction, whose digits `leading_digits` counts and `digits_value` converts.
+#[inline(always)]
+fn short_decimal(s: &[u8], p: usize) -> Option<(u64, usize, usize)> {
+  let block: &[u8; 24] = s.get(p..p + 24)?.try_into().ok()?;
+  let word = |at: usize| u64::from_le_bytes(block[at..at + 8].try_into().expect("8 bytes"));
+  let a = word(0);
+  let n1 = leading_digits(a);
+  // A leading zero followed by digits is not JSON: left to `number_general` to refuse.
+  if n1 == 0 || n1 == 8 || (n1 > 1 && block[0] == b'0') {
+    return None;
+  }
+  let integer = digits_value(a, n1);
+  let (mantissa, fraction) = if block[n1] != b'.' {
+    (integer, 0)
+  } else {
+    let b = word(n1 + 1);
+    let n2 = leading_digits(b);
+    if n2 == 0 {
+      return None;
+    } else if n2 < 8 {
+      (integer * POW10_U64[n2] + digits_value(b, n2), n2)
+    } else {
+      let c = word(n1 + 9);
+      let n3 = leading_digits(c);
+      // Over 19 digits the mantissa may not fit: `number_general` keeps what it can.
+      if n3 == 8 || n1 + 8 + n3 > 19 {
+        return None;
+      }
+      let m = integer * 100_000_000 + digits_value(b, 8);
+      if n3 == 0 {
+        (m, 8)
+      } else {
+        (m * POW10_U64[n3] + digits_value(c, n3), 8 + n3)
+      }
+    }
+  };
+  let end = n1 + (fraction > 0) as usize + fraction;
+  // `e` or `E` (the only bytes that `| 0x20` makes `e`): an exponent, read by `number_general`.
+  if block[end] | 0x20 == b'e' {
+    return None;
+  }
+  Some((mantissa, fraction, p + end))
+}
+
+/// The `f64` V8 makes of `±mantissa × 10^exponent`, whose text (for what neither fast method
+/// decides) is `text`. A mantissa of up to 53 bits with a power of ten up to 22 is the exact
+/// quotient or product of two exact `f64`s, so one IEEE operation rounds it correctly (Clinger's
+/// fast path, the one `str::parse` tries first); other mantissas (17-digit coordinates, large
+/// exponents) go to Eisel-Lemire, as in `str::parse`; a near-halfway case to `str::parse` itself.
+#[inline(always)]
+fn decimal_value(
+  mantissa: u64,
+  exponent: i64,
+  negative: bool,
+  text: &[u8],
+) -> Result<f64, Unshapeable> {
+  let magnitude = if mantissa <= 1 << 53 && (-22..=22).contains(&exponent) {
+    let m = mantissa as f64;
+    Some(if exponent < 0 {
+      m / POW10[(-exponent) as usize]
+    } else {
+      m * POW10[exponent as usize]
+    })
+  } else {
+    lemire(mantissa, exponent)
+  };
+  match magnitude {
+    Some(v) if negative => Ok(-v),
+    Some(v) => Ok(v),
+    None => parse_text(text),
+  }
+}
+
+/// `str::parse` of a number's text, which `number` or `number_general` has matched.
+#[cold]
+fn parse_text(text: &[u8]) -> Result<f64, Unshapeable> {
+  // SAFETY: the bytes matched are ASCII digits, signs, dots and exponent markers.
+  let text = unsafe { std::str::from_utf8_unchecked(text) };
+  text.parse().map_err(|_| Unshapeable)
+}
+
 /// `mantissa × 10^exponent` correctly rounded by Eisel-Lemire, or `None` where it cannot decide
 /// (a near-halfway case, signalled by a negative biased exponent): then `str::parse` does.
 #[inline]
@@ -1687,16 +1777,53 @@ mod tests {
       "48.370996157151566",
       "7.0e+0",
       "1E-7",
+      // `short_decimal`'s edges: 7 integer digits and 19 digits in all, then one more of each;
+      // a fraction of exactly 8 digits, and of 16 (its third word all digits).
+      "9999999.999999999999",
+      "9999999.9999999999999",
+      "1234567.123456789012",
+      "12345678.5",
+      "1234567.12345678",
+      "1.1234567812345678",
+      "9.999999999999999",
+      "0.5",
+      "-7",
+      "1.5e3",
+      "1.5E-3",
     ];
+    // Each alone at the end of a line (fewer than 24 bytes left: `number_general`), and with
+    // spaces or a string after it (`short_decimal`'s words reach past the number).
+    let after = ["", &" ".repeat(24), r#","abcdefghijklmnopqrstuvwxyz""#];
     for text in cases {
-      let mut cols = Columns::new();
-      let line = format!("[{text}]");
-      assert!(matches!(
-        Shaper::eager().shape(line.as_bytes(), &mut cols),
-        Shaped::New(..)
-      ));
-      let expected: f64 = text.parse().unwrap();
-      assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{text}");
+      for after in after {
+        let mut cols = Columns::new();
+        let line = format!("[{text}{after}]");
+        assert!(matches!(
+          Shaper::eager().shape(line.as_bytes(), &mut cols),
+          Shaped::New(..)
+        ));
+        let expected: f64 = text.parse().unwrap();
+        assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{line}");
+      }
+    }
+  }
+
+  #[test]
+  fn numbers_that_are_not_json_are_refused_on_both_paths() {
+    let spaces = " ".repeat(24);
+    for text in [
+      "01", "-01.5", "1.", "1.e5", "-", "-x", "1e", "1e+", ".5", "00", "1.5e", "+1",
+    ] {
+      for after in ["", spaces.as_str()] {
+        let line = format!("[{text}{after}]");
+        assert!(
+          matches!(
+            Shaper::eager().shape(line.as_bytes(), &mut Columns::new()),
+            Shaped::Fallback
+          ),
+          "{line}"
+        );
+      }
     }
   }
 
@@ -2153,12 +2280,15 @@ mod tests {
       if let Some((e, sign, power)) = exp {
         text = format!("{text}{e}{sign}{power}");
       }
-      let mut cols = Columns::new();
-      let line = format!("[{text},{text}]");
-      prop_assert!(matches!(Shaper::eager().shape(line.as_bytes(), &mut cols), Shaped::New(..)));
+      // The second of each pair takes the number-array path; spaces after a number leave its
+      // words room to be read by `short_decimal`, the end of the line does not.
       let expected: f64 = text.parse().unwrap();
-      prop_assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{}", text);
-      prop_assert_eq!(cols.nums[2].to_bits(), expected.to_bits(), "{}", text);
+      for line in [format!("[{text},{text}]"), format!("[{text} ,{text}{}]", " ".repeat(24))] {
+        let mut cols = Columns::new();
+        prop_assert!(matches!(Shaper::eager().shape(line.as_bytes(), &mut cols), Shaped::New(..)));
+        prop_assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{}", line);
+        prop_assert_eq!(cols.nums[2].to_bits(), expected.to_bits(), "{}", line);
+      }
     }
 
     /// Strings and keys of any text, at any alignment, raw or escaped: every value string comes
