@@ -691,8 +691,15 @@ impl<'a> Parse<'a> {
     let Some((mantissa, fraction, end)) = short_decimal(self.s, digits) else {
       return self.number_general();
     };
-    let value = decimal_value(mantissa, -(fraction as i64), negative, &self.s[start..end])?;
-    self.cols.nums.push(value);
+    let magnitude = if mantissa <= 1 << 53 {
+      mantissa as f64 / POW10[fraction]
+    } else {
+      short_lemire(mantissa, fraction)
+    };
+    self
+      .cols
+      .nums
+      .push(if negative { -magnitude } else { magnitude });
     self.i = end;
     if costly_number(end - digits, fraction == 0) {
       self.costly += 1;
@@ -1389,7 +1396,7 @@ fn digits_value(word: u64, n: usize) -> u64 {
 }
 
 /// A number at `p` (its sign already passed) of the common short form, `[1-9][0-9]{0,6}` or `0`,
-/// then optionally `.` and 1–16 digits, with at most 19 digits in all and no exponent: its digits
+/// then optionally `.` and 1–15 digits, with at most 19 digits in all and no exponent: its digits
 /// as an integer, how many of them follow the point, and where it ends. `None` for anything else,
 /// valid or not, and where fewer than 24 bytes are left in the line: `number_general` reads those
 /// (and reports what is wrong). No loop and no per-digit branch: a word for the integer part and
@@ -1473,6 +1480,75 @@ fn parse_text(text: &[u8]) -> Result<f64, Unshapeable> {
   let text = unsafe { std::str::from_utf8_unchecked(text) };
   text.parse().map_err(|_| Unshapeable)
 }
+
+/// `mantissa × 10^-k` correctly rounded, for what `short_decimal` reads and Clinger's fast path
+/// cannot take: a mantissa above 2^53, so of 16–19 digits, of which at most 7 are before the
+/// point: `k` is 9–15. Eisel-Lemire as `lemire` runs it, written out for this range, where it
+/// always decides: one or two products with 5^-k's 128 bits are exact enough (k ≤ 27), the value
+/// is normal and finite (0.9 ≤ it < 10^7), and no value is a tie to round to even (a tie needs
+/// 5^k to divide a mantissa of at least 2^53 × 5^k, so k ≤ 4 below 2^64). Half the numbers of
+/// GeoJSON counties come here; `lemire`, a call each, took 73 instructions of them (callgrind).
+#[inline(always)]
+fn short_lemire(mantissa: u64, k: usize) -> f64 {
+  debug_assert!(mantissa > 1 << 53 && (9..=15).contains(&k));
+  let lz = mantissa.leading_zeros();
+  let w = mantissa << lz;
+  let (pow_hi, pow_lo) = RECIPROCAL_POW5[k - 1];
+  let first = w as u128 * pow_hi as u128;
+  let (mut lo, mut hi) = (first as u64, (first >> 64) as u64);
+  // The 55 bits kept (52 stored, the hidden one, one to round by, one for a leading zero) may
+  // still take a carry from the low half: then the second product, as in `lemire`.
+  const UNDECIDED: u64 = u64::MAX >> 55;
+  if hi & UNDECIDED == UNDECIDED {
+    let second = ((w as u128 * pow_lo as u128) >> 64) as u64;
+    lo = lo.wrapping_add(second);
+    hi += (second > lo) as u64;
+  }
+  let upper = (hi >> 63) as u32;
+  let mut m = hi >> (upper + 9);
+  // ⌊log2(10^-k)⌋ + 63 (Eisel-Lemire's `power`), then this mantissa's shift, then the bias.
+  let q = -(k as i32);
+  let mut power2 = ((q * (152_170 + 65_536)) >> 16) + 63 + upper as i32 - lz as i32 + 1023;
+  m += m & 1;
+  m >>= 1;
+  if m >= 2 << 52 {
+    m = 1 << 52;
+    power2 += 1;
+  }
+  f64::from_bits((m & !(1 << 52)) | (power2 as u64) << 52)
+}
+
+/// 5^-k for k = 1..=16 as Eisel-Lemire multiplies by it: the first 128 bits of its binary
+/// expansion from the leading one, plus one (`⌊2^(127 + z) / 5^k⌋ + 1`, z the bit length of
+/// 5^k; the tables of fast_float and lexical hold the same numbers), as (high, low) halves.
+/// Computed here, by long division one bit at a time.
+const RECIPROCAL_POW5: [(u64, u64); 16] = {
+  let mut table = [(0u64, 0u64); 16];
+  let mut k = 1;
+  while k <= 16 {
+    let divisor = 5u128.pow(k as u32);
+    let mut z = 0;
+    while (1u128 << z) < divisor {
+      z += 1;
+    }
+    // 2^(127 + z): a one, then 127 + z zero bits, brought down one at a time.
+    let (mut quotient, mut rest) = (0u128, 1u128);
+    let mut bit = 0;
+    while bit < 127 + z {
+      rest <<= 1;
+      quotient <<= 1;
+      if rest >= divisor {
+        rest -= divisor;
+        quotient |= 1;
+      }
+      bit += 1;
+    }
+    let c = quotient + 1;
+    table[k - 1] = ((c >> 64) as u64, c as u64);
+    k += 1;
+  }
+  table
+};
 
 /// `mantissa × 10^exponent` correctly rounded by Eisel-Lemire, or `None` where it cannot decide
 /// (a near-halfway case, signalled by a negative biased exponent): then `str::parse` does.
@@ -1806,6 +1882,23 @@ mod tests {
         assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{line}");
       }
     }
+  }
+
+  #[test]
+  fn reciprocal_powers_of_five_are_the_published_ones() {
+    // fast_float's and lexical's tables, 5^-1, 5^-9 and 5^-16.
+    assert_eq!(
+      RECIPROCAL_POW5[0],
+      (0xcccc_cccc_cccc_cccc, 0xcccc_cccc_cccc_cccd)
+    );
+    assert_eq!(
+      RECIPROCAL_POW5[8],
+      (0x8970_5f41_36b4_a597, 0x3168_0a88_f895_3031)
+    );
+    assert_eq!(
+      RECIPROCAL_POW5[15],
+      (0xe695_94be_c44d_e15b, 0x4c2e_be68_7989_a9b4)
+    );
   }
 
   #[test]
@@ -2289,6 +2382,29 @@ mod tests {
         prop_assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{}", line);
         prop_assert_eq!(cols.nums[2].to_bits(), expected.to_bits(), "{}", line);
       }
+    }
+
+    /// Decimals of 16–19 digits with at most 7 before the point, the ones `short_lemire` takes:
+    /// each the `f64` `str::parse` makes, with the point anywhere it can be and the digits
+    /// anywhere from just above 2^53 to 10^19 (the 17-digit coordinates of GeoJSON among them).
+    #[test]
+    fn long_short_decimals_match_str_parse(
+      mantissa in (1u64 << 53) + 1..10_000_000_000_000_000_000u64,
+      before in 0usize..7,
+      negative in any::<bool>(),
+    ) {
+      let digits = mantissa.to_string();
+      // 1–7 digits before the point and at most 15 after it: `short_decimal`'s form.
+      let least = digits.len().saturating_sub(15).max(1);
+      let before = least + before % (8 - least);
+      let sign = if negative { "-" } else { "" };
+      let text = format!("{sign}{}.{}", &digits[..before], &digits[before..]);
+      let expected: f64 = text.parse().unwrap();
+      let line = format!("[{text},{text}{}]", " ".repeat(24));
+      let mut cols = Columns::new();
+      prop_assert!(matches!(Shaper::eager().shape(line.as_bytes(), &mut cols), Shaped::New(..)));
+      prop_assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{}", text);
+      prop_assert_eq!(cols.nums[2].to_bits(), expected.to_bits(), "{}", text);
     }
 
     /// Strings and keys of any text, at any alignment, raw or escaped: every value string comes
