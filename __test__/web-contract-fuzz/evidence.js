@@ -1655,6 +1655,51 @@ const CASES = {
     void outcome(writer.abort(R))
     out['NdjsonParseStream (readable highWaterMark 0)'] = { chunk: await chunk, later: await outcome(writer.write({})) }
     return out
+  },
+  // ALLOWANCE invalid-chunk-sooner (the reference never took it), a consumer's signal before the
+  // chunk. The stage's readable side piped (a signal) into a destination; the signal (S),
+  // write(null), a microtask, abort(R), a write (fuzz seed 116140 of BoundedBufferStream (block,
+  // bytes), minimised). A TransformStream that refuses a chunk that is no bytes (errors the
+  // stream, as the faces do), with room on its readable side: right after its construction it
+  // has not started, holds the chunk, and the abort errors it with R: the chunk, the abort and
+  // the later write are rejected with R, and the pipe's cancel of its still readable side with
+  // R too. Given a turn to start first (the pipe and the rest made after it), its transform
+  // refuses the chunk inside the write, before the pipe's shutdown (which waits for its writes
+  // in flight) comes: all three are rejected with the chunk's TypeError and the pipe with S (its
+  // readable side errored, Node's pipeTo cancels no such source), as on the face (its sides
+  // start two microtasks sooner, ALLOWANCE start-timing). The destination is aborted with S on
+  // all.
+  async 'signal-then-invalid' () {
+    const out = {}
+    const refuse = (chunk, ctl) => {
+      if (chunk instanceof Uint8Array) return ctl.enqueue(chunk)
+      const err = Object.assign(new TypeError('not bytes'), { code: 'ERR_INVALID_ARG_TYPE' })
+      ctl.error(err)
+      throw err
+    }
+    const S = new Error('signal reason')
+    const named = (x) => (x === S ? 'S' : name(x))
+    const kinds = {
+      'TransformStream (refuses, readable highWaterMark 16), at once': [() => new TransformStream({ transform: refuse }, undefined, new CountQueuingStrategy({ highWaterMark: 16 })), false],
+      'TransformStream (refuses, readable highWaterMark 16), a turn to start': [() => new TransformStream({ transform: refuse }, undefined, new CountQueuingStrategy({ highWaterMark: 16 })), true],
+      'BoundedBufferStream (block, bytes), at once': [() => new web.BoundedBufferStream({ capacity: 4, overflow: 'block' }), false]
+    }
+    for (const [label, [make, started]] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      if (started) await immediate()
+      const dest = []
+      const ac = new AbortController()
+      const sink = new WritableStream({ write () { dest.push('write') }, abort (reason) { dest.push('abort: ' + named(reason)) } }, new CountQueuingStrategy({ highWaterMark: 1 }))
+      const pipe = ts.readable.pipeTo(sink, { signal: ac.signal }).then(() => 'ok', (e) => 'rejected ' + named(e))
+      ac.abort(S)
+      const chunk = outcome(writer.write(null))
+      await Promise.resolve()
+      const abort = outcome(writer.abort(R))
+      const later = outcome(writer.write(new Uint8Array([7])))
+      out[label] = { chunk: await chunk, abort: await abort, later: await later, pipe: await pipe, dest }
+    }
+    return out
   }
 }
 
