@@ -264,9 +264,22 @@ function happenedInTick (program, i, kind, test) {
   return op !== null && test(program.ops.indexOf(op))
 }
 
-/** Whether a reader's releaseLock() after the operation at `i` came in the tick of an abort() whose outcome is `outcome`. */
+/**
+ * Whether a reader's releaseLock() after the operation at `i` came in the tick of an abort() whose
+ * outcome is `outcome`; or, with a producer's pipe without preventAbort, in the tick (microtask
+ * waits included) of its source's error, `outcome` that error (E): the pipe aborts the face's
+ * writable side with it promise jobs later, and the face errors its readable side inside that
+ * abort, a TransformStream only once its transformer's cancel has settled (ALLOWANCE same-tick
+ * abort), so the release rejects the reader's `closed` and waiting read with its TypeError on the
+ * reference only. A TransformStream whose transformer's cancel() errors its controller at once
+ * does what the face does: `node __test__/web-contract-fuzz/evidence.js source-error-release`.
+ * Only the source's error (E) on the face. Seed 119920 of NdjsonStringifyStream: pipeThrough, the
+ * source's error, three microtasks, releaseLock().
+ */
 function releasedInAbortTick (program, i, outcome) {
-  return program.ops.some((op, k) => k > i && op.op === 'releaseReader' && abortTickOf(program, k) === outcome)
+  const p = program.producer
+  const sourceErrorTick = (k) => p.mode !== 'writer' && !p.preventAbort && outcome === 'rej:E' && tickOf(program, k, ['abort'], true) !== null
+  return program.ops.some((op, k) => k > i && op.op === 'releaseReader' && (abortTickOf(program, k) === outcome || sourceErrorTick(k)))
 }
 
 /**

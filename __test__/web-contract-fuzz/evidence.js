@@ -857,6 +857,35 @@ const CASES = {
     const cancel = outcome(reader.cancel(C))
     return { abort: await abort, read: await read, cancel: await cancel }
   },
+  // ALLOWANCE same-tick abort (a producer pipe's source error, then releaseLock()). A source piped
+  // through the stage errors, three microtasks, the reader's releaseLock() (fuzz seed 119920 of
+  // NdjsonStringifyStream, minimised). The pipe aborts the stage's writable side with the
+  // source's error promise jobs later; the identity TransformStream errors its readable side only
+  // once its transformer's cancel has settled, a microtask after that, so the release comes first
+  // and rejects `closed` with its TypeError. One whose transformer's cancel() errors its
+  // controller at once (conforming), as the face errors its readable side inside abort(), has
+  // errored it by then: `closed` rejects with the source's error (R here). A microtask more and
+  // the identity TransformStream has too.
+  async 'source-error-release' () {
+    const out = {}
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream(),
+      'TransformStream (its cancel errors at once)': cancelErroringAtOnce,
+      NdjsonStringifyStream: () => new web.NdjsonStringifyStream()
+    }
+    for (const microtasks of [3, 4]) {
+      for (const [label, make] of Object.entries(kinds)) {
+        let ctl
+        const reader = new ReadableStream({ start (c) { ctl = c } }).pipeThrough(make()).getReader()
+        const closed = outcome(reader.closed)
+        ctl.error(R)
+        for (let i = 0; i < microtasks; i++) await Promise.resolve()
+        reader.releaseLock()
+        out[`${label}, ${microtasks} microtasks`] = await closed
+      }
+    }
+    return out
+  },
   // ALLOWANCE close-later (release). A read waits; close(), a microtask, the reader's
   // releaseLock() (fuzz seed 45136 of BoundedBufferStream, minimised). The identity
   // TransformStream has closed its readable side a promise job after close(): the read is 'done',
