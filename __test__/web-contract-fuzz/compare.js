@@ -1204,6 +1204,23 @@ function compareRuns (desc, program, s, c) {
       program.ops.slice(i + 1, k).every((x) => (x.op === 'wait' && x.how === 'microtask') || (x.op === 'read' && !x.awaited) || refusedWrite(x)))
     if (/^(read@|rclosed)/.test(id) && a === 'rej:TypeError:ERR_INVALID_STATE' && (id.startsWith('read@') ? b === 'done' : b === 'ok') &&
       s.end.r === 'closed' && c.end.r === 'closed' && sameDelivered(desc, s, c) && releasedAfterClose(releaseOf)) continue
+    // (Or a release that rejected a read of its reader on the face where the reference's got a
+    // value (ALLOWANCE later-output (release)): the face's output for it had not come, and a
+    // readable side closes only once its queue is read out, so it was still open at the
+    // release: the reader's `closed` and the reads after that one, waiting, were rejected with
+    // the release's TypeError; the reference's read took the last chunk and its readable side
+    // closed: `closed` resolved, the later reads 'done'. Only those two pairs, only with such a
+    // read of that reader before (`closed`: before its release; a read: before that read), a
+    // close() before it that resolved on both sides, both readable sides ended closed and both
+    // consumers with the same data. Seed 132664 of BoundedBufferStream (block, bytes): two
+    // awaited writes (1 and 5565 bytes), close(), a turn, read(), read(), releaseLock(): the
+    // face's second read waited for the big chunk's output.)
+    const before = id.startsWith('read@') ? opIndex(id) : releaseOf
+    if (/^(read@|rclosed)/.test(id) && a === 'rej:TypeError:ERR_INVALID_STATE' && (id.startsWith('read@') ? b === 'done' : b === 'ok') && releaseOf !== undefined &&
+      s.end.r === 'closed' && c.end.r === 'closed' && sameDelivered(desc, s, c) &&
+      program.ops.some((o, k) => k < before && o.op === 'read' && !readerReleases.some((r) => r > k && r < releaseOf) &&
+        s.outcomes.get(`read@${k}`) === 'rej:TypeError:ERR_INVALID_STATE' && c.outcomes.get(`read@${k}`) === 'value' &&
+        program.ops.some((x, i) => i < k && x.op === 'close' && happened(program, i) && s.outcomes.get(`close@${i}`) === 'ok' && c.outcomes.get(`close@${i}`) === 'ok'))) continue
     // ALLOWANCE queue-shape (release, a read): as queue-shape (release) above, for a read waiting
     // at the reader's releaseLock(): a byte face's Node stream joins the chunks it buffered into
     // one (README, "Web Streams"), so the face's reads before that one had every byte and its
@@ -1313,15 +1330,21 @@ function compareRuns (desc, program, s, c) {
     // taken while "erroring" with it), and only where the face's abort resolved. Seed 5544 of
     // BoundedBufferStream (block, objects): an awaited write, a write, abort(R), close(),
     // releaseLock().)
+    // (Or, the writer released so, the refusal (TypeError ERR_INVALID_STATE) where no close()
+    // came before this one: the face's abort resolved, so its writable side had errored (a
+    // close() is refused only on a closed or errored stream, or behind another close). Seed
+    // 125737 of ThrottleStream and MeterStream (objects): two awaited writes, abort(R), close(),
+    // releaseLock(); a consumer's pipe into a destination of highWaterMark 0.)
     if ((id.startsWith('close@') || id === 'settle-close') && b === 'pending' && program.producer.mode === 'writer') {
       // (The settle phase's close() comes after every operation.)
       const closeAt = id === 'settle-close' ? program.ops.length : opIndex(id)
       const at = program.ops.findIndex((op, k) => op.op === 'abort' && happened(program, k))
       const reason = at >= 0 && program.ops[at].reason ? 'R' : 'undefined'
+      const firstClose = !program.ops.some((op, k) => k < closeAt && op.op === 'close' && happened(program, k))
       if (at >= 0 && closeAt > at && c.outcomes.get(`abort@${at}`) === 'pending' && !['pending', undefined].includes(s.outcomes.get(`abort@${at}`)) &&
         program.ops.some((op, k) => k < at && op.op === 'write' && c.outcomes.get(`write${op.id}`) === 'pending' && !['pending', undefined].includes(s.outcomes.get(`write${op.id}`))) &&
         (([`rej:${reason}`, 'rej:TypeError:ERR_INVALID_STATE'].includes(a) && s.end.w === `errored:${reason}`) ||
-          (a === `rej:${reason}` && s.end.w === null && s.outcomes.get(`abort@${at}`) === 'ok'))) continue
+          ((a === `rej:${reason}` || (a === 'rej:TypeError:ERR_INVALID_STATE' && firstClose)) && s.end.w === null && s.outcomes.get(`abort@${at}`) === 'ok'))) continue
       // (The same stall with the strategy's error in the abort's place: a chunk the writable
       // strategy cannot size errors the writable side, "erroring" behind the reference's write in
       // flight for good (its transform waits for a read a consumer's pipe into a destination of
@@ -1333,8 +1356,14 @@ function compareRuns (desc, program, s, c) {
       // error. Seed 38428 of NdjsonParseStream: an awaited write, a string under a
       // ByteLengthQueuingStrategy, close(). The settle phase's close() too: seed 44735 of
       // NdjsonParseStream, a write, three turns, a string, no close() of the program's.)
+      // (A writer released after the chunk leaves no end state of the face's writable side: then
+      // the error the chunk's write was rejected with there, the strategy's (it errors the
+      // writable side at once, as the standard's WritableStreamDefaultControllerGetChunkSize
+      // does). Seed 126068 of NdjsonParseStream: a write, an awaited write, write({}) under a
+      // ByteLengthQueuingStrategy, close(), releaseLock().)
       const sAt = strategyErrorAt(program)
-      const sErr = (s.end.w || '').slice('errored:'.length)
+      const sChunk = sAt < 0 ? undefined : s.outcomes.get(program.ops[sAt].op === 'write' ? `write${program.ops[sAt].id}` : `invalidWrite@${sAt}`)
+      const sErr = s.end.w !== null ? (s.end.w || '').slice('errored:'.length) : (sChunk || '').startsWith('rej:') ? sChunk.slice(4) : ''
       if (sAt >= 0 && closeAt > sAt && c.end.w === null && ['RangeError:ERR_INVALID_ARG_VALUE', 'TypeError'].includes(sErr) &&
         ['rej:' + sErr, 'rej:TypeError:ERR_INVALID_STATE'].includes(a) &&
         program.ops.some((op, k) => k < sAt && op.op === 'write' && c.outcomes.get(`write${op.id}`) === 'pending' && !['pending', undefined].includes(s.outcomes.get(`write${op.id}`)))) continue
@@ -1349,6 +1378,17 @@ function compareRuns (desc, program, s, c) {
     // __test__/web-contract-fuzz/evidence.js close-then-abort` (seeds 795, 926).
     if (abortDuringClose && desc.kind === 'transform' && /^(read@|drain|rclosed|close@|abort@|settle-close|wclosed|pipe-out|iter|tee-b)/.test(id) &&
       ['value', 'done', 'ok', 'rej:TypeError:ERR_INVALID_STATE'].includes(b) && (a.startsWith('rej:') && (T.has(a.slice(4)) || a === 'rej:AbortError:20'))) continue
+    // (And the reader's cancel() after that abort: a cancel() of an errored stream is rejected
+    // with its error, of a closed one resolves (the standard's ReadableStreamCancel). Only
+    // rejected with the error the face's readable side ended with against resolved, only a
+    // cancel after the first abort() the writer made, both the close() before it and that abort
+    // resolved on the reference. Seed 150515 of NdjsonParseStream: three turns, close(), abort(),
+    // cancel(C) in a tick.)
+    if (abortDuringClose && desc.kind === 'transform' && id.startsWith('cancel@') && b === 'ok' && s.end.r === `errored:${a.slice(4)}` && a.startsWith('rej:')) {
+      const at = program.ops.findIndex((op, k) => op.op === 'abort' && happened(program, k))
+      if (at >= 0 && opIndex(id) > at && c.outcomes.get(`abort@${at}`) === 'ok' &&
+        program.ops.some((op, k) => k < at && op.op === 'close' && happened(program, k) && c.outcomes.get(`close@${k}`) === 'ok')) continue
+    }
     // (And the abort() itself, pending on the reference because its write stalled (ALLOWANCE
     // stalled-reference (close), above): the identity transform waits for room on its readable
     // side that a consumer's pipe into a destination of highWaterMark 0 never makes, so the
@@ -1720,10 +1760,19 @@ function compareRuns (desc, program, s, c) {
   // pipeTo whose source the program closed before the signal, both producer pipes resolved.
   // Seed 74282 of BoundedBufferStream (block, bytes): four chunks, a microtask, the source's
   // close(), three turns, the signal.)
+  // (Or a producer's pipeThrough that takes no signal (its promise is not the program's): its
+  // source's close() before the signal, and the face's consumer pipe resolved, so the face's
+  // readable side closed, which it does only after its writable side closed, which only that
+  // pipe does, after the source's close. Seed 139344 of NdjsonStringifyStream: four values, the
+  // source's close(), three turns, the signal of the consumer's pipe into a slow destination (a
+  // turn per chunk): the face's four lines went in one batch (README: values written back to
+  // back share a batch), so its pipe had finished; the reference's four chunks took four turns.)
   const endedBefore = (k) => (program.producer.mode === 'writer'
     ? happened(program, k) && s.outcomes.get(`close@${k}`) === 'ok'
-    : program.producer.mode === 'pipeTo' && s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === 'ok')
-  const closedBeforeSignal = desc.kind === 'transform' && program.producer.mode !== 'pipeThrough' && con !== null && con.mode === 'pipeTo' && con.signal &&
+    : program.producer.mode === 'pipeTo'
+      ? s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === 'ok'
+      : !program.producer.signal)
+  const closedBeforeSignal = desc.kind === 'transform' && con !== null && con.mode === 'pipeTo' && con.signal &&
     signalAt >= 0 && program.ops.some((op, k) => k < signalAt && op.op === 'close' && endedBefore(k)) &&
     !program.ops.slice(0, signalAt).some((op, k) => tearsDown(k)) && !failing && !strategyErrors(program) &&
     s.outcomes.get('pipe-out') === 'ok' && c.outcomes.get('pipe-out') === `rej:${program.ops[signalAt].reason ? 'S' : 'AbortError:20'}`
@@ -1784,8 +1833,12 @@ function compareRuns (desc, program, s, c) {
   const sourceClosedFirst = (k) => program.producer.mode !== 'writer' && !program.ops.slice(0, k).some((o) => o.op === 'abort' || o.op === 'close') &&
     (program.producer.mode === 'pipeTo' ? s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === 'ok' : !program.producer.signal)
   const sigReason = signalAt >= 0 ? `rej:${program.ops[signalAt].reason ? 'S' : 'AbortError:20'}` : null
+  // (With the consumer's preventAbort the face's pipe, rejected with the signal's reason, left
+  // its destination alone: no entry against the reference's 'dest-close'. Seed 137087 of
+  // BoundedBufferStream (block, bytes): three turns, two writes, close(), an awaited write
+  // (refused), the signal; both destinations got both chunks.)
   const closedAfterSignal = desc.kind === 'transform' && con !== null && con.mode === 'pipeTo' && con.signal &&
-    !con.preventAbort && signalAt >= 0 &&
+    signalAt >= 0 &&
     program.ops.some((op, k) => k < signalAt && op.op === 'close' && happened(program, k) &&
       (program.producer.mode === 'writer' ? s.outcomes.get(`close@${k}`) === 'ok' && c.outcomes.get(`close@${k}`) === 'ok' : sourceClosedFirst(k))) &&
     !program.ops.slice(0, signalAt).some((op, k) => tearsDown(k)) && !failing && !strategyErrors(program) &&
@@ -1833,9 +1886,12 @@ function compareRuns (desc, program, s, c) {
   // 'dest-close' on the reference against no destination entry on the face, only with no
   // teardown before the signal, only where both destinations got the same data. Seed 28084 of
   // BoundedBufferStream (block, objects).
+  // (An abort() or an invalid chunk after the source's close() is none, as above (noOp: engine.js
+  // errors and enqueues nothing then). Seed 121301 of ThrottleStream and MeterStream (objects):
+  // three turns, five values, the source's close(), abort(), a turn, the signal.)
   const closedAfterSignalPipe = desc.kind === 'transform' && program.producer.mode === 'pipeTo' && con !== null && con.mode === 'pipeTo' && con.signal &&
     con.preventAbort && signalAt >= 0 && program.ops.some((op, k) => k < signalAt && op.op === 'close') &&
-    !program.ops.slice(0, signalAt).some((op) => ['abort', 'cancel', 'invalidWrite'].includes(op.op)) && !failing && !strategyErrors(program) &&
+    !program.ops.slice(0, signalAt).some((op, k) => ['abort', 'cancel', 'invalidWrite'].includes(op.op) && !noOp(op, k)) && !failing && !strategyErrors(program) &&
     s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-out') === 'ok' && s.outcomes.get('pipe-out') === sigReason &&
     !sr.some((l) => l.startsWith('dest-')) && sameDelivered(desc, s, c)
   // (closed-before-signal with the consumer's preventAbort: the reference's pipe, rejected with
@@ -1850,7 +1906,9 @@ function compareRuns (desc, program, s, c) {
       // alone: no entry against the face's 'dest-abort:X'. Seed 117113 of ThrottleStream and
       // MeterStream (objects): a turn, two writes, an awaited close(), the signal; both
       // destinations got both values.)
-      ? (con.preventClose && !cr2.some((l) => l.startsWith('dest-')) ? [...cr2, 'dest-abort:' + sigReason.slice(4)] : cr2.map((l) => (l === 'dest-close' ? 'dest-abort:' + sigReason.slice(4) : l)))
+      ? (con.preventAbort
+          ? cr2.filter((l) => l !== 'dest-close')
+          : con.preventClose && !cr2.some((l) => l.startsWith('dest-')) ? [...cr2, 'dest-abort:' + sigReason.slice(4)] : cr2.map((l) => (l === 'dest-close' ? 'dest-abort:' + sigReason.slice(4) : l)))
       : closedAfterSignalPipe
         ? cr2.filter((l) => l !== 'dest-close')
         : cr2
