@@ -417,11 +417,33 @@ function compareRuns (desc, program, s, c) {
   const tookRefRefused = () => prefixOf(joined(!desc.bytesOut, c.delivered.main), joined(!desc.bytesOut, s.delivered.main)) &&
     prefixOf(joined(!desc.bytesOut, s.delivered.main), desc.model(accepted(program, s)).output) &&
     program.ops.every((op) => op.op !== 'write' || s.outcomes.get(`write${op.id}`) !== 'ok' || ['ok', signalReason].includes(c.outcomes.get(`write${op.id}`)))
+  // (Or with the writer's abort() after the signal, made while the face's pipe was still
+  // writing to the slow destination (its cancel to come): a writer taken before that abort sees
+  // the face's writable side open (a number) where the reference's had errored with X (null).
+  // The face's writable side ended errored with X (the cancel came before the abort) or with
+  // the abort's reason (the abort came first, and resolved on both sides: on the reference it met
+  // the side errored with X). Then only with a slow destination, only where the face's consumer
+  // got a chunk (the write its pipe was still waiting for at its shutdown), the reference's got a
+  // prefix of it, and every write the face took and the reference did not was rejected there
+  // with X (tookRefRefused); no teardown but the signal and the writer's abort()s after it. A
+  // WritableStream joined to a ReadableStream (standard streams, started two microtasks before a
+  // TransformStream's) does what the face does: `node __test__/web-contract-fuzz/evidence.js
+  // signal-cancel-later-abort`. Seed 145170 of NdjsonStringifyStream: a readable strategy of 0
+  // bytes; a write, releaseLock(), the signal (S), a turn, getWriter() (desiredSize 1 against
+  // null), abort().)
+  const laterAbortAt = signalOp < 0 ? -1 : program.ops.findIndex((op, k) => k > signalOp && op.op === 'abort' && teardownMade(k))
+  const onlyLaterAborts = laterAbortAt >= 0 && con0 !== null && con0.slow &&
+    program.ops.every((op, k) => op.op === 'signal' || !teardownMade(k) || (op.op === 'abort' && k > signalOp))
+  const abortedBeforeCancel = onlyLaterAborts && joined(!desc.bytesOut, s.delivered.main).length > 0 && tookRefRefused() &&
+    (s.end.w === c.end.w || (s.end.w === `errored:${program.ops[laterAbortAt].reason ? 'R' : 'undefined'}` &&
+      s.outcomes.get(`abort@${laterAbortAt}`) === 'ok' && c.outcomes.get(`abort@${laterAbortAt}`) === 'ok'))
   const signalCancelLater = desc.kind === 'transform' && program.producer.mode === 'writer' && con0 !== null && con0.mode === 'pipeTo' &&
-    con0.signal && !con0.preventCancel && signalOp >= 0 && !program.ops.some((op, k) => op.op !== 'signal' && teardownMade(k)) &&
+    con0.signal && !con0.preventCancel && signalOp >= 0 && (onlyLaterAborts || !program.ops.some((op, k) => op.op !== 'signal' && teardownMade(k))) &&
     !failing && !strategyErrors(program) && s.outcomes.get('pipe-out') === signalReason && c.outcomes.get('pipe-out') === signalReason &&
     c.end.w === 'errored:' + signalReason.slice(4) &&
-    ((s.end.w === 'closed' && (sameDelivered(desc, s, c) || tookRefRefused())) || s.end.w === c.end.w)
+    (onlyLaterAborts
+      ? abortedBeforeCancel
+      : (s.end.w === 'closed' && (sameDelivered(desc, s, c) || tookRefRefused())) || s.end.w === c.end.w)
   // ALLOWANCE invalid-chunk-sooner (the reference never took it): a chunk that is no bytes
   // errors the face's both sides inside the write() that reaches its component (README,
   // "Cancellation and errors"), which takes chunks sooner than the reference's transform runs

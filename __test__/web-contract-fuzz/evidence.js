@@ -1729,6 +1729,60 @@ const CASES = {
       out[label] = { chunk: await chunk, abort: await abort, later: await later, pipe: await pipe, dest }
     }
     return out
+  },
+  // ALLOWANCE signal-cancel-later, with the writer's abort() after the signal. A consumer's
+  // pipeTo with a signal into a slow destination (a turn per chunk, highWaterMark 1), a
+  // readable strategy of 0 bytes; right after construction a write of a value (its JSON line),
+  // the writer released, the signal (S), a turn, a new writer's desiredSize, abort() (fuzz seed
+  // 145170 of NdjsonStringifyStream, minimised). The identity TransformStream's writable side
+  // has not started: the pipe's cancel comes first and errors it with S (the write rejected,
+  // desiredSize null). Given a turn to start first, it takes the write inside write() and its
+  // pipe writes the line at once: the slow destination's turn comes before the program's, and
+  // the cancel too (null). A WritableStream joined to a ReadableStream (standard streams, which
+  // start two microtasks sooner, as the face's sides do: ALLOWANCE start-timing) takes the write
+  // once started, after the program's turn was asked for: its pipe's pending read gets the line
+  // and writes it to the slow destination after that turn, its cancel waits for that write, so
+  // the new writer sees its writable side open (desiredSize 1) and abort() errors it with
+  // undefined; the pipe is rejected with S. As on the face.
+  async 'signal-cancel-later-abort' () {
+    const out = {}
+    const S = new Error('signal reason')
+    const named = (x) => (x === S ? 'S' : name(x))
+    const settled = (p) => p.then(() => 'ok', (e) => 'rejected ' + named(e))
+    const bytes0 = () => new ByteLengthQueuingStrategy({ highWaterMark: 0 })
+    const joinedPair = () => {
+      let rc
+      let wc
+      const readable = new ReadableStream({ start (c) { rc = c }, cancel (reason) { wc.error(reason) } }, bytes0())
+      const writable = new WritableStream({ start (c) { wc = c }, write (v) { rc.enqueue(line(v)) }, close () { rc.close() }, abort (reason) { rc.error(reason) } })
+      return { readable, writable }
+    }
+    const identity = () => new TransformStream({ transform: (v, ctl) => ctl.enqueue(line(v)) }, undefined, bytes0())
+    const kinds = {
+      'TransformStream (identity), at once': [identity, false],
+      'TransformStream (identity), a turn to start': [identity, true],
+      'WritableStream joined to a ReadableStream': [joinedPair, false],
+      NdjsonStringifyStream: [() => new web.NdjsonStringifyStream({}, undefined, bytes0()), false]
+    }
+    for (const [label, [make, started]] of Object.entries(kinds)) {
+      const ts = make()
+      let writer = ts.writable.getWriter()
+      if (started) await immediate()
+      const ac = new AbortController()
+      const got = []
+      const sink = new WritableStream({ write: (chunk) => { got.push(chunk.byteLength); return immediate() } }, new CountQueuingStrategy({ highWaterMark: 1 }))
+      const pipe = settled(ts.readable.pipeTo(sink, { signal: ac.signal }))
+      const write = settled(writer.write(-565))
+      writer.releaseLock()
+      ac.abort(S)
+      await immediate()
+      writer = ts.writable.getWriter()
+      const desiredSize = writer.desiredSize
+      const closed = settled(writer.closed)
+      const abort = settled(writer.abort())
+      out[label] = { write: await write, desiredSize, abort: await abort, closed: await closed, pipe: await pipe, got }
+    }
+    return out
   }
 }
 
