@@ -1730,6 +1730,38 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE start-timing (signal), the writer's abort() under tee(). The readable side teed,
+  // a reader on the first branch, the second drained; a microtask, a write of one line, a
+  // microtask, abort(R), a read of the first branch (fuzz seed 140975 of NdjsonParseStream,
+  // minimised). A TransformStream (a line parser) not started yet holds the write behind its
+  // start: the abort rejects the write and the read with R, as the fuzz's reference did. Given a
+  // turn to start first, its transform runs inside the write, the tee's pending read gets the
+  // value and queues it in both branches, and the read in the abort's tick takes it (the write
+  // resolved), as on the face, whose sides start two microtasks sooner.
+  async 'abort-before-start-tee' () {
+    const out = {}
+    const lines = () => new TransformStream({ transform (chunk, ctl) { for (const l of Buffer.from(chunk).toString().split('\n')) if (l.trim()) ctl.enqueue(JSON.parse(l)) } })
+    const kinds = {
+      'TransformStream (lines), at once': [lines, false],
+      'TransformStream (lines), a turn to start': [lines, true],
+      'NdjsonParseStream, at once': [() => new web.NdjsonParseStream(), false]
+    }
+    for (const [label, [make, started]] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const [a, b] = ts.readable.tee()
+      const reader = a.getReader()
+      const other = (async () => { for await (const v of b) void v })().then(() => 'ok', (e) => 'rejected ' + name(e))
+      if (started) await immediate()
+      await Promise.resolve()
+      const write = outcome(writer.write(Buffer.from('[{},1.5,[]]\r\n')))
+      await Promise.resolve()
+      const abort = outcome(writer.abort(R))
+      const read = await outcome(reader.read())
+      out[label] = { write: await write, abort: await abort, read, secondBranch: await other }
+    }
+    return out
+  },
   // ALLOWANCE signal-cancel-later, with the writer's abort() after the signal. A consumer's
   // pipeTo with a signal into a slow destination (a turn per chunk, highWaterMark 1), a
   // readable strategy of 0 bytes; right after construction a write of a value (its JSON line),
