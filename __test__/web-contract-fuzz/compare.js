@@ -636,6 +636,17 @@ function compareRuns (desc, program, s, c) {
     if (failing && desc.bytesIn && !desc.bytesOut && /^(rclosed|read@)/.test(id) && a === 'rej:TypeError:ERR_INVALID_STATE' &&
       [`rej:NdjsonError:${failing}`, `rej:Error:${failing}`].includes(b) &&
       program.ops.some((op, k) => op.op === 'releaseReader' && k > (id.startsWith('read@') ? opIndex(id) : -1))) continue
+    // (And a writer released in between, its `ready` waiting (backpressure: a writable strategy
+    // of highWaterMark 0): rejected by the release (TypeError ERR_INVALID_STATE) on the face,
+    // with the parse error on the reference, whose transform had thrown. A TransformStream whose
+    // transform parses a turn later does what the face does: `node
+    // __test__/web-contract-fuzz/evidence.js parse-error-later-release`. Only that pair, only for
+    // the `ready` of a writer the program released. Seeds 153090, 156056, 157827, 161236 of
+    // NdjsonParseStream: a writable strategy of highWaterMark 0, an invalid line written, a
+    // microtask, releaseLock().)
+    if (failing && desc.bytesIn && !desc.bytesOut && id.startsWith('wready') && a === 'rej:TypeError:ERR_INVALID_STATE' &&
+      [`rej:NdjsonError:${failing}`, `rej:Error:${failing}`].includes(b) &&
+      program.ops.filter((op, k) => op.op === 'releaseWriter' && /writer=true/.test(s.pre[k])).length > Number(id.slice('wready'.length))) continue
     // ALLOWANCE invalid-chunk-sooner (desiredSize): a chunk that is no bytes errors a face's
     // writable side as the write reaches its component, which takes chunks sooner than the
     // reference's transform runs (its writable starts two microtasks later, ALLOWANCE

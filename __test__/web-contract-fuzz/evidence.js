@@ -1730,6 +1730,35 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE parse-error-later (release), the writer's `ready`. A writable strategy of
+  // highWaterMark 0 (ready waits), a read waiting, a turn, an invalid line written, a
+  // microtask, the writer's releaseLock() (fuzz seed 157827 of NdjsonParseStream, minimised). A
+  // TransformStream that parses inside transform() errors both sides in the write: `ready` is
+  // rejected with the parse error before the release. One that parses a turn later is still
+  // writable at the release, which rejects `ready` with its TypeError, as on the face (its parser
+  // finds the error on the worker, later). The read meets the parse error on all.
+  async 'parse-error-later-release' () {
+    const out = {}
+    const late = (p) => Promise.race([outcome(p), new Promise((resolve) => setTimeout(resolve, 50, 'pending'))])
+    const parse = (chunk, ctl) => { for (const l of Buffer.from(chunk).toString().split('\n')) if (l.trim()) ctl.enqueue(JSON.parse(l)) }
+    const kinds = {
+      'TransformStream (parses in transform)': () => new TransformStream({ transform: parse }, new CountQueuingStrategy({ highWaterMark: 0 })),
+      'TransformStream (parses a turn later)': () => new TransformStream({ transform: async (c, ctl) => { await immediate(); parse(c, ctl) } }, new CountQueuingStrategy({ highWaterMark: 0 })),
+      NdjsonParseStream: () => new web.NdjsonParseStream({}, new CountQueuingStrategy({ highWaterMark: 0 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const ready = late(writer.ready)
+      const read = late(ts.readable.getReader().read())
+      await immediate()
+      void late(writer.write(Buffer.from('[1,\n')))
+      await Promise.resolve()
+      writer.releaseLock()
+      out[label] = { ready: await ready, read: await read }
+    }
+    return out
+  },
   // ALLOWANCE start-timing (signal), the writer's abort() under tee(). The readable side teed,
   // a reader on the first branch, the second drained; a microtask, a write of one line, a
   // microtask, abort(R), a read of the first branch (fuzz seed 140975 of NdjsonParseStream,
