@@ -1579,6 +1579,48 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE monitored-refused-sooner, without preventAbort. A producer's pipe with its signal
+  // into a sink that takes a turn per write and refuses a chunk that is no bytes; chunks of 1, 1,
+  // 1 and 17395 bytes, three turns, an object, the signal (fuzz seed 161427 of
+  // MonitoredWritableStream (bytes), minimised). A WritableStream of one chunk still has the
+  // last write in flight: its pipe has not read the object when the signal comes, and aborts it
+  // (the sink logs the abort). One whose sink's writes settle at once (as MonitoredWritableStream
+  // settles a write once its own buffer took it) took the object at once, refused it, and the
+  // signal's shutdown found it errored: no abort, the source cancelled with the AbortError, as
+  // on the face (whose own abort of its destination for the refused chunk is ALLOWANCE
+  // monitored-abort).
+  async 'monitored-refused-sooner-abort' () {
+    const out = {}
+    const kinds = {
+      'WritableStream (one chunk)': (sink) => new WritableStream(sink, new CountQueuingStrategy({ highWaterMark: 1 })),
+      'WritableStream (one chunk), writes settled at once': (sink) => new WritableStream({ ...sink, write (chunk, controller) { void sink.write(chunk, controller) } }, new CountQueuingStrategy({ highWaterMark: 1 })),
+      MonitoredWritableStream: (sink) => new web.MonitoredWritableStream(sink)
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const log = []
+      const sink = {
+        write (chunk, controller) {
+          if (!(chunk instanceof Uint8Array)) {
+            const err = Object.assign(new TypeError('not bytes'), { code: 'ERR_INVALID_ARG_TYPE' })
+            controller.error(err)
+            throw err
+          }
+          return immediate()
+        },
+        abort (reason) { log.push('abort: ' + name(reason)) }
+      }
+      let ctl
+      const ac = new AbortController()
+      const source = new ReadableStream({ start (c) { ctl = c }, cancel (reason) { log.push('source-cancel: ' + name(reason)) } }, { highWaterMark: 0 })
+      const pipe = outcome(source.pipeTo(make(sink), { signal: ac.signal }))
+      for (const n of [1, 1, 1, 17395]) ctl.enqueue(new Uint8Array(n))
+      for (let i = 0; i < 3; i++) await immediate()
+      ctl.enqueue({})
+      ac.abort()
+      out[label] = { pipe: await pipe, log }
+    }
+    return out
+  },
   // MonitoredWritableStream settles the write once its own buffer took it (it resolves), so its
   // abort reaches its destination (a WritableStream of its own over the sink) at another moment
   // of that write than the writer's abort does on a plain WritableStream: whether the sink's
