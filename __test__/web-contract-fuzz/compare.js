@@ -2053,10 +2053,15 @@ function compareRuns (desc, program, s, c) {
   // before the signal with no teardown before it, the face's pipe was rejected with E and the
   // reference's with X, the reference's sink has no entry and no destination failed. Seed 68218
   // of MonitoredWritableStream (bytes): null, a turn, the signal.
+  // (A close() of the source after the chunk too: the face's pipe had cancelled the source with
+  // E by then (the close does nothing: engine.js), the reference's source closed with the chunk
+  // still queued, unread, so the signal still cancelled it with X. Seed 171404 of
+  // MonitoredWritableStream (bytes): null, a turn, the source's close(), the signal.)
+  const firstChunkAt = program.ops.findIndex((op) => op.op === 'invalidWrite')
   const chunkE = s.outcomes.get('pipe-in') || ''
   const refusedSooner = desc.kind === 'writable' && program.producer.mode === 'pipeTo' && program.producer.preventAbort && program.producer.signal &&
-    sigOp >= 0 && program.ops.some((op, k) => k < sigOp && op.op === 'invalidWrite') &&
-    !program.ops.slice(0, sigOp).some((op) => ['abort', 'cancel', 'close'].includes(op.op)) && !destinationFailed &&
+    sigOp >= 0 && firstChunkAt >= 0 && firstChunkAt < sigOp &&
+    !program.ops.slice(0, sigOp).some((op, k) => ['abort', 'cancel'].includes(op.op) || (op.op === 'close' && k < firstChunkAt)) && !destinationFailed &&
     /^rej:TypeError:ERR_(INVALID_ARG_TYPE|STREAM_NULL_VALUES)$/.test(chunkE) && c.outcomes.get('pipe-in') === 'rej:' + sigX &&
     !cr4.some((l) => !l.startsWith('source-')) && sr.includes('source-cancel:' + chunkE.slice(4))
   const cr5 = refusedSooner ? cr4.map((l) => (l === 'source-cancel:' + sigX ? 'source-cancel:' + chunkE.slice(4) : l)) : cr4

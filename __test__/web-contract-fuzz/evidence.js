@@ -1577,6 +1577,32 @@ const CASES = {
       ac.abort()
       out[label] = { pipe: await pipe, log }
     }
+    // (And the source's close() after the turn, before the signal (fuzz seed 171404, minimised):
+    // the same, the null left unread in the closed source of the WritableStream of highWaterMark
+    // 0, which the signal still cancels; the others' sources were cancelled before the close.)
+    for (const [label, make] of Object.entries(kinds)) {
+      const log = []
+      const sink = {
+        write (chunk, controller) {
+          if (chunk === null) {
+            const err = Object.assign(new TypeError('null'), { code: 'ERR_STREAM_NULL_VALUES' })
+            controller.error(err)
+            throw err
+          }
+        },
+        abort (reason) { log.push('abort: ' + name(reason)) }
+      }
+      let ctl
+      let open = true
+      const ac = new AbortController()
+      const source = new ReadableStream({ start (c) { ctl = c }, cancel (reason) { open = false; log.push('source-cancel: ' + name(reason)) } }, { highWaterMark: 0 })
+      const pipe = outcome(source.pipeTo(make(sink), { preventAbort: true, signal: ac.signal }))
+      ctl.enqueue(null)
+      await immediate()
+      if (open) ctl.close()
+      ac.abort()
+      out[`${label}, the source's close()`] = { pipe: await pipe, log }
+    }
     return out
   },
   // ALLOWANCE monitored-refused-sooner, without preventAbort. A producer's pipe with its signal
