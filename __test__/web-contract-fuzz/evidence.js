@@ -602,6 +602,40 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE held-write abort, a read before the reader's cancel(). A readable strategy of 16
+  // values; read(), an awaited write, a write, abort(R), read(), a microtask, cancel() (fuzz seed
+  // 166369 of ThrottleStream and MeterStream (objects), minimised). The identity TransformStream
+  // took the second write into its readable queue: the read in the abort's tick gets it, and the
+  // cancel meets the abort's error. One whose transform takes a turn still has that write in
+  // flight at the abort, which waits for it: its readable side is still readable, the read waits,
+  // and the cancel a microtask later closes it (the read 'done', the cancel resolved), as on the
+  // face, which held the write and rejected it.
+  async 'held-write-abort-cancel' () {
+    const out = {}
+    const values = () => new CountQueuingStrategy({ highWaterMark: 16 })
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream({}, undefined, values()),
+      'TransformStream (a turn per chunk)': () => new TransformStream({ transform: async (c, ctl) => { await immediate(); ctl.enqueue(c) } }, undefined, values()),
+      'ThrottleStream (objects)': () => new web.ThrottleStream({ objectMode: true, rate: 1e12 })
+    }
+    for (const microtask of [false, true]) {
+      for (const [label, make] of Object.entries(kinds)) {
+        const ts = make()
+        const writer = ts.writable.getWriter()
+        const reader = ts.readable.getReader()
+        const first = outcome(reader.read())
+        await writer.write(1)
+        const second = outcome(writer.write('x'))
+        if (microtask) await Promise.resolve()
+        const abort = outcome(writer.abort(R))
+        const read = outcome(reader.read())
+        await Promise.resolve()
+        const cancel = outcome(reader.cancel())
+        out[label + (microtask ? ', a microtask before abort()' : '')] = { first: await first, second: await second, abort: await abort, read: await read, cancel: await cancel }
+      }
+    }
+    return out
+  },
   // ALLOWANCE held-write abort (later reads). A readable strategy of one chunk; the reader
   // released, a write, three turns, a second write (held: no room), abort(R), the writer
   // released, three turns, a new reader's read() (fuzz seed 61111 of ThrottleStream and
