@@ -1399,42 +1399,42 @@ fn digits_value(word: u64, n: usize) -> u64 {
 /// A number at `p` (its sign already passed) of the common short form, `[1-9][0-9]{0,6}` or `0`,
 /// then optionally `.` and 1–15 digits, with at most 19 digits in all and no exponent: its digits
 /// as an integer, how many of them follow the point, and where it ends. `None` for anything else,
-/// valid or not, and where fewer than `SHORT_BLOCK` bytes are left in the line: `number_general`
-/// reads those (and reports what is wrong). No loop and no per-digit branch: one mask of which of
-/// the next 32 bytes are digits (`digit_mask`) gives both runs of digits, and a word for the
-/// integer part and one or two for the fraction are converted by `digits_value`. (Counting each
-/// word's digits with `leading_digits` instead cost counties 8 % more instructions.)
+/// valid or not, and where fewer than 24 bytes are left in the line: `number_general` reads those
+/// (and reports what is wrong). No loop and no per-digit branch: a word for the integer part and
+/// one or two for the fraction, whose digits `leading_digits` counts and `digits_value` converts.
 #[inline(always)]
 fn short_decimal(s: &[u8], p: usize) -> Option<(u64, usize, usize)> {
-  let block: &[u8; SHORT_BLOCK] = s.get(p..p + SHORT_BLOCK)?.try_into().ok()?;
-  // Words at 0, at most 8 and at most 16 (at most 7 integer digits): the `min` shows the compiler
-  // that each is inside the block.
-  let word = |at: usize| {
-    let at = at.min(SHORT_BLOCK - 8);
-    u64::from_le_bytes(block[at..at + 8].try_into().expect("8 bytes"))
-  };
-  let digits = digit_mask(block);
-  let n1 = digits.trailing_ones() as usize;
+  let block: &[u8; 24] = s.get(p..p + 24)?.try_into().ok()?;
+  let word = |at: usize| u64::from_le_bytes(block[at..at + 8].try_into().expect("8 bytes"));
+  let a = word(0);
+  let n1 = leading_digits(a);
   // A leading zero followed by digits is not JSON: left to `number_general` to refuse.
-  if n1 == 0 || n1 > 7 || (n1 > 1 && block[0] == b'0') {
+  if n1 == 0 || n1 == 8 || (n1 > 1 && block[0] == b'0') {
     return None;
   }
-  let integer = digits_value(word(0), n1);
+  let integer = digits_value(a, n1);
   let (mantissa, fraction) = if block[n1] != b'.' {
     (integer, 0)
   } else {
-    let n = (digits >> (n1 + 1)).trailing_ones() as usize;
-    // Over 19 digits the mantissa may not fit; over 15 after the point `short_lemire` does not
-    // go (and spelling out a third word cost counties more than it saved countries).
-    if n == 0 || n > 15 || n1 + n > 19 {
-      return None;
-    }
     let b = word(n1 + 1);
-    if n <= 8 {
-      (integer * POW10_U64[n] + digits_value(b, n), n)
+    let n2 = leading_digits(b);
+    if n2 == 0 {
+      return None;
+    } else if n2 < 8 {
+      (integer * POW10_U64[n2] + digits_value(b, n2), n2)
     } else {
+      let c = word(n1 + 9);
+      let n3 = leading_digits(c);
+      // Over 19 digits the mantissa may not fit: `number_general` keeps what it can.
+      if n3 == 8 || n1 + 8 + n3 > 19 {
+        return None;
+      }
       let m = integer * 100_000_000 + digits_value(b, 8);
-      (m * POW10_U64[n - 8] + digits_value(word(n1 + 9), n - 8), n)
+      if n3 == 0 {
+        (m, 8)
+      } else {
+        (m * POW10_U64[n3] + digits_value(c, n3), 8 + n3)
+      }
     }
   };
   let end = n1 + (fraction > 0) as usize + fraction;
@@ -1443,38 +1443,6 @@ fn short_decimal(s: &[u8], p: usize) -> Option<(u64, usize, usize)> {
     return None;
   }
   Some((mantissa, fraction, p + end))
-}
-
-/// The bytes `short_decimal` looks at: the longest short decimal (23 bytes) and the byte after it,
-/// rounded up to two SSE2 vectors.
-const SHORT_BLOCK: usize = 32;
-
-/// Which bytes of `block` are ASCII digits, bit i for byte i: two SSE2 compares.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn digit_mask(block: &[u8; SHORT_BLOCK]) -> u32 {
-  use std::arch::x86_64::{
-    _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8, _mm_sub_epi8,
-  };
-  // SAFETY: SSE2 is in the x86_64 baseline; the loads read bytes 0..16 and 16..32 of the
-  // 32-byte block. A byte is a digit when (byte - '0') wraps to at most 9, i.e. when the unsigned
-  // minimum of it and 9 is itself.
-  unsafe {
-    let zero = _mm_set1_epi8(b'0' as i8);
-    let nine = _mm_set1_epi8(9);
-    let half = |at: usize| {
-      let d = _mm_sub_epi8(_mm_loadu_si128(block.as_ptr().add(at).cast()), zero);
-      _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d)) as u32
-    };
-    half(0) | half(16) << 16
-  }
-}
-
-/// `digit_mask` without SSE2.
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-fn digit_mask(block: &[u8; SHORT_BLOCK]) -> u32 {
-  (0..SHORT_BLOCK).fold(0, |mask, i| mask | (block[i].is_ascii_digit() as u32) << i)
 }
 
 /// The `f64` V8 makes of `±mantissa × 10^exponent`, whose text (for what neither fast method
@@ -1900,15 +1868,11 @@ mod tests {
       "1.5e3",
       "1.5E-3",
     ];
-    // Each alone at the end of a line (too few bytes left: `number_general`), and with spaces or
-    // a string after it (`short_decimal`'s block reaches past the number).
-    let after = [
-      String::new(),
-      " ".repeat(SHORT_BLOCK),
-      format!(r#","{}""#, "x".repeat(SHORT_BLOCK)),
-    ];
+    // Each alone at the end of a line (fewer than 24 bytes left: `number_general`), and with
+    // spaces or a string after it (`short_decimal`'s words reach past the number).
+    let after = ["", &" ".repeat(24), r#","abcdefghijklmnopqrstuvwxyz""#];
     for text in cases {
-      for after in &after {
+      for after in after {
         let mut cols = Columns::new();
         let line = format!("[{text}{after}]");
         assert!(matches!(
@@ -1940,7 +1904,7 @@ mod tests {
 
   #[test]
   fn numbers_that_are_not_json_are_refused_on_both_paths() {
-    let spaces = " ".repeat(SHORT_BLOCK);
+    let spaces = " ".repeat(24);
     for text in [
       "01", "-01.5", "1.", "1.e5", "-", "-x", "1e", "1e+", ".5", "00", "1.5e", "+1",
     ] {
@@ -2410,11 +2374,10 @@ mod tests {
       if let Some((e, sign, power)) = exp {
         text = format!("{text}{e}{sign}{power}");
       }
-      // The second of each pair takes the number-array path; spaces after a number leave
-      // `short_decimal` the room it reads, the end of the line does not.
+      // The second of each pair takes the number-array path; spaces after a number leave its
+      // words room to be read by `short_decimal`, the end of the line does not.
       let expected: f64 = text.parse().unwrap();
-      let spaces = " ".repeat(SHORT_BLOCK);
-      for line in [format!("[{text},{text}]"), format!("[{text} ,{text}{spaces}]")] {
+      for line in [format!("[{text},{text}]"), format!("[{text} ,{text}{}]", " ".repeat(24))] {
         let mut cols = Columns::new();
         prop_assert!(matches!(Shaper::eager().shape(line.as_bytes(), &mut cols), Shaped::New(..)));
         prop_assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{}", line);
@@ -2438,7 +2401,7 @@ mod tests {
       let sign = if negative { "-" } else { "" };
       let text = format!("{sign}{}.{}", &digits[..before], &digits[before..]);
       let expected: f64 = text.parse().unwrap();
-      let line = format!("[{text},{text}{}]", " ".repeat(SHORT_BLOCK));
+      let line = format!("[{text},{text}{}]", " ".repeat(24));
       let mut cols = Columns::new();
       prop_assert!(matches!(Shaper::eager().shape(line.as_bytes(), &mut cols), Shaped::New(..)));
       prop_assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{}", text);

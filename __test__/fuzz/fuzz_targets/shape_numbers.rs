@@ -3,9 +3,9 @@
 //! The shaper turns most numbers into `f64` itself (digits gathered eight at a time, Clinger's fast
 //! path, Eisel-Lemire) and only the rest through `str::parse`, the correctly rounded conversion V8's
 //! `JSON.parse` also makes. Every input becomes the line `[input]`, and again `[input,input]` (the
-//! second element takes the shaper's number-array path), each also with 32 spaces after every
-//! element (a short decimal is read from a 32-byte block that reaches past its end where the line
-//! has room for it; without the spaces only the general path would be fuzzed); whenever the shaper accepts
+//! second element takes the shaper's number-array path), each also with 24 spaces after every
+//! element (a short decimal is read in words that reach past its end where the line has room for
+//! them; without the spaces only the general path would be fuzzed); whenever the shaper accepts
 //! the line and `serde_json` (the oracle of ndjson_lines) reads it as an array of numbers, each
 //! number must be the `f64` `str::parse` makes of its text, bit for bit, `-0` included.
 #![no_main]
@@ -14,7 +14,7 @@ use libfuzzer_sys::fuzz_target;
 use sluice::ndjson::shape::{Columns, Shaped, Shaper};
 
 fuzz_target!(|data: &[u8]| {
-  for (copies, pad) in [(1, 0), (2, 0), (1, 32), (2, 32)] {
+  for (copies, pad) in [(1, 0), (2, 0), (1, 24), (2, 24)] {
     let mut line = b"[".to_vec();
     for i in 0..copies {
       if i > 0 {
