@@ -61,6 +61,18 @@ function loggingSink () {
   return { sink, got, dest }
 }
 
+/**
+ * A sink's write() refusing a null as MonitoredWritableStream does: its controller errored with the
+ * null's TypeError (ERR_STREAM_NULL_VALUES), which the write also throws.
+ */
+function refuseNull (chunk, controller) {
+  if (chunk === null) {
+    const err = Object.assign(new TypeError('null'), { code: 'ERR_STREAM_NULL_VALUES' })
+    controller.error(err)
+    throw err
+  }
+}
+
 const faces = {
   'TransformStream (identity)': (w, r) => new TransformStream({}, w, r),
   // A TransformStream whose transform takes a turn, as a face's component does (README: "our
@@ -1556,11 +1568,7 @@ const CASES = {
       const log = []
       const sink = {
         write (chunk, controller) {
-          if (chunk === null) {
-            const err = Object.assign(new TypeError('null'), { code: 'ERR_STREAM_NULL_VALUES' })
-            controller.error(err)
-            throw err
-          }
+          refuseNull(chunk, controller)
           return immediate()
         },
         abort (reason) { log.push('abort: ' + (reason === E ? 'E' : name(reason))) }
@@ -1598,13 +1606,7 @@ const CASES = {
       for (const [label, make] of Object.entries(kinds)) {
         const log = []
         const sink = {
-          write (chunk, controller) {
-            if (chunk === null) {
-              const err = Object.assign(new TypeError('null'), { code: 'ERR_STREAM_NULL_VALUES' })
-              controller.error(err)
-              throw err
-            }
-          },
+          write: refuseNull,
           abort (reason) { log.push('abort: ' + name(reason)) }
         }
         let ctl
