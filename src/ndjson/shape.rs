@@ -1399,12 +1399,12 @@ fn digits_value(word: u64, n: usize) -> u64 {
 /// A number at `p` (its sign already passed) of the common short form, `[1-9][0-9]{0,6}` or `0`,
 /// then optionally `.` and 1–15 digits, with at most 19 digits in all and no exponent: its digits
 /// as an integer, how many of them follow the point, and where it ends. `None` for anything else,
-/// valid or not, and where fewer than 24 bytes are left in the line: `number_general` reads those
+/// valid or not, and where fewer than `SHORT_BLOCK` bytes are left in the line: `number_general` reads those
 /// (and reports what is wrong). No loop and no per-digit branch: a word for the integer part and
 /// one or two for the fraction, whose digits `leading_digits` counts and `digits_value` converts.
 #[inline(always)]
 fn short_decimal(s: &[u8], p: usize) -> Option<(u64, usize, usize)> {
-  let block: &[u8; 24] = s.get(p..p + 24)?.try_into().ok()?;
+  let block: &[u8; SHORT_BLOCK] = s.get(p..p + SHORT_BLOCK)?.try_into().ok()?;
   let word = |at: usize| u64::from_le_bytes(block[at..at + 8].try_into().expect("8 bytes"));
   let a = word(0);
   let n1 = leading_digits(a);
@@ -1444,6 +1444,10 @@ fn short_decimal(s: &[u8], p: usize) -> Option<(u64, usize, usize)> {
   }
   Some((mantissa, fraction, p + end))
 }
+
+/// The bytes `short_decimal` reads from a number's first digit: three words, enough for the
+/// longest short decimal (23 bytes) and the byte after it.
+const SHORT_BLOCK: usize = 24;
 
 /// The `f64` V8 makes of `±mantissa × 10^exponent`, whose text (for what neither fast method
 /// decides) is `text`. A mantissa of up to 53 bits with a power of ten up to 22 is the exact
@@ -1593,6 +1597,17 @@ mod tests {
       Table::Utf16(v) => v,
     };
     (sig, cols.nums, table, cols.ends)
+  }
+
+  /// The bits of the first two numbers of a line the eager shaper takes as a new shape (`nums[1]`
+  /// and `nums[2]`: after the array's length), or `None` if it does not take it.
+  fn two_numbers(line: &str) -> Option<(u64, u64)> {
+    let mut cols = Columns::new();
+    matches!(
+      Shaper::eager().shape(line.as_bytes(), &mut cols),
+      Shaped::New(..)
+    )
+    .then(|| (cols.nums[1].to_bits(), cols.nums[2].to_bits()))
   }
 
   #[test]
@@ -1868,9 +1883,13 @@ mod tests {
       "1.5e3",
       "1.5E-3",
     ];
-    // Each alone at the end of a line (fewer than 24 bytes left: `number_general`), and with
+    // Each alone at the end of a line (too few bytes left: `number_general`), and with
     // spaces or a string after it (`short_decimal`'s words reach past the number).
-    let after = ["", &" ".repeat(24), r#","abcdefghijklmnopqrstuvwxyz""#];
+    let after = [
+      "",
+      &" ".repeat(SHORT_BLOCK),
+      r#","abcdefghijklmnopqrstuvwxyz""#,
+    ];
     for text in cases {
       for after in after {
         let mut cols = Columns::new();
@@ -1904,7 +1923,7 @@ mod tests {
 
   #[test]
   fn numbers_that_are_not_json_are_refused_on_both_paths() {
-    let spaces = " ".repeat(24);
+    let spaces = " ".repeat(SHORT_BLOCK);
     for text in [
       "01", "-01.5", "1.", "1.e5", "-", "-x", "1e", "1e+", ".5", "00", "1.5e", "+1",
     ] {
@@ -2376,12 +2395,10 @@ mod tests {
       }
       // The second of each pair takes the number-array path; spaces after a number leave its
       // words room to be read by `short_decimal`, the end of the line does not.
-      let expected: f64 = text.parse().unwrap();
-      for line in [format!("[{text},{text}]"), format!("[{text} ,{text}{}]", " ".repeat(24))] {
-        let mut cols = Columns::new();
-        prop_assert!(matches!(Shaper::eager().shape(line.as_bytes(), &mut cols), Shaped::New(..)));
-        prop_assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{}", line);
-        prop_assert_eq!(cols.nums[2].to_bits(), expected.to_bits(), "{}", line);
+      let expected = text.parse::<f64>().unwrap().to_bits();
+      let spaces = " ".repeat(SHORT_BLOCK);
+      for line in [format!("[{text},{text}]"), format!("[{text} ,{text}{spaces}]")] {
+        prop_assert_eq!(two_numbers(&line), Some((expected, expected)), "{}", line);
       }
     }
 
@@ -2400,12 +2417,9 @@ mod tests {
       let before = least + before % (8 - least);
       let sign = if negative { "-" } else { "" };
       let text = format!("{sign}{}.{}", &digits[..before], &digits[before..]);
-      let expected: f64 = text.parse().unwrap();
-      let line = format!("[{text},{text}{}]", " ".repeat(24));
-      let mut cols = Columns::new();
-      prop_assert!(matches!(Shaper::eager().shape(line.as_bytes(), &mut cols), Shaped::New(..)));
-      prop_assert_eq!(cols.nums[1].to_bits(), expected.to_bits(), "{}", text);
-      prop_assert_eq!(cols.nums[2].to_bits(), expected.to_bits(), "{}", text);
+      let expected = text.parse::<f64>().unwrap().to_bits();
+      let line = format!("[{text},{text}{}]", " ".repeat(SHORT_BLOCK));
+      prop_assert_eq!(two_numbers(&line), Some((expected, expected)), "{}", text);
     }
 
     /// Strings and keys of any text, at any alignment, raw or escaped: every value string comes
