@@ -237,6 +237,16 @@ function writerInCancelTick (program) {
 }
 
 /**
+ * Whether the writer that the writer promise `id` belongs to (`wready<N>`, `wclosed<N>`: of the
+ * N-th writer taken) was released on `rec`'s side: more of the program's releaseLock()s found a
+ * writer there than N.
+ */
+function writerReleased (program, rec, id) {
+  const n = Number(id.replace(/^w(ready|closed)/, ''))
+  return program.ops.filter((op, k) => op.op === 'releaseWriter' && /writer=true/.test(rec.pre[k])).length > n
+}
+
+/**
  * Whether a write the writer made before the abort() in whose tick the operation at `i` came was
  * held by the face then: rejected there with that abort's reason `outcome`.
  */
@@ -646,7 +656,7 @@ function compareRuns (desc, program, s, c) {
     // microtask, releaseLock().)
     if (failing && desc.bytesIn && !desc.bytesOut && id.startsWith('wready') && a === 'rej:TypeError:ERR_INVALID_STATE' &&
       [`rej:NdjsonError:${failing}`, `rej:Error:${failing}`].includes(b) &&
-      program.ops.filter((op, k) => op.op === 'releaseWriter' && /writer=true/.test(s.pre[k])).length > Number(id.slice('wready'.length))) continue
+      writerReleased(program, s, id)) continue
     // ALLOWANCE invalid-chunk-sooner (desiredSize): a chunk that is no bytes errors a face's
     // writable side as the write reaches its component, which takes chunks sooner than the
     // reference's transform runs (its writable starts two microtasks later, ALLOWANCE
@@ -713,7 +723,7 @@ function compareRuns (desc, program, s, c) {
       s.end.w === 'errored:undefined' && c.end.w === 'errored:undefined'
     if (brokeSooner && sameDelivered(desc, s, c) && ((id.startsWith('wdesired') && a === null && typeof b === 'number') ||
       (id.startsWith('wclosed') && a === 'rej:undefined' && b === 'rej:TypeError:ERR_INVALID_STATE' &&
-        program.ops.filter((op, k) => op.op === 'releaseWriter' && /writer=true/.test(s.pre[k])).length > Number(id.slice('wclosed'.length))))) continue
+        writerReleased(program, s, id)))) continue
     // (Or the face's loop broke only after its close() had completed: a byte face batches the
     // lines written back to back (README: NdjsonStringifyStream), so its loop had fewer chunks
     // when the writer was taken again and the settle phase's close() came: that writer saw an
@@ -739,7 +749,7 @@ function compareRuns (desc, program, s, c) {
     // released. Seed 36068 of BoundedBufferStream (block, objects): breakAt 4, the 4th write, two
     // microtasks, releaseLock().)
     if (brokeLater && id.startsWith('wclosed') && a === 'rej:TypeError:ERR_INVALID_STATE' && b === 'rej:undefined' &&
-      program.ops.filter((op, k) => op.op === 'releaseWriter' && /writer=true/.test(s.pre[k])).length > Number(id.slice('wclosed'.length))) continue
+      writerReleased(program, s, id)) continue
     if (brokeOnly !== null && id.startsWith('wdesired')) {
       const [x, y] = brokeOnly === 's' ? [a, b] : [b, a]
       if (x === null && typeof y === 'number') continue
@@ -940,7 +950,7 @@ function compareRuns (desc, program, s, c) {
     // 0, a write in flight, a writer taken and released; the face's component took the chunk,
     // the reference's transform waits for a read.)
     if (id.startsWith('wready') && [a, b].includes('ok') && [a, b].includes('rej:TypeError:ERR_INVALID_STATE') &&
-      program.ops.filter((op, k) => op.op === 'releaseWriter' && /writer=true/.test(s.pre[k])).length > Number(id.slice('wready'.length))) continue
+      writerReleased(program, s, id)) continue
     // ALLOWANCE (reported, not fixed) parse-error-waits-for-reads: on invalid input
     // NdjsonParseStream errors its writable side only after the values before the bad line have
     // been read (README: "errors both sides with the same error, after the values before it were
@@ -1075,7 +1085,7 @@ function compareRuns (desc, program, s, c) {
       // released. Seed 97157 of NdjsonStringifyStream: breakAt 5, five values in one batch on
       // the face, releaseLock(), three turns, getWriter(), releaseLock().)
       if (/^w(closed|ready)/.test(id) && x === 'rej:undefined' && y === 'rej:TypeError:ERR_INVALID_STATE' &&
-        program.ops.filter((op, k) => op.op === 'releaseWriter' && /writer=true/.test(s.pre[k])).length > Number(id.slice(id.startsWith('wclosed') ? 7 : 6))) continue
+        writerReleased(program, s, id)) continue
     }
     // ALLOWANCE close-waits-for-reader (release): a face's close() completes once its component
     // has flushed, which may wait for the reader (README, "Cancellation and errors": "a face's
