@@ -1858,11 +1858,14 @@ function compareRuns (desc, program, s, c) {
   // source's close(), three turns, the signal of the consumer's pipe into a slow destination (a
   // turn per chunk): the face's four lines went in one batch (README: values written back to
   // back share a batch), so its pipe had finished; the reference's four chunks took four turns.)
+  // A producer's pipe that the source's close() ended on both sides: a pipeTo resolved on both,
+  // a pipeThrough that takes no signal (nothing else stops it).
+  const sourcePipeEnded = program.producer.mode === 'pipeTo'
+    ? s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === 'ok'
+    : !program.producer.signal
   const endedBefore = (k) => (program.producer.mode === 'writer'
     ? happened(program, k) && s.outcomes.get(`close@${k}`) === 'ok'
-    : program.producer.mode === 'pipeTo'
-      ? s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === 'ok'
-      : !program.producer.signal)
+    : sourcePipeEnded)
   const closedBeforeSignal = desc.kind === 'transform' && con !== null && con.mode === 'pipeTo' && con.signal &&
     signalAt >= 0 && program.ops.some((op, k) => k < signalAt && op.op === 'close' && endedBefore(k)) &&
     !program.ops.slice(0, signalAt).some((op, k) => tearsDown(k)) && !failing && !strategyErrors(program) &&
@@ -1922,7 +1925,7 @@ function compareRuns (desc, program, s, c) {
   // output comes a turn after the write does what the face does: `node
   // __test__/web-contract-fuzz/evidence.js close-then-signal`.)
   const sourceClosedFirst = (k) => program.producer.mode !== 'writer' && !program.ops.slice(0, k).some((o) => o.op === 'abort' || o.op === 'close') &&
-    (program.producer.mode === 'pipeTo' ? s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === 'ok' : !program.producer.signal)
+    sourcePipeEnded
   const sigReason = signalAt >= 0 ? `rej:${program.ops[signalAt].reason ? 'S' : 'AbortError:20'}` : null
   // (With the consumer's preventAbort the face's pipe, rejected with the signal's reason, left
   // its destination alone: no entry against the reference's 'dest-close'. Seed 137087 of
