@@ -681,9 +681,10 @@ impl<'a> Parse<'a> {
   ///
   /// Most numbers in real records are short decimals (GeoJSON coordinates: 1–3 digits, a point,
   /// 13–15 digits in every coordinate of counties and 96 % of countries'), which `short_decimal`
-  /// reads in two or three words with no loop, and Clinger's division or `short_lemire` converts;
-  /// the rest take `number_general` and its `decimal_value`. Inlined: a call per coordinate cost
-  /// ~16 instructions of a ~200-instruction number on counties (callgrind).
+  /// reads in two or three words with no loop, and `short_lemire` converts (integers and up to
+  /// four digits after the point: Clinger's division); the rest take `number_general` and its
+  /// `decimal_value`. Inlined: a call per coordinate cost ~16 instructions of a ~200-instruction
+  /// number on counties (callgrind).
   #[inline(always)]
   fn number(&mut self) -> Result<(), Unshapeable> {
     let start = self.i;
@@ -694,8 +695,11 @@ impl<'a> Parse<'a> {
     };
     // `decimal_value` narrowed to what `short_decimal` gives (no exponent above 0 or below -15, no
     // text to fall back on): calling it here, with `short_lemire` as one of its cases, cost
-    // counties 4 % and countries 7 % more instructions.
-    let magnitude = if mantissa <= 1 << 53 {
+    // counties 4 % and countries 7 % more instructions. Clinger's division only below 5 digits
+    // after the point, where `short_lemire` would need a tie rule: the division's latency was a
+    // seventh of the stage on GeoJSON (`perf`), and Eisel-Lemire's multiplications in its place,
+    // though 7 % more instructions, made the stage 13 % faster there (2026-12-05).
+    let magnitude = if fraction < 5 || mantissa == 0 {
       mantissa as f64 / POW10[fraction]
     } else {
       short_lemire(mantissa, fraction)
@@ -1490,16 +1494,17 @@ fn parse_text(text: &[u8]) -> Result<f64, Unshapeable> {
   text.parse().map_err(|_| Unshapeable)
 }
 
-/// `mantissa × 10^-k` correctly rounded, for what `short_decimal` reads and Clinger's fast path
-/// cannot take: a mantissa above 2^53, so of 16–19 digits, of which at most 7 are before the
-/// point: `k` is 9–15. Eisel-Lemire as `lemire` runs it, written out for this range, where it
-/// always decides: one or two products with 5^-k's 128 bits are exact enough (k ≤ 27), the value
-/// is normal and finite (9 < it < 10^7), and no value is a tie to round to even (a tie needs 5^k
-/// to divide a mantissa of at least 2^53 × 5^k, so k ≤ 4 below 2^64). Two fifths of the numbers
-/// of GeoJSON counties come here; `lemire`, a call each, took 73 instructions of them (callgrind).
+/// `mantissa × 10^-k` correctly rounded, for a non-zero mantissa and k = 5–15: what
+/// `short_decimal` reads with 5–15 digits after the point. Eisel-Lemire as `lemire` runs it,
+/// written out for this range, where it always decides: one or two products with 5^-k's 128 bits
+/// are exact enough (k ≤ 27), the value is normal and finite (10^-15 ≤ it < 2^64 × 10^-5), and no
+/// value is a tie to round to even (a tie needs 5^k to divide a mantissa of at least 2^53 × 5^k,
+/// so k ≤ 4 below 2^64). Every coordinate of GeoJSON counties comes here; `lemire`, a call each,
+/// took 73 instructions of those above 2^53 (callgrind), and Clinger's division, for the others,
+/// stalled the stage on its latency.
 #[inline(always)]
 fn short_lemire(mantissa: u64, k: usize) -> f64 {
-  debug_assert!(mantissa > 1 << 53 && (9..=15).contains(&k));
+  debug_assert!(mantissa > 0 && (5..=15).contains(&k));
   let lz = mantissa.leading_zeros();
   let w = mantissa << lz;
   let (pow_hi, pow_lo) = RECIPROCAL_POW5[k - 1];
@@ -1527,10 +1532,11 @@ fn short_lemire(mantissa: u64, k: usize) -> f64 {
   f64::from_bits((m & !(1 << 52)) | (power2 as u64) << 52)
 }
 
-/// 5^-k for k = 1..=15 (what `short_lemire` takes) as Eisel-Lemire multiplies by it: the first 128 bits of its binary
-/// expansion from the leading one, plus one (`⌊2^(127 + z) / 5^k⌋ + 1`, z the bit length of
-/// 5^k; the tables of fast_float and lexical hold the same numbers), as (high, low) halves.
-/// Computed here, by long division one bit at a time.
+/// 5^-k for k = 1..=15 as Eisel-Lemire multiplies by it (`short_lemire` takes k = 5–15; k - 1
+/// indexes the table): the first 128 bits of its binary expansion from the leading one, plus one
+/// (`⌊2^(127 + z) / 5^k⌋ + 1`, z the bit length of 5^k; the tables of fast_float and lexical
+/// hold the same numbers), as (high, low) halves. Computed here, by long division one bit at a
+/// time.
 const RECIPROCAL_POW5: [(u64, u64); 15] = {
   let mut table = [(0u64, 0u64); 15];
   let mut k = 1;
@@ -1886,6 +1892,19 @@ mod tests {
       "-7",
       "1.5e3",
       "1.5E-3",
+      // Where Clinger's division hands over to `short_lemire` (5 digits after the point), its
+      // smallest and largest values, zeros (the division's) and a mantissa just above 2^53.
+      "0.1234",
+      "0.12345",
+      "1234567.1234",
+      "1234567.12345",
+      "0.00001",
+      "0.000000000000001",
+      "9999999.999999999999",
+      "0.00000",
+      "-0.000000000000000",
+      "0.100000000000000",
+      "9007199.254740993",
     ];
     // Each alone at the end of a line (too few bytes left: `number_general`), and with
     // spaces or a string after it (`short_decimal`'s words reach past the number).
@@ -2406,7 +2425,24 @@ mod tests {
       }
     }
 
-    /// Decimals of 16–19 digits with at most 7 before the point, the ones `short_lemire` takes:
+    /// `short_lemire` on its whole range (k = 5–15, any non-zero 64-bit mantissa, wider than
+    /// the 19 digits `short_decimal` gives it), to the bit of `str::parse`, mantissas drawn both
+    /// uniformly and by their number of digits (most uniform ones have 19 or 20).
+    #[test]
+    fn short_lemire_matches_str_parse(
+      uniform in 1u64..,
+      digits in 1u32..20,
+      low in any::<u64>(),
+      k in 5usize..16,
+    ) {
+      let short = 10u64.pow(digits - 1) + low % (9 * 10u64.pow(digits - 1));
+      for mantissa in [uniform, short] {
+        let expected = format!("{mantissa}e-{k}").parse::<f64>().unwrap();
+        prop_assert_eq!(short_lemire(mantissa, k).to_bits(), expected.to_bits(), "{}e-{}", mantissa, k);
+      }
+    }
+
+    /// Decimals of 16–19 digits with at most 7 before the point (above 2^53, beyond Clinger):
     /// each the `f64` `str::parse` makes, with the point anywhere it can be and the digits
     /// anywhere from just above 2^53 to 10^19 (the 17-digit coordinates of GeoJSON among them).
     #[test]
