@@ -143,6 +143,46 @@ const CASES = {
     }
     return out
   },
+  // engine.js finishedAllDelivered (a `for await`). A pipeThrough with preventClose and a signal
+  // into a byte stage, a slow `for await` (a turn per chunk); the source enqueues chunks of 11,
+  // 83, 1, 35408, 1 and 5 bytes and closes; three turns later the signal (S) (fuzz seed 177104
+  // of ThrottleStream and MeterStream (bytes), minimised). The identity TransformStream with the
+  // reference's readable highWaterMark (16384 bytes: the 35408-byte chunk is past it) still
+  // writes the last two chunks when the signal comes: the pipe aborts its writable side, the
+  // loop rejects with S and those 6 bytes are thrown away. The one with room for every chunk
+  // (65536) has finished the pipe before the signal, and with preventClose nothing closes its
+  // writable side: the loop gets every byte and then waits ('pending' after 50 ms here), as the
+  // faces' does (their own buffer holds the chunks: README, "Backpressure").
+  async 'ended-before-signal-loop' () {
+    const out = {}
+    const S = new Error('signal reason')
+    const bytes = (n) => new ByteLengthQueuingStrategy({ highWaterMark: n })
+    const kinds = {
+      'TransformStream (readable highWaterMark 16384)': () => new TransformStream({}, undefined, bytes(16384)),
+      'TransformStream (readable highWaterMark 65536)': () => new TransformStream({}, undefined, bytes(65536)),
+      'ThrottleStream (bytes)': () => new web.ThrottleStream({ rate: 1e12, burst: 1e11 }),
+      'MeterStream (bytes)': () => new web.MeterStream({})
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      let ctl
+      const ac = new AbortController()
+      const readable = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeThrough(make(), { preventClose: true, signal: ac.signal })
+      let got = 0
+      const loop = (async () => {
+        for await (const chunk of readable) {
+          got += chunk.byteLength
+          await immediate()
+        }
+      })().then(() => 'ok', (e) => 'rejected ' + (e === S ? 'S' : name(e)))
+      for (const n of [11, 83, 1, 35408, 1, 5]) ctl.enqueue(new Uint8Array(n))
+      ctl.close()
+      for (let i = 0; i < 3; i++) await immediate()
+      ac.abort(S)
+      const result = await Promise.race([loop, new Promise((resolve) => setTimeout(resolve, 50, 'pending'))])
+      out[label] = `${result} after ${got} of 35509 bytes`
+    }
+    return out
+  },
   // ALLOWANCE closed-before-signal (a producer's pipe). A producer's pipeTo into the stage, a
   // consumer's pipeTo (preventCancel, a signal) into a slow destination (a turn per chunk,
   // highWaterMark 1); the source enqueues chunks of 5, 156, 5 and 7 bytes, a microtask, closes,
