@@ -621,6 +621,37 @@ const CASES = {
     const abort = outcome(writer.abort(R))
     return { close: await close, abort: await abort, read: await outcome(reader.read()), next: await outcome(reader.read()) }
   },
+  // ALLOWANCE close-waits-for-reader (release), the close torn down by abort-during-close. A
+  // consumer's pipe into a destination of highWaterMark 1; an awaited write, close(), a
+  // microtask, abort(R), a microtask, the writer's releaseLock() (fuzz seed 179625 of
+  // BoundedBufferStream (block, objects), minimised). The identity TransformStream's close has
+  // completed by the release: `closed` resolved. One whose flush takes a turn still has its
+  // close in flight, the abort waiting behind it (the writable side "erroring"): the release
+  // rejects `closed` (TypeError ERR_INVALID_STATE), then the close wins and the abort resolves.
+  // The face's close is in flight too (the release rejects `closed` as there), and the abort
+  // tore it down at once: the close, the abort and the pipe reject with R (close-then-abort).
+  async 'close-abort-release' () {
+    const out = {}
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream({}),
+      'TransformStream (flush takes a turn)': () => new TransformStream({ flush: () => immediate() }),
+      'BoundedBufferStream (capacity 1)': () => new web.BoundedBufferStream({ objectMode: true, capacity: 1, overflow: 'block' })
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const writer = ts.writable.getWriter()
+      const closed = outcome(writer.closed)
+      const pipe = outcome(ts.readable.pipeTo(new WritableStream({}, new CountQueuingStrategy({ highWaterMark: 1 }))))
+      await writer.write(-383)
+      const close = outcome(writer.close())
+      await Promise.resolve()
+      const abort = outcome(writer.abort(R))
+      await Promise.resolve()
+      writer.releaseLock()
+      out[label] = { closed: await closed, close: await close, abort: await abort, pipe: await pipe }
+    }
+    return out
+  },
   // ALLOWANCE abort-during-close (the abort, the reference stalled). A consumer's pipe into a
   // destination of highWaterMark 0, a readable strategy of highWaterMark 0; an awaited write, a
   // close() given two turns, abort(R) (fuzz seed 61799 of BoundedBufferStream (block, bytes),
