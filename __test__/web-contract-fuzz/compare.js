@@ -1983,15 +1983,25 @@ function compareRuns (desc, program, s, c) {
   // Seed 87746 of NdjsonStringifyStream: six values (two awaited), the source's close(), a turn,
   // the signal; one joined batch on the face, the reference's readable highWaterMark 0 held its
   // writes back: `node __test__/web-contract-fuzz/evidence.js joined-before-producer-signal`.)
+  // (A producer's pipeTo with preventClose: the face's pipe resolved and left its writable side
+  // open, so its readable side never closes and its consumer's pipe waits for good (engine.js
+  // openForever) with nothing logged, against the reference's 'dest-abort:X'. Then only where
+  // the face's consumer got the whole output of everything its source was given. An identity
+  // TransformStream with room for every chunk does what the face does: `node
+  // __test__/web-contract-fuzz/evidence.js ended-before-signal-pipes`. Seed 175089 of
+  // BoundedBufferStream (block, objects): nine values, the source's close(), three turns, the
+  // signal; a slow destination of highWaterMark 4, the reference's readable highWaterMark 1.)
   const sourceClosedAt = program.ops.findIndex((op) => op.op === 'close')
   const noOp = (op, k) => ['abort', 'invalidWrite'].includes(op.op) && sourceClosedAt >= 0 && k > sourceClosedAt
   const pipeInEnded = program.producer.mode === 'pipeThrough'
     ? !s.outcomes.has('pipe-in') && !c.outcomes.has('pipe-in') && !con.signal
     : s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === sigReason
+  const openAfterAll = program.producer.mode === 'pipeTo' && program.producer.preventClose && s.outcomes.get('pipe-out') === 'pending' &&
+    isDeepStrictEqual(joined(!desc.bytesOut, s.delivered.main), desc.model(s.issued.map((w) => w.input)).output)
   const endedBeforeSignalPipe = desc.kind === 'transform' && program.producer.mode !== 'writer' && program.producer.signal && !program.producer.preventAbort &&
     con !== null && con.mode === 'pipeTo' && signalAt >= 0 && program.ops.some((op, k) => k < signalAt && op.op === 'close') &&
     !program.ops.slice(0, signalAt).some((op, k) => ['abort', 'cancel', 'invalidWrite'].includes(op.op) && !noOp(op, k)) && !failing && !strategyErrors(program) &&
-    pipeInEnded && s.outcomes.get('pipe-out') === 'ok' && c.outcomes.get('pipe-out') === sigReason
+    pipeInEnded && (s.outcomes.get('pipe-out') === 'ok' || openAfterAll) && c.outcomes.get('pipe-out') === sigReason
   // ALLOWANCE closed-after-signal (sink log, preventAbort): as closed-after-signal, with a
   // producer's pipe whose source ended (its pipe resolved on both sides) and a consumer's pipe
   // with preventAbort: the reference's consumer pipe had closed the destination before the
@@ -2014,7 +2024,7 @@ function compareRuns (desc, program, s, c) {
   const cr3 = closedBeforeSignal || closedBeforeAbort || endedBeforeSignalPipe
     ? (closedBeforeSignal && con.preventAbort && !con.preventClose && !cr2.some((l) => l.startsWith('dest-'))
         ? [...cr2, 'dest-close']
-        : cr2.flatMap((l) => (l === 'dest-abort:' + c.outcomes.get('pipe-out').slice(4) ? (con.preventClose ? [] : ['dest-close']) : [l])))
+        : cr2.flatMap((l) => (l === 'dest-abort:' + c.outcomes.get('pipe-out').slice(4) ? (con.preventClose || (endedBeforeSignalPipe && openAfterAll) ? [] : ['dest-close']) : [l])))
     : closedAfterSignal
       // (With the consumer's preventClose the reference's finished pipe left its destination
       // alone: no entry against the face's 'dest-abort:X'. Seed 117113 of ThrottleStream and

@@ -183,6 +183,49 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE ended-before-signal (sink log), a producer's pipeTo with preventClose. The source
+  // enqueues nine values and closes; three turns later the producer pipe's signal (S); a
+  // consumer's pipeTo into a slow destination (a turn per chunk, highWaterMark 4) (fuzz seed
+  // 175089 of BoundedBufferStream (block, objects), minimised). The identity TransformStream
+  // with the reference's readable highWaterMark (1) still held writes when the signal came: its
+  // producer pipe aborts the writable side, the readable side errors with S, the consumer's pipe
+  // aborts the destination with S (8 of the 9 values there). The one with room for every value
+  // had finished the producer pipe (resolved), and with preventClose nothing closes its writable
+  // side: the destination gets all 9 values and nothing else, the consumer's pipe waits
+  // ('pending' after 50 ms here), as with the face (its own buffer takes the values).
+  async 'ended-before-signal-pipes' () {
+    const out = {}
+    const S = new Error('signal reason')
+    const named = (x) => (x === S ? 'S' : name(x))
+    const settled = (p) => p.then(() => 'ok', (e) => 'rejected ' + named(e))
+    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+    const count = (n) => new CountQueuingStrategy({ highWaterMark: n })
+    const kinds = {
+      'TransformStream (readable highWaterMark 1)': () => new TransformStream({}, undefined, count(1)),
+      'TransformStream (readable highWaterMark 16)': () => new TransformStream({}, undefined, count(16)),
+      'BoundedBufferStream (capacity 4)': () => new web.BoundedBufferStream({ objectMode: true, capacity: 4, overflow: 'block' }, undefined, count(1))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      let ctl
+      const ac = new AbortController()
+      const pipeIn = settled(new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeTo(ts.writable, { preventClose: true, signal: ac.signal }))
+      const log = []
+      let got = 0
+      const sink = new WritableStream({
+        write () { got++; return immediate() },
+        close () { log.push('dest-close') },
+        abort (reason) { log.push('dest-abort:' + named(reason)) }
+      }, count(4))
+      const pipeOut = settled(ts.readable.pipeTo(sink))
+      for (let i = 0; i < 9; i++) ctl.enqueue(i)
+      ctl.close()
+      for (let i = 0; i < 3; i++) await immediate()
+      ac.abort(S)
+      out[label] = { pipeIn: await Promise.race([pipeIn, late()]), pipeOut: await Promise.race([pipeOut, late()]), log, got }
+    }
+    return out
+  },
   // ALLOWANCE closed-before-signal (a producer's pipe). A producer's pipeTo into the stage, a
   // consumer's pipeTo (preventCancel, a signal) into a slow destination (a turn per chunk,
   // highWaterMark 1); the source enqueues chunks of 5, 156, 5 and 7 bytes, a microtask, closes,
