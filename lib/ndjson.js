@@ -45,15 +45,19 @@ const KNOWN_OPTIONS = [
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 // Batches of 16–64 KiB parse fastest; larger ones cost more in GC (feasibility.md §3.3).
 const BATCH_BYTES = 64 * 1024
-// Bounds of the transport: input bytes queued to the worker, batches in flight back to JS. Four
-// credits, because a worker parked on them is woken once two are back (src/transport/pipe.rs):
-// with two, every batch cost a wake-up (5–13 % more MB/s with four, real and generated corpora).
-// Four 64 KiB chunks of input, not two: while the JS thread builds a delivery's values it feeds no
-// input, and with two the worker ran dry and waited (100 MB from memory, 9–11 alternating runs:
-// GeoJSON counties −13 % wall time, generated medium −8 %, tweets −4 %, countries −1 %; 512 KiB
-// gained nothing more). A consumer that stops holds 128 KiB more for it.
-const INPUT_BYTES = 256 * 1024
-const CREDITS = 4
+// Bounds of the transport: input bytes queued to the worker, batches in flight back to JS. A
+// worker parked on credits is woken once half are back (src/transport/pipe.rs), so it makes that
+// many batches per wake-up; while the JS thread builds a delivery's values it feeds no input, so
+// the queue must last the worker that long. With 2 credits every batch cost a wake-up; with 4
+// and 128 KiB the worker ran dry (2026-12-01: 4 credits, 256 KiB: GeoJSON counties −13 % wall
+// time, generated medium −8 %). Once the native stage ran at ~1.1–1.3 GB/s (2026-12-05) both
+// sides waited on each other again; 6 credits and 384 KiB, against 4 and 256 KiB, alternating
+// (100 MB from memory, median of 5): GeoJSON counties, generated small and large −4 to −7 % wall
+// time. 8 credits and 512 KiB did no better, and 1 MiB gained 2–3 % more, but a consumer that
+// stops would then let a producer write more than 1 MiB (`npm run bench:limits`); with these it
+// lets in 832 KiB, 256 KiB more than with 4 and 256 KiB.
+const INPUT_BYTES = 384 * 1024
+const CREDITS = 6
 
 // Batch forms, as in src/ndjson/batch.rs.
 const FORM_TEXT = 0
