@@ -12,6 +12,7 @@ const { pipeline } = require('node:stream/promises')
 const test = require('ava')
 const { NdjsonParser } = require('..')
 const { NdjsonParseStream } = require('../lib/web.js')
+const { INPUT_BYTES } = require('../lib/ndjson.js')
 const { InlineParser, NativeInputWatch, inlineParsing } = require('../lib/ndjson/inline.js')
 const { UTF8_BOM, collect, countingReturns, makeRng, runChild, sameValue } = require('./helpers.js')
 
@@ -854,8 +855,9 @@ for (const [consumer, consume] of Object.entries(HUGE_WRITE_CONSUMERS)) {
 
 test('text mode: an unfinished invalid last line larger than the native input queue is still reported, and the stream ends', async (t) => {
   // The end comes a turn after the last write, as from a file: the hand-over at the end then
-  // fills the new handle's 256 KiB input queue, and the end must wait for room, not forever.
-  const tail = Buffer.from('"' + 'a'.repeat(300 * 1024)) // no closing quote, no newline
+  // fills the new handle's input queue, and the end must wait for room, not forever. The tail is
+  // sized from that queue, so that it still overfills it when the queue grows.
+  const tail = Buffer.from('"' + 'a'.repeat(INPUT_BYTES + 64 * 1024)) // no closing quote, no newline
   async function * source () {
     for (const chunk of [...cut(TEXT, 65536), ...cut(tail, 65536)]) {
       yield chunk

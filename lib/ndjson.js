@@ -49,13 +49,14 @@ const BATCH_BYTES = 64 * 1024
 // worker parked on credits is woken once half are back (src/transport/pipe.rs), so it makes that
 // many batches per wake-up; while the JS thread builds a delivery's values it feeds no input, so
 // the queue must last the worker that long. With 2 credits every batch cost a wake-up; with 4
-// and 128 KiB the worker ran dry (2026-12-01: 4 credits, 256 KiB: GeoJSON counties −13 % wall
+// and 128 KiB the worker ran dry (2026-12-02: 4 credits, 256 KiB: GeoJSON counties −13 % wall
 // time, generated medium −8 %). Once the native stage ran at ~1.1–1.3 GB/s (2026-12-05) both
-// sides waited on each other again; 6 credits and 384 KiB, against 4 and 256 KiB, alternating
-// (100 MB from memory, median of 5): GeoJSON counties, generated small and large −4 to −7 % wall
-// time. 8 credits and 512 KiB did no better, and 1 MiB gained 2–3 % more, but a consumer that
-// stops would then let a producer write more than 1 MiB (`npm run bench:limits`); with these it
-// lets in 832 KiB, 256 KiB more than with 4 and 256 KiB.
+// sides waited on each other again. 6 credits and 384 KiB against 4 and 256 KiB, both in one
+// `npm run bench` (100 MB from memory, median of 7): GeoJSON countries and generated small and
+// medium +4 % MB/s, large +12 %, counties the same, process CPU −1 to −5 %; from a file within
+// the spread. 8 credits and 512 KiB gained 4–8 % in the same kind of run, and 1 MiB 2–3 % more,
+// but a consumer that stops then lets a producer write 1088 KiB, past `npm run bench:limits`'
+// bound of 1 MiB; with these it lets in 832 KiB (576 KiB with 4 and 256 KiB).
 const INPUT_BYTES = 384 * 1024
 const CREDITS = 6
 
@@ -507,4 +508,4 @@ function invalidLineAction ([code, line, offset, excerpt, reason, fatal]) {
   }
 }
 
-module.exports = { NdjsonParser, NULL, KNOWN_OPTIONS }
+module.exports = { NdjsonParser, NULL, KNOWN_OPTIONS, INPUT_BYTES }

@@ -695,11 +695,15 @@ impl<'a> Parse<'a> {
     };
     // `decimal_value` narrowed to what `short_decimal` gives (no exponent above 0 or below -15, no
     // text to fall back on): calling it here, with `short_lemire` as one of its cases, cost
-    // counties 4 % and countries 7 % more instructions. Clinger's division only below 5 digits
-    // after the point, where `short_lemire` would need a tie rule: the division's latency was a
-    // seventh of the stage on GeoJSON (`perf`), and Eisel-Lemire's multiplications in its place,
-    // though 7 % more instructions, made the stage 13 % faster there (2026-12-05).
+    // counties 4 % and countries 7 % more instructions. From 5 digits after the point,
+    // `short_lemire`, not Clinger's division: the division's latency was a seventh of the stage on
+    // GeoJSON (`perf`), and Eisel-Lemire's multiplications in its place, though 7 % more
+    // instructions, made the stage 13 % faster there (2026-12-05). Below 5 digits (integers,
+    // prices: mantissas under 10^11, exact for the division) `short_lemire` would be exact too,
+    // but its no-tie argument needs those small mantissas, and it measured 1-2 % slower; a zero
+    // mantissa has no leading one for it to normalise.
     let magnitude = if fraction < 5 || mantissa == 0 {
+      debug_assert!(mantissa <= 1 << 53);
       mantissa as f64 / POW10[fraction]
     } else {
       short_lemire(mantissa, fraction)
@@ -1893,18 +1897,19 @@ mod tests {
       "1.5e3",
       "1.5E-3",
       // Where Clinger's division hands over to `short_lemire` (5 digits after the point), its
-      // smallest and largest values, zeros (the division's) and a mantissa just above 2^53.
+      // smallest value, zeros (the division's), mantissas at and just above 2^53.
       "0.1234",
       "0.12345",
       "1234567.1234",
       "1234567.12345",
       "0.00001",
       "0.000000000000001",
-      "9999999.999999999999",
       "0.00000",
       "-0.000000000000000",
       "0.100000000000000",
       "9007199.254740993",
+      "9007199.254740992",
+      "900719.9254740992",
     ];
     // Each alone at the end of a line (too few bytes left: `number_general`), and with
     // spaces or a string after it (`short_decimal`'s words reach past the number).
