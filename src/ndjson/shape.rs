@@ -699,8 +699,8 @@ impl<'a> Parse<'a> {
     // `short_lemire`, not Clinger's division: the division's latency was a seventh of the stage on
     // GeoJSON (`perf`), and Eisel-Lemire's multiplications in its place, though 7 % more
     // instructions, made the stage 13 % faster there (2026-12-05). Below 5 digits (integers,
-    // prices: mantissas under 10^11, exact for the division) `short_lemire` would be exact too,
-    // but its no-tie argument needs those small mantissas, and it measured 1-2 % slower; a zero
+    // prices: mantissas under 10^11, which the division takes exactly) `short_lemire` would be
+    // exact too, since mantissas that small make no ties, but it measured 1-2 % slower; a zero
     // mantissa has no leading one for it to normalise.
     let magnitude = if fraction < 5 || mantissa == 0 {
       debug_assert!(mantissa <= 1 << 53);
