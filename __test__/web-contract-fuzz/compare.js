@@ -343,7 +343,22 @@ function compareRuns (desc, program, s, c) {
   const answers = (o) => typeof o === 'string' && (o === 'ok' || o === 'pending' || o === 'value' || o === 'done' || (o.startsWith('rej:') && T.has(o.slice(4))))
   const opIndex = (id) => Number((/@([0-9]+)$/.exec(id) || [])[1] ?? -1)
   const writeIndex = (id) => program.ops.findIndex((op) => op.op === 'write' && `write${op.id}` === id)
-  const cut = firstTeardown(desc, program)
+  // (ALLOWANCE timing, below: with a producer's pipe an unsizable chunk enqueued in its source
+  // errors nothing at once: the pipe writes it jobs later, as the signal's abort acts. Where the
+  // strategy's error shows nowhere on either side (no outcome, no end state), the pipe never
+  // wrote it (the signal's shutdown came first): no teardown at that chunk. Seed 195504 of
+  // NdjsonParseStream: a producer's pipeTo with a signal, a tee consumer; a chunk of four lines
+  // and two strings enqueued, reads, the signal in the tick of the third read: the face's
+  // values come a turn after its component took the chunk (README, "Web Streams"), so the
+  // pipe's abort, right after that write completed, errored its readable side with two values
+  // still to come (the third read rejected with S); the reference's transform had enqueued all
+  // four (the read got a value). A TransformStream that takes the chunk at once and enqueues its
+  // values a turn later does what the face does: `node __test__/web-contract-fuzz/evidence.js
+  // signal-later-output`.)
+  const strategyMet = (rec) => [...rec.outcomes.values(), rec.end.w, rec.end.r].some((o) => typeof o === 'string' &&
+    (o.endsWith(':RangeError:ERR_INVALID_ARG_VALUE') || o.endsWith(':TypeError')))
+  const strategyUnmet = program.producer.mode !== 'writer' && strategyErrors(program) && !strategyMet(s) && !strategyMet(c)
+  const cut = strategyUnmet ? program.ops.length : firstTeardown(desc, program)
   const con0 = program.consumer
   const failing = desc.model(s.issued.map((w) => w.input)).error
   const ids = new Set([...s.outcomes.keys(), ...c.outcomes.keys()])
@@ -1013,11 +1028,26 @@ function compareRuns (desc, program, s, c) {
     // ended errored with its own. Seeds 68418 of ThrottleStream and MeterStream (bytes): cancel(C),
     // a string, write(42) in a tick; 68121 of NdjsonParseStream: cancel(), a string, a microtask,
     // write({}).)
-    if (id.startsWith('invalidWrite@') && strategyRej(b) && c.end.w === 'errored:' + b.slice(4) && s.end.w === 'errored:' + a.slice(4)) {
+    // (The writer's abort() after that string in the same tick too: both writable sides are
+    // still "erroring" (neither has started), so the abort is rejected with the error each
+    // stored, the cancel's reason on the face, the strategy's RangeError on the reference (the
+    // standard's WritableStreamAbort, "was already erroring"). A TransformStream whose
+    // transformer's cancel() errors its controller at once does what the face does: `node
+    // __test__/web-contract-fuzz/evidence.js cancel-then-unsizable-abort`. Only an abort() after
+    // the string. Seed 185087 of ThrottleStream and MeterStream (bytes): cancel(), a string,
+    // abort() right after construction.)
+    // (In that cancel's tick: after it, or after a later cancel() in its tick, seed 185087.)
+    const inCancelTick = (j, cancel) => {
+      let op = tickOf(program, j, ['cancel'])
+      while (op !== null && op !== cancel) op = tickOf(program, program.ops.indexOf(op), ['cancel'])
+      return op === cancel
+    }
+    if ((id.startsWith('invalidWrite@') || id.startsWith('abort@')) && strategyRej(b) && c.end.w === 'errored:' + b.slice(4) && s.end.w === 'errored:' + a.slice(4)) {
       const k0 = program.ops.findIndex((op, k) => teardownMade(k))
       const cancel = program.ops[k0]
       if (k0 >= 0 && k0 < opIndex(id) && cancel.op === 'cancel' && a === `rej:${cancel.reason ? 'C' : 'undefined'}` &&
-        program.ops.some((op, j) => op.op === 'write' && op.form === 'string' && tickOf(program, j, ['cancel']) === cancel)) continue
+        program.ops.some((op, j) => op.op === 'write' && op.form === 'string' && inCancelTick(j, cancel) &&
+          (id.startsWith('invalidWrite@') || j < opIndex(id)))) continue
     }
     // (An invalid chunk written after a close() made in the tick of the reader's cancel(C): the
     // reference's writable side was still writable in that tick, took the close and refused the
@@ -1610,16 +1640,40 @@ function compareRuns (desc, program, s, c) {
     // MeterStream (bytes): abort(), close(), a microtask, write(42), releaseLock(): the face's
     // writable side had finished erroring (it starts two microtasks sooner, ALLOWANCE
     // start-timing), the reference's was still erroring with the close queued.)
+    // (Or its consumer's `for await` rejected with it, no reader's end seen: seed 186905 of
+    // ThrottleStream and MeterStream (bytes): abort(), a microtask, close(), write({}),
+    // releaseLock(), a `for await` consumer: the face's writable side had errored, so its close
+    // was refused and the chunk rejected with undefined; the reference's was still erroring, its
+    // close taken and the chunk refused behind it. `node __test__/web-contract-fuzz/evidence.js
+    // abort-microtask-close-invalid`.)
     const abortBefore = program.producer.mode === 'writer' ? program.ops.findIndex((op, k) => op.op === 'abort' && happened(program, k) && k < opIndex(id)) : -1
+    // (The readable side's end as its consumer saw it: a reader's, or a consumer pipe's or
+    // `for await`'s rejection.)
+    const readableErroredWith = (rec, reason) => rec.end.r === 'errored:' + reason || (rec.end.r === null && con0 !== null &&
+      ((con0.mode === 'pipeTo' && rec.outcomes.get('pipe-out') === 'rej:' + reason) || (con0.mode === 'iter' && rec.outcomes.get('iter') === 'rej:' + reason)))
     const abortStored = (rec) => {
       if (desc.kind !== 'transform' || rec.end.w !== null || abortBefore < 0 || !program.ops.some((op, k) => k > opIndex(id) && op.op === 'releaseWriter' && /writer=true/.test(rec.pre[k]))) return null
       const reason = program.ops[abortBefore].reason ? 'R' : 'undefined'
-      // (The readable side's end as its consumer saw it: a reader's, or a consumer pipe's rejection.)
-      return rec.end.r === 'errored:' + reason || (rec.end.r === null && con0 !== null && con0.mode === 'pipeTo' && rec.outcomes.get('pipe-out') === 'rej:' + reason)
-        ? 'rej:' + reason
-        : null
+      return readableErroredWith(rec, reason) ? 'rej:' + reason : null
     }
-    const stored = (rec) => (rec.end.w && rec.end.w.startsWith('errored:') ? 'rej:' + rec.end.w.slice('errored:'.length) : abortStored(rec))
+    // (Or, with no abort() before it, the error of the first invalid chunk the writer wrote
+    // before it, the first teardown, where that chunk's write was rejected with it and the
+    // readable side ended errored with it (as its consumer saw it; unminimised, a consumer's pipe
+    // rejected with it): seed 194101 of NdjsonParseStream: a turn, write({}), a
+    // microtask, close(), a microtask, write({}), releaseLock(). The face's write of the first
+    // chunk settled later (its writable side "erroring" with that write in flight for longer),
+    // so the second chunk met the close queued (refused, TypeError ERR_INVALID_STATE); the
+    // reference's had "errored" by then (rejected with the stored error). A TransformStream whose
+    // transform errors its controller and rejects a turn later does what the face does: `node
+    // __test__/web-contract-fuzz/evidence.js invalid-close-invalid`.)
+    const invalidStored = (rec) => {
+      if (desc.kind !== 'transform' || rec.end.w !== null || program.producer.mode !== 'writer' || !program.ops.some((op, k) => k > opIndex(id) && op.op === 'releaseWriter' && /writer=true/.test(rec.pre[k]))) return null
+      const k0 = program.ops.findIndex((op, k) => teardownMade(k))
+      if (k0 < 0 || k0 >= opIndex(id) || program.ops[k0].op !== 'invalidWrite') return null
+      const first = rec.outcomes.get(`invalidWrite@${k0}`)
+      return typeof first === 'string' && first.startsWith('rej:') && readableErroredWith(rec, first.slice(4)) ? first : null
+    }
+    const stored = (rec) => (rec.end.w && rec.end.w.startsWith('errored:') ? 'rej:' + rec.end.w.slice('errored:'.length) : abortStored(rec) ?? invalidStored(rec))
     if (id.startsWith('invalidWrite@') && program.ops.some((op, k) => k < opIndex(id) && op.op === 'close' && happened(program, k)) &&
       ((swapped(a, b) && b === stored(c)) || (swapped(b, a) && a === stored(s)))) continue
     // ALLOWANCE timing: a promise made before the first teardown (abort, cancel, the signal, an
@@ -1886,9 +1940,15 @@ function compareRuns (desc, program, s, c) {
   const endedBefore = (k) => (program.producer.mode === 'writer'
     ? happened(program, k) && s.outcomes.get(`close@${k}`) === 'ok'
     : sourcePipeEnded)
+  // (Nor a writer's abort() that met the writable side closed on both sides (the close before it
+  // awaited): it resolves and does nothing (the standard's WritableStreamAbort). Seeds 205003
+  // and 208644 of NdjsonParseStream: a write of several lines, an awaited close(), abort(), the
+  // signal; the face's awaited close returned once its slow pipe had read every value, as in
+  // seed 41871. `node __test__/web-contract-fuzz/evidence.js close-abort-then-signal`.)
+  const abortOnClosed = (k) => program.ops[k].op === 'abort' && program.producer.mode === 'writer' && [s, c].every((rec) => rec.pre[k].startsWith('w=closed '))
   const closedBeforeSignal = desc.kind === 'transform' && con !== null && con.mode === 'pipeTo' && con.signal &&
     signalAt >= 0 && program.ops.some((op, k) => k < signalAt && op.op === 'close' && endedBefore(k)) &&
-    !program.ops.slice(0, signalAt).some((op, k) => tearsDown(k)) && !failing && !strategyErrors(program) &&
+    !program.ops.slice(0, signalAt).some((op, k) => tearsDown(k) && !abortOnClosed(k)) && !failing && !strategyErrors(program) &&
     s.outcomes.get('pipe-out') === 'ok' && c.outcomes.get('pipe-out') === `rej:${program.ops[signalAt].reason ? 'S' : 'AbortError:20'}`
   // ALLOWANCE closed-before-abort (sink log): the writer's close() and, a microtask or two
   // later, its abort(), right after the start: the face's writable side starts two microtasks
@@ -1996,7 +2056,12 @@ function compareRuns (desc, program, s, c) {
   const pipeInEnded = program.producer.mode === 'pipeThrough'
     ? !s.outcomes.has('pipe-in') && !c.outcomes.has('pipe-in') && !con.signal
     : s.outcomes.get('pipe-in') === 'ok' && c.outcomes.get('pipe-in') === sigReason
-  const openAfterAll = program.producer.mode === 'pipeTo' && program.producer.preventClose && s.outcomes.get('pipe-out') === 'pending' &&
+  // (A pipeThrough with preventClose too: engine.js finishedBeforeSignal, the face's consumer
+  // pipe waits for good. Seed 216829 of NdjsonStringifyStream: five values, the source's
+  // close(), a turn, the signal; the face's five lines in one batch, the reference's readable
+  // highWaterMark 0 held its writes back: `node __test__/web-contract-fuzz/evidence.js
+  // ended-before-signal-pipe-through`.)
+  const openAfterAll = ['pipeTo', 'pipeThrough'].includes(program.producer.mode) && program.producer.preventClose && s.outcomes.get('pipe-out') === 'pending' &&
     isDeepStrictEqual(joined(!desc.bytesOut, s.delivered.main), desc.model(s.issued.map((w) => w.input)).output)
   const endedBeforeSignalPipe = desc.kind === 'transform' && program.producer.mode !== 'writer' && program.producer.signal && !program.producer.preventAbort &&
     con !== null && con.mode === 'pipeTo' && signalAt >= 0 && program.ops.some((op, k) => k < signalAt && op.op === 'close') &&

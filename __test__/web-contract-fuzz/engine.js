@@ -273,7 +273,11 @@ async function runSide (desc, make, program, ref = null) {
     // close(), three turns, the signal: the face's pipe had finished, the reference's still
     // wrote the last two chunks. `node __test__/web-contract-fuzz/evidence.js
     // ended-before-signal-loop`. The loop's outcome is compared in compare.js.)
-    const finishedAllDelivered = () => /^(read@|drain|rclosed|iter$)/.test(id) && finishedBeforeSignal() &&
+    // (Or the consumer's pipe (the reference's rejected with the signal's reason), its slow
+  // destination given the whole output: seed 216829 of NdjsonStringifyStream, five values in
+  // one batch, the source's close(), the signal a turn later; `node
+  // __test__/web-contract-fuzz/evidence.js ended-before-signal-pipe-through`.)
+  const finishedAllDelivered = () => /^(read@|drain|rclosed|iter$|pipe-out$)/.test(id) && finishedBeforeSignal() &&
       isDeepStrictEqual(joined(!desc.bytesOut, rec.delivered.main), desc.model(rec.issued.map((w) => w.input)).output)
     // (Nor a read or a reader's `closed` once the face's writable side has errored by its
     // strategy's size() (a chunk a ByteLengthQueuingStrategy cannot size; lib/web/face.js
@@ -287,7 +291,12 @@ async function runSide (desc, make, program, ref = null) {
     // on its readable side does what the face does: `node __test__/web-contract-fuzz/evidence.js
     // strategy-error-before-abort`. Seed 55454 of BoundedBufferStream (block, bytes). The data is
     // checked against the model; the reads' outcomes in compare.js.)
-    const strategyStranded = () => /^(read@|drain|rclosed)/.test(id) && made.face !== undefined && erroredByStrategy(made.face) && heldOutput(made.face) === 0
+    // (Or the consumer's pipe, which then waits for good too: seed 195243 of BoundedBufferStream
+    // (block, bytes): a pipeThrough with a signal (preventCancel), a string among the chunks, the
+    // signal; the consumer's pipe into a slow destination (preventClose, preventAbort) rejected
+    // with the signal's reason on the reference. `node __test__/web-contract-fuzz/evidence.js
+    // strategy-error-before-signal-pipe`.)
+    const strategyStranded = () => /^(read@|drain|rclosed|pipe-out$)/.test(id) && made.face !== undefined && erroredByStrategy(made.face) && heldOutput(made.face) === 0
     // (Nor the consumer's pipe into a destination of highWaterMark 0, once the face's writable
     // side has closed and its readable side holds the whole output of everything written: such a
     // destination's writer.ready never resolves (desiredSize 0 is backpressure), so the pipe
@@ -382,11 +391,17 @@ async function runSide (desc, make, program, ref = null) {
   // (The signal only where it reaches that pipe (producer.signal): a consumer's signal under a
   // `for await` reaches nothing. Seed 37973 of NdjsonStringifyStream: five values in one batch,
   // breakAt 5, the signal of a consumer that takes none.)
+  // (An abort() or an invalid chunk after the source's close() is none: the source is closed,
+  // and nothing is errored or enqueued then (runSide). Seed 216675 of NdjsonStringifyStream:
+  // five values, the source's close(), an abort() later; breakAt 4, the face's five lines in
+  // one batch.)
+  const sourceClosedAt = program.ops.findIndex((op) => op.op === 'close')
+  const beforeSourceClose = (k) => sourceClosedAt < 0 || k < sourceClosedAt
   const producerFinished = () => {
     if (program.producer.mode === 'pipeTo') return rec.outcomes.get('pipe-in') === 'ok' || (program.producer.preventAbort && rec.outcomes.get('pipe-in') === 'rej:E')
     if (program.producer.mode !== 'pipeThrough') return false
     return rec.log.includes('source-end') && !rec.log.some((l) => l.startsWith('source-cancel')) &&
-      !program.ops.some((op) => ['abort', 'invalidWrite'].includes(op.op) || (op.op === 'signal' && program.producer.signal)) &&
+      !program.ops.some((op, k) => (['abort', 'invalidWrite'].includes(op.op) && beforeSourceClose(k)) || (op.op === 'signal' && program.producer.signal)) &&
       !desc.model(rec.issued.map((w) => w.input)).error && !made.writable.locked &&
       /\bstate: 'writable'/.test(inspect(made.writable))
   }
@@ -427,9 +442,10 @@ async function runSide (desc, make, program, ref = null) {
     const sig = program.ops.find((op) => op.op === 'signal')
     const sigReason = sig === undefined ? null : sig.reason ? 'S' : 'AbortError:20'
     if (sig === undefined || ref.end === null || (ref.end.r !== `errored:${sigReason}` &&
-      !(program.consumer.mode === 'iter' && ref.outcomes.get('iter') === `rej:${sigReason}`))) return false
+      !(program.consumer.mode === 'iter' && ref.outcomes.get('iter') === `rej:${sigReason}`) &&
+      !(program.consumer.mode === 'pipeTo' && ref.outcomes.get('pipe-out') === `rej:${sigReason}`))) return false
     return rec.log.includes('source-end') && !rec.log.some((l) => l.startsWith('source-cancel')) &&
-      !program.ops.some((op) => ['abort', 'invalidWrite'].includes(op.op)) && !desc.model(rec.issued.map((w) => w.input)).error &&
+      !program.ops.some((op, k) => ['abort', 'invalidWrite'].includes(op.op) && beforeSourceClose(k)) && !desc.model(rec.issued.map((w) => w.input)).error &&
       !made.writable.locked && /\bstate: 'writable'/.test(inspect(made.writable))
   }
 

@@ -226,6 +226,43 @@ const CASES = {
     }
     return out
   },
+  // The same with a producer's pipeThrough (preventClose, a signal) in pipeTo's place (fuzz
+  // seed 216829 of NdjsonStringifyStream, its shape; engine.js finishedBeforeSignal): the one
+  // with room for every value had finished its producer pipe before the signal, so the signal
+  // does nothing and the consumer's pipe waits after every value; the other's signal aborts
+  // the destination. As with the face, whose stringifier joined the values into one batch.
+  async 'ended-before-signal-pipe-through' () {
+    const out = {}
+    const S = new Error('signal reason')
+    const named = (x) => (x === S ? 'S' : name(x))
+    const settled = (p) => p.then(() => 'ok', (e) => 'rejected ' + named(e))
+    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+    const count = (n) => new CountQueuingStrategy({ highWaterMark: n })
+    const kinds = {
+      'TransformStream (readable highWaterMark 1)': () => new TransformStream({}, undefined, count(1)),
+      'TransformStream (readable highWaterMark 16)': () => new TransformStream({}, undefined, count(16)),
+      'NdjsonStringifyStream (readable highWaterMark 0)': () => new web.NdjsonStringifyStream({}, undefined, count(0))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      let ctl
+      const ac = new AbortController()
+      const readable = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeThrough(make(), { preventClose: true, signal: ac.signal })
+      const log = []
+      let got = 0
+      const sink = new WritableStream({
+        write () { got++; return immediate() },
+        close () { log.push('dest-close') },
+        abort (reason) { log.push('dest-abort:' + named(reason)) }
+      }, count(1))
+      const pipeOut = settled(readable.pipeTo(sink))
+      for (let i = 0; i < 5; i++) ctl.enqueue(i)
+      ctl.close()
+      await immediate()
+      ac.abort(S)
+      out[label] = { pipeOut: await Promise.race([pipeOut, late()]), log, got }
+    }
+    return out
+  },
   // ALLOWANCE closed-before-signal (a producer's pipe). A producer's pipeTo into the stage, a
   // consumer's pipeTo (preventCancel, a signal) into a slow destination (a turn per chunk,
   // highWaterMark 1); the source enqueues chunks of 5, 156, 5 and 7 bytes, a microtask, closes,
@@ -1285,6 +1322,33 @@ const CASES = {
     }
     return out
   },
+  // ALLOWANCE closed-before-signal (sink log), an abort() after the close. Three values written,
+  // an awaited close(), an awaited abort(), the consumer pipe's signal, a slow destination (fuzz
+  // seeds 205003 and 208644 of NdjsonParseStream, their shape). The abort meets a closed
+  // writable side: it resolves and changes nothing, so each TransformStream ends as in
+  // close-then-signal: the one whose readable side holds nothing closes the destination, the one
+  // with room for the values aborts it.
+  async 'close-abort-then-signal' () {
+    const out = {}
+    const kinds = {
+      'TransformStream (readable highWaterMark 0)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 0 })),
+      'TransformStream (readable highWaterMark 4)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 4 })),
+      'NdjsonParseStream (readable highWaterMark 0)': () => new web.NdjsonParseStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 0 }))
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const { sink, got, dest } = loggingSink()
+      const ac = new AbortController()
+      const pipe = outcome(ts.readable.pipeTo(sink, { signal: ac.signal }))
+      const writer = ts.writable.getWriter()
+      const writes = label.startsWith('Ndjson') ? [outcome(writer.write(Buffer.from('1\n2\n3\n')))] : [1, 2, 3].map((v) => outcome(writer.write(v)))
+      const close = await outcome(writer.close())
+      const abort = await outcome(writer.abort())
+      ac.abort()
+      out[label] = { writes: await Promise.all(writes), close, abort, pipe: await pipe, got, dest }
+    }
+    return out
+  },
   // ALLOWANCE closed-after-signal (sink log), values held. Three values written, an awaited
   // close(), the consumer pipe's signal, a slow destination (fuzz seed 55750 of ThrottleStream
   // and MeterStream (objects), minimised). The identity TransformStream whose readable side holds
@@ -1411,6 +1475,43 @@ const CASES = {
     }
     return out
   },
+  // engine.js strategyStranded (the consumer's pipe). As strategy-error-before-signal, with the
+  // readable side piped (preventClose, preventAbort) into a slow destination (fuzz seed 195243 of
+  // BoundedBufferStream (block, bytes), its shape). The identity TransformStream whose readable
+  // side pushes back (highWaterMark 0) keeps its pipe waiting before the object: the
+  // signal aborts the writable side, the readable side errors with S and the consumer's pipe
+  // rejects with it. One with room for the chunks has written the object first: its size()
+  // errors the writable side only (whatwg/streams#628), the signal does nothing, and the
+  // consumer's pipe waits for good after the chunks, as on the face.
+  async 'strategy-error-before-signal-pipe' () {
+    const out = {}
+    const S = new Error('signal reason')
+    const count = (highWaterMark) => new CountQueuingStrategy({ highWaterMark })
+    const bytes1 = () => new ByteLengthQueuingStrategy({ highWaterMark: 1 })
+    const kinds = {
+      'TransformStream (readable highWaterMark 0)': () => new TransformStream({}, bytes1(), count(0)),
+      'TransformStream (readable highWaterMark 4)': () => new TransformStream({}, bytes1(), count(4)),
+      'BoundedBufferStream (capacity 4, bytes)': () => new web.BoundedBufferStream({ capacity: 4, overflow: 'block' }, bytes1(), count(1))
+    }
+    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+    for (const [label, make] of Object.entries(kinds)) {
+      let ctl
+      const ac = new AbortController()
+      const src = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 })
+      // (A destination taking a chunk every five turns.)
+      const got = []
+      const sink = new WritableStream({ async write (chunk) { got.push(chunk.byteLength); for (let i = 0; i < 5; i++) await immediate() } }, count(1))
+      const pipe = outcome(src.pipeThrough(make(), { signal: ac.signal, preventCancel: true }).pipeTo(sink, { preventClose: true, preventAbort: true }))
+      for (const n of [199, 47126, 76]) ctl.enqueue(new Uint8Array(n))
+      ctl.enqueue({})
+      for (let i = 0; i < 3; i++) await immediate()
+      ac.abort(S)
+      for (let i = 0; i < 6; i++) await immediate()
+      const r = await Promise.race([pipe, late()])
+      out[label] = { pipe: r === 'rejected Error' ? 'rejected S' : r, got }
+    }
+    return out
+  },
   // ALLOWANCE brokeLater (the face's close first). A `for await` breaking after 3 chunks; two
   // awaited writes, a write, the writer released, a turn, a new writer's desiredSize, a write and
   // close() (fuzz seed 59738 of NdjsonStringifyStream, minimised). A TransformStream with a
@@ -1521,6 +1622,140 @@ const CASES = {
       const string = outcome(writer.write('V\tWzD?3l'))
       const invalid = outcome(writer.write(42))
       out[label] = { cancel: await cancel, string: await string, invalid: await invalid, writerClosed: await outcome(writer.closed) }
+    }
+    return out
+  },
+  // ALLOWANCE same-tick cancel (an abort() after an unsizable chunk in its tick). Right after
+  // construction, a writable ByteLengthQueuingStrategy of highWaterMark 64: reader.cancel(), a
+  // string (which that strategy cannot size), writer.abort() (fuzz seed 185087 of ThrottleStream
+  // and MeterStream (bytes), minimised). Neither writable side has started, so each is still
+  // "erroring" at the abort, which is rejected with the error stored (the standard's
+  // WritableStreamAbort, "was already erroring"): the identity TransformStream's is the string's
+  // RangeError (its cancel errors it a promise job later); one whose transformer's cancel()
+  // errors its controller at once stored the cancel's undefined, as the face's.
+  async 'cancel-then-unsizable-abort' () {
+    const out = {}
+    const kinds = {
+      'TransformStream (identity)': (w) => new TransformStream({}, w),
+      'TransformStream (its cancel errors at once)': cancelErroringAtOnce,
+      'ThrottleStream (bytes)': (w) => new web.ThrottleStream({ rate: 1e12, burst: 1e11 }, w),
+      'MeterStream (bytes)': (w) => new web.MeterStream({}, w)
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make(new ByteLengthQueuingStrategy({ highWaterMark: 64 }))
+      const writer = ts.writable.getWriter()
+      const reader = ts.readable.getReader()
+      const cancel = outcome(reader.cancel())
+      const string = outcome(writer.write(''))
+      const abort = outcome(writer.abort())
+      out[label] = { cancel: await cancel, string: await string, abort: await abort, writerClosed: await outcome(writer.closed) }
+    }
+    return out
+  },
+  // ALLOWANCE erroring-or-errored (an invalid chunk after close(), a `for await` consumer).
+  // Right after construction writer.abort(), a microtask, close(), write({}), releaseLock(),
+  // with a `for await` reading the readable side (fuzz seed 186905 of ThrottleStream and
+  // MeterStream (bytes), minimised). The identity TransformStream's writable side has not
+  // finished erroring (it starts two microtasks after a plain WritableStream's): the close is
+  // taken (rejected later with undefined) and the chunk refused behind it (TypeError
+  // ERR_INVALID_STATE). A WritableStream joined to a ReadableStream (standard streams, which
+  // start two microtasks sooner, as the face's sides do: ALLOWANCE start-timing) has "errored":
+  // the close is refused and the chunk rejected with the stored undefined, as on the face.
+  async 'abort-microtask-close-invalid' () {
+    const out = {}
+    const joinedPair = () => {
+      let rc
+      const readable = new ReadableStream({ start (c) { rc = c } }, { highWaterMark: 0 })
+      const writable = new WritableStream({ write (chunk) { rc.enqueue(chunk) }, close () { rc.close() }, abort (reason) { rc.error(reason) } })
+      return { readable, writable }
+    }
+    const kinds = {
+      'TransformStream (identity)': () => new TransformStream(),
+      'WritableStream joined to a ReadableStream': joinedPair,
+      'ThrottleStream (bytes)': () => new web.ThrottleStream({ rate: 1e12, burst: 1e11 }),
+      'MeterStream (bytes)': () => new web.MeterStream({})
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const loop = outcome((async () => { for await (const v of ts.readable) void v })())
+      const writer = ts.writable.getWriter()
+      const abort = outcome(writer.abort())
+      await Promise.resolve()
+      const close = outcome(writer.close())
+      const invalid = outcome(writer.write({}))
+      writer.releaseLock()
+      out[label] = { abort: await abort, close: await close, invalid: await invalid, loop: await loop }
+    }
+    return out
+  },
+  // ALLOWANCE erroring-or-errored (an invalid chunk after close(), the first teardown an invalid
+  // chunk). A turn after construction write({}), a microtask, close(), a microtask, write({}),
+  // releaseLock() (fuzz seed 194101 of NdjsonParseStream, minimised). A TransformStream that
+  // refuses the chunk at once (its controller errored, the transform throwing: the fuzz's
+  // reference) has "errored" by the second chunk: the close was taken while "erroring" (rejected
+  // with the chunk's error), the second chunk is rejected with that error. One whose transform
+  // errors its controller at once but rejects a turn later (conforming: a transform may take its
+  // time) is still "erroring" with that write in flight: the second chunk meets the close queued
+  // and is refused (TypeError ERR_INVALID_STATE), as on the face.
+  async 'invalid-close-invalid' () {
+    const out = {}
+    const notBytes = () => Object.assign(new TypeError('not bytes'), { code: 'ERR_INVALID_ARG_TYPE' })
+    const kinds = {
+      // (A readable side with room, as the fuzz's reference's (objects: 16): one of
+      // highWaterMark 0 holds the write back until a read.)
+      'TransformStream (refuses at once)': () => new TransformStream({ transform (chunk, c) { const e = notBytes(); c.error(e); throw e } }, undefined, new CountQueuingStrategy({ highWaterMark: 16 })),
+      'TransformStream (errors at once, rejects a turn later)': () => new TransformStream({ async transform (chunk, c) { const e = notBytes(); c.error(e); await immediate(); throw e } }, undefined, new CountQueuingStrategy({ highWaterMark: 16 })),
+      NdjsonParseStream: () => new web.NdjsonParseStream({})
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      const reader = ts.readable.getReader()
+      const rclosed = outcome(reader.closed)
+      const writer = ts.writable.getWriter()
+      await immediate()
+      const first = outcome(writer.write({}))
+      await Promise.resolve()
+      const close = outcome(writer.close())
+      await Promise.resolve()
+      const second = outcome(writer.write({}))
+      writer.releaseLock()
+      out[label] = { first: await first, close: await close, second: await second, readableClosed: await rclosed }
+    }
+    return out
+  },
+  // ALLOWANCE timing (a producer's pipe that never wrote an unsizable chunk). A producer's pipe
+  // with a signal (preventCancel): a chunk of four lines enqueued in its source, reads, a
+  // microtask, the signal in the tick of a read (fuzz seed 195504 of NdjsonParseStream, its
+  // shape). A TransformStream that parses in transform() has enqueued all four values before
+  // the pipe aborts its writable side: every read gets one. One that takes the chunk at once
+  // and enqueues its values a turn later (conforming: a transformer may enqueue after its
+  // transform settled) is aborted first: every read rejects with the signal's reason, as a
+  // face's reads may when its output (README: "our output arrives later than transform()") has
+  // not come by the abort.
+  async 'signal-later-output' () {
+    const out = {}
+    const values = (chunk, c) => { for (const l of Buffer.from(chunk).toString().split('\n')) if (l.trim()) c.enqueue(JSON.parse(l)) }
+    const objects16 = () => new CountQueuingStrategy({ highWaterMark: 16 })
+    const kinds = {
+      'TransformStream (parses in transform())': () => new TransformStream({ transform: values }, undefined, objects16()),
+      'TransformStream (takes the chunk, enqueues a turn later)': () => new TransformStream({ transform (chunk, c) { immediate().then(() => { try { values(chunk, c) } catch {} }) } }, undefined, objects16()),
+      NdjsonParseStream: () => new web.NdjsonParseStream({})
+    }
+    for (const [label, make] of Object.entries(kinds)) {
+      const ts = make()
+      let ctl
+      const source = new ReadableStream({ start (c) { ctl = c } })
+      const ac = new AbortController()
+      const pipe = outcome(source.pipeTo(ts.writable, { signal: ac.signal, preventCancel: true }))
+      const reader = ts.readable.getReader()
+      const reads = [outcome(reader.read())]
+      ctl.enqueue(new TextEncoder().encode('[]\ntrue\n"x"\nfalse\n'))
+      reads.push(outcome(reader.read()))
+      await Promise.resolve()
+      reads.push(outcome(reader.read()))
+      ac.abort(C)
+      reads.push(outcome(reader.read()))
+      out[label] = { reads: await Promise.all(reads), pipe: await pipe }
     }
     return out
   },
