@@ -274,10 +274,10 @@ async function runSide (desc, make, program, ref = null) {
     // wrote the last two chunks. `node __test__/web-contract-fuzz/evidence.js
     // ended-before-signal-loop`. The loop's outcome is compared in compare.js.)
     // (Or the consumer's pipe (the reference's rejected with the signal's reason), its slow
-  // destination given the whole output: seed 216829 of NdjsonStringifyStream, five values in
-  // one batch, the source's close(), the signal a turn later; `node
-  // __test__/web-contract-fuzz/evidence.js ended-before-signal-pipe-through`.)
-  const finishedAllDelivered = () => /^(read@|drain|rclosed|iter$|pipe-out$)/.test(id) && finishedBeforeSignal() &&
+    // destination given the whole output: seed 216829 of NdjsonStringifyStream, five values in
+    // one batch, the source's close(), the signal a turn later; `node
+    // __test__/web-contract-fuzz/evidence.js ended-before-signal-pipe-through`.)
+    const finishedAllDelivered = () => /^(read@|drain|rclosed|iter$|pipe-out$)/.test(id) && finishedBeforeSignal() &&
       isDeepStrictEqual(joined(!desc.bytesOut, rec.delivered.main), desc.model(rec.issued.map((w) => w.input)).output)
     // (Nor a read or a reader's `closed` once the face's writable side has errored by its
     // strategy's size() (a chunk a ByteLengthQueuingStrategy cannot size; lib/web/face.js
