@@ -13,6 +13,23 @@ const C = new Error('cancel reason')
 const R = new Error('abort reason')
 const name = (x) => (x === C ? 'C' : x === R ? 'R' : x === undefined ? 'undefined' : `${x.name}${x.code ? ':' + x.code : ''}`)
 const outcome = (p) => p.then((v) => (v && typeof v === 'object' && 'done' in v ? (v.done ? 'done' : 'value') : 'ok'), (e) => 'rejected ' + name(e))
+// The signal's reason in the cases that abort a pipe's signal, and what they share.
+const S = new Error('signal reason')
+const named = (x) => (x === S ? 'S' : name(x))
+const settled = (p) => p.then(() => 'ok', (e) => 'rejected ' + named(e))
+const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
+const count = (n) => new CountQueuingStrategy({ highWaterMark: n })
+
+/** A destination that takes a turn per chunk and logs its close and abort: `got` counts chunks. */
+function slowDest (highWaterMark) {
+  const dest = { log: [], got: 0 }
+  dest.sink = new WritableStream({
+    write () { dest.got++; return immediate() },
+    close () { dest.log.push('dest-close') },
+    abort (reason) { dest.log.push('dest-abort:' + named(reason)) }
+  }, count(highWaterMark))
+  return dest
+}
 
 const line = (v) => Buffer.from(JSON.stringify(v) + '\n')
 
@@ -155,7 +172,6 @@ const CASES = {
   // faces' does (their own buffer holds the chunks: README, "Backpressure").
   async 'ended-before-signal-loop' () {
     const out = {}
-    const S = new Error('signal reason')
     const bytes = (n) => new ByteLengthQueuingStrategy({ highWaterMark: n })
     const kinds = {
       'TransformStream (readable highWaterMark 16384)': () => new TransformStream({}, undefined, bytes(16384)),
@@ -195,11 +211,6 @@ const CASES = {
   // ('pending' after 50 ms here), as with the face (its own buffer takes the values).
   async 'ended-before-signal-pipes' () {
     const out = {}
-    const S = new Error('signal reason')
-    const named = (x) => (x === S ? 'S' : name(x))
-    const settled = (p) => p.then(() => 'ok', (e) => 'rejected ' + named(e))
-    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
-    const count = (n) => new CountQueuingStrategy({ highWaterMark: n })
     const kinds = {
       'TransformStream (readable highWaterMark 1)': () => new TransformStream({}, undefined, count(1)),
       'TransformStream (readable highWaterMark 16)': () => new TransformStream({}, undefined, count(16)),
@@ -210,19 +221,13 @@ const CASES = {
       let ctl
       const ac = new AbortController()
       const pipeIn = settled(new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeTo(ts.writable, { preventClose: true, signal: ac.signal }))
-      const log = []
-      let got = 0
-      const sink = new WritableStream({
-        write () { got++; return immediate() },
-        close () { log.push('dest-close') },
-        abort (reason) { log.push('dest-abort:' + named(reason)) }
-      }, count(4))
-      const pipeOut = settled(ts.readable.pipeTo(sink))
+      const dest = slowDest(4)
+      const pipeOut = settled(ts.readable.pipeTo(dest.sink))
       for (let i = 0; i < 9; i++) ctl.enqueue(i)
       ctl.close()
       for (let i = 0; i < 3; i++) await immediate()
       ac.abort(S)
-      out[label] = { pipeIn: await Promise.race([pipeIn, late()]), pipeOut: await Promise.race([pipeOut, late()]), log, got }
+      out[label] = { pipeIn: await Promise.race([pipeIn, late()]), pipeOut: await Promise.race([pipeOut, late()]), log: dest.log, got: dest.got }
     }
     return out
   },
@@ -233,11 +238,6 @@ const CASES = {
   // the destination. As with the face, whose stringifier joined the values into one batch.
   async 'ended-before-signal-pipe-through' () {
     const out = {}
-    const S = new Error('signal reason')
-    const named = (x) => (x === S ? 'S' : name(x))
-    const settled = (p) => p.then(() => 'ok', (e) => 'rejected ' + named(e))
-    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
-    const count = (n) => new CountQueuingStrategy({ highWaterMark: n })
     const kinds = {
       'TransformStream (readable highWaterMark 1)': () => new TransformStream({}, undefined, count(1)),
       'TransformStream (readable highWaterMark 16)': () => new TransformStream({}, undefined, count(16)),
@@ -247,19 +247,13 @@ const CASES = {
       let ctl
       const ac = new AbortController()
       const readable = new ReadableStream({ start (c) { ctl = c } }, { highWaterMark: 0 }).pipeThrough(make(), { preventClose: true, signal: ac.signal })
-      const log = []
-      let got = 0
-      const sink = new WritableStream({
-        write () { got++; return immediate() },
-        close () { log.push('dest-close') },
-        abort (reason) { log.push('dest-abort:' + named(reason)) }
-      }, count(1))
-      const pipeOut = settled(readable.pipeTo(sink))
+      const dest = slowDest(1)
+      const pipeOut = settled(readable.pipeTo(dest.sink))
       for (let i = 0; i < 5; i++) ctl.enqueue(i)
       ctl.close()
       await immediate()
       ac.abort(S)
-      out[label] = { pipeOut: await Promise.race([pipeOut, late()]), log, got }
+      out[label] = { pipeOut: await Promise.race([pipeOut, late()]), log: dest.log, got: dest.got }
     }
     return out
   },
@@ -745,7 +739,6 @@ const CASES = {
   // errors"): the close and the abort reject with R, as in close-then-abort.
   async 'stalled-close-then-abort' () {
     const out = {}
-    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
     const count = (highWaterMark) => new CountQueuingStrategy({ highWaterMark })
     const kinds = {
       'TransformStream (readable highWaterMark 0)': () => new TransformStream({}, undefined, count(0)),
@@ -907,7 +900,6 @@ const CASES = {
   // (seed 3421 of it: no turn before the abort here, for either).
   async 'stalled-abort-close' () {
     const out = {}
-    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
     const kinds = {
       'TransformStream (readable highWaterMark 1)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 1 })),
       'TransformStream (readable highWaterMark 2)': () => new TransformStream({}, undefined, new CountQueuingStrategy({ highWaterMark: 2 })),
@@ -1288,7 +1280,6 @@ const CASES = {
       'TransformStream (readable highWaterMark 4)': () => new TransformStream({}, new CountQueuingStrategy({ highWaterMark: 4 }), new CountQueuingStrategy({ highWaterMark: 4 })),
       'MeterStream (bytes)': () => new web.MeterStream({}, new CountQueuingStrategy({ highWaterMark: 4 }), new CountQueuingStrategy({ highWaterMark: 0 }))
     }
-    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
     for (const [label, make] of Object.entries(kinds)) {
       const ts = make()
       let ctl
@@ -1416,7 +1407,6 @@ const CASES = {
       'TransformStream (readable highWaterMark 131072 bytes)': () => new TransformStream({}, bytes(1), bytes(131072)),
       'BoundedBufferStream (capacity 64, bytes)': () => new web.BoundedBufferStream({ capacity: 64, overflow: 'block' }, bytes(1))
     }
-    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
     for (const [label, make] of Object.entries(kinds)) {
       const ts = make()
       let ctl
@@ -1457,7 +1447,6 @@ const CASES = {
       'TransformStream (readable highWaterMark 4)': () => new TransformStream({}, bytes1(), count(4)),
       'BoundedBufferStream (capacity 4, bytes)': () => new web.BoundedBufferStream({ capacity: 4, overflow: 'block' }, bytes1(), count(1))
     }
-    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
     for (const [label, make] of Object.entries(kinds)) {
       let ctl
       const ac = new AbortController()
@@ -1493,7 +1482,6 @@ const CASES = {
       'TransformStream (readable highWaterMark 4)': () => new TransformStream({}, bytes1(), count(4)),
       'BoundedBufferStream (capacity 4, bytes)': () => new web.BoundedBufferStream({ capacity: 4, overflow: 'block' }, bytes1(), count(1))
     }
-    const late = () => new Promise((resolve) => setTimeout(resolve, 50, 'pending'))
     for (const [label, make] of Object.entries(kinds)) {
       let ctl
       const ac = new AbortController()
@@ -2141,8 +2129,6 @@ const CASES = {
       ctl.error(err)
       throw err
     }
-    const S = new Error('signal reason')
-    const named = (x) => (x === S ? 'S' : name(x))
     const kinds = {
       'TransformStream (refuses, readable highWaterMark 16), at once': [() => new TransformStream({ transform: refuse }, undefined, new CountQueuingStrategy({ highWaterMark: 16 })), false],
       'TransformStream (refuses, readable highWaterMark 16), a turn to start': [() => new TransformStream({ transform: refuse }, undefined, new CountQueuingStrategy({ highWaterMark: 16 })), true],
@@ -2242,9 +2228,6 @@ const CASES = {
   // undefined; the pipe is rejected with S. As on the face.
   async 'signal-cancel-later-abort' () {
     const out = {}
-    const S = new Error('signal reason')
-    const named = (x) => (x === S ? 'S' : name(x))
-    const settled = (p) => p.then(() => 'ok', (e) => 'rejected ' + named(e))
     const bytes0 = () => new ByteLengthQueuingStrategy({ highWaterMark: 0 })
     const joinedPair = () => {
       let rc
